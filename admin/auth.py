@@ -1,0 +1,73 @@
+"""Staff sign-in: argon2 password hashes, server-side sessions, CSRF checks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.requests import HTTPConnection, Request
+
+from store.records import StaffSession
+from web.services import services
+
+SESSION_COOKIE = "lapor_session"
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so a wrong e-mail costs as long as a wrong
+# password and timing does not reveal which staff addresses exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def current_session(conn: HTTPConnection) -> StaffSession | None:
+    cached = conn.scope.get("lapor.session", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    token = conn.cookies.get(SESSION_COOKIE)
+    session = None
+    if token and len(token) < 100:
+        session = await services(conn).store.session(token_hash(token))
+    conn.scope["lapor.session"] = session
+    return session
+
+
+def same_origin(request: Request) -> bool:
+    """Browsers send Origin on every cross-site POST; when present it must be ours."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    ours = {urlsplit(services(request).settings.base_url).netloc, request.headers.get("host", "")}
+    return urlsplit(origin).netloc in ours
+
+
+def csrf_ok(request: Request, session: StaffSession, submitted: str | None) -> bool:
+    if not same_origin(request):
+        return False
+    return bool(submitted) and hmac.compare_digest(session.csrf_token, str(submitted))

@@ -1,0 +1,230 @@
+"""The staff workspace at /admin: sign-in, the coordinator's inbox, a report's page, the outbox.
+
+Every view checks the session and the role itself; templates only decide what to draw."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from functools import wraps
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from admin import auth
+from complaints import tracking
+from complaints.access import can_see_identity, sees_whole_tree
+from store.records import NotFound, StaffSession
+from web.services import client_address, services
+
+View = Callable[[Request, StaffSession], Awaitable[Response]]
+NO_STORE = {"cache-control": "no-store"}
+
+
+def staff_only(*roles: str) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
+    """Signed-in staff with one of `roles` (any staff when empty); others go to the login page
+    or get 403. State-changing requests must also carry the session's CSRF token."""
+
+    def decorate(view: View) -> Callable[[Request], Awaitable[Response]]:
+        @wraps(view)
+        async def endpoint(request: Request) -> Response:
+            session = await auth.current_session(request)
+            if session is None:
+                if request.method != "GET":
+                    raise HTTPException(403)
+                return RedirectResponse(f"/admin/login?next={request.url.path}", status_code=303)
+            if roles and session.user.role not in roles:
+                raise HTTPException(403)
+            if request.method == "POST":
+                form = await request.form(max_files=0, max_fields=20)
+                if not auth.csrf_ok(request, session, form.get("csrf")):  # type: ignore[arg-type]
+                    raise HTTPException(403, "CSRF check failed")
+            return await view(request, session)
+
+        return endpoint
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own paths: a crafted ?next= must not send staff to another site after login.
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return "/admin"
+
+
+async def login(request: Request) -> Response:
+    svc = services(request)
+    context: dict[str, Any] = {"error": None, "email": "",
+                               "next": _safe_next(request.query_params.get("next"))}
+    if request.method == "GET":
+        if await auth.current_session(request):
+            return RedirectResponse("/admin", status_code=303)
+        return svc.templates.response(request, "admin/login.html", context, headers=NO_STORE)
+    if not auth.same_origin(request):
+        raise HTTPException(403)
+    form = await request.form(max_files=0, max_fields=10)
+    email = str(form.get("email", ""))[:254].strip().lower()
+    password = str(form.get("password", ""))[:200]
+    context.update(email=email, next=_safe_next(str(form.get("next", ""))))
+    address = client_address(request)
+    settings = svc.settings
+    if not (await svc.limits.allows(settings.login_limit_per_account, "login-acct", email)
+            and await svc.limits.allows(settings.login_limit_per_address, "login-addr", address)):
+        svc.metrics.rate_limited.labels("login").inc()
+        context["error"] = "throttled"
+        return svc.templates.response(request, "admin/login.html", context, status_code=429,
+                                      headers=NO_STORE)
+    user = await svc.store.user_by_email(email) if email else None
+    ok = await asyncio.to_thread(auth.verify_password,
+                                 user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        await svc.limits.hit(settings.login_limit_per_account, "login-acct", email)
+        await svc.limits.hit(settings.login_limit_per_address, "login-addr", address)
+        context["error"] = "invalid"
+        return svc.templates.response(request, "admin/login.html", context, status_code=400,
+                                      headers=NO_STORE)
+    token = auth.new_session_token()
+    await svc.store.create_session(user.id, auth.token_hash(token), settings.session_max_age)
+    response = RedirectResponse(context["next"], status_code=303)
+    response.set_cookie(auth.SESSION_COOKIE, token, max_age=settings.session_max_age,
+                        httponly=True, samesite="lax", secure=settings.https, path="/")
+    return response
+
+
+@staff_only()
+async def logout(request: Request, session: StaffSession) -> Response:
+    token = request.cookies.get(auth.SESSION_COOKIE, "")
+    await services(request).store.delete_session(auth.token_hash(token))
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+def _before(request: Request) -> int | None:
+    raw = request.query_params.get("before", "")
+    return int(raw) if raw.isdigit() else None
+
+
+PAGE_SIZE = 50
+
+
+@staff_only()
+async def inbox(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    role = session.user.role
+    unrouted = request.query_params.get("view") == "unrouted" and role == "admin"
+    if role == "officer":
+        # Officers see reports forwarded to their unit; forwarding arrives with the workflow.
+        items = []
+    else:
+        scope = None if sees_whole_tree(role) else session.unit
+        items = await svc.store.inbox(scope, before_id=_before(request), limit=PAGE_SIZE + 1,
+                                      unrouted=unrouted)
+    more = len(items) > PAGE_SIZE
+    items = items[:PAGE_SIZE]
+    calendar = svc.settings.calendar
+    today = _today(svc.settings.timezone)
+    return svc.templates.response(
+        request, "admin/inbox.html",
+        {"session": session, "items": items, "unrouted": unrouted,
+         "next_before": items[-1].id if more else None, "format_code": tracking.format_code,
+         "days_left": lambda due: calendar.working_days_left(today, due)},
+        headers=NO_STORE)
+
+
+async def _visible_report(request: Request, session: StaffSession) -> Any:
+    svc = services(request)
+    report_id = request.path_params["report_id"]
+    role = session.user.role
+    if role == "officer":
+        raise HTTPException(404)
+    scope = None if sees_whole_tree(role) else session.unit
+    report = await svc.store.report_for_staff(report_id, scope)
+    if report is None:
+        # 404, not 403: whether another unit's report exists is not the caller's business.
+        raise HTTPException(404)
+    return report
+
+
+@staff_only()
+async def report_detail(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    report = await _visible_report(request, session)
+    return svc.templates.response(
+        request, "admin/report.html",
+        {"session": session, "report": report,
+         "show_identity": can_see_identity(session.user.role, report.identity),
+         "code": tracking.format_code(report.tracking_code),
+         "days_left": svc.settings.calendar.working_days_left(
+             _today(svc.settings.timezone), report.verify_due)},
+        headers=NO_STORE)
+
+
+def _today(tz: ZoneInfo) -> date:
+    return datetime.now(tz).date()
+
+
+@staff_only()
+async def report_photo(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    report = await _visible_report(request, session)
+    position = request.path_params["position"]
+    photo = next((p for p in report.photos if p.position == position), None)
+    if photo is None or not svc.photos.valid_name(photo.filename):
+        raise HTTPException(404)
+    return FileResponse(svc.photos.path(photo.filename), media_type=photo.content_type,
+                        headers={"cache-control": "private, max-age=3600"})
+
+
+@staff_only("admin")
+async def outbox(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    status = request.query_params.get("status") or None
+    if status not in (None, "pending", "sending", "sent", "failed"):
+        status = None
+    messages = await svc.store.list_outbox(status)
+    return svc.templates.response(request, "admin/outbox.html",
+                                  {"session": session, "messages": messages, "status": status},
+                                  headers=NO_STORE)
+
+
+@staff_only("admin")
+async def outbox_resend(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    try:
+        await svc.store.resend_outbox(request.path_params["message_id"])
+    except NotFound:
+        raise HTTPException(404) from None
+    svc.mail.wake()
+    return RedirectResponse("/admin/outbox?status=failed", status_code=303)
+
+
+@staff_only()
+async def password(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    context: dict[str, Any] = {"session": session, "error": None, "done": False}
+    if request.method == "POST":
+        form = await request.form(max_files=0, max_fields=20)
+        current = str(form.get("current", ""))
+        new = str(form.get("new", ""))
+        user = await svc.store.user_by_email(session.user.email)
+        if user is None or not await asyncio.to_thread(auth.verify_password,
+                                                       user.password_hash, current):
+            context["error"] = "wrong_current"
+        elif len(new) < auth.MIN_PASSWORD_LENGTH or len(new) > 200:
+            context["error"] = "too_short"
+        elif new != str(form.get("repeat", "")):
+            context["error"] = "mismatch"
+        else:
+            await svc.store.set_password_hash(user.id, await asyncio.to_thread(
+                auth.hash_password, new))
+            context["done"] = True
+        status = 400 if context["error"] else 200
+        return svc.templates.response(request, "admin/password.html", context,
+                                      status_code=status, headers=NO_STORE)
+    return svc.templates.response(request, "admin/password.html", context, headers=NO_STORE)

@@ -1,0 +1,195 @@
+"""Mail to staff through the outbox: rows are written in the same transaction as the report, and
+a background sender claims and delivers them (SMTP, or `.eml` files when no server is set)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from complaints import tracking
+from store.records import OutboxMessage, Report, Unit
+from store.store import MailComposer, NewReport, Store, now
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+KIND_NAMES = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "informasi": "Permintaan informasi"}
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (unknown mailbox, rejected sender): retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+    starttls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpTarget:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"LAPOR_SMTP_URL must be smtp://host:port or smtps://..., not {url!r}")
+        query = parse_qs(parts.query)
+        implicit = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if implicit else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            implicit_tls=implicit,
+            starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+        )
+
+
+def compose_new_report_mail(base_url: str) -> MailComposer:
+    """Mail to the coordinators (or, unrouted, the admins) about a new report. Staff read
+    Bahasa Indonesia; the reporter's identity is never put in a mail."""
+
+    def compose(new: NewReport, report: Report, routed_unit: Unit | None) -> tuple[str, str]:
+        code = tracking.format_code(report.tracking_code)
+        kind = KIND_NAMES.get(report.kind.value, report.kind.value)
+        if routed_unit is None:
+            subject = f"[LAPOR] Laporan tanpa koordinator {code} – {report.unit_name}"
+            opening = (f"Laporan baru masuk untuk {report.unit_name}, tetapi tidak ada admin "
+                       "koordinator di unit itu maupun di atasnya. Tetapkan koordinatornya.")
+        else:
+            subject = f"[LAPOR] {kind} baru {code} – {report.unit_name}"
+            opening = f"{kind} baru masuk untuk {report.unit_name} dan menunggu verifikasi Anda."
+        excerpt = report.text if len(report.text) <= 400 else report.text[:400] + " …"
+        body = (
+            f"{opening}\n\n"
+            f"Kode lacak: {code}\n"
+            f"Batas verifikasi: {report.verify_due.isoformat()}\n"
+            f"Pintu masuk: {report.channel.value}"
+            f"{' – ' + report.poster_label if report.poster_label else ''}\n\n"
+            f"{excerpt}\n\n"
+            f"Buka laporan: {base_url}/admin/reports/{report.id}\n"
+        )
+        return subject, body
+
+    return compose
+
+
+class MailSender:
+    def __init__(self, store: Store, *, smtp_url: str, mail_from: str, mail_dir: Path,
+                 on_outcome: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
+        self.mail_from = mail_from
+        self.mail_dir = mail_dir
+        self._wake = asyncio.Event()
+        self._on_outcome = on_outcome
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, interval: float = 5.0) -> None:
+        while True:
+            try:
+                while await self.send_due():
+                    pass
+            except Exception:
+                log.exception("mail sender round failed; retrying")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+
+    async def send_due(self, batch: int = 20) -> int:
+        messages = await self.store.claim_outbox(batch, LEASE)
+        for message in messages:
+            await self._deliver(message)
+        return len(messages)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            await asyncio.to_thread(self._send, self._build(message))
+        except PermanentFailure as exc:
+            await self.store.finish_outbox(message.id, status="failed", error=str(exc)[:500])
+            self._count("failed")
+        except Exception as exc:  # network down, 4xx: try again later
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if message.attempts >= MAX_ATTEMPTS:
+                await self.store.finish_outbox(message.id, status="failed",
+                                               error=f"gave up after {message.attempts} tries: "
+                                               + error)
+                self._count("failed")
+            else:
+                delay = min(30 * 2 ** (message.attempts - 1), 3600)
+                await self.store.finish_outbox(message.id, status="pending", error=error,
+                                               retry_at=now() + timedelta(seconds=delay))
+                self._count("retry")
+        else:
+            await self.store.finish_outbox(message.id, status="sent")
+            self._count("sent")
+
+    def _count(self, outcome: str) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
+
+    def _build(self, message: OutboxMessage) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.mail_from
+        mail["To"] = message.to_address
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        # Stable per outbox row: a resend after a crash is recognisably the same message.
+        domain = self.mail_from.rpartition("@")[2] or "localhost"
+        stamp = int(message.created_at.timestamp())
+        mail["Message-ID"] = f"<outbox-{message.id}-{stamp}@{domain}>"
+        mail.set_content(message.body)
+        return mail
+
+    def _send(self, mail: EmailMessage) -> None:
+        if self.target is None:
+            self._write_eml(mail)
+            return
+        target = self.target
+        try:
+            if target.implicit_tls:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    target.host, target.port, timeout=30, context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(target.host, target.port, timeout=30)
+            with client:
+                if target.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if target.username:
+                    client.login(target.username, target.password or "")
+                client.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if all(500 <= code < 600 for code in codes):
+                raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+            raise
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
+
+    def _write_eml(self, mail: EmailMessage) -> None:
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        msgid = str(mail["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
+        path = self.mail_dir / f"{msgid}.eml"
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(bytes(mail))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)

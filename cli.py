@@ -1,0 +1,272 @@
+"""Operator commands: `python server.py COMMAND` or `lapor COMMAND`.
+
+A contract for operators' scripts: the output formats below (in particular the last line of
+`poster add`) and the exit codes stay stable. Every refusal is one line on stderr, exit 1 (2
+for a malformed command line), and changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from admin.auth import MIN_PASSWORD_LENGTH, generate_password, hash_password
+from settings import Settings, SettingsError
+from store.db import Database
+from store.migrate import migrate
+from store.records import ROLES, StoreError
+from store.store import Store
+from web.signing import Signing
+
+T = TypeVar("T")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CommandError(Exception):
+    """A refusal to print as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, as promised to scripts, instead of argparse's usage block.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def poster_url(settings: Settings, signing: Signing, poster_id: int, version: int) -> str:
+    return f"{settings.base_url}/q/{signing.poster_code(poster_id, version)}"
+
+
+async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
+    database = Database(settings.database_url)
+    await database.connect()
+    try:
+        await migrate(database)
+        return await action(Store(database))
+    finally:
+        await database.close()
+
+
+def _run(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
+    return asyncio.run(_with_store(settings, action))
+
+
+# -- units -------------------------------------------------------------------------------------
+def cmd_unit_add(settings: Settings, args: argparse.Namespace) -> None:
+    slug = args.slug.strip().lower()
+    if not SLUG.match(slug):
+        raise CommandError(f"bad slug {args.slug!r}: use a-z, 0-9 and '-', at most 64 characters")
+    name = " ".join(args.name.split())
+    if not name or len(name) > 200:
+        raise CommandError("--name must have 1 to 200 characters")
+    unit = _run(settings, lambda store: store.add_unit(slug, name, args.parent))
+    print(f"unit {unit.slug} added (id {unit.id})")
+
+
+def cmd_unit_list(settings: Settings, args: argparse.Namespace) -> None:
+    units = _run(settings, lambda store: store.list_units())
+    by_id = {u.id: u for u in units}
+    for unit in units:
+        depth = unit.path.count("/") - 1
+        parent = by_id[unit.parent_id].slug if unit.parent_id in by_id else "-"
+        print(f"{'  ' * depth}{unit.slug}\t{unit.name}\tparent={parent}")
+
+
+# -- users -------------------------------------------------------------------------------------
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
+    email = args.email.strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise CommandError(f"bad e-mail address {args.email!r}")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise CommandError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        generated = False
+    else:
+        password, generated = generate_password(), True
+
+    async def add(store: Store) -> None:
+        unit = await store.unit_by_slug(args.unit)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.unit!r}")
+        await store.add_user(email, hash_password(password), args.role, unit.id)
+
+    _run(settings, add)
+    print(f"user {email} added as {args.role} of {args.unit}")
+    if generated:
+        print(f"password (shown once): {password}")
+
+
+def cmd_user_list(settings: Settings, args: argparse.Namespace) -> None:
+    for user, unit in _run(settings, lambda store: store.list_users()):
+        print(f"{user.email}\t{user.role}\t{unit.slug}\t{'active' if user.active else 'inactive'}")
+
+
+# -- posters -----------------------------------------------------------------------------------
+def cmd_poster_add(settings: Settings, args: argparse.Namespace) -> None:
+    label = " ".join(args.label.split())
+    if not label or len(label) > 200:
+        raise CommandError("--label must have 1 to 200 characters")
+
+    async def add(store: Store) -> tuple[int, int]:
+        unit = await store.unit_by_slug(args.unit)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.unit!r}")
+        poster = await store.add_poster(unit.id, label)
+        return poster.id, poster.version
+
+    poster_id, version = _run(settings, add)
+    signing = Signing(settings.signing_keys())
+    print(f"poster {poster_id} added for {args.unit}: {label}")
+    print(poster_url(settings, signing, poster_id, version))
+
+
+def cmd_poster_list(settings: Settings, args: argparse.Namespace) -> None:
+    signing = Signing(settings.signing_keys())
+
+    async def listing(store: Store) -> list[str]:
+        unit_id = None
+        if args.unit:
+            unit = await store.unit_by_slug(args.unit)
+            if unit is None:
+                raise CommandError(f"unknown unit {args.unit!r}")
+            unit_id = unit.id
+        return [f"{p.id}\t{p.unit_slug}\tv{p.version}\t{p.label}\t"
+                f"{poster_url(settings, signing, p.id, p.version)}"
+                for p in await store.list_posters(unit_id)]
+
+    for line in _run(settings, listing):
+        print(line)
+
+
+def cmd_poster_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    poster = _run(settings, lambda store: store.revoke_poster(args.id))
+    signing = Signing(settings.signing_keys())
+    print(f"poster {poster.id} revoked: earlier prints no longer work; reprint with "
+          f"`poster print {poster.id}`")
+    print(poster_url(settings, signing, poster.id, poster.version))
+
+
+def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
+    from widget import posters
+
+    poster = _run(settings, lambda store: store.poster(args.id))
+    if poster is None:
+        raise CommandError(f"no poster with id {args.id}")
+    url = poster_url(settings, Signing(settings.signing_keys()), poster.id, poster.version)
+    try:
+        if args.format == "png":
+            data = posters.render_png(url)
+        elif args.format == "svg":
+            data = posters.render_svg(url)
+        else:
+            data = posters.render_pdf(url, **posters.poster_texts(poster.unit_name, poster.label))
+    except posters.PosterTooDense as exc:
+        raise CommandError(f"LAPOR_BASE_URL is too long for a scannable QR code: {exc}") from None
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CommandError(f"directory {str(out.parent)!r} does not exist")
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    print(f"poster {poster.id} written to {out} ({len(data)} bytes)")
+
+
+# -- database and server -----------------------------------------------------------------------
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    async def noop(store: Store) -> None:
+        return None
+
+    _run(settings, noop)
+    print("database is up to date")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from demo import seed_demo
+
+    settings.signing_keys()  # create the key once, before workers race to do it
+    _run(settings, lambda store: seed_demo(store, settings) if args.demo else _nothing())
+    uvicorn.run("server:app_factory", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips, log_level="info",
+                server_header=False)
+
+
+async def _nothing() -> None:
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lapor", description="QR posters, widget and kiosk for SP4N-LAPOR!")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="migrate the database and run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true",
+                       help="seed a demo organisation into an empty database and print the URLs")
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate)
+
+    unit = commands.add_parser("unit", help="units of the organisation tree")
+    unit_commands = unit.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    unit_add = unit_commands.add_parser("add")
+    unit_add.add_argument("slug")
+    unit_add.add_argument("--name", required=True)
+    unit_add.add_argument("--parent")
+    unit_add.set_defaults(func=cmd_unit_add)
+    unit_commands.add_parser("list").set_defaults(func=cmd_unit_list)
+
+    user = commands.add_parser("user", help="staff accounts")
+    user_commands = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    user_add = user_commands.add_parser("add")
+    user_add.add_argument("email")
+    user_add.add_argument("--role", required=True, choices=ROLES)
+    user_add.add_argument("--unit", required=True)
+    user_add.add_argument("--password-stdin", action="store_true")
+    user_add.set_defaults(func=cmd_user_add)
+    user_commands.add_parser("list").set_defaults(func=cmd_user_list)
+
+    poster = commands.add_parser("poster", help="QR posters")
+    poster_commands = poster.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    poster_add = poster_commands.add_parser("add")
+    poster_add.add_argument("unit")
+    poster_add.add_argument("--label", required=True)
+    poster_add.set_defaults(func=cmd_poster_add)
+    poster_list = poster_commands.add_parser("list")
+    poster_list.add_argument("--unit")
+    poster_list.set_defaults(func=cmd_poster_list)
+    poster_revoke = poster_commands.add_parser("revoke")
+    poster_revoke.add_argument("id", type=int)
+    poster_revoke.set_defaults(func=cmd_poster_revoke)
+    poster_print = poster_commands.add_parser("print")
+    poster_print.add_argument("id", type=int)
+    poster_print.add_argument("--format", required=True, choices=("png", "svg", "pdf"))
+    poster_print.add_argument("--out", required=True)
+    poster_print.set_defaults(func=cmd_poster_print)
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load()
+        args.func(settings, args)
+    except (CommandError, StoreError, SettingsError) as exc:
+        print(f"lapor: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"lapor: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,61 @@
+"""Reading the citizen's form: fields, photos and held photo references, within limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from complaints.reports import FieldError
+
+TEXT_FIELDS = ("kind", "text", "location", "identity", "name", "phone", "email")
+HONEYPOT = "website"
+MAX_FIELD_BYTES = 20_000  # the longest text is 4,000 characters, up to 4 bytes each
+
+
+class FormTooLarge(Exception):
+    pass
+
+
+@dataclass
+class ReportForm:
+    values: dict[str, str]
+    token: str
+    uploads: list[bytes] = field(default_factory=list)
+    photo_refs: list[str] = field(default_factory=list)
+    honeypot_filled: bool = False
+    errors: list[FieldError] = field(default_factory=list)
+
+
+async def read_report_form(
+    request: Request, *, max_photos: int, max_photo_bytes: int
+) -> ReportForm:
+    try:
+        form: FormData = await request.form(
+            max_files=max_photos + 2, max_fields=40,
+            max_part_size=max(MAX_FIELD_BYTES, 1024))
+    except MultiPartException as exc:
+        raise FormTooLarge(str(exc)) from None
+    values = {name: _text(form, name) for name in TEXT_FIELDS}
+    report = ReportForm(values=values, token=_text(form, "token"),
+                        photo_refs=[r for r in form.getlist("photo_ref")
+                                    if isinstance(r, str) and r][:max_photos],
+                        honeypot_filled=bool(_text(form, HONEYPOT)))
+    files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    if len(files) + len(report.photo_refs) > max_photos:
+        report.errors.append(FieldError("photos", "too_many", max_photos))
+        files = files[: max(0, max_photos - len(report.photo_refs))]
+    for upload in files:
+        # Read one byte past the limit: enough to know it is too big without reading it all.
+        data = await upload.read(max_photo_bytes + 1)
+        await upload.close()
+        report.uploads.append(data)
+    await form.close()
+    return report
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value[:MAX_FIELD_BYTES] if isinstance(value, str) else ""

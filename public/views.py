@@ -1,0 +1,249 @@
+"""The citizen's pages: `/q/{code}` (form and submit), `/t/{code}` (receipt and status)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from complaints import tracking
+from complaints.deadlines import verification_due
+from complaints.reports import (
+    TEXT_MAX,
+    TEXT_MIN,
+    Channel,
+    FieldError,
+    Kind,
+    validate_submission,
+)
+from public.forms import FormTooLarge, ReportForm, read_report_form
+from store.photos import PhotoError, ProcessedPhoto
+from store.records import IdempotencyConflict, Poster
+from store.store import NewReport, now
+from web import i18n
+from web.i18n import N_
+from web.labels import kind_label
+from web.services import Services, client_address, services
+from web.signing import FormToken, FormTokenError, PosterCodeError
+
+NO_STORE = {"cache-control": "no-store"}
+
+ERROR_MESSAGES = {
+    ("kind", "required"): N_("Choose what kind of report this is."),
+    ("text", "required"): N_("Write what happened."),
+    ("text", "too_short"): N_("Write at least %(limit)s characters so the unit can act on it."),
+    ("text", "too_long"): N_("Keep it under %(limit)s characters."),
+    ("location", "too_long"): N_("Keep the location under %(limit)s characters."),
+    ("identity", "required"): N_("Choose how you want to be identified."),
+    ("name", "required"): N_("Write your name, or choose to report anonymously."),
+    ("name", "too_long"): N_("Keep your name under %(limit)s characters."),
+    ("phone", "invalid"): N_(
+        "This does not look like a phone number (for example 0812 3456 7890)."),
+    ("email", "invalid"): N_("This does not look like an e-mail address."),
+    ("contact", "required"): N_("Give a phone number or an e-mail address so we can reply."),
+    ("photos", "too_many"): N_("You can attach at most %(limit)s photos."),
+    ("photos", "too_large"): N_("A photo is too large (at most %(limit)s MB)."),
+    ("photos", "too_many_pixels"): N_("A photo has too many pixels."),
+    ("photos", "not_an_image"): N_("A file could not be read as a photo."),
+    ("photos", "unsupported"): N_("Only JPEG, PNG and WebP photos are accepted."),
+    ("form", "expired"): N_(
+        "This form was open for too long. Your text is kept below: check it and send again."),
+    ("form", "invalid"): N_("This form could not be checked. Your text is kept below: send again."),
+    ("form", "honeypot"): N_("Leave the last field empty and send again."),
+    ("form", "rate_limited"): N_(
+        "Too many reports were sent from this connection just now. Wait a minute and send "
+        "again; your text is kept below."),
+}
+
+
+
+def error_text(error: FieldError) -> str:
+    message = ERROR_MESSAGES.get((error.field, error.code), N_("Check this field."))
+    if error.limit is not None:
+        return i18n.gettext(message, limit=i18n.format_number(error.limit))
+    return i18n.gettext(message)
+
+
+async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, int, str | None]:
+    """The poster a code names, the version printed in it, and why it is refused if it is."""
+    try:
+        poster_id, version = svc.signing.read_poster_code(code)
+    except PosterCodeError as exc:
+        return None, 0, exc.reason
+    poster = await svc.store.poster(poster_id)
+    if poster is None:
+        return None, version, "unknown_poster"
+    return poster, version, None
+
+
+def _refused(request: Request, svc: Services, reason: str) -> Response:
+    svc.metrics.rejected_codes.labels(reason).inc()
+    status = 410 if reason == "revoked" else 404
+    return svc.templates.response(request, "q/invalid.html", {"reason": reason},
+                                  status_code=status, headers=NO_STORE)
+
+
+def _form_page(request: Request, svc: Services, poster: Poster, code: str, *,
+               token: str, form: ReportForm | None = None,
+               held: list[tuple[str, ProcessedPhoto]] | None = None,
+               errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+    errors = errors or []
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error.field, []).append(error_text(error))
+    context: dict[str, Any] = {
+        "poster": poster, "code": code, "token": token,
+        "values": form.values if form else {},
+        "held_photos": held or [],
+        "errors": by_field, "error_count": len(errors),
+        "kinds": [(k.value, kind_label(k)) for k in Kind],
+        "text_min": TEXT_MIN, "text_max": TEXT_MAX,
+        "max_photos": svc.settings.max_photos,
+        "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
+    }
+    return svc.templates.response(request, "q/form.html", context, status_code=status_code,
+                                  headers=NO_STORE)
+
+
+async def poster_form(request: Request) -> Response:
+    svc = services(request)
+    code = request.path_params["code"]
+    poster, version, reason = await _poster_from_code(svc, code)
+    if poster is None:
+        return _refused(request, svc, reason or "unknown_poster")
+    if version != poster.version:
+        return _refused(request, svc, "revoked")
+    # no-store: a cached form would hand two citizens the same idempotency key.
+    token = svc.signing.new_form_token(poster.id, poster.version)
+    return _form_page(request, svc, poster, code, token=token)
+
+
+async def poster_submit(request: Request) -> Response:
+    svc = services(request)
+    settings = svc.settings
+    code = request.path_params["code"]
+    poster, version, reason = await _poster_from_code(svc, code)
+    if poster is None:
+        return _refused(request, svc, reason or "unknown_poster")
+    try:
+        form = await read_report_form(request, max_photos=settings.max_photos,
+                                      max_photo_bytes=settings.max_photo_bytes)
+    except FormTooLarge:
+        return svc.templates.response(request, "q/invalid.html", {"reason": "too_large"},
+                                      status_code=413, headers=NO_STORE)
+
+    def again(errors: list[FieldError], status: int, token: FormToken | None = None,
+              held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+        # A fresh token only when the old one is unusable; otherwise keep the idempotency key.
+        new_token = form.token if token is not None else svc.signing.new_form_token(
+            poster.id, poster.version)
+        return _form_page(request, svc, poster, code, token=new_token, form=form, held=held,
+                          errors=errors, status_code=status)
+
+    try:
+        token = svc.signing.read_form_token(form.token, settings.form_token_max_age)
+    except FormTokenError as exc:
+        if poster.version != version:
+            return _refused(request, svc, "revoked")
+        return again([FieldError("form", exc.reason)], 400)
+    # The token, not the URL, decides which poster this report belongs to. A form opened
+    # before a poster was revoked is still accepted: it was issued while the poster was valid.
+    if token.poster_id != poster.id or token.poster_version != version:
+        return again([FieldError("form", "invalid")], 400)
+
+    if form.honeypot_filled:
+        svc.metrics.rate_limited.labels("honeypot").inc()
+        return again([FieldError("form", "honeypot")], 400, token)
+    address = client_address(request)
+    if not await svc.limits.hit(settings.submit_limit_per_form, "submit-form", token.nonce):
+        svc.metrics.rate_limited.labels("submit_form").inc()
+        return again([FieldError("form", "rate_limited")], 429, token)
+    if not await svc.limits.hit(settings.submit_limit_per_address, "submit-addr", address):
+        svc.metrics.rate_limited.labels("submit_address").inc()
+        return again([FieldError("form", "rate_limited")], 429, token)
+
+    submission, errors = validate_submission(form.values)
+    errors = form.errors + errors
+    held: list[tuple[str, ProcessedPhoto]] = []
+    for ref in form.photo_refs:
+        name = svc.signing.read_photo_ref(ref, token.nonce)
+        photo = svc.photos.pending_photo(name) if name else None
+        if photo is not None:
+            held.append((ref, photo))
+    for data in form.uploads:
+        try:
+            photo = await asyncio.to_thread(svc.photos.process, data)
+        except PhotoError as exc:
+            limit = settings.max_photo_bytes // 1_000_000 if exc.code == "too_large" else None
+            errors.append(FieldError("photos", exc.code, limit))
+            continue
+        held.append((svc.signing.photo_ref(token.nonce, photo.name), photo))
+    if errors or submission is None:
+        return again(errors, 400, token, held)
+
+    received = now()
+    new = NewReport(
+        submission=submission, channel=Channel.POSTER, unit_id=poster.unit_id,
+        poster_id=poster.id, idempotency_key=token.idempotency_key,
+        body_hash=submission.body_hash([p.digest for _, p in held]),
+        language=i18n.current_language(), received_at=received,
+        verify_due=verification_due(received, settings.calendar, settings.deadline_rules,
+                                    settings.timezone),
+        photos=[p.as_new_photo() for _, p in held])
+    await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
+    try:
+        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+    except IdempotencyConflict as exc:
+        return svc.templates.response(
+            request, "q/conflict.html",
+            {"tracking_code": tracking.format_code(exc.tracking_code), "code": code},
+            status_code=409, headers=NO_STORE)
+    if result.created:
+        svc.metrics.submissions.labels(Channel.POSTER.value).inc()
+        svc.mail.wake()
+    else:
+        svc.metrics.duplicate_submissions.labels(Channel.POSTER.value).inc()
+    # Post/Redirect/Get: reloading the receipt never re-sends the form.
+    target = f"/t/{tracking.format_code(result.report.tracking_code)}?sent=1"
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+async def status_lookup(request: Request) -> Response:
+    svc = services(request)
+    raw = request.query_params.get("code", "")
+    if raw:
+        return await _status(request, svc, raw)
+    return svc.templates.response(request, "t/lookup.html", {"problem": None, "typed": ""})
+
+
+async def status_page(request: Request) -> Response:
+    return await _status(request, services(request), request.path_params["code"])
+
+
+async def _status(request: Request, svc: Services, raw: str) -> Response:
+    if not await svc.limits.hit(svc.settings.track_limit_per_address, "track",
+                                client_address(request)):
+        svc.metrics.rate_limited.labels("track").inc()
+        return svc.templates.response(request, "t/lookup.html",
+                                      {"problem": "rate_limited", "typed": raw[:40]},
+                                      status_code=429)
+    problem = tracking.explain(raw)
+    code = tracking.normalize(raw) if problem == "ok" else None
+    if code is None:
+        return svc.templates.response(request, "t/lookup.html",
+                                      {"problem": problem, "typed": raw[:40]}, status_code=404)
+    canonical = tracking.format_code(code)
+    if raw != canonical:
+        query = "?sent=1" if request.query_params.get("sent") else ""
+        return RedirectResponse(f"/t/{canonical}{query}", status_code=301)
+    report = await svc.store.report_by_tracking_code(code)
+    if report is None:
+        return svc.templates.response(request, "t/lookup.html",
+                                      {"problem": "unknown", "typed": canonical}, status_code=404)
+    return svc.templates.response(
+        request, "t/status.html",
+        {"report": report, "code": canonical, "sent": bool(request.query_params.get("sent")),
+         "status_url": f"{svc.settings.base_url}/t/{canonical}"},
+        headers={"cache-control": "no-store"})

@@ -1,0 +1,206 @@
+"""Composition root: every service, route and middleware is wired here, in plain sight.
+
+`python server.py COMMAND` (or the installed `lapor COMMAND`) runs the operator commands in
+cli.py; `serve` runs this app under uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from admin import views as admin_views
+from channels.mail import MailSender, compose_new_report_mail
+from public import views as public_views
+from settings import Settings
+from store.db import Database
+from store.migrate import migrate
+from store.photos import PhotoStore
+from store.store import Store
+from web import i18n, labels
+from web.metrics import Metrics, MetricsMiddleware
+from web.middleware import BodySizeLimit, LanguageMiddleware, VersionedStaticFiles
+from web.ratelimit import RateLimits
+from web.security import SecurityHeadersMiddleware
+from web.services import Services, services
+from web.signing import Signing
+from web.templating import STATIC_DIR, Templates
+
+log = logging.getLogger("lapor")
+
+PENDING_PHOTO_SWEEP_SECONDS = 3600
+
+
+async def home(request: Request) -> Response:
+    return services(request).templates.response(request, "home.html")
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await asyncio.wait_for(services(request).store.ping(), timeout=5)
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("health check failed: %s", exc)
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503,
+                            headers={"cache-control": "no-store"})
+    return JSONResponse({"status": "ok", "database": "ok"}, headers={"cache-control": "no-store"})
+
+
+ERROR_TEXT = {
+    403: (i18n.N_("Not allowed"), i18n.N_("You do not have access to this page.")),
+    404: (i18n.N_("Page not found"), i18n.N_("Check the address, or scan the poster again.")),
+    405: (i18n.N_("Not allowed"), i18n.N_("This address does not accept that request.")),
+    500: (i18n.N_("Something went wrong"),
+          i18n.N_("The error has been recorded. Please try again in a moment.")),
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 500:
+        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    title, message = ERROR_TEXT.get(status, ERROR_TEXT[404 if status < 500 else 500])
+    return services(request).templates.response(
+        request, "errors/error.html",
+        {"title": i18n.gettext(title), "message": i18n.gettext(message)},
+        status_code=status, headers={"cache-control": "no-store"})
+
+
+def routes(metrics: Metrics) -> list[Route | Mount]:
+    """The whole URL table. Public paths are a contract: posters and bookmarks carry them."""
+    return [
+        Route("/", home, name="home"),
+        Route("/q/{code}", public_views.poster_form, methods=["GET"], name="poster_form"),
+        Route("/q/{code}", public_views.poster_submit, methods=["POST"], name="poster_submit"),
+        Route("/t", public_views.status_lookup, name="status_lookup"),
+        Route("/t/{code}", public_views.status_page, name="status_page"),
+        Mount("/admin", routes=[
+            Route("/", admin_views.inbox, name="admin_inbox"),
+            Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),
+            Route("/logout", admin_views.logout, methods=["POST"], name="admin_logout"),
+            Route("/password", admin_views.password, methods=["GET", "POST"],
+                  name="admin_password"),
+            Route("/reports/{report_id:int}", admin_views.report_detail, name="admin_report"),
+            Route("/reports/{report_id:int}/photos/{position:int}", admin_views.report_photo,
+                  name="admin_report_photo"),
+            Route("/outbox", admin_views.outbox, name="admin_outbox"),
+            Route("/outbox/{message_id:int}/resend", admin_views.outbox_resend,
+                  methods=["POST"], name="admin_outbox_resend"),
+        ]),
+        Route("/healthz", healthz, name="healthz"),
+        Route("/metrics", metrics.endpoint, name="metrics"),
+        Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+def template_globals(settings: Settings) -> dict[str, Any]:
+    return {
+        "format_datetime": partial(i18n.format_datetime, tz=settings.timezone),
+        "format_date": i18n.format_date,
+        "format_number": i18n.format_number,
+        "status_label": labels.status_label,
+        "kind_label": labels.kind_label,
+        "channel_label": labels.channel_label,
+        "role_label": labels.role_label,
+        "event_label": labels.event_label,
+        "days_left_label": labels.days_left_label,
+        "base_url": settings.base_url,
+    }
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               run_background_tasks: bool = True) -> Starlette:
+    settings = settings or Settings.load()
+    database = database or Database(settings.database_url)
+    store = Store(database)
+    metrics = Metrics()
+    photos = PhotoStore(settings.photo_dir, max_bytes=settings.max_photo_bytes,
+                        max_pixels=settings.max_photo_pixels, max_side=settings.photo_max_side)
+    mail = MailSender(store, smtp_url=settings.smtp_url, mail_from=settings.mail_from,
+                      mail_dir=settings.mail_dir,
+                      on_outcome=lambda outcome: metrics.mail.labels(outcome).inc())
+    svc = Services(
+        settings=settings,
+        store=store,
+        signing=Signing(settings.signing_keys()),
+        photos=photos,
+        limits=RateLimits(settings.redis_url),
+        metrics=metrics,
+        templates=Templates(template_globals(settings)),
+        mail=mail,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await database.connect()
+        await migrate(database)
+        photos.prepare()
+        i18n.catalogs()
+        tasks: list[asyncio.Task[None]] = []
+        if run_background_tasks:
+            tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))
+            tasks.append(asyncio.create_task(_sweep_photos(svc), name="photo-sweeper"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await database.close()
+
+    # Outermost first: metrics see every response, headers go on error pages too.
+    middleware = [
+        Middleware(MetricsMiddleware, metrics=metrics),
+        Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(LanguageMiddleware, default=settings.default_language),
+        Middleware(GZipMiddleware, minimum_size=512),
+        Middleware(BodySizeLimit,
+                   max_bytes=settings.max_photos * settings.max_photo_bytes + 1_000_000),
+    ]
+    app = Starlette(
+        routes=routes(metrics),
+        middleware=middleware,
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    app.state.compose_mail = compose_new_report_mail(settings.base_url)
+    return app
+
+
+async def _sweep_photos(svc: Services) -> None:
+    while True:
+        await asyncio.sleep(PENDING_PHOTO_SWEEP_SECONDS)
+        try:
+            await asyncio.to_thread(svc.photos.sweep_pending,
+                                    svc.settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS)
+        except OSError:
+            log.exception("sweeping pending photos failed")
+
+
+def app_factory() -> Starlette:
+    """What uvicorn workers import (`server:app_factory`, factory=True)."""
+    return create_app()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cli import run
+
+    return run(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,286 @@
+"""One Settings object, read from the environment first and then an optional `.env` file.
+
+Every setting lives in the SETTINGS table below with its default and help text; the table feeds
+`docs/settings.md`, and a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.config import Config
+
+from complaints.deadlines import DeadlineRules, WorkingCalendar, parse_extra_holidays
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("LAPOR_DATA_DIR", "./var",
+            "Directory for the SQLite database, photos, generated keys and `.eml` mail files."),
+    Setting("LAPOR_DATABASE_URL", "",
+            "Database URL. Empty means SQLite at `DATA_DIR/lapor.db`. "
+            "`postgresql://user@host/db` uses PostgreSQL through asyncpg."),
+    Setting("LAPOR_BASE_URL", "http://127.0.0.1:8000",
+            "Public address of this server, without a trailing slash. It is printed into QR "
+            "codes and mails; keep it short (30 characters still give a version-5 QR code)."),
+    Setting("LAPOR_SECRET_KEYS", "",
+            "Comma-separated signing keys, newest first: the newest signs, all verify, so keys "
+            "can rotate. Empty means a key generated once into `DATA_DIR/secret.key` (mode 0600)."),
+    Setting("LAPOR_TIMEZONE", "Asia/Makassar",
+            "Time zone of the deployment for dates shown to people and for working days "
+            "(Asia/Jakarta = WIB, Asia/Makassar = WITA, Asia/Jayapura = WIT)."),
+    Setting("LAPOR_DEFAULT_LANGUAGE", "id",
+            "Language when the browser asks for none we have: `id` (Bahasa Indonesia) or `en`."),
+    Setting("LAPOR_SMTP_URL", "",
+            "Outgoing mail server, e.g. `smtp://user:pass@mail.example.go.id:587?starttls=1` or "
+            "`smtps://...:465`. Empty means messages are written as `.eml` files under "
+            "`DATA_DIR/mail/`."),
+    Setting("LAPOR_MAIL_FROM", "lapor@localhost", "Sender address of notification mails."),
+    Setting("LAPOR_REDIS_URL", "",
+            "Redis for rate limits shared by several workers or machines, e.g. "
+            "`redis://127.0.0.1:6379/0`. Empty means per-process memory."),
+    Setting("LAPOR_FORM_TOKEN_MAX_AGE", "86400",
+            "Seconds a citizen's form stays valid after it is opened (the token is also the "
+            "idempotency key of the submission)."),
+    Setting("LAPOR_SESSION_MAX_AGE", "43200", "Seconds a staff login lasts."),
+    Setting("LAPOR_VERIFY_DAYS", "3", "Working days the coordinator has to verify a report."),
+    Setting("LAPOR_FOLLOW_UP_DAYS", "5",
+            "Working days the unit has to post its follow-up after forwarding."),
+    Setting("LAPOR_CLOSE_AFTER_DAYS", "10",
+            "Working days after the follow-up before a report closes when the reporter is silent."),
+    Setting("LAPOR_ESCALATE_AFTER_DAYS", "60",
+            "Calendar days after which an unresolved report is flagged for the Ombudsman."),
+    Setting("LAPOR_EXTRA_HOLIDAYS", "",
+            "Comma-separated ISO dates that are not working days in addition to national "
+            "holidays and collective leave, e.g. regional holidays."),
+    Setting("LAPOR_SUBMIT_LIMIT_PER_ADDRESS", "600/hour;120/minute",
+            "Submissions allowed from one client address. Generous on purpose: a service hall's "
+            "Wi-Fi or a carrier's NAT puts hundreds of citizens behind one address."),
+    Setting("LAPOR_SUBMIT_LIMIT_PER_FORM", "20/hour",
+            "Submissions allowed with one form token (retries of the same report count here)."),
+    Setting("LAPOR_TRACK_LIMIT_PER_ADDRESS", "300/hour;60/minute",
+            "Status-page lookups allowed from one client address."),
+    Setting("LAPOR_LOGIN_LIMIT_PER_ACCOUNT", "10/15minutes",
+            "Failed staff logins allowed for one account."),
+    Setting("LAPOR_LOGIN_LIMIT_PER_ADDRESS", "60/15minutes",
+            "Failed staff logins allowed from one client address."),
+    Setting("LAPOR_MAX_PHOTOS", "3", "Photos a citizen may attach to one report."),
+    Setting("LAPOR_MAX_PHOTO_BYTES", "8000000", "Largest photo file accepted, in bytes."),
+    Setting("LAPOR_MAX_PHOTO_PIXELS", "40000000",
+            "Largest photo accepted, in pixels (checked from the header before decoding)."),
+    Setting("LAPOR_PHOTO_MAX_SIDE", "1600",
+            "Photos are re-encoded with their longest side at most this many pixels."),
+    Setting("LAPOR_FORWARDED_ALLOW_IPS", "127.0.0.1",
+            "Proxies whose X-Forwarded-For is trusted for the client address (uvicorn's "
+            "`forwarded_allow_ips`)."),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def _read(values: Mapping[str, str], name: str) -> str:
+    return values.get(name, _DEFAULTS[name]).strip()
+
+
+def _int(values: Mapping[str, str], name: str, minimum: int = 0) -> int:
+    raw = _read(values, name)
+    try:
+        number = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if number < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def _rate(values: Mapping[str, str], name: str) -> str:
+    from limits import parse_many
+
+    raw = _read(values, name)
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(f"{name} is not a rate limit such as '60/minute': {raw!r}") from None
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    base_url: str
+    secret_keys: tuple[str, ...]
+    timezone: ZoneInfo
+    default_language: str
+    smtp_url: str
+    mail_from: str
+    redis_url: str
+    form_token_max_age: int
+    session_max_age: int
+    deadline_rules: DeadlineRules
+    extra_holidays: frozenset[date]
+    submit_limit_per_address: str
+    submit_limit_per_form: str
+    track_limit_per_address: str
+    login_limit_per_account: str
+    login_limit_per_address: str
+    max_photos: int
+    max_photo_bytes: int
+    max_photo_pixels: int
+    photo_max_side: int
+    forwarded_allow_ips: str
+    overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(extra_holidays=self.extra_holidays)
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: str | os.PathLike[str] | None = ".env",
+        **overrides: Any,
+    ) -> Settings:
+        """Read settings. `overrides` use the setting names without the prefix, lowercased."""
+        values = _collect(environ if environ is not None else os.environ, env_file)
+        for key, value in overrides.items():
+            name = "LAPOR_" + key.upper()
+            if name not in _DEFAULTS:
+                raise SettingsError(f"unknown setting {name}")
+            values[name] = str(value)
+        return cls._from_values(values)
+
+    @classmethod
+    def _from_values(cls, values: dict[str, str]) -> Settings:
+        data_dir = Path(_read(values, "LAPOR_DATA_DIR")).expanduser()
+        database_url = _read(values, "LAPOR_DATABASE_URL") or f"sqlite:///{data_dir / 'lapor.db'}"
+        if not database_url.startswith(("sqlite:", "postgresql:", "postgres:")):
+            raise SettingsError(
+                "LAPOR_DATABASE_URL must start with sqlite:// or postgresql://, "
+                f"not {database_url.split(':', 1)[0]!r}"
+            )
+        base_url = _read(values, "LAPOR_BASE_URL").rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise SettingsError(f"LAPOR_BASE_URL must be an http(s) address, not {base_url!r}")
+        tz_name = _read(values, "LAPOR_TIMEZONE")
+        try:
+            timezone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"LAPOR_TIMEZONE is not a known time zone: {tz_name!r}") from None
+        language = _read(values, "LAPOR_DEFAULT_LANGUAGE")
+        if language not in ("id", "en"):
+            raise SettingsError(f"LAPOR_DEFAULT_LANGUAGE must be 'id' or 'en', not {language!r}")
+        try:
+            extra_holidays = parse_extra_holidays(_read(values, "LAPOR_EXTRA_HOLIDAYS"))
+        except ValueError as exc:
+            raise SettingsError(f"LAPOR_EXTRA_HOLIDAYS: {exc}") from None
+        keys = tuple(k.strip() for k in _read(values, "LAPOR_SECRET_KEYS").split(",") if k.strip())
+        if any(len(k) < 16 for k in keys):
+            raise SettingsError("LAPOR_SECRET_KEYS: every key must be at least 16 characters")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            base_url=base_url,
+            secret_keys=keys,
+            timezone=timezone,
+            default_language=language,
+            smtp_url=_read(values, "LAPOR_SMTP_URL"),
+            mail_from=_read(values, "LAPOR_MAIL_FROM"),
+            redis_url=_read(values, "LAPOR_REDIS_URL"),
+            form_token_max_age=_int(values, "LAPOR_FORM_TOKEN_MAX_AGE", minimum=60),
+            session_max_age=_int(values, "LAPOR_SESSION_MAX_AGE", minimum=60),
+            deadline_rules=DeadlineRules(
+                verify_days=_int(values, "LAPOR_VERIFY_DAYS", minimum=1),
+                follow_up_days=_int(values, "LAPOR_FOLLOW_UP_DAYS", minimum=1),
+                close_after_days=_int(values, "LAPOR_CLOSE_AFTER_DAYS", minimum=1),
+                escalate_after_calendar_days=_int(values, "LAPOR_ESCALATE_AFTER_DAYS", minimum=1),
+            ),
+            extra_holidays=extra_holidays,
+            submit_limit_per_address=_rate(values, "LAPOR_SUBMIT_LIMIT_PER_ADDRESS"),
+            submit_limit_per_form=_rate(values, "LAPOR_SUBMIT_LIMIT_PER_FORM"),
+            track_limit_per_address=_rate(values, "LAPOR_TRACK_LIMIT_PER_ADDRESS"),
+            login_limit_per_account=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ACCOUNT"),
+            login_limit_per_address=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ADDRESS"),
+            max_photos=_int(values, "LAPOR_MAX_PHOTOS"),
+            max_photo_bytes=_int(values, "LAPOR_MAX_PHOTO_BYTES", minimum=1024),
+            max_photo_pixels=_int(values, "LAPOR_MAX_PHOTO_PIXELS", minimum=10_000),
+            photo_max_side=_int(values, "LAPOR_PHOTO_MAX_SIDE", minimum=64),
+            forwarded_allow_ips=_read(values, "LAPOR_FORWARDED_ALLOW_IPS"),
+            overrides=dict(values),
+        )
+
+    def signing_keys(self) -> list[str]:
+        """Keys for itsdangerous, oldest first (its convention: the last one signs)."""
+        if self.secret_keys:
+            return list(reversed(self.secret_keys))
+        return [_generated_key(self.data_dir)]
+
+
+def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None) -> dict[str, str]:
+    # starlette's Config gives the environment precedence over the file, which is what operators
+    # expect from a systemd unit that overrides one value of a shared .env.
+    config = Config(env_file if env_file and Path(env_file).is_file() else None, environ=environ)
+    file_values: dict[str, str] = dict(config.file_values)
+    unknown = sorted(k for k in file_values if k.startswith("LAPOR_") and k not in _DEFAULTS)
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]} in {env_file}")
+    values: dict[str, str] = {}
+    for setting in SETTINGS:
+        value = config.get(setting.name, cast=str, default=None)
+        if value is not None:
+            values[setting.name] = value
+    return values
+
+
+def _generated_key(data_dir: Path) -> str:
+    path = data_dir / "secret.key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    # O_EXCL: two workers starting together must end up with one key, not two.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key
+
+

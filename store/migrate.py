@@ -1,0 +1,46 @@
+"""Bring the database schema to the newest revision, safely from several processes at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+
+from store.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Any constant works; it only has to be the same in every process that migrates.
+_ADVISORY_LOCK_ID = 0x1A9012
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Two `serve` processes starting together must not both create the tables.
+        connection.execute(text("SET lock_timeout = '60s'"))
+        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+        try:
+            command.upgrade(_config(connection), "head")
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID})
+    else:
+        command.upgrade(_config(connection), "head")
+
+
+async def migrate(db: Database) -> None:
+    engine = db.standalone_engine()
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,163 @@
+"""Citizens' photos: checked before decoding, re-encoded without metadata, kept on disk.
+
+A photo is processed into `pending/` as soon as it arrives, so a form that comes back with an
+error can hold it by a signed reference instead of asking a citizen on 2G to upload it again.
+Submitting moves it into place and fsyncs it before the database commit that refers to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from store.records import NewPhoto
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phone cameras call a JPEG
+_NAME_CHARS = set("0123456789abcdef")
+
+
+class PhotoError(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code  # "too_large", "too_many_pixels", "not_an_image", "unsupported"
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    name: str
+    width: int
+    height: int
+    size_bytes: int
+    digest: str  # of the re-encoded bytes, so a retry is recognised as the same report
+
+    def as_new_photo(self) -> NewPhoto:
+        return NewPhoto(self.name, "image/jpeg", self.width, self.height, self.size_bytes,
+                        self.digest)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class PhotoStore:
+    def __init__(self, root: Path, *, max_bytes: int, max_pixels: int, max_side: int) -> None:
+        self.root = root
+        self.pending = root / "pending"
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self.max_side = max_side
+
+    def prepare(self) -> None:
+        self.pending.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def valid_name(name: str) -> bool:
+        stem, dot, ext = name.partition(".")
+        return len(stem) == 32 and set(stem) <= _NAME_CHARS and dot == "." and ext == "jpg"
+
+    def path(self, name: str) -> Path:
+        if not self.valid_name(name):
+            raise ValueError("not a photo name")
+        return self.root / name[:2] / name
+
+    def process(self, data: bytes) -> ProcessedPhoto:
+        """Check, re-encode and park a photo in pending/. CPU-bound: run it in a thread."""
+        if len(data) > self.max_bytes:
+            raise PhotoError("too_large")
+        if not data:
+            raise PhotoError("not_an_image")
+        with warnings.catch_warnings():
+            # Pillow warns about decompression bombs; we refuse them ourselves, by pixel count,
+            # before decoding anything.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    if image.format not in ACCEPTED_FORMATS:
+                        raise PhotoError("unsupported")
+                    width, height = image.size
+                    if width * height > self.max_pixels:
+                        raise PhotoError("too_many_pixels")
+                    image.load()
+                    upright = ImageOps.exif_transpose(image)
+                    rgb = upright.convert("RGB")
+            except PhotoError:
+                raise
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+                    Image.DecompressionBombError):
+                raise PhotoError("not_an_image") from None
+        rgb.thumbnail((self.max_side, self.max_side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        # A fresh RGB image carries no EXIF, GPS or ICC data; nothing of the original leaks.
+        rgb.save(out, "JPEG", quality=82, optimize=True, progressive=True)
+        encoded = out.getvalue()
+        # Re-encoding is deterministic, so a retry of the same upload gets the same digest as a
+        # photo held from an earlier attempt.
+        digest = hashlib.sha256(encoded).hexdigest()
+        name = secrets.token_hex(16) + ".jpg"
+        self.pending.mkdir(parents=True, exist_ok=True)
+        _write_durably(self.pending / name, encoded)
+        return ProcessedPhoto(name, rgb.width, rgb.height, len(encoded), digest)
+
+    def pending_photo(self, name: str) -> ProcessedPhoto | None:
+        """A photo parked by an earlier attempt of the same form, if it is still there."""
+        if not self.valid_name(name):
+            return None
+        for path in (self.pending / name, self.path(name)):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+            return ProcessedPhoto(name, width, height, len(data),
+                                  hashlib.sha256(data).hexdigest())
+        return None
+
+    def commit(self, names: list[str]) -> None:
+        """Move parked photos into place, durably, before the report that lists them commits."""
+        directories: set[Path] = set()
+        for name in names:
+            target = self.path(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(self.pending / name, target)
+            except FileNotFoundError:
+                if not target.exists():  # a concurrent retry of the same form moved it already
+                    raise
+            directories.add(target.parent)
+        for directory in directories:
+            _fsync_dir(directory)
+
+    def sweep_pending(self, older_than_seconds: int) -> int:
+        """Forget photos of forms that were never sent."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self.pending.glob("*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed

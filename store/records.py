@@ -1,0 +1,176 @@
+"""Plain records the store hands out; callers never see SQLAlchemy rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from complaints.reports import Channel, Identity, Kind, Status
+
+
+class StoreError(Exception):
+    """A command refused because of the data (unknown unit, duplicate slug...)."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class Duplicate(StoreError):
+    pass
+
+
+class IdempotencyConflict(StoreError):
+    """The same idempotency key came back with a different report."""
+
+    def __init__(self, tracking_code: str) -> None:
+        super().__init__(tracking_code)
+        self.tracking_code = tracking_code
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    slug: str
+    name: str
+    parent_id: int | None
+    path: str
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Self first, then parent, up to the root."""
+        return [int(p) for p in reversed(self.path.strip("/").split("/"))]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Unit:
+        return cls(row.id, row.slug, row.name, row.parent_id, row.path)
+
+
+ROLES = ("coordinator", "officer", "inspector", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    role: str
+    unit_id: int
+    active: bool
+    password_hash: str = field(repr=False)
+
+    @classmethod
+    def from_row(cls, row: Any) -> User:
+        return cls(row.id, row.email, row.role, row.unit_id, row.active, row.password_hash)
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    user: User
+    unit: Unit
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Poster:
+    id: int
+    unit_id: int
+    label: str
+    version: int
+    created_at: datetime
+    revoked_at: datetime | None
+    unit_slug: str = ""
+    unit_name: str = ""
+
+    @classmethod
+    def from_row(cls, row: Any) -> Poster:
+        return cls(row.id, row.unit_id, row.label, row.version, row.created_at, row.revoked_at,
+                   getattr(row, "unit_slug", ""), getattr(row, "unit_name", ""))
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    position: int
+    filename: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    filename: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    public: bool
+    actor_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    tracking_code: str
+    kind: Kind
+    status: Status
+    text: str
+    location: str | None
+    identity: Identity
+    reporter_name: str | None
+    reporter_phone: str | None
+    reporter_email: str | None
+    channel: Channel
+    unit_id: int
+    unit_name: str
+    poster_id: int | None
+    poster_label: str | None
+    routed_unit_id: int | None
+    routed_unit_name: str | None
+    language: str
+    received_at: datetime
+    verify_due: date
+    photos: tuple[Photo, ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    tracking_code: str
+    kind: Kind
+    status: Status
+    excerpt: str
+    unit_name: str
+    channel: Channel
+    received_at: datetime
+    verify_due: date
+    photo_count: int
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    to_address: str
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    report_id: int | None

@@ -1,0 +1,186 @@
+"""Tables, as SQLAlchemy Core metadata. Migrations in store/migrations create them; a test
+compares the migrated database with this metadata so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both backends (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("parent_id", Integer, ForeignKey("units.id"), nullable=True),
+    # "1/5/12/": ancestors and self, so a subtree is one indexed prefix match.
+    Column("path", String(512), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_units_path", units.c.path)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_users_unit_id_role", users.c.unit_id, users.c.role)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Only a hash of the cookie's token is stored: a leaked backup cannot log anyone in.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+posters = Table(
+    "posters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("label", String(200), nullable=False),
+    # Printed into the signed code; bumping it revokes every earlier print of this poster.
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+Index("ix_posters_unit_id", posters.c.unit_id)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tracking_code", String(16), nullable=False, unique=True),
+    # The unique constraint, not a check before the insert, is what makes retries safe.
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("location", String(300), nullable=True),
+    Column("identity", String(12), nullable=False),
+    Column("reporter_name", String(120), nullable=True),
+    Column("reporter_phone", String(32), nullable=True),
+    Column("reporter_email", String(254), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("poster_id", Integer, ForeignKey("posters.id"), nullable=True),
+    # NULL: no coordinator anywhere above the unit; admins see these as unrouted.
+    Column("routed_unit_id", Integer, ForeignKey("units.id"), nullable=True),
+    Column("language", String(5), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("verify_due", Date, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
+Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
+Index("ix_reports_status_id", reports.c.status, reports.c.id)
+
+report_photos = Table(
+    "report_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(80), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    UniqueConstraint("report_id", "position"),
+)
+
+report_events = Table(
+    "report_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("from_status", String(24), nullable=True),
+    Column("to_status", String(24), nullable=True),
+    Column("note", Text, nullable=True),
+    # Whether the reporter sees it on the status page; internal notes never are.
+    Column("public", Boolean, nullable=False),
+)
+Index("ix_report_events_report_id_id", report_events.c.report_id, report_events.c.id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("to_address", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    # A claim that outlives its sender (killed worker) expires and the row is picked up again.
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+)
+Index("ix_outbox_status_next_attempt_at", outbox.c.status, outbox.c.next_attempt_at)

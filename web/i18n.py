@@ -1,0 +1,140 @@
+"""gettext for every page: Bahasa Indonesia first, English second.
+
+msgids are English; `locale/id` carries the Indonesian text (a test keeps it complete). The
+catalogs are compiled from the .po files at start-up, so no binary .mo lives in the repository.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.core import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+from starlette.requests import HTTPConnection
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LANGUAGES = ("id", "en")
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+LANGUAGE_COOKIE = "lang"
+
+# The zone names Indonesians read on clocks and letters; CLDR would print "GMT+08.00".
+_ZONE_NAMES = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("lapor_language", default="id")
+
+
+def load_catalogs(locale_dir: Path = LOCALE_DIR) -> dict[str, NullTranslations]:
+    catalogs: dict[str, NullTranslations] = {}
+    for language in LANGUAGES:
+        po_path = locale_dir / language / "LC_MESSAGES" / "messages.po"
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        catalogs[language] = Translations(buffer)
+    return catalogs
+
+
+_catalogs: dict[str, NullTranslations] = {}
+
+
+def catalogs() -> dict[str, NullTranslations]:
+    if not _catalogs:
+        _catalogs.update(load_catalogs())
+    return _catalogs
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+@contextmanager
+def using(language: str) -> Iterator[None]:
+    token = _current.set(language)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def set_language(language: str) -> None:
+    _current.set(language)
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = catalogs()[_current.get()].gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = catalogs()[_current.get()].ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction where it is translated later (tables, error codes)."""
+    return message
+
+
+def negotiate(conn: HTTPConnection, default: str) -> str:
+    """Explicit choice (?lang=) beats the cookie the switch set, which beats the browser."""
+    asked = conn.query_params.get("lang") or conn.cookies.get(LANGUAGE_COOKIE)
+    if asked in LANGUAGES:
+        return asked
+    header = conn.headers.get("accept-language", "")
+    for language in _accept_language(header):
+        if language in LANGUAGES:
+            return language
+    return default
+
+
+def _accept_language(header: str) -> list[str]:
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.split("-")[0].lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def zone_name(tz: ZoneInfo) -> str:
+    return _ZONE_NAMES.get(tz.key, tz.key)
+
+
+def format_datetime(value: datetime, tz: ZoneInfo) -> str:
+    language = _current.get()
+    pattern = "d MMMM y, HH.mm" if language == "id" else "d MMMM y, HH:mm"
+    text = babel_format_datetime(value, pattern, tzinfo=tz, locale=Locale.parse(language))
+    return f"{text} {zone_name(tz)}"
+
+
+def format_date(value: date) -> str:
+    return babel_format_date(value, "EEEE, d MMMM y", locale=Locale.parse(_current.get()))
+
+
+def format_number(value: int | float) -> str:
+    return format_decimal(value, locale=Locale.parse(_current.get()))

@@ -1,0 +1,69 @@
+"""Words people read for the domain's codes, through gettext."""
+
+from __future__ import annotations
+
+from complaints.reports import Channel, Kind, Status
+from store.records import Event
+from web.i18n import N_, gettext, ngettext
+
+STATUS = {
+    Status.RECEIVED: N_("Received, waiting for verification"),
+    Status.FORWARDED: N_("Forwarded to the unit"),
+    Status.POSTPONED: N_("Waiting for more information from the reporter"),
+    Status.NOT_AUTHORITY: N_("Not this unit's authority"),
+    Status.ARCHIVED: N_("Archived"),
+    Status.FOLLOWED_UP: N_("Answered by the unit"),
+    Status.CLOSED: N_("Closed"),
+}
+KIND = {
+    Kind.COMPLAINT: N_("Complaint"),
+    Kind.ASPIRATION: N_("Suggestion"),
+    Kind.INFORMATION: N_("Information request"),
+}
+CHANNEL = {
+    Channel.POSTER: N_("QR poster"),
+    Channel.WIDGET: N_("Website widget"),
+    Channel.KIOSK: N_("Kiosk"),
+    Channel.STAFF: N_("Taken by staff"),
+    Channel.SMS: N_("SMS"),
+    Channel.API: N_("API"),
+}
+ROLE = {
+    "coordinator": N_("coordinator"),
+    "officer": N_("liaison officer"),
+    "inspector": N_("inspector"),
+    "admin": N_("administrator"),
+}
+EVENT = {
+    "received": N_("Report received"),
+    "routed": N_("Routed to the coordinator"),
+    "unrouted": N_("No coordinator found: waiting for an administrator"),
+}
+
+
+def status_label(status: Status) -> str:
+    return gettext(STATUS[status])
+
+
+def kind_label(kind: Kind) -> str:
+    return gettext(KIND[kind])
+
+
+def channel_label(channel: Channel) -> str:
+    return gettext(CHANNEL[channel])
+
+
+def role_label(role: str) -> str:
+    return gettext(ROLE.get(role, role))
+
+
+def event_label(event: Event) -> str:
+    return gettext(EVENT[event.kind]) if event.kind in EVENT else event.kind
+
+
+def days_left_label(days: int) -> str:
+    if days < 0:
+        return ngettext("%(num)s working day overdue", "%(num)s working days overdue", -days)
+    if days == 0:
+        return gettext("due today")
+    return ngettext("%(num)s working day left", "%(num)s working days left", days)

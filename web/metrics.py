@@ -1,0 +1,69 @@
+"""Prometheus metrics in a registry of the app's own (tests build many apps in one process)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("lapor_http_requests_total", "HTTP requests answered",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram(
+            "lapor_http_request_duration_seconds", "Time to answer an HTTP request",
+            ["route"], registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.submissions = Counter("lapor_reports_submitted_total",
+                                   "Reports stored, by the channel they came through",
+                                   ["channel"], registry=self.registry)
+        self.duplicate_submissions = Counter(
+            "lapor_reports_resubmitted_total",
+            "Submissions answered with an already stored report (retries, double clicks)",
+            ["channel"], registry=self.registry)
+        self.rejected_codes = Counter("lapor_poster_codes_rejected_total",
+                                      "Poster codes refused, by reason",
+                                      ["reason"], registry=self.registry)
+        self.rate_limited = Counter("lapor_rate_limited_total", "Requests refused by a rate limit",
+                                    ["limit"], registry=self.registry)
+        self.mail = Counter("lapor_mail_total", "Outbox messages handled, by outcome",
+                            ["outcome"], registry=self.registry)
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry),
+                        media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+class MetricsMiddleware:
+    """Counts by route template, not by path: /q/{code} must be one series, not one per code."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route: BaseRoute | None = scope.get("route")
+            name = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(scope["method"], name, str(status)).inc()
+            self.metrics.latency.labels(name).observe(time.perf_counter() - start)

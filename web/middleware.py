@@ -1,0 +1,100 @@
+"""Small ASGI layers the composition root stacks: language choice, request body limit, static
+files with long cache lifetimes."""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.responses import PlainTextResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web import i18n
+
+ONE_YEAR = 31_536_000
+
+
+class LanguageMiddleware:
+    """Picks the language for the request; an explicit ?lang= choice is remembered in a cookie
+    so the next page (and the POST of a form) keeps it."""
+
+    def __init__(self, app: ASGIApp, *, default: str) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        language = i18n.negotiate(conn, self.default)
+        chosen = conn.query_params.get("lang")
+        remember = chosen in i18n.LANGUAGES and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
+        i18n.set_language(language)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-language", language)
+                headers.add_vary_header("Accept-Language")
+                if remember:
+                    headers.append("set-cookie", f"{i18n.LANGUAGE_COOKIE}={language}; Path=/; "
+                                   f"Max-Age={ONE_YEAR}; SameSite=Lax")
+            await send(message)
+
+        await self.app(scope, receive, send_with_language)
+
+
+class BodySizeLimit:
+    """Refuses request bodies above `max_bytes`, counted as they arrive: Content-Length can be
+    absent (chunked) or lie."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLarge:
+            await _too_large(scope, receive, send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response: Response = PlainTextResponse("Request body too large", status_code=413,
+                                           headers={"connection": "close"})
+    await response(scope, receive, send)
+
+
+class VersionedStaticFiles(StaticFiles):
+    """Assets linked with ?v=<hash> never change under that URL: cache them for a year."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["cache-control"] = (
+                f"public, max-age={ONE_YEAR}, immutable" if versioned else "public, max-age=300")
+        return response

@@ -1,0 +1,56 @@
+"""Rate limits through `limits`: per-process memory by default, Redis when several workers or
+machines must share the counts. Limits protect the service; if Redis is unreachable we let
+citizens through rather than refuse every report in the province."""
+
+from __future__ import annotations
+
+import logging
+
+from limits import RateLimitItem, parse_many
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+log = logging.getLogger(__name__)
+
+
+class RateLimits:
+    def __init__(self, redis_url: str = "") -> None:
+        if redis_url:
+            uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+            self.storage = storage_from_string(uri, implementation="redispy")
+        else:
+            self.storage = storage_from_string("async+memory://")
+        self._limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self._parsed: dict[str, list[RateLimitItem]] = {}
+
+    def _items(self, rule: str) -> list[RateLimitItem]:
+        items = self._parsed.get(rule)
+        if items is None:
+            items = self._parsed[rule] = parse_many(rule)
+        return items
+
+    async def hit(self, rule: str, *key: str) -> bool:
+        """Count one event; False when any window of the rule is already full."""
+        try:
+            allowed = True
+            for item in self._items(rule):
+                if not await self._limiter.hit(item, *key):
+                    allowed = False
+            return allowed
+        except Exception:  # a limit store outage must not become a denial of service
+            log.exception("rate limit storage failed; allowing the request")
+            return True
+
+    async def allows(self, rule: str, *key: str) -> bool:
+        """Whether one more event would fit, without counting it (login: only failures count)."""
+        try:
+            for item in self._items(rule):
+                if not await self._limiter.test(item, *key):
+                    return False
+            return True
+        except Exception:
+            log.exception("rate limit storage failed; allowing the request")
+            return True
+
+    async def reset(self) -> None:
+        await self.storage.reset()

@@ -1,0 +1,38 @@
+"""What the views need, built once by the composition root (server.py) and hung on app.state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from channels.mail import MailSender
+from settings import Settings
+from store.photos import PhotoStore
+from store.store import Store
+from web.metrics import Metrics
+from web.ratelimit import RateLimits
+from web.signing import Signing
+from web.templating import Templates
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    signing: Signing
+    photos: PhotoStore
+    limits: RateLimits
+    metrics: Metrics
+    templates: Templates
+    mail: MailSender
+
+
+def services(conn: HTTPConnection) -> Services:
+    found: Services = conn.app.state.services
+    return found
+
+
+def client_address(conn: HTTPConnection) -> str:
+    # uvicorn has already applied X-Forwarded-For from the trusted proxies only.
+    return conn.client.host if conn.client else "unknown"

@@ -1,0 +1,118 @@
+"""Everything we hand out and later trust: poster codes, citizens' form tokens, references to
+photos already uploaded. All signed with itsdangerous over the same key list (oldest first,
+newest signs, every key verifies) so keys rotate without reprinting every poster at once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadData, BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
+from itsdangerous.signer import SigningAlgorithm
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class _ShortHMAC(SigningAlgorithm):
+    """HMAC-SHA256 cut to 72 bits. A poster code must fit a version-5 QR code with room to
+    spare; 2^72 forgery attempts against an online endpoint with rate limits is out of reach."""
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.new(key, value, hashlib.sha256).digest()[:9]
+
+
+def _b36(number: int) -> str:
+    if number < 0:
+        raise ValueError("negative")
+    digits = ""
+    while True:
+        number, rest = divmod(number, 36)
+        digits = _B36[rest] + digits
+        if not number:
+            return digits
+
+
+class PosterCodeError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "malformed" or "bad_signature"; counted in metrics
+
+
+@dataclass(frozen=True)
+class FormToken:
+    poster_id: int
+    poster_version: int
+    nonce: str  # the submission's idempotency key
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.nonce
+
+
+class FormTokenError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "expired" or "invalid"
+
+
+class Signing:
+    def __init__(self, keys_oldest_first: list[str]) -> None:
+        if not keys_oldest_first:
+            raise ValueError("at least one signing key is needed")
+        self._poster = Signer(keys_oldest_first, salt="poster", algorithm=_ShortHMAC())
+        self._form = URLSafeTimedSerializer(keys_oldest_first, salt="form")
+        self._photo = Signer(keys_oldest_first, salt="photo", digest_method=hashlib.sha256)
+
+    # -- poster codes ----------------------------------------------------------------------
+    def poster_code(self, poster_id: int, version: int) -> str:
+        return self._poster.sign(f"{_b36(poster_id)}-{_b36(version)}").decode()
+
+    def read_poster_code(self, code: str) -> tuple[int, int]:
+        if not code or len(code) > 64 or not code.isascii():
+            raise PosterCodeError("malformed")
+        try:
+            payload = self._poster.unsign(code).decode()
+        except BadSignature:
+            raise PosterCodeError("bad_signature") from None
+        try:
+            id_part, version_part = payload.split("-")
+            return int(id_part, 36), int(version_part, 36)
+        except ValueError:
+            # Only reachable with a valid signature over a payload we never produce.
+            raise PosterCodeError("malformed") from None
+
+    # -- form tokens -----------------------------------------------------------------------
+    def new_form_token(self, poster_id: int, poster_version: int) -> str:
+        payload = {"p": poster_id, "v": poster_version, "n": secrets.token_urlsafe(16)}
+        token = self._form.dumps(payload)
+        return token if isinstance(token, str) else token.decode()
+
+    def read_form_token(self, token: str, max_age: int) -> FormToken:
+        if not token or len(token) > 200:
+            raise FormTokenError("invalid")
+        try:
+            payload: Any = self._form.loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise FormTokenError("expired") from None
+        except BadData:
+            raise FormTokenError("invalid") from None
+        try:
+            return FormToken(int(payload["p"]), int(payload["v"]), str(payload["n"]))
+        except (KeyError, TypeError, ValueError):
+            raise FormTokenError("invalid") from None
+
+    # -- photos already uploaded with a form that came back with an error --------------------
+    def photo_ref(self, nonce: str, name: str) -> str:
+        return self._photo.sign(f"{nonce}:{name}").decode()
+
+    def read_photo_ref(self, ref: str, nonce: str) -> str | None:
+        """The stored name the ref points at, if it was issued for this same form."""
+        try:
+            value = self._photo.unsign(ref).decode()
+        except (BadSignature, UnicodeDecodeError):
+            return None
+        ref_nonce, _, name = value.partition(":")
+        return name if ref_nonce == nonce and name else None

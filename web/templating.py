@@ -1,0 +1,79 @@
+"""One Jinja environment for every surface: autoescape always on, gettext per request."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from web import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+class StaticUrls:
+    """`/static/x.css?v=<hash>`: assets are cached for a year, a release changes the URL."""
+
+    def __init__(self, directory: Path = STATIC_DIR) -> None:
+        self._directory = directory
+        self._versions: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        version = self._versions.get(name)
+        if version is None:
+            data = (self._directory / name).read_bytes()
+            version = hashlib.sha256(data).hexdigest()[:12]
+            self._versions[name] = version
+        return f"/static/{name}?v={version}"
+
+
+class Templates:
+    def __init__(self, globals_: Mapping[str, Any], directory: Path = TEMPLATE_DIR) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            # Set explicitly rather than by file extension: user text must never reach a page
+            # unescaped, whatever a template is called.
+            autoescape=True,
+            extensions=["jinja2.ext.i18n"],
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+        )
+        self.env.globals.update(globals_)
+        self.env.globals["static_url"] = StaticUrls(directory.parent / "static")
+        self.env.globals["languages"] = i18n.LANGUAGE_NAMES
+        self.env.globals["current_language"] = i18n.current_language
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        return self.env.get_template(name).render(context)
+
+    def response(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+        block: str | None = None,
+    ) -> HTMLResponse:
+        ctx = {"request": request, **(context or {})}
+        if block is None:
+            body = self.render(name, ctx)
+        else:
+            template = self.env.get_template(name)
+            body = "".join(template.blocks[block](template.new_context(ctx)))
+        return HTMLResponse(body, status_code=status_code, headers=dict(headers or {}),
+                            background=background)
