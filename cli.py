@@ -191,6 +191,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from demo import seed_demo
 
+    if "LAPOR_BASE_URL" not in settings.overrides:
+        # Unset: the address we listen on is the best guess, and workers must agree with us.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        os.environ["LAPOR_BASE_URL"] = f"http://{host}:{args.port}"
+        settings = Settings.load()
+        if args.host in ("0.0.0.0", "::"):
+            print("note: set LAPOR_BASE_URL to the address phones reach this server at; "
+                  "it is printed into QR codes")
     settings.signing_keys()  # create the key once, before workers race to do it
     _run(settings, lambda store: seed_demo(store, settings) if args.demo else _nothing())
     uvicorn.run("server:app_factory", factory=True, host=args.host, port=args.port,

@@ -1,0 +1,235 @@
+"""Shared fixtures and factories.
+
+`make_settings` gives a Settings object on a temporary data dir; `app_client` runs the real app
+(lifespan included: migrations, writer task) against a real SQLite file; `world` seeds a small
+organisation through the store so tests read like the domain.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+
+from admin.auth import hash_password
+from server import create_app
+from settings import Settings
+from store.db import Database
+from store.migrate import migrate
+from store.records import Poster, Unit, User
+from store.store import Store
+from web.signing import Signing
+
+TEST_KEY = "test-signing-key-" + "x" * 16
+PASSWORD = "correct horse battery"
+_FAST_HASH: dict[str, str] = {}
+
+
+def fast_password_hash(password: str = PASSWORD) -> str:
+    # argon2 is slow on purpose; hash each test password once per session.
+    if password not in _FAST_HASH:
+        _FAST_HASH[password] = hash_password(password)
+    return _FAST_HASH[password]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def factory(**overrides: Any) -> Settings:
+        values = {"data_dir": str(tmp_path / "data"), "secret_keys": TEST_KEY,
+                  "base_url": "https://lapor.example.go.id"}
+        values.update({k: str(v) for k, v in overrides.items()})
+        return Settings.load(environ={}, env_file=None, **values)
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+def require_service(reason: str) -> None:
+    """Skip on a developer's machine without the service; fail where CI promised it."""
+    if os.environ.get("LAPOR_REQUIRE_SERVICES") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("LAPOR_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Database]:
+    """A migrated, empty database on each backend. PostgreSQL gets a schema of its own per
+    test, dropped afterwards, so tests never see each other's rows."""
+    if request.param == "sqlite":
+        db = Database(settings.database_url)
+        await db.connect()
+        await migrate(db)
+        yield db
+        await db.close()
+        return
+    url = postgres_url()
+    if url is None:
+        require_service("LAPOR_TEST_DATABASE_URL is not set (.ci/run sets it)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = Database(url)
+    await admin.connect()
+    await _pg_exec(admin, f'CREATE SCHEMA "{schema}"')
+    db = Database(url, schema=schema)
+    await db.connect()
+    try:
+        await migrate(db)
+        yield db
+    finally:
+        await db.close()
+        await _pg_exec(admin, f'DROP SCHEMA "{schema}" CASCADE')
+        await admin.close()
+
+
+async def _pg_exec(db: Database, sql: str) -> None:
+    from sqlalchemy import text
+
+    async def run(conn: Any) -> None:
+        await conn.execute(text(sql))
+
+    await db.write(run)
+
+
+@pytest.fixture
+async def store(database: Database) -> Store:
+    return Store(database)
+
+
+@dataclass
+class World:
+    """A province with two agencies: a coordinator at the province, posters at the agencies."""
+
+    store: Store
+    signing: Signing
+    units: dict[str, Unit] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    posters: dict[str, Poster] = field(default_factory=dict)
+
+    async def unit(self, slug: str, parent: str | None = None, name: str | None = None) -> Unit:
+        unit = await self.store.add_unit(slug, name or f"Unit {slug}", parent)
+        self.units[slug] = unit
+        return unit
+
+    async def user(self, email: str, role: str, unit: str, password: str = PASSWORD) -> User:
+        user = await self.store.add_user(email, fast_password_hash(password), role,
+                                         self.units[unit].id)
+        self.users[email] = user
+        return user
+
+    async def poster(self, name: str, unit: str, label: str | None = None) -> Poster:
+        poster = await self.store.add_poster(self.units[unit].id, label or f"Loket {name}")
+        self.posters[name] = poster
+        return poster
+
+    def code(self, name: str) -> str:
+        poster = self.posters[name]
+        return self.signing.poster_code(poster.id, poster.version)
+
+    async def standard(self) -> World:
+        await self.unit("prov", name="Pemerintah Provinsi")
+        await self.unit("dinas", "prov", "Dinas Kependudukan")
+        await self.unit("rsud", "prov", "RSUD Ulin")
+        await self.unit("other", name="Kabupaten Lain")
+        await self.user("koor@prov.go.id", "coordinator", "prov")
+        await self.user("admin@prov.go.id", "admin", "prov")
+        await self.user("insp@prov.go.id", "inspector", "prov")
+        await self.user("koor@other.go.id", "coordinator", "other")
+        await self.poster("loket", "dinas", "Loket 3 – Perekaman KTP")
+        await self.poster("igd", "rsud", "IGD")
+        await self.poster("lain", "other", "Loket Lain")
+        return self
+
+
+@dataclass
+class AppHarness:
+    app: Any
+    client: httpx.AsyncClient
+    settings: Settings
+    world: World
+
+    async def form(self, poster: str = "loket", **headers: str) -> tuple[str, BeautifulSoup]:
+        code = self.world.code(poster)
+        response = await self.client.get(f"/q/{code}", headers=headers)
+        assert response.status_code == 200, response.text
+        page = BeautifulSoup(response.text, "html.parser")
+        token = page.find("input", attrs={"name": "token"})
+        assert token is not None
+        return str(token["value"]), page
+
+    async def submit(self, poster: str = "loket", *, token: str | None = None,
+                     files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+                     **fields: str) -> httpx.Response:
+        if token is None:
+            token, _ = await self.form(poster)
+        data = {"token": token, "kind": "pengaduan", "identity": "anonim",
+                "text": "Antrean sangat panjang dan loket tutup sebelum jam pelayanan."}
+        data.update(fields)
+        return await self.client.post(f"/q/{self.world.code(poster)}", data=data,
+                                      files=files or None)
+
+    async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        return await self.client.post("/admin/login", data={"email": email, "password": password})
+
+    async def csrf(self, path: str = "/admin") -> str:
+        page = BeautifulSoup((await self.client.get(path)).text, "html.parser")
+        field_ = page.find("input", attrs={"name": "csrf"})
+        assert field_ is not None
+        return str(field_["value"])
+
+
+@pytest.fixture
+def make_harness(
+    make_settings: Callable[..., Settings],
+) -> Callable[..., Any]:
+    """Build the real app on SQLite with the standard world; use as `async with`."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def factory(**overrides: Any) -> AsyncIterator[AppHarness]:
+        settings = make_settings(**overrides)
+        app = create_app(settings, run_background_tasks=False)
+        async with app.router.lifespan_context(app):
+            svc = app.state.services
+            world = await World(svc.store, svc.signing).standard()
+            transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4711))
+            async with httpx.AsyncClient(transport=transport,
+                                         base_url="https://lapor.example.go.id",
+                                         follow_redirects=False) as client:
+                yield AppHarness(app, client, settings, world)
+
+    return factory
+
+
+@pytest.fixture
+async def harness(make_harness: Callable[..., Any]) -> AsyncIterator[AppHarness]:
+    async with make_harness() as h:
+        yield h
+
+
+def jpeg_bytes(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30),
+               exif: bytes | None = None) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), color)
+    out = io.BytesIO()
+    if exif is not None:
+        image.save(out, "JPEG", exif=exif)
+    else:
+        image.save(out, "JPEG")
+    return out.getvalue()
