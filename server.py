@@ -114,6 +114,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "channel_label": labels.channel_label,
         "role_label": labels.role_label,
         "event_label": labels.event_label,
+        "outbox_status_label": labels.outbox_status_label,
         "days_left_label": labels.days_left_label,
         "base_url": settings.base_url,
     }

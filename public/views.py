@@ -34,11 +34,11 @@ ERROR_MESSAGES = {
     ("kind", "required"): N_("Choose what kind of report this is."),
     ("text", "required"): N_("Write what happened."),
     ("text", "too_short"): N_("Write at least %(limit)s characters so the unit can act on it."),
-    ("text", "too_long"): N_("Keep it under %(limit)s characters."),
-    ("location", "too_long"): N_("Keep the location under %(limit)s characters."),
+    ("text", "too_long"): N_("Write at most %(limit)s characters."),
+    ("location", "too_long"): N_("The location can have at most %(limit)s characters."),
     ("identity", "required"): N_("Choose how you want to be identified."),
     ("name", "required"): N_("Write your name, or choose to report anonymously."),
-    ("name", "too_long"): N_("Keep your name under %(limit)s characters."),
+    ("name", "too_long"): N_("The name can have at most %(limit)s characters."),
     ("phone", "invalid"): N_(
         "This does not look like a phone number (for example 0812 3456 7890)."),
     ("email", "invalid"): N_("This does not look like an e-mail address."),
@@ -51,7 +51,8 @@ ERROR_MESSAGES = {
     ("form", "expired"): N_(
         "This form was open for too long. Your text is kept below: check it and send again."),
     ("form", "invalid"): N_("This form could not be checked. Your text is kept below: send again."),
-    ("form", "honeypot"): N_("Leave the last field empty and send again."),
+    ("form", "honeypot"): N_(
+        "The report looked automated and was not sent. Check the form and send it again."),
     ("form", "rate_limited"): N_(
         "Too many reports were sent from this connection just now. Wait a minute and send "
         "again; your text is kept below."),

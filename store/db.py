@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,9 +73,7 @@ class Database:
             return
         url = async_url(self.url)
         if self.is_sqlite:
-            path = make_url(url).database
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_file(url)
             self._writer_engine = create_async_engine(url, pool_size=1, max_overflow=0)
             self._reader_engine = create_async_engine(
                 url, pool_size=self._pool_size, max_overflow=self._pool_size
@@ -115,9 +114,7 @@ class Database:
         that run beside (or before) the writer task, which owns the writer connection."""
         url = async_url(self.url)
         if self.is_sqlite:
-            path = make_url(url).database
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_file(url)
             engine = create_async_engine(url, poolclass=NullPool)
             _sqlite_pragmas(engine, begin="BEGIN IMMEDIATE", query_only=False)
             return engine
@@ -197,16 +194,30 @@ class Database:
                 job.future.set_exception(value)
 
 
+def _prepare_sqlite_file(url: str) -> None:
+    """Create the file in WAL mode once, before any pooled connection exists. WAL is a property
+    of the file; switching to it takes an exclusive lock that connections racing at start-up
+    would otherwise fight over with "database is locked"."""
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
+
+
 def _sqlite_pragmas(engine: AsyncEngine, *, begin: str, query_only: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the sqlite3 module so SAVEPOINTs and BEGIN IMMEDIATE behave.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         if query_only:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()

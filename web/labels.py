@@ -34,6 +34,12 @@ ROLE = {
     "inspector": N_("inspector"),
     "admin": N_("administrator"),
 }
+OUTBOX_STATUS = {
+    "pending": N_("waiting"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+}
 EVENT = {
     "received": N_("Report received"),
     "routed": N_("Routed to the coordinator"),
@@ -55,6 +61,10 @@ def channel_label(channel: Channel) -> str:
 
 def role_label(role: str) -> str:
     return gettext(ROLE.get(role, role))
+
+
+def outbox_status_label(status: str) -> str:
+    return gettext(OUTBOX_STATUS.get(status, status))
 
 
 def event_label(event: Event) -> str:

@@ -1,0 +1,248 @@
+"""Real Chromium against a real server process.
+
+`lapor_server` seeds a fresh data directory through the operator CLI (the way a deployment is
+set up) and runs `python server.py serve` on a free 127.0.0.1 port. `browser` is the system
+Chromium driven by playwright's sync API (no browser download: DESIGN.md, Tests). When Chromium
+is not there the browser tests skip, unless LAPOR_REQUIRE_BROWSER=1 (CI), where they fail.
+
+Every page made by `make_page` records console errors, uncaught exceptions and CSP violations in
+`page.problems`; tests assert it is empty at the end of their flow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 800}
+COORDINATOR = "koor@prov.go.id"
+COORDINATOR_PASSWORD = "browser-test-" + secrets.token_hex(8)
+UNIT_NAME = "Dinas Kependudukan"
+POSTER_LABEL = "Loket 3 – Perekaman KTP"
+START_TIMEOUT = 20.0
+
+# Chromium reports CSP violations to the page as events; surface them as console errors.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+                + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def _browser_unavailable(reason: str) -> None:
+    if os.environ.get("LAPOR_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (LAPOR_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LaporServer:
+    """One server process on its own data directory."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(24)[:32])
+    process: subprocess.Popen[bytes] | None = None
+    poster_url: str = ""
+    unit_name: str = UNIT_NAME
+    poster_label: str = POSTER_LABEL
+    coordinator: str = COORDINATOR
+    coordinator_password: str = COORDINATOR_PASSWORD
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "lapor.db"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / "server.log"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
+        env.update(LAPOR_DATA_DIR=str(self.data_dir), LAPOR_BASE_URL=self.base_url,
+                   LAPOR_SECRET_KEYS=self.secret, PYTHONUNBUFFERED="1")
+        return env
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """Run an operator command; its stdout, or a failure that shows stderr."""
+        result = subprocess.run([sys.executable, "server.py", *args], cwd=ROOT, env=self.env(),
+                                input=stdin, capture_output=True, text=True, timeout=60,
+                                check=False)
+        if result.returncode != 0:
+            pytest.fail(f"`server.py {' '.join(args)}` exited {result.returncode}:\n"
+                        f"{result.stderr}{result.stdout}", pytrace=False)
+        return result.stdout
+
+    def seed(self) -> None:
+        self.cli("unit", "add", "prov", "--name", "Pemerintah Provinsi")
+        self.cli("unit", "add", "dinas", "--name", UNIT_NAME, "--parent", "prov")
+        self.cli("user", "add", COORDINATOR, "--role", "coordinator", "--unit", "prov",
+                 "--password-stdin", stdin=COORDINATOR_PASSWORD + "\n")
+        out = self.cli("poster", "add", "dinas", "--label", POSTER_LABEL)
+        # The last line of `poster add` is the poster's URL: a contract with operators' scripts.
+        self.poster_url = out.strip().splitlines()[-1]
+        assert self.poster_url.startswith(f"{self.base_url}/q/"), out
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-6000:]
+        except OSError:
+            return "(no log)"
+
+    def start(self) -> None:
+        with self.log_path.open("wb") as log:
+            # stdout/stderr to a file, not a pipe: nobody reads a pipe, so it would fill up.
+            self.process = subprocess.Popen(
+                [sys.executable, "server.py", "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port)],
+                cwd=ROOT, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.stop()
+                pytest.fail(f"the server exited with {self.process.returncode} before it "
+                            f"answered /healthz; its output:\n{self.log()}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+                    last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}"
+                exc.close()
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"the server did not answer /healthz with 200 within {START_TIMEOUT:.0f} s "
+                    f"(last: {last}); its output:\n{self.log()}", pytrace=False)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    # -- reading the database the server writes (read-only, from outside) --------------------
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        uri = f"file:{self.db_path}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+            return list(conn.execute(sql, params).fetchall())
+
+    def report_count(self) -> int:
+        return int(self.query("SELECT count(*) FROM reports")[0][0])
+
+
+@pytest.fixture(scope="session")
+def lapor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    server = LaporServer(tmp_path_factory.mktemp("lapor") / "data")
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(
+            CHROMIUM):
+        _browser_unavailable(f"Chromium not found at {CHROMIUM} (set LAPOR_CHROMIUM)")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("the playwright package is not installed")
+    manager = sync_playwright().start()
+    try:
+        try:
+            chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            _browser_unavailable(f"Chromium at {CHROMIUM} did not start: {exc.message}")
+        yield chromium
+        chromium.close()
+    finally:
+        manager.stop()
+
+
+@pytest.fixture
+def make_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """A fresh phone-sized context (own cookies) and a page that records its problems."""
+    contexts: list[Any] = []
+
+    def factory(*, javascript: bool = True, locale: str = "id-ID") -> Any:
+        context = browser.new_context(viewport=PHONE, java_script_enabled=javascript,
+                                      locale=locale, is_mobile=True, has_touch=True)
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        if javascript:
+            context.add_init_script(CSP_WATCH)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+                if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.problems = problems
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
+    """A small real JPEG on disk, as a phone's gallery would hand it to the file picker."""
+    from PIL import Image, ImageDraw
+
+    def factory(name: str = "photo.jpg", color: tuple[int, int, int] = (30, 120, 200),
+                size: tuple[int, int] = (320, 240)) -> Path:
+        image = Image.new("RGB", size, color)
+        ImageDraw.Draw(image).rectangle((20, 20, size[0] // 2, size[1] // 2),
+                                        fill=(250, 250, 250))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        path = tmp_path / name
+        path.write_bytes(out.getvalue())
+        return path
+
+    return factory

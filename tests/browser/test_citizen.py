@@ -1,0 +1,302 @@
+"""The QR poster path as a citizen lives it: a cheap phone (360×800), Chromium, a real server.
+
+Each test is one flow from scanning the poster to the receipt, with JavaScript on and off,
+and checks what only a browser can show: layout width, the file picker, double taps, the
+language switch, CSP and console errors.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ALPHABET = "0-9A-HJKMNP-TV-Z"  # Crockford base32, as complaints/tracking.py
+CODE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}$")
+RECEIPT_URL = re.compile(rf"/t/[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}\?sent=1$")
+PHONE_WIDTH = 360
+
+
+def expect(target: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def story(words: str = "Antrean perekaman KTP sangat panjang dan loket tutup sebelum jam 12.") -> str:
+    # A tag per test, so rows in the shared database can be told apart.
+    return f"{words} [{uuid.uuid4().hex[:8]}]"
+
+
+def assert_fits_phone(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_WIDTH, f"{page.url} scrolls sideways on a phone: {width}px wide"
+
+
+def open_form(page: Any, url: str) -> None:
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
+    expect(page.locator("form.report")).to_be_visible()
+
+
+def fill_report(page: Any, text: str, *, identity: str = "anonim", photo: Path | None = None,
+                name: str | None = None, phone: str | None = None) -> None:
+    page.fill("#text", text)
+    page.check(f"input[name=identity][value={identity}]")
+    if name is not None:
+        page.fill("#name", name)
+    if phone is not None:
+        page.fill("#phone", phone)
+    if photo is not None:
+        page.set_input_files("#photos", str(photo))
+
+
+def receipt_code(page: Any) -> str:
+    page.wait_for_url(RECEIPT_URL)
+    code_box = page.locator(".receipt .code")
+    expect(code_box).to_be_visible()
+    code = code_box.inner_text().strip()
+    assert CODE.match(code), code
+    assert page.url.endswith(f"/t/{code}?sent=1")
+    return code
+
+
+def stored(server: Any, code: str) -> tuple[int, str, str | None, str | None, int]:
+    """(id, identity, reporter_name, reporter_phone, photo count) of the report with `code`."""
+    rows = server.query(
+        "SELECT r.id, r.identity, r.reporter_name, r.reporter_phone, "
+        "(SELECT count(*) FROM report_photos p WHERE p.report_id = r.id) "
+        "FROM reports r WHERE replace(r.tracking_code, '-', '') = ?", code.replace("-", ""))
+    assert len(rows) == 1, f"{len(rows)} reports stored with tracking code {code}"
+    return rows[0]
+
+
+def reports_with(server: Any, text: str) -> int:
+    return int(server.query("SELECT count(*) FROM reports WHERE text = ?", text)[0][0])
+
+
+def sign_in_coordinator(page: Any, server: Any) -> None:
+    page.goto(f"{server.base_url}/admin/login")
+    page.fill("#email", server.coordinator)
+    page.fill("#password", server.coordinator_password)
+    page.click("form[action='/admin/login'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/?$"))
+
+
+def settle(server: Any, expected: int, seconds: float = 1.0) -> int:
+    """The report count once in-flight requests (a cancelled first POST) had time to land."""
+    deadline = time.monotonic() + seconds
+    count = server.report_count()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        count = server.report_count()
+        if count != expected:
+            break
+    return count
+
+
+def posts_logged(server: Any) -> int:
+    return server.log().count('"POST /q/')
+
+
+# -- a. the whole path, JavaScript on ---------------------------------------------------------
+def test_scan_report_with_photo_then_status_and_inbox(
+        lapor_server: Any, make_page: Callable[..., Any],
+        make_jpeg: Callable[..., Path]) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    expect(page.locator("p.unit")).to_have_text(lapor_server.unit_name)
+    expect(page.locator("h1")).to_have_text(lapor_server.poster_label)
+    assert_fits_phone(page)
+
+    text = story()
+    fill_report(page, text, identity="anonim", photo=make_jpeg())
+    # Anonymous: the contact fields are hidden by citizen.js.
+    expect(page.locator("#identity-fields")).to_be_hidden()
+    page.click("button.send")
+    code = receipt_code(page)
+    assert_fits_phone(page)
+    expect(page.locator(".receipt")).to_contain_text(f"/t/{code}")
+
+    status = page.goto(f"{lapor_server.base_url}/t/{code}")
+    assert status is not None and status.status == 200
+    expect(page.locator(".receipt")).to_have_count(0)
+    expect(page.locator("h1")).to_contain_text(code)
+    expect(page.locator("dd.status")).to_be_visible()
+    assert page.locator("dd.status").inner_text().strip()
+    assert text not in page.content(), "the status page must not show the report's text"
+    assert_fits_phone(page)
+    assert page.problems == []
+
+    report_id, identity, name, phone, photos = stored(lapor_server, code)
+    assert (identity, name, phone, photos) == ("anonim", None, None, 1)
+
+    staff = make_page()
+    sign_in_coordinator(staff, lapor_server)
+    row = staff.locator("table.inbox a.code", has_text=code)
+    expect(row).to_have_count(1)
+    row.click()
+    staff.wait_for_url(re.compile(rf"/admin/reports/{report_id}$"))
+    expect(staff.locator(".text")).to_have_text(text)
+    image = staff.locator("ul.photos img")
+    expect(image).to_have_count(1)
+    image.scroll_into_view_if_needed()  # loading=lazy: only loads once it is on screen
+    staff.wait_for_function(
+        "() => { const i = document.querySelector('ul.photos img');"
+        " return i.complete && i.naturalWidth > 0; }")
+    assert image.evaluate("i => i.naturalWidth") > 0
+    assert staff.problems == []
+
+
+# -- b. JavaScript off, named ----------------------------------------------------------------
+def test_named_report_without_javascript(lapor_server: Any, make_page: Callable[..., Any],
+                                         make_jpeg: Callable[..., Path]) -> None:
+    page = make_page(javascript=False)
+    open_form(page, lapor_server.poster_url)
+    expect(page.locator("h1")).to_have_text(lapor_server.poster_label)
+    assert_fits_phone(page)
+    expect(page.locator("#identity-fields")).to_be_visible()
+
+    text = story("Petugas meminta biaya tambahan untuk mempercepat pencetakan KTP.")
+    fill_report(page, text, identity="named", name="Siti Rahmawati", phone="0812 3456 7890",
+                photo=make_jpeg())
+    page.click("button.send")
+    code = receipt_code(page)
+    assert_fits_phone(page)
+
+    _, identity, name, phone, photos = stored(lapor_server, code)
+    assert (identity, name, photos) == ("named", "Siti Rahmawati", 1)
+    assert phone and phone.replace(" ", "").endswith("81234567890")
+
+    for url in (page.url, f"{lapor_server.base_url}/t/{code}"):
+        page.goto(url)
+        body = page.locator("body").inner_text()
+        assert code in body
+        assert "Siti" not in body and "Rahmawati" not in body, f"{url} shows the name"
+        assert "3456" not in body, f"{url} shows the phone number"
+    assert page.problems == []
+
+
+# -- c. double tap on "send" -------------------------------------------------------------------
+def test_double_click_with_javascript_stores_one_report(
+        lapor_server: Any, make_page: Callable[..., Any],
+        make_jpeg: Callable[..., Path]) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    text = story("Loket pengambilan KTP tidak buka padahal jadwal tertulis buka pukul 08.00.")
+    fill_report(page, text, photo=make_jpeg())
+    before = lapor_server.report_count()
+    page.dblclick("button.send")
+    code = receipt_code(page)
+    assert settle(lapor_server, before + 1) == before + 1
+    assert reports_with(lapor_server, text) == 1
+    assert stored(lapor_server, code)[4] == 1
+    assert page.problems == []
+
+
+def test_double_click_without_javascript_stores_one_report(
+        lapor_server: Any, make_page: Callable[..., Any],
+        make_jpeg: Callable[..., Path]) -> None:
+    page = make_page(javascript=False)
+    open_form(page, lapor_server.poster_url)
+    text = story("Ruang tunggu panas, kipas angin mati dan tidak ada air minum sama sekali.")
+    # A bigger photo keeps the first upload in flight while the second tap lands.
+    fill_report(page, text, photo=make_jpeg(size=(1600, 1200)))
+    before, posts_before = lapor_server.report_count(), posts_logged(lapor_server)
+    page.click("button.send", no_wait_after=True)
+    page.click("button.send", no_wait_after=True)
+    code = receipt_code(page)
+    assert settle(lapor_server, before + 1) == before + 1
+    assert reports_with(lapor_server, text) == 1
+    assert stored(lapor_server, code)[4] == 1
+    # Both taps reached the server (otherwise this test would prove nothing).
+    deadline = time.monotonic() + 2
+    while posts_logged(lapor_server) - posts_before < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert posts_logged(lapor_server) - posts_before == 2, lapor_server.log()
+
+
+# -- d. an error keeps the text and the photo ----------------------------------------------------
+def test_form_error_keeps_text_and_photo(lapor_server: Any, make_page: Callable[..., Any],
+                                         make_jpeg: Callable[..., Path]) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    short = "Loket tutup."
+    assert len(short) < 15
+    fill_report(page, short, photo=make_jpeg())
+    page.click("button.send")
+    alert = page.locator("#form-errors")
+    expect(alert).to_be_visible()
+    expect(alert).to_be_focused()
+    assert "/q/" in page.url
+    expect(page.locator("#text")).to_have_value(short)
+    expect(page.locator("#text")).to_have_attribute("aria-invalid", "true")
+    held = page.locator("input[name=photo_ref]")
+    expect(held).to_have_count(1)
+    expect(held).to_be_checked()
+    expect(page.locator("input[name=identity][value=anonim]")).to_be_checked()
+    assert_fits_phone(page)
+
+    text = story("Loket tutup sejak pukul 11 padahal antrean masih panjang.")
+    page.fill("#text", text)
+    page.click("button.send")  # no new file: the held photo travels as photo_ref
+    code = receipt_code(page)
+    assert stored(lapor_server, code)[4] == 1
+    assert reports_with(lapor_server, text) == 1
+    # The only console error allowed is Chromium's note about the 400 of the error page.
+    assert [p for p in page.problems if "status of 400" not in p] == []
+
+
+# -- e. language switch --------------------------------------------------------------------------
+def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> None:
+    # A phone set to a language we do not offer gets the deployment's default, Indonesian.
+    page = make_page(locale="ja-JP")
+    open_form(page, lapor_server.poster_url)
+    assert page.get_attribute("html", "lang") == "id"
+    indonesian = page.locator("button.send").inner_text().strip()
+
+    page.locator("nav.lang a", has_text="English").click()
+    page.wait_for_url(re.compile(r"[?&]lang=en$"))
+    assert page.get_attribute("html", "lang") == "en"
+    expect(page.locator("button.send")).to_have_text("Send report")
+    assert indonesian != "Send report", (
+        "the submit button reads the same in Indonesian and English: locale/id has no "
+        "translation for 'Send report'")
+
+    # The choice is remembered for the next page (and the POST of the form).
+    open_form(page, lapor_server.poster_url)
+    assert page.get_attribute("html", "lang") == "en"
+    page.locator("nav.lang a[hreflang=id]").click()
+    page.wait_for_url(re.compile(r"[?&]lang=id$"))
+    assert page.get_attribute("html", "lang") == "id"
+    expect(page.locator("button.send")).to_have_text(indonesian)
+    assert page.problems == []
+
+
+# -- f. no console errors, no CSP violations -----------------------------------------------------
+def test_form_page_has_no_console_errors_or_csp_violations(
+        lapor_server: Any, make_page: Callable[..., Any]) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    # citizen.js and citizen.css were allowed to load under the page's CSP.
+    assert page.evaluate("[...document.styleSheets].some(s => s.cssRules.length > 0)")
+    expect(page.locator("#identity-fields")).to_be_visible()
+    page.check("input[name=identity][value=anonim]")
+    expect(page.locator("#identity-fields")).to_be_hidden()
+    page.check("input[name=identity][value=rahasia]")
+    expect(page.locator("#identity-fields")).to_be_visible()
+    page.fill("#text", "Sekadar mencoba formulir ini.")
+    assert page.problems == []
+
+    # The watcher itself works: a blocked image is reported.
+    page.evaluate("() => { const i = new Image(); i.src = 'http://198.51.100.1/x.png';"
+                  " document.body.append(i); }")
+    page.wait_for_timeout(200)
+    assert any("CSP violation: img-src" in p for p in page.problems), page.problems
