@@ -1,16 +1,301 @@
+"""The citizen's path over HTTP, in-process, against a real SQLite file."""
+
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+import asyncio
+import io
+import sqlite3
 
-from tests.conftest import AppHarness
+import pytest
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from tests.conftest import AppHarness, jpeg_bytes
+
+
+def soup(response: object) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")  # type: ignore[attr-defined]
+
+
+def rows(harness: AppHarness, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_form_shows_unit_and_counter_and_is_not_cached(harness: AppHarness) -> None:
+    response = await harness.client.get(f"/q/{harness.world.code('loket')}")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    page = soup(response)
+    assert page.select_one(".unit").text == "Dinas Kependudukan"  # type: ignore[union-attr]
+    assert page.h1.text == "Loket 3 – Perekaman KTP"  # type: ignore[union-attr]
+    form = page.find("form", class_="report")
+    assert form["method"] == "post" and form["enctype"] == "multipart/form-data"  # type: ignore[index]
+    kinds = {i["value"] for i in page.find_all("input", attrs={"name": "kind"})}
+    assert kinds == {"pengaduan", "aspirasi", "informasi"}
+    identities = {i["value"] for i in page.find_all("input", attrs={"name": "identity"})}
+    assert identities == {"named", "anonim", "rahasia"}
+    assert page.find("textarea", attrs={"name": "text", "maxlength": "4000"}) is not None
 
 
 async def test_scan_report_receipt_status(harness: AppHarness) -> None:
-    response = await harness.submit()
+    response = await harness.submit(identity="named", name="Budi Santoso",
+                                    phone="0812-3456-7890")
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("/t/") and location.endswith("?sent=1")
-    receipt = await harness.client.get(location)
-    page = BeautifulSoup(receipt.text, "html.parser")
-    code = page.select_one(".receipt .code")
+    receipt = soup(await harness.client.get(location))
+    code = receipt.select_one(".receipt .code")
     assert code is not None and code.text.strip() == location[3:14]
+    status = await harness.client.get(location[:14])
+    assert status.status_code == 200
+    assert "Budi" not in status.text and "3456" not in status.text
+    stored = rows(harness, "SELECT channel, poster_id, reporter_phone, identity FROM reports")
+    assert stored == [("poster", harness.world.posters["loket"].id, "+6281234567890", "named")]
+
+
+async def test_double_submit_stores_one_report_with_one_receipt(harness: AppHarness) -> None:
+    token, _ = await harness.form()
+    first, second = await asyncio.gather(harness.submit(token=token), harness.submit(token=token))
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    third = await harness.submit(token=token)
+    assert third.headers["location"] == first.headers["location"]
+    assert rows(harness, "SELECT count(*) FROM reports") == [(1,)]
+
+
+async def test_same_form_with_other_content_is_refused_with_a_pointer(harness: AppHarness) -> None:
+    token, _ = await harness.form()
+    first = await harness.submit(token=token)
+    other = await harness.submit(token=token, text="Isi yang sama sekali berbeda dari sebelumnya.")
+    assert other.status_code == 409
+    assert first.headers["location"][3:14] in other.text
+    assert rows(harness, "SELECT count(*) FROM reports") == [(1,)]
+
+
+@pytest.mark.parametrize("fields, field_name", [
+    ({"text": "pendek"}, "text"),
+    ({"text": ""}, "text"),
+    ({"text": "x" * 4001}, "text"),
+    ({"kind": "bogus"}, "kind"),
+    ({"identity": "named", "name": "", "phone": "08123456789"}, "name"),
+    ({"identity": "named", "name": "Ani", "phone": "abc"}, "phone"),
+    ({"identity": "rahasia", "name": "Ani"}, "contact"),
+    ({"identity": "named", "name": "Ani", "email": "not-an-address"}, "email"),
+])
+async def test_bad_input_is_explained_and_nothing_is_stored(
+    harness: AppHarness, fields: dict[str, str], field_name: str
+) -> None:
+    text = fields.get("text", "Antrean sangat panjang dan loket tutup sebelum jam pelayanan.")
+    response = await harness.submit(**fields)
+    assert response.status_code == 400
+    page = soup(response)
+    assert page.find(attrs={"role": "alert"}) is not None
+    assert page.select(".error"), "the field's own message is shown"
+    # Everything typed comes back, so nothing has to be typed twice.
+    if field_name != "text":
+        assert page.find("textarea", attrs={"name": "text"}).text == text  # type: ignore[union-attr]
+    assert rows(harness, "SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_photo_is_reencoded_without_exif_and_stored(harness: AppHarness) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {1: "S", 2: (6.0, 10.0, 0.0)}  # GPS
+    photo = jpeg_bytes(3000, 2000, exif=exif.tobytes())
+    response = await harness.submit(files=[("photos", ("a.jpg", photo, "image/jpeg"))])
+    assert response.status_code == 303
+    [(name, width, height)] = rows(harness, "SELECT filename, width, height FROM report_photos")
+    assert max(width, height) == harness.settings.photo_max_side  # type: ignore[call-overload]
+    stored = (harness.settings.photo_dir / name[:2] / name).read_bytes()  # type: ignore[index]
+    assert b"SecretCam" not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert not image.getexif()
+
+
+async def test_corrupt_photo_keeps_text_and_good_photo_for_the_resend(harness: AppHarness) -> None:
+    token, _ = await harness.form()
+    text = "Petugas meminta biaya tambahan yang tidak resmi."
+    response = await harness.submit(token=token, text=text, files=[
+        ("photos", ("good.jpg", jpeg_bytes(), "image/jpeg")),
+        ("photos", ("bad.jpg", b"this is not a jpeg", "image/jpeg")),
+    ])
+    assert response.status_code == 400
+    page = soup(response)
+    assert page.find("textarea").text == text  # type: ignore[union-attr]
+    refs = [i["value"] for i in page.find_all("input", attrs={"name": "photo_ref"})]
+    assert len(refs) == 1
+    # The resend carries only the reference: the photo is not uploaded again.
+    response = await harness.client.post(
+        f"/q/{harness.world.code('loket')}",
+        data={"token": token, "kind": "pengaduan", "identity": "anonim", "text": text,
+              "photo_ref": refs[0]})
+    assert response.status_code == 303
+    assert rows(harness, "SELECT count(*) FROM report_photos") == [(1,)]
+
+
+async def test_a_photo_ref_from_another_form_is_ignored(harness: AppHarness) -> None:
+    token_a, _ = await harness.form()
+    response = await harness.submit(token=token_a, text="pendek",
+                                    files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))])
+    ref = soup(response).find("input", attrs={"name": "photo_ref"})["value"]  # type: ignore[index]
+    token_b, _ = await harness.form()
+    response = await harness.client.post(
+        f"/q/{harness.world.code('loket')}",
+        data={"token": token_b, "kind": "pengaduan", "identity": "anonim",
+              "text": "Laporan lain yang mencoba memakai foto orang lain.", "photo_ref": ref})
+    assert response.status_code == 303
+    assert rows(harness, "SELECT count(*) FROM report_photos") == [(0,)]
+
+
+async def test_too_many_photos_is_an_error(harness: AppHarness) -> None:
+    files = [("photos", (f"{i}.jpg", jpeg_bytes(), "image/jpeg")) for i in range(4)]
+    response = await harness.submit(files=files)
+    assert response.status_code == 400
+    assert rows(harness, "SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_oversized_photo_is_refused_before_decoding(make_harness: object) -> None:
+    async with make_harness(max_photo_bytes=20_000) as harness:  # type: ignore[operator]
+        big = jpeg_bytes(2000, 2000, color=(1, 2, 3)) + b"\0" * 30_000
+        response = await harness.submit(files=[("photos", ("big.jpg", big, "image/jpeg"))])
+        assert response.status_code == 400
+        assert soup(response).find("textarea").text  # the text survives
+
+
+@pytest.mark.parametrize("mangle, status, reason", [
+    (lambda code: code[:-1] + ("A" if code[-1] != "A" else "B"), 404, "bad_signature"),
+    (lambda code: "9" + code, 404, "bad_signature"),
+    (lambda code: "nonsense", 404, "bad_signature"),
+    (lambda code: "x" * 100, 404, "malformed"),
+])
+async def test_tampered_codes_get_a_friendly_page_and_are_counted(
+    harness: AppHarness, mangle: object, status: int, reason: str
+) -> None:
+    code = mangle(harness.world.code("loket"))  # type: ignore[operator]
+    response = await harness.client.get(f"/q/{code}")
+    assert response.status_code == status
+    assert soup(response).h1 is not None
+    metrics = (await harness.client.get("/metrics")).text
+    assert f'lapor_poster_codes_rejected_total{{reason="{reason}"}} 1.0' in metrics
+
+
+async def test_unknown_poster_and_revoked_poster(harness: AppHarness) -> None:
+    svc = harness.app.state.services
+    unknown = svc.signing.poster_code(424242, 1)
+    assert (await harness.client.get(f"/q/{unknown}")).status_code == 404
+    old_code = harness.world.code("loket")
+    token, _ = await harness.form()
+    await svc.store.revoke_poster(harness.world.posters["loket"].id)
+    revoked = await harness.client.get(f"/q/{old_code}")
+    assert revoked.status_code == 410
+    # A citizen who opened the form before the revocation still gets the report through.
+    response = await harness.client.post(f"/q/{old_code}", data={
+        "token": token, "kind": "pengaduan", "identity": "anonim",
+        "text": "Formulir dibuka sebelum poster dicabut."})
+    assert response.status_code == 303
+    # Other posters are untouched.
+    assert (await harness.client.get(f"/q/{harness.world.code('igd')}")).status_code == 200
+    metrics = (await harness.client.get("/metrics")).text
+    assert 'lapor_poster_codes_rejected_total{reason="revoked"} 1.0' in metrics
+    assert 'lapor_poster_codes_rejected_total{reason="unknown_poster"} 1.0' in metrics
+
+
+async def test_token_for_another_poster_is_refused(harness: AppHarness) -> None:
+    token, _ = await harness.form("igd")
+    response = await harness.submit("loket", token=token)
+    assert response.status_code == 400
+    assert rows(harness, "SELECT count(*) FROM reports") == [(0,)]
+
+
+@pytest.mark.parametrize("age, reason", [(7200, "expired"), (0, "invalid")])
+async def test_unusable_form_token_keeps_the_text_and_offers_a_fresh_one(
+    make_harness: object, monkeypatch: pytest.MonkeyPatch, age: int, reason: str
+) -> None:
+    import time
+
+    async with make_harness(form_token_max_age=3600) as harness:  # type: ignore[operator]
+        svc = harness.app.state.services
+        if reason == "expired":
+            with monkeypatch.context() as patched:
+                patched.setattr(time, "time", lambda: time.monotonic() * 0 + 1_700_000_000.0)
+                token = svc.signing.new_form_token(harness.world.posters["loket"].id, 1)
+        else:
+            token = "garbage.token.value"
+        text = "Saya menunggu lebih dari tiga jam tanpa kepastian."
+        response = await harness.submit(token=token, text=text)
+        assert response.status_code == 400
+        page = soup(response)
+        assert page.find("textarea").text == text  # type: ignore[union-attr]
+        fresh = str(page.find("input", attrs={"name": "token"})["value"])  # type: ignore[index]
+        assert fresh != token
+        assert (await harness.submit(token=fresh, text=text)).status_code == 303
+
+
+async def test_honeypot_is_refused(harness: AppHarness) -> None:
+    response = await harness.submit(website="http://spam.example")
+    assert response.status_code == 400
+    assert rows(harness, "SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_rate_limit_per_address_keeps_the_text(make_harness: object) -> None:
+    async with make_harness(submit_limit_per_address="2/minute") as harness:  # type: ignore[operator]
+        assert (await harness.submit()).status_code == 303
+        assert (await harness.submit()).status_code == 303
+        limited = await harness.submit(text="Laporan ketiga dari alamat yang sama.")
+        assert limited.status_code == 429
+        assert "ketiga" in soup(limited).find("textarea").text  # type: ignore[union-attr]
+
+
+async def test_retries_of_one_form_are_limited_without_blocking_others(
+    make_harness: object,
+) -> None:
+    async with make_harness(submit_limit_per_form="2/minute") as harness:  # type: ignore[operator]
+        token, _ = await harness.form()
+        for _ in range(2):
+            assert (await harness.submit(token=token)).status_code == 303
+        assert (await harness.submit(token=token)).status_code == 429
+        # Someone else at the same counter is not affected.
+        assert (await harness.submit()).status_code == 303
+
+
+async def test_user_text_is_escaped_everywhere(harness: AppHarness) -> None:
+    evil = '<script>alert("x")</script> antrean <img src=x onerror=alert(1)>'
+    response = await harness.submit(text=evil, location="<b>lobi</b>")
+    status = await harness.client.get(response.headers["location"])
+    assert "<script>alert" not in status.text
+    await harness.login("koor@prov.go.id")
+    report_id = rows(harness, "SELECT id FROM reports")[0][0]
+    detail = await harness.client.get(f"/admin/reports/{report_id}")
+    assert "<script>alert" not in detail.text and "&lt;script&gt;" in detail.text
+    assert "<b>lobi</b>" not in detail.text
+
+
+async def test_security_headers_and_csp_without_inline_script(harness: AppHarness) -> None:
+    response = await harness.client.get(f"/q/{harness.world.code('loket')}")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+    page = soup(response)
+    assert all(script.get("src") for script in page.find_all("script"))
+    assert not page.find_all(style=True) and not page.find_all("style")
+
+
+async def test_form_page_weight_budget(harness: AppHarness) -> None:
+    """The budget is 30 KB gzipped for everything the first load needs."""
+    import gzip
+
+    headers = {"accept-encoding": "gzip"}
+    response = await harness.client.get(f"/q/{harness.world.code('loket')}", headers=headers)
+    total = len(gzip.compress(response.content))
+    page = soup(response)
+    assets = [link["href"] for link in page.find_all("link", rel="stylesheet")]
+    assets += [script["src"] for script in page.find_all("script")]
+    for asset in assets:
+        asset_response = await harness.client.get(str(asset), headers=headers)
+        assert asset_response.status_code == 200
+        assert "immutable" in asset_response.headers["cache-control"]
+        total += len(gzip.compress(asset_response.content))
+    assert total <= 30 * 1024, total
