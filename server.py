@@ -85,8 +85,8 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         Route("/q/{code}", public_views.poster_submit, methods=["POST"], name="poster_submit"),
         Route("/t", public_views.status_lookup, name="status_lookup"),
         Route("/t/{code}", public_views.status_page, name="status_page"),
+        Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount("/admin", routes=[
-            Route("/", admin_views.inbox, name="admin_inbox"),
             Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),
             Route("/logout", admin_views.logout, methods=["POST"], name="admin_logout"),
             Route("/password", admin_views.password, methods=["GET", "POST"],

@@ -114,9 +114,11 @@ class LaporServer:
         self.poster_url = out.strip().splitlines()[-1]
         assert self.poster_url.startswith(f"{self.base_url}/q/"), out
 
-    def log(self) -> str:
+    def log(self, tail: int | None = 6000) -> str:
+        """The server's output (the end of it, unless `tail` is None)."""
         try:
-            return self.log_path.read_text(errors="replace")[-6000:]
+            text = self.log_path.read_text(errors="replace")
+            return text if tail is None else text[-tail:]
         except OSError:
             return "(no log)"
 

@@ -1,0 +1,108 @@
+"""Summarise py-spy collapsed stacks (`py-spy record --format raw --threads`, as written by
+`bench/load.py --profile DIR`): where the server's threads spent their samples, by thread, by
+category of work (inclusive: a sample counts for the first category matched from the leaf up),
+and the hottest functions (self time and inclusive).
+
+    python bench/profile_summary.py /tmp/prof/submit.txt [--top 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+from pathlib import Path
+
+# Matched against each frame, leaf first; the first category found names the sample.
+# Order matters: "sqlite3 execute inside aiosqlite's thread" is database work, not threading.
+CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
+    ("sqlite3 C calls (aiosqlite thread)", ("aiosqlite/core.py",)),
+    ("asyncpg", ("asyncpg/",)),
+    ("SQLAlchemy compile/construct", ("sqlalchemy/sql/", "sqlalchemy/util/")),
+    ("SQLAlchemy engine/result", ("sqlalchemy/engine/", "sqlalchemy/ext/asyncio/",
+                                  "sqlalchemy/dialects/", "sqlalchemy/pool/")),
+    ("Jinja2 template rendering", ("jinja2/", "templates/", ".html")),
+    ("Babel / gettext", ("babel/", "gettext.py")),
+    ("signing (itsdangerous, hmac)", ("itsdangerous/", "hmac.py", "web/signing.py")),
+    ("form parsing (python-multipart)", ("multipart/", "formparsers.py")),
+    ("gzip", ("gzip.py", "zlib")),
+    ("rate limits", ("limits/", "web/ratelimit.py")),
+    ("metrics", ("prometheus_client/", "web/metrics.py")),
+    ("logging (access log)", ("logging/",)),
+    ("mail sender", ("channels/mail.py", "email/")),
+    ("deadlines / holidays", ("complaints/deadlines.py", "holidays/")),
+    ("threads / executor plumbing", ("threading.py", "concurrent/futures", "queue.py")),
+    ("uvicorn / httptools", ("uvicorn/",)),
+    ("starlette", ("starlette/",)),
+    ("application code", ("public/", "store/", "web/", "complaints/", "server.py")),
+    ("asyncio / event loop", ("asyncio/",)),
+]
+
+LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
+
+
+def parse(path: Path) -> list[tuple[list[str], int]]:
+    samples = []
+    for line in path.read_text().splitlines():
+        match = LINE.match(line)
+        if match:
+            samples.append((match["stack"].split(";"), int(match["count"])))
+    return samples
+
+
+def thread_name(frame: str) -> str:
+    # "thread (0x7f..): MainThread" or "thread (1234): Thread-3 (_connection_worker_thread)"
+    name = frame.split(": ", 1)[-1]
+    return re.sub(r"Thread-\d+", "Thread-N", name)
+
+
+def category(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        location = frame[frame.rfind("(") + 1:] if "(" in frame else frame
+        for name, needles in CATEGORIES:
+            if any(n in location or n in frame for n in needles):
+                return name
+    return "other"
+
+
+def func_name(frame: str) -> str:
+    return re.sub(r":\d+\)$", ")", frame)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", type=Path, help="py-spy raw (collapsed) output")
+    parser.add_argument("--top", type=int, default=20, help="rows in the hottest-function lists")
+    args = parser.parse_args(argv)
+    samples = parse(args.file)
+    total = sum(n for _, n in samples)
+    if not total:
+        raise SystemExit("no samples")
+    by_thread: collections.Counter[str] = collections.Counter()
+    by_category: collections.Counter[str] = collections.Counter()
+    self_time: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    for frames, n in samples:
+        by_thread[thread_name(frames[0])] += n
+        body = frames[1:]
+        by_category[category(body)] += n
+        if body:
+            self_time[func_name(body[-1])] += n
+        for name in {func_name(f) for f in body}:
+            inclusive[name] += n
+
+    def table(title: str, counter: collections.Counter[str], limit: int | None = None) -> None:
+        print(f"\n{title}")
+        for name, n in counter.most_common(limit):
+            print(f"  {n / total:6.1%}  {n:>7}  {name}")
+
+    print(f"{args.file}: {total} samples (all non-idle threads; 100 % = every sample taken)")
+    table("by thread", by_thread)
+    table("by category (leaf-most match)", by_category)
+    table(f"top {args.top} self time", self_time, args.top)
+    table(f"top {args.top} inclusive", inclusive, args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
