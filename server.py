@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 
 from admin import views as admin_views
 from channels.mail import MailSender, compose_new_report_mail
-from public import views as public_views
+from citizen import views as citizen_views
 from settings import Settings
 from store.db import Database
 from store.migrate import migrate
@@ -81,10 +81,10 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
     """The whole URL table. Public paths are a contract: posters and bookmarks carry them."""
     return [
         Route("/", home, name="home"),
-        Route("/q/{code}", public_views.poster_form, methods=["GET"], name="poster_form"),
-        Route("/q/{code}", public_views.poster_submit, methods=["POST"], name="poster_submit"),
-        Route("/t", public_views.status_lookup, name="status_lookup"),
-        Route("/t/{code}", public_views.status_page, name="status_page"),
+        Route("/q/{code}", citizen_views.poster_form, methods=["GET"], name="poster_form"),
+        Route("/q/{code}", citizen_views.poster_submit, methods=["POST"], name="poster_submit"),
+        Route("/t", citizen_views.status_lookup, name="status_lookup"),
+        Route("/t/{code}", citizen_views.status_page, name="status_page"),
         Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount("/admin", routes=[
             Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),

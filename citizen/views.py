@@ -18,7 +18,7 @@ from complaints.reports import (
     Kind,
     validate_submission,
 )
-from public.forms import FormTooLarge, ReportForm, read_report_form
+from citizen.forms import FormTooLarge, ReportForm, read_report_form
 from store.photos import PhotoError, ProcessedPhoto
 from store.records import IdempotencyConflict, Poster
 from store.store import NewReport, now

@@ -1,0 +1,150 @@
+"""The outbox sender against a real SMTP server (aiosmtpd) and the .eml fallback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from channels.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
+from tests.conftest import AppHarness
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Envelope] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append(envelope)
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+def sender_for(harness: AppHarness, smtp_url: str) -> MailSender:
+    svc = harness.app.state.services
+    return MailSender(svc.store, smtp_url=smtp_url, mail_from="lapor@kalselprov.go.id",
+                      mail_dir=harness.settings.mail_dir)
+
+
+async def test_new_report_mails_the_coordinator_once(make_harness: Any,
+                                                     smtp: tuple[Mailbox, int]) -> None:
+    mailbox, port = smtp
+    async with make_harness() as harness:
+        await harness.submit(identity="rahasia", name="Nama Rahasia", phone="081234567890")
+        sender = sender_for(harness, f"smtp://127.0.0.1:{port}")
+        assert await sender.send_due() == 1
+        assert await sender.send_due() == 0  # sent means sent: never twice
+        [envelope] = mailbox.messages
+        assert envelope.rcpt_tos == ["koor@prov.go.id"]
+        mail = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+        assert "Dinas Kependudukan" in str(mail["Subject"])
+        body = mail.get_body().get_content()  # type: ignore[union-attr]
+        assert "https://lapor.example.go.id/admin/reports/" in body
+        assert "Nama Rahasia" not in body  # identity never travels by mail
+        [message] = await harness.app.state.services.store.list_outbox()
+        assert message.status == "sent"
+
+
+async def test_refused_address_fails_permanently_and_can_be_resent(
+    make_harness: Any, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    mailbox.refuse.add("koor@prov.go.id")
+    async with make_harness() as harness:
+        store = harness.app.state.services.store
+        await harness.submit()
+        sender = sender_for(harness, f"smtp://127.0.0.1:{port}")
+        await sender.send_due()
+        [failed] = await store.list_outbox("failed")
+        assert "550" in (failed.last_error or "")
+        # An admin sees it and, once the address is fixed, sends it again.
+        await harness.login("admin@prov.go.id")
+        page = await harness.client.get("/admin/outbox?status=failed")
+        assert "koor@prov.go.id" in page.text
+        mailbox.refuse.clear()
+        csrf = await harness.csrf("/admin/outbox?status=failed")
+        response = await harness.client.post(f"/admin/outbox/{failed.id}/resend",
+                                             data={"csrf": csrf})
+        assert response.status_code == 303
+        assert await sender.send_due() == 1
+        assert len(mailbox.messages) == 1
+
+
+async def test_unreachable_server_is_retried_with_backoff_then_gives_up(make_harness: Any) -> None:
+    async with make_harness() as harness:
+        store = harness.app.state.services.store
+        await harness.submit()
+        sender = sender_for(harness, f"smtp://127.0.0.1:{free_port()}")
+        await sender.send_due()
+        [waiting] = await store.list_outbox("pending")
+        assert waiting.attempts == 1 and waiting.last_error
+        assert await sender.send_due() == 0  # not due again until the backoff has passed
+        from sqlalchemy import update
+
+        from store import schema
+        from store.store import now
+
+        async def due_now(conn: Any) -> None:
+            await conn.execute(update(schema.outbox).values(next_attempt_at=now(),
+                                                            attempts=MAX_ATTEMPTS - 1))
+
+        await store.db.write(due_now)
+        await sender.send_due()
+        [failed] = await store.list_outbox("failed")
+        assert "gave up" in (failed.last_error or "")
+
+
+async def test_without_smtp_messages_become_eml_files(harness: AppHarness) -> None:
+    await harness.submit()
+    sender = sender_for(harness, "")
+    assert await sender.send_due() == 1
+    [path] = list(Path(harness.settings.mail_dir).glob("*.eml"))
+    mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert mail["To"] == "koor@prov.go.id"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("smtp://mail.example.go.id", ("mail.example.go.id", 25, None, False, False)),
+    ("smtps://u%40x:p%3Ass@mail.example.go.id", ("mail.example.go.id", 465, "u@x", True, False)),
+    ("smtp://mail.example.go.id:587?starttls=1", ("mail.example.go.id", 587, None, False, True)),
+])
+def test_smtp_url(url: str, expected: tuple[Any, ...]) -> None:
+    target = SmtpTarget.parse(url)
+    assert (target.host, target.port, target.username, target.implicit_tls,
+            target.starttls) == expected
+
+
+def test_bad_smtp_url() -> None:
+    with pytest.raises(ValueError, match="LAPOR_SMTP_URL"):
+        SmtpTarget.parse("http://mail.example.go.id")
