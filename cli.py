@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from admin.auth import MIN_PASSWORD_LENGTH, generate_password, hash_password
+from admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
 from settings import Settings, SettingsError
 from store.db import Database
 from store.migrate import migrate

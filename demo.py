@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from admin.auth import generate_password, hash_password
+from admin.passwords import generate_password, hash_password
 from settings import Settings
 from store.store import Store
 from web.signing import Signing

@@ -7,35 +7,18 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import HTTPConnection, Request
 
+from admin.passwords import (  # noqa: F401  (re-exported for the views)
+    MIN_PASSWORD_LENGTH,
+    generate_password,
+    hash_password,
+    verify_password,
+)
 from store.records import StaffSession
 from web.services import services
 
 SESSION_COOKIE = "lapor_session"
-_hasher = PasswordHasher()
-# Verified against when the account does not exist, so a wrong e-mail costs as long as a wrong
-# password and timing does not reveal which staff addresses exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-MIN_PASSWORD_LENGTH = 10
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def generate_password() -> str:
-    return secrets.token_urlsafe(12)
 
 
 def token_hash(token: str) -> str:

@@ -34,7 +34,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("threads / executor plumbing", ("threading.py", "concurrent/futures", "queue.py")),
     ("uvicorn / httptools", ("uvicorn/",)),
     ("starlette", ("starlette/",)),
-    ("application code", ("public/", "store/", "web/", "complaints/", "server.py")),
+    ("application code", ("citizen/", "public/", "store/", "web/", "complaints/", "server.py")),
     ("asyncio / event loop", ("asyncio/",)),
 ]
 

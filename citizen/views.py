@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from citizen.forms import FormTooLarge, ReportForm, read_report_form
 from complaints import tracking
 from complaints.deadlines import verification_due
 from complaints.reports import (
@@ -18,7 +19,6 @@ from complaints.reports import (
     Kind,
     validate_submission,
 )
-from citizen.forms import FormTooLarge, ReportForm, read_report_form
 from store.photos import PhotoError, ProcessedPhoto
 from store.records import IdempotencyConflict, Poster
 from store.store import NewReport, now

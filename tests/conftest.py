@@ -18,7 +18,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from admin.auth import hash_password
+from admin.passwords import hash_password
 from server import create_app
 from settings import Settings
 from store.db import Database

@@ -220,8 +220,15 @@ def make_page(browser: Any) -> Iterator[Callable[..., Any]]:
             context.add_init_script(CSP_WATCH)
         page = context.new_page()
         problems: list[str] = []
-        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type == "error" else None)
+
+        def on_console(msg: Any) -> None:
+            url = msg.location.get("url", "")
+            # Chromium asks for /favicon.ico by itself and the app has none (reported); that
+            # 404 is not something the page did.
+            if msg.type == "error" and not url.endswith("/favicon.ico"):
+                problems.append(f"console {msg.type}: {msg.text} ({url})")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
         page.problems = problems
         return page

@@ -59,7 +59,9 @@ def fill_report(page: Any, text: str, *, identity: str = "anonim", photo: Path |
 
 
 def receipt_code(page: Any) -> str:
-    page.wait_for_url(RECEIPT_URL)
+    # Polls the URL: unlike wait_for_url it does not trip over a navigation the browser
+    # aborted because a second tap replaced it.
+    expect(page).to_have_url(RECEIPT_URL)
     code_box = page.locator(".receipt .code")
     expect(code_box).to_be_visible()
     code = code_box.inner_text().strip()

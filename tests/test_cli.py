@@ -1,0 +1,143 @@
+"""The operator commands as operators' scripts use them: real processes, exit codes, last lines."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def runner(data_dir: Path) -> Run:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
+    env.update(LAPOR_DATA_DIR=str(data_dir), LAPOR_BASE_URL="https://lapor.kalselprov.go.id")
+
+    def run(*args: str, stdin: str | None = None,
+            ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, str(ROOT / "server.py"), *args],
+                                cwd=data_dir.parent, env=env, input=stdin, capture_output=True,
+                                text=True, timeout=120)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
+
+
+@pytest.fixture
+def lapor(tmp_path: Path) -> Run:
+    return runner(tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with one unit and one poster, made once and copied for each test."""
+    data_dir = tmp_path_factory.mktemp("template") / "data"
+    run = runner(data_dir)
+    run("unit", "add", "kalsel", "--name", "Provinsi")
+    run("poster", "add", "kalsel", "--label", "Loket")
+    return data_dir
+
+
+def snapshot(data_dir: Path) -> list[object]:
+    with sqlite3.connect(data_dir / "lapor.db") as conn:
+        return [conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+                for table in ("units", "users", "posters", "reports")]
+
+
+def refused(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
+    lapor("unit", "add", "kalsel", "--name", "Provinsi Kalimantan Selatan")
+    lapor("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "kalsel")
+    listing = lapor("unit", "list").stdout
+    assert "kalsel" in listing and "  dukcapil" in listing
+    added = lapor("user", "add", "koor@kalselprov.go.id", "--role", "coordinator",
+                  "--unit", "kalsel").stdout
+    assert "password (shown once):" in added
+    lapor("user", "add", "insp@kalselprov.go.id", "--role", "inspector", "--unit", "kalsel",
+          "--password-stdin", stdin="a long enough password\n")
+    poster = lapor("poster", "add", "dukcapil", "--label", "Loket 3 – Perekaman KTP").stdout
+    url = poster.strip().splitlines()[-1]
+    assert url.startswith("https://lapor.kalselprov.go.id/q/")
+    assert url in lapor("poster", "list", "--unit", "dukcapil").stdout
+
+    png = tmp_path / "poster.png"
+    lapor("poster", "print", "1", "--format", "png", "--out", str(png))
+    [barcode] = zxingcpp.read_barcodes(Image.open(png))
+    assert barcode.text == url
+    assert int((barcode.symbology_identifier and barcode.extra.get("Version", 0)) or 0) <= 5  # type: ignore[union-attr]
+    pdf = tmp_path / "poster.pdf"
+    lapor("poster", "print", "1", "--format", "pdf", "--out", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    svg = tmp_path / "poster.svg"
+    lapor("poster", "print", "1", "--format", "svg", "--out", str(svg))
+    assert b"<svg" in svg.read_bytes()
+
+    revoked = lapor("poster", "revoke", "1").stdout.strip().splitlines()[-1]
+    assert revoked != url and revoked.startswith("https://lapor.kalselprov.go.id/q/")
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (("unit", "add", "Bad Slug!", "--name", "X"), None, "bad slug"),
+    (("unit", "add", "child", "--name", "X", "--parent", "ghost"), None, "unknown unit"),
+    (("user", "add", "not-an-email", "--role", "admin", "--unit", "kalsel"), None, "e-mail"),
+    (("user", "add", "a@b.go.id", "--role", "admin", "--unit", "ghost"), None, "unknown unit"),
+    (("user", "add", "a@b.go.id", "--role", "king", "--unit", "kalsel"), None, "invalid choice"),
+    (("user", "add", "a@b.go.id", "--role", "admin", "--unit", "kalsel", "--password-stdin"),
+     "short\n", "at least"),
+    (("poster", "add", "ghost", "--label", "X"), None, "unknown unit"),
+    (("poster", "revoke", "99"), None, "no poster"),
+    (("poster", "print", "99", "--format", "png", "--out", "x.png"), None, "no poster"),
+    (("poster", "print", "1", "--format", "gif", "--out", "x.gif"), None, "invalid choice"),
+])
+def test_bad_input_is_one_line_and_changes_nothing(
+    seeded_template: Path, tmp_path: Path, args: tuple[str, ...], stdin: str | None,
+    message: str,
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_template, data_dir)
+    before = snapshot(data_dir)
+    line = refused(runner(data_dir)(*args, stdin=stdin, ok=False))
+    assert message in line
+    assert snapshot(data_dir) == before
+
+
+def test_duplicates_are_refused(lapor: Run) -> None:
+    lapor("unit", "add", "kalsel", "--name", "Provinsi")
+    assert "already exists" in refused(lapor("unit", "add", "kalsel", "--name", "Lagi", ok=False))
+    lapor("user", "add", "a@b.go.id", "--role", "admin", "--unit", "kalsel")
+    assert "already exists" in refused(lapor("user", "add", "A@B.go.id", "--role", "officer",
+                                             "--unit", "kalsel", ok=False))
+
+
+def test_bad_setting_is_one_line(lapor: Run) -> None:
+    env_run = lapor
+    result = subprocess.run([sys.executable, str(ROOT / "server.py"), "migrate"],
+                            env={**os.environ, "LAPOR_TIMEZONE": "Mars/Olympus"},
+                            capture_output=True, text=True, timeout=60)
+    assert "LAPOR_TIMEZONE" in refused(result)
+    assert env_run("migrate").stdout.strip() == "database is up to date"
+
+
+def test_secret_key_is_generated_once_with_private_mode(lapor: Run, tmp_path: Path) -> None:
+    lapor("unit", "add", "kalsel", "--name", "Provinsi")
+    first = lapor("poster", "add", "kalsel", "--label", "A").stdout.splitlines()[-1]
+    key = tmp_path / "data" / "secret.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert first in lapor("poster", "list").stdout  # same key on the next run
