@@ -212,6 +212,34 @@ class RealServer:
         return rows
 
 
+def commit_floor(directory: Path, commits: int = 200) -> float:
+    """Seconds per fsync'd SQLite commit (WAL, synchronous=FULL) on the data dir's disk: the
+    floor under submissions that group commit has to amortise."""
+    path = directory / "floor.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        started = time.perf_counter()
+        for _ in range(commits):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t (v) VALUES (?)", ("x" * 300,))
+            conn.execute("COMMIT")
+        return (time.perf_counter() - started) / commits
+    finally:
+        conn.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def server_errors(log: Path) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    tracebacks = text.count("Traceback (most recent call last)")
+    five = sum(1 for line in text.splitlines() if '" 5' in line and "HTTP/1.1" in line)
+    return f"{tracebacks} tracebacks, {five} responses 5xx in the server log"
+
+
 def start_hello(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     log = workdir / "hello.log"
@@ -484,8 +512,12 @@ def main(argv: list[str] | None = None) -> int:
             headers["Accept-Encoding"] = "gzip"
         backend = f"PostgreSQL ({server.database_url})" if server.database_url else "SQLite"
         generator = "wrk" if bench.use_wrk else "python asyncio client (in this process)"
-        print(f"# load: {os.cpu_count()} CPUs, database {backend}, generator {generator}, "
-              f"{args.duration:g} s per run after {args.warmup:g} s warm-up", flush=True)
+        print(f"# load: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before "
+              f"the run, database {backend}, generator {generator}, {args.duration:g} s per "
+              f"run after {args.warmup:g} s warm-up", flush=True)
+        floor = commit_floor(workdir)
+        print(f"# one fsync'd SQLite commit on this disk: {floor * 1000:.2f} ms "
+              f"({1 / floor:,.0f} commits/s without group commit)", flush=True)
 
         results: list[Result] = []
         checks: list[str] = []
@@ -522,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no acknowledged report lost (after each submission run, warm-up included):")
         for line in checks:
             print("  " + line)
+        print(f"server: {server_errors(server.log)}")
         if args.profile:
             print(f"\npy-spy collapsed stacks of the server at {concurrencies[-1]} connections "
                   f"(warm-up included): {args.profile}/form.txt, {args.profile}/submit.txt; "

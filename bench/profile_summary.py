@@ -41,6 +41,37 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
 LINE = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
 
 
+def _line_of(module: object, function: str, needle: str) -> int | None:
+    import inspect
+
+    try:
+        lines, start = inspect.getsourcelines(getattr(module, function))
+    except (AttributeError, OSError, TypeError):
+        return None
+    return next((start + i for i, text in enumerate(lines) if needle in text), None)
+
+
+def idle_leaves() -> set[str]:
+    """Leaf frames of threads that are blocked, waiting for work: py-spy does not always see
+    them as idle, and counting them would drown the real work."""
+    leaves = {"EpollSelector.select (selectors.py)", "Condition.wait (threading.py)",
+              "Event.wait (threading.py)", "Thread.join (threading.py)"}
+    try:
+        import aiosqlite.core
+
+        line = _line_of(aiosqlite.core, "_connection_worker_thread", "tx.get()")
+        if line:
+            leaves.add(f"_connection_worker_thread (aiosqlite/core.py:{line})")
+    except ImportError:
+        pass
+    import concurrent.futures.thread as futures_thread
+
+    line = _line_of(futures_thread, "_worker", "work_queue.get(block=True)")
+    if line:
+        leaves.add(f"_worker (concurrent/futures/thread.py:{line})")
+    return leaves
+
+
 def parse(path: Path) -> list[tuple[list[str], int]]:
     samples = []
     for line in path.read_text().splitlines():
@@ -56,7 +87,12 @@ def thread_name(frame: str) -> str:
     return re.sub(r"Thread-\d+", "Thread-N", name)
 
 
-def category(frames: list[str]) -> str:
+def category(frames: list[str], idle: set[str]) -> str:
+    if frames and (frames[-1] in idle or func_name(frames[-1]) in idle):
+        return "(idle: thread waiting for work)"
+    if frames and func_name(frames[-1]) == "Runner.run (asyncio/runners.py)":
+        # uvloop runs in C below asyncio.run: its own work and its wait in epoll look alike.
+        return "(uvloop C code or waiting in epoll)"
     for frame in reversed(frames):
         location = frame[frame.rfind("(") + 1:] if "(" in frame else frame
         for name, needles in CATEGORIES:
@@ -75,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=20, help="rows in the hottest-function lists")
     args = parser.parse_args(argv)
     samples = parse(args.file)
+    idle = idle_leaves()
     total = sum(n for _, n in samples)
     if not total:
         raise SystemExit("no samples")
@@ -85,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     for frames, n in samples:
         by_thread[thread_name(frames[0])] += n
         body = frames[1:]
-        by_category[category(body)] += n
+        by_category[category(body, idle)] += n
         if body:
             self_time[func_name(body[-1])] += n
         for name in {func_name(f) for f in body}:
@@ -96,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, n in counter.most_common(limit):
             print(f"  {n / total:6.1%}  {n:>7}  {name}")
 
-    print(f"{args.file}: {total} samples (all non-idle threads; 100 % = every sample taken)")
+    busy = total - by_category["(idle: thread waiting for work)"]
+    print(f"{args.file}: {total} samples over all threads, {busy} not idle")
     table("by thread", by_thread)
     table("by category (leaf-most match)", by_category)
     table(f"top {args.top} self time", self_time, args.top)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+
+from tests.conftest import AppHarness
+from web import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"%\(\w+\)s")
+
+
+def test_indonesian_catalog_is_complete_and_placeholders_match() -> None:
+    with (ROOT / "locale/id/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh)
+    missing, broken = [], []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings) or message.fuzzy:
+            missing.append(ids[0])
+        elif set(PLACEHOLDER.findall(ids[-1])) != set(PLACEHOLDER.findall(strings[0])):
+            broken.append(ids[0])
+    assert missing == [] and broken == []
+
+
+def test_catalogs_hold_every_message_the_code_uses(tmp_path: Path) -> None:
+    pot = tmp_path / "fresh.pot"
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "gettext",
+                    "-k", "ngettext:1,2", "--no-location", "--omit-header",
+                    "--ignore-dirs=.venv tests bench", "-o", str(pot), "."],
+                   cwd=ROOT, check=True, capture_output=True)
+    with pot.open("rb") as fh:
+        used = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    with (ROOT / "locale/id/LC_MESSAGES/messages.po").open("rb") as fh:
+        translated = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
+    assert used - translated == set(), "run pybabel extract/update (see README) and translate"
+
+
+def test_dates_read_as_indonesians_write_them() -> None:
+    moment = datetime(2026, 3, 17, 6, 5, tzinfo=UTC)
+    with i18n.using("id"):
+        assert i18n.format_datetime(moment, ZoneInfo("Asia/Makassar")) == "17 Maret 2026, 14.05 WITA"
+        assert i18n.format_datetime(moment, ZoneInfo("Asia/Jakarta")).endswith("13.05 WIB")
+        assert i18n.format_date(date(2026, 3, 17)) == "Selasa, 17 Maret 2026"
+        assert i18n.format_number(1234567) == "1.234.567"
+    with i18n.using("en"):
+        assert i18n.format_datetime(moment, ZoneInfo("Asia/Jayapura")) == "17 March 2026, 15:05 WIT"
+
+
+async def test_language_follows_choice_then_browser_then_default(harness: AppHarness) -> None:
+    path = f"/q/{harness.world.code('loket')}"
+
+    def lang(response: object) -> str:
+        page = BeautifulSoup(response.text, "html.parser")  # type: ignore[attr-defined]
+        return str(page.html["lang"])  # type: ignore[index]
+
+    default = await harness.client.get(path)
+    assert lang(default) == "id" and "Kirim laporan" in default.text
+    english = await harness.client.get(path, headers={"accept-language": "en-US,en;q=0.9"})
+    assert lang(english) == "en" and "Send report" in english.text
+    assert "accept-language" in english.headers["vary"].lower()
+    chosen = await harness.client.get(path + "?lang=en")
+    assert lang(chosen) == "en" and "lang=en" in chosen.headers["set-cookie"]
+    # The cookie keeps the choice for the next page and for the form's POST.
+    assert lang(await harness.client.get(path)) == "en"
+    assert lang(await harness.client.get(path + "?lang=id")) == "id"
+
+
+async def test_errors_are_in_the_citizens_language(harness: AppHarness) -> None:
+    response = await harness.submit(text="pendek")
+    assert "Tulis" in response.text or "karakter" in response.text
+    harness.client.cookies.set("lang", "en")
+    response = await harness.submit(text="pendek")
+    assert "characters" in response.text
