@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await svc.limits.close()
             await database.close()
 
     # Outermost first: metrics see every response, headers go on error pages too.

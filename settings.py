@@ -251,7 +251,8 @@ class Settings:
 def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None) -> dict[str, str]:
     # starlette's Config gives the environment precedence over the file, which is what operators
     # expect from a systemd unit that overrides one value of a shared .env.
-    config = Config(env_file if env_file and Path(env_file).is_file() else None, environ=environ)
+    config = Config(Path(env_file) if env_file and Path(env_file).is_file() else None,
+                    environ=environ)
     file_values: dict[str, str] = dict(config.file_values)
     unknown = sorted(k for k in file_values if k.startswith("LAPOR_") and k not in _DEFAULTS)
     if unknown:

@@ -32,7 +32,7 @@ def new_session_token() -> str:
 async def current_session(conn: HTTPConnection) -> StaffSession | None:
     cached = conn.scope.get("lapor.session", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cached
     token = conn.cookies.get(SESSION_COOKIE)
     session = None
     if token and len(token) < 100:

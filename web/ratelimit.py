@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from limits import RateLimitItem, parse_many
+from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -17,10 +18,13 @@ class RateLimits:
     def __init__(self, redis_url: str = "") -> None:
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            self.storage = storage_from_string(uri, implementation="redispy")
+            storage = storage_from_string(uri, implementation="redispy")
         else:
-            self.storage = storage_from_string("async+memory://")
-        self._limiter = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+            storage = storage_from_string("async+memory://")
+        if not isinstance(storage, AsyncStorage):
+            raise TypeError("limits returned a synchronous storage")
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(storage)
         self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def _items(self, rule: str) -> list[RateLimitItem]:
@@ -53,4 +57,14 @@ class RateLimits:
             return True
 
     async def reset(self) -> None:
-        await self.storage.reset()
+        await self._storage.reset()
+
+    async def close(self) -> None:
+        """Close the Redis connections; `limits` offers no close of its own."""
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        close = getattr(client, "aclose", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # closing a broken connection must not fail a shutdown
+                log.debug("closing the rate limit storage failed", exc_info=True)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests.conftest import require_service
+from web.ratelimit import RateLimits
+
+
+async def test_memory_limits_count_per_key() -> None:
+    limits = RateLimits()
+    assert [await limits.hit("2/minute", "a") for _ in range(3)] == [True, True, False]
+    assert await limits.hit("2/minute", "b")
+    assert not await limits.allows("2/minute", "a")
+
+
+async def test_every_window_of_a_rule_applies() -> None:
+    limits = RateLimits()
+    results = [await limits.hit("100/hour;3/minute", "x") for _ in range(4)]
+    assert results == [True, True, True, False]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("LAPOR_TEST_REDIS_URL")
+    if not url:
+        require_service("LAPOR_TEST_REDIS_URL is not set (.ci/run sets it)")
+    return str(url)
+
+
+async def test_workers_share_counts_through_redis(redis_url: str) -> None:
+    key = uuid.uuid4().hex
+    worker_a, worker_b = RateLimits(redis_url), RateLimits(redis_url)
+    try:
+        assert await worker_a.hit("2/minute", key)
+        assert await worker_b.hit("2/minute", key)
+        assert not await worker_a.hit("2/minute", key)
+    finally:
+        await worker_a.close()
+        await worker_b.close()
+
+
+async def test_an_unreachable_redis_lets_citizens_through() -> None:
+    limits = RateLimits("redis://127.0.0.1:1/0")
+    try:
+        assert await limits.hit("1/minute", "k")
+        assert await limits.hit("1/minute", "k")
+    finally:
+        await limits.close()
