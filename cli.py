@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -200,6 +201,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             print("note: set LAPOR_BASE_URL to the address phones reach this server at; "
                   "it is printed into QR codes")
     settings.signing_keys()  # create the key once, before workers race to do it
+    if args.workers > 1:
+        # prometheus_client's multiprocess mode: set before the workers import it.
+        metrics_dir = settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     _run(settings, lambda store: seed_demo(store, settings) if args.demo else _nothing())
     uvicorn.run("server:app_factory", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=True,

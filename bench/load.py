@@ -35,6 +35,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -45,6 +46,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +75,26 @@ class Result:
     errors: dict[str, int] = field(default_factory=dict)
     exhausted: int = 0
     locations: list[str] = field(default_factory=list)
+    cpu_ms: float | None = None  # server CPU per request, all threads
+    main_share: float | None = None  # part of it on the event loop's thread
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """CPU seconds (user + system) of a process, all its threads and its main thread alone."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read(path: str) -> float:
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    try:
+        return read(f"/proc/{pid}/stat"), read(f"/proc/{pid}/task/{pid}/stat")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -234,10 +252,22 @@ def commit_floor(directory: Path, commits: int = 200) -> float:
 
 
 def server_errors(log: Path) -> str:
+    """Tracebacks in the server log by final exception, and 5xx answers in its access log."""
     text = log.read_text(errors="replace") if log.exists() else ""
+    lines = text.splitlines()
     tracebacks = text.count("Traceback (most recent call last)")
-    five = sum(1 for line in text.splitlines() if '" 5' in line and "HTTP/1.1" in line)
-    return f"{tracebacks} tracebacks, {five} responses 5xx in the server log"
+    kinds: dict[str, int] = {}
+    for line in lines:
+        match = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception|Disconnect|Exit)\w*)(?::|$)", line)
+        if match:
+            kinds[match.group(1)] = kinds.get(match.group(1), 0) + 1
+    five = sum(1 for line in lines if re.search(r'HTTP/1\.[01]" 5\d\d', line))
+    detail = ", ".join(f"{name} ×{n}" for name, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    note = ""
+    if kinds and set(kinds) <= {"starlette.requests.ClientDisconnect"}:
+        note = " (requests the generator cut off when it stopped)"
+    return (f"{tracebacks} tracebacks{f' ({detail}){note}' if detail else ''}, "
+            f"{five} responses 5xx in the server log")
 
 
 def start_hello(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -408,11 +438,19 @@ class Bench:
         return run_python(name, url, connections, seconds, headers, tokens)
 
     def measure(self, name: str, url: str, connections: int, headers: dict[str, str],
-                token_source: callable | None = None) -> tuple[Result, Result]:
+                pid: int, token_source: Callable[[float], list[str]] | None = None,
+                ) -> tuple[Result, Result]:
         warm_tokens = token_source(self.args.warmup) if token_source else None
         warm = self.load(name, url, connections, self.args.warmup, headers, warm_tokens)
         tokens = token_source(self.args.duration) if token_source else None
-        return warm, self.load(name, url, connections, self.args.duration, headers, tokens)
+        before = cpu_seconds(pid)
+        result = self.load(name, url, connections, self.args.duration, headers, tokens)
+        after = cpu_seconds(pid)
+        if before and after and result.requests:
+            total, main = after[0] - before[0], after[1] - before[1]
+            result.cpu_ms = total / result.requests * 1000
+            result.main_share = main / total if total else None
+        return warm, result
 
 
 def check_submissions(server: RealServer, before: int, runs: list[Result]) -> tuple[str, bool]:
@@ -456,8 +494,10 @@ def fmt_row(result: Result, base: Result | None, target: float | None) -> str:
         notes.append(f"socket errors {result.errors}")
     if result.exhausted:
         notes.append(f"TOKENS EXHAUSTED ({result.exhausted} requests sent without one)")
+    cpu = f"{result.cpu_ms:>8.3f}" if result.cpu_ms is not None else f"{'-':>8}"
+    main = f"{result.main_share:>5.0%}" if result.main_share is not None else f"{'-':>5}"
     return (f"{result.name:<8} {result.connections:>5} {result.rps:>9.0f} {result.p50_ms:>8.2f} "
-            f"{result.p99_ms:>8.2f} {ratio:>7.1%}  {'; '.join(notes)}")
+            f"{result.p99_ms:>8.2f} {ratio:>7.1%} {cpu} {main}  {'; '.join(notes)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,11 +563,12 @@ def main(argv: list[str] | None = None) -> int:
         checks: list[str] = []
         for connections in concurrencies:
             _, hello_result = bench.measure("hello", f"http://127.0.0.1:{hello_port}/",
-                                            connections, headers)
+                                            connections, headers, hello.pid)
             results.append(hello_result)
             last = connections == concurrencies[-1]
             profiler = start_profiler(args, server, "form") if last else None
-            _, form_result = bench.measure("form", base + form_path, connections, headers)
+            _, form_result = bench.measure("form", base + form_path, connections, headers,
+                                           server.proc.pid)
             stop_profiler(profiler)
             results.append(form_result)
             # Never more tokens than the bare endpoint could possibly consume, nor a shortage:
@@ -536,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
             before = server.report_rows()
             profiler = start_profiler(args, server, "submit") if last else None
             warm, submit_result = bench.measure(
-                "submit", base + form_path, connections, headers,
+                "submit", base + form_path, connections, headers, server.proc.pid,
                 lambda seconds: mint_tokens(poster_id, int(rate * seconds)))
             stop_profiler(profiler)
             results.append(submit_result)
@@ -545,7 +586,9 @@ def main(argv: list[str] | None = None) -> int:
             ok = ok and good
 
         print()
-        print(f"{'what':<8} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>7}")
+        print(f"{'what':<8} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>7} "
+              f"{'CPU ms':>8} {'loop':>5}  (CPU ms: server CPU per request, all threads; "
+              f"loop: share on the event loop's thread)")
         for result in results:
             baseline = next(r for r in results
                             if r.name == "hello" and r.connections == result.connections)

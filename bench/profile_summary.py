@@ -109,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="py-spy raw (collapsed) output")
     parser.add_argument("--top", type=int, default=20, help="rows in the hottest-function lists")
+    parser.add_argument("--thread", default="",
+                        help="only samples of threads whose name contains this (e.g. MainThread)")
     args = parser.parse_args(argv)
-    samples = parse(args.file)
+    samples = [(frames, n) for frames, n in parse(args.file)
+               if args.thread in thread_name(frames[0])]
     idle = idle_leaves()
     total = sum(n for _, n in samples)
     if not total:

@@ -24,7 +24,10 @@ from store.store import MailComposer, NewReport, Store, now
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
+# Longer than a batch can take (BATCH messages × the 30 s SMTP timeout), so a slow server never
+# makes a claim expire while its message is still being sent.
+LEASE = timedelta(minutes=10)
+BATCH = 5
 KIND_NAMES = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "informasi": "Permintaan informasi"}
 
 
@@ -111,7 +114,7 @@ class MailSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
 
-    async def send_due(self, batch: int = 20) -> int:
+    async def send_due(self, batch: int = BATCH) -> int:
         messages = await self.store.claim_outbox(batch, LEASE)
         for message in messages:
             await self._deliver(message)

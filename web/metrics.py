@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -36,7 +37,13 @@ class Metrics:
                             ["outcome"], registry=self.registry)
 
     async def endpoint(self, request: Request) -> Response:
-        return Response(generate_latest(self.registry),
+        registry = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Several workers: each writes its own files; one scrape must add them all up,
+            # whichever worker happens to answer it.
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry),
                         media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

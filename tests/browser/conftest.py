@@ -184,11 +184,32 @@ def lapor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServ
         server.stop()
 
 
-@pytest.fixture(scope="session")
+def _chromium_missing() -> str | None:
+    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+        return None
+    if shutil.which(CHROMIUM):
+        return None
+    return f"Chromium not found at {CHROMIUM} (set LAPOR_CHROMIUM to its path)"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture: no point seeding and starting a server for a browser that is not there.
+    if item.get_closest_marker("browser") is not None:
+        reason = _chromium_missing()
+        if reason:
+            _browser_unavailable(reason)
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(
-            CHROMIUM):
-        _browser_unavailable(f"Chromium not found at {CHROMIUM} (set LAPOR_CHROMIUM)")
+    """Chromium for one test module. Not longer: while playwright's sync API is started, its
+    event loop counts as *running* in this thread, so pytest-asyncio cannot run the async
+    tests of other modules. Keep browser test modules free of async tests for the same
+    reason."""
+    reason = _chromium_missing()
+    if reason:
+        _browser_unavailable(reason)
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
