@@ -89,7 +89,12 @@ class LaporServer:
         return self.data_dir.parent / "server.log"
 
     def env(self) -> dict[str, str]:
+        from settings import SETTINGS
+
         env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
+        # Every setting pinned (the environment beats a developer's ./.env file): SQLite in
+        # the data dir, mail to files, rate limits in memory, Indonesian by default.
+        env.update({setting.name: setting.default for setting in SETTINGS})
         env.update(LAPOR_DATA_DIR=str(self.data_dir), LAPOR_BASE_URL=self.base_url,
                    LAPOR_SECRET_KEYS=self.secret, PYTHONUNBUFFERED="1")
         return env
@@ -244,9 +249,7 @@ def make_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
         def on_console(msg: Any) -> None:
             url = msg.location.get("url", "")
-            # Chromium asks for /favicon.ico by itself and the app has none (reported); that
-            # 404 is not something the page did.
-            if msg.type == "error" and not url.endswith("/favicon.ico"):
+            if msg.type == "error":
                 problems.append(f"console {msg.type}: {msg.text} ({url})")
 
         page.on("console", on_console)

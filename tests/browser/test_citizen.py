@@ -202,10 +202,6 @@ def test_named_report_without_javascript(lapor_server: Any, make_page: Callable[
     assert page.problems == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: static/citizen.css `.facts{grid-template-columns:max-content 1fr}` makes the "
-    "receipt and status pages 383px wide at 360px in Indonesian; `fit-content(50%) 1fr` fixes "
-    "it. Remove this marker once fixed."))
 def test_receipt_and_status_fit_a_phone(lapor_server: Any, make_page: Callable[..., Any]) -> None:
     page = make_page()  # an Indonesian phone: the longest labels
     open_form(page, lapor_server.poster_url)
