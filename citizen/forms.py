@@ -26,6 +26,8 @@ class ReportForm:
     uploads: list[bytes] = field(default_factory=list)
     photo_refs: list[str] = field(default_factory=list)
     honeypot_filled: bool = False
+    # The language switch on the form re-posts it: show it again, translated, store nothing.
+    switch_language: bool = False
     errors: list[FieldError] = field(default_factory=list)
 
 
@@ -42,7 +44,8 @@ async def read_report_form(
     report = ReportForm(values=values, token=_text(form, "token"),
                         photo_refs=[r for r in form.getlist("photo_ref")
                                     if isinstance(r, str) and r][:max_photos],
-                        honeypot_filled=bool(_text(form, HONEYPOT)))
+                        honeypot_filled=bool(_text(form, HONEYPOT)),
+                        switch_language=bool(_text(form, "switch_language")))
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     if len(files) + len(report.photo_refs) > max_photos:
         report.errors.append(FieldError("photos", "too_many", max_photos))

@@ -181,6 +181,9 @@ async def poster_submit(request: Request) -> Response:
             errors.append(FieldError("photos", exc.code, limit))
             continue
         held.append((svc.signing.photo_ref(token.nonce, photo.name), photo))
+    if form.switch_language:
+        # Nothing was sent yet: only a photo that could not be kept is worth a word.
+        return again([e for e in errors if e.field == "photos"], 200, token, held)
     if errors or submission is None:
         return again(errors, 400, token, held)
 

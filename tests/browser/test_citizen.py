@@ -297,10 +297,13 @@ def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> No
     assert page.get_attribute("html", "lang") == "id"
     indonesian = page.locator("button.send").inner_text().strip()
 
-    page.locator("nav.lang a", has_text="English").click()
+    # The switch re-posts the form: what was typed survives the change of language.
+    page.fill("#text", "Setengah jalan menulis laporan ini.")
+    page.locator("nav.lang button", has_text="English").click()
     page.wait_for_url(re.compile(r"[?&]lang=en$"))
     assert page.get_attribute("html", "lang") == "en"
     expect(page.locator("button.send")).to_have_text("Send report")
+    expect(page.locator("#text")).to_have_value("Setengah jalan menulis laporan ini.")
     assert indonesian != "Send report", (
         "the submit button reads the same in Indonesian and English: locale/id has no "
         "translation for 'Send report'")
@@ -308,7 +311,7 @@ def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> No
     # The choice is remembered for the next page (and the POST of the form).
     open_form(page, lapor_server.poster_url)
     assert page.get_attribute("html", "lang") == "en"
-    page.locator("nav.lang a[hreflang=id]").click()
+    page.locator("nav.lang button[lang=id]").click()
     page.wait_for_url(re.compile(r"[?&]lang=id$"))
     assert page.get_attribute("html", "lang") == "id"
     expect(page.locator("button.send")).to_have_text(indonesian)

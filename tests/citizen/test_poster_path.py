@@ -299,3 +299,23 @@ async def test_form_page_weight_budget(harness: AppHarness) -> None:
         assert "immutable" in asset_response.headers["cache-control"]
         total += len(gzip.compress(asset_response.content))
     assert total <= 30 * 1024, total
+
+
+async def test_switching_language_on_the_form_keeps_text_and_photos(harness: AppHarness) -> None:
+    token, page = await harness.form()
+    switch = page.find("button", attrs={"name": "switch_language"})
+    assert switch is not None and switch["form"] == "report-form"
+    text = "Masih menulis, lalu ganti bahasa."
+    response = await harness.client.post(
+        str(switch["formaction"]),
+        data={"token": token, "kind": "aspirasi", "identity": "anonim", "text": text,
+              "switch_language": "en"},
+        files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))])
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.html["lang"] == "en"  # type: ignore[index]
+    assert page.find("textarea").text == text  # type: ignore[union-attr]
+    assert page.find("input", attrs={"name": "kind", "value": "aspirasi"}).has_attr("checked")  # type: ignore[union-attr]
+    assert len(page.find_all("input", attrs={"name": "photo_ref"})) == 1
+    assert page.find(attrs={"role": "alert"}) is None
+    assert rows(harness, "SELECT count(*) FROM reports") == [(0,)]
