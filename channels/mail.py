@@ -18,8 +18,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from complaints import tracking
-from store.records import OutboxMessage, Report, Unit
-from store.store import MailComposer, NewReport, Store, now
+from store.records import OutboxMessage
+from store.store import MailComposer, Notice, Store, now
 
 log = logging.getLogger(__name__)
 
@@ -65,25 +65,25 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
     """Mail to the coordinators (or, unrouted, the admins) about a new report. Staff read
     Bahasa Indonesia; the reporter's identity is never put in a mail."""
 
-    def compose(new: NewReport, report: Report, routed_unit: Unit | None) -> tuple[str, str]:
-        code = tracking.format_code(report.tracking_code)
-        kind = KIND_NAMES.get(report.kind.value, report.kind.value)
-        if routed_unit is None:
-            subject = f"[LAPOR] Laporan tanpa koordinator {code} – {report.unit_name}"
-            opening = (f"Laporan baru masuk untuk {report.unit_name}, tetapi tidak ada admin "
+    def compose(notice: Notice) -> tuple[str, str]:
+        code = tracking.format_code(notice.tracking_code)
+        kind = KIND_NAMES.get(notice.kind.value, notice.kind.value)
+        if notice.routed_unit_name is None:
+            subject = f"[LAPOR] Laporan tanpa koordinator {code} – {notice.unit_name}"
+            opening = (f"Laporan baru masuk untuk {notice.unit_name}, tetapi tidak ada admin "
                        "koordinator di unit itu maupun di atasnya. Tetapkan koordinatornya.")
         else:
-            subject = f"[LAPOR] {kind} baru {code} – {report.unit_name}"
-            opening = f"{kind} baru masuk untuk {report.unit_name} dan menunggu verifikasi Anda."
-        excerpt = report.text if len(report.text) <= 400 else report.text[:400] + " …"
+            subject = f"[LAPOR] {kind} baru {code} – {notice.unit_name}"
+            opening = f"{kind} baru masuk untuk {notice.unit_name} dan menunggu verifikasi Anda."
+        excerpt = notice.text if len(notice.text) <= 400 else notice.text[:400] + " …"
         body = (
             f"{opening}\n\n"
             f"Kode lacak: {code}\n"
-            f"Batas verifikasi: {report.verify_due.isoformat()}\n"
-            f"Pintu masuk: {report.channel.value}"
-            f"{' – ' + report.poster_label if report.poster_label else ''}\n\n"
+            f"Batas verifikasi: {notice.verify_due.isoformat()}\n"
+            f"Pintu masuk: {notice.channel.value}"
+            f"{' – ' + notice.poster_label if notice.poster_label else ''}\n\n"
             f"{excerpt}\n\n"
-            f"Buka laporan: {base_url}/admin/reports/{report.id}\n"
+            f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
         )
         return subject, body
 

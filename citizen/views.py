@@ -73,7 +73,7 @@ async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, in
         poster_id, version = svc.signing.read_poster_code(code)
     except PosterCodeError as exc:
         return None, 0, exc.reason
-    poster = await svc.store.poster(poster_id)
+    poster = await svc.store.poster_for_form(poster_id)
     if poster is None:
         return None, version, "unknown_poster"
     return poster, version, None
@@ -210,7 +210,7 @@ async def poster_submit(request: Request) -> Response:
     else:
         svc.metrics.duplicate_submissions.labels(Channel.POSTER.value).inc()
     # Post/Redirect/Get: reloading the receipt never re-sends the form.
-    target = f"/t/{tracking.format_code(result.report.tracking_code)}?sent=1"
+    target = f"/t/{tracking.format_code(result.tracking_code)}?sent=1"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 

@@ -1,12 +1,19 @@
-"""Engines and the write path for both backends.
+"""Engines and the two ways into the database: `read(fn)` and `write(fn)`.
 
-SQLite: one writer connection per process fed by a queue. Writes that arrive while a commit is
-in flight are committed together in the next transaction (group commit), each inside its own
-SAVEPOINT so one failing write does not take its neighbours down. A caller's future is resolved
-only after the COMMIT returned, so nothing is acknowledged before it is durable
-(`synchronous=FULL`). Readers use their own connections and never wait behind the writer (WAL).
+Store functions are plain synchronous functions of a SQLAlchemy `Connection`, so one body of
+SQL serves both backends:
 
-PostgreSQL: a pool and one ordinary transaction per write; the server does its own group commit.
+SQLite runs them on threads with the standard library's sqlite3 driver. Every write goes to one
+writer thread fed by a queue; writes that arrive while a commit is in flight are committed
+together in the next transaction (group commit), each inside its own SAVEPOINT so one failing
+write does not take its neighbours down. A caller's future is resolved only after the COMMIT
+returned, so nothing is acknowledged before it is durable (`synchronous=FULL`). Readers use
+their own connections and never wait behind the writer (WAL). A whole batch crosses from the
+event loop to the writer thread once, rather than once per statement: measured in bench/, an
+async driver's per-statement hand-off cost ten times the statement itself.
+
+PostgreSQL runs them through asyncpg (`AsyncConnection.run_sync`), one ordinary transaction per
+write; the server does its own group commit.
 """
 
 from __future__ import annotations
@@ -15,53 +22,63 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-WriteFn = Callable[[AsyncConnection], Awaitable[T]]
+DbFn = Callable[[Connection], T]
 
 # Enough to amortise one fsync over a burst; small enough that one slow batch does not hold
 # back the first caller for long.
 MAX_BATCH = 64
+READER_THREADS = 4
 
 
 def async_url(url: str) -> str:
-    """Map the operator-facing URL onto the async driver SQLAlchemy should use."""
+    """The asyncpg URL SQLAlchemy needs for an operator's `postgresql://` URL."""
     parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return str(parsed.set(drivername="sqlite+aiosqlite"))
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {parsed.drivername}")
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> str:
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        raise ValueError("SQLite needs a file: the writer and the readers share it")
+    return path
 
 
 @dataclass
 class _Job:
-    fn: WriteFn[Any]
+    fn: DbFn[Any]
     future: asyncio.Future[Any]
 
 
 class Database:
-    """The process's handle on the database: `read()` for queries, `write(fn)` for changes."""
+    """The process's handle on the database."""
 
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 8) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self._schema = schema
         self._pool_size = pool_size
-        self._writer_engine: AsyncEngine | None = None
-        self._reader_engine: AsyncEngine | None = None
+        self._sqlite_engine: Engine | None = None
+        self._sqlite_writer_engine: Engine | None = None
+        self._pg_engine: AsyncEngine | None = None
+        self._writer_thread: ThreadPoolExecutor | None = None
+        self._reader_threads: ThreadPoolExecutor | None = None
+        self._writer_conn: Connection | None = None
         self._queue: asyncio.Queue[_Job] | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self.batches_committed = 0
@@ -69,28 +86,23 @@ class Database:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def connect(self) -> None:
-        if self._reader_engine is not None:
+        if self._sqlite_engine is not None or self._pg_engine is not None:
             return
-        url = async_url(self.url)
         if self.is_sqlite:
-            _prepare_sqlite_file(url)
-            self._writer_engine = create_async_engine(url, pool_size=1, max_overflow=0)
-            self._reader_engine = create_async_engine(
-                url, pool_size=self._pool_size, max_overflow=self._pool_size
-            )
-            _sqlite_pragmas(self._writer_engine, begin="BEGIN IMMEDIATE", query_only=False)
-            _sqlite_pragmas(self._reader_engine, begin="BEGIN", query_only=True)
+            self._sqlite_engine = sqlite_engine(self.url, writer=False,
+                                                pool_size=READER_THREADS, max_overflow=2)
+            self._sqlite_writer_engine = sqlite_engine(self.url, writer=True, pool_size=1,
+                                                       max_overflow=0)
+            self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self._reader_threads = ThreadPoolExecutor(READER_THREADS,
+                                                      thread_name_prefix="sqlite-reader")
             self._queue = asyncio.Queue()
             self._writer_task = asyncio.create_task(self._writer_loop(), name="sqlite-writer")
         else:
-            engine = create_async_engine(
-                url,
-                pool_size=self._pool_size,
-                max_overflow=self._pool_size * 2,
-                pool_pre_ping=True,
-                connect_args=self._pg_connect_args(),
-            )
-            self._writer_engine = self._reader_engine = engine
+            self._pg_engine = create_async_engine(
+                async_url(self.url), pool_size=self._pool_size,
+                max_overflow=self._pool_size * 2, pool_pre_ping=True,
+                connect_args=self._pg_connect_args())
 
     async def close(self) -> None:
         if self._writer_task is not None:
@@ -98,47 +110,71 @@ class Database:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer_task
             self._writer_task = None
-        engines = {id(e): e for e in (self._writer_engine, self._reader_engine) if e is not None}
-        for engine in engines.values():
-            await engine.dispose()
-        self._writer_engine = self._reader_engine = None
-
-    @property
-    def writer_engine(self) -> AsyncEngine:
-        if self._writer_engine is None:
-            raise RuntimeError("Database.connect() has not been awaited")
-        return self._writer_engine
-
-    def standalone_engine(self) -> AsyncEngine:
-        """A throwaway engine with the same settings, for migrations and operator commands
-        that run beside (or before) the writer task, which owns the writer connection."""
-        url = async_url(self.url)
-        if self.is_sqlite:
-            _prepare_sqlite_file(url)
-            engine = create_async_engine(url, poolclass=NullPool)
-            _sqlite_pragmas(engine, begin="BEGIN IMMEDIATE", query_only=False)
-            return engine
-        return create_async_engine(url, poolclass=NullPool, connect_args=self._pg_connect_args())
+        if self._writer_thread is not None:
+            if self._writer_conn is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._writer_thread, self._writer_conn.close)
+                self._writer_conn = None
+            self._writer_thread.shutdown(wait=True)
+            self._writer_thread = None
+        if self._reader_threads is not None:
+            self._reader_threads.shutdown(wait=True)
+            self._reader_threads = None
+        for engine in (self._sqlite_engine, self._sqlite_writer_engine):
+            if engine is not None:
+                engine.dispose()
+        self._sqlite_engine = self._sqlite_writer_engine = None
+        if self._pg_engine is not None:
+            await self._pg_engine.dispose()
+            self._pg_engine = None
 
     def _pg_connect_args(self) -> dict[str, Any]:
         if self._schema:
             return {"server_settings": {"search_path": self._schema}}
         return {}
 
+    async def run_standalone(self, fn: DbFn[T]) -> T:
+        """Run `fn` on a connection of its own, outside the writer queue, in one transaction.
+        For migrations and tools that run before (or beside) a connected Database."""
+        if self.is_sqlite:
+            def run() -> T:
+                engine = sqlite_engine(self.url, writer=True, poolclass=NullPool)
+                try:
+                    with engine.begin() as conn:
+                        return fn(conn)
+                finally:
+                    engine.dispose()
+
+            return await asyncio.to_thread(run)
+        engine = create_async_engine(async_url(self.url), poolclass=NullPool,
+                                     connect_args=self._pg_connect_args())
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(fn)
+        finally:
+            await engine.dispose()
+
     # -- reads -----------------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        if self._reader_engine is None:
+    async def read(self, fn: DbFn[T]) -> T:
+        if self._pg_engine is not None:
+            async with self._pg_engine.connect() as conn:
+                return await conn.run_sync(fn)
+        if self._sqlite_engine is None or self._reader_threads is None:
             raise RuntimeError("Database.connect() has not been awaited")
-        async with self._reader_engine.connect() as conn:
-            yield conn
+        engine = self._sqlite_engine
+
+        def run() -> T:
+            with engine.connect() as conn:
+                return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reader_threads, run)
 
     # -- writes ----------------------------------------------------------------------------
-    async def write(self, fn: WriteFn[T]) -> T:
+    async def write(self, fn: DbFn[T]) -> T:
         """Run `fn(conn)` in a transaction and return its result once it is committed."""
-        if not self.is_sqlite:
-            async with self.writer_engine.begin() as conn:
-                result = await fn(conn)
+        if self._pg_engine is not None:
+            async with self._pg_engine.begin() as conn:
+                result = await conn.run_sync(fn)
             self.batches_committed += 1
             self.writes_committed += 1
             return result
@@ -149,68 +185,69 @@ class Database:
         return await future
 
     async def _writer_loop(self) -> None:
-        assert self._queue is not None
-        async with self.writer_engine.connect() as conn:
-            while True:
-                jobs = [await self._queue.get()]
-                while len(jobs) < MAX_BATCH and not self._queue.empty():
-                    jobs.append(self._queue.get_nowait())
-                await self._run_batch(conn, jobs)
+        assert self._queue is not None and self._writer_thread is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_BATCH and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            live = [job for job in jobs if not job.future.cancelled()]
+            if not live:
+                continue
+            try:
+                outcomes = await loop.run_in_executor(self._writer_thread, self._run_batch, live)
+            except Exception as exc:
+                # The COMMIT itself failed (disk full, I/O error): nothing in it is durable.
+                log.exception("group commit of %d writes failed", len(live))
+                for job in live:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                continue
+            self.batches_committed += 1
+            self.writes_committed += sum(1 for ok, _ in outcomes if ok)
+            for job, (ok, value) in zip(live, outcomes, strict=True):
+                if job.future.done():
+                    continue
+                if ok:
+                    job.future.set_result(value)
+                else:
+                    job.future.set_exception(value)
 
-    async def _run_batch(self, conn: AsyncConnection, jobs: list[_Job]) -> None:
+    def _run_batch(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+        """On the writer thread: every job of the batch in one transaction, one commit."""
+        assert self._sqlite_writer_engine is not None
+        if self._writer_conn is None or self._writer_conn.closed:
+            self._writer_conn = self._sqlite_writer_engine.connect()
+        conn = self._writer_conn
         outcomes: list[tuple[bool, Any]] = []
         try:
-            async with conn.begin():
+            with conn.begin():
                 for job in jobs:
-                    if job.future.cancelled():
-                        outcomes.append((False, asyncio.CancelledError()))
-                        continue
-                    savepoint = await conn.begin_nested()
+                    savepoint = conn.begin_nested()
                     try:
-                        result = await job.fn(conn)
-                    except BaseException as exc:  # the job's own failure is the caller's to see
-                        await savepoint.rollback()
+                        result = job.fn(conn)
+                    except Exception as exc:  # the job's own failure is its caller's to see
+                        savepoint.rollback()
                         outcomes.append((False, exc))
-                        if not isinstance(exc, Exception):
-                            raise
                     else:
-                        await savepoint.commit()
+                        savepoint.commit()
                         outcomes.append((True, result))
-        except Exception as exc:
-            # The COMMIT itself failed (disk full, I/O error): nothing in the batch is durable.
-            log.exception("group commit of %d writes failed", len(jobs))
-            for job in jobs:
-                if not job.future.done():
-                    job.future.set_exception(exc)
-            return
-        self.batches_committed += 1
-        self.writes_committed += sum(1 for ok, _ in outcomes if ok)
-        for job, (ok, value) in zip(jobs, outcomes, strict=True):
-            if job.future.done():
-                continue
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+        except Exception:
+            # A connection that failed mid-commit is not trusted with the next batch.
+            with contextlib.suppress(Exception):
+                conn.close()
+            self._writer_conn = None
+            raise
+        return outcomes
 
 
-def _prepare_sqlite_file(url: str) -> None:
-    """Create the file in WAL mode once, before any pooled connection exists. WAL is a property
-    of the file; switching to it takes an exclusive lock that connections racing at start-up
-    would otherwise fight over with "database is locked"."""
-    path = make_url(url).database
-    if not path or path == ":memory:":
-        return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-    finally:
-        conn.close()
+def sqlite_engine(url: str, *, writer: bool, **options: Any) -> Engine:
+    path = sqlite_path(url)
+    _prepare_sqlite_file(path)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False},
+                           **options)
 
-
-def _sqlite_pragmas(engine: AsyncEngine, *, begin: str, query_only: bool) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the sqlite3 module so SAVEPOINTs and BEGIN IMMEDIATE behave.
         dbapi_connection.isolation_level = None
@@ -218,10 +255,28 @@ def _sqlite_pragmas(engine: AsyncEngine, *, begin: str, query_only: bool) -> Non
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        if query_only:
+        if not writer:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    # IMMEDIATE for writers: take the write lock up front, so a transaction never has to upgrade
+    # a read lock later (which fails at once, without waiting, when another process writes).
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def _prepare_sqlite_file(path: str) -> None:
+    """Create the file in WAL mode once, before any pooled connection exists. WAL is a property
+    of the file; switching to it takes an exclusive lock that connections racing at start-up
+    would otherwise fight over with "database is locked"."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()

@@ -25,22 +25,13 @@ def _config(connection: Connection) -> Config:
 
 def _upgrade(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
-        # Two `serve` processes starting together must not both create the tables.
-        connection.execute(text("SET lock_timeout = '60s'"))
-        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
-        try:
-            command.upgrade(_config(connection), "head")
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID})
-    else:
-        command.upgrade(_config(connection), "head")
+        # Two `serve` processes starting together must not both create the tables; the lock
+        # is released with the transaction.
+        connection.execute(text("SET LOCAL lock_timeout = '60s'"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+    # SQLite: the standalone connection's BEGIN IMMEDIATE already serialises migrating processes.
+    command.upgrade(_config(connection), "head")
 
 
 async def migrate(db: Database) -> None:
-    engine = db.standalone_engine()
-    try:
-        async with engine.connect() as conn:
-            await conn.run_sync(_upgrade)
-            await conn.commit()
-    finally:
-        await engine.dispose()
+    await db.run_standalone(_upgrade)

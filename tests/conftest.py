@@ -98,8 +98,8 @@ async def database(request: pytest.FixtureRequest, settings: Settings) -> AsyncI
 async def _pg_exec(db: Database, sql: str) -> None:
     from sqlalchemy import text
 
-    async def run(conn: Any) -> None:
-        await conn.execute(text(sql))
+    def run(conn: Any) -> None:
+        conn.execute(text(sql))
 
     await db.write(run)
 

@@ -1,5 +1,6 @@
-"""Alembic environment. Always handed a live connection by store.migrate (never connects at
-import time); batch mode only on SQLite, whose ALTER TABLE is too weak for Alembic's defaults."""
+"""Alembic environment. Always handed a live connection, already inside a transaction, by
+store.migrate (never connects at import time): all pending migrations apply together or not at
+all. Batch mode only on SQLite, whose ALTER TABLE is too weak for Alembic's defaults."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
-    transaction_per_migration=True,
 )
 with context.begin_transaction():
     context.run_migrations()

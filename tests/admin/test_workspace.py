@@ -181,8 +181,8 @@ async def test_expired_session_goes_back_to_login(make_harness: Any) -> None:
         from store import schema
         from store.store import now
 
-        async def expire(conn: Any) -> None:
-            await conn.execute(update(schema.sessions).values(expires_at=now()))
+        def expire(conn: Any) -> None:
+            conn.execute(update(schema.sessions).values(expires_at=now()))
 
         await svc.store.db.write(expire)
         assert (await harness.client.get("/admin")).status_code == 303

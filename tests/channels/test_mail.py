@@ -115,8 +115,8 @@ async def test_unreachable_server_is_retried_with_backoff_then_gives_up(make_har
         from store import schema
         from store.store import now
 
-        async def due_now(conn: Any) -> None:
-            await conn.execute(update(schema.outbox).values(next_attempt_at=now(),
+        def due_now(conn: Any) -> None:
+            conn.execute(update(schema.outbox).values(next_attempt_at=now(),
                                                             attempts=MAX_ATTEMPTS - 1))
 
         await store.db.write(due_now)

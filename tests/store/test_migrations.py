@@ -15,13 +15,7 @@ async def test_migrated_schema_matches_the_metadata(database: Database) -> None:
         context = MigrationContext.configure(sync_conn)
         return list(compare_metadata(context, metadata))
 
-    engine = database.standalone_engine()
-    try:
-        async with engine.connect() as conn:
-            differences = await conn.run_sync(diff)
-    finally:
-        await engine.dispose()
-    assert differences == []
+    assert await database.read(diff) == []
 
 
 async def test_migrating_twice_is_harmless(database: Database) -> None:

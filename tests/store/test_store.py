@@ -9,14 +9,14 @@ import pytest
 
 from complaints.reports import Channel, Identity, Kind, Status, Submission
 from store.db import Database
-from store.records import Duplicate, IdempotencyConflict, NotFound, Report, Unit
-from store.store import NewReport, Store
+from store.records import Duplicate, IdempotencyConflict, NotFound, Report
+from store.store import NewReport, Notice, Store, SubmitResult
 from tests.conftest import TEST_KEY, World
 from web.signing import Signing
 
 
-def compose(new: NewReport, report: Report, unit: Unit | None) -> tuple[str, str]:
-    return f"new {report.tracking_code}", f"to {unit.slug if unit else 'admins'}"
+def compose(notice: Notice) -> tuple[str, str]:
+    return f"new {notice.tracking_code}", f"to {notice.routed_unit_name or 'admins'}"
 
 
 def new_report(unit_id: int, key: str, *, text: str = "Pelayanan lambat sekali hari ini.",
@@ -28,6 +28,12 @@ def new_report(unit_id: int, key: str, *, text: str = "Pelayanan lambat sekali h
                      poster_id=poster_id, idempotency_key=key, body_hash=submission.body_hash(),
                      language="id", received_at=datetime.now(UTC),
                      verify_due=date(2026, 12, 1))
+
+
+async def stored(store: Store, result: SubmitResult) -> Report:
+    report = await store.report_for_staff(result.report_id, None)
+    assert report is not None
+    return report
 
 
 @pytest.fixture
@@ -50,26 +56,27 @@ async def test_report_routes_to_nearest_coordinator_and_mails_them(world: World)
     store = world.store
     result = await store.submit_report(new_report(world.units["dinas"].id, "k1"), compose)
     assert result.created
-    report = result.report
+    report = await stored(store, result)
     assert report.routed_unit_id == world.units["prov"].id
     assert report.status is Status.RECEIVED
     assert [e.kind for e in report.events] == ["received", "routed"]
     # A coordinator closer to the unit takes over from then on.
     await world.user("koor@dinas.go.id", "coordinator", "dinas")
     closer = await store.submit_report(new_report(world.units["dinas"].id, "k2"), compose)
-    assert closer.report.routed_unit_id == world.units["dinas"].id
+    assert (await stored(store, closer)).routed_unit_id == world.units["dinas"].id
     mail = await store.list_outbox()
     assert {(m.to_address, m.body) for m in mail} == {
-        ("koor@prov.go.id", "to prov"), ("koor@dinas.go.id", "to dinas")}
+        ("koor@prov.go.id", "to Pemerintah Provinsi"),
+        ("koor@dinas.go.id", "to Dinas Kependudukan")}
 
 
 async def test_report_without_any_coordinator_is_kept_for_admins(world: World) -> None:
     store = world.store
     lonely = await store.add_unit("lonely", "Tanpa koordinator")
     result = await store.submit_report(new_report(lonely.id, "k-lonely"), compose)
-    assert result.report.routed_unit_id is None
+    assert (await stored(store, result)).routed_unit_id is None
     unrouted = await store.inbox(None, unrouted=True)
-    assert [i.id for i in unrouted] == [result.report.id]
+    assert [i.id for i in unrouted] == [result.report_id]
     assert [m.to_address for m in await store.list_outbox()] == ["admin@prov.go.id"]
 
 
@@ -78,11 +85,11 @@ async def test_same_key_returns_same_report_different_body_conflicts(world: Worl
     unit_id = world.units["dinas"].id
     first = await store.submit_report(new_report(unit_id, "same"), compose)
     again = await store.submit_report(new_report(unit_id, "same"), compose)
-    assert not again.created and again.report.tracking_code == first.report.tracking_code
+    assert not again.created and again.tracking_code == first.tracking_code
     with pytest.raises(IdempotencyConflict) as conflict:
         await store.submit_report(new_report(unit_id, "same", text="Sesuatu yang lain sama sekali"),
                                   compose)
-    assert conflict.value.tracking_code == first.report.tracking_code
+    assert conflict.value.tracking_code == first.tracking_code
     assert await store.count_reports() == 1
 
 
@@ -92,7 +99,7 @@ async def test_concurrent_retries_store_one_report(world: World) -> None:
     results = await asyncio.gather(*[store.submit_report(new_report(unit_id, "burst"), compose)
                                      for _ in range(12)])
     assert sum(r.created for r in results) == 1
-    assert len({r.report.tracking_code for r in results}) == 1
+    assert len({r.tracking_code for r in results}) == 1
     assert await store.count_reports() == 1
 
 
@@ -103,21 +110,21 @@ async def test_anonymous_report_stores_no_identity(world: World) -> None:
                     unit_id=world.units["dinas"].id, poster_id=None, idempotency_key="anon",
                     body_hash="h", language="id", received_at=datetime.now(UTC),
                     verify_due=date(2026, 12, 1))
-    report = (await world.store.submit_report(new, compose)).report
+    report = await stored(world.store, await world.store.submit_report(new, compose))
     assert (report.reporter_name, report.reporter_phone, report.reporter_email) == (None,) * 3
 
 
 async def test_inbox_is_scoped_to_the_subtree_and_keyset_paginated(world: World) -> None:
     store = world.store
     ids = [(await store.submit_report(new_report(world.units["dinas"].id, f"p{i}"), compose))
-           .report.id for i in range(5)]
+           .report_id for i in range(5)]
     outside = await store.submit_report(new_report(world.units["other"].id, "o"), compose)
     prov = world.units["prov"]
     page1 = await store.inbox(prov, limit=3)
     page2 = await store.inbox(prov, limit=3, before_id=page1[-1].id)
     assert [i.id for i in page1 + page2] == sorted(ids, reverse=True)
-    assert outside.report.id not in {i.id for i in await store.inbox(prov)}
-    assert await store.report_for_staff(outside.report.id, prov) is None
+    assert outside.report_id not in {i.id for i in await store.inbox(prov)}
+    assert await store.report_for_staff(outside.report_id, prov) is None
     assert await store.report_for_staff(ids[0], prov) is not None
     assert await store.report_for_staff(ids[0], world.units["other"]) is None
 
