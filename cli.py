@@ -211,7 +211,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     uvicorn.run("server:app_factory", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=True,
                 forwarded_allow_ips=settings.forwarded_allow_ips, log_level="info",
-                server_header=False)
+                access_log=args.access_log, server_header=False)
 
 
 async def _nothing() -> None:
@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--access-log", action="store_true",
+                       help="log every request (off by default: /metrics counts them)")
     serve.add_argument("--demo", action="store_true",
                        help="seed a demo organisation into an empty database and print the URLs")
     serve.set_defaults(func=cmd_serve)

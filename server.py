@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await migrate(database)
         photos.prepare()
         i18n.catalogs()
+        # Load the holiday tables now rather than in the first citizen's request.
+        settings.calendar.is_working_day(datetime.now(settings.timezone).date())
         tasks: list[asyncio.Task[None]] = []
         if run_background_tasks:
             tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from complaints.reports import FieldError
 
@@ -16,6 +16,10 @@ MAX_FIELD_BYTES = 20_000  # the longest text is 4,000 characters, up to 4 bytes 
 
 
 class FormTooLarge(Exception):
+    pass
+
+
+class FormAbandoned(Exception):
     pass
 
 
@@ -40,6 +44,10 @@ async def read_report_form(
             max_part_size=max(MAX_FIELD_BYTES, 1024))
     except MultiPartException as exc:
         raise FormTooLarge(str(exc)) from None
+    except ClientDisconnect:
+        # The citizen's connection dropped mid-upload; their browser will retry with the same
+        # token. Nothing to store, nothing to log as an error.
+        raise FormAbandoned from None
     values = {name: _text(form, name) for name in TEXT_FIELDS}
     report = ReportForm(values=values, token=_text(form, "token"),
                         photo_refs=[r for r in form.getlist("photo_ref")

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from citizen.forms import FormTooLarge, ReportForm, read_report_form
+from citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from complaints import tracking
 from complaints.deadlines import verification_due
 from complaints.reports import (
@@ -134,6 +134,8 @@ async def poster_submit(request: Request) -> Response:
     except FormTooLarge:
         return svc.templates.response(request, "q/invalid.html", {"reason": "too_large"},
                                       status_code=413, headers=NO_STORE)
+    except FormAbandoned:
+        return Response(status_code=400)
 
     def again(errors: list[FieldError], status: int, token: FormToken | None = None,
               held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:

@@ -8,7 +8,7 @@ import logging
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage as AsyncStorage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,9 @@ class RateLimits:
         if not isinstance(storage, AsyncStorage):
             raise TypeError("limits returned a synchronous storage")
         self._storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+        # A sliding-window counter costs O(1) per hit; the moving window's memory storage sweeps
+        # every live key, which bench/ saw growing with the number of open forms.
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def _items(self, rule: str) -> list[RateLimitItem]:

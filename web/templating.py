@@ -44,6 +44,8 @@ class Templates:
             autoescape=True,
             extensions=["jinja2.ext.i18n"],
             undefined=jinja2.StrictUndefined,
+            # Templates change with a release, not while it runs: skip the per-render stat().
+            auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
         )
