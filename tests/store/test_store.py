@@ -177,3 +177,15 @@ async def test_a_failing_write_does_not_break_its_batch(database: Database) -> N
                                    store.add_unit("c", "C"), return_exceptions=True)
     assert isinstance(results[1], Duplicate)
     assert {u.slug for u in await store.list_units()} == {"a", "b", "c"}
+
+
+async def test_concurrent_submissions_share_commits(world: World) -> None:
+    db = world.store.db
+    if not db.is_sqlite:
+        return  # PostgreSQL groups commits inside the server
+    before_batches, before_writes = db.batches_committed, db.writes_committed
+    await asyncio.gather(*[world.store.submit_report(
+        new_report(world.units["dinas"].id, f"g{i}"), compose) for i in range(40)])
+    writes = db.writes_committed - before_writes
+    batches = db.batches_committed - before_batches
+    assert writes == 40 and batches < writes
