@@ -182,7 +182,7 @@ async def test_a_failing_write_does_not_break_its_batch(database: Database) -> N
 async def test_concurrent_submissions_share_commits(world: World) -> None:
     db = world.store.db
     if not db.is_sqlite:
-        return  # PostgreSQL groups commits inside the server
+        pytest.skip("PostgreSQL groups commits inside the server; nothing of ours to check")
     before_batches, before_writes = db.batches_committed, db.writes_committed
     await asyncio.gather(*[world.store.submit_report(
         new_report(world.units["dinas"].id, f"g{i}"), compose) for i in range(40)])
