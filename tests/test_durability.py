@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,16 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import free_port
 from web.signing import Signing
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "durability-test-key-0123456789"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_acknowledged_reports_survive_a_killed_server(tmp_path: Path) -> None:

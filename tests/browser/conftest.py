@@ -16,7 +16,6 @@ import io
 import os
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium")
@@ -55,11 +56,6 @@ def _browser_unavailable(reason: str) -> None:
         pytest.fail(f"{reason} (LAPOR_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
     pytest.skip(reason)
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -131,7 +127,7 @@ class LaporServer:
         with self.log_path.open("wb") as log:
             # stdout/stderr to a file, not a pipe: nobody reads a pipe, so it would fill up.
             self.process = subprocess.Popen(
-                [sys.executable, "server.py", "serve", "--host", "127.0.0.1",
+                [sys.executable, "server.py", "serve", "--access-log", "--host", "127.0.0.1",
                  "--port", str(self.port)],
                 cwd=ROOT, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)

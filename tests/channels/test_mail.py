@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -13,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, free_port
 
 
 class Mailbox:
@@ -32,11 +31,6 @@ class Mailbox:
         self.messages.append(envelope)
         return "250 Message accepted"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
