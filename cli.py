@@ -201,6 +201,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             print("note: set LAPOR_BASE_URL to the address phones reach this server at; "
                   "it is printed into QR codes")
     settings.signing_keys()  # create the key once, before workers race to do it
+    if args.workers > 1 and not settings.redis_url:
+        print("note: without LAPOR_REDIS_URL each worker keeps its own rate limits, so every "
+              f"limit is in effect {args.workers} times as generous")
     if args.workers > 1:
         # prometheus_client's multiprocess mode: set before the workers import it.
         metrics_dir = settings.data_dir / "prometheus"

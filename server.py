@@ -21,6 +21,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import Scope
 
 from admin import views as admin_views
 from channels.mail import MailSender, compose_new_report_mail
@@ -59,6 +60,8 @@ async def healthz(request: Request) -> Response:
 
 
 ERROR_TEXT = {
+    400: (i18n.N_("The request could not be read"),
+          i18n.N_("Go back and try again. If it keeps happening, scan the poster again.")),
     403: (i18n.N_("Not allowed"), i18n.N_("You do not have access to this page.")),
     404: (i18n.N_("Page not found"), i18n.N_("Check the address, or scan the poster again.")),
     405: (i18n.N_("Not allowed"), i18n.N_("This address does not accept that request.")),
@@ -69,13 +72,24 @@ ERROR_TEXT = {
 
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 500:
-        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    title, message = ERROR_TEXT.get(status, ERROR_TEXT[404 if status < 500 else 500])
+    title, message = ERROR_TEXT.get(status, ERROR_TEXT[400 if status < 500 else 500])
+    headers = {"cache-control": "no-store"}
+    if status >= 500:
+        # Starlette answers 500s outside our middleware stack (and logs the error itself), so
+        # the security headers are added here.
+        headers.update(SecurityHeadersMiddleware.headers_for(services(request).settings.https))
     return services(request).templates.response(
         request, "errors/error.html",
         {"title": i18n.gettext(title), "message": i18n.gettext(message)},
-        status_code=status, headers={"cache-control": "no-store"})
+        status_code=status, headers=headers)
+
+
+def body_too_large(scope: Scope) -> Response:
+    """A body over the limit on the citizen's form: say so in their language."""
+    request = Request(scope)
+    return services(request).templates.response(
+        request, "q/invalid.html", {"reason": "too_large"}, status_code=413,
+        headers={"cache-control": "no-store", "connection": "close"})
 
 
 def routes(metrics: Metrics) -> list[Route | Mount]:
@@ -172,7 +186,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         Middleware(SecurityHeadersMiddleware, https=settings.https),
         Middleware(LanguageMiddleware, default=settings.default_language),
         Middleware(GZipMiddleware, minimum_size=512),
-        Middleware(BodySizeLimit,
+        Middleware(BodySizeLimit, too_large=body_too_large,
                    max_bytes=settings.max_photos * settings.max_photo_bytes + 1_000_000),
     ]
     app = Starlette(

@@ -6,6 +6,7 @@ Every setting lives in the SETTINGS table below with its default and help text; 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -267,21 +268,26 @@ def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None
 
 def _generated_key(data_dir: Path) -> str:
     path = data_dir / "secret.key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    # O_EXCL: two workers starting together must end up with one key, not two.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Written and fsynced under a private name, then linked into place: link() fails if
+        # the key exists, so two processes starting together agree on one key, and nobody
+        # ever reads a half-written (empty) key.
+        tmp = data_dir / f".secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):  # another process won: use its key
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 16:
+        raise SettingsError(f"{path} holds no usable key: delete it (posters signed with it "
+                            "stop working) or set LAPOR_SECRET_KEYS")
     return key
 
 

@@ -73,8 +73,11 @@ async def login(request: Request) -> Response:
     context.update(email=email, next=_safe_next(str(form.get("next", ""))))
     address = client_address(request)
     settings = svc.settings
-    if not (await svc.limits.allows(settings.login_limit_per_account, "login-acct", email)
-            and await svc.limits.allows(settings.login_limit_per_address, "login-addr", address)):
+    # Every attempt is counted before the password is checked: counting only failures, after
+    # the slow argon2 check, let guesses sent in parallel all slip under the limit.
+    account_ok = await svc.limits.hit(settings.login_limit_per_account, "login-acct", email)
+    address_ok = await svc.limits.hit(settings.login_limit_per_address, "login-addr", address)
+    if not (account_ok and address_ok):
         svc.metrics.rate_limited.labels("login").inc()
         context["error"] = "throttled"
         return svc.templates.response(request, "admin/login.html", context, status_code=429,
@@ -83,8 +86,6 @@ async def login(request: Request) -> Response:
     ok = await asyncio.to_thread(auth.verify_password,
                                  user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        await svc.limits.hit(settings.login_limit_per_account, "login-acct", email)
-        await svc.limits.hit(settings.login_limit_per_address, "login-addr", address)
         context["error"] = "invalid"
         return svc.templates.response(request, "admin/login.html", context, status_code=400,
                                       headers=NO_STORE)
@@ -105,9 +106,22 @@ async def logout(request: Request, session: StaffSession) -> Response:
     return response
 
 
+MAX_ID = 2**63 - 1
+
+
 def _before(request: Request) -> int | None:
     raw = request.query_params.get("before", "")
-    return int(raw) if raw.isdigit() else None
+    # isascii: "²".isdigit() is true, and int("²") raises.
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    return None
+
+
+def _id(request: Request, name: str) -> int:
+    value: int = request.path_params[name]
+    if value > MAX_ID:
+        raise HTTPException(404)
+    return value
 
 
 PAGE_SIZE = 50
@@ -139,7 +153,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
 
 async def _visible_report(request: Request, session: StaffSession) -> Any:
     svc = services(request)
-    report_id = request.path_params["report_id"]
+    report_id = _id(request, "report_id")
     role = session.user.role
     if role == "officer":
         raise HTTPException(404)
@@ -197,7 +211,7 @@ async def outbox(request: Request, session: StaffSession) -> Response:
 async def outbox_resend(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     try:
-        await svc.store.resend_outbox(request.path_params["message_id"])
+        await svc.store.resend_outbox(_id(request, "message_id"))
     except NotFound:
         raise HTTPException(404) from None
     svc.mail.wake()
@@ -216,13 +230,18 @@ async def password(request: Request, session: StaffSession) -> Response:
         if user is None or not await asyncio.to_thread(auth.verify_password,
                                                        user.password_hash, current):
             context["error"] = "wrong_current"
-        elif len(new) < auth.MIN_PASSWORD_LENGTH or len(new) > 200:
+        elif len(new) < auth.MIN_PASSWORD_LENGTH:
             context["error"] = "too_short"
+        elif len(new) > 200:
+            context["error"] = "too_long"
         elif new != str(form.get("repeat", "")):
             context["error"] = "mismatch"
         else:
             await svc.store.set_password_hash(user.id, await asyncio.to_thread(
                 auth.hash_password, new))
+            # Whoever knew the old password may hold a session: end all but this one.
+            token = request.cookies.get(auth.SESSION_COOKIE, "")
+            await svc.store.delete_other_sessions(user.id, auth.token_hash(token))
             context["done"] = True
         status = 400 if context["error"] else 200
         return svc.templates.response(request, "admin/password.html", context,

@@ -24,11 +24,14 @@ from store.store import MailComposer, Notice, Store, now
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# Longer than a batch can take (BATCH messages × the 30 s SMTP timeout), so a slow server never
-# makes a claim expire while its message is still being sent.
+# One message per claim, and a lease far longer than one slow SMTP conversation (each step has a
+# 30 s timeout), so a claim does not expire while its message is being sent. Should it still,
+# the claim token keeps the late sender from overwriting the new claimant's outcome.
 LEASE = timedelta(minutes=10)
-BATCH = 5
+BATCH = 1
 KIND_NAMES = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "informasi": "Permintaan informasi"}
+CHANNEL_NAMES = {"poster": "Poster QR", "widget": "Widget situs web", "kiosk": "Anjungan mandiri",
+                 "staff": "Dicatat petugas", "sms": "SMS", "api": "API"}
 
 
 class PermanentFailure(Exception):
@@ -48,7 +51,8 @@ class SmtpTarget:
     def parse(cls, url: str) -> SmtpTarget:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError(f"LAPOR_SMTP_URL must be smtp://host:port or smtps://..., not {url!r}")
+            # The URL may hold a password: name the setting, never repeat its value.
+            raise ValueError("LAPOR_SMTP_URL must look like smtp://host:port or smtps://...")
         query = parse_qs(parts.query)
         implicit = parts.scheme == "smtps"
         return cls(
@@ -80,7 +84,7 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
             f"{opening}\n\n"
             f"Kode lacak: {code}\n"
             f"Batas verifikasi: {notice.verify_due.isoformat()}\n"
-            f"Pintu masuk: {notice.channel.value}"
+            f"Pintu masuk: {CHANNEL_NAMES.get(notice.channel.value, notice.channel.value)}"
             f"{' – ' + notice.poster_label if notice.poster_label else ''}\n\n"
             f"{excerpt}\n\n"
             f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
@@ -114,32 +118,38 @@ class MailSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
 
-    async def send_due(self, batch: int = BATCH) -> int:
-        messages = await self.store.claim_outbox(batch, LEASE)
-        for message in messages:
-            await self._deliver(message)
-        return len(messages)
+    async def send_due(self, limit: int = 20) -> int:
+        """Send up to `limit` due messages, claiming them one at a time."""
+        sent = 0
+        while sent < limit:
+            messages = await self.store.claim_outbox(BATCH, LEASE)
+            if not messages:
+                break
+            for message in messages:
+                await self._deliver(message)
+            sent += len(messages)
+        return sent
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
             await asyncio.to_thread(self._send, self._build(message))
         except PermanentFailure as exc:
-            await self.store.finish_outbox(message.id, status="failed", error=str(exc)[:500])
+            await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
             self._count("failed")
-        except Exception as exc:  # network down, 4xx: try again later
+        except Exception as exc:  # network down, 4xx, wrong SMTP password: try again later
             error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
-                await self.store.finish_outbox(message.id, status="failed",
+                await self.store.finish_outbox(message, status="failed",
                                                error=f"gave up after {message.attempts} tries: "
                                                + error)
                 self._count("failed")
             else:
                 delay = min(30 * 2 ** (message.attempts - 1), 3600)
-                await self.store.finish_outbox(message.id, status="pending", error=error,
+                await self.store.finish_outbox(message, status="pending", error=error,
                                                retry_at=now() + timedelta(seconds=delay))
                 self._count("retry")
         else:
-            await self.store.finish_outbox(message.id, status="sent")
+            await self.store.finish_outbox(message, status="sent")
             self._count("sent")
 
     def _count(self, outcome: str) -> None:
@@ -180,6 +190,9 @@ class MailSender:
             codes = [code for code, _ in exc.recipients.values()]
             if all(500 <= code < 600 for code in codes):
                 raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+            raise
+        except smtplib.SMTPAuthenticationError:
+            # Our credentials, not the message: once the operator fixes them, every message goes.
             raise
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 
@@ -13,6 +14,10 @@ from complaints.reports import FieldError
 TEXT_FIELDS = ("kind", "text", "location", "identity", "name", "phone", "email")
 HONEYPOT = "website"
 MAX_FIELD_BYTES = 20_000  # the longest text is 4,000 characters, up to 4 bytes each
+# Parser limits are generous on purpose: a citizen who picks six photos must get "at most 3
+# photos" with their text kept, not a parser refusal. The body size limit bounds the total.
+MAX_PARSED_FILES = 20
+MAX_PARSED_FIELD_BYTES = 64_000
 
 
 class FormTooLarge(Exception):
@@ -40,9 +45,9 @@ async def read_report_form(
 ) -> ReportForm:
     try:
         form: FormData = await request.form(
-            max_files=max_photos + 2, max_fields=40,
-            max_part_size=max(MAX_FIELD_BYTES, 1024))
-    except MultiPartException as exc:
+            max_files=MAX_PARSED_FILES, max_fields=60, max_part_size=MAX_PARSED_FIELD_BYTES)
+    except (MultiPartException, HTTPException) as exc:
+        # Starlette turns the parser's refusal into HTTPException(400) inside an app.
         raise FormTooLarge(str(exc)) from None
     except ClientDisconnect:
         # The citizen's connection dropped mid-upload; their browser will retry with the same

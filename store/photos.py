@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import secrets
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ def _write_durably(path: Path, data: bytes) -> None:
 
 class PhotoStore:
     def __init__(self, root: Path, *, max_bytes: int, max_pixels: int, max_side: int) -> None:
+        # Decoding a 40-megapixel photo takes a few hundred MB: bound how many run at once.
+        self._decoding = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self.root = root
         self.pending = root / "pending"
         self.max_bytes = max_bytes
@@ -98,9 +101,13 @@ class PhotoStore:
                     width, height = image.size
                     if width * height > self.max_pixels:
                         raise PhotoError("too_many_pixels")
-                    image.load()
-                    upright = ImageOps.exif_transpose(image)
-                    rgb = upright.convert("RGB")
+                    # JPEG can decode straight at a fraction of its size: no need to hold the
+                    # full 40 MP in memory to end up with 1600 px.
+                    image.draft("RGB", (self.max_side, self.max_side))
+                    with self._decoding:
+                        image.load()
+                        upright = ImageOps.exif_transpose(image)
+                        rgb = upright.convert("RGB")
             except PhotoError:
                 raise
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
@@ -139,7 +146,9 @@ class PhotoStore:
         directories: set[Path] = set()
         for name in names:
             target = self.path(name)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.parent.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                directories.add(self.root)  # the new shard directory's own entry
             try:
                 os.replace(self.pending / name, target)
             except FileNotFoundError:

@@ -174,3 +174,4 @@ class OutboxMessage:
     created_at: datetime
     sent_at: datetime | None
     report_id: int | None
+    claim_token: str | None = None

@@ -179,6 +179,8 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     # A claim that outlives its sender (killed worker) expires and the row is picked up again.
     Column("claimed_until", UTCDateTime, nullable=True),
+    # Who holds the claim: a sender whose lease ran out cannot overwrite the next one's result.
+    Column("claim_token", String(32), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),

@@ -217,6 +217,13 @@ class Store:
 
         return await self.db.read(read)
 
+    async def delete_other_sessions(self, user_id: int, keep_token_hash: str) -> None:
+        def write(conn: Connection) -> None:
+            conn.execute(t.sessions.delete().where(t.sessions.c.user_id == user_id,
+                                                   t.sessions.c.token_hash != keep_token_hash))
+
+        await self.db.write(write)
+
     async def delete_session(self, token_hash: str) -> None:
         def write(conn: Connection) -> None:
             conn.execute(t.sessions.delete().where(t.sessions.c.token_hash == token_hash))
@@ -330,7 +337,7 @@ class Store:
                      to_status=Status.RECEIVED.value, note=None, public=True, actor_user_id=None),
                 dict(report_id=report_id, at=at, kind="routed" if routed else "unrouted",
                      from_status=None, to_status=None, public=False, actor_user_id=None,
-                     note=None if routed else "no coordinator above the unit"),
+                     note=None),
             ])
             if routed is not None:
                 recipients = sorted({s.email for s in staff if s.unit_id == routed})
@@ -411,6 +418,7 @@ class Store:
         """Take due messages for this sender alone: a row is claimed by one process, and a
         claim that outlives a killed sender expires and is taken again."""
         skip_locked = not self.db.is_sqlite
+        claim = secrets.token_hex(16)
 
         def write(conn: Connection) -> list[OutboxMessage]:
             at = now()
@@ -426,25 +434,31 @@ class Store:
                 return []
             rows = conn.execute(
                 update(t.outbox).where(t.outbox.c.id.in_(ids))
-                .values(status="sending", claimed_until=at + lease,
+                .values(status="sending", claimed_until=at + lease, claim_token=claim,
                         attempts=t.outbox.c.attempts + 1)
                 .returning(*t.outbox.c))
             return sorted((_outbox(r) for r in rows), key=lambda m: m.id)
 
         return await self.db.write(write)
 
-    async def finish_outbox(self, message_id: int, *, status: str, error: str | None = None,
-                            retry_at: datetime | None = None) -> None:
-        values: dict[str, Any] = dict(status=status, claimed_until=None, last_error=error)
+    async def finish_outbox(self, message: OutboxMessage, *, status: str,
+                            error: str | None = None, retry_at: datetime | None = None) -> bool:
+        """Record the outcome of a claimed message; False if the claim had expired and another
+        sender took the message over (its outcome wins)."""
+        values: dict[str, Any] = dict(status=status, claimed_until=None, claim_token=None,
+                                      last_error=error)
         if status == "sent":
             values["sent_at"] = now()
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
 
-        def write(conn: Connection) -> None:
-            conn.execute(update(t.outbox).where(t.outbox.c.id == message_id).values(**values))
+        def write(conn: Connection) -> bool:
+            result = conn.execute(update(t.outbox).where(
+                t.outbox.c.id == message.id, t.outbox.c.claim_token == message.claim_token)
+                .values(**values))
+            return bool(result.rowcount)
 
-        await self.db.write(write)
+        return await self.db.write(write)
 
     async def resend_outbox(self, message_id: int) -> None:
         def write(conn: Connection) -> None:
@@ -471,7 +485,8 @@ def _photo(row: Any) -> Photo:
 
 def _outbox(row: Any) -> OutboxMessage:
     return OutboxMessage(row.id, row.to_address, row.subject, row.body, row.status, row.attempts,
-                         row.last_error, row.created_at, row.sent_at, row.report_id)
+                         row.last_error, row.created_at, row.sent_at, row.report_id,
+                         row.claim_token)
 
 
 _ENTRY = t.units.alias("entry")

@@ -57,3 +57,9 @@ def test_generated_key_is_stable(tmp_path: Path) -> None:
     settings = load(LAPOR_DATA_DIR=str(tmp_path))
     assert settings.signing_keys() == settings.signing_keys()
     assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_empty_key_file_is_refused_not_used(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("")
+    with pytest.raises(SettingsError, match="no usable key"):
+        load(LAPOR_DATA_DIR=str(tmp_path)).signing_keys()

@@ -3,6 +3,8 @@ files with long cache lifetimes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
@@ -23,7 +25,7 @@ class LanguageMiddleware:
         self.default = default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
@@ -36,7 +38,9 @@ class LanguageMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("content-language", language)
+                # The choice can come from the cookie as well as from the header.
                 headers.add_vary_header("Accept-Language")
+                headers.add_vary_header("Cookie")
                 if remember:
                     headers.append("set-cookie", f"{i18n.LANGUAGE_COOKIE}={language}; Path=/; "
                                    f"Max-Age={ONE_YEAR}; SameSite=Lax")
@@ -47,11 +51,13 @@ class LanguageMiddleware:
 
 class BodySizeLimit:
     """Refuses request bodies above `max_bytes`, counted as they arrive: Content-Length can be
-    absent (chunked) or lie."""
+    absent (chunked) or lie. `too_large` renders the answer people see."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 too_large: Callable[[Scope], Response] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.too_large = too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +65,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(scope, receive, send)
+            await self._refuse(scope, receive, send)
             return
         received = 0
 
@@ -75,17 +81,20 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, send)
         except BodyTooLarge:
-            await _too_large(scope, receive, send)
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response: Response
+        if self.too_large is not None:
+            response = self.too_large(scope)
+        else:
+            response = PlainTextResponse("Request body too large", status_code=413,
+                                         headers={"connection": "close"})
+        await response(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
     pass
-
-
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    response: Response = PlainTextResponse("Request body too large", status_code=413,
-                                           headers={"connection": "close"})
-    await response(scope, receive, send)
 
 
 class VersionedStaticFiles(StaticFiles):

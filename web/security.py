@@ -24,10 +24,15 @@ BASE_HEADERS = {
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
-        self.headers = dict(BASE_HEADERS)
-        self.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+        self.headers = self.headers_for(https)
+
+    @staticmethod
+    def headers_for(https: bool) -> dict[str, str]:
+        headers = dict(BASE_HEADERS)
+        headers["content-security-policy"] = CONTENT_SECURITY_POLICY
         if https:
-            self.headers["strict-transport-security"] = "max-age=31536000"
+            headers["strict-transport-security"] = "max-age=31536000"
+        return headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -186,3 +186,38 @@ async def test_expired_session_goes_back_to_login(make_harness: Any) -> None:
 
         await svc.store.db.write(expire)
         assert (await harness.client.get("/admin")).status_code == 303
+
+
+async def test_parallel_guesses_cannot_outrun_the_login_limit(make_harness: Any) -> None:
+    import asyncio
+
+    async with make_harness(login_limit_per_account="5/15minutes") as harness:
+        results = await asyncio.gather(*[harness.login("koor@prov.go.id", "guess")
+                                         for _ in range(20)])
+        assert sum(r.status_code == 400 for r in results) <= 5
+        assert sum(r.status_code == 429 for r in results) >= 15
+
+
+@pytest.mark.parametrize("path", [
+    "/admin?before=%C2%B2", "/admin?before=99999999999999999999999",
+    "/admin/reports/99999999999999999999999",
+])
+async def test_odd_numbers_in_urls_are_not_errors(harness: AppHarness, path: str) -> None:
+    await harness.login("koor@prov.go.id")
+    assert (await harness.client.get(path)).status_code in (200, 404)
+
+
+async def test_password_change_ends_other_sessions(make_harness: Any) -> None:
+    async with make_harness() as harness:
+        await harness.login("koor@prov.go.id")
+        other = dict(harness.client.cookies)
+        harness.client.cookies.clear()
+        await harness.login("koor@prov.go.id")
+        csrf = await harness.csrf("/admin/password")
+        await harness.client.post("/admin/password", data={
+            "csrf": csrf, "current": "correct horse battery", "new": "a-new-secret-1",
+            "repeat": "a-new-secret-1"})
+        assert (await harness.client.get("/admin")).status_code == 200  # this one stays
+        harness.client.cookies.clear()
+        harness.client.cookies.update(other)
+        assert (await harness.client.get("/admin")).status_code == 303

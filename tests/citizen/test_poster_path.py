@@ -319,3 +319,21 @@ async def test_switching_language_on_the_form_keeps_text_and_photos(harness: App
     assert len(page.find_all("input", attrs={"name": "photo_ref"})) == 1
     assert page.find(attrs={"role": "alert"}) is None
     assert rows(harness, "SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_picking_too_many_photos_keeps_the_text(harness: AppHarness) -> None:
+    files = [("photos", (f"{i}.jpg", jpeg_bytes(), "image/jpeg")) for i in range(8)]
+    text = "Terlalu banyak foto dipilih sekaligus dari galeri."
+    response = await harness.submit(text=text, files=files)
+    assert response.status_code == 400
+    assert soup(response).find("textarea").text == text  # type: ignore[union-attr]
+
+
+async def test_body_over_the_limit_gets_a_page_in_the_citizens_language(
+    make_harness: object,
+) -> None:
+    async with make_harness(max_photos=1, max_photo_bytes=2000) as harness:  # type: ignore[operator]
+        big = [("photos", ("a.jpg", b"\xff" * 1_100_000, "image/jpeg"))]
+        response = await harness.submit(files=big)
+        assert response.status_code == 413
+        assert soup(response).html["lang"] == "id"  # type: ignore[index]

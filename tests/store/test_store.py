@@ -151,7 +151,10 @@ async def test_outbox_claim_is_exclusive_and_expired_claims_return(world: World)
     # A sender that died holding a claim: once the lease is over the row is taken again.
     crashed = await store.claim_outbox(10, timedelta(seconds=-1))
     assert crashed == []
-    await store.finish_outbox((first + second)[0].id, status="failed", error="550 no such user")
+    taken = (first + second)[0]
+    assert await store.finish_outbox(taken, status="failed", error="550 no such user")
+    # A sender whose claim is gone cannot overwrite the outcome.
+    assert not await store.finish_outbox(taken, status="sent")
     await store.resend_outbox((first + second)[0].id)
     again = await store.claim_outbox(10, timedelta(minutes=5))
     assert [m.id for m in again] == [(first + second)[0].id]
