@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from complaints import tracking
@@ -86,10 +86,10 @@ def _refused(request: Request, svc: Services, reason: str) -> Response:
                                   status_code=status, headers=NO_STORE)
 
 
-def _form_page(request: Request, svc: Services, poster: Poster, code: str, *,
-               token: str, form: ReportForm | None = None,
-               held: list[tuple[str, ProcessedPhoto]] | None = None,
-               errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+def _form_context(svc: Services, poster: Poster, code: str, *, token: str,
+                  form: ReportForm | None = None,
+                  held: list[tuple[str, ProcessedPhoto]] | None = None,
+                  errors: list[FieldError] | None = None) -> dict[str, Any]:
     errors = errors or []
     by_field: dict[str, list[str]] = {}
     for error in errors:
@@ -104,8 +104,41 @@ def _form_page(request: Request, svc: Services, poster: Poster, code: str, *,
         "max_photos": svc.settings.max_photos,
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
     }
+    return context
+
+
+def _form_page(request: Request, svc: Services, poster: Poster, code: str, *,
+               token: str, form: ReportForm | None = None,
+               held: list[tuple[str, ProcessedPhoto]] | None = None,
+               errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+    context = _form_context(svc, poster, code, token=token, form=form, held=held, errors=errors)
     return svc.templates.response(request, "q/form.html", context, status_code=status_code,
                                   headers=NO_STORE)
+
+
+_TOKEN_SLOT = "\x00form-token\x00"  # survives autoescaping unchanged, never in real text
+_BLANK_FORM_CACHE_SIZE = 5_000
+
+
+def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> Response:
+    """The empty form, rendered once per poster and language; only the token differs between
+    two citizens. The busiest page of the product, and most of its cost was Jinja."""
+    key = ("blank-form", poster.id, poster.version, poster.label, poster.unit_name, code,
+           i18n.current_language())
+    halves: tuple[str, str] | None = svc.page_cache.get(key)
+    if halves is None:
+        html = svc.templates.render(
+            "q/form.html", {"request": request, **_form_context(svc, poster, code,
+                                                                token=_TOKEN_SLOT)})
+        before, slot, after = html.partition(_TOKEN_SLOT)
+        if not slot or _TOKEN_SLOT in after:
+            raise RuntimeError("q/form.html must print the form token exactly once")
+        halves = (before, after)
+        if len(svc.page_cache) >= _BLANK_FORM_CACHE_SIZE:
+            svc.page_cache.clear()
+        svc.page_cache[key] = halves
+    token = svc.signing.new_form_token(poster.id, poster.version)
+    return HTMLResponse(halves[0] + token + halves[1], headers=NO_STORE)
 
 
 async def poster_form(request: Request) -> Response:
@@ -117,8 +150,7 @@ async def poster_form(request: Request) -> Response:
     if version != poster.version:
         return _refused(request, svc, "revoked")
     # no-store: a cached form would hand two citizens the same idempotency key.
-    token = svc.signing.new_form_token(poster.id, poster.version)
-    return _form_page(request, svc, poster, code, token=token)
+    return _blank_form(request, svc, poster, code)
 
 
 async def poster_submit(request: Request) -> Response:

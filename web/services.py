@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
@@ -26,6 +27,8 @@ class Services:
     metrics: Metrics
     templates: Templates
     mail: MailSender
+    # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
+    page_cache: dict[Any, Any] = field(default_factory=dict)
 
 
 def services(conn: HTTPConnection) -> Services:

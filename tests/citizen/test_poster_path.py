@@ -337,3 +337,13 @@ async def test_body_over_the_limit_gets_a_page_in_the_citizens_language(
         response = await harness.submit(files=big)
         assert response.status_code == 413
         assert soup(response).html["lang"] == "id"  # type: ignore[index]
+
+
+async def test_each_citizen_gets_a_fresh_token_in_an_otherwise_identical_form(
+    harness: AppHarness,
+) -> None:
+    (token_a, page_a), (token_b, page_b) = await harness.form(), await harness.form()
+    assert token_a != token_b
+    assert str(page_a).replace(token_a, "") == str(page_b).replace(token_b, "")
+    english = (await harness.client.get(f"/q/{harness.world.code('loket')}?lang=en")).text
+    assert "Send report" in english  # the cache is per language
