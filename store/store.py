@@ -92,6 +92,18 @@ _ENTRY_UNIT = (
 )
 _BY_KEY = select(t.reports.c.id, t.reports.c.tracking_code, t.reports.c.body_hash).where(
     t.reports.c.idempotency_key == bindparam("key"))
+_COORDINATORS = (
+    select(t.users.c.unit_id, t.users.c.email, t.units.c.name)
+    .join(t.units, t.units.c.id == t.users.c.unit_id)
+    .where(t.users.c.unit_id.in_(bindparam("chain", expanding=True)),
+           t.users.c.role == "coordinator", t.users.c.active.is_(True))
+)
+# ON CONFLICT, not a look-up first: the unique constraints are what make two concurrent retries
+# (two processes, two tabs) store one report, and a tracking-code collision a retry.
+_INSERT_REPORT = {
+    "sqlite": sqlite_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id),
+    "postgresql": pg_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id),
+}
 _POSTER = (select(t.posters, t.units.c.slug.label("unit_slug"),
                   t.units.c.name.label("unit_name"))
            .join(t.units, t.units.c.id == t.posters.c.unit_id))
@@ -284,7 +296,7 @@ class Store:
         key with a different body raises IdempotencyConflict."""
         sub = new.submission
         anonymous = sub.identity is Identity.ANONYMOUS
-        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        insert_report = _INSERT_REPORT["sqlite" if self.db.is_sqlite else "postgresql"]
 
         def write(conn: Connection) -> SubmitResult:
             entry = conn.execute(_ENTRY_UNIT, {"unit_id": new.unit_id,
@@ -292,11 +304,7 @@ class Store:
             if entry is None:
                 raise NotFound(f"no unit with id {new.unit_id}")
             chain = [int(p) for p in reversed(entry.path.strip("/").split("/"))]
-            staff = conn.execute(
-                select(t.users.c.unit_id, t.users.c.email, t.units.c.name)
-                .join(t.units, t.units.c.id == t.users.c.unit_id)
-                .where(t.users.c.unit_id.in_(chain), t.users.c.role == "coordinator",
-                       t.users.c.active.is_(True))).all()
+            staff = conn.execute(_COORDINATORS, {"chain": chain}).all()
             routed = route(chain, {s.unit_id for s in staff})
             at = now()
             values: dict[str, Any] = dict(
@@ -312,11 +320,7 @@ class Store:
             report_id = None
             for _ in range(5):  # a tracking-code collision at 45 bits is rare, not impossible
                 values["tracking_code"] = tracking.new_tracking_code()
-                # ON CONFLICT, not a look-up first: the unique constraint is what makes two
-                # concurrent retries (two processes, two tabs) store one report.
-                report_id = conn.execute(dialect_insert(t.reports).values(**values)
-                                         .on_conflict_do_nothing()
-                                         .returning(t.reports.c.id)).scalar()
+                report_id = conn.execute(insert_report, values).scalar()
                 if report_id is not None:
                     break
                 existing = conn.execute(_BY_KEY, {"key": new.idempotency_key}).first()
