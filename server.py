@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Scope
 
 from admin import views as admin_views
-from channels.mail import MailSender, compose_new_report_mail
+from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from citizen import views as citizen_views
 from settings import Settings
 from store.db import Database
@@ -109,6 +109,10 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
             Route("/reports/{report_id:int}", admin_views.report_detail, name="admin_report"),
             Route("/reports/{report_id:int}/photos/{position:int}", admin_views.report_photo,
                   name="admin_report_photo"),
+            Route("/reports/{report_id:int}/forward", admin_views.forward, methods=["POST"],
+                  name="admin_report_forward"),
+            Route("/reports/{report_id:int}/follow-up", admin_views.follow_up,
+                  methods=["POST"], name="admin_report_follow_up"),
             Route("/outbox", admin_views.outbox, name="admin_outbox"),
             Route("/outbox/{message_id:int}/resend", admin_views.outbox_resend,
                   methods=["POST"], name="admin_outbox_resend"),
@@ -197,6 +201,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.services = svc
     app.state.compose_mail = compose_new_report_mail(settings.base_url)
+    app.state.compose_change_mail = compose_change_mail(settings.base_url)
     return app
 
 

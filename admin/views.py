@@ -18,7 +18,16 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from admin import auth
 from complaints import tracking
 from complaints.access import can_see_identity, sees_whole_tree
+from complaints.workflow import (
+    Action,
+    Refusal,
+    WorkflowError,
+    available_actions,
+    read_answer,
+    read_forwarding,
+)
 from store.records import NotFound, StaffSession
+from web.i18n import N_, gettext
 from web.services import client_address, services
 
 View = Callable[[Request, StaffSession], Awaitable[Response]]
@@ -132,13 +141,10 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     role = session.user.role
     unrouted = request.query_params.get("view") == "unrouted" and role == "admin"
-    if role == "officer":
-        # Officers see reports forwarded to their unit; forwarding arrives with the workflow.
-        items = []
-    else:
-        scope = None if sees_whole_tree(role) else session.unit
-        items = await svc.store.inbox(scope, before_id=_before(request), limit=PAGE_SIZE + 1,
-                                      unrouted=unrouted)
+    # Officers see what was forwarded to their own unit; everyone else their subtree.
+    scope = None if sees_whole_tree(role) else session.unit
+    items = await svc.store.inbox(scope, before_id=_before(request), limit=PAGE_SIZE + 1,
+                                  unrouted=unrouted, forwarded_only=role == "officer")
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
     calendar = svc.settings.calendar
@@ -155,28 +161,112 @@ async def _visible_report(request: Request, session: StaffSession) -> Any:
     svc = services(request)
     report_id = _id(request, "report_id")
     role = session.user.role
-    if role == "officer":
-        raise HTTPException(404)
     scope = None if sees_whole_tree(role) else session.unit
-    report = await svc.store.report_for_staff(report_id, scope)
+    report = await svc.store.report_for_staff(report_id, scope,
+                                              forwarded_only=role == "officer")
     if report is None:
         # 404, not 403: whether another unit's report exists is not the caller's business.
         raise HTTPException(404)
     return report
 
 
-@staff_only()
-async def report_detail(request: Request, session: StaffSession) -> Response:
+REFUSALS = {
+    Refusal.NOT_YOUR_ROLE: N_("Your role cannot do this."),
+    Refusal.WRONG_STATUS: N_("This cannot be done in the report's current status."),
+    Refusal.STALE: N_("Someone else changed this report while you had it open. Here is the "
+                      "report as it is now: check it and try again."),
+    Refusal.TITLE_REQUIRED: N_("Give the report a short title."),
+    Refusal.TITLE_TOO_LONG: N_("The title can have at most 200 characters."),
+    Refusal.NOTE_TOO_LONG: N_("The note can have at most 2000 characters."),
+    Refusal.UNIT_REQUIRED: N_("Choose the unit that must act."),
+    Refusal.UNIT_OUTSIDE: N_("That unit is not in your part of the organisation."),
+    Refusal.ANSWER_TOO_SHORT: N_("Write the answer the reporter will read (at least 10 "
+                                 "characters)."),
+    Refusal.ANSWER_TOO_LONG: N_("The answer can have at most 4000 characters."),
+}
+
+
+async def _report_page(request: Request, session: StaffSession, *,
+                       refusal: Refusal | None = None, status_code: int = 200,
+                       typed: dict[str, str] | None = None) -> Response:
     svc = services(request)
     report = await _visible_report(request, session)
+    role = session.user.role
+    actions = available_actions(role, report.status)
+    units = (await svc.store.units_in_subtree(session.unit)
+             if Action.FORWARD in actions else [])
+    today = _today(svc.settings.timezone)
     return svc.templates.response(
         request, "admin/report.html",
         {"session": session, "report": report,
-         "show_identity": can_see_identity(session.user.role, report.identity),
+         "show_identity": can_see_identity(role, report.identity),
          "code": tracking.format_code(report.tracking_code),
-         "days_left": svc.settings.calendar.working_days_left(
-             _today(svc.settings.timezone), report.verify_due)},
-        headers=NO_STORE)
+         "days_left": svc.settings.calendar.working_days_left(today, report.verify_due),
+         "follow_up_days_left": (svc.settings.calendar.working_days_left(
+             today, report.follow_up_due) if report.follow_up_due else None),
+         "actions": [a.value for a in actions], "units": units,
+         "refusal": gettext(REFUSALS[refusal]) if refusal else None,
+         "typed": typed or {}},
+        status_code=status_code, headers=NO_STORE)
+
+
+@staff_only()
+async def report_detail(request: Request, session: StaffSession) -> Response:
+    return await _report_page(request, session)
+
+
+def _seen_version(form: Any) -> int:
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
+
+
+def _refused(refusal: Refusal) -> int:
+    return 409 if refusal in (Refusal.STALE, Refusal.WRONG_STATUS) else 400
+
+
+@staff_only("coordinator")
+async def forward(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "note", "unit")}
+    units = {u.id for u in await svc.store.units_in_subtree(session.unit)}
+    settings = svc.settings
+    try:
+        forwarding = read_forwarding(typed["title"], typed["note"], typed["unit"], units)
+        await svc.store.forward_report(
+            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            scope=session.unit, forwarding=forwarding,
+            follow_up_due=settings.calendar.add_working_days(
+                _today(settings.timezone), settings.deadline_rules.follow_up_days),
+            compose_mail=request.app.state.compose_change_mail)
+    except WorkflowError as exc:
+        return await _report_page(request, session, refusal=exc.refusal,
+                                  status_code=_refused(exc.refusal), typed=typed)
+    except NotFound:
+        raise HTTPException(404) from None
+    svc.mail.wake()
+    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
+                            status_code=303)
+
+
+@staff_only("officer")
+async def follow_up(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {"answer": str(form.get("answer", ""))[:20000]}
+    try:
+        await svc.store.follow_up_report(
+            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            answer=read_answer(typed["answer"]),
+            compose_mail=request.app.state.compose_change_mail)
+    except WorkflowError as exc:
+        return await _report_page(request, session, refusal=exc.refusal,
+                                  status_code=_refused(exc.refusal), typed=typed)
+    except NotFound:
+        raise HTTPException(404) from None
+    svc.mail.wake()
+    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
+                            status_code=303)
 
 
 def _today(tz: ZoneInfo) -> date:

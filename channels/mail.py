@@ -18,8 +18,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from complaints import tracking
+from complaints.reports import Status
 from store.records import OutboxMessage
-from store.store import MailComposer, Notice, Store, now
+from store.store import ChangeComposer, ChangeNotice, MailComposer, Notice, Store, now
+from web import i18n
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,33 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
             f"{excerpt}\n\n"
             f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
         )
+        return subject, body
+
+    return compose
+
+
+def compose_change_mail(base_url: str) -> ChangeComposer:
+    """Mail about a workflow change. Officers read Bahasa Indonesia; the reporter gets the
+    language they wrote the report in. The reporter's identity is never put in a mail."""
+
+    def compose(notice: ChangeNotice) -> tuple[str, str]:
+        code = tracking.format_code(notice.tracking_code)
+        if notice.status is Status.FORWARDED:
+            due = notice.due.isoformat() if notice.due else "-"
+            subject = f"[LAPOR] Disposisi {code}: {notice.title or ''}".rstrip(": ")
+            note = f"Catatan koordinator: {notice.text}\n\n" if notice.text else ""
+            body = (f"Laporan {code} diteruskan ke {notice.unit_name} untuk ditindaklanjuti.\n"
+                    f"Batas tindak lanjut: {due}\n\n{note}"
+                    f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n")
+            return subject, body
+        with i18n.using(notice.language):
+            subject = i18n.gettext("Your report %(code)s has been answered", code=code)
+            body = "\n\n".join([
+                i18n.gettext("The unit has answered your report %(code)s:", code=code),
+                notice.text or "",
+                i18n.gettext("Read the whole history: %(url)s",
+                             url=f"{base_url}/t/{code}"),
+            ]) + "\n"
         return subject, body
 
     return compose

@@ -146,6 +146,11 @@ class Report:
     verify_due: date
     photos: tuple[Photo, ...] = ()
     events: tuple[Event, ...] = ()
+    version: int = 1
+    title: str | None = None
+    forwarded_unit_id: int | None = None
+    forwarded_unit_name: str | None = None
+    follow_up_due: date | None = None
 
 
 @dataclass(frozen=True)

@@ -131,10 +131,18 @@ reports = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("verify_due", Date, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Optimistic concurrency: every workflow change names the version it saw, so of two staff
+    # acting on one report at once exactly one wins.
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("title", String(200), nullable=True),
+    Column("forwarded_unit_id", Integer, ForeignKey("units.id"), nullable=True),
+    Column("forwarded_at", UTCDateTime, nullable=True),
+    Column("follow_up_due", Date, nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
 Index("ix_reports_status_id", reports.c.status, reports.c.id)
+Index("ix_reports_forwarded_unit_id_id", reports.c.forwarded_unit_id, reports.c.id)
 
 report_photos = Table(
     "report_photos",

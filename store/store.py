@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from complaints import tracking
 from complaints.reports import Channel, Identity, Kind, Status, Submission, route
+from complaints.workflow import Action, Forwarding, Refusal, WorkflowError, allowed
 from store import schema as t
 from store.db import Database
 from store.records import (
@@ -72,6 +73,24 @@ class Notice:
 
 # Subject and body of the mail telling staff about a new report.
 MailComposer = Callable[[Notice], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ChangeNotice:
+    """What a mail about a workflow change says: to the unit's officers when a report is
+    forwarded, to the reporter (in the report's language) when the unit answers."""
+
+    report_id: int
+    tracking_code: str
+    title: str | None
+    status: Status
+    unit_name: str | None
+    text: str | None
+    language: str
+    due: date | None
+
+
+ChangeComposer = Callable[[ChangeNotice], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -363,6 +382,72 @@ class Store:
 
         return await self.db.write(write)
 
+    async def units_in_subtree(self, root: Unit) -> list[Unit]:
+        return await self.db.read(lambda conn: [
+            Unit.from_row(r) for r in conn.execute(
+                select(t.units).where(t.units.c.path.startswith(root.path))
+                .order_by(t.units.c.path))])
+
+    async def forward_report(self, report_id: int, *, seen_version: int, actor: User,
+                             scope: Unit, forwarding: Forwarding, follow_up_due: date,
+                             compose_mail: ChangeComposer) -> int:
+        """Disposisi: the coordinator verifies the report and sends it to a unit of their
+        subtree. Returns the report's new version."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Action.FORWARD, actor.role,
+                                   routed_path=scope.path)
+            at = now()
+            _apply_change(conn, report_id, seen_version, dict(
+                status=Status.FORWARDED.value, title=forwarding.title,
+                forwarded_unit_id=forwarding.unit_id, forwarded_at=at,
+                follow_up_due=follow_up_due, updated_at=at))
+            target = conn.execute(select(t.units.c.name)
+                                  .where(t.units.c.id == forwarding.unit_id)).scalar_one()
+            events = [dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="forwarded",
+                           from_status=row.status, to_status=Status.FORWARDED.value,
+                           note=target, public=True)]
+            if forwarding.note:
+                events.append(dict(report_id=report_id, at=at, actor_user_id=actor.id,
+                                   kind="internal_note", from_status=None, to_status=None,
+                                   note=forwarding.note, public=False))
+            conn.execute(insert(t.report_events), events)
+            officers = sorted(conn.execute(
+                select(t.users.c.email).where(t.users.c.unit_id == forwarding.unit_id,
+                                              t.users.c.role == "officer",
+                                              t.users.c.active.is_(True))).scalars())
+            if officers:
+                subject, body = compose_mail(ChangeNotice(
+                    report_id, row.tracking_code, forwarding.title, Status.FORWARDED, target,
+                    forwarding.note, "id", follow_up_due))
+                _queue_mail(conn, report_id, officers, subject, body, at)
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def follow_up_report(self, report_id: int, *, seen_version: int, actor: User,
+                               answer: str, compose_mail: ChangeComposer) -> int:
+        """Tindak lanjut: the officer of the unit the report was forwarded to answers it."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Action.FOLLOW_UP, actor.role,
+                                   forwarded_to=actor.unit_id)
+            at = now()
+            _apply_change(conn, report_id, seen_version, dict(
+                status=Status.FOLLOWED_UP.value, updated_at=at))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=actor.id, kind="followed_up",
+                from_status=row.status, to_status=Status.FOLLOWED_UP.value, note=answer,
+                public=True))
+            if row.reporter_email:
+                subject, body = compose_mail(ChangeNotice(
+                    report_id, row.tracking_code, row.title, Status.FOLLOWED_UP, None, answer,
+                    row.language, None))
+                _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
+            return seen_version + 1
+
+        return await self.db.write(write)
+
     async def report_by_tracking_code(self, code: str) -> Report | None:
         def read(conn: Connection) -> Report | None:
             report_id = conn.execute(select(t.reports.c.id)
@@ -371,10 +456,16 @@ class Store:
 
         return await self.db.read(read)
 
-    async def report_for_staff(self, report_id: int, scope: Unit | None) -> Report | None:
-        """The report if it is routed inside `scope`'s subtree (None: admins, who see all)."""
+    async def report_for_staff(self, report_id: int, scope: Unit | None, *,
+                               forwarded_only: bool = False) -> Report | None:
+        """The report if it is routed inside `scope`'s subtree (None: admins, who see all), or,
+        with `forwarded_only` (officers), if it was forwarded to `scope` itself."""
         query = select(t.reports.c.id).where(t.reports.c.id == report_id)
-        if scope is not None:
+        if forwarded_only:
+            if scope is None:
+                raise ValueError("forwarded_only needs a unit")
+            query = query.where(t.reports.c.forwarded_unit_id == scope.id)
+        elif scope is not None:
             query = query.join(t.units, t.units.c.id == t.reports.c.routed_unit_id).where(
                 t.units.c.path.startswith(scope.path))
 
@@ -386,7 +477,7 @@ class Store:
         return await self.db.read(read)
 
     async def inbox(self, scope: Unit | None, *, before_id: int | None = None, limit: int = 50,
-                    unrouted: bool = False) -> list[InboxItem]:
+                    unrouted: bool = False, forwarded_only: bool = False) -> list[InboxItem]:
         """Newest first, keyset-paginated on id. `scope` None with `unrouted` lists the reports
         nobody is responsible for yet (admins only)."""
         photo_count = (select(func.count()).select_from(t.report_photos)
@@ -402,6 +493,10 @@ class Store:
                  .order_by(t.reports.c.id.desc()).limit(limit))
         if unrouted:
             query = query.where(t.reports.c.routed_unit_id.is_(None))
+        elif forwarded_only:
+            if scope is None:
+                raise ValueError("forwarded_only needs a unit")
+            query = query.where(t.reports.c.forwarded_unit_id == scope.id)
         elif scope is not None:
             routed = t.units.alias("routed")
             query = query.join(routed, routed.c.id == t.reports.c.routed_unit_id).where(
@@ -482,6 +577,48 @@ class Store:
         return await self.db.read(lambda conn: [_outbox(r) for r in conn.execute(query)])
 
 
+def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action: Action,
+                     role: str, *, routed_path: str | None = None,
+                     forwarded_to: int | None = None) -> Any:
+    """The report as the actor may see it, checked for the version the actor saw and for the
+    move they ask for. NotFound outside their scope, like every other staff query."""
+    query = select(t.reports).where(t.reports.c.id == report_id)
+    if routed_path is not None:
+        routed = t.units.alias("routed")
+        query = query.join(routed, routed.c.id == t.reports.c.routed_unit_id).where(
+            routed.c.path.startswith(routed_path))
+    if forwarded_to is not None:
+        query = query.where(t.reports.c.forwarded_unit_id == forwarded_to)
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no report {report_id} in scope")
+    if row.version != seen_version:
+        raise WorkflowError(Refusal.STALE)
+    refusal = allowed(action, role, Status(row.status))
+    if refusal is not None:
+        raise WorkflowError(refusal)
+    return row
+
+
+def _apply_change(conn: Connection, report_id: int, seen_version: int,
+                  values: dict[str, Any]) -> None:
+    # The version in the WHERE clause is what makes two simultaneous changes exclusive on
+    # PostgreSQL too: the second UPDATE waits for the first, re-reads, and matches no row.
+    result = conn.execute(
+        update(t.reports).where(t.reports.c.id == report_id,
+                                t.reports.c.version == seen_version)
+        .values(version=seen_version + 1, **values))
+    if result.rowcount != 1:
+        raise WorkflowError(Refusal.STALE)
+
+
+def _queue_mail(conn: Connection, report_id: int, recipients: list[str], subject: str,
+                body: str, at: datetime) -> None:
+    conn.execute(insert(t.outbox), [
+        dict(to_address=r, subject=subject, body=body, report_id=report_id, status="pending",
+             attempts=0, next_attempt_at=at, created_at=at) for r in recipients])
+
+
 def _photo(row: Any) -> Photo:
     return Photo(row.id, row.position, row.filename, row.content_type, row.width, row.height,
                  row.size_bytes)
@@ -495,11 +632,13 @@ def _outbox(row: Any) -> OutboxMessage:
 
 _ENTRY = t.units.alias("entry")
 _ROUTED = t.units.alias("routed")
+_FORWARDED = t.units.alias("forwarded")
 _REPORT = (
     select(t.reports, _ENTRY.c.name.label("unit_name"), _ROUTED.c.name.label("routed_name"),
-           t.posters.c.label.label("poster_label"))
+           _FORWARDED.c.name.label("forwarded_name"), t.posters.c.label.label("poster_label"))
     .join(_ENTRY, _ENTRY.c.id == t.reports.c.unit_id)
     .outerjoin(_ROUTED, _ROUTED.c.id == t.reports.c.routed_unit_id)
+    .outerjoin(_FORWARDED, _FORWARDED.c.id == t.reports.c.forwarded_unit_id)
     .outerjoin(t.posters, t.posters.c.id == t.reports.c.poster_id)
     .where(t.reports.c.id == bindparam("report_id"))
 )
@@ -527,4 +666,6 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         unit_name=row.unit_name, poster_id=row.poster_id, poster_label=row.poster_label,
         routed_unit_id=row.routed_unit_id, routed_unit_name=row.routed_name,
         language=row.language, received_at=row.received_at, verify_due=row.verify_due,
-        photos=photos, events=events)
+        photos=photos, events=events, version=row.version, title=row.title,
+        forwarded_unit_id=row.forwarded_unit_id, forwarded_unit_name=row.forwarded_name,
+        follow_up_due=row.follow_up_due)

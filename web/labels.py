@@ -44,6 +44,9 @@ EVENT = {
     "received": N_("Report received"),
     "routed": N_("Routed to the coordinator"),
     "unrouted": N_("No coordinator found: waiting for an administrator"),
+    "forwarded": N_("Verified and forwarded to the unit"),
+    "followed_up": N_("The unit answered"),
+    "internal_note": N_("Internal note"),
 }
 
 

@@ -192,3 +192,26 @@ async def test_concurrent_submissions_share_commits(world: World) -> None:
     writes = db.writes_committed - before_writes
     batches = db.batches_committed - before_batches
     assert writes == 40 and batches < writes
+
+
+async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> None:
+    from complaints.workflow import Forwarding, Refusal, WorkflowError
+
+    store = world.store
+    result = await store.submit_report(new_report(world.units["dinas"].id, "race"), compose)
+    coordinator = world.users["koor@prov.go.id"]
+
+    async def forward(unit: str) -> int | Refusal:
+        try:
+            return await store.forward_report(
+                result.report_id, seen_version=1, actor=coordinator, scope=world.units["prov"],
+                forwarding=Forwarding("Judul", None, world.units[unit].id),
+                follow_up_due=date(2026, 12, 8), compose_mail=lambda notice: ("s", "b"))
+        except WorkflowError as exc:
+            return exc.refusal
+
+    outcomes = await asyncio.gather(forward("dinas"), forward("rsud"))
+    assert sorted(map(str, outcomes)) == ["2", Refusal.STALE.value]
+    report = await stored(store, result)
+    assert report.status is Status.FORWARDED and report.version == 2
+    assert [e.kind for e in report.events].count("forwarded") == 1

@@ -1,0 +1,95 @@
+"""Who may move a report, and where: the rules behind the workspace's buttons.
+
+Pure functions over the report's status and the actor's role; the store applies a decision in
+one transaction with a version check, the views only translate the refusal codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from complaints.reports import Status, can_move, clean_text
+
+TITLE_MAX = 200
+NOTE_MAX = 2000
+ANSWER_MIN = 10
+ANSWER_MAX = 4000
+
+
+class Action(StrEnum):
+    FORWARD = "forward"  # disposisi: the coordinator sends a verified report to a unit
+    FOLLOW_UP = "follow_up"  # tindak lanjut: the unit's answer, shown to the reporter
+
+
+ACTORS: dict[Action, frozenset[str]] = {
+    Action.FORWARD: frozenset({"coordinator"}),
+    Action.FOLLOW_UP: frozenset({"officer"}),
+}
+TARGET: dict[Action, Status] = {
+    Action.FORWARD: Status.FORWARDED,
+    Action.FOLLOW_UP: Status.FOLLOWED_UP,
+}
+
+
+class Refusal(StrEnum):
+    NOT_YOUR_ROLE = "not_your_role"
+    WRONG_STATUS = "wrong_status"
+    STALE = "stale"  # somebody else changed the report since the page was opened
+    TITLE_REQUIRED = "title_required"
+    TITLE_TOO_LONG = "title_too_long"
+    NOTE_TOO_LONG = "note_too_long"
+    UNIT_REQUIRED = "unit_required"
+    UNIT_OUTSIDE = "unit_outside"
+    ANSWER_TOO_SHORT = "answer_too_short"
+    ANSWER_TOO_LONG = "answer_too_long"
+
+
+class WorkflowError(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
+
+
+def allowed(action: Action, role: str, status: Status) -> Refusal | None:
+    if role not in ACTORS[action]:
+        return Refusal.NOT_YOUR_ROLE
+    if not can_move(status, TARGET[action]):
+        return Refusal.WRONG_STATUS
+    return None
+
+
+def available_actions(role: str, status: Status) -> list[Action]:
+    return [action for action in Action if allowed(action, role, status) is None]
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    title: str
+    note: str | None
+    unit_id: int
+
+
+def read_forwarding(title: str, note: str, unit_id: str,
+                    units_in_scope: set[int]) -> Forwarding:
+    title = clean_text(title).replace("\n", " ")
+    if not title:
+        raise WorkflowError(Refusal.TITLE_REQUIRED)
+    if len(title) > TITLE_MAX:
+        raise WorkflowError(Refusal.TITLE_TOO_LONG)
+    cleaned_note = clean_text(note) or None
+    if cleaned_note and len(cleaned_note) > NOTE_MAX:
+        raise WorkflowError(Refusal.NOTE_TOO_LONG)
+    if not unit_id.isascii() or not unit_id.isdigit() or len(unit_id) > 18:
+        raise WorkflowError(Refusal.UNIT_REQUIRED)
+    if int(unit_id) not in units_in_scope:
+        raise WorkflowError(Refusal.UNIT_OUTSIDE)
+    return Forwarding(title, cleaned_note, int(unit_id))
+
+
+def read_answer(text: str) -> str:
+    answer = clean_text(text)
+    if len(answer) < ANSWER_MIN:
+        raise WorkflowError(Refusal.ANSWER_TOO_SHORT)
+    if len(answer) > ANSWER_MAX:
+        raise WorkflowError(Refusal.ANSWER_TOO_LONG)
+    return answer

@@ -1,0 +1,152 @@
+"""Forwarding (disposisi) and the unit's follow-up (tindak lanjut), through the workspace."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import AppHarness
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+async def reported(harness: AppHarness, **fields: str) -> tuple[int, str]:
+    response = await harness.submit(**fields)
+    code = response.headers["location"][3:14]
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        [(report_id,)] = conn.execute("SELECT id FROM reports WHERE tracking_code = ?",
+                                      (code.replace("-", ""),)).fetchall()
+    return report_id, code
+
+
+async def signed_in(harness: AppHarness, email: str) -> None:
+    harness.client.cookies.clear()
+    assert (await harness.login(email)).status_code == 303
+
+
+async def forward_form(harness: AppHarness, report_id: int) -> dict[str, str]:
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    form = page.find("form", action=f"/admin/reports/{report_id}/forward")
+    assert form is not None, "the coordinator is offered the forward form"
+    return {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
+
+
+@pytest.fixture
+async def officer(harness: AppHarness) -> AppHarness:
+    await harness.world.user("petugas@dinas.go.id", "officer", "dinas")
+    await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
+    return harness
+
+
+async def test_forward_then_follow_up_reaches_the_reporter(officer: AppHarness) -> None:
+    harness = officer
+    report_id, code = await reported(harness, identity="named", name="Ani", phone="0812345678",
+                                     email="ani@example.id")
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await forward_form(harness, report_id)
+    dinas = harness.world.units["dinas"].id
+    response = await harness.client.post(f"/admin/reports/{report_id}/forward", data={
+        **fields, "title": "Antrean KTP terlalu lama", "unit": str(dinas),
+        "note": "Mohon cek jadwal petugas loket 3."})
+    assert response.status_code == 303
+    detail = await harness.client.get(f"/admin/reports/{report_id}")
+    assert "Antrean KTP terlalu lama" in detail.text and "Mohon cek jadwal" in detail.text
+
+    # The officer of that unit sees it and answers; the officer of another unit does not.
+    await signed_in(harness, "petugas@rsud.go.id")
+    assert (await harness.client.get(f"/admin/reports/{report_id}")).status_code == 404
+    await signed_in(harness, "petugas@dinas.go.id")
+    inbox = soup(await harness.client.get("/admin"))
+    assert [a["href"] for a in inbox.select("table.inbox a.code")] == [
+        f"/admin/reports/{report_id}"]
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    assert "Mohon cek jadwal" in page.text  # internal notes are for staff
+    form = page.find("form", action=f"/admin/reports/{report_id}/follow-up")
+    fields = {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
+    answer = "Jadwal petugas sudah ditambah; loket 3 kini buka sampai pukul 15.00."
+    response = await harness.client.post(f"/admin/reports/{report_id}/follow-up",
+                                         data={**fields, "answer": answer})
+    assert response.status_code == 303
+
+    # The reporter reads the answer, never the internal note, on the public status page.
+    harness.client.cookies.clear()
+    status = await harness.client.get(f"/t/{code}")
+    assert answer in status.text and "Mohon cek jadwal" not in status.text
+    assert "Ani" not in status.text
+    mail = await harness.app.state.services.store.list_outbox()
+    recipients = {m.to_address for m in mail}
+    assert {"petugas@dinas.go.id", "ani@example.id"} <= recipients
+    assert "petugas@rsud.go.id" not in recipients
+    [to_reporter] = [m for m in mail if m.to_address == "ani@example.id"]
+    assert answer in to_reporter.body and "Ani" not in to_reporter.body
+
+
+async def test_two_coordinators_acting_at_once_cannot_both_win(officer: AppHarness) -> None:
+    harness = officer
+    report_id, _ = await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await forward_form(harness, report_id)
+    data = {**fields, "title": "Judul", "unit": str(harness.world.units["dinas"].id)}
+    first, second = await asyncio.gather(
+        harness.client.post(f"/admin/reports/{report_id}/forward", data=data),
+        harness.client.post(f"/admin/reports/{report_id}/forward",
+                            data={**data, "unit": str(harness.world.units["rsud"].id)}))
+    assert sorted([first.status_code, second.status_code]) == [303, 409]
+    loser = first if first.status_code == 409 else second
+    assert soup(loser).find(id="refusal") is not None
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        events = conn.execute("SELECT count(*) FROM report_events WHERE kind = 'forwarded'")
+        assert events.fetchone() == (1,)
+
+
+@pytest.mark.parametrize("change, status", [
+    ({"title": ""}, 400),
+    ({"title": "x" * 201}, 400),
+    ({"unit": ""}, 400),
+    ({"unit": "outside"}, 400),
+    ({"unit": "²"}, 400),
+    ({"version": "0"}, 409),
+])
+async def test_bad_forwarding_changes_nothing(officer: AppHarness, change: dict[str, str],
+                                              status: int) -> None:
+    harness = officer
+    report_id, _ = await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await forward_form(harness, report_id)
+    data = {**fields, "title": "Judul", "unit": str(harness.world.units["dinas"].id), **change}
+    if data["unit"] == "outside":
+        data["unit"] = str(harness.world.units["other"].id)
+    response = await harness.client.post(f"/admin/reports/{report_id}/forward", data=data)
+    assert response.status_code == status
+    assert soup(response).find(id="refusal") is not None
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        assert conn.execute("SELECT status, version FROM reports").fetchall() == [("masuk", 1)]
+
+
+async def test_who_may_act(officer: AppHarness) -> None:
+    harness = officer
+    report_id, _ = await reported(harness)
+    data = {"title": "Judul", "unit": str(harness.world.units["dinas"].id), "version": "1"}
+    # An inspector reads but cannot act; an officer cannot forward; another region's
+    # coordinator does not even see the report.
+    for email, expected in (("insp@prov.go.id", 403), ("petugas@dinas.go.id", 403),
+                            ("koor@other.go.id", 404)):
+        await signed_in(harness, email)
+        csrf = await harness.csrf("/admin")
+        response = await harness.client.post(f"/admin/reports/{report_id}/forward",
+                                             data={**data, "csrf": csrf})
+        assert response.status_code == expected, email
+    # Nobody can answer a report that was never forwarded.
+    await signed_in(harness, "petugas@dinas.go.id")
+    csrf = await harness.csrf("/admin")
+    response = await harness.client.post(f"/admin/reports/{report_id}/follow-up", data={
+        "csrf": csrf, "version": "1", "answer": "Jawaban yang terlalu dini sekali."})
+    assert response.status_code == 404
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        assert conn.execute("SELECT status FROM reports").fetchall() == [("masuk",)]
