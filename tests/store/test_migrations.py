@@ -21,3 +21,26 @@ async def test_migrated_schema_matches_the_metadata(database: Database) -> None:
 async def test_migrating_twice_is_harmless(database: Database) -> None:
     await migrate(database)
     await migrate(database)
+
+
+async def test_existing_reports_survive_the_workflow_migration(database: Database) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from store.migrate import _config
+
+    def to_0001_with_a_report(conn: Any) -> None:
+        command.downgrade(_config(conn), "0001")
+        conn.execute(text("INSERT INTO units (id, slug, name, path, created_at) "
+                          "VALUES (1, 'prov', 'Provinsi', '1/', CURRENT_TIMESTAMP)"))
+        conn.execute(text(
+            "INSERT INTO reports (tracking_code, idempotency_key, body_hash, kind, status, text, "
+            "identity, channel, unit_id, language, received_at, verify_due, updated_at) VALUES "
+            "('ABCDE12345', 'k', 'h', 'pengaduan', 'masuk', 'teks', 'anonim', 'poster', 1, 'id', "
+            "CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_TIMESTAMP)"))
+
+    await database.run_standalone(to_0001_with_a_report)
+    await migrate(database)
+    rows = await database.read(lambda conn: conn.execute(
+        text("SELECT version, forwarded_unit_id FROM reports")).all())
+    assert [tuple(r) for r in rows] == [(1, None)]
