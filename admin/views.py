@@ -25,6 +25,7 @@ from complaints.workflow import (
     available_actions,
     read_answer,
     read_forwarding,
+    read_reason,
 )
 from store.records import NotFound, StaffSession
 from web.i18n import N_, gettext
@@ -183,6 +184,11 @@ REFUSALS = {
     Refusal.ANSWER_TOO_SHORT: N_("Write the answer the reporter will read (at least 10 "
                                  "characters)."),
     Refusal.ANSWER_TOO_LONG: N_("The answer can have at most 4000 characters."),
+    Refusal.REASON_TOO_SHORT: N_("Write a sentence the reporter will understand (at least 10 "
+                                 "characters)."),
+    Refusal.REASON_TOO_LONG: N_("Keep it to at most 2000 characters."),
+    Refusal.ORIGINAL_UNKNOWN: N_("No other report in your part of the organisation has that "
+                                 "tracking code."),
 }
 
 
@@ -247,6 +253,45 @@ async def forward(request: Request, session: StaffSession) -> Response:
     svc.mail.wake()
     return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
                             status_code=303)
+
+
+def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
+    """Tunda, bukan wewenang, archive: one view each, the same shape."""
+
+    @staff_only("coordinator")
+    async def view(request: Request, session: StaffSession) -> Response:
+        svc = services(request)
+        form = await request.form(max_files=0, max_fields=20)
+        typed = {f"{action.value}_reason": str(form.get("reason", ""))[:5000],
+                 "duplicate_of": str(form.get("duplicate_of", ""))[:40]}
+        raw_original = typed["duplicate_of"].strip()
+        try:
+            original = None
+            if action is Action.ARCHIVE and raw_original:
+                original = tracking.normalize(raw_original)
+                if original is None:
+                    raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
+            await svc.store.decide(
+                _id(request, "report_id"), seen_version=_seen_version(form),
+                actor=session.user, scope=session.unit, action=action,
+                reason=read_reason(typed[f"{action.value}_reason"]), duplicate_of=original,
+                compose_mail=request.app.state.compose_change_mail)
+        except WorkflowError as exc:
+            return await _report_page(request, session, refusal=exc.refusal,
+                                      status_code=_refused(exc.refusal), typed=typed)
+        except NotFound:
+            raise HTTPException(404) from None
+        svc.mail.wake()
+        return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
+                                status_code=303)
+
+    view.__name__ = f"decide_{action.value}"
+    return view
+
+
+postpone = decision(Action.POSTPONE)
+not_authority = decision(Action.NOT_AUTHORITY)
+archive = decision(Action.ARCHIVE)
 
 
 @staff_only("officer")

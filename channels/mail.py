@@ -22,6 +22,7 @@ from complaints.reports import Status
 from store.records import OutboxMessage
 from store.store import ChangeComposer, ChangeNotice, MailComposer, Notice, Store, now
 from web import i18n
+from web.labels import status_label
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,20 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
                     f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n")
             return subject, body
         with i18n.using(notice.language):
-            subject = i18n.gettext("Your report %(code)s has been answered", code=code)
+            subject, opening = {
+                Status.FOLLOWED_UP: (
+                    i18n.gettext("Your report %(code)s has been answered", code=code),
+                    i18n.gettext("The unit has answered your report %(code)s:", code=code)),
+                Status.POSTPONED: (
+                    i18n.gettext("Your report %(code)s needs more information", code=code),
+                    i18n.gettext("To handle your report %(code)s the coordinator asks:",
+                                 code=code)),
+            }.get(notice.status, (
+                i18n.gettext("Your report %(code)s: %(status)s", code=code,
+                             status=status_label(notice.status)),
+                i18n.gettext("The coordinator decided on your report %(code)s:", code=code)))
             body = "\n\n".join([
-                i18n.gettext("The unit has answered your report %(code)s:", code=code),
+                opening,
                 notice.text or "",
                 i18n.gettext("Read the whole history: %(url)s",
                              url=f"{base_url}/t/{code}"),

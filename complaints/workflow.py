@@ -19,16 +19,30 @@ ANSWER_MAX = 4000
 class Action(StrEnum):
     FORWARD = "forward"  # disposisi: the coordinator sends a verified report to a unit
     FOLLOW_UP = "follow_up"  # tindak lanjut: the unit's answer, shown to the reporter
+    POSTPONE = "postpone"  # tunda: the coordinator asks the reporter for more information
+    NOT_AUTHORITY = "not_authority"  # bukan wewenang: not for this organisation, with a reason
+    ARCHIVE = "archive"  # spam, unclear, or a duplicate of another report
 
+
+# The decisions a coordinator takes with a sentence the reporter reads on the status page.
+DECISIONS = (Action.POSTPONE, Action.NOT_AUTHORITY, Action.ARCHIVE)
 
 ACTORS: dict[Action, frozenset[str]] = {
     Action.FORWARD: frozenset({"coordinator"}),
     Action.FOLLOW_UP: frozenset({"officer"}),
+    Action.POSTPONE: frozenset({"coordinator"}),
+    Action.NOT_AUTHORITY: frozenset({"coordinator"}),
+    Action.ARCHIVE: frozenset({"coordinator"}),
 }
 TARGET: dict[Action, Status] = {
     Action.FORWARD: Status.FORWARDED,
     Action.FOLLOW_UP: Status.FOLLOWED_UP,
+    Action.POSTPONE: Status.POSTPONED,
+    Action.NOT_AUTHORITY: Status.NOT_AUTHORITY,
+    Action.ARCHIVE: Status.ARCHIVED,
 }
+REASON_MIN = 10
+REASON_MAX = 2000
 
 
 class Refusal(StrEnum):
@@ -42,6 +56,9 @@ class Refusal(StrEnum):
     UNIT_OUTSIDE = "unit_outside"
     ANSWER_TOO_SHORT = "answer_too_short"
     ANSWER_TOO_LONG = "answer_too_long"
+    REASON_TOO_SHORT = "reason_too_short"
+    REASON_TOO_LONG = "reason_too_long"
+    ORIGINAL_UNKNOWN = "original_unknown"  # "duplicate of" names no report the coordinator sees
 
 
 class WorkflowError(Exception):
@@ -84,6 +101,16 @@ def read_forwarding(title: str, note: str, unit_id: str,
     if int(unit_id) not in units_in_scope:
         raise WorkflowError(Refusal.UNIT_OUTSIDE)
     return Forwarding(title, cleaned_note, int(unit_id))
+
+
+def read_reason(text: str) -> str:
+    """The question (tunda) or reason (bukan wewenang, archive) the reporter will read."""
+    reason = clean_text(text)
+    if len(reason) < REASON_MIN:
+        raise WorkflowError(Refusal.REASON_TOO_SHORT)
+    if len(reason) > REASON_MAX:
+        raise WorkflowError(Refusal.REASON_TOO_LONG)
+    return reason
 
 
 def read_answer(text: str) -> str:

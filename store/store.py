@@ -16,7 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from complaints import tracking
 from complaints.reports import Channel, Identity, Kind, Status, Submission, route
-from complaints.workflow import Action, Forwarding, Refusal, WorkflowError, allowed
+from complaints.workflow import (
+    DECISIONS,
+    TARGET,
+    Action,
+    Forwarding,
+    Refusal,
+    WorkflowError,
+    allowed,
+)
 from store import schema as t
 from store.db import Database
 from store.records import (
@@ -443,6 +451,45 @@ class Store:
                 subject, body = compose_mail(ChangeNotice(
                     report_id, row.tracking_code, row.title, Status.FOLLOWED_UP, None, answer,
                     row.language, None))
+                _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def decide(self, report_id: int, *, seen_version: int, actor: User, scope: Unit,
+                     action: Action, reason: str, duplicate_of: str | None,
+                     compose_mail: ChangeComposer) -> int:
+        """Tunda, bukan wewenang or archive: a status change with a sentence for the reporter.
+        `duplicate_of` (a tracking code) must name another report in the coordinator's scope."""
+        if action not in DECISIONS:
+            raise ValueError(f"{action} is not a decision")
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, action, actor.role,
+                                   routed_path=scope.path)
+            note = reason
+            if duplicate_of is not None:
+                routed = t.units.alias("routed")
+                original = conn.execute(
+                    select(t.reports.c.tracking_code)
+                    .join(routed, routed.c.id == t.reports.c.routed_unit_id)
+                    .where(t.reports.c.tracking_code == duplicate_of,
+                           t.reports.c.id != report_id,
+                           routed.c.path.startswith(scope.path))).scalar()
+                if original is None:
+                    raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
+                note = f"{reason}\n→ {tracking.format_code(original)}"
+            at = now()
+            target = TARGET[action]
+            _apply_change(conn, report_id, seen_version, dict(status=target.value,
+                                                              updated_at=at))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=actor.id, kind=action.value,
+                from_status=row.status, to_status=target.value, note=note, public=True))
+            if row.reporter_email:
+                subject, body = compose_mail(ChangeNotice(
+                    report_id, row.tracking_code, row.title, target, None, note, row.language,
+                    None))
                 _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
             return seen_version + 1
 

@@ -47,6 +47,9 @@ EVENT = {
     "forwarded": N_("Verified and forwarded to the unit"),
     "followed_up": N_("The unit answered"),
     "internal_note": N_("Internal note"),
+    "postpone": N_("More information is needed from the reporter"),
+    "not_authority": N_("Not this organisation's authority"),
+    "archive": N_("Archived"),
 }
 
 

@@ -150,3 +150,64 @@ async def test_who_may_act(officer: AppHarness) -> None:
     assert response.status_code == 404
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
         assert conn.execute("SELECT status FROM reports").fetchall() == [("masuk",)]
+
+
+async def decision_fields(harness: AppHarness, report_id: int, path: str) -> dict[str, str]:
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    form = page.find("form", action=f"/admin/reports/{report_id}/{path}")
+    assert form is not None, f"the coordinator is offered {path}"
+    return {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
+
+
+async def test_postpone_asks_the_reporter_on_the_status_page_and_by_mail(
+    harness: AppHarness,
+) -> None:
+    report_id, code = await reported(harness, identity="rahasia", name="Budi",
+                                     email="budi@example.id")
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await decision_fields(harness, report_id, "postpone")
+    question = "Di loket mana dan jam berapa kejadiannya?"
+    response = await harness.client.post(f"/admin/reports/{report_id}/postpone",
+                                         data={**fields, "reason": question})
+    assert response.status_code == 303
+    harness.client.cookies.clear()
+    status = await harness.client.get(f"/t/{code}")
+    assert question in status.text and "Budi" not in status.text
+    mail = [m for m in await harness.app.state.services.store.list_outbox()
+            if m.to_address == "budi@example.id"]
+    assert len(mail) == 1 and question in mail[0].body
+
+
+async def test_archive_as_duplicate_points_to_the_original(harness: AppHarness) -> None:
+    _, original = await reported(harness)
+    report_id, code = await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await decision_fields(harness, report_id, "archive")
+    unknown = await harness.client.post(f"/admin/reports/{report_id}/archive", data={
+        **fields, "reason": "Laporan yang sama sudah masuk.", "duplicate_of": "ZZZZZ-ZZZZZ"})
+    assert unknown.status_code == 400
+    itself = await harness.client.post(f"/admin/reports/{report_id}/archive", data={
+        **fields, "reason": "Laporan yang sama sudah masuk.", "duplicate_of": code})
+    assert itself.status_code == 400
+    response = await harness.client.post(f"/admin/reports/{report_id}/archive", data={
+        **fields, "reason": "Laporan yang sama sudah masuk.",
+        "duplicate_of": original.lower()})
+    assert response.status_code == 303
+    status = await harness.client.get(f"/t/{code}")
+    assert original in status.text
+    # An archived report cannot be forwarded any more.
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    assert page.find("form", action=f"/admin/reports/{report_id}/forward") is None
+
+
+async def test_not_authority_needs_a_reason(harness: AppHarness) -> None:
+    report_id, code = await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await decision_fields(harness, report_id, "not-authority")
+    short = await harness.client.post(f"/admin/reports/{report_id}/not-authority",
+                                      data={**fields, "reason": "bukan"})
+    assert short.status_code == 400
+    reason = "Jalan nasional ini kewenangan Kementerian PUPR, silakan lapor ke sana."
+    assert (await harness.client.post(f"/admin/reports/{report_id}/not-authority",
+                                      data={**fields, "reason": reason})).status_code == 303
+    assert reason in (await harness.client.get(f"/t/{code}")).text
