@@ -100,6 +100,11 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         Route("/q/{code}", citizen_views.poster_submit, methods=["POST"], name="poster_submit"),
         Route("/t", citizen_views.status_lookup, name="status_lookup"),
         Route("/t/{code}", citizen_views.status_page, name="status_page"),
+        Route("/t/{code}/{secret}", citizen_views.status_private, name="status_private"),
+        Route("/t/{code}/{secret}/reply", citizen_views.reporter_reply, methods=["POST"],
+              name="reporter_reply"),
+        Route("/t/{code}/{secret}/accept", citizen_views.reporter_accept, methods=["POST"],
+              name="reporter_accept"),
         Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount("/admin", routes=[
             Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),
@@ -140,6 +145,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "role_label": labels.role_label,
         "event_label": labels.event_label,
         "outbox_status_label": labels.outbox_status_label,
+        "rating_label": labels.rating_label,
         "days_left_label": labels.days_left_label,
         "base_url": settings.base_url,
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
 
@@ -16,7 +15,7 @@ from admin.passwords import (  # noqa: F401  (re-exported for the views)
     verify_password,
 )
 from store.records import StaffSession
-from web.services import services
+from web.services import same_origin, services
 
 SESSION_COOKIE = "lapor_session"
 
@@ -39,15 +38,6 @@ async def current_session(conn: HTTPConnection) -> StaffSession | None:
         session = await services(conn).store.session(token_hash(token))
     conn.scope["lapor.session"] = session
     return session
-
-
-def same_origin(request: Request) -> bool:
-    """Browsers send Origin on every cross-site POST; when present it must be ours."""
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    ours = {urlsplit(services(request).settings.base_url).netloc, request.headers.get("host", "")}
-    return urlsplit(origin).netloc in ours
 
 
 def csrf_ok(request: Request, session: StaffSession, submitted: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -19,13 +20,21 @@ from complaints.reports import (
     Kind,
     validate_submission,
 )
+from complaints.workflow import (
+    Action,
+    Refusal,
+    WorkflowError,
+    available_actions,
+    read_rating,
+    read_reason,
+)
 from store.photos import PhotoError, ProcessedPhoto
 from store.records import IdempotencyConflict, Poster
 from store.store import NewReport, now
 from web import i18n
 from web.i18n import N_
 from web.labels import kind_label
-from web.services import Services, client_address, services
+from web.services import Services, client_address, same_origin, services
 from web.signing import FormToken, FormTokenError, PosterCodeError
 
 NO_STORE = {"cache-control": "no-store"}
@@ -244,7 +253,8 @@ async def poster_submit(request: Request) -> Response:
     else:
         svc.metrics.duplicate_submissions.labels(Channel.POSTER.value).inc()
     # Post/Redirect/Get: reloading the receipt never re-sends the form.
-    target = f"/t/{tracking.format_code(result.tracking_code)}?sent=1"
+    secret = svc.signing.reporter_secret(token.idempotency_key)
+    target = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
@@ -260,7 +270,65 @@ async def status_page(request: Request) -> Response:
     return await _status(request, services(request), request.path_params["code"])
 
 
-async def _status(request: Request, svc: Services, raw: str) -> Response:
+REPORTER_REFUSALS = {
+    Refusal.STALE: N_("The report changed while this page was open. Here it is as it is now."),
+    Refusal.WRONG_STATUS: N_("This cannot be done at this point of the report."),
+    Refusal.REASON_TOO_SHORT: N_("Write at least 10 characters."),
+    Refusal.REASON_TOO_LONG: N_("Write at most 2000 characters."),
+    Refusal.RATING_REQUIRED: N_("Choose a rating from 1 to 5."),
+}
+
+
+async def status_private(request: Request) -> Response:
+    return await _status(request, services(request), request.path_params["code"],
+                         secret=request.path_params["secret"])
+
+
+def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
+    """Reply or accept through the private link: the secret in the URL is the permission."""
+
+    async def view(request: Request) -> Response:
+        svc = services(request)
+        if not same_origin(request):
+            return Response(status_code=403)
+        code = tracking.normalize(request.path_params["code"])
+        report = await svc.store.report_by_tracking_code(code) if code else None
+        secret = request.path_params["secret"]
+        if report is None or not svc.signing.reporter_secret_ok(report.idempotency_key, secret):
+            return svc.templates.response(request, "t/lookup.html",
+                                          {"problem": "unknown", "typed": ""}, status_code=404)
+        form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
+        raw_version = str(form.get("version", ""))
+        seen = int(raw_version) if raw_version.isascii() and raw_version.isdigit() \
+            and len(raw_version) < 10 else -1
+        typed = str(form.get("text", ""))[:5000]
+        try:
+            if action is Action.REPLY:
+                await svc.store.reporter_acts(report.id, seen_version=seen, action=action,
+                                              text=read_reason(typed))
+            else:
+                await svc.store.reporter_acts(report.id, seen_version=seen, action=action,
+                                              rating=read_rating(str(form.get("rating", ""))))
+        except WorkflowError as exc:
+            status = 409 if exc.refusal in (Refusal.STALE, Refusal.WRONG_STATUS) else 400
+            message = REPORTER_REFUSALS.get(exc.refusal, N_("Check the form."))
+            return await _status(request, svc, request.path_params["code"], secret=secret,
+                                 refusal=i18n.gettext(message), typed=typed,
+                                 status_code=status)
+        canonical = tracking.format_code(report.tracking_code)
+        return RedirectResponse(f"/t/{canonical}/{secret}", status_code=303)
+
+    view.__name__ = f"reporter_{action.value}"
+    return view
+
+
+reporter_reply = reporter_action(Action.REPLY)
+reporter_accept = reporter_action(Action.ACCEPT)
+
+
+async def _status(request: Request, svc: Services, raw: str, *, secret: str | None = None,
+                  refusal: str | None = None, typed: str = "",
+                  status_code: int = 200) -> Response:
     if not await svc.limits.hit(svc.settings.track_limit_per_address, "track",
                                 client_address(request)):
         svc.metrics.rate_limited.labels("track").inc()
@@ -273,15 +341,23 @@ async def _status(request: Request, svc: Services, raw: str) -> Response:
         return svc.templates.response(request, "t/lookup.html",
                                       {"problem": problem, "typed": raw[:40]}, status_code=404)
     canonical = tracking.format_code(code)
-    if raw != canonical:
+    if raw != canonical and request.method == "GET":
         query = "?sent=1" if request.query_params.get("sent") else ""
-        return RedirectResponse(f"/t/{canonical}{query}", status_code=301)
+        private = f"/{secret}" if secret else ""
+        return RedirectResponse(f"/t/{canonical}{private}{query}", status_code=301)
     report = await svc.store.report_by_tracking_code(code)
-    if report is None:
+    if report is None or (secret is not None and not svc.signing.reporter_secret_ok(
+            report.idempotency_key, secret)):
+        # A wrong secret looks exactly like an unknown code: nothing to probe.
         return svc.templates.response(request, "t/lookup.html",
                                       {"problem": "unknown", "typed": canonical}, status_code=404)
+    actions = [a.value for a in available_actions("reporter", report.status)] if secret else []
     return svc.templates.response(
         request, "t/status.html",
         {"report": report, "code": canonical, "sent": bool(request.query_params.get("sent")),
-         "status_url": f"{svc.settings.base_url}/t/{canonical}"},
-        headers={"cache-control": "no-store"})
+         "status_url": f"{svc.settings.base_url}/t/{canonical}",
+         "private_url": f"{svc.settings.base_url}/t/{canonical}/{secret}" if secret else None,
+         "secret": secret, "actions": actions, "refusal": refusal, "typed": typed},
+        status_code=status_code,
+        # The private page must not leak its URL to the links it contains.
+        headers={"cache-control": "no-store", "referrer-policy": "no-referrer"})

@@ -22,6 +22,8 @@ class Action(StrEnum):
     POSTPONE = "postpone"  # tunda: the coordinator asks the reporter for more information
     NOT_AUTHORITY = "not_authority"  # bukan wewenang: not for this organisation, with a reason
     ARCHIVE = "archive"  # spam, unclear, or a duplicate of another report
+    REPLY = "reply"  # the reporter answers a question or an answer, re-opening the report
+    ACCEPT = "accept"  # the reporter accepts the unit's answer and rates the handling
 
 
 # The decisions a coordinator takes with a sentence the reporter reads on the status page.
@@ -33,6 +35,8 @@ ACTORS: dict[Action, frozenset[str]] = {
     Action.POSTPONE: frozenset({"coordinator"}),
     Action.NOT_AUTHORITY: frozenset({"coordinator"}),
     Action.ARCHIVE: frozenset({"coordinator"}),
+    Action.REPLY: frozenset({"reporter"}),
+    Action.ACCEPT: frozenset({"reporter"}),
 }
 TARGET: dict[Action, Status] = {
     Action.FORWARD: Status.FORWARDED,
@@ -40,7 +44,15 @@ TARGET: dict[Action, Status] = {
     Action.POSTPONE: Status.POSTPONED,
     Action.NOT_AUTHORITY: Status.NOT_AUTHORITY,
     Action.ARCHIVE: Status.ARCHIVED,
+    Action.ACCEPT: Status.CLOSED,
 }
+# A reply goes back to whoever asked: the coordinator after a question (tunda), the unit after
+# an answer the reporter is not satisfied with.
+REPLY_TARGET: dict[Status, Status] = {
+    Status.POSTPONED: Status.RECEIVED,
+    Status.FOLLOWED_UP: Status.FORWARDED,
+}
+RATINGS = range(1, 6)
 REASON_MIN = 10
 REASON_MAX = 2000
 
@@ -59,6 +71,7 @@ class Refusal(StrEnum):
     REASON_TOO_SHORT = "reason_too_short"
     REASON_TOO_LONG = "reason_too_long"
     ORIGINAL_UNKNOWN = "original_unknown"  # "duplicate of" names no report the coordinator sees
+    RATING_REQUIRED = "rating_required"
 
 
 class WorkflowError(Exception):
@@ -67,12 +80,24 @@ class WorkflowError(Exception):
         self.refusal = refusal
 
 
+def target_of(action: Action, status: Status) -> Status | None:
+    """Where `action` takes a report that is in `status`; None if it cannot."""
+    target = REPLY_TARGET.get(status) if action is Action.REPLY else TARGET[action]
+    return target if target is not None and can_move(status, target) else None
+
+
 def allowed(action: Action, role: str, status: Status) -> Refusal | None:
     if role not in ACTORS[action]:
         return Refusal.NOT_YOUR_ROLE
-    if not can_move(status, TARGET[action]):
+    if target_of(action, status) is None:
         return Refusal.WRONG_STATUS
     return None
+
+
+def read_rating(raw: str) -> int:
+    if raw.isascii() and raw.isdigit() and int(raw) in RATINGS:
+        return int(raw)
+    raise WorkflowError(Refusal.RATING_REQUIRED)
 
 
 def available_actions(role: str, status: Status) -> list[Action]:

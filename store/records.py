@@ -151,6 +151,8 @@ class Report:
     forwarded_unit_id: int | None = None
     forwarded_unit_name: str | None = None
     follow_up_due: date | None = None
+    rating: int | None = None
+    idempotency_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,8 @@ reports = Table(
     Column("forwarded_unit_id", Integer, ForeignKey("units.id"), nullable=True),
     Column("forwarded_at", UTCDateTime, nullable=True),
     Column("follow_up_due", Date, nullable=True),
+    Column("rating", Integer, nullable=True),  # 1-5, given by the reporter when accepting
+    Column("closed_at", UTCDateTime, nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)

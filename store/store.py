@@ -24,6 +24,7 @@ from complaints.workflow import (
     Refusal,
     WorkflowError,
     allowed,
+    target_of,
 )
 from store import schema as t
 from store.db import Database
@@ -495,6 +496,29 @@ class Store:
 
         return await self.db.write(write)
 
+    async def reporter_acts(self, report_id: int, *, seen_version: int, action: Action,
+                            text: str | None = None, rating: int | None = None) -> int:
+        """The reporter, through their private link: reply (re-opens the conversation with
+        whoever spoke last) or accept the answer with a rating (closes the report)."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, action, "reporter")
+            target = target_of(action, Status(row.status))
+            assert target is not None  # _lock_for_change refused otherwise
+            at = now()
+            values: dict[str, Any] = dict(status=target.value, updated_at=at)
+            if action is Action.ACCEPT:
+                values.update(rating=rating, closed_at=at)
+            _apply_change(conn, report_id, seen_version, values)
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=None,
+                kind="reporter_reply" if action is Action.REPLY else "accepted",
+                from_status=row.status, to_status=target.value,
+                note=text if action is Action.REPLY else None, public=True))
+            return seen_version + 1
+
+        return await self.db.write(write)
+
     async def report_by_tracking_code(self, code: str) -> Report | None:
         def read(conn: Connection) -> Report | None:
             report_id = conn.execute(select(t.reports.c.id)
@@ -715,4 +739,5 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         language=row.language, received_at=row.received_at, verify_due=row.verify_due,
         photos=photos, events=events, version=row.version, title=row.title,
         forwarded_unit_id=row.forwarded_unit_id, forwarded_unit_name=row.forwarded_name,
-        follow_up_due=row.follow_up_due)
+        follow_up_due=row.follow_up_due, rating=row.rating,
+        idempotency_key=row.idempotency_key)

@@ -50,6 +50,8 @@ EVENT = {
     "postpone": N_("More information is needed from the reporter"),
     "not_authority": N_("Not this organisation's authority"),
     "archive": N_("Archived"),
+    "reporter_reply": N_("The reporter replied"),
+    "accepted": N_("The reporter accepted the answer"),
 }
 
 
@@ -75,6 +77,19 @@ def outbox_status_label(status: str) -> str:
 
 def event_label(event: Event) -> str:
     return gettext(EVENT[event.kind]) if event.kind in EVENT else event.kind
+
+
+RATING = {
+    1: N_("1 – very poor"),
+    2: N_("2 – poor"),
+    3: N_("3 – fair"),
+    4: N_("4 – good"),
+    5: N_("5 – very good"),
+}
+
+
+def rating_label(value: int) -> str:
+    return gettext(RATING[value]) if value in RATING else str(value)
 
 
 def days_left_label(days: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
@@ -34,6 +35,15 @@ class Services:
 def services(conn: HTTPConnection) -> Services:
     found: Services = conn.app.state.services
     return found
+
+
+def same_origin(conn: HTTPConnection) -> bool:
+    """Browsers send Origin on every cross-site POST; when present it must be ours."""
+    origin = conn.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    ours = {urlsplit(services(conn).settings.base_url).netloc, conn.headers.get("host", "")}
+    return urlsplit(origin).netloc in ours
 
 
 def client_address(conn: HTTPConnection) -> str:

@@ -4,6 +4,7 @@ newest signs, every key verifies) so keys rotate without reprinting every poster
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -65,6 +66,7 @@ class Signing:
         self._poster = Signer(keys_oldest_first, salt="poster", algorithm=_ShortHMAC())
         self._form = URLSafeTimedSerializer(keys_oldest_first, salt="form")
         self._photo = Signer(keys_oldest_first, salt="photo", digest_method=hashlib.sha256)
+        self._keys = [k.encode() for k in keys_oldest_first]
 
     # -- poster codes ----------------------------------------------------------------------
     def poster_code(self, poster_id: int, version: int) -> str:
@@ -103,6 +105,24 @@ class Signing:
             return FormToken(int(payload["p"]), int(payload["v"]), str(payload["n"]))
         except (KeyError, TypeError, ValueError):
             raise FormTokenError("invalid") from None
+
+    # -- the reporter's private link -----------------------------------------------------------
+    def reporter_secret(self, idempotency_key: str) -> str:
+        """The secret beside a tracking code that lets its reporter reply, accept and rate.
+        Derived from the submission's idempotency key, so a retried submission lands on the
+        same private link, and nothing but the key needs storing."""
+        return self._reporter_secret(self._keys[-1], idempotency_key)
+
+    def reporter_secret_ok(self, idempotency_key: str, secret: str) -> bool:
+        if not secret or len(secret) > 64 or not secret.isascii():
+            return False
+        return any(hmac.compare_digest(self._reporter_secret(key, idempotency_key), secret)
+                   for key in self._keys)
+
+    @staticmethod
+    def _reporter_secret(key: bytes, idempotency_key: str) -> str:
+        digest = hmac.new(key, b"reporter:" + idempotency_key.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:15]).decode()
 
     # -- photos already uploaded with a form that came back with an error --------------------
     def photo_ref(self, nonce: str, name: str) -> str:

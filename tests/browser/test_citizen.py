@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 
 ALPHABET = "0-9A-HJKMNP-TV-Z"  # Crockford base32, as complaints/tracking.py
 CODE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}$")
-RECEIPT_URL = re.compile(rf"/t/[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}\?sent=1$")
+# The receipt is the reporter's private page: tracking code, then the private link's secret.
+RECEIPT_URL = re.compile(rf"/t/[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}/[\w-]{{20}}\?sent=1$")
 PHONE_WIDTH = 360
 
 
@@ -69,7 +70,7 @@ def receipt_code(page: Any) -> str:
     expect(code_box).to_be_visible()
     code = code_box.inner_text().strip()
     assert CODE.match(code), code
-    assert page.url.endswith(f"/t/{code}?sent=1")
+    assert f"/t/{code}/" in page.url and page.url.endswith("?sent=1")
     return code
 
 
