@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
+from admin import tasks as admin_tasks
 from admin import views as admin_views
 from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from citizen import views as citizen_views
@@ -185,6 +186,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if run_background_tasks:
             tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))
             tasks.append(asyncio.create_task(_sweep_photos(svc), name="photo-sweeper"))
+            tasks.append(asyncio.create_task(admin_tasks.run_forever(store, settings),
+                                             name="workflow-timer"))
         try:
             yield
         finally:

@@ -24,6 +24,7 @@ class Action(StrEnum):
     ARCHIVE = "archive"  # spam, unclear, or a duplicate of another report
     REPLY = "reply"  # the reporter answers a question or an answer, re-opening the report
     ACCEPT = "accept"  # the reporter accepts the unit's answer and rates the handling
+    AUTO_CLOSE = "auto_close"  # the reporter stayed silent after the answer past the deadline
 
 
 # The decisions a coordinator takes with a sentence the reporter reads on the status page.
@@ -37,6 +38,7 @@ ACTORS: dict[Action, frozenset[str]] = {
     Action.ARCHIVE: frozenset({"coordinator"}),
     Action.REPLY: frozenset({"reporter"}),
     Action.ACCEPT: frozenset({"reporter"}),
+    Action.AUTO_CLOSE: frozenset({"system"}),
 }
 TARGET: dict[Action, Status] = {
     Action.FORWARD: Status.FORWARDED,
@@ -45,6 +47,7 @@ TARGET: dict[Action, Status] = {
     Action.NOT_AUTHORITY: Status.NOT_AUTHORITY,
     Action.ARCHIVE: Status.ARCHIVED,
     Action.ACCEPT: Status.CLOSED,
+    Action.AUTO_CLOSE: Status.CLOSED,
 }
 # A reply goes back to whoever asked: the coordinator after a question (tunda), the unit after
 # an answer the reporter is not satisfied with.

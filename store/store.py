@@ -519,6 +519,29 @@ class Store:
 
         return await self.db.write(write)
 
+    async def answered_before(self, cutoff: datetime,
+                              limit: int = 1000) -> list[tuple[int, int, datetime]]:
+        """(id, version, answered at) of reports waiting for their reporter since `cutoff`."""
+        query = (select(t.reports.c.id, t.reports.c.version, t.reports.c.updated_at)
+                 .where(t.reports.c.status == Status.FOLLOWED_UP.value,
+                        t.reports.c.updated_at <= cutoff)
+                 .order_by(t.reports.c.updated_at).limit(limit))
+        return await self.db.read(lambda conn: [
+            (r.id, r.version, r.updated_at) for r in conn.execute(query)])
+
+    async def auto_close(self, report_id: int, *, seen_version: int) -> int:
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Action.AUTO_CLOSE, "system")
+            at = now()
+            _apply_change(conn, report_id, seen_version, dict(
+                status=Status.CLOSED.value, closed_at=at, updated_at=at))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=None, kind="auto_closed",
+                from_status=row.status, to_status=Status.CLOSED.value, note=None, public=True))
+            return seen_version + 1
+
+        return await self.db.write(write)
+
     async def report_by_tracking_code(self, code: str) -> Report | None:
         def read(conn: Connection) -> Report | None:
             report_id = conn.execute(select(t.reports.c.id)

@@ -52,6 +52,7 @@ EVENT = {
     "archive": N_("Archived"),
     "reporter_reply": N_("The reporter replied"),
     "accepted": N_("The reporter accepted the answer"),
+    "auto_closed": N_("Closed: no reply from the reporter within the time limit"),
 }
 
 

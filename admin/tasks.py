@@ -1,0 +1,50 @@
+"""Scheduled work of the workspace: the automatic moves of the SP4N-LAPOR! rules.
+
+Each function takes the moment to act as an argument, so tests drive the calendar instead of
+waiting for it; the server runs them on a timer (see server.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from complaints.deadlines import close_due, local_date
+from complaints.workflow import WorkflowError
+from settings import Settings
+from store.store import Store
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 900
+
+
+async def close_silent_reports(store: Store, settings: Settings, moment: datetime) -> int:
+    """Close reports whose reporter did not respond within the close-after period (10 working
+    days by default) after the unit's answer. Returns how many were closed."""
+    rules = settings.deadline_rules
+    today = local_date(moment, settings.timezone)
+    # N working days span at least N calendar days: anything answered more recently than that
+    # cannot be due, and the exact working-day check runs only on the rest.
+    cutoff = moment - timedelta(days=rules.close_after_days)
+    closed = 0
+    for report_id, version, answered_at in await store.answered_before(cutoff):
+        if close_due(answered_at, settings.calendar, rules, settings.timezone) > today:
+            continue
+        try:
+            await store.auto_close(report_id, seen_version=version)
+        except WorkflowError:
+            continue  # the reporter replied or accepted in the meantime: they win
+        closed += 1
+    return closed
+
+
+async def run_forever(store: Store, settings: Settings) -> None:
+    while True:
+        try:
+            closed = await close_silent_reports(store, settings, datetime.now(UTC))
+            if closed:
+                log.info("closed %d reports whose reporters stayed silent", closed)
+        except Exception:
+            log.exception("scheduled workflow round failed; retrying next tick")
+        await asyncio.sleep(TICK_SECONDS)
