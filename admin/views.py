@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from admin import auth
 from complaints import tracking
 from complaints.access import can_see_identity, sees_whole_tree
+from complaints.deadlines import follow_up_due
 from complaints.workflow import (
     Action,
     Refusal,
@@ -26,6 +27,7 @@ from complaints.workflow import (
     read_answer,
     read_forwarding,
     read_reason,
+    read_seen_version,
 )
 from store.records import NotFound, StaffSession
 from web.i18n import N_, gettext
@@ -222,12 +224,27 @@ async def report_detail(request: Request, session: StaffSession) -> Response:
 
 
 def _seen_version(form: Any) -> int:
-    raw = str(form.get("version", ""))
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
+    return read_seen_version(str(form.get("version", "")))
 
 
 def _refused(refusal: Refusal) -> int:
     return 409 if refusal in (Refusal.STALE, Refusal.WRONG_STATUS) else 400
+
+
+async def _act(request: Request, session: StaffSession, typed: dict[str, str],
+               change: Callable[[], Awaitable[object]]) -> Response:
+    """Run one workflow change; a refusal shows the report again with what was typed, success
+    goes back to the report (Post/Redirect/Get) and wakes the mail sender."""
+    try:
+        await change()
+    except WorkflowError as exc:
+        return await _report_page(request, session, refusal=exc.refusal,
+                                  status_code=_refused(exc.refusal), typed=typed)
+    except NotFound:
+        raise HTTPException(404) from None
+    services(request).mail.wake()
+    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
+                            status_code=303)
 
 
 @staff_only("coordinator")
@@ -237,22 +254,17 @@ async def forward(request: Request, session: StaffSession) -> Response:
     typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "note", "unit")}
     units = {u.id for u in await svc.store.units_in_subtree(session.unit)}
     settings = svc.settings
-    try:
+
+    async def change() -> None:
         forwarding = read_forwarding(typed["title"], typed["note"], typed["unit"], units)
         await svc.store.forward_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
             scope=session.unit, forwarding=forwarding,
-            follow_up_due=settings.calendar.add_working_days(
-                _today(settings.timezone), settings.deadline_rules.follow_up_days),
+            follow_up_due=follow_up_due(datetime.now(UTC), settings.calendar,
+                                        settings.deadline_rules, settings.timezone),
             compose_mail=request.app.state.compose_change_mail)
-    except WorkflowError as exc:
-        return await _report_page(request, session, refusal=exc.refusal,
-                                  status_code=_refused(exc.refusal), typed=typed)
-    except NotFound:
-        raise HTTPException(404) from None
-    svc.mail.wake()
-    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
-                            status_code=303)
+
+    return await _act(request, session, typed, change)
 
 
 def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
@@ -265,7 +277,8 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
         typed = {f"{action.value}_reason": str(form.get("reason", ""))[:5000],
                  "duplicate_of": str(form.get("duplicate_of", ""))[:40]}
         raw_original = typed["duplicate_of"].strip()
-        try:
+
+        async def change() -> None:
             original = None
             if action is Action.ARCHIVE and raw_original:
                 original = tracking.normalize(raw_original)
@@ -276,14 +289,8 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
                 actor=session.user, scope=session.unit, action=action,
                 reason=read_reason(typed[f"{action.value}_reason"]), duplicate_of=original,
                 compose_mail=request.app.state.compose_change_mail)
-        except WorkflowError as exc:
-            return await _report_page(request, session, refusal=exc.refusal,
-                                      status_code=_refused(exc.refusal), typed=typed)
-        except NotFound:
-            raise HTTPException(404) from None
-        svc.mail.wake()
-        return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
-                                status_code=303)
+
+        return await _act(request, session, typed, change)
 
     view.__name__ = f"decide_{action.value}"
     return view
@@ -299,19 +306,14 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form(max_files=0, max_fields=20)
     typed = {"answer": str(form.get("answer", ""))[:20000]}
-    try:
+
+    async def change() -> None:
         await svc.store.follow_up_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
             answer=read_answer(typed["answer"]),
             compose_mail=request.app.state.compose_change_mail)
-    except WorkflowError as exc:
-        return await _report_page(request, session, refusal=exc.refusal,
-                                  status_code=_refused(exc.refusal), typed=typed)
-    except NotFound:
-        raise HTTPException(404) from None
-    svc.mail.wake()
-    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
-                            status_code=303)
+
+    return await _act(request, session, typed, change)
 
 
 def _today(tz: ZoneInfo) -> date:

@@ -27,6 +27,7 @@ from complaints.workflow import (
     available_actions,
     read_rating,
     read_reason,
+    read_seen_version,
 )
 from store.photos import PhotoError, ProcessedPhoto
 from store.records import IdempotencyConflict, Poster
@@ -298,9 +299,7 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
             return svc.templates.response(request, "t/lookup.html",
                                           {"problem": "unknown", "typed": ""}, status_code=404)
         form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
-        raw_version = str(form.get("version", ""))
-        seen = int(raw_version) if raw_version.isascii() and raw_version.isdigit() \
-            and len(raw_version) < 10 else -1
+        seen = read_seen_version(str(form.get("version", "")))
         typed = str(form.get("text", ""))[:5000]
         try:
             if action is Action.REPLY:

@@ -131,20 +131,28 @@ def read_forwarding(title: str, note: str, unit_id: str,
     return Forwarding(title, cleaned_note, int(unit_id))
 
 
+def _bounded_text(text: str, shortest: int, longest: int, too_short: Refusal,
+                  too_long: Refusal) -> str:
+    cleaned = clean_text(text)
+    if len(cleaned) < shortest:
+        raise WorkflowError(too_short)
+    if len(cleaned) > longest:
+        raise WorkflowError(too_long)
+    return cleaned
+
+
 def read_reason(text: str) -> str:
     """The question (tunda) or reason (bukan wewenang, archive) the reporter will read."""
-    reason = clean_text(text)
-    if len(reason) < REASON_MIN:
-        raise WorkflowError(Refusal.REASON_TOO_SHORT)
-    if len(reason) > REASON_MAX:
-        raise WorkflowError(Refusal.REASON_TOO_LONG)
-    return reason
+    return _bounded_text(text, REASON_MIN, REASON_MAX, Refusal.REASON_TOO_SHORT,
+                         Refusal.REASON_TOO_LONG)
 
 
 def read_answer(text: str) -> str:
-    answer = clean_text(text)
-    if len(answer) < ANSWER_MIN:
-        raise WorkflowError(Refusal.ANSWER_TOO_SHORT)
-    if len(answer) > ANSWER_MAX:
-        raise WorkflowError(Refusal.ANSWER_TOO_LONG)
-    return answer
+    return _bounded_text(text, ANSWER_MIN, ANSWER_MAX, Refusal.ANSWER_TOO_SHORT,
+                         Refusal.ANSWER_TOO_LONG)
+
+
+def read_seen_version(raw: str) -> int:
+    """The report version a form was rendered with; -1 (never current) when unreadable, so a
+    mangled form is refused as stale rather than applied blindly."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
