@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
@@ -17,8 +18,10 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from admin import auth
 from complaints import tracking
-from complaints.access import can_see_identity, sees_whole_tree
+from complaints.access import Scope, can_see_identity, scope_of
 from complaints.deadlines import follow_up_due
+from complaints.inbox import read_inbox_query, received_window
+from complaints.reports import Channel, Kind, Status
 from complaints.workflow import (
     Action,
     Refusal,
@@ -29,6 +32,7 @@ from complaints.workflow import (
     read_reason,
     read_seen_version,
 )
+from store.inbox import next_cursor
 from store.records import NotFound, StaffSession
 from web.i18n import N_, gettext
 from web.services import client_address, services
@@ -121,14 +125,6 @@ async def logout(request: Request, session: StaffSession) -> Response:
 MAX_ID = 2**63 - 1
 
 
-def _before(request: Request) -> int | None:
-    raw = request.query_params.get("before", "")
-    # isascii: "²".isdigit() is true, and int("²") raises.
-    if raw.isascii() and raw.isdigit() and len(raw) < 19:
-        return int(raw)
-    return None
-
-
 def _id(request: Request, name: str) -> int:
     value: int = request.path_params[name]
     if value > MAX_ID:
@@ -136,37 +132,72 @@ def _id(request: Request, name: str) -> int:
     return value
 
 
+def _scope(session: StaffSession) -> Scope:
+    return scope_of(session.user.role, session.unit.id, session.unit.path)
+
+
 PAGE_SIZE = 50
+FILTER_ERRORS = {
+    "status": N_("Unknown status."),
+    "kind": N_("Unknown kind of report."),
+    "channel": N_("Unknown entry point."),
+    "unit": N_("Unknown unit."),
+    "due": N_("Unknown deadline filter."),
+    "within": N_("The number of working days must be between 1 and 60."),
+    "from": N_("The start date must look like 2026-03-17."),
+    "to": N_("The end date must look like 2026-03-17 and not be before the start date."),
+    "q": N_("Search for words of at least 2 letters or digits."),
+    "sort": N_("Unknown sort order."),
+    "after": N_("That page link is damaged: showing the first page."),
+}
 
 
 @staff_only()
 async def inbox(request: Request, session: StaffSession) -> Response:
+    """The inbox: filters, search, counts per status. An htmx request (the filter form as it
+    changes) gets only the results block; without JavaScript the same form reloads the page."""
     svc = services(request)
     role = session.user.role
+    params = {key: request.query_params.getlist(key) for key in request.query_params}
+    query, errors = read_inbox_query(params)
     unrouted = request.query_params.get("view") == "unrouted" and role == "admin"
-    # Officers see what was forwarded to their own unit; everyone else their subtree.
-    scope = None if sees_whole_tree(role) else session.unit
-    items = await svc.store.inbox(scope, before_id=_before(request), limit=PAGE_SIZE + 1,
-                                  unrouted=unrouted, forwarded_only=role == "officer")
+    scope = _scope(session)
+    settings = svc.settings
+    today = _today(settings.timezone)
+    items, counts, units = await asyncio.gather(
+        svc.store.inbox(scope, query, today=today,
+                        soon_until=settings.calendar.add_working_days(today, query.within_days),
+                        received_window=received_window(query, settings.timezone),
+                        limit=PAGE_SIZE + 1, unrouted=unrouted),
+        svc.store.status_counts(scope),
+        svc.store.units_in_scope(scope))
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
-    calendar = svc.settings.calendar
-    today = _today(svc.settings.timezone)
-    return svc.templates.response(
-        request, "admin/inbox.html",
-        {"session": session, "items": items, "unrouted": unrouted,
-         "next_before": items[-1].id if more else None, "format_code": tracking.format_code,
-         "days_left": lambda due: calendar.working_days_left(today, due)},
-        headers=NO_STORE)
+    calendar = settings.calendar
+    extra = [("view", "unrouted")] if unrouted else []
+    headers = {**NO_STORE, "vary": "HX-Request"}
+    context = {
+        "session": session, "items": items, "unrouted": unrouted, "query": query,
+        "errors": [gettext(FILTER_ERRORS[e]) for e in errors], "counts": counts,
+        "total": sum(counts.values()), "units": units,
+        "statuses": list(Status), "kinds": list(Kind), "channels": list(Channel),
+        "next_page": (urlencode(query.params(after=next_cursor(items, query.sort)) + extra)
+                      if more else None),
+        "status_link": lambda status: urlencode([("status", status.value), *extra]),
+        "format_code": tracking.format_code,
+        "days_left": lambda due: calendar.working_days_left(today, due),
+    }
+    status_code = 400 if errors else 200
+    if request.headers.get("hx-request") == "true":
+        return svc.templates.response(request, "admin/inbox.html", context, block="results",
+                                      status_code=status_code, headers=headers)
+    return svc.templates.response(request, "admin/inbox.html", context,
+                                  status_code=status_code, headers=headers)
 
 
 async def _visible_report(request: Request, session: StaffSession) -> Any:
-    svc = services(request)
-    report_id = _id(request, "report_id")
-    role = session.user.role
-    scope = None if sees_whole_tree(role) else session.unit
-    report = await svc.store.report_for_staff(report_id, scope,
-                                              forwarded_only=role == "officer")
+    report = await services(request).store.report_for_staff(_id(request, "report_id"),
+                                                             _scope(session))
     if report is None:
         # 404, not 403: whether another unit's report exists is not the caller's business.
         raise HTTPException(404)
@@ -259,7 +290,7 @@ async def forward(request: Request, session: StaffSession) -> Response:
         forwarding = read_forwarding(typed["title"], typed["note"], typed["unit"], units)
         await svc.store.forward_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=session.unit, forwarding=forwarding,
+            scope=_scope(session), forwarding=forwarding,
             follow_up_due=follow_up_due(datetime.now(UTC), settings.calendar,
                                         settings.deadline_rules, settings.timezone),
             compose_mail=request.app.state.compose_change_mail)
@@ -286,7 +317,7 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
                     raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
             await svc.store.decide(
                 _id(request, "report_id"), seen_version=_seen_version(form),
-                actor=session.user, scope=session.unit, action=action,
+                actor=session.user, scope=_scope(session), action=action,
                 reason=read_reason(typed[f"{action.value}_reason"]), duplicate_of=original,
                 compose_mail=request.app.state.compose_change_mail)
 
@@ -310,7 +341,7 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
     async def change() -> None:
         await svc.store.follow_up_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            answer=read_answer(typed["answer"]),
+            scope=_scope(session), answer=read_answer(typed["answer"]),
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from complaints.reports import Identity
 
 STAFF_ROLES = ("coordinator", "officer", "inspector", "admin")
@@ -19,3 +22,26 @@ def can_see_identity(role: str, identity: Identity) -> bool:
 
 def sees_whole_tree(role: str) -> bool:
     return role == "admin"
+
+
+class Reach(StrEnum):
+    ALL = "all"  # admins
+    SUBTREE = "subtree"  # coordinators and inspectors: reports routed inside their unit's subtree
+    FORWARDED = "forwarded"  # officers: reports forwarded to their own unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which reports a member of staff may see; every staff query of the store takes one."""
+
+    reach: Reach
+    unit_id: int
+    unit_path: str  # "1/5/": the unit's materialised path
+
+
+def scope_of(role: str, unit_id: int, unit_path: str) -> Scope:
+    if sees_whole_tree(role):
+        return Scope(Reach.ALL, unit_id, unit_path)
+    if role == "officer":
+        return Scope(Reach.FORWARDED, unit_id, unit_path)
+    return Scope(Reach.SUBTREE, unit_id, unit_path)

@@ -153,6 +153,10 @@ class Report:
     follow_up_due: date | None = None
     rating: int | None = None
     idempotency_key: str = field(default="", repr=False)
+    due_on: date | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    assigned_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ class InboxItem:
     received_at: datetime
     verify_due: date
     photo_count: int
+    title: str | None = None
+    due_on: date | None = None
 
 
 @dataclass(frozen=True)

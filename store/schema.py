@@ -23,6 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+# Search objects each backend builds its own way (store/migrations/versions/0004): outside the
+# metadata, so a schema comparison leaves them out.
+BACKEND_SEARCH_OBJECTS = ("reports_fts", "ix_reports_search")
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -140,11 +144,35 @@ reports = Table(
     Column("follow_up_due", Date, nullable=True),
     Column("rating", Integer, nullable=True),  # 1-5, given by the reporter when accepting
     Column("closed_at", UTCDateTime, nullable=True),
+    # The deadline now running for staff: verification while received, the follow-up while
+    # forwarded, none otherwise. Kept by the store so "overdue" and "sort by deadline" are
+    # one indexed range.
+    Column("due_on", Date, nullable=True),
+    # complaints.search.search_text(title, text); indexed by FTS5 (SQLite, reports_fts and its
+    # triggers) or a GIN expression index (PostgreSQL), both made by migration 0004.
+    Column("search_text", Text, nullable=False, server_default=""),
+    Column("category", String(80), nullable=True),
+    Column("tags", String(300), nullable=True),  # comma-separated, folded
+    Column("assigned_user_id", Integer, ForeignKey("users.id"), nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
 Index("ix_reports_status_id", reports.c.status, reports.c.id)
 Index("ix_reports_forwarded_unit_id_id", reports.c.forwarded_unit_id, reports.c.id)
+Index("ix_reports_due_on_id", reports.c.due_on, reports.c.id)
+Index("ix_reports_channel_id", reports.c.channel, reports.c.id)
+Index("ix_reports_received_at", reports.c.received_at)
+Index("ix_reports_assigned_user_id_id", reports.c.assigned_user_id, reports.c.id)
+
+# Reports per responsible unit and status, kept by the store in the same transaction as every
+# change: the inbox's counts for a whole province would otherwise count a million rows.
+report_counts = Table(
+    "report_counts",
+    metadata,
+    Column("unit_id", Integer, primary_key=True),  # 0: unrouted
+    Column("status", String(24), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
 
 report_photos = Table(
     "report_photos",

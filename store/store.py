@@ -14,7 +14,9 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, t
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from complaints import tracking
+from complaints import search, tracking
+from complaints.access import Reach, Scope
+from complaints.inbox import InboxQuery
 from complaints.reports import Channel, Identity, Kind, Status, Submission, route
 from complaints.workflow import (
     DECISIONS,
@@ -26,6 +28,7 @@ from complaints.workflow import (
     allowed,
     target_of,
 )
+from store import inbox
 from store import schema as t
 from store.db import Database
 from store.records import (
@@ -344,7 +347,8 @@ class Store:
                 reporter_email=None if anonymous else sub.email,
                 channel=new.channel.value, unit_id=new.unit_id, poster_id=new.poster_id,
                 routed_unit_id=routed, language=new.language, received_at=new.received_at,
-                verify_due=new.verify_due, updated_at=at)
+                verify_due=new.verify_due, due_on=new.verify_due, updated_at=at,
+                search_text=search.search_text(None, sub.text))
             report_id = None
             for _ in range(5):  # a tracking-code collision at 45 bits is rare, not impossible
                 values["tracking_code"] = tracking.new_tracking_code()
@@ -387,6 +391,9 @@ class Store:
                     dict(to_address=r, subject=subject, body=body, report_id=report_id,
                          status="pending", attempts=0, next_attempt_at=at, created_at=at)
                     for r in recipients])
+            # Last, so the counter row (the one lock two submissions to a unit share on
+            # PostgreSQL) is held for the shortest time.
+            inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])
             return SubmitResult(report_id, values["tracking_code"], created=True)
 
         return await self.db.write(write)
@@ -397,17 +404,26 @@ class Store:
                 select(t.units).where(t.units.c.path.startswith(root.path))
                 .order_by(t.units.c.path))])
 
+    async def units_in_scope(self, scope: Scope) -> list[Unit]:
+        """The units a member of staff may filter by: all, their subtree, or their own unit."""
+        query = select(t.units).order_by(t.units.c.path)
+        if scope.reach is Reach.SUBTREE:
+            query = query.where(t.units.c.path.startswith(scope.unit_path))
+        elif scope.reach is Reach.FORWARDED:
+            query = query.where(t.units.c.id == scope.unit_id)
+        return await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
+
     async def forward_report(self, report_id: int, *, seen_version: int, actor: User,
-                             scope: Unit, forwarding: Forwarding, follow_up_due: date,
+                             scope: Scope, forwarding: Forwarding, follow_up_due: date,
                              compose_mail: ChangeComposer) -> int:
         """Disposisi: the coordinator verifies the report and sends it to a unit of their
         subtree. Returns the report's new version."""
 
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, Action.FORWARD, actor.role,
-                                   routed_path=scope.path)
+                                   scope)
             at = now()
-            _apply_change(conn, report_id, seen_version, dict(
+            _apply_change(conn, row, seen_version, dict(
                 status=Status.FORWARDED.value, title=forwarding.title,
                 forwarded_unit_id=forwarding.unit_id, forwarded_at=at,
                 follow_up_due=follow_up_due, updated_at=at))
@@ -435,14 +451,14 @@ class Store:
         return await self.db.write(write)
 
     async def follow_up_report(self, report_id: int, *, seen_version: int, actor: User,
-                               answer: str, compose_mail: ChangeComposer) -> int:
+                               scope: Scope, answer: str, compose_mail: ChangeComposer) -> int:
         """Tindak lanjut: the officer of the unit the report was forwarded to answers it."""
 
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, Action.FOLLOW_UP, actor.role,
-                                   forwarded_to=actor.unit_id)
+                                   scope)
             at = now()
-            _apply_change(conn, report_id, seen_version, dict(
+            _apply_change(conn, row, seen_version, dict(
                 status=Status.FOLLOWED_UP.value, updated_at=at))
             conn.execute(insert(t.report_events).values(
                 report_id=report_id, at=at, actor_user_id=actor.id, kind="followed_up",
@@ -457,7 +473,7 @@ class Store:
 
         return await self.db.write(write)
 
-    async def decide(self, report_id: int, *, seen_version: int, actor: User, scope: Unit,
+    async def decide(self, report_id: int, *, seen_version: int, actor: User, scope: Scope,
                      action: Action, reason: str, duplicate_of: str | None,
                      compose_mail: ChangeComposer) -> int:
         """Tunda, bukan wewenang or archive: a status change with a sentence for the reporter.
@@ -466,23 +482,20 @@ class Store:
             raise ValueError(f"{action} is not a decision")
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, action, actor.role,
-                                   routed_path=scope.path)
+            row = _lock_for_change(conn, report_id, seen_version, action, actor.role, scope)
             note = reason
             if duplicate_of is not None:
-                routed = t.units.alias("routed")
                 original = conn.execute(
                     select(t.reports.c.tracking_code)
-                    .join(routed, routed.c.id == t.reports.c.routed_unit_id)
                     .where(t.reports.c.tracking_code == duplicate_of,
                            t.reports.c.id != report_id,
-                           routed.c.path.startswith(scope.path))).scalar()
+                           inbox.scope_condition(conn, scope))).scalar()
                 if original is None:
                     raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
                 note = f"{reason}\n→ {tracking.format_code(original)}"
             at = now()
             target = TARGET[action]
-            _apply_change(conn, report_id, seen_version, dict(status=target.value,
+            _apply_change(conn, row, seen_version, dict(status=target.value,
                                                               updated_at=at))
             conn.execute(insert(t.report_events).values(
                 report_id=report_id, at=at, actor_user_id=actor.id, kind=action.value,
@@ -509,7 +522,7 @@ class Store:
             values: dict[str, Any] = dict(status=target.value, updated_at=at)
             if action is Action.ACCEPT:
                 values.update(rating=rating, closed_at=at)
-            _apply_change(conn, report_id, seen_version, values)
+            _apply_change(conn, row, seen_version, values)
             conn.execute(insert(t.report_events).values(
                 report_id=report_id, at=at, actor_user_id=None,
                 kind="reporter_reply" if action is Action.REPLY else "accepted",
@@ -533,7 +546,7 @@ class Store:
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, Action.AUTO_CLOSE, "system")
             at = now()
-            _apply_change(conn, report_id, seen_version, dict(
+            _apply_change(conn, row, seen_version, dict(
                 status=Status.CLOSED.value, closed_at=at, updated_at=at))
             conn.execute(insert(t.report_events).values(
                 report_id=report_id, at=at, actor_user_id=None, kind="auto_closed",
@@ -550,57 +563,32 @@ class Store:
 
         return await self.db.read(read)
 
-    async def report_for_staff(self, report_id: int, scope: Unit | None, *,
-                               forwarded_only: bool = False) -> Report | None:
-        """The report if it is routed inside `scope`'s subtree (None: admins, who see all), or,
-        with `forwarded_only` (officers), if it was forwarded to `scope` itself."""
-        query = select(t.reports.c.id).where(t.reports.c.id == report_id)
-        if forwarded_only:
-            if scope is None:
-                raise ValueError("forwarded_only needs a unit")
-            query = query.where(t.reports.c.forwarded_unit_id == scope.id)
-        elif scope is not None:
-            query = query.join(t.units, t.units.c.id == t.reports.c.routed_unit_id).where(
-                t.units.c.path.startswith(scope.path))
+    async def report_for_staff(self, report_id: int, scope: Scope) -> Report | None:
+        """The report if `scope` reaches it; None otherwise, as if it did not exist."""
 
         def read(conn: Connection) -> Report | None:
+            query = select(t.reports.c.id).where(t.reports.c.id == report_id,
+                                                 inbox.scope_condition(conn, scope))
             if conn.execute(query).scalar() is None:
                 return None
             return _report(conn, report_id)
 
         return await self.db.read(read)
 
-    async def inbox(self, scope: Unit | None, *, before_id: int | None = None, limit: int = 50,
-                    unrouted: bool = False, forwarded_only: bool = False) -> list[InboxItem]:
-        """Newest first, keyset-paginated on id. `scope` None with `unrouted` lists the reports
-        nobody is responsible for yet (admins only)."""
-        photo_count = (select(func.count()).select_from(t.report_photos)
-                       .where(t.report_photos.c.report_id == t.reports.c.id)
-                       .scalar_subquery())
-        entry = t.units.alias("entry")
-        query = (select(t.reports.c.id, t.reports.c.tracking_code, t.reports.c.kind,
-                        t.reports.c.status, func.substr(t.reports.c.text, 1, 160).label("excerpt"),
-                        entry.c.name.label("unit_name"), t.reports.c.channel,
-                        t.reports.c.received_at, t.reports.c.verify_due,
-                        photo_count.label("photo_count"))
-                 .join(entry, entry.c.id == t.reports.c.unit_id)
-                 .order_by(t.reports.c.id.desc()).limit(limit))
-        if unrouted:
-            query = query.where(t.reports.c.routed_unit_id.is_(None))
-        elif forwarded_only:
-            if scope is None:
-                raise ValueError("forwarded_only needs a unit")
-            query = query.where(t.reports.c.forwarded_unit_id == scope.id)
-        elif scope is not None:
-            routed = t.units.alias("routed")
-            query = query.join(routed, routed.c.id == t.reports.c.routed_unit_id).where(
-                routed.c.path.startswith(scope.path))
-        if before_id is not None:
-            query = query.where(t.reports.c.id < before_id)
-        return await self.db.read(lambda conn: [
-            InboxItem(r.id, r.tracking_code, Kind(r.kind), Status(r.status), r.excerpt,
-                      r.unit_name, Channel(r.channel), r.received_at, r.verify_due,
-                      r.photo_count) for r in conn.execute(query)])
+    async def inbox(self, scope: Scope, query: InboxQuery | None = None, *, today: date,
+                    soon_until: date | None = None,
+                    received_window: tuple[datetime | None, datetime | None] = (None, None),
+                    limit: int = 50, unrouted: bool = False) -> list[InboxItem]:
+        """One page of the reports `scope` reaches that match `query`. `unrouted` lists the
+        reports nobody is responsible for yet (admins only)."""
+        if unrouted and scope.reach is not Reach.ALL:
+            raise ValueError("only admins see unrouted reports")
+        return await self.db.read(lambda conn: inbox.inbox_page(
+            conn, scope, query or InboxQuery(), today=today, soon_until=soon_until or today,
+            received_window=received_window, limit=limit, unrouted=unrouted))
+
+    async def status_counts(self, scope: Scope) -> dict[Status, int]:
+        return await self.db.read(lambda conn: inbox.status_counts(conn, scope))
 
     async def count_reports(self) -> int:
         return await self.db.read(lambda conn: int(
@@ -672,17 +660,12 @@ class Store:
 
 
 def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action: Action,
-                     role: str, *, routed_path: str | None = None,
-                     forwarded_to: int | None = None) -> Any:
+                     role: str, scope: Scope | None = None) -> Any:
     """The report as the actor may see it, checked for the version the actor saw and for the
     move they ask for. NotFound outside their scope, like every other staff query."""
     query = select(t.reports).where(t.reports.c.id == report_id)
-    if routed_path is not None:
-        routed = t.units.alias("routed")
-        query = query.join(routed, routed.c.id == t.reports.c.routed_unit_id).where(
-            routed.c.path.startswith(routed_path))
-    if forwarded_to is not None:
-        query = query.where(t.reports.c.forwarded_unit_id == forwarded_to)
+    if scope is not None:
+        query = query.where(inbox.scope_condition(conn, scope))
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"no report {report_id} in scope")
@@ -694,16 +677,28 @@ def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action
     return row
 
 
-def _apply_change(conn: Connection, report_id: int, seen_version: int,
+def _apply_change(conn: Connection, row: Any, seen_version: int,
                   values: dict[str, Any]) -> None:
+    """Write a workflow change to the report `row` (as read by _lock_for_change), with what
+    follows from it: the running deadline, the search text and the status counters."""
+    status = values.get("status", row.status)
+    values["due_on"] = {
+        Status.RECEIVED.value: values.get("verify_due", row.verify_due),
+        Status.FORWARDED.value: values.get("follow_up_due", row.follow_up_due),
+    }.get(status)
+    if "title" in values:
+        values["search_text"] = search.search_text(values["title"], values.get("text", row.text))
     # The version in the WHERE clause is what makes two simultaneous changes exclusive on
     # PostgreSQL too: the second UPDATE waits for the first, re-reads, and matches no row.
     result = conn.execute(
-        update(t.reports).where(t.reports.c.id == report_id,
+        update(t.reports).where(t.reports.c.id == row.id,
                                 t.reports.c.version == seen_version)
         .values(version=seen_version + 1, **values))
     if result.rowcount != 1:
         raise WorkflowError(Refusal.STALE)
+    if status != row.status:
+        inbox.bump_counts(conn, [(row.routed_unit_id, row.status, -1),
+                                 (row.routed_unit_id, status, 1)])
 
 
 def _queue_mail(conn: Connection, report_id: int, recipients: list[str], subject: str,
@@ -763,4 +758,6 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         photos=photos, events=events, version=row.version, title=row.title,
         forwarded_unit_id=row.forwarded_unit_id, forwarded_unit_name=row.forwarded_name,
         follow_up_due=row.follow_up_due, rating=row.rating,
-        idempotency_key=row.idempotency_key)
+        idempotency_key=row.idempotency_key, due_on=row.due_on, category=row.category,
+        tags=tuple(row.tags.split(",")) if row.tags else (),
+        assigned_user_id=row.assigned_user_id)

@@ -20,6 +20,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from admin.passwords import hash_password
+from complaints.access import Reach, Scope, scope_of
 from server import create_app
 from settings import Settings
 from store.db import Database
@@ -29,6 +30,7 @@ from store.store import Store
 from web.signing import Signing
 
 TEST_KEY = "test-signing-key-" + "x" * 16
+EVERYTHING = Scope(Reach.ALL, 0, "")  # an admin's reach
 PASSWORD = "correct horse battery"
 _FAST_HASH: dict[str, str] = {}
 
@@ -141,6 +143,15 @@ class World:
         poster = await self.store.add_poster(self.units[unit].id, label or f"Loket {name}")
         self.posters[name] = poster
         return poster
+
+    def scope(self, email: str) -> Scope:
+        """What this member of staff may see, as the workspace computes it."""
+        user = self.users[email]
+        unit = next(u for u in self.units.values() if u.id == user.unit_id)
+        return scope_of(user.role, unit.id, unit.path)
+
+    def subtree(self, unit: str) -> Scope:
+        return Scope(Reach.SUBTREE, self.units[unit].id, self.units[unit].path)
 
     def code(self, name: str) -> str:
         poster = self.posters[name]

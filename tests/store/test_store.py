@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from complaints.inbox import Cursor, InboxQuery
 from complaints.reports import Channel, Identity, Kind, Status, Submission
 from store.db import Database
 from store.records import Duplicate, IdempotencyConflict, NotFound, Report
 from store.store import NewReport, Notice, Store, SubmitResult
-from tests.conftest import TEST_KEY, World
+from tests.conftest import EVERYTHING, TEST_KEY, World
 from web.signing import Signing
 
 
@@ -31,7 +32,7 @@ def new_report(unit_id: int, key: str, *, text: str = "Pelayanan lambat sekali h
 
 
 async def stored(store: Store, result: SubmitResult) -> Report:
-    report = await store.report_for_staff(result.report_id, None)
+    report = await store.report_for_staff(result.report_id, EVERYTHING)
     assert report is not None
     return report
 
@@ -75,7 +76,7 @@ async def test_report_without_any_coordinator_is_kept_for_admins(world: World) -
     lonely = await store.add_unit("lonely", "Tanpa koordinator")
     result = await store.submit_report(new_report(lonely.id, "k-lonely"), compose)
     assert (await stored(store, result)).routed_unit_id is None
-    unrouted = await store.inbox(None, unrouted=True)
+    unrouted = await store.inbox(EVERYTHING, today=date(2026, 11, 23), unrouted=True)
     assert [i.id for i in unrouted] == [result.report_id]
     assert [m.to_address for m in await store.list_outbox()] == ["admin@prov.go.id"]
 
@@ -119,14 +120,15 @@ async def test_inbox_is_scoped_to_the_subtree_and_keyset_paginated(world: World)
     ids = [(await store.submit_report(new_report(world.units["dinas"].id, f"p{i}"), compose))
            .report_id for i in range(5)]
     outside = await store.submit_report(new_report(world.units["other"].id, "o"), compose)
-    prov = world.units["prov"]
-    page1 = await store.inbox(prov, limit=3)
-    page2 = await store.inbox(prov, limit=3, before_id=page1[-1].id)
+    prov = world.subtree("prov")
+    today = date(2026, 11, 23)
+    page1 = await store.inbox(prov, today=today, limit=3)
+    page2 = await store.inbox(prov, InboxQuery(after=Cursor(page1[-1].id)), today=today, limit=3)
     assert [i.id for i in page1 + page2] == sorted(ids, reverse=True)
-    assert outside.report_id not in {i.id for i in await store.inbox(prov)}
+    assert outside.report_id not in {i.id for i in await store.inbox(prov, today=today)}
     assert await store.report_for_staff(outside.report_id, prov) is None
     assert await store.report_for_staff(ids[0], prov) is not None
-    assert await store.report_for_staff(ids[0], world.units["other"]) is None
+    assert await store.report_for_staff(ids[0], world.subtree("other")) is None
 
 
 async def test_poster_revoke_bumps_version_only_for_that_poster(world: World) -> None:
@@ -204,7 +206,7 @@ async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> No
     async def forward(unit: str) -> int | Refusal:
         try:
             return await store.forward_report(
-                result.report_id, seen_version=1, actor=coordinator, scope=world.units["prov"],
+                result.report_id, seen_version=1, actor=coordinator, scope=world.subtree("prov"),
                 forwarding=Forwarding("Judul", None, world.units[unit].id),
                 follow_up_due=date(2026, 12, 8), compose_mail=lambda notice: ("s", "b"))
         except WorkflowError as exc:

@@ -1,0 +1,190 @@
+"""What the staff inbox can be asked: filters that combine, two sort orders, a keyset cursor.
+
+Read from the query string here, with an error code per bad parameter; the store turns a valid
+query into SQL and the view turns the error codes into sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from complaints import search
+from complaints.reports import Channel, Kind, Status
+
+
+class Sort(StrEnum):
+    ARRIVAL = "arrival"  # newest first
+    DEADLINE = "deadline"  # the running deadline, soonest (most overdue) first
+
+
+class Due(StrEnum):
+    OVERDUE = "overdue"  # the running deadline has passed
+    SOON = "soon"  # the running deadline falls within `within_days` working days
+
+
+WITHIN_DAYS_DEFAULT = 3
+WITHIN_DAYS_MAX = 60
+MAX_ID = 2**63 - 1
+SEARCH_MAX = 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after this report in the chosen order."""
+
+    id: int
+    due_on: date | None = None
+
+    def encode(self) -> str:
+        return f"{self.due_on.isoformat()}.{self.id}" if self.due_on else str(self.id)
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    statuses: tuple[Status, ...] = ()
+    kind: Kind | None = None
+    channel: Channel | None = None
+    unit_id: int | None = None  # the unit the report is about, with its sub-units
+    due: Due | None = None
+    within_days: int = WITHIN_DAYS_DEFAULT
+    received_from: date | None = None
+    received_to: date | None = None  # inclusive
+    text: str = ""  # as typed, for the search box
+    words: tuple[str, ...] = field(default=())  # folded search words
+    sort: Sort = Sort.ARRIVAL
+    after: Cursor | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return self != InboxQuery(sort=self.sort, after=self.after)
+
+    def params(self, *, after: Cursor | None = None) -> list[tuple[str, str]]:
+        """The query string that asks for this query again (with another cursor)."""
+        out: list[tuple[str, str]] = [("status", s.value) for s in self.statuses]
+        if self.kind:
+            out.append(("kind", self.kind.value))
+        if self.channel:
+            out.append(("channel", self.channel.value))
+        if self.unit_id is not None:
+            out.append(("unit", str(self.unit_id)))
+        if self.due:
+            out.append(("due", self.due.value))
+            if self.due is Due.SOON:
+                out.append(("within", str(self.within_days)))
+        if self.received_from:
+            out.append(("from", self.received_from.isoformat()))
+        if self.received_to:
+            out.append(("to", self.received_to.isoformat()))
+        if self.text:
+            out.append(("q", self.text))
+        if self.sort is not Sort.ARRIVAL:
+            out.append(("sort", self.sort.value))
+        if after is not None:
+            out.append(("after", after.encode()))
+        return out
+
+    def first_page(self) -> InboxQuery:
+        return replace(self, after=None)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(cls: type[E]) -> Callable[[str], E | None]:
+    def read(raw: str) -> E | None:
+        try:
+            return cls(raw)
+        except ValueError:
+            return None
+
+    return read
+
+
+def _int(raw: str, largest: int = MAX_ID) -> int | None:
+    # isascii: "²".isdigit() is true and int("²") raises.
+    if raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= largest:
+        return int(raw)
+    return None
+
+
+def _within(raw: str) -> int | None:
+    days = _int(raw, WITHIN_DAYS_MAX)
+    return days if days else None
+
+
+def _date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        return None
+
+
+def _cursor(sort: Sort) -> Callable[[str], Cursor | None]:
+    def read(raw: str) -> Cursor | None:
+        if sort is Sort.DEADLINE:
+            day, _, rest = raw.partition(".")
+            due_on, report_id = _date(day), _int(rest)
+            return Cursor(report_id, due_on) if due_on and report_id is not None else None
+        report_id = _int(raw)
+        return Cursor(report_id) if report_id is not None else None
+
+    return read
+
+
+def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery, list[str]]:
+    """The query and the names of the parameters that could not be read (those are left out
+    of the query, so the page can show both what was understood and what was not)."""
+    errors: list[str] = []
+
+    def values(name: str) -> list[str]:
+        raw = params.get(name, [])
+        return [v.strip() for v in ([raw] if isinstance(raw, str) else raw) if v.strip()]
+
+    def pick(name: str, read: Callable[[str], T | None]) -> T | None:
+        found = values(name)
+        if not found:
+            return None
+        value = read(found[0])
+        if value is None:
+            errors.append(name)
+        return value
+
+    statuses: list[Status] = []
+    for raw in values("status"):
+        status = _enum(Status)(raw)
+        if status is None:
+            errors.append("status")
+        elif status not in statuses:
+            statuses.append(status)
+    received_from, received_to = pick("from", _date), pick("to", _date)
+    if received_from and received_to and received_from > received_to:
+        errors.append("to")
+        received_to = None
+    text = (values("q") or [""])[0][:SEARCH_MAX]
+    words = search.tokens(text)
+    if text and not words:
+        errors.append("q")
+    sort = pick("sort", _enum(Sort)) or Sort.ARRIVAL
+    query = InboxQuery(
+        statuses=tuple(statuses), kind=pick("kind", _enum(Kind)),
+        channel=pick("channel", _enum(Channel)), unit_id=pick("unit", _int),
+        due=pick("due", _enum(Due)), within_days=pick("within", _within) or WITHIN_DAYS_DEFAULT,
+        received_from=received_from, received_to=received_to,
+        text=text if words else "", words=words, sort=sort, after=pick("after", _cursor(sort)))
+    return query, errors
+
+
+def received_window(query: InboxQuery, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """The query's local calendar days as a UTC interval [start, end)."""
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), tz).astimezone(UTC)
+
+    return (midnight(query.received_from) if query.received_from else None,
+            midnight(query.received_to + timedelta(days=1)) if query.received_to else None)

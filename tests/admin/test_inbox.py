@@ -1,0 +1,86 @@
+"""The inbox page: filters from the query string, the htmx partial, counts, bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from tests.conftest import AppHarness
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def codes(page: BeautifulSoup) -> list[str]:
+    return [a.get_text() for a in page.select("table.inbox a.code")]
+
+
+async def test_search_and_filters_narrow_the_list(harness: AppHarness) -> None:
+    await harness.submit(text="Ruang tunggu Puskesmas panas dan kipas angin rusak.")
+    await harness.submit(kind="aspirasi", text="Mohon tambah jam layanan di hari Sabtu pagi.")
+    await harness.submit("igd", text="Petugas IGD tidak ramah kepada pasien lansia.")
+    await harness.login("koor@prov.go.id")
+    everything = soup(await harness.client.get("/admin"))
+    assert len(codes(everything)) == 3
+    found = soup(await harness.client.get("/admin", params={"q": "PUSKÉSMAS"}))
+    assert len(codes(found)) == 1 and "Puskesmas" in found.select_one("table.inbox").get_text()
+    assert found.find("input", attrs={"name": "q"})["value"] == "PUSKÉSMAS"
+    aspirations = soup(await harness.client.get("/admin", params={"kind": "aspirasi"}))
+    assert len(codes(aspirations)) == 1
+    rsud = harness.world.units["rsud"].id
+    by_unit = soup(await harness.client.get("/admin", params={"unit": rsud}))
+    assert "IGD" in by_unit.select_one("table.inbox").get_text() and len(codes(by_unit)) == 1
+    none = soup(await harness.client.get("/admin", params={"q": "sekolah"}))
+    assert codes(none) == [] and none.select_one("p.empty") is not None
+
+
+async def test_counts_per_status_in_the_side_bar(harness: AppHarness) -> None:
+    for _ in range(3):
+        await harness.submit()
+    await harness.login("koor@prov.go.id")
+    page = soup(await harness.client.get("/admin"))
+    received = page.select_one("aside.counts a[href='?status=masuk']")
+    assert received is not None and received.select_one(".n").get_text() == "3"
+    assert page.select_one("aside.counts li a .n").get_text() == "3"  # all
+
+
+async def test_htmx_gets_only_the_results_and_the_response_varies(harness: AppHarness) -> None:
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    full = await harness.client.get("/admin")
+    partial = await harness.client.get("/admin", headers={"HX-Request": "true"})
+    assert "hx-request" in full.headers["vary"].lower()
+    assert "hx-request" in partial.headers["vary"].lower()
+    assert "<html" not in partial.text and "<form" not in partial.text
+    assert len(codes(soup(partial))) == 1
+
+
+async def test_bad_filters_are_named_in_indonesian_and_the_rest_still_applies(
+        harness: AppHarness) -> None:
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    response = await harness.client.get("/admin", params={"within": "999", "kind": "pengaduan",
+                                                          "from": "kemarin"})
+    assert response.status_code == 400
+    alert = soup(response).select_one("[role=alert]").get_text()
+    assert "Jumlah hari kerja harus antara 1 dan 60" in alert
+    assert "Tanggal awal" in alert
+    assert len(codes(soup(response))) == 1
+
+
+async def test_next_page_link_keeps_the_filters(harness: AppHarness, monkeypatch: Any) -> None:
+    import admin.views
+
+    monkeypatch.setattr(admin.views, "PAGE_SIZE", 2)
+    for i in range(3):
+        await harness.submit(text=f"Lampu penerangan jalan mati nomor {i} sejak lama.")
+    await harness.submit(text="Sesuatu yang sama sekali berbeda dari yang lain.")
+    await harness.login("koor@prov.go.id")
+    first = soup(await harness.client.get("/admin", params={"q": "lampu"}))
+    link = first.find("a", string=lambda s: bool(s) and "→" in s)
+    assert link is not None and "q=lampu" in link["href"]
+    second = soup(await harness.client.get(f"/admin{link['href']}"))
+    assert len(codes(first)) == 2 and len(codes(second)) == 1
+    assert not set(codes(first)) & set(codes(second))

@@ -1,0 +1,204 @@
+"""The inbox's filters, search, sort orders and counters, on both backends."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from complaints.inbox import Cursor, Due, InboxQuery, Sort, read_inbox_query
+from complaints.reports import Channel, Identity, Kind, Status, Submission
+from complaints.workflow import Action, Forwarding
+from store import schema as t
+from store.inbox import next_cursor
+from store.store import NewReport, Store
+from tests.conftest import EVERYTHING, TEST_KEY, World
+from web.signing import Signing
+
+TODAY = date(2026, 11, 23)  # a Monday
+
+
+def compose(notice: Any) -> tuple[str, str]:
+    return "s", "b"
+
+
+@pytest.fixture
+async def world(store: Store) -> World:
+    return await World(store, Signing([TEST_KEY])).standard()
+
+
+async def submit(world: World, key: str, *, unit: str = "dinas", text: str = "Antrean panjang "
+                 "sekali di loket.", kind: Kind = Kind.COMPLAINT, channel: Channel = Channel.POSTER,
+                 received_at: datetime | None = None, verify_due: date = TODAY) -> int:
+    submission = Submission(kind, text, None, Identity.ANONYMOUS, None, None, None)
+    result = await world.store.submit_report(NewReport(
+        submission=submission, channel=channel, unit_id=world.units[unit].id, poster_id=None,
+        idempotency_key=key, body_hash=submission.body_hash(), language="id",
+        received_at=received_at or datetime(2026, 11, 20, 3, tzinfo=UTC),
+        verify_due=verify_due), compose)
+    return result.report_id
+
+
+async def ids(world: World, query: InboxQuery | None = None, *, scope: Any = EVERYTHING,
+              soon_until: date = TODAY, limit: int = 50, **params: Any) -> list[int]:
+    items = await world.store.inbox(scope, query, today=TODAY, soon_until=soon_until,
+                                    limit=limit, **params)
+    return [i.id for i in items]
+
+
+async def forward(world: World, report_id: int, version: int = 1, title: str = "Judul",
+                  due: date = date(2026, 11, 30)) -> int:
+    return await world.store.forward_report(
+        report_id, seen_version=version, actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"), forwarding=Forwarding(title, None, world.units["rsud"].id),
+        follow_up_due=due, compose_mail=compose)
+
+
+async def counted(world: World) -> dict[Status, int]:
+    def read(conn: Any) -> dict[Status, int]:
+        rows = conn.execute(select(t.reports.c.status, func.count())
+                            .group_by(t.reports.c.status)).all()
+        return {Status(s): n for s, n in rows}
+
+    return await world.store.db.read(read)
+
+
+async def test_counters_follow_every_change_and_respect_scope(world: World) -> None:
+    store = world.store
+    a = await submit(world, "a")
+    b = await submit(world, "b")
+    await submit(world, "c", unit="other")
+    lonely = await store.add_unit("lonely", "Tanpa koordinator")
+    world.units["lonely"] = lonely
+    await submit(world, "d", unit="lonely")
+    await forward(world, a)
+    await store.decide(b, seen_version=1, actor=world.users["koor@prov.go.id"],
+                       scope=world.subtree("prov"), action=Action.ARCHIVE,
+                       reason="Laporan tidak jelas sama sekali.", duplicate_of=None,
+                       compose_mail=compose)
+    assert await store.status_counts(EVERYTHING) == await counted(world)
+    assert await store.status_counts(world.subtree("prov")) == {
+        Status.FORWARDED: 1, Status.ARCHIVED: 1}
+    assert await store.status_counts(world.subtree("other")) == {Status.RECEIVED: 1}
+    await world.user("petugas@rsud.go.id", "officer", "rsud")
+    assert await store.status_counts(world.scope("petugas@rsud.go.id")) == {Status.FORWARDED: 1}
+
+
+async def test_search_folds_case_and_accents_and_matches_word_prefixes(world: World) -> None:
+    hit = await submit(world, "hit", text="Jalan di depan PUSKESMAS Banjarbaru rusák parah.")
+    await submit(world, "miss", text="Guru sekolah sering tidak hadir mengajar.")
+    for words in ("puskesmas", "Rusak", "RUSÁK jalan", "banjar", "ｐｕｓｋｅｓｍａｓ"):
+        query, errors = read_inbox_query({"q": words})
+        assert not errors
+        assert await ids(world, query) == [hit], words
+    query, _ = read_inbox_query({"q": "puskesmas sekolah"})
+    assert await ids(world, query) == []
+
+
+async def test_a_title_given_at_forwarding_is_searchable(world: World) -> None:
+    report_id = await submit(world, "t")
+    query, _ = read_inbox_query({"q": "ambulans"})
+    assert await ids(world, query) == []
+    await forward(world, report_id, title="Ambulans terlambat datang")
+    assert await ids(world, query) == [report_id]
+
+
+async def test_filters_combine(world: World) -> None:
+    poster = await submit(world, "p", kind=Kind.COMPLAINT)
+    kiosk = await submit(world, "k", kind=Kind.ASPIRATION, channel=Channel.KIOSK, unit="rsud")
+    widget = await submit(world, "w", kind=Kind.ASPIRATION, channel=Channel.WIDGET)
+    assert await ids(world, InboxQuery(kind=Kind.ASPIRATION)) == [widget, kiosk]
+    assert await ids(world, InboxQuery(kind=Kind.ASPIRATION, channel=Channel.KIOSK)) == [kiosk]
+    assert await ids(world, InboxQuery(unit_id=world.units["dinas"].id)) == [widget, poster]
+    assert await ids(world, InboxQuery(unit_id=world.units["prov"].id)) == [widget, kiosk, poster]
+    await forward(world, kiosk)
+    assert await ids(world, InboxQuery(statuses=(Status.FORWARDED,))) == [kiosk]
+    assert await ids(world, InboxQuery(statuses=(Status.FORWARDED, Status.RECEIVED),
+                                       channel=Channel.POSTER)) == [poster]
+
+
+async def test_received_window_is_in_local_days(world: World) -> None:
+    wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
+    # 23:30 WITA on 19 November is 15:30 UTC the same day; 00:30 WITA on 20 November is
+    # 16:30 UTC on the 19th: a UTC date filter would put both on the 19th.
+    late = await submit(world, "late", received_at=datetime(2026, 11, 19, 15, 30, tzinfo=UTC))
+    early = await submit(world, "early", received_at=datetime(2026, 11, 19, 16, 30, tzinfo=UTC))
+    from complaints.inbox import received_window
+
+    query = InboxQuery(received_from=date(2026, 11, 20), received_to=date(2026, 11, 20))
+    assert await ids(world, query, received_window=received_window(query, wita)) == [early]
+    query = InboxQuery(received_to=date(2026, 11, 19))
+    assert await ids(world, query, received_window=received_window(query, wita)) == [late]
+
+
+async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> None:
+    overdue = await submit(world, "o", verify_due=TODAY - timedelta(days=3))
+    today = await submit(world, "d", verify_due=TODAY)
+    later = await submit(world, "l", verify_due=TODAY + timedelta(days=7))
+    done = await submit(world, "x", verify_due=TODAY - timedelta(days=5))
+    await forward(world, done, due=TODAY + timedelta(days=2))
+    assert await ids(world, InboxQuery(due=Due.OVERDUE)) == [overdue]
+    soon = InboxQuery(due=Due.SOON)
+    assert await ids(world, soon, soon_until=TODAY + timedelta(days=2)) == [done, today]
+    by_deadline = InboxQuery(sort=Sort.DEADLINE)
+    assert await ids(world, by_deadline) == [overdue, today, done, later]
+    first = await world.store.inbox(EVERYTHING, by_deadline, today=TODAY, limit=2)
+    rest = replace(by_deadline, after=next_cursor(first, Sort.DEADLINE))
+    assert await ids(world, rest) == [done, later]
+    # A report with no running deadline (archived, answered...) is not in the deadline order.
+    await world.store.decide(later, seen_version=1, actor=world.users["koor@prov.go.id"],
+                             scope=world.subtree("prov"), action=Action.ARCHIVE,
+                             reason="Duplikat dari laporan lain.", duplicate_of=None,
+                             compose_mail=compose)
+    assert later not in await ids(world, by_deadline)
+
+
+async def test_arrival_order_pages_without_gaps_or_repeats(world: World) -> None:
+    made = [await submit(world, f"r{i}") for i in range(7)]
+    seen: list[int] = []
+    query = InboxQuery()
+    while True:
+        page = await world.store.inbox(EVERYTHING, query, today=TODAY, limit=3)
+        seen += [i.id for i in page]
+        if len(page) < 3:
+            break
+        query = replace(query, after=Cursor(page[-1].id))
+    assert seen == sorted(made, reverse=True)
+
+
+async def test_scope_limits_every_filter(world: World) -> None:
+    inside = await submit(world, "in", text="Lampu jalan mati total.")
+    await submit(world, "out", unit="other", text="Lampu jalan mati juga di sini.")
+    query, _ = read_inbox_query({"q": "lampu"})
+    assert await ids(world, query, scope=world.subtree("prov")) == [inside]
+    assert len(await ids(world, query)) == 2
+    await world.user("petugas@rsud.go.id", "officer", "rsud")
+    officer = world.scope("petugas@rsud.go.id")
+    assert await ids(world, query, scope=officer) == []
+    await forward(world, inside)
+    assert await ids(world, query, scope=officer) == [inside]
+
+
+def test_query_string_errors_name_the_parameter() -> None:
+    query, errors = read_inbox_query({
+        "status": ["masuk", "nope"], "kind": "x", "within": "0", "from": "2026-13-01",
+        "q": "!", "after": "abc", "sort": "random"})
+    assert query == InboxQuery(statuses=(Status.RECEIVED,))
+    assert sorted(errors) == ["after", "from", "kind", "q", "sort", "status", "within"]
+    query, errors = read_inbox_query({"from": "2026-11-20", "to": "2026-11-01"})
+    assert errors == ["to"] and query.received_to is None
+
+
+def test_query_round_trips_through_its_own_link() -> None:
+    from urllib.parse import parse_qs, urlencode
+
+    query = InboxQuery(statuses=(Status.RECEIVED, Status.FORWARDED), kind=Kind.INFORMATION,
+                       channel=Channel.STAFF, unit_id=9, due=Due.SOON, within_days=5,
+                       received_from=date(2026, 1, 1), received_to=date(2026, 2, 1),
+                       text="Jalan Rusak", words=("jalan", "rusak"), sort=Sort.DEADLINE)
+    cursor = Cursor(41, date(2026, 11, 30))
+    again, errors = read_inbox_query(parse_qs(urlencode(query.params(after=cursor))))
+    assert errors == [] and again == replace(query, after=cursor)
