@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
+from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
 from admin import views as admin_views
 from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
@@ -125,6 +126,9 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   methods=["POST"], name="admin_report_not_authority"),
             Route("/reports/{report_id:int}/archive", admin_views.archive,
                   methods=["POST"], name="admin_report_archive"),
+            Route("/monitoring", admin_monitoring.monitoring_page, name="admin_monitoring"),
+            Route("/monitoring.csv", admin_monitoring.monitoring_csv,
+                  name="admin_monitoring_csv"),
             Route("/outbox", admin_views.outbox, name="admin_outbox"),
             Route("/outbox/{message_id:int}/resend", admin_views.outbox_resend,
                   methods=["POST"], name="admin_outbox_resend"),
@@ -140,6 +144,8 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "format_datetime": partial(i18n.format_datetime, tz=settings.timezone),
         "format_date": i18n.format_date,
         "format_number": i18n.format_number,
+        "format_percent": i18n.format_percent,
+        "format_rounded": i18n.format_rounded,
         "status_label": labels.status_label,
         "kind_label": labels.kind_label,
         "channel_label": labels.channel_label,

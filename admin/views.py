@@ -132,7 +132,7 @@ def _id(request: Request, name: str) -> int:
     return value
 
 
-def _scope(session: StaffSession) -> Scope:
+def staff_scope(session: StaffSession) -> Scope:
     return scope_of(session.user.role, session.unit.id, session.unit.path)
 
 
@@ -161,9 +161,9 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     params = {key: request.query_params.getlist(key) for key in request.query_params}
     query, errors = read_inbox_query(params)
     unrouted = request.query_params.get("view") == "unrouted" and role == "admin"
-    scope = _scope(session)
+    scope = staff_scope(session)
     settings = svc.settings
-    today = _today(settings.timezone)
+    today = local_today(settings.timezone)
     items, counts, units = await asyncio.gather(
         svc.store.inbox(scope, query, today=today,
                         soon_until=settings.calendar.add_working_days(today, query.within_days),
@@ -197,7 +197,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
 
 async def _visible_report(request: Request, session: StaffSession) -> Any:
     report = await services(request).store.report_for_staff(_id(request, "report_id"),
-                                                             _scope(session))
+                                                             staff_scope(session))
     if report is None:
         # 404, not 403: whether another unit's report exists is not the caller's business.
         raise HTTPException(404)
@@ -234,7 +234,7 @@ async def _report_page(request: Request, session: StaffSession, *,
     actions = available_actions(role, report.status)
     units = (await svc.store.units_in_subtree(session.unit)
              if Action.FORWARD in actions else [])
-    today = _today(svc.settings.timezone)
+    today = local_today(svc.settings.timezone)
     return svc.templates.response(
         request, "admin/report.html",
         {"session": session, "report": report,
@@ -290,7 +290,7 @@ async def forward(request: Request, session: StaffSession) -> Response:
         forwarding = read_forwarding(typed["title"], typed["note"], typed["unit"], units)
         await svc.store.forward_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=_scope(session), forwarding=forwarding,
+            scope=staff_scope(session), forwarding=forwarding,
             follow_up_due=follow_up_due(datetime.now(UTC), settings.calendar,
                                         settings.deadline_rules, settings.timezone),
             compose_mail=request.app.state.compose_change_mail)
@@ -317,7 +317,7 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
                     raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
             await svc.store.decide(
                 _id(request, "report_id"), seen_version=_seen_version(form),
-                actor=session.user, scope=_scope(session), action=action,
+                actor=session.user, scope=staff_scope(session), action=action,
                 reason=read_reason(typed[f"{action.value}_reason"]), duplicate_of=original,
                 compose_mail=request.app.state.compose_change_mail)
 
@@ -341,13 +341,13 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
     async def change() -> None:
         await svc.store.follow_up_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=_scope(session), answer=read_answer(typed["answer"]),
+            scope=staff_scope(session), answer=read_answer(typed["answer"]),
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)
 
 
-def _today(tz: ZoneInfo) -> date:
+def local_today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
 
 

@@ -154,6 +154,9 @@ reports = Table(
     Column("category", String(80), nullable=True),
     Column("tags", String(300), nullable=True),  # comma-separated, folded
     Column("assigned_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    # First moments of the two SP4N-LAPOR! clocks, for the inspectorate's "in time" figures.
+    Column("verified_at", UTCDateTime, nullable=True),
+    Column("followed_up_at", UTCDateTime, nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
@@ -203,6 +206,23 @@ report_events = Table(
     Column("public", Boolean, nullable=False),
 )
 Index("ix_report_events_report_id_id", report_events.c.report_id, report_events.c.id)
+
+# An XLSX export runs in the background (a million rows outlast a proxy's time limit); the row
+# survives a restart, and a job left running by a killed server is started again.
+export_jobs = Table(
+    "export_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(32), nullable=False, unique=True),  # names the file; unguessable
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("query", Text, nullable=False),  # the inbox query string it exports
+    Column("status", String(12), nullable=False),  # pending, running, done, failed
+    Column("rows_done", Integer, nullable=False),
+    Column("rows_total", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+)
 
 outbox = Table(
     "outbox",

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from complaints import search, tracking
 from complaints.access import Reach, Scope
 from complaints.inbox import InboxQuery
+from complaints.monitoring import Raw
 from complaints.reports import Channel, Identity, Kind, Status, Submission, route
 from complaints.workflow import (
     DECISIONS,
@@ -28,9 +29,10 @@ from complaints.workflow import (
     allowed,
     target_of,
 )
-from store import inbox
+from store import inbox, monitoring
 from store import schema as t
 from store.db import Database
+from store.monitoring import Period
 from store.records import (
     ROLES,
     Duplicate,
@@ -404,6 +406,12 @@ class Store:
                 select(t.units).where(t.units.c.path.startswith(root.path))
                 .order_by(t.units.c.path))])
 
+    async def monitoring(self, scope: Scope, root_path: str, period: Period) -> Raw:
+        """Figures per entry unit and month for the reports `scope` reaches whose entry unit
+        lies under `root_path`, received within `period`."""
+        return await self.db.read(lambda conn: monitoring.monitoring(conn, scope, root_path,
+                                                                     period))
+
     async def units_in_scope(self, scope: Scope) -> list[Unit]:
         """The units a member of staff may filter by: all, their subtree, or their own unit."""
         query = select(t.units).order_by(t.units.c.path)
@@ -677,6 +685,11 @@ def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action
     return row
 
 
+# Leaving "received" by a coordinator's decision is what verification means for the deadline.
+_VERIFICATIONS = frozenset({Status.FORWARDED.value, Status.POSTPONED.value,
+                            Status.NOT_AUTHORITY.value, Status.ARCHIVED.value})
+
+
 def _apply_change(conn: Connection, row: Any, seen_version: int,
                   values: dict[str, Any]) -> None:
     """Write a workflow change to the report `row` (as read by _lock_for_change), with what
@@ -686,6 +699,11 @@ def _apply_change(conn: Connection, row: Any, seen_version: int,
         Status.RECEIVED.value: values.get("verify_due", row.verify_due),
         Status.FORWARDED.value: values.get("follow_up_due", row.follow_up_due),
     }.get(status)
+    at = values.get("updated_at")
+    if row.status == Status.RECEIVED.value and status in _VERIFICATIONS and not row.verified_at:
+        values["verified_at"] = at
+    if status == Status.FOLLOWED_UP.value and not row.followed_up_at:
+        values["followed_up_at"] = at
     if "title" in values:
         values["search_text"] = search.search_text(values["title"], values.get("text", row.text))
     # The version in the WHERE clause is what makes two simultaneous changes exclusive on

@@ -20,6 +20,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.numbers import format_percent as babel_format_percent
 from babel.support import NullTranslations, Translations
 from starlette.requests import HTTPConnection
 
@@ -138,3 +139,17 @@ def format_date(value: date) -> str:
 
 def format_number(value: int | float) -> str:
     return format_decimal(value, locale=Locale.parse(_current.get()))
+
+
+def format_percent(share: float | None) -> str:
+    """0.875 → "88%" ("88 %" where the language writes it so); None → a dash."""
+    if share is None:
+        return "–"
+    return babel_format_percent(share, locale=Locale.parse(_current.get()))
+
+
+def format_rounded(days: float | None) -> str:
+    """One decimal ("2,5" in Indonesian): median days, average ratings; None → a dash."""
+    if days is None:
+        return "–"
+    return format_decimal(round(days, 1), format="#,##0.0", locale=Locale.parse(_current.get()))

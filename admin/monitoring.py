@@ -1,0 +1,149 @@
+"""The inspectorate's monitoring page and its CSV: figures for a unit's subtree by sub-unit and
+by month. Read-only; coordinators, inspectors and admins, each within their own scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from admin.views import NO_STORE, local_today, staff_only, staff_scope
+from complaints.monitoring import Row, month_start, months_between, roll_up
+from store.monitoring import Period
+from store.records import StaffSession, Unit
+from web.charts import bar_chart
+from web.i18n import N_, format_percent, format_rounded, gettext
+from web.services import services
+
+MONTHS_SHOWN = 12
+MONTHS_MAX = 60
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+ERRORS = {
+    "unit": N_("That unit is not in your part of the organisation."),
+    "months": N_("Months must look like 2026-03, the first not after the last, at most 60 "
+                 "months apart."),
+}
+
+
+@dataclass
+class Monitoring:
+    root: Unit
+    units: list[Unit]
+    first: date
+    last: date
+    by_unit: list[Row[int]]
+    by_month: list[Row[str]]
+    total: Row[None]
+    names: dict[int, str]
+    errors: list[str]
+
+
+def _month(raw: str) -> date | None:
+    return date(int(raw[:4]), int(raw[5:]), 1) if _MONTH.fullmatch(raw) else None
+
+
+async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
+    svc = services(request)
+    scope = staff_scope(session)
+    settings = svc.settings
+    today = local_today(settings.timezone)
+    units = await svc.store.units_in_scope(scope)
+    errors: list[str] = []
+    root = session.unit
+    raw_unit = request.query_params.get("unit", "")
+    if raw_unit:
+        chosen = next((u for u in units if str(u.id) == raw_unit), None)
+        if chosen is None:
+            errors.append("unit")
+        else:
+            root = chosen
+    first, last = month_start(today, MONTHS_SHOWN - 1), month_start(today)
+    raw_first, raw_last = (request.query_params.get(k, "") for k in ("from", "to"))
+    if raw_first or raw_last:
+        asked_first = _month(raw_first) if raw_first else first
+        asked_last = _month(raw_last) if raw_last else last
+        if (asked_first and asked_last and asked_first <= asked_last
+                and len(months_between(asked_first, asked_last)) <= MONTHS_MAX):
+            first, last = asked_first, asked_last
+        else:
+            errors.append("months")
+    tz = settings.timezone
+    period = Period(datetime.combine(first, time(), tz),
+                    datetime.combine(month_start(last, -1), time(), tz), today, tz)
+    raw = await svc.store.monitoring(scope, root.path, period)
+    # Each unit counts towards the child of `root` it lies under (or `root` itself).
+    depth = root.path.count("/")
+    bucket: dict[int, int] = {}
+    for unit in units:
+        if unit.path.startswith(root.path):
+            parts = unit.path.strip("/").split("/")
+            bucket[unit.id] = int(parts[depth]) if len(parts) > depth else root.id
+    children = [u.id for u in units if u.parent_id == root.id]
+    by_unit, total = roll_up(raw, lambda key: bucket.get(key[0]), [root.id, *children])
+    months = months_between(first, last)
+    by_month, _ = roll_up(raw, lambda key: key[1], months)
+    return Monitoring(root, units, first, last, by_unit, by_month, total,
+                      {u.id: u.name for u in units}, [gettext(ERRORS[e]) for e in errors])
+
+
+@staff_only("coordinator", "inspector", "admin")
+async def monitoring_page(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    data = await _monitoring(request, session)
+    chart = bar_chart([(row.group, row.figures.received, row.figures.verified_share)
+                       for row in data.by_month])
+    return svc.templates.response(
+        request, "admin/monitoring.html",
+        {"session": session, "m": data, "chart": chart,
+         "csv_link": f"/admin/monitoring.csv?{request.url.query}"},
+        status_code=400 if data.errors else 200, headers=NO_STORE)
+
+
+COLUMNS = [
+    N_("Received"), N_("Verified in time"), N_("Verified late"), N_("Verified in time (%)"),
+    N_("Followed up in time"), N_("Followed up late"), N_("Followed up in time (%)"),
+    N_("Overdue now"), N_("Closed"), N_("Median days to first response"),
+    N_("Median days to close"), N_("Satisfaction (1–5)"), N_("Ratings"),
+]
+
+
+def table_cells(row: Row[Any]) -> list[str]:
+    f = row.figures
+    return [str(f.received), str(f.verified_in_time), str(f.verified_late),
+            format_percent(f.verified_share), str(f.followed_up_in_time),
+            str(f.followed_up_late), format_percent(f.followed_up_share), str(f.overdue_now),
+            str(f.closed), format_rounded(row.median_response_days),
+            format_rounded(row.median_close_days),
+            format_rounded(f.satisfaction), str(f.ratings)]
+
+
+@staff_only("coordinator", "inspector", "admin")
+async def monitoring_csv(request: Request, session: StaffSession) -> Response:
+    data = await _monitoring(request, session)
+    if data.errors:
+        raise HTTPException(400, "; ".join(data.errors))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([gettext(N_("Unit or month")), *(gettext(c) for c in COLUMNS)])
+    for row in data.by_unit:
+        writer.writerow([data.names.get(row.group, ""), *table_cells(row)])
+    for month_row in data.by_month:
+        writer.writerow([month_row.group, *table_cells(month_row)])
+    writer.writerow([gettext(N_("Total")), *table_cells(data.total)])
+    name = f"monitoring-{data.root.slug}-{data.first:%Y-%m}-{data.last:%Y-%m}.csv"
+
+    async def body() -> AsyncIterator[str]:
+        yield "\ufeff"  # Excel opens UTF-8 CSV correctly only with a byte-order mark
+        yield out.getvalue()
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+        **NO_STORE, "content-disposition": f'attachment; filename="{name}"'})

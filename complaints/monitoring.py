@@ -1,0 +1,139 @@
+"""The inspectorate's figures: how many reports, how many handled inside the SP4N-LAPOR! time
+limits, how long the first response and the closing took, how satisfied the reporters were.
+
+Pure arithmetic over counts the store aggregates; medians come from day histograms so that a
+province's million reports are summed in the database, never pulled row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Generic, TypeVar
+
+MAX_DAYS = 120  # durations are counted in whole days up to this; longer ones share the last
+
+
+@dataclass
+class Figures:
+    received: int = 0
+    verified_in_time: int = 0
+    verified_late: int = 0  # verified after the deadline, or not verified and past it
+    followed_up_in_time: int = 0
+    followed_up_late: int = 0
+    overdue_now: int = 0
+    closed: int = 0
+    rating_sum: int = 0
+    ratings: int = 0
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def verified_share(self) -> float | None:
+        return _share(self.verified_in_time, self.verified_late)
+
+    @property
+    def followed_up_share(self) -> float | None:
+        return _share(self.followed_up_in_time, self.followed_up_late)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.rating_sum / self.ratings if self.ratings else None
+
+
+def _share(good: int, bad: int) -> float | None:
+    return good / (good + bad) if good + bad else None
+
+
+def median_days(histogram: Mapping[int, int]) -> float | None:
+    """The median of durations given as {whole days: how many}, interpolated inside the day
+    where the middle falls (a duration of 2.x days is counted in bucket 2)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    middle = total / 2
+    seen = 0
+    for day in sorted(histogram):
+        count = histogram[day]
+        if seen + count >= middle:
+            return day + (middle - seen) / count
+        seen += count
+    raise AssertionError("unreachable: the counts add up to total")
+
+
+def merge_histograms(histograms: Iterable[Mapping[int, int]]) -> dict[int, int]:
+    merged: dict[int, int] = {}
+    for histogram in histograms:
+        for day, count in histogram.items():
+            merged[day] = merged.get(day, 0) + count
+    return merged
+
+
+def months_between(first: date, last: date) -> list[str]:
+    """"YYYY-MM" of every month from `first` to `last` inclusive."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def month_start(day: date, back: int = 0) -> date:
+    """The first day of `day`'s month, `back` months earlier."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+Key = tuple[int, str]  # (entry unit id, local month "YYYY-MM")
+G = TypeVar("G", bound=Hashable)
+
+
+@dataclass
+class Raw:
+    """What the store sums, per entry unit and month."""
+
+    figures: dict[Key, Figures]
+    response_days: dict[Key, dict[int, int]]  # received → first verification
+    close_days: dict[Key, dict[int, int]]  # received → closed
+
+
+@dataclass
+class Row(Generic[G]):
+    group: G
+    figures: Figures = field(default_factory=Figures)
+    response_days: dict[int, int] = field(default_factory=dict)
+    close_days: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def median_response_days(self) -> float | None:
+        return median_days(self.response_days)
+
+    @property
+    def median_close_days(self) -> float | None:
+        return median_days(self.close_days)
+
+
+def roll_up(raw: Raw, group_of: Callable[[Key], G | None],
+            order: Iterable[G] = ()) -> tuple[list[Row[G]], Row[None]]:
+    """Rows per group (those in `order` first, even when empty, then any others) and a total."""
+    rows: dict[G, Row[G]] = {g: Row(g) for g in order}
+    total: Row[None] = Row(None)
+    for key, figures in raw.figures.items():
+        group = group_of(key)
+        if group is None:
+            continue
+        row = rows.setdefault(group, Row(group))
+        row.figures.add(figures)
+        total.figures.add(figures)
+    for attribute in ("response_days", "close_days"):
+        for key, histogram in getattr(raw, attribute).items():
+            group = group_of(key)
+            if group is None:
+                continue
+            for target in (rows[group], total):
+                setattr(target, attribute,
+                        merge_histograms([getattr(target, attribute), histogram]))
+    return list(rows.values()), total
