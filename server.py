@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
+from admin import exports as admin_exports
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
 from admin import views as admin_views
@@ -129,6 +130,12 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
             Route("/monitoring", admin_monitoring.monitoring_page, name="admin_monitoring"),
             Route("/monitoring.csv", admin_monitoring.monitoring_csv,
                   name="admin_monitoring_csv"),
+            Route("/export.csv", admin_exports.export_csv, name="admin_export_csv"),
+            Route("/exports", admin_exports.export_xlsx_start, methods=["POST"],
+                  name="admin_export_start"),
+            Route("/exports/{token}", admin_exports.export_status, name="admin_export"),
+            Route("/exports/{token}/file", admin_exports.export_download,
+                  name="admin_export_file"),
             Route("/outbox", admin_views.outbox, name="admin_outbox"),
             Route("/outbox/{message_id:int}/resend", admin_views.outbox_resend,
                   methods=["POST"], name="admin_outbox_resend"),
@@ -180,6 +187,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         mail=mail,
     )
 
+    exports = admin_exports.ExportRunner(store, settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await database.connect()
@@ -192,6 +201,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if run_background_tasks:
             tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))
             tasks.append(asyncio.create_task(_sweep_photos(svc), name="photo-sweeper"))
+            tasks.append(asyncio.create_task(exports.run(), name="export-runner"))
             tasks.append(asyncio.create_task(admin_tasks.run_forever(store, settings),
                                              name="workflow-timer"))
         try:
@@ -223,6 +233,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.services = svc
     app.state.compose_mail = compose_new_report_mail(settings.base_url)
     app.state.compose_change_mail = compose_change_mail(settings.base_url)
+    app.state.exports = exports
     return app
 
 

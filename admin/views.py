@@ -183,6 +183,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "statuses": list(Status), "kinds": list(Kind), "channels": list(Channel),
         "next_page": (urlencode(query.params(after=next_cursor(items, query.sort)) + extra)
                       if more else None),
+        "export_query": urlencode(query.first_page().params()),
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
         "format_code": tracking.format_code,
         "days_left": lambda due: calendar.working_days_left(today, due),

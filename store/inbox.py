@@ -106,16 +106,16 @@ _COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.kind, _R.c.status, _R.c.title,
             _PHOTO_COUNT.label("photo_count"))
 
 
-def inbox_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
-               soon_until: date, received_window: tuple[datetime | None, datetime | None],
-               limit: int, unrouted: bool = False) -> list[InboxItem]:
+def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
+             soon_until: date, received_window: tuple[datetime | None, datetime | None],
+             limit: int, unrouted: bool = False) -> list[int]:
+    """The ids of one page, in the query's order. The scan that decides the page runs on the
+    reports table alone (and the search index); columns are fetched for the page only."""
     where = [scope_condition(conn, scope)]
     if unrouted:
         where.append(_R.c.routed_unit_id.is_(None))
     where += _filters(conn, query, today=today, soon_until=soon_until,
                       received_window=received_window)
-    # The page's ids first, on the reports table alone, then their columns: the scan that
-    # decides the page touches no join.
     ids: Select[Any] = select(_R.c.id)
     if query.words:
         source, match = _search(conn, query.words)
@@ -132,12 +132,42 @@ def inbox_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date
         if query.after is not None:
             where.append(_R.c.id < query.after.id)
         ids = ids.order_by(_R.c.id.desc())
-    page = list(conn.execute(ids.where(*where).limit(limit)).scalars())
+    return list(conn.execute(ids.where(*where).limit(limit)).scalars())
+
+
+def inbox_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
+               soon_until: date, received_window: tuple[datetime | None, datetime | None],
+               limit: int, unrouted: bool = False) -> list[InboxItem]:
+    page = page_ids(conn, scope, query, today=today, soon_until=soon_until,
+                    received_window=received_window, limit=limit, unrouted=unrouted)
     if not page:
         return []
     rows = {r.id: r for r in conn.execute(
         select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id).where(_R.c.id.in_(page)))}
     return [_item(rows[i]) for i in page]
+
+
+_FORWARDED = t.units.alias("forwarded")
+# What an export carries: everything about the report except who reported it.
+EXPORT_COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.received_at,
+                  _ENTRY.c.name.label("unit_name"), _R.c.channel, _R.c.kind, _R.c.status,
+                  _R.c.title, _R.c.category, _R.c.text, _R.c.location,
+                  _FORWARDED.c.name.label("forwarded_name"), _R.c.due_on, _R.c.verified_at,
+                  _R.c.followed_up_at, _R.c.closed_at, _R.c.rating)
+
+
+def export_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
+                soon_until: date, received_window: tuple[datetime | None, datetime | None],
+                limit: int) -> list[Any]:
+    page = page_ids(conn, scope, query, today=today, soon_until=soon_until,
+                    received_window=received_window, limit=limit)
+    if not page:
+        return []
+    rows = {r.id: r for r in conn.execute(
+        select(*EXPORT_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id)
+        .outerjoin(_FORWARDED, _FORWARDED.c.id == _R.c.forwarded_unit_id)
+        .where(_R.c.id.in_(page)))}
+    return [rows[i] for i in page]
 
 
 def next_cursor(items: list[InboxItem], sort: Sort) -> Cursor:

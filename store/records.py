@@ -188,3 +188,22 @@ class OutboxMessage:
     sent_at: datetime | None
     report_id: int | None
     claim_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    id: int
+    token: str
+    user_id: int
+    query: str
+    status: str  # pending, running, done, failed
+    rows_done: int
+    rows_total: int | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ExportJob:
+        return cls(row.id, row.token, row.user_id, row.query, row.status, row.rows_done,
+                   row.rows_total, row.error, row.created_at, row.finished_at)

@@ -37,6 +37,7 @@ from store.records import (
     ROLES,
     Duplicate,
     Event,
+    ExportJob,
     IdempotencyConflict,
     InboxItem,
     NewPhoto,
@@ -597,6 +598,94 @@ class Store:
 
     async def status_counts(self, scope: Scope) -> dict[Status, int]:
         return await self.db.read(lambda conn: inbox.status_counts(conn, scope))
+
+    async def export_page(self, scope: Scope, query: InboxQuery, *, today: date,
+                          soon_until: date,
+                          received_window: tuple[datetime | None, datetime | None],
+                          limit: int) -> list[Any]:
+        """One page of export rows (store.inbox.EXPORT_COLUMNS) in the query's order."""
+        return await self.db.read(lambda conn: inbox.export_page(
+            conn, scope, query, today=today, soon_until=soon_until,
+            received_window=received_window, limit=limit))
+
+    # -- export jobs -------------------------------------------------------------------------
+    async def create_export(self, user_id: int, query: str, rows_total: int | None) -> str:
+        token = secrets.token_hex(16)
+
+        def write(conn: Connection) -> None:
+            conn.execute(insert(t.export_jobs).values(
+                token=token, user_id=user_id, query=query, status="pending", rows_done=0,
+                rows_total=rows_total, created_at=now()))
+
+        await self.db.write(write)
+        return token
+
+    async def export_job(self, token: str, user_id: int) -> ExportJob | None:
+        """The job if it is this user's: nobody else may watch or download it."""
+        def read(conn: Connection) -> ExportJob | None:
+            row = conn.execute(select(t.export_jobs).where(
+                t.export_jobs.c.token == token, t.export_jobs.c.user_id == user_id)).first()
+            return ExportJob.from_row(row) if row else None
+
+        return await self.db.read(read)
+
+    async def claim_export(self) -> tuple[ExportJob, StaffSession] | None:
+        """The oldest pending job, marked running, with its owner as a session would have
+        them (the job runs with the owner's scope as it is now, not as it was when asked)."""
+        def write(conn: Connection) -> tuple[ExportJob, StaffSession] | None:
+            pick = (select(t.export_jobs.c.id).where(t.export_jobs.c.status == "pending")
+                    .order_by(t.export_jobs.c.id).limit(1))
+            if not self.db.is_sqlite:
+                pick = pick.with_for_update(skip_locked=True)
+            job_id = conn.execute(pick).scalar()
+            if job_id is None:
+                return None
+            row = conn.execute(update(t.export_jobs).where(t.export_jobs.c.id == job_id)
+                               .values(status="running", rows_done=0)
+                               .returning(*t.export_jobs.c)).one()
+            owner = conn.execute(
+                select(t.users, t.units.c.slug, t.units.c.name.label("unit_name"),
+                       t.units.c.parent_id, t.units.c.path)
+                .join(t.units, t.units.c.id == t.users.c.unit_id)
+                .where(t.users.c.id == row.user_id)).one()
+            unit = Unit(owner.unit_id, owner.slug, owner.unit_name, owner.parent_id, owner.path)
+            return ExportJob.from_row(row), StaffSession(User.from_row(owner), unit, "", now())
+
+        return await self.db.write(write)
+
+    async def export_progress(self, job_id: int, rows_done: int) -> None:
+        def write(conn: Connection) -> None:
+            conn.execute(update(t.export_jobs).where(t.export_jobs.c.id == job_id)
+                         .values(rows_done=rows_done))
+
+        await self.db.write(write)
+
+    async def finish_export(self, job_id: int, *, rows_done: int,
+                            error: str | None = None) -> None:
+        def write(conn: Connection) -> None:
+            conn.execute(update(t.export_jobs).where(t.export_jobs.c.id == job_id).values(
+                status="failed" if error else "done", rows_done=rows_done, error=error,
+                finished_at=now()))
+
+        await self.db.write(write)
+
+    async def requeue_running_exports(self) -> None:
+        """Jobs a killed server left half-done start again from the beginning."""
+        def write(conn: Connection) -> None:
+            conn.execute(update(t.export_jobs).where(t.export_jobs.c.status == "running")
+                         .values(status="pending", rows_done=0))
+
+        await self.db.write(write)
+
+    async def expire_exports(self, before: datetime) -> list[str]:
+        """Forget jobs finished before `before`; returns their tokens (the files to delete)."""
+        def write(conn: Connection) -> list[str]:
+            old = t.export_jobs.c.finished_at < before
+            tokens = list(conn.execute(select(t.export_jobs.c.token).where(old)).scalars())
+            conn.execute(t.export_jobs.delete().where(old))
+            return tokens
+
+        return await self.db.write(write)
 
     async def count_reports(self) -> int:
         return await self.db.read(lambda conn: int(

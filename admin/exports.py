@@ -1,0 +1,240 @@
+"""Exports of the inbox's filtered list: CSV streamed straight to the browser, XLSX written in
+the background (openpyxl's write-only mode) with its progress shown, for lists too long for a
+proxy's time limit. Both walk the list page by page with the inbox's keyset cursor, so a
+million rows never sit in memory. Exports never carry the reporter's identity."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+
+from admin.views import NO_STORE, local_today, staff_only, staff_scope
+from complaints import tracking
+from complaints.inbox import Cursor, InboxQuery, Sort, read_inbox_query, received_window
+from complaints.reports import Channel, Kind, Status
+from settings import Settings
+from store.records import StaffSession
+from store.store import Store
+from web import labels
+from web.i18n import N_, current_language, gettext, using
+from web.services import services
+
+log = logging.getLogger("lapor.exports")
+
+PAGE = 1000
+KEEP_FILES = timedelta(hours=24)
+HEADERS = [
+    N_("Tracking code"), N_("Received"), N_("Unit"), N_("Entry point"), N_("Kind"),
+    N_("Status"), N_("Title"), N_("Category"), N_("Report"), N_("Location"),
+    N_("Forwarded to"), N_("Deadline"), N_("Verified"), N_("Answered"), N_("Closed"),
+    N_("Rating"),
+]
+
+
+def _local(moment: datetime | None, settings: Settings) -> datetime | None:
+    # Spreadsheets know no time zones: write the office's wall-clock time, as the pages show.
+    return moment.astimezone(settings.timezone).replace(tzinfo=None) if moment else None
+
+
+def cells(row: Any, settings: Settings) -> list[Any]:
+    return [tracking.format_code(row.tracking_code), _local(row.received_at, settings),
+            row.unit_name, labels.channel_label(Channel(row.channel)),
+            labels.kind_label(Kind(row.kind)), labels.status_label(Status(row.status)),
+            row.title or "", row.category or "", row.text, row.location or "",
+            row.forwarded_name or "", row.due_on, _local(row.verified_at, settings),
+            _local(row.followed_up_at, settings), _local(row.closed_at, settings), row.rating]
+
+
+async def export_rows(store: Store, session: StaffSession, query: InboxQuery,
+                      settings: Settings) -> AsyncIterator[list[Any]]:
+    """The whole filtered list, a page at a time."""
+    today = local_today(settings.timezone)
+    soon_until = settings.calendar.add_working_days(today, query.within_days)
+    window = received_window(query, settings.timezone)
+    query = replace(query, after=None)
+    while True:
+        rows = await store.export_page(staff_scope(session), query, today=today,
+                                       soon_until=soon_until, received_window=window,
+                                       limit=PAGE)
+        if rows:
+            yield rows
+        if len(rows) < PAGE:
+            return
+        last = rows[-1]
+        query = replace(query, after=Cursor(
+            last.id, last.due_on if query.sort is Sort.DEADLINE else None))
+
+
+def _query(request: Request) -> InboxQuery:
+    params = {key: request.query_params.getlist(key) for key in request.query_params}
+    query, errors = read_inbox_query(params)
+    if errors:
+        raise HTTPException(400, "bad filter: " + ", ".join(errors))
+    return query
+
+
+def _file_name(extension: str, settings: Settings) -> str:
+    return f"laporan-{datetime.now(settings.timezone):%Y%m%d-%H%M}.{extension}"
+
+
+@staff_only()
+async def export_csv(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    query = _query(request)
+    settings = svc.settings
+
+    async def body() -> AsyncIterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([gettext(h) for h in HEADERS])
+        yield "\ufeff" + out.getvalue()  # the byte-order mark makes Excel read UTF-8
+        async for rows in export_rows(svc.store, session, query, settings):
+            out.seek(0)
+            out.truncate()
+            for row in rows:
+                writer.writerow(["" if c is None else c for c in cells(row, settings)])
+            yield out.getvalue()
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+        **NO_STORE, "content-disposition": f'attachment; filename="{_file_name("csv", settings)}"'})
+
+
+@staff_only()
+async def export_xlsx_start(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    raw = str(form.get("query", ""))[:2000]
+    query, errors = read_inbox_query(parse_qs(raw))
+    if errors:
+        raise HTTPException(400, "bad filter: " + ", ".join(errors))
+    total = None
+    if not query.filtered:
+        total = sum((await svc.store.status_counts(staff_scope(session))).values())
+    # The file is written later, in the language the page was read in.
+    asked = urlencode([*query.params(), ("lang", current_language())])
+    token = await svc.store.create_export(session.user.id, asked, total)
+    request.app.state.exports.wake()
+    return RedirectResponse(f"/admin/exports/{token}", status_code=303)
+
+
+async def _own_job(request: Request, session: StaffSession) -> Any:
+    token = request.path_params["token"]
+    job = (await services(request).store.export_job(token, session.user.id)
+           if len(token) == 32 else None)
+    if job is None:
+        raise HTTPException(404)
+    return job
+
+
+@staff_only()
+async def export_status(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    job = await _own_job(request, session)
+    context = {"session": session, "job": job}
+    headers = {**NO_STORE, "vary": "HX-Request"}
+    if request.headers.get("hx-request") == "true":
+        return svc.templates.response(request, "admin/export.html", context, block="progress",
+                                      headers=headers)
+    return svc.templates.response(request, "admin/export.html", context, headers=headers)
+
+
+@staff_only()
+async def export_download(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    job = await _own_job(request, session)
+    path = export_path(svc.settings, job.token)
+    if job.status != "done" or not path.exists():
+        raise HTTPException(404)
+    return FileResponse(path, filename=_file_name("xlsx", svc.settings), headers=NO_STORE,
+                        media_type="application/vnd.openxmlformats-officedocument."
+                                   "spreadsheetml.sheet")
+
+
+def export_path(settings: Settings, token: str) -> Path:
+    return settings.data_dir / "exports" / f"{token}.xlsx"
+
+
+class ExportRunner:
+    """Runs XLSX export jobs one at a time, in the background of the server process."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, interval: float = 10.0) -> None:
+        await self.store.requeue_running_exports()
+        while True:
+            try:
+                while await self.run_one():
+                    pass
+                await self._expire()
+            except Exception:  # a failing database must not end the loop for good
+                log.exception("export runner")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+
+    async def run_one(self) -> bool:
+        claimed = await self.store.claim_export()
+        if claimed is None:
+            return False
+        job, owner = claimed
+        asked = parse_qs(job.query)
+        query, _ = read_inbox_query(asked)
+        language = (asked.get("lang") or [self.settings.default_language])[0]
+        path = export_path(self.settings, job.token)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        try:
+            with using(language):
+                written = await self._write(path, owner, query,
+                                            lambda n: self.store.export_progress(job.id, n))
+        except Exception as exc:
+            log.exception("export %s failed", job.id)
+            await self.store.finish_export(job.id, rows_done=written, error=str(exc)[:500])
+            return True
+        await self.store.finish_export(job.id, rows_done=written)
+        return True
+
+    async def _write(self, path: Path, owner: StaffSession, query: InboxQuery,
+                     progress: Callable[[int], Any]) -> int:
+        from openpyxl import Workbook  # imported here: only export jobs need it
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Laporan")
+        written = 0
+        sheet.append([gettext(h) for h in HEADERS])
+        async for rows in export_rows(self.store, owner, query, self.settings):
+            for row in rows:
+                sheet.append(cells(row, self.settings))
+            written += len(rows)
+            if written % (PAGE * 5) == 0:
+                await progress(written)
+        partial = path.with_suffix(".part")
+        # Saving compresses the whole sheet: seconds of CPU that must not stall requests.
+        await asyncio.to_thread(workbook.save, partial)
+        os.replace(partial, path)
+        return written
+
+    async def _expire(self) -> None:
+        for token in await self.store.expire_exports(datetime.now(UTC) - KEEP_FILES):
+            with contextlib.suppress(FileNotFoundError):
+                export_path(self.settings, token).unlink()

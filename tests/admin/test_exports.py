@@ -1,0 +1,87 @@
+"""Exports of the filtered inbox: CSV streamed, XLSX in the background, never the reporter."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from bs4 import BeautifulSoup
+from openpyxl import load_workbook
+
+from tests.conftest import AppHarness
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
+        harness: AppHarness, monkeypatch: Any) -> None:
+    import admin.exports
+
+    monkeypatch.setattr(admin.exports, "PAGE", 2)  # several pages, as with a million rows
+    for i in range(5):
+        await harness.submit(identity="named", name="Siti Rahmawati", phone="081234567890",
+                             text=f"Lampu jalan nomor {i} mati sejak minggu lalu.")
+    await harness.submit(text="Sesuatu yang lain sama sekali dari laporan lampu.")
+    await harness.login("koor@prov.go.id")
+    page = soup(await harness.client.get("/admin", params={"q": "nomor"}))
+    link = page.find("a", href=lambda h: bool(h) and h.startswith("/admin/export.csv"))
+    response = await harness.client.get(link["href"])
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0][0] == "Kode lacak" and len(rows) == 6
+    assert len({r[0] for r in rows[1:]}) == 5
+    assert "Siti" not in response.text and "0812" not in response.text
+
+
+async def test_xlsx_export_runs_in_the_background_for_its_owner_only(
+        harness: AppHarness) -> None:
+    for _ in range(3):
+        await harness.submit()
+    await harness.login("koor@prov.go.id")
+    csrf = await harness.csrf()
+    started = await harness.client.post("/admin/exports", data={"csrf": csrf, "query": ""})
+    assert started.status_code == 303
+    status_url = started.headers["location"]
+    waiting = soup(await harness.client.get(status_url))
+    assert "Menunggu giliran" in waiting.get_text()
+    assert waiting.find("meta", attrs={"http-equiv": "refresh"}) is not None
+    assert await harness.app.state.exports.run_one()  # what the server's runner does
+    done = await harness.client.get(status_url, headers={"HX-Request": "true"})
+    assert "<html" not in done.text and "3 laporan" in done.text
+    download = await harness.client.get(f"{status_url}/file")
+    assert download.status_code == 200
+    sheet = load_workbook(io.BytesIO(download.content), read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "Kode lacak" and len(values) == 4
+    # Another member of staff cannot watch or fetch it.
+    await harness.client.post("/admin/logout", data={"csrf": csrf})
+    await harness.login("insp@prov.go.id")
+    assert (await harness.client.get(status_url)).status_code == 404
+    assert (await harness.client.get(f"{status_url}/file")).status_code == 404
+
+
+async def test_a_job_left_running_by_a_killed_server_starts_again(harness: AppHarness) -> None:
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    csrf = await harness.csrf()
+    started = await harness.client.post("/admin/exports", data={"csrf": csrf, "query": ""})
+    store = harness.app.state.services.store
+    assert await store.claim_export() is not None  # claimed, then the server "dies"
+    assert await store.claim_export() is None
+    await store.requeue_running_exports()  # what a starting server does
+    assert await harness.app.state.exports.run_one()
+    page = soup(await harness.client.get(started.headers["location"]))
+    assert page.find("a", href=lambda h: bool(h) and h.endswith("/file")) is not None
+
+
+async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
+    await harness.login("koor@prov.go.id")
+    csrf = await harness.csrf()
+    response = await harness.client.post("/admin/exports",
+                                         data={"csrf": csrf, "query": "kind=nope"})
+    assert response.status_code == 400
+    assert await harness.app.state.services.store.claim_export() is None
+    assert (await harness.client.get("/admin/export.csv?within=0")).status_code == 400
