@@ -1,0 +1,102 @@
+"""The authorization matrix: every workspace route × every role × a report inside and outside
+the caller's part of the organisation. Allowed means the request reaches the view's own
+checks (any answer but 403 or 404); another unit's report is 404, so its existence does not
+leak; a role that may not act gets 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.admin.test_workflow import forward_form, reported, signed_in
+from tests.conftest import AppHarness
+
+ROLES = {
+    "admin": "admin@prov.go.id",
+    "coordinator": "koor@prov.go.id",
+    "inspector": "insp@prov.go.id",
+    "officer": "petugas@rsud.go.id",
+}
+OK, FORBIDDEN, HIDDEN = "ok", 403, 404
+
+# (method, path, {role: outcome for the report inside, ...}, outcome for the report outside).
+# {in} is a report of the province forwarded to RSUD, {out} one of another province.
+EVERYONE = dict.fromkeys(ROLES, OK)
+MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("GET", "/admin", EVERYONE, EVERYONE),
+    ("GET", "/admin/password", EVERYONE, EVERYONE),
+    ("GET", "/admin/reports/{id}", EVERYONE,
+     {"admin": OK, "coordinator": HIDDEN, "inspector": HIDDEN, "officer": HIDDEN}),
+    ("GET", "/admin/reports/{id}/photos/0",
+     dict.fromkeys(ROLES, HIDDEN), dict.fromkeys(ROLES, HIDDEN)),  # no photos: 404 for all
+    *[("POST", f"/admin/reports/{{id}}/{action}",
+       {"admin": FORBIDDEN, "coordinator": OK, "inspector": FORBIDDEN, "officer": FORBIDDEN},
+       {"admin": FORBIDDEN, "coordinator": HIDDEN, "inspector": FORBIDDEN,
+        "officer": FORBIDDEN})
+      for action in ("forward", "postpone", "not-authority", "archive")],
+    ("POST", "/admin/reports/{id}/follow-up",
+     {"admin": FORBIDDEN, "coordinator": FORBIDDEN, "inspector": FORBIDDEN, "officer": OK},
+     {"admin": FORBIDDEN, "coordinator": FORBIDDEN, "inspector": FORBIDDEN, "officer": HIDDEN}),
+    ("GET", "/admin/monitoring", {**EVERYONE, "officer": FORBIDDEN},
+     {**EVERYONE, "officer": FORBIDDEN}),
+    ("GET", "/admin/monitoring.csv", {**EVERYONE, "officer": FORBIDDEN},
+     {**EVERYONE, "officer": FORBIDDEN}),
+    ("GET", "/admin/export.csv", EVERYONE, EVERYONE),
+    ("POST", "/admin/exports", EVERYONE, EVERYONE),
+    ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, FORBIDDEN), "admin": OK},
+     {**dict.fromkeys(ROLES, FORBIDDEN), "admin": OK}),
+    ("POST", "/admin/outbox/1/resend", {**dict.fromkeys(ROLES, FORBIDDEN), "admin": HIDDEN},
+     {**dict.fromkeys(ROLES, FORBIDDEN), "admin": HIDDEN}),  # no failed message: 404
+]
+
+
+@pytest.fixture
+async def reports(harness: AppHarness) -> dict[str, int]:
+    await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
+    inside, _ = await reported(harness)
+    outside_response = await harness.submit("lain")
+    assert outside_response.status_code == 303
+    outside = inside + 1
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await forward_form(harness, inside)
+    forwarded = await harness.client.post(f"/admin/reports/{inside}/forward", data={
+        **fields, "title": "Antrean", "unit": str(harness.world.units["rsud"].id)})
+    assert forwarded.status_code == 303
+    return {"in": inside, "out": outside}
+
+
+def _outcome(status: int) -> Any:
+    return status if status in (FORBIDDEN, HIDDEN) else OK
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+async def test_authorization_matrix(harness: AppHarness, reports: dict[str, int],
+                                    role: str) -> None:
+    await signed_in(harness, ROLES[role])
+    csrf = await harness.csrf("/admin/password")
+    wrong: list[str] = []
+    for method, template, inside, outside in MATRIX:
+        for where, expected in (("in", inside[role]), ("out", outside[role])):
+            path = template.format(id=reports[where])
+            if method == "GET":
+                response = await harness.client.get(path)
+            else:
+                response = await harness.client.post(path, data={"csrf": csrf, "version": "2"})
+            if _outcome(response.status_code) != expected:
+                wrong.append(f"{method} {path} ({where}): {response.status_code}, "
+                             f"expected {expected}")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/admin"), ("GET", "/admin/monitoring"),
+                                         ("GET", "/admin/reports/1"),
+                                         ("POST", "/admin/reports/1/forward"),
+                                         ("POST", "/admin/exports"),
+                                         ("GET", "/admin/export.csv")])
+async def test_signed_out_visitors_get_nothing(harness: AppHarness, method: str,
+                                               path: str) -> None:
+    response = await harness.client.request(method, path)
+    assert response.status_code in (303, 403)
+    if response.status_code == 303:
+        assert response.headers["location"].startswith("/admin/login")
