@@ -1,6 +1,7 @@
-"""A report's life through the workspace in Chromium: a citizen reports, the coordinator
-verifies and forwards it, the unit's officer answers, the citizen reads the answer. Staff pages
-carry no script, so this is also the JavaScript-free path."""
+"""A report's whole life in Chromium: a citizen reports, the coordinator verifies and forwards
+it, the unit's officer answers, the citizen reads the answer, replies, reads the second answer,
+accepts and rates it, and the inspector sees it counted. Run with JavaScript off (every step
+must work as plain forms); the inbox's live filtering is then checked with JavaScript on."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     officer_password = "officer-" + uuid.uuid4().hex[:12]
     lapor_server.cli("user", "add", officer, "--role", "officer", "--unit", "dinas",
                      "--password-stdin", stdin=officer_password + "\n")
+    inspector_email = f"inspektorat-{uuid.uuid4().hex[:6]}@prov.go.id"
+    inspector_password = "inspector-" + uuid.uuid4().hex[:12]
+    lapor_server.cli("user", "add", inspector_email, "--role", "inspector", "--unit", "prov",
+                     "--password-stdin", stdin=inspector_password + "\n")
 
     citizen = make_page(javascript=False)
     open_form(citizen, lapor_server.poster_url)
@@ -38,6 +43,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     fill_report(citizen, text)
     citizen.click("button.send")
     code = receipt_code(citizen)
+    private_link = citizen.url.split("?")[0]  # the receipt is the reporter's private page
 
     coordinator = make_page(javascript=False, locale="id-ID")
     sign_in(coordinator, lapor_server, lapor_server.coordinator,
@@ -63,5 +69,55 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     citizen.goto(f"{lapor_server.base_url}/t/{code}")
     expect(citizen.locator(".timeline")).to_contain_text(answer)
     expect(citizen.locator("body")).not_to_contain_text("Mohon cek jadwal")
-    for page in (citizen, coordinator, unit_page):
+    expect(citizen.locator("form.reporter")).to_have_count(0)  # the public page cannot act
+
+    # Not satisfied: the reporter replies through the private link, the unit answers again.
+    citizen.goto(private_link)
+    citizen.fill("#reply-text", "Hari ini loket 3 masih tutup pukul 12.00.")
+    citizen.click("form[action$='/reply'] button[type=submit]")
+    unit_page.reload()
+    expect(unit_page.locator(".timeline")).to_contain_text("masih tutup pukul 12.00")
+    unit_page.fill("#answer", "Kami sudah menegur petugas; jadwal baru berlaku mulai besok.")
+    unit_page.click("form.action button[type=submit]")
+
+    citizen.goto(private_link)
+    expect(citizen.locator(".timeline")).to_contain_text("jadwal baru berlaku")
+    citizen.check("form[action$='/accept'] input[name=rating][value='4']")
+    citizen.click("form[action$='/accept'] button[type=submit]")
+    expect(citizen.locator("body")).to_contain_text("Selesai")
+
+    inspector = make_page(javascript=False, locale="id-ID")
+    sign_in(inspector, lapor_server, inspector_email, inspector_password)
+    inspector.click("nav a[href='/admin/monitoring']")
+    kpis = inspector.locator("dl.kpis")
+    expect(kpis).to_contain_text("Kepuasan (1–5)")
+    expect(kpis.locator("div", has_text="Kepuasan").locator("dd")).to_have_text("4,0")
+    row = inspector.locator("table.by-unit tbody tr", has_text=lapor_server.unit_name)
+    expect(row.locator("td").first).not_to_have_text("0")
+    expect(inspector.locator("form.action")).to_have_count(0)  # read-only
+    for page in (citizen, coordinator, unit_page, inspector):
         assert page.problems == []
+
+
+def test_the_inbox_filters_live_with_javascript(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    citizen = make_page(javascript=True)
+    marker = "ubin" + uuid.uuid4().hex[:6]
+    open_form(citizen, lapor_server.poster_url)
+    fill_report(citizen, f"Lantai ruang tunggu licin karena {marker} pecah di dekat pintu.")
+    citizen.click("button.send")
+    code = receipt_code(citizen)
+
+    coordinator = make_page(javascript=True, locale="id-ID")
+    sign_in(coordinator, lapor_server, lapor_server.coordinator,
+            lapor_server.coordinator_password)
+    coordinator.fill("input[name=q]", marker.upper())
+    # htmx swaps the results and writes the filter into the address bar, without a reload.
+    coordinator.wait_for_url(re.compile(rf"q={marker.upper()}"))
+    expect(coordinator.locator("table.inbox a.code")).to_have_text([code])
+    coordinator.select_option("select[name=kind]", value="informasi")
+    expect(coordinator.locator("#results p.empty")).to_be_visible()
+    coordinator.go_back()
+    expect(coordinator.locator("input[name=q]")).to_have_value(marker.upper())
+    assert coordinator.problems == []
