@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from functools import partial
+from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -76,6 +77,11 @@ ERROR_TEXT = {
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     title, message = ERROR_TEXT.get(status, ERROR_TEXT[400 if status < 500 else 500])
+    message = i18n.gettext(message)
+    if (status == 400 and isinstance(exc, HTTPException)
+            and exc.detail != HTTPStatus(status).phrase):
+        # A 400 raised with a sentence already in the user's language says what was wrong.
+        message = exc.detail
     headers = {"cache-control": "no-store"}
     if status >= 500:
         # Starlette answers 500s outside our middleware stack (and logs the error itself), so
@@ -83,7 +89,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         headers.update(SecurityHeadersMiddleware.headers_for(services(request).settings.https))
     return services(request).templates.response(
         request, "errors/error.html",
-        {"title": i18n.gettext(title), "message": i18n.gettext(message)},
+        {"title": i18n.gettext(title), "message": message},
         status_code=status, headers=headers)
 
 

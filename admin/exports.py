@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
-from admin.views import NO_STORE, local_today, staff_only, staff_scope
+from admin.views import FILTER_ERRORS, NO_STORE, local_today, staff_only, staff_scope
 from complaints import tracking
 from complaints.inbox import Cursor, InboxQuery, Sort, read_inbox_query, received_window
 from complaints.reports import Channel, Kind, Status
@@ -79,11 +79,15 @@ async def export_rows(store: Store, session: StaffSession, query: InboxQuery,
             last.id, last.due_on if query.sort is Sort.DEADLINE else None))
 
 
+def _refuse(errors: list[str]) -> HTTPException:
+    return HTTPException(400, " ".join(gettext(FILTER_ERRORS[e]) for e in errors))
+
+
 def _query(request: Request) -> InboxQuery:
     params = {key: request.query_params.getlist(key) for key in request.query_params}
     query, errors = read_inbox_query(params)
     if errors:
-        raise HTTPException(400, "bad filter: " + ", ".join(errors))
+        raise _refuse(errors)
     return query
 
 
@@ -120,7 +124,7 @@ async def export_xlsx_start(request: Request, session: StaffSession) -> Response
     raw = str(form.get("query", ""))[:2000]
     query, errors = read_inbox_query(parse_qs(raw))
     if errors:
-        raise HTTPException(400, "bad filter: " + ", ".join(errors))
+        raise _refuse(errors)
     total = None
     if not query.filtered:
         total = sum((await svc.store.status_counts(staff_scope(session))).values())

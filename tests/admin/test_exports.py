@@ -84,4 +84,6 @@ async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
                                          data={"csrf": csrf, "query": "kind=nope"})
     assert response.status_code == 400
     assert await harness.app.state.services.store.claim_export() is None
-    assert (await harness.client.get("/admin/export.csv?within=0")).status_code == 400
+    refused = await harness.client.get("/admin/export.csv?within=0")
+    assert refused.status_code == 400
+    assert "Jumlah hari kerja harus antara 1 dan 60" in refused.text
