@@ -14,15 +14,16 @@ complaints.tracking.new_tracking_code like the real ones):
   an officer at every sub-unit, all with the password PASSWORD below; one poster per unit;
 - N reports (--reports, default 1,000,000) received over three years, ids increasing with
   received_at, busier on working days and office hours and growing over time. Agencies get
-  Zipf-like shares (the biggest about 13 %); 3 % of reports enter at the root. Kinds mostly
-  pengaduan, channels mostly poster (some widget, kiosk, staff). Statuses follow the age of the
-  report: old ones are mostly selesai (some arsip, bukan wewenang and a tail of stale masuk /
-  diteruskan / tunda that are now overdue), recent ones spread over the whole workflow. Every
-  report is routed to its agency's coordinator (root reports to the root's); forwarded ones carry
-  forwarded_unit_id, forwarded_at and follow_up_due; due_on follows store.store._apply_change
-  (verify_due while masuk, follow_up_due while diteruskan, NULL otherwise). Followed-up
-  (ditindaklanjuti) reports were answered in the last 8 days, so the server's auto-close timer
-  finds nothing to close and the data does not change under the benchmark.
+  Zipf-like shares (the biggest, Disdukcapil, about 20 %); 3 % of reports enter at the root.
+  Kinds mostly pengaduan, channels mostly poster (some widget, kiosk, staff). Statuses follow
+  the age of the report: old ones are mostly selesai (some arsip, bukan wewenang and a tail of
+  stale masuk / diteruskan / tunda that are now overdue), recent ones spread over the whole
+  workflow. Every report is routed to its agency's coordinator (root reports to the root's);
+  forwarded ones carry forwarded_unit_id, forwarded_at and follow_up_due; due_on follows
+  store.store._apply_change (verify_due while masuk, follow_up_due while diteruskan, NULL
+  otherwise). Followed-up (ditindaklanjuti) reports were answered in the last 8 days, so the
+  server's auto-close timer finds nothing to close and the data does not change under the
+  benchmark.
 - Indonesian texts assembled from word lists per agency: "pelayanan" is in about half of them,
   "samsat" in a few per cent, "buaya" in about one in ten thousand (see SEARCH_WORDS);
   search_text is complaints.search.search_text(title, text).

@@ -18,7 +18,9 @@ report. Each URL gets p50/p95 and p95 / baseline p95, and PASS/FAIL against the 
 of p95 <= 50 ms. Then, for the three slowest URLs, the SQL the store runs for that page is
 rebuilt in this process (store.Store on a Database that records every statement, called as
 admin.views.inbox calls it) and printed with its plan: EXPLAIN QUERY PLAN on SQLite,
-EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, and each statement's own time here.
+EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, and each statement's own time here. On PostgreSQL the
+generic plan is printed too when it differs: the server's statements are prepared and cached
+per connection, and after five runs PostgreSQL may stop planning them with the parameters.
 
     python bench/inbox.py                                   # SQLite, 1,000,000 reports
     python bench/inbox.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -232,6 +234,7 @@ class Probe:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
+    cap: int = 0  # measured requests; fewer for a URL whose warm-up took over --slow seconds
     statuses: dict[int, int] = field(default_factory=dict)
     items: int | None = None
     nbytes: int = 0
@@ -311,7 +314,7 @@ def probes_for(role: Role, client: Client, max_id: int) -> list[Probe]:
 
 
 def measure(role: Role, client: Client, probes: list[Probe], rounds: int, warmup: int,
-            rng: random.Random) -> Probe:
+            rng: random.Random, slow: float) -> Probe:
     baseline = Probe(BASELINE, "")
     every = [baseline, *probes]
 
@@ -321,13 +324,18 @@ def measure(role: Role, client: Client, probes: list[Probe], rounds: int, warmup
         return "/admin" + (f"?{probe.path}" if probe.path else "")
 
     for probe in every:
-        for _ in range(warmup):
-            client.request("GET", url(probe), headers=probe.headers)
+        began = time.perf_counter()
         if probe is not baseline:
             page = client.page(url(probe), probe.headers)
             probe.items = page.count(ITEM_LINK)
+        for _ in range(warmup):
+            client.request("GET", url(probe), headers=probe.headers)
+        requests = warmup + (0 if probe is baseline else 1)
+        spent = (time.perf_counter() - began) / max(requests, 1)
+        # a URL that takes seconds gets a few samples, not --rounds: its verdict is clear
+        probe.cap = rounds if spent < slow else min(rounds, 5)
     for _ in range(rounds):
-        order = every[:]
+        order = [p for p in every if len(p.times) < p.cap]
         rng.shuffle(order)
         for probe in order:
             started = time.perf_counter()
@@ -339,16 +347,16 @@ def measure(role: Role, client: Client, probes: list[Probe], rounds: int, warmup
 
 
 # -- query plans ---------------------------------------------------------------------------------
+def literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def inline(statement: str, params: Any, sqlite: bool) -> str:
     """The statement with its parameters written in, long IN lists shortened, for reading."""
-
-    def literal(value: Any) -> str:
-        if value is None:
-            return "NULL"
-        if isinstance(value, (int, float)):
-            return str(value)
-        return "'" + str(value).replace("'", "''") + "'"
-
     values = list(params or ())
     if sqlite:
         parts = statement.split("?")
@@ -364,6 +372,28 @@ def inline(statement: str, params: Any, sqlite: bool) -> str:
         return f"IN ({','.join(items[:4])}, … {len(items)} values)"
 
     return re.sub(r"IN \(([^()]{120,})\)", shorten, text)
+
+
+def generic_plan(conn: Any, statement: str, args: tuple[Any, ...]) -> list[str]:
+    """EXPLAIN ANALYZE of the generic plan of `statement`: what the server runs once its
+    connection's prepared statement (asyncpg caches them) is no longer planned per call."""
+    conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+    try:
+        conn.exec_driver_sql("PREPARE bench_generic AS " + statement)
+        try:
+            values = f"({', '.join(literal(v) for v in args)})" if args else ""
+            return [r[0] for r in conn.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_generic{values}").all()]
+        finally:
+            conn.exec_driver_sql("DEALLOCATE bench_generic")
+    finally:
+        conn.exec_driver_sql("RESET plan_cache_mode")
+
+
+def plan_shape(lines: list[str]) -> list[str]:
+    """The plan's nodes without costs, times and conditions, to compare two plans."""
+    return [re.sub(r"\s+\(.*", "", line.strip().removeprefix("->").strip())
+            for n, line in enumerate(lines) if n == 0 or "->" in line]
 
 
 async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[str, str]
@@ -442,6 +472,10 @@ async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[s
                 else:
                     lines = [r[0] for r in conn.exec_driver_sql(
                         "EXPLAIN (ANALYZE, BUFFERS) " + statement, args).all()]
+                    generic = generic_plan(conn, statement, args)
+                    if plan_shape(generic) != plan_shape(lines):
+                        lines += ["", "GENERIC PLAN (a prepared statement's plan once PostgreSQL "
+                                  "stops re-planning it, after 5 runs on a connection):", *generic]
                 return statistics.median(spent) * 1000, lines
 
             took, lines = await db.read(run)
@@ -482,7 +516,7 @@ def code_version() -> str:
 
 def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], bool]:
     base95 = baseline.pct(95)
-    lines = [f"{'url':<44} {'rows':>4} {'KB':>5} {'p50 ms':>7} {'p95 ms':>7} "
+    lines = [f"{'url':<44} {'rows':>4} {'KB':>5} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} "
              f"{'×base':>6}  p95 <= {TARGET_MS:.0f} ms"]
     ok = True
     for probe in [baseline, *probes]:
@@ -494,7 +528,7 @@ def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], 
         if bad:
             verdict += f" (HTTP {bad})"
         lines.append(f"{probe.name[:44]:<44} {rows:>4} {probe.nbytes / 1024:>5.1f} "
-                     f"{probe.pct(50):>7.1f} {probe.pct(95):>7.1f} "
+                     f"{len(probe.times):>3} {probe.pct(50):>7.1f} {probe.pct(95):>7.1f} "
                      f"{probe.pct(95) / base95:>6.1f}  {verdict}")
     return lines, ok
 
@@ -520,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="generator and shuffle seed")
     parser.add_argument("--rounds", type=int, default=30, help="measured requests per URL")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests per URL")
+    parser.add_argument("--slow", type=float, default=1.0,
+                        help="seconds: a URL whose warm-up requests take longer gets only 5 "
+                             "measured requests (default 1)")
     parser.add_argument("--plans", type=int, default=3, help="slowest URLs to explain")
     parser.add_argument("--explain", action="append", default=[], metavar="TEXT",
                         help="also print the plans of the URLs whose 'role: name' contains "
@@ -560,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{first.count(ITEM_LINK)} rows, 'All' = {total.group(1) if total else '?'}",
                   flush=True)
             probes = probes_for(role, client, max_id)
-            baseline = measure(role, client, probes, args.rounds, args.warmup, rng)
+            baseline = measure(role, client, probes, args.rounds, args.warmup, rng, args.slow)
             lines, good = table(role, baseline, probes)
             ok = ok and good
             print("\n".join(lines), flush=True)
