@@ -20,11 +20,19 @@ from urllib.parse import parse_qs, urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, RedirectResponse, Response
 
-from admin.views import FILTER_ERRORS, NO_STORE, local_today, staff_only, staff_scope
+from admin.views import (
+    FILTER_ERRORS,
+    NO_STORE,
+    csv_download,
+    query_bounds,
+    request_query,
+    staff_only,
+    staff_scope,
+)
 from complaints import tracking
-from complaints.inbox import Cursor, InboxQuery, Sort, read_inbox_query, received_window
+from complaints.inbox import InboxQuery, next_cursor, read_inbox_query
 from complaints.reports import Channel, Kind, Status
 from settings import Settings
 from store.records import StaffSession
@@ -62,21 +70,15 @@ def cells(row: Any, settings: Settings) -> list[Any]:
 async def export_rows(store: Store, session: StaffSession, query: InboxQuery,
                       settings: Settings) -> AsyncIterator[list[Any]]:
     """The whole filtered list, a page at a time."""
-    today = local_today(settings.timezone)
-    soon_until = settings.calendar.add_working_days(today, query.within_days)
-    window = received_window(query, settings.timezone)
-    query = replace(query, after=None)
+    bounds = query_bounds(query, settings)
+    query = query.first_page()
     while True:
-        rows = await store.export_page(staff_scope(session), query, today=today,
-                                       soon_until=soon_until, received_window=window,
-                                       limit=PAGE)
+        rows = await store.export_page(staff_scope(session), query, **bounds, limit=PAGE)
         if rows:
             yield rows
         if len(rows) < PAGE:
             return
-        last = rows[-1]
-        query = replace(query, after=Cursor(
-            last.id, last.due_on if query.sort is Sort.DEADLINE else None))
+        query = replace(query, after=next_cursor(rows[-1], query.sort))
 
 
 def _refuse(errors: list[str]) -> HTTPException:
@@ -84,8 +86,7 @@ def _refuse(errors: list[str]) -> HTTPException:
 
 
 def _query(request: Request) -> InboxQuery:
-    params = {key: request.query_params.getlist(key) for key in request.query_params}
-    query, errors = read_inbox_query(params)
+    query, errors = request_query(request)
     if errors:
         raise _refuse(errors)
     return query
@@ -105,7 +106,7 @@ async def export_csv(request: Request, session: StaffSession) -> Response:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([gettext(h) for h in HEADERS])
-        yield "\ufeff" + out.getvalue()  # the byte-order mark makes Excel read UTF-8
+        yield out.getvalue()
         async for rows in export_rows(svc.store, session, query, settings):
             out.seek(0)
             out.truncate()
@@ -113,8 +114,7 @@ async def export_csv(request: Request, session: StaffSession) -> Response:
                 writer.writerow(["" if c is None else c for c in cells(row, settings)])
             yield out.getvalue()
 
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
-        **NO_STORE, "content-disposition": f'attachment; filename="{_file_name("csv", settings)}"'})
+    return csv_download(body(), _file_name("csv", settings))
 
 
 @staff_only()

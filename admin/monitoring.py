@@ -13,9 +13,9 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from admin.views import NO_STORE, local_today, staff_only, staff_scope
+from admin.views import NO_STORE, csv_download, local_today, staff_only, staff_scope
 from complaints.monitoring import Row, month_start, months_between, roll_up
 from store.monitoring import Period
 from store.records import StaffSession, Unit
@@ -142,8 +142,6 @@ async def monitoring_csv(request: Request, session: StaffSession) -> Response:
     name = f"monitoring-{data.root.slug}-{data.first:%Y-%m}-{data.last:%Y-%m}.csv"
 
     async def body() -> AsyncIterator[str]:
-        yield "\ufeff"  # Excel opens UTF-8 CSV correctly only with a byte-order mark
         yield out.getvalue()
 
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
-        **NO_STORE, "content-disposition": f'attachment; filename="{name}"'})
+    return csv_download(body(), name)

@@ -5,7 +5,7 @@ Every view checks the session and the role itself; templates only decide what to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any
@@ -14,13 +14,19 @@ from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from admin import auth
 from complaints import tracking
 from complaints.access import Scope, can_see_identity, scope_of
 from complaints.deadlines import follow_up_due
-from complaints.inbox import read_inbox_query, received_window
+from complaints.inbox import (
+    MAX_ID,
+    InboxQuery,
+    next_cursor,
+    read_inbox_query,
+    received_window,
+)
 from complaints.reports import Channel, Kind, Status
 from complaints.workflow import (
     Action,
@@ -32,7 +38,7 @@ from complaints.workflow import (
     read_reason,
     read_seen_version,
 )
-from store.inbox import next_cursor
+from settings import Settings
 from store.records import NotFound, StaffSession
 from web.i18n import N_, gettext
 from web.services import client_address, services
@@ -122,9 +128,6 @@ async def logout(request: Request, session: StaffSession) -> Response:
     return response
 
 
-MAX_ID = 2**63 - 1
-
-
 def _id(request: Request, name: str) -> int:
     value: int = request.path_params[name]
     if value > MAX_ID:
@@ -152,23 +155,47 @@ FILTER_ERRORS = {
 }
 
 
+def request_query(request: Request) -> tuple[InboxQuery, list[str]]:
+    """The inbox query in the request's query string, and the names of unreadable filters."""
+    return read_inbox_query({key: request.query_params.getlist(key)
+                             for key in request.query_params})
+
+
+def query_bounds(query: InboxQuery, settings: Settings) -> dict[str, Any]:
+    """The dates the store needs to apply `query` today: the day itself, the end of "due
+    soon" in working days, and the received window in UTC."""
+    today = local_today(settings.timezone)
+    return {"today": today,
+            "soon_until": settings.calendar.add_working_days(today, query.within_days),
+            "received_window": received_window(query, settings.timezone)}
+
+
+def csv_download(rows: AsyncIterator[str], filename: str) -> StreamingResponse:
+    """A CSV file streamed as it is written, opening correctly in Excel."""
+
+    async def body() -> AsyncIterator[str]:
+        yield "\ufeff"  # the byte-order mark makes Excel read UTF-8
+        async for chunk in rows:
+            yield chunk
+
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+        **NO_STORE, "content-disposition": f'attachment; filename="{filename}"'})
+
+
 @staff_only()
 async def inbox(request: Request, session: StaffSession) -> Response:
     """The inbox: filters, search, counts per status. An htmx request (the filter form as it
     changes) gets only the results block; without JavaScript the same form reloads the page."""
     svc = services(request)
     role = session.user.role
-    params = {key: request.query_params.getlist(key) for key in request.query_params}
-    query, errors = read_inbox_query(params)
+    query, errors = request_query(request)
     unrouted = request.query_params.get("view") == "unrouted" and role == "admin"
     scope = staff_scope(session)
     settings = svc.settings
-    today = local_today(settings.timezone)
+    bounds = query_bounds(query, settings)
+    today = bounds["today"]
     items, counts, units = await asyncio.gather(
-        svc.store.inbox(scope, query, today=today,
-                        soon_until=settings.calendar.add_working_days(today, query.within_days),
-                        received_window=received_window(query, settings.timezone),
-                        limit=PAGE_SIZE + 1, unrouted=unrouted),
+        svc.store.inbox(scope, query, **bounds, limit=PAGE_SIZE + 1, unrouted=unrouted),
         svc.store.status_counts(scope),
         svc.store.units_in_scope(scope))
     more = len(items) > PAGE_SIZE
@@ -181,7 +208,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "errors": [gettext(FILTER_ERRORS[e]) for e in errors], "counts": counts,
         "total": sum(counts.values()), "units": units,
         "statuses": list(Status), "kinds": list(Kind), "channels": list(Channel),
-        "next_page": (urlencode(query.params(after=next_cursor(items, query.sort)) + extra)
+        "next_page": (urlencode(query.params(after=next_cursor(items[-1], query.sort)) + extra)
                       if more else None),
         "export_query": urlencode(query.first_page().params()),
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
@@ -233,7 +260,7 @@ async def _report_page(request: Request, session: StaffSession, *,
     report = await _visible_report(request, session)
     role = session.user.role
     actions = available_actions(role, report.status)
-    units = (await svc.store.units_in_subtree(session.unit)
+    units = (await svc.store.units_in_scope(staff_scope(session))
              if Action.FORWARD in actions else [])
     today = local_today(svc.settings.timezone)
     return svc.templates.response(
@@ -284,7 +311,7 @@ async def forward(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form(max_files=0, max_fields=20)
     typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "note", "unit")}
-    units = {u.id for u in await svc.store.units_in_subtree(session.unit)}
+    units = {u.id for u in await svc.store.units_in_scope(staff_scope(session))}
     settings = svc.settings
 
     async def change() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from complaints import search
@@ -178,6 +178,11 @@ def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery,
         received_from=received_from, received_to=received_to,
         text=text if words else "", words=words, sort=sort, after=pick("after", _cursor(sort)))
     return query, errors
+
+
+def next_cursor(last: Any, sort: Sort) -> Cursor:
+    """The cursor after `last` (an inbox item or an export row: anything with id and due_on)."""
+    return Cursor(last.id, last.due_on if sort is Sort.DEADLINE else None)
 
 
 def received_window(query: InboxQuery, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:

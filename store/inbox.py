@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from complaints import search
 from complaints.access import Reach, Scope
-from complaints.inbox import Cursor, Due, InboxQuery, Sort
+from complaints.inbox import Due, InboxQuery, Sort
 from complaints.reports import Channel, Kind, Status
 from store import schema as t
 from store.records import InboxItem
@@ -145,11 +145,16 @@ def inbox_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date
                limit: int, unrouted: bool = False) -> list[InboxItem]:
     page = page_ids(conn, scope, query, today=today, soon_until=soon_until,
                     received_window=received_window, limit=limit, unrouted=unrouted)
+    return [_item(r) for r in _in_page_order(
+        conn, select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id), page)]
+
+
+def _in_page_order(conn: Connection, columns: Select[Any], page: list[int]) -> list[Any]:
+    """The rows of `page`'s reports, in the page's order (IN gives them in any order)."""
     if not page:
         return []
-    rows = {r.id: r for r in conn.execute(
-        select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id).where(_R.c.id.in_(page)))}
-    return [_item(rows[i]) for i in page]
+    rows = {r.id: r for r in conn.execute(columns.where(_R.c.id.in_(page)))}
+    return [rows[i] for i in page]
 
 
 _FORWARDED = t.units.alias("forwarded")
@@ -166,18 +171,9 @@ def export_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: dat
                 limit: int) -> list[Any]:
     page = page_ids(conn, scope, query, today=today, soon_until=soon_until,
                     received_window=received_window, limit=limit)
-    if not page:
-        return []
-    rows = {r.id: r for r in conn.execute(
-        select(*EXPORT_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id)
-        .outerjoin(_FORWARDED, _FORWARDED.c.id == _R.c.forwarded_unit_id)
-        .where(_R.c.id.in_(page)))}
-    return [rows[i] for i in page]
-
-
-def next_cursor(items: list[InboxItem], sort: Sort) -> Cursor:
-    last = items[-1]
-    return Cursor(last.id, last.due_on if sort is Sort.DEADLINE else None)
+    return _in_page_order(
+        conn, select(*EXPORT_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id)
+        .outerjoin(_FORWARDED, _FORWARDED.c.id == _R.c.forwarded_unit_id), page)
 
 
 def _item(r: Any) -> InboxItem:

@@ -401,12 +401,6 @@ class Store:
 
         return await self.db.write(write)
 
-    async def units_in_subtree(self, root: Unit) -> list[Unit]:
-        return await self.db.read(lambda conn: [
-            Unit.from_row(r) for r in conn.execute(
-                select(t.units).where(t.units.c.path.startswith(root.path))
-                .order_by(t.units.c.path))])
-
     async def monitoring(self, scope: Scope, root_path: str, period: Period) -> Raw:
         """Figures per entry unit and month for the reports `scope` reaches whose entry unit
         lies under `root_path`, received within `period`."""

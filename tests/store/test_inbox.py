@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from complaints.inbox import Cursor, Due, InboxQuery, Sort, read_inbox_query
+from complaints.inbox import Cursor, Due, InboxQuery, Sort, next_cursor, read_inbox_query
 from complaints.reports import Channel, Identity, Kind, Status, Submission
 from complaints.workflow import Action, Forwarding
 from store import schema as t
-from store.inbox import next_cursor
 from store.store import NewReport, Store
 from tests.conftest import EVERYTHING, TEST_KEY, World
 from web.signing import Signing
@@ -146,7 +145,7 @@ async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> Non
     by_deadline = InboxQuery(sort=Sort.DEADLINE)
     assert await ids(world, by_deadline) == [overdue, today, done, later]
     first = await world.store.inbox(EVERYTHING, by_deadline, today=TODAY, limit=2)
-    rest = replace(by_deadline, after=next_cursor(first, Sort.DEADLINE))
+    rest = replace(by_deadline, after=next_cursor(first[-1], Sort.DEADLINE))
     assert await ids(world, rest) == [done, later]
     # A report with no running deadline (archived, answered...) is not in the deadline order.
     await world.store.decide(later, seen_version=1, actor=world.users["koor@prov.go.id"],
