@@ -5,6 +5,7 @@ Every view checks the session and the role itself; templates only decide what to
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime
 from functools import wraps
@@ -18,8 +19,9 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 
 from admin import auth
 from complaints import tracking
-from complaints.access import Scope, can_see_identity, scope_of
-from complaints.deadlines import follow_up_due
+from complaints.access import Scope, can_see_identity, scope_of, sees_redacted
+from complaints.categories import CATEGORIES, CATEGORY_CODES
+from complaints.deadlines import follow_up_due, verification_due
 from complaints.inbox import (
     MAX_ID,
     InboxQuery,
@@ -30,16 +32,22 @@ from complaints.inbox import (
 from complaints.reports import Channel, Kind, Status
 from complaints.workflow import (
     Action,
+    Edit,
     Refusal,
     WorkflowError,
     available_actions,
+    available_edits,
     read_answer,
+    read_classification,
+    read_extension,
     read_forwarding,
+    read_note,
     read_reason,
+    read_redaction,
     read_seen_version,
 )
 from settings import Settings
-from store.records import NotFound, StaffSession
+from store.records import NotFound, Report, StaffSession
 from web.i18n import N_, gettext
 from web.services import client_address, services
 
@@ -223,13 +231,24 @@ async def inbox(request: Request, session: StaffSession) -> Response:
                                   status_code=status_code, headers=headers)
 
 
-async def _visible_report(request: Request, session: StaffSession) -> Any:
+async def _visible_report(request: Request, session: StaffSession) -> Report:
     report = await services(request).store.report_for_staff(_id(request, "report_id"),
                                                              staff_scope(session))
     if report is None:
         # 404, not 403: whether another unit's report exists is not the caller's business.
         raise HTTPException(404)
-    return report
+    return as_seen_by(report, session.user.role)
+
+
+def as_seen_by(report: Report, role: str) -> Report:
+    """The report without what a redaction took away from `role`: withheld photos and the
+    original text kept in the audit log."""
+    if sees_redacted(role):
+        return report
+    return dataclasses.replace(
+        report, photos=tuple(p for p in report.photos if not p.withheld),
+        events=tuple(dataclasses.replace(e, note=None) if e.kind == "redacted" else e
+                     for e in report.events))
 
 
 REFUSALS = {
@@ -250,6 +269,16 @@ REFUSALS = {
     Refusal.REASON_TOO_LONG: N_("Keep it to at most 2000 characters."),
     Refusal.ORIGINAL_UNKNOWN: N_("No other report in your part of the organisation has that "
                                  "tracking code."),
+    Refusal.CATEGORY_REQUIRED: N_("Choose a category."),
+    Refusal.TAGS_INVALID: N_("Give at most 8 tags, separated by commas, each at most 30 "
+                             "characters."),
+    Refusal.TEXT_REQUIRED: N_("The report's text cannot be empty: remove only the personal "
+                              "data."),
+    Refusal.TEXT_TOO_LONG: N_("The text can have at most 4000 characters."),
+    Refusal.NOTE_REQUIRED: N_("Write the note."),
+    Refusal.ASSIGNEE_OUTSIDE: N_("That person cannot take this report."),
+    Refusal.DAYS_INVALID: N_("Give a number of working days from 1 to 30."),
+    Refusal.NOTHING_SELECTED: N_("Select at least one report."),
 }
 
 
@@ -260,8 +289,11 @@ async def _report_page(request: Request, session: StaffSession, *,
     report = await _visible_report(request, session)
     role = session.user.role
     actions = available_actions(role, report.status)
-    units = (await svc.store.units_in_scope(staff_scope(session))
-             if Action.FORWARD in actions else [])
+    edits = available_edits(role, report.status)
+    scope = staff_scope(session)
+    units = await svc.store.units_in_scope(scope) if Action.FORWARD in actions else []
+    people = (await svc.store.assignable_people(report.id, session.user, scope)
+              if Edit.ASSIGN in edits else [])
     today = local_today(svc.settings.timezone)
     return svc.templates.response(
         request, "admin/report.html",
@@ -272,6 +304,8 @@ async def _report_page(request: Request, session: StaffSession, *,
          "follow_up_days_left": (svc.settings.calendar.working_days_left(
              today, report.follow_up_due) if report.follow_up_due else None),
          "actions": [a.value for a in actions], "units": units,
+         "edits": [e.value for e in edits], "people": people, "categories": CATEGORIES,
+         "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
          "refusal": gettext(REFUSALS[refusal]) if refusal else None,
          "typed": typed or {}},
         status_code=status_code, headers=NO_STORE)
@@ -310,12 +344,15 @@ async def _act(request: Request, session: StaffSession, typed: dict[str, str],
 async def forward(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form(max_files=0, max_fields=20)
-    typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "note", "unit")}
+    typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "category", "tags", "note",
+                                                       "unit")}
     units = {u.id for u in await svc.store.units_in_scope(staff_scope(session))}
     settings = svc.settings
 
     async def change() -> None:
-        forwarding = read_forwarding(typed["title"], typed["note"], typed["unit"], units)
+        classification = read_classification(typed["title"], typed["category"], typed["tags"],
+                                             CATEGORY_CODES)
+        forwarding = read_forwarding(classification, typed["note"], typed["unit"], units)
         await svc.store.forward_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
             scope=staff_scope(session), forwarding=forwarding,
@@ -370,6 +407,113 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
         await svc.store.follow_up_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
             scope=staff_scope(session), answer=read_answer(typed["answer"]),
+            compose_mail=request.app.state.compose_change_mail)
+
+    return await _act(request, session, typed, change)
+
+
+@staff_only("coordinator")
+async def classify(request: Request, session: StaffSession) -> Response:
+    """Title, category and tags, changed after verification (or before it, on their own)."""
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {f"classify_{k}": str(form.get(k, ""))[:5000] for k in ("title", "category", "tags")}
+
+    async def change() -> None:
+        await svc.store.classify_report(
+            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            scope=staff_scope(session), classification=read_classification(
+                typed["classify_title"], typed["classify_category"], typed["classify_tags"],
+                CATEGORY_CODES))
+
+    return await _act(request, session, typed, change)
+
+
+@staff_only("coordinator")
+async def redact(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=30)
+    typed = {"redacted_text": str(form.get("text", ""))[:20000]}
+    withheld = [str(v) for v in form.getlist("withhold")]
+
+    async def change() -> None:
+        report = await _visible_report(request, session)
+        redaction = read_redaction(typed["redacted_text"], withheld,
+                                   {p.position for p in report.photos})
+        await svc.store.redact_report(
+            report.id, seen_version=_seen_version(form), actor=session.user,
+            scope=staff_scope(session), redaction=redaction)
+
+    return await _act(request, session, typed, change)
+
+
+@staff_only("coordinator", "officer")
+async def note(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {"internal_note": str(form.get("note", ""))[:5000]}
+
+    async def change() -> None:
+        await svc.store.add_note(_id(request, "report_id"), actor=session.user,
+                                 scope=staff_scope(session), note=read_note(typed["internal_note"]))
+
+    return await _act(request, session, typed, change)
+
+
+def read_person(raw: str) -> int | None:
+    """A user id from the assignment form; empty means "nobody in particular"."""
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise WorkflowError(Refusal.ASSIGNEE_OUTSIDE)
+    return int(raw)
+
+
+@staff_only("coordinator", "officer")
+async def assign(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {"assignee": str(form.get("assignee", ""))[:40]}
+
+    async def change() -> None:
+        await svc.store.assign_report(
+            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            scope=staff_scope(session), assignee_id=read_person(typed["assignee"].strip()))
+
+    return await _act(request, session, typed, change)
+
+
+@staff_only("coordinator")
+async def extend(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {"extend_days": str(form.get("days", ""))[:10].strip(),
+             "extend_reason": str(form.get("reason", ""))[:5000]}
+    calendar = svc.settings.calendar
+
+    async def change() -> None:
+        days, reason = read_extension(typed["extend_days"], typed["extend_reason"])
+        await svc.store.extend_follow_up(
+            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            scope=staff_scope(session), reason=reason,
+            new_due=lambda due: calendar.add_working_days(due, days))
+
+    return await _act(request, session, typed, change)
+
+
+@staff_only("officer")
+async def reroute(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form(max_files=0, max_fields=20)
+    typed = {"reroute_reason": str(form.get("reason", ""))[:5000]}
+    settings = svc.settings
+
+    async def change() -> None:
+        await svc.store.reroute_report(
+            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            scope=staff_scope(session), reason=read_reason(typed["reroute_reason"]),
+            verify_due=verification_due(datetime.now(UTC), settings.calendar,
+                                        settings.deadline_rules, settings.timezone),
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)

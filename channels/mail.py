@@ -97,19 +97,37 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
     return compose
 
 
+def status_label_id(status: Status) -> str:
+    """Staff mail is in Bahasa Indonesia whatever language the request came in."""
+    with i18n.using("id"):
+        return status_label(status)
+
+
 def compose_change_mail(base_url: str) -> ChangeComposer:
     """Mail about a workflow change. Officers read Bahasa Indonesia; the reporter gets the
     language they wrote the report in. The reporter's identity is never put in a mail."""
 
     def compose(notice: ChangeNotice) -> tuple[str, str]:
         code = tracking.format_code(notice.tracking_code)
+        link = f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
+        if notice.event == "reporter_reply":
+            subject = f"[LAPOR] Balasan pelapor {code}: {notice.title or ''}".rstrip(": ")
+            body = (f"Pelapor membalas laporan {code}; laporan kembali menunggu Anda "
+                    f"({status_label_id(notice.status)}).\n\n{notice.text or ''}\n\n{link}")
+            return subject, body
+        if notice.event == "reroute":
+            subject = f"[LAPOR] Minta dialihkan {code}: {notice.title or ''}".rstrip(": ")
+            body = (f"Unit tujuan mengembalikan laporan {code} karena bukan wewenangnya. "
+                    f"Verifikasi dan teruskan ke unit yang tepat.\n\nAlasan: "
+                    f"{notice.text or '-'}\n\n{link}")
+            return subject, body
         if notice.status is Status.FORWARDED:
             due = notice.due.isoformat() if notice.due else "-"
             subject = f"[LAPOR] Disposisi {code}: {notice.title or ''}".rstrip(": ")
             note = f"Catatan koordinator: {notice.text}\n\n" if notice.text else ""
             body = (f"Laporan {code} diteruskan ke {notice.unit_name} untuk ditindaklanjuti.\n"
                     f"Batas tindak lanjut: {due}\n\n{note}"
-                    f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n")
+                    f"{link}")
             return subject, body
         with i18n.using(notice.language):
             subject, opening = {

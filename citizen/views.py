@@ -303,8 +303,9 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
         typed = str(form.get("text", ""))[:5000]
         try:
             if action is Action.REPLY:
-                await svc.store.reporter_acts(report.id, seen_version=seen, action=action,
-                                              text=read_reason(typed))
+                await svc.store.reporter_acts(
+                    report.id, seen_version=seen, action=action, text=read_reason(typed),
+                    compose_mail=request.app.state.compose_change_mail)
             else:
                 await svc.store.reporter_acts(report.id, seen_version=seen, action=action,
                                               rating=read_rating(str(form.get("rating", ""))))
@@ -314,6 +315,7 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
             return await _status(request, svc, request.path_params["code"], secret=secret,
                                  refusal=i18n.gettext(message), typed=typed,
                                  status_code=status)
+        svc.mail.wake()
         canonical = tracking.format_code(report.tracking_code)
         return RedirectResponse(f"/t/{canonical}/{secret}", status_code=303)
 

@@ -20,6 +20,12 @@ def can_see_identity(role: str, identity: Identity) -> bool:
     return False
 
 
+def sees_redacted(role: str) -> bool:
+    """Whether the text a coordinator redacted and the photos they withheld are still shown:
+    redaction protects the reporter from everyone downstream of the coordinator."""
+    return role in ("coordinator", "admin")
+
+
 def sees_whole_tree(role: str) -> bool:
     return role == "admin"
 

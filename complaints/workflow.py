@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from complaints.reports import Status, can_move, clean_text
+from complaints.reports import TEXT_MAX, Status, can_move, clean_text
 
 TITLE_MAX = 200
 NOTE_MAX = 2000
@@ -25,6 +25,7 @@ class Action(StrEnum):
     REPLY = "reply"  # the reporter answers a question or an answer, re-opening the report
     ACCEPT = "accept"  # the reporter accepts the unit's answer and rates the handling
     AUTO_CLOSE = "auto_close"  # the reporter stayed silent after the answer past the deadline
+    REROUTE = "reroute"  # the unit says the report is not theirs: back to the coordinator
 
 
 # The decisions a coordinator takes with a sentence the reporter reads on the status page.
@@ -39,6 +40,7 @@ ACTORS: dict[Action, frozenset[str]] = {
     Action.REPLY: frozenset({"reporter"}),
     Action.ACCEPT: frozenset({"reporter"}),
     Action.AUTO_CLOSE: frozenset({"system"}),
+    Action.REROUTE: frozenset({"officer"}),
 }
 TARGET: dict[Action, Status] = {
     Action.FORWARD: Status.FORWARDED,
@@ -48,6 +50,7 @@ TARGET: dict[Action, Status] = {
     Action.ARCHIVE: Status.ARCHIVED,
     Action.ACCEPT: Status.CLOSED,
     Action.AUTO_CLOSE: Status.CLOSED,
+    Action.REROUTE: Status.RECEIVED,
 }
 # A reply goes back to whoever asked: the coordinator after a question (tunda), the unit after
 # an answer the reporter is not satisfied with.
@@ -75,6 +78,14 @@ class Refusal(StrEnum):
     REASON_TOO_LONG = "reason_too_long"
     ORIGINAL_UNKNOWN = "original_unknown"  # "duplicate of" names no report the coordinator sees
     RATING_REQUIRED = "rating_required"
+    CATEGORY_REQUIRED = "category_required"
+    TAGS_INVALID = "tags_invalid"
+    TEXT_REQUIRED = "text_required"
+    TEXT_TOO_LONG = "text_too_long"
+    NOTE_REQUIRED = "note_required"
+    ASSIGNEE_OUTSIDE = "assignee_outside"  # nobody of that id may take this report
+    DAYS_INVALID = "days_invalid"
+    NOTHING_SELECTED = "nothing_selected"
 
 
 class WorkflowError(Exception):
@@ -107,28 +118,149 @@ def available_actions(role: str, status: Status) -> list[Action]:
     return [action for action in Action if allowed(action, role, status) is None]
 
 
+class Edit(StrEnum):
+    """Changes to a report that leave its status alone; each still names the version it saw."""
+
+    CLASSIFY = "classify"  # title, category and tags
+    REDACT = "redact"  # personal data out of the text and photos, the original kept internal
+    NOTE = "note"  # an internal note between staff
+    ASSIGN = "assign"  # one named person inside the unit takes it
+    EXTEND = "extend"  # more working days for the unit's follow-up, with a reason
+
+
+_OPEN = frozenset({Status.RECEIVED, Status.POSTPONED, Status.FORWARDED, Status.FOLLOWED_UP})
+EDITORS: dict[Edit, frozenset[str]] = {
+    Edit.CLASSIFY: frozenset({"coordinator"}),
+    Edit.REDACT: frozenset({"coordinator"}),
+    Edit.NOTE: frozenset({"coordinator", "officer"}),
+    Edit.ASSIGN: frozenset({"coordinator", "officer"}),
+    Edit.EXTEND: frozenset({"coordinator"}),
+}
+EDIT_STATUSES: dict[Edit, frozenset[Status]] = {
+    Edit.CLASSIFY: frozenset(Status),
+    Edit.REDACT: frozenset(Status),
+    Edit.NOTE: frozenset(Status),
+    Edit.ASSIGN: _OPEN,
+    Edit.EXTEND: frozenset({Status.FORWARDED}),
+}
+
+
+def edit_allowed(edit: Edit, role: str, status: Status) -> Refusal | None:
+    if role not in EDITORS[edit]:
+        return Refusal.NOT_YOUR_ROLE
+    if status not in EDIT_STATUSES[edit]:
+        return Refusal.WRONG_STATUS
+    return None
+
+
+def available_edits(role: str, status: Status) -> list[Edit]:
+    return [edit for edit in Edit if edit_allowed(edit, role, status) is None]
+
+
+TAGS_MAX = 8
+TAG_MAX = 30
+EXTENSION_MAX_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Classification:
+    title: str
+    category: str
+    tags: tuple[str, ...]
+
+
+def read_title(raw: str) -> str:
+    title = clean_text(raw).replace("\n", " ")
+    if not title:
+        raise WorkflowError(Refusal.TITLE_REQUIRED)
+    if len(title) > TITLE_MAX:
+        raise WorkflowError(Refusal.TITLE_TOO_LONG)
+    return title
+
+
+def read_tags(raw: str) -> tuple[str, ...]:
+    """Comma-separated words, lower-cased and de-duplicated in the order typed; a tag is what
+    staff filter and count by, so "Jalan Rusak" and "jalan rusak " are one tag."""
+    tags: list[str] = []
+    for part in clean_text(raw).replace("\n", ",").split(","):
+        tag = " ".join(part.split()).casefold()
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX:
+            raise WorkflowError(Refusal.TAGS_INVALID)
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > TAGS_MAX:
+        raise WorkflowError(Refusal.TAGS_INVALID)
+    return tuple(tags)
+
+
+def read_classification(title: str, category: str, tags: str,
+                        categories: frozenset[str]) -> Classification:
+    title = read_title(title)
+    if category not in categories:
+        raise WorkflowError(Refusal.CATEGORY_REQUIRED)
+    return Classification(title, category, read_tags(tags))
+
+
 @dataclass(frozen=True)
 class Forwarding:
     title: str
     note: str | None
     unit_id: int
+    category: str | None = None
+    tags: tuple[str, ...] = ()
 
 
-def read_forwarding(title: str, note: str, unit_id: str,
-                    units_in_scope: set[int]) -> Forwarding:
-    title = clean_text(title).replace("\n", " ")
-    if not title:
-        raise WorkflowError(Refusal.TITLE_REQUIRED)
-    if len(title) > TITLE_MAX:
-        raise WorkflowError(Refusal.TITLE_TOO_LONG)
-    cleaned_note = clean_text(note) or None
-    if cleaned_note and len(cleaned_note) > NOTE_MAX:
-        raise WorkflowError(Refusal.NOTE_TOO_LONG)
+def read_unit_choice(unit_id: str, units_in_scope: set[int]) -> int:
     if not unit_id.isascii() or not unit_id.isdigit() or len(unit_id) > 18:
         raise WorkflowError(Refusal.UNIT_REQUIRED)
     if int(unit_id) not in units_in_scope:
         raise WorkflowError(Refusal.UNIT_OUTSIDE)
-    return Forwarding(title, cleaned_note, int(unit_id))
+    return int(unit_id)
+
+
+def read_forwarding(classification: Classification, note: str, unit_id: str,
+                    units_in_scope: set[int]) -> Forwarding:
+    cleaned_note = clean_text(note) or None
+    if cleaned_note and len(cleaned_note) > NOTE_MAX:
+        raise WorkflowError(Refusal.NOTE_TOO_LONG)
+    return Forwarding(classification.title, cleaned_note,
+                      read_unit_choice(unit_id, units_in_scope), classification.category,
+                      classification.tags)
+
+
+def read_note(raw: str) -> str:
+    note = clean_text(raw)
+    if not note:
+        raise WorkflowError(Refusal.NOTE_REQUIRED)
+    if len(note) > NOTE_MAX:
+        raise WorkflowError(Refusal.NOTE_TOO_LONG)
+    return note
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str
+    withheld: frozenset[int]  # photo positions only the coordinator may still see
+
+
+def read_redaction(text: str, withheld: list[str], positions: set[int]) -> Redaction:
+    """The report's text as others will read it, and the photos to withhold. The text may be
+    shortened but not emptied: staff still need to know what the report is about."""
+    cleaned = clean_text(text)
+    if not cleaned:
+        raise WorkflowError(Refusal.TEXT_REQUIRED)
+    if len(cleaned) > TEXT_MAX:
+        raise WorkflowError(Refusal.TEXT_TOO_LONG)
+    chosen = {int(p) for p in withheld if p.isascii() and p.isdigit() and len(p) < 4}
+    return Redaction(cleaned, frozenset(chosen & positions))
+
+
+def read_extension(days: str, reason: str) -> tuple[int, str]:
+    if not days.isascii() or not days.isdigit() or not 1 <= int(days) <= EXTENSION_MAX_DAYS:
+        raise WorkflowError(Refusal.DAYS_INVALID)
+    return int(days), read_reason(reason)
 
 
 def _bounded_text(text: str, shortest: int, longest: int, too_short: Refusal,

@@ -98,6 +98,7 @@ class Photo:
     width: int
     height: int
     size_bytes: int
+    withheld: bool = False
 
 
 @dataclass(frozen=True)

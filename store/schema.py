@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +70,9 @@ units = Table(
     # "1/5/12/": ancestors and self, so a subtree is one indexed prefix match.
     Column("path", String(512), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # A unit's own SP4N-LAPOR! deadlines in working days; NULL follows the settings.
+    Column("verify_days", Integer, nullable=True),
+    Column("follow_up_days", Integer, nullable=True),
 )
 Index("ix_units_path", units.c.path)
 
@@ -157,6 +161,10 @@ reports = Table(
     # First moments of the two SP4N-LAPOR! clocks, for the inspectorate's "in time" figures.
     Column("verified_at", UTCDateTime, nullable=True),
     Column("followed_up_at", UTCDateTime, nullable=True),
+    # Reports staff entered for a citizen at the counter, on the phone or by WhatsApp: how the
+    # citizen reached them (channel is then "staff"; who typed it is the "received" event's
+    # actor).
+    Column("taken_via", String(16), nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
@@ -188,6 +196,8 @@ report_photos = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("size_bytes", Integer, nullable=False),
+    # Withheld by the coordinator (a face, an ID card): only the coordinator still sees it.
+    Column("withheld", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("report_id", "position"),
 )
 
@@ -206,6 +216,32 @@ report_events = Table(
     Column("public", Boolean, nullable=False),
 )
 Index("ix_report_events_report_id_id", report_events.c.report_id, report_events.c.id)
+
+# Answers staff pick and edit instead of typing the same paragraph again: a unit's templates
+# serve its sub-units too; a template with a category is offered for that category only.
+answer_templates = Table(
+    "answer_templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("category", String(80), nullable=True),
+    Column("title", String(120), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_by_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_answer_templates_unit_id", answer_templates.c.unit_id)
+
+# One row per reminder queued: the periodic task runs every few minutes, and the primary key
+# is what keeps a deadline from being announced twice, even by two processes at once.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("report_id", Integer, ForeignKey("reports.id"), primary_key=True),
+    Column("kind", String(24), primary_key=True),  # complaints.reminders.Reminder
+    Column("due_on", Date, primary_key=True),  # the deadline it is about
+    Column("queued_at", UTCDateTime, nullable=False),
+)
 
 # An XLSX export runs in the background (a million rows outlast a proxy's time limit); the row
 # survives a restart, and a job left running by a killed server is started again.

@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,10 +34,14 @@ from complaints.workflow import (
     DECISIONS,
     TARGET,
     Action,
+    Classification,
+    Edit,
     Forwarding,
+    Redaction,
     Refusal,
     WorkflowError,
     allowed,
+    edit_allowed,
     target_of,
 )
 from store import inbox, monitoring
@@ -103,6 +118,9 @@ class ChangeNotice:
     text: str | None
     language: str
     due: date | None
+    # What happened when the status alone does not say it: "reporter_reply" and "reroute"
+    # are told to staff, not to the reporter.
+    event: str = ""
 
 
 ChangeComposer = Callable[[ChangeNotice], tuple[str, str]]
@@ -428,6 +446,7 @@ class Store:
             at = now()
             _apply_change(conn, row, seen_version, dict(
                 status=Status.FORWARDED.value, title=forwarding.title,
+                category=forwarding.category, tags=",".join(forwarding.tags) or None,
                 forwarded_unit_id=forwarding.unit_id, forwarded_at=at,
                 follow_up_due=follow_up_due, updated_at=at))
             target = conn.execute(select(t.units.c.name)
@@ -512,8 +531,143 @@ class Store:
 
         return await self.db.write(write)
 
+    async def classify_report(self, report_id: int, *, seen_version: int, actor: User,
+                              scope: Scope, classification: Classification) -> int:
+        """Change the title, category and tags the coordinator gave the report."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Edit.CLASSIFY, actor.role,
+                                   scope)
+            at = now()
+            _apply_change(conn, row, seen_version, dict(
+                title=classification.title, category=classification.category,
+                tags=",".join(classification.tags) or None, updated_at=at))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=actor.id, kind="classified",
+                from_status=None, to_status=None, public=False,
+                note=_classification_note(classification)))
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def redact_report(self, report_id: int, *, seen_version: int, actor: User,
+                            scope: Scope, redaction: Redaction) -> int:
+        """Replace the text others read and withhold photos; the original text goes into the
+        audit log as an internal event that only coordinators and admins are shown."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Edit.REDACT, actor.role, scope)
+            at = now()
+            values: dict[str, Any] = dict(updated_at=at)
+            if redaction.text != row.text:
+                values.update(text=redaction.text, title=row.title)  # title: re-index search
+            _apply_change(conn, row, seen_version, values)
+            photos = t.report_photos.c
+            conn.execute(update(t.report_photos).where(photos.report_id == report_id).values(
+                withheld=photos.position.in_(sorted(redaction.withheld))
+                if redaction.withheld else false()))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=actor.id, kind="redacted",
+                from_status=None, to_status=None, public=False,
+                note=row.text if redaction.text != row.text else None))
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def add_note(self, report_id: int, *, actor: User, scope: Scope, note: str) -> None:
+        """An internal note between staff. Notes never conflict, so no version is asked for."""
+
+        def write(conn: Connection) -> None:
+            row = conn.execute(select(t.reports.c.status).where(
+                t.reports.c.id == report_id, inbox.scope_condition(conn, scope))).first()
+            if row is None:
+                raise NotFound(f"no report {report_id} in scope")
+            refusal = edit_allowed(Edit.NOTE, actor.role, Status(row.status))
+            if refusal is not None:
+                raise WorkflowError(refusal)
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=now(), actor_user_id=actor.id, kind="internal_note",
+                from_status=None, to_status=None, note=note, public=False))
+
+        await self.db.write(write)
+
+    async def assignable_people(self, report_id: int, actor: User,
+                                scope: Scope) -> list[User]:
+        """Who `actor` may hand the report to: the active coordinators and officers of the
+        unit responsible for it now; an officer only their own unit's officers."""
+        return await self.db.read(lambda conn: _assignable(conn, report_id, actor, scope))
+
+    async def assign_report(self, report_id: int, *, seen_version: int, actor: User,
+                            scope: Scope, assignee_id: int | None) -> int:
+        """Give the report to one person (None: to nobody in particular)."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Edit.ASSIGN, actor.role,
+                                   scope)
+            assignee = None
+            if assignee_id is not None:
+                assignee = next((u for u in _assignable(conn, report_id, actor, scope)
+                                 if u.id == assignee_id), None)
+                if assignee is None:
+                    raise WorkflowError(Refusal.ASSIGNEE_OUTSIDE)
+            at = now()
+            _apply_change(conn, row, seen_version, dict(assigned_user_id=assignee_id,
+                                                        updated_at=at))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=actor.id,
+                kind="assigned" if assignee else "unassigned", from_status=None,
+                to_status=None, public=False, note=assignee.email if assignee else None))
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def extend_follow_up(self, report_id: int, *, seen_version: int, actor: User,
+                               scope: Scope, new_due: Callable[[date], date],
+                               reason: str) -> int:
+        """The coordinator gives the unit more time; `new_due` maps the current follow-up
+        deadline to the extended one (working days are the caller's calendar)."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Edit.EXTEND, actor.role,
+                                   scope)
+            due = new_due(row.follow_up_due)
+            at = now()
+            _apply_change(conn, row, seen_version, dict(follow_up_due=due, updated_at=at))
+            conn.execute(insert(t.report_events).values(
+                report_id=report_id, at=at, actor_user_id=actor.id, kind="extended",
+                from_status=None, to_status=None, public=False,
+                note=f"{row.follow_up_due.isoformat()} → {due.isoformat()}\n{reason}"))
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def reroute_report(self, report_id: int, *, seen_version: int, actor: User,
+                             scope: Scope, reason: str, verify_due: date,
+                             compose_mail: ChangeComposer) -> int:
+        """The unit hands the report back: it is not theirs to act on. It returns to the
+        coordinator's verification queue with a fresh verification deadline."""
+
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Action.REROUTE, actor.role,
+                                   scope)
+            at = now()
+            _apply_change(conn, row, seen_version, dict(
+                status=Status.RECEIVED.value, forwarded_unit_id=None, follow_up_due=None,
+                assigned_user_id=None, verify_due=verify_due, updated_at=at))
+            conn.execute(insert(t.report_events), [
+                dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="rerouted",
+                     from_status=row.status, to_status=Status.RECEIVED.value, note=None,
+                     public=True),
+                dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="internal_note",
+                     from_status=None, to_status=None, note=reason, public=False)])
+            _tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at, compose_mail)
+            return seen_version + 1
+
+        return await self.db.write(write)
+
     async def reporter_acts(self, report_id: int, *, seen_version: int, action: Action,
-                            text: str | None = None, rating: int | None = None) -> int:
+                            text: str | None = None, rating: int | None = None,
+                            compose_mail: ChangeComposer | None = None) -> int:
         """The reporter, through their private link: reply (re-opens the conversation with
         whoever spoke last) or accept the answer with a rating (closes the report)."""
 
@@ -531,6 +685,8 @@ class Store:
                 kind="reporter_reply" if action is Action.REPLY else "accepted",
                 from_status=row.status, to_status=target.value,
                 note=text if action is Action.REPLY else None, public=True))
+            if action is Action.REPLY and compose_mail is not None:
+                _tell_staff(conn, row, target, "reporter_reply", text, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -750,10 +906,10 @@ class Store:
         return await self.db.read(lambda conn: [_outbox(r) for r in conn.execute(query)])
 
 
-def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action: Action,
+def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action: Action | Edit,
                      role: str, scope: Scope | None = None) -> Any:
     """The report as the actor may see it, checked for the version the actor saw and for the
-    move they ask for. NotFound outside their scope, like every other staff query."""
+    move or edit they ask for. NotFound outside their scope, like every other staff query."""
     query = select(t.reports).where(t.reports.c.id == report_id)
     if scope is not None:
         query = query.where(inbox.scope_condition(conn, scope))
@@ -762,7 +918,9 @@ def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action
         raise NotFound(f"no report {report_id} in scope")
     if row.version != seen_version:
         raise WorkflowError(Refusal.STALE)
-    refusal = allowed(action, role, Status(row.status))
+    status = Status(row.status)
+    refusal = (edit_allowed(action, role, status) if isinstance(action, Edit)
+               else allowed(action, role, status))
     if refusal is not None:
         raise WorkflowError(refusal)
     return row
@@ -802,6 +960,52 @@ def _apply_change(conn: Connection, row: Any, seen_version: int,
                                  (row.routed_unit_id, status, 1)])
 
 
+def _classification_note(classification: Classification) -> str:
+    return " · ".join(filter(None, [classification.title, classification.category,
+                                    ", ".join(classification.tags)]))
+
+
+def _assignable(conn: Connection, report_id: int, actor: User, scope: Scope) -> list[User]:
+    row = conn.execute(select(t.reports.c.routed_unit_id, t.reports.c.forwarded_unit_id,
+                              t.reports.c.status)
+                       .where(t.reports.c.id == report_id,
+                              inbox.scope_condition(conn, scope))).first()
+    if row is None:
+        raise NotFound(f"no report {report_id} in scope")
+    with_unit = row.forwarded_unit_id if row.status in _AT_THE_UNIT else row.routed_unit_id
+    if actor.role == "officer":
+        units, roles = [actor.unit_id], ["officer"]
+    else:
+        units, roles = [u for u in (row.routed_unit_id, with_unit) if u], ["coordinator",
+                                                                           "officer"]
+    return [User.from_row(r) for r in conn.execute(
+        select(t.users).where(t.users.c.unit_id.in_(units), t.users.c.role.in_(roles),
+                              t.users.c.active.is_(True)).order_by(t.users.c.email))]
+
+
+# While a unit holds the report (forwarded, answered) its people are the ones to assign.
+_AT_THE_UNIT = frozenset({Status.FORWARDED.value, Status.FOLLOWED_UP.value})
+
+
+def _tell_staff(conn: Connection, row: Any, status: Status, event: str, text: str | None,
+                at: datetime, compose_mail: ChangeComposer) -> None:
+    """Mail the people who hold the report after a move they did not make: the unit's
+    officers when it is back with the unit, otherwise the coordinators."""
+    if status.value in _AT_THE_UNIT and row.forwarded_unit_id:
+        unit_id, role = row.forwarded_unit_id, "officer"
+    elif row.routed_unit_id:
+        unit_id, role = row.routed_unit_id, "coordinator"
+    else:
+        return
+    recipients = sorted(conn.execute(
+        select(t.users.c.email).where(t.users.c.unit_id == unit_id, t.users.c.role == role,
+                                      t.users.c.active.is_(True))).scalars())
+    if recipients:
+        subject, body = compose_mail(ChangeNotice(
+            row.id, row.tracking_code, row.title, status, None, text, "id", None, event))
+        _queue_mail(conn, row.id, recipients, subject, body, at)
+
+
 def _queue_mail(conn: Connection, report_id: int, recipients: list[str], subject: str,
                 body: str, at: datetime) -> None:
     conn.execute(insert(t.outbox), [
@@ -811,7 +1015,7 @@ def _queue_mail(conn: Connection, report_id: int, recipients: list[str], subject
 
 def _photo(row: Any) -> Photo:
     return Photo(row.id, row.position, row.filename, row.content_type, row.width, row.height,
-                 row.size_bytes)
+                 row.size_bytes, row.withheld)
 
 
 def _outbox(row: Any) -> OutboxMessage:

@@ -202,6 +202,20 @@ class AppHarness:
     async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.client.post("/admin/login", data={"email": email, "password": password})
 
+    async def act(self, email: str, report_id: int, path: str, **data: str) -> httpx.Response:
+        """Sign in as `email`, open the report's page and post its `path` form with `data`
+        over the form's own fields (CSRF token, version): what a member of staff does."""
+        self.client.cookies.clear()
+        assert (await self.login(email)).status_code == 303
+        page = BeautifulSoup((await self.client.get(f"/admin/reports/{report_id}")).text,
+                             "html.parser")
+        form = page.find("form", action=f"/admin/reports/{report_id}/{path}")
+        assert form is not None, f"{email} is offered {path}"
+        fields = {i["name"]: i.get("value", "") for i in form.find_all("input")  # type: ignore[union-attr]
+                  if i.get("type") != "checkbox"}
+        return await self.client.post(f"/admin/reports/{report_id}/{path}",
+                                      data={**fields, **data})
+
     async def csrf(self, path: str = "/admin") -> str:
         page = BeautifulSoup((await self.client.get(path)).text, "html.parser")
         field_ = page.find("input", attrs={"name": "csrf"})

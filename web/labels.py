@@ -53,6 +53,37 @@ EVENT = {
     "reporter_reply": N_("The reporter replied"),
     "accepted": N_("The reporter accepted the answer"),
     "auto_closed": N_("Closed: no reply from the reporter within the time limit"),
+    "classified": N_("Title, category and tags set"),
+    "redacted": N_("Personal data redacted (the original text is kept for the coordinator)"),
+    "assigned": N_("Assigned to"),
+    "unassigned": N_("No longer assigned to anyone"),
+    "extended": N_("Follow-up deadline extended"),
+    "rerouted": N_("Returned by the unit to the coordinator for another unit"),
+    "taken": N_("Taken by staff for the reporter"),
+}
+CATEGORY = {
+    "pelayanan": N_("Quality of public service"),
+    "kesehatan": N_("Health"),
+    "pendidikan": N_("Education"),
+    "kependudukan": N_("Civil registration and ID"),
+    "perizinan": N_("Permits and licences"),
+    "infrastruktur": N_("Roads and infrastructure"),
+    "transportasi": N_("Transport"),
+    "lingkungan": N_("Environment and sanitation"),
+    "ketertiban": N_("Public order"),
+    "sosial": N_("Social welfare"),
+    "pajak": N_("Taxes and levies"),
+    "ketenagakerjaan": N_("Employment"),
+    "pungli": N_("Illegal levies and corruption"),
+    "lainnya": N_("Other"),
+}
+# How a citizen reached the member of staff who typed their report in.
+TAKEN_VIA = {
+    "counter": N_("At the counter"),
+    "phone": N_("By phone"),
+    "whatsapp": N_("By WhatsApp"),
+    "email": N_("By e-mail"),
+    "letter": N_("By letter"),
 }
 
 
@@ -66,6 +97,18 @@ def kind_label(kind: Kind) -> str:
 
 def channel_label(channel: Channel) -> str:
     return gettext(CHANNEL[channel])
+
+
+def category_label(code: str | None) -> str:
+    if not code:
+        return ""
+    return gettext(CATEGORY[code]) if code in CATEGORY else code
+
+
+def taken_via_label(code: str | None) -> str:
+    if not code:
+        return ""
+    return gettext(TAKEN_VIA[code]) if code in TAKEN_VIA else code
 
 
 def role_label(role: str) -> str:

@@ -61,7 +61,8 @@ async def reports(harness: AppHarness) -> dict[str, int]:
     await signed_in(harness, "koor@prov.go.id")
     fields = await forward_form(harness, inside)
     forwarded = await harness.client.post(f"/admin/reports/{inside}/forward", data={
-        **fields, "title": "Antrean", "unit": str(harness.world.units["rsud"].id)})
+        **fields, "title": "Antrean", "category": "pelayanan",
+        "unit": str(harness.world.units["rsud"].id)})
     assert forwarded.status_code == 303
     return {"in": inside, "out": outside}
 

@@ -21,6 +21,7 @@ async def test_silent_reporters_reports_close_after_ten_working_days(harness: Ap
     [(report_id,)] = [(r,) for (r,) in sqlite3.connect(
         harness.settings.data_dir / "lapor.db").execute("SELECT id FROM reports")]
     await staff_post(harness, "koor@prov.go.id", report_id, "forward", title="Judul",
+                     category="lainnya",
                      unit=str(harness.world.units["dinas"].id))
     await staff_post(harness, "petugas@dinas.go.id", report_id, "follow-up",
                      answer="Sudah kami tindak lanjuti hari ini.")

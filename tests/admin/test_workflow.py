@@ -52,7 +52,8 @@ async def test_forward_then_follow_up_reaches_the_reporter(officer: AppHarness) 
     fields = await forward_form(harness, report_id)
     dinas = harness.world.units["dinas"].id
     response = await harness.client.post(f"/admin/reports/{report_id}/forward", data={
-        **fields, "title": "Antrean KTP terlalu lama", "unit": str(dinas),
+        **fields, "title": "Antrean KTP terlalu lama", "category": "kependudukan",
+        "unit": str(dinas),
         "note": "Mohon cek jadwal petugas loket 3."})
     assert response.status_code == 303
     detail = await harness.client.get(f"/admin/reports/{report_id}")
@@ -92,7 +93,8 @@ async def test_two_coordinators_acting_at_once_cannot_both_win(officer: AppHarne
     report_id, _ = await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     fields = await forward_form(harness, report_id)
-    data = {**fields, "title": "Judul", "unit": str(harness.world.units["dinas"].id)}
+    data = {**fields, "title": "Judul", "category": "lainnya",
+            "unit": str(harness.world.units["dinas"].id)}
     first, second = await asyncio.gather(
         harness.client.post(f"/admin/reports/{report_id}/forward", data=data),
         harness.client.post(f"/admin/reports/{report_id}/forward",
@@ -119,7 +121,8 @@ async def test_bad_forwarding_changes_nothing(officer: AppHarness, change: dict[
     report_id, _ = await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     fields = await forward_form(harness, report_id)
-    data = {**fields, "title": "Judul", "unit": str(harness.world.units["dinas"].id), **change}
+    data = {**fields, "title": "Judul", "category": "lainnya",
+            "unit": str(harness.world.units["dinas"].id), **change}
     if data["unit"] == "outside":
         data["unit"] = str(harness.world.units["other"].id)
     response = await harness.client.post(f"/admin/reports/{report_id}/forward", data=data)
@@ -132,7 +135,8 @@ async def test_bad_forwarding_changes_nothing(officer: AppHarness, change: dict[
 async def test_who_may_act(officer: AppHarness) -> None:
     harness = officer
     report_id, _ = await reported(harness)
-    data = {"title": "Judul", "unit": str(harness.world.units["dinas"].id), "version": "1"}
+    data = {"title": "Judul", "category": "lainnya",
+            "unit": str(harness.world.units["dinas"].id), "version": "1"}
     # An inspector reads but cannot act; an officer cannot forward; another region's
     # coordinator does not even see the report.
     for email, expected in (("insp@prov.go.id", 403), ("petugas@dinas.go.id", 403),

@@ -39,7 +39,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
 
     citizen = make_page(javascript=False)
     open_form(citizen, lapor_server.poster_url)
-    text = story()
+    text = story("Antrean KTP sangat lama, saya Budi NIK 3201234567890001 menunggu 4 jam.")
     fill_report(citizen, text)
     citizen.click("button.send")
     code = receipt_code(citizen)
@@ -49,26 +49,40 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     sign_in(coordinator, lapor_server, lapor_server.coordinator,
             lapor_server.coordinator_password)
     coordinator.click(f"table.inbox a:text('{code}')")
+    # The reporter typed their ID number: redact it before the unit sees the report.
+    coordinator.click("#redact summary")
+    coordinator.fill("#redact-text", text.replace("saya Budi NIK 3201234567890001 ", ""))
+    coordinator.click("form[action$='/redact'] button[type=submit]")
+    expect(coordinator.locator(".timeline")).to_contain_text("3201234567890001")  # original
+    expect(coordinator.locator("div.text")).not_to_contain_text("3201234567890001")
     coordinator.fill("#title", "Antrean KTP terlalu lama")
+    coordinator.select_option("#category", value="kependudukan")
+    coordinator.fill("#tags", "Antrean, KTP")
     [(dinas_id,)] = lapor_server.query("SELECT id FROM units WHERE slug = ?", "dinas")
     coordinator.select_option("#unit", value=str(dinas_id))
     coordinator.fill("#note", "Mohon cek jadwal petugas loket.")
-    coordinator.click("form.action button[type=submit]")
+    coordinator.click("form[action$='/forward'] button[type=submit]")
     expect(coordinator.locator("h1")).to_contain_text("Antrean KTP terlalu lama")
+    expect(coordinator.locator("ul.tags")).to_contain_text("antrean")
     expect(coordinator.locator("#forward")).to_have_count(0)  # done: no second forward
 
     unit_page = make_page(javascript=False)
     sign_in(unit_page, lapor_server, officer, officer_password)
     unit_page.click(f"table.inbox a:text('{code}')")
     expect(unit_page.locator("body")).to_contain_text("Mohon cek jadwal petugas loket.")
+    expect(unit_page.locator("body")).not_to_contain_text("3201234567890001")
+    unit_page.fill("#internal-note", "Dicek bersama kepala seksi besok pagi.")
+    unit_page.click("#note-form button[type=submit]")
+    expect(unit_page.locator(".timeline")).to_contain_text("Dicek bersama kepala seksi")
     answer = "Loket 3 kini dibuka sampai pukul 15.00 dengan dua petugas."
     unit_page.fill("#answer", answer)
-    unit_page.click("form.action button[type=submit]")
+    unit_page.click("form[action$='/follow-up'] button[type=submit]")
     expect(unit_page.locator("#follow-up")).to_have_count(0)
 
     citizen.goto(f"{lapor_server.base_url}/t/{code}")
     expect(citizen.locator(".timeline")).to_contain_text(answer)
     expect(citizen.locator("body")).not_to_contain_text("Mohon cek jadwal")
+    expect(citizen.locator("body")).not_to_contain_text("kepala seksi")
     expect(citizen.locator("form.reporter")).to_have_count(0)  # the public page cannot act
 
     # Not satisfied: the reporter replies through the private link, the unit answers again.
@@ -78,7 +92,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     unit_page.reload()
     expect(unit_page.locator(".timeline")).to_contain_text("masih tutup pukul 12.00")
     unit_page.fill("#answer", "Kami sudah menegur petugas; jadwal baru berlaku mulai besok.")
-    unit_page.click("form.action button[type=submit]")
+    unit_page.click("form[action$='/follow-up'] button[type=submit]")
 
     citizen.goto(private_link)
     expect(citizen.locator(".timeline")).to_contain_text("jadwal baru berlaku")

@@ -21,14 +21,7 @@ def db(harness: AppHarness, sql: str) -> list[tuple[Any, ...]]:
 
 async def staff_post(harness: AppHarness, email: str, report_id: int, path: str,
                      **data: str) -> None:
-    harness.client.cookies.clear()
-    assert (await harness.login(email)).status_code == 303
-    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
-    form = page.find("form", action=f"/admin/reports/{report_id}/{path}")
-    assert form is not None, path
-    fields = {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
-    response = await harness.client.post(f"/admin/reports/{report_id}/{path}",
-                                         data={**fields, **data})
+    response = await harness.act(email, report_id, path, **data)
     assert response.status_code == 303, response.text
     harness.client.cookies.clear()
 
@@ -51,6 +44,7 @@ async def test_a_whole_conversation_through_the_private_link(harness: AppHarness
     [(report_id,)] = db(harness, "SELECT id FROM reports")
 
     await staff_post(harness, "koor@prov.go.id", report_id, "forward", title="Antrean",
+                     category="pelayanan",
                      unit=str(harness.world.units["dinas"].id))
     await staff_post(harness, "petugas@dinas.go.id", report_id, "follow-up",
                      answer="Loket tambahan dibuka mulai Senin.")

@@ -47,3 +47,15 @@ async def test_existing_reports_survive_the_workflow_migration(database: Databas
     rows = await database.read(lambda conn: conn.execute(
         text("SELECT version, forwarded_unit_id FROM reports")).all())
     assert [tuple(r) for r in rows] == [(1, None)]
+
+
+async def test_the_search_index_survives_later_migrations(database: Database) -> None:
+    # A batch (copy-and-rename) migration of `reports` on SQLite silently drops the triggers
+    # that keep the full-text table in step; searches then find nothing new.
+    from sqlalchemy import text
+
+    if not database.is_sqlite:
+        return
+    triggers = await database.read(lambda conn: set(conn.execute(text(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()))
+    assert {"reports_fts_insert", "reports_fts_update", "reports_fts_delete"} <= triggers

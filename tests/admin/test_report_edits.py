@@ -1,0 +1,172 @@
+"""Changes to a report that keep its status: redaction, classification, internal notes,
+assignment, extensions; and the unit's request to re-route it."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.admin.test_workflow import reported
+from tests.conftest import AppHarness, jpeg_bytes
+
+NIK = "3201234567890001"
+STORY = f"Saya Budi NIK {NIK} menunggu empat jam di loket perekaman KTP."
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def row(harness: AppHarness, sql: str, *params: Any) -> tuple[Any, ...]:
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        result: tuple[Any, ...] = conn.execute(sql, params).fetchone()
+    return result
+
+
+async def page_of(harness: AppHarness, email: str, report_id: int) -> Any:
+    harness.client.cookies.clear()
+    assert (await harness.login(email)).status_code == 303
+    return await harness.client.get(f"/admin/reports/{report_id}")
+
+
+@pytest.fixture
+async def forwarded(harness: AppHarness) -> tuple[AppHarness, int]:
+    """A report with a photo, forwarded to the population office, which has an officer."""
+    await harness.world.user("petugas@dinas.go.id", "officer", "dinas")
+    await harness.world.user("petugas2@dinas.go.id", "officer", "dinas")
+    await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
+    report_id, _ = await reported(harness, text=STORY, files=[  # type: ignore[arg-type]
+        ("photos", ("ktp.jpg", jpeg_bytes(), "image/jpeg"))])
+    response = await harness.act("koor@prov.go.id", report_id, "forward", title="Antrean KTP",
+                                 category="kependudukan", tags="antrean",
+                                 unit=str(harness.world.units["dinas"].id))
+    assert response.status_code == 303
+    return harness, report_id
+
+
+async def test_redaction_hides_the_original_from_everyone_but_coordinators(
+        forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    redacted = "Pelapor menunggu empat jam di loket perekaman KTP."
+    response = await harness.act("koor@prov.go.id", report_id, "redact", text=redacted,
+                                 withhold="0")
+    assert response.status_code == 303
+    coordinator = soup(await page_of(harness, "koor@prov.go.id", report_id))
+    assert coordinator.select_one("div.text").get_text() == redacted  # type: ignore[union-attr]
+    assert NIK in coordinator.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
+    assert coordinator.select("ul.photos img")  # still there, marked withheld
+    for email in ("petugas@dinas.go.id", "insp@prov.go.id"):
+        response = await page_of(harness, email, report_id)
+        assert response.status_code == 200 and NIK not in response.text, email
+        assert soup(response).select("ul.photos img") == [], email
+        photo = await harness.client.get(f"/admin/reports/{report_id}/photos/0")
+        assert photo.status_code == 404, email
+    # The search index follows the redacted text: the ID number finds nothing any more.
+    await page_of(harness, "koor@prov.go.id", report_id)
+    found = soup(await harness.client.get("/admin", params={"q": NIK}))
+    assert found.select("table.inbox a.code") == []
+    assert row(harness, "SELECT kind, note FROM report_events WHERE kind = 'redacted'") == (
+        "redacted", STORY)
+
+
+async def test_an_empty_redaction_changes_nothing(forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    response = await harness.act("koor@prov.go.id", report_id, "redact", text=" \u200b ")
+    assert response.status_code == 400
+    assert "tidak boleh kosong" in soup(response).select_one("#refusal").get_text()  # type: ignore[union-attr]
+    assert row(harness, "SELECT text, version FROM reports") == (STORY, 2)
+
+
+async def test_category_and_tags_can_be_corrected(forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    bad = await harness.act("koor@prov.go.id", report_id, "classify", category="unknown")
+    assert bad.status_code == 400
+    good = await harness.act("koor@prov.go.id", report_id, "classify", title="Antrean e-KTP",
+                             category="pelayanan", tags="Antrean, e-KTP , antrean")
+    assert good.status_code == 303
+    assert row(harness, "SELECT title, category, tags FROM reports") == (
+        "Antrean e-KTP", "pelayanan", "antrean,e-ktp")
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    assert "Kualitas pelayanan publik" in page.select_one("dl.facts").get_text()  # type: ignore[union-attr]
+
+
+async def test_internal_notes_stay_inside(forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    note = "Dicek bersama kepala seksi besok pagi."
+    assert (await harness.act("petugas@dinas.go.id", report_id, "note", note=note)
+            ).status_code == 303
+    assert (await harness.act("petugas@dinas.go.id", report_id, "note", note="  ")
+            ).status_code == 400
+    coordinator = await page_of(harness, "koor@prov.go.id", report_id)
+    assert note in coordinator.text
+    code = row(harness, "SELECT tracking_code FROM reports")[0]
+    harness.client.cookies.clear()
+    status = await harness.client.get(f"/t/{code[:5]}-{code[5:]}")
+    assert status.status_code == 200 and note not in status.text
+    # An inspector reads the note but cannot write one.
+    inspector = await page_of(harness, "insp@prov.go.id", report_id)
+    assert note in inspector.text and soup(inspector).select("#note-form") == []
+    csrf = str(soup(inspector).select_one("form[action='/admin/logout'] input[name=csrf]")[  # type: ignore[index]
+        "value"])
+    refused = await harness.client.post(f"/admin/reports/{report_id}/note",
+                                        data={"csrf": csrf, "note": "Boleh saya ikut menulis?"})
+    assert refused.status_code == 403
+
+
+async def test_assignment_stays_inside_the_responsible_units(
+        forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    users = harness.world.users
+    outsider = await harness.act("koor@prov.go.id", report_id, "assign",
+                                 assignee=str(users["petugas@rsud.go.id"].id))
+    assert outsider.status_code == 400
+    assert row(harness, "SELECT assigned_user_id FROM reports") == (None,)
+    chosen = users["petugas2@dinas.go.id"]
+    assert (await harness.act("koor@prov.go.id", report_id, "assign", assignee=str(chosen.id))
+            ).status_code == 303
+    page = soup(await page_of(harness, "petugas@dinas.go.id", report_id))
+    assert chosen.email in page.select_one("dl.facts").get_text()  # type: ignore[union-attr]
+    options = [o["value"] for o in page.select("#assignee option")]
+    # An officer hands it on inside their own unit only.
+    assert str(users["petugas@rsud.go.id"].id) not in options and str(chosen.id) in options
+    assert (await harness.act("petugas@dinas.go.id", report_id, "assign", assignee="")
+            ).status_code == 303
+    assert row(harness, "SELECT assigned_user_id FROM reports") == (None,)
+
+
+async def test_an_extension_moves_the_follow_up_deadline(
+        forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    before = date.fromisoformat(row(harness, "SELECT follow_up_due FROM reports")[0])
+    assert (await harness.act("koor@prov.go.id", report_id, "extend", days="0",
+                              reason="Menunggu anggaran.")).status_code == 400
+    assert (await harness.act("koor@prov.go.id", report_id, "extend", days="5",
+                              reason="Menunggu anggaran perbaikan.")).status_code == 303
+    after, due_on = (date.fromisoformat(d) for d in row(
+        harness, "SELECT follow_up_due, due_on FROM reports"))
+    assert after == harness.settings.calendar.add_working_days(before, 5) == due_on
+    timeline = soup(await harness.client.get(f"/admin/reports/{report_id}")).select_one(
+        "ol.timeline").get_text()  # type: ignore[union-attr]
+    assert "Menunggu anggaran perbaikan." in timeline and after.isoformat() in timeline
+
+
+async def test_the_unit_returns_a_report_that_is_not_theirs(
+        forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    reason = "Ini urusan RSUD, bukan Dukcapil."
+    assert (await harness.act("petugas@dinas.go.id", report_id, "reroute", reason=reason)
+            ).status_code == 303
+    assert row(harness, "SELECT status, forwarded_unit_id FROM reports") == ("masuk", None)
+    gone = await harness.client.get(f"/admin/reports/{report_id}")
+    assert gone.status_code == 404  # no longer the unit's
+    mail = [m for m in await harness.app.state.services.store.list_outbox()
+            if m.to_address == "koor@prov.go.id" and "dialihkan" in m.subject]
+    assert len(mail) == 1 and reason in mail[0].body
+    again = await harness.act("koor@prov.go.id", report_id, "forward", title="Antrean KTP",
+                              category="kesehatan", unit=str(harness.world.units["rsud"].id))
+    assert again.status_code == 303
+    assert row(harness, "SELECT status FROM reports") == ("diteruskan",)
