@@ -34,7 +34,15 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
        {"admin": FORBIDDEN, "coordinator": OK, "inspector": FORBIDDEN, "officer": FORBIDDEN},
        {"admin": FORBIDDEN, "coordinator": HIDDEN, "inspector": FORBIDDEN,
         "officer": FORBIDDEN})
-      for action in ("forward", "postpone", "not-authority", "archive")],
+      for action in ("forward", "postpone", "not-authority", "archive", "classify", "redact",
+                     "extend")],
+    *[("POST", f"/admin/reports/{{id}}/{action}",
+       {"admin": FORBIDDEN, "coordinator": OK, "inspector": FORBIDDEN, "officer": OK},
+       {"admin": FORBIDDEN, "coordinator": HIDDEN, "inspector": FORBIDDEN, "officer": HIDDEN})
+      for action in ("note", "assign")],
+    ("POST", "/admin/reports/{id}/reroute",
+     {"admin": FORBIDDEN, "coordinator": FORBIDDEN, "inspector": FORBIDDEN, "officer": OK},
+     {"admin": FORBIDDEN, "coordinator": FORBIDDEN, "inspector": FORBIDDEN, "officer": HIDDEN}),
     ("POST", "/admin/reports/{id}/follow-up",
      {"admin": FORBIDDEN, "coordinator": FORBIDDEN, "inspector": FORBIDDEN, "officer": OK},
      {"admin": FORBIDDEN, "coordinator": FORBIDDEN, "inspector": FORBIDDEN, "officer": HIDDEN}),
