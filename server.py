@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
+from admin import answers as admin_answers
 from admin import exports as admin_exports
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
@@ -145,6 +146,12 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   name="admin_extend"),
             Route("/reports/{report_id:int}/reroute", admin_views.reroute, methods=["POST"],
                   name="admin_reroute"),
+            Route("/answers", admin_answers.answers, methods=["GET", "POST"],
+                  name="admin_answers"),
+            Route("/answers/{template_id:int}", admin_answers.answer_edit,
+                  methods=["GET", "POST"], name="admin_answer"),
+            Route("/answers/{template_id:int}/delete", admin_answers.answer_delete,
+                  methods=["POST"], name="admin_answer_delete"),
             Route("/monitoring", admin_monitoring.monitoring_page, name="admin_monitoring"),
             Route("/monitoring.csv", admin_monitoring.monitoring_csv,
                   name="admin_monitoring_csv"),

@@ -294,6 +294,15 @@ async def _report_page(request: Request, session: StaffSession, *,
     units = await svc.store.units_in_scope(scope) if Action.FORWARD in actions else []
     people = (await svc.store.assignable_people(report.id, session.user, scope)
               if Edit.ASSIGN in edits else [])
+    answers = []
+    typed = dict(typed or {})
+    if Action.FOLLOW_UP in actions:
+        # An officer's session unit is the unit the report was forwarded to.
+        answers = await svc.store.templates_for(session.unit, report.category)
+        picked = request.query_params.get("template", "")
+        chosen = next((a for a in answers if str(a.id) == picked), None)
+        if chosen is not None and "answer" not in typed:
+            typed["answer"] = chosen.body
     today = local_today(svc.settings.timezone)
     return svc.templates.response(
         request, "admin/report.html",
@@ -307,7 +316,7 @@ async def _report_page(request: Request, session: StaffSession, *,
          "edits": [e.value for e in edits], "people": people, "categories": CATEGORIES,
          "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
          "refusal": gettext(REFUSALS[refusal]) if refusal else None,
-         "typed": typed or {}},
+         "typed": typed, "answers": answers},
         status_code=status_code, headers=NO_STORE)
 
 

@@ -86,6 +86,7 @@ class Refusal(StrEnum):
     ASSIGNEE_OUTSIDE = "assignee_outside"  # nobody of that id may take this report
     DAYS_INVALID = "days_invalid"
     NOTHING_SELECTED = "nothing_selected"
+    TEMPLATE_TITLE_TOO_LONG = "template_title_too_long"
 
 
 class WorkflowError(Exception):
@@ -288,3 +289,29 @@ def read_seen_version(raw: str) -> int:
     """The report version a form was rendered with; -1 (never current) when unreadable, so a
     mangled form is refused as stale rather than applied blindly."""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
+
+
+TEMPLATE_TITLE_MAX = 120
+
+
+@dataclass(frozen=True)
+class AnswerTemplateDraft:
+    unit_id: int
+    category: str | None  # None: offered whatever the report's category
+    title: str
+    body: str
+
+
+def read_answer_template(unit_id: str, category: str, title: str, body: str,
+                         units_in_scope: set[int],
+                         categories: frozenset[str]) -> AnswerTemplateDraft:
+    """An answer template as staff typed it; its body obeys the same bounds as an answer."""
+    unit = read_unit_choice(unit_id, units_in_scope)
+    if category and category not in categories:
+        raise WorkflowError(Refusal.CATEGORY_REQUIRED)
+    cleaned_title = clean_text(title).replace("\n", " ")
+    if not cleaned_title:
+        raise WorkflowError(Refusal.TITLE_REQUIRED)
+    if len(cleaned_title) > TEMPLATE_TITLE_MAX:
+        raise WorkflowError(Refusal.TEMPLATE_TITLE_TOO_LONG)
+    return AnswerTemplateDraft(unit, category or None, cleaned_title, read_answer(body))

@@ -192,6 +192,23 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
+class AnswerTemplate:
+    id: int
+    unit_id: int
+    unit_name: str
+    category: str | None
+    title: str
+    body: str
+    updated_at: datetime
+    updated_by: str | None  # e-mail of the last editor
+
+    @classmethod
+    def from_row(cls, row: Any) -> AnswerTemplate:
+        return cls(row.id, row.unit_id, row.unit_name, row.category, row.title, row.body,
+                   row.updated_at, row.email)
+
+
+@dataclass(frozen=True)
 class ExportJob:
     id: int
     token: str

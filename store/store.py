@@ -34,6 +34,7 @@ from complaints.workflow import (
     DECISIONS,
     TARGET,
     Action,
+    AnswerTemplateDraft,
     Classification,
     Edit,
     Forwarding,
@@ -50,6 +51,7 @@ from store.db import Database
 from store.monitoring import Period
 from store.records import (
     ROLES,
+    AnswerTemplate,
     Duplicate,
     Event,
     ExportJob,
@@ -758,6 +760,56 @@ class Store:
             conn, scope, query, today=today, soon_until=soon_until,
             received_window=received_window, limit=limit))
 
+    # -- answer templates ---------------------------------------------------------------------
+    async def answer_templates(self, unit_ids: Sequence[int]) -> list[AnswerTemplate]:
+        """Templates kept by the given units (the ones a member of staff may manage)."""
+        query = _TEMPLATES.where(t.answer_templates.c.unit_id.in_(list(unit_ids)))
+        return await self.db.read(lambda conn: [
+            AnswerTemplate.from_row(r) for r in conn.execute(
+                query.order_by(t.units.c.path, t.answer_templates.c.title))])
+
+    async def templates_for(self, unit: Unit, category: str | None) -> list[AnswerTemplate]:
+        """What a member of `unit` may pick when answering a report of `category`: templates
+        of the unit and of every unit above it, general ones and those of that category."""
+        c = t.answer_templates.c
+        wanted = c.category.is_(None) if category is None else or_(c.category.is_(None),
+                                                                    c.category == category)
+        query = _TEMPLATES.where(c.unit_id.in_(unit.ancestor_ids), wanted)
+        return await self.db.read(lambda conn: [
+            AnswerTemplate.from_row(r) for r in conn.execute(
+                query.order_by(c.title, c.id))])
+
+    async def save_answer_template(self, template_id: int | None, draft: AnswerTemplateDraft,
+                                   actor: User, unit_ids: Sequence[int]) -> int:
+        """Create (`template_id` None) or replace a template; editing one kept by a unit
+        outside `unit_ids` is NotFound, like any other staff query out of scope."""
+        values = dict(unit_id=draft.unit_id, category=draft.category, title=draft.title,
+                      body=draft.body, updated_by_user_id=actor.id)
+
+        def write(conn: Connection) -> int:
+            c = t.answer_templates.c
+            if template_id is None:
+                return int(conn.execute(insert(t.answer_templates).values(
+                    updated_at=now(), **values).returning(c.id)).scalar_one())
+            result = conn.execute(update(t.answer_templates).where(
+                c.id == template_id, c.unit_id.in_(list(unit_ids))).values(
+                updated_at=now(), **values))
+            if result.rowcount != 1:
+                raise NotFound(f"no answer template {template_id} in scope")
+            return template_id
+
+        return await self.db.write(write)
+
+    async def delete_answer_template(self, template_id: int, unit_ids: Sequence[int]) -> None:
+        def write(conn: Connection) -> None:
+            c = t.answer_templates.c
+            result = conn.execute(t.answer_templates.delete().where(
+                c.id == template_id, c.unit_id.in_(list(unit_ids))))
+            if result.rowcount != 1:
+                raise NotFound(f"no answer template {template_id} in scope")
+
+        await self.db.write(write)
+
     # -- export jobs -------------------------------------------------------------------------
     async def create_export(self, user_id: int, query: str, rows_total: int | None) -> str:
         token = secrets.token_hex(16)
@@ -1024,6 +1076,9 @@ def _outbox(row: Any) -> OutboxMessage:
                          row.claim_token)
 
 
+_TEMPLATES = (select(t.answer_templates, t.units.c.name.label("unit_name"), t.users.c.email)
+              .join(t.units, t.units.c.id == t.answer_templates.c.unit_id)
+              .outerjoin(t.users, t.users.c.id == t.answer_templates.c.updated_by_user_id))
 _ENTRY = t.units.alias("entry")
 _ROUTED = t.units.alias("routed")
 _FORWARDED = t.units.alias("forwarded")

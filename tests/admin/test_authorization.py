@@ -50,6 +50,12 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {**EVERYONE, "officer": FORBIDDEN}),
     ("GET", "/admin/monitoring.csv", {**EVERYONE, "officer": FORBIDDEN},
      {**EVERYONE, "officer": FORBIDDEN}),
+    ("GET", "/admin/answers", {**EVERYONE, "inspector": FORBIDDEN},
+     {**EVERYONE, "inspector": FORBIDDEN}),
+    ("POST", "/admin/answers", {**EVERYONE, "inspector": FORBIDDEN},
+     {**EVERYONE, "inspector": FORBIDDEN}),  # an empty form: refused by the view, 400
+    ("GET", "/admin/answers/1", {**dict.fromkeys(ROLES, HIDDEN), "inspector": FORBIDDEN},
+     {**dict.fromkeys(ROLES, HIDDEN), "inspector": FORBIDDEN}),  # none yet: 404
     ("GET", "/admin/export.csv", EVERYONE, EVERYONE),
     ("POST", "/admin/exports", EVERYONE, EVERYONE),
     ("GET", "/admin/outbox", {**dict.fromkeys(ROLES, FORBIDDEN), "admin": OK},
