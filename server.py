@@ -146,6 +146,7 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   name="admin_extend"),
             Route("/reports/{report_id:int}/reroute", admin_views.reroute, methods=["POST"],
                   name="admin_reroute"),
+            Route("/bulk", admin_views.bulk, methods=["POST"], name="admin_bulk"),
             Route("/answers", admin_answers.answers, methods=["GET", "POST"],
                   name="admin_answers"),
             Route("/answers/{template_id:int}", admin_answers.answer_edit,

@@ -31,13 +31,17 @@ from complaints.inbox import (
 )
 from complaints.reports import Channel, Kind, Status
 from complaints.workflow import (
+    BULK_MAX,
     Action,
+    Bulk,
     Edit,
     Refusal,
     WorkflowError,
     available_actions,
     available_edits,
+    bulk_actions,
     read_answer,
+    read_bulk,
     read_classification,
     read_extension,
     read_forwarding,
@@ -45,6 +49,7 @@ from complaints.workflow import (
     read_reason,
     read_redaction,
     read_seen_version,
+    read_selection,
 )
 from settings import Settings
 from store.records import NotFound, Report, StaffSession
@@ -70,7 +75,8 @@ def staff_only(*roles: str) -> Callable[[View], Callable[[Request], Awaitable[Re
             if roles and session.user.role not in roles:
                 raise HTTPException(403)
             if request.method == "POST":
-                form = await request.form(max_files=0, max_fields=20)
+                # The first parse is the one Starlette keeps: room for a bulk selection.
+                form = await request.form(max_files=0, max_fields=BULK_MAX + 20)
                 if not auth.csrf_ok(request, session, form.get("csrf")):  # type: ignore[arg-type]
                     raise HTTPException(403, "CSRF check failed")
             return await view(request, session)
@@ -222,7 +228,12 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
         "format_code": tracking.format_code,
         "days_left": lambda due: calendar.working_days_left(today, due),
+        "bulk": [b.value for b in bulk_actions(role)] if not unrouted else [],
+        "back": urlencode(query.params() + extra),
     }
+    if context["bulk"]:
+        context["categories"] = CATEGORIES
+        context["people"] = await svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role])
     status_code = 400 if errors else 200
     if request.headers.get("hx-request") == "true":
         return svc.templates.response(request, "admin/inbox.html", context, block="results",
@@ -279,6 +290,8 @@ REFUSALS = {
     Refusal.ASSIGNEE_OUTSIDE: N_("That person cannot take this report."),
     Refusal.DAYS_INVALID: N_("Give a number of working days from 1 to 30."),
     Refusal.NOTHING_SELECTED: N_("Select at least one report."),
+    Refusal.BULK_ACTION_REQUIRED: N_("Choose what to do with the selected reports."),
+    Refusal.TOO_MANY_SELECTED: N_("Select at most 100 reports at a time."),
 }
 
 
@@ -526,6 +539,80 @@ async def reroute(request: Request, session: StaffSession) -> Response:
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)
+
+
+# Who a bulk "assign" offers: the people of the caller's own unit it could go to (the store
+# still checks each report, as on the report's own page).
+_ASSIGNABLE = {"coordinator": ("coordinator", "officer"), "officer": ("officer",)}
+
+
+@staff_only("coordinator", "officer")
+async def bulk(request: Request, session: StaffSession) -> Response:
+    """One action on the reports ticked in the inbox, each applied (or refused) on its own:
+    a report someone changed since the list was shown is refused as stale, not overwritten."""
+    svc = services(request)
+    form = await request.form()
+    typed = {k: str(form.get(k, ""))[:5000] for k in ("action", "title", "category", "tags",
+                                                       "unit", "reason", "assignee")}
+    back = str(form.get("back", ""))[:4000]
+    scope = staff_scope(session)
+    user = session.user
+    try:
+        action = read_bulk(typed["action"], user.role)
+        selection = read_selection([str(v) for v in form.getlist("report")])
+        change: Callable[[int, int], Awaitable[object]]
+        if action is Bulk.FORWARD:
+            units = {u.id for u in await svc.store.units_in_scope(scope)}
+            forwarding = read_forwarding(read_classification(
+                typed["title"], typed["category"], typed["tags"], CATEGORY_CODES), "",
+                typed["unit"], units)
+            settings = svc.settings
+            due = follow_up_due(datetime.now(UTC), settings.calendar, settings.deadline_rules,
+                                settings.timezone)
+
+            def change(report_id: int, version: int) -> Awaitable[object]:
+                return svc.store.forward_report(
+                    report_id, seen_version=version, actor=user, scope=scope,
+                    forwarding=forwarding, follow_up_due=due,
+                    compose_mail=request.app.state.compose_change_mail)
+        elif action is Bulk.ARCHIVE:
+            reason = read_reason(typed["reason"])
+
+            def change(report_id: int, version: int) -> Awaitable[object]:
+                return svc.store.decide(
+                    report_id, seen_version=version, actor=user, scope=scope,
+                    action=Action.ARCHIVE, reason=reason, duplicate_of=None,
+                    compose_mail=request.app.state.compose_change_mail)
+        else:
+            assignee = read_person(typed["assignee"].strip())
+
+            def change(report_id: int, version: int) -> Awaitable[object]:
+                return svc.store.assign_report(report_id, seen_version=version, actor=user,
+                                               scope=scope, assignee_id=assignee)
+    except WorkflowError as exc:
+        return svc.templates.response(
+            request, "admin/bulk.html",
+            {"session": session, "refusal": gettext(REFUSALS[exc.refusal]), "done": [],
+             "refused": [], "back": back}, status_code=400, headers=NO_STORE)
+    done: list[int] = []
+    refused: list[tuple[int, str]] = []
+    for report_id, version in selection:
+        try:
+            await change(report_id, version)
+            done.append(report_id)
+        except WorkflowError as exc:
+            refused.append((report_id, gettext(REFUSALS[exc.refusal])))
+        except NotFound:
+            refused.append((report_id, gettext(N_("You cannot see this report."))))
+    svc.mail.wake()
+    codes = await svc.store.tracking_codes([r for r, _ in selection], scope)
+    return svc.templates.response(
+        request, "admin/bulk.html",
+        {"session": session, "refusal": None, "action": action.value, "back": back,
+         "done": [(r, codes.get(r)) for r in done],
+         "refused": [(r, codes.get(r), why) for r, why in refused],
+         "format_code": tracking.format_code},
+        status_code=200 if done or not refused else 409, headers=NO_STORE)
 
 
 def local_today(tz: ZoneInfo) -> date:

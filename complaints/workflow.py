@@ -87,6 +87,8 @@ class Refusal(StrEnum):
     DAYS_INVALID = "days_invalid"
     NOTHING_SELECTED = "nothing_selected"
     TEMPLATE_TITLE_TOO_LONG = "template_title_too_long"
+    BULK_ACTION_REQUIRED = "bulk_action_required"
+    TOO_MANY_SELECTED = "too_many_selected"
 
 
 class WorkflowError(Exception):
@@ -315,3 +317,50 @@ def read_answer_template(unit_id: str, category: str, title: str, body: str,
     if len(cleaned_title) > TEMPLATE_TITLE_MAX:
         raise WorkflowError(Refusal.TEMPLATE_TITLE_TOO_LONG)
     return AnswerTemplateDraft(unit, category or None, cleaned_title, read_answer(body))
+
+
+class Bulk(StrEnum):
+    """What the inbox can do to several selected reports at once."""
+
+    ASSIGN = "assign"
+    FORWARD = "forward"
+    ARCHIVE = "archive"
+
+
+BULK_ROLES: dict[Bulk, frozenset[str]] = {
+    Bulk.ASSIGN: EDITORS[Edit.ASSIGN],
+    Bulk.FORWARD: ACTORS[Action.FORWARD],
+    Bulk.ARCHIVE: ACTORS[Action.ARCHIVE],
+}
+BULK_MAX = 100
+
+
+def bulk_actions(role: str) -> list[Bulk]:
+    return [bulk for bulk in Bulk if role in BULK_ROLES[bulk]]
+
+
+def read_bulk(action: str, role: str) -> Bulk:
+    try:
+        bulk = Bulk(action)
+    except ValueError:
+        raise WorkflowError(Refusal.BULK_ACTION_REQUIRED) from None
+    if role not in BULK_ROLES[bulk]:
+        raise WorkflowError(Refusal.NOT_YOUR_ROLE)
+    return bulk
+
+
+def read_selection(values: list[str]) -> list[tuple[int, int]]:
+    """(report id, version seen) pairs from the inbox's check boxes ("12.3"), in list order,
+    each once; each report is then refused on its own if it changed since the list was shown."""
+    chosen: dict[int, int] = {}
+    for value in values:
+        report_id, _, version = value.partition(".")
+        if not (report_id.isascii() and report_id.isdigit() and 0 < len(report_id) < 19
+                and version.isascii() and version.isdigit() and 0 < len(version) < 10):
+            raise WorkflowError(Refusal.NOTHING_SELECTED)
+        chosen.setdefault(int(report_id), int(version))
+    if not chosen:
+        raise WorkflowError(Refusal.NOTHING_SELECTED)
+    if len(chosen) > BULK_MAX:
+        raise WorkflowError(Refusal.TOO_MANY_SELECTED)
+    return list(chosen.items())

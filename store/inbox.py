@@ -103,7 +103,7 @@ _PHOTO_COUNT = (select(func.count()).select_from(t.report_photos)
 _COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.kind, _R.c.status, _R.c.title,
             func.substr(_R.c.text, 1, 160).label("excerpt"), _ENTRY.c.name.label("unit_name"),
             _R.c.channel, _R.c.received_at, _R.c.verify_due, _R.c.due_on,
-            _PHOTO_COUNT.label("photo_count"))
+            _PHOTO_COUNT.label("photo_count"), _R.c.version)
 
 
 def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
@@ -179,7 +179,7 @@ def export_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: dat
 def _item(r: Any) -> InboxItem:
     return InboxItem(r.id, r.tracking_code, Kind(r.kind), Status(r.status), r.excerpt,
                      r.unit_name, Channel(r.channel), r.received_at, r.verify_due,
-                     r.photo_count, title=r.title, due_on=r.due_on)
+                     r.photo_count, title=r.title, due_on=r.due_on, version=r.version)
 
 
 def status_counts(conn: Connection, scope: Scope) -> dict[Status, int]:

@@ -174,6 +174,7 @@ class InboxItem:
     photo_count: int
     title: str | None = None
     due_on: date | None = None
+    version: int = 1  # what a bulk action on the list names, like a report's own forms
 
 
 @dataclass(frozen=True)

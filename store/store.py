@@ -599,6 +599,22 @@ class Store:
         unit responsible for it now; an officer only their own unit's officers."""
         return await self.db.read(lambda conn: _assignable(conn, report_id, actor, scope))
 
+    async def unit_staff(self, unit_id: int, roles: Sequence[str]) -> list[User]:
+        """The active people of one unit with one of `roles`, by e-mail."""
+        query = (select(t.users).where(t.users.c.unit_id == unit_id,
+                                       t.users.c.role.in_(list(roles)),
+                                       t.users.c.active.is_(True)).order_by(t.users.c.email))
+        return await self.db.read(lambda conn: [User.from_row(r) for r in conn.execute(query)])
+
+    async def tracking_codes(self, report_ids: Sequence[int], scope: Scope) -> dict[int, str]:
+        """Tracking codes of the reports `scope` reaches among `report_ids`."""
+        def read(conn: Connection) -> dict[int, str]:
+            rows = conn.execute(select(t.reports.c.id, t.reports.c.tracking_code).where(
+                t.reports.c.id.in_(list(report_ids)), inbox.scope_condition(conn, scope)))
+            return {r.id: r.tracking_code for r in rows}
+
+        return await self.db.read(read)
+
     async def assign_report(self, report_id: int, *, seen_version: int, actor: User,
                             scope: Scope, assignee_id: int | None) -> int:
         """Give the report to one person (None: to nobody in particular)."""

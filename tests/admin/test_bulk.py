@@ -1,0 +1,123 @@
+"""Bulk actions from the inbox: each selected report is changed or refused on its own."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from tests.admin.test_workflow import reported, signed_in
+from tests.conftest import AppHarness
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def rows(harness: AppHarness, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def inbox_selection(harness: AppHarness, **params: str) -> tuple[list[str], str, str]:
+    """The check box values the inbox offers, the bulk form's CSRF token and its way back."""
+    page = soup(await harness.client.get("/admin", params=params))
+    boxes = [str(b["value"]) for b in page.select("input[name=report][form=bulk]")]
+    csrf = str(page.select_one("form#bulk input[name=csrf]")["value"])  # type: ignore[index]
+    back = str(page.select_one("input[name=back][form=bulk]")["value"])  # type: ignore[index]
+    return boxes, csrf, back
+
+
+async def test_forward_several_reports_at_once(harness: AppHarness) -> None:
+    first, _ = await reported(harness, text="Lampu jalan di depan kantor camat mati total.")
+    second, _ = await reported(harness, text="Lampu jalan di simpang empat pasar juga mati.")
+    third, _ = await reported(harness, text="Laporan lain yang tidak ikut dipilih sama sekali.")
+    await signed_in(harness, "koor@prov.go.id")
+    boxes, csrf, back = await inbox_selection(harness, q="lampu")
+    assert len(boxes) == 2 and back == "q=lampu"
+    response = await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "forward", "report": boxes, "back": back,
+        "title": "Lampu jalan mati", "category": "infrastruktur", "tags": "lampu",
+        "unit": str(harness.world.units["rsud"].id)})
+    assert response.status_code == 200
+    page = soup(response)
+    assert "2 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
+    assert page.select_one("a[href='/admin?q=lampu']") is not None
+    assert sorted(rows(harness, "SELECT id, status, title, category FROM reports")) == [
+        (first, "diteruskan", "Lampu jalan mati", "infrastruktur"),
+        (second, "diteruskan", "Lampu jalan mati", "infrastruktur"),
+        (third, "masuk", None, None)]
+
+
+async def test_a_report_changed_meanwhile_is_refused_alone(harness: AppHarness) -> None:
+    first, _ = await reported(harness, text="Lampu jalan di depan kantor camat mati total.")
+    second, _ = await reported(harness, text="Lampu jalan di simpang empat pasar juga mati.")
+    await signed_in(harness, "koor@prov.go.id")
+    boxes, _, back = await inbox_selection(harness)
+    # Someone archives the first report after the list was shown.
+    assert (await harness.act("koor@prov.go.id", first, "archive",
+                              reason="Laporan ganda dari warga yang sama.")).status_code == 303
+    csrf = await harness.csrf()  # act() signed in afresh
+    response = await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "archive", "report": boxes, "back": back,
+        "reason": "Bukan laporan pelayanan publik."})
+    page = soup(response)
+    assert response.status_code == 200
+    assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
+    refused = page.select_one("#refused").get_text()  # type: ignore[union-attr]
+    assert "mengubah laporan ini" in refused  # stale: the archive by the other hand stands
+    notes = rows(harness, "SELECT report_id, note FROM report_events WHERE kind = 'archive' "
+                          "ORDER BY report_id")
+    assert notes == [(first, "Laporan ganda dari warga yang sama."),
+                     (second, "Bukan laporan pelayanan publik.")]
+
+
+async def test_bad_bulk_requests_change_nothing(harness: AppHarness) -> None:
+    await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    boxes, csrf, back = await inbox_selection(harness)
+    for data, message in [
+        ({"action": "forward", "report": boxes, "title": "", "category": "lainnya",
+          "unit": str(harness.world.units["rsud"].id)}, "judul"),
+        ({"action": "archive", "report": boxes, "reason": "pendek"}, "10 karakter"),
+        ({"action": "explode", "report": boxes}, "Pilih tindakan"),
+        ({"action": "archive", "reason": "Bukan laporan pelayanan publik."}, "sedikitnya satu"),
+        ({"action": "archive", "report": ["1; DROP"], "reason": "Bukan laporan pelayanan."},
+         "sedikitnya satu"),
+        ({"action": "archive", "report": [f"{i}.1" for i in range(1, 102)],
+          "reason": "Bukan laporan pelayanan publik."}, "100 laporan"),
+    ]:
+        response = await harness.client.post("/admin/bulk",
+                                              data={"csrf": csrf, "back": back, **data})
+        assert response.status_code == 400, data
+        assert message in soup(response).select_one("#refusal").get_text(), data  # type: ignore[union-attr]
+    assert rows(harness, "SELECT status, version FROM reports") == [("masuk", 1)]
+
+
+async def test_officers_only_assign_and_only_their_reports(harness: AppHarness) -> None:
+    await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
+    colleague = await harness.world.user("petugas2@rsud.go.id", "officer", "rsud")
+    mine, _ = await reported(harness)
+    other, _ = await reported(harness, text="Laporan ini tetap di koordinator provinsi saja.")
+    assert (await harness.act("koor@prov.go.id", mine, "forward", title="Antrean IGD",
+                              category="kesehatan",
+                              unit=str(harness.world.units["rsud"].id))).status_code == 303
+    await signed_in(harness, "petugas@rsud.go.id")
+    boxes, csrf, _ = await inbox_selection(harness)
+    assert [b.split(".")[0] for b in boxes] == [str(mine)]
+    page = soup(await harness.client.get("/admin"))
+    assert [i["value"] for i in page.select("form#bulk input[name=action]")] == ["assign"]
+    forged = await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "archive", "report": boxes,
+        "reason": "Bukan laporan pelayanan publik."})
+    assert forged.status_code == 400
+    response = await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "assign", "assignee": str(colleague.id),
+        "report": [*boxes, f"{other}.1"]})
+    page = soup(response)
+    assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
+    # The report outside the officer's reach is refused without its tracking code.
+    assert f"#{other}" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
+    assert sorted(rows(harness, "SELECT id, assigned_user_id FROM reports")) == [
+        (mine, colleague.id), (other, None)]
