@@ -135,3 +135,57 @@ def test_the_inbox_filters_live_with_javascript(
     coordinator.go_back()
     expect(coordinator.locator("input[name=q]")).to_have_value(marker.upper())
     assert coordinator.problems == []
+
+
+def test_bulk_forward_and_an_answer_template_with_javascript(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    officer = f"petugas-{uuid.uuid4().hex[:6]}@dinas.go.id"
+    officer_password = "officer-" + uuid.uuid4().hex[:12]
+    lapor_server.cli("user", "add", officer, "--role", "officer", "--unit", "dinas",
+                     "--password-stdin", stdin=officer_password + "\n")
+    marker = "tangga" + uuid.uuid4().hex[:6]
+    citizen = make_page(javascript=True)
+    codes = []
+    for where in ("depan", "belakang"):
+        open_form(citizen, lapor_server.poster_url)
+        fill_report(citizen, f"Pegangan {marker} di pintu {where} patah dan berbahaya.")
+        citizen.click("button.send")
+        codes.append(receipt_code(citizen))
+
+    coordinator = make_page(javascript=True, locale="id-ID")
+    sign_in(coordinator, lapor_server, lapor_server.coordinator,
+            lapor_server.coordinator_password)
+    coordinator.goto(f"{lapor_server.base_url}/admin/answers")
+    coordinator.fill("#template-title", f"Perbaikan {marker}")
+    coordinator.fill("#template-body", f"Pegangan {marker} sudah diganti oleh tim sarana.")
+    coordinator.click("form[action='/admin/answers'] button[type=submit]")
+    expect(coordinator.locator("table.answers")).to_contain_text(f"Perbaikan {marker}")
+
+    coordinator.goto(f"{lapor_server.base_url}/admin?q={marker}")
+    expect(coordinator.locator("table.inbox a.code")).to_have_count(2)
+    for code in codes:
+        coordinator.check(f"input[aria-label='Pilih {code}']")
+    coordinator.click("details.bulk summary")
+    coordinator.check("form#bulk input[value=forward]")
+    coordinator.fill("form#bulk input[name=title]", "Pegangan tangga patah")
+    coordinator.select_option("form#bulk select[name=category]", value="infrastruktur")
+    [(dinas_id,)] = lapor_server.query("SELECT id FROM units WHERE slug = ?", "dinas")
+    coordinator.select_option("form#bulk select[name=unit]", value=str(dinas_id))
+    coordinator.click("form#bulk button[type=submit]")
+    expect(coordinator.locator("#done")).to_contain_text("2 laporan")
+
+    unit_page = make_page(javascript=True)
+    sign_in(unit_page, lapor_server, officer, officer_password)
+    unit_page.click(f"table.inbox a:text('{codes[0]}')")
+    url = unit_page.url
+    unit_page.select_option("#template", label=f"Perbaikan {marker}")
+    # htmx swaps only the answer box: no navigation, the template's text is in it.
+    expect(unit_page.locator("#answer")).to_have_value(
+        f"Pegangan {marker} sudah diganti oleh tim sarana.")
+    assert unit_page.url == url
+    unit_page.fill("#answer", f"Pegangan {marker} sudah diganti hari ini oleh tim sarana.")
+    unit_page.click("form[action$='/follow-up'] button[type=submit]")
+    expect(unit_page.locator(".timeline")).to_contain_text("diganti hari ini")
+    for page in (citizen, coordinator, unit_page):
+        assert page.problems == []
