@@ -26,6 +26,7 @@ from starlette.types import Scope
 
 from admin import answers as admin_answers
 from admin import exports as admin_exports
+from admin import intake as admin_intake
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
 from admin import views as admin_views
@@ -121,7 +122,11 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
             Route("/logout", admin_views.logout, methods=["POST"], name="admin_logout"),
             Route("/password", admin_views.password, methods=["GET", "POST"],
                   name="admin_password"),
+            Route("/reports/new", admin_intake.new_report, methods=["GET", "POST"],
+                  name="admin_new_report"),
             Route("/reports/{report_id:int}", admin_views.report_detail, name="admin_report"),
+            Route("/reports/{report_id:int}/receipt", admin_intake.receipt,
+                  name="admin_receipt"),
             Route("/reports/{report_id:int}/photos/{position:int}", admin_views.report_photo,
                   name="admin_report_photo"),
             Route("/reports/{report_id:int}/forward", admin_views.forward, methods=["POST"],

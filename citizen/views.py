@@ -34,48 +34,11 @@ from store.records import IdempotencyConflict, Poster
 from store.store import NewReport, now
 from web import i18n
 from web.i18n import N_
-from web.labels import kind_label
+from web.labels import error_text, kind_label
 from web.services import Services, client_address, same_origin, services
 from web.signing import FormToken, FormTokenError, PosterCodeError
 
 NO_STORE = {"cache-control": "no-store"}
-
-ERROR_MESSAGES = {
-    ("kind", "required"): N_("Choose what kind of report this is."),
-    ("text", "required"): N_("Write what happened."),
-    ("text", "too_short"): N_("Write at least %(limit)s characters so the unit can act on it."),
-    ("text", "too_long"): N_("Write at most %(limit)s characters."),
-    ("location", "too_long"): N_("The location can have at most %(limit)s characters."),
-    ("identity", "required"): N_("Choose how you want to be identified."),
-    ("name", "required"): N_("Write your name, or choose to report anonymously."),
-    ("name", "too_long"): N_("The name can have at most %(limit)s characters."),
-    ("phone", "invalid"): N_(
-        "This does not look like a phone number (for example 0812 3456 7890)."),
-    ("email", "invalid"): N_("This does not look like an e-mail address."),
-    ("contact", "required"): N_("Give a phone number or an e-mail address so we can reply."),
-    ("photos", "too_many"): N_("You can attach at most %(limit)s photos."),
-    ("photos", "too_large"): N_("A photo is too large (at most %(limit)s MB)."),
-    ("photos", "too_many_pixels"): N_("A photo has too many pixels."),
-    ("photos", "not_an_image"): N_("A file could not be read as a photo."),
-    ("photos", "unsupported"): N_("Only JPEG, PNG and WebP photos are accepted."),
-    ("form", "expired"): N_(
-        "This form was open for too long. Your text is kept below: check it and send again."),
-    ("form", "invalid"): N_("This form could not be checked. Your text is kept below: send again."),
-    ("form", "honeypot"): N_(
-        "The report looked automated and was not sent. Check the form and send it again."),
-    ("form", "rate_limited"): N_(
-        "Too many reports were sent from this connection just now. Wait a minute and send "
-        "again; your text is kept below."),
-}
-
-
-
-def error_text(error: FieldError) -> str:
-    message = ERROR_MESSAGES.get((error.field, error.code), N_("Check this field."))
-    if error.limit is not None:
-        return i18n.gettext(message, limit=i18n.format_number(error.limit))
-    return i18n.gettext(message)
-
 
 async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, int, str | None]:
     """The poster a code names, the version printed in it, and why it is refused if it is."""

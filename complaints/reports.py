@@ -32,6 +32,10 @@ class Channel(StrEnum):
     API = "api"
 
 
+# How a citizen reached the member of staff who typed their report in (channel "staff").
+TAKEN_VIA = ("counter", "phone", "whatsapp", "email", "letter")
+
+
 class Status(StrEnum):
     RECEIVED = "masuk"
     FORWARDED = "diteruskan"

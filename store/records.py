@@ -158,6 +158,7 @@ class Report:
     category: str | None = None
     tags: tuple[str, ...] = ()
     assigned_user_id: int | None = None
+    taken_via: str | None = None
 
 
 @dataclass(frozen=True)

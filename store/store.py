@@ -86,6 +86,9 @@ class NewReport:
     received_at: datetime
     verify_due: date
     photos: Sequence[NewPhoto] = ()
+    # Typed in by staff for a citizen (channel "staff"): how the citizen reached them, and who.
+    taken_via: str | None = None
+    taken_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -371,7 +374,7 @@ class Store:
                 channel=new.channel.value, unit_id=new.unit_id, poster_id=new.poster_id,
                 routed_unit_id=routed, language=new.language, received_at=new.received_at,
                 verify_due=new.verify_due, due_on=new.verify_due, updated_at=at,
-                search_text=search.search_text(None, sub.text))
+                search_text=search.search_text(None, sub.text), taken_via=new.taken_via)
             report_id = None
             for _ in range(5):  # a tracking-code collision at 45 bits is rare, not impossible
                 values["tracking_code"] = tracking.new_tracking_code()
@@ -391,13 +394,18 @@ class Store:
                          content_type=p.content_type, width=p.width, height=p.height,
                          size_bytes=p.size_bytes)
                     for position, p in enumerate(new.photos)])
-            conn.execute(insert(t.report_events), [
+            events = [
                 dict(report_id=report_id, at=at, kind="received", from_status=None,
                      to_status=Status.RECEIVED.value, note=None, public=True, actor_user_id=None),
                 dict(report_id=report_id, at=at, kind="routed" if routed else "unrouted",
                      from_status=None, to_status=None, public=False, actor_user_id=None,
                      note=None),
-            ])
+            ]
+            if new.taken_by is not None:
+                events.insert(1, dict(report_id=report_id, at=at, kind="taken",
+                                      from_status=None, to_status=None, public=False,
+                                      actor_user_id=new.taken_by, note=None))
+            conn.execute(insert(t.report_events), events)
             if routed is not None:
                 recipients = sorted({s.email for s in staff if s.unit_id == routed})
                 routed_name = next(s.name for s in staff if s.unit_id == routed)
@@ -1136,4 +1144,4 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         follow_up_due=row.follow_up_due, rating=row.rating,
         idempotency_key=row.idempotency_key, due_on=row.due_on, category=row.category,
         tags=tuple(row.tags.split(",")) if row.tags else (),
-        assigned_user_id=row.assigned_user_id)
+        assigned_user_id=row.assigned_user_id, taken_via=row.taken_via)

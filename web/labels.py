@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from complaints.reports import Channel, Kind, Status
+from complaints.reports import Channel, FieldError, Kind, Status
 from store.records import Event
+from web import i18n
 from web.i18n import N_, gettext, ngettext
 
 STATUS = {
@@ -142,3 +143,47 @@ def days_left_label(days: int) -> str:
     if days == 0:
         return gettext("due today")
     return ngettext("%(num)s working day left", "%(num)s working days left", days)
+
+
+# What is wrong with a field of a report form (the citizen's, or staff typing one for them).
+ERROR_MESSAGES = {
+    ("kind", "required"): N_("Choose what kind of report this is."),
+    ("text", "required"): N_("Write what happened."),
+    ("text", "too_short"): N_("Write at least %(limit)s characters so the unit can act on it."),
+    ("text", "too_long"): N_("Write at most %(limit)s characters."),
+    ("location", "too_long"): N_("The location can have at most %(limit)s characters."),
+    ("identity", "required"): N_("Choose how you want to be identified."),
+    ("name", "required"): N_("Write your name, or choose to report anonymously."),
+    ("name", "too_long"): N_("The name can have at most %(limit)s characters."),
+    ("phone", "invalid"): N_(
+        "This does not look like a phone number (for example 0812 3456 7890)."),
+    ("email", "invalid"): N_("This does not look like an e-mail address."),
+    ("contact", "required"): N_("Give a phone number or an e-mail address so we can reply."),
+    ("photos", "too_many"): N_("You can attach at most %(limit)s photos."),
+    ("photos", "too_large"): N_("A photo is too large (at most %(limit)s MB)."),
+    ("photos", "too_many_pixels"): N_("A photo has too many pixels."),
+    ("photos", "not_an_image"): N_("A file could not be read as a photo."),
+    ("photos", "unsupported"): N_("Only JPEG, PNG and WebP photos are accepted."),
+    ("form", "expired"): N_(
+        "This form was open for too long. Your text is kept below: check it and send again."),
+    ("form", "invalid"): N_("This form could not be checked. Your text is kept below: send again."),
+    ("form", "honeypot"): N_(
+        "The report looked automated and was not sent. Check the form and send it again."),
+    ("unit", "required"): N_("Choose the unit the report is about."),
+    ("taken_via", "required"): N_("Choose how the citizen reached you."),
+    ("language", "required"): N_("Choose the citizen's language."),
+    ("form", "resent_changed"): N_(
+        "This form was already sent with a different text. Check the text and send it again "
+        "as a new report."),
+    ("form", "rate_limited"): N_(
+        "Too many reports were sent from this connection just now. Wait a minute and send "
+        "again; your text is kept below."),
+}
+
+
+
+def error_text(error: FieldError) -> str:
+    message = ERROR_MESSAGES.get((error.field, error.code), N_("Check this field."))
+    if error.limit is not None:
+        return i18n.gettext(message, limit=i18n.format_number(error.limit))
+    return i18n.gettext(message)

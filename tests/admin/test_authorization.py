@@ -50,6 +50,14 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {**EVERYONE, "officer": FORBIDDEN}),
     ("GET", "/admin/monitoring.csv", {**EVERYONE, "officer": FORBIDDEN},
      {**EVERYONE, "officer": FORBIDDEN}),
+    ("GET", "/admin/reports/new", {**EVERYONE, "inspector": FORBIDDEN},
+     {**EVERYONE, "inspector": FORBIDDEN}),
+    ("POST", "/admin/reports/new", {**EVERYONE, "inspector": FORBIDDEN},
+     {**EVERYONE, "inspector": FORBIDDEN}),  # an empty form: refused by the view, 400
+    # Not taken by this member of staff: no receipt, for anyone.
+    ("GET", "/admin/reports/{id}/receipt", {**dict.fromkeys(ROLES, HIDDEN),
+                                            "inspector": FORBIDDEN},
+     {**dict.fromkeys(ROLES, HIDDEN), "inspector": FORBIDDEN}),
     ("POST", "/admin/bulk", {**dict.fromkeys(ROLES, FORBIDDEN), "coordinator": OK,
                              "officer": OK},
      {**dict.fromkeys(ROLES, FORBIDDEN), "coordinator": OK, "officer": OK}),

@@ -189,3 +189,22 @@ def test_bulk_forward_and_an_answer_template_with_javascript(
     expect(unit_page.locator(".timeline")).to_contain_text("diganti hari ini")
     for page in (citizen, coordinator, unit_page):
         assert page.problems == []
+
+
+def test_a_report_taken_at_the_counter_without_javascript(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    staff = make_page(javascript=False, locale="id-ID")
+    sign_in(staff, lapor_server, lapor_server.coordinator, lapor_server.coordinator_password)
+    staff.click("nav a[href='/admin/reports/new']")
+    staff.select_option("#taken-via", value="counter")
+    staff.fill("#text", story("Warga datang ke loket: formulir KK tidak tersedia sejak pagi."))
+    staff.check("input[name=identity][value=anonim]")
+    staff.click("form#new-report button[type=submit]")
+    code = staff.locator("#tracking-code").inner_text()
+    expect(staff.locator("#spoken")).to_contain_text(code[0])
+    citizen = make_page(javascript=False)
+    citizen.goto(f"{lapor_server.base_url}/t/{code}")
+    expect(citizen.locator("dd.status")).to_contain_text("Diterima")
+    for page in (staff, citizen):
+        assert page.problems == []
