@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Scope
 
 from admin import answers as admin_answers
+from admin import deadlines as admin_deadlines
 from admin import exports as admin_exports
 from admin import intake as admin_intake
 from admin import monitoring as admin_monitoring
@@ -151,6 +152,9 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   name="admin_extend"),
             Route("/reports/{report_id:int}/reroute", admin_views.reroute, methods=["POST"],
                   name="admin_reroute"),
+            Route("/deadlines", admin_deadlines.deadlines, name="admin_deadlines"),
+            Route("/deadlines/{unit_id:int}", admin_deadlines.set_deadlines, methods=["POST"],
+                  name="admin_set_deadlines"),
             Route("/bulk", admin_views.bulk, methods=["POST"], name="admin_bulk"),
             Route("/answers", admin_answers.answers, methods=["GET", "POST"],
                   name="admin_answers"),

@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 
 from admin.views import NO_STORE, _id, staff_only, staff_scope
 from complaints import tracking
-from complaints.deadlines import verification_due
 from complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
 from store.records import IdempotencyConflict, StaffSession
 from store.store import NewReport
@@ -60,7 +59,6 @@ async def new_report(request: Request, session: StaffSession) -> Response:
             "key": _blank_key(), "unit": str(session.unit.id), "language": "id",
             "identity": "named", "kind": Kind.COMPLAINT.value, "taken_via": "counter"})
     svc = services(request)
-    settings = svc.settings
     form = await request.form()
     values = {name: str(form.get(name, ""))[:20000] for name in (*FIELDS, "key")}
     errors: list[FieldError] = []
@@ -85,8 +83,7 @@ async def new_report(request: Request, session: StaffSession) -> Response:
         submission=submission, channel=Channel.STAFF, unit_id=int(unit), poster_id=None,
         idempotency_key=values["key"], body_hash=submission.body_hash(),
         language=values["language"], received_at=received,
-        verify_due=verification_due(received, settings.calendar, settings.deadline_rules,
-                                    settings.timezone),
+        verify_due=await svc.verify_due(int(unit), received),
         taken_via=values["taken_via"], taken_by=session.user.id)
     try:
         result = await svc.store.submit_report(new, request.app.state.compose_mail)

@@ -21,7 +21,6 @@ from admin import auth
 from complaints import tracking
 from complaints.access import Scope, can_see_identity, scope_of, sees_redacted
 from complaints.categories import CATEGORIES, CATEGORY_CODES
-from complaints.deadlines import follow_up_due, verification_due
 from complaints.inbox import (
     MAX_ID,
     InboxQuery,
@@ -369,7 +368,6 @@ async def forward(request: Request, session: StaffSession) -> Response:
     typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "category", "tags", "note",
                                                        "unit")}
     units = {u.id for u in await svc.store.units_in_scope(staff_scope(session))}
-    settings = svc.settings
 
     async def change() -> None:
         classification = read_classification(typed["title"], typed["category"], typed["tags"],
@@ -378,8 +376,7 @@ async def forward(request: Request, session: StaffSession) -> Response:
         await svc.store.forward_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
             scope=staff_scope(session), forwarding=forwarding,
-            follow_up_due=follow_up_due(datetime.now(UTC), settings.calendar,
-                                        settings.deadline_rules, settings.timezone),
+            follow_up_due=await svc.follow_up_due(forwarding.unit_id, datetime.now(UTC)),
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)
@@ -528,14 +525,13 @@ async def reroute(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form(max_files=0, max_fields=20)
     typed = {"reroute_reason": str(form.get("reason", ""))[:5000]}
-    settings = svc.settings
 
     async def change() -> None:
+        report = await _visible_report(request, session)
         await svc.store.reroute_report(
-            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
+            report.id, seen_version=_seen_version(form), actor=session.user,
             scope=staff_scope(session), reason=read_reason(typed["reroute_reason"]),
-            verify_due=verification_due(datetime.now(UTC), settings.calendar,
-                                        settings.deadline_rules, settings.timezone),
+            verify_due=await svc.verify_due(report.unit_id, datetime.now(UTC)),
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)
@@ -566,9 +562,7 @@ async def bulk(request: Request, session: StaffSession) -> Response:
             forwarding = read_forwarding(read_classification(
                 typed["title"], typed["category"], typed["tags"], CATEGORY_CODES), "",
                 typed["unit"], units)
-            settings = svc.settings
-            due = follow_up_due(datetime.now(UTC), settings.calendar, settings.deadline_rules,
-                                settings.timezone)
+            due = await svc.follow_up_due(forwarding.unit_id, datetime.now(UTC))
 
             def change(report_id: int, version: int) -> Awaitable[object]:
                 return svc.store.forward_report(

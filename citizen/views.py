@@ -11,7 +11,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from complaints import tracking
-from complaints.deadlines import verification_due
 from complaints.reports import (
     TEXT_MAX,
     TEXT_MIN,
@@ -200,8 +199,7 @@ async def poster_submit(request: Request) -> Response:
         poster_id=poster.id, idempotency_key=token.idempotency_key,
         body_hash=submission.body_hash([p.digest for _, p in held]),
         language=i18n.current_language(), received_at=received,
-        verify_due=verification_due(received, settings.calendar, settings.deadline_rules,
-                                    settings.timezone),
+        verify_due=await svc.verify_due(poster.unit_id, received),
         photos=[p.as_new_photo() for _, p in held])
     await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Final
@@ -148,6 +148,44 @@ class DeadlineRules:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number of days >= 0, got {value!r}")
+
+    def for_unit(self, days: UnitDeadlines) -> DeadlineRules:
+        """These rules with a unit's own time limits where it set them."""
+        return replace(
+            self,
+            verify_days=self.verify_days if days.verify_days is None else days.verify_days,
+            follow_up_days=(self.follow_up_days if days.follow_up_days is None
+                            else days.follow_up_days))
+
+
+UNIT_DAYS_MAX = 30
+
+
+@dataclass(frozen=True)
+class UnitDeadlines:
+    """A unit's own limits in working days; None follows the unit above it, and at the top
+    the settings. What a unit sets holds for every unit below it that sets nothing."""
+
+    verify_days: int | None = None
+    follow_up_days: int | None = None
+
+    @staticmethod
+    def resolve(chain: list[UnitDeadlines]) -> UnitDeadlines:
+        """The limits in force for the first unit of `chain` (the unit itself, then its
+        parent, up to the root): each limit from the nearest unit that set it."""
+        verify = next((d.verify_days for d in chain if d.verify_days is not None), None)
+        follow = next((d.follow_up_days for d in chain if d.follow_up_days is not None), None)
+        return UnitDeadlines(verify, follow)
+
+
+def read_unit_days(raw: str) -> int | None:
+    """A unit's limit as typed: empty follows the unit above; otherwise 1 to UNIT_DAYS_MAX."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= UNIT_DAYS_MAX:
+        raise ValueError(raw)
+    return int(raw)
 
 
 def local_date(moment: datetime, tz: ZoneInfo) -> date:

@@ -36,6 +36,9 @@ class Unit:
     name: str
     parent_id: int | None
     path: str
+    # The unit's own SP4N-LAPOR! limits in working days; None: as the unit above it.
+    verify_days: int | None = None
+    follow_up_days: int | None = None
 
     @property
     def ancestor_ids(self) -> list[int]:
@@ -44,7 +47,8 @@ class Unit:
 
     @classmethod
     def from_row(cls, row: Any) -> Unit:
-        return cls(row.id, row.slug, row.name, row.parent_id, row.path)
+        return cls(row.id, row.slug, row.name, row.parent_id, row.path,
+                   getattr(row, "verify_days", None), getattr(row, "follow_up_days", None))
 
 
 ROLES = ("coordinator", "officer", "inspector", "admin")

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from complaints import search, tracking
 from complaints.access import Reach, Scope
+from complaints.deadlines import UnitDeadlines
 from complaints.inbox import InboxQuery
 from complaints.monitoring import Raw
 from complaints.reports import Channel, Identity, Kind, Status, Submission, route
@@ -174,6 +175,9 @@ class Store:
         # Every form view looks its poster up; a revocation made by another process is seen
         # within POSTER_CACHE_SECONDS, one made by this process at once.
         self._poster_cache: dict[int, tuple[float, Poster | None]] = {}
+        # Every submission and forwarding asks for its unit's limits; changed by this process
+        # they are seen at once, by another within POSTER_CACHE_SECONDS.
+        self._deadline_cache: dict[int, tuple[float, UnitDeadlines]] = {}
 
     async def ping(self) -> None:
         await self.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
@@ -198,6 +202,44 @@ class Store:
             return Unit(unit_id, slug, name, parent_id, path)
 
         return await self.db.write(write)
+
+    async def unit_deadlines(self, unit_id: int) -> UnitDeadlines:
+        """The limits in force for reports of `unit_id`: its own, else its nearest parent's."""
+        cached = self._deadline_cache.get(unit_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+
+        def read(conn: Connection) -> UnitDeadlines:
+            path = conn.execute(select(t.units.c.path)
+                                .where(t.units.c.id == unit_id)).scalar()
+            if path is None:
+                return UnitDeadlines()
+            chain = [int(p) for p in reversed(path.strip("/").split("/"))]
+            own = {r.id: UnitDeadlines(r.verify_days, r.follow_up_days) for r in conn.execute(
+                select(t.units.c.id, t.units.c.verify_days, t.units.c.follow_up_days)
+                .where(t.units.c.id.in_(chain)))}
+            return UnitDeadlines.resolve([own[u] for u in chain if u in own])
+
+        days = await self.db.read(read)
+        if len(self._deadline_cache) > 10_000:
+            self._deadline_cache.clear()
+        self._deadline_cache[unit_id] = (time.monotonic() + POSTER_CACHE_SECONDS, days)
+        return days
+
+    async def set_unit_deadlines(self, unit_id: int, days: UnitDeadlines,
+                                 scope: Scope) -> None:
+        """Set a unit's own limits; NotFound for a unit outside `scope`."""
+        def write(conn: Connection) -> None:
+            query = update(t.units).where(t.units.c.id == unit_id)
+            if scope.reach is not Reach.ALL:
+                query = query.where(t.units.c.path.startswith(scope.unit_path))
+            result = conn.execute(query.values(verify_days=days.verify_days,
+                                               follow_up_days=days.follow_up_days))
+            if result.rowcount != 1:
+                raise NotFound(f"no unit {unit_id} in scope")
+
+        await self.db.write(write)
+        self._deadline_cache.clear()  # the units below follow it too
 
     async def list_units(self) -> list[Unit]:
         return await self.db.read(lambda conn: [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
 from channels.mail import MailSender
+from complaints.deadlines import follow_up_due, verification_due
 from settings import Settings
 from store.photos import PhotoStore
 from store.store import Store
@@ -30,6 +32,17 @@ class Services:
     mail: MailSender
     # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
     page_cache: dict[Any, Any] = field(default_factory=dict)
+
+    async def verify_due(self, unit_id: int, received: datetime) -> date:
+        """The verification deadline of a report of `unit_id` received at `received`, under
+        that unit's own limits where it set them."""
+        rules = self.settings.deadline_rules.for_unit(await self.store.unit_deadlines(unit_id))
+        return verification_due(received, self.settings.calendar, rules, self.settings.timezone)
+
+    async def follow_up_due(self, unit_id: int, forwarded: datetime) -> date:
+        """The follow-up deadline of a report forwarded to `unit_id` at `forwarded`."""
+        rules = self.settings.deadline_rules.for_unit(await self.store.unit_deadlines(unit_id))
+        return follow_up_due(forwarded, self.settings.calendar, rules, self.settings.timezone)
 
 
 def services(conn: HTTPConnection) -> Services:

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 from complaints import deadlines
 from complaints.deadlines import (
     DeadlineRules,
+    UnitDeadlines,
     WorkingCalendar,
     close_due,
     escalation_due,
     follow_up_due,
     parse_extra_holidays,
+    read_unit_days,
     verification_due,
 )
 
@@ -272,3 +274,22 @@ def test_parse_extra_holidays() -> None:
 def test_parse_extra_holidays_names_the_bad_item(text: str, bad_item: str) -> None:
     with pytest.raises(ValueError, match=re.escape(repr(bad_item))):
         parse_extra_holidays(text)
+
+
+def test_a_unit_limit_comes_from_the_nearest_unit_that_set_it() -> None:
+    chain = [UnitDeadlines(None, 2), UnitDeadlines(None, None), UnitDeadlines(1, 7)]
+    assert UnitDeadlines.resolve(chain) == UnitDeadlines(1, 2)
+    assert UnitDeadlines.resolve([]) == UnitDeadlines()
+    rules = DeadlineRules().for_unit(UnitDeadlines(None, 2))
+    assert (rules.verify_days, rules.follow_up_days, rules.close_after_days) == (3, 2, 10)
+
+
+@pytest.mark.parametrize("raw", ["0", "31", "-1", "2.5", "٣", "x"])
+def test_unit_limits_are_whole_days_within_bounds(raw: str) -> None:
+    with pytest.raises(ValueError):
+        read_unit_days(raw)
+
+
+def test_an_empty_unit_limit_follows_the_unit_above() -> None:
+    assert read_unit_days("  ") is None
+    assert read_unit_days(" 30 ") == 30
