@@ -69,6 +69,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Working days after the follow-up before a report closes when the reporter is silent."),
     Setting("LAPOR_ESCALATE_AFTER_DAYS", "60",
             "Calendar days after which an unresolved report is flagged for the Ombudsman."),
+    Setting("LAPOR_REMIND_BEFORE_DAYS", "1",
+            "Working days before a verification or follow-up deadline when the people "
+            "responsible get a reminder by mail (0: on the day itself). The coordinator is "
+            "also mailed once when a deadline is missed and when a report reaches the "
+            "Ombudsman flag."),
     Setting("LAPOR_EXTRA_HOLIDAYS", "",
             "Comma-separated ISO dates that are not working days in addition to national "
             "holidays and collective leave, e.g. regional holidays."),
@@ -137,6 +142,7 @@ class Settings:
     form_token_max_age: int
     session_max_age: int
     deadline_rules: DeadlineRules
+    remind_before_days: int
     extra_holidays: frozenset[date]
     submit_limit_per_address: str
     submit_limit_per_form: str
@@ -228,6 +234,7 @@ class Settings:
                 close_after_days=_int(values, "LAPOR_CLOSE_AFTER_DAYS", minimum=1),
                 escalate_after_calendar_days=_int(values, "LAPOR_ESCALATE_AFTER_DAYS", minimum=1),
             ),
+            remind_before_days=_int(values, "LAPOR_REMIND_BEFORE_DAYS"),
             extra_holidays=extra_holidays,
             submit_limit_per_address=_rate(values, "LAPOR_SUBMIT_LIMIT_PER_ADDRESS"),
             submit_limit_per_form=_rate(values, "LAPOR_SUBMIT_LIMIT_PER_FORM"),

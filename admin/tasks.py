@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from channels.mail import compose_reminder_mail
 from complaints.deadlines import close_due, local_date
 from complaints.workflow import WorkflowError
 from settings import Settings
@@ -39,12 +40,32 @@ async def close_silent_reports(store: Store, settings: Settings, moment: datetim
     return closed
 
 
+REMINDERS_PER_ROUND = 500
+
+
+async def queue_reminders(store: Store, settings: Settings, moment: datetime) -> int:
+    """Queue the reminders due at `moment`: deadlines within the reminder period, deadlines
+    missed lately, reports past the Ombudsman flag. Returns how many were queued; a busy day
+    beyond REMINDERS_PER_ROUND continues in the next round."""
+    today = local_date(moment, settings.timezone)
+    flag_days = settings.deadline_rules.escalate_after_calendar_days
+    return await store.queue_reminders(
+        today=today,
+        soon_until=settings.calendar.add_working_days(today, settings.remind_before_days),
+        flag_received_before=moment - timedelta(days=flag_days),
+        limit=REMINDERS_PER_ROUND, compose_mail=compose_reminder_mail(settings.base_url))
+
+
 async def run_forever(store: Store, settings: Settings) -> None:
     while True:
         try:
-            closed = await close_silent_reports(store, settings, datetime.now(UTC))
+            moment = datetime.now(UTC)
+            closed = await close_silent_reports(store, settings, moment)
             if closed:
                 log.info("closed %d reports whose reporters stayed silent", closed)
+            reminded = await queue_reminders(store, settings, moment)
+            if reminded:
+                log.info("queued %d deadline reminders", reminded)
         except Exception:
             log.exception("scheduled workflow round failed; retrying next tick")
         await asyncio.sleep(TICK_SECONDS)

@@ -21,6 +21,7 @@ from admin import auth
 from complaints import tracking
 from complaints.access import Scope, can_see_identity, scope_of, sees_redacted
 from complaints.categories import CATEGORIES, CATEGORY_CODES
+from complaints.deadlines import escalation_due
 from complaints.inbox import (
     MAX_ID,
     InboxQuery,
@@ -28,6 +29,7 @@ from complaints.inbox import (
     read_inbox_query,
     received_window,
 )
+from complaints.reminders import UNRESOLVED
 from complaints.reports import Channel, Kind, Status
 from complaints.workflow import (
     BULK_MAX,
@@ -316,6 +318,7 @@ async def _report_page(request: Request, session: StaffSession, *,
         if chosen is not None and "answer" not in typed:
             typed["answer"] = chosen.body
     today = local_today(svc.settings.timezone)
+    rules = svc.settings.deadline_rules
     return svc.templates.response(
         request, "admin/report.html",
         {"session": session, "report": report,
@@ -325,6 +328,10 @@ async def _report_page(request: Request, session: StaffSession, *,
          "follow_up_days_left": (svc.settings.calendar.working_days_left(
              today, report.follow_up_due) if report.follow_up_due else None),
          "actions": [a.value for a in actions], "units": units,
+         "flagged_days": (rules.escalate_after_calendar_days
+                          if report.status in UNRESOLVED and escalation_due(
+                              report.received_at, rules, svc.settings.timezone) <= today
+                          else None),
          "edits": [e.value for e in edits], "people": people, "categories": CATEGORIES,
          "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
          "refusal": gettext(REFUSALS[refusal]) if refusal else None,

@@ -18,9 +18,19 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from complaints import tracking
+from complaints.reminders import Reminder
 from complaints.reports import Status
 from store.records import OutboxMessage
-from store.store import ChangeComposer, ChangeNotice, MailComposer, Notice, Store, now
+from store.store import (
+    ChangeComposer,
+    ChangeNotice,
+    MailComposer,
+    Notice,
+    ReminderComposer,
+    ReminderNotice,
+    Store,
+    now,
+)
 from web import i18n
 from web.labels import status_label
 
@@ -92,6 +102,34 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
             f"{excerpt}\n\n"
             f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
         )
+        return subject, body
+
+    return compose
+
+
+def compose_reminder_mail(base_url: str) -> ReminderComposer:
+    """Reminders to staff, in Bahasa Indonesia like every staff mail."""
+
+    def compose(notice: ReminderNotice) -> tuple[str, str]:
+        code = tracking.format_code(notice.tracking_code)
+        title = f": {notice.title}" if notice.title else ""
+        day = notice.due_on.isoformat() if notice.due_on else "-"
+        step = ("tindak lanjut" if notice.status is Status.FORWARDED else "verifikasi")
+        if notice.reminder is Reminder.DUE_SOON:
+            subject = f"[LAPOR] Batas {step} {code} {day}{title}"
+            opening = (f"Batas waktu {step} laporan {code} jatuh pada {day}. "
+                       "Mohon diselesaikan sebelum batas itu.")
+        elif notice.reminder is Reminder.OVERDUE:
+            subject = f"[LAPOR] Terlambat: {step} {code}{title}"
+            opening = (f"Batas waktu {step} laporan {code} ({day}) sudah lewat dan laporan "
+                       "belum ditangani.")
+        else:
+            subject = f"[LAPOR] Melewati batas eskalasi: {code}{title}"
+            opening = (f"Laporan {code}, diterima {day}, belum tuntas setelah batas waktu "
+                       "eskalasi. Pelapor dapat mengadukannya ke Ombudsman.")
+        status = status_label_id(notice.status)
+        body = (f"{opening}\n\nStatus: {status}\n\n"
+                f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n")
         return subject, body
 
     return compose

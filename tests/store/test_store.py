@@ -217,3 +217,30 @@ async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> No
     report = await stored(store, result)
     assert report.status is Status.FORWARDED and report.version == 2
     assert [e.kind for e in report.events].count("forwarded") == 1
+
+
+async def test_each_reminder_is_queued_once_even_by_two_processes(world: World) -> None:
+    from complaints.reminders import Reminder
+    from store.store import ReminderNotice
+
+    store = world.store
+    today = date(2026, 11, 30)
+
+    def remind(notice: ReminderNotice) -> tuple[str, str]:
+        return f"{notice.reminder} {notice.tracking_code}", str(notice.due_on)
+
+    for key in ("r1", "r2"):
+        await store.submit_report(new_report(world.units["dinas"].id, key), compose)
+    rounds = await asyncio.gather(*[store.queue_reminders(
+        today=today, soon_until=date(2026, 12, 1), limit=100, compose_mail=remind,
+        flag_received_before=datetime(2000, 1, 1, tzinfo=UTC)) for _ in range(3)])
+    assert sum(rounds) == 2
+    mail = [m for m in await store.list_outbox() if m.subject.startswith("due_soon")]
+    assert sorted(m.to_address for m in mail) == ["koor@prov.go.id"] * 2
+    # A day after the deadline: the coordinator hears once more, that it was missed.
+    missed = await store.queue_reminders(
+        today=date(2026, 12, 2), soon_until=date(2026, 12, 3), limit=100, compose_mail=remind,
+        flag_received_before=datetime(2000, 1, 1, tzinfo=UTC))
+    assert missed == 2
+    overdue = [m for m in await store.list_outbox() if m.subject.startswith(Reminder.OVERDUE)]
+    assert len(overdue) == 2 and {m.body for m in overdue} == {"2026-12-01"}
