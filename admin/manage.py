@@ -46,8 +46,8 @@ ERRORS = {
     "password_long": N_("The password can have at most 200 characters."),
     "label": N_("Give a label of 1 to 200 characters, such as the counter's name."),
     "self": N_("You cannot deactivate your own account. Ask another administrator."),
-    "in_use": N_("This unit cannot be deleted: it still has sub-units, accounts, posters or "
-                 "reports."),
+    "in_use": N_("This unit cannot be deleted: sub-units, accounts, posters, reports or "
+                 "answer templates still refer to it."),
 }
 _PROBLEM_FIELDS = {
     organisation.Problem.SLUG: "slug",

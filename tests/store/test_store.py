@@ -183,6 +183,15 @@ async def test_only_units_nothing_refers_to_can_be_deleted(world: World) -> None
     with pytest.raises(InUse):
         await store.delete_unit(desk.id)
     assert await store.unit(desk.id) is not None
+    # So does anything added to the schema later that points at a unit, such as a template.
+    from complaints.workflow import AnswerTemplateDraft
+
+    kept = await store.add_unit("kept", "Keeps a template", "prov")
+    await store.save_answer_template(None, AnswerTemplateDraft(kept.id, None, "Terima kasih",
+                                                               "Terima kasih atas laporan."),
+                                     world.users["koor@prov.go.id"], [kept.id])
+    with pytest.raises(InUse):
+        await store.delete_unit(kept.id)
 
 
 async def test_deactivation_ends_sessions_and_reactivation_revives_none(world: World) -> None:
