@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
+from complaints import organisation
 from settings import Settings, SettingsError
 from store.db import Database
 from store.migrate import migrate
@@ -25,8 +25,6 @@ from store.store import Store
 from web.signing import Signing
 
 T = TypeVar("T")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class CommandError(Exception):
@@ -40,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def poster_url(settings: Settings, signing: Signing, poster_id: int, version: int) -> str:
-    return f"{settings.base_url}/q/{signing.poster_code(poster_id, version)}"
+    return signing.poster_url(settings.base_url, poster_id, version)
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
@@ -59,12 +57,15 @@ def _run(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
 
 # -- units -------------------------------------------------------------------------------------
 def cmd_unit_add(settings: Settings, args: argparse.Namespace) -> None:
-    slug = args.slug.strip().lower()
-    if not SLUG.match(slug):
-        raise CommandError(f"bad slug {args.slug!r}: use a-z, 0-9 and '-', at most 64 characters")
-    name = " ".join(args.name.split())
-    if not name or len(name) > 200:
-        raise CommandError("--name must have 1 to 200 characters")
+    try:
+        slug = organisation.read_slug(args.slug)
+    except organisation.Invalid:
+        raise CommandError(f"bad slug {args.slug!r}: use a-z, 0-9 and '-', at most 64 "
+                           "characters") from None
+    try:
+        name = organisation.read_name(args.name)
+    except organisation.Invalid:
+        raise CommandError("--name must have 1 to 200 characters") from None
     unit = _run(settings, lambda store: store.add_unit(slug, name, args.parent))
     print(f"unit {unit.slug} added (id {unit.id})")
 
@@ -80,9 +81,10 @@ def cmd_unit_list(settings: Settings, args: argparse.Namespace) -> None:
 
 # -- users -------------------------------------------------------------------------------------
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
-    email = args.email.strip().lower()
-    if not EMAIL.match(email) or len(email) > 254:
-        raise CommandError(f"bad e-mail address {args.email!r}")
+    try:
+        email = organisation.read_email(args.email)
+    except organisation.Invalid:
+        raise CommandError(f"bad e-mail address {args.email!r}") from None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -110,9 +112,10 @@ def cmd_user_list(settings: Settings, args: argparse.Namespace) -> None:
 
 # -- posters -----------------------------------------------------------------------------------
 def cmd_poster_add(settings: Settings, args: argparse.Namespace) -> None:
-    label = " ".join(args.label.split())
-    if not label or len(label) > 200:
-        raise CommandError("--label must have 1 to 200 characters")
+    try:
+        label = organisation.read_label(args.label)
+    except organisation.Invalid:
+        raise CommandError("--label must have 1 to 200 characters") from None
 
     async def add(store: Store) -> tuple[int, int]:
         unit = await store.unit_by_slug(args.unit)
@@ -161,12 +164,7 @@ def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
         raise CommandError(f"no poster with id {args.id}")
     url = poster_url(settings, Signing(settings.signing_keys()), poster.id, poster.version)
     try:
-        if args.format == "png":
-            data = posters.render_png(url)
-        elif args.format == "svg":
-            data = posters.render_svg(url)
-        else:
-            data = posters.render_pdf(url, **posters.poster_texts(poster.unit_name, poster.label))
+        data = posters.render(args.format, url, unit_name=poster.unit_name, label=poster.label)
     except posters.PosterTooDense as exc:
         raise CommandError(f"LAPOR_BASE_URL is too long for a scannable QR code: {exc}") from None
     out = Path(args.out)
@@ -271,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     poster_revoke.set_defaults(func=cmd_poster_revoke)
     poster_print = poster_commands.add_parser("print")
     poster_print.add_argument("id", type=int)
+    # widget.posters.FORMATS, spelled out: importing reportlab would slow every command.
     poster_print.add_argument("--format", required=True, choices=("png", "svg", "pdf"))
     poster_print.add_argument("--out", required=True)
     poster_print.set_defaults(func=cmd_poster_print)

@@ -28,6 +28,7 @@ from admin import answers as admin_answers
 from admin import deadlines as admin_deadlines
 from admin import exports as admin_exports
 from admin import intake as admin_intake
+from admin import manage as admin_manage
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
 from admin import views as admin_views
@@ -174,6 +175,30 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
             Route("/outbox", admin_views.outbox, name="admin_outbox"),
             Route("/outbox/{message_id:int}/resend", admin_views.outbox_resend,
                   methods=["POST"], name="admin_outbox_resend"),
+            # The organisation, for admins: a GET+POST pair is a confirmation page and the
+            # change it confirms.
+            Route("/units", admin_manage.unit_list, name="admin_units"),
+            Route("/units", admin_manage.unit_add, methods=["POST"], name="admin_unit_add"),
+            Route("/units/{unit_id:int}", admin_manage.unit_detail, name="admin_unit"),
+            Route("/units/{unit_id:int}/rename", admin_manage.unit_rename, methods=["POST"],
+                  name="admin_unit_rename"),
+            Route("/units/{unit_id:int}/delete", admin_manage.unit_delete,
+                  methods=["GET", "POST"], name="admin_unit_delete"),
+            Route("/users", admin_manage.user_list, name="admin_users"),
+            Route("/users", admin_manage.user_add, methods=["POST"], name="admin_user_add"),
+            Route("/users/{user_id:int}/deactivate", admin_manage.user_deactivate,
+                  methods=["GET", "POST"], name="admin_user_deactivate"),
+            Route("/users/{user_id:int}/reactivate", admin_manage.user_reactivate,
+                  methods=["POST"], name="admin_user_reactivate"),
+            Route("/users/{user_id:int}/reset-password", admin_manage.user_reset_password,
+                  methods=["GET", "POST"], name="admin_user_reset_password"),
+            Route("/posters", admin_manage.poster_list, name="admin_posters"),
+            Route("/posters", admin_manage.poster_add, methods=["POST"],
+                  name="admin_poster_add"),
+            Route("/posters/{poster_id:int}/revoke", admin_manage.poster_revoke,
+                  methods=["GET", "POST"], name="admin_poster_revoke"),
+            Route("/posters/{poster_id:int}/print/{format}", admin_manage.poster_download,
+                  name="admin_poster_download"),
         ]),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),

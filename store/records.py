@@ -21,6 +21,10 @@ class Duplicate(StoreError):
     pass
 
 
+class InUse(StoreError):
+    """A unit still has sub-units, staff, posters or reports: deleting it would orphan them."""
+
+
 class IdempotencyConflict(StoreError):
     """The same idempotency key came back with a different report."""
 
@@ -49,6 +53,22 @@ class Unit:
     def from_row(cls, row: Any) -> Unit:
         return cls(row.id, row.slug, row.name, row.parent_id, row.path,
                    getattr(row, "verify_days", None), getattr(row, "follow_up_days", None))
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """A unit as the admin's unit list shows it."""
+
+    unit: Unit
+    staff: int  # active accounts attached to the unit
+    inactive: int  # deactivated accounts: gone from the workspace, still in the history
+    posters: int
+    children: int
+
+    @property
+    def empty(self) -> bool:
+        """Nothing hangs off the unit but, perhaps, reports: the store checks those itself."""
+        return not (self.staff or self.inactive or self.posters or self.children)
 
 
 ROLES = ("coordinator", "officer", "inspector", "admin")

@@ -69,6 +69,7 @@ from store.records import (
     ExportJob,
     IdempotencyConflict,
     InboxItem,
+    InUse,
     NewPhoto,
     NotFound,
     OutboxMessage,
@@ -78,6 +79,7 @@ from store.records import (
     StaffSession,
     StoreError,
     Unit,
+    UnitSummary,
     User,
 )
 
@@ -273,6 +275,61 @@ class Store:
         return await self.db.read(lambda conn: [
             Unit.from_row(r) for r in conn.execute(select(t.units).order_by(t.units.c.path))])
 
+    async def unit(self, unit_id: int) -> Unit | None:
+        def read(conn: Connection) -> Unit | None:
+            row = conn.execute(select(t.units).where(t.units.c.id == unit_id)).first()
+            return Unit.from_row(row) if row else None
+
+        return await self.db.read(read)
+
+    async def unit_summaries(self) -> list[UnitSummary]:
+        """Every unit in tree order with what hangs off it, for the admin's unit list."""
+        def count(table: Any, *where: Any) -> Any:
+            return (select(func.count()).select_from(table)
+                    .where(*where).scalar_subquery())
+
+        children = t.units.alias("children")
+        query = select(
+            t.units,
+            count(t.users, t.users.c.unit_id == t.units.c.id,
+                  t.users.c.active.is_(True)).label("staff"),
+            count(t.users, t.users.c.unit_id == t.units.c.id,
+                  t.users.c.active.is_(False)).label("inactive"),
+            count(t.posters, t.posters.c.unit_id == t.units.c.id).label("posters"),
+            count(children, children.c.parent_id == t.units.c.id).label("children"),
+        ).order_by(t.units.c.path)
+        return await self.db.read(lambda conn: [
+            UnitSummary(Unit.from_row(r), r.staff, r.inactive, r.posters, r.children)
+            for r in conn.execute(query)])
+
+    async def rename_unit(self, unit_id: int, name: str) -> Unit:
+        """A new display name; the slug stays, since scripts and logs know the unit by it."""
+        def write(conn: Connection) -> Unit:
+            row = conn.execute(update(t.units).where(t.units.c.id == unit_id)
+                               .values(name=name).returning(*t.units.c)).first()
+            if row is None:
+                raise NotFound(f"no unit with id {unit_id}")
+            return Unit.from_row(row)
+
+        return await self.db.write(write)
+
+    async def delete_unit(self, unit_id: int) -> None:
+        """Only a unit nothing refers to: no sub-units, accounts, posters, reports, answer
+        templates... (every foreign key to units, see _UNIT_REFERENCES). A unit that ever
+        received a report stays, because the report's history names it."""
+        def write(conn: Connection) -> None:
+            if conn.execute(select(t.units.c.id).where(t.units.c.id == unit_id)).first() is None:
+                raise NotFound(f"no unit with id {unit_id}")
+            uses = [select(column).where(column == unit_id).limit(1)
+                    for column in _UNIT_REFERENCES]
+            if any(conn.execute(use).first() for use in uses):
+                raise InUse(f"unit {unit_id} is still in use")
+            # Counter rows of a unit no report was ever routed to hold only zeros.
+            conn.execute(t.report_counts.delete().where(t.report_counts.c.unit_id == unit_id))
+            conn.execute(t.units.delete().where(t.units.c.id == unit_id))
+
+        await self.db.write(write)
+
     async def unit_by_slug(self, slug: str) -> Unit | None:
         def read(conn: Connection) -> Unit | None:
             row = conn.execute(select(t.units).where(t.units.c.slug == slug)).first()
@@ -289,6 +346,7 @@ class Store:
         def write(conn: Connection) -> User:
             if conn.execute(select(t.users.c.id).where(t.users.c.email == email)).first():
                 raise Duplicate(f"a user with email {email!r} already exists")
+            _require_unit(conn, unit_id)
             user_id = conn.execute(
                 insert(t.users).values(email=email, password_hash=password_hash, role=role,
                                        unit_id=unit_id, active=True, created_at=now())
@@ -315,6 +373,44 @@ class Store:
             return User.from_row(row) if row else None
 
         return await self.db.read(read)
+
+    async def user(self, user_id: int) -> User | None:
+        def read(conn: Connection) -> User | None:
+            row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+            return User.from_row(row) if row else None
+
+        return await self.db.read(read)
+
+    async def set_user_active(self, user_id: int, active: bool) -> User:
+        """Deactivating ends the account's sessions in the same transaction: reactivating it
+        later must not bring an old, perhaps stolen, cookie back to life."""
+        def write(conn: Connection) -> User:
+            row = conn.execute(update(t.users).where(t.users.c.id == user_id)
+                               .values(active=active).returning(*t.users.c)).first()
+            if row is None:
+                raise NotFound(f"no user with id {user_id}")
+            if not active:
+                conn.execute(t.sessions.delete().where(t.sessions.c.user_id == user_id))
+            return User.from_row(row)
+
+        return await self.db.write(write)
+
+    async def reset_password(self, user_id: int, password_hash: str,
+                             keep_token_hash: str | None = None) -> User:
+        """A new password, and every session of the account ends but `keep_token_hash` (the
+        admin's own, when they reset their own password): whoever knew the old one is out."""
+        def write(conn: Connection) -> User:
+            row = conn.execute(update(t.users).where(t.users.c.id == user_id)
+                               .values(password_hash=password_hash)
+                               .returning(*t.users.c)).first()
+            if row is None:
+                raise NotFound(f"no user with id {user_id}")
+            conn.execute(t.sessions.delete().where(
+                t.sessions.c.user_id == user_id,
+                t.sessions.c.token_hash != (keep_token_hash or "")))
+            return User.from_row(row)
+
+        return await self.db.write(write)
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         def write(conn: Connection) -> None:
@@ -372,6 +468,7 @@ class Store:
     # -- posters ---------------------------------------------------------------------------
     async def add_poster(self, unit_id: int, label: str) -> Poster:
         def write(conn: Connection) -> Poster:
+            _require_unit(conn, unit_id)
             poster_id = conn.execute(
                 insert(t.posters).values(unit_id=unit_id, label=label, version=1,
                                          created_at=now()).returning(t.posters.c.id)).scalar_one()
@@ -1108,6 +1205,20 @@ class Store:
         if status:
             query = query.where(t.outbox.c.status == status)
         return await self.db.read(lambda conn: [_outbox(r) for r in conn.execute(query)])
+
+
+# Every column that points at a unit, read from the schema so that a table added later
+# cannot be forgotten by delete_unit. report_counts is keyed by unit but has no foreign key:
+# delete_unit clears its rows, which are zeros once no report is routed to the unit.
+_UNIT_REFERENCES = [fk.parent for table in t.metadata.sorted_tables
+                    for fk in table.foreign_keys if fk.column is t.units.c.id]
+
+
+def _require_unit(conn: Connection, unit_id: int) -> None:
+    # Checked, not left to the foreign key: a unit deleted a moment ago is a clear NotFound
+    # for the caller, not a driver's IntegrityError.
+    if conn.execute(select(t.units.c.id).where(t.units.c.id == unit_id)).first() is None:
+        raise NotFound(f"no unit with id {unit_id}")
 
 
 def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action: Action | Edit,

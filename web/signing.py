@@ -72,6 +72,10 @@ class Signing:
     def poster_code(self, poster_id: int, version: int) -> str:
         return self._poster.sign(f"{_b36(poster_id)}-{_b36(version)}").decode()
 
+    def poster_url(self, base_url: str, poster_id: int, version: int) -> str:
+        """What a poster's QR code carries and its caption prints."""
+        return f"{base_url}/q/{self.poster_code(poster_id, version)}"
+
     def read_poster_code(self, code: str) -> tuple[int, int]:
         if not code or len(code) > 64 or not code.isascii():
             raise PosterCodeError("malformed")

@@ -25,10 +25,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 __all__ = [
+    "FORMATS",
     "MAX_QR_VERSION",
     "PosterTooDense",
     "qr_matrix",
     "qr_version",
+    "render",
     "render_pdf",
     "render_png",
     "render_svg",
@@ -489,6 +491,22 @@ def render_pdf(
     canvas.save()
     return out.getvalue()
 
+
+
+# What `render` makes, with the media type a download of it is served as.
+FORMATS = {"pdf": "application/pdf", "png": "image/png", "svg": "image/svg+xml"}
+
+
+def render(fmt: str, url: str, *, unit_name: str, label: str) -> bytes:
+    """One poster in one of FORMATS: the printable A4 sheet (pdf) or the bare code (png, svg)
+    for an agency's own layout. What `poster print` writes and the admin pages download."""
+    if fmt == "pdf":
+        return render_pdf(url, **poster_texts(unit_name, label))
+    if fmt == "png":
+        return render_png(url)
+    if fmt == "svg":
+        return render_svg(url)
+    raise ValueError(f"unknown poster format {fmt!r}")
 
 
 def poster_texts(unit_name: str, label: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ OK, FORBIDDEN, HIDDEN = "ok", 403, 404
 # (method, path, {role: outcome for the report inside, ...}, outcome for the report outside).
 # {in} is a report of the province forwarded to RSUD, {out} one of another province.
 EVERYONE = dict.fromkeys(ROLES, OK)
+ADMIN_ONLY = {**dict.fromkeys(ROLES, FORBIDDEN), "admin": OK}
 MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("GET", "/admin", EVERYONE, EVERYONE),
     ("GET", "/admin/password", EVERYONE, EVERYONE),
@@ -76,6 +77,27 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {**dict.fromkeys(ROLES, FORBIDDEN), "admin": OK}),
     ("POST", "/admin/outbox/1/resend", {**dict.fromkeys(ROLES, FORBIDDEN), "admin": HIDDEN},
      {**dict.fromkeys(ROLES, FORBIDDEN), "admin": HIDDEN}),  # no failed message: 404
+    # The organisation's pages (admin/manage.py): admins only, wherever the caller sits.
+    *[(method, path, ADMIN_ONLY, ADMIN_ONLY) for method, path in (
+        ("GET", "/admin/units"),
+        ("POST", "/admin/units"),  # an empty form: 400 for the admin
+        ("GET", "/admin/units/1"),
+        ("POST", "/admin/units/1/rename"),
+        ("GET", "/admin/units/1/delete"),
+        ("POST", "/admin/units/1/delete"),  # the province has sub-units: 409
+        ("GET", "/admin/users"),
+        ("POST", "/admin/users"),
+        ("GET", "/admin/users/1/deactivate"),
+        ("POST", "/admin/users/1/deactivate"),
+        ("POST", "/admin/users/1/reactivate"),
+        ("GET", "/admin/users/1/reset-password"),
+        ("POST", "/admin/users/1/reset-password"),
+        ("GET", "/admin/posters"),
+        ("POST", "/admin/posters"),
+        ("GET", "/admin/posters/1/revoke"),
+        ("POST", "/admin/posters/1/revoke"),
+        ("GET", "/admin/posters/1/print/png"),
+    )],
 ]
 
 
@@ -122,7 +144,12 @@ async def test_authorization_matrix(harness: AppHarness, reports: dict[str, int]
                                          ("GET", "/admin/reports/1"),
                                          ("POST", "/admin/reports/1/forward"),
                                          ("POST", "/admin/exports"),
-                                         ("GET", "/admin/export.csv")])
+                                         ("GET", "/admin/export.csv"),
+                                         ("GET", "/admin/units"), ("POST", "/admin/units"),
+                                         ("GET", "/admin/users"),
+                                         ("POST", "/admin/users/1/deactivate"),
+                                         ("GET", "/admin/posters/1/print/pdf"),
+                                         ("POST", "/admin/posters/1/revoke")])
 async def test_signed_out_visitors_get_nothing(harness: AppHarness, method: str,
                                                path: str) -> None:
     response = await harness.client.request(method, path)

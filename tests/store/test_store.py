@@ -10,7 +10,7 @@ import pytest
 from complaints.inbox import Cursor, InboxQuery
 from complaints.reports import Channel, Identity, Kind, Status, Submission
 from store.db import Database
-from store.records import Duplicate, IdempotencyConflict, NotFound, Report
+from store.records import Duplicate, IdempotencyConflict, InUse, NotFound, Report
 from store.store import NewReport, Notice, Store, SubmitResult
 from tests.conftest import EVERYTHING, TEST_KEY, World
 from web.signing import Signing
@@ -139,6 +139,96 @@ async def test_poster_revoke_bumps_version_only_for_that_poster(world: World) ->
     assert (await store.poster(igd.id)).version == igd.version  # type: ignore[union-attr]
     with pytest.raises(NotFound):
         await store.revoke_poster(99999)
+
+
+async def test_unit_summaries_count_staff_posters_and_sub_units(world: World) -> None:
+    store = world.store
+    gone = await world.user("gone@dinas.go.id", "officer", "dinas")
+    await store.set_user_active(gone.id, False)
+    summaries = {s.unit.slug: s for s in await store.unit_summaries()}
+    assert [s.unit.slug for s in await store.unit_summaries()] == [
+        u.slug for u in await store.list_units()]  # tree order
+    assert (summaries["prov"].staff, summaries["prov"].posters,
+            summaries["prov"].children) == (3, 0, 2)
+    assert (summaries["dinas"].staff, summaries["dinas"].inactive,
+            summaries["dinas"].posters) == (0, 1, 1)
+    assert not summaries["dinas"].empty
+    fresh = await store.add_unit("fresh", "Fresh", "rsud")
+    assert next(s for s in await store.unit_summaries() if s.unit.id == fresh.id).empty
+
+
+async def test_rename_unit_keeps_slug_and_path(world: World) -> None:
+    store = world.store
+    dinas = world.units["dinas"]
+    renamed = await store.rename_unit(dinas.id, "Disdukcapil")
+    assert (renamed.name, renamed.slug, renamed.path) == ("Disdukcapil", "dinas", dinas.path)
+    assert (await store.unit(dinas.id)) == renamed
+    with pytest.raises(NotFound):
+        await store.rename_unit(99999, "X")
+
+
+async def test_only_units_nothing_refers_to_can_be_deleted(world: World) -> None:
+    store = world.store
+    empty = await store.add_unit("empty", "Empty", "rsud")
+    await store.delete_unit(empty.id)
+    assert await store.unit(empty.id) is None
+    with pytest.raises(NotFound):
+        await store.delete_unit(empty.id)
+    for slug in ("prov", "dinas", "other"):  # sub-units; a poster; a coordinator
+        with pytest.raises(InUse):
+            await store.delete_unit(world.units[slug].id)
+    # A report taken without a poster still ties its unit down: its history names it.
+    desk = await store.add_unit("desk", "Front desk", "prov")
+    await store.submit_report(new_report(desk.id, "desk"), compose)
+    with pytest.raises(InUse):
+        await store.delete_unit(desk.id)
+    assert await store.unit(desk.id) is not None
+    # So does anything added to the schema later that points at a unit, such as a template.
+    from complaints.workflow import AnswerTemplateDraft
+
+    kept = await store.add_unit("kept", "Keeps a template", "prov")
+    await store.save_answer_template(None, AnswerTemplateDraft(kept.id, None, "Terima kasih",
+                                                               "Terima kasih atas laporan."),
+                                     world.users["koor@prov.go.id"], [kept.id])
+    with pytest.raises(InUse):
+        await store.delete_unit(kept.id)
+
+
+async def test_deactivation_ends_sessions_and_reactivation_revives_none(world: World) -> None:
+    store = world.store
+    koor = world.users["koor@prov.go.id"]
+    await store.create_session(koor.id, "koor-session", max_age=60)
+    assert (await store.set_user_active(koor.id, False)).active is False
+    assert await store.session("koor-session") is None
+    assert (await store.set_user_active(koor.id, True)).active is True
+    assert await store.session("koor-session") is None  # the cookie stays dead
+    assert (await store.user(koor.id)).active  # type: ignore[union-attr]
+    with pytest.raises(NotFound):
+        await store.set_user_active(99999, False)
+
+
+async def test_password_reset_ends_every_session_but_the_one_kept(world: World) -> None:
+    store = world.store
+    koor = world.users["koor@prov.go.id"]
+    for token in ("a", "b", "c"):
+        await store.create_session(koor.id, f"reset-{token}", max_age=60)
+    admin = world.users["admin@prov.go.id"]
+    await store.create_session(admin.id, "admin-session", max_age=60)
+    user = await store.reset_password(koor.id, "new-hash", keep_token_hash="reset-b")
+    assert user.password_hash == "new-hash"
+    assert [await store.session(f"reset-{t}") is not None for t in "abc"] == [False, True, False]
+    await store.reset_password(koor.id, "newer-hash")
+    assert await store.session("reset-b") is None
+    assert await store.session("admin-session") is not None  # nobody else's
+    with pytest.raises(NotFound):
+        await store.reset_password(99999, "x")
+
+
+async def test_users_and_posters_need_an_existing_unit(world: World) -> None:
+    with pytest.raises(NotFound):
+        await world.store.add_user("x@y.go.id", "hash", "officer", 99999)
+    with pytest.raises(NotFound):
+        await world.store.add_poster(99999, "Loket")
 
 
 async def test_outbox_claim_is_exclusive_and_expired_claims_return(world: World) -> None:

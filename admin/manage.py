@@ -1,0 +1,480 @@
+"""The administrator's pages for the organisation: the unit tree, staff accounts and QR
+posters, what the operator commands (cli.py) do, in the browser.
+
+Administrators only: every view checks the role itself (other staff get 403), whatever the
+navigation shows. Every change is a POST carrying the session's CSRF token and answers with a
+redirect (Post/Redirect/Get) whose `?done=` names what happened, so a reload changes nothing.
+Two answers are pages instead of redirects: a generated password is shown once in the
+response to the POST that made it, because it must never travel in a URL or be stored.
+Destructive changes (revoke, deactivate, reset, delete) are confirmed on a page of their own,
+which works without JavaScript."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin import auth
+from admin.views import NO_STORE, _id, staff_only
+from complaints import organisation
+from complaints.access import STAFF_ROLES
+from complaints.inbox import MAX_ID
+from store.records import Duplicate, InUse, NotFound, Poster, StaffSession, Unit, User
+from web.i18n import N_, gettext
+from web.services import services
+
+ADMIN = "admin"
+MAX_PASSWORD = 200
+
+ERRORS = {
+    "slug": N_("Use 1 to 64 characters: lowercase letters a–z, digits and hyphens, starting "
+               "with a letter or digit."),
+    "slug_taken": N_("Another unit already has this short name."),
+    "name": N_("Give a name of 1 to 200 characters."),
+    "parent": N_("Choose the parent unit from the list."),
+    "email": N_("Enter an e-mail address such as nama@instansi.go.id."),
+    "email_taken": N_("There is already an account with this e-mail address."),
+    "role": N_("Choose a role from the list."),
+    "unit": N_("Choose a unit from the list."),
+    "password_short": N_("The password must have at least 10 characters."),
+    "password_long": N_("The password can have at most 200 characters."),
+    "label": N_("Give a label of 1 to 200 characters, such as the counter's name."),
+    "self": N_("You cannot deactivate your own account. Ask another administrator."),
+    "in_use": N_("This unit cannot be deleted: sub-units, accounts, posters, reports or "
+                 "answer templates still refer to it."),
+}
+_PROBLEM_FIELDS = {
+    organisation.Problem.SLUG: "slug",
+    organisation.Problem.NAME: "name",
+    organisation.Problem.EMAIL: "email",
+    organisation.Problem.ROLE: "role",
+    organisation.Problem.LABEL: "label",
+}
+
+# What the page a change redirects to says about it; %(name)s is the changed record's name.
+DONE = {
+    "unit_added": N_("Unit “%(name)s” added."),
+    "unit_renamed": N_("Unit renamed to “%(name)s”."),
+    "unit_deleted": N_("The unit has been deleted."),
+    "user_added": N_("Account %(name)s added."),
+    "user_deactivated": N_("%(name)s can no longer sign in; their sessions have ended."),
+    "user_reactivated": N_("%(name)s can sign in again."),
+    "poster_added": N_("Poster “%(name)s” created: download it and print it."),
+    "poster_revoked": N_("Every earlier print of “%(name)s” has stopped working. Download the "
+                         "poster again and replace the prints."),
+}
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _typed(form: Mapping[str, Any], *names: str, limit: int = 500) -> dict[str, str]:
+    """What the admin typed, cut to a sane length, to show again when the form comes back."""
+    return {name: str(form.get(name, ""))[:limit] for name in names}
+
+
+def _read(errors: dict[str, str], reader: Callable[[str], str], raw: str) -> str:
+    try:
+        return reader(raw)
+    except organisation.Invalid as exc:
+        errors[_PROBLEM_FIELDS[exc.problem]] = exc.problem.value
+        return ""
+
+
+def _number(raw: str | None) -> int | None:
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 12 and int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+def _pick(units: Sequence[Unit], raw: str) -> Unit | None:
+    wanted = _number(raw)
+    return next((u for u in units if u.id == wanted), None)
+
+
+def _notice(request: Request, names: Callable[[int], str | None]) -> str | None:
+    """The sentence for `?done=...&id=...` after a redirect; nothing for a made-up link."""
+    done = request.query_params.get("done", "")
+    if done not in DONE:
+        return None
+    if done == "unit_deleted":
+        return gettext(DONE[done])
+    record = _number(request.query_params.get("id"))
+    name = names(record) if record is not None else None
+    return gettext(DONE[done], name=name) if name is not None else None
+
+
+def _errors(errors: Mapping[str, str]) -> dict[str, str]:
+    return {field: gettext(ERRORS[code]) for field, code in errors.items()}
+
+
+def _done(path: str, done: str, record_id: int, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"{path}{'&' if '?' in path else '?'}done={done}&id={record_id}"
+                            f"{anchor}", status_code=303)
+
+
+def _confirm(request: Request, session: StaffSession, *, title: str, message: str,
+             button: str, back: str, status_code: int = 200) -> Response:
+    return services(request).templates.response(
+        request, "admin/confirm.html",
+        {"session": session, "title": title, "message": message, "button": button,
+         "action": request.url.path, "back": back},
+        status_code=status_code, headers=NO_STORE)
+
+
+def _password_shown(request: Request, session: StaffSession, *, title: str, user: User,
+                    password: str) -> Response:
+    # The only copy of the password leaves in this response: never cached, never in a URL.
+    return services(request).templates.response(
+        request, "admin/password_shown.html",
+        {"session": session, "title": title, "user": user, "password": password},
+        headers=NO_STORE)
+
+
+# -- units ---------------------------------------------------------------------------------
+async def _units_page(request: Request, session: StaffSession, *,
+                      errors: Mapping[str, str] | None = None,
+                      typed: Mapping[str, str] | None = None,
+                      status_code: int = 200) -> Response:
+    svc = services(request)
+    summaries = await svc.store.unit_summaries()
+    names = {s.unit.id: s.unit.name for s in summaries}
+    return svc.templates.response(
+        request, "admin/units.html",
+        {"session": session, "summaries": summaries, "errors": _errors(errors or {}),
+         "typed": typed or {}, "notice": _notice(request, names.get)},
+        status_code=status_code, headers=NO_STORE)
+
+
+@staff_only(ADMIN)
+async def unit_list(request: Request, session: StaffSession) -> Response:
+    return await _units_page(request, session)
+
+
+@staff_only(ADMIN)
+async def unit_add(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    typed = _typed(await request.form(), "slug", "name", "parent")
+    errors: dict[str, str] = {}
+    slug = _read(errors, organisation.read_slug, typed["slug"])
+    name = _read(errors, organisation.read_name, typed["name"])
+    parent = None
+    if typed["parent"]:
+        parent = _pick(await svc.store.list_units(), typed["parent"])
+        if parent is None:
+            errors["parent"] = "parent"
+    if not errors:
+        try:
+            unit = await svc.store.add_unit(slug, name, parent.slug if parent else None)
+        except Duplicate:
+            errors["slug"] = "slug_taken"
+        except NotFound:  # the parent was deleted meanwhile
+            errors["parent"] = "parent"
+    if errors:
+        return await _units_page(request, session, errors=errors, typed=typed, status_code=400)
+    return _done("/admin/units", "unit_added", unit.id, f"#unit-{unit.id}")
+
+
+async def _unit(request: Request) -> Unit:
+    unit = await services(request).store.unit(_id(request, "unit_id"))
+    if unit is None:
+        raise HTTPException(404)
+    return unit
+
+
+async def _unit_page(request: Request, session: StaffSession, *,
+                     errors: Mapping[str, str] | None = None,
+                     typed: Mapping[str, str] | None = None,
+                     refusal: str | None = None, status_code: int = 200) -> Response:
+    svc = services(request)
+    unit = await _unit(request)
+    summaries, users = await asyncio.gather(svc.store.unit_summaries(),
+                                            svc.store.list_users())
+    summary = next((s for s in summaries if s.unit.id == unit.id), None)
+    if summary is None:  # deleted a moment ago
+        raise HTTPException(404)
+    parent = next((s.unit for s in summaries if s.unit.id == unit.parent_id), None)
+    return svc.templates.response(
+        request, "admin/unit.html",
+        {"session": session, "unit": unit, "summary": summary, "parent": parent,
+         "staff": [user for user, _ in users if user.unit_id == unit.id],
+         "errors": _errors(errors or {}), "typed": typed or {},
+         "refusal": gettext(ERRORS[refusal]) if refusal else None,
+         "notice": _notice(request, lambda i: unit.name if i == unit.id else None)},
+        status_code=status_code, headers=NO_STORE)
+
+
+@staff_only(ADMIN)
+async def unit_detail(request: Request, session: StaffSession) -> Response:
+    return await _unit_page(request, session)
+
+
+@staff_only(ADMIN)
+async def unit_rename(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    typed = _typed(await request.form(), "name")
+    errors: dict[str, str] = {}
+    name = _read(errors, organisation.read_name, typed["name"])
+    if errors:
+        return await _unit_page(request, session, errors=errors, typed=typed, status_code=400)
+    try:
+        unit = await svc.store.rename_unit(_id(request, "unit_id"), name)
+    except NotFound:
+        raise HTTPException(404) from None
+    return _done(f"/admin/units/{unit.id}", "unit_renamed", unit.id)
+
+
+@staff_only(ADMIN)
+async def unit_delete(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    unit = await _unit(request)
+    back = f"/admin/units/{unit.id}"
+    if request.method == "POST":
+        try:
+            await svc.store.delete_unit(unit.id)
+        except NotFound:
+            raise HTTPException(404) from None
+        except InUse:
+            return await _unit_page(request, session, refusal="in_use", status_code=409)
+        return RedirectResponse("/admin/units?done=unit_deleted", status_code=303)
+    summary = next((s for s in await svc.store.unit_summaries() if s.unit.id == unit.id), None)
+    if summary is not None and not summary.empty:
+        # No question asked that could only be answered with a refusal.
+        return await _unit_page(request, session, refusal="in_use", status_code=409)
+    return _confirm(request, session, title=gettext("Delete unit “%(name)s”?", name=unit.name),
+                    message=gettext("The unit has no sub-units, accounts or posters. Deleting "
+                                    "it cannot be undone."),
+                    button=gettext("Delete unit"), back=back)
+
+
+# -- users ---------------------------------------------------------------------------------
+async def _users_page(request: Request, session: StaffSession, *,
+                      errors: Mapping[str, str] | None = None,
+                      typed: Mapping[str, str] | None = None,
+                      refusal: str | None = None, status_code: int = 200) -> Response:
+    svc = services(request)
+    users, units = await asyncio.gather(svc.store.list_users(), svc.store.list_units())
+    shown_unit = _pick(units, request.query_params.get("unit", ""))
+    emails = {user.id: user.email for user, _ in users}
+    return svc.templates.response(
+        request, "admin/users.html",
+        {"session": session, "units": units, "shown_unit": shown_unit,
+         "users": [(user, unit) for user, unit in users
+                   if shown_unit is None or unit.id == shown_unit.id],
+         "roles": STAFF_ROLES, "errors": _errors(errors or {}), "typed": typed or {},
+         "refusal": gettext(ERRORS[refusal]) if refusal else None,
+         "notice": _notice(request, emails.get)},
+        status_code=status_code, headers=NO_STORE)
+
+
+@staff_only(ADMIN)
+async def user_list(request: Request, session: StaffSession) -> Response:
+    return await _users_page(request, session)
+
+
+@staff_only(ADMIN)
+async def user_add(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    form = await request.form()
+    typed = _typed(form, "email", "role", "unit")
+    password = str(form.get("password", ""))[:MAX_PASSWORD + 1]
+    errors: dict[str, str] = {}
+    email = _read(errors, organisation.read_email, typed["email"])
+    role = _read(errors, organisation.read_role, typed["role"])
+    unit = _pick(await svc.store.list_units(), typed["unit"])
+    if unit is None:
+        errors["unit"] = "unit"
+    generated = not password
+    if generated:
+        password = auth.generate_password()
+    elif len(password) < auth.MIN_PASSWORD_LENGTH:
+        errors["password"] = "password_short"
+    elif len(password) > MAX_PASSWORD:
+        errors["password"] = "password_long"
+    if not errors and await svc.store.user_by_email(email) is not None:
+        errors["email"] = "email_taken"  # checked before the slow hash; the store checks again
+    if not errors:
+        assert unit is not None
+        password_hash = await asyncio.to_thread(auth.hash_password, password)
+        try:
+            user = await svc.store.add_user(email, password_hash, role, unit.id)
+        except Duplicate:
+            errors["email"] = "email_taken"
+        except NotFound:
+            errors["unit"] = "unit"
+    if errors:
+        # The password is not sent back: it would sit in the page's HTML.
+        return await _users_page(request, session, errors=errors, typed=typed, status_code=400)
+    if generated:
+        return _password_shown(request, session, title=gettext("Account added"), user=user,
+                               password=password)
+    return _done("/admin/users", "user_added", user.id, f"#user-{user.id}")
+
+
+async def _user(request: Request) -> User:
+    user = await services(request).store.user(_id(request, "user_id"))
+    if user is None:
+        raise HTTPException(404)
+    return user
+
+
+@staff_only(ADMIN)
+async def user_deactivate(request: Request, session: StaffSession) -> Response:
+    user = await _user(request)
+    if user.id == session.user.id:
+        # Nobody locks themself out; and so one admin always remains who can undo this.
+        return await _users_page(request, session, refusal="self", status_code=400)
+    if request.method == "POST":
+        try:
+            await services(request).store.set_user_active(user.id, False)
+        except NotFound:
+            raise HTTPException(404) from None
+        return _done("/admin/users", "user_deactivated", user.id, f"#user-{user.id}")
+    return _confirm(request, session,
+                    title=gettext("Deactivate %(email)s?", email=user.email),
+                    message=gettext("They are signed out at once and can no longer sign in. "
+                                    "Their name stays in the history of the reports they "
+                                    "handled. You can reactivate the account later."),
+                    button=gettext("Deactivate"), back="/admin/users")
+
+
+@staff_only(ADMIN)
+async def user_reactivate(request: Request, session: StaffSession) -> Response:
+    try:
+        user = await services(request).store.set_user_active(_id(request, "user_id"), True)
+    except NotFound:
+        raise HTTPException(404) from None
+    return _done("/admin/users", "user_reactivated", user.id, f"#user-{user.id}")
+
+
+@staff_only(ADMIN)
+async def user_reset_password(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    user = await _user(request)
+    if request.method == "POST":
+        password = auth.generate_password()
+        password_hash = await asyncio.to_thread(auth.hash_password, password)
+        # Resetting one's own password keeps the session doing it; every other one ends.
+        keep = (auth.token_hash(request.cookies.get(auth.SESSION_COOKIE, ""))
+                if user.id == session.user.id else None)
+        try:
+            user = await svc.store.reset_password(user.id, password_hash, keep)
+        except NotFound:
+            raise HTTPException(404) from None
+        return _password_shown(request, session, title=gettext("Password reset"), user=user,
+                               password=password)
+    return _confirm(request, session,
+                    title=gettext("Reset the password of %(email)s?", email=user.email),
+                    message=gettext("A new password is generated and shown to you once. The "
+                                    "old password stops working and every session of the "
+                                    "account ends."),
+                    button=gettext("Reset password"), back="/admin/users")
+
+
+# -- posters -------------------------------------------------------------------------------
+async def _posters_page(request: Request, session: StaffSession, *,
+                        errors: Mapping[str, str] | None = None,
+                        typed: Mapping[str, str] | None = None,
+                        status_code: int = 200) -> Response:
+    svc = services(request)
+    units = await svc.store.list_units()
+    shown_unit = _pick(units, request.query_params.get("unit", ""))
+    posters = await svc.store.list_posters(shown_unit.id if shown_unit else None)
+    by_unit: dict[int, list[Poster]] = {}
+    for poster in posters:
+        by_unit.setdefault(poster.unit_id, []).append(poster)
+    labels = {p.id: p.label for p in posters}
+    base_url = svc.settings.base_url
+    return svc.templates.response(
+        request, "admin/posters.html",
+        {"session": session, "units": units, "shown_unit": shown_unit,
+         "groups": [(unit, by_unit[unit.id]) for unit in units if unit.id in by_unit],
+         "poster_url": lambda p: svc.signing.poster_url(base_url, p.id, p.version),
+         "errors": _errors(errors or {}), "typed": typed or {},
+         "notice": _notice(request, labels.get)},
+        status_code=status_code, headers=NO_STORE)
+
+
+@staff_only(ADMIN)
+async def poster_list(request: Request, session: StaffSession) -> Response:
+    return await _posters_page(request, session)
+
+
+@staff_only(ADMIN)
+async def poster_add(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    typed = _typed(await request.form(), "unit", "label")
+    errors: dict[str, str] = {}
+    label = _read(errors, organisation.read_label, typed["label"])
+    unit = _pick(await svc.store.list_units(), typed["unit"])
+    if unit is None:
+        errors["unit"] = "unit"
+    if not errors:
+        assert unit is not None
+        try:
+            poster = await svc.store.add_poster(unit.id, label)
+        except NotFound:
+            errors["unit"] = "unit"
+    if errors:
+        return await _posters_page(request, session, errors=errors, typed=typed,
+                                   status_code=400)
+    return _done(f"/admin/posters?unit={poster.unit_id}", "poster_added", poster.id,
+                 f"#poster-{poster.id}")
+
+
+async def _poster(request: Request) -> Poster:
+    poster = await services(request).store.poster(_id(request, "poster_id"))
+    if poster is None:
+        raise HTTPException(404)
+    return poster
+
+
+@staff_only(ADMIN)
+async def poster_revoke(request: Request, session: StaffSession) -> Response:
+    poster = await _poster(request)
+    if request.method == "POST":
+        try:
+            await services(request).store.revoke_poster(poster.id)
+        except NotFound:
+            raise HTTPException(404) from None
+        return _done(f"/admin/posters?unit={poster.unit_id}", "poster_revoked", poster.id,
+                     f"#poster-{poster.id}")
+    return _confirm(request, session,
+                    title=gettext("Revoke the prints of “%(label)s”?", label=poster.label),
+                    message=gettext("Every printed copy of this poster stops working at once: "
+                                    "citizens who scan it are told the poster is no longer "
+                                    "valid. Reports already sent are kept. The poster gets a "
+                                    "new code: download it again and replace the prints."),
+                    button=gettext("Revoke the prints"),
+                    back=f"/admin/posters?unit={poster.unit_id}")
+
+
+_FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
+
+
+@staff_only(ADMIN)
+async def poster_download(request: Request, session: StaffSession) -> Response:
+    # Imported here: reportlab is heavy and only this page and `poster print` need it.
+    from widget import posters
+
+    fmt = request.path_params["format"]
+    if fmt not in posters.FORMATS:
+        raise HTTPException(404)
+    poster = await _poster(request)
+    svc = services(request)
+    url = svc.signing.poster_url(svc.settings.base_url, poster.id, poster.version)
+    try:
+        data = await asyncio.to_thread(posters.render, fmt, url, unit_name=poster.unit_name,
+                                       label=poster.label)
+    except posters.PosterTooDense:
+        raise HTTPException(400, gettext(
+            "The server's public address (LAPOR_BASE_URL) is too long for a QR code that "
+            "phones can scan. Ask the operator to shorten it.")) from None
+    slug = _FILENAME_UNSAFE.sub("", poster.unit_slug) or "unit"
+    filename = f"poster-{poster.id}-{slug}-v{poster.version}.{fmt}"
+    return Response(data, media_type=posters.FORMATS[fmt], headers={
+        **NO_STORE, "content-disposition": f'attachment; filename="{filename}"'})
