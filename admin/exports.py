@@ -24,12 +24,14 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from admin.views import (
     FILTER_ERRORS,
+    HTMX_VARY,
     NO_STORE,
     csv_download,
     query_bounds,
     request_query,
     staff_only,
     staff_scope,
+    wants_partial,
 )
 from complaints import tracking
 from complaints.inbox import InboxQuery, next_cursor, read_inbox_query
@@ -149,8 +151,8 @@ async def export_status(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     job = await _own_job(request, session)
     context = {"session": session, "job": job}
-    headers = {**NO_STORE, "vary": "HX-Request"}
-    if request.headers.get("hx-request") == "true":
+    headers = {**NO_STORE, "vary": HTMX_VARY}
+    if wants_partial(request):
         return svc.templates.response(request, "admin/export.html", context, block="progress",
                                       headers=headers)
     return svc.templates.response(request, "admin/export.html", context, headers=headers)

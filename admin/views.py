@@ -185,6 +185,17 @@ def query_bounds(query: InboxQuery, settings: Settings) -> dict[str, Any]:
             "received_window": received_window(query, settings.timezone)}
 
 
+# Responses that switch on htmx's headers say so, for caches between us and the browser.
+HTMX_VARY = "HX-Request, HX-History-Restore-Request"
+
+
+def wants_partial(request: Request) -> bool:
+    """An htmx swap asks for the named block only. Restoring history after Back is an htmx
+    request too, but the browser replaces the whole page with the answer: it needs all of it."""
+    return (request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-history-restore-request") != "true")
+
+
 def csv_download(rows: AsyncIterator[str], filename: str) -> StreamingResponse:
     """A CSV file streamed as it is written, opening correctly in Excel."""
 
@@ -217,7 +228,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     items = items[:PAGE_SIZE]
     calendar = settings.calendar
     extra = [("view", "unrouted")] if unrouted else []
-    headers = {**NO_STORE, "vary": "HX-Request"}
+    headers = {**NO_STORE, "vary": HTMX_VARY}
     context = {
         "session": session, "items": items, "unrouted": unrouted, "query": query,
         "errors": [gettext(FILTER_ERRORS[e]) for e in errors], "counts": counts,
@@ -236,7 +247,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         context["categories"] = CATEGORIES
         context["people"] = await svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role])
     status_code = 400 if errors else 200
-    if request.headers.get("hx-request") == "true":
+    if wants_partial(request):
         return svc.templates.response(request, "admin/inbox.html", context, block="results",
                                       status_code=status_code, headers=headers)
     return svc.templates.response(request, "admin/inbox.html", context,

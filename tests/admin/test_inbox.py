@@ -55,6 +55,12 @@ async def test_htmx_gets_only_the_results_and_the_response_varies(harness: AppHa
     assert "hx-request" in partial.headers["vary"].lower()
     assert "<html" not in partial.text and "<form" not in partial.text
     assert len(codes(soup(partial))) == 1
+    # Back after a live filter: htmx restores history with a request of its own, and the
+    # browser shows the answer as the whole page, filters and all.
+    restored = await harness.client.get("/admin", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert soup(restored).select_one("form.filters") is not None
+    assert "hx-history-restore-request" in restored.headers["vary"].lower()
 
 
 async def test_bad_filters_are_named_in_indonesian_and_the_rest_still_applies(
