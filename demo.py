@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from admin.passwords import generate_password, hash_password
+from complaints.reports import Identity
 from settings import Settings
 from store.store import Store
 from web.signing import Signing
@@ -35,6 +36,7 @@ async def seed_demo(store: Store, settings: Settings) -> None:
     credentials_file = settings.data_dir / "demo-credentials.txt"
     if not await store.list_units():
         lines = await _seed(store)
+        await _seed_reports(store, settings)
         _write_private(credentials_file, "\n".join(lines) + "\n")
         print("\nDemo organisation created. Staff accounts (also saved in "
               f"{credentials_file}):")
@@ -67,6 +69,96 @@ async def _seed(store: Store) -> list[str]:
         assert unit is not None
         await store.add_poster(unit.id, label)
     return lines
+
+
+# (entry unit, days ago, identity, how it came, text, what happens to it next)
+REPORTS = (
+    ("disdukcapil-bjm", 1, Identity.NAMED, None,
+     "Antrean perekaman KTP-el di loket 3 sangat panjang, saya menunggu dari jam 8 sampai "
+     "jam 12 dan nomor antrean tidak dipanggil berurutan.", "received"),
+    ("rsud-ulin", 0, Identity.CONFIDENTIAL, None,
+     "Petugas IGD meminta uang tambahan untuk mempercepat pemeriksaan ayah saya.", "received"),
+    ("puskesmas-teluk-dalam", 4, Identity.ANONYMOUS, None,
+     "Ruang tunggu poli umum panas sekali, kipas angin mati semua sejak minggu lalu.",
+     "received"),
+    ("disdukcapil-bjm", 0, Identity.NAMED, "phone",
+     "Warga menelepon: akta kelahiran anaknya belum jadi setelah tiga minggu, padahal "
+     "dijanjikan satu minggu.", "received"),
+    ("disdukcapil-bjm", 6, Identity.NAMED, None,
+     "Formulir permohonan akta kelahiran di loket 5 habis, warga disuruh fotokopi sendiri.",
+     "forwarded"),
+    ("disdukcapil-bjm", 9, Identity.NAMED, None,
+     "Situs pendaftaran antrean daring tidak bisa dibuka sejak pagi, muncul pesan galat.",
+     "followed_up"),
+    ("disdukcapil-bjm", 15, Identity.NAMED, None,
+     "Petugas loket 3 ramah dan cepat, tetapi papan informasi persyaratan sudah pudar.",
+     "closed"),
+    ("rsud-ulin", 3, Identity.NAMED, None,
+     "Parkir motor di depan IGD penuh dan juru parkir memungut tarif dua kali lipat.",
+     "postponed"),
+    ("rsud-ulin", 2, Identity.ANONYMOUS, None, "tes tes tes coba kirim laporan saja.",
+     "archived"),
+)
+
+
+async def _seed_reports(store: Store, settings: Settings) -> None:
+    """A handful of reports in every state, so the inbox, a report's page, monitoring and the
+    status pages have something to show on first start."""
+    from datetime import UTC, datetime, timedelta
+
+    from channels.mail import compose_change_mail, compose_new_report_mail
+    from complaints.access import Reach, Scope
+    from complaints.deadlines import follow_up_due, verification_due
+    from complaints.reports import Channel, Kind, Submission
+    from complaints.workflow import Action, Forwarding
+    from store.store import NewReport
+
+    new_mail = compose_new_report_mail(settings.base_url)
+    change_mail = compose_change_mail(settings.base_url)
+    coordinator = await store.user_by_email("koordinator@demo.lapor.id")
+    officer = await store.user_by_email("penghubung.disdukcapil@demo.lapor.id")
+    units = {u.slug: u for u in await store.list_units()}
+    posters = {p.unit_slug: p for p in await store.list_posters()}
+    assert coordinator is not None and officer is not None
+    everything = Scope(Reach.ALL, units["kalsel"].id, units["kalsel"].path)
+    rules, calendar, tz = settings.deadline_rules, settings.calendar, settings.timezone
+    for n, (slug, days_ago, identity, via, text, fate) in enumerate(REPORTS):
+        named = identity is not Identity.ANONYMOUS
+        submission = Submission(Kind.COMPLAINT, text, None, identity,
+                                "Siti Rahmawati" if named else None,
+                                "+6281234567890" if named else None,
+                                "siti@example.id" if named else None)
+        received = datetime.now(UTC) - timedelta(days=days_ago, hours=n)
+        poster = None if via else posters[slug]
+        result = await store.submit_report(NewReport(
+            submission=submission, channel=Channel.STAFF if via else Channel.POSTER,
+            unit_id=units[slug].id, poster_id=poster.id if poster else None,
+            idempotency_key=f"demo-{n}", body_hash=submission.body_hash(), language="id",
+            received_at=received, verify_due=verification_due(received, calendar, rules, tz),
+            taken_via=via, taken_by=coordinator.id if via else None), new_mail)
+        report_id, version = result.report_id, 1
+        if fate in ("forwarded", "followed_up", "closed"):
+            version = await store.forward_report(
+                report_id, seen_version=version, actor=coordinator, scope=everything,
+                forwarding=Forwarding(text.split(",")[0][:80], "Mohon segera ditindaklanjuti.",
+                                      units["disdukcapil-bjm"].id, "kependudukan", ("loket",)),
+                follow_up_due=follow_up_due(received, calendar, rules, tz),
+                compose_mail=change_mail)
+        if fate in ("followed_up", "closed"):
+            version = await store.follow_up_report(
+                report_id, seen_version=version, actor=officer, scope=everything,
+                answer="Terima kasih. Sudah kami perbaiki hari ini; mohon kabari bila masih "
+                       "terjadi.", compose_mail=change_mail)
+        if fate == "closed":
+            await store.reporter_acts(report_id, seen_version=version, action=Action.ACCEPT,
+                                      rating=4)
+        if fate in ("postponed", "archived"):
+            await store.decide(
+                report_id, seen_version=version, actor=coordinator, scope=everything,
+                action=Action.POSTPONE if fate == "postponed" else Action.ARCHIVE,
+                reason=("Di tanggal berapa dan jam berapa kejadiannya?" if fate == "postponed"
+                        else "Bukan laporan: uji coba pengiriman."),
+                duplicate_of=None, compose_mail=change_mail)
 
 
 def _write_private(path: Path, text: str) -> None:
