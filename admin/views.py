@@ -51,9 +51,11 @@ from complaints.workflow import (
     read_redaction,
     read_seen_version,
     read_selection,
+    read_unit_choice,
 )
 from settings import Settings
 from store.records import NotFound, Report, StaffSession
+from store.store import HandOver
 from web.i18n import N_, gettext
 from web.services import client_address, services
 
@@ -320,6 +322,9 @@ async def _report_page(request: Request, session: StaffSession, *,
     people = (await svc.store.assignable_people(report.id, session.user, scope)
               if Edit.ASSIGN in edits else [])
     answers = []
+    handover_units = ([u for u in await svc.store.coordinator_units()
+                       if u.id != report.routed_unit_id]
+                      if Action.NOT_AUTHORITY in actions else [])
     typed = dict(typed or {})
     if Action.FOLLOW_UP in actions:
         # An officer's session unit is the unit the report was forwarded to.
@@ -346,7 +351,7 @@ async def _report_page(request: Request, session: StaffSession, *,
          "edits": [e.value for e in edits], "people": people, "categories": CATEGORIES,
          "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
          "refusal": gettext(REFUSALS[refusal]) if refusal else None,
-         "typed": typed, "answers": answers},
+         "typed": typed, "answers": answers, "handover_units": handover_units},
         status_code=status_code, headers=NO_STORE)
 
 
@@ -366,15 +371,18 @@ def _refused(refusal: Refusal) -> int:
 async def _act(request: Request, session: StaffSession, typed: dict[str, str],
                change: Callable[[], Awaitable[object]]) -> Response:
     """Run one workflow change; a refusal shows the report again with what was typed, success
-    goes back to the report (Post/Redirect/Get) and wakes the mail sender."""
+    goes back to the report (Post/Redirect/Get), or to the inbox when the change returned
+    True (the report left the caller's reach), and wakes the mail sender."""
     try:
-        await change()
+        left = await change()
     except WorkflowError as exc:
         return await _report_page(request, session, refusal=exc.refusal,
                                   status_code=_refused(exc.refusal), typed=typed)
     except NotFound:
         raise HTTPException(404) from None
     services(request).mail.wake()
+    if left is True:
+        return RedirectResponse("/admin", status_code=303)
     return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
                             status_code=303)
 
@@ -408,20 +416,28 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
         svc = services(request)
         form = await request.form(max_files=0, max_fields=20)
         typed = {f"{action.value}_reason": str(form.get("reason", ""))[:5000],
-                 "duplicate_of": str(form.get("duplicate_of", ""))[:40]}
+                 "duplicate_of": str(form.get("duplicate_of", ""))[:40],
+                 "hand_to": str(form.get("hand_to", ""))[:20].strip()}
         raw_original = typed["duplicate_of"].strip()
 
-        async def change() -> None:
+        async def change() -> bool:
             original = None
             if action is Action.ARCHIVE and raw_original:
                 original = tracking.normalize(raw_original)
                 if original is None:
                     raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
+            reason = read_reason(typed[f"{action.value}_reason"])
+            hand_to = None
+            if action is Action.NOT_AUTHORITY and typed["hand_to"]:
+                unit_id = read_unit_choice(typed["hand_to"], {
+                    u.id for u in await svc.store.coordinator_units()})
+                hand_to = HandOver(unit_id, await svc.verify_due(unit_id, datetime.now(UTC)))
             await svc.store.decide(
                 _id(request, "report_id"), seen_version=_seen_version(form),
                 actor=session.user, scope=staff_scope(session), action=action,
-                reason=read_reason(typed[f"{action.value}_reason"]), duplicate_of=original,
-                compose_mail=request.app.state.compose_change_mail)
+                reason=reason, duplicate_of=original,
+                compose_mail=request.app.state.compose_change_mail, hand_to=hand_to)
+            return hand_to is not None
 
         return await _act(request, session, typed, change)
 

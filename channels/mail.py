@@ -153,6 +153,13 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
             body = (f"Pelapor membalas laporan {code}; laporan kembali menunggu Anda "
                     f"({status_label_id(notice.status)}).\n\n{notice.text or ''}\n\n{link}")
             return subject, body
+        if notice.event == "handed_over":
+            due = notice.due.isoformat() if notice.due else "-"
+            subject = f"[LAPOR] Laporan dilimpahkan {code}: {notice.title or ''}".rstrip(": ")
+            body = (f"Laporan {code} dilimpahkan kepada {notice.unit_name} karena bukan "
+                    f"wewenang pengirimnya, dan menunggu verifikasi Anda.\n"
+                    f"Batas verifikasi: {due}\n\nAlasan: {notice.text or '-'}\n\n{link}")
+            return subject, body
         if notice.event == "reroute":
             subject = f"[LAPOR] Minta dialihkan {code}: {notice.title or ''}".rstrip(": ")
             body = (f"Unit tujuan mengembalikan laporan {code} karena bukan wewenangnya. "

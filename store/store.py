@@ -159,6 +159,15 @@ ReminderComposer = Callable[[ReminderNotice], tuple[str, str]]
 
 
 @dataclass(frozen=True)
+class HandOver:
+    """Bukan wewenang, passed on: the unit whose coordinators take the report over, and their
+    verification deadline."""
+
+    unit_id: int
+    verify_due: date
+
+
+@dataclass(frozen=True)
 class SubmitResult:
     report_id: int
     tracking_code: str
@@ -674,11 +683,19 @@ class Store:
 
     async def decide(self, report_id: int, *, seen_version: int, actor: User, scope: Scope,
                      action: Action, reason: str, duplicate_of: str | None,
-                     compose_mail: ChangeComposer) -> int:
+                     compose_mail: ChangeComposer,
+                     hand_to: HandOver | None = None) -> int:
         """Tunda, bukan wewenang or archive: a status change with a sentence for the reporter.
-        `duplicate_of` (a tracking code) must name another report in the coordinator's scope."""
+        `duplicate_of` (a tracking code) must name another report in the coordinator's scope.
+        `hand_to` (bukan wewenang only) passes the report to another unit's coordinators."""
         if action not in DECISIONS:
             raise ValueError(f"{action} is not a decision")
+        if hand_to is not None:
+            if action is not Action.NOT_AUTHORITY:
+                raise ValueError("only a report that is not ours is handed over")
+            return await self._hand_over(report_id, seen_version=seen_version, actor=actor,
+                                         scope=scope, reason=reason, hand_to=hand_to,
+                                         compose_mail=compose_mail)
 
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, action, actor.role, scope)
@@ -857,6 +874,54 @@ class Store:
             return seen_version + 1
 
         return await self.db.write(write)
+
+    async def _hand_over(self, report_id: int, *, seen_version: int, actor: User,
+                         scope: Scope, reason: str, hand_to: HandOver,
+                         compose_mail: ChangeComposer) -> int:
+        def write(conn: Connection) -> int:
+            row = _lock_for_change(conn, report_id, seen_version, Action.NOT_AUTHORITY,
+                                   actor.role, scope)
+            target = conn.execute(select(t.units.c.name).where(
+                t.units.c.id == hand_to.unit_id)).scalar()
+            coordinators = sorted(conn.execute(select(t.users.c.email).where(
+                t.users.c.unit_id == hand_to.unit_id, t.users.c.role == "coordinator",
+                t.users.c.active.is_(True))).scalars())
+            if target is None or not coordinators or hand_to.unit_id == row.routed_unit_id:
+                raise WorkflowError(Refusal.UNIT_OUTSIDE)
+            at = now()
+            # Verification starts again, for the coordinators it now belongs to.
+            _apply_change(conn, row, seen_version, dict(
+                status=Status.RECEIVED.value, routed_unit_id=hand_to.unit_id,
+                verify_due=hand_to.verify_due, forwarded_unit_id=None, follow_up_due=None,
+                assigned_user_id=None, updated_at=at))
+            note = f"{reason}\n→ {target}"
+            conn.execute(insert(t.report_events), [
+                dict(report_id=report_id, at=at, actor_user_id=actor.id,
+                     kind=Action.NOT_AUTHORITY.value, from_status=row.status,
+                     to_status=Status.NOT_AUTHORITY.value, note=note, public=True),
+                dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="handed_over",
+                     from_status=Status.NOT_AUTHORITY.value, to_status=Status.RECEIVED.value,
+                     note=target, public=True)])
+            subject, body = compose_mail(ChangeNotice(
+                report_id, row.tracking_code, row.title, Status.RECEIVED, target, reason, "id",
+                hand_to.verify_due, "handed_over"))
+            _queue_mail(conn, report_id, coordinators, subject, body, at)
+            if row.reporter_email:
+                subject, body = compose_mail(ChangeNotice(
+                    report_id, row.tracking_code, row.title, Status.NOT_AUTHORITY, target, note,
+                    row.language, None))
+                _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
+            return seen_version + 1
+
+        return await self.db.write(write)
+
+    async def coordinator_units(self) -> list[Unit]:
+        """Units with an active coordinator: where a report can be handed over to."""
+        query = (select(t.units).where(t.units.c.id.in_(
+            select(t.users.c.unit_id).where(t.users.c.role == "coordinator",
+                                            t.users.c.active.is_(True))))
+                 .order_by(t.units.c.path))
+        return await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
 
     async def reporter_acts(self, report_id: int, *, seen_version: int, action: Action,
                             text: str | None = None, rating: int | None = None,
@@ -1270,9 +1335,9 @@ def _apply_change(conn: Connection, row: Any, seen_version: int,
         .values(version=seen_version + 1, **values))
     if result.rowcount != 1:
         raise WorkflowError(Refusal.STALE)
-    if status != row.status:
-        inbox.bump_counts(conn, [(row.routed_unit_id, row.status, -1),
-                                 (row.routed_unit_id, status, 1)])
+    routed = values.get("routed_unit_id", row.routed_unit_id)
+    if status != row.status or routed != row.routed_unit_id:
+        inbox.bump_counts(conn, [(row.routed_unit_id, row.status, -1), (routed, status, 1)])
 
 
 def _classification_note(classification: Classification) -> str:

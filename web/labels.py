@@ -61,6 +61,7 @@ EVENT = {
     "extended": N_("Follow-up deadline extended"),
     "rerouted": N_("Returned by the unit to the coordinator for another unit"),
     "taken": N_("Taken by staff for the reporter"),
+    "handed_over": N_("Handed over to the coordinator of"),
 }
 CATEGORY = {
     "pelayanan": N_("Quality of public service"),

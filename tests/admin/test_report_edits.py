@@ -170,3 +170,39 @@ async def test_the_unit_returns_a_report_that_is_not_theirs(
                               category="kesehatan", unit=str(harness.world.units["rsud"].id))
     assert again.status_code == 303
     assert row(harness, "SELECT status FROM reports") == ("diteruskan",)
+
+
+async def test_not_our_authority_can_pass_the_report_to_another_coordinator(
+        harness: AppHarness) -> None:
+    report_id, code = await reported(harness, identity="named", name="Ani",
+                                     email="ani@example.id")
+    other = harness.world.units["other"]
+    response = await harness.act("koor@prov.go.id", report_id, "not-authority",
+                                 reason="Jalan itu milik kabupaten, bukan provinsi.",
+                                 hand_to=str(other.id))
+    assert response.status_code == 303 and response.headers["location"] == "/admin"
+    assert row(harness, "SELECT status, routed_unit_id FROM reports") == ("masuk", other.id)
+    assert (await harness.client.get(f"/admin/reports/{report_id}")).status_code == 404
+    page = soup(await page_of(harness, "koor@other.go.id", report_id))
+    assert page.select_one("#forward") is not None  # theirs to verify now
+    mail = await harness.app.state.services.store.list_outbox()
+    assert any(m.to_address == "koor@other.go.id" and "dilimpahkan" in m.subject.lower()
+               for m in mail)
+    assert any(m.to_address == "ani@example.id" for m in mail)
+    harness.client.cookies.clear()
+    status = soup(await harness.client.get(f"/t/{code}")).select_one("ol.timeline").get_text()  # type: ignore[union-attr]
+    assert "Kabupaten Lain" in status and "milik kabupaten" in status
+    # The counters follow the report to its new unit.
+    count = "SELECT n FROM report_counts WHERE unit_id = ? AND status = 'masuk'"
+    assert row(harness, count, other.id) == (1,)
+    assert row(harness, count, harness.world.units["prov"].id) == (0,)
+
+
+async def test_a_hand_over_to_a_unit_without_coordinator_is_refused(
+        harness: AppHarness) -> None:
+    report_id, _ = await reported(harness)
+    response = await harness.act("koor@prov.go.id", report_id, "not-authority",
+                                 reason="Jalan itu milik kabupaten, bukan provinsi.",
+                                 hand_to=str(harness.world.units["rsud"].id))
+    assert response.status_code == 400
+    assert row(harness, "SELECT status, version FROM reports") == ("masuk", 1)
