@@ -672,11 +672,7 @@ class Store:
                 report_id=report_id, at=at, actor_user_id=actor.id, kind="followed_up",
                 from_status=row.status, to_status=Status.FOLLOWED_UP.value, note=answer,
                 public=True))
-            if row.reporter_email:
-                subject, body = compose_mail(ChangeNotice(
-                    report_id, row.tracking_code, row.title, Status.FOLLOWED_UP, None, answer,
-                    row.language, None))
-                _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
+            _tell_reporter(conn, row, Status.FOLLOWED_UP, answer, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -716,11 +712,7 @@ class Store:
             conn.execute(insert(t.report_events).values(
                 report_id=report_id, at=at, actor_user_id=actor.id, kind=action.value,
                 from_status=row.status, to_status=target.value, note=note, public=True))
-            if row.reporter_email:
-                subject, body = compose_mail(ChangeNotice(
-                    report_id, row.tracking_code, row.title, target, None, note, row.language,
-                    None))
-                _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
+            _tell_reporter(conn, row, target, note, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -906,11 +898,7 @@ class Store:
                 report_id, row.tracking_code, row.title, Status.RECEIVED, target, reason, "id",
                 hand_to.verify_due, "handed_over"))
             _queue_mail(conn, report_id, coordinators, subject, body, at)
-            if row.reporter_email:
-                subject, body = compose_mail(ChangeNotice(
-                    report_id, row.tracking_code, row.title, Status.NOT_AUTHORITY, target, note,
-                    row.language, None))
-                _queue_mail(conn, report_id, [row.reporter_email], subject, body, at)
+            _tell_reporter(conn, row, Status.NOT_AUTHORITY, note, at, compose_mail, target)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -1365,6 +1353,17 @@ def _assignable(conn: Connection, report_id: int, actor: User, scope: Scope) -> 
 
 # While a unit holds the report (forwarded, answered) its people are the ones to assign.
 _AT_THE_UNIT = frozenset({Status.FORWARDED.value, Status.FOLLOWED_UP.value})
+
+
+def _tell_reporter(conn: Connection, row: Any, status: Status, text: str | None,
+                   at: datetime, compose_mail: ChangeComposer,
+                   unit_name: str | None = None) -> None:
+    """Mail the reporter, in their language, when they left an address: a decision, a
+    question, an answer."""
+    if row.reporter_email:
+        subject, body = compose_mail(ChangeNotice(
+            row.id, row.tracking_code, row.title, status, unit_name, text, row.language, None))
+        _queue_mail(conn, row.id, [row.reporter_email], subject, body, at)
 
 
 def _tell_staff(conn: Connection, row: Any, status: Status, event: str, text: str | None,
