@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
@@ -54,8 +55,10 @@ from complaints.workflow import (
     read_unit_choice,
 )
 from settings import Settings
+from store.photos import PhotoError, ProcessedPhoto
 from store.records import NotFound, Report, StaffSession
 from store.store import HandOver
+from web.files import attachment_response
 from web.i18n import N_, gettext
 from web.services import client_address, services
 
@@ -63,9 +66,11 @@ View = Callable[[Request, StaffSession], Awaitable[Response]]
 NO_STORE = {"cache-control": "no-store"}
 
 
-def staff_only(*roles: str) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
+def staff_only(*roles: str,
+               max_files: int = 0) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
     """Signed-in staff with one of `roles` (any staff when empty); others go to the login page
-    or get 403. State-changing requests must also carry the session's CSRF token."""
+    or get 403. State-changing requests must also carry the session's CSRF token; a view that
+    takes uploads says how many files its form may carry."""
 
     def decorate(view: View) -> Callable[[Request], Awaitable[Response]]:
         @wraps(view)
@@ -79,8 +84,9 @@ def staff_only(*roles: str) -> Callable[[View], Callable[[Request], Awaitable[Re
                 raise HTTPException(403)
             if request.method == "POST":
                 # The first parse is the one Starlette keeps: room for a bulk selection.
-                form = await request.form(max_files=0, max_fields=BULK_MAX + 20)
+                form = await request.form(max_files=max_files, max_fields=BULK_MAX + 20)
                 if not auth.csrf_ok(request, session, form.get("csrf")):  # type: ignore[arg-type]
+                    await form.close()  # uploads spooled to disk go now
                     raise HTTPException(403, "CSRF check failed")
             return await view(request, session)
 
@@ -306,6 +312,9 @@ REFUSALS = {
     Refusal.NOTHING_SELECTED: N_("Select at least one report."),
     Refusal.BULK_ACTION_REQUIRED: N_("Choose what to do with the selected reports."),
     Refusal.TOO_MANY_SELECTED: N_("Select at most 100 reports at a time."),
+    Refusal.TOO_MANY_ATTACHMENTS: N_("Attach at most 3 files."),
+    Refusal.ATTACHMENT_INVALID: N_("Attach photos (JPEG, PNG, WebP) or PDF letters of at most "
+                                   "the size a citizen's photo may have."),
 }
 
 
@@ -450,19 +459,50 @@ not_authority = decision(Action.NOT_AUTHORITY)
 archive = decision(Action.ARCHIVE)
 
 
-@staff_only("officer")
+ATTACHMENTS_MAX = 3
+# The parser may see a few more files than we keep, so "at most 3" is a sentence, not a 400.
+_PARSED_FILES = 10
+
+
+@staff_only("officer", max_files=_PARSED_FILES)
 async def follow_up(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {"answer": str(form.get("answer", ""))[:20000]}
+    uploads = [f for f in form.getlist("attachments")
+               if isinstance(f, UploadFile) and f.filename]
 
     async def change() -> None:
+        answer = read_answer(typed["answer"])
+        files = await read_attachments(svc, uploads)
+        await asyncio.to_thread(svc.photos.commit, [f.name for f in files])
         await svc.store.follow_up_report(
             _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), answer=read_answer(typed["answer"]),
-            compose_mail=request.app.state.compose_change_mail)
+            scope=staff_scope(session), answer=answer,
+            compose_mail=request.app.state.compose_change_mail,
+            attachments=[f.as_new_photo() for f in files])
 
-    return await _act(request, session, typed, change)
+    try:
+        return await _act(request, session, typed, change)
+    finally:
+        await form.close()
+
+
+async def read_attachments(svc: Any, uploads: list[UploadFile]) -> list[ProcessedPhoto]:
+    """Photos (re-encoded, no EXIF, as the citizen's) and PDF letters for an answer."""
+    if len(uploads) > ATTACHMENTS_MAX:
+        raise WorkflowError(Refusal.TOO_MANY_ATTACHMENTS)
+    files = []
+    for upload in uploads:
+        data = await upload.read(svc.settings.max_photo_bytes + 1)
+        try:
+            if data.startswith(b"%PDF-"):
+                files.append(await asyncio.to_thread(svc.photos.process_document, data))
+            else:
+                files.append(await asyncio.to_thread(svc.photos.process, data))
+        except PhotoError:
+            raise WorkflowError(Refusal.ATTACHMENT_INVALID) from None
+    return files
 
 
 @staff_only("coordinator")
@@ -645,6 +685,14 @@ async def bulk(request: Request, session: StaffSession) -> Response:
 
 def local_today(tz: ZoneInfo) -> date:
     return datetime.now(tz).date()
+
+
+@staff_only()
+async def report_attachment(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    report = await _visible_report(request, session)
+    return attachment_response(svc.photos, report, request.path_params["attachment_id"],
+                               cache="private, max-age=3600")
 
 
 @staff_only()

@@ -32,6 +32,7 @@ from store.photos import PhotoError, ProcessedPhoto
 from store.records import IdempotencyConflict, Poster
 from store.store import NewReport, now
 from web import i18n
+from web.files import attachment_response
 from web.i18n import N_
 from web.labels import error_text, kind_label
 from web.services import Services, client_address, same_origin, services
@@ -239,6 +240,21 @@ REPORTER_REFUSALS = {
     Refusal.REASON_TOO_LONG: N_("Write at most 2000 characters."),
     Refusal.RATING_REQUIRED: N_("Choose a rating from 1 to 5."),
 }
+
+
+async def status_attachment(request: Request) -> Response:
+    """A photo or letter the unit sent with its answer: public like the answer itself."""
+    svc = services(request)
+    if not await svc.limits.hit(svc.settings.track_limit_per_address, "track",
+                                client_address(request)):
+        svc.metrics.rate_limited.labels("track").inc()
+        return Response(status_code=429)
+    code = tracking.normalize(request.path_params["code"])
+    report = await svc.store.report_by_tracking_code(code) if code else None
+    if report is None:
+        return Response(status_code=404)
+    return attachment_response(svc.photos, report, request.path_params["attachment_id"],
+                               cache="public, max-age=3600")
 
 
 async def status_private(request: Request) -> Response:

@@ -89,6 +89,8 @@ class Refusal(StrEnum):
     TEMPLATE_TITLE_TOO_LONG = "template_title_too_long"
     BULK_ACTION_REQUIRED = "bulk_action_required"
     TOO_MANY_SELECTED = "too_many_selected"
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"
+    ATTACHMENT_INVALID = "attachment_invalid"
 
 
 class WorkflowError(Exception):

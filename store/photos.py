@@ -40,7 +40,8 @@ class ProcessedPhoto:
     digest: str  # of the re-encoded bytes, so a retry is recognised as the same report
 
     def as_new_photo(self) -> NewPhoto:
-        return NewPhoto(self.name, "image/jpeg", self.width, self.height, self.size_bytes,
+        content_type = "application/pdf" if self.name.endswith(".pdf") else "image/jpeg"
+        return NewPhoto(self.name, content_type, self.width, self.height, self.size_bytes,
                         self.digest)
 
 
@@ -77,7 +78,8 @@ class PhotoStore:
     @staticmethod
     def valid_name(name: str) -> bool:
         stem, dot, ext = name.partition(".")
-        return len(stem) == 32 and set(stem) <= _NAME_CHARS and dot == "." and ext == "jpg"
+        return (len(stem) == 32 and set(stem) <= _NAME_CHARS and dot == "."
+                and ext in ("jpg", "pdf"))
 
     def path(self, name: str) -> Path:
         if not self.valid_name(name):
@@ -125,6 +127,18 @@ class PhotoStore:
         self.pending.mkdir(parents=True, exist_ok=True)
         _write_durably(self.pending / name, encoded)
         return ProcessedPhoto(name, rgb.width, rgb.height, len(encoded), digest)
+
+    def process_document(self, data: bytes) -> ProcessedPhoto:
+        """Park a PDF letter a unit attaches to its answer. Kept as sent (it is the agency's
+        own document, not a citizen's photo); only served as a download, never inline."""
+        if len(data) > self.max_bytes:
+            raise PhotoError("too_large")
+        if not data.startswith(b"%PDF-"):
+            raise PhotoError("unsupported")
+        name = secrets.token_hex(16) + ".pdf"
+        self.pending.mkdir(parents=True, exist_ok=True)
+        _write_durably(self.pending / name, data)
+        return ProcessedPhoto(name, 0, 0, len(data), hashlib.sha256(data).hexdigest())
 
     def pending_photo(self, name: str) -> ProcessedPhoto | None:
         """A photo parked by an earlier attempt of the same form, if it is still there."""

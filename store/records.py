@@ -145,6 +145,7 @@ class Event:
     note: str | None
     public: bool
     actor_email: str | None = None
+    attachments: tuple[Photo, ...] = ()  # files a unit sent with its answer
 
 
 @dataclass(frozen=True)

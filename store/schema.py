@@ -217,6 +217,24 @@ report_events = Table(
 )
 Index("ix_report_events_report_id_id", report_events.c.report_id, report_events.c.id)
 
+# Photos and letters (PDF) a unit attaches to its answer; the files live beside the citizen's
+# photos (store/photos.py), shown to the reporter with the answer.
+event_attachments = Table(
+    "event_attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("report_events.id"), nullable=False),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("filename", String(80), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),  # 0 for a document
+    Column("height", Integer, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    UniqueConstraint("event_id", "position"),
+)
+Index("ix_event_attachments_report_id", event_attachments.c.report_id)
+
 # Answers staff pick and edit instead of typing the same paragraph again: a unit's templates
 # serve its sub-units too; a template with a category is offered for that category only.
 answer_templates = Table(

@@ -659,8 +659,10 @@ class Store:
         return await self.db.write(write)
 
     async def follow_up_report(self, report_id: int, *, seen_version: int, actor: User,
-                               scope: Scope, answer: str, compose_mail: ChangeComposer) -> int:
-        """Tindak lanjut: the officer of the unit the report was forwarded to answers it."""
+                               scope: Scope, answer: str, compose_mail: ChangeComposer,
+                               attachments: Sequence[NewPhoto] = ()) -> int:
+        """Tindak lanjut: the officer of the unit the report was forwarded to answers it,
+        with photos or letters attached (files already in place, see PhotoStore.commit)."""
 
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, Action.FOLLOW_UP, actor.role,
@@ -668,10 +670,16 @@ class Store:
             at = now()
             _apply_change(conn, row, seen_version, dict(
                 status=Status.FOLLOWED_UP.value, updated_at=at))
-            conn.execute(insert(t.report_events).values(
+            event_id = conn.execute(insert(t.report_events).values(
                 report_id=report_id, at=at, actor_user_id=actor.id, kind="followed_up",
                 from_status=row.status, to_status=Status.FOLLOWED_UP.value, note=answer,
-                public=True))
+                public=True).returning(t.report_events.c.id)).scalar_one()
+            if attachments:
+                conn.execute(insert(t.event_attachments), [
+                    dict(event_id=event_id, report_id=report_id, position=position,
+                         filename=a.filename, content_type=a.content_type, width=a.width,
+                         height=a.height, size_bytes=a.size_bytes)
+                    for position, a in enumerate(attachments)])
             _tell_reporter(conn, row, Status.FOLLOWED_UP, answer, at, compose_mail)
             return seen_version + 1
 
@@ -1443,6 +1451,9 @@ _REPORT = (
 )
 _PHOTOS = (select(t.report_photos).where(t.report_photos.c.report_id == bindparam("report_id"))
            .order_by(t.report_photos.c.position))
+_ATTACHMENTS = (select(t.event_attachments, false().label("withheld"))
+                .where(t.event_attachments.c.report_id == bindparam("report_id"))
+                .order_by(t.event_attachments.c.event_id, t.event_attachments.c.position))
 _EVENTS = (select(t.report_events, t.users.c.email)
            .outerjoin(t.users, t.users.c.id == t.report_events.c.actor_user_id)
            .where(t.report_events.c.report_id == bindparam("report_id"))
@@ -1454,8 +1465,11 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
     params = {"report_id": report_id}
     row = conn.execute(_REPORT, params).one()
     photos = tuple(_photo(p) for p in conn.execute(_PHOTOS, params))
+    attached: dict[int, list[Photo]] = {}
+    for a in conn.execute(_ATTACHMENTS, params):
+        attached.setdefault(a.event_id, []).append(_photo(a))
     events = tuple(Event(e.id, e.at, e.kind, e.from_status, e.to_status, e.note, e.public,
-                         e.email)
+                         e.email, tuple(attached.get(e.id, ())))
                    for e in conn.execute(_PUBLIC_EVENTS if public_only else _EVENTS, params))
     return Report(
         id=row.id, tracking_code=row.tracking_code, kind=Kind(row.kind), status=Status(row.status),

@@ -31,6 +31,8 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {"admin": OK, "coordinator": HIDDEN, "inspector": HIDDEN, "officer": HIDDEN}),
     ("GET", "/admin/reports/{id}/photos/0",
      dict.fromkeys(ROLES, HIDDEN), dict.fromkeys(ROLES, HIDDEN)),  # no photos: 404 for all
+    ("GET", "/admin/reports/{id}/attachments/1",
+     dict.fromkeys(ROLES, HIDDEN), dict.fromkeys(ROLES, HIDDEN)),  # no answer yet: 404
     *[("POST", f"/admin/reports/{{id}}/{action}",
        {"admin": FORBIDDEN, "coordinator": OK, "inspector": FORBIDDEN, "officer": FORBIDDEN},
        {"admin": FORBIDDEN, "coordinator": HIDDEN, "inspector": FORBIDDEN,

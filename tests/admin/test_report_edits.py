@@ -206,3 +206,45 @@ async def test_a_hand_over_to_a_unit_without_coordinator_is_refused(
                                  hand_to=str(harness.world.units["rsud"].id))
     assert response.status_code == 400
     assert row(harness, "SELECT status, version FROM reports") == ("masuk", 1)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def test_an_answer_carries_photos_and_letters_to_the_reporter(
+        forwarded: tuple[AppHarness, int]) -> None:
+    harness, report_id = forwarded
+    answer = "Antrean sudah diatur ulang; surat edaran terlampir."
+    await page_of(harness, "petugas@dinas.go.id", report_id)
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    form = page.select_one("form[action$='/follow-up']")
+    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}  # type: ignore[union-attr]
+    bad = await harness.client.post(
+        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer},
+        files=[("attachments", ("virus.exe", b"MZ\x90\x00 not a photo", "image/jpeg"))])
+    assert bad.status_code == 400 and "surat PDF" in bad.text
+    many = await harness.client.post(
+        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer},
+        files=[("attachments", (f"{i}.pdf", PDF, "application/pdf")) for i in range(4)])
+    assert many.status_code == 400
+    assert row(harness, "SELECT status FROM reports") == ("diteruskan",)
+    sent = await harness.client.post(
+        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer},
+        files=[("attachments", ("foto.jpg", jpeg_bytes(), "image/jpeg")),
+               ("attachments", ("surat.pdf", PDF, "application/pdf"))])
+    assert sent.status_code == 303
+    code = row(harness, "SELECT tracking_code FROM reports")[0]
+    harness.client.cookies.clear()
+    status = soup(await harness.client.get(f"/t/{code[:5]}-{code[5:]}"))
+    [photo] = status.select("ul.attachments img")
+    [letter] = status.select("ul.attachments a[download]")
+    image = await harness.client.get(str(photo["src"]))
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    document = await harness.client.get(str(letter["href"]))
+    assert document.content == PDF
+    assert document.headers["content-disposition"].startswith("attachment")
+    assert (await harness.client.get(f"/t/{code}/attachments/9999")).status_code == 404
+    other, _ = await reported(harness, text="Laporan lain tanpa lampiran apa pun di sini.")
+    other_code = row(harness, "SELECT tracking_code FROM reports WHERE id = ?", other)[0]
+    assert (await harness.client.get(str(photo["src"]).replace(code[:5] + "-" + code[5:],
+                                                              other_code))).status_code == 404

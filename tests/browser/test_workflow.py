@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ def sign_in(page: Any, server: Any, email: str, password: str) -> None:
 
 
 def test_forward_then_answer_then_the_citizen_reads_it(
-    lapor_server: Any, make_page: Callable[..., Any]
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
 ) -> None:
     officer = f"petugas-{uuid.uuid4().hex[:6]}@dinas.go.id"
     officer_password = "officer-" + uuid.uuid4().hex[:12]
@@ -76,11 +77,16 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     expect(unit_page.locator(".timeline")).to_contain_text("Dicek bersama kepala seksi")
     answer = "Loket 3 kini dibuka sampai pukul 15.00 dengan dua petugas."
     unit_page.fill("#answer", answer)
+    unit_page.set_input_files("#attachments", str(make_jpeg("jadwal.jpg")))
     unit_page.click("form[action$='/follow-up'] button[type=submit]")
     expect(unit_page.locator("#follow-up")).to_have_count(0)
 
     citizen.goto(f"{lapor_server.base_url}/t/{code}")
     expect(citizen.locator(".timeline")).to_contain_text(answer)
+    # The photo sent with the answer shows (decoded: naturalWidth is 0 for a broken image).
+    attached = citizen.locator("ul.attachments img")
+    expect(attached).to_have_count(1)
+    assert attached.evaluate("img => img.complete && img.naturalWidth > 0")
     expect(citizen.locator("body")).not_to_contain_text("Mohon cek jadwal")
     expect(citizen.locator("body")).not_to_contain_text("kepala seksi")
     expect(citizen.locator("form.reporter")).to_have_count(0)  # the public page cannot act

@@ -1,5 +1,5 @@
-"""workflow details: withheld photos, answer templates, per-unit deadlines, how a report taken
-by staff reached them, reminders already sent
+"""workflow details: withheld photos, files attached to answers, answer templates, per-unit
+deadlines, how a report taken by staff reached them, reminders already sent
 
 Revision ID: 0006
 Revises: 0005
@@ -42,6 +42,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_answer_templates_unit_id"), "answer_templates", ["unit_id"])
     op.create_table(
+        "event_attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=80), nullable=False),
+        sa.Column("content_type", sa.String(length=32), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["report_events.id"],
+                                name=op.f("fk_event_attachments_event_id_report_events")),
+        sa.ForeignKeyConstraint(["report_id"], ["reports.id"],
+                                name=op.f("fk_event_attachments_report_id_reports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_attachments")),
+        sa.UniqueConstraint("event_id", "position",
+                            name=op.f("uq_event_attachments_event_id_position")),
+    )
+    op.create_index(op.f("ix_event_attachments_report_id"), "event_attachments",
+                    ["report_id"])
+    op.create_table(
         "reminders",
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
@@ -55,6 +76,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("reminders")
+    op.drop_index(op.f("ix_event_attachments_report_id"), table_name="event_attachments")
+    op.drop_table("event_attachments")
     op.drop_index(op.f("ix_answer_templates_unit_id"), table_name="answer_templates")
     op.drop_table("answer_templates")
     with op.batch_alter_table("reports") as batch:
