@@ -32,7 +32,7 @@ from store.store import (
     now,
 )
 from web import i18n
-from web.labels import status_label
+from web.labels import channel_label, kind_label, status_label
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,6 @@ MAX_ATTEMPTS = 8
 # the claim token keeps the late sender from overwriting the new claimant's outcome.
 LEASE = timedelta(minutes=10)
 BATCH = 1
-KIND_NAMES = {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi", "informasi": "Permintaan informasi"}
-CHANNEL_NAMES = {"poster": "Poster QR", "widget": "Widget situs web", "kiosk": "Anjungan mandiri",
-                 "staff": "Dicatat petugas", "sms": "SMS", "api": "API"}
-
-
 class PermanentFailure(Exception):
     """The server refused for good (unknown mailbox, rejected sender): retrying cannot help."""
 
@@ -78,67 +73,122 @@ class SmtpTarget:
         )
 
 
+# Staff read the workspace in Bahasa Indonesia: their mails are in it too, whatever language
+# the request that caused them came in. The words still go through the catalog.
+STAFF_LANGUAGE = "id"
+
+
+def _staff_link(base_url: str, report_id: int) -> str:
+    return i18n.gettext("Open the report: %(url)s", url=f"{base_url}/admin/reports/{report_id}")
+
+
 def compose_new_report_mail(base_url: str) -> MailComposer:
-    """Mail to the coordinators (or, unrouted, the admins) about a new report. Staff read
-    Bahasa Indonesia; the reporter's identity is never put in a mail."""
+    """Mail to the coordinators (or, unrouted, the admins) about a new report. The reporter's
+    identity is never put in a mail."""
 
     def compose(notice: Notice) -> tuple[str, str]:
         code = tracking.format_code(notice.tracking_code)
-        kind = KIND_NAMES.get(notice.kind.value, notice.kind.value)
-        if notice.routed_unit_name is None:
-            subject = f"[LAPOR] Laporan tanpa koordinator {code} – {notice.unit_name}"
-            opening = (f"Laporan baru masuk untuk {notice.unit_name}, tetapi tidak ada admin "
-                       "koordinator di unit itu maupun di atasnya. Tetapkan koordinatornya.")
-        else:
-            subject = f"[LAPOR] {kind} baru {code} – {notice.unit_name}"
-            opening = f"{kind} baru masuk untuk {notice.unit_name} dan menunggu verifikasi Anda."
-        excerpt = notice.text if len(notice.text) <= 400 else notice.text[:400] + " …"
-        body = (
-            f"{opening}\n\n"
-            f"Kode lacak: {code}\n"
-            f"Batas verifikasi: {notice.verify_due.isoformat()}\n"
-            f"Pintu masuk: {CHANNEL_NAMES.get(notice.channel.value, notice.channel.value)}"
-            f"{' – ' + notice.poster_label if notice.poster_label else ''}\n\n"
-            f"{excerpt}\n\n"
-            f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
-        )
+        with i18n.using(STAFF_LANGUAGE):
+            kind = kind_label(notice.kind)
+            if notice.routed_unit_name is None:
+                subject = i18n.gettext("[LAPOR] Report without a coordinator %(code)s – "
+                                       "%(unit)s", code=code, unit=notice.unit_name)
+                opening = i18n.gettext(
+                    "A new report came in for %(unit)s, but there is no coordinator in that "
+                    "unit or above it. Appoint one.", unit=notice.unit_name)
+            else:
+                subject = i18n.gettext("[LAPOR] New %(kind)s %(code)s – %(unit)s", kind=kind,
+                                       code=code, unit=notice.unit_name)
+                opening = i18n.gettext("A new %(kind)s came in for %(unit)s and waits for "
+                                       "your verification.", kind=kind, unit=notice.unit_name)
+            excerpt = notice.text if len(notice.text) <= 400 else notice.text[:400] + " …"
+            entry = channel_label(notice.channel) + (
+                f" – {notice.poster_label}" if notice.poster_label else "")
+            body = "\n".join([
+                opening, "",
+                i18n.gettext("Tracking code: %(code)s", code=code),
+                i18n.gettext("Verify by: %(day)s", day=notice.verify_due.isoformat()),
+                i18n.gettext("Entry point: %(entry)s", entry=entry), "",
+                excerpt, "",
+                _staff_link(base_url, notice.report_id), ""])
         return subject, body
 
     return compose
 
 
 def compose_reminder_mail(base_url: str) -> ReminderComposer:
-    """Reminders to staff, in Bahasa Indonesia like every staff mail."""
+    """Reminders to the staff who must act, and to the coordinator when it is late."""
 
     def compose(notice: ReminderNotice) -> tuple[str, str]:
         code = tracking.format_code(notice.tracking_code)
-        title = f": {notice.title}" if notice.title else ""
         day = notice.due_on.isoformat() if notice.due_on else "-"
-        step = ("tindak lanjut" if notice.status is Status.FORWARDED else "verifikasi")
-        if notice.reminder is Reminder.DUE_SOON:
-            subject = f"[LAPOR] Batas {step} {code} {day}{title}"
-            opening = (f"Batas waktu {step} laporan {code} jatuh pada {day}. "
-                       "Mohon diselesaikan sebelum batas itu.")
-        elif notice.reminder is Reminder.OVERDUE:
-            subject = f"[LAPOR] Terlambat: {step} {code}{title}"
-            opening = (f"Batas waktu {step} laporan {code} ({day}) sudah lewat dan laporan "
-                       "belum ditangani.")
-        else:
-            subject = f"[LAPOR] Melewati batas eskalasi: {code}{title}"
-            opening = (f"Laporan {code}, diterima {day}, belum tuntas setelah batas waktu "
-                       "eskalasi. Pelapor dapat mengadukannya ke Ombudsman.")
-        status = status_label_id(notice.status)
-        body = (f"{opening}\n\nStatus: {status}\n\n"
-                f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n")
+        with i18n.using(STAFF_LANGUAGE):
+            title = f": {notice.title}" if notice.title else ""
+            step = (i18n.gettext("follow-up") if notice.status is Status.FORWARDED
+                    else i18n.gettext("verification"))
+            if notice.reminder is Reminder.DUE_SOON:
+                subject = i18n.gettext("[LAPOR] Deadline for %(step)s %(code)s %(day)s",
+                                       step=step, code=code, day=day) + title
+                opening = i18n.gettext("The %(step)s deadline of report %(code)s is %(day)s. "
+                                       "Please finish it before then.", step=step, code=code,
+                                       day=day)
+            elif notice.reminder is Reminder.OVERDUE:
+                subject = i18n.gettext("[LAPOR] Late: %(step)s %(code)s", step=step,
+                                       code=code) + title
+                opening = i18n.gettext("The %(step)s deadline of report %(code)s (%(day)s) "
+                                       "has passed and the report is still waiting.",
+                                       step=step, code=code, day=day)
+            else:
+                subject = i18n.gettext("[LAPOR] Past the escalation limit: %(code)s",
+                                       code=code) + title
+                opening = i18n.gettext(
+                    "Report %(code)s, received %(day)s, is still unresolved past the "
+                    "escalation limit. The reporter may take it to the Ombudsman.", code=code,
+                    day=day)
+            body = "\n".join([
+                opening, "",
+                i18n.gettext("Status: %(status)s", status=status_label(notice.status)), "",
+                _staff_link(base_url, notice.report_id), ""])
         return subject, body
 
     return compose
 
 
-def status_label_id(status: Status) -> str:
-    """Staff mail is in Bahasa Indonesia whatever language the request came in."""
-    with i18n.using("id"):
-        return status_label(status)
+def _compose_staff_change(base_url: str, notice: ChangeNotice,
+                          code: str) -> tuple[str, str] | None:
+    """The change mails staff receive; None for the ones to the reporter."""
+    with i18n.using(STAFF_LANGUAGE):
+        title = f": {notice.title}" if notice.title else ""
+        due = notice.due.isoformat() if notice.due else "-"
+        link = _staff_link(base_url, notice.report_id)
+        if notice.event == "reporter_reply":
+            subject = i18n.gettext("[LAPOR] The reporter replied %(code)s", code=code) + title
+            lines = [i18n.gettext("The reporter replied to report %(code)s; it is waiting for "
+                                  "you again (%(status)s).", code=code,
+                                  status=status_label(notice.status)),
+                     "", notice.text or ""]
+        elif notice.event == "handed_over":
+            subject = i18n.gettext("[LAPOR] Report handed over %(code)s", code=code) + title
+            lines = [i18n.gettext("Report %(code)s was handed over to %(unit)s as not the "
+                                  "sender's authority, and waits for your verification.",
+                                  code=code, unit=notice.unit_name),
+                     i18n.gettext("Verify by: %(day)s", day=due), "",
+                     i18n.gettext("Reason: %(reason)s", reason=notice.text or "-")]
+        elif notice.event == "reroute":
+            subject = i18n.gettext("[LAPOR] To be re-routed %(code)s", code=code) + title
+            lines = [i18n.gettext("The unit returned report %(code)s as not its authority. "
+                                  "Verify it and forward it to the right unit.", code=code),
+                     "", i18n.gettext("Reason: %(reason)s", reason=notice.text or "-")]
+        elif notice.status is Status.FORWARDED:
+            subject = i18n.gettext("[LAPOR] Disposition %(code)s", code=code) + title
+            lines = [i18n.gettext("Report %(code)s was forwarded to %(unit)s for follow-up.",
+                                  code=code, unit=notice.unit_name),
+                     i18n.gettext("Follow up by: %(day)s", day=due)]
+            if notice.text:
+                lines += ["", i18n.gettext("Coordinator's note: %(note)s", note=notice.text)]
+        else:
+            return None
+        return subject, "\n".join([*lines, "", link, ""])
 
 
 def compose_change_mail(base_url: str) -> ChangeComposer:
@@ -147,33 +197,9 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
 
     def compose(notice: ChangeNotice) -> tuple[str, str]:
         code = tracking.format_code(notice.tracking_code)
-        link = f"Buka laporan: {base_url}/admin/reports/{notice.report_id}\n"
-        if notice.event == "reporter_reply":
-            subject = f"[LAPOR] Balasan pelapor {code}: {notice.title or ''}".rstrip(": ")
-            body = (f"Pelapor membalas laporan {code}; laporan kembali menunggu Anda "
-                    f"({status_label_id(notice.status)}).\n\n{notice.text or ''}\n\n{link}")
-            return subject, body
-        if notice.event == "handed_over":
-            due = notice.due.isoformat() if notice.due else "-"
-            subject = f"[LAPOR] Laporan dilimpahkan {code}: {notice.title or ''}".rstrip(": ")
-            body = (f"Laporan {code} dilimpahkan kepada {notice.unit_name} karena bukan "
-                    f"wewenang pengirimnya, dan menunggu verifikasi Anda.\n"
-                    f"Batas verifikasi: {due}\n\nAlasan: {notice.text or '-'}\n\n{link}")
-            return subject, body
-        if notice.event == "reroute":
-            subject = f"[LAPOR] Minta dialihkan {code}: {notice.title or ''}".rstrip(": ")
-            body = (f"Unit tujuan mengembalikan laporan {code} karena bukan wewenangnya. "
-                    f"Verifikasi dan teruskan ke unit yang tepat.\n\nAlasan: "
-                    f"{notice.text or '-'}\n\n{link}")
-            return subject, body
-        if notice.status is Status.FORWARDED:
-            due = notice.due.isoformat() if notice.due else "-"
-            subject = f"[LAPOR] Disposisi {code}: {notice.title or ''}".rstrip(": ")
-            note = f"Catatan koordinator: {notice.text}\n\n" if notice.text else ""
-            body = (f"Laporan {code} diteruskan ke {notice.unit_name} untuk ditindaklanjuti.\n"
-                    f"Batas tindak lanjut: {due}\n\n{note}"
-                    f"{link}")
-            return subject, body
+        staff = _compose_staff_change(base_url, notice, code)
+        if staff is not None:
+            return staff
         with i18n.using(notice.language):
             subject, opening = {
                 Status.FOLLOWED_UP: (

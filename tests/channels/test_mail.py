@@ -142,3 +142,28 @@ def test_smtp_url(url: str, expected: tuple[Any, ...]) -> None:
 def test_bad_smtp_url() -> None:
     with pytest.raises(ValueError, match="LAPOR_SMTP_URL"):
         SmtpTarget.parse("http://mail.example.go.id")
+
+
+def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
+    from datetime import date
+
+    from channels.mail import compose_change_mail, compose_new_report_mail
+    from complaints import tracking
+    from complaints.reports import Channel, Kind, Status
+    from store.store import ChangeNotice, Notice
+    from web import i18n
+
+    code = tracking.new_tracking_code()
+    with i18n.using("en"):
+        subject, body = compose_new_report_mail("https://lapor.example")(Notice(
+            7, code, Kind.COMPLAINT, "Antrean panjang.", Channel.STAFF, "Dinas", None, "Prov",
+            date(2026, 12, 1)))
+        forwarded = compose_change_mail("https://lapor.example")(ChangeNotice(
+            7, code, "Antrean", Status.FORWARDED, "Dinas", None, "en", date(2026, 12, 8)))
+        answered = compose_change_mail("https://lapor.example")(ChangeNotice(
+            7, code, "Antrean", Status.FOLLOWED_UP, None, "Sudah.", "en", None))
+    assert subject.startswith("[LAPOR] Pengaduan baru") and "Dicatat" in body
+    assert "Batas tindak lanjut: 2026-12-08" in forwarded[1]
+    assert "https://lapor.example/admin/reports/7" in body
+    # The reporter, who wrote in English, is answered in English.
+    assert answered[0].startswith("Your report")
