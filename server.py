@@ -224,6 +224,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "category_label": labels.category_label,
         "taken_via_label": labels.taken_via_label,
         "event_label": labels.event_label,
+        "transition_label": labels.transition_label,
         "outbox_status_label": labels.outbox_status_label,
         "rating_label": labels.rating_label,
         "days_left_label": labels.days_left_label,

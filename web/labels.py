@@ -121,6 +121,15 @@ def outbox_status_label(status: str) -> str:
     return gettext(OUTBOX_STATUS.get(status, status))
 
 
+def transition_label(event: Event) -> str:
+    """"From → to" for an event that moved the report, for the audit trail; "" otherwise."""
+    try:
+        before, after = Status(event.from_status or ""), Status(event.to_status or "")
+    except ValueError:
+        return ""
+    return f"{status_label(before)} → {status_label(after)}"
+
+
 def event_label(event: Event) -> str:
     return gettext(EVENT[event.kind]) if event.kind in EVENT else event.kind
 

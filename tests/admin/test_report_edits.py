@@ -149,9 +149,12 @@ async def test_an_extension_moves_the_follow_up_deadline(
     after, due_on = (date.fromisoformat(d) for d in row(
         harness, "SELECT follow_up_due, due_on FROM reports"))
     assert after == harness.settings.calendar.add_working_days(before, 5) == due_on
-    timeline = soup(await harness.client.get(f"/admin/reports/{report_id}")).select_one(
-        "ol.timeline").get_text()  # type: ignore[union-attr]
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    timeline = page.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
     assert "Menunggu anggaran perbaikan." in timeline and after.isoformat() in timeline
+    # The audit trail says from which state each move was made.
+    assert [t.get_text() for t in page.select("ol.timeline .transition")] == [
+        "(Diterima, menunggu verifikasi → Diteruskan ke unit)"]
 
 
 async def test_the_unit_returns_a_report_that_is_not_theirs(

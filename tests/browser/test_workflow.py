@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_citizen import expect, fill_report, open_form, receipt_code, story
+from tests.browser.test_citizen import (
+    assert_fits_phone,
+    expect,
+    fill_report,
+    open_form,
+    receipt_code,
+    story,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +57,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     sign_in(coordinator, lapor_server, lapor_server.coordinator,
             lapor_server.coordinator_password)
     coordinator.click(f"table.inbox a:text('{code}')")
+    assert_fits_phone(coordinator)  # every form of the report's page, on a 360 px phone
     # The reporter typed their ID number: redact it before the unit sees the report.
     coordinator.click("#redact summary")
     coordinator.fill("#redact-text", text.replace("saya Budi NIK 3201234567890001 ", ""))
@@ -72,6 +80,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     unit_page.click(f"table.inbox a:text('{code}')")
     expect(unit_page.locator("body")).to_contain_text("Mohon cek jadwal petugas loket.")
     expect(unit_page.locator("body")).not_to_contain_text("3201234567890001")
+    assert_fits_phone(unit_page)
     unit_page.fill("#internal-note", "Dicek bersama kepala seksi besok pagi.")
     unit_page.click("#note-form button[type=submit]")
     expect(unit_page.locator(".timeline")).to_contain_text("Dicek bersama kepala seksi")
@@ -173,6 +182,7 @@ def test_bulk_forward_and_an_answer_template_with_javascript(
     for code in codes:
         coordinator.check(f"input[aria-label='Pilih {code}']")
     coordinator.click("details.bulk summary")
+    assert_fits_phone(coordinator)
     coordinator.check("form#bulk input[value=forward]")
     coordinator.fill("form#bulk input[name=title]", "Pegangan tangga patah")
     coordinator.select_option("form#bulk select[name=category]", value="infrastruktur")
@@ -208,6 +218,7 @@ def test_a_report_taken_at_the_counter_without_javascript(
     staff.check("input[name=identity][value=anonim]")
     staff.click("form#new-report button[type=submit]")
     code = staff.locator("#tracking-code").inner_text()
+    assert_fits_phone(staff)
     expect(staff.locator("#spoken")).to_contain_text(code[0])
     citizen = make_page(javascript=False)
     citizen.goto(f"{lapor_server.base_url}/t/{code}")
