@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from complaints.inbox import Cursor
 from complaints.reports import Channel, Identity, Kind, Status
 
 
@@ -173,6 +174,14 @@ class InboxItem:
     photo_count: int
     title: str | None = None
     due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[InboxItem]
+    # Set when a search stopped before reaching the oldest report (it looks at a bounded
+    # stretch of reports per request): the cursor that searches on from there.
+    rest: Cursor | None = None
 
 
 @dataclass(frozen=True)
