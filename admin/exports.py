@@ -59,7 +59,7 @@ def _local(moment: datetime | None, settings: Settings) -> datetime | None:
 
 
 def cells(row: Any, settings: Settings) -> list[Any]:
-    return [tracking.format_code(row.tracking_code), _local(row.received_at, settings),
+    return [tracking.group(row.tracking_code), _local(row.received_at, settings),
             row.unit_name, labels.channel_label(Channel(row.channel)),
             labels.kind_label(Kind(row.kind)), labels.status_label(Status(row.status)),
             row.title or "", row.category or "", row.text, row.location or "",
