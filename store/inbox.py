@@ -232,11 +232,18 @@ def _search_page(conn: Connection, words: tuple[str, ...], where: list[ColumnEle
         bounds = [match, key < after.id] if after is not None else [match]
         if low is not None:
             bounds.append(key >= low)
-        # PostgreSQL, rare words: ordered by an expression, the plan cannot walk the primary
-        # key down hoping to meet a match soon (8.5 s for a word found in 100 reports): the
-        # GIN index finds the few matches and they are sorted.
-        ordered = (ids.order_by((_R.c.id + 0).desc()) if index_first
-                   else ids.order_by(key.desc()))
+        if index_first:
+            # PostgreSQL, rare words: the GIN index finds the few matches first, on their
+            # own (a materialised CTE), and the filters are applied to those only; otherwise
+            # the planner intersects them with another index's bitmap (an agency's 200,000
+            # reports: 30 ms for 15 matches). Ordered by an expression, the plan cannot walk
+            # the primary key down hoping to meet a match soon (8.5 s for a word in 100
+            # reports): the matches are sorted.
+            found = select(_R.c.id).where(*bounds).cte("found").prefix_with("MATERIALIZED")
+            ordered = (ids.where(_R.c.id.in_(select(found.c.id)))
+                       .order_by((_R.c.id + 0).desc()))
+            return list(conn.execute(ordered.where(*where).limit(limit)).scalars())
+        ordered = ids.order_by(key.desc())
         return list(conn.execute(ordered.where(*where, *bounds).limit(limit)).scalars())
 
     rare = _rare_in_statistics(conn, words)
