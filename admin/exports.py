@@ -61,7 +61,7 @@ def _local(moment: datetime | None, settings: Settings) -> datetime | None:
 
 
 def cells(row: Any, settings: Settings) -> list[Any]:
-    return [tracking.format_code(row.tracking_code), _local(row.received_at, settings),
+    return [tracking.group(row.tracking_code), _local(row.received_at, settings),
             row.unit_name, labels.channel_label(Channel(row.channel)),
             labels.kind_label(Kind(row.kind)), labels.status_label(Status(row.status)),
             row.title or "", row.category or "", row.text, row.location or "",
@@ -71,16 +71,20 @@ def cells(row: Any, settings: Settings) -> list[Any]:
 
 async def export_rows(store: Store, session: StaffSession, query: InboxQuery,
                       settings: Settings) -> AsyncIterator[list[Any]]:
-    """The whole filtered list, a page at a time."""
+    """The whole filtered list, a page at a time (a search goes on through every stretch of
+    reports the store searches per request)."""
     bounds = query_bounds(query, settings)
     query = query.first_page()
     while True:
-        rows = await store.export_page(staff_scope(session), query, **bounds, limit=PAGE)
+        rows, rest = await store.export_page(staff_scope(session), query, **bounds, limit=PAGE)
         if rows:
             yield rows
-        if len(rows) < PAGE:
+        if len(rows) == PAGE:
+            query = replace(query, after=next_cursor(rows[-1], query))
+        elif rest is not None:
+            query = replace(query, after=rest)
+        else:
             return
-        query = replace(query, after=next_cursor(rows[-1], query.sort))
 
 
 def _refuse(errors: list[str]) -> HTTPException:

@@ -228,12 +228,12 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     settings = svc.settings
     bounds = query_bounds(query, settings)
     today = bounds["today"]
-    items, counts, units = await asyncio.gather(
+    page, counts, units = await asyncio.gather(
         svc.store.inbox(scope, query, **bounds, limit=PAGE_SIZE + 1, unrouted=unrouted),
         svc.store.status_counts(scope),
         svc.store.units_in_scope(scope))
-    more = len(items) > PAGE_SIZE
-    items = items[:PAGE_SIZE]
+    more = len(page.items) > PAGE_SIZE
+    items = page.items[:PAGE_SIZE]
     calendar = settings.calendar
     extra = [("view", "unrouted")] if unrouted else []
     headers = {**NO_STORE, "vary": HTMX_VARY}
@@ -242,8 +242,12 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "errors": [gettext(FILTER_ERRORS[e]) for e in errors], "counts": counts,
         "total": sum(counts.values()), "units": units,
         "statuses": list(Status), "kinds": list(Kind), "channels": list(Channel),
-        "next_page": (urlencode(query.params(after=next_cursor(items[-1], query.sort)) + extra)
+        "next_page": (urlencode(query.params(after=next_cursor(items[-1], query)) + extra)
                       if more else None),
+        # A search that looked at the newest stretch of reports only (store.inbox): the link
+        # searches the next, older one.
+        "older_page": (urlencode(query.params(after=page.rest) + extra)
+                       if page.rest is not None and not more else None),
         "export_query": urlencode(query.first_page().params()),
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
         "format_code": tracking.format_code,

@@ -746,11 +746,13 @@ async def load_postgresql(url: str, schema: str | None, count: int, seed: int,
         statuses = {r[0]: r[1] for r in await conn.fetch(
             "SELECT status, SUM(n)::int FROM report_counts GROUP BY status")}
         hits = {}
+        # the indexed tsvector: the generated column since migration 0006, else 0004's expression
+        vector = ("search_vector" if "search_vector" in columns
+                  else "to_tsvector('simple'::regconfig, search_text)")
         for label, words in SEARCH_WORDS.items():
             hits[label] = (words, await conn.fetchval(
-                "SELECT count(*) FROM reports WHERE to_tsvector('simple'::regconfig, "
-                "search_text) @@ to_tsquery('simple'::regconfig, $1)",
-                search.tsquery(search.tokens(words))))
+                f"SELECT count(*) FROM reports WHERE {vector} "
+                "@@ to_tsquery('simple'::regconfig, $1)", search.tsquery(search.tokens(words))))
         return _summary(statuses, hits, timings)
     finally:
         await conn.close()

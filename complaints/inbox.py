@@ -5,6 +5,7 @@ query into SQL and the view turns the error codes into sentences."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,15 +35,36 @@ SEARCH_MAX = 200
 T = TypeVar("T")
 
 
+class Order(StrEnum):
+    """The key a page is ordered and continued by (what its cursor holds)."""
+
+    ID = "id"  # newest first by id: the order reports were stored in
+    DEADLINE = "deadline"  # (due_on, id), soonest first
+    # (received_at, id), newest first: for a received window, whose newest reports are found
+    # by the received_at index straight away, where walking ids down from the newest report
+    # would first pass every report received since the window's end.
+    RECEIVED = "received"
+
+
 @dataclass(frozen=True)
 class Cursor:
-    """Where the next page starts: after this report in the chosen order."""
+    """Where the next page starts: after this report in the query's order."""
 
     id: int
     due_on: date | None = None
+    received_at: datetime | None = None  # aware, UTC
 
     def encode(self) -> str:
-        return f"{self.due_on.isoformat()}.{self.id}" if self.due_on else str(self.id)
+        if self.due_on:
+            return f"{self.due_on.isoformat()}.{self.id}"
+        if self.received_at:
+            return f"{self.received_at.astimezone(UTC).strftime(_MOMENT)}.{self.id}"
+        return str(self.id)
+
+
+# A moment in a cursor: UTC to the microsecond, as stored, so no report is skipped or repeated.
+_MOMENT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_MOMENT_SHAPE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,11 @@ class InboxQuery:
     words: tuple[str, ...] = field(default=())  # folded search words
     sort: Sort = Sort.ARRIVAL
     after: Cursor | None = None
+
+    @property
+    def order(self) -> Order:
+        return order_of(self.sort, dated=bool(self.received_from or self.received_to),
+                        searched=bool(self.words))
 
     @property
     def filtered(self) -> bool:
@@ -125,14 +152,36 @@ def _date(raw: str) -> date | None:
         return None
 
 
-def _cursor(sort: Sort) -> Callable[[str], Cursor | None]:
+def _moment(raw: str) -> datetime | None:
+    if not _MOMENT_SHAPE.fullmatch(raw):
+        return None
+    try:
+        return datetime.strptime(raw, _MOMENT).replace(tzinfo=UTC)
+    except ValueError:  # 2026-02-30 and the like
+        return None
+
+
+def order_of(sort: Sort, *, dated: bool, searched: bool) -> Order:
+    if sort is Sort.DEADLINE:
+        return Order.DEADLINE
+    # A search keeps the id order: the search index hands its matches over by id.
+    return Order.RECEIVED if dated and not searched else Order.ID
+
+
+def _cursor(order: Order) -> Callable[[str], Cursor | None]:
     def read(raw: str) -> Cursor | None:
-        if sort is Sort.DEADLINE:
-            day, _, rest = raw.partition(".")
-            due_on, report_id = _date(day), _int(rest)
-            return Cursor(report_id, due_on) if due_on and report_id is not None else None
-        report_id = _int(raw)
-        return Cursor(report_id) if report_id is not None else None
+        if order is Order.ID:
+            report_id = _int(raw)
+            return Cursor(report_id) if report_id is not None else None
+        key, _, rest = raw.rpartition(".")
+        report_id = _int(rest)
+        if report_id is None:
+            return None
+        if order is Order.DEADLINE:
+            due_on = _date(key)
+            return Cursor(report_id, due_on=due_on) if due_on else None
+        moment = _moment(key)
+        return Cursor(report_id, received_at=moment) if moment else None
 
     return read
 
@@ -171,18 +220,24 @@ def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery,
     if text and not words:
         errors.append("q")
     sort = pick("sort", _enum(Sort)) or Sort.ARRIVAL
+    order = order_of(sort, dated=bool(received_from or received_to), searched=bool(words))
     query = InboxQuery(
         statuses=tuple(statuses), kind=pick("kind", _enum(Kind)),
         channel=pick("channel", _enum(Channel)), unit_id=pick("unit", _int),
         due=pick("due", _enum(Due)), within_days=pick("within", _within) or WITHIN_DAYS_DEFAULT,
         received_from=received_from, received_to=received_to,
-        text=text if words else "", words=words, sort=sort, after=pick("after", _cursor(sort)))
+        text=text if words else "", words=words, sort=sort, after=pick("after", _cursor(order)))
     return query, errors
 
 
-def next_cursor(last: Any, sort: Sort) -> Cursor:
-    """The cursor after `last` (an inbox item or an export row: anything with id and due_on)."""
-    return Cursor(last.id, last.due_on if sort is Sort.DEADLINE else None)
+def next_cursor(last: Any, query: InboxQuery) -> Cursor:
+    """The cursor after `last` in `query`'s order (an inbox item or an export row: anything
+    with id, due_on and received_at)."""
+    if query.order is Order.DEADLINE:
+        return Cursor(last.id, due_on=last.due_on)
+    if query.order is Order.RECEIVED:
+        return Cursor(last.id, received_at=last.received_at)
+    return Cursor(last.id)
 
 
 def received_window(query: InboxQuery, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:

@@ -142,3 +142,10 @@ def format_code(code: str) -> str:
     if canonical is None:
         raise ValueError(f"not a valid tracking code: {code!r}")
     return f"{canonical[:GROUP_LENGTH]}-{canonical[GROUP_LENGTH:]}"
+
+
+def group(code: str) -> str:
+    """The display form of a code that is canonical already, as the store keeps them: what
+    `format_code` gives for it, without cleaning and checking it again. For exports, which
+    format a million stored codes (checking each was a third of the CSV's CPU time)."""
+    return f"{code[:GROUP_LENGTH]}-{code[GROUP_LENGTH:]}"

@@ -129,9 +129,15 @@ class Database:
             self._pg_engine = None
 
     def _pg_connect_args(self) -> dict[str, Any]:
+        # asyncpg prepares and caches every statement; after five runs PostgreSQL may switch
+        # one to a generic plan made without the parameters' values. For the inbox that plan
+        # is blind to how rare a search word or how small a unit is (measured: 148 ms against
+        # 1.6 ms for the plan made for the values), and planning costs well under a
+        # millisecond, so every statement is planned for its values.
+        settings = {"plan_cache_mode": "force_custom_plan"}
         if self._schema:
-            return {"server_settings": {"search_path": self._schema}}
-        return {}
+            settings["search_path"] = self._schema
+        return {"server_settings": settings}
 
     async def run_standalone(self, fn: DbFn[T]) -> T:
         """Run `fn` on a connection of its own, outside the writer queue, in one transaction.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from complaints.inbox import Cursor
 from complaints.reports import Channel, Identity, Kind, Status
 
 
@@ -201,6 +202,14 @@ class InboxItem:
     title: str | None = None
     due_on: date | None = None
     version: int = 1  # what a bulk action on the list names, like a report's own forms
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[InboxItem]
+    # Set when a search stopped before reaching the oldest report (it looks at a bounded
+    # stretch of reports per request): the cursor that searches on from there.
+    rest: Cursor | None = None
 
 
 @dataclass(frozen=True)

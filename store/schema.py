@@ -24,9 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-# Search objects each backend builds its own way (store/migrations/versions/0004): outside the
+# Search objects each backend builds its own way (store/migrations/versions/0004 and 0007):
+# SQLite's FTS5 table, PostgreSQL's generated tsvector column and its GIN index. Outside the
 # metadata, so a schema comparison leaves them out.
-BACKEND_SEARCH_OBJECTS = ("reports_fts", "ix_reports_search")
+BACKEND_SEARCH_OBJECTS = ("reports_fts", "ix_reports_search", "search_vector")
 
 metadata = MetaData(
     naming_convention={
@@ -153,7 +154,8 @@ reports = Table(
     # one indexed range.
     Column("due_on", Date, nullable=True),
     # complaints.search.search_text(title, text); indexed by FTS5 (SQLite, reports_fts and its
-    # triggers) or a GIN expression index (PostgreSQL), both made by migration 0004.
+    # triggers, migration 0004) or, on PostgreSQL, by a GIN index on the stored generated
+    # column search_vector (migration 0006), which is not in this metadata.
     Column("search_text", Text, nullable=False, server_default=""),
     Column("category", String(80), nullable=True),
     Column("tags", String(300), nullable=True),  # comma-separated, folded

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from complaints import search, tracking
 from complaints.access import Reach, Scope
 from complaints.deadlines import UnitDeadlines
-from complaints.inbox import InboxQuery
+from complaints.inbox import Cursor, InboxQuery
 from complaints.monitoring import Raw
 from complaints.reminders import (
     ESCALATION_WINDOW_DAYS,
@@ -68,7 +68,7 @@ from store.records import (
     Event,
     ExportJob,
     IdempotencyConflict,
-    InboxItem,
+    InboxPage,
     InUse,
     NewPhoto,
     NotFound,
@@ -991,9 +991,10 @@ class Store:
     async def inbox(self, scope: Scope, query: InboxQuery | None = None, *, today: date,
                     soon_until: date | None = None,
                     received_window: tuple[datetime | None, datetime | None] = (None, None),
-                    limit: int = 50, unrouted: bool = False) -> list[InboxItem]:
+                    limit: int = 50, unrouted: bool = False) -> InboxPage:
         """One page of the reports `scope` reaches that match `query`. `unrouted` lists the
-        reports nobody is responsible for yet (admins only)."""
+        reports nobody is responsible for yet (admins only). A search may stop before the
+        oldest report (the page's `rest` says where to go on)."""
         if unrouted and scope.reach is not Reach.ALL:
             raise ValueError("only admins see unrouted reports")
         return await self.db.read(lambda conn: inbox.inbox_page(
@@ -1006,8 +1007,9 @@ class Store:
     async def export_page(self, scope: Scope, query: InboxQuery, *, today: date,
                           soon_until: date,
                           received_window: tuple[datetime | None, datetime | None],
-                          limit: int) -> list[Any]:
-        """One page of export rows (store.inbox.EXPORT_COLUMNS) in the query's order."""
+                          limit: int) -> tuple[list[Any], Cursor | None]:
+        """One page of export rows (store.inbox.EXPORT_COLUMNS) in the query's order, and
+        where a search that stopped short goes on (as `Store.inbox`)."""
         return await self.db.read(lambda conn: inbox.export_page(
             conn, scope, query, today=today, soon_until=soon_until,
             received_window=received_window, limit=limit))

@@ -87,3 +87,24 @@ async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
     refused = await harness.client.get("/admin/export.csv?within=0")
     assert refused.status_code == 400
     assert "Jumlah hari kerja harus antara 1 dan 60" in refused.text
+
+
+async def test_csv_of_a_search_goes_through_every_stretch_of_reports(
+        harness: AppHarness, monkeypatch: Any) -> None:
+    import admin.exports
+    from store import inbox
+
+    # A common word at a million reports is searched a stretch of ids per request; an export
+    # must still carry every match, not stop at the first stretch without one.
+    monkeypatch.setattr(inbox, "RARE_MATCHES", 0)
+    monkeypatch.setattr(inbox, "SEARCH_WINDOW", 2)
+    monkeypatch.setattr(admin.exports, "PAGE", 2)
+    for i in range(3):
+        await harness.submit(text=f"Lampu jalan nomor {i} mati sejak minggu lalu.")
+    for _ in range(4):
+        await harness.submit(text="Sesuatu yang lain sama sekali dari laporan tadi.")
+    await harness.submit(text="Lampu taman juga mati.")
+    await harness.login("koor@prov.go.id")
+    response = await harness.client.get("/admin/export.csv", params={"q": "lampu"})
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert len(rows) == 5 and len({r[0] for r in rows[1:]}) == 4

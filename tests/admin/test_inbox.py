@@ -90,3 +90,47 @@ async def test_next_page_link_keeps_the_filters(harness: AppHarness, monkeypatch
     second = soup(await harness.client.get(f"/admin{link['href']}"))
     assert len(codes(first)) == 2 and len(codes(second)) == 1
     assert not set(codes(first)) & set(codes(second))
+
+
+async def test_a_search_that_stopped_short_offers_the_older_reports(
+        harness: AppHarness, monkeypatch: Any) -> None:
+    from store import inbox
+
+    # As with a common word at a million reports: a request searches a stretch of ids only.
+    monkeypatch.setattr(inbox, "RARE_MATCHES", 0)
+    monkeypatch.setattr(inbox, "SEARCH_WINDOW", 4)
+    await harness.submit(text="Lampu penerangan jalan mati sejak lama.")
+    for _ in range(4):
+        await harness.submit(text="Antrean panjang sekali di loket pelayanan.")
+    await harness.login("koor@prov.go.id")
+    first = soup(await harness.client.get("/admin", params={"q": "lampu", "kind": "pengaduan"}))
+    assert codes(first) == []
+    assert "Tidak ada yang cocok di antara laporan terbaru." in first.select_one(
+        "p.empty").get_text()
+    note = first.select_one("p.search-older")
+    assert note is not None and "Baru laporan terbaru yang sudah dicari." in note.get_text()
+    link = note.find("a")
+    assert link.get_text().startswith("Cari di laporan yang lebih lama")
+    assert "q=lampu" in link["href"] and "kind=pengaduan" in link["href"]
+    older = soup(await harness.client.get(f"/admin{link['href']}"))
+    assert len(codes(older)) == 1 and older.select_one("p.search-older") is None
+    assert "Lampu" in older.select_one("table.inbox").get_text()
+
+
+async def test_a_received_window_pages_by_the_time_received(harness: AppHarness,
+                                                            monkeypatch: Any) -> None:
+    import admin.views
+
+    monkeypatch.setattr(admin.views, "PAGE_SIZE", 2)
+    for _ in range(3):
+        await harness.submit()
+    await harness.login("koor@prov.go.id")
+    params = {"from": "2000-01-01", "to": "2100-01-01"}
+    first = soup(await harness.client.get("/admin", params=params))
+    link = first.find("a", string=lambda s: bool(s) and "→" in s)
+    # The cursor holds the moment received, to the microsecond, then the id.
+    assert link is not None and "after=" in link["href"] and "Z." in link["href"]
+    second = await harness.client.get(f"/admin{link['href']}")
+    assert second.status_code == 200 and not soup(second).select("[role=alert]")
+    assert len(codes(first)) == 2 and len(codes(soup(second))) == 1
+    assert not set(codes(first)) & set(codes(soup(second)))

@@ -13,6 +13,7 @@ from complaints.tracking import (
     checksum,
     explain,
     format_code,
+    group,
     is_valid,
     new_tracking_code,
     normalize,
@@ -136,6 +137,12 @@ def test_format_code_groups_five_and_five() -> None:
     code = with_check("ABCDE1234")
     assert format_code(code) == f"ABCDE-1234{code[-1]}"
     assert format_code(format_code(code).lower()) == format_code(code)
+
+
+def test_group_of_a_stored_code_is_its_display_form() -> None:
+    for _ in range(100):
+        code = new_tracking_code()
+        assert group(code) == format_code(code)
 
 
 def test_format_code_rejects_an_invalid_code() -> None:

@@ -43,9 +43,9 @@ async def submit(world: World, key: str, *, unit: str = "dinas", text: str = "An
 
 async def ids(world: World, query: InboxQuery | None = None, *, scope: Any = EVERYTHING,
               soon_until: date = TODAY, limit: int = 50, **params: Any) -> list[int]:
-    items = await world.store.inbox(scope, query, today=TODAY, soon_until=soon_until,
-                                    limit=limit, **params)
-    return [i.id for i in items]
+    page = await world.store.inbox(scope, query, today=TODAY, soon_until=soon_until,
+                                   limit=limit, **params)
+    return [i.id for i in page.items]
 
 
 async def forward(world: World, report_id: int, version: int = 1, title: str = "Judul",
@@ -144,8 +144,8 @@ async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> Non
     assert await ids(world, soon, soon_until=TODAY + timedelta(days=2)) == [done, today]
     by_deadline = InboxQuery(sort=Sort.DEADLINE)
     assert await ids(world, by_deadline) == [overdue, today, done, later]
-    first = await world.store.inbox(EVERYTHING, by_deadline, today=TODAY, limit=2)
-    rest = replace(by_deadline, after=next_cursor(first[-1], Sort.DEADLINE))
+    first = (await world.store.inbox(EVERYTHING, by_deadline, today=TODAY, limit=2)).items
+    rest = replace(by_deadline, after=next_cursor(first[-1], by_deadline))
     assert await ids(world, rest) == [done, later]
     # A report with no running deadline (archived, answered...) is not in the deadline order.
     await world.store.decide(later, seen_version=1, actor=world.users["koor@prov.go.id"],
@@ -160,7 +160,7 @@ async def test_arrival_order_pages_without_gaps_or_repeats(world: World) -> None
     seen: list[int] = []
     query = InboxQuery()
     while True:
-        page = await world.store.inbox(EVERYTHING, query, today=TODAY, limit=3)
+        page = (await world.store.inbox(EVERYTHING, query, today=TODAY, limit=3)).items
         seen += [i.id for i in page]
         if len(page) < 3:
             break
@@ -201,3 +201,97 @@ def test_query_round_trips_through_its_own_link() -> None:
     cursor = Cursor(41, date(2026, 11, 30))
     again, errors = read_inbox_query(parse_qs(urlencode(query.params(after=cursor))))
     assert errors == [] and again == replace(query, after=cursor)
+
+
+async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(
+        world: World) -> None:
+    wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
+    from complaints.inbox import Order, received_window
+
+    # Ids out of step with received_at (a kiosk's queue sent late), and three reports received
+    # at the same moment: the order is received_at, then id.
+    moments = [datetime(2026, 11, 10, 2, tzinfo=UTC) + timedelta(hours=h)
+               for h in (5, 1, 3, 3, 3, 9, 0)]
+    made = [await submit(world, f"w{i}", received_at=m) for i, m in enumerate(moments)]
+    outside = await submit(world, "late", received_at=datetime(2026, 11, 12, 2, tzinfo=UTC))
+    query = InboxQuery(received_from=date(2026, 11, 10), received_to=date(2026, 11, 10))
+    assert query.order is Order.RECEIVED
+    window = received_window(query, wita)
+    expected = [i for _, i in sorted(zip(moments, made, strict=True), reverse=True)]
+    seen: list[int] = []
+    page_query = query
+    while True:
+        page = (await world.store.inbox(EVERYTHING, page_query, today=TODAY, limit=2,
+                                        received_window=window)).items
+        seen += [i.id for i in page]
+        if len(page) < 2:
+            break
+        cursor = next_cursor(page[-1], query)
+        # The link carries the cursor and reads it back as it was.
+        again, errors = read_inbox_query({k: [v] for k, v in query.params(after=cursor)})
+        assert errors == [] and again.after == cursor
+        page_query = replace(query, after=cursor)
+    assert seen == expected and outside not in seen
+
+
+async def test_a_common_word_is_searched_a_stretch_at_a_time(world: World,
+                                                             monkeypatch: Any) -> None:
+    from store import inbox
+
+    # Every word counts as common and a request looks at 3 ids: the million-report case in
+    # miniature. Matches are 1 in 2 reports, some in another unit (out of scope).
+    monkeypatch.setattr(inbox, "RARE_MATCHES", 0)
+    monkeypatch.setattr(inbox, "SEARCH_WINDOW", 3)
+    made = []
+    for i in range(12):
+        text = "Lampu jalan mati lagi." if i % 2 else "Antrean panjang sekali di loket."
+        made.append((await submit(world, f"s{i}", text=text,
+                                  unit="other" if i % 4 == 3 else "dinas"), i))
+    expected = [r for r, i in sorted(made, reverse=True) if i % 2 and i % 4 != 3]
+    query, _ = read_inbox_query({"q": "lampu"})
+    scope = world.subtree("prov")
+    seen: list[int] = []
+    stops = 0
+    while True:
+        page = await world.store.inbox(scope, query, today=TODAY, limit=2)
+        seen += [i.id for i in page.items]
+        if len(page.items) == 2:
+            query = replace(query, after=next_cursor(page.items[-1], query))
+        elif page.rest is not None:
+            stops += 1
+            query = replace(query, after=page.rest)
+        else:
+            break
+    assert seen == expected
+    assert stops >= 2  # it did stop short and go on
+    # Rare words are searched whole, in one request, however many reports there are.
+    monkeypatch.setattr(inbox, "RARE_MATCHES", 1000)
+    query, _ = read_inbox_query({"q": "lampu"})
+    page = await world.store.inbox(scope, query, today=TODAY, limit=50)
+    assert [i.id for i in page.items] == expected and page.rest is None
+
+
+def test_cursors_are_read_for_the_order_they_continue() -> None:
+    from complaints.inbox import Order
+
+    dated = {"from": "2026-01-01"}
+    moment = datetime(2026, 1, 5, 3, 4, 5, 60, tzinfo=UTC)
+    query, errors = read_inbox_query({**dated, "after": "2026-01-05T03:04:05.000060Z.17"})
+    assert errors == [] and query.order is Order.RECEIVED
+    assert query.after == Cursor(17, received_at=moment)
+    assert Cursor(17, received_at=moment).encode() == "2026-01-05T03:04:05.000060Z.17"
+    for bad in ("17", "2026-01-05.17", "2026-01-05T03:04:05Z.17",
+                "2026-02-30T03:04:05.000000Z.1",
+                "2026-01-05T03:04:05.000060+00:00.17", "2026-01-05T03:04:05.000060Z.",
+                "2026-01-05T03:04:05.000060Z.x", "2026-01-05T03:04:05.000060Z.-1",
+                "２０２６-01-05T03:04:05.000060Z.17"):
+        query, errors = read_inbox_query({**dated, "after": bad})
+        assert errors == ["after"] and query.after is None, bad
+    # A search keeps the id order even within dates; the deadline order its own cursor.
+    query, errors = read_inbox_query({**dated, "q": "jalan", "after": "17"})
+    assert errors == [] and query.order is Order.ID and query.after == Cursor(17)
+    query, errors = read_inbox_query({**dated, "sort": "deadline", "after": "2026-01-09.4"})
+    assert errors == [] and query.after == Cursor(4, due_on=date(2026, 1, 9))
+    query, errors = read_inbox_query({"sort": "deadline",
+                                      "after": "2026-01-05T03:04:05.000060Z.17"})
+    assert errors == ["after"]

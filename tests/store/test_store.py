@@ -77,7 +77,7 @@ async def test_report_without_any_coordinator_is_kept_for_admins(world: World) -
     result = await store.submit_report(new_report(lonely.id, "k-lonely"), compose)
     assert (await stored(store, result)).routed_unit_id is None
     unrouted = await store.inbox(EVERYTHING, today=date(2026, 11, 23), unrouted=True)
-    assert [i.id for i in unrouted] == [result.report_id]
+    assert [i.id for i in unrouted.items] == [result.report_id]
     assert [m.to_address for m in await store.list_outbox()] == ["admin@prov.go.id"]
 
 
@@ -122,10 +122,11 @@ async def test_inbox_is_scoped_to_the_subtree_and_keyset_paginated(world: World)
     outside = await store.submit_report(new_report(world.units["other"].id, "o"), compose)
     prov = world.subtree("prov")
     today = date(2026, 11, 23)
-    page1 = await store.inbox(prov, today=today, limit=3)
-    page2 = await store.inbox(prov, InboxQuery(after=Cursor(page1[-1].id)), today=today, limit=3)
+    page1 = (await store.inbox(prov, today=today, limit=3)).items
+    page2 = (await store.inbox(prov, InboxQuery(after=Cursor(page1[-1].id)), today=today,
+                               limit=3)).items
     assert [i.id for i in page1 + page2] == sorted(ids, reverse=True)
-    assert outside.report_id not in {i.id for i in await store.inbox(prov, today=today)}
+    assert outside.report_id not in {i.id for i in (await store.inbox(prov, today=today)).items}
     assert await store.report_for_staff(outside.report_id, prov) is None
     assert await store.report_for_staff(ids[0], prov) is not None
     assert await store.report_for_staff(ids[0], world.subtree("other")) is None
