@@ -166,6 +166,18 @@ _COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.kind, _R.c.status, _R.c.title,
             _PHOTO_COUNT.label("photo_count"), _R.c.version)
 
 
+def plan_for_values(conn: Connection) -> None:
+    """Have PostgreSQL plan this transaction's statements for their parameters' values.
+
+    asyncpg prepares and caches statements; after five runs PostgreSQL may switch one to a
+    generic plan made without the values, blind to how rare a search word is (measured at a
+    million reports: 148 ms against 1.6 ms). Only for searches: for the deadline order the
+    generic plan is the better one (0.96 ms walking the due_on index, against 25 ms for a
+    custom bitmap plan that assumes status and due_on unrelated)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
              soon_until: date, received_window: tuple[datetime | None, datetime | None],
              limit: int, unrouted: bool = False) -> tuple[list[int], Cursor | None]:
@@ -173,6 +185,8 @@ def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
     oldest report when it did (see SEARCH_WINDOW): asking again after that cursor searches
     on. The scan that decides the page runs on the reports table alone (and the search
     index); columns are fetched for the page only."""
+    if query.words:
+        plan_for_values(conn)
     where = [scope_condition(conn, scope)]
     if unrouted:
         where.append(_R.c.routed_unit_id.is_(None))

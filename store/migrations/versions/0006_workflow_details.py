@@ -25,6 +25,9 @@ def upgrade() -> None:
     op.add_column("units", sa.Column("verify_days", sa.Integer(), nullable=True))
     op.add_column("units", sa.Column("follow_up_days", sa.Integer(), nullable=True))
     op.add_column("reports", sa.Column("taken_via", sa.String(length=16), nullable=True))
+    # An officer's counts per status read this index alone (25 ms at 7,800 reports otherwise).
+    op.create_index("ix_reports_forwarded_unit_id_status", "reports",
+                    ["forwarded_unit_id", "status"])
     op.create_table(
         "answer_templates",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -80,6 +83,7 @@ def downgrade() -> None:
     op.drop_table("event_attachments")
     op.drop_index(op.f("ix_answer_templates_unit_id"), table_name="answer_templates")
     op.drop_table("answer_templates")
+    op.drop_index("ix_reports_forwarded_unit_id_status", table_name="reports")
     with op.batch_alter_table("reports") as batch:
         batch.drop_column("taken_via")
     with op.batch_alter_table("units") as batch:
