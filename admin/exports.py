@@ -49,7 +49,7 @@ PAGE = 1000
 KEEP_FILES = timedelta(hours=24)
 HEADERS = [
     N_("Tracking code"), N_("Received"), N_("Unit"), N_("Entry point"), N_("Kind"),
-    N_("Status"), N_("Title"), N_("Category"), N_("Report"), N_("Location"),
+    N_("Status"), N_("Title"), N_("Category"), N_("Tags"), N_("Report"), N_("Location"),
     N_("Forwarded to"), N_("Deadline"), N_("Verified"), N_("Answered"), N_("Closed"),
     N_("Rating"),
 ]
@@ -64,7 +64,8 @@ def cells(row: Any, settings: Settings) -> list[Any]:
     return [tracking.group(row.tracking_code), _local(row.received_at, settings),
             row.unit_name, labels.channel_label(Channel(row.channel)),
             labels.kind_label(Kind(row.kind)), labels.status_label(Status(row.status)),
-            row.title or "", row.category or "", row.text, row.location or "",
+            row.title or "", labels.category_label(row.category),
+            (row.tags or "").replace(",", ", "), row.text, row.location or "",
             row.forwarded_name or "", row.due_on, _local(row.verified_at, settings),
             _local(row.followed_up_at, settings), _local(row.closed_at, settings), row.rating]
 

@@ -159,7 +159,7 @@ def _id(request: Request, name: str) -> int:
 
 
 def staff_scope(session: StaffSession) -> Scope:
-    return scope_of(session.user.role, session.unit.id, session.unit.path)
+    return scope_of(session.user.role, session.unit.id, session.unit.path, session.user.id)
 
 
 PAGE_SIZE = 50
@@ -173,6 +173,9 @@ FILTER_ERRORS = {
     "from": N_("The start date must look like 2026-03-17."),
     "to": N_("The end date must look like 2026-03-17 and not be before the start date."),
     "q": N_("Search for words of at least 2 letters or digits."),
+    "category": N_("Unknown category."),
+    "tag": N_("A tag has at most 30 characters and no comma."),
+    "assigned": N_("Unknown assignment filter."),
     "sort": N_("Unknown sort order."),
     "after": N_("That page link is damaged: showing the first page."),
 }
@@ -255,8 +258,8 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "bulk": [b.value for b in bulk_actions(role)] if not unrouted else [],
         "back": urlencode(query.params() + extra),
     }
+    context["categories"] = CATEGORIES
     if context["bulk"]:
-        context["categories"] = CATEGORIES
         context["people"] = await svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role])
     status_code = 400 if errors else 200
     if wants_partial(request):

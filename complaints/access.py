@@ -43,11 +43,12 @@ class Scope:
     reach: Reach
     unit_id: int
     unit_path: str  # "1/5/": the unit's materialised path
+    user_id: int = 0  # who asks: "assigned to me" in the inbox
 
 
-def scope_of(role: str, unit_id: int, unit_path: str) -> Scope:
+def scope_of(role: str, unit_id: int, unit_path: str, user_id: int = 0) -> Scope:
     if sees_whole_tree(role):
-        return Scope(Reach.ALL, unit_id, unit_path)
+        return Scope(Reach.ALL, unit_id, unit_path, user_id)
     if role == "officer":
-        return Scope(Reach.FORWARDED, unit_id, unit_path)
-    return Scope(Reach.SUBTREE, unit_id, unit_path)
+        return Scope(Reach.FORWARDED, unit_id, unit_path, user_id)
+    return Scope(Reach.SUBTREE, unit_id, unit_path, user_id)

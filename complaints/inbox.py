@@ -14,12 +14,19 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from complaints import search
+from complaints.categories import CATEGORY_CODES
 from complaints.reports import Channel, Kind, Status
+from complaints.workflow import TAG_MAX
 
 
 class Sort(StrEnum):
     ARRIVAL = "arrival"  # newest first
     DEADLINE = "deadline"  # the running deadline, soonest (most overdue) first
+
+
+class Assigned(StrEnum):
+    ME = "me"  # to the member of staff asking
+    NOBODY = "nobody"  # to no one in particular yet
 
 
 class Due(StrEnum):
@@ -77,6 +84,9 @@ class InboxQuery:
     within_days: int = WITHIN_DAYS_DEFAULT
     received_from: date | None = None
     received_to: date | None = None  # inclusive
+    category: str | None = None  # complaints.categories code
+    tag: str | None = None  # one tag, folded as stored
+    assigned: Assigned | None = None
     text: str = ""  # as typed, for the search box
     words: tuple[str, ...] = field(default=())  # folded search words
     sort: Sort = Sort.ARRIVAL
@@ -104,6 +114,12 @@ class InboxQuery:
             out.append(("due", self.due.value))
             if self.due is Due.SOON:
                 out.append(("within", str(self.within_days)))
+        if self.category:
+            out.append(("category", self.category))
+        if self.tag:
+            out.append(("tag", self.tag))
+        if self.assigned:
+            out.append(("assigned", self.assigned.value))
         if self.received_from:
             out.append(("from", self.received_from.isoformat()))
         if self.received_to:
@@ -138,6 +154,15 @@ def _int(raw: str, largest: int = MAX_ID) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= largest:
         return int(raw)
     return None
+
+
+def _category(raw: str) -> str | None:
+    return raw if raw in CATEGORY_CODES else None
+
+
+def _tag(raw: str) -> str | None:
+    tag = " ".join(raw.split()).casefold()
+    return tag if 0 < len(tag) <= TAG_MAX and "," not in tag else None
 
 
 def _within(raw: str) -> int | None:
@@ -226,7 +251,9 @@ def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery,
         channel=pick("channel", _enum(Channel)), unit_id=pick("unit", _int),
         due=pick("due", _enum(Due)), within_days=pick("within", _within) or WITHIN_DAYS_DEFAULT,
         received_from=received_from, received_to=received_to,
-        text=text if words else "", words=words, sort=sort, after=pick("after", _cursor(order)))
+        category=pick("category", _category), tag=pick("tag", _tag),
+        assigned=pick("assigned", _enum(Assigned)), text=text if words else "", words=words,
+        sort=sort, after=pick("after", _cursor(order)))
     return query, errors
 
 

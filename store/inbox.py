@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from complaints import search
 from complaints.access import Reach, Scope
-from complaints.inbox import Cursor, Due, InboxQuery, Order
+from complaints.inbox import Assigned, Cursor, Due, InboxQuery, Order
 from complaints.reports import Channel, Kind, Status
 from store import schema as t
 from store.records import InboxItem, InboxPage
@@ -58,7 +58,8 @@ def scope_condition(conn: Connection, scope: Scope) -> ColumnElement[bool]:
     return _R.c.routed_unit_id.in_(ids)
 
 
-def _filters(conn: Connection, query: InboxQuery, *, today: date, soon_until: date,
+def _filters(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
+             soon_until: date,
              received_window: tuple[datetime | None, datetime | None]
              ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
@@ -72,6 +73,16 @@ def _filters(conn: Connection, query: InboxQuery, *, today: date, soon_until: da
         path = conn.execute(select(t.units.c.path)
                             .where(t.units.c.id == query.unit_id)).scalar()
         where.append(_R.c.unit_id.in_(subtree_ids(conn, path) if path else []))
+    if query.category:
+        where.append(_R.c.category == query.category)
+    if query.tag:
+        # Tags are stored comma-joined: a whole tag matches, never a part of one.
+        where.append((literal(",") + _R.c.tags + literal(",")).contains(f",{query.tag},",
+                                                                     autoescape=True))
+    if query.assigned is Assigned.ME:
+        where.append(_R.c.assigned_user_id == scope.user_id)
+    elif query.assigned is Assigned.NOBODY:
+        where.append(_R.c.assigned_user_id.is_(None))
     if query.due is Due.OVERDUE:
         where.append(_R.c.due_on < today)
     elif query.due is Due.SOON:
@@ -190,7 +201,7 @@ def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
     where = [scope_condition(conn, scope)]
     if unrouted:
         where.append(_R.c.routed_unit_id.is_(None))
-    where += _filters(conn, query, today=today, soon_until=soon_until,
+    where += _filters(conn, scope, query, today=today, soon_until=soon_until,
                       received_window=received_window)
     after = query.after
     order = query.order
@@ -299,7 +310,7 @@ _FORWARDED = t.units.alias("forwarded")
 # What an export carries: everything about the report except who reported it.
 EXPORT_COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.received_at,
                   _ENTRY.c.name.label("unit_name"), _R.c.channel, _R.c.kind, _R.c.status,
-                  _R.c.title, _R.c.category, _R.c.text, _R.c.location,
+                  _R.c.title, _R.c.category, _R.c.tags, _R.c.text, _R.c.location,
                   _FORWARDED.c.name.label("forwarded_name"), _R.c.due_on, _R.c.verified_at,
                   _R.c.followed_up_at, _R.c.closed_at, _R.c.rating)
 

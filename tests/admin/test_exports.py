@@ -108,3 +108,24 @@ async def test_csv_of_a_search_goes_through_every_stretch_of_reports(
     response = await harness.client.get("/admin/export.csv", params={"q": "lampu"})
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert len(rows) == 5 and len({r[0] for r in rows[1:]}) == 4
+
+
+async def test_csv_carries_category_and_tags_and_follows_those_filters(
+        harness: AppHarness) -> None:
+    from tests.admin.test_workflow import reported
+
+    road, _ = await reported(harness, text="Jalan berlubang di depan pasar sudah sebulan.")
+    await reported(harness, text="Laporan lain yang belum diverifikasi koordinator.")
+    assert (await harness.act("koor@prov.go.id", road, "forward", title="Jalan berlubang",
+                              category="infrastruktur", tags="jalan rusak, aspal",
+                              unit=str(harness.world.units["dinas"].id))).status_code == 303
+    response = await harness.client.get("/admin/export.csv",
+                                        params={"category": "infrastruktur"})
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert len(rows) == 2
+    header, row = rows
+    assert row[header.index("Kategori")] == "Jalan dan infrastruktur"
+    assert row[header.index("Tag")] == "jalan rusak, aspal"
+    inbox = soup(await harness.client.get("/admin", params={"tag": "aspal"}))
+    assert len(inbox.select("table.inbox a.code")) == 1
+    assert inbox.select_one("input[name=tag]")["value"] == "aspal"  # type: ignore[index]

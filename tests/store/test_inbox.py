@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from complaints.inbox import Cursor, Due, InboxQuery, Sort, next_cursor, read_inbox_query
+from complaints.inbox import Assigned, Cursor, Due, InboxQuery, Sort, next_cursor, read_inbox_query
 from complaints.reports import Channel, Identity, Kind, Status, Submission
 from complaints.workflow import Action, Forwarding
 from store import schema as t
@@ -184,9 +184,11 @@ async def test_scope_limits_every_filter(world: World) -> None:
 def test_query_string_errors_name_the_parameter() -> None:
     query, errors = read_inbox_query({
         "status": ["masuk", "nope"], "kind": "x", "within": "0", "from": "2026-13-01",
-        "q": "!", "after": "abc", "sort": "random"})
+        "q": "!", "after": "abc", "sort": "random", "category": "Kesehatan", "tag": "a,b",
+        "assigned": "everyone"})
     assert query == InboxQuery(statuses=(Status.RECEIVED,))
-    assert sorted(errors) == ["after", "from", "kind", "q", "sort", "status", "within"]
+    assert sorted(errors) == ["after", "assigned", "category", "from", "kind", "q", "sort",
+                              "status", "tag", "within"]
     query, errors = read_inbox_query({"from": "2026-11-20", "to": "2026-11-01"})
     assert errors == ["to"] and query.received_to is None
 
@@ -197,7 +199,8 @@ def test_query_round_trips_through_its_own_link() -> None:
     query = InboxQuery(statuses=(Status.RECEIVED, Status.FORWARDED), kind=Kind.INFORMATION,
                        channel=Channel.STAFF, unit_id=9, due=Due.SOON, within_days=5,
                        received_from=date(2026, 1, 1), received_to=date(2026, 2, 1),
-                       text="Jalan Rusak", words=("jalan", "rusak"), sort=Sort.DEADLINE)
+                       text="Jalan Rusak", words=("jalan", "rusak"), sort=Sort.DEADLINE,
+                       category="infrastruktur", tag="jalan rusak", assigned=Assigned.ME)
     cursor = Cursor(41, date(2026, 11, 30))
     again, errors = read_inbox_query(parse_qs(urlencode(query.params(after=cursor))))
     assert errors == [] and again == replace(query, after=cursor)
@@ -295,3 +298,27 @@ def test_cursors_are_read_for_the_order_they_continue() -> None:
     query, errors = read_inbox_query({"sort": "deadline",
                                       "after": "2026-01-05T03:04:05.000060Z.17"})
     assert errors == ["after"]
+
+
+async def test_category_tag_and_assignment_filters(world: World) -> None:
+    from complaints.access import scope_of
+
+    store = world.store
+    coordinator = world.users["koor@prov.go.id"]
+    road, lamp, other = (await submit(world, "road"), await submit(world, "lamp"),
+                         await submit(world, "other"))
+    for report_id, tags in ((road, ("jalan rusak", "aspal")), (lamp, ("lampu",))):
+        await store.forward_report(
+            report_id, seen_version=1, actor=coordinator, scope=world.subtree("prov"),
+            forwarding=Forwarding("Judul", None, world.units["rsud"].id, "infrastruktur", tags),
+            follow_up_due=date(2026, 11, 30), compose_mail=compose)
+    assert await ids(world, InboxQuery(category="infrastruktur")) == [lamp, road]
+    assert await ids(world, InboxQuery(tag="jalan rusak")) == [road]
+    assert await ids(world, InboxQuery(tag="jalan")) == []  # a whole tag, never a part
+    assert await ids(world, InboxQuery(tag="%")) == []  # LIKE's wildcards mean themselves
+    prov = world.units["prov"]
+    mine = scope_of("coordinator", prov.id, prov.path, coordinator.id)
+    await store.assign_report(other, seen_version=1, actor=coordinator, scope=mine,
+                              assignee_id=coordinator.id)
+    assert await ids(world, InboxQuery(assigned=Assigned.ME), scope=mine) == [other]
+    assert await ids(world, InboxQuery(assigned=Assigned.NOBODY), scope=mine) == [lamp, road]
