@@ -342,6 +342,12 @@ async def _report_page(request: Request, session: StaffSession, *,
                        if u.id != report.routed_unit_id]
                       if Action.NOT_AUTHORITY in actions else [])
     typed = dict(typed or {})
+    # While it waits for verification, the coordinator is shown what may be the same report.
+    similar = (await svc.store.similar_reports(report, scope)
+               if Action.ARCHIVE in actions else [])
+    picked_original = request.query_params.get("duplicate_of", "")[:20]
+    if picked_original and "duplicate_of" not in typed:
+        typed["duplicate_of"] = picked_original
     if Action.FOLLOW_UP in actions:
         # An officer's session unit is the unit the report was forwarded to.
         answers = await svc.store.templates_for(session.unit, report.category)
@@ -367,7 +373,8 @@ async def _report_page(request: Request, session: StaffSession, *,
          "edits": [e.value for e in edits], "people": people, "categories": CATEGORIES,
          "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
          "refusal": gettext(REFUSALS[refusal]) if refusal else None,
-         "typed": typed, "answers": answers, "handover_units": handover_units},
+         "typed": typed, "answers": answers, "handover_units": handover_units,
+         "similar": similar, "format_code": tracking.format_code},
         status_code=status_code, headers=NO_STORE)
 
 

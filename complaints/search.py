@@ -49,3 +49,45 @@ def fts5_match(words: Iterable[str]) -> str:
 def tsquery(words: Iterable[str]) -> str:
     """PostgreSQL to_tsquery('simple', ...): every word as a prefix, all required."""
     return " & ".join(f"{w}:*" for w in words)
+
+
+# Words too common in Indonesian complaints to say what one is about.
+_EVERYDAY = """
+yang dan di ke dari untuk dengan ini itu sudah tidak ada saya kami kita mereka sangat karena
+pada juga akan bisa atau oleh dalam agar masih belum hari jam tadi sejak sampai setelah
+sebelum hanya lagi saja mohon tolong terima kasih bapak ibu pak bu sekali banyak para kepada
+bahwa seperti namun tetapi tapi lebih kurang harus dapat telah sedang semua setiap this that
+the and with from have been were will would there their what when which about after
+"""
+_STOPWORDS = frozenset(_EVERYDAY.split())
+KEY_WORDS = 4
+KEY_WORD_MIN = 4
+
+
+def key_words(text: str, count: int = KEY_WORDS) -> tuple[str, ...]:
+    """What a report is about, for finding others like it: its longest words that are not
+    everyday ones, folded (ties keep the order they were written in)."""
+    found: list[str] = []
+    for word in _WORD.findall(fold(text)):
+        if len(word) >= KEY_WORD_MIN and word not in _STOPWORDS and word not in found:
+            found.append(word[:MAX_TOKEN])
+    ranked = sorted(found, key=lambda w: -len(w))[:count]
+    return tuple(w for w in found if w in ranked)
+
+
+def _pairs(words: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]]
+
+
+def fts5_similar(words: tuple[str, ...]) -> str:
+    """SQLite FTS5: at least two of the words (one, if only one was found)."""
+    if len(words) < 2:
+        return fts5_match(words)
+    return " OR ".join(f"({fts5_match(pair)})" for pair in _pairs(words))
+
+
+def tsquery_similar(words: tuple[str, ...]) -> str:
+    """PostgreSQL: at least two of the words (one, if only one was found)."""
+    if len(words) < 2:
+        return tsquery(words)
+    return " | ".join(f"({tsquery(pair)})" for pair in _pairs(words))

@@ -177,6 +177,38 @@ _COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.kind, _R.c.status, _R.c.title,
             _PHOTO_COUNT.label("photo_count"), _R.c.version)
 
 
+# Duplicates arrive close together: similar reports are looked for among this many ids on
+# either side of the report, which also bounds the work on a word common everywhere.
+SIMILAR_WINDOW = 20_000
+_OPEN = [Status.RECEIVED.value, Status.POSTPONED.value, Status.FORWARDED.value,
+         Status.FOLLOWED_UP.value]
+
+
+def similar_reports(conn: Connection, report_id: int, unit_id: int, words: tuple[str, ...],
+                    scope: Scope, limit: int) -> list[InboxItem]:
+    """Open reports of the same unit sharing at least two of `words`, newest first."""
+    if not words:
+        return []
+    if conn.dialect.name == "sqlite":
+        source: Any = _FTS
+        match: ColumnElement[bool] = literal_column("reports_fts").op("MATCH")(
+            search.fts5_similar(words))
+    else:
+        plan_for_values(conn)
+        source = None
+        match = _VECTOR.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"),
+                                                 search.tsquery_similar(words)))
+    ids = select(_R.c.id)
+    if source is not None:
+        ids = ids.select_from(source.join(_R, _R.c.id == source.c.rowid))
+    found = list(conn.execute(ids.where(
+        match, _R.c.id != report_id, _R.c.unit_id == unit_id, _R.c.status.in_(_OPEN),
+        _R.c.id.between(report_id - SIMILAR_WINDOW, report_id + SIMILAR_WINDOW),
+        scope_condition(conn, scope)).order_by(_R.c.id.desc()).limit(limit)).scalars())
+    return [_item(r) for r in _in_page_order(
+        conn, select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id), found)]
+
+
 def plan_for_values(conn: Connection) -> None:
     """Have PostgreSQL plan this transaction's statements for their parameters' values.
 

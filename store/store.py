@@ -68,6 +68,7 @@ from store.records import (
     Event,
     ExportJob,
     IdempotencyConflict,
+    InboxItem,
     InboxPage,
     InUse,
     NewPhoto,
@@ -1000,6 +1001,13 @@ class Store:
         return await self.db.read(lambda conn: inbox.inbox_page(
             conn, scope, query or InboxQuery(), today=today, soon_until=soon_until or today,
             received_window=received_window, limit=limit, unrouted=unrouted))
+
+    async def similar_reports(self, report: Report, scope: Scope,
+                              limit: int = 5) -> list[InboxItem]:
+        """Open reports of the report's unit that look like it: candidates for "duplicate"."""
+        words = search.key_words(report.text)
+        return await self.db.read(lambda conn: inbox.similar_reports(
+            conn, report.id, report.unit_id, words, scope, limit))
 
     async def status_counts(self, scope: Scope) -> dict[Status, int]:
         return await self.db.read(lambda conn: inbox.status_counts(conn, scope))

@@ -251,3 +251,29 @@ async def test_an_answer_carries_photos_and_letters_to_the_reporter(
     other_code = row(harness, "SELECT tracking_code FROM reports WHERE id = ?", other)[0]
     assert (await harness.client.get(str(photo["src"]).replace(code[:5] + "-" + code[5:],
                                                               other_code))).status_code == 404
+
+
+async def test_a_likely_duplicate_is_suggested_and_archived_in_two_clicks(
+        harness: AppHarness) -> None:
+    original, original_code = await reported(
+        harness, text="Lampu penerangan jalan di simpang pasar mati total.")
+    copy, copy_code = await reported(
+        harness, text="Lampu penerangan di simpang pasar mati lagi malam ini.")
+    page = soup(await page_of(harness, "koor@prov.go.id", copy))
+    [suggestion] = page.select("section.similar li")
+    assert original_code in suggestion.get_text()
+    link = str(suggestion.select("a")[-1]["href"])
+    picked = soup(await harness.client.get(f"/admin/reports/{copy}{link.split('#')[0]}"))
+    assert picked.select_one("details#archive").has_attr("open")  # type: ignore[union-attr]
+    assert picked.select_one("#duplicate-of")["value"] == original_code  # type: ignore[index]
+    fields = {str(i["name"]): str(i.get("value", ""))
+              for i in picked.select("form[action$='/archive'] input")}
+    archived = await harness.client.post(f"/admin/reports/{copy}/archive", data={
+        **fields, "reason": "Sama dengan laporan sebelumnya dari lokasi yang sama."})
+    assert archived.status_code == 303
+    harness.client.cookies.clear()
+    status = (await harness.client.get(f"/t/{copy_code}")).text
+    assert original_code in status
+    # The original, now alone, suggests nothing: the archived copy is no longer open.
+    page = soup(await page_of(harness, "koor@prov.go.id", original))
+    assert page.select("section.similar") == []

@@ -322,3 +322,33 @@ async def test_category_tag_and_assignment_filters(world: World) -> None:
                               assignee_id=coordinator.id)
     assert await ids(world, InboxQuery(assigned=Assigned.ME), scope=mine) == [other]
     assert await ids(world, InboxQuery(assigned=Assigned.NOBODY), scope=mine) == [lamp, road]
+
+
+def test_key_words_are_the_long_uncommon_ones() -> None:
+    from complaints import search
+
+    words = search.key_words("Saya sudah menunggu di loket PERIZINAN sejak pagi, antrean "
+                             "tidak bergerak dan petugas perizinan tidak ada.")
+    assert words == ("menunggu", "perizinan", "antrean", "bergerak")
+    assert search.key_words("yang dan di ke") == ()
+
+
+async def test_similar_open_reports_of_the_same_unit(world: World) -> None:
+    store = world.store
+    first = await submit(world, "a", text="Lampu penerangan jalan di simpang pasar mati total.")
+    same = await submit(world, "b", text="Lampu penerangan di simpang pasar mati lagi malam ini.")
+    one_word = await submit(world, "c", text="Penerangan ruang tunggu terlalu redup.")
+    await submit(world, "d", unit="rsud", text="Lampu penerangan di simpang pasar IGD mati.")
+    closed = await submit(world, "e", text="Lampu penerangan simpang pasar mati, sudah diurus.")
+    await store.decide(closed, seen_version=1, actor=world.users["koor@prov.go.id"],
+                       scope=world.subtree("prov"), action=Action.ARCHIVE,
+                       reason="Sudah ditangani bersama laporan lain.", duplicate_of=None,
+                       compose_mail=compose)
+    report = await store.report_for_staff(first, EVERYTHING)
+    assert report is not None
+    found = [i.id for i in await store.similar_reports(report, EVERYTHING)]
+    # Same unit, still open, at least two words in common; not itself.
+    assert found == [same]
+    assert one_word not in found
+    other_region = await store.similar_reports(report, world.scope("koor@other.go.id"))
+    assert other_region == []
