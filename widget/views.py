@@ -44,6 +44,11 @@ CONSOLE = {
 }
 # What Sec-Fetch-Dest says for a frame's navigation; a top-level visit or a fetch is refused.
 FRAME_DESTINATIONS = ("iframe", "frame")
+# Every page shown inside the frame answers 200, errors included (a refused key, a form with
+# mistakes, a conflict): Chromium prints "Failed to load resource" in the host page's console
+# for a framed document with an error status, and the webmaster's console gets one line of
+# ours at most, from the loader. What happened is still counted in /metrics.
+SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def _notice(request: Request, svc: Services, reason: str, origin: str | None,
         request, "w/notice.html",
         {"reason": reason, "host_origin": origin or "", "refused": CONSOLE.get(reason, ""),
          "switch_url": lambda lang: f"{here}?{urlencode({'o': origin or '', 'lang': lang})}"},
-        status_code=status_code, headers=_headers(origin))
+        status_code=status_code if origin is None else SHOWN, headers=_headers(origin))
 
 
 async def _frame(request: Request, svc: Services) -> Frame | Response:
@@ -107,7 +112,7 @@ async def _frame(request: Request, svc: Services) -> Frame | Response:
 def _form_page(request: Request, svc: Services, frame: Frame, *, token: str,
                form: ReportForm | None = None, page: str = "",
                held: list[tuple[str, ProcessedPhoto]] | None = None,
-               errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+               errors: list[FieldError] | None = None) -> Response:
     by_field: dict[str, list[str]] = {}
     for error in errors or []:
         by_field.setdefault(error.field, []).append(error_text(error))
@@ -123,7 +128,7 @@ def _form_page(request: Request, svc: Services, frame: Frame, *, token: str,
         "max_photos": svc.settings.max_photos,
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
     }
-    return svc.templates.response(request, "w/form.html", context, status_code=status_code,
+    return svc.templates.response(request, "w/form.html", context, status_code=SHOWN,
                                   headers=_headers(frame.origin))
 
 
@@ -152,23 +157,24 @@ async def frame_submit(request: Request) -> Response:
     except FormAbandoned:
         return Response(status_code=400)
 
-    def again(errors: list[FieldError], status: int, keep: bool,
+    def again(errors: list[FieldError], keep: bool,
               held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
         token = form.token if keep else svc.signing.new_widget_form_token(widget.id,
                                                                           widget.version)
         return _form_page(request, svc, frame, token=token, form=form, page=form.page,
-                          held=held, errors=errors, status_code=status)
+                          held=held, errors=errors)
 
     try:
         token = svc.signing.read_widget_form_token(form.token, settings.form_token_max_age)
     except FormTokenError as exc:
-        return again([FieldError("form", exc.reason)], 400, keep=False)
+        return again([FieldError("form", exc.reason)], keep=False)
     if token.widget_id != widget.id or token.widget_version != widget.version:
-        return again([FieldError("form", "invalid")], 400, keep=False)
+        return again([FieldError("form", "invalid")], keep=False)
 
     def keep(errors: list[FieldError], status: int,
              held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
-        return again(errors, status, True, held)
+        # `status` is what the poster's form answers; a framed page answers SHOWN.
+        return again(errors, True, held)
 
     def conflict(tracking_code: str) -> Response:
         return svc.templates.response(
@@ -176,7 +182,7 @@ async def frame_submit(request: Request) -> Response:
             {"tracking_code": tracking.format_code(tracking_code), "host_origin": frame.origin,
              "again_url": frame.url(), "base_url": settings.base_url,
              "switch_url": lambda lang: frame.url(lang=lang)},
-            status_code=409, headers=_headers(frame.origin))
+            status_code=SHOWN, headers=_headers(frame.origin))
 
     entry = Entry(Channel.WIDGET, widget.unit_id, widget_id=widget.id,
                   page_url=kept_page_url(form.page, widget.origins))

@@ -16,7 +16,7 @@
   var STRINGS = __LAPOR_STRINGS__;
   var KEY = /^[0-9a-z]+-[0-9a-z]+\.[\w-]{20,}$/;
   var WAIT = 8000; // ms without a "ready" before the panel says the form cannot be reached
-  var G = w.__laporWidget = w.__laporWidget || { list: [] };
+  var G = w.__laporWidget = w.__laporWidget || { list: [], keys: {} };
   var CSS =
     // all:initial also undoes a hostile page's transform, margins, visibility... on our host
     // element; !important because page rules otherwise beat :host ones.
@@ -213,15 +213,19 @@
     var scripts = d.querySelectorAll("script[src]");
     for (var i = 0; i < scripts.length; i++) {
       var s = scripts[i];
-      if (s.__lapor && (s.__lapor === 1 || s.__lapor.isConnected)) continue;
+      var seen = s.__lapor;
+      if (seen === 1 || (seen && seen.isConnected)) continue;
       var cfg = config(s);
+      s.__lapor = 1;
       if (!cfg) continue;
       G.any = G.any || cfg;
       if (cfg.inline) {
         G.inline = G.inline || cfg;
-        s.__lapor = 1;
       } else if (d.body) {
-        s.__lapor = floating(cfg);
+        // One button per key, however often the tag is pasted or run; made again when a
+        // single-page host replaced the body it lived in.
+        var old = G.keys[cfg.key];
+        s.__lapor = old && old.isConnected ? old : (G.keys[cfg.key] = floating(cfg));
       }
     }
     var boxes = d.querySelectorAll("[data-lapor-widget]");

@@ -91,7 +91,10 @@ async def test_the_form_may_be_framed_by_the_registered_origin_only(wh: WidgetHa
                                     "javascript:alert(1)", f"{HOST} 'unsafe-inline'"])
 async def test_an_unregistered_origin_gets_no_form(wh: WidgetHarness, origin: str) -> None:
     response = await wh.open(origin=origin)
-    assert response.status_code == 403
+    # 200 inside a frame (an error status would add a browser error to the host's console);
+    # a claim that is no origin at all may frame nothing, so nothing is shown and 403 says so.
+    framed = origin.startswith("http") and " " not in origin
+    assert response.status_code == (200 if framed else 403)
     page = soup(response)
     assert page.find("form") is None
     policy = response.headers["content-security-policy"]
@@ -111,15 +114,19 @@ async def test_a_top_level_visit_or_a_fetch_is_refused(wh: WidgetHarness) -> Non
 
 async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarness) -> None:
     svc = wh.h.app.state.services
-    for key, status in [("1-1.forged", 404), ("garbage", 404),
-                        (svc.signing.widget_key(999, 1), 404),
-                        (svc.signing.widget_key(wh.widget.id, 2), 410)]:
+    for key, refusal in [("1-1.forged", "unknown"), ("garbage", "unknown"),
+                         (svc.signing.widget_key(999, 1), "unknown"),
+                         (svc.signing.widget_key(wh.widget.id, 2), "revoked")]:
         response = await wh.open(key=key)
-        assert response.status_code == status, key
-        assert soup(response).find("form") is None
+        assert response.status_code == 200, key
+        page = soup(response)
+        assert page.find("form") is None
+        assert refusal in page.body["data-refused"]  # type: ignore[index]
+    # Without a claimed origin nobody may frame even the notice, and its status says why.
+    assert (await wh.open(key="garbage", origin="")).status_code == 404
     await svc.store.revoke_widget(wh.widget.id)
     response = await wh.open()
-    assert response.status_code == 410
+    assert response.status_code == 200
     page = soup(response)
     assert page.find("form") is None
     assert "revoked" in page.body["data-refused"]  # type: ignore[index]
@@ -160,7 +167,8 @@ async def test_a_report_sent_through_the_widget_is_tagged_and_gets_a_receipt(
     # Another widget's frame cannot show this receipt.
     other = location.replace(wh.key, wh.h.app.state.services.signing.widget_key(
         (await wh.h.app.state.services.store.add_widget(world.units["rsud"].id, [HOST])).id, 1))
-    assert (await wh.client.get(other, headers=FRAMED)).status_code == 404
+    refused = await wh.client.get(other, headers=FRAMED)
+    assert soup(refused).select_one(".receipt") is None and soup(refused).find("form") is None
 
 
 @pytest.mark.parametrize("page, kept", [
@@ -180,7 +188,7 @@ async def test_bad_input_comes_back_in_the_frame_with_the_same_token(wh: WidgetH
     form = soup(await wh.open(lang="en"))
     token = form.find("input", attrs={"name": "token"})["value"]  # type: ignore[index]
     response = await wh.send(form, text="short")
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
     page = soup(response)
     assert page.find("input", attrs={"name": "token"})["value"] == token  # type: ignore[index]
@@ -197,7 +205,9 @@ async def test_a_poster_token_or_another_widgets_token_is_refused(wh: WidgetHarn
                   svc.signing.new_widget_form_token(wh.widget.id + 1, 1)):
         token_input["value"] = token  # type: ignore[index]
         response = await wh.send(form)
-        assert response.status_code == 400
+        assert response.status_code == 200
+        assert soup(response).select_one(".alert") is not None
+        assert "token" in response.text
     assert wh.rows("SELECT count(*) FROM reports") == [(0,)]
 
 
