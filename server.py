@@ -32,6 +32,7 @@ from admin import manage as admin_manage
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
 from admin import views as admin_views
+from admin import widgets as admin_widgets
 from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from citizen import views as citizen_views
 from settings import Settings
@@ -210,6 +211,11 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   methods=["GET", "POST"], name="admin_poster_revoke"),
             Route("/posters/{poster_id:int}/print/{format}", admin_manage.poster_download,
                   name="admin_poster_download"),
+            Route("/widgets", admin_widgets.widget_list, name="admin_widgets"),
+            Route("/widgets", admin_widgets.widget_add, methods=["POST"],
+                  name="admin_widget_add"),
+            Route("/widgets/{widget_id:int}/revoke", admin_widgets.widget_revoke,
+                  methods=["GET", "POST"], name="admin_widget_revoke"),
         ]),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
