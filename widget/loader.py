@@ -28,8 +28,8 @@ STRINGS = {
     "label": N_("Report a problem"),
     "title": N_("LAPOR! complaint form"),
     "close": N_("Close"),
-    "loading": N_("Loading the complaint form…"),
-    "failed": N_("The form cannot be reached now. Please try again later."),
+    "loading": N_("Loading the form…"),
+    "failed": N_("The form cannot be loaded now. Try again later."),
 }
 
 

@@ -39,7 +39,7 @@
     "iframe{display:block;border:0;width:100%;height:0;color-scheme:light dark}" +
     "iframe.w{visibility:hidden;height:0!important}" +
     ".p iframe{max-height:calc(100vh - 150px)}" +
-    ".m{margin:0;padding:16px}.m a{color:inherit}" +
+    ".m{margin:0;padding:16px}" +
     "@media (max-width:480px){.p{bottom:0;right:0;left:0;width:auto;max-width:none;" +
     "border-radius:8px 8px 0 0}:host([data-left]) .p{left:0}.p iframe{max-height:calc(100vh - 64px)}}";
   // No animation at all, so nothing to undo under prefers-reduced-motion; the colours are
@@ -83,8 +83,8 @@
   }
 
   // The iframe, the waiting and the failure message. `box` receives both.
-  function frame(cfg, box, trap) {
-    var me = { cfg: cfg, trap: trap, ready: false };
+  function frame(cfg, box) {
+    var me = { cfg: cfg };
     var msg = el("p", box);
     msg.className = "m";
     msg.textContent = cfg.t.loading;
@@ -105,12 +105,12 @@
       a.href = cfg.base + "/";
       a.target = "_blank";
       a.rel = "noopener";
-      a.textContent = cfg.base.replace(/^https?:../, "");
+      a.textContent = a.host;
       f.hidden = true;
     }, WAIT);
     me.post = function (data) {
       data.lapor = "w";
-      if (f.contentWindow) f.contentWindow.postMessage(data, cfg.origin);
+      f.contentWindow.postMessage(data, cfg.origin);
     };
     me.on = function (data) {
       if (data.type === "ready") {
@@ -129,7 +129,7 @@
       } else if (data.type === "close" && me.close) {
         me.close();
       } else if (data.type === "tab" && me.tab) {
-        me.tab(!!data.back);
+        me.tab();
       }
     };
     G.list.push(me);
@@ -165,7 +165,7 @@
       button.setAttribute("aria-expanded", "true");
       x.focus();
       if (!me) {
-        me = frame(cfg, panel, true);
+        me = frame(cfg, panel);
         me.host = host;
         me.close = close;
         me.tab = function () { x.focus(); };
@@ -206,7 +206,7 @@
   function inline(cfg, box) {
     var host = el("lapor-widget", box);
     host.setAttribute("data-inline", "");
-    frame(cfg, shadow(host, cfg), false);
+    frame(cfg, shadow(host, cfg));
   }
 
   function scan() {
