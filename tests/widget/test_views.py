@@ -243,3 +243,13 @@ async def test_the_squeezed_loader_parses(wh: WidgetHarness, tmp_path: Any) -> N
     path.write_bytes((await wh.client.get("/widget.js")).content)
     result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+async def test_staff_see_the_widget_and_the_page_a_report_came_from(wh: WidgetHarness) -> None:
+    assert (await wh.send(soup(await wh.open()))).status_code == 303
+    report_id = wh.rows("SELECT id FROM reports")[0][0]
+    assert (await wh.h.login("koor@prov.go.id")).status_code == 303
+    page = soup(await wh.client.get(f"/admin/reports/{report_id}"))
+    link = page.find("a", class_="page-url")
+    assert link is not None and link["href"] == f"{HOST}/layanan"
+    assert f"#{wh.widget.id}" in link.parent.get_text()  # type: ignore[union-attr]
