@@ -23,6 +23,8 @@ from store.migrate import migrate
 from store.records import ROLES, StoreError
 from store.store import Store
 from web.signing import Signing
+from widget import origins as origins_rules
+from widget.snippet import snippet
 
 T = TypeVar("T")
 
@@ -176,6 +178,57 @@ def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
     print(f"poster {poster.id} written to {out} ({len(data)} bytes)")
 
 
+# -- widgets ---------------------------------------------------------------------------------
+_ORIGIN_PROBLEMS = {
+    "scheme": "must start with https:// or http:// (javascript:, data: and the like are refused)",
+    "host": "has no valid host name",
+    "port": "has an invalid port",
+    "path": "must be scheme, host and port only: no path, query, fragment or user name",
+    "wildcard": "cannot contain a wildcard: list each site",
+    "too_many": f"too many origins: at most {origins_rules.MAX_ORIGINS}",
+    "none": "give at least one --origin",
+}
+
+
+def cmd_widget_add(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        origins = origins_rules.read_origins(args.origin)
+    except origins_rules.InvalidOrigin as exc:
+        what = f"origin {exc.typed!r} " if exc.typed else ""
+        raise CommandError(f"{what}{_ORIGIN_PROBLEMS[exc.problem.value]}") from None
+
+    async def add(store: Store) -> tuple[int, int]:
+        unit = await store.unit_by_slug(args.unit)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.unit!r}")
+        widget = await store.add_widget(unit.id, origins)
+        return widget.id, widget.version
+
+    widget_id, version = _run(settings, add)
+    key = Signing(settings.signing_keys()).widget_key(widget_id, version)
+    code = snippet(settings.base_url, key)
+    print(f"widget {widget_id} added for {args.unit}: {' '.join(origins)}")
+    print(f"a strict Content-Security-Policy on those sites needs: {code.script_src}; "
+          f"{code.frame_src}")
+    print("if the site strips data-* attributes (WordPress, tag managers), paste instead:")
+    print(code.url_tag)
+    print("paste this line into the pages of those sites:")
+    print(code.tag)
+
+
+def cmd_widget_list(settings: Settings, args: argparse.Namespace) -> None:
+    signing = Signing(settings.signing_keys())
+    for widget in _run(settings, lambda store: store.list_widgets()):
+        state = "active" if widget.active else "revoked"
+        print(f"{widget.id}\t{widget.unit_slug}\t{state}\t{' '.join(widget.origins)}\t"
+              f"{signing.widget_key(widget.id, widget.version)}")
+
+
+def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    widget = _run(settings, lambda store: store.revoke_widget(args.id))
+    print(f"widget {widget.id} revoked: its form no longer opens on any site")
+
+
 # -- database and server -----------------------------------------------------------------------
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     async def noop(store: Store) -> None:
@@ -273,6 +326,19 @@ def build_parser() -> argparse.ArgumentParser:
     poster_print.add_argument("--format", required=True, choices=("png", "svg", "pdf"))
     poster_print.add_argument("--out", required=True)
     poster_print.set_defaults(func=cmd_poster_print)
+
+    widget = commands.add_parser("widget", help="embeddable widgets for agency websites")
+    widget_commands = widget.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    widget_add = widget_commands.add_parser("add")
+    widget_add.add_argument("unit")
+    widget_add.add_argument("--origin", action="append", required=True,
+                            help="a site the widget may run on, such as "
+                                 "https://dinkes.example.go.id (repeat for several)")
+    widget_add.set_defaults(func=cmd_widget_add)
+    widget_commands.add_parser("list").set_defaults(func=cmd_widget_list)
+    widget_revoke = widget_commands.add_parser("revoke")
+    widget_revoke.add_argument("id", type=int)
+    widget_revoke.set_defaults(func=cmd_widget_revoke)
     return parser
 
 

@@ -11,6 +11,7 @@ from complaints.reports import Identity
 from settings import Settings
 from store.store import Store
 from web.signing import Signing
+from widget.snippet import snippet
 
 UNITS = (
     ("kalsel", "Pemerintah Provinsi Kalimantan Selatan", None),
@@ -31,6 +32,9 @@ POSTERS = (
     ("puskesmas-teluk-dalam", "Ruang Tunggu Poli Umum"),
 )
 
+WIDGET_UNIT = "rsud-ulin"
+WIDGET_ORIGINS = ("http://localhost:8080",)
+
 
 async def seed_demo(store: Store, settings: Settings) -> None:
     credentials_file = settings.data_dir / "demo-credentials.txt"
@@ -49,6 +53,13 @@ async def seed_demo(store: Store, settings: Settings) -> None:
     for poster in await store.list_posters():
         code = signing.poster_code(poster.id, poster.version)
         print(f"  poster form  {settings.base_url}/q/{code}   ({poster.unit_name}: {poster.label})")
+    for widget in await store.list_widgets():
+        if widget.active:
+            tag = snippet(settings.base_url, signing.widget_key(widget.id, widget.version)).tag
+            print(f"  widget       ({widget.unit_name}, for {' '.join(widget.origins)}): put\n"
+                  f"               {tag}\n"
+                  "               in an index.html and serve it with "
+                  "`python3 -m http.server 8080`, then open http://localhost:8080/")
     print(f"  status page  {settings.base_url}/t")
     print(f"  workspace    {settings.base_url}/admin")
     print(f"  health       {settings.base_url}/healthz\n")
@@ -68,6 +79,10 @@ async def _seed(store: Store) -> list[str]:
         unit = await store.unit_by_slug(unit_slug)
         assert unit is not None
         await store.add_poster(unit.id, label)
+    # A widget for a page served beside the demo on another host name (another site).
+    unit = await store.unit_by_slug(WIDGET_UNIT)
+    assert unit is not None
+    await store.add_widget(unit.id, list(WIDGET_ORIGINS))
     return lines
 
 

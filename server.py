@@ -32,6 +32,7 @@ from admin import manage as admin_manage
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
 from admin import views as admin_views
+from admin import widgets as admin_widgets
 from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from citizen import views as citizen_views
 from settings import Settings
@@ -47,6 +48,8 @@ from web.security import SecurityHeadersMiddleware
 from web.services import Services, services
 from web.signing import Signing
 from web.templating import STATIC_DIR, Templates
+from widget import loader as widget_loader
+from widget import views as widget_views
 
 log = logging.getLogger("lapor")
 
@@ -120,6 +123,11 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
               name="reporter_reply"),
         Route("/t/{code}/{secret}/accept", citizen_views.reporter_accept, methods=["POST"],
               name="reporter_accept"),
+        Route("/widget.js", widget_loader.widget_js, name="widget_js"),
+        Route("/w/{key}", widget_views.frame_form, methods=["GET"], name="widget_form"),
+        Route("/w/{key}", widget_views.frame_submit, methods=["POST"], name="widget_submit"),
+        Route("/w/{key}/sent/{code}/{secret}", widget_views.frame_receipt,
+              name="widget_receipt"),
         Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount("/admin", routes=[
             Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),
@@ -203,6 +211,11 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   methods=["GET", "POST"], name="admin_poster_revoke"),
             Route("/posters/{poster_id:int}/print/{format}", admin_manage.poster_download,
                   name="admin_poster_download"),
+            Route("/widgets", admin_widgets.widget_list, name="admin_widgets"),
+            Route("/widgets", admin_widgets.widget_add, methods=["POST"],
+                  name="admin_widget_add"),
+            Route("/widgets/{widget_id:int}/revoke", admin_widgets.widget_revoke,
+                  methods=["GET", "POST"], name="admin_widget_revoke"),
         ]),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
@@ -262,6 +275,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         await migrate(database)
         photos.prepare()
         i18n.catalogs()
+        widget_loader.loader()  # sentences from the catalogs; a broken source fails here
         # Load the holiday tables now rather than in the first citizen's request.
         settings.calendar.is_working_day(datetime.now(settings.timezone).date())
         tasks: list[asyncio.Task[None]] = []

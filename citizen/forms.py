@@ -38,6 +38,8 @@ class ReportForm:
     # The language switch on the form re-posts it: show it again, translated, store nothing.
     switch_language: bool = False
     errors: list[FieldError] = field(default_factory=list)
+    # The widget's form only: the page of the agency's site it sits on, as the loader said.
+    page: str = ""
 
 
 async def read_report_form(
@@ -58,7 +60,8 @@ async def read_report_form(
                         photo_refs=[r for r in form.getlist("photo_ref")
                                     if isinstance(r, str) and r][:max_photos],
                         honeypot_filled=bool(_text(form, HONEYPOT)),
-                        switch_language=bool(_text(form, "switch_language")))
+                        switch_language=bool(_text(form, "switch_language")),
+                        page=_text(form, "page")[:2000])
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     if len(files) + len(report.photo_refs) > max_photos:
         report.errors.append(FieldError("photos", "too_many", max_photos))

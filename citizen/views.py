@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from complaints.workflow import (
 )
 from store.photos import PhotoError, ProcessedPhoto
 from store.records import IdempotencyConflict, Poster
-from store.store import NewReport, now
+from store.store import NewReport, SubmitResult, now
 from web import i18n
 from web.files import attachment_response
 from web.i18n import N_
@@ -161,22 +162,64 @@ async def poster_submit(request: Request) -> Response:
     if token.poster_id != poster.id or token.poster_version != version:
         return again([FieldError("form", "invalid")], 400)
 
+    def keep(errors: list[FieldError], status: int,
+             held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+        return again(errors, status, token, held)
+
+    def conflict(tracking_code: str) -> Response:
+        return svc.templates.response(
+            request, "q/conflict.html",
+            {"tracking_code": tracking.format_code(tracking_code), "code": code},
+            status_code=409, headers=NO_STORE)
+
+    entry = Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id)
+    result = await receive_report(request, svc, form, token.nonce, entry, keep, conflict)
+    if isinstance(result, Response):
+        return result
+    # Post/Redirect/Get: reloading the receipt never re-sends the form.
+    secret = svc.signing.reporter_secret(token.idempotency_key)
+    target = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a report came in, as the store records it beside the report."""
+
+    channel: Channel
+    unit_id: int
+    poster_id: int | None = None
+    widget_id: int | None = None
+    page_url: str | None = None
+
+
+# The form shown again with these errors (status code), keeping its token and held photos.
+FormAgain = Callable[[list[FieldError], int, list[tuple[str, ProcessedPhoto]] | None], Response]
+
+
+async def receive_report(request: Request, svc: Services, form: ReportForm, nonce: str,
+                         entry: Entry, again: FormAgain,
+                         conflict: Callable[[str], Response]) -> Response | SubmitResult:
+    """Everything after the entry point and the form token are checked, the same for a
+    poster's form and a widget's: honeypot, rate limits, validation, photos, then one commit.
+    Either the stored report or the page to answer with instead."""
+    settings = svc.settings
     if form.honeypot_filled:
         svc.metrics.rate_limited.labels("honeypot").inc()
-        return again([FieldError("form", "honeypot")], 400, token)
+        return again([FieldError("form", "honeypot")], 400, None)
     address = client_address(request)
-    if not await svc.limits.hit(settings.submit_limit_per_form, "submit-form", token.nonce):
+    if not await svc.limits.hit(settings.submit_limit_per_form, "submit-form", nonce):
         svc.metrics.rate_limited.labels("submit_form").inc()
-        return again([FieldError("form", "rate_limited")], 429, token)
+        return again([FieldError("form", "rate_limited")], 429, None)
     if not await svc.limits.hit(settings.submit_limit_per_address, "submit-addr", address):
         svc.metrics.rate_limited.labels("submit_address").inc()
-        return again([FieldError("form", "rate_limited")], 429, token)
+        return again([FieldError("form", "rate_limited")], 429, None)
 
     submission, errors = validate_submission(form.values)
     errors = form.errors + errors
     held: list[tuple[str, ProcessedPhoto]] = []
     for ref in form.photo_refs:
-        name = svc.signing.read_photo_ref(ref, token.nonce)
+        name = svc.signing.read_photo_ref(ref, nonce)
         photo = svc.photos.pending_photo(name) if name else None
         if photo is not None:
             held.append((ref, photo))
@@ -187,38 +230,33 @@ async def poster_submit(request: Request) -> Response:
             limit = settings.max_photo_bytes // 1_000_000 if exc.code == "too_large" else None
             errors.append(FieldError("photos", exc.code, limit))
             continue
-        held.append((svc.signing.photo_ref(token.nonce, photo.name), photo))
+        held.append((svc.signing.photo_ref(nonce, photo.name), photo))
     if form.switch_language:
         # Nothing was sent yet: only a photo that could not be kept is worth a word.
-        return again([e for e in errors if e.field == "photos"], 200, token, held)
+        return again([e for e in errors if e.field == "photos"], 200, held)
     if errors or submission is None:
-        return again(errors, 400, token, held)
+        return again(errors, 400, held)
 
     received = now()
     new = NewReport(
-        submission=submission, channel=Channel.POSTER, unit_id=poster.unit_id,
-        poster_id=poster.id, idempotency_key=token.idempotency_key,
+        submission=submission, channel=entry.channel, unit_id=entry.unit_id,
+        poster_id=entry.poster_id, widget_id=entry.widget_id, page_url=entry.page_url,
+        idempotency_key=nonce,
         body_hash=submission.body_hash([p.digest for _, p in held]),
         language=i18n.current_language(), received_at=received,
-        verify_due=await svc.verify_due(poster.unit_id, received),
+        verify_due=await svc.verify_due(entry.unit_id, received),
         photos=[p.as_new_photo() for _, p in held])
     await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
     try:
         result = await svc.store.submit_report(new, request.app.state.compose_mail)
     except IdempotencyConflict as exc:
-        return svc.templates.response(
-            request, "q/conflict.html",
-            {"tracking_code": tracking.format_code(exc.tracking_code), "code": code},
-            status_code=409, headers=NO_STORE)
+        return conflict(exc.tracking_code)
     if result.created:
-        svc.metrics.submissions.labels(Channel.POSTER.value).inc()
+        svc.metrics.submissions.labels(entry.channel.value).inc()
         svc.mail.wake()
     else:
-        svc.metrics.duplicate_submissions.labels(Channel.POSTER.value).inc()
-    # Post/Redirect/Get: reloading the receipt never re-sends the form.
-    secret = svc.signing.reporter_secret(token.idempotency_key)
-    target = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+        svc.metrics.duplicate_submissions.labels(entry.channel.value).inc()
+    return result
 
 
 async def status_lookup(request: Request) -> Response:

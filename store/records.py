@@ -115,6 +115,28 @@ class Poster:
 
 
 @dataclass(frozen=True)
+class Widget:
+    id: int
+    unit_id: int
+    origins: tuple[str, ...]  # normalised (widget.origins), in the order they were given
+    version: int
+    created_at: datetime
+    revoked_at: datetime | None
+    unit_slug: str = ""
+    unit_name: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Widget:
+        return cls(row.id, row.unit_id, tuple(o for o in row.origins.split("\n") if o),
+                   row.version, row.created_at, row.revoked_at,
+                   getattr(row, "unit_slug", ""), getattr(row, "unit_name", ""))
+
+
+@dataclass(frozen=True)
 class Photo:
     id: int
     position: int
@@ -185,6 +207,8 @@ class Report:
     tags: tuple[str, ...] = ()
     assigned_user_id: int | None = None
     taken_via: str | None = None
+    widget_id: int | None = None
+    page_url: str | None = None  # the agency's page a widget report was sent from
 
 
 @dataclass(frozen=True)

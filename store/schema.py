@@ -115,6 +115,21 @@ posters = Table(
 )
 Index("ix_posters_unit_id", posters.c.unit_id)
 
+# An embeddable form (widget.js) for a unit. Its key is signed over id and version; `origins`
+# (normalised, one per line) are the only sites whose pages may frame the form. Never published:
+# the form page names the one requesting origin in frame-ancestors when it is on the list.
+widgets = Table(
+    "widgets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("origins", Text, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+Index("ix_widgets_unit_id", widgets.c.unit_id)
+
 reports = Table(
     "reports",
     metadata,
@@ -167,6 +182,12 @@ reports = Table(
     # citizen reached them (channel is then "staff"; who typed it is the "received" event's
     # actor).
     Column("taken_via", String(16), nullable=True),
+    # Sent through an embedded widget (channel "widget"): which one, and the page of the
+    # agency's site it was sent from, kept only when that page is on an origin registered for
+    # the widget, without its query and fragment. No foreign key: added by a plain ALTER on
+    # SQLite (migration 0008).
+    Column("widget_id", Integer, nullable=True),
+    Column("page_url", String(500), nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)

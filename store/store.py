@@ -82,6 +82,7 @@ from store.records import (
     Unit,
     UnitSummary,
     User,
+    Widget,
 )
 
 
@@ -104,6 +105,9 @@ class NewReport:
     # Typed in by staff for a citizen (channel "staff"): how the citizen reached them, and who.
     taken_via: str | None = None
     taken_by: int | None = None
+    # Sent through an embedded widget (channel "widget"): which one, and the agency's page.
+    widget_id: int | None = None
+    page_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,10 @@ _POSTER = (select(t.posters, t.units.c.slug.label("unit_slug"),
                   t.units.c.name.label("unit_name"))
            .join(t.units, t.units.c.id == t.posters.c.unit_id))
 
+_WIDGET = (select(t.widgets, t.units.c.slug.label("unit_slug"),
+                  t.units.c.name.label("unit_name"))
+           .join(t.units, t.units.c.id == t.widgets.c.unit_id))
+
 POSTER_CACHE_SECONDS = 5.0
 
 
@@ -218,6 +226,8 @@ class Store:
         # Every submission and forwarding asks for its unit's limits; changed by this process
         # they are seen at once, by another within POSTER_CACHE_SECONDS.
         self._deadline_cache: dict[int, tuple[float, UnitDeadlines]] = {}
+        # The same for widgets: a revocation elsewhere is seen within POSTER_CACHE_SECONDS.
+        self._widget_cache: dict[int, tuple[float, Widget | None]] = {}
 
     async def ping(self) -> None:
         await self.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
@@ -523,6 +533,63 @@ class Store:
         self._poster_cache.pop(poster_id, None)
         return poster
 
+    # -- widgets ---------------------------------------------------------------------------
+    async def add_widget(self, unit_id: int, origins: Sequence[str]) -> Widget:
+        """`origins` already normalised by widget.origins; at least one."""
+        if not origins:
+            raise StoreError("a widget needs at least one origin")
+
+        def write(conn: Connection) -> Widget:
+            _require_unit(conn, unit_id)
+            widget_id = conn.execute(
+                insert(t.widgets).values(unit_id=unit_id, origins="\n".join(origins), version=1,
+                                         created_at=now()).returning(t.widgets.c.id)).scalar_one()
+            return Widget.from_row(conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).one())
+
+        return await self.db.write(write)
+
+    async def widget(self, widget_id: int) -> Widget | None:
+        def read(conn: Connection) -> Widget | None:
+            row = conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).first()
+            return Widget.from_row(row) if row else None
+
+        return await self.db.read(read)
+
+    async def widget_for_frame(self, widget_id: int) -> Widget | None:
+        """`widget()` through a short cache: every open of every embedded form asks."""
+        cached = self._widget_cache.get(widget_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        widget = await self.widget(widget_id)
+        if len(self._widget_cache) > 10_000:
+            self._widget_cache.clear()
+        self._widget_cache[widget_id] = (time.monotonic() + POSTER_CACHE_SECONDS, widget)
+        return widget
+
+    async def list_widgets(self, unit_id: int | None = None) -> list[Widget]:
+        query = _WIDGET.order_by(t.widgets.c.id)
+        if unit_id is not None:
+            query = query.where(t.widgets.c.unit_id == unit_id)
+        return await self.db.read(lambda conn: [Widget.from_row(r) for r in conn.execute(query)])
+
+    async def revoke_widget(self, widget_id: int) -> Widget:
+        """For good: the key stops working on every site at once. A new widget gets a new key."""
+        def write(conn: Connection) -> Widget:
+            result = conn.execute(
+                update(t.widgets).where(t.widgets.c.id == widget_id,
+                                        t.widgets.c.revoked_at.is_(None))
+                .values(revoked_at=now()))
+            row = conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).first()
+            if row is None:
+                raise NotFound(f"no widget with id {widget_id}")
+            if result.rowcount == 0:
+                raise StoreError(f"widget {widget_id} is already revoked")
+            return Widget.from_row(row)
+
+        widget = await self.db.write(write)
+        self._widget_cache.pop(widget_id, None)
+        return widget
+
     # -- reports ---------------------------------------------------------------------------
     async def submit_report(self, new: NewReport, compose_mail: MailComposer) -> SubmitResult:
         """Store a citizen's report, its photos, its routing and the staff's mail in one
@@ -551,7 +618,8 @@ class Store:
                 channel=new.channel.value, unit_id=new.unit_id, poster_id=new.poster_id,
                 routed_unit_id=routed, language=new.language, received_at=new.received_at,
                 verify_due=new.verify_due, due_on=new.verify_due, updated_at=at,
-                search_text=search.search_text(None, sub.text), taken_via=new.taken_via)
+                search_text=search.search_text(None, sub.text), taken_via=new.taken_via,
+                widget_id=new.widget_id, page_url=new.page_url)
             report_id = None
             for _ in range(5):  # a tracking-code collision at 45 bits is rare, not impossible
                 values["tracking_code"] = tracking.new_tracking_code()
@@ -1494,4 +1562,5 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         follow_up_due=row.follow_up_due, rating=row.rating,
         idempotency_key=row.idempotency_key, due_on=row.due_on, category=row.category,
         tags=tuple(row.tags.split(",")) if row.tags else (),
-        assigned_user_id=row.assigned_user_id, taken_via=row.taken_via)
+        assigned_user_id=row.assigned_user_id, taken_via=row.taken_via,
+        widget_id=row.widget_id, page_url=row.page_url)

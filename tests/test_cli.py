@@ -52,7 +52,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def snapshot(data_dir: Path) -> list[object]:
     with sqlite3.connect(data_dir / "lapor.db") as conn:
         return [conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
-                for table in ("units", "users", "posters", "reports")]
+                for table in ("units", "users", "posters", "widgets", "reports")]
 
 
 def refused(result: subprocess.CompletedProcess[str]) -> str:
@@ -105,6 +105,14 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
     (("poster", "revoke", "99"), None, "no poster"),
     (("poster", "print", "99", "--format", "png", "--out", "x.png"), None, "no poster"),
     (("poster", "print", "1", "--format", "gif", "--out", "x.gif"), None, "invalid choice"),
+    (("widget", "add", "ghost", "--origin", "https://a.go.id"), None, "unknown unit"),
+    (("widget", "add", "kalsel"), None, "--origin"),
+    (("widget", "add", "kalsel", "--origin", "javascript:alert(1)"), None, "https://"),
+    (("widget", "add", "kalsel", "--origin", "https://a.go.id", "--origin", "https://a.go.id/x"),
+     None, "no path"),
+    (("widget", "add", "kalsel", "--origin", "https://*.go.id"), None, "wildcard"),
+    (("widget", "add", "kalsel", "--origin", "https://a.go.id:99999"), None, "port"),
+    (("widget", "revoke", "99"), None, "no widget"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(
     seeded_template: Path, tmp_path: Path, args: tuple[str, ...], stdin: str | None,
@@ -141,3 +149,28 @@ def test_secret_key_is_generated_once_with_private_mode(lapor: Run, tmp_path: Pa
     key = tmp_path / "data" / "secret.key"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert first in lapor("poster", "list").stdout  # same key on the next run
+
+
+def test_widget_add_prints_the_snippet_last_list_and_revoke(lapor: Run) -> None:
+    lapor("unit", "add", "dinkes", "--name", "Dinas Kesehatan")
+    out = lapor("widget", "add", "dinkes", "--origin", "HTTPS://Dinkes.Example.go.id/",
+                "--origin", "http://dinkes.example.go.id:8080").stdout.strip().splitlines()
+    assert out[0] == ("widget 1 added for dinkes: https://dinkes.example.go.id "
+                      "http://dinkes.example.go.id:8080")
+    # The last line is the snippet (a contract with scripts), the one before it the form for
+    # hosts that strip data-* attributes; the CSP lines are printed too.
+    tag, url_tag = out[-1], out[-3]
+    assert tag.startswith('<script async src="https://lapor.kalselprov.go.id/widget.js" '
+                          'data-key="1-1.')
+    assert tag.endswith('" data-cfasync="false"></script>')
+    key = tag.split('data-key="')[1].split('"')[0]
+    assert url_tag == (f'<script async src="https://lapor.kalselprov.go.id/widget.js?key={key}" '
+                       'data-cfasync="false"></script>')
+    assert "script-src https://lapor.kalselprov.go.id; frame-src https://lapor.kalselprov.go.id" \
+        in "\n".join(out)
+    listed = lapor("widget", "list").stdout.strip().splitlines()
+    assert listed == [f"1\tdinkes\tactive\thttps://dinkes.example.go.id "
+                      f"http://dinkes.example.go.id:8080\t{key}"]
+    assert "revoked" in lapor("widget", "revoke", "1").stdout
+    assert "\trevoked\t" in lapor("widget", "list").stdout
+    assert "already revoked" in refused(lapor("widget", "revoke", "1", ok=False))

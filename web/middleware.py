@@ -25,13 +25,19 @@ class LanguageMiddleware:
         self.default = default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        # The widget's loader is one file for every language (it picks one on the host page):
+        # no Vary on cookies or languages, which would keep shared caches from keeping it.
+        if (scope["type"] != "http" or scope["path"].startswith("/static/")
+                or scope["path"] == "/widget.js"):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
         language = i18n.negotiate(conn, self.default)
         chosen = conn.query_params.get("lang")
-        remember = chosen in i18n.LANGUAGES and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
+        # The widget's frame lives in other sites' pages, where a cookie of ours is blocked or
+        # partitioned: its language travels in every URL instead, and none is set.
+        remember = (chosen in i18n.LANGUAGES and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
+                    and not scope["path"].startswith("/w/"))
         i18n.set_language(language)
 
         async def send_with_language(message: Message) -> None:

@@ -12,6 +12,17 @@ CONTENT_SECURITY_POLICY = (
     "manifest-src 'self'"
 )
 
+
+
+def frame_policy(origin: str | None) -> str:
+    """The policy of a page the widget shows inside an agency's site: framed by that one
+    origin (already normalised by widget.origins, so it cannot smuggle in a directive), or by
+    nobody."""
+    allowed = origin or "'none'"
+    return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'",
+                                           f"frame-ancestors {allowed}")
+
+
 BASE_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
@@ -42,10 +53,14 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # A view that needs another policy (the widget's frame) sets its own, and its
+                # frame-ancestors then decides framing: X-Frame-Options has no way to name one
+                # allowed site, and DENY would win in browsers that know no CSP.
+                own_policy = "content-security-policy" in headers
                 for name, value in self.headers.items():
-                    # A view that needs another policy (the widget's frame) sets its own.
-                    if name not in headers:
-                        headers[name] = value
+                    if name in headers or (own_policy and name == "x-frame-options"):
+                        continue
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

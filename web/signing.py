@@ -53,6 +53,23 @@ class FormToken:
         return self.nonce
 
 
+@dataclass(frozen=True)
+class WidgetFormToken:
+    widget_id: int
+    widget_version: int
+    nonce: str  # the submission's idempotency key
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.nonce
+
+
+class WidgetKeyError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "malformed" or "bad_signature"; counted in metrics
+
+
 class FormTokenError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -66,6 +83,10 @@ class Signing:
         self._poster = Signer(keys_oldest_first, salt="poster", algorithm=_ShortHMAC())
         self._form = URLSafeTimedSerializer(keys_oldest_first, salt="form")
         self._photo = Signer(keys_oldest_first, salt="photo", digest_method=hashlib.sha256)
+        # Full-length signatures: a widget key is pasted, never printed into a QR code.
+        self._widget = Signer(keys_oldest_first, salt="widget", digest_method=hashlib.sha256)
+        # Its own salt: a poster's form token never passes for a widget's, nor the reverse.
+        self._widget_form = URLSafeTimedSerializer(keys_oldest_first, salt="widget-form")
         self._keys = [k.encode() for k in keys_oldest_first]
 
     # -- poster codes ----------------------------------------------------------------------
@@ -89,6 +110,43 @@ class Signing:
         except ValueError:
             # Only reachable with a valid signature over a payload we never produce.
             raise PosterCodeError("malformed") from None
+
+    # -- widget keys -----------------------------------------------------------------------
+    def widget_key(self, widget_id: int, version: int) -> str:
+        """What the snippet's data-key (or ?key=) carries."""
+        return self._widget.sign(f"{_b36(widget_id)}-{_b36(version)}").decode()
+
+    def read_widget_key(self, key: str) -> tuple[int, int]:
+        if not key or len(key) > 100 or not key.isascii():
+            raise WidgetKeyError("malformed")
+        try:
+            payload = self._widget.unsign(key).decode()
+        except BadSignature:
+            raise WidgetKeyError("bad_signature") from None
+        try:
+            id_part, version_part = payload.split("-")
+            return int(id_part, 36), int(version_part, 36)
+        except ValueError:
+            raise WidgetKeyError("malformed") from None
+
+    def new_widget_form_token(self, widget_id: int, widget_version: int) -> str:
+        payload = {"w": widget_id, "v": widget_version, "n": secrets.token_urlsafe(16)}
+        token = self._widget_form.dumps(payload)
+        return token if isinstance(token, str) else token.decode()
+
+    def read_widget_form_token(self, token: str, max_age: int) -> WidgetFormToken:
+        if not token or len(token) > 200:
+            raise FormTokenError("invalid")
+        try:
+            payload: Any = self._widget_form.loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise FormTokenError("expired") from None
+        except BadData:
+            raise FormTokenError("invalid") from None
+        try:
+            return WidgetFormToken(int(payload["w"]), int(payload["v"]), str(payload["n"]))
+        except (KeyError, TypeError, ValueError):
+            raise FormTokenError("invalid") from None
 
     # -- form tokens -----------------------------------------------------------------------
     def new_form_token(self, poster_id: int, poster_version: int) -> str:

@@ -99,6 +99,10 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         ("GET", "/admin/posters/1/revoke"),
         ("POST", "/admin/posters/1/revoke"),
         ("GET", "/admin/posters/1/print/png"),
+        ("GET", "/admin/widgets"),
+        ("POST", "/admin/widgets"),
+        ("GET", "/admin/widgets/1/revoke"),
+        ("POST", "/admin/widgets/1/revoke"),
     )],
 ]
 
@@ -106,6 +110,8 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 @pytest.fixture
 async def reports(harness: AppHarness) -> dict[str, int]:
     await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
+    await harness.app.state.services.store.add_widget(harness.world.units["rsud"].id,
+                                                      ["https://rsud.go.id"])  # widget 1
     inside, _ = await reported(harness)
     outside_response = await harness.submit("lain")
     assert outside_response.status_code == 303
@@ -151,7 +157,9 @@ async def test_authorization_matrix(harness: AppHarness, reports: dict[str, int]
                                          ("GET", "/admin/users"),
                                          ("POST", "/admin/users/1/deactivate"),
                                          ("GET", "/admin/posters/1/print/pdf"),
-                                         ("POST", "/admin/posters/1/revoke")])
+                                         ("POST", "/admin/posters/1/revoke"),
+                                         ("GET", "/admin/widgets"),
+                                         ("POST", "/admin/widgets/1/revoke")])
 async def test_signed_out_visitors_get_nothing(harness: AppHarness, method: str,
                                                path: str) -> None:
     response = await harness.client.request(method, path)

@@ -275,3 +275,74 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return factory
+
+
+# -- another site, for the widget ------------------------------------------------------------
+class HostSite:
+    """An agency's website on `localhost:PORT`: another *site* than the LAPOR! server on
+    127.0.0.1 (a different host name, not just a different port), serving the pages a test
+    registers, each with the Content-Security-Policy it gives."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        pages: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+        self.pages = pages
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                if path == "/favicon.ico":
+                    self.send_response(204)
+                    self.end_headers()
+                    return
+                if path not in pages:
+                    self.send_error(404)
+                    return
+                body, content_type, headers = pages[path]
+                self.send_response(200)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.send_header("cache-control", "no-store")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def page(self, path: str, html: str, *, csp: str | None = None,
+             content_type: str = "text/html; charset=utf-8") -> str:
+        headers = {"content-security-policy": csp} if csp else {}
+        self.pages[path] = (html.encode(), content_type, headers)
+        return f"{self.origin}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def host_site() -> Iterator[HostSite]:
+    site = HostSite()
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="session")
+def copycat_site() -> Iterator[HostSite]:
+    """A site that copied an agency's snippet: never registered for any widget."""
+    site = HostSite()
+    yield site
+    site.stop()

@@ -79,3 +79,33 @@ def test_photo_ref_is_bound_to_its_form() -> None:
     assert signing.read_photo_ref(ref, "nonce-a") == "a" * 32 + ".jpg"
     assert signing.read_photo_ref(ref, "nonce-b") is None
     assert signing.read_photo_ref(ref[:-2] + "xx", "nonce-a") is None
+
+
+def test_widget_keys_round_trip_rotate_and_refuse_tampering() -> None:
+    from web.signing import WidgetKeyError
+
+    old = Signing([OLD]).widget_key(42, 1)
+    rotated = Signing([OLD, NEW])
+    assert rotated.read_widget_key(old) == (42, 1)
+    assert Signing([NEW]).read_widget_key(rotated.widget_key(42, 1)) == (42, 1)
+    for bad, reason in [("", "malformed"), ("x" * 101, "malformed"), ("ü.x", "malformed"),
+                        (old.replace("16-1", "16-2"), "bad_signature"),
+                        ("16-1", "bad_signature"),
+                        # A poster code is signed for another purpose: never a widget key.
+                        (Signing([OLD]).poster_code(42, 1), "bad_signature")]:
+        with pytest.raises(WidgetKeyError) as error:
+            Signing([OLD]).read_widget_key(bad)
+        assert error.value.reason == reason, bad
+    with pytest.raises(WidgetKeyError):
+        Signing([NEW]).read_widget_key(old)
+
+
+def test_widget_form_tokens_are_not_poster_form_tokens() -> None:
+    signing = Signing([NEW])
+    token = signing.new_widget_form_token(3, 1)
+    read = signing.read_widget_form_token(token, max_age=60)
+    assert (read.widget_id, read.widget_version) == (3, 1) and read.idempotency_key
+    with pytest.raises(FormTokenError):
+        signing.read_form_token(token, max_age=60)
+    with pytest.raises(FormTokenError):
+        signing.read_widget_form_token(signing.new_form_token(3, 1), max_age=60)

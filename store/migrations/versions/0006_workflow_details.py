@@ -84,8 +84,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_answer_templates_unit_id"), table_name="answer_templates")
     op.drop_table("answer_templates")
     op.drop_index("ix_reports_forwarded_unit_id_status", table_name="reports")
-    with op.batch_alter_table("reports") as batch:
-        batch.drop_column("taken_via")
+    # Plain DROP COLUMN, like the upgrade's ADD: a batch copy would drop the search triggers.
+    op.drop_column("reports", "taken_via")
     with op.batch_alter_table("units") as batch:
         batch.drop_column("follow_up_days")
         batch.drop_column("verify_days")

@@ -13,7 +13,7 @@ reports) and rebuilds the GIN index.
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-24
+Create Date: 2026-11-23
 """
 
 from __future__ import annotations

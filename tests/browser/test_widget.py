@@ -1,0 +1,400 @@
+"""The widget on an agency's page, in Chromium: the host page is another site (localhost)
+than the LAPOR! server (127.0.0.1), sends a strict Content-Security-Policy, and the browser
+blocks third-party cookies. Each test is what a citizen or a webmaster would see."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CSP_WATCH,
+    PHONE,
+    HostSite,
+    LaporServer,
+    _browser_unavailable,
+    _chromium_missing,
+)
+
+pytestmark = pytest.mark.browser
+
+ALPHABET = "0-9A-HJKMNP-TV-Z"
+CODE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}$")
+DESKTOP = {"width": 1280, "height": 800}
+STORY = "Obat di puskesmas kosong sejak dua minggu dan pasien disuruh membeli sendiri."
+# Rules an old theme or a careless plugin ships; the transform on the wrappers around the tag
+# would make a fixed button inside them scroll and shrink with them.
+HOSTILE_CSS = """
+* { font-size: 40px !important; color: lime !important; background: black !important;
+    line-height: 3 !important; box-sizing: content-box; letter-spacing: 4px !important; }
+div, lapor-widget, button, iframe { display: inline !important; position: static !important;
+    margin: 50px !important; opacity: .5 !important; transform: rotate(3deg) !important; }
+.moved { transform: translateX(200px) scale(.5) !important; }
+"""
+
+
+def expect(target: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def strict_csp(server: LaporServer, extra: str = "") -> str:
+    """What the admin page tells the webmaster to allow, and nothing else: no inline script
+    or style, no eval."""
+    return (f"default-src 'none'; script-src {server.base_url}; frame-src {server.base_url}; "
+            f"style-src 'self'{extra}; img-src 'self'")
+
+
+def host_html(*body: str, title: str = "Dinas Kesehatan", head: str = "") -> str:
+    return (f'<!doctype html><html lang="id"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title>{head}</head><body>"
+            f'<a href="#top" id="first-link">Beranda</a><p>Selamat datang.</p>'
+            f'{"".join(body)}<a href="#end" id="last-link">Kontak</a></body></html>')
+
+
+def tag(server: LaporServer, key: str, **attrs: str) -> str:
+    extra = "".join(f' data-{k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+    return (f'<script async src="{server.base_url}/widget.js" data-key="{key}"{extra} '
+            f'data-cfasync="false"></script>')
+
+
+def add_widget(server: LaporServer, *origins: str, unit: str = "dinas") -> tuple[int, str]:
+    args = [a for origin in origins for a in ("--origin", origin)]
+    out = server.cli("widget", "add", unit, *args).strip().splitlines()
+    snippet = out[-1]
+    key = snippet.split('data-key="')[1].split('"')[0]
+    return int(out[0].split()[1]), key
+
+
+@pytest.fixture(scope="module")
+def widget_key(lapor_server: LaporServer, host_site: HostSite) -> str:
+    return add_widget(lapor_server, host_site.origin)[1]
+
+
+@pytest.fixture(scope="module")
+def cookieless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Chromium with third-party cookies blocked in its settings, as browsers now ship."""
+    reason = _chromium_missing()
+    if reason:
+        _browser_unavailable(reason)
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    (profile / "Default").mkdir()
+    (profile / "Default" / "Preferences").write_text(json.dumps(
+        {"profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1}}))
+    manager = sync_playwright().start()
+    try:
+        context = manager.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE,
+            locale="id-ID")
+        context.set_default_timeout(10_000)
+        context.add_init_script(CSP_WATCH)
+        yield context
+        context.close()
+    finally:
+        manager.stop()
+
+
+@pytest.fixture
+def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
+    pages: list[Any] = []
+
+    def factory(url: str, viewport: dict[str, int] = PHONE) -> Any:
+        page = cookieless.new_page()
+        pages.append(page)
+        page.set_viewport_size(viewport)
+        problems: list[str] = []
+        warnings: list[str] = []
+
+        def on_console(msg: Any) -> None:
+            if msg.type == "error":
+                problems.append(f"console error: {msg.text} ({msg.location.get('url', '')})")
+            elif msg.type == "warning":
+                warnings.append(msg.text)
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.problems = problems
+        page.warnings = warnings
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        return page
+
+    yield factory
+    for page in pages:
+        page.close()
+
+
+def frame_of(page: Any, nth: int = 0) -> Any:
+    return page.frame_locator("lapor-widget iframe").nth(nth)
+
+
+def widget_button(page: Any) -> Any:
+    return page.locator("lapor-widget > button").first
+
+
+def shadow_focus(page: Any) -> str:
+    """What has focus: 'button' or 'close' in our shadow root, 'frame', or the host element."""
+    return str(page.evaluate("""() => {
+        const a = document.activeElement;
+        if (a && a.tagName === 'LAPOR-WIDGET') {
+            const inner = a.shadowRoot.activeElement;
+            if (!inner) return 'widget';
+            if (inner.tagName === 'IFRAME') return 'frame';
+            return inner.className === 'x' ? 'close' : 'button';
+        }
+        return a ? (a.id || a.tagName) : 'none';
+    }"""))
+
+
+def story(words: str = STORY) -> str:
+    return f"{words} [{uuid.uuid4().hex[:8]}]"
+
+
+# -- the whole path ----------------------------------------------------------------------------
+def test_open_fill_send_and_read_the_tracking_code_on_another_site(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/layanan/pengaduan", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url + "?nik=6371010101010001#x")
+    # Before the first click only the loader was fetched: no frame yet.
+    button = widget_button(page)
+    expect(button).to_have_text("Sampaikan pengaduan")
+    assert page.locator("lapor-widget iframe").count() == 0
+    button.click()
+    frame = frame_of(page)
+    expect(frame.locator("h1")).to_have_text("Lapor ke Dinas Kependudukan")
+    iframe = page.locator("lapor-widget iframe")
+    expect(iframe).to_have_attribute("title", "Formulir pengaduan LAPOR!")
+    text = story()
+    frame.locator("#text").fill(text)
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    code_box = frame.locator(".receipt .code")
+    expect(code_box).to_be_visible()
+    code = code_box.inner_text().strip()
+    assert CODE.match(code), code
+    rows = lapor_server.query(
+        "SELECT channel, widget_id IS NOT NULL, page_url FROM reports WHERE text = ?", text)
+    assert rows == [("widget", 1, f"{host_site.origin}/layanan/pengaduan")]
+    # Inside the frame the browser gives us no cookies (blocked third-party), and the form
+    # never needed one.
+    inner = next(f for f in page.frames if f.url.startswith(lapor_server.base_url))
+    assert inner.evaluate("document.cookie = 'probe=1'; document.cookie") == ""
+    # The panel fits a 360 px phone.
+    box = page.locator("lapor-widget .p").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert page.problems == []
+
+
+def test_keyboard_only_tab_enter_escape_and_focus_returns(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/keyboard", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP)
+    page.keyboard.press("Tab")
+    assert shadow_focus(page) == "first-link"
+    # The button is at the end of the body: Tab through the host's links to it.
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if shadow_focus(page) == "button":
+            break
+    assert shadow_focus(page) == "button"
+    page.keyboard.press("Enter")
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    # Once the form is ready, focus moves into it, to its first field.
+    first = frame.locator("#report-form input[name=kind]").first
+    expect(first).to_be_focused()
+    # Tab out of the form's last control comes back to the panel's close button, never to
+    # the host page behind it.
+    frame.locator("button.send").focus()
+    page.keyboard.press("Tab")
+    page.wait_for_function("document.activeElement.shadowRoot && "
+                           "document.activeElement.shadowRoot.activeElement.className === 'x'")
+    # Focus sent to the host page while the panel is open is brought back.
+    page.evaluate("document.getElementById('first-link').focus()")
+    assert shadow_focus(page) == "close"
+    page.keyboard.press("Escape")
+    expect(page.locator("lapor-widget .p")).to_be_hidden()
+    assert shadow_focus(page) == "button"
+    expect(widget_button(page)).to_have_attribute("aria-expanded", "false")
+    # Escape pressed inside the frame closes too (the frame tells the loader).
+    page.keyboard.press("Enter")
+    expect(first).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("lapor-widget .p")).to_be_hidden()
+    assert shadow_focus(page) == "button"
+    assert page.problems == []
+
+
+def test_inline_mode_and_two_widgets_resize_independently(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    _, second_key = add_widget(lapor_server, host_site.origin, unit="prov")
+    url = host_site.page("/inline", host_html(
+        '<div data-lapor-widget id="one"></div>',
+        f'<div data-lapor-widget data-key="{second_key}" id="two"></div>',
+        tag(lapor_server, widget_key, mode="inline")), csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP)
+    one, two = frame_of(page, 0), frame_of(page, 1)
+    expect(one.locator("h1")).to_have_text("Lapor ke Dinas Kependudukan")
+    expect(two.locator("h1")).to_have_text("Lapor ke Pemerintah Provinsi")
+    assert page.locator("lapor-widget > button").count() == 0  # no floating button
+
+    def heights() -> tuple[float, float]:
+        boxes = [page.locator("lapor-widget iframe").nth(i).bounding_box() for i in (0, 1)]
+        assert all(boxes)
+        return boxes[0]["height"], boxes[1]["height"]  # type: ignore[index]
+
+    def settled() -> tuple[float, float]:
+        last = heights()
+        for _ in range(20):
+            time.sleep(0.1)
+            now = heights()
+            if now == last:
+                return now
+            last = now
+        return last
+
+    before = settled()
+    # Each iframe is as tall as the form inside it: no inner scroll bar.
+    inner = one.locator("#frame").bounding_box()
+    assert inner is not None and abs(before[0] - inner["height"]) <= 2
+    # Sending the first one empty adds error messages: only it grows.
+    one.locator("button.send").click()
+    expect(one.locator(".alert")).to_be_visible()
+    after = settled()
+    assert after[0] > before[0] + 20
+    assert after[1] == before[1]
+    assert page.problems == []
+
+
+def test_under_a_transformed_ancestor_with_hostile_css(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    host_site.page("/hostile.css", HOSTILE_CSS, content_type="text/css")
+    url = host_site.page("/hostile", host_html(
+        f'<div class="moved"><div class="moved">{tag(lapor_server, widget_key)}</div></div>',
+        head='<link rel="stylesheet" href="/hostile.css">'), csp=strict_csp(lapor_server))
+    page = open_page(url)
+    button = widget_button(page)
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box is not None
+    # Fixed at the bottom right of the viewport, whatever the page does to its elements.
+    assert abs((box["x"] + box["width"]) - (PHONE["width"] - 16)) <= 1
+    assert abs((box["y"] + box["height"]) - (PHONE["height"] - 16)) <= 1
+    style = button.evaluate("b => [getComputedStyle(b).fontSize, getComputedStyle(b).color]")
+    assert style == ["16px", "rgb(255, 255, 255)"]
+    button.click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    assert page.problems == []
+
+
+def test_the_loader_run_twice_makes_one_button(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    # Pasted twice (a plugin and a theme), the second time with the key in the URL as
+    # WordPress leaves it; then run again as a single-page host does after a navigation.
+    url_tag = (f'<script async src="{lapor_server.base_url}/widget.js?key={widget_key}" '
+               'data-cfasync="false"></script>')
+    url = host_site.page("/twice", host_html(tag(lapor_server, widget_key), url_tag),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url)
+    expect(widget_button(page)).to_be_visible()
+    page.wait_for_function("performance.getEntriesByType('resource')"
+                           ".filter(e => e.name.includes('/widget.js')).length >= 2")
+    page.evaluate(f"""() => new Promise(done => {{
+        const s = document.createElement('script');
+        s.src = '{lapor_server.base_url}/widget.js?key={widget_key}&run=3';
+        s.onload = done;
+        document.head.appendChild(s);
+    }})""")
+    page.wait_for_timeout(300)
+    assert page.locator("lapor-widget").count() == 1
+    # A Turbo-like navigation replaces the body (and our button with it): one comes back.
+    page.evaluate("document.body.innerHTML = '<p>Halaman baru</p>'")
+    expect(page.locator("lapor-widget")).to_have_count(1)
+    page.wait_for_timeout(300)
+    assert page.locator("lapor-widget").count() == 1
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    assert page.problems == []
+
+
+def test_an_unregistered_site_sees_no_form(
+        lapor_server: LaporServer, copycat_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = copycat_site.page("/copy", host_html(tag(lapor_server, widget_key)),
+                            csp=strict_csp(lapor_server))
+    page = open_page(url)
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("h1")).to_have_text("Formulir ini tidak dapat ditampilkan di sini")
+    assert frame.locator("form").count() == 0
+    deadline = time.monotonic() + 5
+    while not any("not registered" in w for w in page.warnings):
+        assert time.monotonic() < deadline, page.warnings
+        time.sleep(0.05)
+    assert len([w for w in page.warnings if "LAPOR!" in w]) == 1
+    assert page.problems == []
+
+
+def test_a_copied_frame_claiming_the_agencys_origin_is_refused_by_the_browser(
+        lapor_server: LaporServer, host_site: HostSite, copycat_site: HostSite,
+        widget_key: str, open_page: Callable[..., Any]) -> None:
+    # The copycat lies about where it runs: the form names the agency's origin in
+    # frame-ancestors, so the browser refuses to show it inside the copycat's page.
+    src = (f"{lapor_server.base_url}/w/{widget_key}?o={host_site.origin}&lang=id")
+    url = copycat_site.page("/lie", host_html(f'<iframe id="stolen" src="{src}"></iframe>'),
+                            csp=strict_csp(lapor_server))
+    page = open_page(url)
+    page.wait_for_timeout(1000)
+    for frame in page.frames[1:]:
+        assert frame.evaluate("document.querySelectorAll('form').length") == 0
+
+
+def test_a_revoked_key_shows_no_form(
+        lapor_server: LaporServer, host_site: HostSite,
+        open_page: Callable[..., Any]) -> None:
+    widget_id, key = add_widget(lapor_server, host_site.origin)
+    lapor_server.cli("widget", "revoke", str(widget_id))
+    url = host_site.page("/revoked", host_html(tag(lapor_server, key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url)
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("h1")).to_have_text("Formulir pengaduan ini sudah tidak digunakan")
+    assert frame.locator("form").count() == 0
+    assert page.problems == []
+
+
+def test_a_server_that_does_not_answer_gives_a_short_message(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/down", host_html(tag(lapor_server, widget_key, lang="en")),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url)
+    page.route(re.compile(r".*/w/.*"), lambda route: route.abort())
+    widget_button(page).click()
+    message = page.locator("lapor-widget .m")
+    expect(message).to_contain_text("Loading the form")
+    expect(message).to_contain_text("cannot be loaded", timeout=15_000)
+    link = message.locator("a")
+    expect(link).to_have_attribute("href", f"{lapor_server.base_url}/")
+    expect(link).to_have_text(lapor_server.base_url.removeprefix("http://"))
+    expect(page.locator("lapor-widget iframe")).to_be_hidden()

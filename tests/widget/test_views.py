@@ -1,0 +1,255 @@
+"""The widget's frame and loader over HTTP: headers, key and origin checks, the page URL, and
+a report sent through it stored as channel `widget`."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+
+from store.records import Widget
+from tests.conftest import AppHarness
+from widget.loader import MAX_GZIPPED_BYTES
+
+HOST = "https://dinkes.example.go.id"
+FRAMED = {"sec-fetch-dest": "iframe"}
+TEXT = "Antrean sangat panjang dan loket tutup sebelum jam pelayanan."
+
+
+@dataclass
+class WidgetHarness:
+    h: AppHarness
+    widget: Widget
+    key: str
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.h.client
+
+    async def open(self, *, origin: str = HOST, key: str | None = None, lang: str = "id",
+                   page: str = f"{HOST}/layanan?nik=6371010101010001#form",
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.get(f"/w/{key or self.key}",
+                                     params={"o": origin, "lang": lang, "p": page},
+                                     headers=FRAMED if headers is None else headers)
+
+    async def send(self, page: BeautifulSoup, **fields: str) -> httpx.Response:
+        form = page.find("form", id="report-form")
+        assert form is not None
+        data = {i["name"]: i.get("value", "")  # type: ignore[union-attr]
+                for i in form.find_all("input", attrs={"type": "hidden"})}
+        data.update({"kind": "pengaduan", "identity": "anonim", "text": TEXT})
+        data.update(fields)
+        return await self.client.post(str(form["action"]), data=data, headers=FRAMED)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.h.settings.data_dir / "lapor.db") as conn:
+            return conn.execute(sql).fetchall()
+
+
+@pytest.fixture
+async def wh(make_harness: Callable[..., Any]) -> AsyncIterator[WidgetHarness]:
+    async with make_harness() as h:
+        svc = h.app.state.services
+        widget = await svc.store.add_widget(h.world.units["dinas"].id,
+                                            [HOST, "http://localhost:8080"])
+        yield WidgetHarness(h, widget, svc.signing.widget_key(widget.id, widget.version))
+
+
+def soup(response: httpx.Response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+async def test_the_form_may_be_framed_by_the_registered_origin_only(wh: WidgetHarness) -> None:
+    response = await wh.open(origin="HTTPS://Dinkes.Example.go.id:443")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    # The one origin that asked, never the list (http://localhost:8080 is registered too).
+    assert f"frame-ancestors {HOST};" in policy
+    assert "localhost" not in policy and "localhost" not in response.text
+    assert "x-frame-options" not in response.headers
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    # No cookie: in a third-party frame it would be blocked, and nothing may depend on one.
+    assert "set-cookie" not in response.headers
+    page = soup(response)
+    assert page.body["data-host"] == HOST  # type: ignore[index]
+    assert page.find("input", attrs={"name": "token"}) is not None
+    assert page.h1.text == "Lapor ke Dinas Kependudukan"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://dinkes.example.go.id",
+                                    "https://dinkes.example.go.id.evil.example", "",
+                                    "javascript:alert(1)", f"{HOST} 'unsafe-inline'"])
+async def test_an_unregistered_origin_gets_no_form(wh: WidgetHarness, origin: str) -> None:
+    response = await wh.open(origin=origin)
+    # 200 inside a frame (an error status would add a browser error to the host's console);
+    # a claim that is no origin at all may frame nothing, so nothing is shown and 403 says so.
+    framed = origin.startswith("http") and " " not in origin
+    assert response.status_code == (200 if framed else 403)
+    page = soup(response)
+    assert page.find("form") is None
+    policy = response.headers["content-security-policy"]
+    ancestors = policy.split("frame-ancestors ")[1].split(";")[0]
+    assert ancestors != HOST
+    assert ancestors in ("'none'", origin.strip().lower())
+    assert "not registered" in page.body["data-refused"]  # type: ignore[index]
+
+
+async def test_a_top_level_visit_or_a_fetch_is_refused(wh: WidgetHarness) -> None:
+    for dest in ("document", "empty", "script"):
+        response = await wh.open(headers={"sec-fetch-dest": dest})
+        assert response.status_code == 403
+        assert soup(response).find("form") is None
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarness) -> None:
+    svc = wh.h.app.state.services
+    for key, refusal in [("1-1.forged", "unknown"), ("garbage", "unknown"),
+                         (svc.signing.widget_key(999, 1), "unknown"),
+                         (svc.signing.widget_key(wh.widget.id, 2), "revoked")]:
+        response = await wh.open(key=key)
+        assert response.status_code == 200, key
+        page = soup(response)
+        assert page.find("form") is None
+        assert refusal in page.body["data-refused"]  # type: ignore[index]
+    # Without a claimed origin nobody may frame even the notice, and its status says why.
+    assert (await wh.open(key="garbage", origin="")).status_code == 404
+    await svc.store.revoke_widget(wh.widget.id)
+    response = await wh.open()
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find("form") is None
+    assert "revoked" in page.body["data-refused"]  # type: ignore[index]
+    # The notice itself may show in the frame that asked (it gives nothing away).
+    assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
+    metrics = (await wh.client.get("/metrics")).text
+    assert 'reason="widget_revoked"' in metrics and 'reason="widget_unknown"' in metrics
+
+
+async def test_a_report_sent_through_the_widget_is_tagged_and_gets_a_receipt(
+        wh: WidgetHarness) -> None:
+    form = soup(await wh.open())
+    response = await wh.send(form)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith(f"/w/{wh.key}/sent/")
+    # The language and the host's origin travel in the URL, not in a cookie.
+    assert "lang=id" in location and "o=https%3A%2F%2Fdinkes.example.go.id" in location
+    receipt = await wh.client.get(location, headers=FRAMED)
+    assert receipt.status_code == 200
+    assert f"frame-ancestors {HOST};" in receipt.headers["content-security-policy"]
+    code = soup(receipt).select_one(".receipt .code").text.strip()  # type: ignore[union-attr]
+    links = [a["href"] for a in soup(receipt).select(".receipt a")]
+    assert links[0] == f"https://lapor.example.go.id/t/{code}"
+    assert links[1].startswith(f"https://lapor.example.go.id/t/{code}/")
+    assert (await wh.client.get(links[1].removeprefix("https://lapor.example.go.id"))
+            ).status_code == 200
+    stored = wh.rows("SELECT channel, widget_id, page_url, poster_id, unit_id, routed_unit_id "
+                     "FROM reports")
+    world = wh.h.world
+    # The page without its query and fragment (a NIK in the query stays on the citizen's side).
+    assert stored == [("widget", wh.widget.id, f"{HOST}/layanan", None,
+                       world.units["dinas"].id, world.units["prov"].id)]
+    # Sent twice (a double tap, a retry): one report, the same receipt.
+    again = await wh.send(form)
+    assert again.headers["location"] == location
+    assert wh.rows("SELECT count(*) FROM reports") == [(1,)]
+    # Another widget's frame cannot show this receipt.
+    other = location.replace(wh.key, wh.h.app.state.services.signing.widget_key(
+        (await wh.h.app.state.services.store.add_widget(world.units["rsud"].id, [HOST])).id, 1))
+    refused = await wh.client.get(other, headers=FRAMED)
+    assert soup(refused).select_one(".receipt") is None and soup(refused).find("form") is None
+
+
+@pytest.mark.parametrize("page, kept", [
+    ("http://localhost:8080/berita/1?utm_source=x", "http://localhost:8080/berita/1"),
+    ("https://evil.example/phish", None),
+    ("javascript:alert(1)", None),
+    ("", None),
+])
+async def test_the_page_url_is_a_claim_kept_only_on_a_registered_origin(
+        wh: WidgetHarness, page: str, kept: str | None) -> None:
+    form = soup(await wh.open(page=page))
+    assert (await wh.send(form)).status_code == 303
+    assert wh.rows("SELECT page_url FROM reports") == [(kept,)]
+
+
+async def test_bad_input_comes_back_in_the_frame_with_the_same_token(wh: WidgetHarness) -> None:
+    form = soup(await wh.open(lang="en"))
+    token = form.find("input", attrs={"name": "token"})["value"]  # type: ignore[index]
+    response = await wh.send(form, text="short")
+    assert response.status_code == 200
+    assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
+    page = soup(response)
+    assert page.find("input", attrs={"name": "token"})["value"] == token  # type: ignore[index]
+    assert page.select_one(".error") is not None
+    assert page.html["lang"] == "en"  # type: ignore[index]
+    assert wh.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_a_poster_token_or_another_widgets_token_is_refused(wh: WidgetHarness) -> None:
+    svc = wh.h.app.state.services
+    form = soup(await wh.open())
+    token_input = form.find("input", attrs={"name": "token"})
+    for token in (svc.signing.new_form_token(wh.h.world.posters["loket"].id, 1),
+                  svc.signing.new_widget_form_token(wh.widget.id + 1, 1)):
+        token_input["value"] = token  # type: ignore[index]
+        response = await wh.send(form)
+        assert response.status_code == 200
+        assert soup(response).select_one(".alert") is not None
+        assert "token" in response.text
+    assert wh.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_the_poster_form_keeps_refusing_frames(wh: WidgetHarness) -> None:
+    response = await wh.client.get(f"/q/{wh.h.world.code('loket')}")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_the_loader_is_small_cached_briefly_and_revalidated(wh: WidgetHarness) -> None:
+    response = await wh.client.get("/widget.js", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert response.headers["cache-control"] == "public, max-age=600"
+    assert response.headers["content-encoding"] == "gzip"
+    assert "cookie" not in response.headers.get("vary", "").lower()
+    # What a host page downloads, compressed as we send it: at most 3 KB.
+    raw = response.content
+    assert len(gzip.compress(raw, compresslevel=9)) <= MAX_GZIPPED_BYTES
+    assert b"__LAPOR_STRINGS__" not in raw and raw.isascii()
+    assert b"Sampaikan pengaduan" in raw and b"Report a problem" in raw
+    etag = response.headers["etag"]
+    again = await wh.client.get("/widget.js", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    assert (await wh.client.get("/widget.js", headers={"if-none-match": 'W/"old"'})
+            ).status_code == 200
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_the_squeezed_loader_parses(wh: WidgetHarness, tmp_path: Any) -> None:
+    path = tmp_path / "widget.js"
+    path.write_bytes((await wh.client.get("/widget.js")).content)
+    result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+async def test_staff_see_the_widget_and_the_page_a_report_came_from(wh: WidgetHarness) -> None:
+    assert (await wh.send(soup(await wh.open()))).status_code == 303
+    report_id = wh.rows("SELECT id FROM reports")[0][0]
+    assert (await wh.h.login("koor@prov.go.id")).status_code == 303
+    page = soup(await wh.client.get(f"/admin/reports/{report_id}"))
+    link = page.find("a", class_="page-url")
+    assert link is not None and link["href"] == f"{HOST}/layanan"
+    assert f"#{wh.widget.id}" in link.parent.get_text()  # type: ignore[union-attr]

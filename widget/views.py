@@ -1,0 +1,221 @@
+"""The widget's form, inside the iframe the loader (widget.js) puts on an agency's page:
+`/w/{key}` shows and receives it, `/w/{key}/sent/{code}/{secret}` is its receipt.
+
+Every response is for one frame on one site: the loader says which (`?o=`, the host page's
+origin), and the page names that origin in `frame-ancestors` only when it is registered for
+the key; the browser then refuses to show it anywhere else. The list of origins is never
+sent. A bad key, a revoked widget or an unregistered site gets a short notice in place of the
+form, and the frame tells the loader why in one console line.
+
+Inside a third-party frame cookies and storage are blocked or partitioned, so nothing here
+uses them: the language travels in the URL (`?lang=`), the form's signed token carries the
+idempotency key, exactly as on the poster's form. The report itself is received by the same
+code as a poster's (citizen.views.receive_report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
+from citizen.views import Entry, receive_report
+from complaints import tracking
+from complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
+from store.photos import ProcessedPhoto
+from store.records import Widget
+from web import i18n
+from web.labels import error_text, kind_label
+from web.security import frame_policy
+from web.services import Services, services
+from web.signing import FormTokenError, WidgetKeyError
+from widget.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
+
+NO_STORE = {"cache-control": "no-store"}
+# The one console line the loader prints on the host page: for its webmaster, so in English.
+CONSOLE = {
+    "unknown": "this widget key is unknown; copy the snippet again from the LAPOR! admin",
+    "revoked": "this widget has been revoked; ask the LAPOR! admin for a new snippet",
+    "origin": "this site's origin is not registered for this widget key",
+    "unknown_report": "this receipt does not belong to this widget",
+}
+# What Sec-Fetch-Dest says for a frame's navigation; a top-level visit or a fetch is refused.
+FRAME_DESTINATIONS = ("iframe", "frame")
+# Every page shown inside the frame answers 200, errors included (a refused key, a form with
+# mistakes, a conflict): Chromium prints "Failed to load resource" in the host page's console
+# for a framed document with an error status, and the webmaster's console gets one line of
+# ours at most, from the loader. What happened is still counted in /metrics.
+SHOWN = 200
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frame request that passed every check: the widget, its key and the host's origin."""
+
+    widget: Widget
+    key: str
+    origin: str
+
+    def url(self, path: str = "", **params: str) -> str:
+        query = {"o": self.origin, "lang": i18n.current_language(), **params}
+        return f"/w/{self.key}{path}?{urlencode(query)}"
+
+
+def _headers(origin: str | None) -> dict[str, str]:
+    return {**NO_STORE, "content-security-policy": frame_policy(origin),
+            # The frame's URL holds the key, and the receipt's the reporter's secret.
+            "referrer-policy": "no-referrer"}
+
+
+def _notice(request: Request, svc: Services, reason: str, origin: str | None,
+            status_code: int) -> Response:
+    """No form: a few words inside the frame (when the claimed origin may frame it at all),
+    and the reason for the host's console. Counted like refused poster codes."""
+    svc.metrics.rejected_codes.labels(f"widget_{reason}").inc()
+    here = request.url.path
+    return svc.templates.response(
+        request, "w/notice.html",
+        {"reason": reason, "host_origin": origin or "", "refused": CONSOLE.get(reason, ""),
+         "switch_url": lambda lang: f"{here}?{urlencode({'o': origin or '', 'lang': lang})}"},
+        status_code=status_code if origin is None else SHOWN, headers=_headers(origin))
+
+
+async def _frame(request: Request, svc: Services) -> Frame | Response:
+    dest = request.headers.get("sec-fetch-dest")
+    claimed = request.query_params.get("o", "")
+    try:
+        host = normalize_origin(claimed)
+    except InvalidOrigin:
+        host = None
+    if dest is not None and dest not in FRAME_DESTINATIONS:
+        # Opened as a page of its own (or fetched): this form exists only inside a frame.
+        return _notice(request, svc, "not_framed", None, 403)
+    key = request.path_params["key"]
+    try:
+        widget_id, version = svc.signing.read_widget_key(key)
+    except WidgetKeyError:
+        return _notice(request, svc, "unknown", host, 404)
+    widget = await svc.store.widget_for_frame(widget_id)
+    if widget is None:
+        return _notice(request, svc, "unknown", host, 404)
+    if widget.version != version or not widget.active:
+        return _notice(request, svc, "revoked", host, 410)
+    origin = registered(claimed, widget.origins)
+    if origin is None:
+        return _notice(request, svc, "origin", host, 403)
+    return Frame(widget, key, origin)
+
+
+def _form_page(request: Request, svc: Services, frame: Frame, *, token: str,
+               form: ReportForm | None = None, page: str = "",
+               held: list[tuple[str, ProcessedPhoto]] | None = None,
+               errors: list[FieldError] | None = None) -> Response:
+    by_field: dict[str, list[str]] = {}
+    for error in errors or []:
+        by_field.setdefault(error.field, []).append(error_text(error))
+    context: dict[str, Any] = {
+        "unit_name": frame.widget.unit_name, "host_origin": frame.origin,
+        "action": frame.url(), "token": token,
+        "hidden_fields": [("page", page)],
+        "switch_action": lambda lang: frame.url(lang=lang),
+        "values": form.values if form else {}, "held_photos": held or [],
+        "errors": by_field, "error_count": len(errors or []),
+        "kinds": [(k.value, kind_label(k)) for k in Kind],
+        "text_min": TEXT_MIN, "text_max": TEXT_MAX,
+        "max_photos": svc.settings.max_photos,
+        "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
+    }
+    return svc.templates.response(request, "w/form.html", context, status_code=SHOWN,
+                                  headers=_headers(frame.origin))
+
+
+async def frame_form(request: Request) -> Response:
+    svc = services(request)
+    frame = await _frame(request, svc)
+    if isinstance(frame, Response):
+        return frame
+    token = svc.signing.new_widget_form_token(frame.widget.id, frame.widget.version)
+    return _form_page(request, svc, frame, token=token,
+                      page=request.query_params.get("p", "")[:2000])
+
+
+async def frame_submit(request: Request) -> Response:
+    svc = services(request)
+    settings = svc.settings
+    frame = await _frame(request, svc)
+    if isinstance(frame, Response):
+        return frame
+    widget = frame.widget
+    try:
+        form = await read_report_form(request, max_photos=settings.max_photos,
+                                      max_photo_bytes=settings.max_photo_bytes)
+    except FormTooLarge:
+        return _notice(request, svc, "too_large", frame.origin, 413)
+    except FormAbandoned:
+        return Response(status_code=400)
+
+    def again(errors: list[FieldError], keep: bool,
+              held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+        token = form.token if keep else svc.signing.new_widget_form_token(widget.id,
+                                                                          widget.version)
+        return _form_page(request, svc, frame, token=token, form=form, page=form.page,
+                          held=held, errors=errors)
+
+    try:
+        token = svc.signing.read_widget_form_token(form.token, settings.form_token_max_age)
+    except FormTokenError as exc:
+        return again([FieldError("form", exc.reason)], keep=False)
+    if token.widget_id != widget.id or token.widget_version != widget.version:
+        return again([FieldError("form", "invalid")], keep=False)
+
+    def keep(errors: list[FieldError], status: int,
+             held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+        # `status` is what the poster's form answers; a framed page answers SHOWN.
+        return again(errors, True, held)
+
+    def conflict(tracking_code: str) -> Response:
+        return svc.templates.response(
+            request, "w/conflict.html",
+            {"tracking_code": tracking.format_code(tracking_code), "host_origin": frame.origin,
+             "again_url": frame.url(), "base_url": settings.base_url,
+             "switch_url": lambda lang: frame.url(lang=lang)},
+            status_code=SHOWN, headers=_headers(frame.origin))
+
+    entry = Entry(Channel.WIDGET, widget.unit_id, widget_id=widget.id,
+                  page_url=kept_page_url(form.page, widget.origins))
+    result = await receive_report(request, svc, form, token.nonce, entry, keep, conflict)
+    if isinstance(result, Response):
+        return result
+    # Post/Redirect/Get inside the frame: the receipt is framed like the form.
+    secret = svc.signing.reporter_secret(token.idempotency_key)
+    code = tracking.format_code(result.tracking_code)
+    return RedirectResponse(frame.url(f"/sent/{code}/{secret}"), status_code=303,
+                            headers=NO_STORE)
+
+
+async def frame_receipt(request: Request) -> Response:
+    svc = services(request)
+    frame = await _frame(request, svc)
+    if isinstance(frame, Response):
+        return frame
+    code = tracking.normalize(request.path_params["code"])
+    secret = request.path_params["secret"]
+    report = await svc.store.report_by_tracking_code(code) if code else None
+    if (report is None or report.widget_id != frame.widget.id
+            or not svc.signing.reporter_secret_ok(report.idempotency_key, secret)):
+        return _notice(request, svc, "unknown_report", frame.origin, 404)
+    canonical = tracking.format_code(report.tracking_code)
+    base = svc.settings.base_url
+
+    def switch(lang: str) -> str:
+        return frame.url(f"/sent/{canonical}/{secret}", lang=lang)
+
+    return svc.templates.response(
+        request, "w/sent.html",
+        {"code": canonical, "host_origin": frame.origin, "unit_name": frame.widget.unit_name,
+         "status_url": f"{base}/t/{canonical}", "private_url": f"{base}/t/{canonical}/{secret}",
+         "again_url": frame.url(), "switch_url": switch},
+        headers=_headers(frame.origin))
