@@ -253,7 +253,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
                        if page.rest is not None and not more else None),
         "export_query": urlencode(query.first_page().params()),
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
-        "format_code": tracking.format_code,
+        "format_code": tracking.group,
         "days_left": lambda due: calendar.working_days_left(today, due),
         "bulk": [b.value for b in bulk_actions(role)] if not unrouted else [],
         "back": urlencode(query.params() + extra),
@@ -374,7 +374,7 @@ async def _report_page(request: Request, session: StaffSession, *,
          "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
          "refusal": gettext(REFUSALS[refusal]) if refusal else None,
          "typed": typed, "answers": answers, "handover_units": handover_units,
-         "similar": similar, "format_code": tracking.format_code},
+         "similar": similar, "format_code": tracking.group},
         status_code=status_code, headers=NO_STORE)
 
 
@@ -693,7 +693,7 @@ async def bulk(request: Request, session: StaffSession) -> Response:
         {"session": session, "refusal": None, "action": action.value, "back": back,
          "done": [(r, codes.get(r)) for r in done],
          "refused": [(r, codes.get(r), why) for r, why in refused],
-         "format_code": tracking.format_code},
+         "format_code": tracking.group},
         status_code=200 if done or not refused else 409, headers=NO_STORE)
 
 

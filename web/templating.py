@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from store.records import Unit
 from web import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
+
+
+@lru_cache(maxsize=64)
+def _unit_option_tags(units: tuple[tuple[int, str, str], ...]) -> str:
+    return "".join(f'<option value="{unit_id}">{"· " * (path.count("/") - 1)}{escape(name)}'
+                   "</option>" for unit_id, path, name in units)
+
+
+def unit_option_tags(units: Sequence[Unit], selected: object = None) -> Markup:
+    """The <option>s of a unit picker, indented by depth. A province lists 500 units on every
+    inbox page, twice: built once per set of units (a Jinja loop cost 30 ms a page)."""
+    html = _unit_option_tags(tuple((u.id, u.path, u.name) for u in units))
+    if selected not in (None, ""):
+        chosen = f'<option value="{escape(str(selected))}">'
+        html = html.replace(chosen, chosen[:-1] + " selected>", 1)
+    return Markup(html)
 
 
 class StaticUrls:
@@ -54,6 +73,7 @@ class Templates:
         )
         self.env.globals.update(globals_)
         self.env.globals["static_url"] = StaticUrls(directory.parent / "static")
+        self.env.globals["unit_option_tags"] = unit_option_tags
         self.env.globals["languages"] = i18n.LANGUAGE_NAMES
         self.env.globals["current_language"] = i18n.current_language
 
