@@ -76,7 +76,7 @@ async def answer_edit(request: Request, session: StaffSession) -> Response:
 
 async def _save(request: Request, session: StaffSession, template_id: int | None) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {name: str(form.get(name, ""))[:20000] for name in FIELDS}
     unit_ids = [u.id for u in await svc.store.units_in_scope(staff_scope(session))]
     try:

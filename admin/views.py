@@ -83,7 +83,8 @@ def staff_only(*roles: str,
             if roles and session.user.role not in roles:
                 raise HTTPException(403)
             if request.method == "POST":
-                # The first parse is the one Starlette keeps: room for a bulk selection.
+                # The first parse is the one Starlette keeps, with room for a bulk selection:
+                # the views read this one through request.form().
                 form = await request.form(max_files=max_files, max_fields=BULK_MAX + 20)
                 if not auth.csrf_ok(request, session, form.get("csrf")):  # type: ignore[arg-type]
                     await form.close()  # uploads spooled to disk go now
@@ -231,10 +232,12 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     settings = svc.settings
     bounds = query_bounds(query, settings)
     today = bounds["today"]
-    page, counts, units = await asyncio.gather(
+    bulk = [b.value for b in bulk_actions(role)] if not unrouted else []
+    page, counts, units, people = await asyncio.gather(
         svc.store.inbox(scope, query, **bounds, limit=PAGE_SIZE + 1, unrouted=unrouted),
         svc.store.status_counts(scope),
-        svc.store.units_in_scope(scope))
+        svc.store.units_in_scope(scope),
+        svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role]) if bulk else _nobody())
     more = len(page.items) > PAGE_SIZE
     items = page.items[:PAGE_SIZE]
     calendar = settings.calendar
@@ -255,12 +258,9 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
         "format_code": tracking.group,
         "days_left": lambda due: calendar.working_days_left(today, due),
-        "bulk": [b.value for b in bulk_actions(role)] if not unrouted else [],
+        "bulk": bulk, "people": people, "categories": CATEGORIES,
         "back": urlencode(query.params() + extra),
     }
-    context["categories"] = CATEGORIES
-    if context["bulk"]:
-        context["people"] = await svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role])
     status_code = 400 if errors else 200
     if wants_partial(request):
         return svc.templates.response(request, "admin/inbox.html", context, block="results",
@@ -413,7 +413,7 @@ async def _act(request: Request, session: StaffSession, typed: dict[str, str],
 @staff_only("coordinator")
 async def forward(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "category", "tags", "note",
                                                        "unit")}
     units = {u.id for u in await svc.store.units_in_scope(staff_scope(session))}
@@ -437,7 +437,7 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
     @staff_only("coordinator")
     async def view(request: Request, session: StaffSession) -> Response:
         svc = services(request)
-        form = await request.form(max_files=0, max_fields=20)
+        form = await request.form()
         typed = {f"{action.value}_reason": str(form.get("reason", ""))[:5000],
                  "duplicate_of": str(form.get("duplicate_of", ""))[:40],
                  "hand_to": str(form.get("hand_to", ""))[:20].strip()}
@@ -523,7 +523,7 @@ async def read_attachments(svc: Any, uploads: list[UploadFile]) -> list[Processe
 async def classify(request: Request, session: StaffSession) -> Response:
     """Title, category and tags, changed after verification (or before it, on their own)."""
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {f"classify_{k}": str(form.get(k, ""))[:5000] for k in ("title", "category", "tags")}
 
     async def change() -> None:
@@ -539,7 +539,7 @@ async def classify(request: Request, session: StaffSession) -> Response:
 @staff_only("coordinator")
 async def redact(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=30)
+    form = await request.form()
     typed = {"redacted_text": str(form.get("text", ""))[:20000]}
     withheld = [str(v) for v in form.getlist("withhold")]
 
@@ -557,7 +557,7 @@ async def redact(request: Request, session: StaffSession) -> Response:
 @staff_only("coordinator", "officer")
 async def note(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {"internal_note": str(form.get("note", ""))[:5000]}
 
     async def change() -> None:
@@ -579,7 +579,7 @@ def read_person(raw: str) -> int | None:
 @staff_only("coordinator", "officer")
 async def assign(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {"assignee": str(form.get("assignee", ""))[:40]}
 
     async def change() -> None:
@@ -593,7 +593,7 @@ async def assign(request: Request, session: StaffSession) -> Response:
 @staff_only("coordinator")
 async def extend(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {"extend_days": str(form.get("days", ""))[:10].strip(),
              "extend_reason": str(form.get("reason", ""))[:5000]}
     calendar = svc.settings.calendar
@@ -611,7 +611,7 @@ async def extend(request: Request, session: StaffSession) -> Response:
 @staff_only("officer")
 async def reroute(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await request.form()
     typed = {"reroute_reason": str(form.get("reason", ""))[:5000]}
 
     async def change() -> None:
@@ -623,6 +623,10 @@ async def reroute(request: Request, session: StaffSession) -> Response:
             compose_mail=request.app.state.compose_change_mail)
 
     return await _act(request, session, typed, change)
+
+
+async def _nobody() -> list[Any]:
+    return []
 
 
 # Who a bulk "assign" offers: the people of the caller's own unit it could go to (the store
@@ -749,7 +753,7 @@ async def password(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     context: dict[str, Any] = {"session": session, "error": None, "done": False}
     if request.method == "POST":
-        form = await request.form(max_files=0, max_fields=20)
+        form = await request.form()
         current = str(form.get("current", ""))
         new = str(form.get("new", ""))
         user = await svc.store.user_by_email(session.user.email)

@@ -734,10 +734,7 @@ class Store:
                                    kind="internal_note", from_status=None, to_status=None,
                                    note=forwarding.note, public=False))
             conn.execute(insert(t.report_events), events)
-            officers = sorted(conn.execute(
-                select(t.users.c.email).where(t.users.c.unit_id == forwarding.unit_id,
-                                              t.users.c.role == "officer",
-                                              t.users.c.active.is_(True))).scalars())
+            officers = _emails_of(conn, forwarding.unit_id, "officer")
             if officers:
                 subject, body = compose_mail(ChangeNotice(
                     report_id, row.tracking_code, forwarding.title, Status.FORWARDED, target,
@@ -882,10 +879,7 @@ class Store:
 
     async def unit_staff(self, unit_id: int, roles: Sequence[str]) -> list[User]:
         """The active people of one unit with one of `roles`, by e-mail."""
-        query = (select(t.users).where(t.users.c.unit_id == unit_id,
-                                       t.users.c.role.in_(list(roles)),
-                                       t.users.c.active.is_(True)).order_by(t.users.c.email))
-        return await self.db.read(lambda conn: [User.from_row(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: _staff_of(conn, [unit_id], roles))
 
     async def tracking_codes(self, report_ids: Sequence[int], scope: Scope) -> dict[int, str]:
         """Tracking codes of the reports `scope` reaches among `report_ids`."""
@@ -972,9 +966,7 @@ class Store:
                                    actor.role, scope)
             target = conn.execute(select(t.units.c.name).where(
                 t.units.c.id == hand_to.unit_id)).scalar()
-            coordinators = sorted(conn.execute(select(t.users.c.email).where(
-                t.users.c.unit_id == hand_to.unit_id, t.users.c.role == "coordinator",
-                t.users.c.active.is_(True))).scalars())
+            coordinators = _emails_of(conn, hand_to.unit_id, "coordinator")
             if target is None or not coordinators or hand_to.unit_id == row.routed_unit_id:
                 raise WorkflowError(Refusal.UNIT_OUTSIDE)
             at = now()
@@ -1434,6 +1426,19 @@ def _apply_change(conn: Connection, row: Any, seen_version: int,
         inbox.bump_counts(conn, [(row.routed_unit_id, row.status, -1), (routed, status, 1)])
 
 
+def _staff_of(conn: Connection, unit_ids: Sequence[int], roles: Sequence[str]) -> list[User]:
+    """The active people of these units with one of `roles`, by e-mail."""
+    return [User.from_row(r) for r in conn.execute(
+        select(t.users).where(t.users.c.unit_id.in_(list(unit_ids)),
+                              t.users.c.role.in_(list(roles)), t.users.c.active.is_(True))
+        .order_by(t.users.c.email))]
+
+
+def _emails_of(conn: Connection, unit_id: int, role: str) -> list[str]:
+    """Where mail for a unit's coordinators or officers goes: its active ones."""
+    return [user.email for user in _staff_of(conn, [unit_id], [role])]
+
+
 def _classification_note(classification: Classification) -> str:
     return " · ".join(filter(None, [classification.title, classification.category,
                                     ", ".join(classification.tags)]))
@@ -1452,9 +1457,7 @@ def _assignable(conn: Connection, report_id: int, actor: User, scope: Scope) -> 
     else:
         units, roles = [u for u in (row.routed_unit_id, with_unit) if u], ["coordinator",
                                                                            "officer"]
-    return [User.from_row(r) for r in conn.execute(
-        select(t.users).where(t.users.c.unit_id.in_(units), t.users.c.role.in_(roles),
-                              t.users.c.active.is_(True)).order_by(t.users.c.email))]
+    return _staff_of(conn, units, roles)
 
 
 # While a unit holds the report (forwarded, answered) its people are the ones to assign.
@@ -1482,9 +1485,7 @@ def _tell_staff(conn: Connection, row: Any, status: Status, event: str, text: st
         unit_id, role = row.routed_unit_id, "coordinator"
     else:
         return
-    recipients = sorted(conn.execute(
-        select(t.users.c.email).where(t.users.c.unit_id == unit_id, t.users.c.role == role,
-                                      t.users.c.active.is_(True))).scalars())
+    recipients = _emails_of(conn, unit_id, role)
     if recipients:
         subject, body = compose_mail(ChangeNotice(
             row.id, row.tracking_code, row.title, status, None, text, "id", None, event))
