@@ -130,6 +130,69 @@ widgets = Table(
 )
 Index("ix_widgets_unit_id", widgets.c.unit_id)
 
+# A touchscreen tablet in a public service mall, paired to a unit (the mall; its children are
+# the agencies in the hall). Its credential is signed over id and version; revoking bumps
+# nothing and sets revoked_at, so the device learns it at its next contact.
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("name", String(120), nullable=False),
+    # Signed into the credential: a new pairing of the same kiosk bumps it, and every earlier
+    # credential of the kiosk stops working.
+    Column("version", Integer, nullable=False, default=1),
+    # sha256 of the six digits, while a pairing code is outstanding. Unique, so the code a
+    # tablet types names one kiosk; a used or expired code is set back to NULL.
+    Column("pairing_code_hash", String(64), nullable=True, unique=True),
+    Column("pairing_expires_at", UTCDateTime, nullable=True),
+    Column("paired_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    # The last heartbeat, as the device reported it.
+    Column("last_seen_at", UTCDateTime, nullable=True),
+    Column("queue_length", Integer, nullable=True),
+    Column("oldest_queued_at", UTCDateTime, nullable=True),
+    Column("app_version", String(40), nullable=True),
+    Column("storage_persistent", Boolean, nullable=True),
+    Column("clock_offset_ms", Integer, nullable=True),  # device clock minus server clock
+)
+Index("ix_kiosks_unit_id", kiosks.c.unit_id)
+
+# Tracking codes reserved for one kiosk so it can hand a citizen a code with the network down.
+# A row leaves the pool when its report arrives (same transaction), when the kiosk is revoked,
+# or when it expired unused long enough ago that no queued report can still carry it.
+kiosk_codes = Table(
+    "kiosk_codes",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("kiosk_id", Integer, ForeignKey("kiosks.id"), nullable=False),
+    Column("reserved_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+Index("ix_kiosk_codes_kiosk_id_expires_at", kiosk_codes.c.kiosk_id, kiosk_codes.c.expires_at)
+
+# Feedback that is not a report: the kiosk's one-tap quick rating (five faces) and the IKM
+# survey of PermenPANRB 14/2017 (nine items on a 1-4 scale). No tracking code, no workflow;
+# the inspectorate's monitoring sums them per unit.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),  # "rating" or "ikm"
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("kiosk_id", Integer, ForeignKey("kiosks.id"), nullable=True),
+    # As for reports: the unique constraint makes a resent queue entry harmless.
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("rating", Integer, nullable=True),  # 1-5, kind "rating"
+    Column("answers", String(16), nullable=True),  # nine digits 1-4 in item order, kind "ikm"
+    Column("language", String(5), nullable=False),
+    Column("reported_at", UTCDateTime, nullable=True),  # the device's clock
+    Column("received_at", UTCDateTime, nullable=False),
+)
+Index("ix_feedback_unit_id_received_at", feedback.c.unit_id, feedback.c.received_at)
+
 reports = Table(
     "reports",
     metadata,
@@ -188,6 +251,11 @@ reports = Table(
     # SQLite (migration 0008).
     Column("widget_id", Integer, nullable=True),
     Column("page_url", String(500), nullable=True),
+    # Sent from a kiosk (channel "kiosk"): which one, and the device's own clock at the moment
+    # the citizen pressed send, which may be hours before `received_at` when the hall's network
+    # was down. No foreign key, for the same reason as widget_id (migration 0009).
+    Column("kiosk_id", Integer, nullable=True),
+    Column("reported_at", UTCDateTime, nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
