@@ -12,15 +12,17 @@ import os
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
+from complaints import kiosk as kiosk_rules
 from complaints import organisation
 from settings import Settings, SettingsError
 from store.db import Database
 from store.migrate import migrate
-from store.records import ROLES, StoreError
+from store.records import ROLES, Kiosk, StoreError
 from store.store import Store
 from web.signing import Signing
 from widget import origins as origins_rules
@@ -229,6 +231,67 @@ def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"widget {widget.id} revoked: its form no longer opens on any site")
 
 
+# -- kiosks ----------------------------------------------------------------------------------
+def _pairing_lines(settings: Settings, kiosk: Kiosk, code: str) -> None:
+    minutes = int(kiosk_rules.PAIRING_LIFETIME.total_seconds() // 60)
+    print(f"open {settings.base_url}/kiosk on the tablet and type this code within "
+          f"{minutes} minutes (it works once):")
+    print(code)
+
+
+def cmd_kiosk_add(settings: Settings, args: argparse.Namespace) -> None:
+    name = kiosk_rules.read_kiosk_name(args.name)
+    if name is None:
+        raise CommandError(f"--name must have 1 to {kiosk_rules.NAME_MAX} characters")
+
+    async def add(store: Store) -> tuple[Kiosk, str]:
+        unit = await store.unit_by_slug(args.unit)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.unit!r}")
+        return await store.kiosks.add(unit.id, name, datetime.now(UTC))
+
+    kiosk, code = _run(settings, add)
+    print(f"kiosk {kiosk.id} added for {args.unit}: {kiosk.name}")
+    _pairing_lines(settings, kiosk, code)
+
+
+def cmd_kiosk_pair(settings: Settings, args: argparse.Namespace) -> None:
+    kiosk, code = _run(settings, lambda store: store.kiosks.new_pairing_code(
+        args.id, datetime.now(UTC)))
+    print(f"kiosk {kiosk.id} ({kiosk.name}): pairing it again replaces the tablet it ran on")
+    _pairing_lines(settings, kiosk, code)
+
+
+def cmd_kiosk_list(settings: Settings, args: argparse.Namespace) -> None:
+    kiosks = _run(settings, lambda store: store.kiosks.all())
+    print("id\tunit\tstate\tlast heartbeat\tqueue\toldest queued\tapp\tstorage\tclock offset"
+          "\tcodes\tname")
+    zone = settings.timezone
+    for kiosk in kiosks:
+        state = ("revoked" if not kiosk.active else "paired" if kiosk.paired_at
+                 else "waiting for pairing")
+
+        def when(moment: datetime | None) -> str:
+            return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+        storage = {True: "persistent", False: "best-effort", None: "-"}[kiosk.storage_persistent]
+        offset = f"{kiosk.clock_offset_ms / 1000:+.1f}s" if kiosk.clock_offset_ms is not None \
+            else "-"
+        queue = str(kiosk.queue_length) if kiosk.queue_length is not None else "-"
+        print(f"{kiosk.id}\t{kiosk.unit_slug}\t{state}\t{when(kiosk.last_seen_at)}\t{queue}\t"
+              f"{when(kiosk.oldest_queued_at)}\t{kiosk.app_version or '-'}\t{storage}\t"
+              f"{offset}\t{kiosk.codes_held}\t{kiosk.name}")
+
+
+def cmd_kiosk_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    kiosk = _run(settings, lambda store: store.kiosks.revoke(args.id, datetime.now(UTC)))
+    print(f"kiosk {kiosk.id} revoked: it shows \"not active\" at its next contact; its unused "
+          "tracking codes are released")
+    if kiosk.queue_length:
+        print(f"warning: at its last heartbeat it still held {kiosk.queue_length} unsent "
+              "report(s); pair the tablet to a new kiosk to deliver them", file=sys.stderr)
+
+
 # -- database and server -----------------------------------------------------------------------
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     async def noop(store: Store) -> None:
@@ -339,6 +402,22 @@ def build_parser() -> argparse.ArgumentParser:
     widget_revoke = widget_commands.add_parser("revoke")
     widget_revoke.add_argument("id", type=int)
     widget_revoke.set_defaults(func=cmd_widget_revoke)
+
+    kiosk = commands.add_parser("kiosk", help="touchscreen kiosks in public service malls")
+    kiosk_commands = kiosk.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    kiosk_add = kiosk_commands.add_parser(
+        "add", help="a kiosk for a unit (a mall: its sub-units are the agencies it offers); "
+                    "prints its pairing code as the last line")
+    kiosk_add.add_argument("unit")
+    kiosk_add.add_argument("--name", required=True, help="where it stands, e.g. 'Lantai 1'")
+    kiosk_add.set_defaults(func=cmd_kiosk_add)
+    kiosk_pair = kiosk_commands.add_parser("pair", help="a new pairing code for a kiosk")
+    kiosk_pair.add_argument("id", type=int)
+    kiosk_pair.set_defaults(func=cmd_kiosk_pair)
+    kiosk_commands.add_parser("list").set_defaults(func=cmd_kiosk_list)
+    kiosk_revoke = kiosk_commands.add_parser("revoke")
+    kiosk_revoke.add_argument("id", type=int)
+    kiosk_revoke.set_defaults(func=cmd_kiosk_revoke)
     return parser
 
 

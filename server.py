@@ -35,6 +35,7 @@ from admin import views as admin_views
 from admin import widgets as admin_widgets
 from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from citizen import views as citizen_views
+from kiosk import views as kiosk_views
 from settings import Settings
 from store.db import Database
 from store.migrate import migrate
@@ -128,6 +129,17 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         Route("/w/{key}", widget_views.frame_submit, methods=["POST"], name="widget_submit"),
         Route("/w/{key}/sent/{code}/{secret}", widget_views.frame_receipt,
               name="widget_receipt"),
+        Route("/kiosk", kiosk_views.app_shell, name="kiosk"),
+        Mount("/kiosk", routes=[
+            Route("/sw.js", kiosk_views.service_worker, name="kiosk_sw"),
+            Route("/api/pair", kiosk_views.pair, methods=["POST"], name="kiosk_pair"),
+            Route("/api/config", kiosk_views.config, name="kiosk_config"),
+            Route("/api/codes", kiosk_views.codes, methods=["POST"], name="kiosk_codes"),
+            Route("/api/heartbeat", kiosk_views.heartbeat, methods=["POST"],
+                  name="kiosk_heartbeat"),
+            Route("/api/reports", kiosk_views.submit_report, methods=["POST"],
+                  name="kiosk_report"),
+        ]),
         Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount("/admin", routes=[
             Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),

@@ -88,6 +88,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed staff logins allowed for one account."),
     Setting("LAPOR_LOGIN_LIMIT_PER_ADDRESS", "60/15minutes",
             "Failed staff logins allowed from one client address."),
+    Setting("LAPOR_KIOSK_IDLE_SECONDS", "60",
+            "Seconds without a touch after which a kiosk wipes what the last person typed and "
+            "returns to its start screen (three times as long while text is being written); "
+            "a countdown shows for the last 10 seconds."),
+    Setting("LAPOR_KIOSK_RECEIPT_SECONDS", "15",
+            "Seconds a kiosk's receipt (tracking code and QR code) stays on screen before it "
+            "may be cleared."),
+    Setting("LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS", "5/minute;20/hour",
+            "Wrong kiosk pairing codes allowed from one client address."),
+    Setting("LAPOR_KIOSK_PAIR_LIMIT", "100/hour",
+            "Wrong kiosk pairing codes allowed from all addresses together: with six digits "
+            "and ten minutes of validity, this keeps guessing a code out of reach."),
     Setting("LAPOR_MAX_PHOTOS", "3", "Photos a citizen may attach to one report."),
     Setting("LAPOR_MAX_PHOTO_BYTES", "8000000", "Largest photo file accepted, in bytes."),
     Setting("LAPOR_MAX_PHOTO_PIXELS", "40000000",
@@ -149,6 +161,10 @@ class Settings:
     track_limit_per_address: str
     login_limit_per_account: str
     login_limit_per_address: str
+    kiosk_idle_seconds: int
+    kiosk_receipt_seconds: int
+    kiosk_pair_limit_per_address: str
+    kiosk_pair_limit: str
     max_photos: int
     max_photo_bytes: int
     max_photo_pixels: int
@@ -241,6 +257,10 @@ class Settings:
             track_limit_per_address=_rate(values, "LAPOR_TRACK_LIMIT_PER_ADDRESS"),
             login_limit_per_account=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ACCOUNT"),
             login_limit_per_address=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ADDRESS"),
+            kiosk_idle_seconds=_int(values, "LAPOR_KIOSK_IDLE_SECONDS", minimum=15),
+            kiosk_receipt_seconds=_int(values, "LAPOR_KIOSK_RECEIPT_SECONDS", minimum=3),
+            kiosk_pair_limit_per_address=_rate(values, "LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS"),
+            kiosk_pair_limit=_rate(values, "LAPOR_KIOSK_PAIR_LIMIT"),
             max_photos=_int(values, "LAPOR_MAX_PHOTOS"),
             max_photo_bytes=_int(values, "LAPOR_MAX_PHOTO_BYTES", minimum=1024),
             max_photo_pixels=_int(values, "LAPOR_MAX_PHOTO_PIXELS", minimum=10_000),

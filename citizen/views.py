@@ -362,6 +362,10 @@ async def _status(request: Request, svc: Services, raw: str, *, secret: str | No
         private = f"/{secret}" if secret else ""
         return RedirectResponse(f"/t/{canonical}{private}{query}", status_code=301)
     report = await svc.store.report_by_tracking_code(code)
+    if report is None and secret is None and await svc.store.kiosks.code_is_waiting(code):
+        return svc.templates.response(request, "t/lookup.html",
+                                      {"problem": "waiting", "typed": canonical},
+                                      headers={"cache-control": "no-store"})
     if report is None or (secret is not None and not svc.signing.reporter_secret_ok(
             report.idempotency_key, secret)):
         # A wrong secret looks exactly like an unknown code: nothing to probe.

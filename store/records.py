@@ -137,6 +137,45 @@ class Widget:
 
 
 @dataclass(frozen=True)
+class Kiosk:
+    id: int
+    unit_id: int
+    name: str
+    version: int
+    created_at: datetime
+    paired_at: datetime | None
+    revoked_at: datetime | None
+    pairing_expires_at: datetime | None
+    last_seen_at: datetime | None
+    queue_length: int | None
+    oldest_queued_at: datetime | None
+    app_version: str | None
+    storage_persistent: bool | None
+    clock_offset_ms: int | None
+    unit_slug: str = ""
+    unit_name: str = ""
+    codes_held: int = 0  # reserved for it and not delivered
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Kiosk:
+        return cls(row.id, row.unit_id, row.name, row.version, row.created_at, row.paired_at,
+                   row.revoked_at, row.pairing_expires_at, row.last_seen_at, row.queue_length,
+                   row.oldest_queued_at, row.app_version, row.storage_persistent,
+                   row.clock_offset_ms, getattr(row, "unit_slug", ""),
+                   getattr(row, "unit_name", ""), getattr(row, "codes_held", 0) or 0)
+
+
+@dataclass(frozen=True)
+class ReservedCode:
+    code: str  # canonical
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Photo:
     id: int
     position: int
@@ -209,6 +248,9 @@ class Report:
     taken_via: str | None = None
     widget_id: int | None = None
     page_url: str | None = None  # the agency's page a widget report was sent from
+    kiosk_id: int | None = None
+    kiosk_name: str | None = None
+    reported_at: datetime | None = None  # the kiosk's clock when the citizen pressed send
 
 
 @dataclass(frozen=True)

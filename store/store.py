@@ -57,7 +57,7 @@ from complaints.workflow import (
     edit_allowed,
     target_of,
 )
-from store import inbox, monitoring
+from store import inbox, kiosks, monitoring
 from store import schema as t
 from store.db import Database
 from store.monitoring import Period
@@ -108,6 +108,12 @@ class NewReport:
     # Sent through an embedded widget (channel "widget"): which one, and the agency's page.
     widget_id: int | None = None
     page_url: str | None = None
+    # Sent from a kiosk (channel "kiosk"): which one, the device's time of sending, and the
+    # tracking code the device took from its pool and already showed the citizen (None when
+    # its pool had run dry: the store draws one as for any report).
+    kiosk_id: int | None = None
+    reported_at: datetime | None = None
+    pool_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,7 @@ class Store:
         self._units: tuple[float, list[Unit]] | None = None
         # The same for widgets: a revocation elsewhere is seen within POSTER_CACHE_SECONDS.
         self._widget_cache: dict[int, tuple[float, Widget | None]] = {}
+        self.kiosks = kiosks.KioskStore(db)
 
     def _forget_units(self) -> None:
         self._units = None
@@ -632,18 +639,48 @@ class Store:
                 routed_unit_id=routed, language=new.language, received_at=new.received_at,
                 verify_due=new.verify_due, due_on=new.verify_due, updated_at=at,
                 search_text=search.search_text(None, sub.text), taken_via=new.taken_via,
-                widget_id=new.widget_id, page_url=new.page_url)
+                widget_id=new.widget_id, page_url=new.page_url, kiosk_id=new.kiosk_id,
+                reported_at=new.reported_at)
+
+            def stored() -> SubmitResult | None:
+                existing = conn.execute(_BY_KEY, {"key": new.idempotency_key}).first()
+                if existing is None:
+                    return None
+                if existing.body_hash != new.body_hash:
+                    raise IdempotencyConflict(existing.tracking_code)
+                return SubmitResult(existing.id, existing.tracking_code, created=False)
+
             report_id = None
-            for _ in range(5):  # a tracking-code collision at 45 bits is rare, not impossible
+            lost_code = None
+            if new.pool_code is not None and new.kiosk_id is not None:
+                # The citizen already holds this code. A resend finds its report by key (the
+                # first delivery took the code out of the pool); a concurrent one waits on the
+                # pool row's lock, finds nothing to claim, then finds the report.
+                if (earlier := stored()) is not None:
+                    return earlier
+                if kiosks.claim_code(conn, new.pool_code, new.kiosk_id):
+                    values["tracking_code"] = new.pool_code
+                    report_id = conn.execute(insert_report, values).scalar()
+                    if report_id is None and (earlier := stored()) is not None:
+                        return earlier
+                elif (earlier := stored()) is not None:
+                    return earlier
+                if report_id is None:
+                    # The code left the pool (the kiosk was re-paired after a revocation, or
+                    # the report sat queued for months): the report is still stored, under a
+                    # fresh code, and its timeline names the one on the citizen's receipt.
+                    lost_code = new.pool_code
+            for _ in range(0 if report_id is not None else 5):
+                # A tracking-code collision at 45 bits is rare, not impossible; a code in a
+                # kiosk's pool is as taken as one on a report.
                 values["tracking_code"] = tracking.new_tracking_code()
+                if kiosks.is_pool_code(conn, values["tracking_code"]):
+                    continue
                 report_id = conn.execute(insert_report, values).scalar()
                 if report_id is not None:
                     break
-                existing = conn.execute(_BY_KEY, {"key": new.idempotency_key}).first()
-                if existing is not None:
-                    if existing.body_hash != new.body_hash:
-                        raise IdempotencyConflict(existing.tracking_code)
-                    return SubmitResult(existing.id, existing.tracking_code, created=False)
+                if (earlier := stored()) is not None:
+                    return earlier
             if report_id is None:
                 raise StoreError("could not allocate a tracking code")
             if new.photos:
@@ -663,6 +700,10 @@ class Store:
                 events.insert(1, dict(report_id=report_id, at=at, kind="taken",
                                       from_status=None, to_status=None, public=False,
                                       actor_user_id=new.taken_by, note=None))
+            if lost_code is not None:
+                events.append(dict(report_id=report_id, at=at, kind="kiosk_code_lost",
+                                   from_status=None, to_status=None, public=False,
+                                   actor_user_id=None, note=tracking.group(lost_code)))
             conn.execute(insert(t.report_events), events)
             if routed is not None:
                 recipients = sorted({s.email for s in staff if s.unit_id == routed})
@@ -1541,11 +1582,13 @@ _ROUTED = t.units.alias("routed")
 _FORWARDED = t.units.alias("forwarded")
 _REPORT = (
     select(t.reports, _ENTRY.c.name.label("unit_name"), _ROUTED.c.name.label("routed_name"),
-           _FORWARDED.c.name.label("forwarded_name"), t.posters.c.label.label("poster_label"))
+           _FORWARDED.c.name.label("forwarded_name"), t.posters.c.label.label("poster_label"),
+           t.kiosks.c.name.label("kiosk_name"))
     .join(_ENTRY, _ENTRY.c.id == t.reports.c.unit_id)
     .outerjoin(_ROUTED, _ROUTED.c.id == t.reports.c.routed_unit_id)
     .outerjoin(_FORWARDED, _FORWARDED.c.id == t.reports.c.forwarded_unit_id)
     .outerjoin(t.posters, t.posters.c.id == t.reports.c.poster_id)
+    .outerjoin(t.kiosks, t.kiosks.c.id == t.reports.c.kiosk_id)
     .where(t.reports.c.id == bindparam("report_id"))
 )
 _PHOTOS = (select(t.report_photos).where(t.report_photos.c.report_id == bindparam("report_id"))
@@ -1584,4 +1627,5 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         idempotency_key=row.idempotency_key, due_on=row.due_on, category=row.category,
         tags=tuple(row.tags.split(",")) if row.tags else (),
         assigned_user_id=row.assigned_user_id, taken_via=row.taken_via,
-        widget_id=row.widget_id, page_url=row.page_url)
+        widget_id=row.widget_id, page_url=row.page_url, kiosk_id=row.kiosk_id,
+        kiosk_name=row.kiosk_name, reported_at=row.reported_at)

@@ -62,6 +62,8 @@ EVENT = {
     "rerouted": N_("Returned by the unit to the coordinator for another unit"),
     "taken": N_("Taken by staff for the reporter"),
     "handed_over": N_("Handed over to the coordinator of"),
+    "kiosk_code_lost": N_("The kiosk's tracking code was no longer reserved; the citizen's "
+                          "receipt shows"),
 }
 CATEGORY = {
     "pelayanan": N_("Quality of public service"),

@@ -70,6 +70,12 @@ class WidgetKeyError(ValueError):
         self.reason = reason  # "malformed" or "bad_signature"; counted in metrics
 
 
+class KioskCredentialError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "malformed" or "bad_signature"
+
+
 class FormTokenError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -87,6 +93,7 @@ class Signing:
         self._widget = Signer(keys_oldest_first, salt="widget", digest_method=hashlib.sha256)
         # Its own salt: a poster's form token never passes for a widget's, nor the reverse.
         self._widget_form = URLSafeTimedSerializer(keys_oldest_first, salt="widget-form")
+        self._kiosk = Signer(keys_oldest_first, salt="kiosk", digest_method=hashlib.sha256)
         self._keys = [k.encode() for k in keys_oldest_first]
 
     # -- poster codes ----------------------------------------------------------------------
@@ -128,6 +135,26 @@ class Signing:
             return int(id_part, 36), int(version_part, 36)
         except ValueError:
             raise WidgetKeyError("malformed") from None
+
+    # -- kiosk credentials -------------------------------------------------------------------
+    def kiosk_credential(self, kiosk_id: int, version: int) -> str:
+        """What a paired tablet keeps and sends with every request. The random part makes two
+        pairings of one kiosk at the same version impossible to confuse in a log."""
+        nonce = secrets.token_urlsafe(6)
+        return self._kiosk.sign(f"{_b36(kiosk_id)}-{_b36(version)}-{nonce}").decode()
+
+    def read_kiosk_credential(self, credential: str) -> tuple[int, int]:
+        if not credential or len(credential) > 200 or not credential.isascii():
+            raise KioskCredentialError("malformed")
+        try:
+            payload = self._kiosk.unsign(credential).decode()
+        except BadSignature:
+            raise KioskCredentialError("bad_signature") from None
+        try:
+            id_part, version_part, _nonce = payload.split("-", 2)
+            return int(id_part, 36), int(version_part, 36)
+        except ValueError:
+            raise KioskCredentialError("malformed") from None
 
     def new_widget_form_token(self, widget_id: int, widget_version: int) -> str:
         payload = {"w": widget_id, "v": widget_version, "n": secrets.token_urlsafe(16)}

@@ -1,0 +1,305 @@
+"""`/kiosk`: the touchscreen app a paired tablet runs, its service worker, and the JSON API
+the app talks to.
+
+The app is one page (templates/kiosk/app.html + static/kiosk.js) that the service worker keeps
+for offline use; everything a person types stays in that page until it is sent or wiped. The
+API answers JSON only and names, in every answer about a queued item, that item's key: the app
+drops an item from its queue only on such an answer, so a captive portal's 200 page can never
+empty it.
+
+A device proves itself with `Authorization: Bearer <credential>`, the signed credential it got
+for its pairing code. A revoked kiosk gets 410 and shows "not active"; a credential replaced by
+a later pairing, or forged, gets 401."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from complaints import kiosk as rules
+from complaints import tracking
+from complaints.reports import Channel, FieldError
+from kiosk.strings import all_strings
+from store.records import IdempotencyConflict, Kiosk
+from store.store import NewReport, now
+from web import i18n
+from web.labels import error_text
+from web.services import Services, client_address, services
+from web.signing import KioskCredentialError
+from web.templating import STATIC_DIR, TEMPLATE_DIR, StaticUrls
+
+NO_STORE = {"cache-control": "no-store"}
+JSON_MAX_BYTES = 64_000
+SW_PATH = "/kiosk/sw.js"
+# The files the service worker stores; pairing is finished only when every one is cached.
+STATIC_FILES = ("kiosk.js", "kiosk.css")
+_static_url = StaticUrls()
+
+
+@dataclass(frozen=True)
+class AppBuild:
+    """One release of the kiosk app: its files and the version that names them."""
+
+    version: str
+    files: tuple[str, ...]
+
+
+_builds: dict[tuple[Any, ...], AppBuild] = {}
+
+
+def app_build(svc: Services) -> AppBuild:
+    settings = svc.settings
+    key = (settings.kiosk_idle_seconds, settings.kiosk_receipt_seconds, settings.base_url)
+    build = _builds.get(key)
+    if build is None:
+        digest = hashlib.sha256(repr(key).encode())
+        for path in (TEMPLATE_DIR / "kiosk" / "app.html",
+                     *(STATIC_DIR / name for name in STATIC_FILES)):
+            digest.update(path.read_bytes())
+        digest.update(json.dumps(all_strings(), sort_keys=True).encode())
+        files = ("/kiosk", *(_static_url(name) for name in STATIC_FILES))
+        build = _builds[key] = AppBuild(digest.hexdigest()[:12], files)
+    return build
+
+
+async def app_shell(request: Request) -> Response:
+    svc = services(request)
+    settings = svc.settings
+    build = app_build(svc)
+    boot = {
+        "version": build.version, "files": build.files, "sw": SW_PATH,
+        "strings": all_strings(), "languages": list(i18n.LANGUAGES),
+        "default_language": settings.default_language, "base_url": settings.base_url,
+        "idle_seconds": settings.kiosk_idle_seconds,
+        "receipt_seconds": settings.kiosk_receipt_seconds,
+        "pool_refill_below": rules.POOL_REFILL_BELOW,
+    }
+    # The same page for every device and language (the app switches language itself); the
+    # service worker serves its stored copy, so the network copy is never cached on its own.
+    return svc.templates.response(
+        request, "kiosk/app.html",
+        {"boot": json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
+         "static_url": _static_url, "lang": settings.default_language},
+        headers=NO_STORE)
+
+
+SERVICE_WORKER = """// LAPOR! kiosk service worker, release %(version)s.
+"use strict";
+const VERSION = %(version_json)s;
+const FILES = %(files_json)s;
+const CACHE = "lapor-kiosk-" + VERSION;
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) =>
+    cache.addAll(FILES.map((url) => new Request(url, {cache: "reload"})))));
+});
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys().then((keys) => Promise.all(keys
+    .filter((key) => key.startsWith("lapor-kiosk-") && key !== CACHE)
+    .map((key) => caches.delete(key)))).then(() => self.clients.claim()));
+});
+self.addEventListener("message", (event) => {
+  if (event.data === "apply-update") self.skipWaiting();
+});
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  const path = url.pathname.replace(/\\/$/, "");
+  const name = path === "/kiosk" ? "/kiosk" : url.pathname + url.search;
+  if (!FILES.includes(name)) return;  // the API and everything else go to the network
+  event.respondWith(caches.open(CACHE)
+    .then((cache) => cache.match(name, {ignoreVary: true}))
+    .then((stored) => stored || fetch(request)));
+});
+"""
+
+
+async def service_worker(request: Request) -> Response:
+    build = app_build(services(request))
+    body = SERVICE_WORKER % {"version": build.version,
+                             "version_json": json.dumps(build.version),
+                             "files_json": json.dumps(list(build.files))}
+    # Browsers check a worker for updates byte by byte; no caching keeps that check honest.
+    return Response(body, media_type="text/javascript",
+                    headers={**NO_STORE, "service-worker-allowed": "/kiosk"})
+
+
+# -- the API -----------------------------------------------------------------------------------
+def _json(payload: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    return JSONResponse(payload, status_code=status_code, headers=NO_STORE)
+
+
+def _refusal(error: str, message: str, status_code: int, **extra: Any) -> JSONResponse:
+    return _json({"error": error, "message": message, **extra}, status_code)
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    raw = await request.body()
+    if len(raw) > JSON_MAX_BYTES:
+        return None
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def _device(request: Request, svc: Services) -> Kiosk | JSONResponse:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise KioskCredentialError("malformed")
+        kiosk_id, version = svc.signing.read_kiosk_credential(credential.strip())
+    except KioskCredentialError as exc:
+        svc.metrics.rejected_codes.labels(f"kiosk_{exc.reason}").inc()
+        return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
+    kiosk = await svc.store.kiosks.get(kiosk_id)
+    if kiosk is None:
+        return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
+    if not kiosk.active:
+        return _refusal("revoked", i18n.gettext("This kiosk is not active."), 410)
+    if kiosk.version != version:
+        # Paired again, on this tablet or another: this credential is spent.
+        return _refusal("credential", i18n.gettext("This kiosk was paired again."), 401)
+    return kiosk
+
+
+def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
+    return [{"field": e.field, "code": e.code, "message": error_text(e)} for e in errors]
+
+
+async def pair(request: Request) -> Response:
+    svc = services(request)
+    settings = svc.settings
+    address = client_address(request)
+    if not (await svc.limits.allows(settings.kiosk_pair_limit_per_address, "kiosk-pair",
+                                    address)
+            and await svc.limits.allows(settings.kiosk_pair_limit, "kiosk-pair-all")):
+        svc.metrics.rate_limited.labels("kiosk_pair").inc()
+        return _refusal("throttled", i18n.gettext(
+            "Too many wrong codes. Wait a few minutes, then try again."), 429)
+    body = await _body(request)
+    raw = body.get("code") if body else None
+    code = rules.read_pairing_code(raw) if isinstance(raw, str) else None
+    kiosk = await svc.store.kiosks.pair(code, now()) if code else None
+    if kiosk is None:
+        # Only failures count: a hall pairing ten tablets in a row is not an attack.
+        await svc.limits.hit(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
+        await svc.limits.hit(settings.kiosk_pair_limit, "kiosk-pair-all")
+        return _refusal("code", i18n.gettext(
+            "That code is wrong or has expired. Ask the administrator for a new one."), 400)
+    return _json({"credential": svc.signing.kiosk_credential(kiosk.id, kiosk.version),
+                  "kiosk": {"id": kiosk.id, "name": kiosk.name}})
+
+
+async def config(request: Request) -> Response:
+    """What the app shows: the kiosk, its hall, the agencies to choose from."""
+    svc = services(request)
+    kiosk = await _device(request, svc)
+    if isinstance(kiosk, JSONResponse):
+        return kiosk
+    units = await svc.store.list_units()
+    hall = next((u for u in units if u.id == kiosk.unit_id), None)
+    if hall is None:
+        return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
+    # The agencies in the hall are the hall's children; a kiosk for one agency offers itself.
+    agencies = sorted((u for u in units if u.parent_id == hall.id), key=lambda u: u.name)
+    return _json({
+        "kiosk": {"id": kiosk.id, "name": kiosk.name},
+        "hall": {"id": hall.id, "name": hall.name},
+        "agencies": [{"id": u.id, "name": u.name} for u in agencies or [hall]],
+        "version": app_build(svc).version,
+        "server_time": now().isoformat(),
+    })
+
+
+def _qr_rows(url: str) -> list[str]:
+    from widget.posters import qr_matrix
+
+    return ["".join("1" if dark else "0" for dark in row) for row in qr_matrix(url)]
+
+
+async def codes(request: Request) -> Response:
+    """Top the device's pool of tracking codes up, each with the QR code of its status page
+    (drawn on the receipt without any network)."""
+    svc = services(request)
+    kiosk = await _device(request, svc)
+    if isinstance(kiosk, JSONResponse):
+        return kiosk
+    body = await _body(request) or {}
+    held = body.get("held")
+    held_count = held if isinstance(held, int) and not isinstance(held, bool) else 0
+    reserved = await svc.store.kiosks.reserve_codes(kiosk.id, max(0, held_count), now())
+    base = svc.settings.base_url
+    payload = []
+    for item in reserved:
+        display = tracking.group(item.code)
+        payload.append({"code": item.code, "display": display,
+                        "expires_at": item.expires_at.isoformat(),
+                        "qr": _qr_rows(f"{base}/t/{display}")})
+    return _json({"kiosk": kiosk.id, "codes": payload})
+
+
+async def heartbeat(request: Request) -> Response:
+    svc = services(request)
+    kiosk = await _device(request, svc)
+    if isinstance(kiosk, JSONResponse):
+        return kiosk
+    arrived = now()
+    beat = rules.read_heartbeat(await _body(request) or {}, arrived)
+    await svc.store.kiosks.heartbeat(kiosk.id, beat, arrived)
+    return _json({"kiosk": kiosk.id, "server_time": arrived.isoformat(),
+                  "version": app_build(svc).version})
+
+
+async def submit_report(request: Request) -> Response:
+    """One queued report. 201 when stored now, 200 when it had arrived before (the answer to
+    a resend is the first answer again), 409 when its key came with another report."""
+    svc = services(request)
+    kiosk = await _device(request, svc)
+    if isinstance(kiosk, JSONResponse):
+        return kiosk
+    body = await _body(request)
+    if body is None:
+        return _refusal("body", i18n.gettext("The request could not be read"), 400)
+    arrived = now()
+    queued, errors = rules.read_queued_report(body, arrived=arrived, languages=i18n.LANGUAGES,
+                                              default_language=svc.settings.default_language)
+    key = rules.read_key(body)
+    if queued is None:
+        return _json({"key": key, "error": "invalid", "errors": _field_errors(errors)}, 400)
+    units = await svc.store.list_units()
+    unit = next((u for u in units if u.id == queued.unit_id), None)
+    if unit is None or (unit.id != kiosk.unit_id and unit.parent_id != kiosk.unit_id):
+        return _json({"key": key, "error": "invalid",
+                      "errors": _field_errors([FieldError("unit", "required")])}, 400)
+    sub = queued.submission
+    new = NewReport(
+        submission=sub, channel=Channel.KIOSK, unit_id=unit.id, poster_id=None,
+        idempotency_key=rules.device_key(kiosk.id, queued.key),
+        # The pool code is part of what was sent: the same key with another code is another
+        # report, not a resend.
+        body_hash=sub.body_hash([f"code:{queued.tracking_code or ''}"]),
+        language=queued.language, received_at=arrived,
+        verify_due=await svc.verify_due(unit.id, arrived),
+        kiosk_id=kiosk.id, reported_at=queued.reported_at, pool_code=queued.tracking_code)
+    try:
+        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+    except IdempotencyConflict:
+        svc.metrics.rejected_codes.labels("kiosk_conflict").inc()
+        return _json({"key": queued.key, "error": "conflict", "message": i18n.gettext(
+            "Another report was already sent with this key.")}, 409)
+    if result.created:
+        svc.metrics.submissions.labels(Channel.KIOSK.value).inc()
+        svc.mail.wake()
+    else:
+        svc.metrics.duplicate_submissions.labels(Channel.KIOSK.value).inc()
+    return _json({"key": queued.key, "code": result.tracking_code,
+                  "display": tracking.group(result.tracking_code),
+                  "received_at": arrived.isoformat()}, 201 if result.created else 200)

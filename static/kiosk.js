@@ -1,0 +1,934 @@
+/* LAPOR! kiosk: one page that serves one citizen after another on a shared tablet, and never
+   loses what they send when the hall's network drops.
+
+   What the device keeps (IndexedDB "lapor-kiosk"): its credential and configuration
+   ("device"), its pool of reserved tracking codes ("codes") and the queue of unsent items
+   ("queue"). What a person types lives only in `person` and in the DOM of the current screen;
+   both are replaced on every wipe (idle time-out, after each receipt). Nothing goes to cookies,
+   localStorage, sessionStorage or history.
+
+   Sending is driven by this page (at start, on a timer, and whenever a real answer from the
+   server arrives), oldest first, with backoff; an item leaves the queue only when the server's
+   JSON answer names its key. One tab sends at a time (Web Locks). */
+(function () {
+  "use strict";
+
+  var boot = JSON.parse(document.getElementById("kiosk-boot").textContent);
+  var API = "/kiosk/api/";
+  var SEND_INTERVAL = 5000;
+  var HEARTBEAT_INTERVAL = 60000;
+  var UPDATE_INTERVAL = 10 * 60000;
+  var MAX_BACKOFF = 30000;
+  var REFUSED_RETRY = 3600000;  // an item the server refused (400/409) is kept and retried hourly
+  var REQUEST_TIMEOUT = 15000;
+  var TAP_GUARD = 2000;  // a second tap on the same control within this counts once
+  var COUNTDOWN = 10;
+  var THANKS_SECONDS = 6;
+
+  var lang = boot.default_language;
+  var device = {};  // credential, kiosk, config, prepared, inactive
+  var person = {};  // everything about the citizen at the screen: wiped
+  var screen = "";
+  var lastTouch = Date.now();
+  var lastContact = null;
+  var offline = false;
+  var queueCount = 0;
+  var updating = false;
+  var registration = null;
+  var timers = {};
+
+  var main = document.getElementById("screen");
+
+  // -- text -------------------------------------------------------------------------------
+  function t(key, vars) {
+    var text = (boot.strings[lang] || {})[key] || boot.strings[boot.default_language][key] || key;
+    if (vars) {
+      Object.keys(vars).forEach(function (name) {
+        text = text.split("%(" + name + ")s").join(String(vars[name]));
+      });
+    }
+    return text;
+  }
+
+  // Elements are built, never parsed from strings: what a person typed is only ever text.
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name === "text") el.textContent = value;
+      else if (name.slice(0, 2) === "on") el.addEventListener(name.slice(2), value);
+      else el.setAttribute(name, value === true ? "" : value);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      el.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return el;
+  }
+
+  function button(tap, label, onclick, extra) {
+    var attrs = {type: "button", "data-tap": tap, onclick: onclick};
+    Object.keys(extra || {}).forEach(function (k) { attrs[k] = extra[k]; });
+    return h("button", attrs, label);
+  }
+
+  // Inputs that the browser must not remember for the next person.
+  function field(id, label, attrs) {
+    var base = {id: id, name: id, autocomplete: "off", autocorrect: "off", autocapitalize: "off",
+                spellcheck: "false", "data-form-type": "other"};
+    Object.keys(attrs || {}).forEach(function (k) { base[k] = attrs[k]; });
+    var input = h(base.multiline ? "textarea" : "input", base);
+    input.removeAttribute("multiline");
+    input.value = person[id] || "";
+    input.addEventListener("input", function () { person[id] = input.value; });
+    return [h("label", {"for": id, text: label}), input];
+  }
+
+  function show(name, nodes, focus) {
+    screen = name;
+    main.replaceChildren.apply(main, nodes);
+    main.scrollTop = 0;
+    main.setAttribute("data-screen", name);
+    (focus || main).focus({preventScroll: true});
+    renderBar();
+  }
+
+  // -- storage ----------------------------------------------------------------------------
+  var dbPromise = new Promise(function (resolve, reject) {
+    var request = indexedDB.open("lapor-kiosk", 1);
+    request.onupgradeneeded = function () {
+      var db = request.result;
+      db.createObjectStore("device");
+      db.createObjectStore("codes", {keyPath: "code"});
+      db.createObjectStore("queue", {keyPath: "key"});
+    };
+    request.onsuccess = function () { resolve(request.result); };
+    request.onerror = function () { reject(request.error); };
+  });
+
+  // One transaction; `work(stores, done)` issues requests and calls done(result). Writes are
+  // "strict": committed to disk before they count, so a power cut keeps a queued report.
+  function tx(names, mode, work) {
+    return dbPromise.then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var transaction = db.transaction(names, mode,
+                                         mode === "readwrite" ? {durability: "strict"} : {});
+        var result;
+        var stores = {};
+        names.forEach(function (n) { stores[n] = transaction.objectStore(n); });
+        transaction.oncomplete = function () { resolve(result); };
+        transaction.onerror = transaction.onabort = function () {
+          reject(transaction.error || new Error("transaction aborted"));
+        };
+        work(stores, function (value) { result = value; });
+      });
+    });
+  }
+
+  function loadDevice() {
+    return tx(["device"], "readonly", function (s, done) {
+      var r = s.device.getAll(), k = s.device.getAllKeys();
+      k.onsuccess = function () {
+        var out = {};
+        k.result.forEach(function (key, i) { out[key] = r.result[i]; });
+        done(out);
+      };
+    });
+  }
+
+  function saveDevice(values) {
+    return tx(["device"], "readwrite", function (s) {
+      Object.keys(values).forEach(function (key) {
+        device[key] = values[key];
+        if (values[key] === undefined) s.device.delete(key); else s.device.put(values[key], key);
+      });
+    });
+  }
+
+  function allQueued() {
+    return tx(["queue"], "readonly", function (s, done) {
+      var r = s.queue.getAll();
+      r.onsuccess = function () {
+        done(r.result.sort(function (a, b) { return a.seq - b.seq; }));
+      };
+    });
+  }
+
+  function codeCount() {
+    return tx(["codes"], "readonly", function (s, done) {
+      var r = s.codes.count();
+      r.onsuccess = function () { done(r.result); };
+    });
+  }
+
+  // Taking a code from the pool and queueing the item are one transaction: a code is never
+  // shown to two people, and a queued report never loses the code its receipt showed.
+  function enqueue(type, body, withCode) {
+    return tx(["codes", "queue"], "readwrite", function (s, done) {
+      function put(code) {
+        if (code) body.code = code.code;
+        var item = {key: body.key, type: type, body: body, seq: Date.now() + Math.random(),
+                    queued_at: new Date().toISOString(), attempts: 0, next_at: 0};
+        s.queue.add(item);
+        done({item: item, code: code});
+      }
+      if (!withCode) { put(null); return; }
+      var cursor = s.codes.openCursor();
+      var soon = Date.now() + 3600000;
+      cursor.onsuccess = function () {
+        var c = cursor.result;
+        if (!c) { put(null); return; }
+        var code = c.value;
+        c.delete();
+        if (Date.parse(code.expires_at) <= soon) { c.continue(); return; }  // expired: drop
+        put(code);
+      };
+    });
+  }
+
+  function dequeue(key) {
+    return tx(["queue"], "readwrite", function (s) { s.queue.delete(key); });
+  }
+
+  function updateItem(item) {
+    return tx(["queue"], "readwrite", function (s) {
+      var r = s.queue.get(item.key);
+      r.onsuccess = function () { if (r.result) s.queue.put(item); };
+    });
+  }
+
+  function newKey() {
+    var bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode.apply(null, bytes))
+      .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  // -- the server -------------------------------------------------------------------------
+  function contact() {
+    lastContact = new Date();
+    if (offline) {
+      // The network is back: everything queued may go now, not after its backoff.
+      offline = false;
+      allQueued().then(function (items) {
+        return Promise.all(items.map(function (item) {
+          item.next_at = 0;
+          return updateItem(item);
+        }));
+      }).then(function () { sendQueue(); });
+    }
+    renderBar();
+  }
+
+  function api(path, body) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT);
+    var headers = {"content-type": "application/json"};
+    if (device.credential) headers.authorization = "Bearer " + device.credential;
+    return fetch(API + path, {
+      method: body === undefined ? "GET" : "POST", headers: headers, cache: "no-store",
+      credentials: "omit", redirect: "error", signal: controller.signal,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      var parsed = type.indexOf("application/json") === 0
+        ? response.json().catch(function () { return null; }) : Promise.resolve(null);
+      return parsed.then(function (data) {
+        if (!data || typeof data !== "object") data = null;
+        // Only our own JSON counts as contact: a captive portal answers 200 with its page.
+        if (data && ("kiosk" in data || "key" in data || "error" in data ||
+                     "credential" in data)) {
+          contact();
+        }
+        if (data && device.credential && path !== "pair" &&
+            (response.status === 410 || (response.status === 401 &&
+                                         data.error === "credential"))) {
+          becomeInactive();
+          throw new Error("inactive");
+        }
+        return {status: response.status, data: data};
+      });
+    }).catch(function (error) {
+      if (error.message !== "inactive") {
+        offline = true;
+        renderBar();
+      }
+      throw error;
+    }).finally(function () { clearTimeout(timer); });
+  }
+
+  function backoff(item, delay) {
+    item.attempts += 1;
+    item.next_at = Date.now() + (delay || Math.min(MAX_BACKOFF, 1000 * Math.pow(2, item.attempts)));
+    return updateItem(item);
+  }
+
+  // Returns "next" to go on with the queue, "stop" when the server cannot be reached.
+  function deliver(item) {
+    return api(item.type === "report" ? "reports" : "feedback", item.body).then(function (answer) {
+      var data = answer.data;
+      if (!data || data.key !== item.body.key) {
+        return backoff(item).then(function () { return "stop"; });
+      }
+      if (answer.status === 200 || answer.status === 201) {
+        return dequeue(item.key).then(function () { return "next"; });
+      }
+      // Refused as it stands (400, 409): kept, never dropped, tried again much later; the
+      // heartbeat shows the administrator that the queue is not emptying.
+      return backoff(item, REFUSED_RETRY).then(function () { return "next"; });
+    }, function () {
+      return backoff(item).then(function () { return "stop"; });
+    });
+  }
+
+  function drain() {
+    return allQueued().then(function (items) {
+      var now = Date.now();
+      var due = items.filter(function (item) { return item.next_at <= now; });
+      var chain = Promise.resolve("next");
+      due.forEach(function (item) {
+        chain = chain.then(function (outcome) { return outcome === "next" ? deliver(item) : outcome; });
+      });
+      return chain;
+    }).then(function () { return refreshQueueCount(); });
+  }
+
+  function sendQueue() {
+    if (!device.credential || device.inactive) return Promise.resolve();
+    if (navigator.locks) {
+      return navigator.locks.request("lapor-kiosk-sender", {ifAvailable: true}, function (lock) {
+        return lock ? drain() : null;
+      }).catch(function () {});
+    }
+    if (timers.sending) return Promise.resolve();
+    timers.sending = true;
+    return drain().catch(function () {}).finally(function () { timers.sending = false; });
+  }
+
+  function refreshQueueCount() {
+    return allQueued().then(function (items) {
+      queueCount = items.length;
+      renderBar();
+      return items;
+    });
+  }
+
+  function refillCodes(force) {
+    return codeCount().then(function (held) {
+      if (!force && held >= boot.pool_refill_below) return held;
+      return api("codes", {held: held}).then(function (answer) {
+        if (answer.status !== 200 || !answer.data || !Array.isArray(answer.data.codes)) return held;
+        var codes = answer.data.codes;
+        return tx(["codes"], "readwrite", function (s) {
+          codes.forEach(function (code) { s.codes.put(code); });
+        }).then(function () { return held + codes.length; });
+      });
+    });
+  }
+
+  function heartbeat() {
+    if (!device.credential || device.inactive) return Promise.resolve();
+    var persisted = navigator.storage && navigator.storage.persisted
+      ? navigator.storage.persisted() : Promise.resolve(null);
+    return Promise.all([allQueued(), persisted]).then(function (values) {
+      var items = values[0];
+      return api("heartbeat", {
+        online: true, queue_length: items.length,
+        oldest_queued_at: items.length ? items[0].queued_at : null,
+        app_version: boot.version, storage_persistent: values[1],
+        device_time: new Date().toISOString()
+      });
+    }).then(function () { return refillCodes(false); }).catch(function () {});
+  }
+
+  // -- the app's own release --------------------------------------------------------------
+  function waitForController() {
+    if (navigator.serviceWorker.controller) return Promise.resolve(true);
+    return new Promise(function (resolve) {
+      var done = function () { resolve(!!navigator.serviceWorker.controller); };
+      navigator.serviceWorker.addEventListener("controllerchange", done, {once: true});
+      setTimeout(done, 10000);
+    });
+  }
+
+  function installWorker() {
+    if (!("serviceWorker" in navigator)) return Promise.resolve(false);
+    return navigator.serviceWorker.register(boot.sw, {scope: "/kiosk"}).then(function (reg) {
+      registration = reg;
+      return navigator.serviceWorker.ready;
+    }).then(waitForController).catch(function () { return false; });
+  }
+
+  function allFilesStored() {
+    return caches.open("lapor-kiosk-" + boot.version).then(function (cache) {
+      return Promise.all(boot.files.map(function (file) {
+        return cache.match(file, {ignoreVary: true});
+      }));
+    }).then(function (found) {
+      return found.every(Boolean);
+    }).catch(function () { return false; });
+  }
+
+  // A page that never navigates is never updated by the browser: ask on a timer, and swap
+  // releases only between two people, with nothing waiting to be sent.
+  function checkForUpdate() {
+    if (!registration) return;
+    registration.update().catch(function () {}).then(applyUpdate);
+  }
+
+  function applyUpdate() {
+    if (!registration || !registration.waiting || screen !== "start" || queueCount) return;
+    updating = true;
+    registration.waiting.postMessage("apply-update");
+  }
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      if (updating) location.reload();
+    });
+  }
+
+  // -- screens ----------------------------------------------------------------------------
+  function renderBar() {
+    var hall = document.getElementById("hall");
+    hall.textContent = device.config ? device.config.hall.name : "";
+    var langs = document.getElementById("langs");
+    langs.replaceChildren.apply(langs, boot.languages.map(function (code) {
+      return button("lang-" + code, code.toUpperCase(), function () {
+        lang = code;
+        document.documentElement.lang = code;
+        rerender();
+      }, {"aria-pressed": code === lang ? "true" : "false", lang: code,
+          "aria-label": t("language") + ": " + code.toUpperCase()});
+    }));
+    document.getElementById("queue-state").textContent =
+      queueCount ? t("status_queue", {count: queueCount}) : "";
+    document.getElementById("contact-state").textContent = lastContact
+      ? t("status_contact", {time: lastContact.toTimeString().slice(0, 5)}) : t("status_never");
+  }
+
+  var screens = {};
+
+  function rerender() {
+    var render = screens[screen];
+    if (render) render(); else renderBar();
+  }
+
+  screens.pair = function (problem) {
+    var input = field("pairing", t("pair_code"), {inputmode: "numeric", maxlength: "9",
+                                                   pattern: "[0-9 ]*", enterkeyhint: "go"});
+    var error = h("p", {"class": "error", role: "alert", id: "pair-error",
+                        text: problem ? t(problem) : ""});
+    var form = h("form", {autocomplete: "off", onsubmit: function (event) {
+      event.preventDefault();
+      pair(person.pairing || "");
+    }}, input[0], input[1], error, h("div", {"class": "actions"},
+      h("button", {type: "submit", "data-tap": "pair", "class": "big", text: t("pair_button")})));
+    show("pair", [h("h1", {text: t("pair_title")}), h("p", {"class": "lead", text: t("pair_help")}),
+                  form], input[1]);
+  };
+
+  function pair(code) {
+    api("pair", {code: code}).then(function (answer) {
+      var data = answer.data;
+      if (answer.status === 200 && data && data.credential) {
+        person = {};
+        return saveDevice({credential: data.credential, kiosk: data.kiosk, inactive: undefined,
+                           prepared: undefined}).then(function () {
+          if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
+          prepare();
+        });
+      }
+      screens.pair(data && data.error === "throttled" ? "pair_throttled" : "pair_wrong");
+    }, function () { screens.pair("pair_offline"); });
+  }
+
+  var progress = {worker: false, files: false, codes: false};
+
+  screens.preparing = function () {
+    var items = ["worker", "files", "codes"].map(function (step) {
+      return h("li", {"class": progress[step] ? "done" : "", "data-step": step,
+                      text: t("preparing_" + step)});
+    });
+    show("preparing", [h("h1", {text: t("preparing_title")}),
+                       h("p", {"class": "lead", text: t("preparing_help")}),
+                       h("ul", {"class": "checklist"}, items[0], items[1], items[2])]);
+  };
+
+  // Pairing is finished only when the app is stored for offline use and holds codes; a kiosk
+  // prepared before starts at once and checks the same things in the background.
+  function prepare() {
+    clearTimeout(timers.prepare);
+    var wasPrepared = !!device.prepared;
+    if (!wasPrepared) screens.preparing();
+    else showStart();
+    return installWorker().then(function (ok) {
+      progress.worker = ok;
+      return ok ? allFilesStored() : false;
+    }).then(function (ok) {
+      progress.files = ok;
+      return api("config").then(function (answer) {
+        if (answer.status === 200 && answer.data && answer.data.agencies) {
+          return saveDevice({config: answer.data});
+        }
+      }).catch(function () {});
+    }).then(function () {
+      return refillCodes(true).catch(function () { return codeCount(); });
+    }).then(function (held) {
+      progress.codes = held > 0;
+      if (device.inactive) return;
+      if (progress.worker && progress.files && progress.codes && device.config) {
+        if (!wasPrepared) {
+          return saveDevice({prepared: true}).then(function () {
+            showStart();
+            sendQueue();
+          });
+        }
+        return sendQueue();
+      }
+      if (!wasPrepared) {
+        screens.preparing();
+        timers.prepare = setTimeout(prepare, 3000);
+      }
+    });
+  }
+
+  function becomeInactive() {
+    if (device.inactive) return;
+    saveDevice({inactive: true}).then(function () {
+      // The pool belonged to the old pairing; the queue stays until a new pairing sends it.
+      return tx(["codes"], "readwrite", function (s) { s.codes.clear(); });
+    }).then(showInactive);
+  }
+
+  function showInactive() {
+    person = {};
+    hideIdle();
+    refreshQueueCount().then(function () { screens.inactive(); });
+  }
+
+  screens.inactive = function () {
+    show("inactive", [
+      h("h1", {text: t("inactive_title")}), h("p", {"class": "lead", text: t("inactive_help")}),
+      queueCount ? h("p", {"class": "notice", text: t("inactive_queue") + " " + queueCount}) : null,
+      h("div", {"class": "actions"}, button("pair-again", t("pair_again"), function () {
+        saveDevice({credential: undefined, inactive: undefined, prepared: undefined,
+                    config: undefined}).then(function () { screens.pair(); });
+      }, {"class": "secondary"}))
+    ]);
+  };
+
+  function showStart() {
+    person = {};
+    lang = boot.default_language;
+    document.documentElement.lang = lang;
+    screens.start();
+    applyUpdate();
+  }
+
+  screens.start = function () {
+    show("start", [
+      h("h1", {text: t("title")}), h("p", {"class": "lead", text: t("start_lead")}),
+      h("div", {"class": "actions"}, button("start", t("start_button"), function () {
+        var agencies = device.config.agencies;
+        if (agencies.length === 1) { person.agency = agencies[0]; screens.choose(); }
+        else screens.agency();
+      }, {"class": "big"}))
+    ]);
+  };
+
+  function backTo(render) {
+    return button("back", t("back"), render, {"class": "secondary"});
+  }
+
+  function cancel() {
+    return button("cancel", t("cancel"), wipe, {"class": "secondary"});
+  }
+
+  screens.agency = function () {
+    var agencies = device.config.agencies;
+    var grid = h("div", {"class": "grid", id: "agencies"});
+    var none = h("p", {"class": "muted", hidden: true, text: t("agency_none")});
+    function fill() {
+      var words = (person.search || "").toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = agencies.filter(function (agency) {
+        var name = agency.name.toLowerCase();
+        return words.every(function (word) { return name.indexOf(word) >= 0; });
+      });
+      grid.replaceChildren.apply(grid, shown.map(function (agency) {
+        return button("agency-" + agency.id, agency.name, function () {
+          person.agency = agency;
+          screens.choose();
+        });
+      }));
+      none.hidden = shown.length > 0;
+    }
+    var nodes = [h("h1", {text: t("agency_title")})];
+    if (agencies.length > 8) {
+      var search = field("search", t("agency_search"), {type: "search", enterkeyhint: "search"});
+      search[1].addEventListener("input", fill);
+      nodes.push(search[0], search[1]);
+    }
+    fill();
+    nodes.push(grid, none, h("div", {"class": "actions"}, cancel()));
+    show("agency", nodes);
+  };
+
+  screens.choose = function () {
+    var config = device.config;
+    var kinds = ["pengaduan", "aspirasi", "informasi"].map(function (kind) {
+      return button("kind-" + kind, "", function () {
+        person.kind = kind;
+        screens.write();
+      }, {"class": "choice"});
+    });
+    ["pengaduan", "aspirasi", "informasi"].forEach(function (kind, i) {
+      kinds[i].append(h("span", {text: t("kind_" + kind)}),
+                      h("small", {text: t("kind_" + kind + "_help")}));
+    });
+    var grid = h("div", {"class": "grid"});
+    kinds.forEach(function (b) { grid.appendChild(b); });
+    if (config.faces) {
+      grid.appendChild(h("button", {type: "button", "class": "choice", "data-tap": "rating",
+                                    onclick: function () { screens.rating(); }},
+                         h("span", {text: t("choose_rating")}),
+                         h("small", {text: t("choose_rating_help")})));
+    }
+    if (config.ikm) {
+      grid.appendChild(h("button", {type: "button", "class": "choice", "data-tap": "ikm",
+                                    onclick: function () { person.answers = {}; screens.ikm(); }},
+                         h("span", {text: t("choose_ikm")}),
+                         h("small", {text: t("choose_ikm_help")})));
+    }
+    show("choose", [h("h1", {text: t("choose_title")}),
+                    h("p", {"class": "muted", text: person.agency.name}), grid,
+                    h("div", {"class": "actions"},
+                      device.config.agencies.length > 1 ? backTo(screens.agency) : null,
+                      cancel())]);
+  };
+
+  screens.write = function (problem) {
+    var text = field("text", t("write_text"), {multiline: true, maxlength: "4000",
+                                               autocapitalize: "sentences",
+                                               "aria-describedby": "write-help write-error"});
+    var count = h("p", {"class": "count", "aria-live": "polite"});
+    function counted() { count.textContent = (person.text || "").trim().length + " / 4000"; }
+    text[1].addEventListener("input", counted);
+    counted();
+    var place = field("location", t("write_location"), {maxlength: "300",
+                                                        autocapitalize: "sentences"});
+    show("write", [
+      h("h1", {text: t("write_title") + " – " + t("kind_" + person.kind)}),
+      h("p", {"class": "muted", id: "write-help", text: t("write_help")}),
+      text[0], text[1], count,
+      h("p", {"class": "error", role: "alert", id: "write-error", text: problem ? t(problem) : ""}),
+      place[0], place[1],
+      h("div", {"class": "actions"}, button("next", t("next"), function () {
+        var length = (person.text || "").trim().length;
+        if (length < 15) screens.write("write_too_short");
+        else if (length > 4000) screens.write("write_too_long");
+        else screens.identity();
+      }, {"class": "big"}), backTo(screens.choose), cancel())
+    ], problem ? text[1] : null);
+  };
+
+  // The server's rules (complaints/reports.py), so a queued report is never refused later.
+  function phoneOk(raw) {
+    var digits = raw.replace(/[\s\-().]/g, "").replace(/^\+/, "");
+    if (!/^[0-9]+$/.test(digits)) return false;
+    if (digits[0] === "0") digits = "62" + digits.slice(1);
+    return digits.length >= 9 && digits.length <= 15;
+  }
+
+  function identityProblem() {
+    if (!person.identity) return null;
+    if (person.identity === "anonim") return null;
+    if (!(person.name || "").trim()) return "name_required";
+    var phone = (person.phone || "").trim(), email = (person.email || "").trim();
+    if (!phone && !email) return "contact_required";
+    if (phone && !phoneOk(phone)) return "phone_invalid";
+    if (email && (email.length > 254 || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))) {
+      return "email_invalid";
+    }
+    return null;
+  }
+
+  screens.identity = function (problem) {
+    var choices = h("div", {"class": "grid", role: "group", "aria-labelledby": "identity-title"});
+    ["named", "rahasia", "anonim"].forEach(function (choice) {
+      choices.appendChild(h("button", {
+        type: "button", "class": "choice", "data-tap": "identity-" + choice,
+        "aria-pressed": person.identity === choice ? "true" : "false",
+        onclick: function () { person.identity = choice; screens.identity(); }
+      }, h("span", {text: t("identity_" + choice)}),
+         h("small", {text: t("identity_" + choice + "_help")})));
+    });
+    var nodes = [h("h1", {id: "identity-title", text: t("identity_title")}), choices];
+    if (person.identity && person.identity !== "anonim") {
+      nodes = nodes.concat(field("name", t("name"), {maxlength: "120", autocapitalize: "words"}),
+                           field("phone", t("phone"), {type: "tel", inputmode: "tel",
+                                                       maxlength: "32"}),
+                           field("email", t("email"), {type: "email", inputmode: "email",
+                                                       maxlength: "254"}));
+    }
+    nodes.push(h("p", {"class": "error", role: "alert", id: "identity-error",
+                       text: problem ? t(problem) : ""}));
+    nodes.push(h("div", {"class": "actions"}, button("send", t("send"), function () {
+      var found = identityProblem();
+      if (found) { screens.identity(found); return; }
+      sendReport();
+    }, {"class": "big", disabled: person.identity ? null : true}),
+      backTo(screens.write), cancel()));
+    show("identity", nodes);
+  };
+
+  function sendReport() {
+    var anonymous = person.identity === "anonim";
+    var body = {
+      key: newKey(), unit: person.agency.id, kind: person.kind, text: person.text || "",
+      location: person.location || "", identity: person.identity,
+      name: anonymous ? "" : person.name || "", phone: anonymous ? "" : person.phone || "",
+      email: anonymous ? "" : person.email || "", language: lang,
+      reported_at: new Date().toISOString()
+    };
+    person.sending = true;
+    enqueue("report", body, true).then(function (queued) {
+      return settle(queued.item).then(function (delivered) {
+        person.receipt = {code: queued.code, delivered: delivered};
+        screens.receipt();
+        refillCodes(false).catch(function () {});
+      });
+    });
+  }
+
+  // Try to send at once; the receipt shows after a moment either way.
+  function settle(item) {
+    var wait = new Promise(function (resolve) { setTimeout(resolve, 4000); });
+    return Promise.race([sendQueue(), wait]).then(refreshQueueCount).then(function (items) {
+      return !items.some(function (queued) { return queued.key === item.key; });
+    });
+  }
+
+  function qrSvg(rows) {
+    var ns = "http://www.w3.org/2000/svg";
+    var size = rows.length + 8;
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 " + size + " " + size);
+    svg.setAttribute("class", "qr");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("shape-rendering", "crispEdges");
+    var d = "";
+    rows.forEach(function (row, y) {
+      for (var x = 0; x < row.length; x++) {
+        if (row[x] === "1") d += "M" + (x + 4) + " " + (y + 4) + "h1v1h-1z";
+      }
+    });
+    var back = document.createElementNS(ns, "rect");
+    back.setAttribute("width", size);
+    back.setAttribute("height", size);
+    back.setAttribute("fill", "#fff");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "#000");
+    svg.appendChild(back);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  screens.receipt = function () {
+    var receipt = person.receipt;
+    var code = receipt.code;
+    if (!("shownAt" in receipt)) receipt.shownAt = Date.now();
+    var nodes = [h("h1", {text: t(receipt.delivered ? "receipt_title" : "receipt_queued_title")})];
+    if (!receipt.delivered) {
+      nodes.push(h("p", {"class": "notice", id: "queued-notice",
+                         text: t(code ? "receipt_queued_help" : "receipt_no_code")}));
+    }
+    if (code) {
+      var url = boot.base_url + "/t/" + code.display;
+      var qr = qrSvg(code.qr);
+      qr.setAttribute("aria-label", url);
+      nodes.push(h("div", {"class": "receipt"},
+        h("div", {},
+          h("p", {text: t("receipt_code")}),
+          h("p", {"class": "code", id: "tracking-code", text: code.display}),
+          h("p", {text: t("receipt_scan")}),
+          h("p", {"class": "url", text: url})),
+        qr));
+    }
+    var done = button("done", t("done"), wipe, {"class": "big", id: "done"});
+    var actions = h("div", {"class": "actions"}, done);
+    if (typeof window.print === "function" && code) {
+      actions.appendChild(button("print", t("receipt_print"), function () { window.print(); },
+                                 {"class": "secondary"}));
+    }
+    nodes.push(actions);
+    show("receipt", nodes, done);
+    tickReceipt();
+  };
+
+  function tickReceipt() {
+    var done = document.getElementById("done");
+    if (screen !== "receipt" || !done || !person.receipt) return;
+    var left = Math.ceil(boot.receipt_seconds - (Date.now() - person.receipt.shownAt) / 1000);
+    done.disabled = left > 0;
+    done.textContent = left > 0 ? t("done_wait", {seconds: left}) : t("done");
+  }
+
+  screens.rating = function () {
+    var faces = device.config.faces[lang] || device.config.faces[boot.default_language];
+    var symbols = ["\u{1F620}", "\u{1F641}", "\u{1F610}", "\u{1F642}", "\u{1F600}"];
+    var row = h("div", {"class": "faces", role: "group", "aria-labelledby": "rating-title"});
+    faces.forEach(function (label, i) {
+      row.appendChild(h("button", {type: "button", "data-tap": "face", "data-rating": i + 1,
+                                   onclick: function () { sendFeedback({kind: "rating", rating: i + 1}); }},
+                        h("span", {"class": "face", "aria-hidden": "true", text: symbols[i]}),
+                        h("span", {text: label})));
+    });
+    show("rating", [h("h1", {id: "rating-title", text: t("rating_title")}),
+                    h("p", {"class": "muted", text: person.agency.name}), row,
+                    h("div", {"class": "actions"}, backTo(screens.choose), cancel())]);
+  };
+
+  screens.ikm = function (problem) {
+    var items = device.config.ikm[lang] || device.config.ikm[boot.default_language];
+    var nodes = [h("h1", {text: t("ikm_title")}),
+                 h("p", {"class": "muted", text: person.agency.name + " · " + t("ikm_help")})];
+    items.forEach(function (item, index) {
+      var answers = h("div", {"class": "answers", role: "group",
+                              "aria-labelledby": "q" + item.id});
+      item.answers.forEach(function (label, value) {
+        answers.appendChild(button("ikm-" + item.id + "-" + (value + 1), label, function () {
+          person.answers[item.id] = value + 1;
+          Array.prototype.forEach.call(answers.children, function (b, i) {
+            b.setAttribute("aria-pressed", i === value ? "true" : "false");
+          });
+        }, {"aria-pressed": person.answers[item.id] === value + 1 ? "true" : "false"}));
+      });
+      nodes.push(h("section", {"class": "question"},
+                   h("h2", {id: "q" + item.id, text: (index + 1) + ". " + item.question}),
+                   answers));
+    });
+    nodes.push(h("p", {"class": "error", role: "alert", text: problem ? t(problem) : ""}));
+    nodes.push(h("div", {"class": "actions"}, button("send", t("send"), function () {
+      var digits = items.map(function (item) { return person.answers[item.id] || 0; });
+      if (digits.indexOf(0) >= 0) { screens.ikm("ikm_missing"); return; }
+      sendFeedback({kind: "ikm", answers: digits.join("")});
+    }, {"class": "big"}), backTo(screens.choose), cancel()));
+    show("ikm", nodes);
+  };
+
+  function sendFeedback(fields) {
+    var body = {key: newKey(), unit: person.agency.id, language: lang,
+                reported_at: new Date().toISOString()};
+    Object.keys(fields).forEach(function (k) { body[k] = fields[k]; });
+    enqueue("feedback", body, false).then(function () {
+      sendQueue();
+      screens.thanks();
+    });
+  }
+
+  screens.thanks = function () {
+    person = {thanksAt: Date.now()};
+    show("thanks", [h("h1", {text: t("thanks_title")}),
+                    h("p", {"class": "lead", text: t("thanks_help")}),
+                    h("div", {"class": "actions"}, button("done", t("done"), wipe,
+                                                          {"class": "big"}))]);
+  };
+
+  // -- forgetting the last person -----------------------------------------------------------
+  function wipe() {
+    hideIdle();
+    person = {};
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    history.replaceState(null, "", "/kiosk");
+    showStart();
+  }
+
+  function hideIdle() {
+    document.getElementById("idle").hidden = true;
+  }
+
+  function idleLimit() {
+    var typing = screen === "write" || screen === "identity" ||
+      (document.activeElement && /^(INPUT|TEXTAREA)$/.test(document.activeElement.tagName));
+    return boot.idle_seconds * (typing ? 3 : 1);
+  }
+
+  function tick() {
+    tickReceipt();
+    if (screen === "thanks" && person.thanksAt && Date.now() - person.thanksAt > THANKS_SECONDS * 1000) {
+      wipe();
+      return;
+    }
+    if (["start", "pair", "preparing", "inactive"].indexOf(screen) >= 0) {
+      hideIdle();
+      return;
+    }
+    if (screen === "receipt" && person.receipt &&
+        Date.now() - person.receipt.shownAt < boot.receipt_seconds * 1000) {
+      return;
+    }
+    var left = Math.ceil(idleLimit() - (Date.now() - lastTouch) / 1000);
+    if (left <= 0) { wipe(); return; }
+    var box = document.getElementById("idle");
+    if (left <= COUNTDOWN) {
+      document.getElementById("idle-title").textContent = t("idle_title");
+      document.getElementById("idle-help").textContent = t("idle_help", {seconds: left});
+      document.getElementById("idle-continue").textContent = t("idle_continue");
+      if (box.hidden) {
+        box.hidden = false;
+        document.getElementById("idle-continue").focus();
+      }
+    } else if (!box.hidden) {
+      box.hidden = true;
+    }
+  }
+
+  function touched() { lastTouch = Date.now(); }
+  ["pointerdown", "keydown", "input", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, touched, {capture: true, passive: true});
+  });
+  document.getElementById("idle-continue").addEventListener("click", function () {
+    touched();
+    hideIdle();
+  });
+
+  // A repeated tap on the same control within a few seconds counts once (a double send, two
+  // screens skipped by one impatient finger).
+  var lastTap = {id: "", at: 0};
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("button") : null;
+    if (!target) return;
+    var id = target.getAttribute("data-tap") || "";
+    var now = Date.now();
+    if (id && id === lastTap.id && now - lastTap.at < TAP_GUARD && id.indexOf("ikm-") !== 0) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    lastTap = {id: id, at: now};
+  }, true);
+  // No context menu, no pinch-zoom left behind for the next person.
+  document.addEventListener("contextmenu", function (event) { event.preventDefault(); });
+
+  // -- start ------------------------------------------------------------------------------
+  loadDevice().then(function (stored) {
+    device = stored || {};
+    return refreshQueueCount();
+  }).then(function () {
+    if (device.inactive) { showInactive(); return; }
+    if (!device.credential) { screens.pair(); return; }
+    return prepare();
+  }).catch(function (error) {
+    // IndexedDB refused (a private window, storage switched off): nothing can be kept.
+    main.replaceChildren(h("p", {"class": "error", text: String(error && error.message)}));
+  });
+  setInterval(tick, 1000);
+  setInterval(function () { sendQueue(); }, SEND_INTERVAL);
+  setInterval(heartbeat, HEARTBEAT_INTERVAL);
+  setInterval(checkForUpdate, UPDATE_INTERVAL);
+  setTimeout(heartbeat, 2000);
+}());

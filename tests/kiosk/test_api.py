@@ -1,0 +1,337 @@
+"""The kiosk over HTTP: pairing (expiry, reuse, throttling), credentials, heartbeats, the pool
+of tracking codes (reserve, expire, release on revoke) and the idempotency of queued reports."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+
+from complaints import kiosk as rules
+from complaints import tracking
+from store.records import Kiosk
+from tests.conftest import AppHarness
+
+TEXT = "Petugas loket tidak ada di tempat selama satu jam."
+
+
+@dataclass
+class KioskHarness:
+    h: AppHarness
+    kiosk: Kiosk
+    code: str  # its pairing code
+    credential: str = ""
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.h.client
+
+    async def pair(self, code: str | None = None, **headers: str) -> httpx.Response:
+        response = await self.client.post("/kiosk/api/pair", json={"code": code or self.code},
+                                          headers=headers)
+        if response.status_code == 200:
+            self.credential = response.json()["credential"]
+        return response
+
+    def auth(self, credential: str | None = None) -> dict[str, str]:
+        return {"authorization": f"Bearer {credential or self.credential}"}
+
+    async def post(self, path: str, body: Any, credential: str | None = None) -> httpx.Response:
+        return await self.client.post(f"/kiosk/api/{path}", json=body,
+                                      headers=self.auth(credential))
+
+    async def codes(self, held: int = 0) -> list[dict[str, Any]]:
+        response = await self.post("codes", {"held": held})
+        assert response.status_code == 200, response.text
+        codes: list[dict[str, Any]] = response.json()["codes"]
+        return codes
+
+    def report(self, **fields: Any) -> dict[str, Any]:
+        body = {"key": "k" * 22, "unit": self.h.world.units["dinas"].id, "kind": "pengaduan",
+                "text": TEXT, "identity": "anonim", "language": "id",
+                "reported_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat()}
+        body.update(fields)
+        return body
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.h.settings.data_dir / "lapor.db") as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+async def kh(make_harness: Callable[..., Any]) -> AsyncIterator[KioskHarness]:
+    async with make_harness() as h:
+        # A kiosk in the province's hall: its children (dinas, rsud) are the agencies offered.
+        kiosk, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "Lantai 1",
+                                                     datetime.now(UTC))
+        yield KioskHarness(h, kiosk, code)
+
+
+async def test_a_pairing_code_works_once_and_gives_a_credential(kh: KioskHarness) -> None:
+    assert len(kh.code) == 6 and kh.code.isdigit()
+    response = await kh.pair(f"{kh.code[:3]} {kh.code[3:]}")  # typed with a space
+    assert response.status_code == 200
+    assert response.json()["kiosk"] == {"id": kh.kiosk.id, "name": "Lantai 1"}
+    assert response.headers["cache-control"] == "no-store"
+    again = await kh.pair()
+    assert again.status_code == 400
+    assert again.json()["error"] == "code"
+    assert "salah" in again.json()["message"]  # Indonesian by default
+
+
+async def test_an_expired_pairing_code_is_refused(kh: KioskHarness) -> None:
+    kh.rows("SELECT 1")  # the database exists
+    with sqlite3.connect(kh.h.settings.data_dir / "lapor.db") as conn:
+        conn.execute("UPDATE kiosks SET pairing_expires_at = ?",
+                     ((datetime.now(UTC) - timedelta(seconds=1)).replace(tzinfo=None),))
+    assert (await kh.pair()).status_code == 400
+
+
+async def test_wrong_pairing_codes_are_throttled(make_harness: Callable[..., Any]) -> None:
+    async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
+        _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A",
+                                                 datetime.now(UTC))
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(3):
+            response = await h.client.post("/kiosk/api/pair", json={"code": wrong})
+            assert response.status_code == 400
+        throttled = await h.client.post("/kiosk/api/pair", json={"code": code})
+        assert throttled.status_code == 429
+        assert throttled.json()["error"] == "throttled"
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"code": 123456}',
+                                  b'{"code": "12345"}', b'{"code": "abcdef"}'])
+async def test_malformed_pairing_requests_are_refused(kh: KioskHarness, body: bytes) -> None:
+    response = await kh.client.post("/kiosk/api/pair", content=body,
+                                    headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "code"
+
+
+async def test_the_api_wants_a_valid_credential(kh: KioskHarness) -> None:
+    assert (await kh.pair()).status_code == 200
+    assert (await kh.client.get("/kiosk/api/config")).status_code == 401
+    forged = kh.credential[:-2] + ("AA" if not kh.credential.endswith("AA") else "BB")
+    response = await kh.client.get("/kiosk/api/config", headers=kh.auth(forged))
+    assert response.status_code == 401
+    assert response.json()["error"] == "credential"
+    # Pairing the kiosk again (a replaced tablet) spends the old credential.
+    old = kh.credential
+    _, code = await kh.h.world.store.kiosks.new_pairing_code(kh.kiosk.id, datetime.now(UTC))
+    assert (await kh.pair(code)).status_code == 200
+    assert (await kh.client.get("/kiosk/api/config", headers=kh.auth(old))).status_code == 401
+    assert (await kh.client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200
+
+
+async def test_config_offers_the_halls_agencies(kh: KioskHarness) -> None:
+    await kh.pair()
+    response = await kh.client.get("/kiosk/api/config", headers=kh.auth())
+    data = response.json()
+    assert data["hall"]["name"] == "Pemerintah Provinsi"
+    assert [a["name"] for a in data["agencies"]] == ["Dinas Kependudukan", "RSUD Ulin"]
+
+
+async def test_heartbeats_are_kept_for_the_admins(kh: KioskHarness) -> None:
+    await kh.pair()
+    device_time = datetime.now(UTC) + timedelta(seconds=90)
+    oldest = datetime.now(UTC) - timedelta(hours=2)
+    response = await kh.post("heartbeat", {
+        "online": True, "queue_length": 4, "oldest_queued_at": oldest.isoformat(),
+        "app_version": "abc123", "storage_persistent": True,
+        "device_time": device_time.isoformat()})
+    assert response.status_code == 200
+    assert response.json()["kiosk"] == kh.kiosk.id
+    kiosk = await kh.h.world.store.kiosks.get(kh.kiosk.id)
+    assert kiosk is not None
+    assert kiosk.queue_length == 4 and kiosk.app_version == "abc123"
+    assert kiosk.storage_persistent is True
+    assert kiosk.clock_offset_ms is not None and 85_000 < kiosk.clock_offset_ms < 95_000
+    assert kiosk.oldest_queued_at is not None
+    # Nonsense is left out, the beat still counts.
+    response = await kh.post("heartbeat", {"queue_length": "many", "device_time": "yesterday",
+                                           "storage_persistent": "yes"})
+    assert response.status_code == 200
+    kiosk = await kh.h.world.store.kiosks.get(kh.kiosk.id)
+    assert kiosk is not None and kiosk.queue_length == 0 and kiosk.clock_offset_ms is None
+
+
+async def test_the_pool_is_topped_up_and_bounded(kh: KioskHarness) -> None:
+    await kh.pair()
+    codes = await kh.codes(held=0)
+    assert len(codes) == rules.POOL_SIZE
+    first = codes[0]
+    assert tracking.is_valid(first["code"])
+    assert first["display"] == tracking.format_code(first["code"])
+    assert set("".join(first["qr"])) <= {"0", "1"} and len(first["qr"]) == len(first["qr"][0])
+    assert len(await kh.codes(held=rules.POOL_SIZE)) == 0
+    assert len(await kh.codes(held=rules.POOL_SIZE - 5)) == 5
+    # A device that keeps saying it holds nothing cannot drain the code space.
+    for _ in range(5):
+        await kh.codes(held=0)
+    count = kh.rows("SELECT count(*) FROM kiosk_codes")[0][0]
+    assert count == rules.POOL_MAX_OUTSTANDING
+
+
+async def test_a_reserved_code_says_it_waits_for_the_kiosk(kh: KioskHarness) -> None:
+    await kh.pair()
+    code = (await kh.codes())[0]
+    page = await kh.client.get(f"/t/{code['display']}")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.text, "html.parser")
+    waiting = soup.find(id="waiting")
+    assert waiting is not None and "kios" in waiting.get_text().lower()
+    # Delivered, it is an ordinary status page.
+    response = await kh.post("reports", kh.report(code=code["code"]))
+    assert response.status_code == 201
+    page = await kh.client.get(f"/t/{code['display']}")
+    assert BeautifulSoup(page.text, "html.parser").find(id="waiting") is None
+    assert code["display"] in page.text
+
+
+async def test_a_queued_report_is_stored_once_with_its_pool_code(kh: KioskHarness) -> None:
+    await kh.pair()
+    code = (await kh.codes())[0]
+    body = kh.report(code=code["code"])
+    first = await kh.post("reports", body)
+    assert first.status_code == 201, first.text
+    assert first.json()["key"] == body["key"]
+    assert first.json()["code"] == code["code"]
+    again = await kh.post("reports", body)  # the answer was lost: sent again
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "received_at": again.json()["received_at"]}
+    rows = kh.rows("SELECT tracking_code, channel, kiosk_id, reported_at, received_at "
+                   "FROM reports")
+    assert len(rows) == 1
+    tracking_code, channel, kiosk_id, reported_at, received_at = rows[0]
+    assert (tracking_code, channel, kiosk_id) == (code["code"], "kiosk", kh.kiosk.id)
+    assert reported_at < received_at  # the device's time, hours before it arrived
+    assert kh.rows("SELECT count(*) FROM kiosk_codes WHERE code = ?", code["code"]) == [(0,)]
+
+
+async def test_the_same_key_with_another_report_is_refused(kh: KioskHarness) -> None:
+    await kh.pair()
+    codes = await kh.codes()
+    body = kh.report(code=codes[0]["code"])
+    assert (await kh.post("reports", body)).status_code == 201
+    changed = await kh.post("reports", {**body, "text": TEXT + " Dan lagi."})
+    assert changed.status_code == 409
+    assert changed.json()["key"] == body["key"]
+    other_code = await kh.post("reports", {**body, "code": codes[1]["code"]})
+    assert other_code.status_code == 409
+    assert kh.rows("SELECT count(*) FROM reports") == [(1,)]
+    # The second code was not used up by the refused report.
+    assert kh.rows("SELECT count(*) FROM kiosk_codes WHERE code = ?", codes[1]["code"]) == [(1,)]
+
+
+async def test_a_report_without_a_code_gets_one(kh: KioskHarness) -> None:
+    await kh.pair()
+    response = await kh.post("reports", kh.report(code=""))
+    assert response.status_code == 201
+    assert tracking.is_valid(response.json()["code"])
+
+
+async def test_a_code_no_longer_in_the_pool_keeps_the_report(kh: KioskHarness) -> None:
+    await kh.pair()
+    unreserved = tracking.new_tracking_code()
+    response = await kh.post("reports", kh.report(code=unreserved))
+    assert response.status_code == 201
+    stored = response.json()["code"]
+    assert stored != unreserved
+    notes = kh.rows("SELECT note FROM report_events WHERE kind = 'kiosk_code_lost'")
+    assert notes == [(tracking.group(unreserved),)]
+
+
+async def test_another_kiosks_code_cannot_be_taken(kh: KioskHarness) -> None:
+    await kh.pair()
+    _, code = await kh.h.world.store.kiosks.add(kh.h.world.units["prov"].id, "Lantai 2",
+                                                    datetime.now(UTC))
+    pairing = await kh.client.post("/kiosk/api/pair", json={"code": code})
+    other_credential = pairing.json()["credential"]
+    theirs = (await kh.client.post("/kiosk/api/codes", json={"held": 0},
+                                   headers=kh.auth(other_credential))).json()["codes"][0]
+    response = await kh.post("reports", kh.report(code=theirs["code"]))
+    assert response.status_code == 201
+    assert response.json()["code"] != theirs["code"]  # still theirs to give out
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"text": "pendek"}, "text"), ({"kind": "x"}, "kind"), ({"identity": "named"}, "name"),
+    ({"unit": 0}, "unit"), ({"key": "short"}, "key"), ({"code": "ABC"}, "code"),
+])
+async def test_bad_reports_are_refused_with_reasons(kh: KioskHarness, fields: dict[str, Any],
+                                                    field: str) -> None:
+    await kh.pair()
+    response = await kh.post("reports", kh.report(**fields))
+    assert response.status_code == 400
+    data = response.json()
+    assert field in {e["field"] for e in data["errors"]}
+    assert all(e["message"] for e in data["errors"])
+    assert kh.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_a_unit_outside_the_hall_is_refused(kh: KioskHarness) -> None:
+    await kh.pair()
+    response = await kh.post("reports", kh.report(unit=kh.h.world.units["other"].id))
+    assert response.status_code == 400
+    assert kh.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_an_implausible_device_time_is_not_kept(kh: KioskHarness) -> None:
+    await kh.pair()
+    future = (datetime.now(UTC) + timedelta(days=40)).isoformat()
+    assert (await kh.post("reports", kh.report(reported_at=future))).status_code == 201
+    assert kh.rows("SELECT reported_at FROM reports") == [(None,)]
+
+
+async def test_revoking_shows_not_active_and_releases_the_codes(kh: KioskHarness) -> None:
+    await kh.pair()
+    codes = await kh.codes()
+    await kh.h.world.store.kiosks.revoke(kh.kiosk.id, datetime.now(UTC))
+    response = await kh.post("heartbeat", {})
+    assert response.status_code == 410
+    assert response.json()["error"] == "revoked"
+    assert (await kh.post("reports", kh.report(code=codes[0]["code"]))).status_code == 410
+    assert kh.rows("SELECT count(*) FROM kiosk_codes") == [(0,)]
+    page = await kh.client.get(f"/t/{codes[0]['display']}")
+    assert page.status_code == 404
+    # A revoked kiosk cannot be paired again: an admin adds a new one.
+    with pytest.raises(Exception, match="revoked"):
+        await kh.h.world.store.kiosks.new_pairing_code(kh.kiosk.id, datetime.now(UTC))
+
+
+async def test_expired_codes_are_given_up_after_their_grace(kh: KioskHarness) -> None:
+    await kh.pair()
+    await kh.codes()
+    store = kh.h.world.store.kiosks
+    later = datetime.now(UTC) + rules.CODE_LIFETIME + rules.CODE_GRACE - timedelta(hours=1)
+    assert await store.sweep_codes(later) == 0
+    assert await store.sweep_codes(later + timedelta(hours=2)) == rules.POOL_SIZE
+
+
+async def test_the_app_shell_and_its_worker(kh: KioskHarness) -> None:
+    shell = await kh.client.get("/kiosk")
+    assert shell.status_code == 200
+    soup = BeautifulSoup(shell.text, "html.parser")
+    viewport = soup.find("meta", attrs={"name": "viewport"})
+    assert viewport is not None and "interactive-widget=resizes-content" in str(viewport["content"])
+    boot = soup.find("script", id="kiosk-boot")
+    assert boot is not None
+    import json
+
+    data = json.loads(boot.get_text())
+    assert data["strings"]["id"]["start_button"] == "Mulai"
+    assert data["strings"]["en"]["start_button"] == "Start"
+    worker = await kh.client.get("/kiosk/sw.js")
+    assert worker.headers["service-worker-allowed"] == "/kiosk"
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert data["version"] in worker.text
+    for path in data["files"]:
+        assert path in worker.text
+        assert (await kh.client.get(path)).status_code == 200
