@@ -1,0 +1,356 @@
+"""The kiosk in real Chromium on a tablet-sized touch screen, against a real server that these
+tests stop and start again: pairing, a whole report, the idle wipe, offline queueing that
+survives a reload, a captive portal, two tabs on one queue, and a revoked device."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import CSP_WATCH, LaporServer
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 1280, "height": 800}
+IDLE_SECONDS = 15
+TEXT = "Antrean di loket perekaman KTP tidak bergerak selama dua jam."
+DELIVERY_TIMEOUT = 90.0
+
+
+class KioskServer(LaporServer):
+    """A hall (a unit with two agencies) and a kiosk in it; a short idle time so the wipe can
+    be watched."""
+
+    kiosk_id: int = 0
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.update(LAPOR_KIOSK_IDLE_SECONDS=str(IDLE_SECONDS), LAPOR_KIOSK_RECEIPT_SECONDS="3")
+        return env
+
+    def seed(self) -> None:
+        self.cli("unit", "add", "mpp", "--name", "Mal Pelayanan Publik")
+        self.cli("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "mpp")
+        self.cli("unit", "add", "samsat", "--name", "Samsat", "--parent", "mpp")
+        self.cli("user", "add", "koor@mpp.go.id", "--role", "coordinator", "--unit", "mpp",
+                 "--password-stdin", stdin="kiosk-browser-" + "x" * 12 + "\n")
+        out = self.cli("kiosk", "add", "mpp", "--name", "Lantai 1")
+        self.kiosk_id = int(out.split()[1])
+
+    def pairing_code(self) -> str:
+        """A fresh code; the last line of `kiosk pair` is the code, as for `kiosk add`."""
+        return self.cli("kiosk", "pair", str(self.kiosk_id)).strip().splitlines()[-1]
+
+    def kiosk_reports(self) -> list[str]:
+        return [row[0] for row in self.query(
+            "SELECT tracking_code FROM reports WHERE channel = 'kiosk' ORDER BY id")]
+
+
+@pytest.fixture(scope="module")
+def kiosk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KioskServer]:
+    server = KioskServer(tmp_path_factory.mktemp("kiosk") / "data")
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tablet(browser: Any) -> Iterator[Callable[[], Any]]:
+    """A fresh tablet: its own storage, so each test pairs like a new device."""
+    contexts: list[Any] = []
+
+    def factory() -> Any:
+        context = browser.new_context(viewport=TABLET, has_touch=True, locale="id-ID")
+        contexts.append(context)
+        context.set_default_timeout(15_000)
+        context.add_init_script(CSP_WATCH)
+        return context
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+def watch(page: Any, *, offline_expected: bool = False) -> list[str]:
+    problems: list[str] = []
+
+    def on_console(msg: Any) -> None:
+        if msg.type != "error":
+            return
+        # Requests to a server that is down on purpose fail loudly in the console.
+        if offline_expected and ("Failed to load resource" in msg.text or
+                                 "ERR_CONNECTION_REFUSED" in msg.text):
+            return
+        problems.append(f"console: {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    return problems
+
+
+def screen(page: Any, name: str, timeout: float = 20_000) -> None:
+    page.wait_for_selector(f"main[data-screen={name}]", timeout=timeout)
+
+
+def pair(page: Any, server: KioskServer) -> None:
+    page.goto(f"{server.base_url}/kiosk")
+    screen(page, "pair")
+    page.fill("#pairing", server.pairing_code())
+    page.tap("button[data-tap=pair]")
+    # Preparing: worker installed, files stored, codes reserved; only then the start screen.
+    screen(page, "start", timeout=30_000)
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+
+def write_report(page: Any, text: str = TEXT, agency: str = "Disdukcapil") -> str:
+    """From the start screen to the receipt; the tracking code shown."""
+    page.tap("button[data-tap=start]")
+    screen(page, "agency")
+    page.get_by_role("button", name=agency).tap()
+    screen(page, "choose")
+    page.tap("button[data-tap=kind-pengaduan]")
+    screen(page, "write")
+    page.fill("#text", text)
+    page.tap("button[data-tap=next]")
+    screen(page, "identity")
+    page.tap("button[data-tap=identity-anonim]")
+    page.tap("button[data-tap=send]")
+    screen(page, "receipt")
+    code = page.text_content("#tracking-code") or ""
+    assert len(code) == 11, code
+    return code
+
+
+def finish_receipt(page: Any) -> None:
+    page.wait_for_selector("#done:not([disabled])", timeout=10_000)
+    page.tap("#done")
+    screen(page, "start")
+
+
+def storage_snapshot(page: Any) -> dict[str, Any]:
+    """Everything the page could have kept: web storage, cookies, IndexedDB's stores."""
+    return page.evaluate("""async () => {
+      const db = await new Promise((ok, bad) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result);
+        r.onerror = () => bad(r.error); });
+      const dump = async (name) => new Promise((ok) => {
+        const t = db.transaction([name]); const s = t.objectStore(name);
+        const keys = s.getAllKeys(); const values = s.getAll();
+        t.oncomplete = () => ok({keys: keys.result, values: values.result}); });
+      const dbs = (await indexedDB.databases()).map((d) => d.name);
+      return {local: localStorage.length, session: sessionStorage.length,
+              cookies: document.cookie, databases: dbs, stores: Array.from(db.objectStoreNames),
+              device: await dump("device"), queue: await dump("queue"),
+              codes: (await dump("codes")).keys.length, history: history.length};
+    }""")
+
+
+def test_pairing_and_a_whole_report(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    assert page.text_content("#hall") == "Mal Pelayanan Publik"
+    # Touch-first: every control on the way is at least 48 px high.
+    page.tap("button[data-tap=start]")
+    screen(page, "agency")
+    heights = page.eval_on_selector_all(
+        "button", "bs => bs.filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 48, heights
+    page.tap("button[data-tap=cancel]")
+    screen(page, "start")
+    code = write_report(page)
+    assert page.locator("svg.qr path").count() == 1
+    assert page.locator("#queued-notice").count() == 0  # delivered at once
+    assert code.replace("-", "") in kiosk_server.kiosk_reports()
+    row = kiosk_server.query("SELECT text, identity, reported_at IS NOT NULL FROM reports "
+                             "WHERE tracking_code = ?", code.replace("-", ""))
+    assert row == [(TEXT, "anonim", 1)]
+    # Done stays disabled for the receipt's minimum time, then clears everything.
+    assert page.is_disabled("#done")
+    finish_receipt(page)
+    assert TEXT not in page.content()
+    assert problems == []
+
+
+def test_the_language_switch_and_a_repeated_tap(kiosk_server: KioskServer,
+                                                tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    assert page.text_content("button[data-tap=start]") == "Mulai"
+    page.tap("button[data-tap=lang-en]")
+    assert page.text_content("button[data-tap=start]") == "Start"
+    assert page.get_attribute("html", "lang") == "en"
+    before = len(kiosk_server.kiosk_reports())
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Samsat").tap()
+    page.tap("button[data-tap=kind-aspirasi]")
+    page.fill("#text", "Mohon tambahkan kursi tunggu di depan loket Samsat.")
+    page.tap("button[data-tap=next]")
+    page.tap("button[data-tap=identity-anonim]")
+    # An impatient double tap on Send stores one report.
+    page.dispatch_event("button[data-tap=send]", "click")
+    page.dispatch_event("button[data-tap=send]", "click")
+    screen(page, "receipt")
+    time.sleep(1.0)
+    assert len(kiosk_server.kiosk_reports()) == before + 1
+    assert kiosk_server.query("SELECT language FROM reports ORDER BY id DESC LIMIT 1") == [("en",)]
+    finish_receipt(page)
+    # The next person starts in the default language.
+    assert page.text_content("button[data-tap=start]") == "Mulai"
+    assert problems == []
+
+
+def test_idle_wipe_leaves_no_trace(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    before = storage_snapshot(page)
+    secret = "Nama saya Budi Santoso, NIK 6371010101010001, rumah di Jalan Melati 7."
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Disdukcapil").tap()
+    page.tap("button[data-tap=kind-pengaduan]")
+    page.fill("#text", secret)
+    page.fill("#location", "Loket 4")
+    page.tap("button[data-tap=next]")
+    page.tap("button[data-tap=identity-named]")
+    page.fill("#name", "Budi Santoso")
+    page.fill("#phone", "081234567890")
+    # Walks away. A countdown shows first, then the screen is cleared.
+    page.locator("#idle").wait_for(state="visible", timeout=(IDLE_SECONDS * 3 + 5) * 1000)
+    assert "detik" in (page.text_content("#idle-help") or "")
+    screen(page, "start", timeout=15_000)
+    html = page.content()
+    for trace in ("Budi", "6371010101010001", "Melati", "Loket 4", "081234567890"):
+        assert trace not in html
+        assert all(trace not in (page.input_value(sel) if page.locator(sel).count() else "")
+                   for sel in ("input", "textarea"))
+    after = storage_snapshot(page)
+    assert after["local"] == 0 and after["session"] == 0 and after["cookies"] == ""
+    assert after["databases"] == ["lapor-kiosk"]
+    assert after["stores"] == ["codes", "device", "queue"]
+    assert sorted(after["device"]["keys"]) == ["config", "credential", "kiosk", "prepared"]
+    assert after["queue"]["keys"] == []
+    assert "Budi" not in json.dumps(after)
+    assert after["history"] == before["history"]
+    # Starting again shows empty fields, not the last person's.
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Disdukcapil").tap()
+    page.tap("button[data-tap=kind-pengaduan]")
+    assert page.input_value("#text") == ""
+    for selector in ("#text", "#location"):
+        assert page.get_attribute(selector, "autocomplete") == "off"
+    assert problems == []
+
+
+def test_offline_reports_survive_a_reload_and_arrive_once(
+        kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page, offline_expected=True)
+    pair(page, kiosk_server)
+    kiosk_server.stop()  # really unreachable: the worker's own requests fail too
+    try:
+        codes = []
+        for n in range(3):
+            codes.append(write_report(page, f"{TEXT} Laporan nomor {n + 1} saat jaringan putus."))
+            assert page.locator("#queued-notice").count() == 1
+            finish_receipt(page)
+        page.reload()  # the app comes from the service worker's store
+        screen(page, "start")
+        assert "3" in (page.text_content("#queue-state") or "")
+        # Its codes already say they wait for the kiosk once the server is back.
+    finally:
+        kiosk_server.start()
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    wanted = sorted(c.replace("-", "") for c in codes)
+    while time.monotonic() < deadline:
+        if set(wanted) <= set(kiosk_server.kiosk_reports()):
+            break
+        time.sleep(0.5)
+    stored = kiosk_server.kiosk_reports()
+    assert sorted(c for c in stored if c in wanted) == wanted
+    texts = kiosk_server.query("SELECT text FROM reports WHERE text LIKE '%saat jaringan putus.'")
+    assert len(texts) == 3
+    page.wait_for_function("!document.getElementById('queue-state').textContent")
+    assert problems == []
+
+
+def test_a_captive_portal_empties_nothing(kiosk_server: KioskServer,
+                                          tablet: Callable[[], Any]) -> None:
+    context = tablet()
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    portal = "<html><body><h1>Welcome to MPP Wi-Fi</h1><a href='/login'>Login</a></body></html>"
+
+    def captive(route: Any) -> None:
+        route.fulfill(status=200, content_type="text/html", body=portal)
+
+    context.route("**/kiosk/api/**", captive)
+    code = write_report(page, f"{TEXT} Dikirim lewat portal tertutup.")
+    assert page.locator("#queued-notice").count() == 1
+    finish_receipt(page)
+    time.sleep(6)  # at least one more sending attempt against the portal
+    assert "1" in (page.text_content("#queue-state") or "")
+    assert code.replace("-", "") not in kiosk_server.kiosk_reports()
+    context.unroute("**/kiosk/api/**", captive)
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while code.replace("-", "") not in kiosk_server.kiosk_reports():
+        assert time.monotonic() < deadline, "the report never arrived after the portal"
+        time.sleep(0.5)
+    assert problems == []
+
+
+def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer,
+                                      tablet: Callable[[], Any]) -> None:
+    context = tablet()
+    first = context.new_page()
+    problems = watch(first, offline_expected=True)
+    pair(first, kiosk_server)
+    kiosk_server.stop()
+    try:
+        codes = []
+        for n in range(2):
+            codes.append(write_report(first, f"{TEXT} Dua tab, laporan {n}."))
+            finish_receipt(first)
+        second = context.new_page()
+        problems += watch(second, offline_expected=True)
+        second.goto(f"{kiosk_server.base_url}/kiosk")
+        screen(second, "start")
+    finally:
+        kiosk_server.start()
+    wanted = {c.replace("-", "") for c in codes}
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while not wanted <= set(kiosk_server.kiosk_reports()):
+        assert time.monotonic() < deadline, "the queue was not delivered"
+        time.sleep(0.5)
+    time.sleep(6)  # both tabs have had their turn
+    rows = kiosk_server.query("SELECT count(*) FROM reports WHERE text LIKE '%Dua tab, laporan%'")
+    assert rows == [(2,)]
+    assert problems == []
+
+
+def test_a_revoked_kiosk_says_it_is_not_active(kiosk_server: KioskServer,
+                                               tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    listing = kiosk_server.cli("kiosk", "list")
+    assert "Lantai 1" in listing and "paired" in listing
+    kiosk_server.cli("kiosk", "revoke", str(kiosk_server.kiosk_id))
+    page.reload()
+    screen(page, "inactive")
+    assert "tidak aktif" in (page.text_content("h1") or "")
+    assert storage_snapshot(page)["codes"] == 0  # the released codes are gone from the device
+    # The one expected console line: Chromium logs the server's 410 "revoked" answer.
+    assert [p for p in problems if "status of 410" not in p] == []
+    # Put back a kiosk for any later test of this module.
+    out = kiosk_server.cli("kiosk", "add", "mpp", "--name", "Lantai 1")
+    kiosk_server.kiosk_id = int(out.split()[1])
