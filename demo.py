@@ -41,6 +41,7 @@ async def seed_demo(store: Store, settings: Settings) -> None:
     if not await store.list_units():
         lines = await _seed(store)
         await _seed_reports(store, settings)
+        await _seed_feedback(store)
         _write_private(credentials_file, "\n".join(lines) + "\n")
         print("\nDemo organisation created. Staff accounts (also saved in "
               f"{credentials_file}):")
@@ -174,6 +175,38 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                 reason=("Di tanggal berapa dan jam berapa kejadiannya?" if fate == "postponed"
                         else "Bukan laporan: uji coba pengiriman."),
                 duplicate_of=None, compose_mail=change_mail)
+
+
+# (unit, IKM surveys as nine answers 1-4 in item order, quick ratings 1-5), as if given at the
+# unit's kiosk over the last days.
+FEEDBACK = (
+    ("disdukcapil-bjm", ("443343433", "343334333", "443443434", "333343324", "344443433"),
+     (5, 4, 4, 3)),
+    ("rsud-ulin", ("332333323", "232333213", "333343322"), (2, 3, 4)),
+    ("puskesmas-teluk-dalam", ("333433332", "443433322"), (4, 5)),
+)
+
+
+async def _seed_feedback(store: Store) -> None:
+    """Surveys and quick ratings, so the monitoring page shows an IKM score and its items."""
+    from datetime import UTC, datetime, timedelta
+
+    from complaints.feedback import FeedbackKind, FeedbackSubmission
+    from store.records import NewFeedback
+
+    units = {u.slug: u for u in await store.list_units()}
+    n = 0
+    for slug, surveys, ratings in FEEDBACK:
+        given: list[tuple[FeedbackKind, int | None, tuple[int, ...] | None]] = [
+            (FeedbackKind.IKM, None, tuple(int(d) for d in answers)) for answers in surveys]
+        given += [(FeedbackKind.RATING, rating, None) for rating in ratings]
+        for kind, rating, answer_values in given:
+            n += 1
+            at = datetime.now(UTC) - timedelta(days=n % 9, hours=n)
+            submission = FeedbackSubmission(kind, units[slug].id, rating, answer_values, "id", at)
+            await store.record_feedback(NewFeedback(
+                submission=submission, idempotency_key=f"demo-feedback-{n}",
+                body_hash=submission.body_hash(), kiosk_id=None, received_at=at))
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -242,6 +242,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "format_number": i18n.format_number,
         "format_percent": i18n.format_percent,
         "format_rounded": i18n.format_rounded,
+        "format_fixed": i18n.format_fixed,
         "status_label": labels.status_label,
         "kind_label": labels.kind_label,
         "channel_label": labels.channel_label,

@@ -1,5 +1,6 @@
 """The inspectorate's monitoring page and its CSV: figures for a unit's subtree by sub-unit and
-by month. Read-only; coordinators, inspectors and admins, each within their own scope."""
+by month, with the IKM and quick ratings given at kiosks. Read-only; coordinators, inspectors
+and admins, each within their own scope."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.views import NO_STORE, csv_download, local_today, staff_only, staff_scope
+from complaints.feedback import IKM_ITEMS, ItemFigure
 from complaints.monitoring import Row, month_start, months_between, roll_up
 from store.monitoring import Period
 from store.records import StaffSession, Unit
 from web.charts import bar_chart
-from web.i18n import N_, format_percent, format_rounded, gettext
+from web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
 from web.services import services
 
 MONTHS_SHOWN = 12
@@ -45,6 +47,17 @@ class Monitoring:
     total: Row[None]
     names: dict[int, str]
     errors: list[str]
+
+    @property
+    def items(self) -> list[ItemFigure]:
+        """The nine IKM items' averages over the whole subtree."""
+        return self.total.feedback.items()
+
+    @property
+    def weakest_item(self) -> int | None:
+        """The item with the lowest average: where the unit's IKM loses most."""
+        scored = [i for i in self.items if i.nrr is not None]
+        return min(scored, key=lambda i: (i.nrr, i.item.number)).item.number if scored else None
 
 
 def _month(raw: str) -> date | None:
@@ -113,7 +126,17 @@ COLUMNS = [
     N_("Followed up in time"), N_("Followed up late"), N_("Followed up in time (%)"),
     N_("Overdue now"), N_("Closed"), N_("Median days to first response"),
     N_("Median days to close"), N_("Satisfaction (1–5)"), N_("Ratings"),
+    N_("IKM responses"), N_("IKM (25–100)"), N_("IKM grade"), N_("Service performance"),
+    N_("Quick ratings"), N_("Average quick rating (1–5)"),
 ]
+
+
+def column_names() -> list[str]:
+    """The CSV's header after its first column, in the current language: the report figures,
+    the IKM, then each item's average (NRR) so a spreadsheet shows which item pulls it down."""
+    return [*(gettext(c) for c in COLUMNS),
+            *(gettext(N_("NRR U%(number)s %(name)s"), number=item.number,
+                      name=gettext(item.name)) for item in IKM_ITEMS)]
 
 
 def table_cells(row: Row[Any]) -> list[str]:
@@ -123,7 +146,15 @@ def table_cells(row: Row[Any]) -> list[str]:
             str(f.followed_up_late), format_percent(f.followed_up_share), str(f.overdue_now),
             str(f.closed), format_rounded(row.median_response_days),
             format_rounded(row.median_close_days),
-            format_rounded(f.satisfaction), str(f.ratings)]
+            format_rounded(f.satisfaction), str(f.ratings), *feedback_cells(row)]
+
+
+def feedback_cells(row: Row[Any]) -> list[str]:
+    fb = row.feedback
+    grade = fb.grade
+    return [str(fb.ikm_responses), format_fixed(fb.ikm), grade.letter if grade else "–",
+            gettext(grade.words) if grade else "–", str(fb.ratings),
+            format_rounded(fb.rating_average), *(format_fixed(i.nrr) for i in fb.items())]
 
 
 @staff_only("coordinator", "inspector", "admin")
@@ -133,7 +164,7 @@ async def monitoring_csv(request: Request, session: StaffSession) -> Response:
         raise HTTPException(400, "; ".join(data.errors))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([gettext(N_("Unit or month")), *(gettext(c) for c in COLUMNS)])
+    writer.writerow([gettext(N_("Unit or month")), *column_names()])
     for row in data.by_unit:
         writer.writerow([data.names.get(row.group, ""), *table_cells(row)])
     for month_row in data.by_month:

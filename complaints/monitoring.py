@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Generic, TypeVar
 
+from complaints.feedback import FeedbackFigures
+
 MAX_DAYS = 120  # durations are counted in whole days up to this; longer ones share the last
 
 
@@ -98,6 +100,8 @@ class Raw:
     figures: dict[Key, Figures]
     response_days: dict[Key, dict[int, int]]  # received → first verification
     close_days: dict[Key, dict[int, int]]  # received → closed
+    # Quick ratings and IKM surveys given at kiosks, by the unit they were given at.
+    feedback: dict[Key, FeedbackFigures] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +110,7 @@ class Row(Generic[G]):
     figures: Figures = field(default_factory=Figures)
     response_days: dict[int, int] = field(default_factory=dict)
     close_days: dict[int, int] = field(default_factory=dict)
+    feedback: FeedbackFigures = field(default_factory=FeedbackFigures)
 
     @property
     def median_response_days(self) -> float | None:
@@ -136,4 +141,10 @@ def roll_up(raw: Raw, group_of: Callable[[Key], G | None],
             for target in (rows[group], total):
                 setattr(target, attribute,
                         merge_histograms([getattr(target, attribute), histogram]))
+    for key, feedback in raw.feedback.items():
+        group = group_of(key)
+        if group is None:
+            continue
+        rows.setdefault(group, Row(group)).feedback.add(feedback)
+        total.feedback.add(feedback)
     return list(rows.values()), total

@@ -1,6 +1,7 @@
 """The monitoring page's SQL: figures and duration histograms per (entry unit, local month),
-summed by the database over every report of a scope and period. See complaints/monitoring.py
-for what the figures mean."""
+summed by the database over every report of a scope and period, and the kiosks' feedback
+summed the same way (store/feedback.py). See complaints/monitoring.py for what the figures
+mean."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from complaints.access import Scope
 from complaints.monitoring import MAX_DAYS, Figures, Key, Raw
 from complaints.reports import Status
+from store import feedback
 from store import schema as t
 from store.inbox import scope_condition, subtree_ids
 
@@ -109,4 +111,6 @@ def monitoring(conn: Connection, scope: Scope, root_path: str, period: Period) -
             out.setdefault((unit_id, month_), {})[int(day)] = count
         return out
 
-    return Raw(figures, histogram(_R.c.verified_at), histogram(_R.c.closed_at))
+    return Raw(figures, histogram(_R.c.verified_at), histogram(_R.c.closed_at),
+               feedback.sums(conn, scope, root_path, d.month(t.feedback.c.received_at),
+                             period.start, period.end))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from complaints.feedback import FeedbackSubmission
 from complaints.inbox import Cursor
 from complaints.reports import Channel, Identity, Kind, Status
 
@@ -32,6 +33,29 @@ class IdempotencyConflict(StoreError):
     def __init__(self, tracking_code: str) -> None:
         super().__init__(tracking_code)
         self.tracking_code = tracking_code
+
+
+class FeedbackConflict(StoreError):
+    """The same idempotency key came back with different feedback."""
+
+    def __init__(self, feedback_id: int) -> None:
+        super().__init__(feedback_id)
+        self.feedback_id = feedback_id
+
+
+@dataclass(frozen=True)
+class NewFeedback:
+    submission: FeedbackSubmission
+    idempotency_key: str  # at most 64 characters
+    body_hash: str  # submission.body_hash()
+    kiosk_id: int | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    id: int
+    created: bool  # False: a resend of feedback stored before
 
 
 @dataclass(frozen=True)

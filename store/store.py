@@ -57,7 +57,7 @@ from complaints.workflow import (
     edit_allowed,
     target_of,
 )
-from store import inbox, kiosks, monitoring
+from store import feedback, inbox, kiosks, monitoring
 from store import schema as t
 from store.db import Database
 from store.monitoring import Period
@@ -67,10 +67,12 @@ from store.records import (
     Duplicate,
     Event,
     ExportJob,
+    FeedbackResult,
     IdempotencyConflict,
     InboxItem,
     InboxPage,
     InUse,
+    NewFeedback,
     NewPhoto,
     NotFound,
     OutboxMessage,
@@ -727,6 +729,13 @@ class Store:
             return SubmitResult(report_id, values["tracking_code"], created=True)
 
         return await self.db.write(write)
+
+    # -- feedback --------------------------------------------------------------------------
+    async def record_feedback(self, new: NewFeedback) -> FeedbackResult:
+        """Store a quick rating or an IKM survey, committed before this returns. A resend with
+        the same idempotency key and body returns the stored row (created=False); the same key
+        with a different body raises FeedbackConflict; an unknown unit raises NotFound."""
+        return await self.db.write(lambda conn: feedback.record(conn, new))
 
     async def monitoring(self, scope: Scope, root_path: str, period: Period) -> Raw:
         """Figures per entry unit and month for the reports `scope` reaches whose entry unit

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from complaints.access import Reach, Scope
+from complaints.monitoring import roll_up
 from complaints.reports import Status
-from demo import REPORTS, seed_demo
+from demo import FEEDBACK, REPORTS, seed_demo
 from settings import Settings
+from store.monitoring import Period
 from store.store import Store
 
 
@@ -19,6 +23,14 @@ async def test_the_demo_has_reports_in_every_state_and_seeds_once(
     counts = await store.status_counts(Scope(Reach.ALL, root.id, root.path))
     assert {s for s, n in counts.items() if n} == set(Status) - {Status.NOT_AUTHORITY}
     assert sum(counts.values()) == len(REPORTS)
+    # Kiosk feedback for the monitoring page's IKM.
+    raw = await store.monitoring(Scope(Reach.ALL, root.id, root.path), root.path, Period(
+        datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) + timedelta(days=1),
+        date(2026, 11, 23), ZoneInfo("Asia/Makassar")))
+    _, total = roll_up(raw, lambda key: key[0])
+    assert total.feedback.ikm_responses == sum(len(s) for _, s, _ in FEEDBACK)
+    assert total.feedback.ratings == sum(len(r) for _, _, r in FEEDBACK)
+    assert total.feedback.grade is not None
     await seed_demo(store, settings)  # a restart finds the organisation and adds nothing
     assert await store.count_reports() == len(REPORTS)
     assert "demo-credentials.txt" in capsys.readouterr().out

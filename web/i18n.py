@@ -11,6 +11,8 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -153,3 +155,17 @@ def format_rounded(days: float | None) -> str:
     if days is None:
         return "–"
     return format_decimal(round(days, 1), format="#,##0.0", locale=Locale.parse(_current.get()))
+
+
+def format_fixed(value: Decimal | Fraction | float | None, places: int = 2) -> str:
+    """A fixed number of decimals rounded half up ("76,39" in Indonesian): IKM scores and item
+    averages, which people check by hand; None → a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    exact = Decimal(str(value)) if isinstance(value, float) else value
+    quantum = Decimal(1).scaleb(-places)
+    return format_decimal(exact.quantize(quantum, rounding=ROUND_HALF_UP),
+                          format="#,##0" + ("." + "0" * places if places else ""),
+                          locale=Locale.parse(_current.get()))

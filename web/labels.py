@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from complaints.feedback import IKM_ITEMS
 from complaints.reports import Channel, FieldError, Kind, Status
 from store.records import Event
 from web import i18n
@@ -190,8 +191,20 @@ ERROR_MESSAGES = {
     ("form", "rate_limited"): N_(
         "Too many reports were sent from this connection just now. Wait a minute and send "
         "again; your text is kept below."),
+    # Feedback from a kiosk (complaints/feedback.py): the citizen's own choices first, then
+    # what only a kiosk's app can get wrong.
+    ("rating", "required"): N_("Choose one of the five faces."),
+    ("answers", "invalid"): N_("The survey needs nine answers, each from 1 to 4."),
+    **{(f"q{item.number}", "required"): N_("Choose one of the four answers to this question.")
+       for item in IKM_ITEMS},
+    ("kind", "not_feedback"): N_("Send either a quick rating or a satisfaction survey."),
+    ("unit", "invalid"): N_("Unknown unit."),
+    ("reported_at", "invalid"): N_(
+        "The device's time could not be read: send it in ISO 8601 with a time zone offset."),
+    ("reported_at", "out_of_range"): N_(
+        "The device's clock is wrong (before 2020 or more than 30 days ahead): set the "
+        "tablet's date and time."),
 }
-
 
 
 def error_text(error: FieldError) -> str:

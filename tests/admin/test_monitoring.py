@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 
+from complaints.feedback import parse_feedback
+from store.records import NewFeedback
 from tests.conftest import AppHarness
 
 
@@ -70,3 +73,97 @@ async def test_officers_have_no_monitoring(harness: AppHarness, path: str) -> No
     await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
     await harness.login("petugas@rsud.go.id")
     assert (await harness.client.get(path)).status_code == 403
+
+
+async def feedback(harness: AppHarness, unit: str, key: str, **data: str) -> None:
+    sub, errors = parse_feedback({"unit": str(harness.world.units[unit].id), "language": "id",
+                                  **data}, now=datetime.now(UTC), languages=("id", "en"))
+    assert sub is not None, errors
+    await harness.world.store.record_feedback(NewFeedback(
+        submission=sub, idempotency_key=key, body_hash=sub.body_hash(), kiosk_id=None,
+        received_at=datetime.now(UTC)))
+
+
+async def seed_feedback(harness: AppHarness) -> None:
+    # The worked example of tests/complaints/test_feedback.py, split over two sub-units:
+    # IKM 76.39 (C) in all. Dinas alone: sums 7 6 6 6 6 6 8 5 6 = 56, 56/2/9*25 = 77.78 (B);
+    # RSUD alone: 6 5 5 8 6 7 7 3 7 = 54, 54/2/9*25 = 75.00 (C).
+    for unit, key, answers in (("dinas", "a", "333233423"), ("dinas", "b", "433433433"),
+                               ("rsud", "c", "323434423"), ("rsud", "d", "332433314")):
+        await feedback(harness, unit, key, kind="ikm", answers=answers)
+    await feedback(harness, "rsud", "e", kind="rating", rating="4")
+    await feedback(harness, "rsud", "f", kind="rating", rating="1")
+    # Another province: never counted for the province's staff.
+    await feedback(harness, "other", "g", kind="ikm", answers="111111111")
+    await feedback(harness, "other", "h", kind="rating", rating="5")
+
+
+def cells(row: Any) -> list[str]:
+    return [td.get_text(" ", strip=True) for td in row.find_all("td")]
+
+
+@pytest.mark.parametrize("email", ["insp@prov.go.id", "koor@prov.go.id"])
+async def test_ikm_by_sub_unit_and_by_item(harness: AppHarness, email: str) -> None:
+    await seed_feedback(harness)
+    await harness.login(email)
+    page = soup(await harness.client.get("/admin/monitoring"))
+    rows = {r.th.get_text(" ", strip=True): cells(r)
+            for r in page.select("table.ikm-by-unit tbody tr")}
+    assert rows == {
+        "Pemerintah Provinsi (sendiri)": ["0", "–", "–", "0", "–"],
+        "Dinas Kependudukan": ["2", "77,78", "B Baik", "0", "–"],
+        "RSUD Ulin": ["2", "75,00", "C Kurang baik", "2", "2,5"],
+    }
+    assert cells(page.select_one("table.ikm-by-unit tfoot tr")) == [
+        "4", "76,39", "C Kurang baik", "2", "2,5"]
+    assert "76,39" in page.select_one("dl.kpis .ikm dd").get_text()
+    items = page.select("table.ikm-items tbody tr")
+    assert len(items) == 9
+    assert items[0].th.get_text(" ", strip=True) == "U1 Persyaratan"
+    assert cells(items[0]) == ["3,25", "0,361", "81,25"]
+    # Complaint handling (NRR 2.00) is the item that pulls the score down.
+    assert page.select("table.ikm-items tr.weakest") == [items[7]]
+    assert cells(items[7]) == ["2,00", "0,222", "50,00"]
+    assert cells(page.select_one("table.ikm-items tfoot tr")) == ["", "3,056", "76,39"]
+
+
+async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
+    await seed_feedback(harness)
+    await harness.login("insp@prov.go.id")
+    rsud = harness.world.units["rsud"].id
+    page = soup(await harness.client.get("/admin/monitoring", params={"unit": rsud}))
+    assert cells(page.select_one("table.ikm-by-unit tfoot tr")) == [
+        "2", "75,00", "C Kurang baik", "2", "2,5"]
+    response = await harness.client.get("/admin/monitoring.csv")
+    table = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    by_name = {row["Unit atau bulan"]: row for row in table}
+    assert set(by_name) >= {"Pemerintah Provinsi", "Dinas Kependudukan", "RSUD Ulin", "Total"}
+    total = by_name["Total"]
+    assert (total["Responden IKM"], total["IKM (25–100)"], total["Mutu pelayanan"],
+            total["Kinerja unit pelayanan"], total["Penilaian cepat"],
+            total["Rata-rata penilaian cepat (1–5)"]) == ("4", "76,39", "C", "Kurang baik",
+                                                          "2", "2,5")
+    assert total["NRR U8 Penanganan pengaduan, saran dan masukan"] == "2,00"
+    assert by_name["Dinas Kependudukan"]["IKM (25–100)"] == "77,78"
+    assert by_name["Pemerintah Provinsi"]["IKM (25–100)"] == "–"
+    assert by_name["Pemerintah Provinsi"]["NRR U1 Persyaratan"] == "–"
+    # The month rows add up to the same total.
+    months = [row for row in table if row["Unit atau bulan"][:2] == "20"]
+    assert sum(int(row["Responden IKM"]) for row in months) == 4
+
+
+async def test_an_admin_sees_every_province_and_the_other_coordinator_only_theirs(
+        harness: AppHarness) -> None:
+    await seed_feedback(harness)
+    await harness.login("admin@prov.go.id")
+    everything = soup(await harness.client.get("/admin/monitoring"))
+    assert cells(everything.select_one("table.ikm-by-unit tfoot tr"))[0] == "4"  # own tree
+    root = soup(await harness.client.get("/admin/monitoring", params={
+        "unit": harness.world.units["other"].id}))
+    assert cells(root.select_one("table.ikm-by-unit tfoot tr")) == [
+        "1", "25,00", "D Tidak baik", "1", "5,0"]
+    harness.client.cookies.clear()
+    await harness.login("koor@other.go.id")
+    theirs = soup(await harness.client.get("/admin/monitoring"))
+    assert cells(theirs.select_one("table.ikm-by-unit tfoot tr"))[:3] == [
+        "1", "25,00", "D Tidak baik"]
