@@ -139,6 +139,8 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
                   name="kiosk_heartbeat"),
             Route("/api/reports", kiosk_views.submit_report, methods=["POST"],
                   name="kiosk_report"),
+            Route("/api/feedback", kiosk_views.submit_feedback, methods=["POST"],
+                  name="kiosk_feedback"),
         ]),
         Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount("/admin", routes=[

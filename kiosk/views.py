@@ -23,9 +23,17 @@ from starlette.responses import JSONResponse, Response
 
 from complaints import kiosk as rules
 from complaints import tracking
+from complaints.feedback import faces_for_client, ikm_items_for_client, parse_feedback
 from complaints.reports import Channel, FieldError
 from kiosk.strings import all_strings
-from store.records import IdempotencyConflict, Kiosk
+from store.records import (
+    FeedbackConflict,
+    IdempotencyConflict,
+    Kiosk,
+    NewFeedback,
+    NotFound,
+    Unit,
+)
 from store.store import NewReport, now
 from web import i18n
 from web.labels import error_text
@@ -210,13 +218,30 @@ async def config(request: Request) -> Response:
         return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
     # The agencies in the hall are the hall's children; a kiosk for one agency offers itself.
     agencies = sorted((u for u in units if u.parent_id == hall.id), key=lambda u: u.name)
+    faces: dict[str, list[object]] = {}
+    ikm: dict[str, list[dict[str, object]]] = {}
+    for language in i18n.LANGUAGES:
+        with i18n.using(language):
+            faces[language] = [face["label"] for face in faces_for_client(i18n.gettext)]
+            ikm[language] = ikm_items_for_client(i18n.gettext)
     return _json({
         "kiosk": {"id": kiosk.id, "name": kiosk.name},
         "hall": {"id": hall.id, "name": hall.name},
         "agencies": [{"id": u.id, "name": u.name} for u in agencies or [hall]],
+        "faces": faces, "ikm": ikm,
         "version": app_build(svc).version,
         "server_time": now().isoformat(),
     })
+
+
+async def _unit_in_hall(svc: Services, kiosk: Kiosk, unit_id: int | None) -> Unit | None:
+    """The unit a queued item names, if the kiosk offers it (its hall or an agency in it)."""
+    if unit_id is None:
+        return None
+    unit = next((u for u in await svc.store.list_units() if u.id == unit_id), None)
+    if unit is None or (unit.id != kiosk.unit_id and unit.parent_id != kiosk.unit_id):
+        return None
+    return unit
 
 
 def _qr_rows(url: str) -> list[str]:
@@ -274,9 +299,8 @@ async def submit_report(request: Request) -> Response:
     key = rules.read_key(body)
     if queued is None:
         return _json({"key": key, "error": "invalid", "errors": _field_errors(errors)}, 400)
-    units = await svc.store.list_units()
-    unit = next((u for u in units if u.id == queued.unit_id), None)
-    if unit is None or (unit.id != kiosk.unit_id and unit.parent_id != kiosk.unit_id):
+    unit = await _unit_in_hall(svc, kiosk, queued.unit_id)
+    if unit is None:
         return _json({"key": key, "error": "invalid",
                       "errors": _field_errors([FieldError("unit", "required")])}, 400)
     sub = queued.submission
@@ -303,3 +327,43 @@ async def submit_report(request: Request) -> Response:
     return _json({"key": queued.key, "code": result.tracking_code,
                   "display": tracking.group(result.tracking_code),
                   "received_at": arrived.isoformat()}, 201 if result.created else 200)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return ""
+    return str(value) if isinstance(value, (str, int)) else ""
+
+
+async def submit_feedback(request: Request) -> Response:
+    """A queued quick rating or IKM survey: the same rules of keys and answers as reports."""
+    svc = services(request)
+    kiosk = await _device(request, svc)
+    if isinstance(kiosk, JSONResponse):
+        return kiosk
+    body = await _body(request)
+    if body is None:
+        return _refusal("body", i18n.gettext("The request could not be read"), 400)
+    arrived = now()
+    key = rules.read_key(body)
+    submission, errors = parse_feedback(
+        {name: _as_text(body.get(name)) for name in
+         ("kind", "unit", "rating", "answers", "language", "reported_at")},
+        now=arrived, languages=i18n.LANGUAGES)
+    if key is None:
+        errors.append(FieldError("key", "invalid"))
+    if submission is not None and await _unit_in_hall(svc, kiosk, submission.unit_id) is None:
+        errors.append(FieldError("unit", "required"))
+    if errors or submission is None or key is None:
+        return _json({"key": key, "error": "invalid", "errors": _field_errors(errors)}, 400)
+    try:
+        result = await svc.store.record_feedback(NewFeedback(
+            submission, rules.device_key(kiosk.id, key), submission.body_hash(), kiosk.id,
+            arrived))
+    except FeedbackConflict:
+        return _json({"key": key, "error": "conflict", "message": i18n.gettext(
+            "Another report was already sent with this key.")}, 409)
+    except NotFound:
+        return _json({"key": key, "error": "invalid", "errors": _field_errors(
+            [FieldError("unit", "required")])}, 400)
+    return _json({"key": key}, 201 if result.created else 200)

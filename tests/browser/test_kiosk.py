@@ -208,6 +208,40 @@ def test_the_language_switch_and_a_repeated_tap(kiosk_server: KioskServer,
     assert problems == []
 
 
+def test_a_quick_rating_and_the_ikm_survey(kiosk_server: KioskServer,
+                                           tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Samsat").tap()
+    page.tap("button[data-tap=rating]")
+    screen(page, "rating")
+    assert page.locator("button[data-rating]").count() == 5
+    page.tap("button[data-rating='4']")
+    screen(page, "thanks")
+    page.tap("button[data-tap=done]")
+    screen(page, "start")
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Disdukcapil").tap()
+    page.tap("button[data-tap=ikm]")
+    screen(page, "ikm")
+    assert page.locator("section.question").count() == 9
+    page.tap("button[data-tap=send]")
+    assert page.locator("main .error").first.text_content()  # every question first
+    for item in range(1, 10):
+        page.tap(f"button[data-tap=ikm-{item}-{1 + item % 4}]")
+    page.tap("button[data-tap=send]")
+    screen(page, "thanks")
+    deadline = time.monotonic() + 20
+    while len(kiosk_server.query("SELECT 1 FROM feedback")) < 2:
+        assert time.monotonic() < deadline, "the feedback never arrived"
+        time.sleep(0.3)
+    rows = kiosk_server.query("SELECT kind, rating, answers FROM feedback ORDER BY id")
+    assert rows == [("rating", 4, None), ("ikm", None, "234123412")]
+    assert problems == []
+
+
 def test_idle_wipe_leaves_no_trace(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
     page = tablet().new_page()
     problems = watch(page)

@@ -335,3 +335,46 @@ async def test_the_app_shell_and_its_worker(kh: KioskHarness) -> None:
     for path in data["files"]:
         assert path in worker.text
         assert (await kh.client.get(path)).status_code == 200
+
+
+async def test_config_carries_the_survey_and_the_faces(kh: KioskHarness) -> None:
+    await kh.pair()
+    data = (await kh.client.get("/kiosk/api/config", headers=kh.auth())).json()
+    assert len(data["faces"]["id"]) == 5 and len(data["faces"]["en"]) == 5
+    assert [item["id"] for item in data["ikm"]["id"]] == list(range(1, 10))
+    assert all(len(item["answers"]) == 4 for item in data["ikm"]["en"])
+
+
+async def test_quick_ratings_and_surveys_are_stored_once(kh: KioskHarness) -> None:
+    await kh.pair()
+    unit = kh.h.world.units["rsud"].id
+    rating = {"key": "r" * 20, "kind": "rating", "unit": unit, "rating": 4, "language": "id",
+              "reported_at": datetime.now(UTC).isoformat()}
+    first = await kh.post("feedback", rating)
+    assert first.status_code == 201 and first.json() == {"key": rating["key"]}
+    assert (await kh.post("feedback", rating)).status_code == 200
+    assert (await kh.post("feedback", {**rating, "rating": 2})).status_code == 409
+    survey = {"key": "s" * 20, "kind": "ikm", "unit": unit, "answers": "432143214",
+              "language": "en"}
+    assert (await kh.post("feedback", survey)).status_code == 201
+    rows = kh.rows("SELECT kind, unit_id, kiosk_id, rating, answers, idempotency_key "
+                   "FROM feedback ORDER BY id")
+    assert rows == [("rating", unit, kh.kiosk.id, 4, None, f"kiosk{kh.kiosk.id}:{'r' * 20}"),
+                    ("ikm", unit, kh.kiosk.id, None, "432143214",
+                     f"kiosk{kh.kiosk.id}:{'s' * 20}")]
+
+
+@pytest.mark.parametrize("fields", [
+    {"rating": 6}, {"kind": "ikm", "answers": "4321"}, {"kind": "vote"}, {"key": "x"},
+    {"unit": 999}, {"unit": "other"},
+])
+async def test_bad_feedback_is_refused(kh: KioskHarness, fields: dict[str, Any]) -> None:
+    await kh.pair()
+    body = {"key": "f" * 20, "kind": "rating", "unit": kh.h.world.units["dinas"].id,
+            "rating": 5, "language": "id"}
+    if fields.get("unit") == "other":
+        fields = {"unit": kh.h.world.units["other"].id}
+    response = await kh.post("feedback", {**body, **fields})
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    assert kh.rows("SELECT count(*) FROM feedback") == [(0,)]
