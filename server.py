@@ -28,6 +28,7 @@ from admin import answers as admin_answers
 from admin import deadlines as admin_deadlines
 from admin import exports as admin_exports
 from admin import intake as admin_intake
+from admin import kiosks as admin_kiosks
 from admin import manage as admin_manage
 from admin import monitoring as admin_monitoring
 from admin import tasks as admin_tasks
@@ -228,6 +229,12 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
             Route("/widgets", admin_widgets.widget_list, name="admin_widgets"),
             Route("/widgets", admin_widgets.widget_add, methods=["POST"],
                   name="admin_widget_add"),
+            Route("/kiosks", admin_kiosks.kiosk_list, name="admin_kiosks"),
+            Route("/kiosks", admin_kiosks.kiosk_add, methods=["POST"], name="admin_kiosk_add"),
+            Route("/kiosks/{kiosk_id:int}/pair", admin_kiosks.kiosk_pair, methods=["POST"],
+                  name="admin_kiosk_pair"),
+            Route("/kiosks/{kiosk_id:int}/revoke", admin_kiosks.kiosk_revoke,
+                  methods=["GET", "POST"], name="admin_kiosk_revoke"),
             Route("/widgets/{widget_id:int}/revoke", admin_widgets.widget_revoke,
                   methods=["GET", "POST"], name="admin_widget_revoke"),
         ]),

@@ -5,6 +5,7 @@ leak; a role that may not act gets 403."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -103,6 +104,11 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         ("POST", "/admin/widgets"),
         ("GET", "/admin/widgets/1/revoke"),
         ("POST", "/admin/widgets/1/revoke"),
+        ("GET", "/admin/kiosks"),
+        ("POST", "/admin/kiosks"),
+        ("POST", "/admin/kiosks/1/pair"),
+        ("GET", "/admin/kiosks/1/revoke"),
+        ("POST", "/admin/kiosks/1/revoke"),
     )],
 ]
 
@@ -112,6 +118,8 @@ async def reports(harness: AppHarness) -> dict[str, int]:
     await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
     await harness.app.state.services.store.add_widget(harness.world.units["rsud"].id,
                                                       ["https://rsud.go.id"])  # widget 1
+    await harness.app.state.services.store.kiosks.add(  # kiosk 1
+        harness.world.units["prov"].id, "Lantai 1", datetime.now(UTC))
     inside, _ = await reported(harness)
     outside_response = await harness.submit("lain")
     assert outside_response.status_code == 303
@@ -159,7 +167,9 @@ async def test_authorization_matrix(harness: AppHarness, reports: dict[str, int]
                                          ("GET", "/admin/posters/1/print/pdf"),
                                          ("POST", "/admin/posters/1/revoke"),
                                          ("GET", "/admin/widgets"),
-                                         ("POST", "/admin/widgets/1/revoke")])
+                                         ("POST", "/admin/widgets/1/revoke"),
+                                         ("GET", "/admin/kiosks"),
+                                         ("POST", "/admin/kiosks/1/pair")])
 async def test_signed_out_visitors_get_nothing(harness: AppHarness, method: str,
                                                path: str) -> None:
     response = await harness.client.request(method, path)

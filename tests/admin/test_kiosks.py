@@ -1,0 +1,84 @@
+"""The admin's kiosk page: add (the pairing code shown once, and it pairs), a new code, the
+heartbeat figures in the list, revoke after a confirmation that warns about unsent reports;
+bad input changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from complaints.kiosk import Heartbeat
+from tests.admin.test_manage import ADMIN, alert, notice, post
+from tests.admin.test_workflow import signed_in, soup
+from tests.conftest import AppHarness
+
+
+@pytest.fixture
+async def admin(harness: AppHarness) -> AppHarness:
+    await signed_in(harness, ADMIN)
+    return harness
+
+
+def kiosks(harness: AppHarness) -> list[tuple[object, ...]]:
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        return conn.execute("SELECT id, unit_id, name, revoked_at IS NOT NULL "
+                            "FROM kiosks ORDER BY id").fetchall()
+
+
+async def test_add_a_kiosk_and_pair_it_with_the_code_shown(admin: AppHarness) -> None:
+    prov = admin.world.units["prov"]
+    response = await post(admin, "/admin/kiosks", unit=str(prov.id), name="  Lantai  1 ")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert kiosks(admin) == [(1, prov.id, "Lantai 1", 0)]
+    code = soup(response).find(id="pairing-code")
+    assert code is not None
+    digits = code.get_text().replace(" ", "")
+    assert len(digits) == 6
+    assert "/kiosk" in response.text
+    paired = await admin.client.post("/kiosk/api/pair", json={"code": digits})
+    assert paired.status_code == 200
+    # A new code for the same kiosk (a replaced tablet).
+    again = await post(admin, "/admin/kiosks/1/pair")
+    assert again.status_code == 200
+    fresh = soup(again).find(id="pairing-code")
+    assert fresh is not None and fresh.get_text().replace(" ", "") != ""
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"name": "Lantai 1"}, "unit"), ({"unit": "999", "name": "Lantai 1"}, "unit"),
+    ({"unit": "1", "name": "   "}, "name"), ({"unit": "1", "name": "x" * 121}, "name"),
+])
+async def test_bad_kiosks_are_refused(admin: AppHarness, fields: dict[str, str],
+                                      problem: str) -> None:
+    response = await post(admin, "/admin/kiosks", **fields)
+    assert response.status_code == 400
+    assert alert(soup(response))
+    assert soup(response).find(id=problem).get("aria-invalid") == "true"  # type: ignore[union-attr]
+    assert kiosks(admin) == []
+
+
+async def test_the_list_shows_heartbeats_and_revoking_warns_of_the_queue(
+        admin: AppHarness) -> None:
+    store = admin.app.state.services.store.kiosks
+    kiosk, _ = await store.add(admin.world.units["prov"].id, "Lantai 2", datetime.now(UTC))
+    await store.heartbeat(kiosk.id, Heartbeat(
+        online=True, queue_length=3, oldest_queued_at=datetime.now(UTC) - timedelta(hours=1),
+        app_version="abc123def456", storage_persistent=True, clock_offset_ms=-2500),
+        datetime.now(UTC))
+    page = soup(await admin.client.get("/admin/kiosks"))
+    row = page.find(id=f"kiosk-{kiosk.id}")
+    assert row is not None
+    text = " ".join(row.get_text().split())
+    for expected in ("Lantai 2", "abc123def456", "-2.5 s", "3"):
+        assert expected in text
+    confirm = await admin.client.get(f"/admin/kiosks/{kiosk.id}/revoke")
+    assert "3" in " ".join(soup(confirm).get_text().split())
+    response = await post(admin, f"/admin/kiosks/{kiosk.id}/revoke")
+    assert response.status_code == 303
+    assert "Lantai 2" in notice(soup(await admin.client.get(response.headers["location"])))
+    assert kiosks(admin) == [(kiosk.id, admin.world.units["prov"].id, "Lantai 2", 1)]
+    # A revoked kiosk gets no new code.
+    assert (await post(admin, f"/admin/kiosks/{kiosk.id}/pair")).status_code == 409
