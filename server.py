@@ -184,6 +184,8 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
             Route("/deadlines/{unit_id:int}", admin_deadlines.set_deadlines, methods=["POST"],
                   name="admin_set_deadlines"),
             Route("/bulk", admin_views.bulk, methods=["POST"], name="admin_bulk"),
+            Route("/unit-options", admin_views.unit_options, name="admin_unit_options"),
+            Route("/unit-filter", admin_views.unit_filter, name="admin_unit_filter"),
             Route("/answers", admin_answers.answers, methods=["GET", "POST"],
                   name="admin_answers"),
             Route("/answers/{template_id:int}", admin_answers.answer_edit,

@@ -56,11 +56,12 @@ from complaints.workflow import (
 )
 from settings import Settings
 from store.photos import PhotoError, ProcessedPhoto
-from store.records import NotFound, Report, StaffSession
+from store.records import NotFound, Report, StaffSession, Unit
 from store.store import HandOver
 from web.files import attachment_response
-from web.i18n import N_, gettext
+from web.i18n import N_, current_language, gettext
 from web.services import client_address, services
+from web.templating import unit_options_version
 
 View = Callable[[Request, StaffSession], Awaitable[Response]]
 NO_STORE = {"cache-control": "no-store"}
@@ -242,6 +243,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     items = page.items[:PAGE_SIZE]
     calendar = settings.calendar
     extra = [("view", "unrouted")] if unrouted else []
+    back = urlencode(query.params() + extra)
     headers = {**NO_STORE, "vary": HTMX_VARY}
     context = {
         "session": session, "items": items, "unrouted": unrouted, "query": query,
@@ -258,8 +260,8 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
         "format_code": tracking.group,
         "days_left": lambda due: calendar.working_days_left(today, due),
-        "bulk": bulk, "people": people, "categories": CATEGORIES,
-        "back": urlencode(query.params() + extra),
+        "bulk": bulk, "people": people, "categories": CATEGORIES, "back": back,
+        **_unit_filter(units, query.unit_id, back),
     }
     status_code = 400 if errors else 200
     if wants_partial(request):
@@ -267,6 +269,59 @@ async def inbox(request: Request, session: StaffSession) -> Response:
                                       status_code=status_code, headers=headers)
     return svc.templates.response(request, "admin/inbox.html", context,
                                   status_code=status_code, headers=headers)
+
+
+# Up to this many units the inbox's unit filter lists them all. Above it (a province: 500
+# units, 40 KB of <option>s on every page) the filter shows the chosen unit only; htmx loads
+# the whole list from a cacheable URL when the picker is first touched, and without
+# JavaScript a link opens a page with the list.
+UNIT_FILTER_INLINE = 60
+
+
+def _unit_filter(units: list[Unit], chosen: int | None, back: str) -> dict[str, Any]:
+    if len(units) <= UNIT_FILTER_INLINE:
+        return {"unit_options_url": None, "chosen_unit": None}
+    params = {"v": unit_options_version(units, current_language())}
+    if chosen is not None:
+        params["selected"] = str(chosen)
+    return {"unit_options_url": "/admin/unit-options?" + urlencode(params),
+            "unit_filter_url": "/admin/unit-filter" + (f"?{back}" if back else ""),
+            "chosen_unit": next((u for u in units if u.id == chosen), None)}
+
+
+@staff_only()
+async def unit_options(request: Request, session: StaffSession) -> Response:
+    """The unit filter's <option>s, swapped into the inbox's picker by htmx. The URL names
+    the version of the caller's unit list (and language) it was made for, so the browser may
+    keep it: a renamed or added unit, or another language, gives another URL."""
+    svc = services(request)
+    units = await svc.store.units_in_scope(staff_scope(session))
+    selected = request.query_params.get("selected", "")[:20]
+    current = request.query_params.get("v") == unit_options_version(units, current_language())
+    body = svc.templates.render("admin/_unit_options.html",
+                                {"units": units, "selected": selected})
+    # Private: the list is the caller's own part of the organisation.
+    cache = "private, max-age=86400" if current else "no-store"
+    return Response(body, media_type="text/html; charset=utf-8",
+                    headers={"cache-control": cache})
+
+
+@staff_only()
+async def unit_filter(request: Request, session: StaffSession) -> Response:
+    """The unit filter without JavaScript: the list of units on a page of its own, sent back
+    to the inbox with the other filters as they were."""
+    svc = services(request)
+    query, _ = request_query(request)
+    unrouted = request.query_params.get("view") == "unrouted" and session.user.role == "admin"
+    extra = [("view", "unrouted")] if unrouted else []
+    params = query.first_page().params() + extra
+    units = await svc.store.units_in_scope(staff_scope(session))
+    return svc.templates.response(
+        request, "admin/unit_filter.html",
+        {"session": session, "units": units, "back": urlencode(params),
+         "carried": [(k, v) for k, v in params if k != "unit"],
+         "selected": "" if query.unit_id is None else str(query.unit_id)},
+        headers=NO_STORE)
 
 
 async def _visible_report(request: Request, session: StaffSession) -> Report:
@@ -649,11 +704,19 @@ async def bulk(request: Request, session: StaffSession) -> Response:
         action = read_bulk(typed["action"], user.role)
         selection = read_selection([str(v) for v in form.getlist("report")])
         change: Callable[[int, int], Awaitable[object]]
+        if action is Bulk.FORWARD and "unit" not in form:
+            # The inbox's form only picks the reports and the action: the title, category and
+            # the unit picker (a province's 500 units, 40 KB) are on a page of their own.
+            return await _bulk_forward_page(request, session, selection, back, typed)
         if action is Bulk.FORWARD:
             units = {u.id for u in await svc.store.units_in_scope(scope)}
-            forwarding = read_forwarding(read_classification(
-                typed["title"], typed["category"], typed["tags"], CATEGORY_CODES), "",
-                typed["unit"], units)
+            try:
+                forwarding = read_forwarding(read_classification(
+                    typed["title"], typed["category"], typed["tags"], CATEGORY_CODES), "",
+                    typed["unit"], units)
+            except WorkflowError as exc:
+                return await _bulk_forward_page(request, session, selection, back, typed,
+                                                refusal=exc.refusal)
             due = await svc.follow_up_due(forwarding.unit_id, datetime.now(UTC))
 
             def change(report_id: int, version: int) -> Awaitable[object]:
@@ -699,6 +762,27 @@ async def bulk(request: Request, session: StaffSession) -> Response:
          "refused": [(r, codes.get(r), why) for r, why in refused],
          "format_code": tracking.group},
         status_code=200 if done or not refused else 409, headers=NO_STORE)
+
+
+async def _bulk_forward_page(request: Request, session: StaffSession,
+                             selection: list[tuple[int, int]], back: str,
+                             typed: dict[str, str], *, refusal: Refusal | None = None
+                             ) -> Response:
+    """The second step of a bulk "verify and forward": the selected reports (their versions
+    as the inbox showed them, so a report changed meanwhile is still refused), the title,
+    category and tags, and the unit to forward them to. Nothing changes until it is sent."""
+    svc = services(request)
+    scope = staff_scope(session)
+    units, codes = await asyncio.gather(
+        svc.store.units_in_scope(scope),
+        svc.store.tracking_codes([r for r, _ in selection], scope))
+    return svc.templates.response(
+        request, "admin/bulk_forward.html",
+        {"session": session, "back": back, "typed": typed, "units": units,
+         "categories": CATEGORIES, "format_code": tracking.group,
+         "selection": [(r, v, codes.get(r)) for r, v in selection],
+         "refusal": gettext(REFUSALS[refusal]) if refusal else None},
+        status_code=_refused(refusal) if refusal else 200, headers=NO_STORE)
 
 
 def local_today(tz: ZoneInfo) -> date:

@@ -22,16 +22,34 @@ TEMPLATE_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 
 
+UnitKey = tuple[tuple[int, str, str], ...]
+
+
+def _unit_key(units: Sequence[Unit]) -> UnitKey:
+    return tuple((u.id, u.path, u.name) for u in units)
+
+
 @lru_cache(maxsize=64)
-def _unit_option_tags(units: tuple[tuple[int, str, str], ...]) -> str:
+def _unit_option_tags(units: UnitKey) -> str:
     return "".join(f'<option value="{unit_id}">{"· " * (path.count("/") - 1)}{escape(name)}'
                    "</option>" for unit_id, path, name in units)
 
 
+@lru_cache(maxsize=64)
+def _unit_digest(units: UnitKey) -> str:
+    return hashlib.sha256(repr(units).encode()).hexdigest()[:12]
+
+
+def unit_options_version(units: Sequence[Unit], language: str) -> str:
+    """A short name for a list of units as a picker shows them, in one language: it changes
+    when a unit is added, moved or renamed, so a browser may cache the list under it."""
+    return f"{_unit_digest(_unit_key(units))}-{language}"
+
+
 def unit_option_tags(units: Sequence[Unit], selected: object = None) -> Markup:
-    """The <option>s of a unit picker, indented by depth. A province lists 500 units on every
-    inbox page, twice: built once per set of units (a Jinja loop cost 30 ms a page)."""
-    html = _unit_option_tags(tuple((u.id, u.path, u.name) for u in units))
+    """The <option>s of a unit picker, indented by depth. A province has 500 units: built
+    once per set of units (a Jinja loop cost 30 ms a page)."""
+    html = _unit_option_tags(_unit_key(units))
     if selected not in (None, ""):
         chosen = f'<option value="{escape(str(selected))}">'
         html = html.replace(chosen, chosen[:-1] + " selected>", 1)

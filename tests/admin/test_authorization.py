@@ -68,6 +68,9 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("POST", "/admin/bulk", {**dict.fromkeys(ROLES, FORBIDDEN), "coordinator": OK,
                              "officer": OK},
      {**dict.fromkeys(ROLES, FORBIDDEN), "coordinator": OK, "officer": OK}),
+    # The inbox's unit filter: each caller gets the units of their own part only.
+    ("GET", "/admin/unit-options", EVERYONE, EVERYONE),
+    ("GET", "/admin/unit-filter", EVERYONE, EVERYONE),
     ("GET", "/admin/answers", {**EVERYONE, "inspector": FORBIDDEN},
      {**EVERYONE, "inspector": FORBIDDEN}),
     ("POST", "/admin/answers", {**EVERYONE, "inspector": FORBIDDEN},
@@ -161,6 +164,8 @@ async def test_authorization_matrix(harness: AppHarness, reports: dict[str, int]
                                          ("POST", "/admin/reports/1/forward"),
                                          ("POST", "/admin/exports"),
                                          ("GET", "/admin/export.csv"),
+                                         ("GET", "/admin/unit-options"),
+                                         ("GET", "/admin/unit-filter"),
                                          ("GET", "/admin/units"), ("POST", "/admin/units"),
                                          ("GET", "/admin/users"),
                                          ("POST", "/admin/users/1/deactivate"),

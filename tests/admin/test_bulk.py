@@ -121,3 +121,111 @@ async def test_officers_only_assign_and_only_their_reports(harness: AppHarness) 
     assert f"#{other}" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
     assert sorted(rows(harness, "SELECT id, assigned_user_id FROM reports")) == [
         (mine, colleague.id), (other, None)]
+
+
+def step_fields(page: BeautifulSoup) -> dict[str, Any]:
+    """What the forward step's form sends back as it stands: its hidden fields."""
+    form = page.select_one("form#bulk-forward")
+    assert form is not None
+    fields: dict[str, Any] = {"report": []}
+    for hidden in form.select("input[type=hidden]"):
+        name, value = str(hidden["name"]), str(hidden["value"])
+        if name == "report":
+            fields["report"].append(value)
+        else:
+            fields[name] = value
+    return fields
+
+
+async def test_forward_asks_for_the_unit_on_a_second_page(harness: AppHarness) -> None:
+    first, _ = await reported(harness, text="Lampu jalan di depan kantor camat mati total.")
+    second, _ = await reported(harness, text="Lampu jalan di simpang empat pasar juga mati.")
+    await reported(harness, text="Laporan lain yang tidak ikut dipilih sama sekali.")
+    await signed_in(harness, "koor@prov.go.id")
+    inbox = soup(await harness.client.get("/admin", params={"q": "lampu"}))
+    # The inbox's bulk form carries no unit picker (nor the other forward fields).
+    assert inbox.select("form#bulk select[name=unit], form#bulk input[name=title]") == []
+    boxes, csrf, back = await inbox_selection(harness, q="lampu")
+    step = await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "forward", "report": boxes, "back": back})
+    assert step.status_code == 200
+    page = soup(step)
+    fields = step_fields(page)
+    assert sorted(fields["report"]) == sorted(boxes)  # ids and versions as the inbox showed
+    assert fields["action"] == "forward" and fields["back"] == back
+    assert len(page.select("#selected a.code")) == 2
+    units = [o["value"] for o in page.select("form#bulk-forward select[name=unit] option")]
+    assert str(harness.world.units["rsud"].id) in units
+    assert page.select_one("a[href='/admin?q=lampu']") is not None
+    # Nothing has changed yet.
+    assert rows(harness, "SELECT DISTINCT status FROM reports") == [("masuk",)]
+    done = await harness.client.post("/admin/bulk", data={
+        **fields, "title": "Lampu jalan mati", "category": "infrastruktur", "tags": "",
+        "unit": str(harness.world.units["rsud"].id)})
+    assert done.status_code == 200
+    assert "2 laporan" in soup(done).select_one("#done").get_text()  # type: ignore[union-attr]
+    assert sorted(rows(harness, "SELECT id, status, forwarded_unit_id FROM reports "
+                                "WHERE status = 'diteruskan'")) == [
+        (first, "diteruskan", harness.world.units["rsud"].id),
+        (second, "diteruskan", harness.world.units["rsud"].id)]
+
+
+async def test_the_forward_step_keeps_the_selection_when_refused(harness: AppHarness) -> None:
+    await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    boxes, csrf, back = await inbox_selection(harness)
+    fields = step_fields(soup(await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "forward", "report": boxes, "back": back})))
+    for typed, message in [({"title": "Antrean", "category": "lainnya", "unit": ""}, "Pilih unit"),
+                           ({"title": "Antrean", "category": "lainnya",
+                             "unit": str(harness.world.units["other"].id)}, "wilayah Anda"),
+                           ({"title": "", "category": "lainnya",
+                             "unit": str(harness.world.units["rsud"].id)}, "judul")]:
+        response = await harness.client.post("/admin/bulk", data={**fields, **typed})
+        assert response.status_code == 400, typed
+        page = soup(response)
+        assert message in page.select_one("#refusal").get_text(), typed  # type: ignore[union-attr]
+        # The same page again, with the selection and what was typed.
+        assert step_fields(page)["report"] == boxes
+        title = page.select_one("form#bulk-forward input[name=title]")
+        assert title is not None and title["value"] == typed["title"]
+    assert rows(harness, "SELECT status, version FROM reports") == [("masuk", 1)]
+
+
+async def test_a_report_changed_during_the_forward_step_is_refused(
+        harness: AppHarness) -> None:
+    first, _ = await reported(harness, text="Lampu jalan di depan kantor camat mati total.")
+    second, _ = await reported(harness, text="Lampu jalan di simpang empat pasar juga mati.")
+    await signed_in(harness, "koor@prov.go.id")
+    boxes, csrf, back = await inbox_selection(harness)
+    fields = step_fields(soup(await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "forward", "report": boxes, "back": back})))
+    # While the second page is open, someone archives the first report.
+    assert (await harness.act("koor@prov.go.id", first, "archive",
+                              reason="Laporan ganda dari warga yang sama.")).status_code == 303
+    fields["csrf"] = await harness.csrf()  # act() signed in afresh
+    response = await harness.client.post("/admin/bulk", data={
+        **fields, "title": "Lampu jalan mati", "category": "infrastruktur",
+        "unit": str(harness.world.units["rsud"].id)})
+    assert response.status_code == 200
+    page = soup(response)
+    assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
+    assert "mengubah laporan ini" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
+    assert sorted(rows(harness, "SELECT id, status FROM reports")) == [
+        (first, "arsip"), (second, "diteruskan")]
+
+
+async def test_the_forward_step_needs_a_selection_and_the_role(harness: AppHarness) -> None:
+    await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
+    await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    _, csrf, back = await inbox_selection(harness)
+    empty = await harness.client.post("/admin/bulk", data={
+        "csrf": csrf, "action": "forward", "back": back})
+    assert empty.status_code == 400
+    assert "sedikitnya satu" in soup(empty).select_one("#refusal").get_text()  # type: ignore[union-attr]
+    harness.client.cookies.clear()
+    await signed_in(harness, "petugas@rsud.go.id")
+    officer = await harness.client.post("/admin/bulk", data={
+        "csrf": await harness.csrf(), "action": "forward", "report": ["1.1"]})
+    assert officer.status_code == 400 and soup(officer).select_one("form#bulk-forward") is None

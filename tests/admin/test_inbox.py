@@ -134,3 +134,60 @@ async def test_a_received_window_pages_by_the_time_received(harness: AppHarness,
     assert second.status_code == 200 and not soup(second).select("[role=alert]")
     assert len(codes(first)) == 2 and len(codes(soup(second))) == 1
     assert not set(codes(first)) & set(codes(soup(second)))
+
+
+async def test_many_units_are_listed_on_demand_not_on_every_page(
+        harness: AppHarness, monkeypatch: Any) -> None:
+    import admin.views
+
+    monkeypatch.setattr(admin.views, "UNIT_FILTER_INLINE", 2)  # the province has 3 units
+    await harness.submit(text="Ruang tunggu Puskesmas panas dan kipas angin rusak.")
+    await harness.submit("igd", text="Petugas IGD tidak ramah kepada pasien lansia.")
+    await harness.login("koor@prov.go.id")
+    rsud = harness.world.units["rsud"]
+    page = soup(await harness.client.get("/admin", params={"q": "igd", "unit": rsud.id}))
+    picker = page.select_one("form.filters select[name=unit]")
+    assert picker is not None
+    # Only "any" and the unit chosen now: the filter still sends unit=<id>.
+    assert [(o["value"], o.has_attr("selected")) for o in picker.select("option")] == [
+        ("", False), (str(rsud.id), True)]
+    assert len(codes(page)) == 1
+    # With htmx, the whole list comes from a URL the browser may keep.
+    options = await harness.client.get(str(picker["hx-get"]))
+    assert options.status_code == 200
+    assert options.headers["cache-control"] == "private, max-age=86400"
+    listed = soup(options).select("option")
+    assert [o["value"] for o in listed] == ["", *[str(harness.world.units[s].id)
+                                                  for s in ("prov", "dinas", "rsud")]]
+    assert [o["value"] for o in listed if o.has_attr("selected")] == [str(rsud.id)]
+    # A stale version (a unit was renamed since the page was made) is answered, not kept.
+    stale = await harness.client.get("/admin/unit-options", params={"v": "old"})
+    assert stale.headers["cache-control"] == "no-store" and len(soup(stale).select("option")) == 4
+    # Without JavaScript, a link opens the list on a page of its own, the other filters kept.
+    link = page.select_one("form.filters .unit-pick a")
+    assert link is not None
+    chooser = soup(await harness.client.get(str(link["href"])))
+    form = chooser.select_one("form#unit-choice")
+    assert form is not None and form["method"] == "get" and form["action"] == "/admin"
+    carried = [(i["name"], i["value"]) for i in form.select("input[type=hidden]")]
+    assert carried == [("q", "igd")]
+    choice = form.select_one("select[name=unit] option[selected]")
+    assert choice is not None and choice["value"] == str(rsud.id)
+    dinas = harness.world.units["dinas"].id
+    filtered = soup(await harness.client.get("/admin", params=[*carried, ("unit", dinas)]))
+    assert codes(filtered) == []  # "igd" is reported at the RSUD, not at the Dinas
+
+
+async def test_the_unit_list_is_the_callers_own(harness: AppHarness, monkeypatch: Any) -> None:
+    import admin.views
+
+    monkeypatch.setattr(admin.views, "UNIT_FILTER_INLINE", 0)
+    await harness.login("koor@other.go.id")
+    options = soup(await harness.client.get("/admin/unit-options"))
+    assert [o["value"] for o in options.select("option")] == [
+        "", str(harness.world.units["other"].id)]
+    chooser = soup(await harness.client.get("/admin/unit-filter", params={"unit": "x"}))
+    assert [o["value"] for o in chooser.select("select[name=unit] option")] == [
+        "", str(harness.world.units["other"].id)]
+    # One unit: nothing to filter by on the inbox.
+    assert soup(await harness.client.get("/admin")).select("select[name=unit]") == []

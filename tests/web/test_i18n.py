@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import AppHarness
 from web import i18n
@@ -57,6 +59,23 @@ def test_dates_read_as_indonesians_write_them() -> None:
         assert i18n.format_number(1234567) == "1.234.567"
     with i18n.using("en"):
         assert i18n.format_datetime(moment, ZoneInfo("Asia/Jayapura")) == "17 March 2026, 15:05 WIT"
+
+
+@settings(max_examples=300, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+       aware=st.booleans(), language=st.sampled_from(i18n.LANGUAGES),
+       zone=st.sampled_from(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "UTC"]))
+def test_moments_read_as_babel_writes_them(moment: datetime, aware: bool, language: str,
+                                           zone: str) -> None:
+    # format_datetime assembles the clock time itself around Babel's words for the day.
+    from babel.dates import format_datetime as babel_format_datetime
+
+    value = moment.replace(tzinfo=UTC) if aware else moment
+    tz = ZoneInfo(zone)
+    pattern = "d MMMM y, HH.mm" if language == "id" else "d MMMM y, HH:mm"
+    expected = babel_format_datetime(value, pattern, tzinfo=tz, locale=language)
+    with i18n.using(language):
+        assert i18n.format_datetime(value, tz) == f"{expected} {i18n.zone_name(tz)}"
 
 
 async def test_language_follows_choice_then_browser_then_default(harness: AppHarness) -> None:
