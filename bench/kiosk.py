@@ -1,0 +1,145 @@
+"""What the kiosk app weighs and how fast a tablet empties its queue once the server is back.
+
+1. The app shell, gzipped: /kiosk, its script, its stylesheet and its service worker (what a
+   tablet stores for offline use), against the citizen's status-lookup page and its stylesheet
+   measured the same way in the same run.
+2. Drain: a paired Chromium tablet holds 100 queued reports while the server is down; the server
+   starts again and the clock runs from its first healthy answer until all 100 are stored. The
+   page sends on a 5-second timer (SEND_INTERVAL in static/kiosk.js), one report after another,
+   and at once when an answer shows the server is back. Baseline: the same 100 reports posted
+   one after another straight to /kiosk/api/reports by this script.
+
+    .venv/bin/python bench/kiosk.py
+    .venv/bin/python bench/kiosk.py --reports 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.test_kiosk import TABLET, KioskServer, pair  # noqa: E402
+
+TEXT = "Antrean di loket tidak bergerak selama dua jam, laporan nomor {n}."
+
+
+def gzipped(url: str) -> int:
+    request = urllib.request.Request(url, headers={"accept-encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+        if response.headers.get("content-encoding") != "gzip":
+            body = gzip.compress(body)
+    return len(body)
+
+
+def shell_sizes(server: KioskServer) -> tuple[dict[str, int], dict[str, int]]:
+    with urllib.request.urlopen(f"{server.base_url}/kiosk", timeout=10) as response:
+        html = response.read().decode()
+    marker = '<script type="application/json" id="kiosk-boot">'
+    boot = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
+    app = {path: gzipped(server.base_url + path) for path in (*boot["files"], boot["sw"])}
+    lookup = {"/t": gzipped(f"{server.base_url}/t")}
+    with urllib.request.urlopen(f"{server.base_url}/t", timeout=10) as response:
+        page = response.read().decode()
+    css = page.split('href="/static/citizen.css', 1)[1].split('"', 1)[0]
+    lookup["/static/citizen.css"] = gzipped(f"{server.base_url}/static/citizen.css{css}")
+    return app, lookup
+
+
+def queue_reports(page: Any, unit_id: int, count: int) -> None:
+    page.evaluate("""async ([unit, count, text]) => {
+      const db = await new Promise((ok, bad) => { const r = indexedDB.open("lapor-kiosk");
+        r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+      const t = db.transaction(["queue"], "readwrite", {durability: "strict"});
+      for (let n = 0; n < count; n++) {
+        const key = "bench" + String(n).padStart(12, "0") + Math.random().toString(36).slice(2, 8);
+        t.objectStore("queue").add({key, type: "report", seq: n, attempts: 0, next_at: 0,
+          queued_at: new Date().toISOString(),
+          body: {key, unit, kind: "pengaduan", identity: "anonim",
+                 text: text.replace("{n}", n), location: "", name: "", phone: "", email: "",
+          language: "id", code: "", reported_at: new Date().toISOString()}});
+      }
+      await new Promise((ok) => { t.oncomplete = ok; });
+    }""", [unit_id, count, TEXT])
+
+
+def direct(server: KioskServer, unit_id: int, count: int) -> float:
+    """The baseline: the same reports straight to the API, one after another."""
+    code = server.pairing_code()
+    request = urllib.request.Request(f"{server.base_url}/kiosk/api/pair",
+                                     data=json.dumps({"code": code}).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        credential = json.loads(response.read())["credential"]
+    started = time.perf_counter()
+    for n in range(count):
+        key = f"direct{n:012d}xyz"
+        body = {"key": key, "unit": unit_id, "kind": "pengaduan", "identity": "anonim",
+                "text": TEXT.format(n=n), "language": "id"}
+        req = urllib.request.Request(
+            f"{server.base_url}/kiosk/api/reports", data=json.dumps(body).encode(),
+            headers={"content-type": "application/json", "authorization": f"Bearer {credential}"})
+        with urllib.request.urlopen(req, timeout=10) as response:
+            assert json.loads(response.read())["key"] == key
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=100)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = KioskServer(Path(tmp) / "data")
+        server.seed()
+        server.start()
+        try:
+            app, lookup = shell_sizes(server)
+            unit_id = int(server.query("SELECT id FROM units WHERE slug = 'dukcapil'")[0][0])
+            baseline = direct(server, unit_id, args.reports)
+            with sync_playwright() as manager:
+                browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                context = browser.new_context(viewport=TABLET, has_touch=True)
+                page = context.new_page()
+                pair(page, server)
+                before = len(server.kiosk_reports())
+                server.stop()
+                queue_reports(page, unit_id, args.reports)
+                time.sleep(6)  # at least one failed attempt, as on a real outage
+                server.start()
+                started = time.perf_counter()
+                while len(server.kiosk_reports()) < before + args.reports:
+                    if time.perf_counter() - started > 600:
+                        raise SystemExit("the queue did not drain within 10 minutes")
+                    time.sleep(0.1)
+                drained = time.perf_counter() - started
+                browser.close()
+        finally:
+            server.stop()
+    app_total, lookup_total = sum(app.values()), sum(lookup.values())
+    print("kiosk app shell, gzipped bytes")
+    for path, size in app.items():
+        print(f"  {path:48} {size:7,d}")
+    print(f"  {'total':48} {app_total:7,d}   = {app_total / lookup_total:.1f}x the status-lookup "
+          f"page with its stylesheet ({lookup_total:,d} B)")
+    print(f"\nqueue drain, {args.reports} reports, send timer 5 s")
+    print(f"  direct to the API, one after another   {baseline:7.2f} s")
+    print(f"  tablet, from the server's return        {drained:7.2f} s   = "
+          f"{drained / baseline:.1f}x the direct posts")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
