@@ -4,6 +4,7 @@ newcomer can scan, report and sign in within a minute of installing."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from admin.passwords import generate_password, hash_password
@@ -33,6 +34,9 @@ POSTERS = (
 )
 
 WIDGET_UNIT = "rsud-ulin"
+# A kiosk for the province's hall: its agencies (the units below it) are offered on the tablet.
+KIOSK_UNIT = "kalsel"
+KIOSK_NAME = "Mal Pelayanan Publik – Lantai 1"
 WIDGET_ORIGINS = ("http://localhost:8080",)
 
 
@@ -61,6 +65,11 @@ async def seed_demo(store: Store, settings: Settings) -> None:
                   f"               {tag}\n"
                   "               in an index.html and serve it with "
                   "`python3 -m http.server 8080`, then open http://localhost:8080/")
+    for kiosk in await store.kiosks.all():
+        if kiosk.active and not kiosk.paired_at:
+            _, pairing = await store.kiosks.new_pairing_code(kiosk.id, datetime.now(UTC))
+            print(f"  kiosk        {settings.base_url}/kiosk   pairing code {pairing} "
+                  f"({kiosk.name}; valid 10 minutes, `lapor kiosk pair {kiosk.id}` for another)")
     print(f"  status page  {settings.base_url}/t")
     print(f"  workspace    {settings.base_url}/admin")
     print(f"  health       {settings.base_url}/healthz\n")
@@ -84,6 +93,9 @@ async def _seed(store: Store) -> list[str]:
     unit = await store.unit_by_slug(WIDGET_UNIT)
     assert unit is not None
     await store.add_widget(unit.id, list(WIDGET_ORIGINS))
+    unit = await store.unit_by_slug(KIOSK_UNIT)
+    assert unit is not None
+    await store.kiosks.add(unit.id, KIOSK_NAME, datetime.now(UTC))
     return lines
 
 
@@ -120,7 +132,7 @@ REPORTS = (
 async def _seed_reports(store: Store, settings: Settings) -> None:
     """A handful of reports in every state, so the inbox, a report's page, monitoring and the
     status pages have something to show on first start."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from channels.mail import compose_change_mail, compose_new_report_mail
     from complaints.access import Reach, Scope
@@ -189,7 +201,7 @@ FEEDBACK = (
 
 async def _seed_feedback(store: Store) -> None:
     """Surveys and quick ratings, so the monitoring page shows an IKM score and its items."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from complaints.feedback import FeedbackKind, FeedbackSubmission
     from store.records import NewFeedback

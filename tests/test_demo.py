@@ -18,7 +18,12 @@ from store.store import Store
 async def test_the_demo_has_reports_in_every_state_and_seeds_once(
         store: Store, settings: Settings, capsys: Any) -> None:
     await seed_demo(store, settings)
-    assert "koordinator@demo.lapor.id" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "koordinator@demo.lapor.id" in out
+    # A kiosk to pair, with a code that works.
+    kiosk_line = next(line for line in out.splitlines() if "/kiosk" in line)
+    pairing = kiosk_line.split("pairing code ")[1].split()[0]
+    assert await store.kiosks.pair(pairing, datetime.now(UTC)) is not None
     [root] = [u for u in await store.list_units() if u.parent_id is None]
     counts = await store.status_counts(Scope(Reach.ALL, root.id, root.path))
     assert {s for s, n in counts.items() if n} == set(Status) - {Status.NOT_AUTHORITY}
