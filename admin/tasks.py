@@ -66,6 +66,11 @@ async def run_forever(store: Store, settings: Settings) -> None:
             reminded = await queue_reminders(store, settings, moment)
             if reminded:
                 log.info("queued %d deadline reminders", reminded)
+            # Kiosk codes never used, long after they expired: no queued report can carry
+            # them any more, so their status pages stop saying "waiting for the kiosk".
+            released = await store.kiosks.sweep_codes(moment)
+            if released:
+                log.info("released %d expired kiosk tracking codes", released)
         except Exception:
             log.exception("scheduled workflow round failed; retrying next tick")
         await asyncio.sleep(TICK_SECONDS)
