@@ -88,7 +88,7 @@
 
   function show(name, nodes, focus) {
     screen = name;
-    main.replaceChildren.apply(main, nodes);
+    main.replaceChildren.apply(main, nodes.filter(Boolean));
     main.scrollTop = 0;
     main.setAttribute("data-screen", name);
     (focus || main).focus({preventScroll: true});
