@@ -178,6 +178,18 @@ async def _device(request: Request, svc: Services) -> Kiosk | JSONResponse:
     return kiosk
 
 
+async def _queued_item(request: Request,
+                       svc: Services) -> tuple[Kiosk, dict[str, Any]] | JSONResponse:
+    """The device and the JSON object of a queued item, or the answer refusing them."""
+    kiosk = await _device(request, svc)
+    if isinstance(kiosk, JSONResponse):
+        return kiosk
+    body = await _body(request)
+    if body is None:
+        return _refusal("body", i18n.gettext("The request could not be read"), 400)
+    return kiosk, body
+
+
 def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
     return [{"field": e.field, "code": e.code, "message": error_text(e)} for e in errors]
 
@@ -287,12 +299,10 @@ async def submit_report(request: Request) -> Response:
     """One queued report. 201 when stored now, 200 when it had arrived before (the answer to
     a resend is the first answer again), 409 when its key came with another report."""
     svc = services(request)
-    kiosk = await _device(request, svc)
-    if isinstance(kiosk, JSONResponse):
-        return kiosk
-    body = await _body(request)
-    if body is None:
-        return _refusal("body", i18n.gettext("The request could not be read"), 400)
+    sent = await _queued_item(request, svc)
+    if isinstance(sent, JSONResponse):
+        return sent
+    kiosk, body = sent
     arrived = now()
     queued, errors = rules.read_queued_report(body, arrived=arrived, languages=i18n.LANGUAGES,
                                               default_language=svc.settings.default_language)
@@ -338,12 +348,10 @@ def _as_text(value: Any) -> str:
 async def submit_feedback(request: Request) -> Response:
     """A queued quick rating or IKM survey: the same rules of keys and answers as reports."""
     svc = services(request)
-    kiosk = await _device(request, svc)
-    if isinstance(kiosk, JSONResponse):
-        return kiosk
-    body = await _body(request)
-    if body is None:
-        return _refusal("body", i18n.gettext("The request could not be read"), 400)
+    sent = await _queued_item(request, svc)
+    if isinstance(sent, JSONResponse):
+        return sent
+    kiosk, body = sent
     arrived = now()
     key = rules.read_key(body)
     submission, errors = parse_feedback(
