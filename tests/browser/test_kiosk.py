@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CSP_WATCH, LaporServer
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, CSP_WATCH, LaporServer
 
 pytestmark = pytest.mark.browser
 
@@ -314,6 +314,41 @@ def test_offline_reports_survive_a_reload_and_arrive_once(
     assert len(texts) == 3
     page.wait_for_function("!document.getElementById('queue-state').textContent")
     assert problems == []
+
+
+def test_a_queued_report_survives_a_browser_restart(
+        kiosk_server: KioskServer, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    profile = tmp_path_factory.mktemp("tablet-profile")
+
+    def launch() -> Any:
+        context = browser.browser_type.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=TABLET,
+            has_touch=True, locale="id-ID")
+        context.set_default_timeout(15_000)
+        return context
+
+    context = launch()
+    page = context.pages[0] if context.pages else context.new_page()
+    pair(page, kiosk_server)
+    kiosk_server.stop()
+    try:
+        code = write_report(page, f"{TEXT} Tablet dimatikan sebelum terkirim.")
+        assert page.locator("#queued-notice").count() == 1
+        context.close()  # the browser quits with the report still queued
+        context = launch()
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(f"{kiosk_server.base_url}/kiosk")
+        screen(page, "start")
+        assert "1" in (page.text_content("#queue-state") or "")
+    finally:
+        kiosk_server.start()
+    try:
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while code.replace("-", "") not in kiosk_server.kiosk_reports():
+            assert time.monotonic() < deadline, "the report never arrived after the restart"
+            time.sleep(0.5)
+    finally:
+        context.close()
 
 
 def test_a_captive_portal_empties_nothing(kiosk_server: KioskServer,
