@@ -404,3 +404,41 @@ def test_a_server_that_does_not_answer_gives_a_short_message(
     expect(link).to_have_attribute("href", f"{lapor_server.base_url}/")
     expect(link).to_have_text(lapor_server.base_url.removeprefix("http://"))
     expect(page.locator("lapor-widget iframe")).to_be_hidden()
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    """A server whose request body limit (one photo of 2,000 bytes, plus 1 MB) a photo from
+    the gallery exceeds, so its BodySizeLimit answers before any view."""
+    server = LaporServer(tmp_path_factory.mktemp("lapor-small") / "data",
+                         overrides={"LAPOR_MAX_PHOTOS": "1", "LAPOR_MAX_PHOTO_BYTES": "2000"})
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_body_over_the_limit_shows_a_notice_in_the_frame_and_the_way_back(
+        small_server: LaporServer, host_site: HostSite,
+        open_page: Callable[..., Any]) -> None:
+    _, key = add_widget(small_server, host_site.origin)
+    url = host_site.page("/too-large", host_html(tag(small_server, key)),
+                         csp=strict_csp(small_server))
+    page = open_page(url)
+    widget_button(page).click()
+    frame = frame_of(page)
+    frame.locator("#text").fill(story())
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("#photos").set_input_files(
+        {"name": "besar.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 1_200_000})
+    frame.locator("button.send").click()
+    # Our page inside the frame, not the browser's refused-to-connect box.
+    expect(frame.locator("h1")).to_have_text("Formulir terlalu besar untuk diterima")
+    back = frame.get_by_role("link", name="Kembali ke formulir")
+    expect(back).to_be_visible()
+    back.click()
+    expect(frame.locator("#report-form")).to_be_visible()
+    assert small_server.report_count() == 0
+    assert page.problems == []
