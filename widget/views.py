@@ -139,6 +139,8 @@ async def frame_form(request: Request) -> Response:
     if isinstance(frame, Response):
         return frame
     token = svc.signing.new_widget_form_token(frame.widget.id, frame.widget.version)
+    # The loader now sends the page only in its "open" message (kept out of the frame's URL
+    # and so out of access logs); `p` still serves a loader cached before that change.
     return _form_page(request, svc, frame, token=token,
                       page=request.query_params.get("p", "")[:2000])
 
