@@ -338,3 +338,22 @@ async def test_a_body_over_the_limit_from_an_unregistered_site_or_key_gets_no_fo
         headers={"sec-fetch-dest": "document", "content-type": "multipart/form-data"})
     assert top.status_code == 403
     assert "frame-ancestors 'none'" in top.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("page, line", [
+    (f"{HOST}/layanan?nik=6371010101010001#form", f"Dikirim dari halaman: {HOST}/layanan"),
+    ("https://evil.example/phish", None),
+])
+async def test_the_coordinators_mail_says_widget_and_names_the_page_kept(
+        wh: WidgetHarness, page: str, line: str | None) -> None:
+    assert (await wh.send(soup(await wh.open(page=page)))).status_code == 303
+    mails = wh.rows("SELECT to_address, body FROM outbox")
+    assert [to for to, _ in mails] == ["koor@prov.go.id"]
+    body = mails[0][1].splitlines()
+    assert f"Pintu masuk: Widget situs web #{wh.widget.id}" in body
+    if line is None:
+        assert not any(b.startswith("Dikirim dari halaman") for b in body)
+        assert "evil.example" not in mails[0][1]
+    else:
+        assert line in body
+        assert "nik=" not in mails[0][1]
