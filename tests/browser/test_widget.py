@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 ALPHABET = "0-9A-HJKMNP-TV-Z"
 CODE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}$")
 DESKTOP = {"width": 1280, "height": 800}
+PLAIN_HOST = "dinkes.test"
 STORY = "Obat di puskesmas kosong sejak dua minggu dan pasien disuruh membeli sendiri."
 # Rules an old theme or a careless plugin ships; the transform on the wrappers around the tag
 # would make a fixed button inside them scroll and shrink with them.
@@ -96,7 +97,10 @@ def cookieless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     manager = sync_playwright().start()
     try:
         context = manager.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE,
+            str(profile), executable_path=CHROMIUM,
+            # dinkes.test: a host name that is no secure context (localhost is one).
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {PLAIN_HOST} 127.0.0.1"],
+            viewport=PHONE,
             locale="id-ID")
         context.set_default_timeout(10_000)
         context.add_init_script(CSP_WATCH)
@@ -662,4 +666,112 @@ def test_position_label_and_colour_from_the_tag_under_a_strict_csp(
     assert panel is not None
     assert panel["x"] == 0 and panel["width"] == PHONE["width"]
     assert panel["y"] >= 0 and panel["y"] + panel["height"] <= PHONE["height"]
+    assert page.problems == []
+
+
+# Storage as a browser that blocks it in third-party frames has it: every use throws, and is
+# recorded, in the widget's frame; the host page keeps its own.
+NO_STORAGE = """
+if (window !== window.top) {
+  window.__touched = [];
+  for (const name of ["localStorage", "sessionStorage", "indexedDB"]) {
+    Object.defineProperty(window, name, { get() {
+      window.__touched.push(name);
+      throw new DOMException("blocked", "SecurityError");
+    } });
+  }
+  Object.defineProperty(Document.prototype, "cookie", {
+    get() { window.__touched.push("cookie"); return ""; },
+    set(v) { window.__touched.push("cookie"); },
+  });
+}
+"""
+
+
+def test_a_plain_http_host_and_a_frame_without_storage(
+        lapor_server: LaporServer, host_site: HostSite,
+        open_page: Callable[..., Any]) -> None:
+    origin = f"http://{PLAIN_HOST}:{host_site.port}"
+    _, key = add_widget(lapor_server, origin)
+    host_site.page("/http", host_html(tag(lapor_server, key)), csp=strict_csp(lapor_server))
+    page = open_page(f"{origin}/http", init=NO_STORAGE)
+    # Not a secure context, as many agency sites still are not.
+    assert page.evaluate("isSecureContext") is False
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    inner = next(f for f in page.frames if f.url.startswith(lapor_server.base_url))
+    assert inner.evaluate("isSecureContext") is False
+    text = story()
+    frame.locator("#text").fill(text)
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    expect(frame.locator(".receipt .code")).to_be_visible()
+    inner = next(f for f in page.frames if f.url.startswith(lapor_server.base_url))
+    # Neither the form nor the receipt touched storage or cookies.
+    assert inner.evaluate("window.__touched") == []
+    assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
+        (f"{origin}/http",)]
+    assert page.problems == []
+
+
+def test_a_host_with_strict_dynamic_and_a_nonce(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    # The admin page's nonce form of the tag, under a CSP that trusts nonces only.
+    nonce = uuid.uuid4().hex
+    script = tag(lapor_server, widget_key).replace("<script ", f'<script nonce="{nonce}" ')
+    csp = (f"default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; "
+           f"frame-src {lapor_server.base_url}; style-src 'self'; img-src 'self'")
+    url = host_site.page("/nonce", host_html(script), csp=csp)
+    page = open_page(url)
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    assert page.problems == []
+
+
+def test_messages_from_anyone_but_the_widgets_own_frame_are_ignored(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/forged", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP)
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    iframe = page.locator("lapor-widget iframe")
+    height = iframe.evaluate("f => f.style.height")
+    # Our shape, but from the host page itself (a script of the page, or a hostile ad
+    # frame): neither closes the panel nor resizes the frame.
+    page.evaluate("""() => {
+        postMessage({lapor: 'w', type: 'close'}, '*');
+        postMessage({lapor: 'w', type: 'height', h: 5}, '*');
+        postMessage({lapor: 'w', type: 'ready', refused: 'forged'}, '*');
+    }""")
+    page.wait_for_timeout(300)
+    expect(page.locator("lapor-widget .p")).to_be_visible()
+    assert iframe.evaluate("f => f.style.height") == height
+    assert not any("forged" in w for w in page.warnings)
+    assert page.problems == []
+
+
+def test_the_page_url_is_read_each_time_the_panel_opens(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/berita", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP)
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    page.keyboard.press("Escape")
+    # A single-page site moves on without reloading; the panel opens again on that page.
+    page.evaluate("history.pushState({}, '', '/berita/42?utm_source=x')")
+    widget_button(page).click()
+    text = story()
+    frame.locator("#text").fill(text)
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    expect(frame.locator(".receipt .code")).to_be_visible()
+    assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
+        (f"{host_site.origin}/berita/42",)]
     assert page.problems == []
