@@ -131,6 +131,9 @@ def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        # The widget never shows a dialog, whatever goes wrong.
+        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
+                                          dialog.dismiss()))
         page.problems = problems
         page.warnings = warnings
         response = page.goto(url)
@@ -392,6 +395,12 @@ def test_a_revoked_key_shows_no_form(
     frame = frame_of(page)
     expect(frame.locator("h1")).to_have_text("Formulir pengaduan ini sudah tidak digunakan")
     assert frame.locator("form").count() == 0
+    # One console line for the webmaster, no error and no dialog.
+    deadline = time.monotonic() + 5
+    while not any("revoked" in w for w in page.warnings):
+        assert time.monotonic() < deadline, page.warnings
+        time.sleep(0.05)
+    assert len([w for w in page.warnings if "LAPOR!" in w]) == 1
     assert page.problems == []
 
 
