@@ -102,12 +102,22 @@ async def http_error(request: Request, exc: Exception) -> Response:
         status_code=status, headers=headers)
 
 
-def body_too_large(scope: Scope) -> Response:
-    """A body over the limit on the citizen's form: say so in their language."""
+async def body_too_large(scope: Scope) -> Response:
+    """A body over the limit on the citizen's form: say so in their language. Posted from the
+    widget's frame, the answer must be a page that frame may show (its frame-ancestors), or
+    the citizen sees the browser's broken-frame box."""
     request = Request(scope)
-    return services(request).templates.response(
-        request, "q/invalid.html", {"reason": "too_large"}, status_code=413,
-        headers={"cache-control": "no-store", "connection": "close"})
+    parts = scope["path"].split("/")
+    response: Response
+    if len(parts) == 3 and parts[1] == "w" and parts[2]:
+        response = await widget_views.too_large(request, parts[2])
+    else:
+        response = services(request).templates.response(
+            request, "q/invalid.html", {"reason": "too_large"}, status_code=413,
+            headers={"cache-control": "no-store"})
+    # The rest of the body is not read: the connection cannot carry another request.
+    response.headers["connection"] = "close"
+    return response
 
 
 def routes(metrics: Metrics) -> list[Route | Mount]:

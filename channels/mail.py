@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from complaints import tracking
 from complaints.reminders import Reminder
-from complaints.reports import Status
+from complaints.reports import Channel, Status
 from store.records import OutboxMessage
 from store.store import (
     ChangeComposer,
@@ -104,11 +104,20 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
             excerpt = notice.text if len(notice.text) <= 400 else notice.text[:400] + " …"
             entry = channel_label(notice.channel) + (
                 f" – {notice.poster_label}" if notice.poster_label else "")
+            facts = [i18n.gettext("Tracking code: %(code)s", code=code),
+                     i18n.gettext("Verify by: %(day)s", day=notice.verify_due.isoformat())]
+            if notice.channel is Channel.WIDGET:
+                # Which agency site it came through, as the store kept it: the coordinator
+                # knows where the citizen was reading. Without a kept page, the widget alone.
+                facts.append(i18n.gettext("Entry point: %(entry)s", entry=entry + (
+                    f" #{notice.widget_id}" if notice.widget_id is not None else "")))
+                if notice.page_url:
+                    facts.append(i18n.gettext("Sent from the page: %(url)s",
+                                              url=notice.page_url))
+            else:
+                facts.append(i18n.gettext("Entry point: %(entry)s", entry=entry))
             body = "\n".join([
-                opening, "",
-                i18n.gettext("Tracking code: %(code)s", code=code),
-                i18n.gettext("Verify by: %(day)s", day=notice.verify_due.isoformat()),
-                i18n.gettext("Entry point: %(entry)s", entry=entry), "",
+                opening, "", *facts, "",
                 excerpt, "",
                 _staff_link(base_url, notice.report_id), ""])
         return subject, body

@@ -131,6 +131,10 @@ class Notice:
     poster_label: str | None
     routed_unit_name: str | None  # None: nobody is responsible yet, the admins are told
     verify_due: date
+    # Sent through a widget: which one, and the agency's page as stored (a registered origin,
+    # no query or fragment), or None when the loader's claim was not kept.
+    widget_id: int | None = None
+    page_url: str | None = None
 
 
 # Subject and body of the mail telling staff about a new report.
@@ -718,7 +722,8 @@ class Store:
             if recipients:
                 subject, body = compose_mail(Notice(
                     report_id, values["tracking_code"], sub.kind, sub.text, new.channel,
-                    entry.name, entry.label, routed_name, new.verify_due))
+                    entry.name, entry.label, routed_name, new.verify_due,
+                    widget_id=new.widget_id, page_url=new.page_url))
                 conn.execute(insert(t.outbox), [
                     dict(to_address=r, subject=subject, body=body, report_id=report_id,
                          status="pending", attempts=0, next_attempt_at=at, created_at=at)

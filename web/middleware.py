@@ -3,7 +3,7 @@ files with long cache lifetimes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
@@ -57,10 +57,11 @@ class LanguageMiddleware:
 
 class BodySizeLimit:
     """Refuses request bodies above `max_bytes`, counted as they arrive: Content-Length can be
-    absent (chunked) or lie. `too_large` renders the answer people see."""
+    absent (chunked) or lie. `too_large` renders the answer people see; it may read the store
+    (the widget's frame checks its key and host before it answers)."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int,
-                 too_large: Callable[[Scope], Response] | None = None) -> None:
+                 too_large: Callable[[Scope], Awaitable[Response]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.too_large = too_large
@@ -92,7 +93,7 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response: Response
         if self.too_large is not None:
-            response = self.too_large(scope)
+            response = await self.too_large(scope)
         else:
             response = PlainTextResponse("Request body too large", status_code=413,
                                          headers={"connection": "close"})

@@ -29,7 +29,9 @@ STRINGS = {
     "title": N_("LAPOR! complaint form"),
     "close": N_("Close"),
     "loading": N_("Loading the form…"),
-    "failed": N_("The form cannot be loaded now. Try again later."),
+    # Followed by a link to BASE/t, the status page: a report already sent can still be
+    # followed when the form cannot be reached.
+    "failed": N_("The form cannot be loaded now. Try again later, or follow a report at"),
 }
 
 

@@ -71,19 +71,21 @@ def _headers(origin: str | None) -> dict[str, str]:
 
 
 def _notice(request: Request, svc: Services, reason: str, origin: str | None,
-            status_code: int) -> Response:
+            status_code: int, back_url: str = "") -> Response:
     """No form: a few words inside the frame (when the claimed origin may frame it at all),
-    and the reason for the host's console. Counted like refused poster codes."""
+    and the reason for the host's console. Counted like refused poster codes. `back_url`
+    leads back to a fresh form, for a refusal of what was sent rather than of the frame."""
     svc.metrics.rejected_codes.labels(f"widget_{reason}").inc()
     here = request.url.path
     return svc.templates.response(
         request, "w/notice.html",
         {"reason": reason, "host_origin": origin or "", "refused": CONSOLE.get(reason, ""),
+         "back_url": back_url,
          "switch_url": lambda lang: f"{here}?{urlencode({'o': origin or '', 'lang': lang})}"},
         status_code=status_code if origin is None else SHOWN, headers=_headers(origin))
 
 
-async def _frame(request: Request, svc: Services) -> Frame | Response:
+async def _frame(request: Request, svc: Services, key: str) -> Frame | Response:
     dest = request.headers.get("sec-fetch-dest")
     claimed = request.query_params.get("o", "")
     try:
@@ -93,7 +95,6 @@ async def _frame(request: Request, svc: Services) -> Frame | Response:
     if dest is not None and dest not in FRAME_DESTINATIONS:
         # Opened as a page of its own (or fetched): this form exists only inside a frame.
         return _notice(request, svc, "not_framed", None, 403)
-    key = request.path_params["key"]
     try:
         widget_id, version = svc.signing.read_widget_key(key)
     except WidgetKeyError:
@@ -134,10 +135,12 @@ def _form_page(request: Request, svc: Services, frame: Frame, *, token: str,
 
 async def frame_form(request: Request) -> Response:
     svc = services(request)
-    frame = await _frame(request, svc)
+    frame = await _frame(request, svc, request.path_params["key"])
     if isinstance(frame, Response):
         return frame
     token = svc.signing.new_widget_form_token(frame.widget.id, frame.widget.version)
+    # The loader now sends the page only in its "open" message (kept out of the frame's URL
+    # and so out of access logs); `p` still serves a loader cached before that change.
     return _form_page(request, svc, frame, token=token,
                       page=request.query_params.get("p", "")[:2000])
 
@@ -145,7 +148,7 @@ async def frame_form(request: Request) -> Response:
 async def frame_submit(request: Request) -> Response:
     svc = services(request)
     settings = svc.settings
-    frame = await _frame(request, svc)
+    frame = await _frame(request, svc, request.path_params["key"])
     if isinstance(frame, Response):
         return frame
     widget = frame.widget
@@ -153,7 +156,7 @@ async def frame_submit(request: Request) -> Response:
         form = await read_report_form(request, max_photos=settings.max_photos,
                                       max_photo_bytes=settings.max_photo_bytes)
     except FormTooLarge:
-        return _notice(request, svc, "too_large", frame.origin, 413)
+        return _notice(request, svc, "too_large", frame.origin, 413, back_url=frame.url())
     except FormAbandoned:
         return Response(status_code=400)
 
@@ -198,7 +201,7 @@ async def frame_submit(request: Request) -> Response:
 
 async def frame_receipt(request: Request) -> Response:
     svc = services(request)
-    frame = await _frame(request, svc)
+    frame = await _frame(request, svc, request.path_params["key"])
     if isinstance(frame, Response):
         return frame
     code = tracking.normalize(request.path_params["code"])
@@ -219,3 +222,15 @@ async def frame_receipt(request: Request) -> Response:
          "status_url": f"{base}/t/{canonical}", "private_url": f"{base}/t/{canonical}/{secret}",
          "again_url": frame.url(), "switch_url": switch},
         headers=_headers(frame.origin))
+
+
+async def too_large(request: Request, key: str) -> Response:
+    """A body over the server's limit, posted from the frame (the BodySizeLimit middleware
+    answers before any route, so before the checks above): the same notice as the form's own
+    refusal, in the frame's language, framed for the host only when it is registered, with a
+    way back to a fresh form. The body was not read, so nothing typed can be shown again."""
+    svc = services(request)
+    frame = await _frame(request, svc, key)
+    if isinstance(frame, Response):
+        return frame
+    return _notice(request, svc, "too_large", frame.origin, 413, back_url=frame.url())

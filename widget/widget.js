@@ -3,7 +3,7 @@
    puts a complaint button there, whose panel holds our form in an iframe; with
    data-mode="inline" the form takes the place of every <div data-lapor-widget>.
    Hand-written and dependency-free, served by widget/loader.py (which fills in STRINGS from
-   the catalogs) and kept under 3 KB gzipped by tests/widget/test_loader.py.
+   the catalogs) and kept under 3 KB gzipped by tests/widget/test_views.py.
    Rules it keeps, because it runs inside pages we do not control:
    - everything it draws lives in a shadow root, styled by a constructable stylesheet and
      CSSOM properties: no <style> element or style attribute for a strict CSP to block;
@@ -19,29 +19,37 @@
   var G = w.__laporWidget = w.__laporWidget || { list: [], keys: {} };
   var CSS =
     // all:initial also undoes a hostile page's transform, margins, visibility... on our host
-    // element; !important because page rules otherwise beat :host ones.
+    // element; !important because page rules otherwise beat :host ones, and because an
+    // important all:initial beats our own plain declarations (the font was the browser's
+    // serif, and the colour scheme the page's rather than the citizen's). The iframe inherits
+    // the scheme: the same as the form's own, so no opaque backdrop is painted behind it.
     ":host{all:initial!important;display:block!important;position:fixed!important;" +
     "z-index:2147483647!important;bottom:16px!important;right:16px!important;" +
-    "font:16px/1.4 system-ui,sans-serif;color-scheme:light dark}" +
+    "font:16px/1.4 system-ui,sans-serif!important;color-scheme:light dark!important}" +
     ":host([data-left]){right:auto!important;left:16px!important}" +
     ":host([data-inline]){position:static!important}" +
     "button{font:inherit;font-weight:700;border:0;border-radius:24px;padding:12px 20px;" +
     "min-height:48px;background:var(--c,#8b0000);color:#fff;cursor:pointer;" +
     "box-shadow:0 2px 8px #0006}" +
     ":focus-visible{outline:3px solid #0b57d0;outline-offset:2px}" +
-    ".p{position:fixed;bottom:80px;right:16px;width:420px;max-width:calc(100vw - 32px);" +
+    ".p{position:fixed;bottom:80px;right:16px;width:min(420px,calc(100vw - 32px));" +
     "display:flex;flex-direction:column;background:Canvas;color:CanvasText;" +
     "border-radius:8px;box-shadow:0 4px 24px #0008;overflow:hidden}" +
     ":host([data-left]) .p{right:auto;left:16px}" +
     "[hidden]{display:none!important}" +
     ".x{align-self:flex-end;background:none;color:inherit;box-shadow:none;border-radius:0;" +
     "padding:8px 16px}" +
-    "iframe{display:block;border:0;width:100%;height:0;color-scheme:light dark}" +
-    "iframe.w{visibility:hidden;height:0!important}" +
+    "iframe{display:block;border:0;width:100%;height:0}" +
+    // Until the form says it is ready (and the loading message is hidden), the iframe is
+    // laid out, so it measures itself at its real width, but unseen.
+    "p:not([hidden])+iframe{visibility:hidden;height:0!important}" +
     ".p iframe{max-height:calc(100vh - 150px)}" +
-    ".m{margin:0;padding:16px}" +
-    "@media (max-width:480px){.p{bottom:0;right:0;left:0;width:auto;max-width:none;" +
-    "border-radius:8px 8px 0 0}:host([data-left]) .p{left:0}.p iframe{max-height:calc(100vh - 64px)}}";
+    "p{margin:0;padding:16px}" +
+    // On a dark page the default dark red would sink in: a lighter one (3.8:1 on #121212).
+    "@media (prefers-color-scheme:dark){button{background:var(--c,#d32f2f)}}" +
+    // Full width on a phone, on either side (the second selector outweighs the one above).
+    "@media (max-width:480px){.p,:host([data-left]) .p{bottom:0;right:0;left:0;width:auto;" +
+    "border-radius:8px 8px 0 0}.p iframe{max-height:calc(100vh - 64px)}}";
   // No animation at all, so nothing to undo under prefers-reduced-motion; the colours are
   // the system's Canvas/CanvasText, so dark mode gets a dark panel.
 
@@ -86,31 +94,34 @@
   function frame(cfg, box) {
     var me = { cfg: cfg };
     var msg = el("p", box);
-    msg.className = "m";
     msg.textContent = cfg.t.loading;
     var f = me.frame = el("iframe", box);
     f.title = cfg.t.title;
-    // Laid out (so it measures itself at its real width) but unseen until it is ready.
-    f.className = "w";
     f.referrerPolicy = "no-referrer";
     f.setAttribute("sandbox", "allow-forms allow-scripts allow-same-origin allow-popups " +
       "allow-popups-to-escape-sandbox");
+    // The page's address is not in the frame's URL (its query may hold personal data, and
+    // would sit in our access log): the frame gets it in the "open" message.
     f.src = cfg.base + "/w/" + encodeURIComponent(cfg.key) + "?o=" +
-      encodeURIComponent(location.origin) + "&lang=" + cfg.lang + "&p=" +
-      encodeURIComponent(location.href.slice(0, 2000));
+      encodeURIComponent(location.origin) + "&lang=" + cfg.lang;
     me.timer = setTimeout(function () {
       if (me.ready) return;
       msg.textContent = cfg.t.failed + " ";
+      // The status page, where a citizen with a tracking code can still follow a report.
       var a = el("a", msg);
-      a.href = cfg.base + "/";
-      a.target = "_blank";
-      a.rel = "noopener";
-      a.textContent = a.host;
+      a.href = cfg.base + "/t";
+      a.target = "_blank"; // without an opener in every browser that runs this file
+      a.textContent = a.host + "/t";
       f.hidden = true;
     }, WAIT);
     me.post = function (data) {
       data.lapor = "w";
       f.contentWindow.postMessage(data, cfg.origin);
+    };
+    // The page the citizen is on now, not the one the loader first saw (a single-page host
+    // navigates without reloading us); `trap` asks the form to hand Tab back at its edges.
+    me.open = function () {
+      me.post({ type: "open", url: location.href.slice(0, 2000), trap: !!me.opened });
     };
     me.on = function (data) {
       if (data.type === "ready") {
@@ -118,10 +129,10 @@
         me.ready = true;
         msg.hidden = true;
         f.hidden = false;
-        f.className = "";
         if (typeof data.refused === "string" && data.refused) {
           console.warn("LAPOR! widget: " + data.refused.slice(0, 200));
         }
+        me.open();
         if (me.opened) me.opened();
       } else if (data.type === "height" && typeof data.h === "number" && data.h >= 0) {
         var h = Math.min(Math.ceil(data.h), 20000) + "px";
@@ -143,10 +154,8 @@
     var button = el("button", root);
     button.type = "button";
     button.textContent = cfg.label || cfg.t.label;
-    button.setAttribute("aria-expanded", "false");
     var panel = el("div", root);
     panel.className = "p";
-    panel.hidden = true;
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-label", cfg.t.title);
     var x = el("button", panel);
@@ -155,33 +164,41 @@
     x.textContent = "\u00d7";
     x.setAttribute("aria-label", cfg.t.close);
     var me = null;
+    show(false);
 
     function focusFrame(last) {
       me.frame.focus();
       me.post({ type: "focus", last: last });
     }
+    // Keys pressed inside the frame never reach us (it posts them); focus that leaves the
+    // panel for the host page does, and is brought back. Listened to only while open.
+    function guard(e) {
+      if (e.target !== host) x.focus();
+    }
+    function show(on) {
+      panel.hidden = !on;
+      button.setAttribute("aria-expanded", on);
+      d[on ? "addEventListener" : "removeEventListener"]("focusin", guard);
+    }
     function open() {
-      panel.hidden = false;
-      button.setAttribute("aria-expanded", "true");
+      show(true);
       x.focus();
       if (!me) {
         me = frame(cfg, panel);
-        me.host = host;
-        me.close = close;
+        // Also what dropping a removed widget does: the focus guard goes with it.
+        me.close = me.drop = close;
         me.tab = function () { x.focus(); };
         me.opened = function () {
-          // The page the citizen is on now, not the one the loader first saw.
-          me.post({ type: "open", url: location.href.slice(0, 2000), trap: true });
           if (!panel.hidden) focusFrame(false);
         };
       } else if (me.ready) {
+        me.open();
         me.opened();
       }
     }
     function close() {
       if (panel.hidden) return;
-      panel.hidden = true;
-      button.setAttribute("aria-expanded", "false");
+      show(false);
       button.focus();
     }
     button.addEventListener("click", function () { panel.hidden ? open() : close(); });
@@ -194,11 +211,6 @@
         focusFrame(true);
       }
     });
-    // Keys pressed inside the frame never reach us (it posts them); focus that leaves the
-    // panel for the host page does, and is brought back.
-    d.addEventListener("focusin", function (e) {
-      if (!panel.hidden && e.target !== host && host.isConnected) x.focus();
-    });
     d.body.appendChild(host);
     return host;
   }
@@ -206,10 +218,27 @@
   function inline(cfg, box) {
     var host = el("lapor-widget", box);
     host.setAttribute("data-inline", "");
-    frame(cfg, shadow(host, cfg));
+    var me = frame(cfg, shadow(host, cfg));
+    // Its container left the page: our part of it goes, and the container, should it come
+    // back, gets a fresh widget.
+    me.drop = function () {
+      box.__lapor = 0;
+      host.remove();
+    };
   }
 
   function scan() {
+    // Not before the body exists: a tag in <head> is read again once it does (the observer
+    // below sees the body and its children arrive).
+    if (!d.body) return;
+    // Nothing kept for frames no longer in the page (a single-page host replaced the body
+    // or removed a container): no timer, listener or reference outlives them.
+    G.list = G.list.filter(function (me) {
+      if (me.frame.isConnected) return true;
+      clearTimeout(me.timer);
+      me.drop();
+      return false;
+    });
     var scripts = d.querySelectorAll("script[src]");
     for (var i = 0; i < scripts.length; i++) {
       var s = scripts[i];
@@ -221,7 +250,7 @@
       G.any = G.any || cfg;
       if (cfg.inline) {
         G.inline = G.inline || cfg;
-      } else if (d.body) {
+      } else {
         // One button per key, however often the tag is pasted or run; made again when a
         // single-page host replaced the body it lived in.
         var old = G.keys[cfg.key];
@@ -235,9 +264,7 @@
       var c = G.inline;
       if (KEY.test(own) && G.any) {
         // A container with a key of its own: another widget, from the same server.
-        c = {};
-        for (var k in G.any) c[k] = G.any[k];
-        c.key = own;
+        c = Object.assign({}, G.any, { key: own });
       }
       if (box.__lapor || !c) continue;
       box.__lapor = 1;
@@ -250,8 +277,8 @@
     G.listening = 1;
     w.addEventListener("message", function (e) {
       var data = e.data;
-      if (!data || typeof data !== "object" || data.lapor !== "w" ||
-          typeof data.type !== "string") return;
+      // Our shape: anything else (a type we do not know included) is ignored below.
+      if (!data || typeof data !== "object" || data.lapor !== "w") return;
       for (var i = 0; i < G.list.length; i++) {
         var me = G.list[i];
         if (e.source === me.frame.contentWindow && e.origin === me.cfg.origin) {
@@ -267,6 +294,5 @@
       pending = setTimeout(function () { pending = 0; G.scan(); }, 50);
     }).observe(d.documentElement, { childList: true, subtree: true });
   }
-  if (d.body) scan();
-  else d.addEventListener("DOMContentLoaded", scan);
+  scan();
 })(window, document);

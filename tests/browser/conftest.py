@@ -71,6 +71,8 @@ class LaporServer:
     poster_label: str = POSTER_LABEL
     coordinator: str = COORDINATOR
     coordinator_password: str = COORDINATOR_PASSWORD
+    # Settings that differ from the defaults, such as a body limit small enough to exceed.
+    overrides: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -93,6 +95,7 @@ class LaporServer:
         env.update({setting.name: setting.default for setting in SETTINGS})
         env.update(LAPOR_DATA_DIR=str(self.data_dir), LAPOR_BASE_URL=self.base_url,
                    LAPOR_SECRET_KEYS=self.secret, PYTHONUNBUFFERED="1")
+        env.update(self.overrides)
         return env
 
     def cli(self, *args: str, stdin: str | None = None) -> str:

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 ALPHABET = "0-9A-HJKMNP-TV-Z"
 CODE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}$")
 DESKTOP = {"width": 1280, "height": 800}
+PLAIN_HOST = "dinkes.test"
 STORY = "Obat di puskesmas kosong sejak dua minggu dan pasien disuruh membeli sendiri."
 # Rules an old theme or a careless plugin ships; the transform on the wrappers around the tag
 # would make a fixed button inside them scroll and shrink with them.
@@ -96,7 +97,10 @@ def cookieless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     manager = sync_playwright().start()
     try:
         context = manager.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=PHONE,
+            str(profile), executable_path=CHROMIUM,
+            # dinkes.test: a host name that is no secure context (localhost is one).
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {PLAIN_HOST} 127.0.0.1"],
+            viewport=PHONE,
             locale="id-ID")
         context.set_default_timeout(10_000)
         context.add_init_script(CSP_WATCH)
@@ -110,10 +114,12 @@ def cookieless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
     pages: list[Any] = []
 
-    def factory(url: str, viewport: dict[str, int] = PHONE) -> Any:
+    def factory(url: str, viewport: dict[str, int] = PHONE, init: str = "") -> Any:
         page = cookieless.new_page()
         pages.append(page)
         page.set_viewport_size(viewport)
+        if init:
+            page.add_init_script(init)
         problems: list[str] = []
         warnings: list[str] = []
 
@@ -125,6 +131,9 @@ def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        # The widget never shows a dialog, whatever goes wrong.
+        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
+                                          dialog.dismiss()))
         page.problems = problems
         page.warnings = warnings
         response = page.goto(url)
@@ -386,6 +395,12 @@ def test_a_revoked_key_shows_no_form(
     frame = frame_of(page)
     expect(frame.locator("h1")).to_have_text("Formulir pengaduan ini sudah tidak digunakan")
     assert frame.locator("form").count() == 0
+    # One console line for the webmaster, no error and no dialog.
+    deadline = time.monotonic() + 5
+    while not any("revoked" in w for w in page.warnings):
+        assert time.monotonic() < deadline, page.warnings
+        time.sleep(0.05)
+    assert len([w for w in page.warnings if "LAPOR!" in w]) == 1
     assert page.problems == []
 
 
@@ -397,10 +412,375 @@ def test_a_server_that_does_not_answer_gives_a_short_message(
     page = open_page(url)
     page.route(re.compile(r".*/w/.*"), lambda route: route.abort())
     widget_button(page).click()
-    message = page.locator("lapor-widget .m")
+    message = page.locator("lapor-widget p")
     expect(message).to_contain_text("Loading the form")
     expect(message).to_contain_text("cannot be loaded", timeout=15_000)
+    # The status page stays in reach: a citizen with a tracking code can follow a report.
+    expect(message).to_contain_text("or follow a report at")
     link = message.locator("a")
-    expect(link).to_have_attribute("href", f"{lapor_server.base_url}/")
-    expect(link).to_have_text(lapor_server.base_url.removeprefix("http://"))
+    expect(link).to_have_attribute("href", f"{lapor_server.base_url}/t")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_text(lapor_server.base_url.removeprefix("http://") + "/t")
     expect(page.locator("lapor-widget iframe")).to_be_hidden()
+    # What the link opens is the status page's look-up form.
+    with page.context.expect_page() as opened:
+        link.click()
+    status = opened.value
+    status.wait_for_load_state()
+    assert status.url == f"{lapor_server.base_url}/t"
+    expect(status.locator("form input[name=code]")).to_be_visible()
+    status.close()
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    """A server whose request body limit (one photo of 2,000 bytes, plus 1 MB) a photo from
+    the gallery exceeds, so its BodySizeLimit answers before any view."""
+    server = LaporServer(tmp_path_factory.mktemp("lapor-small") / "data",
+                         overrides={"LAPOR_MAX_PHOTOS": "1", "LAPOR_MAX_PHOTO_BYTES": "2000"})
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_body_over_the_limit_shows_a_notice_in_the_frame_and_the_way_back(
+        small_server: LaporServer, host_site: HostSite,
+        open_page: Callable[..., Any]) -> None:
+    _, key = add_widget(small_server, host_site.origin)
+    url = host_site.page("/too-large", host_html(tag(small_server, key)),
+                         csp=strict_csp(small_server))
+    page = open_page(url)
+    widget_button(page).click()
+    frame = frame_of(page)
+    frame.locator("#text").fill(story())
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("#photos").set_input_files(
+        {"name": "besar.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 1_200_000})
+    frame.locator("button.send").click()
+    # Our page inside the frame, not the browser's refused-to-connect box.
+    expect(frame.locator("h1")).to_have_text("Formulir terlalu besar untuk diterima")
+    back = frame.get_by_role("link", name="Kembali ke formulir")
+    expect(back).to_be_visible()
+    back.click()
+    expect(frame.locator("#report-form")).to_be_visible()
+    assert small_server.report_count() == 0
+    assert page.problems == []
+
+
+def luminance(png: bytes) -> float:
+    """The mean brightness (0-255) of a screenshot."""
+    import io
+
+    from PIL import Image, ImageStat
+
+    return float(ImageStat.Stat(Image.open(io.BytesIO(png)).convert("L")).mean[0])
+
+
+def test_dark_mode_gives_a_dark_panel_and_a_button_made_for_it(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    # An old site that knows nothing of dark mode (no color-scheme of its own), seen by a
+    # citizen whose phone is in dark mode: the panel and form follow the citizen.
+    url = host_site.page("/dark", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url)
+    page.emulate_media(color_scheme="dark")
+    button = widget_button(page)
+    expect(button).to_be_visible()
+    looks = button.evaluate("""b => {
+        const s = getComputedStyle(b);
+        return [s.backgroundColor, s.color, s.colorScheme, s.fontFamily];
+    }""")
+    # A lighter red than the light theme's #8b0000, which would sink into a dark page; our
+    # own font, not the browser's serif that `all: initial` leaves on the host.
+    assert looks[:3] == ["rgb(211, 47, 47)", "rgb(255, 255, 255)", "light dark"]
+    assert "system-ui" in looks[3]
+    button.click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    iframe = page.locator("lapor-widget iframe")
+    # The iframe's scheme is the form page's own, so Chromium paints no opaque backdrop.
+    assert iframe.evaluate("f => getComputedStyle(f).colorScheme") == "light dark"
+    assert frame.locator("html").evaluate(
+        "h => [getComputedStyle(h).colorScheme, matchMedia('(prefers-color-scheme: dark)')"
+        ".matches]") == ["light dark", True]
+    assert page.locator("lapor-widget .p").evaluate(
+        "p => getComputedStyle(p).backgroundColor") == "rgb(18, 18, 18)"
+    # What the citizen sees: a dark panel, not a white box, around and behind the form.
+    panel = page.locator("lapor-widget .p").bounding_box()
+    assert panel is not None
+    assert luminance(page.screenshot(clip=panel)) < 80
+    # Back in light mode the same widget is light again, with the usual red.
+    page.emulate_media(color_scheme="light")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(139, 0, 0)"
+    assert luminance(page.screenshot(clip=panel)) > 170
+    assert page.problems == []
+
+
+# Counts the listeners the page's scripts hold on window and document, by event type: what a
+# widget left behind would show up as.
+LISTENERS = """
+window.__held = {};
+(function () {
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  function key(target, type) {
+    if (target === window) return "window:" + type;
+    if (target === document) return "document:" + type;
+    return null;
+  }
+  EventTarget.prototype.addEventListener = function (type, fn, options) {
+    const k = key(this, type);
+    if (k) (window.__held[k] = window.__held[k] || new Set()).add(fn);
+    return add.call(this, type, fn, options);
+  };
+  EventTarget.prototype.removeEventListener = function (type, fn, options) {
+    const k = key(this, type);
+    if (k && window.__held[k]) window.__held[k].delete(fn);
+    return remove.call(this, type, fn, options);
+  };
+})();
+"""
+
+
+def held(page: Any) -> dict[str, int]:
+    """The listeners the loader could add (playwright adds its own of other kinds)."""
+    return {k: int(page.evaluate(f"(window.__held['{k}'] || new Set()).size"))
+            for k in ("window:message", "document:focusin", "document:DOMContentLoaded")}
+
+
+def kept_frames(page: Any) -> int:
+    return int(page.evaluate("window.__laporWidget.list.length"))
+
+
+def until_kept(page: Any, count: int) -> None:
+    """Polled from here: wait_for_function evaluates a string, which the host's strict CSP
+    (no 'unsafe-eval') refuses once it has to poll."""
+    for _ in range(100):
+        if kept_frames(page) == count:
+            return
+        time.sleep(0.05)
+    assert kept_frames(page) == count
+
+
+def test_a_removed_container_leaves_nothing_behind_and_a_new_one_gets_a_working_form(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/spa", host_html(
+        '<main id="app"><div data-lapor-widget id="one"></div></main>',
+        tag(lapor_server, widget_key, mode="inline")), csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP, init=LISTENERS)
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    assert kept_frames(page) == 1
+    listening = held(page)
+    assert listening == {"window:message": 1, "document:focusin": 0,
+                         "document:DOMContentLoaded": 0}
+    # A single-page host swaps its content: the container goes, the loader lets go of it.
+    page.evaluate("window.oldBox = document.getElementById('one'); window.oldBox.remove()")
+    until_kept(page, 0)
+    # A new container arrives, and then the old element comes back (a cached page restored).
+    page.evaluate("""() => {
+        const box = document.createElement('div');
+        box.setAttribute('data-lapor-widget', '');
+        box.id = 'two';
+        document.getElementById('app').appendChild(box);
+    }""")
+    two = page.frame_locator("#two lapor-widget iframe")
+    expect(two.locator("#report-form")).to_be_visible()
+    page.evaluate("document.getElementById('app').appendChild(window.oldBox)")
+    expect(page.frame_locator("#one lapor-widget iframe").locator("#report-form")
+           ).to_be_visible()
+    # One widget per container, one kept frame each, and no listener added by the churn.
+    assert page.locator("#one lapor-widget").count() == 1
+    assert page.locator("#two lapor-widget").count() == 1
+    assert kept_frames(page) == 2
+    assert held(page) == listening
+    text = story()
+    two.locator("#text").fill(text)
+    two.locator("input[name=identity][value=anonim]").check()
+    two.locator("button.send").click()
+    code = two.locator(".receipt .code")
+    expect(code).to_be_visible()
+    assert CODE.match(code.inner_text().strip())
+    assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
+        (f"{host_site.origin}/spa",)]
+    assert page.problems == []
+
+
+def test_a_replaced_body_drops_the_open_panel_and_its_focus_guard(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    # In the head, as Turbo keeps it across visits (the body is what changes).
+    url = host_site.page("/spa-button", host_html(head=tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP, init=LISTENERS)
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    # Open, the panel guards focus on the document; closed, it does not.
+    assert held(page)["document:focusin"] == 1
+    page.keyboard.press("Escape")
+    assert held(page)["document:focusin"] == 0
+    widget_button(page).click()
+    assert held(page)["document:focusin"] == 1
+    # A Turbo-like visit replaces the body while the panel is open: the old panel's guard
+    # and frame are let go, and the new page gets one button whose panel works.
+    page.evaluate("history.pushState({}, '', '/spa-button/next'); "
+                  "document.body.innerHTML = '<p>Halaman baru</p><a href=\"#x\" id=x>x</a>'")
+    until_kept(page, 0)
+    expect(page.locator("lapor-widget")).to_have_count(1)
+    assert held(page)["document:focusin"] == 0
+    assert held(page)["window:message"] == 1
+    # Focus on the host page now stays there: no guard of a panel that is gone.
+    page.evaluate("document.getElementById('x').focus()")
+    assert shadow_focus(page) == "x"
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    assert kept_frames(page) == 1
+    # The page the report is sent from is the one the panel opened on, not the first one.
+    text = story()
+    frame.locator("#text").fill(text)
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    expect(frame.locator(".receipt .code")).to_be_visible()
+    assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
+        (f"{host_site.origin}/spa-button/next",)]
+    assert page.problems == []
+
+
+def test_position_label_and_colour_from_the_tag_under_a_strict_csp(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/options", host_html(tag(
+        lapor_server, widget_key, position="bottom-left", label="Lapor Dinkes",
+        color="#0b5394", lang="en")), csp=strict_csp(lapor_server))
+    page = open_page(url)
+    button = widget_button(page)
+    expect(button).to_have_text("Lapor Dinkes")
+    box = button.bounding_box()
+    assert box is not None and abs(box["x"] - 16) <= 1
+    # The colour goes through CSSOM (a custom property), which a strict style-src allows.
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 83, 148)"
+    button.click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    expect(page.locator("lapor-widget iframe")).to_have_attribute(
+        "title", "LAPOR! complaint form")
+    # On a 360 px phone the panel takes the whole width on the left side too, and never
+    # more than the viewport's height (the form scrolls inside its frame).
+    panel = page.locator("lapor-widget .p").bounding_box()
+    assert panel is not None
+    assert panel["x"] == 0 and panel["width"] == PHONE["width"]
+    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= PHONE["height"]
+    assert page.problems == []
+
+
+# Storage as a browser that blocks it in third-party frames has it: every use throws, and is
+# recorded, in the widget's frame; the host page keeps its own.
+NO_STORAGE = """
+if (window !== window.top) {
+  window.__touched = [];
+  for (const name of ["localStorage", "sessionStorage", "indexedDB"]) {
+    Object.defineProperty(window, name, { get() {
+      window.__touched.push(name);
+      throw new DOMException("blocked", "SecurityError");
+    } });
+  }
+  Object.defineProperty(Document.prototype, "cookie", {
+    get() { window.__touched.push("cookie"); return ""; },
+    set(v) { window.__touched.push("cookie"); },
+  });
+}
+"""
+
+
+def test_a_plain_http_host_and_a_frame_without_storage(
+        lapor_server: LaporServer, host_site: HostSite,
+        open_page: Callable[..., Any]) -> None:
+    origin = f"http://{PLAIN_HOST}:{host_site.port}"
+    _, key = add_widget(lapor_server, origin)
+    host_site.page("/http", host_html(tag(lapor_server, key)), csp=strict_csp(lapor_server))
+    page = open_page(f"{origin}/http", init=NO_STORAGE)
+    # Not a secure context, as many agency sites still are not.
+    assert page.evaluate("isSecureContext") is False
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    inner = next(f for f in page.frames if f.url.startswith(lapor_server.base_url))
+    assert inner.evaluate("isSecureContext") is False
+    text = story()
+    frame.locator("#text").fill(text)
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    expect(frame.locator(".receipt .code")).to_be_visible()
+    inner = next(f for f in page.frames if f.url.startswith(lapor_server.base_url))
+    # Neither the form nor the receipt touched storage or cookies.
+    assert inner.evaluate("window.__touched") == []
+    assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
+        (f"{origin}/http",)]
+    assert page.problems == []
+
+
+def test_a_host_with_strict_dynamic_and_a_nonce(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    # The admin page's nonce form of the tag, under a CSP that trusts nonces only.
+    nonce = uuid.uuid4().hex
+    script = tag(lapor_server, widget_key).replace("<script ", f'<script nonce="{nonce}" ')
+    csp = (f"default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; "
+           f"frame-src {lapor_server.base_url}; style-src 'self'; img-src 'self'")
+    url = host_site.page("/nonce", host_html(script), csp=csp)
+    page = open_page(url)
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    assert page.problems == []
+
+
+def test_messages_from_anyone_but_the_widgets_own_frame_are_ignored(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/forged", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP)
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    iframe = page.locator("lapor-widget iframe")
+    height = iframe.evaluate("f => f.style.height")
+    # Our shape, but from the host page itself (a script of the page, or a hostile ad
+    # frame): neither closes the panel nor resizes the frame.
+    page.evaluate("""() => {
+        postMessage({lapor: 'w', type: 'close'}, '*');
+        postMessage({lapor: 'w', type: 'height', h: 5}, '*');
+        postMessage({lapor: 'w', type: 'ready', refused: 'forged'}, '*');
+    }""")
+    page.wait_for_timeout(300)
+    expect(page.locator("lapor-widget .p")).to_be_visible()
+    assert iframe.evaluate("f => f.style.height") == height
+    assert not any("forged" in w for w in page.warnings)
+    assert page.problems == []
+
+
+def test_the_page_url_is_read_each_time_the_panel_opens(
+        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
+        open_page: Callable[..., Any]) -> None:
+    url = host_site.page("/berita", host_html(tag(lapor_server, widget_key)),
+                         csp=strict_csp(lapor_server))
+    page = open_page(url, DESKTOP)
+    widget_button(page).click()
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    page.keyboard.press("Escape")
+    # A single-page site moves on without reloading; the panel opens again on that page.
+    page.evaluate("history.pushState({}, '', '/berita/42?utm_source=x')")
+    widget_button(page).click()
+    text = story()
+    frame.locator("#text").fill(text)
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    expect(frame.locator(".receipt .code")).to_be_visible()
+    assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
+        (f"{host_site.origin}/berita/42",)]
+    assert page.problems == []

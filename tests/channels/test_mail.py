@@ -167,3 +167,27 @@ def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
     assert "https://lapor.example/admin/reports/7" in body
     # The reporter, who wrote in English, is answered in English.
     assert answered[0].startswith("Your report")
+
+
+def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> None:
+    from datetime import date
+
+    from channels.mail import compose_new_report_mail
+    from complaints import tracking
+    from complaints.reports import Channel, Kind
+    from store.store import Notice
+
+    compose = compose_new_report_mail("https://lapor.example")
+
+    def notice(page_url: str | None) -> Notice:
+        return Notice(8, tracking.new_tracking_code(), Kind.COMPLAINT, "Obat kosong.",
+                      Channel.WIDGET, "Dinas", None, "Prov", date(2026, 12, 1),
+                      widget_id=3, page_url=page_url)
+
+    _, body = compose(notice("https://dinkes.example.go.id/layanan"))
+    assert "Pintu masuk: Widget situs web #3" in body.splitlines()
+    assert "Dikirim dari halaman: https://dinkes.example.go.id/layanan" in body.splitlines()
+    # A claim the store did not keep (another site's page) is not put in the mail either.
+    _, body = compose(notice(None))
+    assert "Pintu masuk: Widget situs web #3" in body.splitlines()
+    assert "Dikirim dari halaman" not in body

@@ -55,13 +55,24 @@ class WidgetHarness:
             return conn.execute(sql).fetchall()
 
 
+async def _widget_harness(h: AppHarness) -> WidgetHarness:
+    svc = h.app.state.services
+    widget = await svc.store.add_widget(h.world.units["dinas"].id,
+                                        [HOST, "http://localhost:8080"])
+    return WidgetHarness(h, widget, svc.signing.widget_key(widget.id, widget.version))
+
+
 @pytest.fixture
 async def wh(make_harness: Callable[..., Any]) -> AsyncIterator[WidgetHarness]:
     async with make_harness() as h:
-        svc = h.app.state.services
-        widget = await svc.store.add_widget(h.world.units["dinas"].id,
-                                            [HOST, "http://localhost:8080"])
-        yield WidgetHarness(h, widget, svc.signing.widget_key(widget.id, widget.version))
+        yield await _widget_harness(h)
+
+
+@pytest.fixture
+async def small_wh(make_harness: Callable[..., Any]) -> AsyncIterator[WidgetHarness]:
+    """A server whose body limit (one photo of 2,000 bytes, plus 1 MB) a test can exceed."""
+    async with make_harness(max_photos=1, max_photo_bytes=2000) as h:
+        yield await _widget_harness(h)
 
 
 def soup(response: httpx.Response) -> BeautifulSoup:
@@ -253,3 +264,96 @@ async def test_staff_see_the_widget_and_the_page_a_report_came_from(wh: WidgetHa
     link = page.find("a", class_="page-url")
     assert link is not None and link["href"] == f"{HOST}/layanan"
     assert f"#{wh.widget.id}" in link.parent.get_text()  # type: ignore[union-attr]
+
+
+def _multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
+    boundary = "lapor-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+             f"{value}\r\n".encode() for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
+                 f'filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+                 + photo + f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_body_over_the_limit_gets_a_notice_the_frame_may_show(
+        small_wh: WidgetHarness, chunked: bool) -> None:
+    form = soup(await small_wh.open(lang="en"))
+    action = str(form.find("form", id="report-form")["action"])  # type: ignore[index]
+    fields = {i["name"]: i.get("value", "")  # type: ignore[index]
+              for i in form.find_all("input", attrs={"type": "hidden"})}
+    fields.update(kind="pengaduan", identity="anonim", text=TEXT)
+    body, content_type = _multipart(fields, b"\xff" * 1_100_000)
+
+    async def stream() -> AsyncIterator[bytes]:
+        # No Content-Length: the limit is counted as the body arrives.
+        for start in range(0, len(body), 64_000):
+            yield body[start:start + 64_000]
+
+    response = await small_wh.client.post(
+        action, content=stream() if chunked else body,
+        headers={**FRAMED, "content-type": content_type})
+    # Shown inside the host's page: 200 like every framed page, framed by that host only.
+    assert response.status_code == 200
+    assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
+    assert "x-frame-options" not in response.headers
+    assert response.headers["connection"] == "close"
+    assert "set-cookie" not in response.headers
+    page = soup(response)
+    assert page.html["lang"] == "en"  # type: ignore[index]
+    assert page.body["data-host"] == HOST  # type: ignore[index]
+    assert page.h1.text == "The form was too large to receive"  # type: ignore[union-attr]
+    # A way back to a fresh form in the same frame, language and host.
+    back = page.find("a", string="Back to the form")
+    assert back is not None and "target" not in back.attrs
+    assert str(back["href"]).startswith(f"/w/{small_wh.key}?")
+    again = await small_wh.client.get(str(back["href"]), headers=FRAMED)
+    assert soup(again).find("form", id="report-form") is not None
+    assert soup(again).html["lang"] == "en"  # type: ignore[index]
+    assert small_wh.rows("SELECT count(*) FROM reports") == [(0,)]
+    assert 'reason="widget_too_large"' in (await small_wh.client.get("/metrics")).text
+
+
+async def test_a_body_over_the_limit_from_an_unregistered_site_or_key_gets_no_form_link(
+        small_wh: WidgetHarness) -> None:
+    svc = small_wh.h.app.state.services
+    body = b"x" * 1_100_000
+    headers = {**FRAMED, "content-type": "multipart/form-data; boundary=xyz"}
+    copycat = await small_wh.client.post(
+        f"/w/{small_wh.key}?o=https%3A%2F%2Fevil.example&lang=id", content=body,
+        headers=headers)
+    assert f"frame-ancestors {HOST}" not in copycat.headers["content-security-policy"]
+    assert "not registered" in soup(copycat).body["data-refused"]  # type: ignore[index]
+    assert soup(copycat).find("a", class_="button") is None
+    await svc.store.revoke_widget(small_wh.widget.id)
+    revoked = await small_wh.client.post(
+        f"/w/{small_wh.key}?o=https%3A%2F%2Fdinkes.example.go.id&lang=id", content=body,
+        headers=headers)
+    assert "revoked" in soup(revoked).body["data-refused"]  # type: ignore[index]
+    assert soup(revoked).find("a", class_="button") is None
+    # Opened as a page of its own, nobody may frame it.
+    top = await small_wh.client.post(
+        f"/w/{small_wh.key}?o=https%3A%2F%2Fdinkes.example.go.id", content=body,
+        headers={"sec-fetch-dest": "document", "content-type": "multipart/form-data"})
+    assert top.status_code == 403
+    assert "frame-ancestors 'none'" in top.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("page, line", [
+    (f"{HOST}/layanan?nik=6371010101010001#form", f"Dikirim dari halaman: {HOST}/layanan"),
+    ("https://evil.example/phish", None),
+])
+async def test_the_coordinators_mail_says_widget_and_names_the_page_kept(
+        wh: WidgetHarness, page: str, line: str | None) -> None:
+    assert (await wh.send(soup(await wh.open(page=page)))).status_code == 303
+    mails = wh.rows("SELECT to_address, body FROM outbox")
+    assert [to for to, _ in mails] == ["koor@prov.go.id"]
+    body = mails[0][1].splitlines()
+    assert f"Pintu masuk: Widget situs web #{wh.widget.id}" in body
+    if line is None:
+        assert not any(b.startswith("Dikirim dari halaman") for b in body)
+        assert "evil.example" not in mails[0][1]
+    else:
+        assert line in body
+        assert "nik=" not in mails[0][1]
