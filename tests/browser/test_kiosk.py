@@ -26,10 +26,12 @@ class KioskServer(LaporServer):
     be watched."""
 
     kiosk_id: int = 0
+    receipt_seconds: int = 3  # changing it makes a new release of the app
 
     def env(self) -> dict[str, str]:
         env = super().env()
-        env.update(LAPOR_KIOSK_IDLE_SECONDS=str(IDLE_SECONDS), LAPOR_KIOSK_RECEIPT_SECONDS="3")
+        env.update(LAPOR_KIOSK_IDLE_SECONDS=str(IDLE_SECONDS),
+                   LAPOR_KIOSK_RECEIPT_SECONDS=str(self.receipt_seconds))
         return env
 
     def seed(self) -> None:
@@ -404,6 +406,35 @@ def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer,
     rows = kiosk_server.query("SELECT count(*) FROM reports WHERE text LIKE '%Dua tab, laporan%'")
     assert rows == [(2,)]
     assert problems == []
+
+
+def test_a_new_release_waits_for_the_start_screen(kiosk_server: KioskServer,
+                                                  tablet: Callable[[], Any]) -> None:
+    page = tablet().new_page()
+    problems = watch(page, offline_expected=True)
+    pair(page, kiosk_server)
+    version = "JSON.parse(document.getElementById('kiosk-boot').textContent).version"
+    old = page.evaluate(version)
+    kiosk_server.stop()
+    kiosk_server.receipt_seconds = 4
+    kiosk_server.start()
+    try:
+        page.tap("button[data-tap=start]")
+        screen(page, "agency")
+        # What the page's own timer does every few minutes: ask for the worker again.
+        page.evaluate("navigator.serviceWorker.getRegistration('/kiosk').then(r => r.update())")
+        page.wait_for_function("navigator.serviceWorker.getRegistration('/kiosk')"
+                               ".then(r => !!r.waiting)", polling=200)
+        time.sleep(1)
+        assert page.evaluate(version) == old  # someone is using the kiosk: no swap
+        page.tap("button[data-tap=cancel]")  # back on the start screen: the release applies
+        page.wait_for_function(f"{version} !== {json.dumps(old)}", timeout=20_000)
+        screen(page, "start")
+    finally:
+        kiosk_server.stop()
+        kiosk_server.receipt_seconds = 3
+        kiosk_server.start()
+    assert [p for p in problems if "Failed to load" not in p] == []
 
 
 def test_a_revoked_kiosk_says_it_is_not_active(kiosk_server: KioskServer,
