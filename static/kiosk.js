@@ -497,6 +497,7 @@
 
   function becomeInactive() {
     if (device.inactive) return;
+    device.inactive = true;  // at once: a preparation still running must not show the start
     saveDevice({inactive: true}).then(function () {
       // The pool belonged to the old pairing; the queue stays until a new pairing sends it.
       return tx(["codes"], "readwrite", function (s) { s.codes.clear(); });
