@@ -97,6 +97,15 @@ def watch(page: Any, *, offline_expected: bool = False) -> list[str]:
     return problems
 
 
+def until(page: Any, expression: str, timeout: float = 20.0) -> None:
+    """Poll `expression` from here: playwright's wait_for_function evaluates a string in the
+    page when it polls, which the kiosk's CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.2)
+
+
 def screen(page: Any, name: str, timeout: float = 20_000) -> None:
     page.wait_for_selector(f"main[data-screen={name}]", timeout=timeout)
 
@@ -314,7 +323,7 @@ def test_offline_reports_survive_a_reload_and_arrive_once(
     assert sorted(c for c in stored if c in wanted) == wanted
     texts = kiosk_server.query("SELECT text FROM reports WHERE text LIKE '%saat jaringan putus.'")
     assert len(texts) == 3
-    page.wait_for_function("!document.getElementById('queue-state').textContent")
+    until(page, "!document.getElementById('queue-state').textContent")
     assert problems == []
 
 
@@ -423,13 +432,14 @@ def test_a_new_release_waits_for_the_start_screen(kiosk_server: KioskServer,
         screen(page, "agency")
         # What the page's own timer does every few minutes: ask for the worker again.
         page.evaluate("navigator.serviceWorker.getRegistration('/kiosk').then(r => r.update())")
-        page.wait_for_function("navigator.serviceWorker.getRegistration('/kiosk')"
-                               ".then(r => !!r.waiting)", polling=200)
+        until(page, "navigator.serviceWorker.getRegistration('/kiosk').then(r => !!r.waiting)")
         time.sleep(1)
         assert page.evaluate(version) == old  # someone is using the kiosk: no swap
-        page.tap("button[data-tap=cancel]")  # back on the start screen: the release applies
-        page.wait_for_function(f"{version} !== {json.dumps(old)}", timeout=20_000)
+        # Back on the start screen, the release applies: the page reloads itself.
+        with page.expect_event("load", timeout=20_000):
+            page.tap("button[data-tap=cancel]")
         screen(page, "start")
+        assert page.evaluate(version) != old
     finally:
         kiosk_server.stop()
         kiosk_server.receipt_seconds = 3
