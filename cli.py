@@ -267,13 +267,13 @@ def cmd_kiosk_list(settings: Settings, args: argparse.Namespace) -> None:
     print("id\tunit\tstate\tlast heartbeat\tqueue\toldest queued\tapp\tstorage\tclock offset"
           "\tcodes\tname")
     zone = settings.timezone
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
     for kiosk in kiosks:
         state = ("revoked" if not kiosk.active else "paired" if kiosk.paired_at
                  else "waiting for pairing")
-
-        def when(moment: datetime | None) -> str:
-            return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
-
         storage = {True: "persistent", False: "best-effort", None: "-"}[kiosk.storage_persistent]
         offset = f"{kiosk.clock_offset_ms / 1000:+.1f}s" if kiosk.clock_offset_ms is not None \
             else "-"

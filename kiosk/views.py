@@ -224,12 +224,10 @@ async def config(request: Request) -> Response:
     kiosk = await _device(request, svc)
     if isinstance(kiosk, JSONResponse):
         return kiosk
-    units = await svc.store.list_units()
-    hall = next((u for u in units if u.id == kiosk.unit_id), None)
-    if hall is None:
+    offered = await _offered(svc, kiosk)
+    if offered is None:
         return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
-    # The agencies in the hall are the hall's children; a kiosk for one agency offers itself.
-    agencies = sorted((u for u in units if u.parent_id == hall.id), key=lambda u: u.name)
+    hall, agencies = offered
     faces: dict[str, list[object]] = {}
     ikm: dict[str, list[dict[str, object]]] = {}
     for language in i18n.LANGUAGES:
@@ -239,21 +237,31 @@ async def config(request: Request) -> Response:
     return _json({
         "kiosk": {"id": kiosk.id, "name": kiosk.name},
         "hall": {"id": hall.id, "name": hall.name},
-        "agencies": [{"id": u.id, "name": u.name} for u in agencies or [hall]],
+        "agencies": [{"id": u.id, "name": u.name} for u in agencies],
         "faces": faces, "ikm": ikm,
         "version": app_build(svc).version,
         "server_time": now().isoformat(),
     })
 
 
+async def _offered(svc: Services, kiosk: Kiosk) -> tuple[Unit, list[Unit]] | None:
+    """The kiosk's hall and the agencies it offers: the hall's children by name, or the hall
+    itself for a kiosk that stands in one agency."""
+    units = await svc.store.list_units()
+    hall = next((u for u in units if u.id == kiosk.unit_id), None)
+    if hall is None:
+        return None
+    agencies = sorted((u for u in units if u.parent_id == hall.id), key=lambda u: u.name)
+    return hall, agencies or [hall]
+
+
 async def _unit_in_hall(svc: Services, kiosk: Kiosk, unit_id: int | None) -> Unit | None:
-    """The unit a queued item names, if the kiosk offers it (its hall or an agency in it)."""
-    if unit_id is None:
+    """The unit a queued item names, if the kiosk's hall is it or holds it."""
+    offered = await _offered(svc, kiosk) if unit_id is not None else None
+    if offered is None:
         return None
-    unit = next((u for u in await svc.store.list_units() if u.id == unit_id), None)
-    if unit is None or (unit.id != kiosk.unit_id and unit.parent_id != kiosk.unit_id):
-        return None
-    return unit
+    hall, agencies = offered
+    return next((u for u in (hall, *agencies) if u.id == unit_id), None)
 
 
 def _qr_rows(url: str) -> list[str]:

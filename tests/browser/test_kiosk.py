@@ -51,6 +51,14 @@ class KioskServer(LaporServer):
         return [row[0] for row in self.query(
             "SELECT tracking_code FROM reports WHERE channel = 'kiosk' ORDER BY id")]
 
+    def wait_for_reports(self, codes: list[str], why: str) -> None:
+        """Until a report is stored under each of `codes` (as receipts show them)."""
+        wanted = {code.replace("-", "") for code in codes}
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while not wanted <= set(self.kiosk_reports()):
+            assert time.monotonic() < deadline, why
+            time.sleep(0.5)
+
 
 @pytest.fixture(scope="module")
 def kiosk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KioskServer]:
@@ -313,12 +321,8 @@ def test_offline_reports_survive_a_reload_and_arrive_once(
         # Its codes already say they wait for the kiosk once the server is back.
     finally:
         kiosk_server.start()
-    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    kiosk_server.wait_for_reports(codes, "the queue was not delivered after the outage")
     wanted = sorted(c.replace("-", "") for c in codes)
-    while time.monotonic() < deadline:
-        if set(wanted) <= set(kiosk_server.kiosk_reports()):
-            break
-        time.sleep(0.5)
     stored = kiosk_server.kiosk_reports()
     assert sorted(c for c in stored if c in wanted) == wanted
     texts = kiosk_server.query("SELECT text FROM reports WHERE text LIKE '%saat jaringan putus.'")
@@ -354,10 +358,7 @@ def test_a_queued_report_survives_a_browser_restart(
     finally:
         kiosk_server.start()
     try:
-        deadline = time.monotonic() + DELIVERY_TIMEOUT
-        while code.replace("-", "") not in kiosk_server.kiosk_reports():
-            assert time.monotonic() < deadline, "the report never arrived after the restart"
-            time.sleep(0.5)
+        kiosk_server.wait_for_reports([code], "the report never arrived after the restart")
     finally:
         context.close()
 
@@ -381,10 +382,7 @@ def test_a_captive_portal_empties_nothing(kiosk_server: KioskServer,
     assert "1" in (page.text_content("#queue-state") or "")
     assert code.replace("-", "") not in kiosk_server.kiosk_reports()
     context.unroute("**/kiosk/api/**", captive)
-    deadline = time.monotonic() + DELIVERY_TIMEOUT
-    while code.replace("-", "") not in kiosk_server.kiosk_reports():
-        assert time.monotonic() < deadline, "the report never arrived after the portal"
-        time.sleep(0.5)
+    kiosk_server.wait_for_reports([code], "the report never arrived after the portal")
     assert problems == []
 
 
@@ -406,11 +404,7 @@ def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer,
         screen(second, "start")
     finally:
         kiosk_server.start()
-    wanted = {c.replace("-", "") for c in codes}
-    deadline = time.monotonic() + DELIVERY_TIMEOUT
-    while not wanted <= set(kiosk_server.kiosk_reports()):
-        assert time.monotonic() < deadline, "the queue was not delivered"
-        time.sleep(0.5)
+    kiosk_server.wait_for_reports(codes, "the queue was not delivered")
     time.sleep(6)  # both tabs have had their turn
     rows = kiosk_server.query("SELECT count(*) FROM reports WHERE text LIKE '%Dua tab, laporan%'")
     assert rows == [(2,)]
