@@ -97,6 +97,41 @@ async def test_search_folds_case_and_accents_and_matches_word_prefixes(world: Wo
     assert await ids(world, query) == []
 
 
+async def test_a_word_finds_every_word_it_begins_however_many(world: World,
+                                                              monkeypatch: Any) -> None:
+    from store import inbox
+
+    school = await submit(world, "a", text="Atap sekolah bocor.")
+    schools = await submit(world, "b", text="Sekolahnya jauh, sekolah lain penuh.")
+    await submit(world, "c", text="Antrean panjang sekali.")
+    query, _ = read_inbox_query({"q": "sekol atap"})
+    assert await ids(world, query) == [school]
+    query, _ = read_inbox_query({"q": "sekol"})
+    assert await ids(world, query) == [schools, school]
+    assert await ids(world, read_inbox_query({"q": "sekolahku"})[0]) == []
+    # More completions than are worth listing: the word is searched as a prefix, same matches.
+    monkeypatch.setattr(inbox, "COMPLETIONS", 1)
+    assert await ids(world, query) == [schools, school]
+
+
+# The vocabulary of SQLite's FTS5 index; PostgreSQL reads a prefix's matches as it goes.
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_completions_come_from_the_search_index(world: World, monkeypatch: Any) -> None:
+    from store import inbox
+
+    for key, text in (("a", "sekolah sekolah sekolah"), ("b", "Sekolahnya"), ("c", "sekali"),
+                      ("d", "sekolah")):
+        await submit(world, key, text=text)
+    found = await world.store.db.read(
+        lambda conn: inbox.completions(conn, ("sekol", "sek", "rumah", "sekolah")))
+    assert found == {"sekol": ["sekolah", "sekolahnya"], "sek": ["sekali", "sekolah",
+                                                                  "sekolahnya"],
+                     "rumah": [], "sekolah": ["sekolah", "sekolahnya"]}
+    monkeypatch.setattr(inbox, "COMPLETIONS", 2)
+    found = await world.store.db.read(lambda conn: inbox.completions(conn, ("sek",)))
+    assert found == {"sek": None}
+
+
 async def test_a_title_given_at_forwarding_is_searchable(world: World) -> None:
     report_id = await submit(world, "t")
     query, _ = read_inbox_query({"q": "ambulans"})
