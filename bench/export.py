@@ -227,6 +227,7 @@ def proc_status(pid: int) -> dict[str, int]:
 
 def measure_csv(target: Any, workdir: Path) -> dict[str, Any]:
     server = inbox_bench.Server(target, workdir)
+    print("# " + asyncio.run(inbox_bench.settle(target, server.env)), flush=True)
     server.start()
     assert server.proc is not None
     try:

@@ -51,7 +51,7 @@ import sys
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,45 @@ class Target:
                                        log=lambda line: print("# " + line, flush=True))
         self.summary_file.write_text(json.dumps(summary, indent=2, default=str))
         return summary
+
+
+async def settle(target: Target, settings_env: dict[str, str]) -> str:
+    """Bring the data to the state of a server that has been running all along: migrated,
+    every reminder due by now queued and its mail sent, no SQLite statistics. Generated data
+    has no reminders, and the server's workflow timer would otherwise spend the benchmark
+    catching up (500 reminders a round, each with its mails, sent while the pages are
+    measured)."""
+    from sqlalchemy import update
+
+    from admin import tasks
+    from settings import Settings
+    from store import schema as t
+    from store.db import Database
+    from store.migrate import migrate
+    from store.store import Store
+
+    settings = Settings.load(environ=settings_env, env_file=None)
+    db = Database(target.url)
+    await db.connect()
+    try:
+        await migrate(db)
+        if target.is_sqlite:
+            # Data generated before gen_reports stopped running ANALYZE: the server never
+            # does, so its SQLite planner has no statistics to go by.
+            await db.write(lambda conn: conn.exec_driver_sql(
+                "DROP TABLE IF EXISTS sqlite_stat1"))
+        store = Store(db)
+        moment = datetime.now(UTC)
+        closed = await tasks.close_silent_reports(store, settings, moment)
+        reminded = 0
+        while queued := await tasks.queue_reminders(store, settings, moment):
+            reminded += queued
+        sent = await db.write(lambda conn: conn.execute(
+            update(t.outbox).where(t.outbox.c.status != "sent").values(status="sent")).rowcount)
+    finally:
+        await db.close()
+    return (f"settled: {reminded:,} reminders due by now queued, {sent:,} mails marked sent, "
+            f"{closed:,} silent reports closed")
 
 
 # -- the server ----------------------------------------------------------------------------------
@@ -572,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     server = Server(target, workdir)
+    print("# " + asyncio.run(settle(target, server.env)), flush=True)
     measured_code = code_version()
     server.start()
     assert server.proc is not None

@@ -190,6 +190,66 @@ async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> Non
     assert later not in await ids(world, by_deadline)
 
 
+async def ordered_pages(world: World) -> list[list[int]]:
+    from complaints.inbox import received_window
+
+    wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
+    dinas = world.units["dinas"].id
+    queries = [InboxQuery(sort=Sort.DEADLINE), InboxQuery(received_to=date(2026, 11, 30)),
+               InboxQuery(unit_id=dinas, sort=Sort.DEADLINE),
+               InboxQuery(unit_id=dinas, received_from=date(2026, 11, 12))]
+    return [await ids(world, q, scope=world.subtree("prov"), limit=3,
+                      received_window=received_window(q, wita)) for q in queries]
+
+
+async def test_a_scope_with_many_reports_pages_the_same_in_either_plan(
+        world: World, monkeypatch: Any) -> None:
+    from store import inbox
+
+    for i in range(9):
+        await submit(world, f"m{i}", unit=("dinas", "rsud", "other")[i % 3],
+                     received_at=datetime(2026, 11, 10 + i, 3, tzinfo=UTC),
+                     verify_due=TODAY + timedelta(days=(5 * i) % 7))
+    expected = await ordered_pages(world)
+    assert expected == [[1, 8, 4], [8, 7, 5], [1, 4, 7], [7, 4]]
+    monkeypatch.setattr(inbox, "MANY_REPORTS", 1)  # every scope counts as a large one
+    assert await ordered_pages(world) == expected
+
+
+# Without statistics SQLite's planner needs telling (store.inbox.MANY_REPORTS).
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
+        world: World, monkeypatch: Any) -> None:
+    from sqlalchemy import event
+
+    from store import inbox
+
+    for i in range(3):
+        await submit(world, f"m{i}", received_at=datetime(2026, 11, 10 + i, 3, tzinfo=UTC))
+    query = InboxQuery(received_to=date(2026, 11, 30))
+
+    def plan(conn: Any) -> str:
+        seen: list[tuple[str, Any]] = []
+
+        def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "ORDER BY reports.received_at" in statement:
+                seen.append((statement, parameters))
+
+        event.listen(conn, "before_cursor_execute", record)
+        try:
+            inbox.page_ids(conn, world.subtree("prov"), query, today=TODAY, soon_until=TODAY,
+                           received_window=(None, datetime(2026, 12, 1, tzinfo=UTC)), limit=3)
+        finally:
+            event.remove(conn, "before_cursor_execute", record)
+        [(statement, parameters)] = seen
+        return " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                           parameters).all())
+
+    assert "ix_reports_routed_unit_id_id" in await world.store.db.read(plan)
+    monkeypatch.setattr(inbox, "MANY_REPORTS", 2)
+    assert "ix_reports_received_at" in await world.store.db.read(plan)
+
+
 async def test_arrival_order_pages_without_gaps_or_repeats(world: World) -> None:
     made = [await submit(world, f"r{i}") for i in range(7)]
     seen: list[int] = []

@@ -9,6 +9,9 @@ Measured at a million reports (bench/inbox.py):
   index alone, newest first, and stop at a page: 3 ms and 5 ms.
 - "masuk, by deadline" sorted every received report (17 ms); (status, due_on, id) reads the
   page in order: 0.1 ms on both.
+- An officer's reports (one unit's forwarded ones, 7,800 of them) by deadline or by arrival:
+  SQLite read and sorted them all (18-23 ms); (forwarded_unit_id, due_on, id) and
+  (forwarded_unit_id, received_at) give the page in order (0.05 ms).
 - SQLite: a fts5vocab table over reports_fts (store.inbox reads it to turn a search word into
   the index's own terms that start with it: FTS5 reads an exact term's matches as it needs
   them, but all of a prefix's matches before the first, 30 ms for a word in half the reports).
@@ -36,6 +39,10 @@ def upgrade() -> None:
     op.drop_index("ix_reports_status_id", table_name="reports")
     op.create_index("ix_reports_status_filters", "reports", _STATUS_FILTERS)
     op.create_index("ix_reports_status_due_on_id", "reports", ["status", "due_on", "id"])
+    op.create_index("ix_reports_forwarded_unit_id_due_on_id", "reports",
+                    ["forwarded_unit_id", "due_on", "id"])
+    op.create_index("ix_reports_forwarded_unit_id_received_at", "reports",
+                    ["forwarded_unit_id", "received_at"])
     if op.get_bind().dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE reports_fts_terms USING fts5vocab(reports_fts, instance)")
 
@@ -43,6 +50,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS reports_fts_terms")
+    op.drop_index("ix_reports_forwarded_unit_id_received_at", table_name="reports")
+    op.drop_index("ix_reports_forwarded_unit_id_due_on_id", table_name="reports")
     op.drop_index("ix_reports_status_due_on_id", table_name="reports")
     op.drop_index("ix_reports_status_filters", table_name="reports")
     op.create_index("ix_reports_status_id", "reports", ["status", "id"])
