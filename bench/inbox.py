@@ -391,7 +391,11 @@ def literal(value: Any) -> str:
         return "NULL"
     if isinstance(value, (int, float)):
         return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    text = str(value).replace("'", "''")
+    if text.isprintable():
+        return f"'{text}'"
+    # SQLite's way to write a string with a control character in it (a NUL ends a term seek)
+    return "CAST(x'" + text.encode().hex() + "' AS TEXT)"
 
 
 def inline(statement: str, params: Any, sqlite: bool) -> str:

@@ -46,15 +46,20 @@ def tokens(query: str) -> tuple[str, ...]:
 Completions = Mapping[str, Sequence[str] | None]
 
 
+def _quoted(term: str) -> str:
+    # The index's own terms are letters and digits as the words are; quoted all the same.
+    return '"' + term.replace('"', '""') + '"'
+
+
 def _fts5_word(word: str, completions: Completions) -> str:
     terms = completions.get(word)
     if terms is None:
-        return f'"{word}"*'
+        return f"{_quoted(word)}*"
     if not terms:
-        return f'"{word}"'  # in no report: an exact term the index does not hold
+        return _quoted(word)  # in no report: an exact term the index does not hold
     if len(terms) == 1:
-        return f'"{terms[0]}"'
-    return "(" + " OR ".join(f'"{term}"' for term in terms) + ")"
+        return _quoted(terms[0])
+    return "(" + " OR ".join(_quoted(term) for term in terms) + ")"
 
 
 def fts5_match(words: Iterable[str], completions: Completions | None = None) -> str:
