@@ -55,13 +55,19 @@ def subtree_ids(conn: Connection, path: str) -> list[int]:
 MANY_REPORTS = 10_000
 
 
+def _at_least(conn: Connection, rows: Select[Any], n: int) -> bool:
+    """Whether `rows` holds n rows or more, reading no more than n of them."""
+    sample = rows.limit(n).subquery()
+    found: int = conn.execute(select(func.count()).select_from(sample)).scalar_one()
+    return found >= n
+
+
 def _in_units(conn: Connection, column: Any, ids: list[int], *, ordered: bool
               ) -> ColumnElement[bool]:
     indexed: ColumnElement[bool] = column.in_(ids)
     if not ordered or conn.dialect.name != "sqlite":
         return indexed
-    sample = select(literal(1)).where(indexed).limit(MANY_REPORTS).subquery()
-    if conn.execute(select(func.count()).select_from(sample)).scalar_one() < MANY_REPORTS:
+    if not _at_least(conn, select(literal(1)).where(indexed), MANY_REPORTS):
         return indexed
     return (column + 0).in_(ids)
 
@@ -221,10 +227,8 @@ def _few_matches(conn: Connection, words: _Words) -> bool:
     and a word left a prefix (see COMPLETIONS) costs FTS5 all its matches at once."""
     exact = " AND ".join(f'"{w}"' for w in words.words)
     for match in dict.fromkeys((exact, words.fts5)):
-        matches = (select(_FTS.c.rowid).where(literal_column("reports_fts").op("MATCH")(match))
-                   .limit(RARE_MATCHES).subquery())
-        found: int = conn.execute(select(func.count()).select_from(matches)).scalar_one()
-        if found >= RARE_MATCHES:
+        matches = select(_FTS.c.rowid).where(literal_column("reports_fts").op("MATCH")(match))
+        if _at_least(conn, matches, RARE_MATCHES):
             return False
     return True
 
