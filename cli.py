@@ -16,17 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
-from complaints import kiosk as kiosk_rules
-from complaints import organisation
-from settings import Settings, SettingsError
-from store.db import Database
-from store.migrate import migrate
-from store.records import ROLES, Kiosk, StoreError
-from store.store import Store
-from web.signing import Signing
-from widget import origins as origins_rules
-from widget.snippet import snippet
+from lapor.admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
+from lapor.complaints import kiosk as kiosk_rules
+from lapor.complaints import organisation
+from lapor.settings import Settings, SettingsError
+from lapor.store.db import Database
+from lapor.store.migrate import migrate
+from lapor.store.records import ROLES, Kiosk, StoreError
+from lapor.store.store import Store
+from lapor.web.signing import Signing
+from lapor.widget import origins as origins_rules
+from lapor.widget.snippet import snippet
 
 T = TypeVar("T")
 
@@ -161,7 +161,7 @@ def cmd_poster_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
-    from widget import posters
+    from lapor.widget import posters
 
     poster = _run(settings, lambda store: store.poster(args.id))
     if poster is None:
@@ -304,7 +304,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from demo import seed_demo
+    from lapor.demo import seed_demo
 
     if "LAPOR_BASE_URL" not in settings.overrides:
         # Unset: the address we listen on is the best guess, and workers must agree with us.
@@ -325,7 +325,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     _run(settings, lambda store: seed_demo(store, settings) if args.demo else _nothing())
-    uvicorn.run("server:app_factory", factory=True, host=args.host, port=args.port,
+    # The demo's URLs before uvicorn's log lines, also when stdout is a file or a pipe.
+    sys.stdout.flush()
+    uvicorn.run("lapor.server:app_factory", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=True,
                 forwarded_allow_ips=settings.forwarded_allow_ips, log_level="info",
                 access_log=args.access_log, server_header=False)

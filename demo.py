@@ -7,12 +7,12 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from admin.passwords import generate_password, hash_password
-from complaints.reports import Identity
-from settings import Settings
-from store.store import Store
-from web.signing import Signing
-from widget.snippet import snippet
+from lapor.admin.passwords import generate_password, hash_password
+from lapor.complaints.reports import Identity
+from lapor.settings import Settings
+from lapor.store.store import Store
+from lapor.web.signing import Signing
+from lapor.widget.snippet import snippet
 
 UNITS = (
     ("kalsel", "Pemerintah Provinsi Kalimantan Selatan", None),
@@ -134,12 +134,12 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     status pages have something to show on first start."""
     from datetime import timedelta
 
-    from channels.mail import compose_change_mail, compose_new_report_mail
-    from complaints.access import Reach, Scope
-    from complaints.deadlines import follow_up_due, verification_due
-    from complaints.reports import Channel, Kind, Submission
-    from complaints.workflow import Action, Forwarding
-    from store.store import NewReport
+    from lapor.channels.mail import compose_change_mail, compose_new_report_mail
+    from lapor.complaints.access import Reach, Scope
+    from lapor.complaints.deadlines import follow_up_due, verification_due
+    from lapor.complaints.reports import Channel, Kind, Submission
+    from lapor.complaints.workflow import Action, Forwarding
+    from lapor.store.store import NewReport
 
     new_mail = compose_new_report_mail(settings.base_url)
     change_mail = compose_change_mail(settings.base_url)
@@ -203,8 +203,8 @@ async def _seed_feedback(store: Store) -> None:
     """Surveys and quick ratings, so the monitoring page shows an IKM score and its items."""
     from datetime import timedelta
 
-    from complaints.feedback import FeedbackKind, FeedbackSubmission
-    from store.records import NewFeedback
+    from lapor.complaints.feedback import FeedbackKind, FeedbackSubmission
+    from lapor.store.records import NewFeedback
 
     units = {u.slug: u for u in await store.list_units()}
     n = 0

@@ -24,34 +24,34 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
-from admin import answers as admin_answers
-from admin import deadlines as admin_deadlines
-from admin import exports as admin_exports
-from admin import intake as admin_intake
-from admin import kiosks as admin_kiosks
-from admin import manage as admin_manage
-from admin import monitoring as admin_monitoring
-from admin import tasks as admin_tasks
-from admin import views as admin_views
-from admin import widgets as admin_widgets
-from channels.mail import MailSender, compose_change_mail, compose_new_report_mail
-from citizen import views as citizen_views
-from kiosk import views as kiosk_views
-from settings import Settings
-from store.db import Database
-from store.migrate import migrate
-from store.photos import PhotoStore
-from store.store import Store
-from web import i18n, labels
-from web.metrics import Metrics, MetricsMiddleware
-from web.middleware import BodySizeLimit, LanguageMiddleware, VersionedStaticFiles
-from web.ratelimit import RateLimits
-from web.security import SecurityHeadersMiddleware
-from web.services import Services, services
-from web.signing import Signing
-from web.templating import STATIC_DIR, Templates
-from widget import loader as widget_loader
-from widget import views as widget_views
+from lapor.admin import answers as admin_answers
+from lapor.admin import deadlines as admin_deadlines
+from lapor.admin import exports as admin_exports
+from lapor.admin import intake as admin_intake
+from lapor.admin import kiosks as admin_kiosks
+from lapor.admin import manage as admin_manage
+from lapor.admin import monitoring as admin_monitoring
+from lapor.admin import tasks as admin_tasks
+from lapor.admin import views as admin_views
+from lapor.admin import widgets as admin_widgets
+from lapor.channels.mail import MailSender, compose_change_mail, compose_new_report_mail
+from lapor.citizen import views as citizen_views
+from lapor.kiosk import views as kiosk_views
+from lapor.settings import Settings
+from lapor.store.db import Database
+from lapor.store.migrate import migrate
+from lapor.store.photos import PhotoStore
+from lapor.store.store import Store
+from lapor.web import i18n, labels
+from lapor.web.metrics import Metrics, MetricsMiddleware
+from lapor.web.middleware import BodySizeLimit, LanguageMiddleware, VersionedStaticFiles
+from lapor.web.ratelimit import RateLimits
+from lapor.web.security import SecurityHeadersMiddleware
+from lapor.web.services import Services, services
+from lapor.web.signing import Signing
+from lapor.web.templating import STATIC_DIR, Templates
+from lapor.widget import loader as widget_loader
+from lapor.widget import views as widget_views
 
 log = logging.getLogger("lapor")
 
@@ -363,12 +363,12 @@ async def _sweep_photos(svc: Services) -> None:
 
 
 def app_factory() -> Starlette:
-    """What uvicorn workers import (`server:app_factory`, factory=True)."""
+    """What uvicorn workers import (`lapor.server:app_factory`, factory=True)."""
     return create_app()
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cli import run
+    from lapor.cli import run
 
     return run(argv)
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.config import Config
 
-from complaints.deadlines import DeadlineRules, WorkingCalendar, parse_extra_holidays
+from lapor.complaints.deadlines import DeadlineRules, WorkingCalendar, parse_extra_holidays
 
 
 class SettingsError(ValueError):

@@ -10,12 +10,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.views import NO_STORE, REFUSALS, staff_only, staff_scope
-from complaints.categories import CATEGORIES, CATEGORY_CODES
-from complaints.workflow import Refusal, WorkflowError, read_answer_template
-from store.records import NotFound, StaffSession
-from web.i18n import N_, gettext
-from web.services import services
+from lapor.admin.views import NO_STORE, REFUSALS, staff_only, staff_scope
+from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
+from lapor.complaints.workflow import Refusal, WorkflowError, read_answer_template
+from lapor.store.records import NotFound, StaffSession
+from lapor.web.i18n import N_, gettext
+from lapor.web.services import services
 
 MANAGERS = ("coordinator", "officer", "admin")
 TEMPLATE_REFUSALS = {

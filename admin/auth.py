@@ -8,14 +8,14 @@ import secrets
 
 from starlette.requests import HTTPConnection, Request
 
-from admin.passwords import (  # noqa: F401  (re-exported for the views)
+from lapor.admin.passwords import (  # noqa: F401  (re-exported for the views)
     MIN_PASSWORD_LENGTH,
     generate_password,
     hash_password,
     verify_password,
 )
-from store.records import StaffSession
-from web.services import same_origin, services
+from lapor.store.records import StaffSession
+from lapor.web.services import same_origin, services
 
 SESSION_COOKIE = "lapor_session"
 

@@ -8,11 +8,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.views import NO_STORE, _id, staff_only, staff_scope
-from complaints.deadlines import UNIT_DAYS_MAX, UnitDeadlines, read_unit_days
-from store.records import NotFound, StaffSession
-from web.i18n import N_, gettext
-from web.services import services
+from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
+from lapor.complaints.deadlines import UNIT_DAYS_MAX, UnitDeadlines, read_unit_days
+from lapor.store.records import NotFound, StaffSession
+from lapor.web.i18n import N_, gettext
+from lapor.web.services import services
 
 SETTERS = ("coordinator", "admin")
 

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from admin.views import (
+from lapor.admin.views import (
     FILTER_ERRORS,
     HTMX_VARY,
     NO_STORE,
@@ -33,15 +33,15 @@ from admin.views import (
     staff_scope,
     wants_partial,
 )
-from complaints import tracking
-from complaints.inbox import InboxQuery, next_cursor, read_inbox_query
-from complaints.reports import Channel, Kind, Status
-from settings import Settings
-from store.records import StaffSession
-from store.store import Store
-from web import labels
-from web.i18n import N_, current_language, gettext, using
-from web.services import services
+from lapor.complaints import tracking
+from lapor.complaints.inbox import InboxQuery, next_cursor, read_inbox_query
+from lapor.complaints.reports import Channel, Kind, Status
+from lapor.settings import Settings
+from lapor.store.records import StaffSession
+from lapor.store.store import Store
+from lapor.web import labels
+from lapor.web.i18n import N_, current_language, gettext, using
+from lapor.web.services import services
 
 log = logging.getLogger("lapor.exports")
 

@@ -14,14 +14,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.views import NO_STORE, _id, staff_only, staff_scope
-from complaints import tracking
-from complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
-from store.records import IdempotencyConflict, StaffSession
-from store.store import NewReport
-from web import i18n
-from web.labels import error_text
-from web.services import services
+from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
+from lapor.complaints import tracking
+from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
+from lapor.store.records import IdempotencyConflict, StaffSession
+from lapor.store.store import NewReport
+from lapor.web import i18n
+from lapor.web.labels import error_text
+from lapor.web.services import services
 
 TAKERS = ("coordinator", "officer", "admin")
 FIELDS = ("unit", "taken_via", "language", "kind", "text", "location", "identity", "name",

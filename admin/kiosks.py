@@ -12,13 +12,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
-from admin.views import NO_STORE, _id, staff_only
-from complaints import kiosk as rules
-from store.records import Kiosk, NotFound, StaffSession, StoreError
-from store.store import now
-from web.i18n import N_, gettext
-from web.services import services
+from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
+from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.complaints import kiosk as rules
+from lapor.store.records import Kiosk, NotFound, StaffSession, StoreError
+from lapor.store.store import now
+from lapor.web.i18n import N_, gettext
+from lapor.web.services import services
 
 DONE = {"kiosk_revoked": N_("The kiosk “%(name)s” has been revoked: it shows “not active” at "
                             "its next contact.")}

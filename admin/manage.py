@@ -20,14 +20,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin import auth
-from admin.views import NO_STORE, _id, staff_only
-from complaints import organisation
-from complaints.access import STAFF_ROLES
-from complaints.inbox import MAX_ID
-from store.records import Duplicate, InUse, NotFound, Poster, StaffSession, Unit, User
-from web.i18n import N_, gettext
-from web.services import services
+from lapor.admin import auth
+from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.complaints import organisation
+from lapor.complaints.access import STAFF_ROLES
+from lapor.complaints.inbox import MAX_ID
+from lapor.store.records import Duplicate, InUse, NotFound, Poster, StaffSession, Unit, User
+from lapor.web.i18n import N_, gettext
+from lapor.web.services import services
 
 ADMIN = "admin"
 MAX_PASSWORD = 200
@@ -459,7 +459,7 @@ _FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
 @staff_only(ADMIN)
 async def poster_download(request: Request, session: StaffSession) -> Response:
     # Imported here: reportlab is heavy and only this page and `poster print` need it.
-    from widget import posters
+    from lapor.widget import posters
 
     fmt = request.path_params["format"]
     if fmt not in posters.FORMATS:

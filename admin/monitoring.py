@@ -16,14 +16,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.views import NO_STORE, csv_download, local_today, staff_only, staff_scope
-from complaints.feedback import IKM_ITEMS, ItemFigure
-from complaints.monitoring import Row, month_start, months_between, roll_up
-from store.monitoring import Period
-from store.records import StaffSession, Unit
-from web.charts import bar_chart
-from web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
-from web.services import services
+from lapor.admin.views import NO_STORE, csv_download, local_today, staff_only, staff_scope
+from lapor.complaints.feedback import IKM_ITEMS, ItemFigure
+from lapor.complaints.monitoring import Row, month_start, months_between, roll_up
+from lapor.store.monitoring import Period
+from lapor.store.records import StaffSession, Unit
+from lapor.web.charts import bar_chart
+from lapor.web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
+from lapor.web.services import services
 
 MONTHS_SHOWN = 12
 MONTHS_MAX = 60

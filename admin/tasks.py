@@ -9,11 +9,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from channels.mail import compose_reminder_mail
-from complaints.deadlines import close_due, local_date
-from complaints.workflow import WorkflowError
-from settings import Settings
-from store.store import Store
+from lapor.channels.mail import compose_reminder_mail
+from lapor.complaints.deadlines import close_due, local_date
+from lapor.complaints.workflow import WorkflowError
+from lapor.settings import Settings
+from lapor.store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -18,21 +18,21 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
-from admin import auth
-from complaints import tracking
-from complaints.access import Scope, can_see_identity, scope_of, sees_redacted
-from complaints.categories import CATEGORIES, CATEGORY_CODES
-from complaints.deadlines import escalation_due
-from complaints.inbox import (
+from lapor.admin import auth
+from lapor.complaints import tracking
+from lapor.complaints.access import Scope, can_see_identity, scope_of, sees_redacted
+from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
+from lapor.complaints.deadlines import escalation_due
+from lapor.complaints.inbox import (
     MAX_ID,
     InboxQuery,
     next_cursor,
     read_inbox_query,
     received_window,
 )
-from complaints.reminders import UNRESOLVED
-from complaints.reports import Channel, Kind, Status
-from complaints.workflow import (
+from lapor.complaints.reminders import UNRESOLVED
+from lapor.complaints.reports import Channel, Kind, Status
+from lapor.complaints.workflow import (
     BULK_MAX,
     Action,
     Bulk,
@@ -54,14 +54,14 @@ from complaints.workflow import (
     read_selection,
     read_unit_choice,
 )
-from settings import Settings
-from store.photos import PhotoError, ProcessedPhoto
-from store.records import NotFound, Report, StaffSession, Unit
-from store.store import HandOver
-from web.files import attachment_response
-from web.i18n import N_, current_language, gettext
-from web.services import client_address, services
-from web.templating import unit_options_version
+from lapor.settings import Settings
+from lapor.store.photos import PhotoError, ProcessedPhoto
+from lapor.store.records import NotFound, Report, StaffSession, Unit
+from lapor.store.store import HandOver
+from lapor.web.files import attachment_response
+from lapor.web.i18n import N_, current_language, gettext
+from lapor.web.services import client_address, services
+from lapor.web.templating import unit_options_version
 
 View = Callable[[Request, StaffSession], Awaitable[Response]]
 NO_STORE = {"cache-control": "no-store"}

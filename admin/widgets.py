@@ -11,13 +11,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
-from admin.views import NO_STORE, _id, staff_only
-from store.records import NotFound, StaffSession, StoreError, Widget
-from web.i18n import N_, gettext
-from web.services import services
-from widget import origins as origin_rules
-from widget.snippet import snippet
+from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
+from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.store.records import NotFound, StaffSession, StoreError, Widget
+from lapor.web.i18n import N_, gettext
+from lapor.web.services import services
+from lapor.widget import origins as origin_rules
+from lapor.widget.snippet import snippet
 
 ORIGIN_ERRORS = {
     "scheme": N_("“%(origin)s”: start with https:// or http:// (addresses such as "

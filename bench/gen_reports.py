@@ -49,7 +49,6 @@ import itertools
 import json
 import random
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,13 +58,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from complaints import search, tracking  # noqa: E402
-from complaints.deadlines import DeadlineRules, WorkingCalendar  # noqa: E402
-from settings import SETTINGS  # noqa: E402
+from lapor.complaints import search, tracking  # noqa: E402
+from lapor.complaints.deadlines import DeadlineRules, WorkingCalendar  # noqa: E402
+from lapor.settings import SETTINGS  # noqa: E402
 
 PASSWORD = "bench-password-123456"
 DEFAULT_DIR = Path("/tmp/lapor-bench-inbox")
@@ -508,7 +506,7 @@ def _sqlite_value(column: str, value: Any) -> Any:
 def _check_sqlite_format() -> None:
     from sqlalchemy.dialects import sqlite
 
-    from store import schema as t
+    from lapor.store import schema as t
 
     dialect = sqlite.dialect()
     sample_dt = datetime(2024, 5, 6, 7, 8, 9, 123, tzinfo=UTC)
@@ -529,7 +527,7 @@ def _migration_0004() -> Any:
 
 
 def _static_rows(units: list[UnitRow], now: datetime) -> dict[str, tuple[list[str], list[tuple]]]:
-    from admin.passwords import hash_password
+    from lapor.admin.passwords import hash_password
 
     created = now - timedelta(days=365 * YEARS + 30)
     password_hash = hash_password(PASSWORD)  # one argon2 hash, shared by every account
@@ -546,8 +544,8 @@ def _static_rows(units: list[UnitRow], now: datetime) -> dict[str, tuple[list[st
 
 
 async def _migrate(url: str, schema: str | None) -> None:
-    from store.db import Database
-    from store.migrate import migrate
+    from lapor.store.db import Database
+    from lapor.store.migrate import migrate
 
     await migrate(Database(url, schema=schema))
 

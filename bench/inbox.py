@@ -1,6 +1,6 @@
 """Inbox benchmark: every inbox page, filter and search over a million reports, p95 <= 50 ms.
 
-Starts the real server (`python server.py serve`, one worker, 127.0.0.1, a free port) on a
+Starts the real server (`lapor serve`, one worker, 127.0.0.1, a free port) on a
 database filled by bench/gen_reports.py (generated on the first run and kept under
 /tmp/lapor-bench-inbox, since a million reports take minutes to make), signs in as four members
 of staff:
@@ -57,7 +57,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import gen_reports  # noqa: E402
@@ -150,12 +149,12 @@ async def settle(target: Target, settings_env: dict[str, str]) -> str:
     measured)."""
     from sqlalchemy import update
 
-    from admin import tasks
-    from settings import Settings
-    from store import schema as t
-    from store.db import Database
-    from store.migrate import migrate
-    from store.store import Store
+    from lapor.admin import tasks
+    from lapor.settings import Settings
+    from lapor.store import schema as t
+    from lapor.store.db import Database
+    from lapor.store.migrate import migrate
+    from lapor.store.store import Store
 
     settings = Settings.load(environ=settings_env, env_file=None)
     db = Database(target.url)
@@ -200,7 +199,7 @@ class Server:
     def start(self) -> None:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "server.py", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, timeout=300)
 
@@ -445,12 +444,12 @@ async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[s
     calls it, each statement with its plan and its time in this process."""
     from sqlalchemy import event
 
-    from admin.views import PAGE_SIZE
-    from complaints.access import scope_of
-    from complaints.inbox import read_inbox_query, received_window
-    from settings import Settings
-    from store.db import Database
-    from store.store import Store
+    from lapor.admin.views import PAGE_SIZE
+    from lapor.complaints.access import scope_of
+    from lapor.complaints.inbox import read_inbox_query, received_window
+    from lapor.settings import Settings
+    from lapor.store.db import Database
+    from lapor.store.store import Store
 
     captured: list[tuple[str, str, Any]] = []
     current = {"what": "", "recording": False}

@@ -1,7 +1,7 @@
 """Load benchmark: the citizen's form and a text-only submission against a bare Starlette endpoint.
 
 Starts two servers on free 127.0.0.1 ports, both under uvicorn with uvloop and httptools and one
-worker: bench/hello_app.py (the baseline) and the real server (`python server.py serve`, seeded
+worker: bench/hello_app.py (the baseline) and the real server (`lapor serve`, seeded
 through the operator CLI on a throw-away data dir, SQLite by default or PostgreSQL with
 --database-url). Then, at each concurrency, after a short warm-up, it measures requests/s and
 p50/p99 latency of
@@ -57,7 +57,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-sys.path.insert(0, str(ROOT))
 
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
 SUBMIT_TEXT = "Antrean di loket perekaman KTP sangat panjang dan petugas datang terlambat."
@@ -135,10 +134,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "server.py", *args], cwd=ROOT, env=env, input=stdin,
+    done = subprocess.run([sys.executable, "-m", "lapor", *args], cwd=ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise SystemExit(f"`server.py {' '.join(args)}` failed: {done.stderr.strip()}")
+        raise SystemExit(f"`lapor {' '.join(args)}` failed: {done.stderr.strip()}")
     return done.stdout
 
 
@@ -203,7 +202,7 @@ class RealServer:
     def start(self) -> None:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "server.py", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log)
 
@@ -290,7 +289,7 @@ def start_hello(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 # -- tokens --------------------------------------------------------------------------------------
 def mint_tokens(poster_id: int, count: int) -> list[str]:
-    from web.signing import Signing
+    from lapor.web.signing import Signing
 
     signing = Signing([SECRET_KEY])
     return [signing.new_form_token(poster_id, 1) for _ in range(count)]
@@ -462,7 +461,7 @@ def check_submissions(server: RealServer, before: int, runs: list[Result]) -> tu
     rows = server.wait_settled() - before
     acked = [loc for run in runs for loc in run.locations]
     n303 = sum(run.status.get(303, 0) for run in runs)
-    from complaints import tracking
+    from lapor.complaints import tracking
 
     codes = set()
     for location in acked:

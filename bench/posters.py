@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 # A 30-character base URL, the longest issue 4 promises a version-5 code for.
 BASE_URL = "https://lapor.kab-contoh.go.id"
@@ -55,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     import qrcode
     import qrcode.constants
 
-    from web.signing import Signing
-    from widget import posters
+    from lapor.web.signing import Signing
+    from lapor.widget import posters
 
     url = f"{BASE_URL}/q/{Signing(['bench-secret-key-0123456789abcdef']).poster_code(1234, 7)}"
     texts = posters.poster_texts(UNIT, LABEL) if hasattr(posters, "poster_texts") else {

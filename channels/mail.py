@@ -17,11 +17,11 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from complaints import tracking
-from complaints.reminders import Reminder
-from complaints.reports import Channel, Status
-from store.records import OutboxMessage
-from store.store import (
+from lapor.complaints import tracking
+from lapor.complaints.reminders import Reminder
+from lapor.complaints.reports import Channel, Status
+from lapor.store.records import OutboxMessage
+from lapor.store.store import (
     ChangeComposer,
     ChangeNotice,
     MailComposer,
@@ -31,8 +31,8 @@ from store.store import (
     Store,
     now,
 )
-from web import i18n
-from web.labels import channel_label, kind_label, status_label
+from lapor.web import i18n
+from lapor.web.labels import channel_label, kind_label, status_label
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 
-from complaints.reports import FieldError
+from lapor.complaints.reports import FieldError
 
 TEXT_FIELDS = ("kind", "text", "location", "identity", "name", "phone", "email")
 HONEYPOT = "website"

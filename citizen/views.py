@@ -10,9 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
-from complaints import tracking
-from complaints.reports import (
+from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
+from lapor.complaints import tracking
+from lapor.complaints.reports import (
     TEXT_MAX,
     TEXT_MIN,
     Channel,
@@ -20,7 +20,7 @@ from complaints.reports import (
     Kind,
     validate_submission,
 )
-from complaints.workflow import (
+from lapor.complaints.workflow import (
     Action,
     Refusal,
     WorkflowError,
@@ -29,15 +29,15 @@ from complaints.workflow import (
     read_reason,
     read_seen_version,
 )
-from store.photos import PhotoError, ProcessedPhoto
-from store.records import IdempotencyConflict, Poster
-from store.store import NewReport, SubmitResult, now
-from web import i18n
-from web.files import attachment_response
-from web.i18n import N_
-from web.labels import error_text, kind_label
-from web.services import Services, client_address, same_origin, services
-from web.signing import FormToken, FormTokenError, PosterCodeError
+from lapor.store.photos import PhotoError, ProcessedPhoto
+from lapor.store.records import IdempotencyConflict, Poster
+from lapor.store.store import NewReport, SubmitResult, now
+from lapor.web import i18n
+from lapor.web.files import attachment_response
+from lapor.web.i18n import N_
+from lapor.web.labels import error_text, kind_label
+from lapor.web.services import Services, client_address, same_origin, services
+from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
 
 NO_STORE = {"cache-control": "no-store"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from complaints.reports import Identity
+from lapor.complaints.reports import Identity
 
 STAFF_ROLES = ("coordinator", "officer", "inspector", "admin")
 

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from complaints.reports import FieldError
+from lapor.complaints.reports import FieldError
 
 
 def N_(message: str) -> str:

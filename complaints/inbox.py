@@ -13,10 +13,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from complaints import search
-from complaints.categories import CATEGORY_CODES
-from complaints.reports import Channel, Kind, Status
-from complaints.workflow import TAG_MAX
+from lapor.complaints import search
+from lapor.complaints.categories import CATEGORY_CODES
+from lapor.complaints.reports import Channel, Kind, Status
+from lapor.complaints.workflow import TAG_MAX
 
 
 class Sort(StrEnum):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from complaints import tracking
-from complaints.reports import FieldError, Submission, validate_submission
+from lapor.complaints import tracking
+from lapor.complaints.reports import FieldError, Submission, validate_submission
 
 PAIRING_DIGITS: Final = 6
 PAIRING_LIFETIME: Final = timedelta(minutes=10)

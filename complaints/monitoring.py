@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Generic, TypeVar
 
-from complaints.feedback import FeedbackFigures
+from lapor.complaints.feedback import FeedbackFigures
 
 MAX_DAYS = 120  # durations are counted in whole days up to this; longer ones share the last
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from complaints.access import STAFF_ROLES
+from lapor.complaints.access import STAFF_ROLES
 
 # A slug is typed on command lines and read in URLs and logs: short, lowercase, no spaces.
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from complaints.reports import Status
+from lapor.complaints.reports import Status
 
 
 class Reminder(StrEnum):

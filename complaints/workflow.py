@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from complaints.reports import TEXT_MAX, Status, can_move, clean_text
+from lapor.complaints.reports import TEXT_MAX, Status, can_move, clean_text
 
 TITLE_MAX = 200
 NOTE_MAX = 2000

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from complaints.reports import Kind
-from web import i18n
-from web.i18n import N_
-from web.labels import kind_label
+from lapor.complaints.reports import Kind
+from lapor.web import i18n
+from lapor.web.i18n import N_
+from lapor.web.labels import kind_label
 
 STRINGS: Final[dict[str, str]] = {
     "title": N_("Report on a public service"),

@@ -21,12 +21,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from complaints import kiosk as rules
-from complaints import tracking
-from complaints.feedback import faces_for_client, ikm_items_for_client, parse_feedback
-from complaints.reports import Channel, FieldError
-from kiosk.strings import all_strings
-from store.records import (
+from lapor.complaints import kiosk as rules
+from lapor.complaints import tracking
+from lapor.complaints.feedback import faces_for_client, ikm_items_for_client, parse_feedback
+from lapor.complaints.reports import Channel, FieldError
+from lapor.kiosk.strings import all_strings
+from lapor.store.records import (
     FeedbackConflict,
     IdempotencyConflict,
     Kiosk,
@@ -34,12 +34,12 @@ from store.records import (
     NotFound,
     Unit,
 )
-from store.store import NewReport, now
-from web import i18n
-from web.labels import error_text
-from web.services import Services, client_address, services
-from web.signing import KioskCredentialError
-from web.templating import STATIC_DIR, TEMPLATE_DIR, StaticUrls
+from lapor.store.store import NewReport, now
+from lapor.web import i18n
+from lapor.web.labels import error_text
+from lapor.web.services import Services, client_address, services
+from lapor.web.signing import KioskCredentialError
+from lapor.web.templating import STATIC_DIR, TEMPLATE_DIR, StaticUrls
 
 NO_STORE = {"cache-control": "no-store"}
 JSON_MAX_BYTES = 64_000
@@ -265,7 +265,7 @@ async def _unit_in_hall(svc: Services, kiosk: Kiosk, unit_id: int | None) -> Uni
 
 
 def _qr_rows(url: str) -> list[str]:
-    from widget.posters import qr_matrix
+    from lapor.widget.posters import qr_matrix
 
     return ["".join("1" if dark else "0" for dark in row) for row in qr_matrix(url)]
 

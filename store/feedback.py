@@ -19,12 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from complaints.access import Reach, Scope
-from complaints.feedback import ITEM_COUNT, FeedbackFigures, FeedbackKind
-from complaints.monitoring import Key
-from store import schema as t
-from store.inbox import subtree_ids
-from store.records import FeedbackConflict, FeedbackResult, NewFeedback, NotFound
+from lapor.complaints.access import Reach, Scope
+from lapor.complaints.feedback import ITEM_COUNT, FeedbackFigures, FeedbackKind
+from lapor.complaints.monitoring import Key
+from lapor.store import schema as t
+from lapor.store.inbox import subtree_ids
+from lapor.store.records import FeedbackConflict, FeedbackResult, NewFeedback, NotFound
 
 _F = t.feedback
 

@@ -13,12 +13,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from complaints import kiosk as rules
-from complaints import tracking
-from complaints.kiosk import Heartbeat
-from store import schema as t
-from store.db import Database
-from store.records import Kiosk, NotFound, ReservedCode, StoreError
+from lapor.complaints import kiosk as rules
+from lapor.complaints import tracking
+from lapor.complaints.kiosk import Heartbeat
+from lapor.store import schema as t
+from lapor.store.db import Database
+from lapor.store.records import Kiosk, NotFound, ReservedCode, StoreError
 
 _K = t.kiosks
 _HELD = (select(func.count()).where(t.kiosk_codes.c.kiosk_id == _K.c.id)

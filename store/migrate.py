@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 
-from store.db import Database
+from lapor import resources
+from lapor.store.db import Database
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.path("store", "migrations")
 
 # Any constant works; it only has to be the same in every process that migrates.
 _ADVISORY_LOCK_ID = 0x1A9012

@@ -23,12 +23,12 @@ from sqlalchemy import (
     select,
 )
 
-from complaints.access import Scope
-from complaints.monitoring import MAX_DAYS, Figures, Key, Raw
-from complaints.reports import Status
-from store import feedback
-from store import schema as t
-from store.inbox import scope_condition, subtree_ids
+from lapor.complaints.access import Scope
+from lapor.complaints.monitoring import MAX_DAYS, Figures, Key, Raw
+from lapor.complaints.reports import Status
+from lapor.store import feedback
+from lapor.store import schema as t
+from lapor.store.inbox import scope_condition, subtree_ids
 
 _R = t.reports
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from complaints.feedback import FeedbackSubmission
-from complaints.inbox import Cursor
-from complaints.reports import Channel, Identity, Kind, Status
+from lapor.complaints.feedback import FeedbackSubmission
+from lapor.complaints.inbox import Cursor
+from lapor.complaints.reports import Channel, Identity, Kind, Status
 
 
 class StoreError(Exception):

@@ -27,12 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from complaints import search, tracking
-from complaints.access import Reach, Scope
-from complaints.deadlines import UnitDeadlines
-from complaints.inbox import Cursor, InboxQuery
-from complaints.monitoring import Raw
-from complaints.reminders import (
+from lapor.complaints import search, tracking
+from lapor.complaints.access import Reach, Scope
+from lapor.complaints.deadlines import UnitDeadlines
+from lapor.complaints.inbox import Cursor, InboxQuery
+from lapor.complaints.monitoring import Raw
+from lapor.complaints.reminders import (
     ESCALATION_WINDOW_DAYS,
     OVERDUE_WINDOW_DAYS,
     RUNNING,
@@ -41,8 +41,8 @@ from complaints.reminders import (
     Reminder,
     audience,
 )
-from complaints.reports import Channel, Identity, Kind, Status, Submission, route
-from complaints.workflow import (
+from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission, route
+from lapor.complaints.workflow import (
     DECISIONS,
     TARGET,
     Action,
@@ -57,11 +57,11 @@ from complaints.workflow import (
     edit_allowed,
     target_of,
 )
-from store import feedback, inbox, kiosks, monitoring
-from store import schema as t
-from store.db import Database
-from store.monitoring import Period
-from store.records import (
+from lapor.store import feedback, inbox, kiosks, monitoring
+from lapor.store import schema as t
+from lapor.store.db import Database
+from lapor.store.monitoring import Period
+from lapor.store.records import (
     ROLES,
     AnswerTemplate,
     Duplicate,

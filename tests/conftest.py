@@ -19,15 +19,15 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from admin.passwords import hash_password
-from complaints.access import Reach, Scope, scope_of
-from server import create_app
-from settings import Settings
-from store.db import Database
-from store.migrate import migrate
-from store.records import Poster, Unit, User
-from store.store import Store
-from web.signing import Signing
+from lapor.admin.passwords import hash_password
+from lapor.complaints.access import Reach, Scope, scope_of
+from lapor.server import create_app
+from lapor.settings import Settings
+from lapor.store.db import Database
+from lapor.store.migrate import migrate
+from lapor.store.records import Poster, Unit, User
+from lapor.store.store import Store
+from lapor.web.signing import Signing
 
 TEST_KEY = "test-signing-key-" + "x" * 16
 EVERYTHING = Scope(Reach.ALL, 0, "")  # an admin's reach

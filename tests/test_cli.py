@@ -24,7 +24,7 @@ def runner(data_dir: Path) -> Run:
 
     def run(*args: str, stdin: str | None = None,
             ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, str(ROOT / "server.py"), *args],
+        result = subprocess.run([sys.executable, "-m", "lapor", *args],
                                 cwd=data_dir.parent, env=env, input=stdin, capture_output=True,
                                 text=True, timeout=120)
         if ok:
@@ -136,7 +136,7 @@ def test_duplicates_are_refused(lapor: Run) -> None:
 
 def test_bad_setting_is_one_line(lapor: Run) -> None:
     env_run = lapor
-    result = subprocess.run([sys.executable, str(ROOT / "server.py"), "migrate"],
+    result = subprocess.run([sys.executable, "-m", "lapor", "migrate"],
                             env={**os.environ, "LAPOR_TIMEZONE": "Mars/Olympus"},
                             capture_output=True, text=True, timeout=60)
     assert "LAPOR_TIMEZONE" in refused(result)

@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from complaints.access import Reach, Scope
-from complaints.monitoring import roll_up
-from complaints.reports import Status
-from demo import FEEDBACK, REPORTS, seed_demo
-from settings import Settings
-from store.monitoring import Period
-from store.store import Store
+from lapor.complaints.access import Reach, Scope
+from lapor.complaints.monitoring import roll_up
+from lapor.complaints.reports import Status
+from lapor.demo import FEEDBACK, REPORTS, seed_demo
+from lapor.settings import Settings
+from lapor.store.monitoring import Period
+from lapor.store.store import Store
 
 
 async def test_the_demo_has_reports_in_every_state_and_seeds_once(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from settings import SETTINGS
+from lapor.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 

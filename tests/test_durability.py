@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from lapor.web.signing import Signing
 from tests.conftest import free_port
-from web.signing import Signing
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "durability-test-key-0123456789"
@@ -26,7 +26,7 @@ async def test_acknowledged_reports_survive_a_killed_server(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
     env.update(LAPOR_DATA_DIR=str(tmp_path / "data"), LAPOR_BASE_URL=base,
                LAPOR_SECRET_KEYS=KEY, LAPOR_SUBMIT_LIMIT_PER_ADDRESS="100000/minute")
-    run = [sys.executable, str(ROOT / "server.py")]
+    run = [sys.executable, "-m", "lapor"]
     subprocess.run([*run, "unit", "add", "prov", "--name", "Provinsi"], env=env, check=True,
                    capture_output=True)
     subprocess.run([*run, "poster", "add", "prov", "--label", "Loket"], env=env, check=True,

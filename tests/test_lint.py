@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,6 @@ def test_ruff() -> None:
 
 
 def test_mypy() -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy", "."], cwd=ROOT, capture_output=True,
-                            text=True)
+    result = subprocess.run([str(ROOT / ".ci" / "typecheck")], cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "PYTHON": sys.executable})
     assert result.returncode == 0, result.stdout + result.stderr

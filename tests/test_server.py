@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server import create_app
+from lapor.server import create_app
 from tests.conftest import AppHarness
 
 

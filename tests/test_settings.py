@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import Settings, SettingsError
+from lapor.settings import Settings, SettingsError
 
 
 def load(**environ: str) -> Settings:

@@ -26,7 +26,9 @@ from babel.numbers import format_percent as babel_format_percent
 from babel.support import NullTranslations, Translations
 from starlette.requests import HTTPConnection
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+from lapor import resources
+
+LOCALE_DIR = resources.path("locale")
 LANGUAGES = ("id", "en")
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 LANGUAGE_COOKIE = "lang"

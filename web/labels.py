@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from complaints.feedback import IKM_ITEMS
-from complaints.reports import Channel, FieldError, Kind, Status
-from store.records import Event
-from web import i18n
-from web.i18n import N_, gettext, ngettext
+from lapor.complaints.feedback import IKM_ITEMS
+from lapor.complaints.reports import Channel, FieldError, Kind, Status
+from lapor.store.records import Event
+from lapor.web import i18n
+from lapor.web.i18n import N_, gettext, ngettext
 
 STATUS = {
     Status.RECEIVED: N_("Received, waiting for verification"),

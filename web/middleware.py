@@ -11,7 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import i18n
+from lapor.web import i18n
 
 ONE_YEAR = 31_536_000
 

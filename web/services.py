@@ -9,15 +9,15 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
-from channels.mail import MailSender
-from complaints.deadlines import follow_up_due, verification_due
-from settings import Settings
-from store.photos import PhotoStore
-from store.store import Store
-from web.metrics import Metrics
-from web.ratelimit import RateLimits
-from web.signing import Signing
-from web.templating import Templates
+from lapor.channels.mail import MailSender
+from lapor.complaints.deadlines import follow_up_due, verification_due
+from lapor.settings import Settings
+from lapor.store.photos import PhotoStore
+from lapor.store.store import Store
+from lapor.web.metrics import Metrics
+from lapor.web.ratelimit import RateLimits
+from lapor.web.signing import Signing
+from lapor.web.templating import Templates
 
 
 @dataclass

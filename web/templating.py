@@ -14,12 +14,12 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from store.records import Unit
-from web import i18n
+from lapor import resources
+from lapor.store.records import Unit
+from lapor.web import i18n
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
+TEMPLATE_DIR = resources.path("templates")
+STATIC_DIR = resources.path("static")
 
 
 UnitKey = tuple[tuple[int, str, str], ...]

@@ -14,10 +14,11 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web import i18n
-from web.i18n import N_
+from lapor import resources
+from lapor.web import i18n
+from lapor.web.i18n import N_
 
-SOURCE = Path(__file__).resolve().parent / "widget.js"
+SOURCE = resources.path("widget", "widget.js")
 PLACEHOLDER = "__LAPOR_STRINGS__"
 LOADER_MAX_AGE = 600  # seconds; well inside the hour the issue allows a release to spread
 MAX_GZIPPED_BYTES = 3 * 1024

@@ -21,18 +21,18 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
-from citizen.views import Entry, receive_report
-from complaints import tracking
-from complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
-from store.photos import ProcessedPhoto
-from store.records import Widget
-from web import i18n
-from web.labels import error_text, kind_label
-from web.security import frame_policy
-from web.services import Services, services
-from web.signing import FormTokenError, WidgetKeyError
-from widget.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
+from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
+from lapor.citizen.views import Entry, receive_report
+from lapor.complaints import tracking
+from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
+from lapor.store.photos import ProcessedPhoto
+from lapor.store.records import Widget
+from lapor.web import i18n
+from lapor.web.labels import error_text, kind_label
+from lapor.web.security import frame_policy
+from lapor.web.services import Services, services
+from lapor.web.signing import FormTokenError, WidgetKeyError
+from lapor.widget.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
 
 NO_STORE = {"cache-control": "no-store"}
 # The one console line the loader prints on the host page: for its webmaster, so in English.

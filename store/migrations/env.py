@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from store.schema import metadata
+from lapor.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -18,9 +18,9 @@ def soup(response: Any) -> BeautifulSoup:
 
 async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
         harness: AppHarness, monkeypatch: Any) -> None:
-    import admin.exports
+    from lapor.admin import exports
 
-    monkeypatch.setattr(admin.exports, "PAGE", 2)  # several pages, as with a million rows
+    monkeypatch.setattr(exports, "PAGE", 2)  # several pages, as with a million rows
     for i in range(5):
         await harness.submit(identity="named", name="Siti Rahmawati", phone="081234567890",
                              text=f"Lampu jalan nomor {i} mati sejak minggu lalu.")
@@ -91,14 +91,14 @@ async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
 
 async def test_csv_of_a_search_goes_through_every_stretch_of_reports(
         harness: AppHarness, monkeypatch: Any) -> None:
-    import admin.exports
-    from store import inbox
+    from lapor.admin import exports
+    from lapor.store import inbox
 
     # A common word at a million reports is searched a stretch of ids per request; an export
     # must still carry every match, not stop at the first stretch without one.
     monkeypatch.setattr(inbox, "RARE_MATCHES", 0)
     monkeypatch.setattr(inbox, "SEARCH_WINDOW", 2)
-    monkeypatch.setattr(admin.exports, "PAGE", 2)
+    monkeypatch.setattr(exports, "PAGE", 2)
     for i in range(3):
         await harness.submit(text=f"Lampu jalan nomor {i} mati sejak minggu lalu.")
     for _ in range(4):

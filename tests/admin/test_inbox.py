@@ -77,9 +77,9 @@ async def test_bad_filters_are_named_in_indonesian_and_the_rest_still_applies(
 
 
 async def test_next_page_link_keeps_the_filters(harness: AppHarness, monkeypatch: Any) -> None:
-    import admin.views
+    from lapor.admin import views
 
-    monkeypatch.setattr(admin.views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
     for i in range(3):
         await harness.submit(text=f"Lampu penerangan jalan mati nomor {i} sejak lama.")
     await harness.submit(text="Sesuatu yang sama sekali berbeda dari yang lain.")
@@ -94,7 +94,7 @@ async def test_next_page_link_keeps_the_filters(harness: AppHarness, monkeypatch
 
 async def test_a_search_that_stopped_short_offers_the_older_reports(
         harness: AppHarness, monkeypatch: Any) -> None:
-    from store import inbox
+    from lapor.store import inbox
 
     # As with a common word at a million reports: a request searches a stretch of ids only.
     monkeypatch.setattr(inbox, "RARE_MATCHES", 0)
@@ -119,9 +119,9 @@ async def test_a_search_that_stopped_short_offers_the_older_reports(
 
 async def test_a_received_window_pages_by_the_time_received(harness: AppHarness,
                                                             monkeypatch: Any) -> None:
-    import admin.views
+    from lapor.admin import views
 
-    monkeypatch.setattr(admin.views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
     for _ in range(3):
         await harness.submit()
     await harness.login("koor@prov.go.id")
@@ -138,9 +138,9 @@ async def test_a_received_window_pages_by_the_time_received(harness: AppHarness,
 
 async def test_many_units_are_listed_on_demand_not_on_every_page(
         harness: AppHarness, monkeypatch: Any) -> None:
-    import admin.views
+    from lapor.admin import views
 
-    monkeypatch.setattr(admin.views, "UNIT_FILTER_INLINE", 2)  # the province has 3 units
+    monkeypatch.setattr(views, "UNIT_FILTER_INLINE", 2)  # the province has 3 units
     await harness.submit(text="Ruang tunggu Puskesmas panas dan kipas angin rusak.")
     await harness.submit("igd", text="Petugas IGD tidak ramah kepada pasien lansia.")
     await harness.login("koor@prov.go.id")
@@ -179,9 +179,9 @@ async def test_many_units_are_listed_on_demand_not_on_every_page(
 
 
 async def test_the_unit_list_is_the_callers_own(harness: AppHarness, monkeypatch: Any) -> None:
-    import admin.views
+    from lapor.admin import views
 
-    monkeypatch.setattr(admin.views, "UNIT_FILTER_INLINE", 0)
+    monkeypatch.setattr(views, "UNIT_FILTER_INLINE", 0)
     await harness.login("koor@other.go.id")
     options = soup(await harness.client.get("/admin/unit-options"))
     assert [o["value"] for o in options.select("option")] == [

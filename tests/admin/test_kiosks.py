@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from complaints.kiosk import Heartbeat
+from lapor.complaints.kiosk import Heartbeat
 from tests.admin.test_manage import ADMIN, alert, notice, post
 from tests.admin.test_workflow import signed_in, soup
 from tests.conftest import AppHarness

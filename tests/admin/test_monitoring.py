@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from complaints.feedback import parse_feedback
-from store.records import NewFeedback
+from lapor.complaints.feedback import parse_feedback
+from lapor.store.records import NewFeedback
 from tests.conftest import AppHarness
 
 

@@ -141,9 +141,9 @@ async def test_photos_are_served_only_within_scope(harness: AppHarness) -> None:
 
 
 async def test_inbox_paginates_with_a_keyset(harness: AppHarness, monkeypatch: Any) -> None:
-    import admin.views
+    from lapor.admin import views
 
-    monkeypatch.setattr(admin.views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
     for _ in range(5):
         await harness.submit()
     await harness.login("koor@prov.go.id")
@@ -178,8 +178,8 @@ async def test_expired_session_goes_back_to_login(make_harness: Any) -> None:
         svc = harness.app.state.services
         from sqlalchemy import update
 
-        from store import schema
-        from store.store import now
+        from lapor.store import schema
+        from lapor.store.store import now
 
         def expire(conn: Any) -> None:
             conn.execute(update(schema.sessions).values(expires_at=now()))

@@ -1,7 +1,7 @@
 """Real Chromium against a real server process.
 
 `lapor_server` seeds a fresh data directory through the operator CLI (the way a deployment is
-set up) and runs `python server.py serve` on a free 127.0.0.1 port. `browser` is the system
+set up) and runs `lapor serve` on a free 127.0.0.1 port. `browser` is the system
 Chromium driven by playwright's sync API (no browser download: DESIGN.md, Tests). When Chromium
 is not there the browser tests skip, unless LAPOR_REQUIRE_BROWSER=1 (CI), where they fail.
 
@@ -87,7 +87,7 @@ class LaporServer:
         return self.data_dir.parent / "server.log"
 
     def env(self) -> dict[str, str]:
-        from settings import SETTINGS
+        from lapor.settings import SETTINGS
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
         # Every setting pinned (the environment beats a developer's ./.env file): SQLite in
@@ -100,11 +100,11 @@ class LaporServer:
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run an operator command; its stdout, or a failure that shows stderr."""
-        result = subprocess.run([sys.executable, "server.py", *args], cwd=ROOT, env=self.env(),
+        result = subprocess.run([sys.executable, "-m", "lapor", *args], cwd=ROOT, env=self.env(),
                                 input=stdin, capture_output=True, text=True, timeout=60,
                                 check=False)
         if result.returncode != 0:
-            pytest.fail(f"`server.py {' '.join(args)}` exited {result.returncode}:\n"
+            pytest.fail(f"`lapor {' '.join(args)}` exited {result.returncode}:\n"
                         f"{result.stderr}{result.stdout}", pytrace=False)
         return result.stdout
 
@@ -130,7 +130,7 @@ class LaporServer:
         with self.log_path.open("wb") as log:
             # stdout/stderr to a file, not a pipe: nobody reads a pipe, so it would fill up.
             self.process = subprocess.Popen(
-                [sys.executable, "server.py", "serve", "--access-log", "--host", "127.0.0.1",
+                [sys.executable, "-m", "lapor", "serve", "--access-log", "--host", "127.0.0.1",
                  "--port", str(self.port)],
                 cwd=ROOT, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)

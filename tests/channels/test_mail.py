@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from channels.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
+from lapor.channels.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
 from tests.conftest import AppHarness, free_port
 
 
@@ -106,8 +106,8 @@ async def test_unreachable_server_is_retried_with_backoff_then_gives_up(make_har
         assert await sender.send_due() == 0  # not due again until the backoff has passed
         from sqlalchemy import update
 
-        from store import schema
-        from store.store import now
+        from lapor.store import schema
+        from lapor.store.store import now
 
         def due_now(conn: Any) -> None:
             conn.execute(update(schema.outbox).values(next_attempt_at=now(),
@@ -147,11 +147,11 @@ def test_bad_smtp_url() -> None:
 def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
     from datetime import date
 
-    from channels.mail import compose_change_mail, compose_new_report_mail
-    from complaints import tracking
-    from complaints.reports import Channel, Kind, Status
-    from store.store import ChangeNotice, Notice
-    from web import i18n
+    from lapor.channels.mail import compose_change_mail, compose_new_report_mail
+    from lapor.complaints import tracking
+    from lapor.complaints.reports import Channel, Kind, Status
+    from lapor.store.store import ChangeNotice, Notice
+    from lapor.web import i18n
 
     code = tracking.new_tracking_code()
     with i18n.using("en"):
@@ -172,10 +172,10 @@ def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
 def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> None:
     from datetime import date
 
-    from channels.mail import compose_new_report_mail
-    from complaints import tracking
-    from complaints.reports import Channel, Kind
-    from store.store import Notice
+    from lapor.channels.mail import compose_new_report_mail
+    from lapor.complaints import tracking
+    from lapor.complaints.reports import Channel, Kind
+    from lapor.store.store import Notice
 
     compose = compose_new_report_mail("https://lapor.example")
 

@@ -10,8 +10,8 @@ from holidays.constants import GOVERNMENT, PUBLIC
 from hypothesis import given
 from hypothesis import strategies as st
 
-from complaints import deadlines
-from complaints.deadlines import (
+from lapor.complaints import deadlines
+from lapor.complaints.deadlines import (
     DeadlineRules,
     UnitDeadlines,
     WorkingCalendar,

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from complaints.feedback import (
+from lapor.complaints.feedback import (
     FACES,
     IKM_ITEMS,
     FeedbackFigures,
@@ -20,9 +20,9 @@ from complaints.feedback import (
     ikm_score,
     parse_feedback,
 )
-from complaints.reports import FieldError
-from web import i18n
-from web.labels import ERROR_MESSAGES
+from lapor.complaints.reports import FieldError
+from lapor.web import i18n
+from lapor.web.labels import ERROR_MESSAGES
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 LANGUAGES = i18n.LANGUAGES

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from complaints.access import can_see_identity
-from complaints.reports import (
+from lapor.complaints.access import can_see_identity
+from lapor.complaints.reports import (
     TRANSITIONS,
     Identity,
     Status,

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from complaints import tracking
-from complaints.tracking import (
+from lapor.complaints import tracking
+from lapor.complaints.tracking import (
     ALPHABET,
     TRACKING_CODE_LENGTH,
     checksum,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from complaints.categories import CATEGORIES, CATEGORY_CODES
-from complaints.reports import Status
-from complaints.workflow import (
+from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
+from lapor.complaints.reports import Status
+from lapor.complaints.workflow import (
     Action,
     Edit,
     Refusal,
@@ -21,7 +21,7 @@ from complaints.workflow import (
     read_redaction,
     read_tags,
 )
-from web.labels import CATEGORY
+from lapor.web.labels import CATEGORY
 
 
 @pytest.mark.parametrize("action, role, status, refusal", [

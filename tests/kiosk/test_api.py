@@ -13,9 +13,9 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from complaints import kiosk as rules
-from complaints import tracking
-from store.records import Kiosk
+from lapor.complaints import kiosk as rules
+from lapor.complaints import tracking
+from lapor.store.records import Kiosk
 from tests.conftest import AppHarness
 
 TEXT = "Petugas loket tidak ada di tempat selama satu jam."

@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
-from complaints.inbox import InboxQuery
-from store import inbox
-from store.db import Database
+from lapor.complaints.inbox import InboxQuery
+from lapor.store import inbox
+from lapor.store.db import Database
 from tests.conftest import EVERYTHING
 
 

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from complaints.feedback import FeedbackSubmission, parse_feedback
-from complaints.monitoring import roll_up
-from store import schema as t
-from store.monitoring import Period
-from store.records import FeedbackConflict, FeedbackResult, NewFeedback, NotFound
-from store.store import Store
+from lapor.complaints.feedback import FeedbackSubmission, parse_feedback
+from lapor.complaints.monitoring import roll_up
+from lapor.store import schema as t
+from lapor.store.monitoring import Period
+from lapor.store.records import FeedbackConflict, FeedbackResult, NewFeedback, NotFound
+from lapor.store.store import Store
+from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
-from web.signing import Signing
 
 WITA = ZoneInfo("Asia/Makassar")
 RECEIVED = datetime(2026, 10, 5, 1, tzinfo=UTC)  # 09:00 WITA, Monday 5 October

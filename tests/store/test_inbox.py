@@ -9,13 +9,21 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from complaints.inbox import Assigned, Cursor, Due, InboxQuery, Sort, next_cursor, read_inbox_query
-from complaints.reports import Channel, Identity, Kind, Status, Submission
-from complaints.workflow import Action, Forwarding
-from store import schema as t
-from store.store import NewReport, Store
+from lapor.complaints.inbox import (
+    Assigned,
+    Cursor,
+    Due,
+    InboxQuery,
+    Sort,
+    next_cursor,
+    read_inbox_query,
+)
+from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission
+from lapor.complaints.workflow import Action, Forwarding
+from lapor.store import schema as t
+from lapor.store.store import NewReport, Store
+from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
-from web.signing import Signing
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -99,7 +107,7 @@ async def test_search_folds_case_and_accents_and_matches_word_prefixes(world: Wo
 
 async def test_a_word_finds_every_word_it_begins_however_many(world: World,
                                                               monkeypatch: Any) -> None:
-    from store import inbox
+    from lapor.store import inbox
 
     school = await submit(world, "a", text="Atap sekolah bocor.")
     schools = await submit(world, "b", text="Sekolahnya jauh, sekolah lain penuh.")
@@ -117,7 +125,7 @@ async def test_a_word_finds_every_word_it_begins_however_many(world: World,
 # The vocabulary of SQLite's FTS5 index; PostgreSQL reads a prefix's matches as it goes.
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_completions_come_from_the_search_index(world: World, monkeypatch: Any) -> None:
-    from store import inbox
+    from lapor.store import inbox
 
     for key, text in (("a", "sekolah sekolah sekolah"), ("b", "Sekolahnya"), ("c", "sekali"),
                       ("d", "sekolah")):
@@ -160,7 +168,7 @@ async def test_received_window_is_in_local_days(world: World) -> None:
     # 16:30 UTC on the 19th: a UTC date filter would put both on the 19th.
     late = await submit(world, "late", received_at=datetime(2026, 11, 19, 15, 30, tzinfo=UTC))
     early = await submit(world, "early", received_at=datetime(2026, 11, 19, 16, 30, tzinfo=UTC))
-    from complaints.inbox import received_window
+    from lapor.complaints.inbox import received_window
 
     query = InboxQuery(received_from=date(2026, 11, 20), received_to=date(2026, 11, 20))
     assert await ids(world, query, received_window=received_window(query, wita)) == [early]
@@ -191,7 +199,7 @@ async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> Non
 
 
 async def ordered_pages(world: World) -> list[list[int]]:
-    from complaints.inbox import received_window
+    from lapor.complaints.inbox import received_window
 
     wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
     dinas = world.units["dinas"].id
@@ -204,7 +212,7 @@ async def ordered_pages(world: World) -> list[list[int]]:
 
 async def test_a_scope_with_many_reports_pages_the_same_in_either_plan(
         world: World, monkeypatch: Any) -> None:
-    from store import inbox
+    from lapor.store import inbox
 
     for i in range(9):
         await submit(world, f"m{i}", unit=("dinas", "rsud", "other")[i % 3],
@@ -222,7 +230,7 @@ async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
         world: World, monkeypatch: Any) -> None:
     from sqlalchemy import event
 
-    from store import inbox
+    from lapor.store import inbox
 
     for i in range(3):
         await submit(world, f"m{i}", received_at=datetime(2026, 11, 10 + i, 3, tzinfo=UTC))
@@ -304,7 +312,7 @@ def test_query_round_trips_through_its_own_link() -> None:
 async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(
         world: World) -> None:
     wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
-    from complaints.inbox import Order, received_window
+    from lapor.complaints.inbox import Order, received_window
 
     # Ids out of step with received_at (a kiosk's queue sent late), and three reports received
     # at the same moment: the order is received_at, then id.
@@ -334,7 +342,7 @@ async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(
 
 async def test_a_common_word_is_searched_a_stretch_at_a_time(world: World,
                                                              monkeypatch: Any) -> None:
-    from store import inbox
+    from lapor.store import inbox
 
     # Every word counts as common and a request looks at 3 ids: the million-report case in
     # miniature. Matches are 1 in 2 reports, some in another unit (out of scope).
@@ -370,7 +378,7 @@ async def test_a_common_word_is_searched_a_stretch_at_a_time(world: World,
 
 
 def test_cursors_are_read_for_the_order_they_continue() -> None:
-    from complaints.inbox import Order
+    from lapor.complaints.inbox import Order
 
     dated = {"from": "2026-01-01"}
     moment = datetime(2026, 1, 5, 3, 4, 5, 60, tzinfo=UTC)
@@ -396,7 +404,7 @@ def test_cursors_are_read_for_the_order_they_continue() -> None:
 
 
 async def test_category_tag_and_assignment_filters(world: World) -> None:
-    from complaints.access import scope_of
+    from lapor.complaints.access import scope_of
 
     store = world.store
     coordinator = world.users["koor@prov.go.id"]
@@ -420,7 +428,7 @@ async def test_category_tag_and_assignment_filters(world: World) -> None:
 
 
 def test_key_words_are_the_long_uncommon_ones() -> None:
-    from complaints import search
+    from lapor.complaints import search
 
     words = search.key_words("Saya sudah menunggu di loket PERIZINAN sejak pagi, antrean "
                              "tidak bergerak dan petugas perizinan tidak ada.")

@@ -5,9 +5,9 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from store.db import Database
-from store.migrate import migrate
-from store.schema import BACKEND_SEARCH_OBJECTS, metadata
+from lapor.store.db import Database
+from lapor.store.migrate import migrate
+from lapor.store.schema import BACKEND_SEARCH_OBJECTS, metadata
 
 
 async def test_migrated_schema_matches_the_metadata(database: Database) -> None:
@@ -30,7 +30,7 @@ async def test_existing_reports_survive_the_workflow_migration(database: Databas
     from alembic import command
     from sqlalchemy import text
 
-    from store.migrate import _config
+    from lapor.store.migrate import _config
 
     def to_0001_with_a_report(conn: Any) -> None:
         command.downgrade(_config(conn), "0001")

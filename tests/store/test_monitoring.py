@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from complaints.monitoring import median_days, roll_up
-from complaints.workflow import Action
-from store import schema as t
-from store.monitoring import Period
-from store.store import Store
+from lapor.complaints.monitoring import median_days, roll_up
+from lapor.complaints.workflow import Action
+from lapor.store import schema as t
+from lapor.store.monitoring import Period
+from lapor.store.store import Store
+from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
 from tests.store.test_inbox import compose, forward, submit
-from web.signing import Signing
 
 WITA = ZoneInfo("Asia/Makassar")
 TODAY = date(2026, 11, 23)

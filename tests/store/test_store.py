@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from complaints.inbox import Cursor, InboxQuery
-from complaints.reports import Channel, Identity, Kind, Status, Submission
-from store.db import Database
-from store.records import Duplicate, IdempotencyConflict, InUse, NotFound, Report
-from store.store import NewReport, Notice, Store, SubmitResult
+from lapor.complaints.inbox import Cursor, InboxQuery
+from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission
+from lapor.store.db import Database
+from lapor.store.records import Duplicate, IdempotencyConflict, InUse, NotFound, Report
+from lapor.store.store import NewReport, Notice, Store, SubmitResult
+from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
-from web.signing import Signing
 
 
 def compose(notice: Notice) -> tuple[str, str]:
@@ -185,7 +185,7 @@ async def test_only_units_nothing_refers_to_can_be_deleted(world: World) -> None
         await store.delete_unit(desk.id)
     assert await store.unit(desk.id) is not None
     # So does anything added to the schema later that points at a unit, such as a template.
-    from complaints.workflow import AnswerTemplateDraft
+    from lapor.complaints.workflow import AnswerTemplateDraft
 
     kept = await store.add_unit("kept", "Keeps a template", "prov")
     await store.save_answer_template(None, AnswerTemplateDraft(kept.id, None, "Terima kasih",
@@ -288,7 +288,7 @@ async def test_concurrent_submissions_share_commits(world: World) -> None:
 
 
 async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> None:
-    from complaints.workflow import Forwarding, Refusal, WorkflowError
+    from lapor.complaints.workflow import Forwarding, Refusal, WorkflowError
 
     store = world.store
     result = await store.submit_report(new_report(world.units["dinas"].id, "race"), compose)
@@ -311,8 +311,8 @@ async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> No
 
 
 async def test_each_reminder_is_queued_once_even_by_two_processes(world: World) -> None:
-    from complaints.reminders import Reminder
-    from store.store import ReminderNotice
+    from lapor.complaints.reminders import Reminder
+    from lapor.store.store import ReminderNotice
 
     store = world.store
     today = date(2026, 11, 30)

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from complaints.reports import Channel
-from store.records import InUse, NotFound, StoreError
-from store.store import Store
+from lapor.complaints.reports import Channel
+from lapor.store.records import InUse, NotFound, StoreError
+from lapor.store.store import Store
+from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
 from tests.store.test_store import compose, new_report
-from web.signing import Signing
 
 
 @pytest.fixture

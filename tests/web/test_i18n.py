@@ -12,8 +12,8 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lapor.web import i18n
 from tests.conftest import AppHarness
-from web import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\(\w+\)s")

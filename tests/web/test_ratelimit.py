@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
+from lapor.web.ratelimit import RateLimits
 from tests.conftest import require_service
-from web.ratelimit import RateLimits
 
 
 async def test_memory_limits_count_per_key() -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.signing import FormTokenError, PosterCodeError, Signing
+from lapor.web.signing import FormTokenError, PosterCodeError, Signing
 
 OLD, NEW = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
 
@@ -82,7 +82,7 @@ def test_photo_ref_is_bound_to_its_form() -> None:
 
 
 def test_widget_keys_round_trip_rotate_and_refuse_tampering() -> None:
-    from web.signing import WidgetKeyError
+    from lapor.web.signing import WidgetKeyError
 
     old = Signing([OLD]).widget_key(42, 1)
     rotated = Signing([OLD, NEW])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from widget.origins import (
+from lapor.widget.origins import (
     InvalidOrigin,
     Problem,
     kept_page_url,

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from store.records import Widget
+from lapor.store.records import Widget
+from lapor.widget.loader import MAX_GZIPPED_BYTES
 from tests.conftest import AppHarness
-from widget.loader import MAX_GZIPPED_BYTES
 
 HOST = "https://dinkes.example.go.id"
 FRAMED = {"sec-fetch-dest": "iframe"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from complaints.search import search_text
+from lapor.complaints.search import search_text
 
 revision = "0004"
 down_revision = "0003"
