@@ -64,8 +64,9 @@ def cmd_unit_add(settings: Settings, args: argparse.Namespace) -> None:
     try:
         slug = organisation.read_slug(args.slug)
     except organisation.Invalid:
-        raise CommandError(f"bad slug {args.slug!r}: use a-z, 0-9 and '-', at most 64 "
-                           "characters") from None
+        raise CommandError(
+            f"bad slug {args.slug!r}: use a-z, 0-9 and '-', at most 64 characters"
+        ) from None
     try:
         name = organisation.read_name(args.name)
     except organisation.Invalid:
@@ -144,9 +145,11 @@ def cmd_poster_list(settings: Settings, args: argparse.Namespace) -> None:
             if unit is None:
                 raise CommandError(f"unknown unit {args.unit!r}")
             unit_id = unit.id
-        return [f"{p.id}\t{p.unit_slug}\tv{p.version}\t{p.label}\t"
-                f"{poster_url(settings, signing, p.id, p.version)}"
-                for p in await store.list_posters(unit_id)]
+        return [
+            f"{p.id}\t{p.unit_slug}\tv{p.version}\t{p.label}\t"
+            f"{poster_url(settings, signing, p.id, p.version)}"
+            for p in await store.list_posters(unit_id)
+        ]
 
     for line in _run(settings, listing):
         print(line)
@@ -155,8 +158,10 @@ def cmd_poster_list(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_poster_revoke(settings: Settings, args: argparse.Namespace) -> None:
     poster = _run(settings, lambda store: store.revoke_poster(args.id))
     signing = Signing(settings.signing_keys())
-    print(f"poster {poster.id} revoked: earlier prints no longer work; reprint with "
-          f"`poster print {poster.id}`")
+    print(
+        f"poster {poster.id} revoked: earlier prints no longer work; reprint with "
+        f"`poster print {poster.id}`"
+    )
     print(poster_url(settings, signing, poster.id, poster.version))
 
 
@@ -210,8 +215,10 @@ def cmd_widget_add(settings: Settings, args: argparse.Namespace) -> None:
     key = Signing(settings.signing_keys()).widget_key(widget_id, version)
     code = snippet(settings.base_url, key)
     print(f"widget {widget_id} added for {args.unit}: {' '.join(origins)}")
-    print(f"a strict Content-Security-Policy on those sites needs: {code.script_src}; "
-          f"{code.frame_src}")
+    print(
+        f"a strict Content-Security-Policy on those sites needs: {code.script_src}; "
+        f"{code.frame_src}"
+    )
     print("if the site strips data-* attributes (WordPress, tag managers), paste instead:")
     print(code.url_tag)
     print("paste this line into the pages of those sites:")
@@ -222,8 +229,10 @@ def cmd_widget_list(settings: Settings, args: argparse.Namespace) -> None:
     signing = Signing(settings.signing_keys())
     for widget in _run(settings, lambda store: store.list_widgets()):
         state = "active" if widget.active else "revoked"
-        print(f"{widget.id}\t{widget.unit_slug}\t{state}\t{' '.join(widget.origins)}\t"
-              f"{signing.widget_key(widget.id, widget.version)}")
+        print(
+            f"{widget.id}\t{widget.unit_slug}\t{state}\t{' '.join(widget.origins)}\t"
+            f"{signing.widget_key(widget.id, widget.version)}"
+        )
 
 
 def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
@@ -234,8 +243,10 @@ def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
 # -- kiosks ----------------------------------------------------------------------------------
 def _pairing_lines(settings: Settings, kiosk: Kiosk, code: str) -> None:
     minutes = int(kiosk_rules.PAIRING_LIFETIME.total_seconds() // 60)
-    print(f"open {settings.base_url}/kiosk on the tablet and type this code within "
-          f"{minutes} minutes (it works once):")
+    print(
+        f"open {settings.base_url}/kiosk on the tablet and type this code within "
+        f"{minutes} minutes (it works once):"
+    )
     print(code)
 
 
@@ -256,40 +267,56 @@ def cmd_kiosk_add(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_kiosk_pair(settings: Settings, args: argparse.Namespace) -> None:
-    kiosk, code = _run(settings, lambda store: store.kiosks.new_pairing_code(
-        args.id, datetime.now(UTC)))
+    kiosk, code = _run(
+        settings, lambda store: store.kiosks.new_pairing_code(args.id, datetime.now(UTC))
+    )
     print(f"kiosk {kiosk.id} ({kiosk.name}): pairing it again replaces the tablet it ran on")
     _pairing_lines(settings, kiosk, code)
 
 
 def cmd_kiosk_list(settings: Settings, args: argparse.Namespace) -> None:
     kiosks = _run(settings, lambda store: store.kiosks.all())
-    print("id\tunit\tstate\tlast heartbeat\tqueue\toldest queued\tapp\tstorage\tclock offset"
-          "\tcodes\tname")
+    print(
+        "id\tunit\tstate\tlast heartbeat\tqueue\toldest queued\tapp\tstorage\tclock offset"
+        "\tcodes\tname"
+    )
     zone = settings.timezone
 
     def when(moment: datetime | None) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
     for kiosk in kiosks:
-        state = ("revoked" if not kiosk.active else "paired" if kiosk.paired_at
-                 else "waiting for pairing")
+        state = (
+            "revoked"
+            if not kiosk.active
+            else "paired"
+            if kiosk.paired_at
+            else "waiting for pairing"
+        )
         storage = {True: "persistent", False: "best-effort", None: "-"}[kiosk.storage_persistent]
-        offset = f"{kiosk.clock_offset_ms / 1000:+.1f}s" if kiosk.clock_offset_ms is not None \
-            else "-"
+        offset = (
+            f"{kiosk.clock_offset_ms / 1000:+.1f}s" if kiosk.clock_offset_ms is not None else "-"
+        )
         queue = str(kiosk.queue_length) if kiosk.queue_length is not None else "-"
-        print(f"{kiosk.id}\t{kiosk.unit_slug}\t{state}\t{when(kiosk.last_seen_at)}\t{queue}\t"
-              f"{when(kiosk.oldest_queued_at)}\t{kiosk.app_version or '-'}\t{storage}\t"
-              f"{offset}\t{kiosk.codes_held}\t{kiosk.name}")
+        print(
+            f"{kiosk.id}\t{kiosk.unit_slug}\t{state}\t{when(kiosk.last_seen_at)}\t{queue}\t"
+            f"{when(kiosk.oldest_queued_at)}\t{kiosk.app_version or '-'}\t{storage}\t"
+            f"{offset}\t{kiosk.codes_held}\t{kiosk.name}"
+        )
 
 
 def cmd_kiosk_revoke(settings: Settings, args: argparse.Namespace) -> None:
     kiosk = _run(settings, lambda store: store.kiosks.revoke(args.id, datetime.now(UTC)))
-    print(f"kiosk {kiosk.id} revoked: it shows \"not active\" at its next contact; its unused "
-          "tracking codes are released")
+    print(
+        f'kiosk {kiosk.id} revoked: it shows "not active" at its next contact; its unused '
+        "tracking codes are released"
+    )
     if kiosk.queue_length:
-        print(f"warning: at its last heartbeat it still held {kiosk.queue_length} unsent "
-              "report(s); pair the tablet to a new kiosk to deliver them", file=sys.stderr)
+        print(
+            f"warning: at its last heartbeat it still held {kiosk.queue_length} unsent "
+            "report(s); pair the tablet to a new kiosk to deliver them",
+            file=sys.stderr,
+        )
 
 
 # -- database and server -----------------------------------------------------------------------
@@ -312,12 +339,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         os.environ["LAPOR_BASE_URL"] = f"http://{host}:{args.port}"
         settings = Settings.load()
         if args.host in ("0.0.0.0", "::"):
-            print("note: set LAPOR_BASE_URL to the address phones reach this server at; "
-                  "it is printed into QR codes")
+            print(
+                "note: set LAPOR_BASE_URL to the address phones reach this server at; "
+                "it is printed into QR codes"
+            )
     settings.signing_keys()  # create the key once, before workers race to do it
     if args.workers > 1 and not settings.redis_url:
-        print("note: without LAPOR_REDIS_URL each worker keeps its own rate limits, so every "
-              f"limit is in effect {args.workers} times as generous")
+        print(
+            "note: without LAPOR_REDIS_URL each worker keeps its own rate limits, so every "
+            f"limit is in effect {args.workers} times as generous"
+        )
     if args.workers > 1:
         # prometheus_client's multiprocess mode: set before the workers import it.
         metrics_dir = settings.data_dir / "prometheus"
@@ -327,10 +358,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, lambda store: seed_demo(store, settings) if args.demo else _nothing())
     # The demo's URLs before uvicorn's log lines, also when stdout is a file or a pipe.
     sys.stdout.flush()
-    uvicorn.run("lapor.server:app_factory", factory=True, host=args.host, port=args.port,
-                workers=args.workers, proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips, log_level="info",
-                access_log=args.access_log, server_header=False)
+    uvicorn.run(
+        "lapor.server:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_level="info",
+        access_log=args.access_log,
+        server_header=False,
+    )
 
 
 async def _nothing() -> None:
@@ -345,14 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--access-log", action="store_true",
-                       help="log every request (off by default: /metrics counts them)")
-    serve.add_argument("--demo", action="store_true",
-                       help="seed a demo organisation into an empty database and print the URLs")
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (off by default: /metrics counts them)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed a demo organisation into an empty database and print the URLs",
+    )
     serve.set_defaults(func=cmd_serve)
 
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
-        func=cmd_migrate)
+        func=cmd_migrate
+    )
 
     unit = commands.add_parser("unit", help="units of the organisation tree")
     unit_commands = unit.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -396,9 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
     widget_commands = widget.add_subparsers(dest="action", required=True, parser_class=_Parser)
     widget_add = widget_commands.add_parser("add")
     widget_add.add_argument("unit")
-    widget_add.add_argument("--origin", action="append", required=True,
-                            help="a site the widget may run on, such as "
-                                 "https://dinkes.example.go.id (repeat for several)")
+    widget_add.add_argument(
+        "--origin",
+        action="append",
+        required=True,
+        help="a site the widget may run on, such as "
+        "https://dinkes.example.go.id (repeat for several)",
+    )
     widget_add.set_defaults(func=cmd_widget_add)
     widget_commands.add_parser("list").set_defaults(func=cmd_widget_list)
     widget_revoke = widget_commands.add_parser("revoke")
@@ -408,8 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk = commands.add_parser("kiosk", help="touchscreen kiosks in public service malls")
     kiosk_commands = kiosk.add_subparsers(dest="action", required=True, parser_class=_Parser)
     kiosk_add = kiosk_commands.add_parser(
-        "add", help="a kiosk for a unit (a mall: its sub-units are the agencies it offers); "
-                    "prints its pairing code as the last line")
+        "add",
+        help="a kiosk for a unit (a mall: its sub-units are the agencies it offers); "
+        "prints its pairing code as the last line",
+    )
     kiosk_add.add_argument("unit")
     kiosk_add.add_argument("--name", required=True, help="where it stands, e.g. 'Lantai 1'")
     kiosk_add.set_defaults(func=cmd_kiosk_add)
@@ -432,7 +484,9 @@ def run(argv: list[str] | None = None) -> int:
         print(f"lapor: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"lapor: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"lapor: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return 1
     return 0

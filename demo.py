@@ -47,8 +47,7 @@ async def seed_demo(store: Store, settings: Settings) -> None:
         await _seed_reports(store, settings)
         await _seed_feedback(store)
         _write_private(credentials_file, "\n".join(lines) + "\n")
-        print("\nDemo organisation created. Staff accounts (also saved in "
-              f"{credentials_file}):")
+        print(f"\nDemo organisation created. Staff accounts (also saved in {credentials_file}):")
         for line in lines:
             print("  " + line)
     elif credentials_file.exists():
@@ -61,15 +60,19 @@ async def seed_demo(store: Store, settings: Settings) -> None:
     for widget in await store.list_widgets():
         if widget.active:
             tag = snippet(settings.base_url, signing.widget_key(widget.id, widget.version)).tag
-            print(f"  widget       ({widget.unit_name}, for {' '.join(widget.origins)}): put\n"
-                  f"               {tag}\n"
-                  "               in an index.html and serve it with "
-                  "`python3 -m http.server 8080`, then open http://localhost:8080/")
+            print(
+                f"  widget       ({widget.unit_name}, for {' '.join(widget.origins)}): put\n"
+                f"               {tag}\n"
+                "               in an index.html and serve it with "
+                "`python3 -m http.server 8080`, then open http://localhost:8080/"
+            )
     for kiosk in await store.kiosks.all():
         if kiosk.active and not kiosk.paired_at:
             _, pairing = await store.kiosks.new_pairing_code(kiosk.id, datetime.now(UTC))
-            print(f"  kiosk        {settings.base_url}/kiosk   pairing code {pairing} "
-                  f"({kiosk.name}; valid 10 minutes, `lapor kiosk pair {kiosk.id}` for another)")
+            print(
+                f"  kiosk        {settings.base_url}/kiosk   pairing code {pairing} "
+                f"({kiosk.name}; valid 10 minutes, `lapor kiosk pair {kiosk.id}` for another)"
+            )
     print(f"  status page  {settings.base_url}/t")
     print(f"  workspace    {settings.base_url}/admin")
     print(f"  health       {settings.base_url}/healthz\n")
@@ -101,31 +104,73 @@ async def _seed(store: Store) -> list[str]:
 
 # (entry unit, days ago, identity, how it came, text, what happens to it next)
 REPORTS = (
-    ("disdukcapil-bjm", 1, Identity.NAMED, None,
-     "Antrean perekaman KTP-el di loket 3 sangat panjang, saya menunggu dari jam 8 sampai "
-     "jam 12 dan nomor antrean tidak dipanggil berurutan.", "received"),
-    ("rsud-ulin", 0, Identity.CONFIDENTIAL, None,
-     "Petugas IGD meminta uang tambahan untuk mempercepat pemeriksaan ayah saya.", "received"),
-    ("puskesmas-teluk-dalam", 4, Identity.ANONYMOUS, None,
-     "Ruang tunggu poli umum panas sekali, kipas angin mati semua sejak minggu lalu.",
-     "received"),
-    ("disdukcapil-bjm", 0, Identity.NAMED, "phone",
-     "Warga menelepon: akta kelahiran anaknya belum jadi setelah tiga minggu, padahal "
-     "dijanjikan satu minggu.", "received"),
-    ("disdukcapil-bjm", 6, Identity.NAMED, None,
-     "Formulir permohonan akta kelahiran di loket 5 habis, warga disuruh fotokopi sendiri.",
-     "forwarded"),
-    ("disdukcapil-bjm", 9, Identity.NAMED, None,
-     "Situs pendaftaran antrean daring tidak bisa dibuka sejak pagi, muncul pesan galat.",
-     "followed_up"),
-    ("disdukcapil-bjm", 15, Identity.NAMED, None,
-     "Petugas loket 3 ramah dan cepat, tetapi papan informasi persyaratan sudah pudar.",
-     "closed"),
-    ("rsud-ulin", 3, Identity.NAMED, None,
-     "Parkir motor di depan IGD penuh dan juru parkir memungut tarif dua kali lipat.",
-     "postponed"),
-    ("rsud-ulin", 2, Identity.ANONYMOUS, None, "tes tes tes coba kirim laporan saja.",
-     "archived"),
+    (
+        "disdukcapil-bjm",
+        1,
+        Identity.NAMED,
+        None,
+        "Antrean perekaman KTP-el di loket 3 sangat panjang, saya menunggu dari jam 8 sampai "
+        "jam 12 dan nomor antrean tidak dipanggil berurutan.",
+        "received",
+    ),
+    (
+        "rsud-ulin",
+        0,
+        Identity.CONFIDENTIAL,
+        None,
+        "Petugas IGD meminta uang tambahan untuk mempercepat pemeriksaan ayah saya.",
+        "received",
+    ),
+    (
+        "puskesmas-teluk-dalam",
+        4,
+        Identity.ANONYMOUS,
+        None,
+        "Ruang tunggu poli umum panas sekali, kipas angin mati semua sejak minggu lalu.",
+        "received",
+    ),
+    (
+        "disdukcapil-bjm",
+        0,
+        Identity.NAMED,
+        "phone",
+        "Warga menelepon: akta kelahiran anaknya belum jadi setelah tiga minggu, padahal "
+        "dijanjikan satu minggu.",
+        "received",
+    ),
+    (
+        "disdukcapil-bjm",
+        6,
+        Identity.NAMED,
+        None,
+        "Formulir permohonan akta kelahiran di loket 5 habis, warga disuruh fotokopi sendiri.",
+        "forwarded",
+    ),
+    (
+        "disdukcapil-bjm",
+        9,
+        Identity.NAMED,
+        None,
+        "Situs pendaftaran antrean daring tidak bisa dibuka sejak pagi, muncul pesan galat.",
+        "followed_up",
+    ),
+    (
+        "disdukcapil-bjm",
+        15,
+        Identity.NAMED,
+        None,
+        "Petugas loket 3 ramah dan cepat, tetapi papan informasi persyaratan sudah pudar.",
+        "closed",
+    ),
+    (
+        "rsud-ulin",
+        3,
+        Identity.NAMED,
+        None,
+        "Parkir motor di depan IGD penuh dan juru parkir memungut tarif dua kali lipat.",
+        "postponed",
+    ),
+    ("rsud-ulin", 2, Identity.ANONYMOUS, None, "tes tes tes coba kirim laporan saja.", "archived"),
 )
 
 
@@ -152,48 +197,89 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     rules, calendar, tz = settings.deadline_rules, settings.calendar, settings.timezone
     for n, (slug, days_ago, identity, via, text, fate) in enumerate(REPORTS):
         named = identity is not Identity.ANONYMOUS
-        submission = Submission(Kind.COMPLAINT, text, None, identity,
-                                "Siti Rahmawati" if named else None,
-                                "+6281234567890" if named else None,
-                                "siti@example.id" if named else None)
+        submission = Submission(
+            Kind.COMPLAINT,
+            text,
+            None,
+            identity,
+            "Siti Rahmawati" if named else None,
+            "+6281234567890" if named else None,
+            "siti@example.id" if named else None,
+        )
         received = datetime.now(UTC) - timedelta(days=days_ago, hours=n)
         poster = None if via else posters[slug]
-        result = await store.submit_report(NewReport(
-            submission=submission, channel=Channel.STAFF if via else Channel.POSTER,
-            unit_id=units[slug].id, poster_id=poster.id if poster else None,
-            idempotency_key=f"demo-{n}", body_hash=submission.body_hash(), language="id",
-            received_at=received, verify_due=verification_due(received, calendar, rules, tz),
-            taken_via=via, taken_by=coordinator.id if via else None), new_mail)
+        result = await store.submit_report(
+            NewReport(
+                submission=submission,
+                channel=Channel.STAFF if via else Channel.POSTER,
+                unit_id=units[slug].id,
+                poster_id=poster.id if poster else None,
+                idempotency_key=f"demo-{n}",
+                body_hash=submission.body_hash(),
+                language="id",
+                received_at=received,
+                verify_due=verification_due(received, calendar, rules, tz),
+                taken_via=via,
+                taken_by=coordinator.id if via else None,
+            ),
+            new_mail,
+        )
         report_id, version = result.report_id, 1
         if fate in ("forwarded", "followed_up", "closed"):
             version = await store.forward_report(
-                report_id, seen_version=version, actor=coordinator, scope=everything,
-                forwarding=Forwarding(text.split(",")[0][:80], "Mohon segera ditindaklanjuti.",
-                                      units["disdukcapil-bjm"].id, "kependudukan", ("loket",)),
+                report_id,
+                seen_version=version,
+                actor=coordinator,
+                scope=everything,
+                forwarding=Forwarding(
+                    text.split(",")[0][:80],
+                    "Mohon segera ditindaklanjuti.",
+                    units["disdukcapil-bjm"].id,
+                    "kependudukan",
+                    ("loket",),
+                ),
                 follow_up_due=follow_up_due(received, calendar, rules, tz),
-                compose_mail=change_mail)
+                compose_mail=change_mail,
+            )
         if fate in ("followed_up", "closed"):
             version = await store.follow_up_report(
-                report_id, seen_version=version, actor=officer, scope=everything,
+                report_id,
+                seen_version=version,
+                actor=officer,
+                scope=everything,
                 answer="Terima kasih. Sudah kami perbaiki hari ini; mohon kabari bila masih "
-                       "terjadi.", compose_mail=change_mail)
+                "terjadi.",
+                compose_mail=change_mail,
+            )
         if fate == "closed":
-            await store.reporter_acts(report_id, seen_version=version, action=Action.ACCEPT,
-                                      rating=4)
+            await store.reporter_acts(
+                report_id, seen_version=version, action=Action.ACCEPT, rating=4
+            )
         if fate in ("postponed", "archived"):
             await store.decide(
-                report_id, seen_version=version, actor=coordinator, scope=everything,
+                report_id,
+                seen_version=version,
+                actor=coordinator,
+                scope=everything,
                 action=Action.POSTPONE if fate == "postponed" else Action.ARCHIVE,
-                reason=("Di tanggal berapa dan jam berapa kejadiannya?" if fate == "postponed"
-                        else "Bukan laporan: uji coba pengiriman."),
-                duplicate_of=None, compose_mail=change_mail)
+                reason=(
+                    "Di tanggal berapa dan jam berapa kejadiannya?"
+                    if fate == "postponed"
+                    else "Bukan laporan: uji coba pengiriman."
+                ),
+                duplicate_of=None,
+                compose_mail=change_mail,
+            )
 
 
 # (unit, IKM surveys as nine answers 1-4 in item order, quick ratings 1-5), as if given at the
 # unit's kiosk over the last days.
 FEEDBACK = (
-    ("disdukcapil-bjm", ("443343433", "343334333", "443443434", "333343324", "344443433"),
-     (5, 4, 4, 3)),
+    (
+        "disdukcapil-bjm",
+        ("443343433", "343334333", "443443434", "333343324", "344443433"),
+        (5, 4, 4, 3),
+    ),
     ("rsud-ulin", ("332333323", "232333213", "333343322"), (2, 3, 4)),
     ("puskesmas-teluk-dalam", ("333433332", "443433322"), (4, 5)),
 )
@@ -210,15 +296,22 @@ async def _seed_feedback(store: Store) -> None:
     n = 0
     for slug, surveys, ratings in FEEDBACK:
         given: list[tuple[FeedbackKind, int | None, tuple[int, ...] | None]] = [
-            (FeedbackKind.IKM, None, tuple(int(d) for d in answers)) for answers in surveys]
+            (FeedbackKind.IKM, None, tuple(int(d) for d in answers)) for answers in surveys
+        ]
         given += [(FeedbackKind.RATING, rating, None) for rating in ratings]
         for kind, rating, answer_values in given:
             n += 1
             at = datetime.now(UTC) - timedelta(days=n % 9, hours=n)
             submission = FeedbackSubmission(kind, units[slug].id, rating, answer_values, "id", at)
-            await store.record_feedback(NewFeedback(
-                submission=submission, idempotency_key=f"demo-feedback-{n}",
-                body_hash=submission.body_hash(), kiosk_id=None, received_at=at))
+            await store.record_feedback(
+                NewFeedback(
+                    submission=submission,
+                    idempotency_key=f"demo-feedback-{n}",
+                    body_hash=submission.body_hash(),
+                    kiosk_id=None,
+                    received_at=at,
+                )
+            )
 
 
 def _write_private(path: Path, text: str) -> None:

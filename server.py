@@ -67,19 +67,26 @@ async def healthz(request: Request) -> Response:
         await asyncio.wait_for(services(request).store.ping(), timeout=5)
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log
         log.warning("health check failed: %s", exc)
-        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503,
-                            headers={"cache-control": "no-store"})
+        return JSONResponse(
+            {"status": "error", "database": "unreachable"},
+            status_code=503,
+            headers={"cache-control": "no-store"},
+        )
     return JSONResponse({"status": "ok", "database": "ok"}, headers={"cache-control": "no-store"})
 
 
 ERROR_TEXT = {
-    400: (i18n.N_("The request could not be read"),
-          i18n.N_("Go back and try again. If it keeps happening, scan the poster again.")),
+    400: (
+        i18n.N_("The request could not be read"),
+        i18n.N_("Go back and try again. If it keeps happening, scan the poster again."),
+    ),
     403: (i18n.N_("Not allowed"), i18n.N_("You do not have access to this page.")),
     404: (i18n.N_("Page not found"), i18n.N_("Check the address, or scan the poster again.")),
     405: (i18n.N_("Not allowed"), i18n.N_("This address does not accept that request.")),
-    500: (i18n.N_("Something went wrong"),
-          i18n.N_("The error has been recorded. Please try again in a moment.")),
+    500: (
+        i18n.N_("Something went wrong"),
+        i18n.N_("The error has been recorded. Please try again in a moment."),
+    ),
 }
 
 
@@ -87,8 +94,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     title, message = ERROR_TEXT.get(status, ERROR_TEXT[400 if status < 500 else 500])
     message = i18n.gettext(message)
-    if (status == 400 and isinstance(exc, HTTPException)
-            and exc.detail != HTTPStatus(status).phrase):
+    if status == 400 and isinstance(exc, HTTPException) and exc.detail != HTTPStatus(status).phrase:
         # A 400 raised with a sentence already in the user's language says what was wrong.
         message = exc.detail
     headers = {"cache-control": "no-store"}
@@ -97,9 +103,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
         # the security headers are added here.
         headers.update(SecurityHeadersMiddleware.headers_for(services(request).settings.https))
     return services(request).templates.response(
-        request, "errors/error.html",
+        request,
+        "errors/error.html",
         {"title": i18n.gettext(title), "message": message},
-        status_code=status, headers=headers)
+        status_code=status,
+        headers=headers,
+    )
 
 
 async def body_too_large(scope: Scope) -> Response:
@@ -113,8 +122,12 @@ async def body_too_large(scope: Scope) -> Response:
         response = await widget_views.too_large(request, parts[2])
     else:
         response = services(request).templates.response(
-            request, "q/invalid.html", {"reason": "too_large"}, status_code=413,
-            headers={"cache-control": "no-store"})
+            request,
+            "q/invalid.html",
+            {"reason": "too_large"},
+            status_code=413,
+            headers={"cache-control": "no-store"},
+        )
     # The rest of the body is not read: the connection cannot carry another request.
     response.headers["connection"] = "close"
     return response
@@ -128,128 +141,276 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         Route("/q/{code}", citizen_views.poster_submit, methods=["POST"], name="poster_submit"),
         Route("/t", citizen_views.status_lookup, name="status_lookup"),
         Route("/t/{code}", citizen_views.status_page, name="status_page"),
-        Route("/t/{code}/attachments/{attachment_id:int}", citizen_views.status_attachment,
-              name="status_attachment"),
+        Route(
+            "/t/{code}/attachments/{attachment_id:int}",
+            citizen_views.status_attachment,
+            name="status_attachment",
+        ),
         Route("/t/{code}/{secret}", citizen_views.status_private, name="status_private"),
-        Route("/t/{code}/{secret}/reply", citizen_views.reporter_reply, methods=["POST"],
-              name="reporter_reply"),
-        Route("/t/{code}/{secret}/accept", citizen_views.reporter_accept, methods=["POST"],
-              name="reporter_accept"),
+        Route(
+            "/t/{code}/{secret}/reply",
+            citizen_views.reporter_reply,
+            methods=["POST"],
+            name="reporter_reply",
+        ),
+        Route(
+            "/t/{code}/{secret}/accept",
+            citizen_views.reporter_accept,
+            methods=["POST"],
+            name="reporter_accept",
+        ),
         Route("/widget.js", widget_loader.widget_js, name="widget_js"),
         Route("/w/{key}", widget_views.frame_form, methods=["GET"], name="widget_form"),
         Route("/w/{key}", widget_views.frame_submit, methods=["POST"], name="widget_submit"),
-        Route("/w/{key}/sent/{code}/{secret}", widget_views.frame_receipt,
-              name="widget_receipt"),
+        Route("/w/{key}/sent/{code}/{secret}", widget_views.frame_receipt, name="widget_receipt"),
         Route("/kiosk", kiosk_views.app_shell, name="kiosk"),
-        Mount("/kiosk", routes=[
-            Route("/sw.js", kiosk_views.service_worker, name="kiosk_sw"),
-            Route("/api/pair", kiosk_views.pair, methods=["POST"], name="kiosk_pair"),
-            Route("/api/config", kiosk_views.config, name="kiosk_config"),
-            Route("/api/codes", kiosk_views.codes, methods=["POST"], name="kiosk_codes"),
-            Route("/api/heartbeat", kiosk_views.heartbeat, methods=["POST"],
-                  name="kiosk_heartbeat"),
-            Route("/api/reports", kiosk_views.submit_report, methods=["POST"],
-                  name="kiosk_report"),
-            Route("/api/feedback", kiosk_views.submit_feedback, methods=["POST"],
-                  name="kiosk_feedback"),
-        ]),
+        Mount(
+            "/kiosk",
+            routes=[
+                Route("/sw.js", kiosk_views.service_worker, name="kiosk_sw"),
+                Route("/api/pair", kiosk_views.pair, methods=["POST"], name="kiosk_pair"),
+                Route("/api/config", kiosk_views.config, name="kiosk_config"),
+                Route("/api/codes", kiosk_views.codes, methods=["POST"], name="kiosk_codes"),
+                Route(
+                    "/api/heartbeat",
+                    kiosk_views.heartbeat,
+                    methods=["POST"],
+                    name="kiosk_heartbeat",
+                ),
+                Route(
+                    "/api/reports", kiosk_views.submit_report, methods=["POST"], name="kiosk_report"
+                ),
+                Route(
+                    "/api/feedback",
+                    kiosk_views.submit_feedback,
+                    methods=["POST"],
+                    name="kiosk_feedback",
+                ),
+            ],
+        ),
         Route("/admin", admin_views.inbox, name="admin_inbox"),
-        Mount("/admin", routes=[
-            Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),
-            Route("/logout", admin_views.logout, methods=["POST"], name="admin_logout"),
-            Route("/password", admin_views.password, methods=["GET", "POST"],
-                  name="admin_password"),
-            Route("/reports/new", admin_intake.new_report, methods=["GET", "POST"],
-                  name="admin_new_report"),
-            Route("/reports/{report_id:int}", admin_views.report_detail, name="admin_report"),
-            Route("/reports/{report_id:int}/receipt", admin_intake.receipt,
-                  name="admin_receipt"),
-            Route("/reports/{report_id:int}/attachments/{attachment_id:int}",
-                  admin_views.report_attachment, name="admin_report_attachment"),
-            Route("/reports/{report_id:int}/photos/{position:int}", admin_views.report_photo,
-                  name="admin_report_photo"),
-            Route("/reports/{report_id:int}/forward", admin_views.forward, methods=["POST"],
-                  name="admin_report_forward"),
-            Route("/reports/{report_id:int}/follow-up", admin_views.follow_up,
-                  methods=["POST"], name="admin_report_follow_up"),
-            Route("/reports/{report_id:int}/postpone", admin_views.postpone,
-                  methods=["POST"], name="admin_report_postpone"),
-            Route("/reports/{report_id:int}/not-authority", admin_views.not_authority,
-                  methods=["POST"], name="admin_report_not_authority"),
-            Route("/reports/{report_id:int}/archive", admin_views.archive,
-                  methods=["POST"], name="admin_report_archive"),
-            Route("/reports/{report_id:int}/classify", admin_views.classify,
-                  methods=["POST"], name="admin_classify"),
-            Route("/reports/{report_id:int}/redact", admin_views.redact, methods=["POST"],
-                  name="admin_redact"),
-            Route("/reports/{report_id:int}/note", admin_views.note, methods=["POST"],
-                  name="admin_note"),
-            Route("/reports/{report_id:int}/assign", admin_views.assign, methods=["POST"],
-                  name="admin_assign"),
-            Route("/reports/{report_id:int}/extend", admin_views.extend, methods=["POST"],
-                  name="admin_extend"),
-            Route("/reports/{report_id:int}/reroute", admin_views.reroute, methods=["POST"],
-                  name="admin_reroute"),
-            Route("/deadlines", admin_deadlines.deadlines, name="admin_deadlines"),
-            Route("/deadlines/{unit_id:int}", admin_deadlines.set_deadlines, methods=["POST"],
-                  name="admin_set_deadlines"),
-            Route("/bulk", admin_views.bulk, methods=["POST"], name="admin_bulk"),
-            Route("/unit-options", admin_views.unit_options, name="admin_unit_options"),
-            Route("/unit-filter", admin_views.unit_filter, name="admin_unit_filter"),
-            Route("/answers", admin_answers.answers, methods=["GET", "POST"],
-                  name="admin_answers"),
-            Route("/answers/{template_id:int}", admin_answers.answer_edit,
-                  methods=["GET", "POST"], name="admin_answer"),
-            Route("/answers/{template_id:int}/delete", admin_answers.answer_delete,
-                  methods=["POST"], name="admin_answer_delete"),
-            Route("/monitoring", admin_monitoring.monitoring_page, name="admin_monitoring"),
-            Route("/monitoring.csv", admin_monitoring.monitoring_csv,
-                  name="admin_monitoring_csv"),
-            Route("/export.csv", admin_exports.export_csv, name="admin_export_csv"),
-            Route("/exports", admin_exports.export_xlsx_start, methods=["POST"],
-                  name="admin_export_start"),
-            Route("/exports/{token}", admin_exports.export_status, name="admin_export"),
-            Route("/exports/{token}/file", admin_exports.export_download,
-                  name="admin_export_file"),
-            Route("/outbox", admin_views.outbox, name="admin_outbox"),
-            Route("/outbox/{message_id:int}/resend", admin_views.outbox_resend,
-                  methods=["POST"], name="admin_outbox_resend"),
-            # The organisation, for admins: a GET+POST pair is a confirmation page and the
-            # change it confirms.
-            Route("/units", admin_manage.unit_list, name="admin_units"),
-            Route("/units", admin_manage.unit_add, methods=["POST"], name="admin_unit_add"),
-            Route("/units/{unit_id:int}", admin_manage.unit_detail, name="admin_unit"),
-            Route("/units/{unit_id:int}/rename", admin_manage.unit_rename, methods=["POST"],
-                  name="admin_unit_rename"),
-            Route("/units/{unit_id:int}/delete", admin_manage.unit_delete,
-                  methods=["GET", "POST"], name="admin_unit_delete"),
-            Route("/users", admin_manage.user_list, name="admin_users"),
-            Route("/users", admin_manage.user_add, methods=["POST"], name="admin_user_add"),
-            Route("/users/{user_id:int}/deactivate", admin_manage.user_deactivate,
-                  methods=["GET", "POST"], name="admin_user_deactivate"),
-            Route("/users/{user_id:int}/reactivate", admin_manage.user_reactivate,
-                  methods=["POST"], name="admin_user_reactivate"),
-            Route("/users/{user_id:int}/reset-password", admin_manage.user_reset_password,
-                  methods=["GET", "POST"], name="admin_user_reset_password"),
-            Route("/posters", admin_manage.poster_list, name="admin_posters"),
-            Route("/posters", admin_manage.poster_add, methods=["POST"],
-                  name="admin_poster_add"),
-            Route("/posters/{poster_id:int}/revoke", admin_manage.poster_revoke,
-                  methods=["GET", "POST"], name="admin_poster_revoke"),
-            Route("/posters/{poster_id:int}/print/{format}", admin_manage.poster_download,
-                  name="admin_poster_download"),
-            Route("/widgets", admin_widgets.widget_list, name="admin_widgets"),
-            Route("/widgets", admin_widgets.widget_add, methods=["POST"],
-                  name="admin_widget_add"),
-            Route("/kiosks", admin_kiosks.kiosk_list, name="admin_kiosks"),
-            Route("/kiosks", admin_kiosks.kiosk_add, methods=["POST"], name="admin_kiosk_add"),
-            Route("/kiosks/{kiosk_id:int}/pair", admin_kiosks.kiosk_pair, methods=["POST"],
-                  name="admin_kiosk_pair"),
-            Route("/kiosks/{kiosk_id:int}/revoke", admin_kiosks.kiosk_revoke,
-                  methods=["GET", "POST"], name="admin_kiosk_revoke"),
-            Route("/widgets/{widget_id:int}/revoke", admin_widgets.widget_revoke,
-                  methods=["GET", "POST"], name="admin_widget_revoke"),
-        ]),
+        Mount(
+            "/admin",
+            routes=[
+                Route("/login", admin_views.login, methods=["GET", "POST"], name="admin_login"),
+                Route("/logout", admin_views.logout, methods=["POST"], name="admin_logout"),
+                Route(
+                    "/password",
+                    admin_views.password,
+                    methods=["GET", "POST"],
+                    name="admin_password",
+                ),
+                Route(
+                    "/reports/new",
+                    admin_intake.new_report,
+                    methods=["GET", "POST"],
+                    name="admin_new_report",
+                ),
+                Route("/reports/{report_id:int}", admin_views.report_detail, name="admin_report"),
+                Route(
+                    "/reports/{report_id:int}/receipt", admin_intake.receipt, name="admin_receipt"
+                ),
+                Route(
+                    "/reports/{report_id:int}/attachments/{attachment_id:int}",
+                    admin_views.report_attachment,
+                    name="admin_report_attachment",
+                ),
+                Route(
+                    "/reports/{report_id:int}/photos/{position:int}",
+                    admin_views.report_photo,
+                    name="admin_report_photo",
+                ),
+                Route(
+                    "/reports/{report_id:int}/forward",
+                    admin_views.forward,
+                    methods=["POST"],
+                    name="admin_report_forward",
+                ),
+                Route(
+                    "/reports/{report_id:int}/follow-up",
+                    admin_views.follow_up,
+                    methods=["POST"],
+                    name="admin_report_follow_up",
+                ),
+                Route(
+                    "/reports/{report_id:int}/postpone",
+                    admin_views.postpone,
+                    methods=["POST"],
+                    name="admin_report_postpone",
+                ),
+                Route(
+                    "/reports/{report_id:int}/not-authority",
+                    admin_views.not_authority,
+                    methods=["POST"],
+                    name="admin_report_not_authority",
+                ),
+                Route(
+                    "/reports/{report_id:int}/archive",
+                    admin_views.archive,
+                    methods=["POST"],
+                    name="admin_report_archive",
+                ),
+                Route(
+                    "/reports/{report_id:int}/classify",
+                    admin_views.classify,
+                    methods=["POST"],
+                    name="admin_classify",
+                ),
+                Route(
+                    "/reports/{report_id:int}/redact",
+                    admin_views.redact,
+                    methods=["POST"],
+                    name="admin_redact",
+                ),
+                Route(
+                    "/reports/{report_id:int}/note",
+                    admin_views.note,
+                    methods=["POST"],
+                    name="admin_note",
+                ),
+                Route(
+                    "/reports/{report_id:int}/assign",
+                    admin_views.assign,
+                    methods=["POST"],
+                    name="admin_assign",
+                ),
+                Route(
+                    "/reports/{report_id:int}/extend",
+                    admin_views.extend,
+                    methods=["POST"],
+                    name="admin_extend",
+                ),
+                Route(
+                    "/reports/{report_id:int}/reroute",
+                    admin_views.reroute,
+                    methods=["POST"],
+                    name="admin_reroute",
+                ),
+                Route("/deadlines", admin_deadlines.deadlines, name="admin_deadlines"),
+                Route(
+                    "/deadlines/{unit_id:int}",
+                    admin_deadlines.set_deadlines,
+                    methods=["POST"],
+                    name="admin_set_deadlines",
+                ),
+                Route("/bulk", admin_views.bulk, methods=["POST"], name="admin_bulk"),
+                Route("/unit-options", admin_views.unit_options, name="admin_unit_options"),
+                Route("/unit-filter", admin_views.unit_filter, name="admin_unit_filter"),
+                Route(
+                    "/answers", admin_answers.answers, methods=["GET", "POST"], name="admin_answers"
+                ),
+                Route(
+                    "/answers/{template_id:int}",
+                    admin_answers.answer_edit,
+                    methods=["GET", "POST"],
+                    name="admin_answer",
+                ),
+                Route(
+                    "/answers/{template_id:int}/delete",
+                    admin_answers.answer_delete,
+                    methods=["POST"],
+                    name="admin_answer_delete",
+                ),
+                Route("/monitoring", admin_monitoring.monitoring_page, name="admin_monitoring"),
+                Route(
+                    "/monitoring.csv", admin_monitoring.monitoring_csv, name="admin_monitoring_csv"
+                ),
+                Route("/export.csv", admin_exports.export_csv, name="admin_export_csv"),
+                Route(
+                    "/exports",
+                    admin_exports.export_xlsx_start,
+                    methods=["POST"],
+                    name="admin_export_start",
+                ),
+                Route("/exports/{token}", admin_exports.export_status, name="admin_export"),
+                Route(
+                    "/exports/{token}/file", admin_exports.export_download, name="admin_export_file"
+                ),
+                Route("/outbox", admin_views.outbox, name="admin_outbox"),
+                Route(
+                    "/outbox/{message_id:int}/resend",
+                    admin_views.outbox_resend,
+                    methods=["POST"],
+                    name="admin_outbox_resend",
+                ),
+                # The organisation, for admins: a GET+POST pair is a confirmation page and the
+                # change it confirms.
+                Route("/units", admin_manage.unit_list, name="admin_units"),
+                Route("/units", admin_manage.unit_add, methods=["POST"], name="admin_unit_add"),
+                Route("/units/{unit_id:int}", admin_manage.unit_detail, name="admin_unit"),
+                Route(
+                    "/units/{unit_id:int}/rename",
+                    admin_manage.unit_rename,
+                    methods=["POST"],
+                    name="admin_unit_rename",
+                ),
+                Route(
+                    "/units/{unit_id:int}/delete",
+                    admin_manage.unit_delete,
+                    methods=["GET", "POST"],
+                    name="admin_unit_delete",
+                ),
+                Route("/users", admin_manage.user_list, name="admin_users"),
+                Route("/users", admin_manage.user_add, methods=["POST"], name="admin_user_add"),
+                Route(
+                    "/users/{user_id:int}/deactivate",
+                    admin_manage.user_deactivate,
+                    methods=["GET", "POST"],
+                    name="admin_user_deactivate",
+                ),
+                Route(
+                    "/users/{user_id:int}/reactivate",
+                    admin_manage.user_reactivate,
+                    methods=["POST"],
+                    name="admin_user_reactivate",
+                ),
+                Route(
+                    "/users/{user_id:int}/reset-password",
+                    admin_manage.user_reset_password,
+                    methods=["GET", "POST"],
+                    name="admin_user_reset_password",
+                ),
+                Route("/posters", admin_manage.poster_list, name="admin_posters"),
+                Route(
+                    "/posters", admin_manage.poster_add, methods=["POST"], name="admin_poster_add"
+                ),
+                Route(
+                    "/posters/{poster_id:int}/revoke",
+                    admin_manage.poster_revoke,
+                    methods=["GET", "POST"],
+                    name="admin_poster_revoke",
+                ),
+                Route(
+                    "/posters/{poster_id:int}/print/{format}",
+                    admin_manage.poster_download,
+                    name="admin_poster_download",
+                ),
+                Route("/widgets", admin_widgets.widget_list, name="admin_widgets"),
+                Route(
+                    "/widgets", admin_widgets.widget_add, methods=["POST"], name="admin_widget_add"
+                ),
+                Route("/kiosks", admin_kiosks.kiosk_list, name="admin_kiosks"),
+                Route("/kiosks", admin_kiosks.kiosk_add, methods=["POST"], name="admin_kiosk_add"),
+                Route(
+                    "/kiosks/{kiosk_id:int}/pair",
+                    admin_kiosks.kiosk_pair,
+                    methods=["POST"],
+                    name="admin_kiosk_pair",
+                ),
+                Route(
+                    "/kiosks/{kiosk_id:int}/revoke",
+                    admin_kiosks.kiosk_revoke,
+                    methods=["GET", "POST"],
+                    name="admin_kiosk_revoke",
+                ),
+                Route(
+                    "/widgets/{widget_id:int}/revoke",
+                    admin_widgets.widget_revoke,
+                    methods=["GET", "POST"],
+                    name="admin_widget_revoke",
+                ),
+            ],
+        ),
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
@@ -279,17 +440,29 @@ def template_globals(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None,
-               run_background_tasks: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    run_background_tasks: bool = True,
+) -> Starlette:
     settings = settings or Settings.load()
     database = database or Database(settings.database_url)
     store = Store(database)
     metrics = Metrics()
-    photos = PhotoStore(settings.photo_dir, max_bytes=settings.max_photo_bytes,
-                        max_pixels=settings.max_photo_pixels, max_side=settings.photo_max_side)
-    mail = MailSender(store, smtp_url=settings.smtp_url, mail_from=settings.mail_from,
-                      mail_dir=settings.mail_dir,
-                      on_outcome=lambda outcome: metrics.mail.labels(outcome).inc())
+    photos = PhotoStore(
+        settings.photo_dir,
+        max_bytes=settings.max_photo_bytes,
+        max_pixels=settings.max_photo_pixels,
+        max_side=settings.photo_max_side,
+    )
+    mail = MailSender(
+        store,
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        mail_dir=settings.mail_dir,
+        on_outcome=lambda outcome: metrics.mail.labels(outcome).inc(),
+    )
     svc = Services(
         settings=settings,
         store=store,
@@ -317,8 +490,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))
             tasks.append(asyncio.create_task(_sweep_photos(svc), name="photo-sweeper"))
             tasks.append(asyncio.create_task(exports.run(), name="export-runner"))
-            tasks.append(asyncio.create_task(admin_tasks.run_forever(store, settings),
-                                             name="workflow-timer"))
+            tasks.append(
+                asyncio.create_task(admin_tasks.run_forever(store, settings), name="workflow-timer")
+            )
         try:
             yield
         finally:
@@ -336,8 +510,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         Middleware(SecurityHeadersMiddleware, https=settings.https),
         Middleware(LanguageMiddleware, default=settings.default_language),
         Middleware(GZipMiddleware, minimum_size=512),
-        Middleware(BodySizeLimit, too_large=body_too_large,
-                   max_bytes=settings.max_photos * settings.max_photo_bytes + 1_000_000),
+        Middleware(
+            BodySizeLimit,
+            too_large=body_too_large,
+            max_bytes=settings.max_photos * settings.max_photo_bytes + 1_000_000,
+        ),
     ]
     app = Starlette(
         routes=routes(metrics),
@@ -356,8 +533,10 @@ async def _sweep_photos(svc: Services) -> None:
     while True:
         await asyncio.sleep(PENDING_PHOTO_SWEEP_SECONDS)
         try:
-            await asyncio.to_thread(svc.photos.sweep_pending,
-                                    svc.settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS)
+            await asyncio.to_thread(
+                svc.photos.sweep_pending,
+                svc.settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS,
+            )
         except OSError:
             log.exception("sweeping pending photos failed")
 

@@ -34,81 +34,159 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("LAPOR_DATA_DIR", "./var",
-            "Directory for the SQLite database, photos, generated keys and `.eml` mail files."),
-    Setting("LAPOR_DATABASE_URL", "",
-            "Database URL. Empty means SQLite at `DATA_DIR/lapor.db`. "
-            "`postgresql://user@host/db` uses PostgreSQL through asyncpg."),
-    Setting("LAPOR_BASE_URL", "http://127.0.0.1:8000",
-            "Public address of this server, without a trailing slash. It is printed into QR "
-            "codes and mails; keep it short (30 characters still give a version-5 QR code)."),
-    Setting("LAPOR_SECRET_KEYS", "",
-            "Comma-separated signing keys, newest first: the newest signs, all verify, so keys "
-            "can rotate. Empty means a key generated once into `DATA_DIR/secret.key` (mode 0600)."),
-    Setting("LAPOR_TIMEZONE", "Asia/Makassar",
-            "Time zone of the deployment for dates shown to people and for working days "
-            "(Asia/Jakarta = WIB, Asia/Makassar = WITA, Asia/Jayapura = WIT)."),
-    Setting("LAPOR_DEFAULT_LANGUAGE", "id",
-            "Language when the browser asks for none we have: `id` (Bahasa Indonesia) or `en`."),
-    Setting("LAPOR_SMTP_URL", "",
-            "Outgoing mail server, e.g. `smtp://user:pass@mail.example.go.id:587?starttls=1` or "
-            "`smtps://...:465`. Empty means messages are written as `.eml` files under "
-            "`DATA_DIR/mail/`."),
+    Setting(
+        "LAPOR_DATA_DIR",
+        "./var",
+        "Directory for the SQLite database, photos, generated keys and `.eml` mail files.",
+    ),
+    Setting(
+        "LAPOR_DATABASE_URL",
+        "",
+        "Database URL. Empty means SQLite at `DATA_DIR/lapor.db`. "
+        "`postgresql://user@host/db` uses PostgreSQL through asyncpg.",
+    ),
+    Setting(
+        "LAPOR_BASE_URL",
+        "http://127.0.0.1:8000",
+        "Public address of this server, without a trailing slash. It is printed into QR "
+        "codes and mails; keep it short (30 characters still give a version-5 QR code).",
+    ),
+    Setting(
+        "LAPOR_SECRET_KEYS",
+        "",
+        "Comma-separated signing keys, newest first: the newest signs, all verify, so keys "
+        "can rotate. Empty means a key generated once into `DATA_DIR/secret.key` (mode 0600).",
+    ),
+    Setting(
+        "LAPOR_TIMEZONE",
+        "Asia/Makassar",
+        "Time zone of the deployment for dates shown to people and for working days "
+        "(Asia/Jakarta = WIB, Asia/Makassar = WITA, Asia/Jayapura = WIT).",
+    ),
+    Setting(
+        "LAPOR_DEFAULT_LANGUAGE",
+        "id",
+        "Language when the browser asks for none we have: `id` (Bahasa Indonesia) or `en`.",
+    ),
+    Setting(
+        "LAPOR_SMTP_URL",
+        "",
+        "Outgoing mail server, e.g. `smtp://user:pass@mail.example.go.id:587?starttls=1` or "
+        "`smtps://...:465`. Empty means messages are written as `.eml` files under "
+        "`DATA_DIR/mail/`.",
+    ),
     Setting("LAPOR_MAIL_FROM", "lapor@localhost", "Sender address of notification mails."),
-    Setting("LAPOR_REDIS_URL", "",
-            "Redis for rate limits shared by several workers or machines, e.g. "
-            "`redis://127.0.0.1:6379/0`. Empty means per-process memory."),
-    Setting("LAPOR_FORM_TOKEN_MAX_AGE", "86400",
-            "Seconds a citizen's form stays valid after it is opened (the token is also the "
-            "idempotency key of the submission)."),
+    Setting(
+        "LAPOR_REDIS_URL",
+        "",
+        "Redis for rate limits shared by several workers or machines, e.g. "
+        "`redis://127.0.0.1:6379/0`. Empty means per-process memory.",
+    ),
+    Setting(
+        "LAPOR_FORM_TOKEN_MAX_AGE",
+        "86400",
+        "Seconds a citizen's form stays valid after it is opened (the token is also the "
+        "idempotency key of the submission).",
+    ),
     Setting("LAPOR_SESSION_MAX_AGE", "43200", "Seconds a staff login lasts."),
     Setting("LAPOR_VERIFY_DAYS", "3", "Working days the coordinator has to verify a report."),
-    Setting("LAPOR_FOLLOW_UP_DAYS", "5",
-            "Working days the unit has to post its follow-up after forwarding."),
-    Setting("LAPOR_CLOSE_AFTER_DAYS", "10",
-            "Working days after the follow-up before a report closes when the reporter is silent."),
-    Setting("LAPOR_ESCALATE_AFTER_DAYS", "60",
-            "Calendar days after which an unresolved report is flagged for the Ombudsman."),
-    Setting("LAPOR_REMIND_BEFORE_DAYS", "1",
-            "Working days before a verification or follow-up deadline when the people "
-            "responsible get a reminder by mail (0: on the day itself). The coordinator is "
-            "also mailed once when a deadline is missed and when a report reaches the "
-            "Ombudsman flag."),
-    Setting("LAPOR_EXTRA_HOLIDAYS", "",
-            "Comma-separated ISO dates that are not working days in addition to national "
-            "holidays and collective leave, e.g. regional holidays."),
-    Setting("LAPOR_SUBMIT_LIMIT_PER_ADDRESS", "600/hour;120/minute",
-            "Submissions allowed from one client address. Generous on purpose: a service hall's "
-            "Wi-Fi or a carrier's NAT puts hundreds of citizens behind one address."),
-    Setting("LAPOR_SUBMIT_LIMIT_PER_FORM", "20/hour",
-            "Submissions allowed with one form token (retries of the same report count here)."),
-    Setting("LAPOR_TRACK_LIMIT_PER_ADDRESS", "300/hour;60/minute",
-            "Status-page lookups allowed from one client address."),
-    Setting("LAPOR_LOGIN_LIMIT_PER_ACCOUNT", "10/15minutes",
-            "Failed staff logins allowed for one account."),
-    Setting("LAPOR_LOGIN_LIMIT_PER_ADDRESS", "60/15minutes",
-            "Failed staff logins allowed from one client address."),
-    Setting("LAPOR_KIOSK_IDLE_SECONDS", "60",
-            "Seconds without a touch after which a kiosk wipes what the last person typed and "
-            "returns to its start screen (three times as long while text is being written); "
-            "a countdown shows for the last 10 seconds."),
-    Setting("LAPOR_KIOSK_RECEIPT_SECONDS", "15",
-            "Seconds a kiosk's receipt (tracking code and QR code) stays on screen before it "
-            "may be cleared."),
-    Setting("LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS", "5/minute;20/hour",
-            "Wrong kiosk pairing codes allowed from one client address."),
-    Setting("LAPOR_KIOSK_PAIR_LIMIT", "100/hour",
-            "Wrong kiosk pairing codes allowed from all addresses together: with six digits "
-            "and ten minutes of validity, this keeps guessing a code out of reach."),
+    Setting(
+        "LAPOR_FOLLOW_UP_DAYS",
+        "5",
+        "Working days the unit has to post its follow-up after forwarding.",
+    ),
+    Setting(
+        "LAPOR_CLOSE_AFTER_DAYS",
+        "10",
+        "Working days after the follow-up before a report closes when the reporter is silent.",
+    ),
+    Setting(
+        "LAPOR_ESCALATE_AFTER_DAYS",
+        "60",
+        "Calendar days after which an unresolved report is flagged for the Ombudsman.",
+    ),
+    Setting(
+        "LAPOR_REMIND_BEFORE_DAYS",
+        "1",
+        "Working days before a verification or follow-up deadline when the people "
+        "responsible get a reminder by mail (0: on the day itself). The coordinator is "
+        "also mailed once when a deadline is missed and when a report reaches the "
+        "Ombudsman flag.",
+    ),
+    Setting(
+        "LAPOR_EXTRA_HOLIDAYS",
+        "",
+        "Comma-separated ISO dates that are not working days in addition to national "
+        "holidays and collective leave, e.g. regional holidays.",
+    ),
+    Setting(
+        "LAPOR_SUBMIT_LIMIT_PER_ADDRESS",
+        "600/hour;120/minute",
+        "Submissions allowed from one client address. Generous on purpose: a service hall's "
+        "Wi-Fi or a carrier's NAT puts hundreds of citizens behind one address.",
+    ),
+    Setting(
+        "LAPOR_SUBMIT_LIMIT_PER_FORM",
+        "20/hour",
+        "Submissions allowed with one form token (retries of the same report count here).",
+    ),
+    Setting(
+        "LAPOR_TRACK_LIMIT_PER_ADDRESS",
+        "300/hour;60/minute",
+        "Status-page lookups allowed from one client address.",
+    ),
+    Setting(
+        "LAPOR_LOGIN_LIMIT_PER_ACCOUNT",
+        "10/15minutes",
+        "Failed staff logins allowed for one account.",
+    ),
+    Setting(
+        "LAPOR_LOGIN_LIMIT_PER_ADDRESS",
+        "60/15minutes",
+        "Failed staff logins allowed from one client address.",
+    ),
+    Setting(
+        "LAPOR_KIOSK_IDLE_SECONDS",
+        "60",
+        "Seconds without a touch after which a kiosk wipes what the last person typed and "
+        "returns to its start screen (three times as long while text is being written); "
+        "a countdown shows for the last 10 seconds.",
+    ),
+    Setting(
+        "LAPOR_KIOSK_RECEIPT_SECONDS",
+        "15",
+        "Seconds a kiosk's receipt (tracking code and QR code) stays on screen before it "
+        "may be cleared.",
+    ),
+    Setting(
+        "LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS",
+        "5/minute;20/hour",
+        "Wrong kiosk pairing codes allowed from one client address.",
+    ),
+    Setting(
+        "LAPOR_KIOSK_PAIR_LIMIT",
+        "100/hour",
+        "Wrong kiosk pairing codes allowed from all addresses together: with six digits "
+        "and ten minutes of validity, this keeps guessing a code out of reach.",
+    ),
     Setting("LAPOR_MAX_PHOTOS", "3", "Photos a citizen may attach to one report."),
     Setting("LAPOR_MAX_PHOTO_BYTES", "8000000", "Largest photo file accepted, in bytes."),
-    Setting("LAPOR_MAX_PHOTO_PIXELS", "40000000",
-            "Largest photo accepted, in pixels (checked from the header before decoding)."),
-    Setting("LAPOR_PHOTO_MAX_SIDE", "1600",
-            "Photos are re-encoded with their longest side at most this many pixels."),
-    Setting("LAPOR_FORWARDED_ALLOW_IPS", "127.0.0.1",
-            "Proxies whose X-Forwarded-For is trusted for the client address (uvicorn's "
-            "`forwarded_allow_ips`)."),
+    Setting(
+        "LAPOR_MAX_PHOTO_PIXELS",
+        "40000000",
+        "Largest photo accepted, in pixels (checked from the header before decoding).",
+    ),
+    Setting(
+        "LAPOR_PHOTO_MAX_SIDE",
+        "1600",
+        "Photos are re-encoded with their longest side at most this many pixels.",
+    ),
+    Setting(
+        "LAPOR_FORWARDED_ALLOW_IPS",
+        "127.0.0.1",
+        "Proxies whose X-Forwarded-For is trusted for the client address (uvicorn's "
+        "`forwarded_allow_ips`).",
+    ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -279,8 +357,9 @@ class Settings:
 def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None) -> dict[str, str]:
     # starlette's Config gives the environment precedence over the file, which is what operators
     # expect from a systemd unit that overrides one value of a shared .env.
-    config = Config(Path(env_file) if env_file and Path(env_file).is_file() else None,
-                    environ=environ)
+    config = Config(
+        Path(env_file) if env_file and Path(env_file).is_file() else None, environ=environ
+    )
     file_values: dict[str, str] = dict(config.file_values)
     unknown = sorted(k for k in file_values if k.startswith("LAPOR_") and k not in _DEFAULTS)
     if unknown:
@@ -313,8 +392,8 @@ def _generated_key(data_dir: Path) -> str:
             tmp.unlink(missing_ok=True)
     key = path.read_text().strip()
     if len(key) < 16:
-        raise SettingsError(f"{path} holds no usable key: delete it (posters signed with it "
-                            "stop working) or set LAPOR_SECRET_KEYS")
+        raise SettingsError(
+            f"{path} holds no usable key: delete it (posters signed with it "
+            "stop working) or set LAPOR_SECRET_KEYS"
+        )
     return key
-
-

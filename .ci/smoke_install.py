@@ -2,14 +2,16 @@
 
 Builds the wheel, installs it with pip into a fresh venv and with pipx, both in a temporary
 directory outside the clone, runs `lapor migrate` and `lapor poster print` (pip's) and `lapor
-serve --demo` (pipx's) from another temporary directory, then fetches a poster form, a stylesheet it links, /widget.js and /kiosk, and looks
-for Indonesian sentences from the catalogs. Standard library only: it runs before any venv.
+serve --demo` (pipx's) from another temporary directory, then fetches a poster form, a
+stylesheet it links, /widget.js and /kiosk, and looks for Indonesian sentences from the catalogs.
+Standard library only: it runs before any venv.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,20 +46,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lapor-wheel-") as scratch:
         scratch_dir = Path(scratch)
         wheels = scratch_dir / "wheels"
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                        str(wheels), str(ROOT)], check=True)
+        # setuptools copies into build/ and zips what it finds there: a module removed since
+        # the last build would still be in the wheel.
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+            check=True,
+        )
         (wheel,) = wheels.glob("lapor_frontdoor-*.whl")
         # Two ways an operator installs it: pip into a venv (the commands below), and pipx
         # (the server).
         venv = scratch_dir / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel), "pipx"],
-                       check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel), "pipx"], check=True)
         lapor = str(venv / "bin" / "lapor")
-        pipx_env = {**os.environ, "PIPX_HOME": str(scratch_dir / "pipx"),
-                    "PIPX_BIN_DIR": str(scratch_dir / "bin")}
-        subprocess.run([str(venv / "bin" / "pipx"), "install", "--quiet", str(wheel)],
-                       env=pipx_env, check=True)
+        pipx_env = {
+            **os.environ,
+            "PIPX_HOME": str(scratch_dir / "pipx"),
+            "PIPX_BIN_DIR": str(scratch_dir / "bin"),
+        }
+        subprocess.run(
+            [str(venv / "bin" / "pipx"), "install", "--quiet", str(wheel)], env=pipx_env, check=True
+        )
         pipx_lapor = str(scratch_dir / "bin" / "lapor")
         work = scratch_dir / "elsewhere"
         work.mkdir()
@@ -67,8 +77,9 @@ def main() -> None:
         env.update(LAPOR_DATA_DIR=str(work / "data"), LAPOR_BASE_URL=base)
 
         def cli(*args: str) -> str:
-            done = subprocess.run([lapor, *args], cwd=work, env=env, capture_output=True,
-                                  text=True, timeout=120)
+            done = subprocess.run(
+                [lapor, *args], cwd=work, env=env, capture_output=True, text=True, timeout=120
+            )
             expect(done.returncode == 0, f"`lapor {' '.join(args)}` exits 0 ({done.stderr})")
             return done.stdout
 
@@ -80,9 +91,14 @@ def main() -> None:
 
         log_path = work / "server.log"
         with log_path.open("wb") as log:
-            server = subprocess.Popen([pipx_lapor, "serve", "--demo", "--port", str(port)], cwd=work,
-                                      env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                      stderr=subprocess.STDOUT)
+            server = subprocess.Popen(
+                [pipx_lapor, "serve", "--demo", "--port", str(port)],
+                cwd=work,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             deadline = time.monotonic() + START_TIMEOUT
             while True:
@@ -92,8 +108,10 @@ def main() -> None:
                 except OSError:
                     pass
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("smoke: the server did not start:\n"
-                                     + log_path.read_text(errors="replace")[-4000:])
+                    raise SystemExit(
+                        "smoke: the server did not start:\n"
+                        + log_path.read_text(errors="replace")[-4000:]
+                    )
                 time.sleep(0.3)
             output = log_path.read_text(errors="replace")
             form_url = re.search(rf"{re.escape(base)}/q/\S+", output)
@@ -106,11 +124,15 @@ def main() -> None:
             expect(sheet is not None, "the form links its stylesheet")
             assert sheet is not None
             status, kind, css = fetch(base + sheet[1])
-            expect(status == 200 and kind.startswith("text/css") and "{" in css,
-                   "the stylesheet is served")
+            expect(
+                status == 200 and kind.startswith("text/css") and "{" in css,
+                "the stylesheet is served",
+            )
             status, kind, script = fetch(f"{base}/widget.js")
-            expect(status == 200 and "javascript" in kind and "Sampaikan pengaduan" in script,
-                   "/widget.js is served with its Indonesian strings")
+            expect(
+                status == 200 and "javascript" in kind and "Sampaikan pengaduan" in script,
+                "/widget.js is served with its Indonesian strings",
+            )
             status, _, shell = fetch(f"{base}/kiosk")
             expect(status == 200 and "kiosk" in shell, "/kiosk serves the kiosk app")
         finally:

@@ -28,21 +28,40 @@ TEMPLATE_REFUSALS = {
 FIELDS = ("unit", "category", "title", "body")
 
 
-async def _page(request: Request, session: StaffSession, *, editing: Any = None,
-                typed: dict[str, str] | None = None, refusal: Refusal | None = None,
-                status_code: int = 200) -> Response:
+async def _page(
+    request: Request,
+    session: StaffSession,
+    *,
+    editing: Any = None,
+    typed: dict[str, str] | None = None,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     units = await svc.store.units_in_scope(staff_scope(session))
     templates = await svc.store.answer_templates([u.id for u in units])
     if editing is not None and typed is None:
-        typed = {"unit": str(editing.unit_id), "category": editing.category or "",
-                 "title": editing.title, "body": editing.body}
+        typed = {
+            "unit": str(editing.unit_id),
+            "category": editing.category or "",
+            "title": editing.title,
+            "body": editing.body,
+        }
     return svc.templates.response(
-        request, "admin/answers.html",
-        {"session": session, "templates": templates, "units": units,
-         "categories": CATEGORIES, "editing": editing, "typed": typed or {},
-         "refusal": gettext(TEMPLATE_REFUSALS[refusal]) if refusal else None},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/answers.html",
+        {
+            "session": session,
+            "templates": templates,
+            "units": units,
+            "categories": CATEGORIES,
+            "editing": editing,
+            "typed": typed or {},
+            "refusal": gettext(TEMPLATE_REFUSALS[refusal]) if refusal else None,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 def _template_id(request: Request) -> int:
@@ -67,8 +86,10 @@ async def answer_edit(request: Request, session: StaffSession) -> Response:
         return await _save(request, session, template_id)
     svc = services(request)
     units = await svc.store.units_in_scope(staff_scope(session))
-    editing = next((a for a in await svc.store.answer_templates([u.id for u in units])
-                    if a.id == template_id), None)
+    editing = next(
+        (a for a in await svc.store.answer_templates([u.id for u in units]) if a.id == template_id),
+        None,
+    )
     if editing is None:
         raise HTTPException(404)
     return await _page(request, session, editing=editing)
@@ -80,18 +101,26 @@ async def _save(request: Request, session: StaffSession, template_id: int | None
     typed = {name: str(form.get(name, ""))[:20000] for name in FIELDS}
     unit_ids = [u.id for u in await svc.store.units_in_scope(staff_scope(session))]
     try:
-        draft = read_answer_template(typed["unit"], typed["category"], typed["title"],
-                                     typed["body"], set(unit_ids), CATEGORY_CODES)
+        draft = read_answer_template(
+            typed["unit"],
+            typed["category"],
+            typed["title"],
+            typed["body"],
+            set(unit_ids),
+            CATEGORY_CODES,
+        )
         await svc.store.save_answer_template(template_id, draft, session.user, unit_ids)
     except WorkflowError as exc:
         editing = None
         if template_id is not None:
-            editing = next((a for a in await svc.store.answer_templates(unit_ids)
-                            if a.id == template_id), None)
+            editing = next(
+                (a for a in await svc.store.answer_templates(unit_ids) if a.id == template_id), None
+            )
             if editing is None:
                 raise HTTPException(404) from None
-        return await _page(request, session, editing=editing, typed=typed,
-                           refusal=exc.refusal, status_code=400)
+        return await _page(
+            request, session, editing=editing, typed=typed, refusal=exc.refusal, status_code=400
+        )
     except NotFound:
         raise HTTPException(404) from None
     return RedirectResponse("/admin/answers", status_code=303)

@@ -48,9 +48,22 @@ log = logging.getLogger("lapor.exports")
 PAGE = 1000
 KEEP_FILES = timedelta(hours=24)
 HEADERS = [
-    N_("Tracking code"), N_("Received"), N_("Unit"), N_("Entry point"), N_("Kind"),
-    N_("Status"), N_("Title"), N_("Category"), N_("Tags"), N_("Report"), N_("Location"),
-    N_("Forwarded to"), N_("Deadline"), N_("Verified"), N_("Answered"), N_("Closed"),
+    N_("Tracking code"),
+    N_("Received"),
+    N_("Unit"),
+    N_("Entry point"),
+    N_("Kind"),
+    N_("Status"),
+    N_("Title"),
+    N_("Category"),
+    N_("Tags"),
+    N_("Report"),
+    N_("Location"),
+    N_("Forwarded to"),
+    N_("Deadline"),
+    N_("Verified"),
+    N_("Answered"),
+    N_("Closed"),
     N_("Rating"),
 ]
 
@@ -61,17 +74,30 @@ def _local(moment: datetime | None, settings: Settings) -> datetime | None:
 
 
 def cells(row: Any, settings: Settings) -> list[Any]:
-    return [tracking.group(row.tracking_code), _local(row.received_at, settings),
-            row.unit_name, labels.channel_label(Channel(row.channel)),
-            labels.kind_label(Kind(row.kind)), labels.status_label(Status(row.status)),
-            row.title or "", labels.category_label(row.category),
-            (row.tags or "").replace(",", ", "), row.text, row.location or "",
-            row.forwarded_name or "", row.due_on, _local(row.verified_at, settings),
-            _local(row.followed_up_at, settings), _local(row.closed_at, settings), row.rating]
+    return [
+        tracking.group(row.tracking_code),
+        _local(row.received_at, settings),
+        row.unit_name,
+        labels.channel_label(Channel(row.channel)),
+        labels.kind_label(Kind(row.kind)),
+        labels.status_label(Status(row.status)),
+        row.title or "",
+        labels.category_label(row.category),
+        (row.tags or "").replace(",", ", "),
+        row.text,
+        row.location or "",
+        row.forwarded_name or "",
+        row.due_on,
+        _local(row.verified_at, settings),
+        _local(row.followed_up_at, settings),
+        _local(row.closed_at, settings),
+        row.rating,
+    ]
 
 
-async def export_rows(store: Store, session: StaffSession, query: InboxQuery,
-                      settings: Settings) -> AsyncIterator[list[Any]]:
+async def export_rows(
+    store: Store, session: StaffSession, query: InboxQuery, settings: Settings
+) -> AsyncIterator[list[Any]]:
     """The whole filtered list, a page at a time (a search goes on through every stretch of
     reports the store searches per request)."""
     bounds = query_bounds(query, settings)
@@ -144,8 +170,11 @@ async def export_xlsx_start(request: Request, session: StaffSession) -> Response
 
 async def _own_job(request: Request, session: StaffSession) -> Any:
     token = request.path_params["token"]
-    job = (await services(request).store.export_job(token, session.user.id)
-           if len(token) == 32 else None)
+    job = (
+        await services(request).store.export_job(token, session.user.id)
+        if len(token) == 32
+        else None
+    )
     if job is None:
         raise HTTPException(404)
     return job
@@ -158,8 +187,9 @@ async def export_status(request: Request, session: StaffSession) -> Response:
     context = {"session": session, "job": job}
     headers = {**NO_STORE, "vary": HTMX_VARY}
     if wants_partial(request):
-        return svc.templates.response(request, "admin/export.html", context, block="progress",
-                                      headers=headers)
+        return svc.templates.response(
+            request, "admin/export.html", context, block="progress", headers=headers
+        )
     return svc.templates.response(request, "admin/export.html", context, headers=headers)
 
 
@@ -170,9 +200,12 @@ async def export_download(request: Request, session: StaffSession) -> Response:
     path = export_path(svc.settings, job.token)
     if job.status != "done" or not path.exists():
         raise HTTPException(404)
-    return FileResponse(path, filename=_file_name("xlsx", svc.settings), headers=NO_STORE,
-                        media_type="application/vnd.openxmlformats-officedocument."
-                                   "spreadsheetml.sheet")
+    return FileResponse(
+        path,
+        filename=_file_name("xlsx", svc.settings),
+        headers=NO_STORE,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 def export_path(settings: Settings, token: str) -> Path:
@@ -216,8 +249,9 @@ class ExportRunner:
         written = 0
         try:
             with using(language):
-                written = await self._write(path, owner, query,
-                                            lambda n: self.store.export_progress(job.id, n))
+                written = await self._write(
+                    path, owner, query, lambda n: self.store.export_progress(job.id, n)
+                )
         except Exception as exc:
             log.exception("export %s failed", job.id)
             await self.store.finish_export(job.id, rows_done=written, error=str(exc)[:500])
@@ -225,8 +259,9 @@ class ExportRunner:
         await self.store.finish_export(job.id, rows_done=written)
         return True
 
-    async def _write(self, path: Path, owner: StaffSession, query: InboxQuery,
-                     progress: Callable[[int], Any]) -> int:
+    async def _write(
+        self, path: Path, owner: StaffSession, query: InboxQuery, progress: Callable[[int], Any]
+    ) -> int:
         from openpyxl import Workbook  # imported here: only export jobs need it
 
         workbook = Workbook(write_only=True)

@@ -24,8 +24,18 @@ from lapor.web.labels import error_text
 from lapor.web.services import services
 
 TAKERS = ("coordinator", "officer", "admin")
-FIELDS = ("unit", "taken_via", "language", "kind", "text", "location", "identity", "name",
-          "phone", "email")
+FIELDS = (
+    "unit",
+    "taken_via",
+    "language",
+    "kind",
+    "text",
+    "location",
+    "identity",
+    "name",
+    "phone",
+    "email",
+)
 # A fresh key per blank form: sending the same form twice (a double click, a reload after a
 # lost answer) stores one report and shows its receipt again.
 _KEY = re.compile(r"^staff-[A-Za-z0-9_-]{20,40}$")
@@ -38,26 +48,52 @@ def _blank_key() -> str:
     return "staff-" + secrets.token_urlsafe(24)
 
 
-async def _form(request: Request, session: StaffSession, *, values: dict[str, str],
-                errors: list[FieldError], status_code: int = 200) -> Response:
+async def _form(
+    request: Request,
+    session: StaffSession,
+    *,
+    values: dict[str, str],
+    errors: list[FieldError],
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     units = await svc.store.units_in_scope(staff_scope(session))
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error.field, []).append(error_text(error))
     return svc.templates.response(
-        request, "admin/new_report.html",
-        {"session": session, "units": units, "values": values, "errors": by_field,
-         "error_count": len(errors), "kinds": list(Kind), "taken_via": TAKEN_VIA},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/new_report.html",
+        {
+            "session": session,
+            "units": units,
+            "values": values,
+            "errors": by_field,
+            "error_count": len(errors),
+            "kinds": list(Kind),
+            "taken_via": TAKEN_VIA,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only(*TAKERS)
 async def new_report(request: Request, session: StaffSession) -> Response:
     if request.method == "GET":
-        return await _form(request, session, errors=[], values={
-            "key": _blank_key(), "unit": str(session.unit.id), "language": "id",
-            "identity": "named", "kind": Kind.COMPLAINT.value, "taken_via": "counter"})
+        return await _form(
+            request,
+            session,
+            errors=[],
+            values={
+                "key": _blank_key(),
+                "unit": str(session.unit.id),
+                "language": "id",
+                "identity": "named",
+                "kind": Kind.COMPLAINT.value,
+                "taken_via": "counter",
+            },
+        )
     svc = services(request)
     form = await request.form()
     values = {name: str(form.get(name, ""))[:20000] for name in (*FIELDS, "key")}
@@ -80,22 +116,35 @@ async def new_report(request: Request, session: StaffSession) -> Response:
         return await _form(request, session, values=values, errors=errors, status_code=400)
     received = datetime.now(UTC)
     new = NewReport(
-        submission=submission, channel=Channel.STAFF, unit_id=int(unit), poster_id=None,
-        idempotency_key=values["key"], body_hash=submission.body_hash(),
-        language=values["language"], received_at=received,
+        submission=submission,
+        channel=Channel.STAFF,
+        unit_id=int(unit),
+        poster_id=None,
+        idempotency_key=values["key"],
+        body_hash=submission.body_hash(),
+        language=values["language"],
+        received_at=received,
         verify_due=await svc.verify_due(int(unit), received),
-        taken_via=values["taken_via"], taken_by=session.user.id)
+        taken_via=values["taken_via"],
+        taken_by=session.user.id,
+    )
     try:
         result = await svc.store.submit_report(new, request.app.state.compose_mail)
     except IdempotencyConflict:
         values["key"] = _blank_key()
-        return await _form(request, session, values=values,
-                           errors=[FieldError("form", "resent_changed")], status_code=409)
+        return await _form(
+            request,
+            session,
+            values=values,
+            errors=[FieldError("form", "resent_changed")],
+            status_code=409,
+        )
     if result.created:
         svc.metrics.submissions.labels(Channel.STAFF.value).inc()
         svc.mail.wake()
-    return RedirectResponse(f"/admin/reports/{result.report_id}/receipt", status_code=303,
-                            headers=NO_STORE)
+    return RedirectResponse(
+        f"/admin/reports/{result.report_id}/receipt", status_code=303, headers=NO_STORE
+    )
 
 
 @staff_only(*TAKERS)
@@ -105,27 +154,42 @@ async def receipt(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     report = await svc.store.report_for_staff(_id(request, "report_id"), staff_scope(session))
     taken = next((e for e in report.events if e.kind == "taken"), None) if report else None
-    if (report is None or taken is None or taken.actor_email != session.user.email
-            or taken.at < datetime.now(UTC) - timedelta(hours=RECEIPT_HOURS)):
+    if (
+        report is None
+        or taken is None
+        or taken.actor_email != session.user.email
+        or taken.at < datetime.now(UTC) - timedelta(hours=RECEIPT_HOURS)
+    ):
         raise HTTPException(404)
     code = tracking.format_code(report.tracking_code)
     base = svc.settings.base_url
     secret = svc.signing.reporter_secret(report.idempotency_key)
     context: dict[str, Any] = {
-        "session": session, "report": report, "code": code,
+        "session": session,
+        "report": report,
+        "code": code,
         "spoken": " – ".join(" ".join(part) for part in code.split("-")),
-        "status_url": f"{base}/t/{code}", "private_url": f"{base}/t/{code}/{secret}",
+        "status_url": f"{base}/t/{code}",
+        "private_url": f"{base}/t/{code}/{secret}",
     }
     with i18n.using(report.language):
         # The slip is in the citizen's language, whatever the staff member reads.
         context["slip"] = {
             "heading": i18n.gettext("Your report has been received"),
             "code_label": i18n.gettext("Your tracking code:"),
-            "keep": i18n.gettext("Save this code: take a screenshot, write it down or "
-                                 "bookmark this page. Anyone with the code can see the "
-                                 "status, never your name."),
-            "private": i18n.gettext("Your private link, to reply to questions and accept the "
-                                    "answer. Keep it to yourself:"),
+            "keep": i18n.gettext(
+                "Save this code: take a screenshot, write it down or "
+                "bookmark this page. Anyone with the code can see the "
+                "status, never your name."
+            ),
+            "private": i18n.gettext(
+                "Your private link, to reply to questions and accept the "
+                "answer. Keep it to yourself:"
+            ),
         }
-    return svc.templates.response(request, "admin/receipt.html", context,
-                                  headers={**NO_STORE, "referrer-policy": "no-referrer"})
+    return svc.templates.response(
+        request,
+        "admin/receipt.html",
+        context,
+        headers={**NO_STORE, "referrer-policy": "no-referrer"},
+    )

@@ -20,15 +20,23 @@ from lapor.store.store import now
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
 
-DONE = {"kiosk_revoked": N_("The kiosk “%(name)s” has been revoked: it shows “not active” at "
-                            "its next contact.")}
+DONE = {
+    "kiosk_revoked": N_(
+        "The kiosk “%(name)s” has been revoked: it shows “not active” at its next contact."
+    )
+}
 # A kiosk silent for longer than this (three missed heartbeats) is shown as offline.
 ONLINE_WITHIN = timedelta(minutes=3)
 
 
-async def _page(request: Request, session: StaffSession, *,
-                errors: Mapping[str, str] | None = None, typed: Mapping[str, str] | None = None,
-                status_code: int = 200) -> Response:
+async def _page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     units = await svc.store.list_units()
     shown_unit = _pick(units, request.query_params.get("unit", ""))
@@ -40,23 +48,42 @@ async def _page(request: Request, session: StaffSession, *,
     if done in DONE and record in names:
         notice = gettext(DONE[done], name=names[record])
     return svc.templates.response(
-        request, "admin/kiosks.html",
-        {"session": session, "units": units, "shown_unit": shown_unit, "kiosks": kiosks,
-         "online_since": now() - ONLINE_WITHIN, "errors": errors or {}, "typed": typed or {},
-         "notice": notice, "name_max": rules.NAME_MAX},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/kiosks.html",
+        {
+            "session": session,
+            "units": units,
+            "shown_unit": shown_unit,
+            "kiosks": kiosks,
+            "online_since": now() - ONLINE_WITHIN,
+            "errors": errors or {},
+            "typed": typed or {},
+            "notice": notice,
+            "name_max": rules.NAME_MAX,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
-def _code_shown(request: Request, session: StaffSession, kiosk: Kiosk, code: str,
-                title: str) -> Response:
+def _code_shown(
+    request: Request, session: StaffSession, kiosk: Kiosk, code: str, title: str
+) -> Response:
     # The only readable copy of the code leaves in this response: never cached, never a URL.
     svc = services(request)
     return svc.templates.response(
-        request, "admin/kiosk_code.html",
-        {"session": session, "kiosk": kiosk, "code": code, "title": title,
-         "kiosk_url": f"{svc.settings.base_url}/kiosk",
-         "minutes": int(rules.PAIRING_LIFETIME.total_seconds() // 60)},
-        headers=NO_STORE)
+        request,
+        "admin/kiosk_code.html",
+        {
+            "session": session,
+            "kiosk": kiosk,
+            "code": code,
+            "title": title,
+            "kiosk_url": f"{svc.settings.base_url}/kiosk",
+            "minutes": int(rules.PAIRING_LIFETIME.total_seconds() // 60),
+        },
+        headers=NO_STORE,
+    )
 
 
 @staff_only(ADMIN)
@@ -74,8 +101,10 @@ async def kiosk_add(request: Request, session: StaffSession) -> Response:
         errors["unit"] = gettext("Choose a unit from the list.")
     name = rules.read_kiosk_name(typed["name"])
     if name is None:
-        errors["name"] = gettext("Give the kiosk a name of 1 to %(max)s characters, such as "
-                                 "where it stands.", max=rules.NAME_MAX)
+        errors["name"] = gettext(
+            "Give the kiosk a name of 1 to %(max)s characters, such as where it stands.",
+            max=rules.NAME_MAX,
+        )
     if not errors:
         assert unit is not None and name is not None
         try:
@@ -114,14 +143,24 @@ async def kiosk_revoke(request: Request, session: StaffSession) -> Response:
         except StoreError:
             pass  # revoked meanwhile: the outcome the admin asked for
         return _done(back, "kiosk_revoked", kiosk.id, f"#kiosk-{kiosk.id}")
-    message = gettext("At its next contact the tablet shows “not active” and stops taking "
-                      "reports; its unused tracking codes are released. Reports already "
-                      "delivered are kept. This cannot be undone; add a new kiosk to use the "
-                      "tablet again.")
+    message = gettext(
+        "At its next contact the tablet shows “not active” and stops taking "
+        "reports; its unused tracking codes are released. Reports already "
+        "delivered are kept. This cannot be undone; add a new kiosk to use the "
+        "tablet again."
+    )
     if kiosk.queue_length:
-        message += " " + gettext("At its last heartbeat it still held %(count)s unsent "
-                                 "report(s): they are delivered only after the tablet is "
-                                 "paired to a new kiosk.", count=kiosk.queue_length)
-    return _confirm(request, session,
-                    title=gettext("Revoke the kiosk “%(name)s”?", name=kiosk.name),
-                    message=message, button=gettext("Revoke the kiosk"), back=back)
+        message += " " + gettext(
+            "At its last heartbeat it still held %(count)s unsent "
+            "report(s): they are delivered only after the tablet is "
+            "paired to a new kiosk.",
+            count=kiosk.queue_length,
+        )
+    return _confirm(
+        request,
+        session,
+        title=gettext("Revoke the kiosk “%(name)s”?", name=kiosk.name),
+        message=message,
+        button=gettext("Revoke the kiosk"),
+        back=back,
+    )

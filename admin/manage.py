@@ -33,8 +33,10 @@ ADMIN = "admin"
 MAX_PASSWORD = 200
 
 ERRORS = {
-    "slug": N_("Use 1 to 64 characters: lowercase letters a–z, digits and hyphens, starting "
-               "with a letter or digit."),
+    "slug": N_(
+        "Use 1 to 64 characters: lowercase letters a–z, digits and hyphens, starting "
+        "with a letter or digit."
+    ),
     "slug_taken": N_("Another unit already has this short name."),
     "name": N_("Give a name of 1 to 200 characters."),
     "parent": N_("Choose the parent unit from the list."),
@@ -46,8 +48,10 @@ ERRORS = {
     "password_long": N_("The password can have at most 200 characters."),
     "label": N_("Give a label of 1 to 200 characters, such as the counter's name."),
     "self": N_("You cannot deactivate your own account. Ask another administrator."),
-    "in_use": N_("This unit cannot be deleted: sub-units, accounts, posters, reports or "
-                 "answer templates still refer to it."),
+    "in_use": N_(
+        "This unit cannot be deleted: sub-units, accounts, posters, reports or "
+        "answer templates still refer to it."
+    ),
 }
 _PROBLEM_FIELDS = {
     organisation.Problem.SLUG: "slug",
@@ -66,8 +70,10 @@ DONE = {
     "user_deactivated": N_("%(name)s can no longer sign in; their sessions have ended."),
     "user_reactivated": N_("%(name)s can sign in again."),
     "poster_added": N_("Poster “%(name)s” created: download it and print it."),
-    "poster_revoked": N_("Every earlier print of “%(name)s” has stopped working. Download the "
-                         "poster again and replace the prints."),
+    "poster_revoked": N_(
+        "Every earlier print of “%(name)s” has stopped working. Download the "
+        "poster again and replace the prints."
+    ),
 }
 
 
@@ -113,41 +119,74 @@ def _errors(errors: Mapping[str, str]) -> dict[str, str]:
 
 
 def _done(path: str, done: str, record_id: int, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(f"{path}{'&' if '?' in path else '?'}done={done}&id={record_id}"
-                            f"{anchor}", status_code=303)
+    return RedirectResponse(
+        f"{path}{'&' if '?' in path else '?'}done={done}&id={record_id}{anchor}", status_code=303
+    )
 
 
-def _confirm(request: Request, session: StaffSession, *, title: str, message: str,
-             button: str, back: str, status_code: int = 200) -> Response:
+def _confirm(
+    request: Request,
+    session: StaffSession,
+    *,
+    title: str,
+    message: str,
+    button: str,
+    back: str,
+    status_code: int = 200,
+) -> Response:
     return services(request).templates.response(
-        request, "admin/confirm.html",
-        {"session": session, "title": title, "message": message, "button": button,
-         "action": request.url.path, "back": back},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/confirm.html",
+        {
+            "session": session,
+            "title": title,
+            "message": message,
+            "button": button,
+            "action": request.url.path,
+            "back": back,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
-def _password_shown(request: Request, session: StaffSession, *, title: str, user: User,
-                    password: str) -> Response:
+def _password_shown(
+    request: Request, session: StaffSession, *, title: str, user: User, password: str
+) -> Response:
     # The only copy of the password leaves in this response: never cached, never in a URL.
     return services(request).templates.response(
-        request, "admin/password_shown.html",
+        request,
+        "admin/password_shown.html",
         {"session": session, "title": title, "user": user, "password": password},
-        headers=NO_STORE)
+        headers=NO_STORE,
+    )
 
 
 # -- units ---------------------------------------------------------------------------------
-async def _units_page(request: Request, session: StaffSession, *,
-                      errors: Mapping[str, str] | None = None,
-                      typed: Mapping[str, str] | None = None,
-                      status_code: int = 200) -> Response:
+async def _units_page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     summaries = await svc.store.unit_summaries()
     names = {s.unit.id: s.unit.name for s in summaries}
     return svc.templates.response(
-        request, "admin/units.html",
-        {"session": session, "summaries": summaries, "errors": _errors(errors or {}),
-         "typed": typed or {}, "notice": _notice(request, names.get)},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/units.html",
+        {
+            "session": session,
+            "summaries": summaries,
+            "errors": _errors(errors or {}),
+            "typed": typed or {},
+            "notice": _notice(request, names.get),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only(ADMIN)
@@ -186,26 +225,39 @@ async def _unit(request: Request) -> Unit:
     return unit
 
 
-async def _unit_page(request: Request, session: StaffSession, *,
-                     errors: Mapping[str, str] | None = None,
-                     typed: Mapping[str, str] | None = None,
-                     refusal: str | None = None, status_code: int = 200) -> Response:
+async def _unit_page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     unit = await _unit(request)
-    summaries, users = await asyncio.gather(svc.store.unit_summaries(),
-                                            svc.store.list_users())
+    summaries, users = await asyncio.gather(svc.store.unit_summaries(), svc.store.list_users())
     summary = next((s for s in summaries if s.unit.id == unit.id), None)
     if summary is None:  # deleted a moment ago
         raise HTTPException(404)
     parent = next((s.unit for s in summaries if s.unit.id == unit.parent_id), None)
     return svc.templates.response(
-        request, "admin/unit.html",
-        {"session": session, "unit": unit, "summary": summary, "parent": parent,
-         "staff": [user for user, _ in users if user.unit_id == unit.id],
-         "errors": _errors(errors or {}), "typed": typed or {},
-         "refusal": gettext(ERRORS[refusal]) if refusal else None,
-         "notice": _notice(request, lambda i: unit.name if i == unit.id else None)},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/unit.html",
+        {
+            "session": session,
+            "unit": unit,
+            "summary": summary,
+            "parent": parent,
+            "staff": [user for user, _ in users if user.unit_id == unit.id],
+            "errors": _errors(errors or {}),
+            "typed": typed or {},
+            "refusal": gettext(ERRORS[refusal]) if refusal else None,
+            "notice": _notice(request, lambda i: unit.name if i == unit.id else None),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only(ADMIN)
@@ -245,30 +297,53 @@ async def unit_delete(request: Request, session: StaffSession) -> Response:
     if summary is not None and not summary.empty:
         # No question asked that could only be answered with a refusal.
         return await _unit_page(request, session, refusal="in_use", status_code=409)
-    return _confirm(request, session, title=gettext("Delete unit “%(name)s”?", name=unit.name),
-                    message=gettext("The unit has no sub-units, accounts or posters. Deleting "
-                                    "it cannot be undone."),
-                    button=gettext("Delete unit"), back=back)
+    return _confirm(
+        request,
+        session,
+        title=gettext("Delete unit “%(name)s”?", name=unit.name),
+        message=gettext(
+            "The unit has no sub-units, accounts or posters. Deleting it cannot be undone."
+        ),
+        button=gettext("Delete unit"),
+        back=back,
+    )
 
 
 # -- users ---------------------------------------------------------------------------------
-async def _users_page(request: Request, session: StaffSession, *,
-                      errors: Mapping[str, str] | None = None,
-                      typed: Mapping[str, str] | None = None,
-                      refusal: str | None = None, status_code: int = 200) -> Response:
+async def _users_page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     users, units = await asyncio.gather(svc.store.list_users(), svc.store.list_units())
     shown_unit = _pick(units, request.query_params.get("unit", ""))
     emails = {user.id: user.email for user, _ in users}
     return svc.templates.response(
-        request, "admin/users.html",
-        {"session": session, "units": units, "shown_unit": shown_unit,
-         "users": [(user, unit) for user, unit in users
-                   if shown_unit is None or unit.id == shown_unit.id],
-         "roles": STAFF_ROLES, "errors": _errors(errors or {}), "typed": typed or {},
-         "refusal": gettext(ERRORS[refusal]) if refusal else None,
-         "notice": _notice(request, emails.get)},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/users.html",
+        {
+            "session": session,
+            "units": units,
+            "shown_unit": shown_unit,
+            "users": [
+                (user, unit)
+                for user, unit in users
+                if shown_unit is None or unit.id == shown_unit.id
+            ],
+            "roles": STAFF_ROLES,
+            "errors": _errors(errors or {}),
+            "typed": typed or {},
+            "refusal": gettext(ERRORS[refusal]) if refusal else None,
+            "notice": _notice(request, emails.get),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only(ADMIN)
@@ -281,7 +356,7 @@ async def user_add(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form()
     typed = _typed(form, "email", "role", "unit")
-    password = str(form.get("password", ""))[:MAX_PASSWORD + 1]
+    password = str(form.get("password", ""))[: MAX_PASSWORD + 1]
     errors: dict[str, str] = {}
     email = _read(errors, organisation.read_email, typed["email"])
     role = _read(errors, organisation.read_role, typed["role"])
@@ -310,8 +385,9 @@ async def user_add(request: Request, session: StaffSession) -> Response:
         # The password is not sent back: it would sit in the page's HTML.
         return await _users_page(request, session, errors=errors, typed=typed, status_code=400)
     if generated:
-        return _password_shown(request, session, title=gettext("Account added"), user=user,
-                               password=password)
+        return _password_shown(
+            request, session, title=gettext("Account added"), user=user, password=password
+        )
     return _done("/admin/users", "user_added", user.id, f"#user-{user.id}")
 
 
@@ -334,12 +410,18 @@ async def user_deactivate(request: Request, session: StaffSession) -> Response:
         except NotFound:
             raise HTTPException(404) from None
         return _done("/admin/users", "user_deactivated", user.id, f"#user-{user.id}")
-    return _confirm(request, session,
-                    title=gettext("Deactivate %(email)s?", email=user.email),
-                    message=gettext("They are signed out at once and can no longer sign in. "
-                                    "Their name stays in the history of the reports they "
-                                    "handled. You can reactivate the account later."),
-                    button=gettext("Deactivate"), back="/admin/users")
+    return _confirm(
+        request,
+        session,
+        title=gettext("Deactivate %(email)s?", email=user.email),
+        message=gettext(
+            "They are signed out at once and can no longer sign in. "
+            "Their name stays in the history of the reports they "
+            "handled. You can reactivate the account later."
+        ),
+        button=gettext("Deactivate"),
+        back="/admin/users",
+    )
 
 
 @staff_only(ADMIN)
@@ -359,27 +441,41 @@ async def user_reset_password(request: Request, session: StaffSession) -> Respon
         password = auth.generate_password()
         password_hash = await asyncio.to_thread(auth.hash_password, password)
         # Resetting one's own password keeps the session doing it; every other one ends.
-        keep = (auth.token_hash(request.cookies.get(auth.SESSION_COOKIE, ""))
-                if user.id == session.user.id else None)
+        keep = (
+            auth.token_hash(request.cookies.get(auth.SESSION_COOKIE, ""))
+            if user.id == session.user.id
+            else None
+        )
         try:
             user = await svc.store.reset_password(user.id, password_hash, keep)
         except NotFound:
             raise HTTPException(404) from None
-        return _password_shown(request, session, title=gettext("Password reset"), user=user,
-                               password=password)
-    return _confirm(request, session,
-                    title=gettext("Reset the password of %(email)s?", email=user.email),
-                    message=gettext("A new password is generated and shown to you once. The "
-                                    "old password stops working and every session of the "
-                                    "account ends."),
-                    button=gettext("Reset password"), back="/admin/users")
+        return _password_shown(
+            request, session, title=gettext("Password reset"), user=user, password=password
+        )
+    return _confirm(
+        request,
+        session,
+        title=gettext("Reset the password of %(email)s?", email=user.email),
+        message=gettext(
+            "A new password is generated and shown to you once. The "
+            "old password stops working and every session of the "
+            "account ends."
+        ),
+        button=gettext("Reset password"),
+        back="/admin/users",
+    )
 
 
 # -- posters -------------------------------------------------------------------------------
-async def _posters_page(request: Request, session: StaffSession, *,
-                        errors: Mapping[str, str] | None = None,
-                        typed: Mapping[str, str] | None = None,
-                        status_code: int = 200) -> Response:
+async def _posters_page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     units = await svc.store.list_units()
     shown_unit = _pick(units, request.query_params.get("unit", ""))
@@ -390,13 +486,21 @@ async def _posters_page(request: Request, session: StaffSession, *,
     labels = {p.id: p.label for p in posters}
     base_url = svc.settings.base_url
     return svc.templates.response(
-        request, "admin/posters.html",
-        {"session": session, "units": units, "shown_unit": shown_unit,
-         "groups": [(unit, by_unit[unit.id]) for unit in units if unit.id in by_unit],
-         "poster_url": lambda p: svc.signing.poster_url(base_url, p.id, p.version),
-         "errors": _errors(errors or {}), "typed": typed or {},
-         "notice": _notice(request, labels.get)},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/posters.html",
+        {
+            "session": session,
+            "units": units,
+            "shown_unit": shown_unit,
+            "groups": [(unit, by_unit[unit.id]) for unit in units if unit.id in by_unit],
+            "poster_url": lambda p: svc.signing.poster_url(base_url, p.id, p.version),
+            "errors": _errors(errors or {}),
+            "typed": typed or {},
+            "notice": _notice(request, labels.get),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only(ADMIN)
@@ -420,10 +524,10 @@ async def poster_add(request: Request, session: StaffSession) -> Response:
         except NotFound:
             errors["unit"] = "unit"
     if errors:
-        return await _posters_page(request, session, errors=errors, typed=typed,
-                                   status_code=400)
-    return _done(f"/admin/posters?unit={poster.unit_id}", "poster_added", poster.id,
-                 f"#poster-{poster.id}")
+        return await _posters_page(request, session, errors=errors, typed=typed, status_code=400)
+    return _done(
+        f"/admin/posters?unit={poster.unit_id}", "poster_added", poster.id, f"#poster-{poster.id}"
+    )
 
 
 async def _poster(request: Request) -> Poster:
@@ -441,16 +545,25 @@ async def poster_revoke(request: Request, session: StaffSession) -> Response:
             await services(request).store.revoke_poster(poster.id)
         except NotFound:
             raise HTTPException(404) from None
-        return _done(f"/admin/posters?unit={poster.unit_id}", "poster_revoked", poster.id,
-                     f"#poster-{poster.id}")
-    return _confirm(request, session,
-                    title=gettext("Revoke the prints of “%(label)s”?", label=poster.label),
-                    message=gettext("Every printed copy of this poster stops working at once: "
-                                    "citizens who scan it are told the poster is no longer "
-                                    "valid. Reports already sent are kept. The poster gets a "
-                                    "new code: download it again and replace the prints."),
-                    button=gettext("Revoke the prints"),
-                    back=f"/admin/posters?unit={poster.unit_id}")
+        return _done(
+            f"/admin/posters?unit={poster.unit_id}",
+            "poster_revoked",
+            poster.id,
+            f"#poster-{poster.id}",
+        )
+    return _confirm(
+        request,
+        session,
+        title=gettext("Revoke the prints of “%(label)s”?", label=poster.label),
+        message=gettext(
+            "Every printed copy of this poster stops working at once: "
+            "citizens who scan it are told the poster is no longer "
+            "valid. Reports already sent are kept. The poster gets a "
+            "new code: download it again and replace the prints."
+        ),
+        button=gettext("Revoke the prints"),
+        back=f"/admin/posters?unit={poster.unit_id}",
+    )
 
 
 _FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
@@ -468,13 +581,21 @@ async def poster_download(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     url = svc.signing.poster_url(svc.settings.base_url, poster.id, poster.version)
     try:
-        data = await asyncio.to_thread(posters.render, fmt, url, unit_name=poster.unit_name,
-                                       label=poster.label)
+        data = await asyncio.to_thread(
+            posters.render, fmt, url, unit_name=poster.unit_name, label=poster.label
+        )
     except posters.PosterTooDense:
-        raise HTTPException(400, gettext(
-            "The server's public address (LAPOR_BASE_URL) is too long for a QR code that "
-            "phones can scan. Ask the operator to shorten it.")) from None
+        raise HTTPException(
+            400,
+            gettext(
+                "The server's public address (LAPOR_BASE_URL) is too long for a QR code that "
+                "phones can scan. Ask the operator to shorten it."
+            ),
+        ) from None
     slug = _FILENAME_UNSAFE.sub("", poster.unit_slug) or "unit"
     filename = f"poster-{poster.id}-{slug}-v{poster.version}.{fmt}"
-    return Response(data, media_type=posters.FORMATS[fmt], headers={
-        **NO_STORE, "content-disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        data,
+        media_type=posters.FORMATS[fmt],
+        headers={**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'},
+    )

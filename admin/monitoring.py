@@ -31,8 +31,9 @@ _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 ERRORS = {
     "unit": N_("That unit is not in your part of the organisation."),
-    "months": N_("Months must look like 2026-03, the first not after the last, at most 60 "
-                 "months apart."),
+    "months": N_(
+        "Months must look like 2026-03, the first not after the last, at most 60 months apart."
+    ),
 }
 
 
@@ -84,14 +85,22 @@ async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
     if raw_first or raw_last:
         asked_first = _month(raw_first) if raw_first else first
         asked_last = _month(raw_last) if raw_last else last
-        if (asked_first and asked_last and asked_first <= asked_last
-                and len(months_between(asked_first, asked_last)) <= MONTHS_MAX):
+        if (
+            asked_first
+            and asked_last
+            and asked_first <= asked_last
+            and len(months_between(asked_first, asked_last)) <= MONTHS_MAX
+        ):
             first, last = asked_first, asked_last
         else:
             errors.append("months")
     tz = settings.timezone
-    period = Period(datetime.combine(first, time(), tz),
-                    datetime.combine(month_start(last, -1), time(), tz), today, tz)
+    period = Period(
+        datetime.combine(first, time(), tz),
+        datetime.combine(month_start(last, -1), time(), tz),
+        today,
+        tz,
+    )
     raw = await svc.store.monitoring(scope, root.path, period)
     # Each unit counts towards the child of `root` it lies under (or `root` itself).
     depth = root.path.count("/")
@@ -104,57 +113,107 @@ async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
     by_unit, total = roll_up(raw, lambda key: bucket.get(key[0]), [root.id, *children])
     months = months_between(first, last)
     by_month, _ = roll_up(raw, lambda key: key[1], months)
-    return Monitoring(root, units, first, last, by_unit, by_month, total,
-                      {u.id: u.name for u in units}, [gettext(ERRORS[e]) for e in errors])
+    return Monitoring(
+        root,
+        units,
+        first,
+        last,
+        by_unit,
+        by_month,
+        total,
+        {u.id: u.name for u in units},
+        [gettext(ERRORS[e]) for e in errors],
+    )
 
 
 @staff_only("coordinator", "inspector", "admin")
 async def monitoring_page(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     data = await _monitoring(request, session)
-    chart = bar_chart([(row.group, row.figures.received, row.figures.verified_share)
-                       for row in data.by_month])
+    chart = bar_chart(
+        [(row.group, row.figures.received, row.figures.verified_share) for row in data.by_month]
+    )
     return svc.templates.response(
-        request, "admin/monitoring.html",
-        {"session": session, "m": data, "chart": chart,
-         "csv_link": f"/admin/monitoring.csv?{request.url.query}"},
-        status_code=400 if data.errors else 200, headers=NO_STORE)
+        request,
+        "admin/monitoring.html",
+        {
+            "session": session,
+            "m": data,
+            "chart": chart,
+            "csv_link": f"/admin/monitoring.csv?{request.url.query}",
+        },
+        status_code=400 if data.errors else 200,
+        headers=NO_STORE,
+    )
 
 
 COLUMNS = [
-    N_("Received"), N_("Verified in time"), N_("Verified late"), N_("Verified in time (%)"),
-    N_("Followed up in time"), N_("Followed up late"), N_("Followed up in time (%)"),
-    N_("Overdue now"), N_("Closed"), N_("Median days to first response"),
-    N_("Median days to close"), N_("Satisfaction (1–5)"), N_("Ratings"),
-    N_("IKM responses"), N_("IKM (25–100)"), N_("IKM grade"), N_("Service performance"),
-    N_("Quick ratings"), N_("Average quick rating (1–5)"),
+    N_("Received"),
+    N_("Verified in time"),
+    N_("Verified late"),
+    N_("Verified in time (%)"),
+    N_("Followed up in time"),
+    N_("Followed up late"),
+    N_("Followed up in time (%)"),
+    N_("Overdue now"),
+    N_("Closed"),
+    N_("Median days to first response"),
+    N_("Median days to close"),
+    N_("Satisfaction (1–5)"),
+    N_("Ratings"),
+    N_("IKM responses"),
+    N_("IKM (25–100)"),
+    N_("IKM grade"),
+    N_("Service performance"),
+    N_("Quick ratings"),
+    N_("Average quick rating (1–5)"),
 ]
 
 
 def column_names() -> list[str]:
     """The CSV's header after its first column, in the current language: the report figures,
     the IKM, then each item's average (NRR) so a spreadsheet shows which item pulls it down."""
-    return [*(gettext(c) for c in COLUMNS),
-            *(gettext(N_("NRR U%(number)s %(name)s"), number=item.number,
-                      name=gettext(item.name)) for item in IKM_ITEMS)]
+    return [
+        *(gettext(c) for c in COLUMNS),
+        *(
+            gettext(N_("NRR U%(number)s %(name)s"), number=item.number, name=gettext(item.name))
+            for item in IKM_ITEMS
+        ),
+    ]
 
 
 def table_cells(row: Row[Any]) -> list[str]:
     f = row.figures
-    return [str(f.received), str(f.verified_in_time), str(f.verified_late),
-            format_percent(f.verified_share), str(f.followed_up_in_time),
-            str(f.followed_up_late), format_percent(f.followed_up_share), str(f.overdue_now),
-            str(f.closed), format_rounded(row.median_response_days),
-            format_rounded(row.median_close_days),
-            format_rounded(f.satisfaction), str(f.ratings), *feedback_cells(row)]
+    return [
+        str(f.received),
+        str(f.verified_in_time),
+        str(f.verified_late),
+        format_percent(f.verified_share),
+        str(f.followed_up_in_time),
+        str(f.followed_up_late),
+        format_percent(f.followed_up_share),
+        str(f.overdue_now),
+        str(f.closed),
+        format_rounded(row.median_response_days),
+        format_rounded(row.median_close_days),
+        format_rounded(f.satisfaction),
+        str(f.ratings),
+        *feedback_cells(row),
+    ]
 
 
 def feedback_cells(row: Row[Any]) -> list[str]:
     fb = row.feedback
     grade = fb.grade
-    return [str(fb.ikm_responses), format_fixed(fb.ikm), grade.letter if grade else "–",
-            gettext(grade.words) if grade else "–", str(fb.ratings),
-            format_rounded(fb.rating_average), *(format_fixed(i.nrr) for i in fb.items())]
+    return [
+        str(fb.ikm_responses),
+        format_fixed(fb.ikm),
+        grade.letter if grade else "–",
+        gettext(grade.words) if grade else "–",
+        str(fb.ratings),
+        format_rounded(fb.rating_average),
+        *(format_fixed(i.nrr) for i in fb.items()),
+    ]
 
 
 @staff_only("coordinator", "inspector", "admin")

@@ -53,7 +53,9 @@ async def queue_reminders(store: Store, settings: Settings, moment: datetime) ->
         today=today,
         soon_until=settings.calendar.add_working_days(today, settings.remind_before_days),
         flag_received_before=moment - timedelta(days=flag_days),
-        limit=REMINDERS_PER_ROUND, compose_mail=compose_reminder_mail(settings.base_url))
+        limit=REMINDERS_PER_ROUND,
+        compose_mail=compose_reminder_mail(settings.base_url),
+    )
 
 
 async def run_forever(store: Store, settings: Settings) -> None:

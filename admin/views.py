@@ -67,8 +67,9 @@ View = Callable[[Request, StaffSession], Awaitable[Response]]
 NO_STORE = {"cache-control": "no-store"}
 
 
-def staff_only(*roles: str,
-               max_files: int = 0) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
+def staff_only(
+    *roles: str, max_files: int = 0
+) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
     """Signed-in staff with one of `roles` (any staff when empty); others go to the login page
     or get 403. State-changing requests must also carry the session's CSRF token; a view that
     takes uploads says how many files its form may carry."""
@@ -106,8 +107,11 @@ def _safe_next(target: str | None) -> str:
 
 async def login(request: Request) -> Response:
     svc = services(request)
-    context: dict[str, Any] = {"error": None, "email": "",
-                               "next": _safe_next(request.query_params.get("next"))}
+    context: dict[str, Any] = {
+        "error": None,
+        "email": "",
+        "next": _safe_next(request.query_params.get("next")),
+    }
     if request.method == "GET":
         if await auth.current_session(request):
             return RedirectResponse("/admin", status_code=303)
@@ -127,20 +131,30 @@ async def login(request: Request) -> Response:
     if not (account_ok and address_ok):
         svc.metrics.rate_limited.labels("login").inc()
         context["error"] = "throttled"
-        return svc.templates.response(request, "admin/login.html", context, status_code=429,
-                                      headers=NO_STORE)
+        return svc.templates.response(
+            request, "admin/login.html", context, status_code=429, headers=NO_STORE
+        )
     user = await svc.store.user_by_email(email) if email else None
-    ok = await asyncio.to_thread(auth.verify_password,
-                                 user.password_hash if user else None, password)
+    ok = await asyncio.to_thread(
+        auth.verify_password, user.password_hash if user else None, password
+    )
     if not ok or user is None or not user.active:
         context["error"] = "invalid"
-        return svc.templates.response(request, "admin/login.html", context, status_code=400,
-                                      headers=NO_STORE)
+        return svc.templates.response(
+            request, "admin/login.html", context, status_code=400, headers=NO_STORE
+        )
     token = auth.new_session_token()
     await svc.store.create_session(user.id, auth.token_hash(token), settings.session_max_age)
     response = RedirectResponse(context["next"], status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, token, max_age=settings.session_max_age,
-                        httponly=True, samesite="lax", secure=settings.https, path="/")
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+        path="/",
+    )
     return response
 
 
@@ -185,17 +199,20 @@ FILTER_ERRORS = {
 
 def request_query(request: Request) -> tuple[InboxQuery, list[str]]:
     """The inbox query in the request's query string, and the names of unreadable filters."""
-    return read_inbox_query({key: request.query_params.getlist(key)
-                             for key in request.query_params})
+    return read_inbox_query(
+        {key: request.query_params.getlist(key) for key in request.query_params}
+    )
 
 
 def query_bounds(query: InboxQuery, settings: Settings) -> dict[str, Any]:
     """The dates the store needs to apply `query` today: the day itself, the end of "due
     soon" in working days, and the received window in UTC."""
     today = local_today(settings.timezone)
-    return {"today": today,
-            "soon_until": settings.calendar.add_working_days(today, query.within_days),
-            "received_window": received_window(query, settings.timezone)}
+    return {
+        "today": today,
+        "soon_until": settings.calendar.add_working_days(today, query.within_days),
+        "received_window": received_window(query, settings.timezone),
+    }
 
 
 # Responses that switch on htmx's headers say so, for caches between us and the browser.
@@ -205,8 +222,10 @@ HTMX_VARY = "HX-Request, HX-History-Restore-Request"
 def wants_partial(request: Request) -> bool:
     """An htmx swap asks for the named block only. Restoring history after Back is an htmx
     request too, but the browser replaces the whole page with the answer: it needs all of it."""
-    return (request.headers.get("hx-request") == "true"
-            and request.headers.get("hx-history-restore-request") != "true")
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def csv_download(rows: AsyncIterator[str], filename: str) -> StreamingResponse:
@@ -217,8 +236,11 @@ def csv_download(rows: AsyncIterator[str], filename: str) -> StreamingResponse:
         async for chunk in rows:
             yield chunk
 
-    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
-        **NO_STORE, "content-disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @staff_only()
@@ -238,7 +260,8 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         svc.store.inbox(scope, query, **bounds, limit=PAGE_SIZE + 1, unrouted=unrouted),
         svc.store.status_counts(scope),
         svc.store.units_in_scope(scope),
-        svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role]) if bulk else _nobody())
+        svc.store.unit_staff(session.unit.id, _ASSIGNABLE[role]) if bulk else _nobody(),
+    )
     more = len(page.items) > PAGE_SIZE
     items = page.items[:PAGE_SIZE]
     calendar = settings.calendar
@@ -246,29 +269,50 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     back = urlencode(query.params() + extra)
     headers = {**NO_STORE, "vary": HTMX_VARY}
     context = {
-        "session": session, "items": items, "unrouted": unrouted, "query": query,
-        "errors": [gettext(FILTER_ERRORS[e]) for e in errors], "counts": counts,
-        "total": sum(counts.values()), "units": units,
-        "statuses": list(Status), "kinds": list(Kind), "channels": list(Channel),
-        "next_page": (urlencode(query.params(after=next_cursor(items[-1], query)) + extra)
-                      if more else None),
+        "session": session,
+        "items": items,
+        "unrouted": unrouted,
+        "query": query,
+        "errors": [gettext(FILTER_ERRORS[e]) for e in errors],
+        "counts": counts,
+        "total": sum(counts.values()),
+        "units": units,
+        "statuses": list(Status),
+        "kinds": list(Kind),
+        "channels": list(Channel),
+        "next_page": (
+            urlencode(query.params(after=next_cursor(items[-1], query)) + extra) if more else None
+        ),
         # A search that looked at the newest stretch of reports only (store.inbox): the link
         # searches the next, older one.
-        "older_page": (urlencode(query.params(after=page.rest) + extra)
-                       if page.rest is not None and not more else None),
+        "older_page": (
+            urlencode(query.params(after=page.rest) + extra)
+            if page.rest is not None and not more
+            else None
+        ),
         "export_query": urlencode(query.first_page().params()),
         "status_link": lambda status: urlencode([("status", status.value), *extra]),
         "format_code": tracking.group,
         "days_left": lambda due: calendar.working_days_left(today, due),
-        "bulk": bulk, "people": people, "categories": CATEGORIES, "back": back,
+        "bulk": bulk,
+        "people": people,
+        "categories": CATEGORIES,
+        "back": back,
         **_unit_filter(units, query.unit_id, back),
     }
     status_code = 400 if errors else 200
     if wants_partial(request):
-        return svc.templates.response(request, "admin/inbox.html", context, block="results",
-                                      status_code=status_code, headers=headers)
-    return svc.templates.response(request, "admin/inbox.html", context,
-                                  status_code=status_code, headers=headers)
+        return svc.templates.response(
+            request,
+            "admin/inbox.html",
+            context,
+            block="results",
+            status_code=status_code,
+            headers=headers,
+        )
+    return svc.templates.response(
+        request, "admin/inbox.html", context, status_code=status_code, headers=headers
+    )
 
 
 # Up to this many units the inbox's unit filter lists them all. Above it (a province: 500
@@ -284,9 +328,11 @@ def _unit_filter(units: list[Unit], chosen: int | None, back: str) -> dict[str, 
     params = {"v": unit_options_version(units, current_language())}
     if chosen is not None:
         params["selected"] = str(chosen)
-    return {"unit_options_url": "/admin/unit-options?" + urlencode(params),
-            "unit_filter_url": "/admin/unit-filter" + (f"?{back}" if back else ""),
-            "chosen_unit": next((u for u in units if u.id == chosen), None)}
+    return {
+        "unit_options_url": "/admin/unit-options?" + urlencode(params),
+        "unit_filter_url": "/admin/unit-filter" + (f"?{back}" if back else ""),
+        "chosen_unit": next((u for u in units if u.id == chosen), None),
+    }
 
 
 @staff_only()
@@ -298,12 +344,10 @@ async def unit_options(request: Request, session: StaffSession) -> Response:
     units = await svc.store.units_in_scope(staff_scope(session))
     selected = request.query_params.get("selected", "")[:20]
     current = request.query_params.get("v") == unit_options_version(units, current_language())
-    body = svc.templates.render("admin/_unit_options.html",
-                                {"units": units, "selected": selected})
+    body = svc.templates.render("admin/_unit_options.html", {"units": units, "selected": selected})
     # Private: the list is the caller's own part of the organisation.
     cache = "private, max-age=86400" if current else "no-store"
-    return Response(body, media_type="text/html; charset=utf-8",
-                    headers={"cache-control": cache})
+    return Response(body, media_type="text/html; charset=utf-8", headers={"cache-control": cache})
 
 
 @staff_only()
@@ -317,16 +361,23 @@ async def unit_filter(request: Request, session: StaffSession) -> Response:
     params = query.first_page().params() + extra
     units = await svc.store.units_in_scope(staff_scope(session))
     return svc.templates.response(
-        request, "admin/unit_filter.html",
-        {"session": session, "units": units, "back": urlencode(params),
-         "carried": [(k, v) for k, v in params if k != "unit"],
-         "selected": "" if query.unit_id is None else str(query.unit_id)},
-        headers=NO_STORE)
+        request,
+        "admin/unit_filter.html",
+        {
+            "session": session,
+            "units": units,
+            "back": urlencode(params),
+            "carried": [(k, v) for k, v in params if k != "unit"],
+            "selected": "" if query.unit_id is None else str(query.unit_id),
+        },
+        headers=NO_STORE,
+    )
 
 
 async def _visible_report(request: Request, session: StaffSession) -> Report:
-    report = await services(request).store.report_for_staff(_id(request, "report_id"),
-                                                             staff_scope(session))
+    report = await services(request).store.report_for_staff(
+        _id(request, "report_id"), staff_scope(session)
+    )
     if report is None:
         # 404, not 403: whether another unit's report exists is not the caller's business.
         raise HTTPException(404)
@@ -339,34 +390,42 @@ def as_seen_by(report: Report, role: str) -> Report:
     if sees_redacted(role):
         return report
     return dataclasses.replace(
-        report, photos=tuple(p for p in report.photos if not p.withheld),
-        events=tuple(dataclasses.replace(e, note=None) if e.kind == "redacted" else e
-                     for e in report.events))
+        report,
+        photos=tuple(p for p in report.photos if not p.withheld),
+        events=tuple(
+            dataclasses.replace(e, note=None) if e.kind == "redacted" else e for e in report.events
+        ),
+    )
 
 
 REFUSALS = {
     Refusal.NOT_YOUR_ROLE: N_("Your role cannot do this."),
     Refusal.WRONG_STATUS: N_("This cannot be done in the report's current status."),
-    Refusal.STALE: N_("Someone else changed this report while you had it open. Here is the "
-                      "report as it is now: check it and try again."),
+    Refusal.STALE: N_(
+        "Someone else changed this report while you had it open. Here is the "
+        "report as it is now: check it and try again."
+    ),
     Refusal.TITLE_REQUIRED: N_("Give the report a short title."),
     Refusal.TITLE_TOO_LONG: N_("The title can have at most 200 characters."),
     Refusal.NOTE_TOO_LONG: N_("The note can have at most 2000 characters."),
     Refusal.UNIT_REQUIRED: N_("Choose the unit that must act."),
     Refusal.UNIT_OUTSIDE: N_("That unit is not in your part of the organisation."),
-    Refusal.ANSWER_TOO_SHORT: N_("Write the answer the reporter will read (at least 10 "
-                                 "characters)."),
+    Refusal.ANSWER_TOO_SHORT: N_(
+        "Write the answer the reporter will read (at least 10 characters)."
+    ),
     Refusal.ANSWER_TOO_LONG: N_("The answer can have at most 4000 characters."),
-    Refusal.REASON_TOO_SHORT: N_("Write a sentence the reporter will understand (at least 10 "
-                                 "characters)."),
+    Refusal.REASON_TOO_SHORT: N_(
+        "Write a sentence the reporter will understand (at least 10 characters)."
+    ),
     Refusal.REASON_TOO_LONG: N_("Keep it to at most 2000 characters."),
-    Refusal.ORIGINAL_UNKNOWN: N_("No other report in your part of the organisation has that "
-                                 "tracking code."),
+    Refusal.ORIGINAL_UNKNOWN: N_(
+        "No other report in your part of the organisation has that tracking code."
+    ),
     Refusal.CATEGORY_REQUIRED: N_("Choose a category."),
-    Refusal.TAGS_INVALID: N_("Give at most 8 tags, separated by commas, each at most 30 "
-                             "characters."),
-    Refusal.TEXT_REQUIRED: N_("The report's text cannot be empty: remove only the personal "
-                              "data."),
+    Refusal.TAGS_INVALID: N_(
+        "Give at most 8 tags, separated by commas, each at most 30 characters."
+    ),
+    Refusal.TEXT_REQUIRED: N_("The report's text cannot be empty: remove only the personal data."),
     Refusal.TEXT_TOO_LONG: N_("The text can have at most 4000 characters."),
     Refusal.NOTE_REQUIRED: N_("Write the note."),
     Refusal.ASSIGNEE_OUTSIDE: N_("That person cannot take this report."),
@@ -375,14 +434,21 @@ REFUSALS = {
     Refusal.BULK_ACTION_REQUIRED: N_("Choose what to do with the selected reports."),
     Refusal.TOO_MANY_SELECTED: N_("Select at most 100 reports at a time."),
     Refusal.TOO_MANY_ATTACHMENTS: N_("Attach at most 3 files."),
-    Refusal.ATTACHMENT_INVALID: N_("Attach photos (JPEG, PNG, WebP) or PDF letters of at most "
-                                   "the size a citizen's photo may have."),
+    Refusal.ATTACHMENT_INVALID: N_(
+        "Attach photos (JPEG, PNG, WebP) or PDF letters of at most "
+        "the size a citizen's photo may have."
+    ),
 }
 
 
-async def _report_page(request: Request, session: StaffSession, *,
-                       refusal: Refusal | None = None, status_code: int = 200,
-                       typed: dict[str, str] | None = None) -> Response:
+async def _report_page(
+    request: Request,
+    session: StaffSession,
+    *,
+    refusal: Refusal | None = None,
+    status_code: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Response:
     svc = services(request)
     report = await _visible_report(request, session)
     role = session.user.role
@@ -390,16 +456,20 @@ async def _report_page(request: Request, session: StaffSession, *,
     edits = available_edits(role, report.status)
     scope = staff_scope(session)
     units = await svc.store.units_in_scope(scope) if Action.FORWARD in actions else []
-    people = (await svc.store.assignable_people(report.id, session.user, scope)
-              if Edit.ASSIGN in edits else [])
+    people = (
+        await svc.store.assignable_people(report.id, session.user, scope)
+        if Edit.ASSIGN in edits
+        else []
+    )
     answers = []
-    handover_units = ([u for u in await svc.store.coordinator_units()
-                       if u.id != report.routed_unit_id]
-                      if Action.NOT_AUTHORITY in actions else [])
+    handover_units = (
+        [u for u in await svc.store.coordinator_units() if u.id != report.routed_unit_id]
+        if Action.NOT_AUTHORITY in actions
+        else []
+    )
     typed = dict(typed or {})
     # While it waits for verification, the coordinator is shown what may be the same report.
-    similar = (await svc.store.similar_reports(report, scope)
-               if Action.ARCHIVE in actions else [])
+    similar = await svc.store.similar_reports(report, scope) if Action.ARCHIVE in actions else []
     picked_original = request.query_params.get("duplicate_of", "")[:20]
     if picked_original and "duplicate_of" not in typed:
         typed["duplicate_of"] = picked_original
@@ -413,24 +483,41 @@ async def _report_page(request: Request, session: StaffSession, *,
     today = local_today(svc.settings.timezone)
     rules = svc.settings.deadline_rules
     return svc.templates.response(
-        request, "admin/report.html",
-        {"session": session, "report": report,
-         "show_identity": can_see_identity(role, report.identity),
-         "code": tracking.format_code(report.tracking_code),
-         "days_left": svc.settings.calendar.working_days_left(today, report.verify_due),
-         "follow_up_days_left": (svc.settings.calendar.working_days_left(
-             today, report.follow_up_due) if report.follow_up_due else None),
-         "actions": [a.value for a in actions], "units": units,
-         "flagged_days": (rules.escalate_after_calendar_days
-                          if report.status in UNRESOLVED and escalation_due(
-                              report.received_at, rules, svc.settings.timezone) <= today
-                          else None),
-         "edits": [e.value for e in edits], "people": people, "categories": CATEGORIES,
-         "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
-         "refusal": gettext(REFUSALS[refusal]) if refusal else None,
-         "typed": typed, "answers": answers, "handover_units": handover_units,
-         "similar": similar, "format_code": tracking.group},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/report.html",
+        {
+            "session": session,
+            "report": report,
+            "show_identity": can_see_identity(role, report.identity),
+            "code": tracking.format_code(report.tracking_code),
+            "days_left": svc.settings.calendar.working_days_left(today, report.verify_due),
+            "follow_up_days_left": (
+                svc.settings.calendar.working_days_left(today, report.follow_up_due)
+                if report.follow_up_due
+                else None
+            ),
+            "actions": [a.value for a in actions],
+            "units": units,
+            "flagged_days": (
+                rules.escalate_after_calendar_days
+                if report.status in UNRESOLVED
+                and escalation_due(report.received_at, rules, svc.settings.timezone) <= today
+                else None
+            ),
+            "edits": [e.value for e in edits],
+            "people": people,
+            "categories": CATEGORIES,
+            "assignee": next((p for p in people if p.id == report.assigned_user_id), None),
+            "refusal": gettext(REFUSALS[refusal]) if refusal else None,
+            "typed": typed,
+            "answers": answers,
+            "handover_units": handover_units,
+            "similar": similar,
+            "format_code": tracking.group,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only()
@@ -446,42 +533,50 @@ def _refused(refusal: Refusal) -> int:
     return 409 if refusal in (Refusal.STALE, Refusal.WRONG_STATUS) else 400
 
 
-async def _act(request: Request, session: StaffSession, typed: dict[str, str],
-               change: Callable[[], Awaitable[object]]) -> Response:
+async def _act(
+    request: Request,
+    session: StaffSession,
+    typed: dict[str, str],
+    change: Callable[[], Awaitable[object]],
+) -> Response:
     """Run one workflow change; a refusal shows the report again with what was typed, success
     goes back to the report (Post/Redirect/Get), or to the inbox when the change returned
     True (the report left the caller's reach), and wakes the mail sender."""
     try:
         left = await change()
     except WorkflowError as exc:
-        return await _report_page(request, session, refusal=exc.refusal,
-                                  status_code=_refused(exc.refusal), typed=typed)
+        return await _report_page(
+            request, session, refusal=exc.refusal, status_code=_refused(exc.refusal), typed=typed
+        )
     except NotFound:
         raise HTTPException(404) from None
     services(request).mail.wake()
     if left is True:
         return RedirectResponse("/admin", status_code=303)
-    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}",
-                            status_code=303)
+    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}", status_code=303)
 
 
 @staff_only("coordinator")
 async def forward(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form()
-    typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "category", "tags", "note",
-                                                       "unit")}
+    typed = {k: str(form.get(k, ""))[:5000] for k in ("title", "category", "tags", "note", "unit")}
     units = {u.id for u in await svc.store.units_in_scope(staff_scope(session))}
 
     async def change() -> None:
-        classification = read_classification(typed["title"], typed["category"], typed["tags"],
-                                             CATEGORY_CODES)
+        classification = read_classification(
+            typed["title"], typed["category"], typed["tags"], CATEGORY_CODES
+        )
         forwarding = read_forwarding(classification, typed["note"], typed["unit"], units)
         await svc.store.forward_report(
-            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), forwarding=forwarding,
+            _id(request, "report_id"),
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            forwarding=forwarding,
             follow_up_due=await svc.follow_up_due(forwarding.unit_id, datetime.now(UTC)),
-            compose_mail=request.app.state.compose_change_mail)
+            compose_mail=request.app.state.compose_change_mail,
+        )
 
     return await _act(request, session, typed, change)
 
@@ -493,9 +588,11 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request, session: StaffSession) -> Response:
         svc = services(request)
         form = await request.form()
-        typed = {f"{action.value}_reason": str(form.get("reason", ""))[:5000],
-                 "duplicate_of": str(form.get("duplicate_of", ""))[:40],
-                 "hand_to": str(form.get("hand_to", ""))[:20].strip()}
+        typed = {
+            f"{action.value}_reason": str(form.get("reason", ""))[:5000],
+            "duplicate_of": str(form.get("duplicate_of", ""))[:40],
+            "hand_to": str(form.get("hand_to", ""))[:20].strip(),
+        }
         raw_original = typed["duplicate_of"].strip()
 
         async def change() -> bool:
@@ -507,14 +604,21 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
             reason = read_reason(typed[f"{action.value}_reason"])
             hand_to = None
             if action is Action.NOT_AUTHORITY and typed["hand_to"]:
-                unit_id = read_unit_choice(typed["hand_to"], {
-                    u.id for u in await svc.store.coordinator_units()})
+                unit_id = read_unit_choice(
+                    typed["hand_to"], {u.id for u in await svc.store.coordinator_units()}
+                )
                 hand_to = HandOver(unit_id, await svc.verify_due(unit_id, datetime.now(UTC)))
             await svc.store.decide(
-                _id(request, "report_id"), seen_version=_seen_version(form),
-                actor=session.user, scope=staff_scope(session), action=action,
-                reason=reason, duplicate_of=original,
-                compose_mail=request.app.state.compose_change_mail, hand_to=hand_to)
+                _id(request, "report_id"),
+                seen_version=_seen_version(form),
+                actor=session.user,
+                scope=staff_scope(session),
+                action=action,
+                reason=reason,
+                duplicate_of=original,
+                compose_mail=request.app.state.compose_change_mail,
+                hand_to=hand_to,
+            )
             return hand_to is not None
 
         return await _act(request, session, typed, change)
@@ -538,18 +642,21 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form()
     typed = {"answer": str(form.get("answer", ""))[:20000]}
-    uploads = [f for f in form.getlist("attachments")
-               if isinstance(f, UploadFile) and f.filename]
+    uploads = [f for f in form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
 
     async def change() -> None:
         answer = read_answer(typed["answer"])
         files = await read_attachments(svc, uploads)
         await asyncio.to_thread(svc.photos.commit, [f.name for f in files])
         await svc.store.follow_up_report(
-            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), answer=answer,
+            _id(request, "report_id"),
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            answer=answer,
             compose_mail=request.app.state.compose_change_mail,
-            attachments=[f.as_new_photo() for f in files])
+            attachments=[f.as_new_photo() for f in files],
+        )
 
     try:
         return await _act(request, session, typed, change)
@@ -583,10 +690,17 @@ async def classify(request: Request, session: StaffSession) -> Response:
 
     async def change() -> None:
         await svc.store.classify_report(
-            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), classification=read_classification(
-                typed["classify_title"], typed["classify_category"], typed["classify_tags"],
-                CATEGORY_CODES))
+            _id(request, "report_id"),
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            classification=read_classification(
+                typed["classify_title"],
+                typed["classify_category"],
+                typed["classify_tags"],
+                CATEGORY_CODES,
+            ),
+        )
 
     return await _act(request, session, typed, change)
 
@@ -600,11 +714,16 @@ async def redact(request: Request, session: StaffSession) -> Response:
 
     async def change() -> None:
         report = await _visible_report(request, session)
-        redaction = read_redaction(typed["redacted_text"], withheld,
-                                   {p.position for p in report.photos})
+        redaction = read_redaction(
+            typed["redacted_text"], withheld, {p.position for p in report.photos}
+        )
         await svc.store.redact_report(
-            report.id, seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), redaction=redaction)
+            report.id,
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            redaction=redaction,
+        )
 
     return await _act(request, session, typed, change)
 
@@ -616,8 +735,12 @@ async def note(request: Request, session: StaffSession) -> Response:
     typed = {"internal_note": str(form.get("note", ""))[:5000]}
 
     async def change() -> None:
-        await svc.store.add_note(_id(request, "report_id"), actor=session.user,
-                                 scope=staff_scope(session), note=read_note(typed["internal_note"]))
+        await svc.store.add_note(
+            _id(request, "report_id"),
+            actor=session.user,
+            scope=staff_scope(session),
+            note=read_note(typed["internal_note"]),
+        )
 
     return await _act(request, session, typed, change)
 
@@ -639,8 +762,12 @@ async def assign(request: Request, session: StaffSession) -> Response:
 
     async def change() -> None:
         await svc.store.assign_report(
-            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), assignee_id=read_person(typed["assignee"].strip()))
+            _id(request, "report_id"),
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            assignee_id=read_person(typed["assignee"].strip()),
+        )
 
     return await _act(request, session, typed, change)
 
@@ -649,16 +776,22 @@ async def assign(request: Request, session: StaffSession) -> Response:
 async def extend(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form()
-    typed = {"extend_days": str(form.get("days", ""))[:10].strip(),
-             "extend_reason": str(form.get("reason", ""))[:5000]}
+    typed = {
+        "extend_days": str(form.get("days", ""))[:10].strip(),
+        "extend_reason": str(form.get("reason", ""))[:5000],
+    }
     calendar = svc.settings.calendar
 
     async def change() -> None:
         days, reason = read_extension(typed["extend_days"], typed["extend_reason"])
         await svc.store.extend_follow_up(
-            _id(request, "report_id"), seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), reason=reason,
-            new_due=lambda due: calendar.add_working_days(due, days))
+            _id(request, "report_id"),
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            reason=reason,
+            new_due=lambda due: calendar.add_working_days(due, days),
+        )
 
     return await _act(request, session, typed, change)
 
@@ -672,10 +805,14 @@ async def reroute(request: Request, session: StaffSession) -> Response:
     async def change() -> None:
         report = await _visible_report(request, session)
         await svc.store.reroute_report(
-            report.id, seen_version=_seen_version(form), actor=session.user,
-            scope=staff_scope(session), reason=read_reason(typed["reroute_reason"]),
+            report.id,
+            seen_version=_seen_version(form),
+            actor=session.user,
+            scope=staff_scope(session),
+            reason=read_reason(typed["reroute_reason"]),
             verify_due=await svc.verify_due(report.unit_id, datetime.now(UTC)),
-            compose_mail=request.app.state.compose_change_mail)
+            compose_mail=request.app.state.compose_change_mail,
+        )
 
     return await _act(request, session, typed, change)
 
@@ -695,8 +832,10 @@ async def bulk(request: Request, session: StaffSession) -> Response:
     a report someone changed since the list was shown is refused as stale, not overwritten."""
     svc = services(request)
     form = await request.form()
-    typed = {k: str(form.get(k, ""))[:5000] for k in ("action", "title", "category", "tags",
-                                                       "unit", "reason", "assignee")}
+    typed = {
+        k: str(form.get(k, ""))[:5000]
+        for k in ("action", "title", "category", "tags", "unit", "reason", "assignee")
+    }
     back = str(form.get("back", ""))[:4000]
     scope = staff_scope(session)
     user = session.user
@@ -711,38 +850,65 @@ async def bulk(request: Request, session: StaffSession) -> Response:
         if action is Bulk.FORWARD:
             units = {u.id for u in await svc.store.units_in_scope(scope)}
             try:
-                forwarding = read_forwarding(read_classification(
-                    typed["title"], typed["category"], typed["tags"], CATEGORY_CODES), "",
-                    typed["unit"], units)
+                forwarding = read_forwarding(
+                    read_classification(
+                        typed["title"], typed["category"], typed["tags"], CATEGORY_CODES
+                    ),
+                    "",
+                    typed["unit"],
+                    units,
+                )
             except WorkflowError as exc:
-                return await _bulk_forward_page(request, session, selection, back, typed,
-                                                refusal=exc.refusal)
+                return await _bulk_forward_page(
+                    request, session, selection, back, typed, refusal=exc.refusal
+                )
             due = await svc.follow_up_due(forwarding.unit_id, datetime.now(UTC))
 
             def change(report_id: int, version: int) -> Awaitable[object]:
                 return svc.store.forward_report(
-                    report_id, seen_version=version, actor=user, scope=scope,
-                    forwarding=forwarding, follow_up_due=due,
-                    compose_mail=request.app.state.compose_change_mail)
+                    report_id,
+                    seen_version=version,
+                    actor=user,
+                    scope=scope,
+                    forwarding=forwarding,
+                    follow_up_due=due,
+                    compose_mail=request.app.state.compose_change_mail,
+                )
         elif action is Bulk.ARCHIVE:
             reason = read_reason(typed["reason"])
 
             def change(report_id: int, version: int) -> Awaitable[object]:
                 return svc.store.decide(
-                    report_id, seen_version=version, actor=user, scope=scope,
-                    action=Action.ARCHIVE, reason=reason, duplicate_of=None,
-                    compose_mail=request.app.state.compose_change_mail)
+                    report_id,
+                    seen_version=version,
+                    actor=user,
+                    scope=scope,
+                    action=Action.ARCHIVE,
+                    reason=reason,
+                    duplicate_of=None,
+                    compose_mail=request.app.state.compose_change_mail,
+                )
         else:
             assignee = read_person(typed["assignee"].strip())
 
             def change(report_id: int, version: int) -> Awaitable[object]:
-                return svc.store.assign_report(report_id, seen_version=version, actor=user,
-                                               scope=scope, assignee_id=assignee)
+                return svc.store.assign_report(
+                    report_id, seen_version=version, actor=user, scope=scope, assignee_id=assignee
+                )
     except WorkflowError as exc:
         return svc.templates.response(
-            request, "admin/bulk.html",
-            {"session": session, "refusal": gettext(REFUSALS[exc.refusal]), "done": [],
-             "refused": [], "back": back}, status_code=400, headers=NO_STORE)
+            request,
+            "admin/bulk.html",
+            {
+                "session": session,
+                "refusal": gettext(REFUSALS[exc.refusal]),
+                "done": [],
+                "refused": [],
+                "back": back,
+            },
+            status_code=400,
+            headers=NO_STORE,
+        )
     done: list[int] = []
     refused: list[tuple[int, str]] = []
     for report_id, version in selection:
@@ -756,33 +922,55 @@ async def bulk(request: Request, session: StaffSession) -> Response:
     svc.mail.wake()
     codes = await svc.store.tracking_codes([r for r, _ in selection], scope)
     return svc.templates.response(
-        request, "admin/bulk.html",
-        {"session": session, "refusal": None, "action": action.value, "back": back,
-         "done": [(r, codes.get(r)) for r in done],
-         "refused": [(r, codes.get(r), why) for r, why in refused],
-         "format_code": tracking.group},
-        status_code=200 if done or not refused else 409, headers=NO_STORE)
+        request,
+        "admin/bulk.html",
+        {
+            "session": session,
+            "refusal": None,
+            "action": action.value,
+            "back": back,
+            "done": [(r, codes.get(r)) for r in done],
+            "refused": [(r, codes.get(r), why) for r, why in refused],
+            "format_code": tracking.group,
+        },
+        status_code=200 if done or not refused else 409,
+        headers=NO_STORE,
+    )
 
 
-async def _bulk_forward_page(request: Request, session: StaffSession,
-                             selection: list[tuple[int, int]], back: str,
-                             typed: dict[str, str], *, refusal: Refusal | None = None
-                             ) -> Response:
+async def _bulk_forward_page(
+    request: Request,
+    session: StaffSession,
+    selection: list[tuple[int, int]],
+    back: str,
+    typed: dict[str, str],
+    *,
+    refusal: Refusal | None = None,
+) -> Response:
     """The second step of a bulk "verify and forward": the selected reports (their versions
     as the inbox showed them, so a report changed meanwhile is still refused), the title,
     category and tags, and the unit to forward them to. Nothing changes until it is sent."""
     svc = services(request)
     scope = staff_scope(session)
     units, codes = await asyncio.gather(
-        svc.store.units_in_scope(scope),
-        svc.store.tracking_codes([r for r, _ in selection], scope))
+        svc.store.units_in_scope(scope), svc.store.tracking_codes([r for r, _ in selection], scope)
+    )
     return svc.templates.response(
-        request, "admin/bulk_forward.html",
-        {"session": session, "back": back, "typed": typed, "units": units,
-         "categories": CATEGORIES, "format_code": tracking.group,
-         "selection": [(r, v, codes.get(r)) for r, v in selection],
-         "refusal": gettext(REFUSALS[refusal]) if refusal else None},
-        status_code=_refused(refusal) if refusal else 200, headers=NO_STORE)
+        request,
+        "admin/bulk_forward.html",
+        {
+            "session": session,
+            "back": back,
+            "typed": typed,
+            "units": units,
+            "categories": CATEGORIES,
+            "format_code": tracking.group,
+            "selection": [(r, v, codes.get(r)) for r, v in selection],
+            "refusal": gettext(REFUSALS[refusal]) if refusal else None,
+        },
+        status_code=_refused(refusal) if refusal else 200,
+        headers=NO_STORE,
+    )
 
 
 def local_today(tz: ZoneInfo) -> date:
@@ -793,8 +981,9 @@ def local_today(tz: ZoneInfo) -> date:
 async def report_attachment(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     report = await _visible_report(request, session)
-    return attachment_response(svc.photos, report, request.path_params["attachment_id"],
-                               cache="private, max-age=3600")
+    return attachment_response(
+        svc.photos, report, request.path_params["attachment_id"], cache="private, max-age=3600"
+    )
 
 
 @staff_only()
@@ -805,8 +994,11 @@ async def report_photo(request: Request, session: StaffSession) -> Response:
     photo = next((p for p in report.photos if p.position == position), None)
     if photo is None or not svc.photos.valid_name(photo.filename):
         raise HTTPException(404)
-    return FileResponse(svc.photos.path(photo.filename), media_type=photo.content_type,
-                        headers={"cache-control": "private, max-age=3600"})
+    return FileResponse(
+        svc.photos.path(photo.filename),
+        media_type=photo.content_type,
+        headers={"cache-control": "private, max-age=3600"},
+    )
 
 
 @staff_only("admin")
@@ -816,9 +1008,12 @@ async def outbox(request: Request, session: StaffSession) -> Response:
     if status not in (None, "pending", "sending", "sent", "failed"):
         status = None
     messages = await svc.store.list_outbox(status)
-    return svc.templates.response(request, "admin/outbox.html",
-                                  {"session": session, "messages": messages, "status": status},
-                                  headers=NO_STORE)
+    return svc.templates.response(
+        request,
+        "admin/outbox.html",
+        {"session": session, "messages": messages, "status": status},
+        headers=NO_STORE,
+    )
 
 
 @staff_only("admin")
@@ -841,8 +1036,9 @@ async def password(request: Request, session: StaffSession) -> Response:
         current = str(form.get("current", ""))
         new = str(form.get("new", ""))
         user = await svc.store.user_by_email(session.user.email)
-        if user is None or not await asyncio.to_thread(auth.verify_password,
-                                                       user.password_hash, current):
+        if user is None or not await asyncio.to_thread(
+            auth.verify_password, user.password_hash, current
+        ):
             context["error"] = "wrong_current"
         elif len(new) < auth.MIN_PASSWORD_LENGTH:
             context["error"] = "too_short"
@@ -851,13 +1047,15 @@ async def password(request: Request, session: StaffSession) -> Response:
         elif new != str(form.get("repeat", "")):
             context["error"] = "mismatch"
         else:
-            await svc.store.set_password_hash(user.id, await asyncio.to_thread(
-                auth.hash_password, new))
+            await svc.store.set_password_hash(
+                user.id, await asyncio.to_thread(auth.hash_password, new)
+            )
             # Whoever knew the old password may hold a session: end all but this one.
             token = request.cookies.get(auth.SESSION_COOKIE, "")
             await svc.store.delete_other_sessions(user.id, auth.token_hash(token))
             context["done"] = True
         status = 400 if context["error"] else 200
-        return svc.templates.response(request, "admin/password.html", context,
-                                      status_code=status, headers=NO_STORE)
+        return svc.templates.response(
+            request, "admin/password.html", context, status_code=status, headers=NO_STORE
+        )
     return svc.templates.response(request, "admin/password.html", context, headers=NO_STORE)

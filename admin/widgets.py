@@ -20,31 +20,43 @@ from lapor.widget import origins as origin_rules
 from lapor.widget.snippet import snippet
 
 ORIGIN_ERRORS = {
-    "scheme": N_("“%(origin)s”: start with https:// or http:// (addresses such as "
-                 "javascript: are refused)."),
+    "scheme": N_(
+        "“%(origin)s”: start with https:// or http:// (addresses such as javascript: are refused)."
+    ),
     "host": N_("“%(origin)s”: this is not a valid host name."),
     "port": N_("“%(origin)s”: the port is not valid."),
-    "path": N_("“%(origin)s”: give only the scheme, host and port, such as "
-               "https://dinkes.example.go.id, without a path."),
+    "path": N_(
+        "“%(origin)s”: give only the scheme, host and port, such as "
+        "https://dinkes.example.go.id, without a path."
+    ),
     "wildcard": N_("“%(origin)s”: wildcards are not allowed; list every site."),
     "too_many": N_("At most %(max)s sites per widget."),
     "none": N_("Give at least one site, such as https://dinkes.example.go.id."),
 }
 DONE = {
     "widget_added": N_("Widget added for %(name)s: copy the snippet below into the site."),
-    "widget_revoked": N_("The widget of %(name)s has been revoked: its form no longer opens "
-                         "on any site."),
+    "widget_revoked": N_(
+        "The widget of %(name)s has been revoked: its form no longer opens on any site."
+    ),
 }
 
 
 def _origin_error(exc: origin_rules.InvalidOrigin) -> str:
-    return gettext(ORIGIN_ERRORS[exc.problem.value], origin=exc.typed.strip()[:80],
-                   max=origin_rules.MAX_ORIGINS)
+    return gettext(
+        ORIGIN_ERRORS[exc.problem.value],
+        origin=exc.typed.strip()[:80],
+        max=origin_rules.MAX_ORIGINS,
+    )
 
 
-async def _page(request: Request, session: StaffSession, *,
-                errors: Mapping[str, str] | None = None, typed: Mapping[str, str] | None = None,
-                status_code: int = 200) -> Response:
+async def _page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     svc = services(request)
     units = await svc.store.list_units()
     shown_unit = _pick(units, request.query_params.get("unit", ""))
@@ -62,11 +74,22 @@ async def _page(request: Request, session: StaffSession, *,
         return snippet(base_url, svc.signing.widget_key(widget.id, widget.version))
 
     return svc.templates.response(
-        request, "admin/widgets.html",
-        {"session": session, "units": units, "shown_unit": shown_unit,
-         "widgets": widgets, "snippet": code, "errors": errors or {}, "typed": typed or {},
-         "notice": notice, "max_origins": origin_rules.MAX_ORIGINS},
-        status_code=status_code, headers=NO_STORE)
+        request,
+        "admin/widgets.html",
+        {
+            "session": session,
+            "units": units,
+            "shown_unit": shown_unit,
+            "widgets": widgets,
+            "snippet": code,
+            "errors": errors or {},
+            "typed": typed or {},
+            "notice": notice,
+            "max_origins": origin_rules.MAX_ORIGINS,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
 
 
 @staff_only(ADMIN)
@@ -95,8 +118,9 @@ async def widget_add(request: Request, session: StaffSession) -> Response:
             errors["unit"] = gettext("Choose a unit from the list.")
     if errors:
         return await _page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done(f"/admin/widgets?unit={widget.unit_id}", "widget_added", widget.id,
-                 f"#widget-{widget.id}")
+    return _done(
+        f"/admin/widgets?unit={widget.unit_id}", "widget_added", widget.id, f"#widget-{widget.id}"
+    )
 
 
 @staff_only(ADMIN)
@@ -114,11 +138,17 @@ async def widget_revoke(request: Request, session: StaffSession) -> Response:
         except StoreError:
             pass  # revoked meanwhile: the outcome the admin asked for
         return _done(back, "widget_revoked", widget.id, f"#widget-{widget.id}")
-    return _confirm(request, session,
-                    title=gettext("Revoke the widget of %(unit)s?", unit=widget.unit_name),
-                    message=gettext("Its button stays on the sites until the snippet is "
-                                    "removed, but the form no longer opens on any of them: "
-                                    "citizens see a short notice instead. Reports already "
-                                    "sent are kept. This cannot be undone; add a new widget "
-                                    "for a new snippet."),
-                    button=gettext("Revoke the widget"), back=back)
+    return _confirm(
+        request,
+        session,
+        title=gettext("Revoke the widget of %(unit)s?", unit=widget.unit_name),
+        message=gettext(
+            "Its button stays on the sites until the snippet is "
+            "removed, but the form no longer opens on any of them: "
+            "citizens see a short notice instead. Reports already "
+            "sent are kept. This cannot be undone; add a new widget "
+            "for a new snippet."
+        ),
+        button=gettext("Revoke the widget"),
+        back=back,
+    )

@@ -54,8 +54,14 @@ SAMPLE = 1000  # real export rows the baselines repeat
 def _settings(url: str, data_dir: str) -> Any:
     from lapor.settings import Settings
 
-    return Settings.load(environ={"LAPOR_DATABASE_URL": url, "LAPOR_DATA_DIR": data_dir,
-                                  "LAPOR_SECRET_KEYS": inbox_bench.SECRET_KEY}, env_file=None)
+    return Settings.load(
+        environ={
+            "LAPOR_DATABASE_URL": url,
+            "LAPOR_DATA_DIR": data_dir,
+            "LAPOR_SECRET_KEYS": inbox_bench.SECRET_KEY,
+        },
+        env_file=None,
+    )
 
 
 async def _sample_cells(url: str, data_dir: str) -> list[list[Any]]:
@@ -71,8 +77,9 @@ async def _sample_cells(url: str, data_dir: str) -> list[list[Any]]:
     await db.connect()
     try:
         query = InboxQuery()
-        rows, _ = await Store(db).export_page(_root_scope(), query,
-                                              **query_bounds(query, settings), limit=SAMPLE)
+        rows, _ = await Store(db).export_page(
+            _root_scope(), query, **query_bounds(query, settings), limit=SAMPLE
+        )
         return [cells(r, settings) for r in rows]
     finally:
         await db.close()
@@ -84,8 +91,11 @@ async def _user_id(store: Any) -> int:
 
     from lapor.store import schema as t
 
-    user_id: int = await store.db.read(lambda conn: conn.execute(
-        select(t.users.c.id).where(t.users.c.email == gen_reports.ROOT_COORDINATOR)).scalar_one())
+    user_id: int = await store.db.read(
+        lambda conn: conn.execute(
+            select(t.users.c.id).where(t.users.c.email == gen_reports.ROOT_COORDINATOR)
+        ).scalar_one()
+    )
     return user_id
 
 
@@ -124,8 +134,11 @@ def child_xlsx_baseline(url: str, data_dir: str, rows: int, out: str) -> dict[st
     appended = time.perf_counter()
     workbook.save(out)
     done = time.perf_counter()
-    return {"seconds": done - began, "save_seconds": done - appended,
-            "mb": os.path.getsize(out) / 1e6}
+    return {
+        "seconds": done - began,
+        "save_seconds": done - appended,
+        "mb": os.path.getsize(out) / 1e6,
+    }
 
 
 def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
@@ -149,13 +162,21 @@ def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
             began = time.perf_counter()
             await runner.run_one()
             seconds = time.perf_counter() - began
-            job = await store.db.read(lambda conn: conn.execute(
-                select(t.export_jobs).where(t.export_jobs.c.token == token)).one())
+            job = await store.db.read(
+                lambda conn: conn.execute(
+                    select(t.export_jobs).where(t.export_jobs.c.token == token)
+                ).one()
+            )
             path = export_path(settings, token)
             size = path.stat().st_size / 1e6 if path.exists() else 0.0
             path.unlink(missing_ok=True)
-            return {"seconds": seconds, "rows": job.rows_done, "status": job.status,
-                    "error": job.error, "mb": size}
+            return {
+                "seconds": seconds,
+                "rows": job.rows_done,
+                "status": job.status,
+                "error": job.error,
+                "mb": size,
+            }
         finally:
             await db.close()
 
@@ -196,11 +217,23 @@ def child_main(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result, default=str), flush=True)
 
 
-def run_child(kind: str, target: Any, args: argparse.Namespace, rows: int,
-              profile: str = "") -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", kind, "--child-url", target.url,
-               "--child-data-dir", str(target.data_dir), "--rows", str(rows),
-               "--child-profile", profile]
+def run_child(
+    kind: str, target: Any, args: argparse.Namespace, rows: int, profile: str = ""
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--child-url",
+        target.url,
+        "--child-data-dir",
+        str(target.data_dir),
+        "--rows",
+        str(rows),
+        "--child-profile",
+        profile,
+    ]
     if args.tracemalloc:
         command.append("--tracemalloc")
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -236,8 +269,11 @@ def measure_csv(target: Any, workdir: Path) -> dict[str, Any]:
         before = proc_status(server.proc.pid)
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
         began = time.perf_counter()
-        conn.request("GET", "/admin/export.csv", headers={"Cookie": client.cookie,
-                                                           "Accept-Encoding": "identity"})
+        conn.request(
+            "GET",
+            "/admin/export.csv",
+            headers={"Cookie": client.cookie, "Accept-Encoding": "identity"},
+        )
         response = conn.getresponse()
         if response.status != 200:
             raise SystemExit(f"export.csv: HTTP {response.status}")
@@ -256,11 +292,17 @@ def measure_csv(target: Any, workdir: Path) -> dict[str, Any]:
         peak = after["VmHWM"]
         conn.close()
         ticks = os.sysconf("SC_CLK_TCK")
-        return {"seconds": seconds, "first_byte": first or seconds, "mb": size / 1e6,
-                "lines": lines, "cpu": (after["ticks"] - before["ticks"]) / ticks,
-                "rss_before_mb": before["VmRSS"] / 1024, "peak_mb": peak / 1024,
-                "grew_mb": (peak - before["VmHWM"]) / 1024,
-                "errors": inbox_bench.server_errors(server.log)}
+        return {
+            "seconds": seconds,
+            "first_byte": first or seconds,
+            "mb": size / 1e6,
+            "lines": lines,
+            "cpu": (after["ticks"] - before["ticks"]) / ticks,
+            "rss_before_mb": before["VmRSS"] / 1024,
+            "peak_mb": peak / 1024,
+            "grew_mb": (peak - before["VmHWM"]) / 1024,
+            "errors": inbox_bench.server_errors(server.log),
+        }
     finally:
         stop(server.proc)
 
@@ -308,21 +350,41 @@ def profile_csv_rows(target: Any, out: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Time and peak memory of the whole province's CSV and XLSX exports over "
-                    "the inbox bench's million reports, against the csv module and openpyxl "
-                    "writing as many rows from memory.")
-    parser.add_argument("--database-url", default="",
-                        help="PostgreSQL server and database to connect to (the bench data "
-                             "lives in --bench-database); default SQLite in --data-dir")
+        "the inbox bench's million reports, against the csv module and openpyxl "
+        "writing as many rows from memory."
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL server and database to connect to (the bench data "
+        "lives in --bench-database); default SQLite in --data-dir",
+    )
     parser.add_argument("--bench-database", default="lapor_bench_inbox")
     parser.add_argument("--data-dir", default=str(gen_reports.DEFAULT_DIR / "sqlite"))
-    parser.add_argument("--reports", type=int, default=1_000_000,
-                        help="reports the bench database must hold (generated if missing)")
-    parser.add_argument("--skip", action="append", default=[], choices=["csv", "xlsx"],
-                        help="leave an export (and its baseline) out; repeatable")
-    parser.add_argument("--tracemalloc", action="store_true",
-                        help="also report the children's traced Python peak (slower)")
-    parser.add_argument("--profile", default="", metavar="DIR",
-                        help="write cProfile stats of the XLSX job and the CSV rows to DIR")
+    parser.add_argument(
+        "--reports",
+        type=int,
+        default=1_000_000,
+        help="reports the bench database must hold (generated if missing)",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["csv", "xlsx"],
+        help="leave an export (and its baseline) out; repeatable",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also report the children's traced Python peak (slower)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="DIR",
+        help="write cProfile stats of the XLSX job and the CSV rows to DIR",
+    )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child-data-dir", default="", help=argparse.SUPPRESS)
@@ -333,59 +395,108 @@ def main(argv: list[str] | None = None) -> int:
         child_main(args)
         return 0
 
-    inbox_args = argparse.Namespace(database_url=args.database_url,
-                                    bench_database=args.bench_database, data_dir=args.data_dir,
-                                    reports=args.reports, regenerate=False, seed=1)
+    inbox_args = argparse.Namespace(
+        database_url=args.database_url,
+        bench_database=args.bench_database,
+        data_dir=args.data_dir,
+        reports=args.reports,
+        regenerate=False,
+        seed=1,
+    )
     target = inbox_bench.Target(inbox_args)
     target.prepare()
     workdir = target.data_dir / "export-run"
     workdir.mkdir(parents=True, exist_ok=True)
-    rows = int(target.query("SELECT count(*) FROM reports WHERE routed_unit_id IS NOT NULL")
-               [0][0])
-    print(f"# export: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, database "
-          f"{target.name} ({target.url}), {rows:,} rows in the province's export; "
-          f"{inbox_bench.code_version()}", flush=True)
+    rows = int(target.query("SELECT count(*) FROM reports WHERE routed_unit_id IS NOT NULL")[0][0])
+    print(
+        f"# export: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, database "
+        f"{target.name} ({target.url}), {rows:,} rows in the province's export; "
+        f"{inbox_bench.code_version()}",
+        flush=True,
+    )
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
-    lines = [f"{'what':<34} {'rows':>9} {'s':>7} {'rows/s':>8} {'MB':>7} {'peak MB':>8} "
-             f"{'× base':>7}"]
+    lines = [
+        f"{'what':<34} {'rows':>9} {'s':>7} {'rows/s':>8} {'MB':>7} {'peak MB':>8} {'× base':>7}"
+    ]
 
-    def line(name: str, n: int, seconds: float, mb: float, peak: float, base: float | None
-             ) -> str:
+    def line(name: str, n: int, seconds: float, mb: float, peak: float, base: float | None) -> str:
         ratio = f"{seconds / base:>7.2f}" if base else f"{'':>7}"
-        return (f"{name:<34} {n:>9,} {seconds:>7.1f} {n / seconds:>8,.0f} {mb:>7.1f} "
-                f"{peak:>8.0f} {ratio}")
+        return (
+            f"{name:<34} {n:>9,} {seconds:>7.1f} {n / seconds:>8,.0f} {mb:>7.1f} "
+            f"{peak:>8.0f} {ratio}"
+        )
 
     def traced(result: dict[str, Any]) -> str:
-        return (f"; traced Python peak {result['traced_peak_mb']:.1f} MB"
-                if "traced_peak_mb" in result else "")
+        return (
+            f"; traced Python peak {result['traced_peak_mb']:.1f} MB"
+            if "traced_peak_mb" in result
+            else ""
+        )
 
     if "csv" not in args.skip:
         base = run_child("csv-baseline", target, args, rows)
-        lines.append(line("csv baseline: csv module, memory", rows, base["seconds"],
-                          base["mb"], base["maxrss_mb"], None) + traced(base))
+        lines.append(
+            line(
+                "csv baseline: csv module, memory",
+                rows,
+                base["seconds"],
+                base["mb"],
+                base["maxrss_mb"],
+                None,
+            )
+            + traced(base)
+        )
         result = measure_csv(target, workdir)
-        lines.append(line("csv: GET /admin/export.csv", result["lines"] - 1, result["seconds"],
-                          result["mb"], result["peak_mb"], base["seconds"]))
-        lines.append(f"    first byte after {result['first_byte'] * 1000:.0f} ms; server CPU "
-                     f"{result['cpu']:.1f} s; server RSS {result['rss_before_mb']:.0f} MB "
-                     f"before, peak grew by {result['grew_mb']:.0f} MB; server log: "
-                     f"{result['errors']}")
+        lines.append(
+            line(
+                "csv: GET /admin/export.csv",
+                result["lines"] - 1,
+                result["seconds"],
+                result["mb"],
+                result["peak_mb"],
+                base["seconds"],
+            )
+        )
+        lines.append(
+            f"    first byte after {result['first_byte'] * 1000:.0f} ms; server CPU "
+            f"{result['cpu']:.1f} s; server RSS {result['rss_before_mb']:.0f} MB "
+            f"before, peak grew by {result['grew_mb']:.0f} MB; server log: "
+            f"{result['errors']}"
+        )
         if args.profile:
             profile_csv_rows(target, str(Path(args.profile) / "csv-rows.prof"))
         print("\n".join(lines), flush=True)
         lines = []
     if "xlsx" not in args.skip:
         base = run_child("xlsx-baseline", target, args, rows)
-        lines.append(line("xlsx baseline: openpyxl, memory", rows, base["seconds"], base["mb"],
-                          base["maxrss_mb"], None)
-                     + f"; save {base['save_seconds']:.1f} s" + traced(base))
+        lines.append(
+            line(
+                "xlsx baseline: openpyxl, memory",
+                rows,
+                base["seconds"],
+                base["mb"],
+                base["maxrss_mb"],
+                None,
+            )
+            + f"; save {base['save_seconds']:.1f} s"
+            + traced(base)
+        )
         profile = str(Path(args.profile) / "xlsx-job.prof") if args.profile else ""
         result = run_child("xlsx-job", target, args, rows, profile)
         if result["status"] != "done":
             raise SystemExit(f"the XLSX job failed: {result['error']}")
-        lines.append(line("xlsx: ExportRunner job", result["rows"], result["seconds"],
-                          result["mb"], result["maxrss_mb"], base["seconds"]) + traced(result))
+        lines.append(
+            line(
+                "xlsx: ExportRunner job",
+                result["rows"],
+                result["seconds"],
+                result["mb"],
+                result["maxrss_mb"],
+                base["seconds"],
+            )
+            + traced(result)
+        )
         print("\n".join(lines), flush=True)
     if args.profile:
         print(f"# profiles in {args.profile} (python -m pstats FILE, sort cumtime)")

@@ -76,8 +76,13 @@ ZIPF_S = 0.8
 BATCH = 50_000
 
 # Words bench/inbox.py searches for, by how often they occur.
-SEARCH_WORDS = {"common": "pelayanan", "medium": "samsat", "rare": "buaya",
-                "two words": "jalan rusak", "prefix": "sekol"}
+SEARCH_WORDS = {
+    "common": "pelayanan",
+    "medium": "samsat",
+    "rare": "buaya",
+    "two words": "jalan rusak",
+    "prefix": "sekol",
+}
 
 TZ = ZoneInfo(next(s.default for s in SETTINGS if s.name == "LAPOR_TIMEZONE"))
 RULES = DeadlineRules()
@@ -86,126 +91,343 @@ CALENDAR = WorkingCalendar()
 # -- the organisation ----------------------------------------------------------------------------
 # slug, name, what its sub-units are called, problems (title, phrase) citizens write about
 AGENCIES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
-    ("disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil", "Loket Dukcapil", [
-        ("Blangko KTP-el habis", "blangko KTP elektronik habis sudah tiga bulan"),
-        ("Akta kelahiran terlambat", "akta kelahiran anak saya belum selesai padahal dijanjikan seminggu"),
-        ("Antrean perekaman KTP", "antrean perekaman KTP sangat panjang dan nomor antrean dijual"),
-        ("Kartu keluarga salah cetak", "nama di kartu keluarga salah cetak dan harus mengurus ulang"),
-    ]),
-    ("dinkes", "Dinas Kesehatan", "UPT Puskesmas", [
-        ("Obat kosong di puskesmas", "obat di apotek puskesmas kosong dan pasien disuruh membeli sendiri"),
-        ("Dokter puskesmas tidak hadir", "dokter di puskesmas tidak hadir pada jam praktik"),
-        ("Antrean BPJS di puskesmas", "pasien BPJS di puskesmas dilayani paling akhir"),
-        ("Ambulans puskesmas", "ambulans puskesmas tidak bisa dihubungi saat warga sakit parah"),
-    ]),
-    ("pupr", "Dinas Pekerjaan Umum dan Penataan Ruang", "UPT Jalan dan Jembatan Wilayah", [
-        ("Jalan rusak berlubang", "jalan rusak dan berlubang cukup dalam sehingga sering terjadi kecelakaan"),
-        ("Drainase tersumbat", "drainase tersumbat sampah sehingga air meluap ke jalan saat hujan"),
-        ("Jembatan retak", "jembatan kayu penghubung kampung retak dan miring"),
-        ("Jalan rusak setelah galian", "jalan rusak setelah galian pipa tidak ditutup kembali"),
-    ]),
-    ("disdik", "Dinas Pendidikan dan Kebudayaan", "SMA Negeri", [
-        ("Pungutan di sekolah", "sekolah meminta pungutan uang bangunan kepada orang tua murid"),
-        ("Zonasi PPDB", "anak saya tidak diterima di sekolah terdekat padahal rumah dekat karena zonasi"),
-        ("Guru jarang masuk", "guru mata pelajaran jarang masuk kelas sejak awal semester"),
-        ("Atap sekolah bocor", "atap ruang kelas sekolah bocor sehingga murid belajar di lorong"),
-    ]),
-    ("rsud", "RSUD Ulin Banjarmasin", "Instalasi", [
-        ("Pasien ditolak IGD", "pasien ditolak di IGD dengan alasan kamar penuh"),
-        ("Antrean poliklinik", "antrean poliklinik sejak subuh tetapi dokter datang siang"),
-        ("Tagihan rumah sakit", "keluarga pasien BPJS masih diminta membayar obat di rumah sakit"),
-        ("Toilet rumah sakit kotor", "toilet di ruang rawat inap kotor dan air tidak mengalir"),
-    ]),
-    ("dishub", "Dinas Perhubungan", "UPT Terminal dan Perparkiran", [
-        ("Parkir liar", "parkir liar di bahu jalan menyebabkan kemacetan setiap sore"),
-        ("Lampu lalu lintas mati", "lampu lalu lintas di simpang mati sejak seminggu"),
-        ("Tarif angkot", "sopir angkot menaikkan tarif seenaknya"),
-        ("Juru parkir pungli", "juru parkir meminta tarif melebihi karcis resmi"),
-    ]),
-    ("bapenda", "Badan Pendapatan Daerah", "Samsat", [
-        ("Calo di Samsat", "banyak calo di kantor Samsat yang menawarkan jasa bayar pajak kendaraan"),
-        ("Pajak kendaraan online", "pembayaran pajak kendaraan online gagal tetapi saldo terpotong"),
-        ("Antrean Samsat", "antrean di Samsat keliling sangat lama dan petugas sedikit"),
-    ]),
-    ("dlh", "Dinas Lingkungan Hidup", "UPT Persampahan", [
-        ("Sampah menumpuk", "sampah menumpuk di tempat pembuangan sementara dan tidak diangkut"),
-        ("Limbah pabrik", "limbah pabrik dibuang ke sungai dan air berbau busuk"),
-        ("Pembakaran sampah", "warga membakar sampah sehingga asap masuk ke rumah"),
-    ]),
-    ("dinsos", "Dinas Sosial", "Pendamping Sosial Kecamatan", [
-        ("Bansos tidak tepat sasaran", "bantuan sosial tidak tepat sasaran dan keluarga miskin tidak terdaftar"),
-        ("PKH terlambat", "dana PKH belum cair padahal sudah jadwalnya"),
-        ("Anak terlantar", "ada anak terlantar yang tidur di emperan toko"),
-    ]),
-    ("dpmptsp", "Dinas Penanaman Modal dan PTSP", "Loket Perizinan", [
-        ("Izin usaha lama", "izin usaha yang saya ajukan belum terbit lebih dari sebulan"),
-        ("Sistem OSS error", "sistem perizinan online error saat mengunggah dokumen"),
-        ("Biaya izin tidak resmi", "petugas meminta biaya tambahan untuk mempercepat izin"),
-    ]),
-    ("satpolpp", "Satuan Polisi Pamong Praja", "Pos Satpol PP", [
-        ("Pedagang kaki lima", "pedagang kaki lima berjualan di trotoar sehingga pejalan kaki turun ke jalan"),
-        ("Tempat hiburan malam", "tempat hiburan malam buka melewati jam yang diizinkan"),
-        ("Reklame liar", "reklame liar dipasang di pohon dan tiang listrik"),
-    ]),
-    ("disperkim", "Dinas Perumahan dan Kawasan Permukiman", "UPT Permukiman", [
-        ("Lampu jalan padam", "lampu penerangan jalan umum padam sehingga jalan gelap dan rawan"),
-        ("Rumah tidak layak huni", "bantuan bedah rumah tidak layak huni belum juga dikerjakan"),
-        ("Air bersih", "air bersih tidak mengalir ke permukiman warga"),
-    ]),
-    ("disnakertrans", "Dinas Tenaga Kerja dan Transmigrasi", "UPT Balai Latihan Kerja", [
-        ("Gaji di bawah UMP", "perusahaan membayar gaji di bawah upah minimum provinsi"),
-        ("THR tidak dibayar", "THR karyawan tidak dibayar oleh perusahaan"),
-        ("Kartu kuning", "pembuatan kartu kuning dipersulit"),
-    ]),
-    ("distan", "Dinas Pertanian", "Balai Penyuluhan Pertanian", [
-        ("Pupuk subsidi langka", "pupuk subsidi langka di kios resmi menjelang musim tanam"),
-        ("Hama wereng", "hama wereng menyerang sawah dan penyuluh tidak datang"),
-        ("Alat pertanian", "bantuan alat pertanian hanya diberikan kepada kelompok tertentu"),
-    ]),
-    ("dkp", "Dinas Kelautan dan Perikanan", "Pelabuhan Perikanan", [
-        ("Solar nelayan", "nelayan kesulitan mendapatkan solar bersubsidi"),
-        ("Kapal tanpa izin", "kapal pukat harimau beroperasi di wilayah tangkap nelayan kecil"),
-    ]),
-    ("diskopukm", "Dinas Koperasi dan UMKM", "Pusat Layanan Usaha Terpadu", [
-        ("Bantuan UMKM", "bantuan modal UMKM tidak sampai kepada pelaku usaha"),
-        ("Koperasi bermasalah", "koperasi simpan pinjam tidak mengembalikan simpanan anggota"),
-    ]),
-    ("dispar", "Dinas Pariwisata", "UPT Objek Wisata", [
-        ("Objek wisata kotor", "objek wisata kotor dan toilet umum rusak"),
-        ("Retribusi wisata", "retribusi masuk objek wisata tidak sesuai karcis"),
-    ]),
-    ("bpbd", "Badan Penanggulangan Bencana Daerah", "Pos Siaga Bencana", [
-        ("Banjir", "banjir merendam rumah warga setinggi lutut"),
-        ("Kebakaran lahan", "kebakaran lahan gambut menimbulkan kabut asap"),
-        ("Tanah longsor", "tebing di belakang rumah warga mulai longsor"),
-    ]),
-    ("dkp3", "Dinas Ketahanan Pangan", "UPT Pasar Murah", [
-        ("Harga beras naik", "harga beras di pasar naik tajam dan operasi pasar tidak ada"),
-        ("Beras bantuan berkutu", "beras bantuan yang dibagikan berkutu dan berbau"),
-    ]),
-    ("diskominfo", "Dinas Komunikasi dan Informatika", "Layanan Internet Desa", [
-        ("Sinyal internet", "sinyal internet di desa sangat lemah sehingga murid sulit belajar daring"),
-        ("Situs pemerintah", "situs resmi pemerintah daerah tidak bisa diakses"),
-    ]),
+    (
+        "disdukcapil",
+        "Dinas Kependudukan dan Pencatatan Sipil",
+        "Loket Dukcapil",
+        [
+            ("Blangko KTP-el habis", "blangko KTP elektronik habis sudah tiga bulan"),
+            (
+                "Akta kelahiran terlambat",
+                "akta kelahiran anak saya belum selesai padahal dijanjikan seminggu",
+            ),
+            (
+                "Antrean perekaman KTP",
+                "antrean perekaman KTP sangat panjang dan nomor antrean dijual",
+            ),
+            (
+                "Kartu keluarga salah cetak",
+                "nama di kartu keluarga salah cetak dan harus mengurus ulang",
+            ),
+        ],
+    ),
+    (
+        "dinkes",
+        "Dinas Kesehatan",
+        "UPT Puskesmas",
+        [
+            (
+                "Obat kosong di puskesmas",
+                "obat di apotek puskesmas kosong dan pasien disuruh membeli sendiri",
+            ),
+            ("Dokter puskesmas tidak hadir", "dokter di puskesmas tidak hadir pada jam praktik"),
+            ("Antrean BPJS di puskesmas", "pasien BPJS di puskesmas dilayani paling akhir"),
+            (
+                "Ambulans puskesmas",
+                "ambulans puskesmas tidak bisa dihubungi saat warga sakit parah",
+            ),
+        ],
+    ),
+    (
+        "pupr",
+        "Dinas Pekerjaan Umum dan Penataan Ruang",
+        "UPT Jalan dan Jembatan Wilayah",
+        [
+            (
+                "Jalan rusak berlubang",
+                "jalan rusak dan berlubang cukup dalam sehingga sering terjadi kecelakaan",
+            ),
+            (
+                "Drainase tersumbat",
+                "drainase tersumbat sampah sehingga air meluap ke jalan saat hujan",
+            ),
+            ("Jembatan retak", "jembatan kayu penghubung kampung retak dan miring"),
+            ("Jalan rusak setelah galian", "jalan rusak setelah galian pipa tidak ditutup kembali"),
+        ],
+    ),
+    (
+        "disdik",
+        "Dinas Pendidikan dan Kebudayaan",
+        "SMA Negeri",
+        [
+            (
+                "Pungutan di sekolah",
+                "sekolah meminta pungutan uang bangunan kepada orang tua murid",
+            ),
+            (
+                "Zonasi PPDB",
+                "anak saya tidak diterima di sekolah terdekat padahal rumah dekat karena zonasi",
+            ),
+            ("Guru jarang masuk", "guru mata pelajaran jarang masuk kelas sejak awal semester"),
+            (
+                "Atap sekolah bocor",
+                "atap ruang kelas sekolah bocor sehingga murid belajar di lorong",
+            ),
+        ],
+    ),
+    (
+        "rsud",
+        "RSUD Ulin Banjarmasin",
+        "Instalasi",
+        [
+            ("Pasien ditolak IGD", "pasien ditolak di IGD dengan alasan kamar penuh"),
+            ("Antrean poliklinik", "antrean poliklinik sejak subuh tetapi dokter datang siang"),
+            (
+                "Tagihan rumah sakit",
+                "keluarga pasien BPJS masih diminta membayar obat di rumah sakit",
+            ),
+            ("Toilet rumah sakit kotor", "toilet di ruang rawat inap kotor dan air tidak mengalir"),
+        ],
+    ),
+    (
+        "dishub",
+        "Dinas Perhubungan",
+        "UPT Terminal dan Perparkiran",
+        [
+            ("Parkir liar", "parkir liar di bahu jalan menyebabkan kemacetan setiap sore"),
+            ("Lampu lalu lintas mati", "lampu lalu lintas di simpang mati sejak seminggu"),
+            ("Tarif angkot", "sopir angkot menaikkan tarif seenaknya"),
+            ("Juru parkir pungli", "juru parkir meminta tarif melebihi karcis resmi"),
+        ],
+    ),
+    (
+        "bapenda",
+        "Badan Pendapatan Daerah",
+        "Samsat",
+        [
+            (
+                "Calo di Samsat",
+                "banyak calo di kantor Samsat yang menawarkan jasa bayar pajak kendaraan",
+            ),
+            (
+                "Pajak kendaraan online",
+                "pembayaran pajak kendaraan online gagal tetapi saldo terpotong",
+            ),
+            ("Antrean Samsat", "antrean di Samsat keliling sangat lama dan petugas sedikit"),
+        ],
+    ),
+    (
+        "dlh",
+        "Dinas Lingkungan Hidup",
+        "UPT Persampahan",
+        [
+            (
+                "Sampah menumpuk",
+                "sampah menumpuk di tempat pembuangan sementara dan tidak diangkut",
+            ),
+            ("Limbah pabrik", "limbah pabrik dibuang ke sungai dan air berbau busuk"),
+            ("Pembakaran sampah", "warga membakar sampah sehingga asap masuk ke rumah"),
+        ],
+    ),
+    (
+        "dinsos",
+        "Dinas Sosial",
+        "Pendamping Sosial Kecamatan",
+        [
+            (
+                "Bansos tidak tepat sasaran",
+                "bantuan sosial tidak tepat sasaran dan keluarga miskin tidak terdaftar",
+            ),
+            ("PKH terlambat", "dana PKH belum cair padahal sudah jadwalnya"),
+            ("Anak terlantar", "ada anak terlantar yang tidur di emperan toko"),
+        ],
+    ),
+    (
+        "dpmptsp",
+        "Dinas Penanaman Modal dan PTSP",
+        "Loket Perizinan",
+        [
+            ("Izin usaha lama", "izin usaha yang saya ajukan belum terbit lebih dari sebulan"),
+            ("Sistem OSS error", "sistem perizinan online error saat mengunggah dokumen"),
+            ("Biaya izin tidak resmi", "petugas meminta biaya tambahan untuk mempercepat izin"),
+        ],
+    ),
+    (
+        "satpolpp",
+        "Satuan Polisi Pamong Praja",
+        "Pos Satpol PP",
+        [
+            (
+                "Pedagang kaki lima",
+                "pedagang kaki lima berjualan di trotoar sehingga pejalan kaki turun ke jalan",
+            ),
+            ("Tempat hiburan malam", "tempat hiburan malam buka melewati jam yang diizinkan"),
+            ("Reklame liar", "reklame liar dipasang di pohon dan tiang listrik"),
+        ],
+    ),
+    (
+        "disperkim",
+        "Dinas Perumahan dan Kawasan Permukiman",
+        "UPT Permukiman",
+        [
+            (
+                "Lampu jalan padam",
+                "lampu penerangan jalan umum padam sehingga jalan gelap dan rawan",
+            ),
+            (
+                "Rumah tidak layak huni",
+                "bantuan bedah rumah tidak layak huni belum juga dikerjakan",
+            ),
+            ("Air bersih", "air bersih tidak mengalir ke permukiman warga"),
+        ],
+    ),
+    (
+        "disnakertrans",
+        "Dinas Tenaga Kerja dan Transmigrasi",
+        "UPT Balai Latihan Kerja",
+        [
+            ("Gaji di bawah UMP", "perusahaan membayar gaji di bawah upah minimum provinsi"),
+            ("THR tidak dibayar", "THR karyawan tidak dibayar oleh perusahaan"),
+            ("Kartu kuning", "pembuatan kartu kuning dipersulit"),
+        ],
+    ),
+    (
+        "distan",
+        "Dinas Pertanian",
+        "Balai Penyuluhan Pertanian",
+        [
+            ("Pupuk subsidi langka", "pupuk subsidi langka di kios resmi menjelang musim tanam"),
+            ("Hama wereng", "hama wereng menyerang sawah dan penyuluh tidak datang"),
+            ("Alat pertanian", "bantuan alat pertanian hanya diberikan kepada kelompok tertentu"),
+        ],
+    ),
+    (
+        "dkp",
+        "Dinas Kelautan dan Perikanan",
+        "Pelabuhan Perikanan",
+        [
+            ("Solar nelayan", "nelayan kesulitan mendapatkan solar bersubsidi"),
+            ("Kapal tanpa izin", "kapal pukat harimau beroperasi di wilayah tangkap nelayan kecil"),
+        ],
+    ),
+    (
+        "diskopukm",
+        "Dinas Koperasi dan UMKM",
+        "Pusat Layanan Usaha Terpadu",
+        [
+            ("Bantuan UMKM", "bantuan modal UMKM tidak sampai kepada pelaku usaha"),
+            ("Koperasi bermasalah", "koperasi simpan pinjam tidak mengembalikan simpanan anggota"),
+        ],
+    ),
+    (
+        "dispar",
+        "Dinas Pariwisata",
+        "UPT Objek Wisata",
+        [
+            ("Objek wisata kotor", "objek wisata kotor dan toilet umum rusak"),
+            ("Retribusi wisata", "retribusi masuk objek wisata tidak sesuai karcis"),
+        ],
+    ),
+    (
+        "bpbd",
+        "Badan Penanggulangan Bencana Daerah",
+        "Pos Siaga Bencana",
+        [
+            ("Banjir", "banjir merendam rumah warga setinggi lutut"),
+            ("Kebakaran lahan", "kebakaran lahan gambut menimbulkan kabut asap"),
+            ("Tanah longsor", "tebing di belakang rumah warga mulai longsor"),
+        ],
+    ),
+    (
+        "dkp3",
+        "Dinas Ketahanan Pangan",
+        "UPT Pasar Murah",
+        [
+            ("Harga beras naik", "harga beras di pasar naik tajam dan operasi pasar tidak ada"),
+            ("Beras bantuan berkutu", "beras bantuan yang dibagikan berkutu dan berbau"),
+        ],
+    ),
+    (
+        "diskominfo",
+        "Dinas Komunikasi dan Informatika",
+        "Layanan Internet Desa",
+        [
+            (
+                "Sinyal internet",
+                "sinyal internet di desa sangat lemah sehingga murid sulit belajar daring",
+            ),
+            ("Situs pemerintah", "situs resmi pemerintah daerah tidak bisa diakses"),
+        ],
+    ),
 ]
-CITIES = ["Banjarmasin", "Banjarbaru", "Martapura", "Pelaihari", "Kandangan", "Barabai",
-          "Amuntai", "Tanjung", "Rantau", "Kotabaru", "Batulicin", "Marabahan", "Paringin"]
-KELURAHAN = ["Kuin Utara", "Sungai Miai", "Teluk Dalam", "Pekapuran Raya", "Kelayan Barat",
-             "Pemurus Dalam", "Sungai Lulut", "Banua Anyar", "Kertak Baru Ilir", "Melayu",
-             "Seberang Mesjid", "Antasan Besar", "Mawar", "Belitung Selatan", "Basirih",
-             "Alalak Utara", "Landasan Ulin", "Guntung Manggis", "Loktabat", "Sungai Paring",
-             "Sungai Andai", "Pelambuan", "Teluk Tiram", "Tanjung Pagar"]
-KECAMATAN = ["Banjarmasin Utara", "Banjarmasin Tengah", "Banjarmasin Selatan",
-             "Banjarmasin Timur", "Banjarmasin Barat", "Banjarbaru Utara", "Liang Anggang",
-             "Martapura Kota", "Gambut", "Pelaihari", "Kertak Hanyar", "Cempaka"]
+CITIES = [
+    "Banjarmasin",
+    "Banjarbaru",
+    "Martapura",
+    "Pelaihari",
+    "Kandangan",
+    "Barabai",
+    "Amuntai",
+    "Tanjung",
+    "Rantau",
+    "Kotabaru",
+    "Batulicin",
+    "Marabahan",
+    "Paringin",
+]
+KELURAHAN = [
+    "Kuin Utara",
+    "Sungai Miai",
+    "Teluk Dalam",
+    "Pekapuran Raya",
+    "Kelayan Barat",
+    "Pemurus Dalam",
+    "Sungai Lulut",
+    "Banua Anyar",
+    "Kertak Baru Ilir",
+    "Melayu",
+    "Seberang Mesjid",
+    "Antasan Besar",
+    "Mawar",
+    "Belitung Selatan",
+    "Basirih",
+    "Alalak Utara",
+    "Landasan Ulin",
+    "Guntung Manggis",
+    "Loktabat",
+    "Sungai Paring",
+    "Sungai Andai",
+    "Pelambuan",
+    "Teluk Tiram",
+    "Tanjung Pagar",
+]
+KECAMATAN = [
+    "Banjarmasin Utara",
+    "Banjarmasin Tengah",
+    "Banjarmasin Selatan",
+    "Banjarmasin Timur",
+    "Banjarmasin Barat",
+    "Banjarbaru Utara",
+    "Liang Anggang",
+    "Martapura Kota",
+    "Gambut",
+    "Pelaihari",
+    "Kertak Hanyar",
+    "Cempaka",
+]
 
 # -- the words of a report ---------------------------------------------------------------------
-OPENERS = ["Saya ingin melaporkan bahwa", "Mohon perhatian, ", "Kami warga {kel} mengeluhkan",
-           "Selamat pagi, saya mau menyampaikan bahwa", "Melalui kanal ini saya sampaikan",
-           "Tolong ditindaklanjuti,", "Assalamualaikum, izin melapor,", "Bapak/Ibu yth,",
-           "Selamat siang, saya warga {kel} ingin menyampaikan bahwa"]
-SINCE = ["sejak {n} minggu lalu", "sejak awal bulan ini", "sudah {n} hari", "setiap pagi",
-         "hampir setiap hari", "sejak musim hujan", "sejak tahun lalu", "beberapa kali bulan ini"]
+OPENERS = [
+    "Saya ingin melaporkan bahwa",
+    "Mohon perhatian, ",
+    "Kami warga {kel} mengeluhkan",
+    "Selamat pagi, saya mau menyampaikan bahwa",
+    "Melalui kanal ini saya sampaikan",
+    "Tolong ditindaklanjuti,",
+    "Assalamualaikum, izin melapor,",
+    "Bapak/Ibu yth,",
+    "Selamat siang, saya warga {kel} ingin menyampaikan bahwa",
+]
+SINCE = [
+    "sejak {n} minggu lalu",
+    "sejak awal bulan ini",
+    "sudah {n} hari",
+    "setiap pagi",
+    "hampir setiap hari",
+    "sejak musim hujan",
+    "sejak tahun lalu",
+    "beberapa kali bulan ini",
+]
 GENERIC = [
     "Petugas tidak ada di tempat pada jam pelayanan.",
     "Sudah disampaikan ke petugas loket tetapi belum ada tanggapan.",
@@ -222,19 +444,29 @@ GENERIC = [
     "Kondisi ini sudah berlangsung lama tanpa perbaikan.",
     "Kami berharap pemerintah daerah segera turun tangan.",
 ]
-CLOSINGS = ["Mohon segera ditindaklanjuti. Terima kasih.", "Terima kasih atas perhatiannya.",
-            "Mohon ditindaklanjuti oleh dinas terkait.",
-            "Semoga ada perbaikan pelayanan ke depannya.", "Terima kasih.", ""]
+CLOSINGS = [
+    "Mohon segera ditindaklanjuti. Terima kasih.",
+    "Terima kasih atas perhatiannya.",
+    "Mohon ditindaklanjuti oleh dinas terkait.",
+    "Semoga ada perbaikan pelayanan ke depannya.",
+    "Terima kasih.",
+    "",
+]
 ASPIRATIONS = ["Saya mengusulkan agar", "Sebaiknya", "Kami berharap", "Usul saya,"]
-ASPIRATION_WISHES = ["jam pelayanan diperpanjang sampai sore hari",
-                     "disediakan layanan antrean daring supaya warga tidak menunggu lama",
-                     "dibangun taman bermain untuk anak di lingkungan kami",
-                     "petugas diberi pelatihan pelayanan yang ramah",
-                     "ada loket khusus untuk lansia dan penyandang disabilitas"]
+ASPIRATION_WISHES = [
+    "jam pelayanan diperpanjang sampai sore hari",
+    "disediakan layanan antrean daring supaya warga tidak menunggu lama",
+    "dibangun taman bermain untuk anak di lingkungan kami",
+    "petugas diberi pelatihan pelayanan yang ramah",
+    "ada loket khusus untuk lansia dan penyandang disabilitas",
+]
 QUESTIONS = ["Saya ingin menanyakan", "Mohon informasi", "Bagaimana"]
-QUESTION_TOPICS = ["persyaratan dan prosedur layanan di kantor ini",
-                   "jadwal pelayanan selama bulan puasa", "biaya resmi pengurusan dokumen",
-                   "cara mengecek status pengajuan saya secara online"]
+QUESTION_TOPICS = [
+    "persyaratan dan prosedur layanan di kantor ini",
+    "jadwal pelayanan selama bulan puasa",
+    "biaya resmi pengurusan dokumen",
+    "cara mengecek status pengajuan saya secara online",
+]
 RARE_SENTENCE = "Ada buaya muncul di sungai dekat permukiman warga."
 RARE_EVERY = 10_000
 
@@ -255,17 +487,25 @@ def build_units() -> list[UnitRow]:
     units = [UnitRow(1, "kalsel", "Pemerintah Provinsi Kalimantan Selatan", None, "1/", None)]
     for i, (slug, name, _, _) in enumerate(AGENCIES):
         unit_id = 2 + i
-        units.append(UnitRow(unit_id, slug, f"{name} Provinsi Kalimantan Selatan", 1,
-                             f"1/{unit_id}/", i))
+        units.append(
+            UnitRow(unit_id, slug, f"{name} Provinsi Kalimantan Selatan", 1, f"1/{unit_id}/", i)
+        )
     leaves = TOTAL_UNITS - len(units)
     per, extra = divmod(leaves, len(AGENCIES))
     next_id = len(units) + 1
     for i, (slug, _, leaf_kind, _) in enumerate(AGENCIES):
         for k in range(per + (1 if i < extra else 0)):
             city = CITIES[k % len(CITIES)]
-            units.append(UnitRow(next_id, f"{slug}-{k + 1:02d}",
-                                 f"{leaf_kind} {city} {k // len(CITIES) + 1}", 2 + i,
-                                 f"1/{2 + i}/{next_id}/", i))
+            units.append(
+                UnitRow(
+                    next_id,
+                    f"{slug}-{k + 1:02d}",
+                    f"{leaf_kind} {city} {k // len(CITIES) + 1}",
+                    2 + i,
+                    f"1/{2 + i}/{next_id}/",
+                    i,
+                )
+            )
             next_id += 1
     return units
 
@@ -273,12 +513,21 @@ def build_units() -> list[UnitRow]:
 def staff_emails(units: list[UnitRow]) -> list[tuple[str, str, int]]:
     """(email, role, unit id) of every account; the first four are the ones bench/inbox.py uses
     by name (see ACCOUNTS)."""
-    out = [("admin@lapor.bench", "admin", 1), ("inspektur@lapor.bench", "inspector", 1),
-           ("koordinator@lapor.bench", "coordinator", 1)]
-    out += [(f"koordinator.{u.slug}@lapor.bench", "coordinator", u.id)
-            for u in units if u.parent_id == 1]
-    out += [(f"petugas.{u.slug}@lapor.bench", "officer", u.id)
-            for u in units if u.parent_id not in (None, 1)]
+    out = [
+        ("admin@lapor.bench", "admin", 1),
+        ("inspektur@lapor.bench", "inspector", 1),
+        ("koordinator@lapor.bench", "coordinator", 1),
+    ]
+    out += [
+        (f"koordinator.{u.slug}@lapor.bench", "coordinator", u.id)
+        for u in units
+        if u.parent_id == 1
+    ]
+    out += [
+        (f"petugas.{u.slug}@lapor.bench", "officer", u.id)
+        for u in units
+        if u.parent_id not in (None, 1)
+    ]
     return out
 
 
@@ -295,27 +544,91 @@ ADMIN, ROOT_COORDINATOR = "admin@lapor.bench", "koordinator@lapor.bench"
 # Statuses by the report's age in days: (younger than, [(status, weight), ...]).
 STATUS_BY_AGE: list[tuple[float, list[tuple[str, float]]]] = [
     (3, [("masuk", 70), ("diteruskan", 20), ("tunda", 5), ("arsip", 3), ("bukan_wewenang", 2)]),
-    (14, [("masuk", 15), ("diteruskan", 45), ("ditindaklanjuti", 20), ("tunda", 8),
-          ("arsip", 5), ("bukan_wewenang", 4), ("selesai", 3)]),
-    (60, [("masuk", 3), ("diteruskan", 12), ("ditindaklanjuti", 5), ("tunda", 5), ("arsip", 6),
-          ("bukan_wewenang", 5), ("selesai", 64)]),
-    (1e9, [("masuk", 0.3), ("diteruskan", 1.5), ("tunda", 1), ("arsip", 6),
-           ("bukan_wewenang", 4), ("selesai", 87.2)]),
+    (
+        14,
+        [
+            ("masuk", 15),
+            ("diteruskan", 45),
+            ("ditindaklanjuti", 20),
+            ("tunda", 8),
+            ("arsip", 5),
+            ("bukan_wewenang", 4),
+            ("selesai", 3),
+        ],
+    ),
+    (
+        60,
+        [
+            ("masuk", 3),
+            ("diteruskan", 12),
+            ("ditindaklanjuti", 5),
+            ("tunda", 5),
+            ("arsip", 6),
+            ("bukan_wewenang", 5),
+            ("selesai", 64),
+        ],
+    ),
+    (
+        1e9,
+        [
+            ("masuk", 0.3),
+            ("diteruskan", 1.5),
+            ("tunda", 1),
+            ("arsip", 6),
+            ("bukan_wewenang", 4),
+            ("selesai", 87.2),
+        ],
+    ),
 ]
 KINDS = [("pengaduan", 80), ("aspirasi", 12), ("informasi", 8)]
 CHANNELS = [("poster", 70), ("widget", 15), ("kiosk", 10), ("staff", 5)]
 
 REPORT_COLUMNS = [
-    "id", "tracking_code", "idempotency_key", "body_hash", "kind", "status", "text", "location",
-    "identity", "reporter_name", "reporter_phone", "reporter_email", "channel", "unit_id",
-    "poster_id", "routed_unit_id", "language", "received_at", "verify_due", "updated_at",
-    "version", "title", "forwarded_unit_id", "forwarded_at", "follow_up_due", "rating",
-    "closed_at", "due_on", "search_text", "category", "tags", "assigned_user_id",
+    "id",
+    "tracking_code",
+    "idempotency_key",
+    "body_hash",
+    "kind",
+    "status",
+    "text",
+    "location",
+    "identity",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    "channel",
+    "unit_id",
+    "poster_id",
+    "routed_unit_id",
+    "language",
+    "received_at",
+    "verify_due",
+    "updated_at",
+    "version",
+    "title",
+    "forwarded_unit_id",
+    "forwarded_at",
+    "follow_up_due",
+    "rating",
+    "closed_at",
+    "due_on",
+    "search_text",
+    "category",
+    "tags",
+    "assigned_user_id",
 ]
 # Filled when a later migration has added them (the first moments of the two clocks).
 OPTIONAL_COLUMNS = ["verified_at", "followed_up_at"]
-DATETIME_COLUMNS = {"received_at", "updated_at", "forwarded_at", "closed_at", "verified_at",
-                    "followed_up_at", "created_at", "revoked_at"}
+DATETIME_COLUMNS = {
+    "received_at",
+    "updated_at",
+    "forwarded_at",
+    "closed_at",
+    "verified_at",
+    "followed_up_at",
+    "created_at",
+    "revoked_at",
+}
 DATE_COLUMNS = {"verify_due", "follow_up_due", "due_on"}
 
 
@@ -344,8 +657,9 @@ class ReportMaker:
                 self.leaves_of.setdefault(u.parent_id, []).append(u)
         self.agencies = [u for u in units if u.parent_id == 1]
         self.all_leaves = [leaf for a in self.agencies for leaf in self.leaves_of[a.id]]
-        self.pick_agency = _picker(rng, [(a, 1 / (i + 1) ** ZIPF_S)
-                                         for i, a in enumerate(self.agencies)])
+        self.pick_agency = _picker(
+            rng, [(a, 1 / (i + 1) ** ZIPF_S) for i, a in enumerate(self.agencies)]
+        )
         self.pick_kind = _picker(rng, KINDS)
         self.pick_channel = _picker(rng, CHANNELS)
         self.pick_status = [(age, _picker(rng, pairs)) for age, pairs in STATUS_BY_AGE]
@@ -436,8 +750,11 @@ class ReportMaker:
                 agency_unit = self.pick_agency()
                 agency, routed = agency_unit.agency, agency_unit.id
                 leaves = self.leaves_of[agency_unit.id]
-                entry = (agency_unit if rng.random() < AGENCY_ENTRY_SHARE
-                         else leaves[rng.randrange(len(leaves))])
+                entry = (
+                    agency_unit
+                    if rng.random() < AGENCY_ENTRY_SHARE
+                    else leaves[rng.randrange(len(leaves))]
+                )
             kind, channel = self.pick_kind(), self.pick_channel()
             text, title = self.text(agency, kind)
             code = tracking.new_tracking_code()
@@ -446,18 +763,44 @@ class ReportMaker:
             codes.add(code)
             verify_due = self._working_days_after(received, RULES.verify_days)
             row: dict[str, Any] = dict(
-                id=report_id, tracking_code=code, idempotency_key=f"bench-{report_id:012d}",
-                body_hash=f"{report_id:064x}", kind=kind, status=status, text=text,
-                location=(f"Kelurahan {rng.choice(KELURAHAN)}, Kecamatan "
-                          f"{rng.choice(KECAMATAN)}" if rng.random() < 0.6 else None),
-                identity="anonim", reporter_name=None, reporter_phone=None,
-                reporter_email=None, channel=channel, unit_id=entry.id,
+                id=report_id,
+                tracking_code=code,
+                idempotency_key=f"bench-{report_id:012d}",
+                body_hash=f"{report_id:064x}",
+                kind=kind,
+                status=status,
+                text=text,
+                location=(
+                    f"Kelurahan {rng.choice(KELURAHAN)}, Kecamatan {rng.choice(KECAMATAN)}"
+                    if rng.random() < 0.6
+                    else None
+                ),
+                identity="anonim",
+                reporter_name=None,
+                reporter_phone=None,
+                reporter_email=None,
+                channel=channel,
+                unit_id=entry.id,
                 poster_id=entry.id if channel == "poster" else None,  # poster i is unit i's
-                routed_unit_id=routed, language="id", received_at=received,
-                verify_due=verify_due, updated_at=received, version=1, title=None,
-                forwarded_unit_id=None, forwarded_at=None, follow_up_due=None, rating=None,
-                closed_at=None, due_on=None, category=None, tags=None, assigned_user_id=None,
-                verified_at=None, followed_up_at=None)
+                routed_unit_id=routed,
+                language="id",
+                received_at=received,
+                verify_due=verify_due,
+                updated_at=received,
+                version=1,
+                title=None,
+                forwarded_unit_id=None,
+                forwarded_at=None,
+                follow_up_due=None,
+                rating=None,
+                closed_at=None,
+                due_on=None,
+                category=None,
+                tags=None,
+                assigned_user_id=None,
+                verified_at=None,
+                followed_up_at=None,
+            )
             if status != "masuk":
                 verified = self._after(received, 1, 60)
                 row.update(verified_at=verified, updated_at=verified, version=2)
@@ -470,9 +813,12 @@ class ReportMaker:
                     leaves = self.leaves_of[routed]
                     target = leaves[rng.randrange(len(leaves))].id
                 forwarded = row["verified_at"]
-                row.update(title=title, forwarded_unit_id=target, forwarded_at=forwarded,
-                           follow_up_due=self._working_days_after(forwarded,
-                                                                  RULES.follow_up_days))
+                row.update(
+                    title=title,
+                    forwarded_unit_id=target,
+                    forwarded_at=forwarded,
+                    follow_up_due=self._working_days_after(forwarded, RULES.follow_up_days),
+                )
             if status == "ditindaklanjuti":
                 # answered within the last 8 days: nothing for the auto-close timer
                 start = max(row["forwarded_at"], self.now - timedelta(days=8))
@@ -481,10 +827,16 @@ class ReportMaker:
             elif status == "selesai":
                 answered = self._after(row["forwarded_at"], 12, 24 * 7)
                 closed = self._after(answered, 4, 24 * 14)
-                row.update(followed_up_at=answered, closed_at=closed, updated_at=closed,
-                           version=4, rating=rng.randint(1, 5) if rng.random() < 0.7 else None)
-            row["due_on"] = {"masuk": row["verify_due"],
-                             "diteruskan": row["follow_up_due"]}.get(status)
+                row.update(
+                    followed_up_at=answered,
+                    closed_at=closed,
+                    updated_at=closed,
+                    version=4,
+                    rating=rng.randint(1, 5) if rng.random() < 0.7 else None,
+                )
+            row["due_on"] = {"masuk": row["verify_due"], "diteruskan": row["follow_up_due"]}.get(
+                status
+            )
             row["search_text"] = search.search_text(row["title"], text)
             yield row
 
@@ -532,14 +884,21 @@ def _static_rows(units: list[UnitRow], now: datetime) -> dict[str, tuple[list[st
     created = now - timedelta(days=365 * YEARS + 30)
     password_hash = hash_password(PASSWORD)  # one argon2 hash, shared by every account
     return {
-        "units": (["id", "slug", "name", "parent_id", "path", "created_at"],
-                  [(u.id, u.slug, u.name, u.parent_id, u.path, created) for u in units]),
-        "users": (["id", "email", "password_hash", "role", "unit_id", "active", "created_at"],
-                  [(i, email, password_hash, role, unit_id, True, created)
-                   for i, (email, role, unit_id) in enumerate(staff_emails(units), start=1)]),
-        "posters": (["id", "unit_id", "label", "version", "created_at", "revoked_at"],
-                    [(u.id, u.id, f"Loket 1 – {u.name}"[:200], 1, created, None)
-                     for u in units]),
+        "units": (
+            ["id", "slug", "name", "parent_id", "path", "created_at"],
+            [(u.id, u.slug, u.name, u.parent_id, u.path, created) for u in units],
+        ),
+        "users": (
+            ["id", "email", "password_hash", "role", "unit_id", "active", "created_at"],
+            [
+                (i, email, password_hash, role, unit_id, True, created)
+                for i, (email, role, unit_id) in enumerate(staff_emails(units), start=1)
+            ],
+        ),
+        "posters": (
+            ["id", "unit_id", "label", "version", "created_at", "revoked_at"],
+            [(u.id, u.id, f"Loket 1 – {u.name}"[:200], 1, created, None) for u in units],
+        ),
     }
 
 
@@ -584,15 +943,23 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
             raise SystemExit(f"{path} already has reports (use --replace)")
         columns = [r[1] for r in conn.execute("PRAGMA table_info(reports)")]
         used = REPORT_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in columns]
-        _check_columns("reports", used, [(r[1], r[3], r[4]) for r in
-                                         conn.execute("PRAGMA table_info(reports)")])
+        _check_columns(
+            "reports",
+            used,
+            [(r[1], r[3], r[4]) for r in conn.execute("PRAGMA table_info(reports)")],
+        )
         # what the migrations made, put back as it was after the load
-        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                               "AND tbl_name = 'reports' AND sql IS NOT NULL").fetchall()
-        triggers = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reports'")]
-        fts_triggers = [s for s in _migration_0004()._SQLITE_FTS
-                        if s.startswith("CREATE TRIGGER")]
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'reports' AND sql IS NOT NULL"
+        ).fetchall()
+        triggers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reports'"
+            )
+        ]
+        fts_triggers = [s for s in _migration_0004()._SQLITE_FTS if s.startswith("CREATE TRIGGER")]
         for name in triggers:
             if not any(f" {name} " in s for s in fts_triggers):
                 raise SystemExit(f"unexpected trigger {name} on reports: update gen_reports.py")
@@ -604,19 +971,20 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
         for table, (cols, rows) in _static_rows(units, now).items():
             conn.executemany(
                 f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                [tuple(_sqlite_value(c, v) for c, v in zip(cols, row, strict=True))
-                 for row in rows])
+                [
+                    tuple(_sqlite_value(c, v) for c, v in zip(cols, row, strict=True))
+                    for row in rows
+                ],
+            )
         conn.execute("COMMIT")
         timings.mark("units, staff, posters", log)
 
-        insert = (f"INSERT INTO reports ({', '.join(used)}) "
-                  f"VALUES ({', '.join('?' * len(used))})")
+        insert = f"INSERT INTO reports ({', '.join(used)}) VALUES ({', '.join('?' * len(used))})"
         maker = ReportMaker(units, count, seed, now)
         conn.execute("BEGIN")
         done, began = 0, time.perf_counter()
         for batch in _batches(maker.rows(), BATCH):
-            conn.executemany(insert, [tuple(_sqlite_value(c, r[c]) for c in used)
-                                      for r in batch])
+            conn.executemany(insert, [tuple(_sqlite_value(c, r[c]) for c in used) for r in batch])
             done += len(batch)
             if done % 200_000 < BATCH:
                 log(f"    {done:,} reports, {done / (time.perf_counter() - began):,.0f}/s")
@@ -635,9 +1003,11 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
         timings.mark("reports_fts rebuilt, triggers back", log)
         conn.execute("BEGIN")
         conn.execute("DELETE FROM report_counts")
-        conn.execute("INSERT INTO report_counts (unit_id, status, n) "
-                     "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-                     "GROUP BY COALESCE(routed_unit_id, 0), status")
+        conn.execute(
+            "INSERT INTO report_counts (unit_id, status, n) "
+            "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
+            "GROUP BY COALESCE(routed_unit_id, 0), status"
+        )
         conn.execute("COMMIT")
         # No ANALYZE: the server never gathers SQLite's statistics, so its planner works
         # without them, and so must the benchmark's.
@@ -650,8 +1020,11 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
 
 def _check_columns(table: str, used: list[str], info: list[tuple[str, bool, Any]]) -> None:
     """Every NOT NULL column without a default must be one the generator fills."""
-    missing = [name for name, notnull, default in info
-               if notnull and default is None and name not in used and name != "id"]
+    missing = [
+        name
+        for name, notnull, default in info
+        if notnull and default is None and name not in used and name != "id"
+    ]
     if missing:
         raise SystemExit(f"{table} has new required columns {missing}: update gen_reports.py")
 
@@ -666,19 +1039,29 @@ def _summary_sqlite(conn: sqlite3.Connection, timings: Timings) -> dict[str, Any
     hits = {}
     for label, words in SEARCH_WORDS.items():
         match = search.fts5_match(search.tokens(words))
-        hits[label] = (words, conn.execute("SELECT count(*) FROM reports_fts WHERE "
-                                           "reports_fts MATCH ?", (match,)).fetchone()[0])
+        hits[label] = (
+            words,
+            conn.execute(
+                "SELECT count(*) FROM reports_fts WHERE reports_fts MATCH ?", (match,)
+            ).fetchone()[0],
+        )
     return _summary(statuses, hits, timings)
 
 
-def _summary(statuses: dict[str, int], hits: dict[str, tuple[str, int]],
-             timings: Timings) -> dict[str, Any]:
-    return {"statuses": statuses, "search_hits": hits, "seconds": round(timings.total, 1),
-            "phases": [(name, round(s, 1)) for name, s in timings.phases]}
+def _summary(
+    statuses: dict[str, int], hits: dict[str, tuple[str, int]], timings: Timings
+) -> dict[str, Any]:
+    return {
+        "statuses": statuses,
+        "search_hits": hits,
+        "seconds": round(timings.total, 1),
+        "phases": [(name, round(s, 1)) for name, s in timings.phases],
+    }
 
 
-async def load_postgresql(url: str, schema: str | None, count: int, seed: int,
-                          log: Callable[[str], None]) -> dict[str, Any]:
+async def load_postgresql(
+    url: str, schema: str | None, count: int, seed: int, log: Callable[[str], None]
+) -> dict[str, Any]:
     import asyncpg
 
     timings = Timings([], time.perf_counter())
@@ -695,17 +1078,21 @@ async def load_postgresql(url: str, schema: str | None, count: int, seed: int,
         info = await conn.fetch(
             "SELECT column_name, is_nullable = 'NO' AS notnull, column_default "
             "FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'reports'",
-            nsp)
+            nsp,
+        )
         columns = [r["column_name"] for r in info]
         used = REPORT_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in columns]
-        _check_columns("reports", used, [(r["column_name"], r["notnull"], r["column_default"])
-                                         for r in info])
+        _check_columns(
+            "reports", used, [(r["column_name"], r["notnull"], r["column_default"]) for r in info]
+        )
         # secondary indexes (not those behind constraints), put back as they were
         indexes = await conn.fetch(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = $1 "
             "AND i.tablename = 'reports' AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
             "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 "
-            "AND c.conname = i.indexname)", nsp)
+            "AND c.conname = i.indexname)",
+            nsp,
+        )
         await conn.execute("SET maintenance_work_mem = '512MB'")
         # foreign keys are right by construction; skip their per-row triggers during COPY
         await conn.execute("SET session_replication_role = replica")
@@ -713,16 +1100,18 @@ async def load_postgresql(url: str, schema: str | None, count: int, seed: int,
             for row in indexes:
                 await conn.execute(f'DROP INDEX "{nsp}"."{row["indexname"]}"')
             for table, (cols, rows) in _static_rows(units, now).items():
-                await conn.copy_records_to_table(table, records=rows, columns=cols,
-                                                 schema_name=nsp)
+                await conn.copy_records_to_table(table, records=rows, columns=cols, schema_name=nsp)
         timings.mark("units, staff, posters", log)
         maker = ReportMaker(units, count, seed, now)
         done, began = 0, time.perf_counter()
         async with conn.transaction():
             for batch in _batches(maker.rows(), BATCH):
                 await conn.copy_records_to_table(
-                    "reports", records=[tuple(r[c] for c in used) for r in batch],
-                    columns=used, schema_name=nsp)
+                    "reports",
+                    records=[tuple(r[c] for c in used) for r in batch],
+                    columns=used,
+                    schema_name=nsp,
+                )
                 done += len(batch)
                 if done % 200_000 < BATCH:
                     log(f"    {done:,} reports, {done / (time.perf_counter() - began):,.0f}/s")
@@ -735,24 +1124,38 @@ async def load_postgresql(url: str, schema: str | None, count: int, seed: int,
             for table in ("units", "users", "posters", "reports"):
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{nsp}.{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))")
+                    f"(SELECT max(id) FROM {table}))"
+                )
             await conn.execute("DELETE FROM report_counts")
             await conn.execute(
                 "INSERT INTO report_counts (unit_id, status, n) "
                 "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-                "GROUP BY COALESCE(routed_unit_id, 0), status")
+                "GROUP BY COALESCE(routed_unit_id, 0), status"
+            )
         await conn.execute("VACUUM (ANALYZE)")
         timings.mark("sequences, report_counts, VACUUM ANALYZE", log)
-        statuses = {r[0]: r[1] for r in await conn.fetch(
-            "SELECT status, SUM(n)::int FROM report_counts GROUP BY status")}
+        statuses = {
+            r[0]: r[1]
+            for r in await conn.fetch(
+                "SELECT status, SUM(n)::int FROM report_counts GROUP BY status"
+            )
+        }
         hits = {}
         # the indexed tsvector: the generated column since migration 0006, else 0004's expression
-        vector = ("search_vector" if "search_vector" in columns
-                  else "to_tsvector('simple'::regconfig, search_text)")
+        vector = (
+            "search_vector"
+            if "search_vector" in columns
+            else "to_tsvector('simple'::regconfig, search_text)"
+        )
         for label, words in SEARCH_WORDS.items():
-            hits[label] = (words, await conn.fetchval(
-                f"SELECT count(*) FROM reports WHERE {vector} "
-                "@@ to_tsquery('simple'::regconfig, $1)", search.tsquery(search.tokens(words))))
+            hits[label] = (
+                words,
+                await conn.fetchval(
+                    f"SELECT count(*) FROM reports WHERE {vector} "
+                    "@@ to_tsquery('simple'::regconfig, $1)",
+                    search.tsquery(search.tokens(words)),
+                ),
+            )
         return _summary(statuses, hits, timings)
     finally:
         await conn.close()
@@ -774,16 +1177,25 @@ async def _pg_reset(url: str, schema: str | None, replace: bool) -> None:
         elif replace:
             database = make_url(url).database or ""
             if not database.startswith("lapor_bench"):
-                raise SystemExit("--replace without --schema empties the public schema: only "
-                                 "allowed in a database whose name starts with lapor_bench")
+                raise SystemExit(
+                    "--replace without --schema empties the public schema: only "
+                    "allowed in a database whose name starts with lapor_bench"
+                )
             await conn.execute("DROP SCHEMA public CASCADE")
             await conn.execute("CREATE SCHEMA public")
     finally:
         await conn.close()
 
 
-def generate(url: str, *, reports: int, schema: str | None = None, seed: int = 1,
-             replace: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+def generate(
+    url: str,
+    *,
+    reports: int,
+    schema: str | None = None,
+    seed: int = 1,
+    replace: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Make the schema and load everything; returns a summary (statuses, search hits, seconds)."""
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     log(f"generating {reports:,} reports into {url}{f' (schema {schema})' if schema else ''}")
@@ -802,10 +1214,14 @@ def generate(url: str, *, reports: int, schema: str | None = None, seed: int = 1
         summary = asyncio.run(load_postgresql(url, schema, reports, seed, log))
     summary["reports"] = reports
     log(f"loaded in {summary['seconds']:.1f} s")
-    log("reports per status: " + ", ".join(f"{s} {n:,}" for s, n in
-                                            sorted(summary["statuses"].items())))
-    log("search hits: " + ", ".join(f"{label} {w!r} {n:,}" for label, (w, n) in
-                                     summary["search_hits"].items()))
+    log(
+        "reports per status: "
+        + ", ".join(f"{s} {n:,}" for s, n in sorted(summary["statuses"].items()))
+    )
+    log(
+        "search hits: "
+        + ", ".join(f"{label} {w!r} {n:,}" for label, (w, n) in summary["search_hits"].items())
+    )
     if "database_bytes" in summary:
         log(f"database file: {summary['database_bytes'] / 1e6:,.0f} MB")
     return summary
@@ -813,18 +1229,30 @@ def generate(url: str, *, reports: int, schema: str | None = None, seed: int = 1
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Fill a database with a 500-unit province and N reports for bench/inbox.py.")
-    parser.add_argument("--database-url", default=DEFAULT_SQLITE_URL,
-                        help=f"sqlite:///PATH or postgresql://... (default {DEFAULT_SQLITE_URL})")
+        description="Fill a database with a 500-unit province and N reports for bench/inbox.py."
+    )
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_SQLITE_URL,
+        help=f"sqlite:///PATH or postgresql://... (default {DEFAULT_SQLITE_URL})",
+    )
     parser.add_argument("--schema", help="PostgreSQL schema to load into (created if missing)")
     parser.add_argument("--reports", type=int, default=1_000_000, help="default 1,000,000")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--replace", action="store_true",
-                        help="start from scratch: delete the SQLite file, or drop the schema")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="start from scratch: delete the SQLite file, or drop the schema",
+    )
     parser.add_argument("--summary", metavar="FILE", help="write the summary as JSON here")
     args = parser.parse_args(argv)
-    summary = generate(args.database_url, reports=args.reports, schema=args.schema,
-                       seed=args.seed, replace=args.replace)
+    summary = generate(
+        args.database_url,
+        reports=args.reports,
+        schema=args.schema,
+        seed=args.seed,
+        replace=args.replace,
+    )
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary, indent=2, default=str))
     return 0

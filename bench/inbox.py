@@ -111,13 +111,17 @@ class Target:
                 if not (self.data_dir / "lapor.db").exists():
                     return False
             else:
-                found = psql(self.admin_url, "SELECT 1 FROM pg_database WHERE datname = "
-                             f"'{self.args.bench_database}'").strip()
+                found = psql(
+                    self.admin_url,
+                    f"SELECT 1 FROM pg_database WHERE datname = '{self.args.bench_database}'",
+                ).strip()
                 if not found:
                     return False
-            rows = self.query("SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM "
-                              f"users WHERE email = '{gen_reports.ADMIN}'), (SELECT count(*) "
-                              "FROM report_counts)")
+            rows = self.query(
+                "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM "
+                f"users WHERE email = '{gen_reports.ADMIN}'), (SELECT count(*) "
+                "FROM report_counts)"
+            )
         except (sqlite3.Error, SystemExit):
             return False
         n, admins, counters = (int(v) for v in rows[0])
@@ -126,17 +130,28 @@ class Target:
     def prepare(self) -> dict[str, Any]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.args.regenerate and self.ready():
-            summary = (json.loads(self.summary_file.read_text())
-                       if self.summary_file.exists() else {})
-            print(f"# reusing the {self.args.reports:,} reports already in {self.url} "
-                  f"(--regenerate to make them again)", flush=True)
+            summary = (
+                json.loads(self.summary_file.read_text()) if self.summary_file.exists() else {}
+            )
+            print(
+                f"# reusing the {self.args.reports:,} reports already in {self.url} "
+                f"(--regenerate to make them again)",
+                flush=True,
+            )
             return summary
         if not self.is_sqlite:
-            psql(self.admin_url, f'DROP DATABASE IF EXISTS "{self.args.bench_database}" '
-                 "WITH (FORCE)", f'CREATE DATABASE "{self.args.bench_database}"')
-        summary = gen_reports.generate(self.url, reports=self.args.reports, replace=True,
-                                       seed=self.args.seed,
-                                       log=lambda line: print("# " + line, flush=True))
+            psql(
+                self.admin_url,
+                f'DROP DATABASE IF EXISTS "{self.args.bench_database}" WITH (FORCE)',
+                f'CREATE DATABASE "{self.args.bench_database}"',
+            )
+        summary = gen_reports.generate(
+            self.url,
+            reports=self.args.reports,
+            replace=True,
+            seed=self.args.seed,
+            log=lambda line: print("# " + line, flush=True),
+        )
         self.summary_file.write_text(json.dumps(summary, indent=2, default=str))
         return summary
 
@@ -164,20 +179,26 @@ async def settle(target: Target, settings_env: dict[str, str]) -> str:
         if target.is_sqlite:
             # Data generated before gen_reports stopped running ANALYZE: the server never
             # does, so its SQLite planner has no statistics to go by.
-            await db.write(lambda conn: conn.exec_driver_sql(
-                "DROP TABLE IF EXISTS sqlite_stat1"))
+            await db.write(lambda conn: conn.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1"))
         store = Store(db)
         moment = datetime.now(UTC)
         closed = await tasks.close_silent_reports(store, settings, moment)
         reminded = 0
         while queued := await tasks.queue_reminders(store, settings, moment):
             reminded += queued
-        sent = await db.write(lambda conn: conn.execute(
-            update(t.outbox).where(t.outbox.c.status != "sent").values(status="sent")).rowcount)
+        sent = await db.write(
+            lambda conn: (
+                conn.execute(
+                    update(t.outbox).where(t.outbox.c.status != "sent").values(status="sent")
+                ).rowcount
+            )
+        )
     finally:
         await db.close()
-    return (f"settled: {reminded:,} reminders due by now queued, {sent:,} mails marked sent, "
-            f"{closed:,} silent reports closed")
+    return (
+        f"settled: {reminded:,} reminders due by now queued, {sent:,} mails marked sent, "
+        f"{closed:,} silent reports closed"
+    )
 
 
 # -- the server ----------------------------------------------------------------------------------
@@ -186,21 +207,27 @@ class Server:
         self.port = free_port()
         self.log = workdir / "server.log"
         self.env = dict(os.environ)
-        self.env.update({
-            "LAPOR_DATA_DIR": str(target.data_dir),
-            "LAPOR_DATABASE_URL": target.server_url,
-            "LAPOR_BASE_URL": f"http://127.0.0.1:{self.port}",
-            "LAPOR_SECRET_KEYS": SECRET_KEY,
-            "LAPOR_LOGIN_LIMIT_PER_ACCOUNT": "1000/minute",
-            "LAPOR_LOGIN_LIMIT_PER_ADDRESS": "1000/minute",
-        })
+        self.env.update(
+            {
+                "LAPOR_DATA_DIR": str(target.data_dir),
+                "LAPOR_DATABASE_URL": target.server_url,
+                "LAPOR_BASE_URL": f"http://127.0.0.1:{self.port}",
+                "LAPOR_SECRET_KEYS": SECRET_KEY,
+                "LAPOR_LOGIN_LIMIT_PER_ACCOUNT": "1000/minute",
+                "LAPOR_LOGIN_LIMIT_PER_ADDRESS": "1000/minute",
+            }
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, timeout=300)
 
 
@@ -212,10 +239,10 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookie = ""
 
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        head = {"Accept-Encoding": "gzip", "Accept-Language": "id-ID,id;q=0.9",
-                **(headers or {})}
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        head = {"Accept-Encoding": "gzip", "Accept-Language": "id-ID,id;q=0.9", **(headers or {})}
         if self.cookie:
             head["Cookie"] = self.cookie
         if body is not None:
@@ -233,8 +260,9 @@ class Client:
         return response.status, fields, data
 
     def login(self, email: str) -> None:
-        body = urllib.parse.urlencode({"email": email, "password": gen_reports.PASSWORD,
-                                       "next": "/admin"})
+        body = urllib.parse.urlencode(
+            {"email": email, "password": gen_reports.PASSWORD, "next": "/admin"}
+        )
         status, fields, _ = self.request("POST", "/admin/login", body)
         cookie = fields.get("set-cookie", "")
         if status != 303 or not cookie:
@@ -285,23 +313,50 @@ class Probe:
 def pick_roles(target: Target) -> list[Role]:
     """The four members of staff, the agency and sub-unit picked as the busiest ones."""
     agency_id, agency_n = max(
-        ((int(u), int(n)) for u, n in target.query(
-            "SELECT unit_id, SUM(n) FROM report_counts WHERE unit_id NOT IN (0, 1) "
-            "GROUP BY unit_id")), key=lambda row: row[1])
-    leaf_id, leaf_n = (int(v) for v in target.query(
-        "SELECT forwarded_unit_id, count(*) FROM reports WHERE routed_unit_id = "
-        f"{agency_id} AND forwarded_unit_id IS NOT NULL GROUP BY forwarded_unit_id "
-        "ORDER BY 2 DESC, 1 LIMIT 1")[0])
+        (
+            (int(u), int(n))
+            for u, n in target.query(
+                "SELECT unit_id, SUM(n) FROM report_counts WHERE unit_id NOT IN (0, 1) "
+                "GROUP BY unit_id"
+            )
+        ),
+        key=lambda row: row[1],
+    )
+    leaf_id, leaf_n = (
+        int(v)
+        for v in target.query(
+            "SELECT forwarded_unit_id, count(*) FROM reports WHERE routed_unit_id = "
+            f"{agency_id} AND forwarded_unit_id IS NOT NULL GROUP BY forwarded_unit_id "
+            "ORDER BY 2 DESC, 1 LIMIT 1"
+        )[0]
+    )
     slugs = {int(i): s for i, s in target.query("SELECT id, slug FROM units")}
     total = sum(int(n) for (n,) in target.query("SELECT SUM(n) FROM report_counts"))
     return [
-        Role("root coordinator", gen_reports.ROOT_COORDINATOR, "coordinator", 1, leaf_id,
-             f"the province, {total:,} reports"),
-        Role("agency coordinator", gen_reports.agency_coordinator(slugs[agency_id]),
-             "coordinator", agency_id, leaf_id,
-             f"{slugs[agency_id]}, the busiest agency: {agency_n:,} reports"),
-        Role("officer", gen_reports.officer(slugs[leaf_id]), "officer", leaf_id, leaf_id,
-             f"{slugs[leaf_id]}: {leaf_n:,} reports forwarded to it"),
+        Role(
+            "root coordinator",
+            gen_reports.ROOT_COORDINATOR,
+            "coordinator",
+            1,
+            leaf_id,
+            f"the province, {total:,} reports",
+        ),
+        Role(
+            "agency coordinator",
+            gen_reports.agency_coordinator(slugs[agency_id]),
+            "coordinator",
+            agency_id,
+            leaf_id,
+            f"{slugs[agency_id]}, the busiest agency: {agency_n:,} reports",
+        ),
+        Role(
+            "officer",
+            gen_reports.officer(slugs[leaf_id]),
+            "officer",
+            leaf_id,
+            leaf_id,
+            f"{slugs[leaf_id]}: {leaf_n:,} reports forwarded to it",
+        ),
         Role("admin", gen_reports.ADMIN, "admin", 1, leaf_id, f"everything, {total:,} reports"),
     ]
 
@@ -320,10 +375,14 @@ def probes_for(role: Role, client: Client, max_id: int) -> list[Probe]:
         Probe("unit=<sub-unit>", f"unit={role.leaf_id}"),
         Probe("due=overdue", "due=overdue"),
         Probe("due=soon&within=5", "due=soon&within=5"),
-        Probe("from/to: a month a year ago",
-              f"from={year_ago.isoformat()}&to={(year_ago + timedelta(days=30)).isoformat()}"),
-        Probe("from/to: a whole year, ending a year ago",
-              f"from={(year_ago - timedelta(days=365)).isoformat()}&to={year_ago.isoformat()}"),
+        Probe(
+            "from/to: a month a year ago",
+            f"from={year_ago.isoformat()}&to={(year_ago + timedelta(days=30)).isoformat()}",
+        ),
+        Probe(
+            "from/to: a whole year, ending a year ago",
+            f"from={(year_ago - timedelta(days=365)).isoformat()}&to={year_ago.isoformat()}",
+        ),
         Probe("to: a year ago (everything older)", f"to={year_ago.isoformat()}"),
         Probe("sort=deadline", "sort=deadline"),
         Probe("status=masuk&sort=deadline", "status=masuk&sort=deadline"),
@@ -338,9 +397,12 @@ def probes_for(role: Role, client: Client, max_id: int) -> list[Probe]:
     if role.role == "admin":
         probes.append(Probe("view=unrouted", "view=unrouted"))
     # pages reached by following "Next page", as a browser would
-    for name, start, depth in (("page 2", "/admin", 1), ("page 20 (next link ×19)", "/admin", 19),
-                               ("sort=deadline page 2", "/admin?sort=deadline", 1),
-                               (f"q={words['common']} page 5", f"/admin?q={q['common']}", 4)):
+    for name, start, depth in (
+        ("page 2", "/admin", 1),
+        ("page 20 (next link ×19)", "/admin", 19),
+        ("sort=deadline page 2", "/admin?sort=deadline", 1),
+        (f"q={words['common']} page 5", f"/admin?q={q['common']}", 4),
+    ):
         path: str | None = start
         for _ in range(depth):
             path = next_page(client.page(path)) if path else None
@@ -351,8 +413,15 @@ def probes_for(role: Role, client: Client, max_id: int) -> list[Probe]:
     return probes
 
 
-def measure(role: Role, client: Client, probes: list[Probe], rounds: int, warmup: int,
-            rng: random.Random, slow: float) -> Probe:
+def measure(
+    role: Role,
+    client: Client,
+    probes: list[Probe],
+    rounds: int,
+    warmup: int,
+    rng: random.Random,
+    slow: float,
+) -> Probe:
     baseline = Probe(BASELINE, "")
     every = [baseline, *probes]
 
@@ -402,8 +471,9 @@ def inline(statement: str, params: Any, sqlite: bool) -> str:
     values = list(params or ())
     if sqlite:
         parts = statement.split("?")
-        text = parts[0] + "".join(literal(v) + rest for v, rest in zip(values, parts[1:],
-                                                                         strict=False))
+        text = parts[0] + "".join(
+            literal(v) + rest for v, rest in zip(values, parts[1:], strict=False)
+        )
     else:
         text = statement
         for n in range(len(values), 0, -1):
@@ -424,8 +494,12 @@ def generic_plan(conn: Any, statement: str, args: tuple[Any, ...]) -> list[str]:
         conn.exec_driver_sql("PREPARE bench_generic AS " + statement)
         try:
             values = f"({', '.join(literal(v) for v in args)})" if args else ""
-            return [r[0] for r in conn.exec_driver_sql(
-                f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_generic{values}").all()]
+            return [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_generic{values}"
+                ).all()
+            ]
         finally:
             conn.exec_driver_sql("DEALLOCATE bench_generic")
     finally:
@@ -434,12 +508,16 @@ def generic_plan(conn: Any, statement: str, args: tuple[Any, ...]) -> list[str]:
 
 def plan_shape(lines: list[str]) -> list[str]:
     """The plan's nodes without costs, times and conditions, to compare two plans."""
-    return [re.sub(r"\s+\(.*", "", line.strip().removeprefix("->").strip())
-            for n, line in enumerate(lines) if n == 0 or "->" in line]
+    return [
+        re.sub(r"\s+\(.*", "", line.strip().removeprefix("->").strip())
+        for n, line in enumerate(lines)
+        if n == 0 or "->" in line
+    ]
 
 
-async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[str, str]
-                  ) -> list[str]:
+async def explain(
+    target: Target, role: Role, probe: Probe, settings_env: dict[str, str]
+) -> list[str]:
     """The SQL the server runs for `probe`, rebuilt through the store as admin.views.inbox
     calls it, each statement with its plan and its time in this process."""
     from sqlalchemy import event
@@ -457,11 +535,13 @@ async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[s
     class Recording(Database):
         async def read(self, fn: Any) -> Any:
             def wrapped(conn: Any) -> Any:
-                def listener(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any,
-                             _many: bool) -> None:
+                def listener(
+                    _c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool
+                ) -> None:
                     # the queries only, not the BEGIN the engine sends first
                     if current["recording"] and statement.lstrip().upper().startswith(
-                            ("SELECT", "WITH")):
+                        ("SELECT", "WITH")
+                    ):
                         captured.append((current["what"], statement, parameters))
 
                 event.listen(conn, "before_cursor_execute", listener)
@@ -485,10 +565,15 @@ async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[s
         unrouted = params.get("view") == ["unrouted"] and role.role == "admin"
         today = datetime.now(settings.timezone).date()
         current.update(what="store.inbox", recording=True)
-        await store.inbox(scope, query, today=today,
-                          soon_until=settings.calendar.add_working_days(today, query.within_days),
-                          received_window=received_window(query, settings.timezone),
-                          limit=PAGE_SIZE + 1, unrouted=unrouted)
+        await store.inbox(
+            scope,
+            query,
+            today=today,
+            soon_until=settings.calendar.add_working_days(today, query.within_days),
+            received_window=received_window(query, settings.timezone),
+            limit=PAGE_SIZE + 1,
+            unrouted=unrouted,
+        )
         current["what"] = "store.status_counts"
         await store.status_counts(scope)
         current["what"] = "store.units_in_scope"
@@ -496,8 +581,10 @@ async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[s
         current["recording"] = False
         plans: list[tuple[str, str, Any, float, list[str]]] = []
         for what, statement, parameters in captured:
-            def run(conn: Any, statement: str = statement, parameters: Any = parameters
-                    ) -> tuple[float, list[str]]:
+
+            def run(
+                conn: Any, statement: str = statement, parameters: Any = parameters
+            ) -> tuple[float, list[str]]:
                 args = tuple(parameters) if parameters is not None else ()
                 spent = []
                 for _ in range(5):
@@ -512,23 +599,34 @@ async def explain(target: Target, role: Role, probe: Probe, settings_env: dict[s
                         depth[node] = depth.get(parent, -1) + 1
                         lines.append("  " * depth[node] + detail)
                 else:
-                    lines = [r[0] for r in conn.exec_driver_sql(
-                        "EXPLAIN (ANALYZE, BUFFERS) " + statement, args).all()]
+                    lines = [
+                        r[0]
+                        for r in conn.exec_driver_sql(
+                            "EXPLAIN (ANALYZE, BUFFERS) " + statement, args
+                        ).all()
+                    ]
                     generic = generic_plan(conn, statement, args)
                     if plan_shape(generic) != plan_shape(lines):
-                        lines += ["", "GENERIC PLAN (a prepared statement's plan once PostgreSQL "
-                                  "stops re-planning it, after 5 runs on a connection):", *generic]
+                        lines += [
+                            "",
+                            "GENERIC PLAN (a prepared statement's plan once PostgreSQL "
+                            "stops re-planning it, after 5 runs on a connection):",
+                            *generic,
+                        ]
                 return statistics.median(spent) * 1000, lines
 
             took, lines = await db.read(run)
             plans.append((what, statement, parameters, took, lines))
         total = sum(p[3] for p in plans)
-        out.append(f"  {len(plans)} statements, {total:.1f} ms together here (median of 5 "
-                   f"runs each){'; query errors ' + str(errors) if errors else ''}")
+        out.append(
+            f"  {len(plans)} statements, {total:.1f} ms together here (median of 5 "
+            f"runs each){'; query errors ' + str(errors) if errors else ''}"
+        )
         for what, statement, parameters, took, lines in plans:
             out.append(f"  -- {what}: {took:.2f} ms")
-            out.append("     " + inline(statement, parameters, target.is_sqlite)
-                       .replace("\n", "\n     "))
+            out.append(
+                "     " + inline(statement, parameters, target.is_sqlite).replace("\n", "\n     ")
+            )
             out.extend("       | " + line for line in lines)
     finally:
         await db.close()
@@ -551,60 +649,92 @@ def code_version() -> str:
             if file.is_file() and file.suffix in (".py", ".html"):
                 digest.update(str(file.relative_to(ROOT)).encode())
                 digest.update(file.read_bytes())
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip() or "?"
+    head = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        or "?"
+    )
     return f"commit {head}, code digest {digest.hexdigest()[:12]}"
 
 
 def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], bool]:
     base95 = baseline.pct(95)
-    lines = [f"{'url':<44} {'rows':>4} {'KB':>5} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} "
-             f"{'×base':>6}  p95 <= {TARGET_MS:.0f} ms"]
+    lines = [
+        f"{'url':<44} {'rows':>4} {'KB':>5} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'×base':>6}  p95 <= {TARGET_MS:.0f} ms"
+    ]
     ok = True
     for probe in [baseline, *probes]:
         bad = {s: n for s, n in probe.statuses.items() if s != 200}
         passed = probe.pct(95) <= TARGET_MS and not bad
         ok = ok and passed
         rows = "-" if probe.items is None else str(probe.items)
-        verdict = ("" if probe is baseline else "PASS" if passed else "FAIL")
+        verdict = "" if probe is baseline else "PASS" if passed else "FAIL"
         if bad:
             verdict += f" (HTTP {bad})"
-        lines.append(f"{probe.name[:44]:<44} {rows:>4} {probe.nbytes / 1024:>5.1f} "
-                     f"{len(probe.times):>3} {probe.pct(50):>7.1f} {probe.pct(95):>7.1f} "
-                     f"{probe.pct(95) / base95:>6.1f}  {verdict}")
+        lines.append(
+            f"{probe.name[:44]:<44} {rows:>4} {probe.nbytes / 1024:>5.1f} "
+            f"{len(probe.times):>3} {probe.pct(50):>7.1f} {probe.pct(95):>7.1f} "
+            f"{probe.pct(95) / base95:>6.1f}  {verdict}"
+        )
     return lines, ok
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="p50/p95 of every inbox page, filter and search over --reports reports, "
-                    "per role, against p95 <= 50 ms and a session-only page, with the query "
-                    "plans of the slowest three.")
-    parser.add_argument("--database-url", default="",
-                        help="PostgreSQL server and database to connect to for CREATE DATABASE "
-                             "of --bench-database; default SQLite in --data-dir")
-    parser.add_argument("--bench-database", default="lapor_bench_inbox",
-                        help="PostgreSQL database generated once and kept (default "
-                             "lapor_bench_inbox)")
-    parser.add_argument("--data-dir", default=str(DEFAULT_DIR / "sqlite"),
-                        help="SQLite: the server's data dir, lapor.db inside (default "
-                             "%(default)s)")
-    parser.add_argument("--reports", type=int, default=1_000_000,
-                        help="reports to generate (default 1,000,000)")
-    parser.add_argument("--regenerate", action="store_true",
-                        help="generate the data again even if a complete set is there")
+        "per role, against p95 <= 50 ms and a session-only page, with the query "
+        "plans of the slowest three."
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL server and database to connect to for CREATE DATABASE "
+        "of --bench-database; default SQLite in --data-dir",
+    )
+    parser.add_argument(
+        "--bench-database",
+        default="lapor_bench_inbox",
+        help="PostgreSQL database generated once and kept (default lapor_bench_inbox)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=str(DEFAULT_DIR / "sqlite"),
+        help="SQLite: the server's data dir, lapor.db inside (default %(default)s)",
+    )
+    parser.add_argument(
+        "--reports", type=int, default=1_000_000, help="reports to generate (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="generate the data again even if a complete set is there",
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator and shuffle seed")
     parser.add_argument("--rounds", type=int, default=30, help="measured requests per URL")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests per URL")
-    parser.add_argument("--slow", type=float, default=1.0,
-                        help="seconds: a URL whose warm-up requests take longer gets only 5 "
-                             "measured requests (default 1)")
+    parser.add_argument(
+        "--slow",
+        type=float,
+        default=1.0,
+        help="seconds: a URL whose warm-up requests take longer gets only 5 "
+        "measured requests (default 1)",
+    )
     parser.add_argument("--plans", type=int, default=3, help="slowest URLs to explain")
-    parser.add_argument("--explain", action="append", default=[], metavar="TEXT",
-                        help="also print the plans of the URLs whose 'role: name' contains "
-                             "TEXT (repeatable), e.g. --explain 'officer: q='")
-    parser.add_argument("--roles", default="root coordinator,agency coordinator,officer,admin",
-                        help="comma-separated subset of the four roles")
+    parser.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="also print the plans of the URLs whose 'role: name' contains "
+        "TEXT (repeatable), e.g. --explain 'officer: q='",
+    )
+    parser.add_argument(
+        "--roles",
+        default="root coordinator,agency coordinator,officer,admin",
+        help="comma-separated subset of the four roles",
+    )
     args = parser.parse_args(argv)
 
     target = Target(args)
@@ -624,21 +754,25 @@ def main(argv: list[str] | None = None) -> int:
         roles = [r for r in pick_roles(target) if r.label in args.roles.split(",")]
         max_id = int(target.query("SELECT max(id) FROM reports")[0][0])
         load_before = os.getloadavg()[0]
-        print(f"# inbox: {os.cpu_count()} CPUs, load average {load_before:.2f}, database "
-              f"{target.name} ({target.url}), {args.reports:,} reports"
-              + (f" (generated in {summary['seconds']:.0f} s)" if summary.get("seconds")
-                 else "")
-              + f"; per URL {args.warmup} warm-up + {args.rounds} measured requests, one at "
-              f"a time, gzip; {measured_code}", flush=True)
+        print(
+            f"# inbox: {os.cpu_count()} CPUs, load average {load_before:.2f}, database "
+            f"{target.name} ({target.url}), {args.reports:,} reports"
+            + (f" (generated in {summary['seconds']:.0f} s)" if summary.get("seconds") else "")
+            + f"; per URL {args.warmup} warm-up + {args.rounds} measured requests, one at "
+            f"a time, gzip; {measured_code}",
+            flush=True,
+        )
         rng = random.Random(args.seed)
         for role in roles:
             client = Client(server.port)
             client.login(role.email)
             first = client.page("/admin")
             total = TOTAL.search(first)
-            print(f"\n## {role.label}: {role.email} ({role.note}); the inbox shows "
-                  f"{first.count(ITEM_LINK)} rows, 'All' = {total.group(1) if total else '?'}",
-                  flush=True)
+            print(
+                f"\n## {role.label}: {role.email} ({role.note}); the inbox shows "
+                f"{first.count(ITEM_LINK)} rows, 'All' = {total.group(1) if total else '?'}",
+                flush=True,
+            )
             probes = probes_for(role, client, max_id)
             baseline = measure(role, client, probes, args.rounds, args.warmup, rng, args.slow)
             lines, good = table(role, baseline, probes)
@@ -646,26 +780,41 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(lines), flush=True)
             results += [(role, p) for p in probes]
             client.conn.close()
-        failed = [(r, p) for r, p in results
-                  if p.pct(95) > TARGET_MS or set(p.statuses) != {200}]
-        print(f"\nload average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
-              f"server: {server_errors(server.log)}")
-        print(f"OVERALL: {'PASS' if ok else 'FAIL'}: {len(results) - len(failed)} of "
-              f"{len(results)} URLs with p95 <= {TARGET_MS:.0f} ms"
-              + (": misses " + "; ".join(f"{r.label} {p.name} {p.pct(95):.0f} ms"
-                                         for r, p in failed) if failed else ""), flush=True)
-        slowest = sorted(results, key=lambda rp: rp[1].pct(95), reverse=True)[:args.plans]
+        failed = [(r, p) for r, p in results if p.pct(95) > TARGET_MS or set(p.statuses) != {200}]
+        print(
+            f"\nload average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
+            f"server: {server_errors(server.log)}"
+        )
+        print(
+            f"OVERALL: {'PASS' if ok else 'FAIL'}: {len(results) - len(failed)} of "
+            f"{len(results)} URLs with p95 <= {TARGET_MS:.0f} ms"
+            + (
+                ": misses " + "; ".join(f"{r.label} {p.name} {p.pct(95):.0f} ms" for r, p in failed)
+                if failed
+                else ""
+            ),
+            flush=True,
+        )
+        slowest = sorted(results, key=lambda rp: rp[1].pct(95), reverse=True)[: args.plans]
         chosen = [(f"slowest {n}", r, p) for n, (r, p) in enumerate(slowest, start=1)]
-        chosen += [("asked for", r, p) for r, p in results
-                   if any(want in f"{r.label}: {p.name}" for want in args.explain)
-                   and (r, p) not in slowest]
+        chosen += [
+            ("asked for", r, p)
+            for r, p in results
+            if any(want in f"{r.label}: {p.name}" for want in args.explain)
+            and (r, p) not in slowest
+        ]
         now_code = code_version()
         if now_code != measured_code:
-            print(f"\nWARNING: the code changed during the run ({measured_code} measured, "
-                  f"{now_code} now): the plans below are those of the new code")
+            print(
+                f"\nWARNING: the code changed during the run ({measured_code} measured, "
+                f"{now_code} now): the plans below are those of the new code"
+            )
         for label, role, probe in chosen:
-            print(f"\n### {label}: {role.label}, {probe.name}: p95 {probe.pct(95):.1f} ms, "
-                  f"p50 {probe.pct(50):.1f} ms\n  GET /admin?{probe.path}", flush=True)
+            print(
+                f"\n### {label}: {role.label}, {probe.name}: p95 {probe.pct(95):.1f} ms, "
+                f"p50 {probe.pct(50):.1f} ms\n  GET /admin?{probe.path}",
+                flush=True,
+            )
             print("\n".join(asyncio.run(explain(target, role, probe, server.env))), flush=True)
     finally:
         stop(server.proc)

@@ -56,7 +56,8 @@ def shell_sizes(server: KioskServer) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def queue_reports(page: Any, unit_id: int, count: int) -> None:
-    page.evaluate("""async ([unit, count, text]) => {
+    page.evaluate(
+        """async ([unit, count, text]) => {
       const db = await new Promise((ok, bad) => { const r = indexedDB.open("lapor-kiosk");
         r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
       const t = db.transaction(["queue"], "readwrite", {durability: "strict"});
@@ -69,25 +70,37 @@ def queue_reports(page: Any, unit_id: int, count: int) -> None:
           language: "id", code: "", reported_at: new Date().toISOString()}});
       }
       await new Promise((ok) => { t.oncomplete = ok; });
-    }""", [unit_id, count, TEXT])
+    }""",
+        [unit_id, count, TEXT],
+    )
 
 
 def direct(server: KioskServer, unit_id: int, count: int) -> float:
     """The baseline: the same reports straight to the API, one after another."""
     code = server.pairing_code()
-    request = urllib.request.Request(f"{server.base_url}/kiosk/api/pair",
-                                     data=json.dumps({"code": code}).encode(),
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        f"{server.base_url}/kiosk/api/pair",
+        data=json.dumps({"code": code}).encode(),
+        headers={"content-type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         credential = json.loads(response.read())["credential"]
     started = time.perf_counter()
     for n in range(count):
         key = f"direct{n:012d}xyz"
-        body = {"key": key, "unit": unit_id, "kind": "pengaduan", "identity": "anonim",
-                "text": TEXT.format(n=n), "language": "id"}
+        body = {
+            "key": key,
+            "unit": unit_id,
+            "kind": "pengaduan",
+            "identity": "anonim",
+            "text": TEXT.format(n=n),
+            "language": "id",
+        }
         req = urllib.request.Request(
-            f"{server.base_url}/kiosk/api/reports", data=json.dumps(body).encode(),
-            headers={"content-type": "application/json", "authorization": f"Bearer {credential}"})
+            f"{server.base_url}/kiosk/api/reports",
+            data=json.dumps(body).encode(),
+            headers={"content-type": "application/json", "authorization": f"Bearer {credential}"},
+        )
         with urllib.request.urlopen(req, timeout=10) as response:
             assert json.loads(response.read())["key"] == key
     return time.perf_counter() - started
@@ -130,12 +143,16 @@ def main() -> int:
     print("kiosk app shell, gzipped bytes")
     for path, size in app.items():
         print(f"  {path:48} {size:7,d}")
-    print(f"  {'total':48} {app_total:7,d}   = {app_total / lookup_total:.1f}x the status-lookup "
-          f"page with its stylesheet ({lookup_total:,d} B)")
+    print(
+        f"  {'total':48} {app_total:7,d}   = {app_total / lookup_total:.1f}x the status-lookup "
+        f"page with its stylesheet ({lookup_total:,d} B)"
+    )
     print(f"\nqueue drain, {args.reports} reports, send timer 5 s")
     print(f"  direct to the API, one after another   {baseline:7.2f} s")
-    print(f"  tablet, from the server's return        {drained:7.2f} s   = "
-          f"{drained / baseline:.1f}x the direct posts")
+    print(
+        f"  tablet, from the server's return        {drained:7.2f} s   = "
+        f"{drained / baseline:.1f}x the direct posts"
+    )
     return 0
 
 

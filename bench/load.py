@@ -61,7 +61,8 @@ BENCH = ROOT / "bench"
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
 SUBMIT_TEXT = "Antrean di loket perekaman KTP sangat panjang dan petugas datang terlambat."
 SUBMIT_BODY_REST = "&" + urllib.parse.urlencode(
-    {"kind": "pengaduan", "identity": "anonim", "text": SUBMIT_TEXT})
+    {"kind": "pengaduan", "identity": "anonim", "text": SUBMIT_TEXT}
+)
 TARGETS = {"form": 0.50, "submit": 0.25}
 SUBMIT_P99_TARGET_MS = 100.0
 
@@ -134,8 +135,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([sys.executable, "-m", "lapor", *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "lapor", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if done.returncode != 0:
         raise SystemExit(f"`lapor {' '.join(args)}` failed: {done.stderr.strip()}")
     return done.stdout
@@ -146,10 +154,22 @@ def psql(admin_url: str, *sql: str) -> str:
     env = dict(os.environ)
     if parts.password:
         env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
-    command = ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
-               "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-               "-U", urllib.parse.unquote(parts.username or "postgres"),
-               "-d", parts.path.lstrip("/") or "postgres"]
+    command = [
+        "psql",
+        "-X",
+        "-q",
+        "-tA",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        urllib.parse.unquote(parts.username or "postgres"),
+        "-d",
+        parts.path.lstrip("/") or "postgres",
+    ]
     for statement in sql:
         command += ["-c", statement]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
@@ -174,25 +194,40 @@ class RealServer:
         self.database_url = ""
         self.admin_url = database_url
         if database_url:
-            psql(database_url, f'DROP DATABASE IF EXISTS "{bench_database}" WITH (FORCE)',
-                 f'CREATE DATABASE "{bench_database}"')
+            psql(
+                database_url,
+                f'DROP DATABASE IF EXISTS "{bench_database}" WITH (FORCE)',
+                f'CREATE DATABASE "{bench_database}"',
+            )
             self.database_url = with_database(database_url, bench_database)
         self.env = dict(os.environ)
-        self.env.update({
-            "LAPOR_DATA_DIR": str(self.data_dir),
-            "LAPOR_BASE_URL": f"http://127.0.0.1:{self.port}",
-            "LAPOR_SECRET_KEYS": SECRET_KEY,
-            "LAPOR_DATABASE_URL": self.database_url,
-            "LAPOR_SUBMIT_LIMIT_PER_ADDRESS": "1000000/minute",
-            "LAPOR_SUBMIT_LIMIT_PER_FORM": "1000000/minute",
-            "LAPOR_TRACK_LIMIT_PER_ADDRESS": "1000000/minute",
-        })
+        self.env.update(
+            {
+                "LAPOR_DATA_DIR": str(self.data_dir),
+                "LAPOR_BASE_URL": f"http://127.0.0.1:{self.port}",
+                "LAPOR_SECRET_KEYS": SECRET_KEY,
+                "LAPOR_DATABASE_URL": self.database_url,
+                "LAPOR_SUBMIT_LIMIT_PER_ADDRESS": "1000000/minute",
+                "LAPOR_SUBMIT_LIMIT_PER_FORM": "1000000/minute",
+                "LAPOR_TRACK_LIMIT_PER_ADDRESS": "1000000/minute",
+            }
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def seed(self) -> tuple[int, str]:
         cli(self.env, "unit", "add", "bench", "--name", "Dinas Kependudukan Bench")
-        cli(self.env, "user", "add", "coordinator@bench.test", "--role", "coordinator",
-            "--unit", "bench", "--password-stdin", stdin="bench-password-123456\n")
+        cli(
+            self.env,
+            "user",
+            "add",
+            "coordinator@bench.test",
+            "--role",
+            "coordinator",
+            "--unit",
+            "bench",
+            "--password-stdin",
+            stdin="bench-password-123456\n",
+        )
         out = cli(self.env, "poster", "add", "bench", "--label", "Loket 3 – Perekaman KTP")
         lines = out.strip().splitlines()
         poster_id = int(lines[0].split()[1])  # "poster 1 added for bench: ..."
@@ -203,7 +238,11 @@ class RealServer:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log)
 
     def report_rows(self) -> int:
@@ -215,8 +254,7 @@ class RealServer:
     def _query(self, sql: str) -> str:
         if self.database_url:
             return psql(self.database_url, sql)
-        conn = sqlite3.connect(f"file:{self.data_dir / 'lapor.db'}?mode=ro", uri=True,
-                               timeout=30)
+        conn = sqlite3.connect(f"file:{self.data_dir / 'lapor.db'}?mode=ro", uri=True, timeout=30)
         try:
             return "\n".join(str(row[0]) for row in conn.execute(sql))
         finally:
@@ -270,8 +308,10 @@ def server_errors(log: Path) -> str:
     note = ""
     if kinds and set(kinds) <= {"starlette.requests.ClientDisconnect"}:
         note = " (requests the generator cut off when it stopped)"
-    return (f"{tracebacks} tracebacks{f' ({detail}){note}' if detail else ''}, "
-            f"{five} responses 5xx in the server log")
+    return (
+        f"{tracebacks} tracebacks{f' ({detail}){note}' if detail else ''}, "
+        f"{five} responses 5xx in the server log"
+    )
 
 
 def start_hello(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -279,10 +319,30 @@ def start_hello(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     log = workdir / "hello.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "hello_app:app", "--app-dir", str(BENCH),
-             "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http",
-             "httptools", "--workers", "1", "--log-level", "warning"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hello_app:app",
+                "--app-dir",
+                str(BENCH),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--workers",
+                "1",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     wait_http(f"http://127.0.0.1:{port}/", proc, log)
     return proc, port
 
@@ -296,36 +356,76 @@ def mint_tokens(poster_id: int, count: int) -> list[str]:
 
 
 # -- generator: wrk ------------------------------------------------------------------------------
-def run_wrk(name: str, url: str, connections: int, seconds: float, threads: int,
-            headers: dict[str, str], tokens: list[str] | None, workdir: Path) -> Result:
-    env = dict(os.environ, LAPOR_BENCH_MODE="submit" if tokens is not None else "static",
-               LAPOR_BENCH_THREADS=str(threads))
+def run_wrk(
+    name: str,
+    url: str,
+    connections: int,
+    seconds: float,
+    threads: int,
+    headers: dict[str, str],
+    tokens: list[str] | None,
+    workdir: Path,
+) -> Result:
+    env = dict(
+        os.environ,
+        LAPOR_BENCH_MODE="submit" if tokens is not None else "static",
+        LAPOR_BENCH_THREADS=str(threads),
+    )
     codes_file = workdir / "locations.txt"
     if tokens is not None:
         token_file = workdir / "tokens.txt"
         token_file.write_text("\n".join(tokens) + "\n")
-        env.update(LAPOR_BENCH_TOKENS=str(token_file), LAPOR_BENCH_BODY=SUBMIT_BODY_REST,
-                   LAPOR_BENCH_CODES=str(codes_file))
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{round(seconds)}s",
-               "--timeout", "10s", "-s", str(BENCH / "load.lua")]
+        env.update(
+            LAPOR_BENCH_TOKENS=str(token_file),
+            LAPOR_BENCH_BODY=SUBMIT_BODY_REST,
+            LAPOR_BENCH_CODES=str(codes_file),
+        )
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{round(seconds)}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "load.lua"),
+    ]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
-    done = subprocess.run([*command, url], env=env, capture_output=True, text=True,
-                          timeout=seconds + 60)
+    done = subprocess.run(
+        [*command, url], env=env, capture_output=True, text=True, timeout=seconds + 60
+    )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if done.returncode != 0 or line is None:
         raise SystemExit(f"wrk failed ({done.returncode}): {done.stdout}\n{done.stderr}")
     data = json.loads(line.removeprefix("WRKJSON "))
     locations = codes_file.read_text().split() if tokens is not None else []
-    return Result(name, connections, data["requests"], data["duration_us"] / 1e6,
-                  data["p50_us"] / 1000, data["p99_us"] / 1000,
-                  {int(k): v for k, v in data["status"].items()}, data["errors"],
-                  data["exhausted"], locations)
+    return Result(
+        name,
+        connections,
+        data["requests"],
+        data["duration_us"] / 1e6,
+        data["p50_us"] / 1000,
+        data["p99_us"] / 1000,
+        {int(k): v for k, v in data["status"].items()},
+        data["errors"],
+        data["exhausted"],
+        locations,
+    )
 
 
 # -- generator: asyncio (when wrk is missing) ----------------------------------------------------
-async def _python_load(name: str, url: str, connections: int, seconds: float,
-                       headers: dict[str, str], tokens: list[str] | None) -> Result:
+async def _python_load(
+    name: str,
+    url: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    tokens: list[str] | None,
+) -> Result:
     parts = urllib.parse.urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -346,9 +446,11 @@ async def _python_load(name: str, url: str, connections: int, seconds: float,
             exhausted += 1
             token = ""
         body = f"token={token}{SUBMIT_BODY_REST}".encode()
-        return (f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        return (
+            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
 
     async def connection() -> None:
         reader, writer = await asyncio.open_connection(host, port)
@@ -390,12 +492,28 @@ async def _python_load(name: str, url: str, connections: int, seconds: float,
             return 0.0
         return latencies[min(len(latencies) - 1, math.ceil(p / 100 * len(latencies)) - 1)] * 1000
 
-    return Result(name, connections, len(latencies), elapsed, pct(50), pct(99), status, {},
-                  exhausted, locations)
+    return Result(
+        name,
+        connections,
+        len(latencies),
+        elapsed,
+        pct(50),
+        pct(99),
+        status,
+        {},
+        exhausted,
+        locations,
+    )
 
 
-def run_python(name: str, url: str, connections: int, seconds: float,
-               headers: dict[str, str], tokens: list[str] | None) -> Result:
+def run_python(
+    name: str,
+    url: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    tokens: list[str] | None,
+) -> Result:
     with contextlib.suppress(ImportError):
         import uvloop
 
@@ -404,16 +522,32 @@ def run_python(name: str, url: str, connections: int, seconds: float,
 
 
 # -- profiling ---------------------------------------------------------------------------------
-def start_profiler(args: argparse.Namespace, server: RealServer,
-                   name: str) -> subprocess.Popen[bytes] | None:
+def start_profiler(
+    args: argparse.Namespace, server: RealServer, name: str
+) -> subprocess.Popen[bytes] | None:
     if not args.profile or server.proc is None:
         return None
     Path(args.profile).mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [args.py_spy, "record", "--format", "raw", "--threads", "--nonblocking", "--rate", "200",
-         "--duration", str(math.ceil(args.warmup + args.duration)),
-         "--output", str(Path(args.profile) / f"{name}.txt"), "--pid", str(server.proc.pid)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            args.py_spy,
+            "record",
+            "--format",
+            "raw",
+            "--threads",
+            "--nonblocking",
+            "--rate",
+            "200",
+            "--duration",
+            str(math.ceil(args.warmup + args.duration)),
+            "--output",
+            str(Path(args.profile) / f"{name}.txt"),
+            "--pid",
+            str(server.proc.pid),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop_profiler(profiler: subprocess.Popen[bytes] | None) -> None:
@@ -431,19 +565,32 @@ class Bench:
         self.args = args
         self.workdir = workdir
         self.use_wrk = args.generator == "wrk" or (
-            args.generator == "auto" and shutil.which("wrk") is not None)
+            args.generator == "auto" and shutil.which("wrk") is not None
+        )
 
-    def load(self, name: str, url: str, connections: int, seconds: float,
-             headers: dict[str, str], tokens: list[str] | None = None) -> Result:
+    def load(
+        self,
+        name: str,
+        url: str,
+        connections: int,
+        seconds: float,
+        headers: dict[str, str],
+        tokens: list[str] | None = None,
+    ) -> Result:
         if self.use_wrk:
             threads = max(1, min(self.args.threads, connections))
-            return run_wrk(name, url, connections, seconds, threads, headers, tokens,
-                           self.workdir)
+            return run_wrk(name, url, connections, seconds, threads, headers, tokens, self.workdir)
         return run_python(name, url, connections, seconds, headers, tokens)
 
-    def measure(self, name: str, url: str, connections: int, headers: dict[str, str],
-                pid: int, token_source: Callable[[float, Result | None], list[str]] | None = None,
-                ) -> tuple[Result, Result]:
+    def measure(
+        self,
+        name: str,
+        url: str,
+        connections: int,
+        headers: dict[str, str],
+        pid: int,
+        token_source: Callable[[float, Result | None], list[str]] | None = None,
+    ) -> tuple[Result, Result]:
         warm_tokens = token_source(self.args.warmup, None) if token_source else None
         warm = self.load(name, url, connections, self.args.warmup, headers, warm_tokens)
         tokens = token_source(self.args.duration, warm) if token_source else None
@@ -472,10 +619,12 @@ def check_submissions(server: RealServer, before: int, runs: list[Result]) -> tu
     in_flight = rows - n303
     limit = sum(run.connections for run in runs)
     ok = missing == 0 and duplicates == 0 and len(acked) == n303 and 0 <= in_flight <= limit
-    text = (f"{n303} × 303 received, {rows} rows added to reports, "
-            f"{rows - n303} committed while unanswered at the generator's cut-off "
-            f"(at most {limit}), {missing} acknowledged codes missing, "
-            f"{duplicates} duplicate codes: {'OK' if ok else 'FAILED'}")
+    text = (
+        f"{n303} × 303 received, {rows} rows added to reports, "
+        f"{rows - n303} committed while unanswered at the generator's cut-off "
+        f"(at most {limit}), {missing} acknowledged codes missing, "
+        f"{duplicates} duplicate codes: {'OK' if ok else 'FAILED'}"
+    )
     return text, ok
 
 
@@ -488,8 +637,10 @@ def fmt_row(result: Result, base: Result | None, target: float | None) -> str:
         ok = ratio >= target
         if result.name == "submit" and result.connections == 64:
             ok = ok and result.p99_ms < SUBMIT_P99_TARGET_MS
-            notes.append(f"target ≥ {target:.0%}, p99 < {SUBMIT_P99_TARGET_MS:.0f} ms: "
-                         f"{'met' if ok else 'MISSED'}")
+            notes.append(
+                f"target ≥ {target:.0%}, p99 < {SUBMIT_P99_TARGET_MS:.0f} ms: "
+                f"{'met' if ok else 'MISSED'}"
+            )
         else:
             notes.append(f"target ≥ {target:.0%}: {'met' if ok else 'MISSED'}")
     if other:
@@ -500,34 +651,60 @@ def fmt_row(result: Result, base: Result | None, target: float | None) -> str:
         notes.append(f"TOKENS EXHAUSTED ({result.exhausted} requests sent without one)")
     cpu = f"{result.cpu_ms:>8.3f}" if result.cpu_ms is not None else f"{'-':>8}"
     main = f"{result.main_share:>5.0%}" if result.main_share is not None else f"{'-':>5}"
-    return (f"{result.name:<8} {result.connections:>5} {result.rps:>9.0f} {result.p50_ms:>8.2f} "
-            f"{result.p99_ms:>8.2f} {ratio:>7.1%} {cpu} {main}  {'; '.join(notes)}")
+    return (
+        f"{result.name:<8} {result.connections:>5} {result.rps:>9.0f} {result.p50_ms:>8.2f} "
+        f"{result.p99_ms:>8.2f} {ratio:>7.1%} {cpu} {main}  {'; '.join(notes)}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Requests/s and latency of the form page and a text-only submission, as "
-                    "ratios to a bare Starlette endpoint measured in the same run.")
+        "ratios to a bare Starlette endpoint measured in the same run."
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
-    parser.add_argument("--warmup", type=float, default=2,
-                        help="seconds of warm-up before each measurement (not counted)")
-    parser.add_argument("--connections", default="16,64",
-                        help="comma-separated concurrent connections (default 16,64)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2,
+        help="seconds of warm-up before each measurement (not counted)",
+    )
+    parser.add_argument(
+        "--connections",
+        default="16,64",
+        help="comma-separated concurrent connections (default 16,64)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto",
-                        help="load generator: wrk when installed, else the asyncio client")
-    parser.add_argument("--database-url", default="",
-                        help="run the real server on PostgreSQL: the URL of a server and a "
-                             "database to connect to for DROP/CREATE DATABASE of the bench's "
-                             "own database (see --bench-database); default SQLite")
-    parser.add_argument("--bench-database", default="lapor_bench",
-                        help="PostgreSQL database dropped and recreated for the run")
-    parser.add_argument("--no-gzip", action="store_true",
-                        help="do not send Accept-Encoding: gzip (browsers do, so the default does)")
-    parser.add_argument("--profile", metavar="DIR",
-                        help="record the server with py-spy during the form and submission runs "
-                             "at the last concurrency; collapsed stacks go to DIR/form.txt and "
-                             "DIR/submit.txt (needs py-spy on PATH or --py-spy)")
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk when installed, else the asyncio client",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="run the real server on PostgreSQL: the URL of a server and a "
+        "database to connect to for DROP/CREATE DATABASE of the bench's "
+        "own database (see --bench-database); default SQLite",
+    )
+    parser.add_argument(
+        "--bench-database",
+        default="lapor_bench",
+        help="PostgreSQL database dropped and recreated for the run",
+    )
+    parser.add_argument(
+        "--no-gzip",
+        action="store_true",
+        help="do not send Accept-Encoding: gzip (browsers do, so the default does)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record the server with py-spy during the form and submission runs "
+        "at the last concurrency; collapsed stacks go to DIR/form.txt and "
+        "DIR/submit.txt (needs py-spy on PATH or --py-spy)",
+    )
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "", help="py-spy binary")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
     args = parser.parse_args(argv)
@@ -558,30 +735,40 @@ def main(argv: list[str] | None = None) -> int:
             headers["Accept-Encoding"] = "gzip"
         backend = f"PostgreSQL ({server.database_url})" if server.database_url else "SQLite"
         generator = "wrk" if bench.use_wrk else "python asyncio client (in this process)"
-        print(f"# load: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before "
-              f"the run, database {backend}, generator {generator}, {args.duration:g} s per "
-              f"run after {args.warmup:g} s warm-up", flush=True)
+        print(
+            f"# load: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before "
+            f"the run, database {backend}, generator {generator}, {args.duration:g} s per "
+            f"run after {args.warmup:g} s warm-up",
+            flush=True,
+        )
         floor = commit_floor(workdir)
-        print(f"# one fsync'd SQLite commit on this disk: {floor * 1000:.2f} ms "
-              f"({1 / floor:,.0f} commits/s without group commit)", flush=True)
+        print(
+            f"# one fsync'd SQLite commit on this disk: {floor * 1000:.2f} ms "
+            f"({1 / floor:,.0f} commits/s without group commit)",
+            flush=True,
+        )
 
         results: list[Result] = []
         checks: list[str] = []
         for connections in concurrencies:
-            _, hello_result = bench.measure("hello", f"http://127.0.0.1:{hello_port}/",
-                                            connections, headers, hello.pid)
+            _, hello_result = bench.measure(
+                "hello", f"http://127.0.0.1:{hello_port}/", connections, headers, hello.pid
+            )
             results.append(hello_result)
             last = connections == concurrencies[-1]
             profiler = start_profiler(args, server, "form") if last else None
-            _, form_result = bench.measure("form", base + form_path, connections, headers,
-                                           server.proc.pid)
+            _, form_result = bench.measure(
+                "form", base + form_path, connections, headers, server.proc.pid
+            )
             stop_profiler(profiler)
             results.append(form_result)
+
             # Fresh tokens are minted before each run (about 40 µs each). The warm-up gets as
             # many as the bare endpoint could take; the measured run 2.5 times what the warm-up
             # used per second, so a token shortage (flagged below) cannot go unnoticed.
-            def tokens_for(seconds: float, warm: Result | None, bound: float = hello_result.rps
-                           ) -> list[str]:
+            def tokens_for(
+                seconds: float, warm: Result | None, bound: float = hello_result.rps
+            ) -> list[str]:
                 rate = bound * 1.15
                 if warm is not None and not warm.exhausted and warm.seconds:
                     rate = min(rate, max(warm.status.get(303, 0) / warm.seconds * 2.5, 500))
@@ -590,7 +777,8 @@ def main(argv: list[str] | None = None) -> int:
             before = server.report_rows()
             profiler = start_profiler(args, server, "submit") if last else None
             warm, submit_result = bench.measure(
-                "submit", base + form_path, connections, headers, server.proc.pid, tokens_for)
+                "submit", base + form_path, connections, headers, server.proc.pid, tokens_for
+            )
             stop_profiler(profiler)
             results.append(submit_result)
             text, good = check_submissions(server, before, [warm, submit_result])
@@ -598,12 +786,15 @@ def main(argv: list[str] | None = None) -> int:
             ok = ok and good
 
         print()
-        print(f"{'what':<8} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>7} "
-              f"{'CPU ms':>8} {'loop':>5}  (CPU ms: server CPU per request, all threads; "
-              f"loop: share on the event loop's thread)")
+        print(
+            f"{'what':<8} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>7} "
+            f"{'CPU ms':>8} {'loop':>5}  (CPU ms: server CPU per request, all threads; "
+            f"loop: share on the event loop's thread)"
+        )
         for result in results:
-            baseline = next(r for r in results
-                            if r.name == "hello" and r.connections == result.connections)
+            baseline = next(
+                r for r in results if r.name == "hello" and r.connections == result.connections
+            )
             print(fmt_row(result, baseline, TARGETS.get(result.name)))
         print()
         print("no acknowledged report lost (after each submission run, warm-up included):")
@@ -611,9 +802,11 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + line)
         print(f"server: {server_errors(server.log)}")
         if args.profile:
-            print(f"\npy-spy collapsed stacks of the server at {concurrencies[-1]} connections "
-                  f"(warm-up included): {args.profile}/form.txt, {args.profile}/submit.txt; "
-                  f"summarise with `python bench/profile_summary.py FILE`")
+            print(
+                f"\npy-spy collapsed stacks of the server at {concurrencies[-1]} connections "
+                f"(warm-up included): {args.profile}/form.txt, {args.profile}/submit.txt; "
+                f"summarise with `python bench/profile_summary.py FILE`"
+            )
         if args.keep:
             print(f"data kept in {workdir}")
     finally:
@@ -623,8 +816,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
             if args.database_url:
                 with contextlib.suppress(SystemExit):
-                    psql(args.database_url,
-                         f'DROP DATABASE IF EXISTS "{args.bench_database}" WITH (FORCE)')
+                    psql(
+                        args.database_url,
+                        f'DROP DATABASE IF EXISTS "{args.bench_database}" WITH (FORCE)',
+                    )
     return 0 if ok else 1
 
 

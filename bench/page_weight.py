@@ -50,14 +50,22 @@ def fetch(url: str) -> Fetched:
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=30)
     try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
-                     headers=HEADERS)
+        conn.request(
+            "GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=HEADERS
+        )
         response = conn.getresponse()
         data = response.read()
         encoding = response.getheader("content-encoding", "") or ""
         body = gzip.decompress(data) if encoding == "gzip" else data
-        return Fetched(url, response.status, response.getheader("content-type", "") or "",
-                       encoding or "identity", len(data), len(body), body)
+        return Fetched(
+            url,
+            response.status,
+            response.getheader("content-type", "") or "",
+            encoding or "identity",
+            len(data),
+            len(body),
+            body,
+        )
     finally:
         conn.close()
 
@@ -73,8 +81,17 @@ class Links(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "link" and a.get("href"):
             rel = a.get("rel", "").lower()
-            if any(r in rel.split() for r in ("stylesheet", "icon", "preload", "modulepreload",
-                                              "manifest", "apple-touch-icon")):
+            if any(
+                r in rel.split()
+                for r in (
+                    "stylesheet",
+                    "icon",
+                    "preload",
+                    "modulepreload",
+                    "manifest",
+                    "apple-touch-icon",
+                )
+            ):
                 self.found.append((f"link rel={rel}", a["href"]))
         elif tag in ("script", "img", "source", "iframe", "embed") and a.get("src"):
             self.found.append((tag, a["src"]))
@@ -88,18 +105,26 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)
 def resources(page: Fetched) -> list[tuple[str, str]]:
     parser = Links()
     parser.feed(page.body.decode("utf-8", "replace"))
-    return [(kind, urllib.parse.urljoin(page.url, href)) for kind, href in parser.found
-            if not href.startswith("data:")]
+    return [
+        (kind, urllib.parse.urljoin(page.url, href))
+        for kind, href in parser.found
+        if not href.startswith("data:")
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Gzipped bytes of /q/{code} and every resource it loads, against the "
-                    "30 KB first-load budget.")
-    parser.add_argument("--url", help="form URL on a server already running (default: start "
-                                      "the real server on a temporary data dir)")
-    parser.add_argument("--budget", type=int, default=BUDGET_BYTES,
-                        help=f"budget in bytes (default {BUDGET_BYTES})")
+        "30 KB first-load budget."
+    )
+    parser.add_argument(
+        "--url",
+        help="form URL on a server already running (default: start "
+        "the real server on a temporary data dir)",
+    )
+    parser.add_argument(
+        "--budget", type=int, default=BUDGET_BYTES, help=f"budget in bytes (default {BUDGET_BYTES})"
+    )
     args = parser.parse_args(argv)
 
     workdir = None
@@ -123,8 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         queue = resources(page)
         while queue:
             kind, link = queue.pop(0)
-            if link in seen or urllib.parse.urlsplit(link).netloc != urllib.parse.urlsplit(
-                    url).netloc:
+            if (
+                link in seen
+                or urllib.parse.urlsplit(link).netloc != urllib.parse.urlsplit(url).netloc
+            ):
                 continue
             seen.add(link)
             got = fetch(link)
@@ -142,19 +169,28 @@ def main(argv: list[str] | None = None) -> int:
         for kind, got in rows:
             name = urllib.parse.urlsplit(got.url).path
             name = "/q/{code}" if kind == "page" else name
-            print(f"{name[:44]:<44} {got.status:>6} {got.encoding:>8} {got.wire:>8} "
-                  f"{got.raw:>8}  {kind if kind != 'page' else 'HTML'}")
+            print(
+                f"{name[:44]:<44} {got.status:>6} {got.encoding:>8} {got.wire:>8} "
+                f"{got.raw:>8}  {kind if kind != 'page' else 'HTML'}"
+            )
         total = sum(got.wire for _, got in rows)
         raw = sum(got.raw for _, got in rows)
-        print(f"{'total (linked resources)':<44} {'':>6} {'':>8} {total:>8} {raw:>8}  "
-              f"{total / args.budget:.1%} of the {args.budget:,}-byte budget: "
-              f"{'within' if total <= args.budget else 'OVER'}")
+        print(
+            f"{'total (linked resources)':<44} {'':>6} {'':>8} {total:>8} {raw:>8}  "
+            f"{total / args.budget:.1%} of the {args.budget:,}-byte budget: "
+            f"{'within' if total <= args.budget else 'OVER'}"
+        )
         fav_total = total + favicon.wire
-        print(f"{'/favicon.ico (asked for by browsers)':<44} {favicon.status:>6} "
-              f"{favicon.encoding:>8} {favicon.wire:>8} {favicon.raw:>8}  "
-              f"with it: {fav_total} B, {fav_total / args.budget:.1%} of the budget")
-        uncompressed = [urllib.parse.urlsplit(got.url).path for _, got in rows
-                        if got.encoding == "identity" and got.raw >= 512]
+        print(
+            f"{'/favicon.ico (asked for by browsers)':<44} {favicon.status:>6} "
+            f"{favicon.encoding:>8} {favicon.wire:>8} {favicon.raw:>8}  "
+            f"with it: {fav_total} B, {fav_total / args.budget:.1%} of the budget"
+        )
+        uncompressed = [
+            urllib.parse.urlsplit(got.url).path
+            for _, got in rows
+            if got.encoding == "identity" and got.raw >= 512
+        ]
         if uncompressed:
             print(f"note: sent without compression (≥ 512 B): {', '.join(uncompressed)}")
         return 0 if total <= args.budget else 1

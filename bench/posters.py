@@ -26,8 +26,9 @@ UNIT = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Contoh"
 LABEL = "Loket 3 – Perekaman KTP"
 
 
-def measure(fn: Callable[[], object], before: Callable[[], None] | None, seconds: float,
-            minimum: int = 5) -> float:
+def measure(
+    fn: Callable[[], object], before: Callable[[], None] | None, seconds: float, minimum: int = 5
+) -> float:
     """Median milliseconds of one call, over at least `minimum` calls and about `seconds`."""
     samples: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -45,9 +46,14 @@ def measure(fn: Callable[[], object], before: Callable[[], None] | None, seconds
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="ms per render of the QR posters (PNG, SVG, PDF), cached and uncached, "
-                    "against a bare qrcode PNG measured in the same run.")
-    parser.add_argument("--seconds", type=float, default=1.0,
-                        help="time spent per measurement (default 1.0; at least 5 calls)")
+        "against a bare qrcode PNG measured in the same run."
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=1.0,
+        help="time spent per measurement (default 1.0; at least 5 calls)",
+    )
     args = parser.parse_args(argv)
 
     import qrcode
@@ -57,13 +63,22 @@ def main(argv: list[str] | None = None) -> int:
     from lapor.widget import posters
 
     url = f"{BASE_URL}/q/{Signing(['bench-secret-key-0123456789abcdef']).poster_code(1234, 7)}"
-    texts = posters.poster_texts(UNIT, LABEL) if hasattr(posters, "poster_texts") else {
-        "unit_name": UNIT, "label": LABEL,
-        "instruction": "Pindai kode ini dengan kamera ponsel untuk menyampaikan pengaduan",
-        "url_caption": "Tidak bisa memindai? Buka alamat ini:"}
+    texts = (
+        posters.poster_texts(UNIT, LABEL)
+        if hasattr(posters, "poster_texts")
+        else {
+            "unit_name": UNIT,
+            "label": LABEL,
+            "instruction": "Pindai kode ini dengan kamera ponsel untuk menyampaikan pengaduan",
+            "url_caption": "Tidak bisa memindai? Buka alamat ini:",
+        }
+    )
     # The module caches QR matrices; find the cache whatever it is called today.
-    caches = [getattr(posters, name) for name in ("_encode", "qr_matrix", "_matrix")
-              if hasattr(getattr(posters, name, None), "cache_clear")]
+    caches = [
+        getattr(posters, name)
+        for name in ("_encode", "qr_matrix", "_matrix")
+        if hasattr(getattr(posters, name, None), "cache_clear")
+    ]
     if not caches:
         raise SystemExit("widget/posters.py has no lru_cache'd matrix function to clear")
     fonts = getattr(posters, "_font", None)
@@ -79,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def bare_png() -> bytes:
         # qrcode's own one-liner at the same settings: error correction M, 10 px, border 4.
-        image = qrcode.make(url, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                            box_size=10, border=4)
+        image = qrcode.make(
+            url, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4
+        )
         out = io.BytesIO()
         image.save(out)
         return out.getvalue()
@@ -105,11 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         kind = name.split("_")[1]
         rows.append((name, "uncached", measure(fn, clear_matrix, args.seconds), sizes[kind]))
         rows.append((name, "cached", measure(fn, None, args.seconds), sizes[kind]))
-    rows.append(("render_pdf", "cold (fonts too)", measure(pdf, clear_all, args.seconds),
-                 sizes["pdf"]))
+    rows.append(
+        ("render_pdf", "cold (fonts too)", measure(pdf, clear_all, args.seconds), sizes["pdf"])
+    )
 
-    print(f"# poster rendering, URL of {len(url)} characters ({url}), QR version {version}, "
-          f"median of ≥ 5 calls / {args.seconds:g} s each")
+    print(
+        f"# poster rendering, URL of {len(url)} characters ({url}), QR version {version}, "
+        f"median of ≥ 5 calls / {args.seconds:g} s each"
+    )
     print(f"{'what':<28} {'matrix':<17} {'ms':>8} {'vs bare':>8} {'bytes':>8}")
     for name, mode, ms, size in rows:
         print(f"{name:<28} {mode:<17} {ms:>8.2f} {ms / base:>7.2f}× {size:>8}")

@@ -19,8 +19,15 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("sqlite3 C calls (aiosqlite thread)", ("aiosqlite/core.py",)),
     ("asyncpg", ("asyncpg/",)),
     ("SQLAlchemy compile/construct", ("sqlalchemy/sql/", "sqlalchemy/util/")),
-    ("SQLAlchemy engine/result", ("sqlalchemy/engine/", "sqlalchemy/ext/asyncio/",
-                                  "sqlalchemy/dialects/", "sqlalchemy/pool/")),
+    (
+        "SQLAlchemy engine/result",
+        (
+            "sqlalchemy/engine/",
+            "sqlalchemy/ext/asyncio/",
+            "sqlalchemy/dialects/",
+            "sqlalchemy/pool/",
+        ),
+    ),
     ("Jinja2 template rendering", ("jinja2/", "templates/", ".html")),
     ("Babel / gettext", ("babel/", "gettext.py")),
     ("signing (itsdangerous, hmac)", ("itsdangerous/", "hmac.py", "web/signing.py")),
@@ -54,8 +61,12 @@ def _line_of(module: object, function: str, needle: str) -> int | None:
 def idle_leaves() -> set[str]:
     """Leaf frames of threads that are blocked, waiting for work: py-spy does not always see
     them as idle, and counting them would drown the real work."""
-    leaves = {"EpollSelector.select (selectors.py)", "Condition.wait (threading.py)",
-              "Event.wait (threading.py)", "Thread.join (threading.py)"}
+    leaves = {
+        "EpollSelector.select (selectors.py)",
+        "Condition.wait (threading.py)",
+        "Event.wait (threading.py)",
+        "Thread.join (threading.py)",
+    }
     try:
         import aiosqlite.core
 
@@ -94,7 +105,7 @@ def category(frames: list[str], idle: set[str]) -> str:
         # uvloop runs in C below asyncio.run: its own work and its wait in epoll look alike.
         return "(uvloop C code or waiting in epoll)"
     for frame in reversed(frames):
-        location = frame[frame.rfind("(") + 1:] if "(" in frame else frame
+        location = frame[frame.rfind("(") + 1 :] if "(" in frame else frame
         for name, needles in CATEGORIES:
             if any(n in location or n in frame for n in needles):
                 return name
@@ -109,11 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, help="py-spy raw (collapsed) output")
     parser.add_argument("--top", type=int, default=20, help="rows in the hottest-function lists")
-    parser.add_argument("--thread", default="",
-                        help="only samples of threads whose name contains this (e.g. MainThread)")
+    parser.add_argument(
+        "--thread",
+        default="",
+        help="only samples of threads whose name contains this (e.g. MainThread)",
+    )
     args = parser.parse_args(argv)
-    samples = [(frames, n) for frames, n in parse(args.file)
-               if args.thread in thread_name(frames[0])]
+    samples = [
+        (frames, n) for frames, n in parse(args.file) if args.thread in thread_name(frames[0])
+    ]
     idle = idle_leaves()
     total = sum(n for _, n in samples)
     if not total:

@@ -45,9 +45,11 @@ class Traffic:
 
 
 def page_html(body: str = "") -> str:
-    return ('<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Dinas</title>'
-            '</head><body><h1>Dinas Kesehatan</h1><p>Selamat datang di situs kami.</p>'
-            f"{body}</body></html>")
+    return (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Dinas</title>'
+        "</head><body><h1>Dinas Kesehatan</h1><p>Selamat datang di situs kami.</p>"
+        f"{body}</body></html>"
+    )
 
 
 def measure(context: Any, url: str, *, open_widget: bool) -> tuple[Traffic, Traffic]:
@@ -83,8 +85,9 @@ def main() -> int:
             out = server.cli("widget", "add", "dinas", "--origin", site.origin)
             snippet = out.strip().splitlines()[-1]
             server.start()
-            request = urllib.request.Request(f"{server.base_url}/widget.js",
-                                             headers={"Accept-Encoding": "gzip"})
+            request = urllib.request.Request(
+                f"{server.base_url}/widget.js", headers={"Accept-Encoding": "gzip"}
+            )
             with urllib.request.urlopen(request) as response:
                 wire = response.read()
                 encoding = response.headers.get("content-encoding", "")
@@ -93,8 +96,7 @@ def main() -> int:
             with_widget = site.page("/widget", page_html(snippet))
             results: dict[str, list[Traffic]] = {"empty": [], "before": [], "open": []}
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                                     args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 for _ in range(args.runs):
                     # A fresh context each time: a first visit, nothing cached.
                     context = browser.new_context(viewport={"width": 360, "height": 800})
@@ -114,19 +116,24 @@ def main() -> int:
         return statistics.median(getattr(t, attr) for t in results[key])
 
     base_bytes, base_requests = median("empty", "bytes"), median("empty", "requests")
-    print(f"widget.js: {len(raw)} bytes, {len(wire)} bytes as sent ({encoding or 'identity'}); "
-          f"gzip -9: {len(gzip.compress(raw, 9))} bytes = "
-          f"{len(gzip.compress(raw, 9)) / LIMIT:.2f} of the 3 KB limit")
+    print(
+        f"widget.js: {len(raw)} bytes, {len(wire)} bytes as sent ({encoding or 'identity'}); "
+        f"gzip -9: {len(gzip.compress(raw, 9))} bytes = "
+        f"{len(gzip.compress(raw, 9)) / LIMIT:.2f} of the 3 KB limit"
+    )
     print(f"{'':36}{'requests':>10}{'bytes':>10}{'× empty page (bytes)':>24}")
-    print(f"{'empty host page (baseline)':36}{base_requests:>10.0f}{base_bytes:>10.0f}"
-          f"{1:>24.2f}")
-    for key, label in (("before", "with the snippet, before a click"),
-                       ("open", "added by the first open")):
+    print(f"{'empty host page (baseline)':36}{base_requests:>10.0f}{base_bytes:>10.0f}{1:>24.2f}")
+    for key, label in (
+        ("before", "with the snippet, before a click"),
+        ("open", "added by the first open"),
+    ):
         req, size = median(key, "requests"), median(key, "bytes")
         print(f"{label:36}{req:>10.0f}{size:>10.0f}{size / base_bytes:>24.2f}")
     extra = median("before", "bytes") - base_bytes
-    print(f"the snippet adds {median('before', 'requests') - base_requests:.0f} request(s) and "
-          f"{extra:.0f} bytes before the first click ({extra / base_bytes:.2f}× the empty page)")
+    print(
+        f"the snippet adds {median('before', 'requests') - base_requests:.0f} request(s) and "
+        f"{extra:.0f} bytes before the first click ({extra / base_bytes:.2f}× the empty page)"
+    )
     return 0
 
 

@@ -42,6 +42,8 @@ MAX_ATTEMPTS = 8
 # the claim token keeps the late sender from overwriting the new claimant's outcome.
 LEASE = timedelta(minutes=10)
 BATCH = 1
+
+
 class PermanentFailure(Exception):
     """The server refused for good (unknown mailbox, rejected sender): retrying cannot help."""
 
@@ -91,35 +93,53 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
         with i18n.using(STAFF_LANGUAGE):
             kind = kind_label(notice.kind)
             if notice.routed_unit_name is None:
-                subject = i18n.gettext("[LAPOR] Report without a coordinator %(code)s – "
-                                       "%(unit)s", code=code, unit=notice.unit_name)
+                subject = i18n.gettext(
+                    "[LAPOR] Report without a coordinator %(code)s – %(unit)s",
+                    code=code,
+                    unit=notice.unit_name,
+                )
                 opening = i18n.gettext(
                     "A new report came in for %(unit)s, but there is no coordinator in that "
-                    "unit or above it. Appoint one.", unit=notice.unit_name)
+                    "unit or above it. Appoint one.",
+                    unit=notice.unit_name,
+                )
             else:
-                subject = i18n.gettext("[LAPOR] New %(kind)s %(code)s – %(unit)s", kind=kind,
-                                       code=code, unit=notice.unit_name)
-                opening = i18n.gettext("A new %(kind)s came in for %(unit)s and waits for "
-                                       "your verification.", kind=kind, unit=notice.unit_name)
+                subject = i18n.gettext(
+                    "[LAPOR] New %(kind)s %(code)s – %(unit)s",
+                    kind=kind,
+                    code=code,
+                    unit=notice.unit_name,
+                )
+                opening = i18n.gettext(
+                    "A new %(kind)s came in for %(unit)s and waits for your verification.",
+                    kind=kind,
+                    unit=notice.unit_name,
+                )
             excerpt = notice.text if len(notice.text) <= 400 else notice.text[:400] + " …"
             entry = channel_label(notice.channel) + (
-                f" – {notice.poster_label}" if notice.poster_label else "")
-            facts = [i18n.gettext("Tracking code: %(code)s", code=code),
-                     i18n.gettext("Verify by: %(day)s", day=notice.verify_due.isoformat())]
+                f" – {notice.poster_label}" if notice.poster_label else ""
+            )
+            facts = [
+                i18n.gettext("Tracking code: %(code)s", code=code),
+                i18n.gettext("Verify by: %(day)s", day=notice.verify_due.isoformat()),
+            ]
             if notice.channel is Channel.WIDGET:
                 # Which agency site it came through, as the store kept it: the coordinator
                 # knows where the citizen was reading. Without a kept page, the widget alone.
-                facts.append(i18n.gettext("Entry point: %(entry)s", entry=entry + (
-                    f" #{notice.widget_id}" if notice.widget_id is not None else "")))
+                facts.append(
+                    i18n.gettext(
+                        "Entry point: %(entry)s",
+                        entry=entry
+                        + (f" #{notice.widget_id}" if notice.widget_id is not None else ""),
+                    )
+                )
                 if notice.page_url:
-                    facts.append(i18n.gettext("Sent from the page: %(url)s",
-                                              url=notice.page_url))
+                    facts.append(i18n.gettext("Sent from the page: %(url)s", url=notice.page_url))
             else:
                 facts.append(i18n.gettext("Entry point: %(entry)s", entry=entry))
-            body = "\n".join([
-                opening, "", *facts, "",
-                excerpt, "",
-                _staff_link(base_url, notice.report_id), ""])
+            body = "\n".join(
+                [opening, "", *facts, "", excerpt, "", _staff_link(base_url, notice.report_id), ""]
+            )
         return subject, body
 
     return compose
@@ -133,38 +153,65 @@ def compose_reminder_mail(base_url: str) -> ReminderComposer:
         day = notice.due_on.isoformat() if notice.due_on else "-"
         with i18n.using(STAFF_LANGUAGE):
             title = f": {notice.title}" if notice.title else ""
-            step = (i18n.gettext("follow-up") if notice.status is Status.FORWARDED
-                    else i18n.gettext("verification"))
+            step = (
+                i18n.gettext("follow-up")
+                if notice.status is Status.FORWARDED
+                else i18n.gettext("verification")
+            )
             if notice.reminder is Reminder.DUE_SOON:
-                subject = i18n.gettext("[LAPOR] Deadline for %(step)s %(code)s %(day)s",
-                                       step=step, code=code, day=day) + title
-                opening = i18n.gettext("The %(step)s deadline of report %(code)s is %(day)s. "
-                                       "Please finish it before then.", step=step, code=code,
-                                       day=day)
+                subject = (
+                    i18n.gettext(
+                        "[LAPOR] Deadline for %(step)s %(code)s %(day)s",
+                        step=step,
+                        code=code,
+                        day=day,
+                    )
+                    + title
+                )
+                opening = i18n.gettext(
+                    "The %(step)s deadline of report %(code)s is %(day)s. "
+                    "Please finish it before then.",
+                    step=step,
+                    code=code,
+                    day=day,
+                )
             elif notice.reminder is Reminder.OVERDUE:
-                subject = i18n.gettext("[LAPOR] Late: %(step)s %(code)s", step=step,
-                                       code=code) + title
-                opening = i18n.gettext("The %(step)s deadline of report %(code)s (%(day)s) "
-                                       "has passed and the report is still waiting.",
-                                       step=step, code=code, day=day)
+                subject = (
+                    i18n.gettext("[LAPOR] Late: %(step)s %(code)s", step=step, code=code) + title
+                )
+                opening = i18n.gettext(
+                    "The %(step)s deadline of report %(code)s (%(day)s) "
+                    "has passed and the report is still waiting.",
+                    step=step,
+                    code=code,
+                    day=day,
+                )
             else:
-                subject = i18n.gettext("[LAPOR] Past the escalation limit: %(code)s",
-                                       code=code) + title
+                subject = (
+                    i18n.gettext("[LAPOR] Past the escalation limit: %(code)s", code=code) + title
+                )
                 opening = i18n.gettext(
                     "Report %(code)s, received %(day)s, is still unresolved past the "
-                    "escalation limit. The reporter may take it to the Ombudsman.", code=code,
-                    day=day)
-            body = "\n".join([
-                opening, "",
-                i18n.gettext("Status: %(status)s", status=status_label(notice.status)), "",
-                _staff_link(base_url, notice.report_id), ""])
+                    "escalation limit. The reporter may take it to the Ombudsman.",
+                    code=code,
+                    day=day,
+                )
+            body = "\n".join(
+                [
+                    opening,
+                    "",
+                    i18n.gettext("Status: %(status)s", status=status_label(notice.status)),
+                    "",
+                    _staff_link(base_url, notice.report_id),
+                    "",
+                ]
+            )
         return subject, body
 
     return compose
 
 
-def _compose_staff_change(base_url: str, notice: ChangeNotice,
-                          code: str) -> tuple[str, str] | None:
+def _compose_staff_change(base_url: str, notice: ChangeNotice, code: str) -> tuple[str, str] | None:
     """The change mails staff receive; None for the ones to the reporter."""
     with i18n.using(STAFF_LANGUAGE):
         title = f": {notice.title}" if notice.title else ""
@@ -172,27 +219,50 @@ def _compose_staff_change(base_url: str, notice: ChangeNotice,
         link = _staff_link(base_url, notice.report_id)
         if notice.event == "reporter_reply":
             subject = i18n.gettext("[LAPOR] The reporter replied %(code)s", code=code) + title
-            lines = [i18n.gettext("The reporter replied to report %(code)s; it is waiting for "
-                                  "you again (%(status)s).", code=code,
-                                  status=status_label(notice.status)),
-                     "", notice.text or ""]
+            lines = [
+                i18n.gettext(
+                    "The reporter replied to report %(code)s; it is waiting for "
+                    "you again (%(status)s).",
+                    code=code,
+                    status=status_label(notice.status),
+                ),
+                "",
+                notice.text or "",
+            ]
         elif notice.event == "handed_over":
             subject = i18n.gettext("[LAPOR] Report handed over %(code)s", code=code) + title
-            lines = [i18n.gettext("Report %(code)s was handed over to %(unit)s as not the "
-                                  "sender's authority, and waits for your verification.",
-                                  code=code, unit=notice.unit_name),
-                     i18n.gettext("Verify by: %(day)s", day=due), "",
-                     i18n.gettext("Reason: %(reason)s", reason=notice.text or "-")]
+            lines = [
+                i18n.gettext(
+                    "Report %(code)s was handed over to %(unit)s as not the "
+                    "sender's authority, and waits for your verification.",
+                    code=code,
+                    unit=notice.unit_name,
+                ),
+                i18n.gettext("Verify by: %(day)s", day=due),
+                "",
+                i18n.gettext("Reason: %(reason)s", reason=notice.text or "-"),
+            ]
         elif notice.event == "reroute":
             subject = i18n.gettext("[LAPOR] To be re-routed %(code)s", code=code) + title
-            lines = [i18n.gettext("The unit returned report %(code)s as not its authority. "
-                                  "Verify it and forward it to the right unit.", code=code),
-                     "", i18n.gettext("Reason: %(reason)s", reason=notice.text or "-")]
+            lines = [
+                i18n.gettext(
+                    "The unit returned report %(code)s as not its authority. "
+                    "Verify it and forward it to the right unit.",
+                    code=code,
+                ),
+                "",
+                i18n.gettext("Reason: %(reason)s", reason=notice.text or "-"),
+            ]
         elif notice.status is Status.FORWARDED:
             subject = i18n.gettext("[LAPOR] Disposition %(code)s", code=code) + title
-            lines = [i18n.gettext("Report %(code)s was forwarded to %(unit)s for follow-up.",
-                                  code=code, unit=notice.unit_name),
-                     i18n.gettext("Follow up by: %(day)s", day=due)]
+            lines = [
+                i18n.gettext(
+                    "Report %(code)s was forwarded to %(unit)s for follow-up.",
+                    code=code,
+                    unit=notice.unit_name,
+                ),
+                i18n.gettext("Follow up by: %(day)s", day=due),
+            ]
             if notice.text:
                 lines += ["", i18n.gettext("Coordinator's note: %(note)s", note=notice.text)]
         else:
@@ -213,29 +283,48 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
             subject, opening = {
                 Status.FOLLOWED_UP: (
                     i18n.gettext("Your report %(code)s has been answered", code=code),
-                    i18n.gettext("The unit has answered your report %(code)s:", code=code)),
+                    i18n.gettext("The unit has answered your report %(code)s:", code=code),
+                ),
                 Status.POSTPONED: (
                     i18n.gettext("Your report %(code)s needs more information", code=code),
-                    i18n.gettext("To handle your report %(code)s the coordinator asks:",
-                                 code=code)),
-            }.get(notice.status, (
-                i18n.gettext("Your report %(code)s: %(status)s", code=code,
-                             status=status_label(notice.status)),
-                i18n.gettext("The coordinator decided on your report %(code)s:", code=code)))
-            body = "\n\n".join([
-                opening,
-                notice.text or "",
-                i18n.gettext("Read the whole history: %(url)s",
-                             url=f"{base_url}/t/{code}"),
-            ]) + "\n"
+                    i18n.gettext("To handle your report %(code)s the coordinator asks:", code=code),
+                ),
+            }.get(
+                notice.status,
+                (
+                    i18n.gettext(
+                        "Your report %(code)s: %(status)s",
+                        code=code,
+                        status=status_label(notice.status),
+                    ),
+                    i18n.gettext("The coordinator decided on your report %(code)s:", code=code),
+                ),
+            )
+            body = (
+                "\n\n".join(
+                    [
+                        opening,
+                        notice.text or "",
+                        i18n.gettext("Read the whole history: %(url)s", url=f"{base_url}/t/{code}"),
+                    ]
+                )
+                + "\n"
+            )
         return subject, body
 
     return compose
 
 
 class MailSender:
-    def __init__(self, store: Store, *, smtp_url: str, mail_from: str, mail_dir: Path,
-                 on_outcome: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        smtp_url: str,
+        mail_from: str,
+        mail_dir: Path,
+        on_outcome: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
         self.mail_from = mail_from
@@ -278,14 +367,20 @@ class MailSender:
         except Exception as exc:  # network down, 4xx, wrong SMTP password: try again later
             error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
-                await self.store.finish_outbox(message, status="failed",
-                                               error=f"gave up after {message.attempts} tries: "
-                                               + error)
+                await self.store.finish_outbox(
+                    message,
+                    status="failed",
+                    error=f"gave up after {message.attempts} tries: " + error,
+                )
                 self._count("failed")
             else:
                 delay = min(30 * 2 ** (message.attempts - 1), 3600)
-                await self.store.finish_outbox(message, status="pending", error=error,
-                                               retry_at=now() + timedelta(seconds=delay))
+                await self.store.finish_outbox(
+                    message,
+                    status="pending",
+                    error=error,
+                    retry_at=now() + timedelta(seconds=delay),
+                )
                 self._count("retry")
         else:
             await self.store.finish_outbox(message, status="sent")
@@ -316,7 +411,8 @@ class MailSender:
         try:
             if target.implicit_tls:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    target.host, target.port, timeout=30, context=ssl.create_default_context())
+                    target.host, target.port, timeout=30, context=ssl.create_default_context()
+                )
             else:
                 client = smtplib.SMTP(target.host, target.port, timeout=30)
             with client:

@@ -47,7 +47,8 @@ async def read_report_form(
 ) -> ReportForm:
     try:
         form: FormData = await request.form(
-            max_files=MAX_PARSED_FILES, max_fields=60, max_part_size=MAX_PARSED_FIELD_BYTES)
+            max_files=MAX_PARSED_FILES, max_fields=60, max_part_size=MAX_PARSED_FIELD_BYTES
+        )
     except (MultiPartException, HTTPException) as exc:
         # Starlette turns the parser's refusal into HTTPException(400) inside an app.
         raise FormTooLarge(str(exc)) from None
@@ -56,12 +57,14 @@ async def read_report_form(
         # token. Nothing to store, nothing to log as an error.
         raise FormAbandoned from None
     values = {name: _text(form, name) for name in TEXT_FIELDS}
-    report = ReportForm(values=values, token=_text(form, "token"),
-                        photo_refs=[r for r in form.getlist("photo_ref")
-                                    if isinstance(r, str) and r][:max_photos],
-                        honeypot_filled=bool(_text(form, HONEYPOT)),
-                        switch_language=bool(_text(form, "switch_language")),
-                        page=_text(form, "page")[:2000])
+    report = ReportForm(
+        values=values,
+        token=_text(form, "token"),
+        photo_refs=[r for r in form.getlist("photo_ref") if isinstance(r, str) and r][:max_photos],
+        honeypot_filled=bool(_text(form, HONEYPOT)),
+        switch_language=bool(_text(form, "switch_language")),
+        page=_text(form, "page")[:2000],
+    )
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     if len(files) + len(report.photo_refs) > max_photos:
         report.errors.append(FieldError("photos", "too_many", max_photos))

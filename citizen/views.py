@@ -41,6 +41,7 @@ from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
 
 NO_STORE = {"cache-control": "no-store"}
 
+
 async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, int, str | None]:
     """The poster a code names, the version printed in it, and why it is refused if it is."""
     try:
@@ -56,38 +57,58 @@ async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, in
 def _refused(request: Request, svc: Services, reason: str) -> Response:
     svc.metrics.rejected_codes.labels(reason).inc()
     status = 410 if reason == "revoked" else 404
-    return svc.templates.response(request, "q/invalid.html", {"reason": reason},
-                                  status_code=status, headers=NO_STORE)
+    return svc.templates.response(
+        request, "q/invalid.html", {"reason": reason}, status_code=status, headers=NO_STORE
+    )
 
 
-def _form_context(svc: Services, poster: Poster, code: str, *, token: str,
-                  form: ReportForm | None = None,
-                  held: list[tuple[str, ProcessedPhoto]] | None = None,
-                  errors: list[FieldError] | None = None) -> dict[str, Any]:
+def _form_context(
+    svc: Services,
+    poster: Poster,
+    code: str,
+    *,
+    token: str,
+    form: ReportForm | None = None,
+    held: list[tuple[str, ProcessedPhoto]] | None = None,
+    errors: list[FieldError] | None = None,
+) -> dict[str, Any]:
     errors = errors or []
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error.field, []).append(error_text(error))
     context: dict[str, Any] = {
-        "poster": poster, "code": code, "token": token,
+        "poster": poster,
+        "code": code,
+        "token": token,
         "values": form.values if form else {},
         "held_photos": held or [],
-        "errors": by_field, "error_count": len(errors),
+        "errors": by_field,
+        "error_count": len(errors),
         "kinds": [(k.value, kind_label(k)) for k in Kind],
-        "text_min": TEXT_MIN, "text_max": TEXT_MAX,
+        "text_min": TEXT_MIN,
+        "text_max": TEXT_MAX,
         "max_photos": svc.settings.max_photos,
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
     }
     return context
 
 
-def _form_page(request: Request, svc: Services, poster: Poster, code: str, *,
-               token: str, form: ReportForm | None = None,
-               held: list[tuple[str, ProcessedPhoto]] | None = None,
-               errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+def _form_page(
+    request: Request,
+    svc: Services,
+    poster: Poster,
+    code: str,
+    *,
+    token: str,
+    form: ReportForm | None = None,
+    held: list[tuple[str, ProcessedPhoto]] | None = None,
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
     context = _form_context(svc, poster, code, token=token, form=form, held=held, errors=errors)
-    return svc.templates.response(request, "q/form.html", context, status_code=status_code,
-                                  headers=NO_STORE)
+    return svc.templates.response(
+        request, "q/form.html", context, status_code=status_code, headers=NO_STORE
+    )
 
 
 _TOKEN_SLOT = "\x00form-token\x00"  # survives autoescaping unchanged, never in real text
@@ -97,13 +118,21 @@ _BLANK_FORM_CACHE_SIZE = 5_000
 def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> Response:
     """The empty form, rendered once per poster and language; only the token differs between
     two citizens. The busiest page of the product, and most of its cost was Jinja."""
-    key = ("blank-form", poster.id, poster.version, poster.label, poster.unit_name, code,
-           i18n.current_language())
+    key = (
+        "blank-form",
+        poster.id,
+        poster.version,
+        poster.label,
+        poster.unit_name,
+        code,
+        i18n.current_language(),
+    )
     halves: tuple[str, str] | None = svc.page_cache.get(key)
     if halves is None:
         html = svc.templates.render(
-            "q/form.html", {"request": request, **_form_context(svc, poster, code,
-                                                                token=_TOKEN_SLOT)})
+            "q/form.html",
+            {"request": request, **_form_context(svc, poster, code, token=_TOKEN_SLOT)},
+        )
         before, slot, after = html.partition(_TOKEN_SLOT)
         if not slot or _TOKEN_SLOT in after:
             raise RuntimeError("q/form.html must print the form token exactly once")
@@ -135,21 +164,39 @@ async def poster_submit(request: Request) -> Response:
     if poster is None:
         return _refused(request, svc, reason or "unknown_poster")
     try:
-        form = await read_report_form(request, max_photos=settings.max_photos,
-                                      max_photo_bytes=settings.max_photo_bytes)
+        form = await read_report_form(
+            request, max_photos=settings.max_photos, max_photo_bytes=settings.max_photo_bytes
+        )
     except FormTooLarge:
-        return svc.templates.response(request, "q/invalid.html", {"reason": "too_large"},
-                                      status_code=413, headers=NO_STORE)
+        return svc.templates.response(
+            request, "q/invalid.html", {"reason": "too_large"}, status_code=413, headers=NO_STORE
+        )
     except FormAbandoned:
         return Response(status_code=400)
 
-    def again(errors: list[FieldError], status: int, token: FormToken | None = None,
-              held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+    def again(
+        errors: list[FieldError],
+        status: int,
+        token: FormToken | None = None,
+        held: list[tuple[str, ProcessedPhoto]] | None = None,
+    ) -> Response:
         # A fresh token only when the old one is unusable; otherwise keep the idempotency key.
-        new_token = form.token if token is not None else svc.signing.new_form_token(
-            poster.id, poster.version)
-        return _form_page(request, svc, poster, code, token=new_token, form=form, held=held,
-                          errors=errors, status_code=status)
+        new_token = (
+            form.token
+            if token is not None
+            else svc.signing.new_form_token(poster.id, poster.version)
+        )
+        return _form_page(
+            request,
+            svc,
+            poster,
+            code,
+            token=new_token,
+            form=form,
+            held=held,
+            errors=errors,
+            status_code=status,
+        )
 
     try:
         token = svc.signing.read_form_token(form.token, settings.form_token_max_age)
@@ -162,15 +209,19 @@ async def poster_submit(request: Request) -> Response:
     if token.poster_id != poster.id or token.poster_version != version:
         return again([FieldError("form", "invalid")], 400)
 
-    def keep(errors: list[FieldError], status: int,
-             held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+    def keep(
+        errors: list[FieldError], status: int, held: list[tuple[str, ProcessedPhoto]] | None = None
+    ) -> Response:
         return again(errors, status, token, held)
 
     def conflict(tracking_code: str) -> Response:
         return svc.templates.response(
-            request, "q/conflict.html",
+            request,
+            "q/conflict.html",
             {"tracking_code": tracking.format_code(tracking_code), "code": code},
-            status_code=409, headers=NO_STORE)
+            status_code=409,
+            headers=NO_STORE,
+        )
 
     entry = Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id)
     result = await receive_report(request, svc, form, token.nonce, entry, keep, conflict)
@@ -197,9 +248,15 @@ class Entry:
 FormAgain = Callable[[list[FieldError], int, list[tuple[str, ProcessedPhoto]] | None], Response]
 
 
-async def receive_report(request: Request, svc: Services, form: ReportForm, nonce: str,
-                         entry: Entry, again: FormAgain,
-                         conflict: Callable[[str], Response]) -> Response | SubmitResult:
+async def receive_report(
+    request: Request,
+    svc: Services,
+    form: ReportForm,
+    nonce: str,
+    entry: Entry,
+    again: FormAgain,
+    conflict: Callable[[str], Response],
+) -> Response | SubmitResult:
     """Everything after the entry point and the form token are checked, the same for a
     poster's form and a widget's: honeypot, rate limits, validation, photos, then one commit.
     Either the stored report or the page to answer with instead."""
@@ -239,13 +296,19 @@ async def receive_report(request: Request, svc: Services, form: ReportForm, nonc
 
     received = now()
     new = NewReport(
-        submission=submission, channel=entry.channel, unit_id=entry.unit_id,
-        poster_id=entry.poster_id, widget_id=entry.widget_id, page_url=entry.page_url,
+        submission=submission,
+        channel=entry.channel,
+        unit_id=entry.unit_id,
+        poster_id=entry.poster_id,
+        widget_id=entry.widget_id,
+        page_url=entry.page_url,
         idempotency_key=nonce,
         body_hash=submission.body_hash([p.digest for _, p in held]),
-        language=i18n.current_language(), received_at=received,
+        language=i18n.current_language(),
+        received_at=received,
         verify_due=await svc.verify_due(entry.unit_id, received),
-        photos=[p.as_new_photo() for _, p in held])
+        photos=[p.as_new_photo() for _, p in held],
+    )
     await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
     try:
         result = await svc.store.submit_report(new, request.app.state.compose_mail)
@@ -283,21 +346,27 @@ REPORTER_REFUSALS = {
 async def status_attachment(request: Request) -> Response:
     """A photo or letter the unit sent with its answer: public like the answer itself."""
     svc = services(request)
-    if not await svc.limits.hit(svc.settings.track_limit_per_address, "track",
-                                client_address(request)):
+    if not await svc.limits.hit(
+        svc.settings.track_limit_per_address, "track", client_address(request)
+    ):
         svc.metrics.rate_limited.labels("track").inc()
         return Response(status_code=429)
     code = tracking.normalize(request.path_params["code"])
     report = await svc.store.report_by_tracking_code(code) if code else None
     if report is None:
         return Response(status_code=404)
-    return attachment_response(svc.photos, report, request.path_params["attachment_id"],
-                               cache="public, max-age=3600")
+    return attachment_response(
+        svc.photos, report, request.path_params["attachment_id"], cache="public, max-age=3600"
+    )
 
 
 async def status_private(request: Request) -> Response:
-    return await _status(request, services(request), request.path_params["code"],
-                         secret=request.path_params["secret"])
+    return await _status(
+        request,
+        services(request),
+        request.path_params["code"],
+        secret=request.path_params["secret"],
+    )
 
 
 def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
@@ -311,25 +380,40 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
         report = await svc.store.report_by_tracking_code(code) if code else None
         secret = request.path_params["secret"]
         if report is None or not svc.signing.reporter_secret_ok(report.idempotency_key, secret):
-            return svc.templates.response(request, "t/lookup.html",
-                                          {"problem": "unknown", "typed": ""}, status_code=404)
+            return svc.templates.response(
+                request, "t/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
+            )
         form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
         seen = read_seen_version(str(form.get("version", "")))
         typed = str(form.get("text", ""))[:5000]
         try:
             if action is Action.REPLY:
                 await svc.store.reporter_acts(
-                    report.id, seen_version=seen, action=action, text=read_reason(typed),
-                    compose_mail=request.app.state.compose_change_mail)
+                    report.id,
+                    seen_version=seen,
+                    action=action,
+                    text=read_reason(typed),
+                    compose_mail=request.app.state.compose_change_mail,
+                )
             else:
-                await svc.store.reporter_acts(report.id, seen_version=seen, action=action,
-                                              rating=read_rating(str(form.get("rating", ""))))
+                await svc.store.reporter_acts(
+                    report.id,
+                    seen_version=seen,
+                    action=action,
+                    rating=read_rating(str(form.get("rating", ""))),
+                )
         except WorkflowError as exc:
             status = 409 if exc.refusal in (Refusal.STALE, Refusal.WRONG_STATUS) else 400
             message = REPORTER_REFUSALS.get(exc.refusal, N_("Check the form."))
-            return await _status(request, svc, request.path_params["code"], secret=secret,
-                                 refusal=i18n.gettext(message), typed=typed,
-                                 status_code=status)
+            return await _status(
+                request,
+                svc,
+                request.path_params["code"],
+                secret=secret,
+                refusal=i18n.gettext(message),
+                typed=typed,
+                status_code=status,
+            )
         svc.mail.wake()
         canonical = tracking.format_code(report.tracking_code)
         return RedirectResponse(f"/t/{canonical}/{secret}", status_code=303)
@@ -342,20 +426,32 @@ reporter_reply = reporter_action(Action.REPLY)
 reporter_accept = reporter_action(Action.ACCEPT)
 
 
-async def _status(request: Request, svc: Services, raw: str, *, secret: str | None = None,
-                  refusal: str | None = None, typed: str = "",
-                  status_code: int = 200) -> Response:
-    if not await svc.limits.hit(svc.settings.track_limit_per_address, "track",
-                                client_address(request)):
+async def _status(
+    request: Request,
+    svc: Services,
+    raw: str,
+    *,
+    secret: str | None = None,
+    refusal: str | None = None,
+    typed: str = "",
+    status_code: int = 200,
+) -> Response:
+    if not await svc.limits.hit(
+        svc.settings.track_limit_per_address, "track", client_address(request)
+    ):
         svc.metrics.rate_limited.labels("track").inc()
-        return svc.templates.response(request, "t/lookup.html",
-                                      {"problem": "rate_limited", "typed": raw[:40]},
-                                      status_code=429)
+        return svc.templates.response(
+            request,
+            "t/lookup.html",
+            {"problem": "rate_limited", "typed": raw[:40]},
+            status_code=429,
+        )
     problem = tracking.explain(raw)
     code = tracking.normalize(raw) if problem == "ok" else None
     if code is None:
-        return svc.templates.response(request, "t/lookup.html",
-                                      {"problem": problem, "typed": raw[:40]}, status_code=404)
+        return svc.templates.response(
+            request, "t/lookup.html", {"problem": problem, "typed": raw[:40]}, status_code=404
+        )
     canonical = tracking.format_code(code)
     if raw != canonical and request.method == "GET":
         query = "?sent=1" if request.query_params.get("sent") else ""
@@ -363,21 +459,35 @@ async def _status(request: Request, svc: Services, raw: str, *, secret: str | No
         return RedirectResponse(f"/t/{canonical}{private}{query}", status_code=301)
     report = await svc.store.report_by_tracking_code(code)
     if report is None and secret is None and await svc.store.kiosks.code_is_waiting(code):
-        return svc.templates.response(request, "t/lookup.html",
-                                      {"problem": "waiting", "typed": canonical},
-                                      headers={"cache-control": "no-store"})
-    if report is None or (secret is not None and not svc.signing.reporter_secret_ok(
-            report.idempotency_key, secret)):
+        return svc.templates.response(
+            request,
+            "t/lookup.html",
+            {"problem": "waiting", "typed": canonical},
+            headers={"cache-control": "no-store"},
+        )
+    if report is None or (
+        secret is not None and not svc.signing.reporter_secret_ok(report.idempotency_key, secret)
+    ):
         # A wrong secret looks exactly like an unknown code: nothing to probe.
-        return svc.templates.response(request, "t/lookup.html",
-                                      {"problem": "unknown", "typed": canonical}, status_code=404)
+        return svc.templates.response(
+            request, "t/lookup.html", {"problem": "unknown", "typed": canonical}, status_code=404
+        )
     actions = [a.value for a in available_actions("reporter", report.status)] if secret else []
     return svc.templates.response(
-        request, "t/status.html",
-        {"report": report, "code": canonical, "sent": bool(request.query_params.get("sent")),
-         "status_url": f"{svc.settings.base_url}/t/{canonical}",
-         "private_url": f"{svc.settings.base_url}/t/{canonical}/{secret}" if secret else None,
-         "secret": secret, "actions": actions, "refusal": refusal, "typed": typed},
+        request,
+        "t/status.html",
+        {
+            "report": report,
+            "code": canonical,
+            "sent": bool(request.query_params.get("sent")),
+            "status_url": f"{svc.settings.base_url}/t/{canonical}",
+            "private_url": f"{svc.settings.base_url}/t/{canonical}/{secret}" if secret else None,
+            "secret": secret,
+            "actions": actions,
+            "refusal": refusal,
+            "typed": typed,
+        },
         status_code=status_code,
         # The private page must not leak its URL to the links it contains.
-        headers={"cache-control": "no-store", "referrer-policy": "no-referrer"})
+        headers={"cache-control": "no-store", "referrer-policy": "no-referrer"},
+    )

@@ -154,8 +154,10 @@ class DeadlineRules:
         return replace(
             self,
             verify_days=self.verify_days if days.verify_days is None else days.verify_days,
-            follow_up_days=(self.follow_up_days if days.follow_up_days is None
-                            else days.follow_up_days))
+            follow_up_days=(
+                self.follow_up_days if days.follow_up_days is None else days.follow_up_days
+            ),
+        )
 
 
 UNIT_DAYS_MAX = 30

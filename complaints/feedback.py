@@ -48,36 +48,70 @@ _SUITABLE = (N_("Not suitable"), N_("Less suitable"), N_("Suitable"), N_("Very s
 # the sample questionnaire. The sample asks about facilities before complaint handling; we keep
 # the unsur's order, which is also the order of the digits the store keeps.
 IKM_ITEMS: tuple[IkmItem, ...] = (
-    IkmItem(1, N_("Requirements"),
-            N_("How well do the requirements of the service match the kind of service?"),
-            _SUITABLE),
-    IkmItem(2, N_("Systems, mechanisms and procedures"),
-            N_("How easy are the service's procedures to follow?"),
-            (N_("Not easy"), N_("Not very easy"), N_("Easy"), N_("Very easy"))),
-    IkmItem(3, N_("Completion time"),
-            N_("How quickly was the service given?"),
-            (N_("Not quick"), N_("Not very quick"), N_("Quick"), N_("Very quick"))),
-    IkmItem(4, N_("Cost/tariff"),
-            N_("How fair is the cost or tariff of the service?"),
-            (N_("Very expensive"), N_("Fairly expensive"), N_("Cheap"), N_("Free"))),
-    IkmItem(5, N_("Product specification by type of service"),
-            N_("How well does what you received match what the service standard promises?"),
-            _SUITABLE),
-    IkmItem(6, N_("Staff competence"),
-            N_("How competent were the staff who served you?"),
-            (N_("Not competent"), N_("Not very competent"), N_("Competent"),
-             N_("Very competent"))),
-    IkmItem(7, N_("Staff conduct"),
-            N_("How polite and friendly were the staff who served you?"),
-            (N_("Not polite and friendly"), N_("Not very polite and friendly"),
-             N_("Polite and friendly"), N_("Very polite and friendly"))),
-    IkmItem(8, N_("Handling of complaints, suggestions and feedback"),
-            N_("How are the complaints of people using the service handled?"),
-            (N_("There is no way to complain"), N_("There is one, but it does not work"),
-             N_("It works, but not fully"), N_("Well managed"))),
-    IkmItem(9, N_("Facilities and infrastructure"),
-            N_("What is the quality of the facilities and infrastructure?"),
-            (N_("Bad"), N_("Adequate"), N_("Good"), N_("Very good"))),
+    IkmItem(
+        1,
+        N_("Requirements"),
+        N_("How well do the requirements of the service match the kind of service?"),
+        _SUITABLE,
+    ),
+    IkmItem(
+        2,
+        N_("Systems, mechanisms and procedures"),
+        N_("How easy are the service's procedures to follow?"),
+        (N_("Not easy"), N_("Not very easy"), N_("Easy"), N_("Very easy")),
+    ),
+    IkmItem(
+        3,
+        N_("Completion time"),
+        N_("How quickly was the service given?"),
+        (N_("Not quick"), N_("Not very quick"), N_("Quick"), N_("Very quick")),
+    ),
+    IkmItem(
+        4,
+        N_("Cost/tariff"),
+        N_("How fair is the cost or tariff of the service?"),
+        (N_("Very expensive"), N_("Fairly expensive"), N_("Cheap"), N_("Free")),
+    ),
+    IkmItem(
+        5,
+        N_("Product specification by type of service"),
+        N_("How well does what you received match what the service standard promises?"),
+        _SUITABLE,
+    ),
+    IkmItem(
+        6,
+        N_("Staff competence"),
+        N_("How competent were the staff who served you?"),
+        (N_("Not competent"), N_("Not very competent"), N_("Competent"), N_("Very competent")),
+    ),
+    IkmItem(
+        7,
+        N_("Staff conduct"),
+        N_("How polite and friendly were the staff who served you?"),
+        (
+            N_("Not polite and friendly"),
+            N_("Not very polite and friendly"),
+            N_("Polite and friendly"),
+            N_("Very polite and friendly"),
+        ),
+    ),
+    IkmItem(
+        8,
+        N_("Handling of complaints, suggestions and feedback"),
+        N_("How are the complaints of people using the service handled?"),
+        (
+            N_("There is no way to complain"),
+            N_("There is one, but it does not work"),
+            N_("It works, but not fully"),
+            N_("Well managed"),
+        ),
+    ),
+    IkmItem(
+        9,
+        N_("Facilities and infrastructure"),
+        N_("What is the quality of the facilities and infrastructure?"),
+        (N_("Bad"), N_("Adequate"), N_("Good"), N_("Very good")),
+    ),
 )
 ITEM_COUNT = len(IKM_ITEMS)
 WEIGHT = Fraction(1, ITEM_COUNT)  # "0.111" in the regulation
@@ -85,7 +119,10 @@ SCALE = 25  # from the 1-4 scale to 25-100
 
 # The quick rating's faces, for the values 1 to 5.
 FACES: tuple[str, ...] = (
-    N_("Very dissatisfied"), N_("Dissatisfied"), N_("Neutral"), N_("Satisfied"),
+    N_("Very dissatisfied"),
+    N_("Dissatisfied"),
+    N_("Neutral"),
+    N_("Satisfied"),
     N_("Very satisfied"),
 )
 
@@ -160,8 +197,7 @@ class FeedbackFigures:
 
     def add(self, other: FeedbackFigures) -> None:
         self.ikm_responses += other.ikm_responses
-        self.item_sums = tuple(a + b for a, b in zip(self.item_sums, other.item_sums,
-                                                     strict=True))
+        self.item_sums = tuple(a + b for a, b in zip(self.item_sums, other.item_sums, strict=True))
         self.ratings += other.ratings
         self.rating_sum += other.rating_sum
 
@@ -183,8 +219,10 @@ class FeedbackFigures:
         return self.rating_sum / self.ratings if self.ratings else None
 
     def items(self) -> list[ItemFigure]:
-        return [ItemFigure(item, nrr(s, self.ikm_responses))
-                for item, s in zip(IKM_ITEMS, self.item_sums, strict=True)]
+        return [
+            ItemFigure(item, nrr(s, self.ikm_responses))
+            for item, s in zip(IKM_ITEMS, self.item_sums, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -227,9 +265,14 @@ class FeedbackSubmission:
         """Fingerprint of what was sent, to tell a resend from different feedback that reuses
         an idempotency key."""
         h = hashlib.sha256()
-        for part in (self.kind, str(self.unit_id), str(self.rating or ""),
-                     self.answers_code or "", self.language,
-                     self.reported_at.isoformat() if self.reported_at else ""):
+        for part in (
+            self.kind,
+            str(self.unit_id),
+            str(self.rating or ""),
+            self.answers_code or "",
+            self.language,
+            self.reported_at.isoformat() if self.reported_at else "",
+        ):
             h.update(part.encode())
             h.update(b"\x00")
         return h.hexdigest()
@@ -262,8 +305,9 @@ def _device_time(raw: str, now: datetime) -> tuple[datetime | None, FieldError |
     return value, None
 
 
-def parse_feedback(data: Mapping[str, str], *, now: datetime, languages: Collection[str]
-                   ) -> tuple[FeedbackSubmission | None, list[FieldError]]:
+def parse_feedback(
+    data: Mapping[str, str], *, now: datetime, languages: Collection[str]
+) -> tuple[FeedbackSubmission | None, list[FieldError]]:
     """Read feedback from plain strings (a JSON body's values, or a form).
 
     Keys: kind ("rating" or "ikm"), unit (the unit's id), rating ("1"-"5") for a rating; for
@@ -298,8 +342,11 @@ def parse_feedback(data: Mapping[str, str], *, now: datetime, languages: Collect
                 errors.append(FieldError("answers", "invalid"))
         else:
             picked = [_small_int(data.get(f"q{item.number}", ""), 1, 4) for item in IKM_ITEMS]
-            errors += [FieldError(f"q{item.number}", "required")
-                       for item, value in zip(IKM_ITEMS, picked, strict=True) if value is None]
+            errors += [
+                FieldError(f"q{item.number}", "required")
+                for item, value in zip(IKM_ITEMS, picked, strict=True)
+                if value is None
+            ]
             if all(v is not None for v in picked):
                 answers = tuple(v for v in picked if v is not None)
     language = data.get("language", "").strip()
@@ -315,11 +362,19 @@ def parse_feedback(data: Mapping[str, str], *, now: datetime, languages: Collect
 
 # -- for the kiosk's app ----------------------------------------------------------------------
 
+
 def ikm_items_for_client(gettext: Callable[[str], str]) -> list[dict[str, object]]:
     """The survey as the kiosk's script renders it, in the current language:
     [{"id": 1, "name": ..., "question": ..., "answers": [four labels for 1..4]}, ...]."""
-    return [{"id": item.number, "name": gettext(item.name), "question": gettext(item.question),
-             "answers": [gettext(a) for a in item.answers]} for item in IKM_ITEMS]
+    return [
+        {
+            "id": item.number,
+            "name": gettext(item.name),
+            "question": gettext(item.question),
+            "answers": [gettext(a) for a in item.answers],
+        }
+        for item in IKM_ITEMS
+    ]
 
 
 def faces_for_client(gettext: Callable[[str], str]) -> list[dict[str, object]]:

@@ -94,8 +94,9 @@ class InboxQuery:
 
     @property
     def order(self) -> Order:
-        return order_of(self.sort, dated=bool(self.received_from or self.received_to),
-                        searched=bool(self.words))
+        return order_of(
+            self.sort, dated=bool(self.received_from or self.received_to), searched=bool(self.words)
+        )
 
     @property
     def filtered(self) -> bool:
@@ -247,13 +248,22 @@ def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery,
     sort = pick("sort", _enum(Sort)) or Sort.ARRIVAL
     order = order_of(sort, dated=bool(received_from or received_to), searched=bool(words))
     query = InboxQuery(
-        statuses=tuple(statuses), kind=pick("kind", _enum(Kind)),
-        channel=pick("channel", _enum(Channel)), unit_id=pick("unit", _int),
-        due=pick("due", _enum(Due)), within_days=pick("within", _within) or WITHIN_DAYS_DEFAULT,
-        received_from=received_from, received_to=received_to,
-        category=pick("category", _category), tag=pick("tag", _tag),
-        assigned=pick("assigned", _enum(Assigned)), text=text if words else "", words=words,
-        sort=sort, after=pick("after", _cursor(order)))
+        statuses=tuple(statuses),
+        kind=pick("kind", _enum(Kind)),
+        channel=pick("channel", _enum(Channel)),
+        unit_id=pick("unit", _int),
+        due=pick("due", _enum(Due)),
+        within_days=pick("within", _within) or WITHIN_DAYS_DEFAULT,
+        received_from=received_from,
+        received_to=received_to,
+        category=pick("category", _category),
+        tag=pick("tag", _tag),
+        assigned=pick("assigned", _enum(Assigned)),
+        text=text if words else "",
+        words=words,
+        sort=sort,
+        after=pick("after", _cursor(order)),
+    )
     return query, errors
 
 
@@ -273,5 +283,7 @@ def received_window(query: InboxQuery, tz: ZoneInfo) -> tuple[datetime | None, d
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(), tz).astimezone(UTC)
 
-    return (midnight(query.received_from) if query.received_from else None,
-            midnight(query.received_to + timedelta(days=1)) if query.received_to else None)
+    return (
+        midnight(query.received_from) if query.received_from else None,
+        midnight(query.received_to + timedelta(days=1)) if query.received_to else None,
+    )

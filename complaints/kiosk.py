@@ -46,7 +46,7 @@ QUEUE_MAX: Final = 100_000
 
 
 def new_pairing_code() -> str:
-    return f"{secrets.randbelow(10 ** PAIRING_DIGITS):0{PAIRING_DIGITS}d}"
+    return f"{secrets.randbelow(10**PAIRING_DIGITS):0{PAIRING_DIGITS}d}"
 
 
 def read_pairing_code(raw: str) -> str | None:
@@ -134,9 +134,13 @@ def read_language(raw: Any, languages: tuple[str, ...], default: str) -> str:
     return raw if isinstance(raw, str) and raw in languages else default
 
 
-def read_queued_report(body: Mapping[str, Any], *, arrived: datetime,
-                       languages: tuple[str, ...], default_language: str,
-                       ) -> tuple[QueuedReport | None, list[FieldError]]:
+def read_queued_report(
+    body: Mapping[str, Any],
+    *,
+    arrived: datetime,
+    languages: tuple[str, ...],
+    default_language: str,
+) -> tuple[QueuedReport | None, list[FieldError]]:
     """A queued report from the kiosk's JSON; the same rules as the poster's form."""
     errors: list[FieldError] = []
     key = read_key(body)
@@ -151,15 +155,22 @@ def read_queued_report(body: Mapping[str, Any], *, arrived: datetime,
         code = tracking.normalize(raw_code) if isinstance(raw_code, str) else None
         if code is None:
             errors.append(FieldError("code", "invalid"))
-    fields = {name: _text(body, name) for name in
-              ("kind", "text", "location", "identity", "name", "phone", "email")}
+    fields = {
+        name: _text(body, name)
+        for name in ("kind", "text", "location", "identity", "name", "phone", "email")
+    }
     submission, submission_errors = validate_submission(fields)
     errors += submission_errors
     if errors or submission is None or key is None or unit_id is None:
         return None, errors
-    return QueuedReport(key, unit_id, submission,
-                        read_language(body.get("language"), languages, default_language),
-                        code, device_time(body.get("reported_at"), arrived)), []
+    return QueuedReport(
+        key,
+        unit_id,
+        submission,
+        read_language(body.get("language"), languages, default_language),
+        code,
+        device_time(body.get("reported_at"), arrived),
+    ), []
 
 
 @dataclass(frozen=True)
@@ -184,7 +195,7 @@ def read_heartbeat(body: Mapping[str, Any], arrived: datetime) -> Heartbeat:
     offset = None
     if clock is not None:
         offset = int((clock - arrived).total_seconds() * 1000)
-        offset = max(-2**31 + 1, min(2**31 - 1, offset))
+        offset = max(-(2**31) + 1, min(2**31 - 1, offset))
     return Heartbeat(
         online=body.get("online") is not False,
         queue_length=max(0, min(QUEUE_MAX, queue_length)),

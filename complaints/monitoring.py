@@ -74,7 +74,7 @@ def merge_histograms(histograms: Iterable[Mapping[int, int]]) -> dict[int, int]:
 
 
 def months_between(first: date, last: date) -> list[str]:
-    """"YYYY-MM" of every month from `first` to `last` inclusive."""
+    """ "YYYY-MM" of every month from `first` to `last` inclusive."""
     months = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -121,8 +121,9 @@ class Row(Generic[G]):
         return median_days(self.close_days)
 
 
-def roll_up(raw: Raw, group_of: Callable[[Key], G | None],
-            order: Iterable[G] = ()) -> tuple[list[Row[G]], Row[None]]:
+def roll_up(
+    raw: Raw, group_of: Callable[[Key], G | None], order: Iterable[G] = ()
+) -> tuple[list[Row[G]], Row[None]]:
     """Rows per group (those in `order` first, even when empty, then any others) and a total."""
     rows: dict[G, Row[G]] = {g: Row(g) for g in order}
     total: Row[None] = Row(None)
@@ -139,8 +140,9 @@ def roll_up(raw: Raw, group_of: Callable[[Key], G | None],
             if group is None:
                 continue
             for target in (rows[group], total):
-                setattr(target, attribute,
-                        merge_histograms([getattr(target, attribute), histogram]))
+                setattr(
+                    target, attribute, merge_histograms([getattr(target, attribute), histogram])
+                )
     for key, feedback in raw.feedback.items():
         group = group_of(key)
         if group is None:

@@ -24,8 +24,7 @@ class Audience(StrEnum):
 # The deadlines that run while a report waits for staff (see reports.due_on).
 RUNNING = frozenset({Status.RECEIVED, Status.FORWARDED})
 # Not resolved for the Ombudsman's count: still waiting for staff or for the reporter's word.
-UNRESOLVED = frozenset({Status.RECEIVED, Status.POSTPONED, Status.FORWARDED,
-                        Status.FOLLOWED_UP})
+UNRESOLVED = frozenset({Status.RECEIVED, Status.POSTPONED, Status.FORWARDED, Status.FOLLOWED_UP})
 # A deadline missed longer ago than this (say, while the server was down for a week, or
 # before reminders existed) is not announced any more: the inbox's overdue filter shows it.
 OVERDUE_WINDOW_DAYS = 5

@@ -95,8 +95,16 @@ class Submission:
         """Fingerprint of what was sent, to tell a retry from a different report that reuses
         an idempotency key."""
         h = hashlib.sha256()
-        for part in (self.kind, self.text, self.location or "", self.identity,
-                     self.name or "", self.phone or "", self.email or "", *photo_digests):
+        for part in (
+            self.kind,
+            self.text,
+            self.location or "",
+            self.identity,
+            self.name or "",
+            self.phone or "",
+            self.email or "",
+            *photo_digests,
+        ):
             h.update(part.encode())
             h.update(b"\x00")
         return h.hexdigest()

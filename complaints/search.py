@@ -98,7 +98,7 @@ def key_words(text: str, count: int = KEY_WORDS) -> tuple[str, ...]:
 
 
 def _pairs(words: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(a, b) for i, a in enumerate(words) for b in words[i + 1:]]
+    return [(a, b) for i, a in enumerate(words) for b in words[i + 1 :]]
 
 
 def fts5_similar(words: tuple[str, ...], completions: Completions | None = None) -> str:

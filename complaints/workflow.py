@@ -200,8 +200,9 @@ def read_tags(raw: str) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def read_classification(title: str, category: str, tags: str,
-                        categories: frozenset[str]) -> Classification:
+def read_classification(
+    title: str, category: str, tags: str, categories: frozenset[str]
+) -> Classification:
     title = read_title(title)
     if category not in categories:
         raise WorkflowError(Refusal.CATEGORY_REQUIRED)
@@ -225,14 +226,19 @@ def read_unit_choice(unit_id: str, units_in_scope: set[int]) -> int:
     return int(unit_id)
 
 
-def read_forwarding(classification: Classification, note: str, unit_id: str,
-                    units_in_scope: set[int]) -> Forwarding:
+def read_forwarding(
+    classification: Classification, note: str, unit_id: str, units_in_scope: set[int]
+) -> Forwarding:
     cleaned_note = clean_text(note) or None
     if cleaned_note and len(cleaned_note) > NOTE_MAX:
         raise WorkflowError(Refusal.NOTE_TOO_LONG)
-    return Forwarding(classification.title, cleaned_note,
-                      read_unit_choice(unit_id, units_in_scope), classification.category,
-                      classification.tags)
+    return Forwarding(
+        classification.title,
+        cleaned_note,
+        read_unit_choice(unit_id, units_in_scope),
+        classification.category,
+        classification.tags,
+    )
 
 
 def read_note(raw: str) -> str:
@@ -268,8 +274,9 @@ def read_extension(days: str, reason: str) -> tuple[int, str]:
     return int(days), read_reason(reason)
 
 
-def _bounded_text(text: str, shortest: int, longest: int, too_short: Refusal,
-                  too_long: Refusal) -> str:
+def _bounded_text(
+    text: str, shortest: int, longest: int, too_short: Refusal, too_long: Refusal
+) -> str:
     cleaned = clean_text(text)
     if len(cleaned) < shortest:
         raise WorkflowError(too_short)
@@ -280,13 +287,15 @@ def _bounded_text(text: str, shortest: int, longest: int, too_short: Refusal,
 
 def read_reason(text: str) -> str:
     """The question (tunda) or reason (bukan wewenang, archive) the reporter will read."""
-    return _bounded_text(text, REASON_MIN, REASON_MAX, Refusal.REASON_TOO_SHORT,
-                         Refusal.REASON_TOO_LONG)
+    return _bounded_text(
+        text, REASON_MIN, REASON_MAX, Refusal.REASON_TOO_SHORT, Refusal.REASON_TOO_LONG
+    )
 
 
 def read_answer(text: str) -> str:
-    return _bounded_text(text, ANSWER_MIN, ANSWER_MAX, Refusal.ANSWER_TOO_SHORT,
-                         Refusal.ANSWER_TOO_LONG)
+    return _bounded_text(
+        text, ANSWER_MIN, ANSWER_MAX, Refusal.ANSWER_TOO_SHORT, Refusal.ANSWER_TOO_LONG
+    )
 
 
 def read_seen_version(raw: str) -> int:
@@ -306,9 +315,14 @@ class AnswerTemplateDraft:
     body: str
 
 
-def read_answer_template(unit_id: str, category: str, title: str, body: str,
-                         units_in_scope: set[int],
-                         categories: frozenset[str]) -> AnswerTemplateDraft:
+def read_answer_template(
+    unit_id: str,
+    category: str,
+    title: str,
+    body: str,
+    units_in_scope: set[int],
+    categories: frozenset[str],
+) -> AnswerTemplateDraft:
     """An answer template as staff typed it; its body obeys the same bounds as an answer."""
     unit = read_unit_choice(unit_id, units_in_scope)
     if category and category not in categories:
@@ -357,8 +371,14 @@ def read_selection(values: list[str]) -> list[tuple[int, int]]:
     chosen: dict[int, int] = {}
     for value in values:
         report_id, _, version = value.partition(".")
-        if not (report_id.isascii() and report_id.isdigit() and 0 < len(report_id) < 19
-                and version.isascii() and version.isdigit() and 0 < len(version) < 10):
+        if not (
+            report_id.isascii()
+            and report_id.isdigit()
+            and 0 < len(report_id) < 19
+            and version.isascii()
+            and version.isdigit()
+            and 0 < len(version) < 10
+        ):
             raise WorkflowError(Refusal.NOTHING_SELECTED)
         chosen.setdefault(int(report_id), int(version))
     if not chosen:

@@ -20,18 +20,23 @@ STRINGS: Final[dict[str, str]] = {
     "pair_throttled": N_("Too many wrong codes. Wait a few minutes, then try again."),
     "pair_offline": N_("The server cannot be reached. Check the network and try again."),
     "preparing_title": N_("Preparing the kiosk"),
-    "preparing_help": N_("Storing the app on this tablet so it keeps working without a "
-                         "network. Keep the network on until this screen closes."),
+    "preparing_help": N_(
+        "Storing the app on this tablet so it keeps working without a "
+        "network. Keep the network on until this screen closes."
+    ),
     "preparing_worker": N_("App installed for offline use"),
     "preparing_files": N_("All files stored"),
     "preparing_codes": N_("Tracking codes reserved"),
     "inactive_title": N_("This kiosk is not active"),
-    "inactive_help": N_("The administrator has switched this kiosk off. Ask them for a new "
-                        "pairing code."),
+    "inactive_help": N_(
+        "The administrator has switched this kiosk off. Ask them for a new pairing code."
+    ),
     "inactive_queue": N_("Reports still stored on this tablet:"),
     "pair_again": N_("Pair again"),
-    "start_lead": N_("Tell us about the service you just received: a complaint, an idea, a "
-                     "question, or a rating. It takes a minute."),
+    "start_lead": N_(
+        "Tell us about the service you just received: a complaint, an idea, a "
+        "question, or a rating. It takes a minute."
+    ),
     "start_button": N_("Start"),
     "agency_title": N_("Which service was it?"),
     "agency_search": N_("Search for a service"),
@@ -70,13 +75,17 @@ STRINGS: Final[dict[str, str]] = {
     "cancel": N_("Cancel and start over"),
     "receipt_title": N_("Your report has been received"),
     "receipt_queued_title": N_("Your report is saved on this kiosk"),
-    "receipt_queued_help": N_("The network is down. The kiosk will deliver your report as soon "
-                              "as the connection returns; your tracking code already works for "
-                              "following it."),
+    "receipt_queued_help": N_(
+        "The network is down. The kiosk will deliver your report as soon "
+        "as the connection returns; your tracking code already works for "
+        "following it."
+    ),
     "receipt_code": N_("Your tracking code"),
     "receipt_scan": N_("Scan to follow your report on your own phone:"),
-    "receipt_no_code": N_("The kiosk will deliver your report when the connection returns. "
-                          "It could not give a tracking code this time."),
+    "receipt_no_code": N_(
+        "The kiosk will deliver your report when the connection returns. "
+        "It could not give a tracking code this time."
+    ),
     "receipt_print": N_("Print"),
     "done": N_("Done"),
     "done_wait": N_("Done (in %(seconds)s s)"),

@@ -66,8 +66,10 @@ def app_build(svc: Services) -> AppBuild:
     build = _builds.get(key)
     if build is None:
         digest = hashlib.sha256(repr(key).encode())
-        for path in (TEMPLATE_DIR / "kiosk" / "app.html",
-                     *(STATIC_DIR / name for name in STATIC_FILES)):
+        for path in (
+            TEMPLATE_DIR / "kiosk" / "app.html",
+            *(STATIC_DIR / name for name in STATIC_FILES),
+        ):
             digest.update(path.read_bytes())
         digest.update(json.dumps(all_strings(), sort_keys=True).encode())
         files = ("/kiosk", *(_static_url(name) for name in STATIC_FILES))
@@ -80,9 +82,13 @@ async def app_shell(request: Request) -> Response:
     settings = svc.settings
     build = app_build(svc)
     boot = {
-        "version": build.version, "files": build.files, "sw": SW_PATH,
-        "strings": all_strings(), "languages": list(i18n.LANGUAGES),
-        "default_language": settings.default_language, "base_url": settings.base_url,
+        "version": build.version,
+        "files": build.files,
+        "sw": SW_PATH,
+        "strings": all_strings(),
+        "languages": list(i18n.LANGUAGES),
+        "default_language": settings.default_language,
+        "base_url": settings.base_url,
         "idle_seconds": settings.kiosk_idle_seconds,
         "receipt_seconds": settings.kiosk_receipt_seconds,
         "pool_refill_below": rules.POOL_REFILL_BELOW,
@@ -90,10 +96,15 @@ async def app_shell(request: Request) -> Response:
     # The same page for every device and language (the app switches language itself); the
     # service worker serves its stored copy, so the network copy is never cached on its own.
     return svc.templates.response(
-        request, "kiosk/app.html",
-        {"boot": json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
-         "static_url": _static_url, "lang": settings.default_language},
-        headers=NO_STORE)
+        request,
+        "kiosk/app.html",
+        {
+            "boot": json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
+            "static_url": _static_url,
+            "lang": settings.default_language,
+        },
+        headers=NO_STORE,
+    )
 
 
 SERVICE_WORKER = """// LAPOR! kiosk service worker, release %(version)s.
@@ -129,12 +140,15 @@ self.addEventListener("fetch", (event) => {
 
 async def service_worker(request: Request) -> Response:
     build = app_build(services(request))
-    body = SERVICE_WORKER % {"version": build.version,
-                             "version_json": json.dumps(build.version),
-                             "files_json": json.dumps(list(build.files))}
+    body = SERVICE_WORKER % {
+        "version": build.version,
+        "version_json": json.dumps(build.version),
+        "files_json": json.dumps(list(build.files)),
+    }
     # Browsers check a worker for updates byte by byte; no caching keeps that check honest.
-    return Response(body, media_type="text/javascript",
-                    headers={**NO_STORE, "service-worker-allowed": "/kiosk"})
+    return Response(
+        body, media_type="text/javascript", headers={**NO_STORE, "service-worker-allowed": "/kiosk"}
+    )
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -178,8 +192,9 @@ async def _device(request: Request, svc: Services) -> Kiosk | JSONResponse:
     return kiosk
 
 
-async def _queued_item(request: Request,
-                       svc: Services) -> tuple[Kiosk, dict[str, Any]] | JSONResponse:
+async def _queued_item(
+    request: Request, svc: Services
+) -> tuple[Kiosk, dict[str, Any]] | JSONResponse:
     """The device and the JSON object of a queued item, or the answer refusing them."""
     kiosk = await _device(request, svc)
     if isinstance(kiosk, JSONResponse):
@@ -198,12 +213,16 @@ async def pair(request: Request) -> Response:
     svc = services(request)
     settings = svc.settings
     address = client_address(request)
-    if not (await svc.limits.allows(settings.kiosk_pair_limit_per_address, "kiosk-pair",
-                                    address)
-            and await svc.limits.allows(settings.kiosk_pair_limit, "kiosk-pair-all")):
+    if not (
+        await svc.limits.allows(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
+        and await svc.limits.allows(settings.kiosk_pair_limit, "kiosk-pair-all")
+    ):
         svc.metrics.rate_limited.labels("kiosk_pair").inc()
-        return _refusal("throttled", i18n.gettext(
-            "Too many wrong codes. Wait a few minutes, then try again."), 429)
+        return _refusal(
+            "throttled",
+            i18n.gettext("Too many wrong codes. Wait a few minutes, then try again."),
+            429,
+        )
     body = await _body(request)
     raw = body.get("code") if body else None
     code = rules.read_pairing_code(raw) if isinstance(raw, str) else None
@@ -212,10 +231,17 @@ async def pair(request: Request) -> Response:
         # Only failures count: a hall pairing ten tablets in a row is not an attack.
         await svc.limits.hit(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
         await svc.limits.hit(settings.kiosk_pair_limit, "kiosk-pair-all")
-        return _refusal("code", i18n.gettext(
-            "That code is wrong or has expired. Ask the administrator for a new one."), 400)
-    return _json({"credential": svc.signing.kiosk_credential(kiosk.id, kiosk.version),
-                  "kiosk": {"id": kiosk.id, "name": kiosk.name}})
+        return _refusal(
+            "code",
+            i18n.gettext("That code is wrong or has expired. Ask the administrator for a new one."),
+            400,
+        )
+    return _json(
+        {
+            "credential": svc.signing.kiosk_credential(kiosk.id, kiosk.version),
+            "kiosk": {"id": kiosk.id, "name": kiosk.name},
+        }
+    )
 
 
 async def config(request: Request) -> Response:
@@ -234,14 +260,17 @@ async def config(request: Request) -> Response:
         with i18n.using(language):
             faces[language] = [face["label"] for face in faces_for_client(i18n.gettext)]
             ikm[language] = ikm_items_for_client(i18n.gettext)
-    return _json({
-        "kiosk": {"id": kiosk.id, "name": kiosk.name},
-        "hall": {"id": hall.id, "name": hall.name},
-        "agencies": [{"id": u.id, "name": u.name} for u in agencies],
-        "faces": faces, "ikm": ikm,
-        "version": app_build(svc).version,
-        "server_time": now().isoformat(),
-    })
+    return _json(
+        {
+            "kiosk": {"id": kiosk.id, "name": kiosk.name},
+            "hall": {"id": hall.id, "name": hall.name},
+            "agencies": [{"id": u.id, "name": u.name} for u in agencies],
+            "faces": faces,
+            "ikm": ikm,
+            "version": app_build(svc).version,
+            "server_time": now().isoformat(),
+        }
+    )
 
 
 async def _offered(svc: Services, kiosk: Kiosk) -> tuple[Unit, list[Unit]] | None:
@@ -285,9 +314,14 @@ async def codes(request: Request) -> Response:
     payload = []
     for item in reserved:
         display = tracking.group(item.code)
-        payload.append({"code": item.code, "display": display,
-                        "expires_at": item.expires_at.isoformat(),
-                        "qr": _qr_rows(f"{base}/t/{display}")})
+        payload.append(
+            {
+                "code": item.code,
+                "display": display,
+                "expires_at": item.expires_at.isoformat(),
+                "qr": _qr_rows(f"{base}/t/{display}"),
+            }
+        )
     return _json({"kiosk": kiosk.id, "codes": payload})
 
 
@@ -299,8 +333,9 @@ async def heartbeat(request: Request) -> Response:
     arrived = now()
     beat = rules.read_heartbeat(await _body(request) or {}, arrived)
     await svc.store.kiosks.heartbeat(kiosk.id, beat, arrived)
-    return _json({"kiosk": kiosk.id, "server_time": arrived.isoformat(),
-                  "version": app_build(svc).version})
+    return _json(
+        {"kiosk": kiosk.id, "server_time": arrived.isoformat(), "version": app_build(svc).version}
+    )
 
 
 async def submit_report(request: Request) -> Response:
@@ -312,39 +347,68 @@ async def submit_report(request: Request) -> Response:
         return sent
     kiosk, body = sent
     arrived = now()
-    queued, errors = rules.read_queued_report(body, arrived=arrived, languages=i18n.LANGUAGES,
-                                              default_language=svc.settings.default_language)
+    queued, errors = rules.read_queued_report(
+        body,
+        arrived=arrived,
+        languages=i18n.LANGUAGES,
+        default_language=svc.settings.default_language,
+    )
     key = rules.read_key(body)
     if queued is None:
         return _json({"key": key, "error": "invalid", "errors": _field_errors(errors)}, 400)
     unit = await _unit_in_hall(svc, kiosk, queued.unit_id)
     if unit is None:
-        return _json({"key": key, "error": "invalid",
-                      "errors": _field_errors([FieldError("unit", "required")])}, 400)
+        return _json(
+            {
+                "key": key,
+                "error": "invalid",
+                "errors": _field_errors([FieldError("unit", "required")]),
+            },
+            400,
+        )
     sub = queued.submission
     new = NewReport(
-        submission=sub, channel=Channel.KIOSK, unit_id=unit.id, poster_id=None,
+        submission=sub,
+        channel=Channel.KIOSK,
+        unit_id=unit.id,
+        poster_id=None,
         idempotency_key=rules.device_key(kiosk.id, queued.key),
         # The pool code is part of what was sent: the same key with another code is another
         # report, not a resend.
         body_hash=sub.body_hash([f"code:{queued.tracking_code or ''}"]),
-        language=queued.language, received_at=arrived,
+        language=queued.language,
+        received_at=arrived,
         verify_due=await svc.verify_due(unit.id, arrived),
-        kiosk_id=kiosk.id, reported_at=queued.reported_at, pool_code=queued.tracking_code)
+        kiosk_id=kiosk.id,
+        reported_at=queued.reported_at,
+        pool_code=queued.tracking_code,
+    )
     try:
         result = await svc.store.submit_report(new, request.app.state.compose_mail)
     except IdempotencyConflict:
         svc.metrics.rejected_codes.labels("kiosk_conflict").inc()
-        return _json({"key": queued.key, "error": "conflict", "message": i18n.gettext(
-            "Another report was already sent with this key.")}, 409)
+        return _json(
+            {
+                "key": queued.key,
+                "error": "conflict",
+                "message": i18n.gettext("Another report was already sent with this key."),
+            },
+            409,
+        )
     if result.created:
         svc.metrics.submissions.labels(Channel.KIOSK.value).inc()
         svc.mail.wake()
     else:
         svc.metrics.duplicate_submissions.labels(Channel.KIOSK.value).inc()
-    return _json({"key": queued.key, "code": result.tracking_code,
-                  "display": tracking.group(result.tracking_code),
-                  "received_at": arrived.isoformat()}, 201 if result.created else 200)
+    return _json(
+        {
+            "key": queued.key,
+            "code": result.tracking_code,
+            "display": tracking.group(result.tracking_code),
+            "received_at": arrived.isoformat(),
+        },
+        201 if result.created else 200,
+    )
 
 
 def _as_text(value: Any) -> str:
@@ -363,9 +427,13 @@ async def submit_feedback(request: Request) -> Response:
     arrived = now()
     key = rules.read_key(body)
     submission, errors = parse_feedback(
-        {name: _as_text(body.get(name)) for name in
-         ("kind", "unit", "rating", "answers", "language", "reported_at")},
-        now=arrived, languages=i18n.LANGUAGES)
+        {
+            name: _as_text(body.get(name))
+            for name in ("kind", "unit", "rating", "answers", "language", "reported_at")
+        },
+        now=arrived,
+        languages=i18n.LANGUAGES,
+    )
     if key is None:
         errors.append(FieldError("key", "invalid"))
     if submission is not None and await _unit_in_hall(svc, kiosk, submission.unit_id) is None:
@@ -373,13 +441,31 @@ async def submit_feedback(request: Request) -> Response:
     if errors or submission is None or key is None:
         return _json({"key": key, "error": "invalid", "errors": _field_errors(errors)}, 400)
     try:
-        result = await svc.store.record_feedback(NewFeedback(
-            submission, rules.device_key(kiosk.id, key), submission.body_hash(), kiosk.id,
-            arrived))
+        result = await svc.store.record_feedback(
+            NewFeedback(
+                submission,
+                rules.device_key(kiosk.id, key),
+                submission.body_hash(),
+                kiosk.id,
+                arrived,
+            )
+        )
     except FeedbackConflict:
-        return _json({"key": key, "error": "conflict", "message": i18n.gettext(
-            "Another report was already sent with this key.")}, 409)
+        return _json(
+            {
+                "key": key,
+                "error": "conflict",
+                "message": i18n.gettext("Another report was already sent with this key."),
+            },
+            409,
+        )
     except NotFound:
-        return _json({"key": key, "error": "invalid", "errors": _field_errors(
-            [FieldError("unit", "required")])}, 400)
+        return _json(
+            {
+                "key": key,
+                "error": "invalid",
+                "errors": _field_errors([FieldError("unit", "required")]),
+            },
+            400,
+        )
     return _json({"key": key}, 201 if result.created else 200)

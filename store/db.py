@@ -89,20 +89,26 @@ class Database:
         if self._sqlite_engine is not None or self._pg_engine is not None:
             return
         if self.is_sqlite:
-            self._sqlite_engine = sqlite_engine(self.url, writer=False,
-                                                pool_size=READER_THREADS, max_overflow=2)
-            self._sqlite_writer_engine = sqlite_engine(self.url, writer=True, pool_size=1,
-                                                       max_overflow=0)
+            self._sqlite_engine = sqlite_engine(
+                self.url, writer=False, pool_size=READER_THREADS, max_overflow=2
+            )
+            self._sqlite_writer_engine = sqlite_engine(
+                self.url, writer=True, pool_size=1, max_overflow=0
+            )
             self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
-            self._reader_threads = ThreadPoolExecutor(READER_THREADS,
-                                                      thread_name_prefix="sqlite-reader")
+            self._reader_threads = ThreadPoolExecutor(
+                READER_THREADS, thread_name_prefix="sqlite-reader"
+            )
             self._queue = asyncio.Queue()
             self._writer_task = asyncio.create_task(self._writer_loop(), name="sqlite-writer")
         else:
             self._pg_engine = create_async_engine(
-                async_url(self.url), pool_size=self._pool_size,
-                max_overflow=self._pool_size * 2, pool_pre_ping=True,
-                connect_args=self._pg_connect_args())
+                async_url(self.url),
+                pool_size=self._pool_size,
+                max_overflow=self._pool_size * 2,
+                pool_pre_ping=True,
+                connect_args=self._pg_connect_args(),
+            )
 
     async def close(self) -> None:
         if self._writer_task is not None:
@@ -113,7 +119,8 @@ class Database:
         if self._writer_thread is not None:
             if self._writer_conn is not None:
                 await asyncio.get_running_loop().run_in_executor(
-                    self._writer_thread, self._writer_conn.close)
+                    self._writer_thread, self._writer_conn.close
+                )
                 self._writer_conn = None
             self._writer_thread.shutdown(wait=True)
             self._writer_thread = None
@@ -139,6 +146,7 @@ class Database:
         """Run `fn` on a connection of its own, outside the writer queue, in one transaction.
         For migrations and tools that run before (or beside) a connected Database."""
         if self.is_sqlite:
+
             def run() -> T:
                 engine = sqlite_engine(self.url, writer=True, poolclass=NullPool)
                 try:
@@ -148,8 +156,9 @@ class Database:
                     engine.dispose()
 
             return await asyncio.to_thread(run)
-        engine = create_async_engine(async_url(self.url), poolclass=NullPool,
-                                     connect_args=self._pg_connect_args())
+        engine = create_async_engine(
+            async_url(self.url), poolclass=NullPool, connect_args=self._pg_connect_args()
+        )
         try:
             async with engine.begin() as conn:
                 return await conn.run_sync(fn)
@@ -246,8 +255,9 @@ class Database:
 def sqlite_engine(url: str, *, writer: bool, **options: Any) -> Engine:
     path = sqlite_path(url)
     _prepare_sqlite_file(path)
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False},
-                           **options)
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"check_same_thread": False}, **options
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -44,11 +44,17 @@ def record(conn: Connection, new: NewFeedback) -> FeedbackResult:
     if conn.execute(_UNIT, {"unit_id": sub.unit_id}).first() is None:
         raise NotFound(f"no unit with id {sub.unit_id}")
     values = dict(
-        kind=sub.kind.value, unit_id=sub.unit_id, kiosk_id=new.kiosk_id,
-        idempotency_key=new.idempotency_key, body_hash=new.body_hash,
+        kind=sub.kind.value,
+        unit_id=sub.unit_id,
+        kiosk_id=new.kiosk_id,
+        idempotency_key=new.idempotency_key,
+        body_hash=new.body_hash,
         rating=sub.rating if sub.kind is FeedbackKind.RATING else None,
         answers=sub.answers_code if sub.kind is FeedbackKind.IKM else None,
-        language=sub.language, reported_at=sub.reported_at, received_at=new.received_at)
+        language=sub.language,
+        reported_at=sub.reported_at,
+        received_at=new.received_at,
+    )
     feedback_id = conn.execute(_INSERT[conn.dialect.name], values).scalar()
     if feedback_id is not None:
         return FeedbackResult(feedback_id, created=True)
@@ -68,22 +74,44 @@ def _in_scope(conn: Connection, scope: Scope) -> ColumnElement[bool]:
     return _F.c.unit_id.in_(subtree_ids(conn, scope.unit_path))
 
 
-def sums(conn: Connection, scope: Scope, root_path: str, month: ColumnElement[str],
-         start: datetime, end: datetime) -> dict[Key, FeedbackFigures]:
+def sums(
+    conn: Connection,
+    scope: Scope,
+    root_path: str,
+    month: ColumnElement[str],
+    start: datetime,
+    end: datetime,
+) -> dict[Key, FeedbackFigures]:
     """Per (unit, local month): surveys and the sum of each item's answers, ratings and their
     sum. The database adds; nothing is read row by row. substr and CAST ... AS INTEGER mean
     the same on SQLite and PostgreSQL; a rating's NULL answers add nothing."""
-    digits = [func.coalesce(func.sum(cast(func.substr(_F.c.answers, i, 1), Integer)), 0)
-              for i in range(1, ITEM_COUNT + 1)]
+    digits = [
+        func.coalesce(func.sum(cast(func.substr(_F.c.answers, i, 1), Integer)), 0)
+        for i in range(1, ITEM_COUNT + 1)
+    ]
     query = (
-        select(_F.c.unit_id, month.label("month"), func.count(_F.c.answers), *digits,
-               func.count(_F.c.rating), func.coalesce(func.sum(_F.c.rating), 0))
-        .where(_in_scope(conn, scope), _F.c.unit_id.in_(subtree_ids(conn, root_path)),
-               _F.c.received_at >= start, _F.c.received_at < end)
-        .group_by(_F.c.unit_id, literal_column("month")))
+        select(
+            _F.c.unit_id,
+            month.label("month"),
+            func.count(_F.c.answers),
+            *digits,
+            func.count(_F.c.rating),
+            func.coalesce(func.sum(_F.c.rating), 0),
+        )
+        .where(
+            _in_scope(conn, scope),
+            _F.c.unit_id.in_(subtree_ids(conn, root_path)),
+            _F.c.received_at >= start,
+            _F.c.received_at < end,
+        )
+        .group_by(_F.c.unit_id, literal_column("month"))
+    )
     out: dict[Key, FeedbackFigures] = {}
     for row in conn.execute(query):
         out[(row[0], row[1])] = FeedbackFigures(
-            int(row[2]), tuple(int(v) for v in row[3:3 + ITEM_COUNT]),
-            int(row[3 + ITEM_COUNT]), int(row[4 + ITEM_COUNT]))
+            int(row[2]),
+            tuple(int(v) for v in row[3 : 3 + ITEM_COUNT]),
+            int(row[3 + ITEM_COUNT]),
+            int(row[4 + ITEM_COUNT]),
+        )
     return out

@@ -42,8 +42,7 @@ _R = t.reports
 
 
 def subtree_ids(conn: Connection, path: str) -> list[int]:
-    return list(conn.execute(select(t.units.c.id).where(t.units.c.path.startswith(path)))
-                .scalars())
+    return list(conn.execute(select(t.units.c.id).where(t.units.c.path.startswith(path))).scalars())
 
 
 # SQLite has no statistics (the server never runs ANALYZE), and to its planner `unit IN (...)`
@@ -62,8 +61,9 @@ def _at_least(conn: Connection, rows: Select[Any], n: int) -> bool:
     return found >= n
 
 
-def _in_units(conn: Connection, column: Any, ids: list[int], *, ordered: bool
-              ) -> ColumnElement[bool]:
+def _in_units(
+    conn: Connection, column: Any, ids: list[int], *, ordered: bool
+) -> ColumnElement[bool]:
     indexed: ColumnElement[bool] = column.in_(ids)
     if not ordered or conn.dialect.name != "sqlite":
         return indexed
@@ -72,8 +72,9 @@ def _in_units(conn: Connection, column: Any, ids: list[int], *, ordered: bool
     return (column + 0).in_(ids)
 
 
-def scope_condition(conn: Connection, scope: Scope, *, ordered: bool = False
-                    ) -> ColumnElement[bool]:
+def scope_condition(
+    conn: Connection, scope: Scope, *, ordered: bool = False
+) -> ColumnElement[bool]:
     """Which reports `scope` reaches. `ordered`: for a page in arrival or deadline order
     (see MANY_REPORTS)."""
     if scope.reach is Reach.ALL:
@@ -88,10 +89,16 @@ def scope_condition(conn: Connection, scope: Scope, *, ordered: bool = False
     return _in_units(conn, _R.c.routed_unit_id, ids, ordered=ordered)
 
 
-def _filters(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
-             soon_until: date,
-             received_window: tuple[datetime | None, datetime | None], ordered: bool
-             ) -> list[ColumnElement[bool]]:
+def _filters(
+    conn: Connection,
+    scope: Scope,
+    query: InboxQuery,
+    *,
+    today: date,
+    soon_until: date,
+    received_window: tuple[datetime | None, datetime | None],
+    ordered: bool,
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if query.statuses:
         where.append(_R.c.status.in_([s.value for s in query.statuses]))
@@ -100,16 +107,17 @@ def _filters(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
     if query.channel:
         where.append(_R.c.channel == query.channel.value)
     if query.unit_id is not None:
-        path = conn.execute(select(t.units.c.path)
-                            .where(t.units.c.id == query.unit_id)).scalar()
-        where.append(_in_units(conn, _R.c.unit_id, subtree_ids(conn, path) if path else [],
-                               ordered=ordered))
+        path = conn.execute(select(t.units.c.path).where(t.units.c.id == query.unit_id)).scalar()
+        where.append(
+            _in_units(conn, _R.c.unit_id, subtree_ids(conn, path) if path else [], ordered=ordered)
+        )
     if query.category:
         where.append(_R.c.category == query.category)
     if query.tag:
         # Tags are stored comma-joined: a whole tag matches, never a part of one.
-        where.append((literal(",") + _R.c.tags + literal(",")).contains(f",{query.tag},",
-                                                                     autoescape=True))
+        where.append(
+            (literal(",") + _R.c.tags + literal(",")).contains(f",{query.tag},", autoescape=True)
+        )
     if query.assigned is Assigned.ME:
         where.append(_R.c.assigned_user_id == scope.user_id)
     elif query.assigned is Assigned.NOBODY:
@@ -156,8 +164,9 @@ def completions(conn: Connection, words: tuple[str, ...]) -> dict[str, list[str]
         terms: list[str] | None = []
         start = word
         while terms is not None:
-            term = conn.execute(select(_TERMS.c.term).where(_TERMS.c.term >= start)
-                                .limit(1)).scalar()
+            term = conn.execute(
+                select(_TERMS.c.term).where(_TERMS.c.term >= start).limit(1)
+            ).scalar()
             if term is None or not term.startswith(word):
                 break
             if len(terms) == COMPLETIONS:
@@ -191,8 +200,9 @@ def _search(conn: Connection, words: _Words, *, indexed: bool = True) -> tuple[A
     if conn.dialect.name == "sqlite":
         return _FTS, literal_column("reports_fts").op("MATCH")(words.fts5)
     vector = _VECTOR if indexed else func.coalesce(_VECTOR, literal_column("''::tsvector"))
-    return None, vector.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"),
-                                                 search.tsquery(words.words)))
+    return None, vector.op("@@")(
+        func.to_tsquery(literal_column("'simple'::regconfig"), search.tsquery(words.words))
+    )
 
 
 def _rare_in_statistics(conn: Connection, words: tuple[str, ...]) -> bool | None:
@@ -202,12 +212,15 @@ def _rare_in_statistics(conn: Connection, words: tuple[str, ...]) -> bool | None
     on SQLite, whose FTS5 index keeps no such figures (counting is left to `_few_matches`)."""
     if conn.dialect.name == "sqlite":
         return None
-    row = conn.execute(text(
-        "SELECT c.reltuples, s.most_common_elems::text::text[] AS elems, "
-        "s.most_common_elem_freqs AS freqs FROM pg_class c LEFT JOIN pg_stats s "
-        "ON s.schemaname = current_schema() AND s.tablename = 'reports' "
-        "AND s.attname = 'search_vector' "
-        "WHERE c.oid = to_regclass('reports')")).one_or_none()
+    row = conn.execute(
+        text(
+            "SELECT c.reltuples, s.most_common_elems::text::text[] AS elems, "
+            "s.most_common_elem_freqs AS freqs FROM pg_class c LEFT JOIN pg_stats s "
+            "ON s.schemaname = current_schema() AND s.tablename = 'reports' "
+            "AND s.attname = 'search_vector' "
+            "WHERE c.oid = to_regclass('reports')"
+        )
+    ).one_or_none()
     if row is None or not row.elems:
         # Never analysed: too few reports for statistics to matter yet, or far too many to
         # risk an unbounded search.
@@ -216,8 +229,10 @@ def _rare_in_statistics(conn: Connection, words: tuple[str, ...]) -> bool | None
     # After the per-element figures come the least and greatest of them and the null share;
     # a word among none of them counts as half the least, as PostgreSQL's own estimate does.
     unlisted = row.freqs[len(row.elems)] / 2
-    share = min(sum(f for e, f in zip(row.elems, row.freqs, strict=False) if e.startswith(w))
-                or unlisted for w in words)
+    share = min(
+        sum(f for e, f in zip(row.elems, row.freqs, strict=False) if e.startswith(w)) or unlisted
+        for w in words
+    )
     return rows * share < RARE_MATCHES
 
 
@@ -242,44 +257,80 @@ def _id_span(conn: Connection) -> tuple[int, int]:
 
 
 _ENTRY = t.units.alias("entry")
-_PHOTO_COUNT = (select(func.count()).select_from(t.report_photos)
-                .where(t.report_photos.c.report_id == _R.c.id).scalar_subquery())
-_COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.kind, _R.c.status, _R.c.title,
-            func.substr(_R.c.text, 1, 160).label("excerpt"), _ENTRY.c.name.label("unit_name"),
-            _R.c.channel, _R.c.received_at, _R.c.verify_due, _R.c.due_on,
-            _PHOTO_COUNT.label("photo_count"), _R.c.version)
+_PHOTO_COUNT = (
+    select(func.count())
+    .select_from(t.report_photos)
+    .where(t.report_photos.c.report_id == _R.c.id)
+    .scalar_subquery()
+)
+_COLUMNS = (
+    _R.c.id,
+    _R.c.tracking_code,
+    _R.c.kind,
+    _R.c.status,
+    _R.c.title,
+    func.substr(_R.c.text, 1, 160).label("excerpt"),
+    _ENTRY.c.name.label("unit_name"),
+    _R.c.channel,
+    _R.c.received_at,
+    _R.c.verify_due,
+    _R.c.due_on,
+    _PHOTO_COUNT.label("photo_count"),
+    _R.c.version,
+)
 
 
 # Duplicates arrive close together: similar reports are looked for among this many ids on
 # either side of the report, which also bounds the work on a word common everywhere.
 SIMILAR_WINDOW = 20_000
-_OPEN = [Status.RECEIVED.value, Status.POSTPONED.value, Status.FORWARDED.value,
-         Status.FOLLOWED_UP.value]
+_OPEN = [
+    Status.RECEIVED.value,
+    Status.POSTPONED.value,
+    Status.FORWARDED.value,
+    Status.FOLLOWED_UP.value,
+]
 
 
-def similar_reports(conn: Connection, report_id: int, unit_id: int, words: tuple[str, ...],
-                    scope: Scope, limit: int) -> list[InboxItem]:
+def similar_reports(
+    conn: Connection, report_id: int, unit_id: int, words: tuple[str, ...], scope: Scope, limit: int
+) -> list[InboxItem]:
     """Open reports of the same unit sharing at least two of `words`, newest first."""
     if not words:
         return []
     if conn.dialect.name == "sqlite":
         source: Any = _FTS
         match: ColumnElement[bool] = literal_column("reports_fts").op("MATCH")(
-            search.fts5_similar(words, completions(conn, words)))
+            search.fts5_similar(words, completions(conn, words))
+        )
     else:
         plan_for_values(conn)
         source = None
-        match = _VECTOR.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"),
-                                                 search.tsquery_similar(words)))
+        match = _VECTOR.op("@@")(
+            func.to_tsquery(literal_column("'simple'::regconfig"), search.tsquery_similar(words))
+        )
     ids = select(_R.c.id)
     if source is not None:
         ids = ids.select_from(source.join(_R, _R.c.id == source.c.rowid))
-    found = list(conn.execute(ids.where(
-        match, _R.c.id != report_id, _R.c.unit_id == unit_id, _R.c.status.in_(_OPEN),
-        _R.c.id.between(report_id - SIMILAR_WINDOW, report_id + SIMILAR_WINDOW),
-        scope_condition(conn, scope)).order_by(_R.c.id.desc()).limit(limit)).scalars())
-    return [_item(r) for r in _in_page_order(
-        conn, select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id), found)]
+    found = list(
+        conn.execute(
+            ids.where(
+                match,
+                _R.c.id != report_id,
+                _R.c.unit_id == unit_id,
+                _R.c.status.in_(_OPEN),
+                _R.c.id.between(report_id - SIMILAR_WINDOW, report_id + SIMILAR_WINDOW),
+                scope_condition(conn, scope),
+            )
+            .order_by(_R.c.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    return [
+        _item(r)
+        for r in _in_page_order(
+            conn, select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id), found
+        )
+    ]
 
 
 def plan_for_values(conn: Connection) -> None:
@@ -294,9 +345,17 @@ def plan_for_values(conn: Connection) -> None:
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
-def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
-             soon_until: date, received_window: tuple[datetime | None, datetime | None],
-             limit: int, unrouted: bool = False) -> tuple[list[int], Cursor | None]:
+def page_ids(
+    conn: Connection,
+    scope: Scope,
+    query: InboxQuery,
+    *,
+    today: date,
+    soon_until: date,
+    received_window: tuple[datetime | None, datetime | None],
+    limit: int,
+    unrouted: bool = False,
+) -> tuple[list[int], Cursor | None]:
     """The ids of one page, in the query's order, and where a search stopped before the
     oldest report when it did (see SEARCH_WINDOW): asking again after that cursor searches
     on. The scan that decides the page runs on the reports table alone (and the search
@@ -308,8 +367,15 @@ def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
     where = [scope_condition(conn, scope, ordered=ordered)]
     if unrouted:
         where.append(_R.c.routed_unit_id.is_(None))
-    where += _filters(conn, scope, query, today=today, soon_until=soon_until,
-                      received_window=received_window, ordered=ordered)
+    where += _filters(
+        conn,
+        scope,
+        query,
+        today=today,
+        soon_until=soon_until,
+        received_window=received_window,
+        ordered=ordered,
+    )
     after = query.after
     if order is Order.DEADLINE:
         where.append(_R.c.due_on.is_not(None))
@@ -323,8 +389,10 @@ def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
         if after is not None and after.received_at is not None:
             moment = literal(after.received_at, _R.c.received_at.type)
             # The first condition alone lets the received_at index start at the cursor.
-            where += [_R.c.received_at <= moment,
-                      tuple_(_R.c.received_at, _R.c.id) < tuple_(moment, after.id)]
+            where += [
+                _R.c.received_at <= moment,
+                tuple_(_R.c.received_at, _R.c.id) < tuple_(moment, after.id),
+            ]
         ids = select(_R.c.id).order_by(_R.c.received_at.desc(), _R.c.id.desc())
         return list(conn.execute(ids.where(*where).limit(limit)).scalars()), None
     if not query.words:
@@ -335,8 +403,9 @@ def page_ids(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
     return _search_page(conn, _words(conn, query.words), where, after, limit)
 
 
-def _searching(conn: Connection, ids: Select[Any], words: _Words,
-               where: list[ColumnElement[bool]]) -> Select[Any]:
+def _searching(
+    conn: Connection, ids: Select[Any], words: _Words, where: list[ColumnElement[bool]]
+) -> Select[Any]:
     source, match = _search(conn, words)
     where.append(match)
     if source is None:
@@ -344,8 +413,13 @@ def _searching(conn: Connection, ids: Select[Any], words: _Words,
     return ids.select_from(source.join(_R, _R.c.id == source.c.rowid))
 
 
-def _search_page(conn: Connection, words: _Words, where: list[ColumnElement[bool]],
-                 after: Cursor | None, limit: int) -> tuple[list[int], Cursor | None]:
+def _search_page(
+    conn: Connection,
+    words: _Words,
+    where: list[ColumnElement[bool]],
+    after: Cursor | None,
+    limit: int,
+) -> tuple[list[int], Cursor | None]:
     """A search newest first: the whole id range at once for rare words, a window of
     SEARCH_WINDOW ids below the cursor otherwise."""
 
@@ -358,8 +432,11 @@ def _search_page(conn: Connection, words: _Words, where: list[ColumnElement[bool
         # 'jalan rusak' against 5 ms walking the window).
         source, match = _search(conn, words, indexed=low is None)
         key: Any = _R.c.id if source is None else source.c.rowid
-        ids: Select[Any] = (select(_R.c.id) if source is None else
-                            select(_R.c.id).select_from(source.join(_R, _R.c.id == key)))
+        ids: Select[Any] = (
+            select(_R.c.id)
+            if source is None
+            else select(_R.c.id).select_from(source.join(_R, _R.c.id == key))
+        )
         bounds = [match, key < after.id] if after is not None else [match]
         if low is not None:
             bounds.append(key >= low)
@@ -371,8 +448,7 @@ def _search_page(conn: Connection, words: _Words, where: list[ColumnElement[bool
             # the primary key down hoping to meet a match soon (8.5 s for a word in 100
             # reports): the matches are sorted.
             found = select(_R.c.id).where(*bounds).cte("found").prefix_with("MATERIALIZED")
-            ordered = (ids.where(_R.c.id.in_(select(found.c.id)))
-                       .order_by((_R.c.id + 0).desc()))
+            ordered = ids.where(_R.c.id.in_(select(found.c.id))).order_by((_R.c.id + 0).desc())
             return list(conn.execute(ordered.where(*where).limit(limit)).scalars())
         ordered = ids.order_by(key.desc())
         return list(conn.execute(ordered.where(*where, *bounds).limit(limit)).scalars())
@@ -394,13 +470,33 @@ def _search_page(conn: Connection, words: _Words, where: list[ColumnElement[bool
     return page, Cursor(low)
 
 
-def inbox_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
-               soon_until: date, received_window: tuple[datetime | None, datetime | None],
-               limit: int, unrouted: bool = False) -> InboxPage:
-    page, rest = page_ids(conn, scope, query, today=today, soon_until=soon_until,
-                          received_window=received_window, limit=limit, unrouted=unrouted)
-    items = [_item(r) for r in _in_page_order(
-        conn, select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id), page)]
+def inbox_page(
+    conn: Connection,
+    scope: Scope,
+    query: InboxQuery,
+    *,
+    today: date,
+    soon_until: date,
+    received_window: tuple[datetime | None, datetime | None],
+    limit: int,
+    unrouted: bool = False,
+) -> InboxPage:
+    page, rest = page_ids(
+        conn,
+        scope,
+        query,
+        today=today,
+        soon_until=soon_until,
+        received_window=received_window,
+        limit=limit,
+        unrouted=unrouted,
+    )
+    items = [
+        _item(r)
+        for r in _in_page_order(
+            conn, select(*_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id), page
+        )
+    ]
     return InboxPage(items, rest)
 
 
@@ -414,39 +510,87 @@ def _in_page_order(conn: Connection, columns: Select[Any], page: list[int]) -> l
 
 _FORWARDED = t.units.alias("forwarded")
 # What an export carries: everything about the report except who reported it.
-EXPORT_COLUMNS = (_R.c.id, _R.c.tracking_code, _R.c.received_at,
-                  _ENTRY.c.name.label("unit_name"), _R.c.channel, _R.c.kind, _R.c.status,
-                  _R.c.title, _R.c.category, _R.c.tags, _R.c.text, _R.c.location,
-                  _FORWARDED.c.name.label("forwarded_name"), _R.c.due_on, _R.c.verified_at,
-                  _R.c.followed_up_at, _R.c.closed_at, _R.c.rating)
+EXPORT_COLUMNS = (
+    _R.c.id,
+    _R.c.tracking_code,
+    _R.c.received_at,
+    _ENTRY.c.name.label("unit_name"),
+    _R.c.channel,
+    _R.c.kind,
+    _R.c.status,
+    _R.c.title,
+    _R.c.category,
+    _R.c.tags,
+    _R.c.text,
+    _R.c.location,
+    _FORWARDED.c.name.label("forwarded_name"),
+    _R.c.due_on,
+    _R.c.verified_at,
+    _R.c.followed_up_at,
+    _R.c.closed_at,
+    _R.c.rating,
+)
 
 
-def export_page(conn: Connection, scope: Scope, query: InboxQuery, *, today: date,
-                soon_until: date, received_window: tuple[datetime | None, datetime | None],
-                limit: int) -> tuple[list[Any], Cursor | None]:
-    page, rest = page_ids(conn, scope, query, today=today, soon_until=soon_until,
-                          received_window=received_window, limit=limit)
+def export_page(
+    conn: Connection,
+    scope: Scope,
+    query: InboxQuery,
+    *,
+    today: date,
+    soon_until: date,
+    received_window: tuple[datetime | None, datetime | None],
+    limit: int,
+) -> tuple[list[Any], Cursor | None]:
+    page, rest = page_ids(
+        conn,
+        scope,
+        query,
+        today=today,
+        soon_until=soon_until,
+        received_window=received_window,
+        limit=limit,
+    )
     return _in_page_order(
-        conn, select(*EXPORT_COLUMNS).join(_ENTRY, _ENTRY.c.id == _R.c.unit_id)
-        .outerjoin(_FORWARDED, _FORWARDED.c.id == _R.c.forwarded_unit_id), page), rest
+        conn,
+        select(*EXPORT_COLUMNS)
+        .join(_ENTRY, _ENTRY.c.id == _R.c.unit_id)
+        .outerjoin(_FORWARDED, _FORWARDED.c.id == _R.c.forwarded_unit_id),
+        page,
+    ), rest
 
 
 def _item(r: Any) -> InboxItem:
-    return InboxItem(r.id, r.tracking_code, Kind(r.kind), Status(r.status), r.excerpt,
-                     r.unit_name, Channel(r.channel), r.received_at, r.verify_due,
-                     r.photo_count, title=r.title, due_on=r.due_on, version=r.version)
+    return InboxItem(
+        r.id,
+        r.tracking_code,
+        Kind(r.kind),
+        Status(r.status),
+        r.excerpt,
+        r.unit_name,
+        Channel(r.channel),
+        r.received_at,
+        r.verify_due,
+        r.photo_count,
+        title=r.title,
+        due_on=r.due_on,
+        version=r.version,
+    )
 
 
 def status_counts(conn: Connection, scope: Scope) -> dict[Status, int]:
     if scope.reach is Reach.FORWARDED:
-        rows = conn.execute(select(_R.c.status, func.count()).where(
-            _R.c.forwarded_unit_id == scope.unit_id).group_by(_R.c.status)).all()
+        rows = conn.execute(
+            select(_R.c.status, func.count())
+            .where(_R.c.forwarded_unit_id == scope.unit_id)
+            .group_by(_R.c.status)
+        ).all()
     else:
         query = select(t.report_counts.c.status, func.sum(t.report_counts.c.n)).group_by(
-            t.report_counts.c.status)
+            t.report_counts.c.status
+        )
         if scope.reach is Reach.SUBTREE:
-            query = query.where(t.report_counts.c.unit_id.in_(
-                subtree_ids(conn, scope.unit_path)))
+            query = query.where(t.report_counts.c.unit_id.in_(subtree_ids(conn, scope.unit_path)))
         rows = conn.execute(query).all()
     return {Status(status): int(n) for status, n in rows if n}
 
@@ -456,9 +600,11 @@ _PG_BUMP = pg_insert(t.report_counts)
 _COUNT_KEY = [t.report_counts.c.unit_id, t.report_counts.c.status]
 _UPSERT_COUNT = {
     "sqlite": _SQLITE_BUMP.on_conflict_do_update(
-        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _SQLITE_BUMP.excluded.n}),
+        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _SQLITE_BUMP.excluded.n}
+    ),
     "postgresql": _PG_BUMP.on_conflict_do_update(
-        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _PG_BUMP.excluded.n}),
+        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _PG_BUMP.excluded.n}
+    ),
 }
 
 

@@ -21,11 +21,15 @@ from lapor.store.db import Database
 from lapor.store.records import Kiosk, NotFound, ReservedCode, StoreError
 
 _K = t.kiosks
-_HELD = (select(func.count()).where(t.kiosk_codes.c.kiosk_id == _K.c.id)
-         .scalar_subquery().label("codes_held"))
-_KIOSK = (select(_K, t.units.c.slug.label("unit_slug"), t.units.c.name.label("unit_name"),
-                 _HELD)
-          .join(t.units, t.units.c.id == _K.c.unit_id))
+_HELD = (
+    select(func.count())
+    .where(t.kiosk_codes.c.kiosk_id == _K.c.id)
+    .scalar_subquery()
+    .label("codes_held")
+)
+_KIOSK = select(
+    _K, t.units.c.slug.label("unit_slug"), t.units.c.name.label("unit_name"), _HELD
+).join(t.units, t.units.c.id == _K.c.unit_id)
 
 
 def _one(conn: Connection, kiosk_id: int) -> Kiosk | None:
@@ -36,45 +40,60 @@ def _one(conn: Connection, kiosk_id: int) -> Kiosk | None:
 def _set_pairing_code(conn: Connection, kiosk_id: int, at: datetime) -> str:
     """A fresh code for the kiosk, unique among the codes outstanding."""
     # Expired codes give their digits back first, so the unique index only holds live ones.
-    conn.execute(update(_K).where(_K.c.pairing_expires_at <= at)
-                 .values(pairing_code_hash=None, pairing_expires_at=None))
+    conn.execute(
+        update(_K)
+        .where(_K.c.pairing_expires_at <= at)
+        .values(pairing_code_hash=None, pairing_expires_at=None)
+    )
     for _ in range(50):
         code = rules.new_pairing_code()
         digest = rules.pairing_code_hash(code)
         if conn.execute(select(_K.c.id).where(_K.c.pairing_code_hash == digest)).first():
             continue
-        conn.execute(update(_K).where(_K.c.id == kiosk_id).values(
-            pairing_code_hash=digest, pairing_expires_at=at + rules.PAIRING_LIFETIME))
+        conn.execute(
+            update(_K)
+            .where(_K.c.id == kiosk_id)
+            .values(pairing_code_hash=digest, pairing_expires_at=at + rules.PAIRING_LIFETIME)
+        )
         return code
     raise StoreError("could not find a free pairing code; try again")
 
 
 def claim_code(conn: Connection, code: str, kiosk_id: int) -> bool:
     """Take `code` out of the kiosk's pool, in the caller's transaction."""
-    result = conn.execute(delete(t.kiosk_codes).where(t.kiosk_codes.c.code == code,
-                                                      t.kiosk_codes.c.kiosk_id == kiosk_id))
+    result = conn.execute(
+        delete(t.kiosk_codes).where(
+            t.kiosk_codes.c.code == code, t.kiosk_codes.c.kiosk_id == kiosk_id
+        )
+    )
     return result.rowcount == 1
 
 
 def is_pool_code(conn: Connection, code: str) -> bool:
-    return conn.execute(select(t.kiosk_codes.c.code)
-                        .where(t.kiosk_codes.c.code == code)).first() is not None
+    return (
+        conn.execute(select(t.kiosk_codes.c.code).where(t.kiosk_codes.c.code == code)).first()
+        is not None
+    )
 
 
 class KioskStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._insert_code = (sqlite_insert if db.is_sqlite else pg_insert)(
-            t.kiosk_codes).on_conflict_do_nothing()
+            t.kiosk_codes
+        ).on_conflict_do_nothing()
 
     async def add(self, unit_id: int, name: str, at: datetime) -> tuple[Kiosk, str]:
         """A new kiosk for the unit and its first pairing code."""
+
         def write(conn: Connection) -> tuple[Kiosk, str]:
             if conn.execute(select(t.units.c.id).where(t.units.c.id == unit_id)).first() is None:
                 raise NotFound(f"no unit with id {unit_id}")
-            kiosk_id = conn.execute(insert(_K).values(unit_id=unit_id, name=name, version=1,
-                                                      created_at=at)
-                                    .returning(_K.c.id)).scalar_one()
+            kiosk_id = conn.execute(
+                insert(_K)
+                .values(unit_id=unit_id, name=name, version=1, created_at=at)
+                .returning(_K.c.id)
+            ).scalar_one()
             code = _set_pairing_code(conn, kiosk_id, at)
             kiosk = _one(conn, kiosk_id)
             assert kiosk is not None
@@ -85,6 +104,7 @@ class KioskStore:
     async def new_pairing_code(self, kiosk_id: int, at: datetime) -> tuple[Kiosk, str]:
         """Another code for a kiosk (the tablet was replaced or wiped). Pairing with it makes
         every earlier credential of the kiosk stop working."""
+
         def write(conn: Connection) -> tuple[Kiosk, str]:
             kiosk = _one(conn, kiosk_id)
             if kiosk is None:
@@ -101,13 +121,24 @@ class KioskStore:
     async def pair(self, code: str, at: datetime) -> Kiosk | None:
         """Exchange a live pairing code for the kiosk it names, once. The version goes up, so
         the credential issued now is the only one that works."""
+
         def write(conn: Connection) -> Kiosk | None:
             kiosk_id = conn.execute(
-                update(_K).where(_K.c.pairing_code_hash == rules.pairing_code_hash(code),
-                                 _K.c.pairing_expires_at > at, _K.c.revoked_at.is_(None))
-                .values(pairing_code_hash=None, pairing_expires_at=None, paired_at=at,
-                        version=_K.c.version + 1, last_seen_at=at)
-                .returning(_K.c.id)).scalar()
+                update(_K)
+                .where(
+                    _K.c.pairing_code_hash == rules.pairing_code_hash(code),
+                    _K.c.pairing_expires_at > at,
+                    _K.c.revoked_at.is_(None),
+                )
+                .values(
+                    pairing_code_hash=None,
+                    pairing_expires_at=None,
+                    paired_at=at,
+                    version=_K.c.version + 1,
+                    last_seen_at=at,
+                )
+                .returning(_K.c.id)
+            ).scalar()
             if kiosk_id is None:
                 return None
             # A re-paired device starts with an empty pool; the old device's codes go.
@@ -124,19 +155,22 @@ class KioskStore:
         query = _KIOSK.order_by(_K.c.id)
         if unit_ids is not None:
             query = query.where(_K.c.unit_id.in_(list(unit_ids)))
-        return await self.db.read(
-            lambda conn: [Kiosk.from_row(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: [Kiosk.from_row(r) for r in conn.execute(query)])
 
     async def revoke(self, kiosk_id: int, at: datetime) -> Kiosk:
         """For good; its unused codes go back (their status pages say "not found" again)."""
+
         def write(conn: Connection) -> Kiosk:
             kiosk = _one(conn, kiosk_id)
             if kiosk is None:
                 raise NotFound(f"no kiosk with id {kiosk_id}")
             if not kiosk.active:
                 raise StoreError(f"kiosk {kiosk_id} is already revoked")
-            conn.execute(update(_K).where(_K.c.id == kiosk_id).values(
-                revoked_at=at, pairing_code_hash=None, pairing_expires_at=None))
+            conn.execute(
+                update(_K)
+                .where(_K.c.id == kiosk_id)
+                .values(revoked_at=at, pairing_code_hash=None, pairing_expires_at=None)
+            )
             conn.execute(delete(t.kiosk_codes).where(t.kiosk_codes.c.kiosk_id == kiosk_id))
             revoked = _one(conn, kiosk_id)
             assert revoked is not None
@@ -146,19 +180,28 @@ class KioskStore:
 
     async def heartbeat(self, kiosk_id: int, beat: Heartbeat, at: datetime) -> None:
         def write(conn: Connection) -> None:
-            conn.execute(update(_K).where(_K.c.id == kiosk_id).values(
-                last_seen_at=at, queue_length=beat.queue_length,
-                oldest_queued_at=beat.oldest_queued_at, app_version=beat.app_version,
-                storage_persistent=beat.storage_persistent,
-                clock_offset_ms=beat.clock_offset_ms))
+            conn.execute(
+                update(_K)
+                .where(_K.c.id == kiosk_id)
+                .values(
+                    last_seen_at=at,
+                    queue_length=beat.queue_length,
+                    oldest_queued_at=beat.oldest_queued_at,
+                    app_version=beat.app_version,
+                    storage_persistent=beat.storage_persistent,
+                    clock_offset_ms=beat.clock_offset_ms,
+                )
+            )
 
         await self.db.write(write)
 
     async def reserve_codes(self, kiosk_id: int, held: int, at: datetime) -> list[ReservedCode]:
         """Top the device's pool up: fresh codes, unused by any report or pool."""
+
         def write(conn: Connection) -> list[ReservedCode]:
-            outstanding = conn.execute(select(func.count()).where(
-                t.kiosk_codes.c.kiosk_id == kiosk_id)).scalar_one()
+            outstanding = conn.execute(
+                select(func.count()).where(t.kiosk_codes.c.kiosk_id == kiosk_id)
+            ).scalar_one()
             wanted = rules.codes_wanted(held, outstanding)
             expires = at + rules.CODE_LIFETIME
             reserved: list[ReservedCode] = []
@@ -166,11 +209,15 @@ class KioskStore:
                 if len(reserved) >= wanted:
                     break
                 code = tracking.new_tracking_code()
-                if conn.execute(select(t.reports.c.id)
-                                .where(t.reports.c.tracking_code == code)).first():
+                if conn.execute(
+                    select(t.reports.c.id).where(t.reports.c.tracking_code == code)
+                ).first():
                     continue
-                added = conn.execute(self._insert_code.values(
-                    code=code, kiosk_id=kiosk_id, reserved_at=at, expires_at=expires))
+                added = conn.execute(
+                    self._insert_code.values(
+                        code=code, kiosk_id=kiosk_id, reserved_at=at, expires_at=expires
+                    )
+                )
                 if added.rowcount == 1:
                     reserved.append(ReservedCode(code, expires))
             return reserved
@@ -183,8 +230,13 @@ class KioskStore:
 
     async def sweep_codes(self, at: datetime) -> int:
         """Give up codes expired so long ago that no queued report can still carry them."""
+
         def write(conn: Connection) -> int:
-            return int(conn.execute(delete(t.kiosk_codes).where(
-                t.kiosk_codes.c.expires_at < at - rules.CODE_GRACE)).rowcount or 0)
+            return int(
+                conn.execute(
+                    delete(t.kiosk_codes).where(t.kiosk_codes.c.expires_at < at - rules.CODE_GRACE)
+                ).rowcount
+                or 0
+            )
 
         return await self.db.write(write)

@@ -76,41 +76,69 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def monitoring(conn: Connection, scope: Scope, root_path: str, period: Period) -> Raw:
     d = _Dialect(conn, period.tz)
     month = d.month(_R.c.received_at).label("month")
-    where = [scope_condition(conn, scope), _R.c.unit_id.in_(subtree_ids(conn, root_path)),
-             _R.c.received_at >= period.start, _R.c.received_at < period.end]
+    where = [
+        scope_condition(conn, scope),
+        _R.c.unit_id.in_(subtree_ids(conn, root_path)),
+        _R.c.received_at >= period.start,
+        _R.c.received_at < period.end,
+    ]
     today = period.today
     verified_day = d.local_date(_R.c.verified_at)
     answered_day = d.local_date(_R.c.followed_up_at)
     figures_query = (
-        select(_R.c.unit_id, month, func.count().label("received"),
-               _count(and_(_R.c.verified_at.is_not(None), verified_day <= _R.c.verify_due)),
-               _count(or_(and_(_R.c.verified_at.is_not(None), verified_day > _R.c.verify_due),
-                          and_(_R.c.verified_at.is_(None),
-                               _R.c.status == Status.RECEIVED.value,
-                               _R.c.verify_due < today))),
-               _count(and_(_R.c.followed_up_at.is_not(None),
-                           answered_day <= _R.c.follow_up_due)),
-               _count(or_(and_(_R.c.followed_up_at.is_not(None),
-                               answered_day > _R.c.follow_up_due),
-                          and_(_R.c.followed_up_at.is_(None),
-                               _R.c.status == Status.FORWARDED.value,
-                               _R.c.follow_up_due < today))),
-               _count(_R.c.due_on < today),
-               _count(_R.c.status == Status.CLOSED.value),
-               func.coalesce(func.sum(_R.c.rating), 0), func.count(_R.c.rating))
-        .where(*where).group_by(_R.c.unit_id, literal_column("month")))
+        select(
+            _R.c.unit_id,
+            month,
+            func.count().label("received"),
+            _count(and_(_R.c.verified_at.is_not(None), verified_day <= _R.c.verify_due)),
+            _count(
+                or_(
+                    and_(_R.c.verified_at.is_not(None), verified_day > _R.c.verify_due),
+                    and_(
+                        _R.c.verified_at.is_(None),
+                        _R.c.status == Status.RECEIVED.value,
+                        _R.c.verify_due < today,
+                    ),
+                )
+            ),
+            _count(and_(_R.c.followed_up_at.is_not(None), answered_day <= _R.c.follow_up_due)),
+            _count(
+                or_(
+                    and_(_R.c.followed_up_at.is_not(None), answered_day > _R.c.follow_up_due),
+                    and_(
+                        _R.c.followed_up_at.is_(None),
+                        _R.c.status == Status.FORWARDED.value,
+                        _R.c.follow_up_due < today,
+                    ),
+                )
+            ),
+            _count(_R.c.due_on < today),
+            _count(_R.c.status == Status.CLOSED.value),
+            func.coalesce(func.sum(_R.c.rating), 0),
+            func.count(_R.c.rating),
+        )
+        .where(*where)
+        .group_by(_R.c.unit_id, literal_column("month"))
+    )
     figures = {(r[0], r[1]): Figures(*r[2:]) for r in conn.execute(figures_query)}
 
     def histogram(done: Any) -> dict[Key, dict[int, int]]:
         bucket = d.days(done, _R.c.received_at).label("bucket")
-        query = (select(_R.c.unit_id, month, bucket, func.count())
-                 .where(*where, done.is_not(None))
-                 .group_by(_R.c.unit_id, literal_column("month"), literal_column("bucket")))
+        query = (
+            select(_R.c.unit_id, month, bucket, func.count())
+            .where(*where, done.is_not(None))
+            .group_by(_R.c.unit_id, literal_column("month"), literal_column("bucket"))
+        )
         out: dict[Key, dict[int, int]] = {}
         for unit_id, month_, day, count in conn.execute(query):
             out.setdefault((unit_id, month_), {})[int(day)] = count
         return out
 
-    return Raw(figures, histogram(_R.c.verified_at), histogram(_R.c.closed_at),
-               feedback.sums(conn, scope, root_path, d.month(t.feedback.c.received_at),
-                             period.start, period.end))
+    return Raw(
+        figures,
+        histogram(_R.c.verified_at),
+        histogram(_R.c.closed_at),
+        feedback.sums(
+            conn, scope, root_path, d.month(t.feedback.c.received_at), period.start, period.end
+        ),
+    )

@@ -41,8 +41,9 @@ class ProcessedPhoto:
 
     def as_new_photo(self) -> NewPhoto:
         content_type = "application/pdf" if self.name.endswith(".pdf") else "image/jpeg"
-        return NewPhoto(self.name, content_type, self.width, self.height, self.size_bytes,
-                        self.digest)
+        return NewPhoto(
+            self.name, content_type, self.width, self.height, self.size_bytes, self.digest
+        )
 
 
 def _fsync_dir(path: Path) -> None:
@@ -78,8 +79,7 @@ class PhotoStore:
     @staticmethod
     def valid_name(name: str) -> bool:
         stem, dot, ext = name.partition(".")
-        return (len(stem) == 32 and set(stem) <= _NAME_CHARS and dot == "."
-                and ext in ("jpg", "pdf"))
+        return len(stem) == 32 and set(stem) <= _NAME_CHARS and dot == "." and ext in ("jpg", "pdf")
 
     def path(self, name: str) -> Path:
         if not self.valid_name(name):
@@ -112,8 +112,13 @@ class PhotoStore:
                         rgb = upright.convert("RGB")
             except PhotoError:
                 raise
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-                    Image.DecompressionBombError):
+            except (
+                UnidentifiedImageError,
+                OSError,
+                SyntaxError,
+                ValueError,
+                Image.DecompressionBombError,
+            ):
                 raise PhotoError("not_an_image") from None
         rgb.thumbnail((self.max_side, self.max_side), Image.Resampling.LANCZOS)
         out = io.BytesIO()
@@ -151,8 +156,7 @@ class PhotoStore:
                 continue
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
-            return ProcessedPhoto(name, width, height, len(data),
-                                  hashlib.sha256(data).hexdigest())
+            return ProcessedPhoto(name, width, height, len(data), hashlib.sha256(data).hexdigest())
         return None
 
     def commit(self, names: list[str]) -> None:

@@ -76,8 +76,15 @@ class Unit:
 
     @classmethod
     def from_row(cls, row: Any) -> Unit:
-        return cls(row.id, row.slug, row.name, row.parent_id, row.path,
-                   getattr(row, "verify_days", None), getattr(row, "follow_up_days", None))
+        return cls(
+            row.id,
+            row.slug,
+            row.name,
+            row.parent_id,
+            row.path,
+            getattr(row, "verify_days", None),
+            getattr(row, "follow_up_days", None),
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +141,16 @@ class Poster:
 
     @classmethod
     def from_row(cls, row: Any) -> Poster:
-        return cls(row.id, row.unit_id, row.label, row.version, row.created_at, row.revoked_at,
-                   getattr(row, "unit_slug", ""), getattr(row, "unit_name", ""))
+        return cls(
+            row.id,
+            row.unit_id,
+            row.label,
+            row.version,
+            row.created_at,
+            row.revoked_at,
+            getattr(row, "unit_slug", ""),
+            getattr(row, "unit_name", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -155,9 +170,16 @@ class Widget:
 
     @classmethod
     def from_row(cls, row: Any) -> Widget:
-        return cls(row.id, row.unit_id, tuple(o for o in row.origins.split("\n") if o),
-                   row.version, row.created_at, row.revoked_at,
-                   getattr(row, "unit_slug", ""), getattr(row, "unit_name", ""))
+        return cls(
+            row.id,
+            row.unit_id,
+            tuple(o for o in row.origins.split("\n") if o),
+            row.version,
+            row.created_at,
+            row.revoked_at,
+            getattr(row, "unit_slug", ""),
+            getattr(row, "unit_name", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -186,11 +208,25 @@ class Kiosk:
 
     @classmethod
     def from_row(cls, row: Any) -> Kiosk:
-        return cls(row.id, row.unit_id, row.name, row.version, row.created_at, row.paired_at,
-                   row.revoked_at, row.pairing_expires_at, row.last_seen_at, row.queue_length,
-                   row.oldest_queued_at, row.app_version, row.storage_persistent,
-                   row.clock_offset_ms, getattr(row, "unit_slug", ""),
-                   getattr(row, "unit_name", ""), getattr(row, "codes_held", 0) or 0)
+        return cls(
+            row.id,
+            row.unit_id,
+            row.name,
+            row.version,
+            row.created_at,
+            row.paired_at,
+            row.revoked_at,
+            row.pairing_expires_at,
+            row.last_seen_at,
+            row.queue_length,
+            row.oldest_queued_at,
+            row.app_version,
+            row.storage_persistent,
+            row.clock_offset_ms,
+            getattr(row, "unit_slug", ""),
+            getattr(row, "unit_name", ""),
+            getattr(row, "codes_held", 0) or 0,
+        )
 
 
 @dataclass(frozen=True)
@@ -330,8 +366,16 @@ class AnswerTemplate:
 
     @classmethod
     def from_row(cls, row: Any) -> AnswerTemplate:
-        return cls(row.id, row.unit_id, row.unit_name, row.category, row.title, row.body,
-                   row.updated_at, row.email)
+        return cls(
+            row.id,
+            row.unit_id,
+            row.unit_name,
+            row.category,
+            row.title,
+            row.body,
+            row.updated_at,
+            row.email,
+        )
 
 
 @dataclass(frozen=True)
@@ -349,5 +393,15 @@ class ExportJob:
 
     @classmethod
     def from_row(cls, row: Any) -> ExportJob:
-        return cls(row.id, row.token, row.user_id, row.query, row.status, row.rows_done,
-                   row.rows_total, row.error, row.created_at, row.finished_at)
+        return cls(
+            row.id,
+            row.token,
+            row.user_id,
+            row.query,
+            row.status,
+            row.rows_done,
+            row.rows_total,
+            row.error,
+            row.created_at,
+            row.finished_at,
+        )

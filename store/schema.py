@@ -261,16 +261,28 @@ Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
 # A status filter with others (kind, channel, entry unit) inside a caller's scope: the columns
 # after id let the index alone decide which reports match, newest first (migration 0010).
-Index("ix_reports_status_filters", reports.c.status, reports.c.id, reports.c.routed_unit_id,
-      reports.c.unit_id, reports.c.kind, reports.c.channel)
+Index(
+    "ix_reports_status_filters",
+    reports.c.status,
+    reports.c.id,
+    reports.c.routed_unit_id,
+    reports.c.unit_id,
+    reports.c.kind,
+    reports.c.channel,
+)
 Index("ix_reports_status_due_on_id", reports.c.status, reports.c.due_on, reports.c.id)
 Index("ix_reports_forwarded_unit_id_id", reports.c.forwarded_unit_id, reports.c.id)
 Index("ix_reports_forwarded_unit_id_status", reports.c.forwarded_unit_id, reports.c.status)
 # An officer's reports by deadline and by arrival, in order (migration 0010).
-Index("ix_reports_forwarded_unit_id_due_on_id", reports.c.forwarded_unit_id, reports.c.due_on,
-      reports.c.id)
-Index("ix_reports_forwarded_unit_id_received_at", reports.c.forwarded_unit_id,
-      reports.c.received_at)
+Index(
+    "ix_reports_forwarded_unit_id_due_on_id",
+    reports.c.forwarded_unit_id,
+    reports.c.due_on,
+    reports.c.id,
+)
+Index(
+    "ix_reports_forwarded_unit_id_received_at", reports.c.forwarded_unit_id, reports.c.received_at
+)
 Index("ix_reports_due_on_id", reports.c.due_on, reports.c.id)
 Index("ix_reports_channel_id", reports.c.channel, reports.c.id)
 Index("ix_reports_received_at", reports.c.received_at)

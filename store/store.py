@@ -200,17 +200,23 @@ _INSERT_REMINDER = {
 _ENTRY_UNIT = (
     select(t.units.c.path, t.units.c.name, t.posters.c.label)
     .select_from(t.units)
-    .outerjoin(t.posters, and_(t.posters.c.id == bindparam("poster_id"),
-                               t.posters.c.unit_id == t.units.c.id))
+    .outerjoin(
+        t.posters,
+        and_(t.posters.c.id == bindparam("poster_id"), t.posters.c.unit_id == t.units.c.id),
+    )
     .where(t.units.c.id == bindparam("unit_id"))
 )
 _BY_KEY = select(t.reports.c.id, t.reports.c.tracking_code, t.reports.c.body_hash).where(
-    t.reports.c.idempotency_key == bindparam("key"))
+    t.reports.c.idempotency_key == bindparam("key")
+)
 _COORDINATORS = (
     select(t.users.c.unit_id, t.users.c.email, t.units.c.name)
     .join(t.units, t.units.c.id == t.users.c.unit_id)
-    .where(t.users.c.unit_id.in_(bindparam("chain", expanding=True)),
-           t.users.c.role == "coordinator", t.users.c.active.is_(True))
+    .where(
+        t.users.c.unit_id.in_(bindparam("chain", expanding=True)),
+        t.users.c.role == "coordinator",
+        t.users.c.active.is_(True),
+    )
 )
 # ON CONFLICT, not a look-up first: the unique constraints are what make two concurrent retries
 # (two processes, two tabs) store one report, and a tracking-code collision a retry.
@@ -218,13 +224,13 @@ _INSERT_REPORT = {
     "sqlite": sqlite_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id),
     "postgresql": pg_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id),
 }
-_POSTER = (select(t.posters, t.units.c.slug.label("unit_slug"),
-                  t.units.c.name.label("unit_name"))
-           .join(t.units, t.units.c.id == t.posters.c.unit_id))
+_POSTER = select(
+    t.posters, t.units.c.slug.label("unit_slug"), t.units.c.name.label("unit_name")
+).join(t.units, t.units.c.id == t.posters.c.unit_id)
 
-_WIDGET = (select(t.widgets, t.units.c.slug.label("unit_slug"),
-                  t.units.c.name.label("unit_name"))
-           .join(t.units, t.units.c.id == t.widgets.c.unit_id))
+_WIDGET = select(
+    t.widgets, t.units.c.slug.label("unit_slug"), t.units.c.name.label("unit_name")
+).join(t.units, t.units.c.id == t.widgets.c.unit_id)
 
 POSTER_CACHE_SECONDS = 5.0
 
@@ -266,8 +272,10 @@ class Store:
             if conn.execute(select(t.units.c.id).where(t.units.c.slug == slug)).first():
                 raise Duplicate(f"a unit with slug {slug!r} already exists")
             unit_id = conn.execute(
-                insert(t.units).values(slug=slug, name=name, parent_id=parent_id, path="",
-                                       created_at=now()).returning(t.units.c.id)).scalar_one()
+                insert(t.units)
+                .values(slug=slug, name=name, parent_id=parent_id, path="", created_at=now())
+                .returning(t.units.c.id)
+            ).scalar_one()
             path = f"{parent_path}{unit_id}/"
             conn.execute(update(t.units).where(t.units.c.id == unit_id).values(path=path))
             return Unit(unit_id, slug, name, parent_id, path)
@@ -283,14 +291,18 @@ class Store:
             return cached[1]
 
         def read(conn: Connection) -> UnitDeadlines:
-            path = conn.execute(select(t.units.c.path)
-                                .where(t.units.c.id == unit_id)).scalar()
+            path = conn.execute(select(t.units.c.path).where(t.units.c.id == unit_id)).scalar()
             if path is None:
                 return UnitDeadlines()
             chain = [int(p) for p in reversed(path.strip("/").split("/"))]
-            own = {r.id: UnitDeadlines(r.verify_days, r.follow_up_days) for r in conn.execute(
-                select(t.units.c.id, t.units.c.verify_days, t.units.c.follow_up_days)
-                .where(t.units.c.id.in_(chain)))}
+            own = {
+                r.id: UnitDeadlines(r.verify_days, r.follow_up_days)
+                for r in conn.execute(
+                    select(t.units.c.id, t.units.c.verify_days, t.units.c.follow_up_days).where(
+                        t.units.c.id.in_(chain)
+                    )
+                )
+            }
             return UnitDeadlines.resolve([own[u] for u in chain if u in own])
 
         days = await self.db.read(read)
@@ -299,15 +311,16 @@ class Store:
         self._deadline_cache[unit_id] = (time.monotonic() + POSTER_CACHE_SECONDS, days)
         return days
 
-    async def set_unit_deadlines(self, unit_id: int, days: UnitDeadlines,
-                                 scope: Scope) -> None:
+    async def set_unit_deadlines(self, unit_id: int, days: UnitDeadlines, scope: Scope) -> None:
         """Set a unit's own limits; NotFound for a unit outside `scope`."""
+
         def write(conn: Connection) -> None:
             query = update(t.units).where(t.units.c.id == unit_id)
             if scope.reach is not Reach.ALL:
                 query = query.where(t.units.c.path.startswith(scope.unit_path))
-            result = conn.execute(query.values(verify_days=days.verify_days,
-                                               follow_up_days=days.follow_up_days))
+            result = conn.execute(
+                query.values(verify_days=days.verify_days, follow_up_days=days.follow_up_days)
+            )
             if result.rowcount != 1:
                 raise NotFound(f"no unit {unit_id} in scope")
 
@@ -315,8 +328,11 @@ class Store:
         self._forget_units()  # the units below follow its deadlines too
 
     async def list_units(self) -> list[Unit]:
-        return await self.db.read(lambda conn: [
-            Unit.from_row(r) for r in conn.execute(select(t.units).order_by(t.units.c.path))])
+        return await self.db.read(
+            lambda conn: [
+                Unit.from_row(r) for r in conn.execute(select(t.units).order_by(t.units.c.path))
+            ]
+        )
 
     async def unit(self, unit_id: int) -> Unit | None:
         def read(conn: Connection) -> Unit | None:
@@ -327,29 +343,39 @@ class Store:
 
     async def unit_summaries(self) -> list[UnitSummary]:
         """Every unit in tree order with what hangs off it, for the admin's unit list."""
+
         def count(table: Any, *where: Any) -> Any:
-            return (select(func.count()).select_from(table)
-                    .where(*where).scalar_subquery())
+            return select(func.count()).select_from(table).where(*where).scalar_subquery()
 
         children = t.units.alias("children")
         query = select(
             t.units,
-            count(t.users, t.users.c.unit_id == t.units.c.id,
-                  t.users.c.active.is_(True)).label("staff"),
-            count(t.users, t.users.c.unit_id == t.units.c.id,
-                  t.users.c.active.is_(False)).label("inactive"),
+            count(t.users, t.users.c.unit_id == t.units.c.id, t.users.c.active.is_(True)).label(
+                "staff"
+            ),
+            count(t.users, t.users.c.unit_id == t.units.c.id, t.users.c.active.is_(False)).label(
+                "inactive"
+            ),
             count(t.posters, t.posters.c.unit_id == t.units.c.id).label("posters"),
             count(children, children.c.parent_id == t.units.c.id).label("children"),
         ).order_by(t.units.c.path)
-        return await self.db.read(lambda conn: [
-            UnitSummary(Unit.from_row(r), r.staff, r.inactive, r.posters, r.children)
-            for r in conn.execute(query)])
+        return await self.db.read(
+            lambda conn: [
+                UnitSummary(Unit.from_row(r), r.staff, r.inactive, r.posters, r.children)
+                for r in conn.execute(query)
+            ]
+        )
 
     async def rename_unit(self, unit_id: int, name: str) -> Unit:
         """A new display name; the slug stays, since scripts and logs know the unit by it."""
+
         def write(conn: Connection) -> Unit:
-            row = conn.execute(update(t.units).where(t.units.c.id == unit_id)
-                               .values(name=name).returning(*t.units.c)).first()
+            row = conn.execute(
+                update(t.units)
+                .where(t.units.c.id == unit_id)
+                .values(name=name)
+                .returning(*t.units.c)
+            ).first()
             if row is None:
                 raise NotFound(f"no unit with id {unit_id}")
             return Unit.from_row(row)
@@ -362,11 +388,11 @@ class Store:
         """Only a unit nothing refers to: no sub-units, accounts, posters, reports, answer
         templates... (every foreign key to units, see _UNIT_REFERENCES). A unit that ever
         received a report stays, because the report's history names it."""
+
         def write(conn: Connection) -> None:
             if conn.execute(select(t.units.c.id).where(t.units.c.id == unit_id)).first() is None:
                 raise NotFound(f"no unit with id {unit_id}")
-            uses = [select(column).where(column == unit_id).limit(1)
-                    for column in _UNIT_REFERENCES]
+            uses = [select(column).where(column == unit_id).limit(1) for column in _UNIT_REFERENCES]
             if any(conn.execute(use).first() for use in uses):
                 raise InUse(f"unit {unit_id} is still in use")
             # Counter rows of a unit no report was ever routed to hold only zeros.
@@ -394,9 +420,17 @@ class Store:
                 raise Duplicate(f"a user with email {email!r} already exists")
             _require_unit(conn, unit_id)
             user_id = conn.execute(
-                insert(t.users).values(email=email, password_hash=password_hash, role=role,
-                                       unit_id=unit_id, active=True, created_at=now())
-                .returning(t.users.c.id)).scalar_one()
+                insert(t.users)
+                .values(
+                    email=email,
+                    password_hash=password_hash,
+                    role=role,
+                    unit_id=unit_id,
+                    active=True,
+                    created_at=now(),
+                )
+                .returning(t.users.c.id)
+            ).scalar_one()
             return User(user_id, email, role, unit_id, True, password_hash)
 
         return await self.db.write(write)
@@ -404,18 +438,28 @@ class Store:
     async def list_users(self) -> list[tuple[User, Unit]]:
         def read(conn: Connection) -> list[tuple[User, Unit]]:
             rows = conn.execute(
-                select(t.users, t.units.c.slug, t.units.c.name.label("unit_name"),
-                       t.units.c.parent_id, t.units.c.path)
-                .join(t.units, t.units.c.id == t.users.c.unit_id).order_by(t.users.c.email))
-            return [(User.from_row(r), Unit(r.unit_id, r.slug, r.unit_name, r.parent_id, r.path))
-                    for r in rows]
+                select(
+                    t.users,
+                    t.units.c.slug,
+                    t.units.c.name.label("unit_name"),
+                    t.units.c.parent_id,
+                    t.units.c.path,
+                )
+                .join(t.units, t.units.c.id == t.users.c.unit_id)
+                .order_by(t.users.c.email)
+            )
+            return [
+                (User.from_row(r), Unit(r.unit_id, r.slug, r.unit_name, r.parent_id, r.path))
+                for r in rows
+            ]
 
         return await self.db.read(read)
 
     async def user_by_email(self, email: str) -> User | None:
         def read(conn: Connection) -> User | None:
             row = conn.execute(
-                select(t.users).where(t.users.c.email == email.strip().lower())).first()
+                select(t.users).where(t.users.c.email == email.strip().lower())
+            ).first()
             return User.from_row(row) if row else None
 
         return await self.db.read(read)
@@ -430,9 +474,14 @@ class Store:
     async def set_user_active(self, user_id: int, active: bool) -> User:
         """Deactivating ends the account's sessions in the same transaction: reactivating it
         later must not bring an old, perhaps stolen, cookie back to life."""
+
         def write(conn: Connection) -> User:
-            row = conn.execute(update(t.users).where(t.users.c.id == user_id)
-                               .values(active=active).returning(*t.users.c)).first()
+            row = conn.execute(
+                update(t.users)
+                .where(t.users.c.id == user_id)
+                .values(active=active)
+                .returning(*t.users.c)
+            ).first()
             if row is None:
                 raise NotFound(f"no user with id {user_id}")
             if not active:
@@ -441,27 +490,36 @@ class Store:
 
         return await self.db.write(write)
 
-    async def reset_password(self, user_id: int, password_hash: str,
-                             keep_token_hash: str | None = None) -> User:
+    async def reset_password(
+        self, user_id: int, password_hash: str, keep_token_hash: str | None = None
+    ) -> User:
         """A new password, and every session of the account ends but `keep_token_hash` (the
         admin's own, when they reset their own password): whoever knew the old one is out."""
+
         def write(conn: Connection) -> User:
-            row = conn.execute(update(t.users).where(t.users.c.id == user_id)
-                               .values(password_hash=password_hash)
-                               .returning(*t.users.c)).first()
+            row = conn.execute(
+                update(t.users)
+                .where(t.users.c.id == user_id)
+                .values(password_hash=password_hash)
+                .returning(*t.users.c)
+            ).first()
             if row is None:
                 raise NotFound(f"no user with id {user_id}")
-            conn.execute(t.sessions.delete().where(
-                t.sessions.c.user_id == user_id,
-                t.sessions.c.token_hash != (keep_token_hash or "")))
+            conn.execute(
+                t.sessions.delete().where(
+                    t.sessions.c.user_id == user_id,
+                    t.sessions.c.token_hash != (keep_token_hash or ""),
+                )
+            )
             return User.from_row(row)
 
         return await self.db.write(write)
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         def write(conn: Connection) -> None:
-            conn.execute(update(t.users).where(t.users.c.id == user_id)
-                         .values(password_hash=password_hash))
+            conn.execute(
+                update(t.users).where(t.users.c.id == user_id).values(password_hash=password_hash)
+            )
 
         await self.db.write(write)
 
@@ -472,9 +530,15 @@ class Store:
             at = now()
             # Expired sessions are swept here rather than by a timer: logins are rare.
             conn.execute(t.sessions.delete().where(t.sessions.c.expires_at < at))
-            conn.execute(insert(t.sessions).values(
-                token_hash=token_hash, user_id=user_id, csrf_token=csrf, created_at=at,
-                expires_at=at + timedelta(seconds=max_age)))
+            conn.execute(
+                insert(t.sessions).values(
+                    token_hash=token_hash,
+                    user_id=user_id,
+                    csrf_token=csrf,
+                    created_at=at,
+                    expires_at=at + timedelta(seconds=max_age),
+                )
+            )
 
         await self.db.write(write)
         return csrf
@@ -482,26 +546,41 @@ class Store:
     async def session(self, token_hash: str) -> StaffSession | None:
         def read(conn: Connection) -> StaffSession | None:
             row = conn.execute(
-                select(t.sessions.c.csrf_token, t.sessions.c.expires_at,
-                       t.users, t.units.c.slug, t.units.c.name.label("unit_name"),
-                       t.units.c.parent_id, t.units.c.path)
+                select(
+                    t.sessions.c.csrf_token,
+                    t.sessions.c.expires_at,
+                    t.users,
+                    t.units.c.slug,
+                    t.units.c.name.label("unit_name"),
+                    t.units.c.parent_id,
+                    t.units.c.path,
+                )
                 .join(t.users, t.users.c.id == t.sessions.c.user_id)
                 .join(t.units, t.units.c.id == t.users.c.unit_id)
-                .where(t.sessions.c.token_hash == token_hash,
-                       t.sessions.c.expires_at > now(), t.users.c.active.is_(True))).first()
+                .where(
+                    t.sessions.c.token_hash == token_hash,
+                    t.sessions.c.expires_at > now(),
+                    t.users.c.active.is_(True),
+                )
+            ).first()
             if row is None:
                 return None
-            return StaffSession(User.from_row(row),
-                                Unit(row.unit_id, row.slug, row.unit_name, row.parent_id,
-                                     row.path),
-                                row.csrf_token, row.expires_at)
+            return StaffSession(
+                User.from_row(row),
+                Unit(row.unit_id, row.slug, row.unit_name, row.parent_id, row.path),
+                row.csrf_token,
+                row.expires_at,
+            )
 
         return await self.db.read(read)
 
     async def delete_other_sessions(self, user_id: int, keep_token_hash: str) -> None:
         def write(conn: Connection) -> None:
-            conn.execute(t.sessions.delete().where(t.sessions.c.user_id == user_id,
-                                                   t.sessions.c.token_hash != keep_token_hash))
+            conn.execute(
+                t.sessions.delete().where(
+                    t.sessions.c.user_id == user_id, t.sessions.c.token_hash != keep_token_hash
+                )
+            )
 
         await self.db.write(write)
 
@@ -516,8 +595,10 @@ class Store:
         def write(conn: Connection) -> Poster:
             _require_unit(conn, unit_id)
             poster_id = conn.execute(
-                insert(t.posters).values(unit_id=unit_id, label=label, version=1,
-                                         created_at=now()).returning(t.posters.c.id)).scalar_one()
+                insert(t.posters)
+                .values(unit_id=unit_id, label=label, version=1, created_at=now())
+                .returning(t.posters.c.id)
+            ).scalar_one()
             return Poster.from_row(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
 
         return await self.db.write(write)
@@ -549,8 +630,10 @@ class Store:
     async def revoke_poster(self, poster_id: int) -> Poster:
         def write(conn: Connection) -> Poster:
             result = conn.execute(
-                update(t.posters).where(t.posters.c.id == poster_id)
-                .values(version=t.posters.c.version + 1, revoked_at=now()))
+                update(t.posters)
+                .where(t.posters.c.id == poster_id)
+                .values(version=t.posters.c.version + 1, revoked_at=now())
+            )
             if result.rowcount == 0:
                 raise NotFound(f"no poster with id {poster_id}")
             return Poster.from_row(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
@@ -568,8 +651,10 @@ class Store:
         def write(conn: Connection) -> Widget:
             _require_unit(conn, unit_id)
             widget_id = conn.execute(
-                insert(t.widgets).values(unit_id=unit_id, origins="\n".join(origins), version=1,
-                                         created_at=now()).returning(t.widgets.c.id)).scalar_one()
+                insert(t.widgets)
+                .values(unit_id=unit_id, origins="\n".join(origins), version=1, created_at=now())
+                .returning(t.widgets.c.id)
+            ).scalar_one()
             return Widget.from_row(conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).one())
 
         return await self.db.write(write)
@@ -600,11 +685,13 @@ class Store:
 
     async def revoke_widget(self, widget_id: int) -> Widget:
         """For good: the key stops working on every site at once. A new widget gets a new key."""
+
         def write(conn: Connection) -> Widget:
             result = conn.execute(
-                update(t.widgets).where(t.widgets.c.id == widget_id,
-                                        t.widgets.c.revoked_at.is_(None))
-                .values(revoked_at=now()))
+                update(t.widgets)
+                .where(t.widgets.c.id == widget_id, t.widgets.c.revoked_at.is_(None))
+                .values(revoked_at=now())
+            )
             row = conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).first()
             if row is None:
                 raise NotFound(f"no widget with id {widget_id}")
@@ -626,8 +713,9 @@ class Store:
         insert_report = _INSERT_REPORT["sqlite" if self.db.is_sqlite else "postgresql"]
 
         def write(conn: Connection) -> SubmitResult:
-            entry = conn.execute(_ENTRY_UNIT, {"unit_id": new.unit_id,
-                                               "poster_id": new.poster_id}).first()
+            entry = conn.execute(
+                _ENTRY_UNIT, {"unit_id": new.unit_id, "poster_id": new.poster_id}
+            ).first()
             if entry is None:
                 raise NotFound(f"no unit with id {new.unit_id}")
             chain = [int(p) for p in reversed(entry.path.strip("/").split("/"))]
@@ -635,18 +723,32 @@ class Store:
             routed = route(chain, {s.unit_id for s in staff})
             at = now()
             values: dict[str, Any] = dict(
-                idempotency_key=new.idempotency_key, body_hash=new.body_hash, kind=sub.kind.value,
-                status=Status.RECEIVED.value, text=sub.text, location=sub.location,
+                idempotency_key=new.idempotency_key,
+                body_hash=new.body_hash,
+                kind=sub.kind.value,
+                status=Status.RECEIVED.value,
+                text=sub.text,
+                location=sub.location,
                 identity=sub.identity.value,
                 reporter_name=None if anonymous else sub.name,
                 reporter_phone=None if anonymous else sub.phone,
                 reporter_email=None if anonymous else sub.email,
-                channel=new.channel.value, unit_id=new.unit_id, poster_id=new.poster_id,
-                routed_unit_id=routed, language=new.language, received_at=new.received_at,
-                verify_due=new.verify_due, due_on=new.verify_due, updated_at=at,
-                search_text=search.search_text(None, sub.text), taken_via=new.taken_via,
-                widget_id=new.widget_id, page_url=new.page_url, kiosk_id=new.kiosk_id,
-                reported_at=new.reported_at)
+                channel=new.channel.value,
+                unit_id=new.unit_id,
+                poster_id=new.poster_id,
+                routed_unit_id=routed,
+                language=new.language,
+                received_at=new.received_at,
+                verify_due=new.verify_due,
+                due_on=new.verify_due,
+                updated_at=at,
+                search_text=search.search_text(None, sub.text),
+                taken_via=new.taken_via,
+                widget_id=new.widget_id,
+                page_url=new.page_url,
+                kiosk_id=new.kiosk_id,
+                reported_at=new.reported_at,
+            )
 
             def stored() -> SubmitResult | None:
                 existing = conn.execute(_BY_KEY, {"key": new.idempotency_key}).first()
@@ -690,44 +792,115 @@ class Store:
             if report_id is None:
                 raise StoreError("could not allocate a tracking code")
             if new.photos:
-                conn.execute(insert(t.report_photos), [
-                    dict(report_id=report_id, position=position, filename=p.filename,
-                         content_type=p.content_type, width=p.width, height=p.height,
-                         size_bytes=p.size_bytes)
-                    for position, p in enumerate(new.photos)])
+                conn.execute(
+                    insert(t.report_photos),
+                    [
+                        dict(
+                            report_id=report_id,
+                            position=position,
+                            filename=p.filename,
+                            content_type=p.content_type,
+                            width=p.width,
+                            height=p.height,
+                            size_bytes=p.size_bytes,
+                        )
+                        for position, p in enumerate(new.photos)
+                    ],
+                )
             events = [
-                dict(report_id=report_id, at=at, kind="received", from_status=None,
-                     to_status=Status.RECEIVED.value, note=None, public=True, actor_user_id=None),
-                dict(report_id=report_id, at=at, kind="routed" if routed else "unrouted",
-                     from_status=None, to_status=None, public=False, actor_user_id=None,
-                     note=None),
+                dict(
+                    report_id=report_id,
+                    at=at,
+                    kind="received",
+                    from_status=None,
+                    to_status=Status.RECEIVED.value,
+                    note=None,
+                    public=True,
+                    actor_user_id=None,
+                ),
+                dict(
+                    report_id=report_id,
+                    at=at,
+                    kind="routed" if routed else "unrouted",
+                    from_status=None,
+                    to_status=None,
+                    public=False,
+                    actor_user_id=None,
+                    note=None,
+                ),
             ]
             if new.taken_by is not None:
-                events.insert(1, dict(report_id=report_id, at=at, kind="taken",
-                                      from_status=None, to_status=None, public=False,
-                                      actor_user_id=new.taken_by, note=None))
+                events.insert(
+                    1,
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        kind="taken",
+                        from_status=None,
+                        to_status=None,
+                        public=False,
+                        actor_user_id=new.taken_by,
+                        note=None,
+                    ),
+                )
             if lost_code is not None:
-                events.append(dict(report_id=report_id, at=at, kind="kiosk_code_lost",
-                                   from_status=None, to_status=None, public=False,
-                                   actor_user_id=None, note=tracking.group(lost_code)))
+                events.append(
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        kind="kiosk_code_lost",
+                        from_status=None,
+                        to_status=None,
+                        public=False,
+                        actor_user_id=None,
+                        note=tracking.group(lost_code),
+                    )
+                )
             conn.execute(insert(t.report_events), events)
             if routed is not None:
                 recipients = sorted({s.email for s in staff if s.unit_id == routed})
                 routed_name = next(s.name for s in staff if s.unit_id == routed)
             else:
-                recipients = sorted(conn.execute(
-                    select(t.users.c.email).where(t.users.c.role == "admin",
-                                                  t.users.c.active.is_(True))).scalars())
+                recipients = sorted(
+                    conn.execute(
+                        select(t.users.c.email).where(
+                            t.users.c.role == "admin", t.users.c.active.is_(True)
+                        )
+                    ).scalars()
+                )
                 routed_name = None
             if recipients:
-                subject, body = compose_mail(Notice(
-                    report_id, values["tracking_code"], sub.kind, sub.text, new.channel,
-                    entry.name, entry.label, routed_name, new.verify_due,
-                    widget_id=new.widget_id, page_url=new.page_url))
-                conn.execute(insert(t.outbox), [
-                    dict(to_address=r, subject=subject, body=body, report_id=report_id,
-                         status="pending", attempts=0, next_attempt_at=at, created_at=at)
-                    for r in recipients])
+                subject, body = compose_mail(
+                    Notice(
+                        report_id,
+                        values["tracking_code"],
+                        sub.kind,
+                        sub.text,
+                        new.channel,
+                        entry.name,
+                        entry.label,
+                        routed_name,
+                        new.verify_due,
+                        widget_id=new.widget_id,
+                        page_url=new.page_url,
+                    )
+                )
+                conn.execute(
+                    insert(t.outbox),
+                    [
+                        dict(
+                            to_address=r,
+                            subject=subject,
+                            body=body,
+                            report_id=report_id,
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=at,
+                            created_at=at,
+                        )
+                        for r in recipients
+                    ],
+                )
             # Last, so the counter row (the one lock two submissions to a unit share on
             # PostgreSQL) is held for the shortest time.
             inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])
@@ -745,17 +918,18 @@ class Store:
     async def monitoring(self, scope: Scope, root_path: str, period: Period) -> Raw:
         """Figures per entry unit and month for the reports `scope` reaches whose entry unit
         lies under `root_path`, received within `period`."""
-        return await self.db.read(lambda conn: monitoring.monitoring(conn, scope, root_path,
-                                                                     period))
+        return await self.db.read(
+            lambda conn: monitoring.monitoring(conn, scope, root_path, period)
+        )
 
     async def units_in_scope(self, scope: Scope) -> list[Unit]:
         """The units a member of staff may filter by: all, their subtree, or their own unit."""
         if self._units is None or self._units[0] <= time.monotonic():
             u = t.units.c
-            query = select(u.id, u.slug, u.name, u.parent_id, u.path, u.verify_days,
-                           u.follow_up_days).order_by(u.path)
-            units = await self.db.read(lambda conn: [Unit.from_row(r)
-                                                     for r in conn.execute(query)])
+            query = select(
+                u.id, u.slug, u.name, u.parent_id, u.path, u.verify_days, u.follow_up_days
+            ).order_by(u.path)
+            units = await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
             self._units = (time.monotonic() + POSTER_CACHE_SECONDS, units)
         everything = self._units[1]
         if scope.reach is Reach.SUBTREE:
@@ -764,72 +938,157 @@ class Store:
             return [u for u in everything if u.id == scope.unit_id]
         return list(everything)
 
-    async def forward_report(self, report_id: int, *, seen_version: int, actor: User,
-                             scope: Scope, forwarding: Forwarding, follow_up_due: date,
-                             compose_mail: ChangeComposer) -> int:
+    async def forward_report(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        forwarding: Forwarding,
+        follow_up_due: date,
+        compose_mail: ChangeComposer,
+    ) -> int:
         """Disposisi: the coordinator verifies the report and sends it to a unit of their
         subtree. Returns the report's new version."""
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Action.FORWARD, actor.role,
-                                   scope)
+            row = _lock_for_change(conn, report_id, seen_version, Action.FORWARD, actor.role, scope)
             at = now()
-            _apply_change(conn, row, seen_version, dict(
-                status=Status.FORWARDED.value, title=forwarding.title,
-                category=forwarding.category, tags=",".join(forwarding.tags) or None,
-                forwarded_unit_id=forwarding.unit_id, forwarded_at=at,
-                follow_up_due=follow_up_due, updated_at=at))
-            target = conn.execute(select(t.units.c.name)
-                                  .where(t.units.c.id == forwarding.unit_id)).scalar_one()
-            events = [dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="forwarded",
-                           from_status=row.status, to_status=Status.FORWARDED.value,
-                           note=target, public=True)]
+            _apply_change(
+                conn,
+                row,
+                seen_version,
+                dict(
+                    status=Status.FORWARDED.value,
+                    title=forwarding.title,
+                    category=forwarding.category,
+                    tags=",".join(forwarding.tags) or None,
+                    forwarded_unit_id=forwarding.unit_id,
+                    forwarded_at=at,
+                    follow_up_due=follow_up_due,
+                    updated_at=at,
+                ),
+            )
+            target = conn.execute(
+                select(t.units.c.name).where(t.units.c.id == forwarding.unit_id)
+            ).scalar_one()
+            events = [
+                dict(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind="forwarded",
+                    from_status=row.status,
+                    to_status=Status.FORWARDED.value,
+                    note=target,
+                    public=True,
+                )
+            ]
             if forwarding.note:
-                events.append(dict(report_id=report_id, at=at, actor_user_id=actor.id,
-                                   kind="internal_note", from_status=None, to_status=None,
-                                   note=forwarding.note, public=False))
+                events.append(
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        actor_user_id=actor.id,
+                        kind="internal_note",
+                        from_status=None,
+                        to_status=None,
+                        note=forwarding.note,
+                        public=False,
+                    )
+                )
             conn.execute(insert(t.report_events), events)
             officers = _emails_of(conn, forwarding.unit_id, "officer")
             if officers:
-                subject, body = compose_mail(ChangeNotice(
-                    report_id, row.tracking_code, forwarding.title, Status.FORWARDED, target,
-                    forwarding.note, "id", follow_up_due))
+                subject, body = compose_mail(
+                    ChangeNotice(
+                        report_id,
+                        row.tracking_code,
+                        forwarding.title,
+                        Status.FORWARDED,
+                        target,
+                        forwarding.note,
+                        "id",
+                        follow_up_due,
+                    )
+                )
                 _queue_mail(conn, report_id, officers, subject, body, at)
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def follow_up_report(self, report_id: int, *, seen_version: int, actor: User,
-                               scope: Scope, answer: str, compose_mail: ChangeComposer,
-                               attachments: Sequence[NewPhoto] = ()) -> int:
+    async def follow_up_report(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        answer: str,
+        compose_mail: ChangeComposer,
+        attachments: Sequence[NewPhoto] = (),
+    ) -> int:
         """Tindak lanjut: the officer of the unit the report was forwarded to answers it,
         with photos or letters attached (files already in place, see PhotoStore.commit)."""
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Action.FOLLOW_UP, actor.role,
-                                   scope)
+            row = _lock_for_change(
+                conn, report_id, seen_version, Action.FOLLOW_UP, actor.role, scope
+            )
             at = now()
-            _apply_change(conn, row, seen_version, dict(
-                status=Status.FOLLOWED_UP.value, updated_at=at))
-            event_id = conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=actor.id, kind="followed_up",
-                from_status=row.status, to_status=Status.FOLLOWED_UP.value, note=answer,
-                public=True).returning(t.report_events.c.id)).scalar_one()
+            _apply_change(
+                conn, row, seen_version, dict(status=Status.FOLLOWED_UP.value, updated_at=at)
+            )
+            event_id = conn.execute(
+                insert(t.report_events)
+                .values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind="followed_up",
+                    from_status=row.status,
+                    to_status=Status.FOLLOWED_UP.value,
+                    note=answer,
+                    public=True,
+                )
+                .returning(t.report_events.c.id)
+            ).scalar_one()
             if attachments:
-                conn.execute(insert(t.event_attachments), [
-                    dict(event_id=event_id, report_id=report_id, position=position,
-                         filename=a.filename, content_type=a.content_type, width=a.width,
-                         height=a.height, size_bytes=a.size_bytes)
-                    for position, a in enumerate(attachments)])
+                conn.execute(
+                    insert(t.event_attachments),
+                    [
+                        dict(
+                            event_id=event_id,
+                            report_id=report_id,
+                            position=position,
+                            filename=a.filename,
+                            content_type=a.content_type,
+                            width=a.width,
+                            height=a.height,
+                            size_bytes=a.size_bytes,
+                        )
+                        for position, a in enumerate(attachments)
+                    ],
+                )
             _tell_reporter(conn, row, Status.FOLLOWED_UP, answer, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def decide(self, report_id: int, *, seen_version: int, actor: User, scope: Scope,
-                     action: Action, reason: str, duplicate_of: str | None,
-                     compose_mail: ChangeComposer,
-                     hand_to: HandOver | None = None) -> int:
+    async def decide(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        action: Action,
+        reason: str,
+        duplicate_of: str | None,
+        compose_mail: ChangeComposer,
+        hand_to: HandOver | None = None,
+    ) -> int:
         """Tunda, bukan wewenang or archive: a status change with a sentence for the reporter.
         `duplicate_of` (a tracking code) must name another report in the coordinator's scope.
         `hand_to` (bukan wewenang only) passes the report to another unit's coordinators."""
@@ -838,55 +1097,94 @@ class Store:
         if hand_to is not None:
             if action is not Action.NOT_AUTHORITY:
                 raise ValueError("only a report that is not ours is handed over")
-            return await self._hand_over(report_id, seen_version=seen_version, actor=actor,
-                                         scope=scope, reason=reason, hand_to=hand_to,
-                                         compose_mail=compose_mail)
+            return await self._hand_over(
+                report_id,
+                seen_version=seen_version,
+                actor=actor,
+                scope=scope,
+                reason=reason,
+                hand_to=hand_to,
+                compose_mail=compose_mail,
+            )
 
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, action, actor.role, scope)
             note = reason
             if duplicate_of is not None:
                 original = conn.execute(
-                    select(t.reports.c.tracking_code)
-                    .where(t.reports.c.tracking_code == duplicate_of,
-                           t.reports.c.id != report_id,
-                           inbox.scope_condition(conn, scope))).scalar()
+                    select(t.reports.c.tracking_code).where(
+                        t.reports.c.tracking_code == duplicate_of,
+                        t.reports.c.id != report_id,
+                        inbox.scope_condition(conn, scope),
+                    )
+                ).scalar()
                 if original is None:
                     raise WorkflowError(Refusal.ORIGINAL_UNKNOWN)
                 note = f"{reason}\n→ {tracking.format_code(original)}"
             at = now()
             target = TARGET[action]
-            _apply_change(conn, row, seen_version, dict(status=target.value,
-                                                              updated_at=at))
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=actor.id, kind=action.value,
-                from_status=row.status, to_status=target.value, note=note, public=True))
+            _apply_change(conn, row, seen_version, dict(status=target.value, updated_at=at))
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind=action.value,
+                    from_status=row.status,
+                    to_status=target.value,
+                    note=note,
+                    public=True,
+                )
+            )
             _tell_reporter(conn, row, target, note, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def classify_report(self, report_id: int, *, seen_version: int, actor: User,
-                              scope: Scope, classification: Classification) -> int:
+    async def classify_report(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        classification: Classification,
+    ) -> int:
         """Change the title, category and tags the coordinator gave the report."""
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Edit.CLASSIFY, actor.role,
-                                   scope)
+            row = _lock_for_change(conn, report_id, seen_version, Edit.CLASSIFY, actor.role, scope)
             at = now()
-            _apply_change(conn, row, seen_version, dict(
-                title=classification.title, category=classification.category,
-                tags=",".join(classification.tags) or None, updated_at=at))
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=actor.id, kind="classified",
-                from_status=None, to_status=None, public=False,
-                note=_classification_note(classification)))
+            _apply_change(
+                conn,
+                row,
+                seen_version,
+                dict(
+                    title=classification.title,
+                    category=classification.category,
+                    tags=",".join(classification.tags) or None,
+                    updated_at=at,
+                ),
+            )
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind="classified",
+                    from_status=None,
+                    to_status=None,
+                    public=False,
+                    note=_classification_note(classification),
+                )
+            )
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def redact_report(self, report_id: int, *, seen_version: int, actor: User,
-                            scope: Scope, redaction: Redaction) -> int:
+    async def redact_report(
+        self, report_id: int, *, seen_version: int, actor: User, scope: Scope, redaction: Redaction
+    ) -> int:
         """Replace the text others read and withhold photos; the original text goes into the
         audit log as an internal event that only coordinators and admins are shown."""
 
@@ -898,13 +1196,27 @@ class Store:
                 values.update(text=redaction.text, title=row.title)  # title: re-index search
             _apply_change(conn, row, seen_version, values)
             photos = t.report_photos.c
-            conn.execute(update(t.report_photos).where(photos.report_id == report_id).values(
-                withheld=photos.position.in_(sorted(redaction.withheld))
-                if redaction.withheld else false()))
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=actor.id, kind="redacted",
-                from_status=None, to_status=None, public=False,
-                note=row.text if redaction.text != row.text else None))
+            conn.execute(
+                update(t.report_photos)
+                .where(photos.report_id == report_id)
+                .values(
+                    withheld=photos.position.in_(sorted(redaction.withheld))
+                    if redaction.withheld
+                    else false()
+                )
+            )
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind="redacted",
+                    from_status=None,
+                    to_status=None,
+                    public=False,
+                    note=row.text if redaction.text != row.text else None,
+                )
+            )
             return seen_version + 1
 
         return await self.db.write(write)
@@ -913,21 +1225,32 @@ class Store:
         """An internal note between staff. Notes never conflict, so no version is asked for."""
 
         def write(conn: Connection) -> None:
-            row = conn.execute(select(t.reports.c.status).where(
-                t.reports.c.id == report_id, inbox.scope_condition(conn, scope))).first()
+            row = conn.execute(
+                select(t.reports.c.status).where(
+                    t.reports.c.id == report_id, inbox.scope_condition(conn, scope)
+                )
+            ).first()
             if row is None:
                 raise NotFound(f"no report {report_id} in scope")
             refusal = edit_allowed(Edit.NOTE, actor.role, Status(row.status))
             if refusal is not None:
                 raise WorkflowError(refusal)
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=now(), actor_user_id=actor.id, kind="internal_note",
-                from_status=None, to_status=None, note=note, public=False))
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=now(),
+                    actor_user_id=actor.id,
+                    kind="internal_note",
+                    from_status=None,
+                    to_status=None,
+                    note=note,
+                    public=False,
+                )
+            )
 
         await self.db.write(write)
 
-    async def assignable_people(self, report_id: int, actor: User,
-                                scope: Scope) -> list[User]:
+    async def assignable_people(self, report_id: int, actor: User, scope: Scope) -> list[User]:
         """Who `actor` may hand the report to: the active coordinators and officers of the
         unit responsible for it now; an officer only their own unit's officers."""
         return await self.db.read(lambda conn: _assignable(conn, report_id, actor, scope))
@@ -938,109 +1261,228 @@ class Store:
 
     async def tracking_codes(self, report_ids: Sequence[int], scope: Scope) -> dict[int, str]:
         """Tracking codes of the reports `scope` reaches among `report_ids`."""
+
         def read(conn: Connection) -> dict[int, str]:
-            rows = conn.execute(select(t.reports.c.id, t.reports.c.tracking_code).where(
-                t.reports.c.id.in_(list(report_ids)), inbox.scope_condition(conn, scope)))
+            rows = conn.execute(
+                select(t.reports.c.id, t.reports.c.tracking_code).where(
+                    t.reports.c.id.in_(list(report_ids)), inbox.scope_condition(conn, scope)
+                )
+            )
             return {r.id: r.tracking_code for r in rows}
 
         return await self.db.read(read)
 
-    async def assign_report(self, report_id: int, *, seen_version: int, actor: User,
-                            scope: Scope, assignee_id: int | None) -> int:
+    async def assign_report(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        assignee_id: int | None,
+    ) -> int:
         """Give the report to one person (None: to nobody in particular)."""
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Edit.ASSIGN, actor.role,
-                                   scope)
+            row = _lock_for_change(conn, report_id, seen_version, Edit.ASSIGN, actor.role, scope)
             assignee = None
             if assignee_id is not None:
-                assignee = next((u for u in _assignable(conn, report_id, actor, scope)
-                                 if u.id == assignee_id), None)
+                assignee = next(
+                    (u for u in _assignable(conn, report_id, actor, scope) if u.id == assignee_id),
+                    None,
+                )
                 if assignee is None:
                     raise WorkflowError(Refusal.ASSIGNEE_OUTSIDE)
             at = now()
-            _apply_change(conn, row, seen_version, dict(assigned_user_id=assignee_id,
-                                                        updated_at=at))
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=actor.id,
-                kind="assigned" if assignee else "unassigned", from_status=None,
-                to_status=None, public=False, note=assignee.email if assignee else None))
+            _apply_change(
+                conn, row, seen_version, dict(assigned_user_id=assignee_id, updated_at=at)
+            )
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind="assigned" if assignee else "unassigned",
+                    from_status=None,
+                    to_status=None,
+                    public=False,
+                    note=assignee.email if assignee else None,
+                )
+            )
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def extend_follow_up(self, report_id: int, *, seen_version: int, actor: User,
-                               scope: Scope, new_due: Callable[[date], date],
-                               reason: str) -> int:
+    async def extend_follow_up(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        new_due: Callable[[date], date],
+        reason: str,
+    ) -> int:
         """The coordinator gives the unit more time; `new_due` maps the current follow-up
         deadline to the extended one (working days are the caller's calendar)."""
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Edit.EXTEND, actor.role,
-                                   scope)
+            row = _lock_for_change(conn, report_id, seen_version, Edit.EXTEND, actor.role, scope)
             due = new_due(row.follow_up_due)
             at = now()
             _apply_change(conn, row, seen_version, dict(follow_up_due=due, updated_at=at))
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=actor.id, kind="extended",
-                from_status=None, to_status=None, public=False,
-                note=f"{row.follow_up_due.isoformat()} → {due.isoformat()}\n{reason}"))
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=actor.id,
+                    kind="extended",
+                    from_status=None,
+                    to_status=None,
+                    public=False,
+                    note=f"{row.follow_up_due.isoformat()} → {due.isoformat()}\n{reason}",
+                )
+            )
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def reroute_report(self, report_id: int, *, seen_version: int, actor: User,
-                             scope: Scope, reason: str, verify_due: date,
-                             compose_mail: ChangeComposer) -> int:
+    async def reroute_report(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        reason: str,
+        verify_due: date,
+        compose_mail: ChangeComposer,
+    ) -> int:
         """The unit hands the report back: it is not theirs to act on. It returns to the
         coordinator's verification queue with a fresh verification deadline."""
 
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Action.REROUTE, actor.role,
-                                   scope)
+            row = _lock_for_change(conn, report_id, seen_version, Action.REROUTE, actor.role, scope)
             at = now()
-            _apply_change(conn, row, seen_version, dict(
-                status=Status.RECEIVED.value, forwarded_unit_id=None, follow_up_due=None,
-                assigned_user_id=None, verify_due=verify_due, updated_at=at))
-            conn.execute(insert(t.report_events), [
-                dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="rerouted",
-                     from_status=row.status, to_status=Status.RECEIVED.value, note=None,
-                     public=True),
-                dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="internal_note",
-                     from_status=None, to_status=None, note=reason, public=False)])
+            _apply_change(
+                conn,
+                row,
+                seen_version,
+                dict(
+                    status=Status.RECEIVED.value,
+                    forwarded_unit_id=None,
+                    follow_up_due=None,
+                    assigned_user_id=None,
+                    verify_due=verify_due,
+                    updated_at=at,
+                ),
+            )
+            conn.execute(
+                insert(t.report_events),
+                [
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        actor_user_id=actor.id,
+                        kind="rerouted",
+                        from_status=row.status,
+                        to_status=Status.RECEIVED.value,
+                        note=None,
+                        public=True,
+                    ),
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        actor_user_id=actor.id,
+                        kind="internal_note",
+                        from_status=None,
+                        to_status=None,
+                        note=reason,
+                        public=False,
+                    ),
+                ],
+            )
             _tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def _hand_over(self, report_id: int, *, seen_version: int, actor: User,
-                         scope: Scope, reason: str, hand_to: HandOver,
-                         compose_mail: ChangeComposer) -> int:
+    async def _hand_over(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        actor: User,
+        scope: Scope,
+        reason: str,
+        hand_to: HandOver,
+        compose_mail: ChangeComposer,
+    ) -> int:
         def write(conn: Connection) -> int:
-            row = _lock_for_change(conn, report_id, seen_version, Action.NOT_AUTHORITY,
-                                   actor.role, scope)
-            target = conn.execute(select(t.units.c.name).where(
-                t.units.c.id == hand_to.unit_id)).scalar()
+            row = _lock_for_change(
+                conn, report_id, seen_version, Action.NOT_AUTHORITY, actor.role, scope
+            )
+            target = conn.execute(
+                select(t.units.c.name).where(t.units.c.id == hand_to.unit_id)
+            ).scalar()
             coordinators = _emails_of(conn, hand_to.unit_id, "coordinator")
             if target is None or not coordinators or hand_to.unit_id == row.routed_unit_id:
                 raise WorkflowError(Refusal.UNIT_OUTSIDE)
             at = now()
             # Verification starts again, for the coordinators it now belongs to.
-            _apply_change(conn, row, seen_version, dict(
-                status=Status.RECEIVED.value, routed_unit_id=hand_to.unit_id,
-                verify_due=hand_to.verify_due, forwarded_unit_id=None, follow_up_due=None,
-                assigned_user_id=None, updated_at=at))
+            _apply_change(
+                conn,
+                row,
+                seen_version,
+                dict(
+                    status=Status.RECEIVED.value,
+                    routed_unit_id=hand_to.unit_id,
+                    verify_due=hand_to.verify_due,
+                    forwarded_unit_id=None,
+                    follow_up_due=None,
+                    assigned_user_id=None,
+                    updated_at=at,
+                ),
+            )
             note = f"{reason}\n→ {target}"
-            conn.execute(insert(t.report_events), [
-                dict(report_id=report_id, at=at, actor_user_id=actor.id,
-                     kind=Action.NOT_AUTHORITY.value, from_status=row.status,
-                     to_status=Status.NOT_AUTHORITY.value, note=note, public=True),
-                dict(report_id=report_id, at=at, actor_user_id=actor.id, kind="handed_over",
-                     from_status=Status.NOT_AUTHORITY.value, to_status=Status.RECEIVED.value,
-                     note=target, public=True)])
-            subject, body = compose_mail(ChangeNotice(
-                report_id, row.tracking_code, row.title, Status.RECEIVED, target, reason, "id",
-                hand_to.verify_due, "handed_over"))
+            conn.execute(
+                insert(t.report_events),
+                [
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        actor_user_id=actor.id,
+                        kind=Action.NOT_AUTHORITY.value,
+                        from_status=row.status,
+                        to_status=Status.NOT_AUTHORITY.value,
+                        note=note,
+                        public=True,
+                    ),
+                    dict(
+                        report_id=report_id,
+                        at=at,
+                        actor_user_id=actor.id,
+                        kind="handed_over",
+                        from_status=Status.NOT_AUTHORITY.value,
+                        to_status=Status.RECEIVED.value,
+                        note=target,
+                        public=True,
+                    ),
+                ],
+            )
+            subject, body = compose_mail(
+                ChangeNotice(
+                    report_id,
+                    row.tracking_code,
+                    row.title,
+                    Status.RECEIVED,
+                    target,
+                    reason,
+                    "id",
+                    hand_to.verify_due,
+                    "handed_over",
+                )
+            )
             _queue_mail(conn, report_id, coordinators, subject, body, at)
             _tell_reporter(conn, row, Status.NOT_AUTHORITY, note, at, compose_mail, target)
             return seen_version + 1
@@ -1049,15 +1491,29 @@ class Store:
 
     async def coordinator_units(self) -> list[Unit]:
         """Units with an active coordinator: where a report can be handed over to."""
-        query = (select(t.units).where(t.units.c.id.in_(
-            select(t.users.c.unit_id).where(t.users.c.role == "coordinator",
-                                            t.users.c.active.is_(True))))
-                 .order_by(t.units.c.path))
+        query = (
+            select(t.units)
+            .where(
+                t.units.c.id.in_(
+                    select(t.users.c.unit_id).where(
+                        t.users.c.role == "coordinator", t.users.c.active.is_(True)
+                    )
+                )
+            )
+            .order_by(t.units.c.path)
+        )
         return await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
 
-    async def reporter_acts(self, report_id: int, *, seen_version: int, action: Action,
-                            text: str | None = None, rating: int | None = None,
-                            compose_mail: ChangeComposer | None = None) -> int:
+    async def reporter_acts(
+        self,
+        report_id: int,
+        *,
+        seen_version: int,
+        action: Action,
+        text: str | None = None,
+        rating: int | None = None,
+        compose_mail: ChangeComposer | None = None,
+    ) -> int:
         """The reporter, through their private link: reply (re-opens the conversation with
         whoever spoke last) or accept the answer with a rating (closes the report)."""
 
@@ -1070,44 +1526,69 @@ class Store:
             if action is Action.ACCEPT:
                 values.update(rating=rating, closed_at=at)
             _apply_change(conn, row, seen_version, values)
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=None,
-                kind="reporter_reply" if action is Action.REPLY else "accepted",
-                from_status=row.status, to_status=target.value,
-                note=text if action is Action.REPLY else None, public=True))
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=None,
+                    kind="reporter_reply" if action is Action.REPLY else "accepted",
+                    from_status=row.status,
+                    to_status=target.value,
+                    note=text if action is Action.REPLY else None,
+                    public=True,
+                )
+            )
             if action is Action.REPLY and compose_mail is not None:
                 _tell_staff(conn, row, target, "reporter_reply", text, at, compose_mail)
             return seen_version + 1
 
         return await self.db.write(write)
 
-    async def answered_before(self, cutoff: datetime,
-                              limit: int = 1000) -> list[tuple[int, int, datetime]]:
+    async def answered_before(
+        self, cutoff: datetime, limit: int = 1000
+    ) -> list[tuple[int, int, datetime]]:
         """(id, version, answered at) of reports waiting for their reporter since `cutoff`."""
-        query = (select(t.reports.c.id, t.reports.c.version, t.reports.c.updated_at)
-                 .where(t.reports.c.status == Status.FOLLOWED_UP.value,
-                        t.reports.c.updated_at <= cutoff)
-                 .order_by(t.reports.c.updated_at).limit(limit))
-        return await self.db.read(lambda conn: [
-            (r.id, r.version, r.updated_at) for r in conn.execute(query)])
+        query = (
+            select(t.reports.c.id, t.reports.c.version, t.reports.c.updated_at)
+            .where(t.reports.c.status == Status.FOLLOWED_UP.value, t.reports.c.updated_at <= cutoff)
+            .order_by(t.reports.c.updated_at)
+            .limit(limit)
+        )
+        return await self.db.read(
+            lambda conn: [(r.id, r.version, r.updated_at) for r in conn.execute(query)]
+        )
 
     async def auto_close(self, report_id: int, *, seen_version: int) -> int:
         def write(conn: Connection) -> int:
             row = _lock_for_change(conn, report_id, seen_version, Action.AUTO_CLOSE, "system")
             at = now()
-            _apply_change(conn, row, seen_version, dict(
-                status=Status.CLOSED.value, closed_at=at, updated_at=at))
-            conn.execute(insert(t.report_events).values(
-                report_id=report_id, at=at, actor_user_id=None, kind="auto_closed",
-                from_status=row.status, to_status=Status.CLOSED.value, note=None, public=True))
+            _apply_change(
+                conn,
+                row,
+                seen_version,
+                dict(status=Status.CLOSED.value, closed_at=at, updated_at=at),
+            )
+            conn.execute(
+                insert(t.report_events).values(
+                    report_id=report_id,
+                    at=at,
+                    actor_user_id=None,
+                    kind="auto_closed",
+                    from_status=row.status,
+                    to_status=Status.CLOSED.value,
+                    note=None,
+                    public=True,
+                )
+            )
             return seen_version + 1
 
         return await self.db.write(write)
 
     async def report_by_tracking_code(self, code: str) -> Report | None:
         def read(conn: Connection) -> Report | None:
-            report_id = conn.execute(select(t.reports.c.id)
-                                     .where(t.reports.c.tracking_code == code)).scalar()
+            report_id = conn.execute(
+                select(t.reports.c.id).where(t.reports.c.tracking_code == code)
+            ).scalar()
             return None if report_id is None else _report(conn, report_id, public_only=True)
 
         return await self.db.read(read)
@@ -1116,81 +1597,139 @@ class Store:
         """The report if `scope` reaches it; None otherwise, as if it did not exist."""
 
         def read(conn: Connection) -> Report | None:
-            query = select(t.reports.c.id).where(t.reports.c.id == report_id,
-                                                 inbox.scope_condition(conn, scope))
+            query = select(t.reports.c.id).where(
+                t.reports.c.id == report_id, inbox.scope_condition(conn, scope)
+            )
             if conn.execute(query).scalar() is None:
                 return None
             return _report(conn, report_id)
 
         return await self.db.read(read)
 
-    async def inbox(self, scope: Scope, query: InboxQuery | None = None, *, today: date,
-                    soon_until: date | None = None,
-                    received_window: tuple[datetime | None, datetime | None] = (None, None),
-                    limit: int = 50, unrouted: bool = False) -> InboxPage:
+    async def inbox(
+        self,
+        scope: Scope,
+        query: InboxQuery | None = None,
+        *,
+        today: date,
+        soon_until: date | None = None,
+        received_window: tuple[datetime | None, datetime | None] = (None, None),
+        limit: int = 50,
+        unrouted: bool = False,
+    ) -> InboxPage:
         """One page of the reports `scope` reaches that match `query`. `unrouted` lists the
         reports nobody is responsible for yet (admins only). A search may stop before the
         oldest report (the page's `rest` says where to go on)."""
         if unrouted and scope.reach is not Reach.ALL:
             raise ValueError("only admins see unrouted reports")
-        return await self.db.read(lambda conn: inbox.inbox_page(
-            conn, scope, query or InboxQuery(), today=today, soon_until=soon_until or today,
-            received_window=received_window, limit=limit, unrouted=unrouted))
+        return await self.db.read(
+            lambda conn: inbox.inbox_page(
+                conn,
+                scope,
+                query or InboxQuery(),
+                today=today,
+                soon_until=soon_until or today,
+                received_window=received_window,
+                limit=limit,
+                unrouted=unrouted,
+            )
+        )
 
-    async def similar_reports(self, report: Report, scope: Scope,
-                              limit: int = 5) -> list[InboxItem]:
+    async def similar_reports(
+        self, report: Report, scope: Scope, limit: int = 5
+    ) -> list[InboxItem]:
         """Open reports of the report's unit that look like it: candidates for "duplicate"."""
         words = search.key_words(report.text)
-        return await self.db.read(lambda conn: inbox.similar_reports(
-            conn, report.id, report.unit_id, words, scope, limit))
+        return await self.db.read(
+            lambda conn: inbox.similar_reports(conn, report.id, report.unit_id, words, scope, limit)
+        )
 
     async def status_counts(self, scope: Scope) -> dict[Status, int]:
         return await self.db.read(lambda conn: inbox.status_counts(conn, scope))
 
-    async def export_page(self, scope: Scope, query: InboxQuery, *, today: date,
-                          soon_until: date,
-                          received_window: tuple[datetime | None, datetime | None],
-                          limit: int) -> tuple[list[Any], Cursor | None]:
+    async def export_page(
+        self,
+        scope: Scope,
+        query: InboxQuery,
+        *,
+        today: date,
+        soon_until: date,
+        received_window: tuple[datetime | None, datetime | None],
+        limit: int,
+    ) -> tuple[list[Any], Cursor | None]:
         """One page of export rows (store.inbox.EXPORT_COLUMNS) in the query's order, and
         where a search that stopped short goes on (as `Store.inbox`)."""
-        return await self.db.read(lambda conn: inbox.export_page(
-            conn, scope, query, today=today, soon_until=soon_until,
-            received_window=received_window, limit=limit))
+        return await self.db.read(
+            lambda conn: inbox.export_page(
+                conn,
+                scope,
+                query,
+                today=today,
+                soon_until=soon_until,
+                received_window=received_window,
+                limit=limit,
+            )
+        )
 
     # -- answer templates ---------------------------------------------------------------------
     async def answer_templates(self, unit_ids: Sequence[int]) -> list[AnswerTemplate]:
         """Templates kept by the given units (the ones a member of staff may manage)."""
         query = _TEMPLATES.where(t.answer_templates.c.unit_id.in_(list(unit_ids)))
-        return await self.db.read(lambda conn: [
-            AnswerTemplate.from_row(r) for r in conn.execute(
-                query.order_by(t.units.c.path, t.answer_templates.c.title))])
+        return await self.db.read(
+            lambda conn: [
+                AnswerTemplate.from_row(r)
+                for r in conn.execute(query.order_by(t.units.c.path, t.answer_templates.c.title))
+            ]
+        )
 
     async def templates_for(self, unit: Unit, category: str | None) -> list[AnswerTemplate]:
         """What a member of `unit` may pick when answering a report of `category`: templates
         of the unit and of every unit above it, general ones and those of that category."""
         c = t.answer_templates.c
-        wanted = c.category.is_(None) if category is None else or_(c.category.is_(None),
-                                                                    c.category == category)
+        wanted = (
+            c.category.is_(None)
+            if category is None
+            else or_(c.category.is_(None), c.category == category)
+        )
         query = _TEMPLATES.where(c.unit_id.in_(unit.ancestor_ids), wanted)
-        return await self.db.read(lambda conn: [
-            AnswerTemplate.from_row(r) for r in conn.execute(
-                query.order_by(c.title, c.id))])
+        return await self.db.read(
+            lambda conn: [
+                AnswerTemplate.from_row(r) for r in conn.execute(query.order_by(c.title, c.id))
+            ]
+        )
 
-    async def save_answer_template(self, template_id: int | None, draft: AnswerTemplateDraft,
-                                   actor: User, unit_ids: Sequence[int]) -> int:
+    async def save_answer_template(
+        self,
+        template_id: int | None,
+        draft: AnswerTemplateDraft,
+        actor: User,
+        unit_ids: Sequence[int],
+    ) -> int:
         """Create (`template_id` None) or replace a template; editing one kept by a unit
         outside `unit_ids` is NotFound, like any other staff query out of scope."""
-        values = dict(unit_id=draft.unit_id, category=draft.category, title=draft.title,
-                      body=draft.body, updated_by_user_id=actor.id)
+        values = dict(
+            unit_id=draft.unit_id,
+            category=draft.category,
+            title=draft.title,
+            body=draft.body,
+            updated_by_user_id=actor.id,
+        )
 
         def write(conn: Connection) -> int:
             c = t.answer_templates.c
             if template_id is None:
-                return int(conn.execute(insert(t.answer_templates).values(
-                    updated_at=now(), **values).returning(c.id)).scalar_one())
-            result = conn.execute(update(t.answer_templates).where(
-                c.id == template_id, c.unit_id.in_(list(unit_ids))).values(
-                updated_at=now(), **values))
+                return int(
+                    conn.execute(
+                        insert(t.answer_templates)
+                        .values(updated_at=now(), **values)
+                        .returning(c.id)
+                    ).scalar_one()
+                )
+            result = conn.execute(
+                update(t.answer_templates)
+                .where(c.id == template_id, c.unit_id.in_(list(unit_ids)))
+                .values(updated_at=now(), **values)
+            )
             if result.rowcount != 1:
                 raise NotFound(f"no answer template {template_id} in scope")
             return template_id
@@ -1200,8 +1739,11 @@ class Store:
     async def delete_answer_template(self, template_id: int, unit_ids: Sequence[int]) -> None:
         def write(conn: Connection) -> None:
             c = t.answer_templates.c
-            result = conn.execute(t.answer_templates.delete().where(
-                c.id == template_id, c.unit_id.in_(list(unit_ids))))
+            result = conn.execute(
+                t.answer_templates.delete().where(
+                    c.id == template_id, c.unit_id.in_(list(unit_ids))
+                )
+            )
             if result.rowcount != 1:
                 raise NotFound(f"no answer template {template_id} in scope")
 
@@ -1212,18 +1754,30 @@ class Store:
         token = secrets.token_hex(16)
 
         def write(conn: Connection) -> None:
-            conn.execute(insert(t.export_jobs).values(
-                token=token, user_id=user_id, query=query, status="pending", rows_done=0,
-                rows_total=rows_total, created_at=now()))
+            conn.execute(
+                insert(t.export_jobs).values(
+                    token=token,
+                    user_id=user_id,
+                    query=query,
+                    status="pending",
+                    rows_done=0,
+                    rows_total=rows_total,
+                    created_at=now(),
+                )
+            )
 
         await self.db.write(write)
         return token
 
     async def export_job(self, token: str, user_id: int) -> ExportJob | None:
         """The job if it is this user's: nobody else may watch or download it."""
+
         def read(conn: Connection) -> ExportJob | None:
-            row = conn.execute(select(t.export_jobs).where(
-                t.export_jobs.c.token == token, t.export_jobs.c.user_id == user_id)).first()
+            row = conn.execute(
+                select(t.export_jobs).where(
+                    t.export_jobs.c.token == token, t.export_jobs.c.user_id == user_id
+                )
+            ).first()
             return ExportJob.from_row(row) if row else None
 
         return await self.db.read(read)
@@ -1231,22 +1785,36 @@ class Store:
     async def claim_export(self) -> tuple[ExportJob, StaffSession] | None:
         """The oldest pending job, marked running, with its owner as a session would have
         them (the job runs with the owner's scope as it is now, not as it was when asked)."""
+
         def write(conn: Connection) -> tuple[ExportJob, StaffSession] | None:
-            pick = (select(t.export_jobs.c.id).where(t.export_jobs.c.status == "pending")
-                    .order_by(t.export_jobs.c.id).limit(1))
+            pick = (
+                select(t.export_jobs.c.id)
+                .where(t.export_jobs.c.status == "pending")
+                .order_by(t.export_jobs.c.id)
+                .limit(1)
+            )
             if not self.db.is_sqlite:
                 pick = pick.with_for_update(skip_locked=True)
             job_id = conn.execute(pick).scalar()
             if job_id is None:
                 return None
-            row = conn.execute(update(t.export_jobs).where(t.export_jobs.c.id == job_id)
-                               .values(status="running", rows_done=0)
-                               .returning(*t.export_jobs.c)).one()
+            row = conn.execute(
+                update(t.export_jobs)
+                .where(t.export_jobs.c.id == job_id)
+                .values(status="running", rows_done=0)
+                .returning(*t.export_jobs.c)
+            ).one()
             owner = conn.execute(
-                select(t.users, t.units.c.slug, t.units.c.name.label("unit_name"),
-                       t.units.c.parent_id, t.units.c.path)
+                select(
+                    t.users,
+                    t.units.c.slug,
+                    t.units.c.name.label("unit_name"),
+                    t.units.c.parent_id,
+                    t.units.c.path,
+                )
                 .join(t.units, t.units.c.id == t.users.c.unit_id)
-                .where(t.users.c.id == row.user_id)).one()
+                .where(t.users.c.id == row.user_id)
+            ).one()
             unit = Unit(owner.unit_id, owner.slug, owner.unit_name, owner.parent_id, owner.path)
             return ExportJob.from_row(row), StaffSession(User.from_row(owner), unit, "", now())
 
@@ -1254,30 +1822,44 @@ class Store:
 
     async def export_progress(self, job_id: int, rows_done: int) -> None:
         def write(conn: Connection) -> None:
-            conn.execute(update(t.export_jobs).where(t.export_jobs.c.id == job_id)
-                         .values(rows_done=rows_done))
+            conn.execute(
+                update(t.export_jobs)
+                .where(t.export_jobs.c.id == job_id)
+                .values(rows_done=rows_done)
+            )
 
         await self.db.write(write)
 
-    async def finish_export(self, job_id: int, *, rows_done: int,
-                            error: str | None = None) -> None:
+    async def finish_export(self, job_id: int, *, rows_done: int, error: str | None = None) -> None:
         def write(conn: Connection) -> None:
-            conn.execute(update(t.export_jobs).where(t.export_jobs.c.id == job_id).values(
-                status="failed" if error else "done", rows_done=rows_done, error=error,
-                finished_at=now()))
+            conn.execute(
+                update(t.export_jobs)
+                .where(t.export_jobs.c.id == job_id)
+                .values(
+                    status="failed" if error else "done",
+                    rows_done=rows_done,
+                    error=error,
+                    finished_at=now(),
+                )
+            )
 
         await self.db.write(write)
 
     async def requeue_running_exports(self) -> None:
         """Jobs a killed server left half-done start again from the beginning."""
+
         def write(conn: Connection) -> None:
-            conn.execute(update(t.export_jobs).where(t.export_jobs.c.status == "running")
-                         .values(status="pending", rows_done=0))
+            conn.execute(
+                update(t.export_jobs)
+                .where(t.export_jobs.c.status == "running")
+                .values(status="pending", rows_done=0)
+            )
 
         await self.db.write(write)
 
     async def expire_exports(self, before: datetime) -> list[str]:
         """Forget jobs finished before `before`; returns their tokens (the files to delete)."""
+
         def write(conn: Connection) -> list[str]:
             old = t.export_jobs.c.finished_at < before
             tokens = list(conn.execute(select(t.export_jobs.c.token).where(old)).scalars())
@@ -1287,13 +1869,20 @@ class Store:
         return await self.db.write(write)
 
     async def count_reports(self) -> int:
-        return await self.db.read(lambda conn: int(
-            conn.execute(select(func.count()).select_from(t.reports)).scalar_one()))
+        return await self.db.read(
+            lambda conn: int(conn.execute(select(func.count()).select_from(t.reports)).scalar_one())
+        )
 
     # -- reminders ---------------------------------------------------------------------------
-    async def queue_reminders(self, *, today: date, soon_until: date,
-                              flag_received_before: datetime, limit: int,
-                              compose_mail: ReminderComposer) -> int:
+    async def queue_reminders(
+        self,
+        *,
+        today: date,
+        soon_until: date,
+        flag_received_before: datetime,
+        limit: int,
+        compose_mail: ReminderComposer,
+    ) -> int:
         """Queue the mails of every reminder now due (deadline within `soon_until`, missed
         lately, or received before `flag_received_before` and still unresolved), each once:
         the reminders table's key is what keeps two rounds or two processes from repeating
@@ -1302,29 +1891,43 @@ class Store:
 
         def write(conn: Connection) -> int:
             r, rem = t.reports.c, t.reminders.c
-            kind = case((r.due_on < today, Reminder.OVERDUE.value),
-                        else_=Reminder.DUE_SOON.value)
-            columns = (r.id, r.tracking_code, r.title, r.status, r.routed_unit_id,
-                       r.forwarded_unit_id, r.assigned_user_id)
+            kind = case((r.due_on < today, Reminder.OVERDUE.value), else_=Reminder.DUE_SOON.value)
+            columns = (
+                r.id,
+                r.tracking_code,
+                r.title,
+                r.status,
+                r.routed_unit_id,
+                r.forwarded_unit_id,
+                r.assigned_user_id,
+            )
             deadlines = conn.execute(
                 select(*columns, kind.label("kind"), r.due_on.label("day"))
-                .where(r.due_on >= today - timedelta(days=OVERDUE_WINDOW_DAYS),
-                       r.due_on <= soon_until,
-                       r.status.in_([s.value for s in RUNNING]),
-                       ~exists().where(rem.report_id == r.id, rem.kind == kind,
-                                       rem.due_on == r.due_on))
-                .order_by(r.due_on, r.id).limit(limit)).all()
+                .where(
+                    r.due_on >= today - timedelta(days=OVERDUE_WINDOW_DAYS),
+                    r.due_on <= soon_until,
+                    r.status.in_([s.value for s in RUNNING]),
+                    ~exists().where(
+                        rem.report_id == r.id, rem.kind == kind, rem.due_on == r.due_on
+                    ),
+                )
+                .order_by(r.due_on, r.id)
+                .limit(limit)
+            ).all()
             flagged = conn.execute(
                 select(*columns, r.received_at)
-                .where(r.received_at < flag_received_before,
-                       r.received_at >= flag_received_before
-                       - timedelta(days=ESCALATION_WINDOW_DAYS),
-                       r.status.in_([s.value for s in UNRESOLVED]),
-                       ~exists().where(rem.report_id == r.id,
-                                       rem.kind == Reminder.OMBUDSMAN.value))
-                .order_by(r.received_at).limit(limit)).all()
+                .where(
+                    r.received_at < flag_received_before,
+                    r.received_at >= flag_received_before - timedelta(days=ESCALATION_WINDOW_DAYS),
+                    r.status.in_([s.value for s in UNRESOLVED]),
+                    ~exists().where(rem.report_id == r.id, rem.kind == Reminder.OMBUDSMAN.value),
+                )
+                .order_by(r.received_at)
+                .limit(limit)
+            ).all()
             due: list[tuple[Any, Reminder, date]] = [
-                (row, Reminder(row.kind), row.day) for row in deadlines]
+                (row, Reminder(row.kind), row.day) for row in deadlines
+            ]
             due += [(row, Reminder.OMBUDSMAN, row.received_at.date()) for row in flagged]
             if not due:
                 return 0
@@ -1332,17 +1935,22 @@ class Store:
             at = now()
             queued = 0
             for row, reminder, day in due:
-                result = conn.execute(insert_reminder.values(
-                    report_id=row.id, kind=reminder.value, due_on=day, queued_at=at))
+                result = conn.execute(
+                    insert_reminder.values(
+                        report_id=row.id, kind=reminder.value, due_on=day, queued_at=at
+                    )
+                )
                 if result.rowcount != 1:
                     continue  # another process announced it first
                 queued += 1
                 status = Status(row.status)
-                recipients = sorted({email for group in audience(reminder, status)
-                                     for email in people(row, group)})
+                recipients = sorted(
+                    {email for group in audience(reminder, status) for email in people(row, group)}
+                )
                 if recipients:
-                    subject, body = compose_mail(ReminderNotice(
-                        row.id, row.tracking_code, row.title, reminder, status, day))
+                    subject, body = compose_mail(
+                        ReminderNotice(row.id, row.tracking_code, row.title, reminder, status, day)
+                    )
                     _queue_mail(conn, row.id, recipients, subject, body, at)
             return queued
 
@@ -1368,29 +1976,44 @@ class Store:
             if not ids:
                 return []
             rows = conn.execute(
-                update(t.outbox).where(t.outbox.c.id.in_(ids))
-                .values(status="sending", claimed_until=at + lease, claim_token=claim,
-                        attempts=t.outbox.c.attempts + 1)
-                .returning(*t.outbox.c))
+                update(t.outbox)
+                .where(t.outbox.c.id.in_(ids))
+                .values(
+                    status="sending",
+                    claimed_until=at + lease,
+                    claim_token=claim,
+                    attempts=t.outbox.c.attempts + 1,
+                )
+                .returning(*t.outbox.c)
+            )
             return sorted((_outbox(r) for r in rows), key=lambda m: m.id)
 
         return await self.db.write(write)
 
-    async def finish_outbox(self, message: OutboxMessage, *, status: str,
-                            error: str | None = None, retry_at: datetime | None = None) -> bool:
+    async def finish_outbox(
+        self,
+        message: OutboxMessage,
+        *,
+        status: str,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
         """Record the outcome of a claimed message; False if the claim had expired and another
         sender took the message over (its outcome wins)."""
-        values: dict[str, Any] = dict(status=status, claimed_until=None, claim_token=None,
-                                      last_error=error)
+        values: dict[str, Any] = dict(
+            status=status, claimed_until=None, claim_token=None, last_error=error
+        )
         if status == "sent":
             values["sent_at"] = now()
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
 
         def write(conn: Connection) -> bool:
-            result = conn.execute(update(t.outbox).where(
-                t.outbox.c.id == message.id, t.outbox.c.claim_token == message.claim_token)
-                .values(**values))
+            result = conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == message.id, t.outbox.c.claim_token == message.claim_token)
+                .values(**values)
+            )
             return bool(result.rowcount)
 
         return await self.db.write(write)
@@ -1398,9 +2021,10 @@ class Store:
     async def resend_outbox(self, message_id: int) -> None:
         def write(conn: Connection) -> None:
             result = conn.execute(
-                update(t.outbox).where(t.outbox.c.id == message_id,
-                                       t.outbox.c.status == "failed")
-                .values(status="pending", attempts=0, next_attempt_at=now(), last_error=None))
+                update(t.outbox)
+                .where(t.outbox.c.id == message_id, t.outbox.c.status == "failed")
+                .values(status="pending", attempts=0, next_attempt_at=now(), last_error=None)
+            )
             if result.rowcount == 0:
                 raise NotFound(f"no failed message with id {message_id}")
 
@@ -1416,8 +2040,12 @@ class Store:
 # Every column that points at a unit, read from the schema so that a table added later
 # cannot be forgotten by delete_unit. report_counts is keyed by unit but has no foreign key:
 # delete_unit clears its rows, which are zeros once no report is routed to the unit.
-_UNIT_REFERENCES = [fk.parent for table in t.metadata.sorted_tables
-                    for fk in table.foreign_keys if fk.column is t.units.c.id]
+_UNIT_REFERENCES = [
+    fk.parent
+    for table in t.metadata.sorted_tables
+    for fk in table.foreign_keys
+    if fk.column is t.units.c.id
+]
 
 
 def _require_unit(conn: Connection, unit_id: int) -> None:
@@ -1427,8 +2055,14 @@ def _require_unit(conn: Connection, unit_id: int) -> None:
         raise NotFound(f"no unit with id {unit_id}")
 
 
-def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action: Action | Edit,
-                     role: str, scope: Scope | None = None) -> Any:
+def _lock_for_change(
+    conn: Connection,
+    report_id: int,
+    seen_version: int,
+    action: Action | Edit,
+    role: str,
+    scope: Scope | None = None,
+) -> Any:
     """The report as the actor may see it, checked for the version the actor saw and for the
     move or edit they ask for. NotFound outside their scope, like every other staff query."""
     query = select(t.reports).where(t.reports.c.id == report_id)
@@ -1440,20 +2074,28 @@ def _lock_for_change(conn: Connection, report_id: int, seen_version: int, action
     if row.version != seen_version:
         raise WorkflowError(Refusal.STALE)
     status = Status(row.status)
-    refusal = (edit_allowed(action, role, status) if isinstance(action, Edit)
-               else allowed(action, role, status))
+    refusal = (
+        edit_allowed(action, role, status)
+        if isinstance(action, Edit)
+        else allowed(action, role, status)
+    )
     if refusal is not None:
         raise WorkflowError(refusal)
     return row
 
 
 # Leaving "received" by a coordinator's decision is what verification means for the deadline.
-_VERIFICATIONS = frozenset({Status.FORWARDED.value, Status.POSTPONED.value,
-                            Status.NOT_AUTHORITY.value, Status.ARCHIVED.value})
+_VERIFICATIONS = frozenset(
+    {
+        Status.FORWARDED.value,
+        Status.POSTPONED.value,
+        Status.NOT_AUTHORITY.value,
+        Status.ARCHIVED.value,
+    }
+)
 
 
-def _apply_change(conn: Connection, row: Any, seen_version: int,
-                  values: dict[str, Any]) -> None:
+def _apply_change(conn: Connection, row: Any, seen_version: int, values: dict[str, Any]) -> None:
     """Write a workflow change to the report `row` (as read by _lock_for_change), with what
     follows from it: the running deadline, the search text and the status counters."""
     status = values.get("status", row.status)
@@ -1471,9 +2113,10 @@ def _apply_change(conn: Connection, row: Any, seen_version: int,
     # The version in the WHERE clause is what makes two simultaneous changes exclusive on
     # PostgreSQL too: the second UPDATE waits for the first, re-reads, and matches no row.
     result = conn.execute(
-        update(t.reports).where(t.reports.c.id == row.id,
-                                t.reports.c.version == seen_version)
-        .values(version=seen_version + 1, **values))
+        update(t.reports)
+        .where(t.reports.c.id == row.id, t.reports.c.version == seen_version)
+        .values(version=seen_version + 1, **values)
+    )
     if result.rowcount != 1:
         raise WorkflowError(Refusal.STALE)
     routed = values.get("routed_unit_id", row.routed_unit_id)
@@ -1483,10 +2126,18 @@ def _apply_change(conn: Connection, row: Any, seen_version: int,
 
 def _staff_of(conn: Connection, unit_ids: Sequence[int], roles: Sequence[str]) -> list[User]:
     """The active people of these units with one of `roles`, by e-mail."""
-    return [User.from_row(r) for r in conn.execute(
-        select(t.users).where(t.users.c.unit_id.in_(list(unit_ids)),
-                              t.users.c.role.in_(list(roles)), t.users.c.active.is_(True))
-        .order_by(t.users.c.email))]
+    return [
+        User.from_row(r)
+        for r in conn.execute(
+            select(t.users)
+            .where(
+                t.users.c.unit_id.in_(list(unit_ids)),
+                t.users.c.role.in_(list(roles)),
+                t.users.c.active.is_(True),
+            )
+            .order_by(t.users.c.email)
+        )
+    ]
 
 
 def _emails_of(conn: Connection, unit_id: int, role: str) -> list[str]:
@@ -1495,23 +2146,26 @@ def _emails_of(conn: Connection, unit_id: int, role: str) -> list[str]:
 
 
 def _classification_note(classification: Classification) -> str:
-    return " · ".join(filter(None, [classification.title, classification.category,
-                                    ", ".join(classification.tags)]))
+    return " · ".join(
+        filter(
+            None, [classification.title, classification.category, ", ".join(classification.tags)]
+        )
+    )
 
 
 def _assignable(conn: Connection, report_id: int, actor: User, scope: Scope) -> list[User]:
-    row = conn.execute(select(t.reports.c.routed_unit_id, t.reports.c.forwarded_unit_id,
-                              t.reports.c.status)
-                       .where(t.reports.c.id == report_id,
-                              inbox.scope_condition(conn, scope))).first()
+    row = conn.execute(
+        select(t.reports.c.routed_unit_id, t.reports.c.forwarded_unit_id, t.reports.c.status).where(
+            t.reports.c.id == report_id, inbox.scope_condition(conn, scope)
+        )
+    ).first()
     if row is None:
         raise NotFound(f"no report {report_id} in scope")
     with_unit = row.forwarded_unit_id if row.status in _AT_THE_UNIT else row.routed_unit_id
     if actor.role == "officer":
         units, roles = [actor.unit_id], ["officer"]
     else:
-        units, roles = [u for u in (row.routed_unit_id, with_unit) if u], ["coordinator",
-                                                                           "officer"]
+        units, roles = [u for u in (row.routed_unit_id, with_unit) if u], ["coordinator", "officer"]
     return _staff_of(conn, units, roles)
 
 
@@ -1519,19 +2173,35 @@ def _assignable(conn: Connection, report_id: int, actor: User, scope: Scope) -> 
 _AT_THE_UNIT = frozenset({Status.FORWARDED.value, Status.FOLLOWED_UP.value})
 
 
-def _tell_reporter(conn: Connection, row: Any, status: Status, text: str | None,
-                   at: datetime, compose_mail: ChangeComposer,
-                   unit_name: str | None = None) -> None:
+def _tell_reporter(
+    conn: Connection,
+    row: Any,
+    status: Status,
+    text: str | None,
+    at: datetime,
+    compose_mail: ChangeComposer,
+    unit_name: str | None = None,
+) -> None:
     """Mail the reporter, in their language, when they left an address: a decision, a
     question, an answer."""
     if row.reporter_email:
-        subject, body = compose_mail(ChangeNotice(
-            row.id, row.tracking_code, row.title, status, unit_name, text, row.language, None))
+        subject, body = compose_mail(
+            ChangeNotice(
+                row.id, row.tracking_code, row.title, status, unit_name, text, row.language, None
+            )
+        )
         _queue_mail(conn, row.id, [row.reporter_email], subject, body, at)
 
 
-def _tell_staff(conn: Connection, row: Any, status: Status, event: str, text: str | None,
-                at: datetime, compose_mail: ChangeComposer) -> None:
+def _tell_staff(
+    conn: Connection,
+    row: Any,
+    status: Status,
+    event: str,
+    text: str | None,
+    at: datetime,
+    compose_mail: ChangeComposer,
+) -> None:
     """Mail the people who hold the report after a move they did not make: the unit's
     officers when it is back with the unit, otherwise the coordinators."""
     if status.value in _AT_THE_UNIT and row.forwarded_unit_id:
@@ -1542,62 +2212,113 @@ def _tell_staff(conn: Connection, row: Any, status: Status, event: str, text: st
         return
     recipients = _emails_of(conn, unit_id, role)
     if recipients:
-        subject, body = compose_mail(ChangeNotice(
-            row.id, row.tracking_code, row.title, status, None, text, "id", None, event))
+        subject, body = compose_mail(
+            ChangeNotice(
+                row.id, row.tracking_code, row.title, status, None, text, "id", None, event
+            )
+        )
         _queue_mail(conn, row.id, recipients, subject, body, at)
 
 
-def _reminder_people(conn: Connection,
-                     rows: list[Any]) -> Callable[[Any, Audience], list[str]]:
+def _reminder_people(conn: Connection, rows: list[Any]) -> Callable[[Any, Audience], list[str]]:
     """Who hears of a reminder about `row`, looked up once for a whole round."""
     units = {u for row in rows for u in (row.routed_unit_id, row.forwarded_unit_id) if u}
     assigned = {row.assigned_user_id for row in rows if row.assigned_user_id}
-    staff = conn.execute(select(t.users.c.id, t.users.c.email, t.users.c.role,
-                                t.users.c.unit_id).where(
-        t.users.c.active.is_(True),
-        or_(and_(t.users.c.unit_id.in_(sorted(units)),
-                 t.users.c.role.in_(["coordinator", "officer"])),
-            t.users.c.id.in_(sorted(assigned))))).all()
+    staff = conn.execute(
+        select(t.users.c.id, t.users.c.email, t.users.c.role, t.users.c.unit_id).where(
+            t.users.c.active.is_(True),
+            or_(
+                and_(
+                    t.users.c.unit_id.in_(sorted(units)),
+                    t.users.c.role.in_(["coordinator", "officer"]),
+                ),
+                t.users.c.id.in_(sorted(assigned)),
+            ),
+        )
+    ).all()
 
     def people(row: Any, group: Audience) -> list[str]:
         if group is Audience.COORDINATORS:
-            return [u.email for u in staff
-                    if u.unit_id == row.routed_unit_id and u.role == "coordinator"]
+            return [
+                u.email
+                for u in staff
+                if u.unit_id == row.routed_unit_id and u.role == "coordinator"
+            ]
         chosen = [u.email for u in staff if u.id == row.assigned_user_id]
-        return chosen or [u.email for u in staff
-                          if u.unit_id == row.forwarded_unit_id and u.role == "officer"]
+        return chosen or [
+            u.email for u in staff if u.unit_id == row.forwarded_unit_id and u.role == "officer"
+        ]
 
     return people
 
 
-def _queue_mail(conn: Connection, report_id: int, recipients: list[str], subject: str,
-                body: str, at: datetime) -> None:
-    conn.execute(insert(t.outbox), [
-        dict(to_address=r, subject=subject, body=body, report_id=report_id, status="pending",
-             attempts=0, next_attempt_at=at, created_at=at) for r in recipients])
+def _queue_mail(
+    conn: Connection, report_id: int, recipients: list[str], subject: str, body: str, at: datetime
+) -> None:
+    conn.execute(
+        insert(t.outbox),
+        [
+            dict(
+                to_address=r,
+                subject=subject,
+                body=body,
+                report_id=report_id,
+                status="pending",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+            )
+            for r in recipients
+        ],
+    )
 
 
 def _photo(row: Any) -> Photo:
-    return Photo(row.id, row.position, row.filename, row.content_type, row.width, row.height,
-                 row.size_bytes, row.withheld)
+    return Photo(
+        row.id,
+        row.position,
+        row.filename,
+        row.content_type,
+        row.width,
+        row.height,
+        row.size_bytes,
+        row.withheld,
+    )
 
 
 def _outbox(row: Any) -> OutboxMessage:
-    return OutboxMessage(row.id, row.to_address, row.subject, row.body, row.status, row.attempts,
-                         row.last_error, row.created_at, row.sent_at, row.report_id,
-                         row.claim_token)
+    return OutboxMessage(
+        row.id,
+        row.to_address,
+        row.subject,
+        row.body,
+        row.status,
+        row.attempts,
+        row.last_error,
+        row.created_at,
+        row.sent_at,
+        row.report_id,
+        row.claim_token,
+    )
 
 
-_TEMPLATES = (select(t.answer_templates, t.units.c.name.label("unit_name"), t.users.c.email)
-              .join(t.units, t.units.c.id == t.answer_templates.c.unit_id)
-              .outerjoin(t.users, t.users.c.id == t.answer_templates.c.updated_by_user_id))
+_TEMPLATES = (
+    select(t.answer_templates, t.units.c.name.label("unit_name"), t.users.c.email)
+    .join(t.units, t.units.c.id == t.answer_templates.c.unit_id)
+    .outerjoin(t.users, t.users.c.id == t.answer_templates.c.updated_by_user_id)
+)
 _ENTRY = t.units.alias("entry")
 _ROUTED = t.units.alias("routed")
 _FORWARDED = t.units.alias("forwarded")
 _REPORT = (
-    select(t.reports, _ENTRY.c.name.label("unit_name"), _ROUTED.c.name.label("routed_name"),
-           _FORWARDED.c.name.label("forwarded_name"), t.posters.c.label.label("poster_label"),
-           t.kiosks.c.name.label("kiosk_name"))
+    select(
+        t.reports,
+        _ENTRY.c.name.label("unit_name"),
+        _ROUTED.c.name.label("routed_name"),
+        _FORWARDED.c.name.label("forwarded_name"),
+        t.posters.c.label.label("poster_label"),
+        t.kiosks.c.name.label("kiosk_name"),
+    )
     .join(_ENTRY, _ENTRY.c.id == t.reports.c.unit_id)
     .outerjoin(_ROUTED, _ROUTED.c.id == t.reports.c.routed_unit_id)
     .outerjoin(_FORWARDED, _FORWARDED.c.id == t.reports.c.forwarded_unit_id)
@@ -1605,15 +2326,22 @@ _REPORT = (
     .outerjoin(t.kiosks, t.kiosks.c.id == t.reports.c.kiosk_id)
     .where(t.reports.c.id == bindparam("report_id"))
 )
-_PHOTOS = (select(t.report_photos).where(t.report_photos.c.report_id == bindparam("report_id"))
-           .order_by(t.report_photos.c.position))
-_ATTACHMENTS = (select(t.event_attachments, false().label("withheld"))
-                .where(t.event_attachments.c.report_id == bindparam("report_id"))
-                .order_by(t.event_attachments.c.event_id, t.event_attachments.c.position))
-_EVENTS = (select(t.report_events, t.users.c.email)
-           .outerjoin(t.users, t.users.c.id == t.report_events.c.actor_user_id)
-           .where(t.report_events.c.report_id == bindparam("report_id"))
-           .order_by(t.report_events.c.id))
+_PHOTOS = (
+    select(t.report_photos)
+    .where(t.report_photos.c.report_id == bindparam("report_id"))
+    .order_by(t.report_photos.c.position)
+)
+_ATTACHMENTS = (
+    select(t.event_attachments, false().label("withheld"))
+    .where(t.event_attachments.c.report_id == bindparam("report_id"))
+    .order_by(t.event_attachments.c.event_id, t.event_attachments.c.position)
+)
+_EVENTS = (
+    select(t.report_events, t.users.c.email)
+    .outerjoin(t.users, t.users.c.id == t.report_events.c.actor_user_id)
+    .where(t.report_events.c.report_id == bindparam("report_id"))
+    .order_by(t.report_events.c.id)
+)
 _PUBLIC_EVENTS = _EVENTS.where(t.report_events.c.public.is_(True))
 
 
@@ -1624,22 +2352,58 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
     attached: dict[int, list[Photo]] = {}
     for a in conn.execute(_ATTACHMENTS, params):
         attached.setdefault(a.event_id, []).append(_photo(a))
-    events = tuple(Event(e.id, e.at, e.kind, e.from_status, e.to_status, e.note, e.public,
-                         e.email, tuple(attached.get(e.id, ())))
-                   for e in conn.execute(_PUBLIC_EVENTS if public_only else _EVENTS, params))
+    events = tuple(
+        Event(
+            e.id,
+            e.at,
+            e.kind,
+            e.from_status,
+            e.to_status,
+            e.note,
+            e.public,
+            e.email,
+            tuple(attached.get(e.id, ())),
+        )
+        for e in conn.execute(_PUBLIC_EVENTS if public_only else _EVENTS, params)
+    )
     return Report(
-        id=row.id, tracking_code=row.tracking_code, kind=Kind(row.kind), status=Status(row.status),
-        text=row.text, location=row.location, identity=Identity(row.identity),
-        reporter_name=row.reporter_name, reporter_phone=row.reporter_phone,
-        reporter_email=row.reporter_email, channel=Channel(row.channel), unit_id=row.unit_id,
-        unit_name=row.unit_name, poster_id=row.poster_id, poster_label=row.poster_label,
-        routed_unit_id=row.routed_unit_id, routed_unit_name=row.routed_name,
-        language=row.language, received_at=row.received_at, verify_due=row.verify_due,
-        photos=photos, events=events, version=row.version, title=row.title,
-        forwarded_unit_id=row.forwarded_unit_id, forwarded_unit_name=row.forwarded_name,
-        follow_up_due=row.follow_up_due, rating=row.rating,
-        idempotency_key=row.idempotency_key, due_on=row.due_on, category=row.category,
+        id=row.id,
+        tracking_code=row.tracking_code,
+        kind=Kind(row.kind),
+        status=Status(row.status),
+        text=row.text,
+        location=row.location,
+        identity=Identity(row.identity),
+        reporter_name=row.reporter_name,
+        reporter_phone=row.reporter_phone,
+        reporter_email=row.reporter_email,
+        channel=Channel(row.channel),
+        unit_id=row.unit_id,
+        unit_name=row.unit_name,
+        poster_id=row.poster_id,
+        poster_label=row.poster_label,
+        routed_unit_id=row.routed_unit_id,
+        routed_unit_name=row.routed_name,
+        language=row.language,
+        received_at=row.received_at,
+        verify_due=row.verify_due,
+        photos=photos,
+        events=events,
+        version=row.version,
+        title=row.title,
+        forwarded_unit_id=row.forwarded_unit_id,
+        forwarded_unit_name=row.forwarded_name,
+        follow_up_due=row.follow_up_due,
+        rating=row.rating,
+        idempotency_key=row.idempotency_key,
+        due_on=row.due_on,
+        category=row.category,
         tags=tuple(row.tags.split(",")) if row.tags else (),
-        assigned_user_id=row.assigned_user_id, taken_via=row.taken_via,
-        widget_id=row.widget_id, page_url=row.page_url, kiosk_id=row.kiosk_id,
-        kiosk_name=row.kiosk_name, reported_at=row.reported_at)
+        assigned_user_id=row.assigned_user_id,
+        taken_via=row.taken_via,
+        widget_id=row.widget_id,
+        page_url=row.page_url,
+        kiosk_id=row.kiosk_id,
+        kiosk_name=row.kiosk_name,
+        reported_at=row.reported_at,
+    )

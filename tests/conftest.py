@@ -45,8 +45,11 @@ def fast_password_hash(password: str = PASSWORD) -> str:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def factory(**overrides: Any) -> Settings:
-        values = {"data_dir": str(tmp_path / "data"), "secret_keys": TEST_KEY,
-                  "base_url": "https://lapor.example.go.id"}
+        values = {
+            "data_dir": str(tmp_path / "data"),
+            "secret_keys": TEST_KEY,
+            "base_url": "https://lapor.example.go.id",
+        }
         values.update({k: str(v) for k, v in overrides.items()})
         return Settings.load(environ={}, env_file=None, **values)
 
@@ -134,8 +137,9 @@ class World:
         return unit
 
     async def user(self, email: str, role: str, unit: str, password: str = PASSWORD) -> User:
-        user = await self.store.add_user(email, fast_password_hash(password), role,
-                                         self.units[unit].id)
+        user = await self.store.add_user(
+            email, fast_password_hash(password), role, self.units[unit].id
+        )
         self.users[email] = user
         return user
 
@@ -188,16 +192,26 @@ class AppHarness:
         assert token is not None
         return str(token["value"]), page
 
-    async def submit(self, poster: str = "loket", *, token: str | None = None,
-                     files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
-                     **fields: str) -> httpx.Response:
+    async def submit(
+        self,
+        poster: str = "loket",
+        *,
+        token: str | None = None,
+        files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+        **fields: str,
+    ) -> httpx.Response:
         if token is None:
             token, _ = await self.form(poster)
-        data = {"token": token, "kind": "pengaduan", "identity": "anonim",
-                "text": "Antrean sangat panjang dan loket tutup sebelum jam pelayanan."}
+        data = {
+            "token": token,
+            "kind": "pengaduan",
+            "identity": "anonim",
+            "text": "Antrean sangat panjang dan loket tutup sebelum jam pelayanan.",
+        }
         data.update(fields)
-        return await self.client.post(f"/q/{self.world.code(poster)}", data=data,
-                                      files=files or None)
+        return await self.client.post(
+            f"/q/{self.world.code(poster)}", data=data, files=files or None
+        )
 
     async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.client.post("/admin/login", data={"email": email, "password": password})
@@ -207,14 +221,17 @@ class AppHarness:
         over the form's own fields (CSRF token, version): what a member of staff does."""
         self.client.cookies.clear()
         assert (await self.login(email)).status_code == 303
-        page = BeautifulSoup((await self.client.get(f"/admin/reports/{report_id}")).text,
-                             "html.parser")
+        page = BeautifulSoup(
+            (await self.client.get(f"/admin/reports/{report_id}")).text, "html.parser"
+        )
         form = page.find("form", action=f"/admin/reports/{report_id}/{path}")
         assert form is not None, f"{email} is offered {path}"
-        fields = {i["name"]: i.get("value", "") for i in form.find_all("input")  # type: ignore[union-attr]
-                  if i.get("type") != "checkbox"}
-        return await self.client.post(f"/admin/reports/{report_id}/{path}",
-                                      data={**fields, **data})
+        fields = {
+            i["name"]: i.get("value", "")
+            for i in form.find_all("input")  # type: ignore[union-attr]
+            if i.get("type") != "checkbox"
+        }
+        return await self.client.post(f"/admin/reports/{report_id}/{path}", data={**fields, **data})
 
     async def csrf(self, path: str = "/admin") -> str:
         page = BeautifulSoup((await self.client.get(path)).text, "html.parser")
@@ -238,9 +255,9 @@ def make_harness(
             svc = app.state.services
             world = await World(svc.store, svc.signing).standard()
             transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4711))
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="https://lapor.example.go.id",
-                                         follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="https://lapor.example.go.id", follow_redirects=False
+            ) as client:
                 yield AppHarness(app, client, settings, world)
 
     return factory
@@ -252,8 +269,12 @@ async def harness(make_harness: Callable[..., Any]) -> AsyncIterator[AppHarness]
         yield h
 
 
-def jpeg_bytes(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30),
-               exif: bytes | None = None) -> bytes:
+def jpeg_bytes(
+    width: int = 64,
+    height: int = 48,
+    color: tuple[int, int, int] = (200, 30, 30),
+    exif: bytes | None = None,
+) -> bytes:
     import io
 
     from PIL import Image

@@ -22,11 +22,18 @@ def runner(data_dir: Path) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
     env.update(LAPOR_DATA_DIR=str(data_dir), LAPOR_BASE_URL="https://lapor.kalselprov.go.id")
 
-    def run(*args: str, stdin: str | None = None,
-            ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "lapor", *args],
-                                cwd=data_dir.parent, env=env, input=stdin, capture_output=True,
-                                text=True, timeout=120)
+    def run(
+        *args: str, stdin: str | None = None, ok: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "lapor", *args],
+            cwd=data_dir.parent,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if ok:
             assert result.returncode == 0, result.stderr
         return result
@@ -51,8 +58,10 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def snapshot(data_dir: Path) -> list[object]:
     with sqlite3.connect(data_dir / "lapor.db") as conn:
-        return [conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
-                for table in ("units", "users", "posters", "widgets", "reports")]
+        return [
+            conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            for table in ("units", "users", "posters", "widgets", "reports")
+        ]
 
 
 def refused(result: subprocess.CompletedProcess[str]) -> str:
@@ -67,11 +76,21 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
     lapor("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "kalsel")
     listing = lapor("unit", "list").stdout
     assert "kalsel" in listing and "  dukcapil" in listing
-    added = lapor("user", "add", "koor@kalselprov.go.id", "--role", "coordinator",
-                  "--unit", "kalsel").stdout
+    added = lapor(
+        "user", "add", "koor@kalselprov.go.id", "--role", "coordinator", "--unit", "kalsel"
+    ).stdout
     assert "password (shown once):" in added
-    lapor("user", "add", "insp@kalselprov.go.id", "--role", "inspector", "--unit", "kalsel",
-          "--password-stdin", stdin="a long enough password\n")
+    lapor(
+        "user",
+        "add",
+        "insp@kalselprov.go.id",
+        "--role",
+        "inspector",
+        "--unit",
+        "kalsel",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     poster = lapor("poster", "add", "dukcapil", "--label", "Loket 3 – Perekaman KTP").stdout
     url = poster.strip().splitlines()[-1]
     assert url.startswith("https://lapor.kalselprov.go.id/q/")
@@ -93,29 +112,53 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
     assert revoked != url and revoked.startswith("https://lapor.kalselprov.go.id/q/")
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (("unit", "add", "Bad Slug!", "--name", "X"), None, "bad slug"),
-    (("unit", "add", "child", "--name", "X", "--parent", "ghost"), None, "unknown unit"),
-    (("user", "add", "not-an-email", "--role", "admin", "--unit", "kalsel"), None, "e-mail"),
-    (("user", "add", "a@b.go.id", "--role", "admin", "--unit", "ghost"), None, "unknown unit"),
-    (("user", "add", "a@b.go.id", "--role", "king", "--unit", "kalsel"), None, "invalid choice"),
-    (("user", "add", "a@b.go.id", "--role", "admin", "--unit", "kalsel", "--password-stdin"),
-     "short\n", "at least"),
-    (("poster", "add", "ghost", "--label", "X"), None, "unknown unit"),
-    (("poster", "revoke", "99"), None, "no poster"),
-    (("poster", "print", "99", "--format", "png", "--out", "x.png"), None, "no poster"),
-    (("poster", "print", "1", "--format", "gif", "--out", "x.gif"), None, "invalid choice"),
-    (("widget", "add", "ghost", "--origin", "https://a.go.id"), None, "unknown unit"),
-    (("widget", "add", "kalsel"), None, "--origin"),
-    (("widget", "add", "kalsel", "--origin", "javascript:alert(1)"), None, "https://"),
-    (("widget", "add", "kalsel", "--origin", "https://a.go.id", "--origin", "https://a.go.id/x"),
-     None, "no path"),
-    (("widget", "add", "kalsel", "--origin", "https://*.go.id"), None, "wildcard"),
-    (("widget", "add", "kalsel", "--origin", "https://a.go.id:99999"), None, "port"),
-    (("widget", "revoke", "99"), None, "no widget"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (("unit", "add", "Bad Slug!", "--name", "X"), None, "bad slug"),
+        (("unit", "add", "child", "--name", "X", "--parent", "ghost"), None, "unknown unit"),
+        (("user", "add", "not-an-email", "--role", "admin", "--unit", "kalsel"), None, "e-mail"),
+        (("user", "add", "a@b.go.id", "--role", "admin", "--unit", "ghost"), None, "unknown unit"),
+        (
+            ("user", "add", "a@b.go.id", "--role", "king", "--unit", "kalsel"),
+            None,
+            "invalid choice",
+        ),
+        (
+            ("user", "add", "a@b.go.id", "--role", "admin", "--unit", "kalsel", "--password-stdin"),
+            "short\n",
+            "at least",
+        ),
+        (("poster", "add", "ghost", "--label", "X"), None, "unknown unit"),
+        (("poster", "revoke", "99"), None, "no poster"),
+        (("poster", "print", "99", "--format", "png", "--out", "x.png"), None, "no poster"),
+        (("poster", "print", "1", "--format", "gif", "--out", "x.gif"), None, "invalid choice"),
+        (("widget", "add", "ghost", "--origin", "https://a.go.id"), None, "unknown unit"),
+        (("widget", "add", "kalsel"), None, "--origin"),
+        (("widget", "add", "kalsel", "--origin", "javascript:alert(1)"), None, "https://"),
+        (
+            (
+                "widget",
+                "add",
+                "kalsel",
+                "--origin",
+                "https://a.go.id",
+                "--origin",
+                "https://a.go.id/x",
+            ),
+            None,
+            "no path",
+        ),
+        (("widget", "add", "kalsel", "--origin", "https://*.go.id"), None, "wildcard"),
+        (("widget", "add", "kalsel", "--origin", "https://a.go.id:99999"), None, "port"),
+        (("widget", "revoke", "99"), None, "no widget"),
+    ],
+)
 def test_bad_input_is_one_line_and_changes_nothing(
-    seeded_template: Path, tmp_path: Path, args: tuple[str, ...], stdin: str | None,
+    seeded_template: Path,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    stdin: str | None,
     message: str,
 ) -> None:
     data_dir = tmp_path / "data"
@@ -130,15 +173,20 @@ def test_duplicates_are_refused(lapor: Run) -> None:
     lapor("unit", "add", "kalsel", "--name", "Provinsi")
     assert "already exists" in refused(lapor("unit", "add", "kalsel", "--name", "Lagi", ok=False))
     lapor("user", "add", "a@b.go.id", "--role", "admin", "--unit", "kalsel")
-    assert "already exists" in refused(lapor("user", "add", "A@B.go.id", "--role", "officer",
-                                             "--unit", "kalsel", ok=False))
+    assert "already exists" in refused(
+        lapor("user", "add", "A@B.go.id", "--role", "officer", "--unit", "kalsel", ok=False)
+    )
 
 
 def test_bad_setting_is_one_line(lapor: Run) -> None:
     env_run = lapor
-    result = subprocess.run([sys.executable, "-m", "lapor", "migrate"],
-                            env={**os.environ, "LAPOR_TIMEZONE": "Mars/Olympus"},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lapor", "migrate"],
+        env={**os.environ, "LAPOR_TIMEZONE": "Mars/Olympus"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "LAPOR_TIMEZONE" in refused(result)
     assert env_run("migrate").stdout.strip() == "database is up to date"
 
@@ -153,24 +201,42 @@ def test_secret_key_is_generated_once_with_private_mode(lapor: Run, tmp_path: Pa
 
 def test_widget_add_prints_the_snippet_last_list_and_revoke(lapor: Run) -> None:
     lapor("unit", "add", "dinkes", "--name", "Dinas Kesehatan")
-    out = lapor("widget", "add", "dinkes", "--origin", "HTTPS://Dinkes.Example.go.id/",
-                "--origin", "http://dinkes.example.go.id:8080").stdout.strip().splitlines()
-    assert out[0] == ("widget 1 added for dinkes: https://dinkes.example.go.id "
-                      "http://dinkes.example.go.id:8080")
+    out = (
+        lapor(
+            "widget",
+            "add",
+            "dinkes",
+            "--origin",
+            "HTTPS://Dinkes.Example.go.id/",
+            "--origin",
+            "http://dinkes.example.go.id:8080",
+        )
+        .stdout.strip()
+        .splitlines()
+    )
+    assert out[0] == (
+        "widget 1 added for dinkes: https://dinkes.example.go.id http://dinkes.example.go.id:8080"
+    )
     # The last line is the snippet (a contract with scripts), the one before it the form for
     # hosts that strip data-* attributes; the CSP lines are printed too.
     tag, url_tag = out[-1], out[-3]
-    assert tag.startswith('<script async src="https://lapor.kalselprov.go.id/widget.js" '
-                          'data-key="1-1.')
+    assert tag.startswith(
+        '<script async src="https://lapor.kalselprov.go.id/widget.js" data-key="1-1.'
+    )
     assert tag.endswith('" data-cfasync="false"></script>')
     key = tag.split('data-key="')[1].split('"')[0]
-    assert url_tag == (f'<script async src="https://lapor.kalselprov.go.id/widget.js?key={key}" '
-                       'data-cfasync="false"></script>')
-    assert "script-src https://lapor.kalselprov.go.id; frame-src https://lapor.kalselprov.go.id" \
+    assert url_tag == (
+        f'<script async src="https://lapor.kalselprov.go.id/widget.js?key={key}" '
+        'data-cfasync="false"></script>'
+    )
+    assert (
+        "script-src https://lapor.kalselprov.go.id; frame-src https://lapor.kalselprov.go.id"
         in "\n".join(out)
+    )
     listed = lapor("widget", "list").stdout.strip().splitlines()
-    assert listed == [f"1\tdinkes\tactive\thttps://dinkes.example.go.id "
-                      f"http://dinkes.example.go.id:8080\t{key}"]
+    assert listed == [
+        f"1\tdinkes\tactive\thttps://dinkes.example.go.id http://dinkes.example.go.id:8080\t{key}"
+    ]
     assert "revoked" in lapor("widget", "revoke", "1").stdout
     assert "\trevoked\t" in lapor("widget", "list").stdout
     assert "already revoked" in refused(lapor("widget", "revoke", "1", ok=False))

@@ -16,7 +16,8 @@ from lapor.store.store import Store
 
 
 async def test_the_demo_has_reports_in_every_state_and_seeds_once(
-        store: Store, settings: Settings, capsys: Any) -> None:
+    store: Store, settings: Settings, capsys: Any
+) -> None:
     await seed_demo(store, settings)
     out = capsys.readouterr().out
     assert "koordinator@demo.lapor.id" in out
@@ -29,9 +30,16 @@ async def test_the_demo_has_reports_in_every_state_and_seeds_once(
     assert {s for s, n in counts.items() if n} == set(Status) - {Status.NOT_AUTHORITY}
     assert sum(counts.values()) == len(REPORTS)
     # Kiosk feedback for the monitoring page's IKM.
-    raw = await store.monitoring(Scope(Reach.ALL, root.id, root.path), root.path, Period(
-        datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) + timedelta(days=1),
-        date(2026, 11, 23), ZoneInfo("Asia/Makassar")))
+    raw = await store.monitoring(
+        Scope(Reach.ALL, root.id, root.path),
+        root.path,
+        Period(
+            datetime.now(UTC) - timedelta(days=30),
+            datetime.now(UTC) + timedelta(days=1),
+            date(2026, 11, 23),
+            ZoneInfo("Asia/Makassar"),
+        ),
+    )
     _, total = roll_up(raw, lambda key: key[0])
     assert total.feedback.ikm_responses == sum(len(s) for _, s, _ in FEEDBACK)
     assert total.feedback.ratings == sum(len(r) for _, _, r in FEEDBACK)

@@ -19,20 +19,35 @@ ROOT = Path(__file__).resolve().parent.parent
 KEY = "durability-test-key-0123456789"
 
 
-
 async def test_acknowledged_reports_survive_a_killed_server(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
-    env.update(LAPOR_DATA_DIR=str(tmp_path / "data"), LAPOR_BASE_URL=base,
-               LAPOR_SECRET_KEYS=KEY, LAPOR_SUBMIT_LIMIT_PER_ADDRESS="100000/minute")
+    env.update(
+        LAPOR_DATA_DIR=str(tmp_path / "data"),
+        LAPOR_BASE_URL=base,
+        LAPOR_SECRET_KEYS=KEY,
+        LAPOR_SUBMIT_LIMIT_PER_ADDRESS="100000/minute",
+    )
     run = [sys.executable, "-m", "lapor"]
-    subprocess.run([*run, "unit", "add", "prov", "--name", "Provinsi"], env=env, check=True,
-                   capture_output=True)
-    subprocess.run([*run, "poster", "add", "prov", "--label", "Loket"], env=env, check=True,
-                   capture_output=True)
-    server = subprocess.Popen([*run, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*run, "unit", "add", "prov", "--name", "Provinsi"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*run, "poster", "add", "prov", "--label", "Loket"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [*run, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     signing = Signing([KEY])
     code = signing.poster_code(1, 1)
     acknowledged: list[str] = []
@@ -49,8 +64,12 @@ async def test_acknowledged_reports_survive_a_killed_server(tmp_path: Path) -> N
 
             async def submit(i: int) -> None:
                 token = signing.new_form_token(1, 1)
-                data = {"token": token, "kind": "pengaduan", "identity": "anonim",
-                        "text": f"Laporan nomor {i} yang harus tetap tersimpan."}
+                data = {
+                    "token": token,
+                    "kind": "pengaduan",
+                    "identity": "anonim",
+                    "text": f"Laporan nomor {i} yang harus tetap tersimpan.",
+                }
                 try:
                     response = await client.post(f"/q/{code}", data=data)
                 except httpx.TransportError:

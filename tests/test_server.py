@@ -32,9 +32,11 @@ async def test_unknown_page_is_friendly_and_localised(harness: AppHarness) -> No
 async def test_oversized_body_is_refused_early(make_harness: Any) -> None:
     async with make_harness(max_photos=1, max_photo_bytes=2000) as harness:
         code = harness.world.code("loket")
-        response = await harness.client.post(f"/q/{code}", content=b"x" * 2_000_000,
-                                             headers={"content-type": "multipart/form-data; "
-                                                      "boundary=xyz"})
+        response = await harness.client.post(
+            f"/q/{code}",
+            content=b"x" * 2_000_000,
+            headers={"content-type": "multipart/form-data; boundary=xyz"},
+        )
         assert response.status_code == 413
 
 

@@ -19,16 +19,19 @@ def test_defaults() -> None:
     assert settings.deadline_rules.verify_days == 3
 
 
-@pytest.mark.parametrize("name, value", [
-    ("LAPOR_TIMEZONE", "Mars/Olympus"),
-    ("LAPOR_BASE_URL", "ftp://x"),
-    ("LAPOR_DATABASE_URL", "mysql://x"),
-    ("LAPOR_VERIFY_DAYS", "three"),
-    ("LAPOR_SUBMIT_LIMIT_PER_ADDRESS", "lots"),
-    ("LAPOR_SECRET_KEYS", "short"),
-    ("LAPOR_EXTRA_HOLIDAYS", "2026-13-01"),
-    ("LAPOR_DEFAULT_LANGUAGE", "fr"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("LAPOR_TIMEZONE", "Mars/Olympus"),
+        ("LAPOR_BASE_URL", "ftp://x"),
+        ("LAPOR_DATABASE_URL", "mysql://x"),
+        ("LAPOR_VERIFY_DAYS", "three"),
+        ("LAPOR_SUBMIT_LIMIT_PER_ADDRESS", "lots"),
+        ("LAPOR_SECRET_KEYS", "short"),
+        ("LAPOR_EXTRA_HOLIDAYS", "2026-13-01"),
+        ("LAPOR_DEFAULT_LANGUAGE", "fr"),
+    ],
+)
 def test_bad_values_name_the_setting(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load(**{name: value})

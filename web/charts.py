@@ -42,8 +42,17 @@ def bar_chart(values: list[tuple[str, int, float | None]]) -> BarChart:
     for i, (label, value, share) in enumerate(values):
         height = plot_height * value / top
         x = LEFT + i * slot + slot * 0.15
-        bars.append(Bar(round(x, 1), round(8 + plot_height - height, 1), round(slot * 0.7, 1),
-                        round(height, 1), label, value, share))
+        bars.append(
+            Bar(
+                round(x, 1),
+                round(8 + plot_height - height, 1),
+                round(slot * 0.7, 1),
+                round(height, 1),
+                label,
+                value,
+                share,
+            )
+        )
         if share is not None:
             points.append(f"{x + slot * 0.35:.1f},{8 + plot_height * (1 - share):.1f}")
     return BarChart(WIDTH, HEIGHT, tuple(bars), top, " ".join(points), 8 + plot_height)

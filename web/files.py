@@ -9,16 +9,15 @@ from lapor.store.photos import PhotoStore
 from lapor.store.records import Report
 
 
-def attachment_response(photos: PhotoStore, report: Report, attachment_id: int, *,
-                        cache: str) -> Response:
+def attachment_response(
+    photos: PhotoStore, report: Report, attachment_id: int, *, cache: str
+) -> Response:
     """A file attached to one of `report`'s events as given: 404 for any other id. Letters
     are downloads, never shown inline, so nothing in a PDF runs on our origin."""
-    found = next((a for e in report.events for a in e.attachments if a.id == attachment_id),
-                 None)
+    found = next((a for e in report.events for a in e.attachments if a.id == attachment_id), None)
     if found is None or not photos.valid_name(found.filename):
         raise HTTPException(404)
     headers = {"cache-control": cache, "x-content-type-options": "nosniff"}
     if found.content_type == "application/pdf":
         headers["content-disposition"] = f'attachment; filename="lampiran-{found.id}.pdf"'
-    return FileResponse(photos.path(found.filename), media_type=found.content_type,
-                        headers=headers)
+    return FileResponse(photos.path(found.filename), media_type=found.content_type, headers=headers)

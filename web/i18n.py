@@ -189,6 +189,8 @@ def format_fixed(value: Decimal | Fraction | float | None, places: int = 2) -> s
         value = Decimal(value.numerator) / Decimal(value.denominator)
     exact = Decimal(str(value)) if isinstance(value, float) else value
     quantum = Decimal(1).scaleb(-places)
-    return format_decimal(exact.quantize(quantum, rounding=ROUND_HALF_UP),
-                          format="#,##0" + ("." + "0" * places if places else ""),
-                          locale=_locale(_current.get()))
+    return format_decimal(
+        exact.quantize(quantum, rounding=ROUND_HALF_UP),
+        format="#,##0" + ("." + "0" * places if places else ""),
+        locale=_locale(_current.get()),
+    )

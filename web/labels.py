@@ -63,8 +63,9 @@ EVENT = {
     "rerouted": N_("Returned by the unit to the coordinator for another unit"),
     "taken": N_("Taken by staff for the reporter"),
     "handed_over": N_("Handed over to the coordinator of"),
-    "kiosk_code_lost": N_("The kiosk's tracking code was no longer reserved; the citizen's "
-                          "receipt shows"),
+    "kiosk_code_lost": N_(
+        "The kiosk's tracking code was no longer reserved; the citizen's receipt shows"
+    ),
 }
 CATEGORY = {
     "pelayanan": N_("Quality of public service"),
@@ -125,7 +126,7 @@ def outbox_status_label(status: str) -> str:
 
 
 def transition_label(event: Event) -> str:
-    """"From → to" for an event that moved the report, for the audit trail; "" otherwise."""
+    """ "From → to" for an event that moved the report, for the audit trail; "" otherwise."""
     try:
         before, after = Status(event.from_status or ""), Status(event.to_status or "")
     except ValueError:
@@ -169,7 +170,8 @@ ERROR_MESSAGES = {
     ("name", "required"): N_("Write your name, or choose to report anonymously."),
     ("name", "too_long"): N_("The name can have at most %(limit)s characters."),
     ("phone", "invalid"): N_(
-        "This does not look like a phone number (for example 0812 3456 7890)."),
+        "This does not look like a phone number (for example 0812 3456 7890)."
+    ),
     ("email", "invalid"): N_("This does not look like an e-mail address."),
     ("contact", "required"): N_("Give a phone number or an e-mail address so we can reply."),
     ("photos", "too_many"): N_("You can attach at most %(limit)s photos."),
@@ -178,32 +180,40 @@ ERROR_MESSAGES = {
     ("photos", "not_an_image"): N_("A file could not be read as a photo."),
     ("photos", "unsupported"): N_("Only JPEG, PNG and WebP photos are accepted."),
     ("form", "expired"): N_(
-        "This form was open for too long. Your text is kept below: check it and send again."),
+        "This form was open for too long. Your text is kept below: check it and send again."
+    ),
     ("form", "invalid"): N_("This form could not be checked. Your text is kept below: send again."),
     ("form", "honeypot"): N_(
-        "The report looked automated and was not sent. Check the form and send it again."),
+        "The report looked automated and was not sent. Check the form and send it again."
+    ),
     ("unit", "required"): N_("Choose the unit the report is about."),
     ("taken_via", "required"): N_("Choose how the citizen reached you."),
     ("language", "required"): N_("Choose the citizen's language."),
     ("form", "resent_changed"): N_(
         "This form was already sent with a different text. Check the text and send it again "
-        "as a new report."),
+        "as a new report."
+    ),
     ("form", "rate_limited"): N_(
         "Too many reports were sent from this connection just now. Wait a minute and send "
-        "again; your text is kept below."),
+        "again; your text is kept below."
+    ),
     # Feedback from a kiosk (complaints/feedback.py): the citizen's own choices first, then
     # what only a kiosk's app can get wrong.
     ("rating", "required"): N_("Choose one of the five faces."),
     ("answers", "invalid"): N_("The survey needs nine answers, each from 1 to 4."),
-    **{(f"q{item.number}", "required"): N_("Choose one of the four answers to this question.")
-       for item in IKM_ITEMS},
+    **{
+        (f"q{item.number}", "required"): N_("Choose one of the four answers to this question.")
+        for item in IKM_ITEMS
+    },
     ("kind", "not_feedback"): N_("Send either a quick rating or a satisfaction survey."),
     ("unit", "invalid"): N_("Unknown unit."),
     ("reported_at", "invalid"): N_(
-        "The device's time could not be read: send it in ISO 8601 with a time zone offset."),
+        "The device's time could not be read: send it in ISO 8601 with a time zone offset."
+    ),
     ("reported_at", "out_of_range"): N_(
         "The device's clock is wrong (before 2020 or more than 30 days ahead): set the "
-        "tablet's date and time."),
+        "tablet's date and time."
+    ),
 }
 
 

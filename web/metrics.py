@@ -15,26 +15,49 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("lapor_http_requests_total", "HTTP requests answered",
-                                ["method", "route", "status"], registry=self.registry)
+        self.requests = Counter(
+            "lapor_http_requests_total",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "lapor_http_request_duration_seconds", "Time to answer an HTTP request",
-            ["route"], registry=self.registry,
-            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-        self.submissions = Counter("lapor_reports_submitted_total",
-                                   "Reports stored, by the channel they came through",
-                                   ["channel"], registry=self.registry)
+            "lapor_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.submissions = Counter(
+            "lapor_reports_submitted_total",
+            "Reports stored, by the channel they came through",
+            ["channel"],
+            registry=self.registry,
+        )
         self.duplicate_submissions = Counter(
             "lapor_reports_resubmitted_total",
             "Submissions answered with an already stored report (retries, double clicks)",
-            ["channel"], registry=self.registry)
-        self.rejected_codes = Counter("lapor_poster_codes_rejected_total",
-                                      "Poster codes refused, by reason",
-                                      ["reason"], registry=self.registry)
-        self.rate_limited = Counter("lapor_rate_limited_total", "Requests refused by a rate limit",
-                                    ["limit"], registry=self.registry)
-        self.mail = Counter("lapor_mail_total", "Outbox messages handled, by outcome",
-                            ["outcome"], registry=self.registry)
+            ["channel"],
+            registry=self.registry,
+        )
+        self.rejected_codes = Counter(
+            "lapor_poster_codes_rejected_total",
+            "Poster codes refused, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "lapor_rate_limited_total",
+            "Requests refused by a rate limit",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.mail = Counter(
+            "lapor_mail_total",
+            "Outbox messages handled, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     async def endpoint(self, request: Request) -> Response:
         registry = self.registry
@@ -43,8 +66,9 @@ class Metrics:
             # whichever worker happens to answer it.
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        return Response(generate_latest(registry),
-                        media_type="text/plain; version=0.0.4; charset=utf-8")
+        return Response(
+            generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
 
 
 class MetricsMiddleware:

@@ -27,8 +27,11 @@ class LanguageMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The widget's loader is one file for every language (it picks one on the host page):
         # no Vary on cookies or languages, which would keep shared caches from keeping it.
-        if (scope["type"] != "http" or scope["path"].startswith("/static/")
-                or scope["path"] == "/widget.js"):
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith("/static/")
+            or scope["path"] == "/widget.js"
+        ):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
@@ -36,8 +39,11 @@ class LanguageMiddleware:
         chosen = conn.query_params.get("lang")
         # The widget's frame lives in other sites' pages, where a cookie of ours is blocked or
         # partitioned: its language travels in every URL instead, and none is set.
-        remember = (chosen in i18n.LANGUAGES and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
-                    and not scope["path"].startswith("/w/"))
+        remember = (
+            chosen in i18n.LANGUAGES
+            and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
+            and not scope["path"].startswith("/w/")
+        )
         i18n.set_language(language)
 
         async def send_with_language(message: Message) -> None:
@@ -48,8 +54,11 @@ class LanguageMiddleware:
                 headers.add_vary_header("Accept-Language")
                 headers.add_vary_header("Cookie")
                 if remember:
-                    headers.append("set-cookie", f"{i18n.LANGUAGE_COOKIE}={language}; Path=/; "
-                                   f"Max-Age={ONE_YEAR}; SameSite=Lax")
+                    headers.append(
+                        "set-cookie",
+                        f"{i18n.LANGUAGE_COOKIE}={language}; Path=/; "
+                        f"Max-Age={ONE_YEAR}; SameSite=Lax",
+                    )
             await send(message)
 
         await self.app(scope, receive, send_with_language)
@@ -60,8 +69,13 @@ class BodySizeLimit:
     absent (chunked) or lie. `too_large` renders the answer people see; it may read the store
     (the widget's frame checks its key and host before it answers)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int,
-                 too_large: Callable[[Scope], Awaitable[Response]] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        too_large: Callable[[Scope], Awaitable[Response]] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.too_large = too_large
@@ -95,8 +109,9 @@ class BodySizeLimit:
         if self.too_large is not None:
             response = await self.too_large(scope)
         else:
-            response = PlainTextResponse("Request body too large", status_code=413,
-                                         headers={"connection": "close"})
+            response = PlainTextResponse(
+                "Request body too large", status_code=413, headers={"connection": "close"}
+            )
         await response(scope, receive, send)
 
 
@@ -112,5 +127,6 @@ class VersionedStaticFiles(StaticFiles):
         if response.status_code == 200:
             versioned = b"v=" in scope.get("query_string", b"")
             response.headers["cache-control"] = (
-                f"public, max-age={ONE_YEAR}, immutable" if versioned else "public, max-age=300")
+                f"public, max-age={ONE_YEAR}, immutable" if versioned else "public, max-age=300"
+            )
         return response

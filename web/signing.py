@@ -205,8 +205,10 @@ class Signing:
     def reporter_secret_ok(self, idempotency_key: str, secret: str) -> bool:
         if not secret or len(secret) > 64 or not secret.isascii():
             return False
-        return any(hmac.compare_digest(self._reporter_secret(key, idempotency_key), secret)
-                   for key in self._keys)
+        return any(
+            hmac.compare_digest(self._reporter_secret(key, idempotency_key), secret)
+            for key in self._keys
+        )
 
     @staticmethod
     def _reporter_secret(key: bytes, idempotency_key: str) -> str:

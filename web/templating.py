@@ -31,8 +31,10 @@ def _unit_key(units: Sequence[Unit]) -> UnitKey:
 
 @lru_cache(maxsize=64)
 def _unit_option_tags(units: UnitKey) -> str:
-    return "".join(f'<option value="{unit_id}">{"· " * (path.count("/") - 1)}{escape(name)}'
-                   "</option>" for unit_id, path, name in units)
+    return "".join(
+        f'<option value="{unit_id}">{"· " * (path.count("/") - 1)}{escape(name)}</option>'
+        for unit_id, path, name in units
+    )
 
 
 @lru_cache(maxsize=64)
@@ -115,5 +117,6 @@ class Templates:
         else:
             template = self.env.get_template(name)
             body = "".join(template.blocks[block](template.new_context(ctx)))
-        return HTMLResponse(body, status_code=status_code, headers=dict(headers or {}),
-                            background=background)
+        return HTMLResponse(
+            body, status_code=status_code, headers=dict(headers or {}), background=background
+        )

@@ -58,7 +58,7 @@ def squeeze(source: str) -> str:
             j = i + 1
             while source[j] != c:
                 j += 2 if source[j] == "\\" else 1
-            token = source[i:j + 1]
+            token = source[i : j + 1]
             i = j + 1
         elif source.startswith("//", i):
             i = source.index("\n", i)
@@ -102,8 +102,9 @@ def build(source: Path = SOURCE) -> Loader:
     if text.count(PLACEHOLDER) != 1:
         raise RuntimeError(f"{source} must hold {PLACEHOLDER} exactly once")
     # ensure_ascii: the file is plain ASCII whatever charset a proxy or host page assumes.
-    body = text.replace(PLACEHOLDER, json.dumps(strings, ensure_ascii=True,
-                                                 separators=(",", ":"))).encode("ascii")
+    body = text.replace(
+        PLACEHOLDER, json.dumps(strings, ensure_ascii=True, separators=(",", ":"))
+    ).encode("ascii")
     # Weak: the GZip middleware may send it compressed, and it stays the same file.
     return Loader(body, f'W/"{hashlib.sha256(body).hexdigest()[:20]}"')
 
@@ -129,5 +130,4 @@ async def widget_js(request: Request) -> Response:
     asked = request.headers.get("if-none-match", "")
     if current.etag in (tag.strip() for tag in asked.split(",")):
         return Response(status_code=304, headers=headers)
-    return Response(current.body, media_type="text/javascript; charset=utf-8",
-                    headers=headers)
+    return Response(current.body, media_type="text/javascript; charset=utf-8", headers=headers)

@@ -345,18 +345,44 @@ class _Budget:
 # The generous budget suits every realistic poster; the tight one only kicks in when extreme
 # texts would squeeze the code below _QR_MIN, because the code matters more than the prose.
 _BUDGETS = (
-    _Budget(title=(30, 14, 3), label=(22, 12, 2), instruction=(16, 10, 2),
-            caption=(12, 8, 2), url=(20, 10, 3), footer=(8, 6, 2)),
-    _Budget(title=(22, 10, 2), label=(16, 9, 1), instruction=(12, 8, 1),
-            caption=(10, 7, 1), url=(14, 8, 2), footer=(7, 5, 1)),
+    _Budget(
+        title=(30, 14, 3),
+        label=(22, 12, 2),
+        instruction=(16, 10, 2),
+        caption=(12, 8, 2),
+        url=(20, 10, 3),
+        footer=(8, 6, 2),
+    ),
+    _Budget(
+        title=(22, 10, 2),
+        label=(16, 9, 1),
+        instruction=(12, 8, 1),
+        caption=(10, 7, 1),
+        url=(14, 8, 2),
+        footer=(7, 5, 1),
+    ),
 )
 
 
-def _fit_budget(text: str, font: str, limits: tuple[float, float, int], *,
-                leading: float = 1.2, url: bool = False) -> _TextBlock:
+def _fit_budget(
+    text: str,
+    font: str,
+    limits: tuple[float, float, int],
+    *,
+    leading: float = 1.2,
+    url: bool = False,
+) -> _TextBlock:
     max_size, min_size, max_lines = limits
-    return _fit(text, font=font, max_size=max_size, min_size=min_size, width=_TEXT_W,
-                max_lines=max_lines, leading=leading, url=url)
+    return _fit(
+        text,
+        font=font,
+        max_size=max_size,
+        min_size=min_size,
+        width=_TEXT_W,
+        max_lines=max_lines,
+        leading=leading,
+        url=url,
+    )
 
 
 # People copy the URL by hand: fewer, shorter lines are easier to copy, so the URL takes the
@@ -368,16 +394,30 @@ def _fit_url(url: str, font: str, limits: tuple[float, float, int]) -> _TextBloc
     max_size, _, max_lines = limits
     floor = min(_URL_READABLE, max_size)
     for lines in range(1, max_lines + 1):
-        block = _fit(url, font=font, max_size=max_size, min_size=floor, width=_TEXT_W,
-                     max_lines=lines, url=True)
+        block = _fit(
+            url,
+            font=font,
+            max_size=max_size,
+            min_size=floor,
+            width=_TEXT_W,
+            max_lines=lines,
+            url=True,
+        )
         if not block.clipped:
             return block
     return _fit_budget(url, font, limits, url=True)
 
 
 def _plan_with(
-    budget: _Budget, modules: int, url: str, *, unit_name: str, label: str, instruction: str,
-    url_caption: str, footer: str,
+    budget: _Budget,
+    modules: int,
+    url: str,
+    *,
+    unit_name: str,
+    label: str,
+    instruction: str,
+    url_caption: str,
+    footer: str,
 ) -> _PosterLayout:
     title = _fit_budget(unit_name, _pick_font(unit_name, bold=True), budget.title, leading=1.15)
     label_block = _fit_budget(label, _pick_font(label, bold=False), budget.label, leading=1.15)
@@ -401,11 +441,21 @@ def _plan_with(
     scale = modules / (modules + 2 * _QR_QUIET_MODULES)
     qr_side = min(_QR_MAX, room * scale, _TEXT_W * scale)
     return _PosterLayout(
-        title=title, label=label_block, instruction=instr, caption=caption, url=url_block,
-        footer=foot, qr_side=qr_side, qr_x=(_PAGE_W - qr_side) / 2,
+        title=title,
+        label=label_block,
+        instruction=instr,
+        caption=caption,
+        url=url_block,
+        footer=foot,
+        qr_side=qr_side,
+        qr_x=(_PAGE_W - qr_side) / 2,
         qr_top=instruction_top + room / 2 + qr_side / 2,
-        title_top=title_top, label_top=label_top, instruction_top=instruction_top,
-        caption_top=caption_top, url_top=url_top, footer_top=footer_top,
+        title_top=title_top,
+        label_top=label_top,
+        instruction_top=instruction_top,
+        caption_top=caption_top,
+        url_top=url_top,
+        footer_top=footer_top,
     )
 
 
@@ -416,8 +466,14 @@ def _plan_poster(
     layout: _PosterLayout | None = None
     for budget in _BUDGETS:
         layout = _plan_with(
-            budget, modules, url, unit_name=unit_name, label=label, instruction=instruction,
-            url_caption=url_caption, footer=footer,
+            budget,
+            modules,
+            url,
+            unit_name=unit_name,
+            label=label,
+            instruction=instruction,
+            url_caption=url_caption,
+            footer=footer,
         )
         if layout.qr_side >= _QR_MIN:
             break
@@ -462,8 +518,12 @@ def render_pdf(
     wide, a scan instruction, the URL as text for people who cannot scan, optional footer."""
     matrix = _encode(url)[1]
     layout = _plan_poster(
-        url, unit_name=unit_name, label=label, instruction=instruction,
-        url_caption=url_caption, footer=footer,
+        url,
+        unit_name=unit_name,
+        label=label,
+        instruction=instruction,
+        url_caption=url_caption,
+        footer=footer,
     )
     out = io.BytesIO()
     # invariant=1 pins creation date and document ID, so the same input gives the same bytes
@@ -471,8 +531,13 @@ def render_pdf(
     body_font = _pick_font("", bold=False)
     # The initial font is otherwise Helvetica, which would be referenced without being embedded.
     canvas = Canvas(
-        out, pagesize=A4, invariant=1, pageCompression=1, lang="id-ID",
-        initialFontName=body_font, initialFontSize=12,
+        out,
+        pagesize=A4,
+        invariant=1,
+        pageCompression=1,
+        lang="id-ID",
+        initialFontName=body_font,
+        initialFontSize=12,
     )
     canvas.setTitle(f"{unit_name} – {label}" if label else unit_name)
     canvas.setSubject(url)
@@ -490,7 +555,6 @@ def render_pdf(
     canvas.showPage()
     canvas.save()
     return out.getvalue()
-
 
 
 # What `render` makes, with the media type a download of it is served as.

@@ -26,11 +26,10 @@ def snippet(base_url: str, key: str) -> Snippet:
     parts = urlsplit(base)
     origin = f"{parts.scheme}://{parts.netloc}"
     return Snippet(
-        tag=f'<script async src="{base}/widget.js" data-key="{key}" '
-            'data-cfasync="false"></script>',
+        tag=f'<script async src="{base}/widget.js" data-key="{key}" data-cfasync="false"></script>',
         url_tag=f'<script async src="{base}/widget.js?key={key}" data-cfasync="false"></script>',
         script_src=f"script-src {origin}",
         frame_src=f"frame-src {origin}",
         nonce_tag=f'<script async nonce="NONCE" src="{base}/widget.js?key={key}" '
-                  'data-cfasync="false"></script>',
+        'data-cfasync="false"></script>',
     )

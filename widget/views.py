@@ -65,24 +65,40 @@ class Frame:
 
 
 def _headers(origin: str | None) -> dict[str, str]:
-    return {**NO_STORE, "content-security-policy": frame_policy(origin),
-            # The frame's URL holds the key, and the receipt's the reporter's secret.
-            "referrer-policy": "no-referrer"}
+    return {
+        **NO_STORE,
+        "content-security-policy": frame_policy(origin),
+        # The frame's URL holds the key, and the receipt's the reporter's secret.
+        "referrer-policy": "no-referrer",
+    }
 
 
-def _notice(request: Request, svc: Services, reason: str, origin: str | None,
-            status_code: int, back_url: str = "") -> Response:
+def _notice(
+    request: Request,
+    svc: Services,
+    reason: str,
+    origin: str | None,
+    status_code: int,
+    back_url: str = "",
+) -> Response:
     """No form: a few words inside the frame (when the claimed origin may frame it at all),
     and the reason for the host's console. Counted like refused poster codes. `back_url`
     leads back to a fresh form, for a refusal of what was sent rather than of the frame."""
     svc.metrics.rejected_codes.labels(f"widget_{reason}").inc()
     here = request.url.path
     return svc.templates.response(
-        request, "w/notice.html",
-        {"reason": reason, "host_origin": origin or "", "refused": CONSOLE.get(reason, ""),
-         "back_url": back_url,
-         "switch_url": lambda lang: f"{here}?{urlencode({'o': origin or '', 'lang': lang})}"},
-        status_code=status_code if origin is None else SHOWN, headers=_headers(origin))
+        request,
+        "w/notice.html",
+        {
+            "reason": reason,
+            "host_origin": origin or "",
+            "refused": CONSOLE.get(reason, ""),
+            "back_url": back_url,
+            "switch_url": lambda lang: f"{here}?{urlencode({'o': origin or '', 'lang': lang})}",
+        },
+        status_code=status_code if origin is None else SHOWN,
+        headers=_headers(origin),
+    )
 
 
 async def _frame(request: Request, svc: Services, key: str) -> Frame | Response:
@@ -110,27 +126,40 @@ async def _frame(request: Request, svc: Services, key: str) -> Frame | Response:
     return Frame(widget, key, origin)
 
 
-def _form_page(request: Request, svc: Services, frame: Frame, *, token: str,
-               form: ReportForm | None = None, page: str = "",
-               held: list[tuple[str, ProcessedPhoto]] | None = None,
-               errors: list[FieldError] | None = None) -> Response:
+def _form_page(
+    request: Request,
+    svc: Services,
+    frame: Frame,
+    *,
+    token: str,
+    form: ReportForm | None = None,
+    page: str = "",
+    held: list[tuple[str, ProcessedPhoto]] | None = None,
+    errors: list[FieldError] | None = None,
+) -> Response:
     by_field: dict[str, list[str]] = {}
     for error in errors or []:
         by_field.setdefault(error.field, []).append(error_text(error))
     context: dict[str, Any] = {
-        "unit_name": frame.widget.unit_name, "host_origin": frame.origin,
-        "action": frame.url(), "token": token,
+        "unit_name": frame.widget.unit_name,
+        "host_origin": frame.origin,
+        "action": frame.url(),
+        "token": token,
         "hidden_fields": [("page", page)],
         "switch_action": lambda lang: frame.url(lang=lang),
-        "values": form.values if form else {}, "held_photos": held or [],
-        "errors": by_field, "error_count": len(errors or []),
+        "values": form.values if form else {},
+        "held_photos": held or [],
+        "errors": by_field,
+        "error_count": len(errors or []),
         "kinds": [(k.value, kind_label(k)) for k in Kind],
-        "text_min": TEXT_MIN, "text_max": TEXT_MAX,
+        "text_min": TEXT_MIN,
+        "text_max": TEXT_MAX,
         "max_photos": svc.settings.max_photos,
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
     }
-    return svc.templates.response(request, "w/form.html", context, status_code=SHOWN,
-                                  headers=_headers(frame.origin))
+    return svc.templates.response(
+        request, "w/form.html", context, status_code=SHOWN, headers=_headers(frame.origin)
+    )
 
 
 async def frame_form(request: Request) -> Response:
@@ -141,8 +170,9 @@ async def frame_form(request: Request) -> Response:
     token = svc.signing.new_widget_form_token(frame.widget.id, frame.widget.version)
     # The loader now sends the page only in its "open" message (kept out of the frame's URL
     # and so out of access logs); `p` still serves a loader cached before that change.
-    return _form_page(request, svc, frame, token=token,
-                      page=request.query_params.get("p", "")[:2000])
+    return _form_page(
+        request, svc, frame, token=token, page=request.query_params.get("p", "")[:2000]
+    )
 
 
 async def frame_submit(request: Request) -> Response:
@@ -153,19 +183,21 @@ async def frame_submit(request: Request) -> Response:
         return frame
     widget = frame.widget
     try:
-        form = await read_report_form(request, max_photos=settings.max_photos,
-                                      max_photo_bytes=settings.max_photo_bytes)
+        form = await read_report_form(
+            request, max_photos=settings.max_photos, max_photo_bytes=settings.max_photo_bytes
+        )
     except FormTooLarge:
         return _notice(request, svc, "too_large", frame.origin, 413, back_url=frame.url())
     except FormAbandoned:
         return Response(status_code=400)
 
-    def again(errors: list[FieldError], keep: bool,
-              held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
-        token = form.token if keep else svc.signing.new_widget_form_token(widget.id,
-                                                                          widget.version)
-        return _form_page(request, svc, frame, token=token, form=form, page=form.page,
-                          held=held, errors=errors)
+    def again(
+        errors: list[FieldError], keep: bool, held: list[tuple[str, ProcessedPhoto]] | None = None
+    ) -> Response:
+        token = form.token if keep else svc.signing.new_widget_form_token(widget.id, widget.version)
+        return _form_page(
+            request, svc, frame, token=token, form=form, page=form.page, held=held, errors=errors
+        )
 
     try:
         token = svc.signing.read_widget_form_token(form.token, settings.form_token_max_age)
@@ -174,29 +206,40 @@ async def frame_submit(request: Request) -> Response:
     if token.widget_id != widget.id or token.widget_version != widget.version:
         return again([FieldError("form", "invalid")], keep=False)
 
-    def keep(errors: list[FieldError], status: int,
-             held: list[tuple[str, ProcessedPhoto]] | None = None) -> Response:
+    def keep(
+        errors: list[FieldError], status: int, held: list[tuple[str, ProcessedPhoto]] | None = None
+    ) -> Response:
         # `status` is what the poster's form answers; a framed page answers SHOWN.
         return again(errors, True, held)
 
     def conflict(tracking_code: str) -> Response:
         return svc.templates.response(
-            request, "w/conflict.html",
-            {"tracking_code": tracking.format_code(tracking_code), "host_origin": frame.origin,
-             "again_url": frame.url(), "base_url": settings.base_url,
-             "switch_url": lambda lang: frame.url(lang=lang)},
-            status_code=SHOWN, headers=_headers(frame.origin))
+            request,
+            "w/conflict.html",
+            {
+                "tracking_code": tracking.format_code(tracking_code),
+                "host_origin": frame.origin,
+                "again_url": frame.url(),
+                "base_url": settings.base_url,
+                "switch_url": lambda lang: frame.url(lang=lang),
+            },
+            status_code=SHOWN,
+            headers=_headers(frame.origin),
+        )
 
-    entry = Entry(Channel.WIDGET, widget.unit_id, widget_id=widget.id,
-                  page_url=kept_page_url(form.page, widget.origins))
+    entry = Entry(
+        Channel.WIDGET,
+        widget.unit_id,
+        widget_id=widget.id,
+        page_url=kept_page_url(form.page, widget.origins),
+    )
     result = await receive_report(request, svc, form, token.nonce, entry, keep, conflict)
     if isinstance(result, Response):
         return result
     # Post/Redirect/Get inside the frame: the receipt is framed like the form.
     secret = svc.signing.reporter_secret(token.idempotency_key)
     code = tracking.format_code(result.tracking_code)
-    return RedirectResponse(frame.url(f"/sent/{code}/{secret}"), status_code=303,
-                            headers=NO_STORE)
+    return RedirectResponse(frame.url(f"/sent/{code}/{secret}"), status_code=303, headers=NO_STORE)
 
 
 async def frame_receipt(request: Request) -> Response:
@@ -207,8 +250,11 @@ async def frame_receipt(request: Request) -> Response:
     code = tracking.normalize(request.path_params["code"])
     secret = request.path_params["secret"]
     report = await svc.store.report_by_tracking_code(code) if code else None
-    if (report is None or report.widget_id != frame.widget.id
-            or not svc.signing.reporter_secret_ok(report.idempotency_key, secret)):
+    if (
+        report is None
+        or report.widget_id != frame.widget.id
+        or not svc.signing.reporter_secret_ok(report.idempotency_key, secret)
+    ):
         return _notice(request, svc, "unknown_report", frame.origin, 404)
     canonical = tracking.format_code(report.tracking_code)
     base = svc.settings.base_url
@@ -217,11 +263,19 @@ async def frame_receipt(request: Request) -> Response:
         return frame.url(f"/sent/{canonical}/{secret}", lang=lang)
 
     return svc.templates.response(
-        request, "w/sent.html",
-        {"code": canonical, "host_origin": frame.origin, "unit_name": frame.widget.unit_name,
-         "status_url": f"{base}/t/{canonical}", "private_url": f"{base}/t/{canonical}/{secret}",
-         "again_url": frame.url(), "switch_url": switch},
-        headers=_headers(frame.origin))
+        request,
+        "w/sent.html",
+        {
+            "code": canonical,
+            "host_origin": frame.origin,
+            "unit_name": frame.widget.unit_name,
+            "status_url": f"{base}/t/{canonical}",
+            "private_url": f"{base}/t/{canonical}/{secret}",
+            "again_url": frame.url(),
+            "switch_url": switch,
+        },
+        headers=_headers(frame.origin),
+    )
 
 
 async def too_large(request: Request, key: str) -> Response:

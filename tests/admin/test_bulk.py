@@ -36,10 +36,19 @@ async def test_forward_several_reports_at_once(harness: AppHarness) -> None:
     await signed_in(harness, "koor@prov.go.id")
     boxes, csrf, back = await inbox_selection(harness, q="lampu")
     assert len(boxes) == 2 and back == "q=lampu"
-    response = await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "forward", "report": boxes, "back": back,
-        "title": "Lampu jalan mati", "category": "infrastruktur", "tags": "lampu",
-        "unit": str(harness.world.units["rsud"].id)})
+    response = await harness.client.post(
+        "/admin/bulk",
+        data={
+            "csrf": csrf,
+            "action": "forward",
+            "report": boxes,
+            "back": back,
+            "title": "Lampu jalan mati",
+            "category": "infrastruktur",
+            "tags": "lampu",
+            "unit": str(harness.world.units["rsud"].id),
+        },
+    )
     assert response.status_code == 200
     page = soup(response)
     assert "2 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
@@ -47,7 +56,8 @@ async def test_forward_several_reports_at_once(harness: AppHarness) -> None:
     assert sorted(rows(harness, "SELECT id, status, title, category FROM reports")) == [
         (first, "diteruskan", "Lampu jalan mati", "infrastruktur"),
         (second, "diteruskan", "Lampu jalan mati", "infrastruktur"),
-        (third, "masuk", None, None)]
+        (third, "masuk", None, None),
+    ]
 
 
 async def test_a_report_changed_meanwhile_is_refused_alone(harness: AppHarness) -> None:
@@ -56,21 +66,35 @@ async def test_a_report_changed_meanwhile_is_refused_alone(harness: AppHarness) 
     await signed_in(harness, "koor@prov.go.id")
     boxes, _, back = await inbox_selection(harness)
     # Someone archives the first report after the list was shown.
-    assert (await harness.act("koor@prov.go.id", first, "archive",
-                              reason="Laporan ganda dari warga yang sama.")).status_code == 303
+    assert (
+        await harness.act(
+            "koor@prov.go.id", first, "archive", reason="Laporan ganda dari warga yang sama."
+        )
+    ).status_code == 303
     csrf = await harness.csrf()  # act() signed in afresh
-    response = await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "archive", "report": boxes, "back": back,
-        "reason": "Bukan laporan pelayanan publik."})
+    response = await harness.client.post(
+        "/admin/bulk",
+        data={
+            "csrf": csrf,
+            "action": "archive",
+            "report": boxes,
+            "back": back,
+            "reason": "Bukan laporan pelayanan publik.",
+        },
+    )
     page = soup(response)
     assert response.status_code == 200
     assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
     refused = page.select_one("#refused").get_text()  # type: ignore[union-attr]
     assert "mengubah laporan ini" in refused  # stale: the archive by the other hand stands
-    notes = rows(harness, "SELECT report_id, note FROM report_events WHERE kind = 'archive' "
-                          "ORDER BY report_id")
-    assert notes == [(first, "Laporan ganda dari warga yang sama."),
-                     (second, "Bukan laporan pelayanan publik.")]
+    notes = rows(
+        harness,
+        "SELECT report_id, note FROM report_events WHERE kind = 'archive' ORDER BY report_id",
+    )
+    assert notes == [
+        (first, "Laporan ganda dari warga yang sama."),
+        (second, "Bukan laporan pelayanan publik."),
+    ]
 
 
 async def test_bad_bulk_requests_change_nothing(harness: AppHarness) -> None:
@@ -78,18 +102,35 @@ async def test_bad_bulk_requests_change_nothing(harness: AppHarness) -> None:
     await signed_in(harness, "koor@prov.go.id")
     boxes, csrf, back = await inbox_selection(harness)
     for data, message in [
-        ({"action": "forward", "report": boxes, "title": "", "category": "lainnya",
-          "unit": str(harness.world.units["rsud"].id)}, "judul"),
+        (
+            {
+                "action": "forward",
+                "report": boxes,
+                "title": "",
+                "category": "lainnya",
+                "unit": str(harness.world.units["rsud"].id),
+            },
+            "judul",
+        ),
         ({"action": "archive", "report": boxes, "reason": "pendek"}, "10 karakter"),
         ({"action": "explode", "report": boxes}, "Pilih tindakan"),
         ({"action": "archive", "reason": "Bukan laporan pelayanan publik."}, "sedikitnya satu"),
-        ({"action": "archive", "report": ["1; DROP"], "reason": "Bukan laporan pelayanan."},
-         "sedikitnya satu"),
-        ({"action": "archive", "report": [f"{i}.1" for i in range(1, 102)],
-          "reason": "Bukan laporan pelayanan publik."}, "100 laporan"),
+        (
+            {"action": "archive", "report": ["1; DROP"], "reason": "Bukan laporan pelayanan."},
+            "sedikitnya satu",
+        ),
+        (
+            {
+                "action": "archive",
+                "report": [f"{i}.1" for i in range(1, 102)],
+                "reason": "Bukan laporan pelayanan publik.",
+            },
+            "100 laporan",
+        ),
     ]:
-        response = await harness.client.post("/admin/bulk",
-                                              data={"csrf": csrf, "back": back, **data})
+        response = await harness.client.post(
+            "/admin/bulk", data={"csrf": csrf, "back": back, **data}
+        )
         assert response.status_code == 400, data
         assert message in soup(response).select_one("#refusal").get_text(), data  # type: ignore[union-attr]
     assert rows(harness, "SELECT status, version FROM reports") == [("masuk", 1)]
@@ -100,27 +141,48 @@ async def test_officers_only_assign_and_only_their_reports(harness: AppHarness) 
     colleague = await harness.world.user("petugas2@rsud.go.id", "officer", "rsud")
     mine, _ = await reported(harness)
     other, _ = await reported(harness, text="Laporan ini tetap di koordinator provinsi saja.")
-    assert (await harness.act("koor@prov.go.id", mine, "forward", title="Antrean IGD",
-                              category="kesehatan",
-                              unit=str(harness.world.units["rsud"].id))).status_code == 303
+    assert (
+        await harness.act(
+            "koor@prov.go.id",
+            mine,
+            "forward",
+            title="Antrean IGD",
+            category="kesehatan",
+            unit=str(harness.world.units["rsud"].id),
+        )
+    ).status_code == 303
     await signed_in(harness, "petugas@rsud.go.id")
     boxes, csrf, _ = await inbox_selection(harness)
     assert [b.split(".")[0] for b in boxes] == [str(mine)]
     page = soup(await harness.client.get("/admin"))
     assert [i["value"] for i in page.select("form#bulk input[name=action]")] == ["assign"]
-    forged = await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "archive", "report": boxes,
-        "reason": "Bukan laporan pelayanan publik."})
+    forged = await harness.client.post(
+        "/admin/bulk",
+        data={
+            "csrf": csrf,
+            "action": "archive",
+            "report": boxes,
+            "reason": "Bukan laporan pelayanan publik.",
+        },
+    )
     assert forged.status_code == 400
-    response = await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "assign", "assignee": str(colleague.id),
-        "report": [*boxes, f"{other}.1"]})
+    response = await harness.client.post(
+        "/admin/bulk",
+        data={
+            "csrf": csrf,
+            "action": "assign",
+            "assignee": str(colleague.id),
+            "report": [*boxes, f"{other}.1"],
+        },
+    )
     page = soup(response)
     assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
     # The report outside the officer's reach is refused without its tracking code.
     assert f"#{other}" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
     assert sorted(rows(harness, "SELECT id, assigned_user_id FROM reports")) == [
-        (mine, colleague.id), (other, None)]
+        (mine, colleague.id),
+        (other, None),
+    ]
 
 
 def step_fields(page: BeautifulSoup) -> dict[str, Any]:
@@ -146,8 +208,9 @@ async def test_forward_asks_for_the_unit_on_a_second_page(harness: AppHarness) -
     # The inbox's bulk form carries no unit picker (nor the other forward fields).
     assert inbox.select("form#bulk select[name=unit], form#bulk input[name=title]") == []
     boxes, csrf, back = await inbox_selection(harness, q="lampu")
-    step = await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "forward", "report": boxes, "back": back})
+    step = await harness.client.post(
+        "/admin/bulk", data={"csrf": csrf, "action": "forward", "report": boxes, "back": back}
+    )
     assert step.status_code == 200
     page = soup(step)
     fields = step_fields(page)
@@ -159,28 +222,55 @@ async def test_forward_asks_for_the_unit_on_a_second_page(harness: AppHarness) -
     assert page.select_one("a[href='/admin?q=lampu']") is not None
     # Nothing has changed yet.
     assert rows(harness, "SELECT DISTINCT status FROM reports") == [("masuk",)]
-    done = await harness.client.post("/admin/bulk", data={
-        **fields, "title": "Lampu jalan mati", "category": "infrastruktur", "tags": "",
-        "unit": str(harness.world.units["rsud"].id)})
+    done = await harness.client.post(
+        "/admin/bulk",
+        data={
+            **fields,
+            "title": "Lampu jalan mati",
+            "category": "infrastruktur",
+            "tags": "",
+            "unit": str(harness.world.units["rsud"].id),
+        },
+    )
     assert done.status_code == 200
     assert "2 laporan" in soup(done).select_one("#done").get_text()  # type: ignore[union-attr]
-    assert sorted(rows(harness, "SELECT id, status, forwarded_unit_id FROM reports "
-                                "WHERE status = 'diteruskan'")) == [
+    assert sorted(
+        rows(
+            harness, "SELECT id, status, forwarded_unit_id FROM reports WHERE status = 'diteruskan'"
+        )
+    ) == [
         (first, "diteruskan", harness.world.units["rsud"].id),
-        (second, "diteruskan", harness.world.units["rsud"].id)]
+        (second, "diteruskan", harness.world.units["rsud"].id),
+    ]
 
 
 async def test_the_forward_step_keeps_the_selection_when_refused(harness: AppHarness) -> None:
     await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     boxes, csrf, back = await inbox_selection(harness)
-    fields = step_fields(soup(await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "forward", "report": boxes, "back": back})))
-    for typed, message in [({"title": "Antrean", "category": "lainnya", "unit": ""}, "Pilih unit"),
-                           ({"title": "Antrean", "category": "lainnya",
-                             "unit": str(harness.world.units["other"].id)}, "wilayah Anda"),
-                           ({"title": "", "category": "lainnya",
-                             "unit": str(harness.world.units["rsud"].id)}, "judul")]:
+    fields = step_fields(
+        soup(
+            await harness.client.post(
+                "/admin/bulk",
+                data={"csrf": csrf, "action": "forward", "report": boxes, "back": back},
+            )
+        )
+    )
+    for typed, message in [
+        ({"title": "Antrean", "category": "lainnya", "unit": ""}, "Pilih unit"),
+        (
+            {
+                "title": "Antrean",
+                "category": "lainnya",
+                "unit": str(harness.world.units["other"].id),
+            },
+            "wilayah Anda",
+        ),
+        (
+            {"title": "", "category": "lainnya", "unit": str(harness.world.units["rsud"].id)},
+            "judul",
+        ),
+    ]:
         response = await harness.client.post("/admin/bulk", data={**fields, **typed})
         assert response.status_code == 400, typed
         page = soup(response)
@@ -192,27 +282,43 @@ async def test_the_forward_step_keeps_the_selection_when_refused(harness: AppHar
     assert rows(harness, "SELECT status, version FROM reports") == [("masuk", 1)]
 
 
-async def test_a_report_changed_during_the_forward_step_is_refused(
-        harness: AppHarness) -> None:
+async def test_a_report_changed_during_the_forward_step_is_refused(harness: AppHarness) -> None:
     first, _ = await reported(harness, text="Lampu jalan di depan kantor camat mati total.")
     second, _ = await reported(harness, text="Lampu jalan di simpang empat pasar juga mati.")
     await signed_in(harness, "koor@prov.go.id")
     boxes, csrf, back = await inbox_selection(harness)
-    fields = step_fields(soup(await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "forward", "report": boxes, "back": back})))
+    fields = step_fields(
+        soup(
+            await harness.client.post(
+                "/admin/bulk",
+                data={"csrf": csrf, "action": "forward", "report": boxes, "back": back},
+            )
+        )
+    )
     # While the second page is open, someone archives the first report.
-    assert (await harness.act("koor@prov.go.id", first, "archive",
-                              reason="Laporan ganda dari warga yang sama.")).status_code == 303
+    assert (
+        await harness.act(
+            "koor@prov.go.id", first, "archive", reason="Laporan ganda dari warga yang sama."
+        )
+    ).status_code == 303
     fields["csrf"] = await harness.csrf()  # act() signed in afresh
-    response = await harness.client.post("/admin/bulk", data={
-        **fields, "title": "Lampu jalan mati", "category": "infrastruktur",
-        "unit": str(harness.world.units["rsud"].id)})
+    response = await harness.client.post(
+        "/admin/bulk",
+        data={
+            **fields,
+            "title": "Lampu jalan mati",
+            "category": "infrastruktur",
+            "unit": str(harness.world.units["rsud"].id),
+        },
+    )
     assert response.status_code == 200
     page = soup(response)
     assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
     assert "mengubah laporan ini" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
     assert sorted(rows(harness, "SELECT id, status FROM reports")) == [
-        (first, "arsip"), (second, "diteruskan")]
+        (first, "arsip"),
+        (second, "diteruskan"),
+    ]
 
 
 async def test_the_forward_step_needs_a_selection_and_the_role(harness: AppHarness) -> None:
@@ -220,12 +326,14 @@ async def test_the_forward_step_needs_a_selection_and_the_role(harness: AppHarne
     await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     _, csrf, back = await inbox_selection(harness)
-    empty = await harness.client.post("/admin/bulk", data={
-        "csrf": csrf, "action": "forward", "back": back})
+    empty = await harness.client.post(
+        "/admin/bulk", data={"csrf": csrf, "action": "forward", "back": back}
+    )
     assert empty.status_code == 400
     assert "sedikitnya satu" in soup(empty).select_one("#refusal").get_text()  # type: ignore[union-attr]
     harness.client.cookies.clear()
     await signed_in(harness, "petugas@rsud.go.id")
-    officer = await harness.client.post("/admin/bulk", data={
-        "csrf": await harness.csrf(), "action": "forward", "report": ["1.1"]})
+    officer = await harness.client.post(
+        "/admin/bulk", data={"csrf": await harness.csrf(), "action": "forward", "report": ["1.1"]}
+    )
     assert officer.status_code == 400 and soup(officer).select_one("form#bulk-forward") is None

@@ -29,7 +29,8 @@ async def set_days(harness: AppHarness, unit: str, verify: str = "", follow_up: 
     csrf = await harness.csrf("/admin/deadlines")
     return await harness.client.post(
         f"/admin/deadlines/{harness.world.units[unit].id}",
-        data={"csrf": csrf, "verify_days": verify, "follow_up_days": follow_up})
+        data={"csrf": csrf, "verify_days": verify, "follow_up_days": follow_up},
+    )
 
 
 async def test_unit_limits_apply_below_the_unit_that_sets_them(harness: AppHarness) -> None:
@@ -45,9 +46,16 @@ async def test_unit_limits_apply_below_the_unit_that_sets_them(harness: AppHarne
     calendar = harness.settings.calendar
     today = local_today(harness.settings.timezone)
     assert due_dates(harness, report_id) == (calendar.add_working_days(today, 1), None)
-    assert (await harness.act("koor@prov.go.id", report_id, "forward", title="Antrean",
-                              category="pelayanan",
-                              unit=str(harness.world.units["dinas"].id))).status_code == 303
+    assert (
+        await harness.act(
+            "koor@prov.go.id",
+            report_id,
+            "forward",
+            title="Antrean",
+            category="pelayanan",
+            unit=str(harness.world.units["dinas"].id),
+        )
+    ).status_code == 303
     assert due_dates(harness, report_id)[1] == calendar.add_working_days(today, 2)
 
 
@@ -61,5 +69,6 @@ async def test_bad_limits_and_foreign_units_change_nothing(harness: AppHarness) 
     await signed_in(harness, "koor@other.go.id")
     assert (await set_days(harness, "prov", verify="2")).status_code == 404
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM units WHERE verify_days IS NOT NULL "
-                            "OR follow_up_days IS NOT NULL").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT COUNT(*) FROM units WHERE verify_days IS NOT NULL OR follow_up_days IS NOT NULL"
+        ).fetchone() == (0,)

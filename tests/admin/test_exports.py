@@ -17,13 +17,18 @@ def soup(response: Any) -> BeautifulSoup:
 
 
 async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
-        harness: AppHarness, monkeypatch: Any) -> None:
+    harness: AppHarness, monkeypatch: Any
+) -> None:
     from lapor.admin import exports
 
     monkeypatch.setattr(exports, "PAGE", 2)  # several pages, as with a million rows
     for i in range(5):
-        await harness.submit(identity="named", name="Siti Rahmawati", phone="081234567890",
-                             text=f"Lampu jalan nomor {i} mati sejak minggu lalu.")
+        await harness.submit(
+            identity="named",
+            name="Siti Rahmawati",
+            phone="081234567890",
+            text=f"Lampu jalan nomor {i} mati sejak minggu lalu.",
+        )
     await harness.submit(text="Sesuatu yang lain sama sekali dari laporan lampu.")
     await harness.login("koor@prov.go.id")
     page = soup(await harness.client.get("/admin", params={"q": "nomor"}))
@@ -36,8 +41,7 @@ async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
     assert "Siti" not in response.text and "0812" not in response.text
 
 
-async def test_xlsx_export_runs_in_the_background_for_its_owner_only(
-        harness: AppHarness) -> None:
+async def test_xlsx_export_runs_in_the_background_for_its_owner_only(harness: AppHarness) -> None:
     for _ in range(3):
         await harness.submit()
     await harness.login("koor@prov.go.id")
@@ -80,8 +84,9 @@ async def test_a_job_left_running_by_a_killed_server_starts_again(harness: AppHa
 async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
     await harness.login("koor@prov.go.id")
     csrf = await harness.csrf()
-    response = await harness.client.post("/admin/exports",
-                                         data={"csrf": csrf, "query": "kind=nope"})
+    response = await harness.client.post(
+        "/admin/exports", data={"csrf": csrf, "query": "kind=nope"}
+    )
     assert response.status_code == 400
     assert await harness.app.state.services.store.claim_export() is None
     refused = await harness.client.get("/admin/export.csv?within=0")
@@ -90,7 +95,8 @@ async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
 
 
 async def test_csv_of_a_search_goes_through_every_stretch_of_reports(
-        harness: AppHarness, monkeypatch: Any) -> None:
+    harness: AppHarness, monkeypatch: Any
+) -> None:
     from lapor.admin import exports
     from lapor.store import inbox
 
@@ -110,17 +116,23 @@ async def test_csv_of_a_search_goes_through_every_stretch_of_reports(
     assert len(rows) == 5 and len({r[0] for r in rows[1:]}) == 4
 
 
-async def test_csv_carries_category_and_tags_and_follows_those_filters(
-        harness: AppHarness) -> None:
+async def test_csv_carries_category_and_tags_and_follows_those_filters(harness: AppHarness) -> None:
     from tests.admin.test_workflow import reported
 
     road, _ = await reported(harness, text="Jalan berlubang di depan pasar sudah sebulan.")
     await reported(harness, text="Laporan lain yang belum diverifikasi koordinator.")
-    assert (await harness.act("koor@prov.go.id", road, "forward", title="Jalan berlubang",
-                              category="infrastruktur", tags="jalan rusak, aspal",
-                              unit=str(harness.world.units["dinas"].id))).status_code == 303
-    response = await harness.client.get("/admin/export.csv",
-                                        params={"category": "infrastruktur"})
+    assert (
+        await harness.act(
+            "koor@prov.go.id",
+            road,
+            "forward",
+            title="Jalan berlubang",
+            category="infrastruktur",
+            tags="jalan rusak, aspal",
+            unit=str(harness.world.units["dinas"].id),
+        )
+    ).status_code == 303
+    response = await harness.client.get("/admin/export.csv", params={"category": "infrastruktur"})
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert len(rows) == 2
     header, row = rows

@@ -57,18 +57,21 @@ async def test_htmx_gets_only_the_results_and_the_response_varies(harness: AppHa
     assert len(codes(soup(partial))) == 1
     # Back after a live filter: htmx restores history with a request of its own, and the
     # browser shows the answer as the whole page, filters and all.
-    restored = await harness.client.get("/admin", headers={
-        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restored = await harness.client.get(
+        "/admin", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert soup(restored).select_one("form.filters") is not None
     assert "hx-history-restore-request" in restored.headers["vary"].lower()
 
 
 async def test_bad_filters_are_named_in_indonesian_and_the_rest_still_applies(
-        harness: AppHarness) -> None:
+    harness: AppHarness,
+) -> None:
     await harness.submit()
     await harness.login("koor@prov.go.id")
-    response = await harness.client.get("/admin", params={"within": "999", "kind": "pengaduan",
-                                                          "from": "kemarin"})
+    response = await harness.client.get(
+        "/admin", params={"within": "999", "kind": "pengaduan", "from": "kemarin"}
+    )
     assert response.status_code == 400
     alert = soup(response).select_one("[role=alert]").get_text()
     assert "Jumlah hari kerja harus antara 1 dan 60" in alert
@@ -93,7 +96,8 @@ async def test_next_page_link_keeps_the_filters(harness: AppHarness, monkeypatch
 
 
 async def test_a_search_that_stopped_short_offers_the_older_reports(
-        harness: AppHarness, monkeypatch: Any) -> None:
+    harness: AppHarness, monkeypatch: Any
+) -> None:
     from lapor.store import inbox
 
     # As with a common word at a million reports: a request searches a stretch of ids only.
@@ -105,8 +109,9 @@ async def test_a_search_that_stopped_short_offers_the_older_reports(
     await harness.login("koor@prov.go.id")
     first = soup(await harness.client.get("/admin", params={"q": "lampu", "kind": "pengaduan"}))
     assert codes(first) == []
-    assert "Tidak ada yang cocok di antara laporan terbaru." in first.select_one(
-        "p.empty").get_text()
+    assert (
+        "Tidak ada yang cocok di antara laporan terbaru." in first.select_one("p.empty").get_text()
+    )
     note = first.select_one("p.search-older")
     assert note is not None and "Baru laporan terbaru yang sudah dicari." in note.get_text()
     link = note.find("a")
@@ -117,8 +122,9 @@ async def test_a_search_that_stopped_short_offers_the_older_reports(
     assert "Lampu" in older.select_one("table.inbox").get_text()
 
 
-async def test_a_received_window_pages_by_the_time_received(harness: AppHarness,
-                                                            monkeypatch: Any) -> None:
+async def test_a_received_window_pages_by_the_time_received(
+    harness: AppHarness, monkeypatch: Any
+) -> None:
     from lapor.admin import views
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
@@ -137,7 +143,8 @@ async def test_a_received_window_pages_by_the_time_received(harness: AppHarness,
 
 
 async def test_many_units_are_listed_on_demand_not_on_every_page(
-        harness: AppHarness, monkeypatch: Any) -> None:
+    harness: AppHarness, monkeypatch: Any
+) -> None:
     from lapor.admin import views
 
     monkeypatch.setattr(views, "UNIT_FILTER_INLINE", 2)  # the province has 3 units
@@ -150,15 +157,19 @@ async def test_many_units_are_listed_on_demand_not_on_every_page(
     assert picker is not None
     # Only "any" and the unit chosen now: the filter still sends unit=<id>.
     assert [(o["value"], o.has_attr("selected")) for o in picker.select("option")] == [
-        ("", False), (str(rsud.id), True)]
+        ("", False),
+        (str(rsud.id), True),
+    ]
     assert len(codes(page)) == 1
     # With htmx, the whole list comes from a URL the browser may keep.
     options = await harness.client.get(str(picker["hx-get"]))
     assert options.status_code == 200
     assert options.headers["cache-control"] == "private, max-age=86400"
     listed = soup(options).select("option")
-    assert [o["value"] for o in listed] == ["", *[str(harness.world.units[s].id)
-                                                  for s in ("prov", "dinas", "rsud")]]
+    assert [o["value"] for o in listed] == [
+        "",
+        *[str(harness.world.units[s].id) for s in ("prov", "dinas", "rsud")],
+    ]
     assert [o["value"] for o in listed if o.has_attr("selected")] == [str(rsud.id)]
     # A stale version (a unit was renamed since the page was made) is answered, not kept.
     stale = await harness.client.get("/admin/unit-options", params={"v": "old"})
@@ -185,9 +196,13 @@ async def test_the_unit_list_is_the_callers_own(harness: AppHarness, monkeypatch
     await harness.login("koor@other.go.id")
     options = soup(await harness.client.get("/admin/unit-options"))
     assert [o["value"] for o in options.select("option")] == [
-        "", str(harness.world.units["other"].id)]
+        "",
+        str(harness.world.units["other"].id),
+    ]
     chooser = soup(await harness.client.get("/admin/unit-filter", params={"unit": "x"}))
     assert [o["value"] for o in chooser.select("select[name=unit] option")] == [
-        "", str(harness.world.units["other"].id)]
+        "",
+        str(harness.world.units["other"].id),
+    ]
     # One unit: nothing to filter by on the inbox.
     assert soup(await harness.client.get("/admin")).select("select[name=unit]") == []

@@ -30,9 +30,18 @@ async def blank_form(harness: AppHarness) -> dict[str, str]:
 
 
 async def take(harness: AppHarness, fields: dict[str, str], **data: str) -> Any:
-    values = {"taken_via": "phone", "unit": str(harness.world.units["rsud"].id),
-              "kind": "pengaduan", "text": TEXT, "identity": "named", "name": "Ibu Sari",
-              "phone": "0812 3456 7890", "language": "id", **fields, **data}
+    values = {
+        "taken_via": "phone",
+        "unit": str(harness.world.units["rsud"].id),
+        "kind": "pengaduan",
+        "text": TEXT,
+        "identity": "named",
+        "name": "Ibu Sari",
+        "phone": "0812 3456 7890",
+        "language": "id",
+        **fields,
+        **data,
+    }
     return await harness.client.post("/admin/reports/new", data=values)
 
 
@@ -45,21 +54,24 @@ async def test_a_phoned_report_gets_the_citizens_receipt(harness: AppHarness) ->
     page = soup(receipt)
     code = page.select_one("#tracking-code").get_text()  # type: ignore[union-attr]
     assert page.select_one("#spoken").get_text() == " – ".join(  # type: ignore[union-attr]
-        " ".join(part) for part in code.split("-"))
+        " ".join(part) for part in code.split("-")
+    )
     private = page.select_one("#private-url").get_text()  # type: ignore[union-attr]
-    assert rows(harness, "SELECT channel, taken_via, reporter_name, reporter_phone, status "
-                         "FROM reports") == [("staff", "phone", "Ibu Sari", "+6281234567890",
-                                              "masuk")]
+    assert rows(
+        harness, "SELECT channel, taken_via, reporter_name, reporter_phone, status FROM reports"
+    ) == [("staff", "phone", "Ibu Sari", "+6281234567890", "masuk")]
     taker = harness.world.users["koor@prov.go.id"].id
     assert rows(harness, "SELECT actor_user_id FROM report_events WHERE kind = 'taken'") == [
-        (taker,)]
+        (taker,)
+    ]
     detail = soup(await harness.client.get(response.headers["location"].rsplit("/", 1)[0]))
     assert "Dicatat oleh petugas" in detail.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
     assert "Melalui telepon" in detail.select_one("dl.facts").get_text()  # type: ignore[union-attr]
     # The private link works for the citizen like one from their own receipt.
     harness.client.cookies.clear()
-    assert (await harness.client.get(private.removeprefix(harness.settings.base_url))
-            ).status_code == 200
+    assert (
+        await harness.client.get(private.removeprefix(harness.settings.base_url))
+    ).status_code == 200
     mail = await harness.app.state.services.store.list_outbox()
     assert [m.to_address for m in mail] == ["koor@prov.go.id"]
 
@@ -99,10 +111,10 @@ async def test_bad_input_is_explained_and_stores_nothing(harness: AppHarness) ->
 
 
 async def test_only_the_taker_sees_the_receipt_and_in_the_citizens_language(
-        harness: AppHarness) -> None:
+    harness: AppHarness,
+) -> None:
     await signed_in(harness, "koor@prov.go.id")
-    response = await take(harness, await blank_form(harness), language="en",
-                          identity="anonim")
+    response = await take(harness, await blank_form(harness), language="en", identity="anonim")
     receipt_path = response.headers["location"]
     page = soup(await harness.client.get(receipt_path))
     assert "Your tracking code" in page.select_one("section.slip").get_text()  # type: ignore[union-attr]

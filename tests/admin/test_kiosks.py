@@ -23,8 +23,9 @@ async def admin(harness: AppHarness) -> AppHarness:
 
 def kiosks(harness: AppHarness) -> list[tuple[object, ...]]:
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
-        return conn.execute("SELECT id, unit_id, name, revoked_at IS NOT NULL "
-                            "FROM kiosks ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT id, unit_id, name, revoked_at IS NOT NULL FROM kiosks ORDER BY id"
+        ).fetchall()
 
 
 async def test_add_a_kiosk_and_pair_it_with_the_code_shown(admin: AppHarness) -> None:
@@ -47,12 +48,18 @@ async def test_add_a_kiosk_and_pair_it_with_the_code_shown(admin: AppHarness) ->
     assert fresh is not None and fresh.get_text().replace(" ", "") != ""
 
 
-@pytest.mark.parametrize(("fields", "problem"), [
-    ({"name": "Lantai 1"}, "unit"), ({"unit": "999", "name": "Lantai 1"}, "unit"),
-    ({"unit": "1", "name": "   "}, "name"), ({"unit": "1", "name": "x" * 121}, "name"),
-])
-async def test_bad_kiosks_are_refused(admin: AppHarness, fields: dict[str, str],
-                                      problem: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"name": "Lantai 1"}, "unit"),
+        ({"unit": "999", "name": "Lantai 1"}, "unit"),
+        ({"unit": "1", "name": "   "}, "name"),
+        ({"unit": "1", "name": "x" * 121}, "name"),
+    ],
+)
+async def test_bad_kiosks_are_refused(
+    admin: AppHarness, fields: dict[str, str], problem: str
+) -> None:
     response = await post(admin, "/admin/kiosks", **fields)
     assert response.status_code == 400
     assert alert(soup(response))
@@ -60,14 +67,21 @@ async def test_bad_kiosks_are_refused(admin: AppHarness, fields: dict[str, str],
     assert kiosks(admin) == []
 
 
-async def test_the_list_shows_heartbeats_and_revoking_warns_of_the_queue(
-        admin: AppHarness) -> None:
+async def test_the_list_shows_heartbeats_and_revoking_warns_of_the_queue(admin: AppHarness) -> None:
     store = admin.app.state.services.store.kiosks
     kiosk, _ = await store.add(admin.world.units["prov"].id, "Lantai 2", datetime.now(UTC))
-    await store.heartbeat(kiosk.id, Heartbeat(
-        online=True, queue_length=3, oldest_queued_at=datetime.now(UTC) - timedelta(hours=1),
-        app_version="abc123def456", storage_persistent=True, clock_offset_ms=-2500),
-        datetime.now(UTC))
+    await store.heartbeat(
+        kiosk.id,
+        Heartbeat(
+            online=True,
+            queue_length=3,
+            oldest_queued_at=datetime.now(UTC) - timedelta(hours=1),
+            app_version="abc123def456",
+            storage_persistent=True,
+            clock_offset_ms=-2500,
+        ),
+        datetime.now(UTC),
+    )
     page = soup(await admin.client.get("/admin/kiosks"))
     row = page.find(id=f"kiosk-{kiosk.id}")
     assert row is not None

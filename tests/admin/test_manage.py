@@ -53,11 +53,15 @@ async def test_units_are_listed_as_a_tree_with_their_staff_and_posters(admin: Ap
     rows = page.select("table.units tbody tr")
     names = [row.select_one("td.tree").get_text(strip=True) for row in rows]  # type: ignore[union-attr]
     assert names == ["Pemerintah Provinsi", "Dinas Kependudukan", "RSUD Ulin", "Kabupaten Lain"]
-    depth = {row.select_one("td.tree a").text: row.select_one("td.tree")["class"]  # type: ignore[union-attr,index]
-             for row in rows}
+    depth = {
+        row.select_one("td.tree a").text: row.select_one("td.tree")["class"]  # type: ignore[union-attr,index]
+        for row in rows
+    }
     assert "depth-0" in depth["Pemerintah Provinsi"] and "depth-1" in depth["RSUD Ulin"]
-    cells = {name: [td.get_text(" ", strip=True) for td in row.select("td.n")]
-             for name, row in zip(names, rows, strict=True)}
+    cells = {
+        name: [td.get_text(" ", strip=True) for td in row.select("td.n")]
+        for name, row in zip(names, rows, strict=True)
+    }
     assert cells["Pemerintah Provinsi"] == ["3", "0"]  # coordinator, admin, inspector
     assert cells["Dinas Kependudukan"] == ["0 (1 nonaktif)", "1"]
     assert cells["Kabupaten Lain"] == ["1", "1"]
@@ -65,31 +69,44 @@ async def test_units_are_listed_as_a_tree_with_their_staff_and_posters(admin: Ap
 
 async def test_an_admin_adds_a_unit_under_a_parent(admin: AppHarness) -> None:
     prov = admin.world.units["prov"]
-    page = await follow(admin, await post(admin, "/admin/units", slug=" Puskesmas-1 ",
-                                          name="  Puskesmas   Satu ", parent=str(prov.id)))
+    page = await follow(
+        admin,
+        await post(
+            admin,
+            "/admin/units",
+            slug=" Puskesmas-1 ",
+            name="  Puskesmas   Satu ",
+            parent=str(prov.id),
+        ),
+    )
     assert notice(page) == "Unit “Puskesmas Satu” ditambahkan."
     unit = await admin.world.store.unit_by_slug("puskesmas-1")
     assert unit is not None and unit.name == "Puskesmas Satu" and unit.parent_id == prov.id
     assert unit.path == f"{prov.path}{unit.id}/"
     row = page.find("tr", id=f"unit-{unit.id}")
     assert row is not None and "depth-1" in row.select_one("td.tree")["class"]  # type: ignore[union-attr,index]
-    top = await follow(admin, await post(admin, "/admin/units", slug="pusat", name="Pusat",
-                                         parent=""))
+    top = await follow(
+        admin, await post(admin, "/admin/units", slug="pusat", name="Pusat", parent="")
+    )
     assert top.find("tr", id=lambda i: bool(i) and i.startswith("unit-")) is not None
     assert (await admin.world.store.unit_by_slug("pusat")).parent_id is None  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"slug": "Bad Slug!", "name": "X"}, "slug", "huruf kecil a–z"),
-    ({"slug": "dinas", "name": "Lagi"}, "slug", "sudah dipakai unit lain"),
-    ({"slug": "x" * 65, "name": "X"}, "slug", "1 sampai 64 karakter"),
-    ({"slug": "baru", "name": "   "}, "name", "1 sampai 200 karakter"),
-    ({"slug": "baru", "name": "N" * 201}, "name", "1 sampai 200 karakter"),
-    ({"slug": "baru", "name": "Baru", "parent": "99999"}, "parent", "unit induk"),
-    ({"slug": "baru", "name": "Baru", "parent": "abc"}, "parent", "unit induk"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"slug": "Bad Slug!", "name": "X"}, "slug", "huruf kecil a–z"),
+        ({"slug": "dinas", "name": "Lagi"}, "slug", "sudah dipakai unit lain"),
+        ({"slug": "x" * 65, "name": "X"}, "slug", "1 sampai 64 karakter"),
+        ({"slug": "baru", "name": "   "}, "name", "1 sampai 200 karakter"),
+        ({"slug": "baru", "name": "N" * 201}, "name", "1 sampai 200 karakter"),
+        ({"slug": "baru", "name": "Baru", "parent": "99999"}, "parent", "unit induk"),
+        ({"slug": "baru", "name": "Baru", "parent": "abc"}, "parent", "unit induk"),
+    ],
+)
 async def test_a_bad_unit_is_refused_and_nothing_changes(
-        admin: AppHarness, fields: dict[str, str], field: str, message: str) -> None:
+    admin: AppHarness, fields: dict[str, str], field: str, message: str
+) -> None:
     before = await admin.world.store.list_units()
     response = await post(admin, "/admin/units", **fields)
     assert response.status_code == 400
@@ -111,8 +128,9 @@ async def test_errors_speak_english_when_asked(admin: AppHarness) -> None:
 
 async def test_an_admin_renames_a_unit_and_the_slug_stays(admin: AppHarness) -> None:
     dinas = admin.world.units["dinas"]
-    page = await follow(admin, await post(admin, f"/admin/units/{dinas.id}/rename",
-                                          name="Disdukcapil Kota"))
+    page = await follow(
+        admin, await post(admin, f"/admin/units/{dinas.id}/rename", name="Disdukcapil Kota")
+    )
     assert notice(page) == "Nama unit diubah menjadi “Disdukcapil Kota”."
     assert page.h1.text == "Disdukcapil Kota"  # type: ignore[union-attr]
     renamed = await admin.world.store.unit(dinas.id)
@@ -149,9 +167,13 @@ async def test_only_an_empty_unit_can_be_deleted_after_a_confirmation(admin: App
 # -- users -----------------------------------------------------------------------------------
 async def test_users_are_listed_with_role_unit_and_status(admin: AppHarness) -> None:
     page = soup(await admin.client.get("/admin/users"))
-    rows = {row.td.get_text(" ", strip=True): [td.get_text(" ", strip=True)  # type: ignore[union-attr]
-                                                for td in row.find_all("td")[1:4]]
-            for row in page.select("table.users tbody tr")}
+    rows = {
+        row.td.get_text(" ", strip=True): [
+            td.get_text(" ", strip=True)  # type: ignore[union-attr]
+            for td in row.find_all("td")[1:4]
+        ]
+        for row in page.select("table.users tbody tr")
+    }
     assert rows["koor@prov.go.id"] == ["admin koordinator", "Pemerintah Provinsi", "aktif"]
     assert rows["admin@prov.go.id (Anda)"][0] == "administrator"
     filtered = soup(await admin.client.get(f"/admin/users?unit={admin.world.units['other'].id}"))
@@ -160,15 +182,24 @@ async def test_users_are_listed_with_role_unit_and_status(admin: AppHarness) -> 
 
 async def test_a_generated_password_is_shown_once_and_works(admin: AppHarness) -> None:
     dinas = admin.world.units["dinas"]
-    response = await post(admin, "/admin/users", email=" Petugas@Dinas.GO.id ", role="officer",
-                          unit=str(dinas.id), password="")
+    response = await post(
+        admin,
+        "/admin/users",
+        email=" Petugas@Dinas.GO.id ",
+        role="officer",
+        unit=str(dinas.id),
+        password="",
+    )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     password = soup(response).find(id="new-password").text  # type: ignore[union-attr]
     assert len(password) >= 10
     user = await admin.world.store.user_by_email("petugas@dinas.go.id")
-    assert user is not None and (user.role, user.unit_id, user.active) == ("officer", dinas.id,
-                                                                           True)
+    assert user is not None and (user.role, user.unit_id, user.active) == (
+        "officer",
+        dinas.id,
+        True,
+    )
     listing = await admin.client.get("/admin/users")
     assert "petugas@dinas.go.id" in listing.text and password not in listing.text
     admin.client.cookies.clear()
@@ -177,27 +208,44 @@ async def test_a_generated_password_is_shown_once_and_works(admin: AppHarness) -
 
 async def test_a_typed_password_redirects_to_the_list(admin: AppHarness) -> None:
     rsud = admin.world.units["rsud"]
-    page = await follow(admin, await post(admin, "/admin/users", email="k@rsud.go.id",
-                                          role="coordinator", unit=str(rsud.id),
-                                          password="sebuah kata sandi"))
+    page = await follow(
+        admin,
+        await post(
+            admin,
+            "/admin/users",
+            email="k@rsud.go.id",
+            role="coordinator",
+            unit=str(rsud.id),
+            password="sebuah kata sandi",
+        ),
+    )
     assert notice(page) == "Akun k@rsud.go.id ditambahkan."
     admin.client.cookies.clear()
     assert (await admin.login("k@rsud.go.id", "sebuah kata sandi")).status_code == 303
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"email": "bukan-email"}, "email", "alamat email"),
-    ({"email": "KOOR@prov.go.id "}, "email", "Sudah ada akun"),
-    ({"role": "raja"}, "role", "Pilih peran"),
-    ({"unit": "99999"}, "unit", "Pilih unit"),
-    ({"unit": ""}, "unit", "Pilih unit"),
-    ({"password": "pendek"}, "password", "minimal 10 karakter"),
-    ({"password": "p" * 201}, "password", "paling banyak 200 karakter"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"email": "bukan-email"}, "email", "alamat email"),
+        ({"email": "KOOR@prov.go.id "}, "email", "Sudah ada akun"),
+        ({"role": "raja"}, "role", "Pilih peran"),
+        ({"unit": "99999"}, "unit", "Pilih unit"),
+        ({"unit": ""}, "unit", "Pilih unit"),
+        ({"password": "pendek"}, "password", "minimal 10 karakter"),
+        ({"password": "p" * 201}, "password", "paling banyak 200 karakter"),
+    ],
+)
 async def test_a_bad_account_is_refused_and_nothing_changes(
-        admin: AppHarness, fields: dict[str, str], field: str, message: str) -> None:
-    data = {"email": "baru@prov.go.id", "role": "officer",
-            "unit": str(admin.world.units["dinas"].id), "password": "", **fields}
+    admin: AppHarness, fields: dict[str, str], field: str, message: str
+) -> None:
+    data = {
+        "email": "baru@prov.go.id",
+        "role": "officer",
+        "unit": str(admin.world.units["dinas"].id),
+        "password": "",
+        **fields,
+    }
     before = await admin.world.store.list_users()
     response = await post(admin, "/admin/users", **data)
     assert response.status_code == 400
@@ -209,7 +257,8 @@ async def test_a_bad_account_is_refused_and_nothing_changes(
 
 
 async def test_deactivation_ends_sessions_at_once_and_reactivation_revives_none(
-        admin: AppHarness) -> None:
+    admin: AppHarness,
+) -> None:
     await signed_in(admin, "koor@prov.go.id")
     coordinator_cookies = dict(admin.client.cookies)
     await signed_in(admin, ADMIN)
@@ -249,8 +298,7 @@ async def test_an_admin_cannot_deactivate_themself(admin: AppHarness) -> None:
     assert (await admin.client.get("/admin/users")).status_code == 200
 
 
-async def test_a_password_reset_shows_the_new_one_and_ends_every_session(
-        admin: AppHarness) -> None:
+async def test_a_password_reset_shows_the_new_one_and_ends_every_session(admin: AppHarness) -> None:
     await signed_in(admin, "koor@prov.go.id")
     coordinator_cookies = dict(admin.client.cookies)
     await signed_in(admin, ADMIN)
@@ -280,10 +328,14 @@ async def test_unknown_accounts_are_404(admin: AppHarness) -> None:
 async def test_posters_are_listed_per_unit_and_created(admin: AppHarness) -> None:
     page = soup(await admin.client.get("/admin/posters"))
     assert [h.text for h in page.select("main h2")][:3] == [
-        "Dinas Kependudukan", "RSUD Ulin", "Kabupaten Lain"]
+        "Dinas Kependudukan",
+        "RSUD Ulin",
+        "Kabupaten Lain",
+    ]
     rsud = admin.world.units["rsud"]
-    created = await follow(admin, await post(admin, "/admin/posters", unit=str(rsud.id),
-                                             label="  Poli   Anak "))
+    created = await follow(
+        admin, await post(admin, "/admin/posters", unit=str(rsud.id), label="  Poli   Anak ")
+    )
     assert notice(created) == "Poster “Poli Anak” dibuat: unduh lalu cetak."
     [poster] = [p for p in await admin.world.store.list_posters(rsud.id) if p.label == "Poli Anak"]
     row = created.find("tr", id=f"poster-{poster.id}")
@@ -296,13 +348,17 @@ async def test_posters_are_listed_per_unit_and_created(admin: AppHarness) -> Non
     assert len(only_rsud.select("table.posters tbody tr")) == 2
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"label": " "}, "label", "1 sampai 200 karakter"),
-    ({"label": "L" * 201}, "label", "1 sampai 200 karakter"),
-    ({"unit": "99999"}, "unit", "Pilih unit"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"label": " "}, "label", "1 sampai 200 karakter"),
+        ({"label": "L" * 201}, "label", "1 sampai 200 karakter"),
+        ({"unit": "99999"}, "unit", "Pilih unit"),
+    ],
+)
 async def test_a_bad_poster_is_refused_and_nothing_changes(
-        admin: AppHarness, fields: dict[str, str], field: str, message: str) -> None:
+    admin: AppHarness, fields: dict[str, str], field: str, message: str
+) -> None:
     data = {"unit": str(admin.world.units["dinas"].id), "label": "Loket 9", **fields}
     before = await admin.world.store.list_posters()
     response = await post(admin, "/admin/posters", **data)
@@ -331,19 +387,24 @@ async def test_revoking_asks_first_then_stops_earlier_prints(admin: AppHarness) 
     assert (await post(admin, "/admin/posters/99999/revoke")).status_code == 404
 
 
-@pytest.mark.parametrize("fmt, media_type, magic", [
-    ("pdf", "application/pdf", b"%PDF"),
-    ("png", "image/png", b"\x89PNG"),
-    ("svg", "image/svg+xml", b"<"),
-])
-async def test_the_printable_poster_downloads(admin: AppHarness, fmt: str, media_type: str,
-                                              magic: bytes) -> None:
+@pytest.mark.parametrize(
+    "fmt, media_type, magic",
+    [
+        ("pdf", "application/pdf", b"%PDF"),
+        ("png", "image/png", b"\x89PNG"),
+        ("svg", "image/svg+xml", b"<"),
+    ],
+)
+async def test_the_printable_poster_downloads(
+    admin: AppHarness, fmt: str, media_type: str, magic: bytes
+) -> None:
     poster = admin.world.posters["loket"]
     response = await admin.client.get(f"/admin/posters/{poster.id}/print/{fmt}")
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
     assert response.headers["content-disposition"] == (
-        f'attachment; filename="poster-{poster.id}-dinas-v1.{fmt}"')
+        f'attachment; filename="poster-{poster.id}-dinas-v1.{fmt}"'
+    )
     assert response.content.startswith(magic)
     if fmt == "png":
         [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)))
@@ -357,8 +418,9 @@ async def test_unknown_poster_or_format_is_404(admin: AppHarness) -> None:
 
 
 # -- who sees the pages ----------------------------------------------------------------------
-@pytest.mark.parametrize("email, shown", [(ADMIN, True), ("koor@prov.go.id", False),
-                                          ("insp@prov.go.id", False)])
+@pytest.mark.parametrize(
+    "email, shown", [(ADMIN, True), ("koor@prov.go.id", False), ("insp@prov.go.id", False)]
+)
 async def test_only_admins_see_the_links(harness: AppHarness, email: str, shown: bool) -> None:
     await signed_in(harness, email)
     nav = soup(await harness.client.get("/admin")).select_one("header nav")

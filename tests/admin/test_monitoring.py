@@ -28,10 +28,15 @@ async def test_inspector_sees_the_subtree_by_unit_and_month(harness: AppHarness)
     response = await harness.client.get("/admin/monitoring")
     assert response.status_code == 200
     page = soup(response)
-    rows = {r.th.get_text(" ", strip=True): r.find_all("td")[0].get_text()
-            for r in page.select("table.by-unit tbody tr")}
-    assert rows == {"Pemerintah Provinsi (sendiri)": "0", "Dinas Kependudukan": "2",
-                    "RSUD Ulin": "1"}
+    rows = {
+        r.th.get_text(" ", strip=True): r.find_all("td")[0].get_text()
+        for r in page.select("table.by-unit tbody tr")
+    }
+    assert rows == {
+        "Pemerintah Provinsi (sendiri)": "0",
+        "Dinas Kependudukan": "2",
+        "RSUD Ulin": "1",
+    }
     assert page.select_one("table.by-unit tfoot td").get_text() == "3"
     assert len(page.select("table.by-month tbody tr")) == 12
     assert page.select_one("svg.chart title") is not None
@@ -61,11 +66,15 @@ async def test_units_outside_scope_and_bad_months_are_refused(harness: AppHarnes
     assert response.status_code == 400
     alert = soup(response).select_one("[role=alert]").get_text()
     assert "tidak berada di bawah wilayah Anda" in alert
-    for params in ({"from": "2026-13"}, {"from": "2026-05", "to": "2026-01"},
-                   {"from": "2020-01", "to": "2026-01"}):
+    for params in (
+        {"from": "2026-13"},
+        {"from": "2026-05", "to": "2026-01"},
+        {"from": "2020-01", "to": "2026-01"},
+    ):
         assert (await harness.client.get("/admin/monitoring", params=params)).status_code == 400
-    assert (await harness.client.get("/admin/monitoring.csv",
-                                     params={"unit": other})).status_code == 400
+    assert (
+        await harness.client.get("/admin/monitoring.csv", params={"unit": other})
+    ).status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/admin/monitoring", "/admin/monitoring.csv"])
@@ -76,20 +85,33 @@ async def test_officers_have_no_monitoring(harness: AppHarness, path: str) -> No
 
 
 async def feedback(harness: AppHarness, unit: str, key: str, **data: str) -> None:
-    sub, errors = parse_feedback({"unit": str(harness.world.units[unit].id), "language": "id",
-                                  **data}, now=datetime.now(UTC), languages=("id", "en"))
+    sub, errors = parse_feedback(
+        {"unit": str(harness.world.units[unit].id), "language": "id", **data},
+        now=datetime.now(UTC),
+        languages=("id", "en"),
+    )
     assert sub is not None, errors
-    await harness.world.store.record_feedback(NewFeedback(
-        submission=sub, idempotency_key=key, body_hash=sub.body_hash(), kiosk_id=None,
-        received_at=datetime.now(UTC)))
+    await harness.world.store.record_feedback(
+        NewFeedback(
+            submission=sub,
+            idempotency_key=key,
+            body_hash=sub.body_hash(),
+            kiosk_id=None,
+            received_at=datetime.now(UTC),
+        )
+    )
 
 
 async def seed_feedback(harness: AppHarness) -> None:
     # The worked example of tests/complaints/test_feedback.py, split over two sub-units:
     # IKM 76.39 (C) in all. Dinas alone: sums 7 6 6 6 6 6 8 5 6 = 56, 56/2/9*25 = 77.78 (B);
     # RSUD alone: 6 5 5 8 6 7 7 3 7 = 54, 54/2/9*25 = 75.00 (C).
-    for unit, key, answers in (("dinas", "a", "333233423"), ("dinas", "b", "433433433"),
-                               ("rsud", "c", "323434423"), ("rsud", "d", "332433314")):
+    for unit, key, answers in (
+        ("dinas", "a", "333233423"),
+        ("dinas", "b", "433433433"),
+        ("rsud", "c", "323434423"),
+        ("rsud", "d", "332433314"),
+    ):
         await feedback(harness, unit, key, kind="ikm", answers=answers)
     await feedback(harness, "rsud", "e", kind="rating", rating="4")
     await feedback(harness, "rsud", "f", kind="rating", rating="1")
@@ -107,15 +129,21 @@ async def test_ikm_by_sub_unit_and_by_item(harness: AppHarness, email: str) -> N
     await seed_feedback(harness)
     await harness.login(email)
     page = soup(await harness.client.get("/admin/monitoring"))
-    rows = {r.th.get_text(" ", strip=True): cells(r)
-            for r in page.select("table.ikm-by-unit tbody tr")}
+    rows = {
+        r.th.get_text(" ", strip=True): cells(r) for r in page.select("table.ikm-by-unit tbody tr")
+    }
     assert rows == {
         "Pemerintah Provinsi (sendiri)": ["0", "–", "–", "0", "–"],
         "Dinas Kependudukan": ["2", "77,78", "B Baik", "0", "–"],
         "RSUD Ulin": ["2", "75,00", "C Kurang baik", "2", "2,5"],
     }
     assert cells(page.select_one("table.ikm-by-unit tfoot tr")) == [
-        "4", "76,39", "C Kurang baik", "2", "2,5"]
+        "4",
+        "76,39",
+        "C Kurang baik",
+        "2",
+        "2,5",
+    ]
     assert "76,39" in page.select_one("dl.kpis .ikm dd").get_text()
     items = page.select("table.ikm-items tbody tr")
     assert len(items) == 9
@@ -133,16 +161,25 @@ async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
     rsud = harness.world.units["rsud"].id
     page = soup(await harness.client.get("/admin/monitoring", params={"unit": rsud}))
     assert cells(page.select_one("table.ikm-by-unit tfoot tr")) == [
-        "2", "75,00", "C Kurang baik", "2", "2,5"]
+        "2",
+        "75,00",
+        "C Kurang baik",
+        "2",
+        "2,5",
+    ]
     response = await harness.client.get("/admin/monitoring.csv")
     table = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
     by_name = {row["Unit atau bulan"]: row for row in table}
     assert set(by_name) >= {"Pemerintah Provinsi", "Dinas Kependudukan", "RSUD Ulin", "Total"}
     total = by_name["Total"]
-    assert (total["Responden IKM"], total["IKM (25–100)"], total["Mutu pelayanan"],
-            total["Kinerja unit pelayanan"], total["Penilaian cepat"],
-            total["Rata-rata penilaian cepat (1–5)"]) == ("4", "76,39", "C", "Kurang baik",
-                                                          "2", "2,5")
+    assert (
+        total["Responden IKM"],
+        total["IKM (25–100)"],
+        total["Mutu pelayanan"],
+        total["Kinerja unit pelayanan"],
+        total["Penilaian cepat"],
+        total["Rata-rata penilaian cepat (1–5)"],
+    ) == ("4", "76,39", "C", "Kurang baik", "2", "2,5")
     assert total["NRR U8 Penanganan pengaduan, saran dan masukan"] == "2,00"
     assert by_name["Dinas Kependudukan"]["IKM (25–100)"] == "77,78"
     assert by_name["Pemerintah Provinsi"]["IKM (25–100)"] == "–"
@@ -153,17 +190,29 @@ async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
 
 
 async def test_an_admin_sees_every_province_and_the_other_coordinator_only_theirs(
-        harness: AppHarness) -> None:
+    harness: AppHarness,
+) -> None:
     await seed_feedback(harness)
     await harness.login("admin@prov.go.id")
     everything = soup(await harness.client.get("/admin/monitoring"))
     assert cells(everything.select_one("table.ikm-by-unit tfoot tr"))[0] == "4"  # own tree
-    root = soup(await harness.client.get("/admin/monitoring", params={
-        "unit": harness.world.units["other"].id}))
+    root = soup(
+        await harness.client.get(
+            "/admin/monitoring", params={"unit": harness.world.units["other"].id}
+        )
+    )
     assert cells(root.select_one("table.ikm-by-unit tfoot tr")) == [
-        "1", "25,00", "D Tidak baik", "1", "5,0"]
+        "1",
+        "25,00",
+        "D Tidak baik",
+        "1",
+        "5,0",
+    ]
     harness.client.cookies.clear()
     await harness.login("koor@other.go.id")
     theirs = soup(await harness.client.get("/admin/monitoring"))
     assert cells(theirs.select_one("table.ikm-by-unit tfoot tr"))[:3] == [
-        "1", "25,00", "D Tidak baik"]
+        "1",
+        "25,00",
+        "D Tidak baik",
+    ]

@@ -39,21 +39,34 @@ async def forwarded(harness: AppHarness) -> tuple[AppHarness, int]:
     await harness.world.user("petugas@dinas.go.id", "officer", "dinas")
     await harness.world.user("petugas2@dinas.go.id", "officer", "dinas")
     await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
-    report_id, _ = await reported(harness, text=STORY, files=[  # type: ignore[arg-type]
-        ("photos", ("ktp.jpg", jpeg_bytes(), "image/jpeg"))])
-    response = await harness.act("koor@prov.go.id", report_id, "forward", title="Antrean KTP",
-                                 category="kependudukan", tags="antrean",
-                                 unit=str(harness.world.units["dinas"].id))
+    report_id, _ = await reported(
+        harness,
+        text=STORY,
+        files=[  # type: ignore[arg-type]
+            ("photos", ("ktp.jpg", jpeg_bytes(), "image/jpeg"))
+        ],
+    )
+    response = await harness.act(
+        "koor@prov.go.id",
+        report_id,
+        "forward",
+        title="Antrean KTP",
+        category="kependudukan",
+        tags="antrean",
+        unit=str(harness.world.units["dinas"].id),
+    )
     assert response.status_code == 303
     return harness, report_id
 
 
 async def test_redaction_hides_the_original_from_everyone_but_coordinators(
-        forwarded: tuple[AppHarness, int]) -> None:
+    forwarded: tuple[AppHarness, int],
+) -> None:
     harness, report_id = forwarded
     redacted = "Pelapor menunggu empat jam di loket perekaman KTP."
-    response = await harness.act("koor@prov.go.id", report_id, "redact", text=redacted,
-                                 withhold="0")
+    response = await harness.act(
+        "koor@prov.go.id", report_id, "redact", text=redacted, withhold="0"
+    )
     assert response.status_code == 303
     coordinator = soup(await page_of(harness, "koor@prov.go.id", report_id))
     assert coordinator.select_one("div.text").get_text() == redacted  # type: ignore[union-attr]
@@ -70,7 +83,9 @@ async def test_redaction_hides_the_original_from_everyone_but_coordinators(
     found = soup(await harness.client.get("/admin", params={"q": NIK}))
     assert found.select("table.inbox a.code") == []
     assert row(harness, "SELECT kind, note FROM report_events WHERE kind = 'redacted'") == (
-        "redacted", STORY)
+        "redacted",
+        STORY,
+    )
 
 
 async def test_an_empty_redaction_changes_nothing(forwarded: tuple[AppHarness, int]) -> None:
@@ -85,11 +100,20 @@ async def test_category_and_tags_can_be_corrected(forwarded: tuple[AppHarness, i
     harness, report_id = forwarded
     bad = await harness.act("koor@prov.go.id", report_id, "classify", category="unknown")
     assert bad.status_code == 400
-    good = await harness.act("koor@prov.go.id", report_id, "classify", title="Antrean e-KTP",
-                             category="pelayanan", tags="Antrean, e-KTP , antrean")
+    good = await harness.act(
+        "koor@prov.go.id",
+        report_id,
+        "classify",
+        title="Antrean e-KTP",
+        category="pelayanan",
+        tags="Antrean, e-KTP , antrean",
+    )
     assert good.status_code == 303
     assert row(harness, "SELECT title, category, tags FROM reports") == (
-        "Antrean e-KTP", "pelayanan", "antrean,e-ktp")
+        "Antrean e-KTP",
+        "pelayanan",
+        "antrean,e-ktp",
+    )
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
     assert "Kualitas pelayanan publik" in page.select_one("dl.facts").get_text()  # type: ignore[union-attr]
 
@@ -97,10 +121,12 @@ async def test_category_and_tags_can_be_corrected(forwarded: tuple[AppHarness, i
 async def test_internal_notes_stay_inside(forwarded: tuple[AppHarness, int]) -> None:
     harness, report_id = forwarded
     note = "Dicek bersama kepala seksi besok pagi."
-    assert (await harness.act("petugas@dinas.go.id", report_id, "note", note=note)
-            ).status_code == 303
-    assert (await harness.act("petugas@dinas.go.id", report_id, "note", note="  ")
-            ).status_code == 400
+    assert (
+        await harness.act("petugas@dinas.go.id", report_id, "note", note=note)
+    ).status_code == 303
+    assert (
+        await harness.act("petugas@dinas.go.id", report_id, "note", note="  ")
+    ).status_code == 400
     coordinator = await page_of(harness, "koor@prov.go.id", report_id)
     assert note in coordinator.text
     code = row(harness, "SELECT tracking_code FROM reports")[0]
@@ -110,87 +136,118 @@ async def test_internal_notes_stay_inside(forwarded: tuple[AppHarness, int]) -> 
     # An inspector reads the note but cannot write one.
     inspector = await page_of(harness, "insp@prov.go.id", report_id)
     assert note in inspector.text and soup(inspector).select("#note-form") == []
-    csrf = str(soup(inspector).select_one("form[action='/admin/logout'] input[name=csrf]")[  # type: ignore[index]
-        "value"])
-    refused = await harness.client.post(f"/admin/reports/{report_id}/note",
-                                        data={"csrf": csrf, "note": "Boleh saya ikut menulis?"})
+    csrf = str(
+        soup(inspector).select_one("form[action='/admin/logout'] input[name=csrf]")[  # type: ignore[index]
+            "value"
+        ]
+    )
+    refused = await harness.client.post(
+        f"/admin/reports/{report_id}/note", data={"csrf": csrf, "note": "Boleh saya ikut menulis?"}
+    )
     assert refused.status_code == 403
 
 
 async def test_assignment_stays_inside_the_responsible_units(
-        forwarded: tuple[AppHarness, int]) -> None:
+    forwarded: tuple[AppHarness, int],
+) -> None:
     harness, report_id = forwarded
     users = harness.world.users
-    outsider = await harness.act("koor@prov.go.id", report_id, "assign",
-                                 assignee=str(users["petugas@rsud.go.id"].id))
+    outsider = await harness.act(
+        "koor@prov.go.id", report_id, "assign", assignee=str(users["petugas@rsud.go.id"].id)
+    )
     assert outsider.status_code == 400
     assert row(harness, "SELECT assigned_user_id FROM reports") == (None,)
     chosen = users["petugas2@dinas.go.id"]
-    assert (await harness.act("koor@prov.go.id", report_id, "assign", assignee=str(chosen.id))
-            ).status_code == 303
+    assert (
+        await harness.act("koor@prov.go.id", report_id, "assign", assignee=str(chosen.id))
+    ).status_code == 303
     page = soup(await page_of(harness, "petugas@dinas.go.id", report_id))
     assert chosen.email in page.select_one("dl.facts").get_text()  # type: ignore[union-attr]
     options = [o["value"] for o in page.select("#assignee option")]
     # An officer hands it on inside their own unit only.
     assert str(users["petugas@rsud.go.id"].id) not in options and str(chosen.id) in options
-    assert (await harness.act("petugas@dinas.go.id", report_id, "assign", assignee="")
-            ).status_code == 303
+    assert (
+        await harness.act("petugas@dinas.go.id", report_id, "assign", assignee="")
+    ).status_code == 303
     assert row(harness, "SELECT assigned_user_id FROM reports") == (None,)
 
 
-async def test_an_extension_moves_the_follow_up_deadline(
-        forwarded: tuple[AppHarness, int]) -> None:
+async def test_an_extension_moves_the_follow_up_deadline(forwarded: tuple[AppHarness, int]) -> None:
     harness, report_id = forwarded
     before = date.fromisoformat(row(harness, "SELECT follow_up_due FROM reports")[0])
-    assert (await harness.act("koor@prov.go.id", report_id, "extend", days="0",
-                              reason="Menunggu anggaran.")).status_code == 400
-    assert (await harness.act("koor@prov.go.id", report_id, "extend", days="5",
-                              reason="Menunggu anggaran perbaikan.")).status_code == 303
-    after, due_on = (date.fromisoformat(d) for d in row(
-        harness, "SELECT follow_up_due, due_on FROM reports"))
+    assert (
+        await harness.act(
+            "koor@prov.go.id", report_id, "extend", days="0", reason="Menunggu anggaran."
+        )
+    ).status_code == 400
+    assert (
+        await harness.act(
+            "koor@prov.go.id", report_id, "extend", days="5", reason="Menunggu anggaran perbaikan."
+        )
+    ).status_code == 303
+    after, due_on = (
+        date.fromisoformat(d) for d in row(harness, "SELECT follow_up_due, due_on FROM reports")
+    )
     assert after == harness.settings.calendar.add_working_days(before, 5) == due_on
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
     timeline = page.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
     assert "Menunggu anggaran perbaikan." in timeline and after.isoformat() in timeline
     # The audit trail says from which state each move was made.
     assert [t.get_text() for t in page.select("ol.timeline .transition")] == [
-        "(Diterima, menunggu verifikasi → Diteruskan ke unit)"]
+        "(Diterima, menunggu verifikasi → Diteruskan ke unit)"
+    ]
 
 
 async def test_the_unit_returns_a_report_that_is_not_theirs(
-        forwarded: tuple[AppHarness, int]) -> None:
+    forwarded: tuple[AppHarness, int],
+) -> None:
     harness, report_id = forwarded
     reason = "Ini urusan RSUD, bukan Dukcapil."
-    assert (await harness.act("petugas@dinas.go.id", report_id, "reroute", reason=reason)
-            ).status_code == 303
+    assert (
+        await harness.act("petugas@dinas.go.id", report_id, "reroute", reason=reason)
+    ).status_code == 303
     assert row(harness, "SELECT status, forwarded_unit_id FROM reports") == ("masuk", None)
     gone = await harness.client.get(f"/admin/reports/{report_id}")
     assert gone.status_code == 404  # no longer the unit's
-    mail = [m for m in await harness.app.state.services.store.list_outbox()
-            if m.to_address == "koor@prov.go.id" and "dialihkan" in m.subject]
+    mail = [
+        m
+        for m in await harness.app.state.services.store.list_outbox()
+        if m.to_address == "koor@prov.go.id" and "dialihkan" in m.subject
+    ]
     assert len(mail) == 1 and reason in mail[0].body
-    again = await harness.act("koor@prov.go.id", report_id, "forward", title="Antrean KTP",
-                              category="kesehatan", unit=str(harness.world.units["rsud"].id))
+    again = await harness.act(
+        "koor@prov.go.id",
+        report_id,
+        "forward",
+        title="Antrean KTP",
+        category="kesehatan",
+        unit=str(harness.world.units["rsud"].id),
+    )
     assert again.status_code == 303
     assert row(harness, "SELECT status FROM reports") == ("diteruskan",)
 
 
 async def test_not_our_authority_can_pass_the_report_to_another_coordinator(
-        harness: AppHarness) -> None:
-    report_id, code = await reported(harness, identity="named", name="Ani",
-                                     email="ani@example.id")
+    harness: AppHarness,
+) -> None:
+    report_id, code = await reported(harness, identity="named", name="Ani", email="ani@example.id")
     other = harness.world.units["other"]
-    response = await harness.act("koor@prov.go.id", report_id, "not-authority",
-                                 reason="Jalan itu milik kabupaten, bukan provinsi.",
-                                 hand_to=str(other.id))
+    response = await harness.act(
+        "koor@prov.go.id",
+        report_id,
+        "not-authority",
+        reason="Jalan itu milik kabupaten, bukan provinsi.",
+        hand_to=str(other.id),
+    )
     assert response.status_code == 303 and response.headers["location"] == "/admin"
     assert row(harness, "SELECT status, routed_unit_id FROM reports") == ("masuk", other.id)
     assert (await harness.client.get(f"/admin/reports/{report_id}")).status_code == 404
     page = soup(await page_of(harness, "koor@other.go.id", report_id))
     assert page.select_one("#forward") is not None  # theirs to verify now
     mail = await harness.app.state.services.store.list_outbox()
-    assert any(m.to_address == "koor@other.go.id" and "dilimpahkan" in m.subject.lower()
-               for m in mail)
+    assert any(
+        m.to_address == "koor@other.go.id" and "dilimpahkan" in m.subject.lower() for m in mail
+    )
     assert any(m.to_address == "ani@example.id" for m in mail)
     harness.client.cookies.clear()
     status = soup(await harness.client.get(f"/t/{code}")).select_one("ol.timeline").get_text()  # type: ignore[union-attr]
@@ -201,12 +258,15 @@ async def test_not_our_authority_can_pass_the_report_to_another_coordinator(
     assert row(harness, count, harness.world.units["prov"].id) == (0,)
 
 
-async def test_a_hand_over_to_a_unit_without_coordinator_is_refused(
-        harness: AppHarness) -> None:
+async def test_a_hand_over_to_a_unit_without_coordinator_is_refused(harness: AppHarness) -> None:
     report_id, _ = await reported(harness)
-    response = await harness.act("koor@prov.go.id", report_id, "not-authority",
-                                 reason="Jalan itu milik kabupaten, bukan provinsi.",
-                                 hand_to=str(harness.world.units["rsud"].id))
+    response = await harness.act(
+        "koor@prov.go.id",
+        report_id,
+        "not-authority",
+        reason="Jalan itu milik kabupaten, bukan provinsi.",
+        hand_to=str(harness.world.units["rsud"].id),
+    )
     assert response.status_code == 400
     assert row(harness, "SELECT status, version FROM reports") == ("masuk", 1)
 
@@ -215,7 +275,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 async def test_an_answer_carries_photos_and_letters_to_the_reporter(
-        forwarded: tuple[AppHarness, int]) -> None:
+    forwarded: tuple[AppHarness, int],
+) -> None:
     harness, report_id = forwarded
     answer = "Antrean sudah diatur ulang; surat edaran terlampir."
     await page_of(harness, "petugas@dinas.go.id", report_id)
@@ -223,18 +284,26 @@ async def test_an_answer_carries_photos_and_letters_to_the_reporter(
     form = page.select_one("form[action$='/follow-up']")
     fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}  # type: ignore[union-attr]
     bad = await harness.client.post(
-        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer},
-        files=[("attachments", ("virus.exe", b"MZ\x90\x00 not a photo", "image/jpeg"))])
+        f"/admin/reports/{report_id}/follow-up",
+        data={**fields, "answer": answer},
+        files=[("attachments", ("virus.exe", b"MZ\x90\x00 not a photo", "image/jpeg"))],
+    )
     assert bad.status_code == 400 and "surat PDF" in bad.text
     many = await harness.client.post(
-        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer},
-        files=[("attachments", (f"{i}.pdf", PDF, "application/pdf")) for i in range(4)])
+        f"/admin/reports/{report_id}/follow-up",
+        data={**fields, "answer": answer},
+        files=[("attachments", (f"{i}.pdf", PDF, "application/pdf")) for i in range(4)],
+    )
     assert many.status_code == 400
     assert row(harness, "SELECT status FROM reports") == ("diteruskan",)
     sent = await harness.client.post(
-        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer},
-        files=[("attachments", ("foto.jpg", jpeg_bytes(), "image/jpeg")),
-               ("attachments", ("surat.pdf", PDF, "application/pdf"))])
+        f"/admin/reports/{report_id}/follow-up",
+        data={**fields, "answer": answer},
+        files=[
+            ("attachments", ("foto.jpg", jpeg_bytes(), "image/jpeg")),
+            ("attachments", ("surat.pdf", PDF, "application/pdf")),
+        ],
+    )
     assert sent.status_code == 303
     code = row(harness, "SELECT tracking_code FROM reports")[0]
     harness.client.cookies.clear()
@@ -249,16 +318,20 @@ async def test_an_answer_carries_photos_and_letters_to_the_reporter(
     assert (await harness.client.get(f"/t/{code}/attachments/9999")).status_code == 404
     other, _ = await reported(harness, text="Laporan lain tanpa lampiran apa pun di sini.")
     other_code = row(harness, "SELECT tracking_code FROM reports WHERE id = ?", other)[0]
-    assert (await harness.client.get(str(photo["src"]).replace(code[:5] + "-" + code[5:],
-                                                              other_code))).status_code == 404
+    assert (
+        await harness.client.get(str(photo["src"]).replace(code[:5] + "-" + code[5:], other_code))
+    ).status_code == 404
 
 
 async def test_a_likely_duplicate_is_suggested_and_archived_in_two_clicks(
-        harness: AppHarness) -> None:
+    harness: AppHarness,
+) -> None:
     original, original_code = await reported(
-        harness, text="Lampu penerangan jalan di simpang pasar mati total.")
+        harness, text="Lampu penerangan jalan di simpang pasar mati total."
+    )
     copy, copy_code = await reported(
-        harness, text="Lampu penerangan di simpang pasar mati lagi malam ini.")
+        harness, text="Lampu penerangan di simpang pasar mati lagi malam ini."
+    )
     page = soup(await page_of(harness, "koor@prov.go.id", copy))
     [suggestion] = page.select("section.similar li")
     assert original_code in suggestion.get_text()
@@ -266,10 +339,14 @@ async def test_a_likely_duplicate_is_suggested_and_archived_in_two_clicks(
     picked = soup(await harness.client.get(f"/admin/reports/{copy}{link.split('#')[0]}"))
     assert picked.select_one("details#archive").has_attr("open")  # type: ignore[union-attr]
     assert picked.select_one("#duplicate-of")["value"] == original_code  # type: ignore[index]
-    fields = {str(i["name"]): str(i.get("value", ""))
-              for i in picked.select("form[action$='/archive'] input")}
-    archived = await harness.client.post(f"/admin/reports/{copy}/archive", data={
-        **fields, "reason": "Sama dengan laporan sebelumnya dari lokasi yang sama."})
+    fields = {
+        str(i["name"]): str(i.get("value", ""))
+        for i in picked.select("form[action$='/archive'] input")
+    }
+    archived = await harness.client.post(
+        f"/admin/reports/{copy}/archive",
+        data={**fields, "reason": "Sama dengan laporan sebelumnya dari lokasi yang sama."},
+    )
     assert archived.status_code == 303
     harness.client.cookies.clear()
     status = (await harness.client.get(f"/t/{copy_code}")).text

@@ -20,17 +20,23 @@ async def admin(harness: AppHarness) -> AppHarness:
 
 def widgets(harness: AppHarness) -> list[tuple[object, ...]]:
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
-        return conn.execute("SELECT id, unit_id, origins, revoked_at IS NOT NULL "
-                            "FROM widgets ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT id, unit_id, origins, revoked_at IS NOT NULL FROM widgets ORDER BY id"
+        ).fetchall()
 
 
 async def test_add_a_widget_and_copy_its_snippet(admin: AppHarness) -> None:
     dinas = admin.world.units["dinas"]
-    response = await post(admin, "/admin/widgets", unit=str(dinas.id),
-                          origins="HTTPS://Dinkes.Example.go.id/\r\n\r\nhttp://dinkes.example.go.id")
+    response = await post(
+        admin,
+        "/admin/widgets",
+        unit=str(dinas.id),
+        origins="HTTPS://Dinkes.Example.go.id/\r\n\r\nhttp://dinkes.example.go.id",
+    )
     assert response.status_code == 303
-    assert widgets(admin) == [(1, dinas.id,
-                               "https://dinkes.example.go.id\nhttp://dinkes.example.go.id", 0)]
+    assert widgets(admin) == [
+        (1, dinas.id, "https://dinkes.example.go.id\nhttp://dinkes.example.go.id", 0)
+    ]
     page = soup(await admin.client.get(response.headers["location"]))
     assert "Dinas Kependudukan" in notice(page)
     key = admin.app.state.services.signing.widget_key(1, 1)
@@ -41,10 +47,13 @@ async def test_add_a_widget_and_copy_its_snippet(admin: AppHarness) -> None:
         f'<script async src="https://lapor.example.go.id/widget.js" data-key="{key}" '
         'data-cfasync="false"></script>',
         f'<script async src="https://lapor.example.go.id/widget.js?key={key}" '
-        'data-cfasync="false"></script>']
+        'data-cfasync="false"></script>',
+    ]
     assert all(t.has_attr("readonly") for t in section.find_all("textarea"))
     assert [b["data-copy"] for b in section.find_all("button", class_="copy")] == [
-        "snippet-1", "url-snippet-1"]
+        "snippet-1",
+        "url-snippet-1",
+    ]
     text = section.get_text(" ")
     assert "script-src https://lapor.example.go.id" in text
     assert "frame-src https://lapor.example.go.id" in text
@@ -52,17 +61,22 @@ async def test_add_a_widget_and_copy_its_snippet(admin: AppHarness) -> None:
     assert page.find("script", src=lambda s: s and s.startswith("/static/copy.js"))
 
 
-@pytest.mark.parametrize("origins, says", [
-    ("javascript:alert(1)", "javascript:"),
-    ("https://dinkes.go.id/layanan", "tanpa path"),
-    ("https://*.go.id", "wildcard"),
-    ("", "paling sedikit satu situs"),
-    ("\n".join(f"https://s{i}.go.id" for i in range(25)), "Paling banyak 20"),
-])
+@pytest.mark.parametrize(
+    "origins, says",
+    [
+        ("javascript:alert(1)", "javascript:"),
+        ("https://dinkes.go.id/layanan", "tanpa path"),
+        ("https://*.go.id", "wildcard"),
+        ("", "paling sedikit satu situs"),
+        ("\n".join(f"https://s{i}.go.id" for i in range(25)), "Paling banyak 20"),
+    ],
+)
 async def test_bad_origins_are_refused_with_the_reason_and_nothing_stored(
-        admin: AppHarness, origins: str, says: str) -> None:
-    response = await post(admin, "/admin/widgets", unit=str(admin.world.units["dinas"].id),
-                          origins=origins)
+    admin: AppHarness, origins: str, says: str
+) -> None:
+    response = await post(
+        admin, "/admin/widgets", unit=str(admin.world.units["dinas"].id), origins=origins
+    )
     assert response.status_code == 400
     page = soup(response)
     assert says in alert(page)
@@ -88,8 +102,10 @@ async def test_revoke_asks_first_then_the_form_stops_opening(admin: AppHarness) 
     page = soup(await admin.client.get(response.headers["location"]))
     assert "dicabut" in notice(page)
     assert page.find(id="widget-1").find("textarea") is None  # type: ignore[union-attr]
-    frame = await admin.client.get(f"/w/{svc.signing.widget_key(widget.id, 1)}",
-                                   params={"o": "https://a.go.id"},
-                                   headers={"sec-fetch-dest": "iframe"})
+    frame = await admin.client.get(
+        f"/w/{svc.signing.widget_key(widget.id, 1)}",
+        params={"o": "https://a.go.id"},
+        headers={"sec-fetch-dest": "iframe"},
+    )
     assert soup(frame).find("form") is None
     assert (await admin.client.get("/admin/widgets/999/revoke")).status_code == 404

@@ -20,8 +20,9 @@ async def reported(harness: AppHarness, **fields: str) -> tuple[int, str]:
     response = await harness.submit(**fields)
     code = response.headers["location"][3:14]
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
-        [(report_id,)] = conn.execute("SELECT id FROM reports WHERE tracking_code = ?",
-                                      (code.replace("-", ""),)).fetchall()
+        [(report_id,)] = conn.execute(
+            "SELECT id FROM reports WHERE tracking_code = ?", (code.replace("-", ""),)
+        ).fetchall()
     return report_id, code
 
 
@@ -46,15 +47,22 @@ async def officer(harness: AppHarness) -> AppHarness:
 
 async def test_forward_then_follow_up_reaches_the_reporter(officer: AppHarness) -> None:
     harness = officer
-    report_id, code = await reported(harness, identity="named", name="Ani", phone="0812345678",
-                                     email="ani@example.id")
+    report_id, code = await reported(
+        harness, identity="named", name="Ani", phone="0812345678", email="ani@example.id"
+    )
     await signed_in(harness, "koor@prov.go.id")
     fields = await forward_form(harness, report_id)
     dinas = harness.world.units["dinas"].id
-    response = await harness.client.post(f"/admin/reports/{report_id}/forward", data={
-        **fields, "title": "Antrean KTP terlalu lama", "category": "kependudukan",
-        "unit": str(dinas),
-        "note": "Mohon cek jadwal petugas loket 3."})
+    response = await harness.client.post(
+        f"/admin/reports/{report_id}/forward",
+        data={
+            **fields,
+            "title": "Antrean KTP terlalu lama",
+            "category": "kependudukan",
+            "unit": str(dinas),
+            "note": "Mohon cek jadwal petugas loket 3.",
+        },
+    )
     assert response.status_code == 303
     detail = await harness.client.get(f"/admin/reports/{report_id}")
     assert "Antrean KTP terlalu lama" in detail.text and "Mohon cek jadwal" in detail.text
@@ -65,14 +73,16 @@ async def test_forward_then_follow_up_reaches_the_reporter(officer: AppHarness) 
     await signed_in(harness, "petugas@dinas.go.id")
     inbox = soup(await harness.client.get("/admin"))
     assert [a["href"] for a in inbox.select("table.inbox a.code")] == [
-        f"/admin/reports/{report_id}"]
+        f"/admin/reports/{report_id}"
+    ]
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
     assert "Mohon cek jadwal" in page.text  # internal notes are for staff
     form = page.find("form", action=f"/admin/reports/{report_id}/follow-up")
     fields = {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
     answer = "Jadwal petugas sudah ditambah; loket 3 kini buka sampai pukul 15.00."
-    response = await harness.client.post(f"/admin/reports/{report_id}/follow-up",
-                                         data={**fields, "answer": answer})
+    response = await harness.client.post(
+        f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer}
+    )
     assert response.status_code == 303
 
     # The reporter reads the answer, never the internal note, on the public status page.
@@ -93,12 +103,19 @@ async def test_two_coordinators_acting_at_once_cannot_both_win(officer: AppHarne
     report_id, _ = await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     fields = await forward_form(harness, report_id)
-    data = {**fields, "title": "Judul", "category": "lainnya",
-            "unit": str(harness.world.units["dinas"].id)}
+    data = {
+        **fields,
+        "title": "Judul",
+        "category": "lainnya",
+        "unit": str(harness.world.units["dinas"].id),
+    }
     first, second = await asyncio.gather(
         harness.client.post(f"/admin/reports/{report_id}/forward", data=data),
-        harness.client.post(f"/admin/reports/{report_id}/forward",
-                            data={**data, "unit": str(harness.world.units["rsud"].id)}))
+        harness.client.post(
+            f"/admin/reports/{report_id}/forward",
+            data={**data, "unit": str(harness.world.units["rsud"].id)},
+        ),
+    )
     assert sorted([first.status_code, second.status_code]) == [303, 409]
     loser = first if first.status_code == 409 else second
     assert soup(loser).find(id="refusal") is not None
@@ -107,22 +124,31 @@ async def test_two_coordinators_acting_at_once_cannot_both_win(officer: AppHarne
         assert events.fetchone() == (1,)
 
 
-@pytest.mark.parametrize("change, status", [
-    ({"title": ""}, 400),
-    ({"title": "x" * 201}, 400),
-    ({"unit": ""}, 400),
-    ({"unit": "outside"}, 400),
-    ({"unit": "²"}, 400),
-    ({"version": "0"}, 409),
-])
-async def test_bad_forwarding_changes_nothing(officer: AppHarness, change: dict[str, str],
-                                              status: int) -> None:
+@pytest.mark.parametrize(
+    "change, status",
+    [
+        ({"title": ""}, 400),
+        ({"title": "x" * 201}, 400),
+        ({"unit": ""}, 400),
+        ({"unit": "outside"}, 400),
+        ({"unit": "²"}, 400),
+        ({"version": "0"}, 409),
+    ],
+)
+async def test_bad_forwarding_changes_nothing(
+    officer: AppHarness, change: dict[str, str], status: int
+) -> None:
     harness = officer
     report_id, _ = await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     fields = await forward_form(harness, report_id)
-    data = {**fields, "title": "Judul", "category": "lainnya",
-            "unit": str(harness.world.units["dinas"].id), **change}
+    data = {
+        **fields,
+        "title": "Judul",
+        "category": "lainnya",
+        "unit": str(harness.world.units["dinas"].id),
+        **change,
+    }
     if data["unit"] == "outside":
         data["unit"] = str(harness.world.units["other"].id)
     response = await harness.client.post(f"/admin/reports/{report_id}/forward", data=data)
@@ -135,22 +161,32 @@ async def test_bad_forwarding_changes_nothing(officer: AppHarness, change: dict[
 async def test_who_may_act(officer: AppHarness) -> None:
     harness = officer
     report_id, _ = await reported(harness)
-    data = {"title": "Judul", "category": "lainnya",
-            "unit": str(harness.world.units["dinas"].id), "version": "1"}
+    data = {
+        "title": "Judul",
+        "category": "lainnya",
+        "unit": str(harness.world.units["dinas"].id),
+        "version": "1",
+    }
     # An inspector reads but cannot act; an officer cannot forward; another region's
     # coordinator does not even see the report.
-    for email, expected in (("insp@prov.go.id", 403), ("petugas@dinas.go.id", 403),
-                            ("koor@other.go.id", 404)):
+    for email, expected in (
+        ("insp@prov.go.id", 403),
+        ("petugas@dinas.go.id", 403),
+        ("koor@other.go.id", 404),
+    ):
         await signed_in(harness, email)
         csrf = await harness.csrf("/admin")
-        response = await harness.client.post(f"/admin/reports/{report_id}/forward",
-                                             data={**data, "csrf": csrf})
+        response = await harness.client.post(
+            f"/admin/reports/{report_id}/forward", data={**data, "csrf": csrf}
+        )
         assert response.status_code == expected, email
     # Nobody can answer a report that was never forwarded.
     await signed_in(harness, "petugas@dinas.go.id")
     csrf = await harness.csrf("/admin")
-    response = await harness.client.post(f"/admin/reports/{report_id}/follow-up", data={
-        "csrf": csrf, "version": "1", "answer": "Jawaban yang terlalu dini sekali."})
+    response = await harness.client.post(
+        f"/admin/reports/{report_id}/follow-up",
+        data={"csrf": csrf, "version": "1", "answer": "Jawaban yang terlalu dini sekali."},
+    )
     assert response.status_code == 404
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
         assert conn.execute("SELECT status FROM reports").fetchall() == [("masuk",)]
@@ -166,19 +202,24 @@ async def decision_fields(harness: AppHarness, report_id: int, path: str) -> dic
 async def test_postpone_asks_the_reporter_on_the_status_page_and_by_mail(
     harness: AppHarness,
 ) -> None:
-    report_id, code = await reported(harness, identity="rahasia", name="Budi",
-                                     email="budi@example.id")
+    report_id, code = await reported(
+        harness, identity="rahasia", name="Budi", email="budi@example.id"
+    )
     await signed_in(harness, "koor@prov.go.id")
     fields = await decision_fields(harness, report_id, "postpone")
     question = "Di loket mana dan jam berapa kejadiannya?"
-    response = await harness.client.post(f"/admin/reports/{report_id}/postpone",
-                                         data={**fields, "reason": question})
+    response = await harness.client.post(
+        f"/admin/reports/{report_id}/postpone", data={**fields, "reason": question}
+    )
     assert response.status_code == 303
     harness.client.cookies.clear()
     status = await harness.client.get(f"/t/{code}")
     assert question in status.text and "Budi" not in status.text
-    mail = [m for m in await harness.app.state.services.store.list_outbox()
-            if m.to_address == "budi@example.id"]
+    mail = [
+        m
+        for m in await harness.app.state.services.store.list_outbox()
+        if m.to_address == "budi@example.id"
+    ]
     assert len(mail) == 1 and question in mail[0].body
 
 
@@ -187,15 +228,24 @@ async def test_archive_as_duplicate_points_to_the_original(harness: AppHarness) 
     report_id, code = await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     fields = await decision_fields(harness, report_id, "archive")
-    unknown = await harness.client.post(f"/admin/reports/{report_id}/archive", data={
-        **fields, "reason": "Laporan yang sama sudah masuk.", "duplicate_of": "ZZZZZ-ZZZZZ"})
+    unknown = await harness.client.post(
+        f"/admin/reports/{report_id}/archive",
+        data={**fields, "reason": "Laporan yang sama sudah masuk.", "duplicate_of": "ZZZZZ-ZZZZZ"},
+    )
     assert unknown.status_code == 400
-    itself = await harness.client.post(f"/admin/reports/{report_id}/archive", data={
-        **fields, "reason": "Laporan yang sama sudah masuk.", "duplicate_of": code})
+    itself = await harness.client.post(
+        f"/admin/reports/{report_id}/archive",
+        data={**fields, "reason": "Laporan yang sama sudah masuk.", "duplicate_of": code},
+    )
     assert itself.status_code == 400
-    response = await harness.client.post(f"/admin/reports/{report_id}/archive", data={
-        **fields, "reason": "Laporan yang sama sudah masuk.",
-        "duplicate_of": original.lower()})
+    response = await harness.client.post(
+        f"/admin/reports/{report_id}/archive",
+        data={
+            **fields,
+            "reason": "Laporan yang sama sudah masuk.",
+            "duplicate_of": original.lower(),
+        },
+    )
     assert response.status_code == 303
     status = await harness.client.get(f"/t/{code}")
     assert original in status.text
@@ -208,10 +258,14 @@ async def test_not_authority_needs_a_reason(harness: AppHarness) -> None:
     report_id, code = await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     fields = await decision_fields(harness, report_id, "not-authority")
-    short = await harness.client.post(f"/admin/reports/{report_id}/not-authority",
-                                      data={**fields, "reason": "bukan"})
+    short = await harness.client.post(
+        f"/admin/reports/{report_id}/not-authority", data={**fields, "reason": "bukan"}
+    )
     assert short.status_code == 400
     reason = "Jalan nasional ini kewenangan Kementerian PUPR, silakan lapor ke sana."
-    assert (await harness.client.post(f"/admin/reports/{report_id}/not-authority",
-                                      data={**fields, "reason": reason})).status_code == 303
+    assert (
+        await harness.client.post(
+            f"/admin/reports/{report_id}/not-authority", data={**fields, "reason": reason}
+        )
+    ).status_code == 303
     assert reason in (await harness.client.get(f"/t/{code}")).text

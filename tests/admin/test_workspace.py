@@ -58,9 +58,14 @@ async def test_login_is_throttled_per_address(make_harness: Any) -> None:
 
 
 async def test_login_next_cannot_leave_the_workspace(harness: AppHarness) -> None:
-    response = await harness.client.post("/admin/login", data={
-        "email": "koor@prov.go.id", "password": "correct horse battery",
-        "next": "//evil.example/admin"})
+    response = await harness.client.post(
+        "/admin/login",
+        data={
+            "email": "koor@prov.go.id",
+            "password": "correct horse battery",
+            "next": "//evil.example/admin",
+        },
+    )
     assert response.headers["location"] == "/admin"
 
 
@@ -68,8 +73,9 @@ async def test_state_changes_need_the_csrf_token_and_our_origin(harness: AppHarn
     await harness.login("koor@prov.go.id")
     assert (await harness.client.post("/admin/logout", data={})).status_code == 403
     csrf = await harness.csrf()
-    evil = await harness.client.post("/admin/logout", data={"csrf": csrf},
-                                     headers={"origin": "https://evil.example"})
+    evil = await harness.client.post(
+        "/admin/logout", data={"csrf": csrf}, headers={"origin": "https://evil.example"}
+    )
     assert evil.status_code == 403
     assert (await harness.client.get("/admin")).status_code == 200  # still signed in
 
@@ -99,14 +105,18 @@ async def test_inspector_never_sees_a_confidential_reporter(harness: AppHarness)
     assert "Rahasia Orang" not in detail.text and "99998888" not in detail.text
 
 
-@pytest.mark.parametrize("role_email, path, allowed", [
-    ("koor@prov.go.id", "/admin/outbox", False),
-    ("insp@prov.go.id", "/admin/outbox", False),
-    ("admin@prov.go.id", "/admin/outbox", True),
-    ("admin@prov.go.id", "/admin?view=unrouted", True),
-])
-async def test_admin_pages_are_for_admins(harness: AppHarness, role_email: str, path: str,
-                                          allowed: bool) -> None:
+@pytest.mark.parametrize(
+    "role_email, path, allowed",
+    [
+        ("koor@prov.go.id", "/admin/outbox", False),
+        ("insp@prov.go.id", "/admin/outbox", False),
+        ("admin@prov.go.id", "/admin/outbox", True),
+        ("admin@prov.go.id", "/admin?view=unrouted", True),
+    ],
+)
+async def test_admin_pages_are_for_admins(
+    harness: AppHarness, role_email: str, path: str, allowed: bool
+) -> None:
     await harness.login(role_email)
     response = await harness.client.get(path)
     assert response.status_code == (200 if allowed else 403)
@@ -118,9 +128,15 @@ async def test_unrouted_reports_are_listed_for_admins(harness: AppHarness) -> No
     poster = await svc.store.add_poster(lonely.id, "Loket sepi")
     code = svc.signing.poster_code(poster.id, poster.version)
     token = svc.signing.new_form_token(poster.id, poster.version)
-    response = await harness.client.post(f"/q/{code}", data={
-        "token": token, "kind": "aspirasi", "identity": "anonim",
-        "text": "Tidak ada koordinator di atas unit ini."})
+    response = await harness.client.post(
+        f"/q/{code}",
+        data={
+            "token": token,
+            "kind": "aspirasi",
+            "identity": "anonim",
+            "text": "Tidak ada koordinator di atas unit ini.",
+        },
+    )
     assert response.status_code == 303
     await harness.login("admin@prov.go.id")
     page = soup(await harness.client.get("/admin?view=unrouted"))
@@ -160,12 +176,25 @@ async def test_inbox_paginates_with_a_keyset(harness: AppHarness, monkeypatch: A
 async def test_password_change(harness: AppHarness) -> None:
     await harness.login("koor@prov.go.id")
     csrf = await harness.csrf("/admin/password")
-    bad = await harness.client.post("/admin/password", data={
-        "csrf": csrf, "current": "wrong", "new": "a-new-secret-1", "repeat": "a-new-secret-1"})
+    bad = await harness.client.post(
+        "/admin/password",
+        data={
+            "csrf": csrf,
+            "current": "wrong",
+            "new": "a-new-secret-1",
+            "repeat": "a-new-secret-1",
+        },
+    )
     assert bad.status_code == 400
-    ok = await harness.client.post("/admin/password", data={
-        "csrf": csrf, "current": "correct horse battery", "new": "a-new-secret-1",
-        "repeat": "a-new-secret-1"})
+    ok = await harness.client.post(
+        "/admin/password",
+        data={
+            "csrf": csrf,
+            "current": "correct horse battery",
+            "new": "a-new-secret-1",
+            "repeat": "a-new-secret-1",
+        },
+    )
     assert ok.status_code == 200
     harness.client.cookies.clear()
     assert (await harness.login("koor@prov.go.id")).status_code == 400
@@ -192,16 +221,21 @@ async def test_parallel_guesses_cannot_outrun_the_login_limit(make_harness: Any)
     import asyncio
 
     async with make_harness(login_limit_per_account="5/15minutes") as harness:
-        results = await asyncio.gather(*[harness.login("koor@prov.go.id", "guess")
-                                         for _ in range(20)])
+        results = await asyncio.gather(
+            *[harness.login("koor@prov.go.id", "guess") for _ in range(20)]
+        )
         assert sum(r.status_code == 400 for r in results) <= 5
         assert sum(r.status_code == 429 for r in results) >= 15
 
 
-@pytest.mark.parametrize("path", [
-    "/admin?before=%C2%B2", "/admin?before=99999999999999999999999",
-    "/admin/reports/99999999999999999999999",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin?before=%C2%B2",
+        "/admin?before=99999999999999999999999",
+        "/admin/reports/99999999999999999999999",
+    ],
+)
 async def test_odd_numbers_in_urls_are_not_errors(harness: AppHarness, path: str) -> None:
     await harness.login("koor@prov.go.id")
     assert (await harness.client.get(path)).status_code in (200, 404)
@@ -214,9 +248,15 @@ async def test_password_change_ends_other_sessions(make_harness: Any) -> None:
         harness.client.cookies.clear()
         await harness.login("koor@prov.go.id")
         csrf = await harness.csrf("/admin/password")
-        await harness.client.post("/admin/password", data={
-            "csrf": csrf, "current": "correct horse battery", "new": "a-new-secret-1",
-            "repeat": "a-new-secret-1"})
+        await harness.client.post(
+            "/admin/password",
+            data={
+                "csrf": csrf,
+                "current": "correct horse battery",
+                "new": "a-new-secret-1",
+                "repeat": "a-new-secret-1",
+            },
+        )
         assert (await harness.client.get("/admin")).status_code == 200  # this one stays
         harness.client.cookies.clear()
         harness.client.cookies.update(other)

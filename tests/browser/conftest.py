@@ -33,8 +33,12 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE = {"width": 360, "height": 800}
 COORDINATOR = "koor@prov.go.id"
 COORDINATOR_PASSWORD = "browser-test-" + secrets.token_hex(8)
@@ -55,7 +59,6 @@ def _browser_unavailable(reason: str) -> None:
     if os.environ.get("LAPOR_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason} (LAPOR_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
     pytest.skip(reason)
-
 
 
 @dataclass
@@ -93,26 +96,49 @@ class LaporServer:
         # Every setting pinned (the environment beats a developer's ./.env file): SQLite in
         # the data dir, mail to files, rate limits in memory, Indonesian by default.
         env.update({setting.name: setting.default for setting in SETTINGS})
-        env.update(LAPOR_DATA_DIR=str(self.data_dir), LAPOR_BASE_URL=self.base_url,
-                   LAPOR_SECRET_KEYS=self.secret, PYTHONUNBUFFERED="1")
+        env.update(
+            LAPOR_DATA_DIR=str(self.data_dir),
+            LAPOR_BASE_URL=self.base_url,
+            LAPOR_SECRET_KEYS=self.secret,
+            PYTHONUNBUFFERED="1",
+        )
         env.update(self.overrides)
         return env
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run an operator command; its stdout, or a failure that shows stderr."""
-        result = subprocess.run([sys.executable, "-m", "lapor", *args], cwd=ROOT, env=self.env(),
-                                input=stdin, capture_output=True, text=True, timeout=60,
-                                check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "lapor", *args],
+            cwd=ROOT,
+            env=self.env(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         if result.returncode != 0:
-            pytest.fail(f"`lapor {' '.join(args)}` exited {result.returncode}:\n"
-                        f"{result.stderr}{result.stdout}", pytrace=False)
+            pytest.fail(
+                f"`lapor {' '.join(args)}` exited {result.returncode}:\n"
+                f"{result.stderr}{result.stdout}",
+                pytrace=False,
+            )
         return result.stdout
 
     def seed(self) -> None:
         self.cli("unit", "add", "prov", "--name", "Pemerintah Provinsi")
         self.cli("unit", "add", "dinas", "--name", UNIT_NAME, "--parent", "prov")
-        self.cli("user", "add", COORDINATOR, "--role", "coordinator", "--unit", "prov",
-                 "--password-stdin", stdin=COORDINATOR_PASSWORD + "\n")
+        self.cli(
+            "user",
+            "add",
+            COORDINATOR,
+            "--role",
+            "coordinator",
+            "--unit",
+            "prov",
+            "--password-stdin",
+            stdin=COORDINATOR_PASSWORD + "\n",
+        )
         out = self.cli("poster", "add", "dinas", "--label", POSTER_LABEL)
         # The last line of `poster add` is the poster's URL: a contract with operators' scripts.
         self.poster_url = out.strip().splitlines()[-1]
@@ -130,17 +156,33 @@ class LaporServer:
         with self.log_path.open("wb") as log:
             # stdout/stderr to a file, not a pipe: nobody reads a pipe, so it would fill up.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "lapor", "serve", "--access-log", "--host", "127.0.0.1",
-                 "--port", str(self.port)],
-                cwd=ROOT, env=self.env(), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "lapor",
+                    "serve",
+                    "--access-log",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=ROOT,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + START_TIMEOUT
         last = "no answer yet"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.stop()
-                pytest.fail(f"the server exited with {self.process.returncode} before it "
-                            f"answered /healthz; its output:\n{self.log()}", pytrace=False)
+                pytest.fail(
+                    f"the server exited with {self.process.returncode} before it "
+                    f"answered /healthz; its output:\n{self.log()}",
+                    pytrace=False,
+                )
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as response:
                     if response.status == 200:
@@ -153,8 +195,11 @@ class LaporServer:
                 last = str(exc)
             time.sleep(0.1)
         self.stop()
-        pytest.fail(f"the server did not answer /healthz with 200 within {START_TIMEOUT:.0f} s "
-                    f"(last: {last}); its output:\n{self.log()}", pytrace=False)
+        pytest.fail(
+            f"the server did not answer /healthz with 200 within {START_TIMEOUT:.0f} s "
+            f"(last: {last}); its output:\n{self.log()}",
+            pytrace=False,
+        )
 
     def stop(self) -> None:
         if self.process is None:
@@ -237,8 +282,13 @@ def make_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def factory(*, javascript: bool = True, locale: str = "id-ID") -> Any:
-        context = browser.new_context(viewport=PHONE, java_script_enabled=javascript,
-                                      locale=locale, is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport=PHONE,
+            java_script_enabled=javascript,
+            locale=locale,
+            is_mobile=True,
+            has_touch=True,
+        )
         contexts.append(context)
         context.set_default_timeout(10_000)
         if javascript:
@@ -266,11 +316,13 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
     """A small real JPEG on disk, as a phone's gallery would hand it to the file picker."""
     from PIL import Image, ImageDraw
 
-    def factory(name: str = "photo.jpg", color: tuple[int, int, int] = (30, 120, 200),
-                size: tuple[int, int] = (320, 240)) -> Path:
+    def factory(
+        name: str = "photo.jpg",
+        color: tuple[int, int, int] = (30, 120, 200),
+        size: tuple[int, int] = (320, 240),
+    ) -> Path:
         image = Image.new("RGB", size, color)
-        ImageDraw.Draw(image).rectangle((20, 20, size[0] // 2, size[1] // 2),
-                                        fill=(250, 250, 250))
+        ImageDraw.Draw(image).rectangle((20, 20, size[0] // 2, size[1] // 2), fill=(250, 250, 250))
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)
         path = tmp_path / name
@@ -325,8 +377,14 @@ class HostSite:
     def origin(self) -> str:
         return f"http://localhost:{self.port}"
 
-    def page(self, path: str, html: str, *, csp: str | None = None,
-             content_type: str = "text/html; charset=utf-8") -> str:
+    def page(
+        self,
+        path: str,
+        html: str,
+        *,
+        csp: str | None = None,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> str:
         headers = {"content-security-policy": csp} if csp else {}
         self.pages[path] = (html.encode(), content_type, headers)
         return f"{self.origin}{path}"

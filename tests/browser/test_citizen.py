@@ -50,8 +50,15 @@ def open_form(page: Any, url: str) -> None:
     expect(page.locator("form.report")).to_be_visible()
 
 
-def fill_report(page: Any, text: str, *, identity: str = "anonim", photo: Path | None = None,
-                name: str | None = None, phone: str | None = None) -> None:
+def fill_report(
+    page: Any,
+    text: str,
+    *,
+    identity: str = "anonim",
+    photo: Path | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+) -> None:
     page.fill("#text", text)
     page.check(f"input[name=identity][value={identity}]")
     if name is not None:
@@ -79,7 +86,9 @@ def stored(server: Any, code: str) -> tuple[int, str, str | None, str | None, in
     rows = server.query(
         "SELECT r.id, r.identity, r.reporter_name, r.reporter_phone, "
         "(SELECT count(*) FROM report_photos p WHERE p.report_id = r.id) "
-        "FROM reports r WHERE replace(r.tracking_code, '-', '') = ?", code.replace("-", ""))
+        "FROM reports r WHERE replace(r.tracking_code, '-', '') = ?",
+        code.replace("-", ""),
+    )
     assert len(rows) == 1, f"{len(rows)} reports stored with tracking code {code}"
     return rows[0]
 
@@ -117,22 +126,24 @@ def wait_for_posts(server: Any, count: int, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while posts_logged(server) < count:
         assert time.monotonic() < deadline, (
-            f"expected {count} form POSTs in the server log, saw {posts_logged(server)}")
+            f"expected {count} form POSTs in the server log, saw {posts_logged(server)}"
+        )
         time.sleep(0.02)
 
 
 def slow_network(page: Any, latency_ms: int) -> None:
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": latency_ms, "downloadThroughput": -1,
-        "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
 
 
 # -- a. the whole path, JavaScript on ---------------------------------------------------------
 def test_scan_report_with_photo_then_status_and_inbox(
-        lapor_server: Any, make_page: Callable[..., Any],
-        make_jpeg: Callable[..., Path]) -> None:
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
     page = make_page()
     open_form(page, lapor_server.poster_url)
     expect(page.locator("p.unit")).to_have_text(lapor_server.unit_name)
@@ -170,14 +181,16 @@ def test_scan_report_with_photo_then_status_and_inbox(
     image.scroll_into_view_if_needed()  # loading=lazy: only loads once it is on screen
     staff.wait_for_function(
         "() => { const i = document.querySelector('ul.photos img');"
-        " return i.complete && i.naturalWidth > 0; }")
+        " return i.complete && i.naturalWidth > 0; }"
+    )
     assert image.evaluate("i => i.naturalWidth") > 0
     assert staff.problems == []
 
 
 # -- b. JavaScript off, named ----------------------------------------------------------------
-def test_named_report_without_javascript(lapor_server: Any, make_page: Callable[..., Any],
-                                         make_jpeg: Callable[..., Path]) -> None:
+def test_named_report_without_javascript(
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
     page = make_page(javascript=False)
     open_form(page, lapor_server.poster_url)
     expect(page.locator("h1")).to_have_text(lapor_server.poster_label)
@@ -185,8 +198,14 @@ def test_named_report_without_javascript(lapor_server: Any, make_page: Callable[
     expect(page.locator("#identity-fields")).to_be_visible()
 
     text = story("Petugas meminta biaya tambahan untuk mempercepat pencetakan KTP.")
-    fill_report(page, text, identity="named", name="Siti Rahmawati", phone="0812 3456 7890",
-                photo=make_jpeg())
+    fill_report(
+        page,
+        text,
+        identity="named",
+        name="Siti Rahmawati",
+        phone="0812 3456 7890",
+        photo=make_jpeg(),
+    )
     page.click("button.send")
     code = receipt_code(page)
 
@@ -216,8 +235,8 @@ def test_receipt_and_status_fit_a_phone(lapor_server: Any, make_page: Callable[.
 
 # -- c. double tap on "send" -------------------------------------------------------------------
 def test_double_click_with_javascript_stores_one_report(
-        lapor_server: Any, make_page: Callable[..., Any],
-        make_jpeg: Callable[..., Path]) -> None:
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
     page = make_page()
     open_form(page, lapor_server.poster_url)
     text = story("Loket pengambilan KTP tidak buka padahal jadwal tertulis buka pukul 08.00.")
@@ -235,8 +254,8 @@ def test_double_click_with_javascript_stores_one_report(
 
 
 def test_double_click_without_javascript_stores_one_report(
-        lapor_server: Any, make_page: Callable[..., Any],
-        make_jpeg: Callable[..., Path]) -> None:
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
     page = make_page(javascript=False)
     open_form(page, lapor_server.poster_url)
     text = story("Ruang tunggu panas, kipas angin mati dan tidak ada air minum sama sekali.")
@@ -260,8 +279,9 @@ def test_double_click_without_javascript_stores_one_report(
 
 
 # -- d. an error keeps the text and the photo ----------------------------------------------------
-def test_form_error_keeps_text_and_photo(lapor_server: Any, make_page: Callable[..., Any],
-                                         make_jpeg: Callable[..., Path]) -> None:
+def test_form_error_keeps_text_and_photo(
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
     page = make_page()
     open_form(page, lapor_server.poster_url)
     short = "Loket tutup."
@@ -307,7 +327,8 @@ def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> No
     expect(page.locator("#text")).to_have_value("Setengah jalan menulis laporan ini.")
     assert indonesian != "Send report", (
         "the submit button reads the same in Indonesian and English: locale/id has no "
-        "translation for 'Send report'")
+        "translation for 'Send report'"
+    )
 
     # The choice is remembered for the next page (and the POST of the form).
     open_form(page, lapor_server.poster_url)
@@ -321,7 +342,8 @@ def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> No
 
 # -- f. no console errors, no CSP violations -----------------------------------------------------
 def test_form_page_has_no_console_errors_or_csp_violations(
-        lapor_server: Any, make_page: Callable[..., Any]) -> None:
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
     page = make_page()
     open_form(page, lapor_server.poster_url)
     # citizen.js and citizen.css were allowed to load under the page's CSP.
@@ -335,7 +357,9 @@ def test_form_page_has_no_console_errors_or_csp_violations(
     assert page.problems == []
 
     # The watcher itself works: a blocked image is reported.
-    page.evaluate("() => { const i = new Image(); i.src = 'http://198.51.100.1/x.png';"
-                  " document.body.append(i); }")
+    page.evaluate(
+        "() => { const i = new Image(); i.src = 'http://198.51.100.1/x.png';"
+        " document.body.append(i); }"
+    )
     page.wait_for_timeout(200)
     assert any("CSP violation: img-src" in p for p in page.problems), page.problems

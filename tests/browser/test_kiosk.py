@@ -30,16 +30,27 @@ class KioskServer(LaporServer):
 
     def env(self) -> dict[str, str]:
         env = super().env()
-        env.update(LAPOR_KIOSK_IDLE_SECONDS=str(IDLE_SECONDS),
-                   LAPOR_KIOSK_RECEIPT_SECONDS=str(self.receipt_seconds))
+        env.update(
+            LAPOR_KIOSK_IDLE_SECONDS=str(IDLE_SECONDS),
+            LAPOR_KIOSK_RECEIPT_SECONDS=str(self.receipt_seconds),
+        )
         return env
 
     def seed(self) -> None:
         self.cli("unit", "add", "mpp", "--name", "Mal Pelayanan Publik")
         self.cli("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "mpp")
         self.cli("unit", "add", "samsat", "--name", "Samsat", "--parent", "mpp")
-        self.cli("user", "add", "koor@mpp.go.id", "--role", "coordinator", "--unit", "mpp",
-                 "--password-stdin", stdin="kiosk-browser-" + "x" * 12 + "\n")
+        self.cli(
+            "user",
+            "add",
+            "koor@mpp.go.id",
+            "--role",
+            "coordinator",
+            "--unit",
+            "mpp",
+            "--password-stdin",
+            stdin="kiosk-browser-" + "x" * 12 + "\n",
+        )
         out = self.cli("kiosk", "add", "mpp", "--name", "Lantai 1")
         self.kiosk_id = int(out.split()[1])
 
@@ -48,8 +59,12 @@ class KioskServer(LaporServer):
         return self.cli("kiosk", "pair", str(self.kiosk_id)).strip().splitlines()[-1]
 
     def kiosk_reports(self) -> list[str]:
-        return [row[0] for row in self.query(
-            "SELECT tracking_code FROM reports WHERE channel = 'kiosk' ORDER BY id")]
+        return [
+            row[0]
+            for row in self.query(
+                "SELECT tracking_code FROM reports WHERE channel = 'kiosk' ORDER BY id"
+            )
+        ]
 
     def wait_for_reports(self, codes: list[str], why: str) -> None:
         """Until a report is stored under each of `codes` (as receipts show them)."""
@@ -95,8 +110,9 @@ def watch(page: Any, *, offline_expected: bool = False) -> list[str]:
         if msg.type != "error":
             return
         # Requests to a server that is down on purpose fail loudly in the console.
-        if offline_expected and ("Failed to load resource" in msg.text or
-                                 "ERR_CONNECTION_REFUSED" in msg.text):
+        if offline_expected and (
+            "Failed to load resource" in msg.text or "ERR_CONNECTION_REFUSED" in msg.text
+        ):
             return
         problems.append(f"console: {msg.text}")
 
@@ -180,7 +196,8 @@ def test_pairing_and_a_whole_report(kiosk_server: KioskServer, tablet: Callable[
     page.tap("button[data-tap=start]")
     screen(page, "agency")
     heights = page.eval_on_selector_all(
-        "button", "bs => bs.filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height)")
+        "button", "bs => bs.filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height)"
+    )
     assert heights and min(heights) >= 48, heights
     page.tap("button[data-tap=cancel]")
     screen(page, "start")
@@ -188,8 +205,10 @@ def test_pairing_and_a_whole_report(kiosk_server: KioskServer, tablet: Callable[
     assert page.locator("svg.qr path").count() == 1
     assert page.locator("#queued-notice").count() == 0  # delivered at once
     assert code.replace("-", "") in kiosk_server.kiosk_reports()
-    row = kiosk_server.query("SELECT text, identity, reported_at IS NOT NULL FROM reports "
-                             "WHERE tracking_code = ?", code.replace("-", ""))
+    row = kiosk_server.query(
+        "SELECT text, identity, reported_at IS NOT NULL FROM reports WHERE tracking_code = ?",
+        code.replace("-", ""),
+    )
     assert row == [(TEXT, "anonim", 1)]
     # Done stays disabled for the receipt's minimum time, then clears everything.
     assert page.is_disabled("#done")
@@ -198,8 +217,9 @@ def test_pairing_and_a_whole_report(kiosk_server: KioskServer, tablet: Callable[
     assert problems == []
 
 
-def test_the_language_switch_and_a_repeated_tap(kiosk_server: KioskServer,
-                                                tablet: Callable[[], Any]) -> None:
+def test_the_language_switch_and_a_repeated_tap(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
     page = tablet().new_page()
     problems = watch(page)
     pair(page, kiosk_server)
@@ -227,8 +247,9 @@ def test_the_language_switch_and_a_repeated_tap(kiosk_server: KioskServer,
     assert problems == []
 
 
-def test_a_quick_rating_and_the_ikm_survey(kiosk_server: KioskServer,
-                                           tablet: Callable[[], Any]) -> None:
+def test_a_quick_rating_and_the_ikm_survey(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
     page = tablet().new_page()
     problems = watch(page)
     pair(page, kiosk_server)
@@ -283,8 +304,10 @@ def test_idle_wipe_leaves_no_trace(kiosk_server: KioskServer, tablet: Callable[[
     html = page.content()
     for trace in ("Budi", "6371010101010001", "Melati", "Loket 4", "081234567890"):
         assert trace not in html
-        assert all(trace not in (page.input_value(sel) if page.locator(sel).count() else "")
-                   for sel in ("input", "textarea"))
+        assert all(
+            trace not in (page.input_value(sel) if page.locator(sel).count() else "")
+            for sel in ("input", "textarea")
+        )
     after = storage_snapshot(page)
     assert after["local"] == 0 and after["session"] == 0 and after["cookies"] == ""
     assert after["databases"] == ["lapor-kiosk"]
@@ -304,7 +327,8 @@ def test_idle_wipe_leaves_no_trace(kiosk_server: KioskServer, tablet: Callable[[
 
 
 def test_offline_reports_survive_a_reload_and_arrive_once(
-        kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
     page = tablet().new_page()
     problems = watch(page, offline_expected=True)
     pair(page, kiosk_server)
@@ -332,13 +356,19 @@ def test_offline_reports_survive_a_reload_and_arrive_once(
 
 
 def test_a_queued_report_survives_a_browser_restart(
-        kiosk_server: KioskServer, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    kiosk_server: KioskServer, browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     profile = tmp_path_factory.mktemp("tablet-profile")
 
     def launch() -> Any:
         context = browser.browser_type.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=TABLET,
-            has_touch=True, locale="id-ID")
+            str(profile),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            viewport=TABLET,
+            has_touch=True,
+            locale="id-ID",
+        )
         context.set_default_timeout(15_000)
         return context
 
@@ -363,8 +393,9 @@ def test_a_queued_report_survives_a_browser_restart(
         context.close()
 
 
-def test_a_captive_portal_empties_nothing(kiosk_server: KioskServer,
-                                          tablet: Callable[[], Any]) -> None:
+def test_a_captive_portal_empties_nothing(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
     context = tablet()
     page = context.new_page()
     problems = watch(page)
@@ -386,8 +417,7 @@ def test_a_captive_portal_empties_nothing(kiosk_server: KioskServer,
     assert problems == []
 
 
-def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer,
-                                      tablet: Callable[[], Any]) -> None:
+def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
     context = tablet()
     first = context.new_page()
     problems = watch(first, offline_expected=True)
@@ -411,8 +441,9 @@ def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer,
     assert problems == []
 
 
-def test_a_new_release_waits_for_the_start_screen(kiosk_server: KioskServer,
-                                                  tablet: Callable[[], Any]) -> None:
+def test_a_new_release_waits_for_the_start_screen(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
     page = tablet().new_page()
     problems = watch(page, offline_expected=True)
     pair(page, kiosk_server)
@@ -441,8 +472,9 @@ def test_a_new_release_waits_for_the_start_screen(kiosk_server: KioskServer,
     assert [p for p in problems if "Failed to load" not in p] == []
 
 
-def test_a_revoked_kiosk_says_it_is_not_active(kiosk_server: KioskServer,
-                                               tablet: Callable[[], Any]) -> None:
+def test_a_revoked_kiosk_says_it_is_not_active(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
     page = tablet().new_page()
     problems = watch(page)
     pair(page, kiosk_server)

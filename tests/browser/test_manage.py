@@ -25,8 +25,17 @@ def test_admin_adds_a_unit_its_coordinator_and_a_poster_then_revokes_it(
     tag = uuid.uuid4().hex[:6]
     admin_email = f"admin-{tag}@prov.go.id"
     admin_password = "admin-" + uuid.uuid4().hex[:12]
-    lapor_server.cli("user", "add", admin_email, "--role", "admin", "--unit", "prov",
-                     "--password-stdin", stdin=admin_password + "\n")
+    lapor_server.cli(
+        "user",
+        "add",
+        admin_email,
+        "--role",
+        "admin",
+        "--unit",
+        "prov",
+        "--password-stdin",
+        stdin=admin_password + "\n",
+    )
     unit_name = f"Puskesmas Kayu Tangi {tag}"
     coordinator_email = f"koor-{tag}@puskesmas.go.id"
 

@@ -51,22 +51,28 @@ def expect(target: Any) -> Any:
 def strict_csp(server: LaporServer, extra: str = "") -> str:
     """What the admin page tells the webmaster to allow, and nothing else: no inline script
     or style, no eval."""
-    return (f"default-src 'none'; script-src {server.base_url}; frame-src {server.base_url}; "
-            f"style-src 'self'{extra}; img-src 'self'")
+    return (
+        f"default-src 'none'; script-src {server.base_url}; frame-src {server.base_url}; "
+        f"style-src 'self'{extra}; img-src 'self'"
+    )
 
 
 def host_html(*body: str, title: str = "Dinas Kesehatan", head: str = "") -> str:
-    return (f'<!doctype html><html lang="id"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title}</title>{head}</head><body>"
-            f'<a href="#top" id="first-link">Beranda</a><p>Selamat datang.</p>'
-            f'{"".join(body)}<a href="#end" id="last-link">Kontak</a></body></html>')
+    return (
+        f'<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title>{head}</head><body>"
+        f'<a href="#top" id="first-link">Beranda</a><p>Selamat datang.</p>'
+        f'{"".join(body)}<a href="#end" id="last-link">Kontak</a></body></html>'
+    )
 
 
 def tag(server: LaporServer, key: str, **attrs: str) -> str:
     extra = "".join(f' data-{k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return (f'<script async src="{server.base_url}/widget.js" data-key="{key}"{extra} '
-            f'data-cfasync="false"></script>')
+    return (
+        f'<script async src="{server.base_url}/widget.js" data-key="{key}"{extra} '
+        f'data-cfasync="false"></script>'
+    )
 
 
 def add_widget(server: LaporServer, *origins: str, unit: str = "dinas") -> tuple[int, str]:
@@ -92,16 +98,19 @@ def cookieless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     (profile / "Default").mkdir()
-    (profile / "Default" / "Preferences").write_text(json.dumps(
-        {"profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1}}))
+    (profile / "Default" / "Preferences").write_text(
+        json.dumps({"profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1}})
+    )
     manager = sync_playwright().start()
     try:
         context = manager.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM,
+            str(profile),
+            executable_path=CHROMIUM,
             # dinkes.test: a host name that is no secure context (localhost is one).
             args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {PLAIN_HOST} 127.0.0.1"],
             viewport=PHONE,
-            locale="id-ID")
+            locale="id-ID",
+        )
         context.set_default_timeout(10_000)
         context.add_init_script(CSP_WATCH)
         yield context
@@ -132,8 +141,10 @@ def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
         page.on("console", on_console)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
         # The widget never shows a dialog, whatever goes wrong.
-        page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
-                                          dialog.dismiss()))
+        page.on(
+            "dialog",
+            lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()),
+        )
         page.problems = problems
         page.warnings = warnings
         response = page.goto(url)
@@ -155,7 +166,8 @@ def widget_button(page: Any) -> Any:
 
 def shadow_focus(page: Any) -> str:
     """What has focus: 'button' or 'close' in our shadow root, 'frame', or the host element."""
-    return str(page.evaluate("""() => {
+    return str(
+        page.evaluate("""() => {
         const a = document.activeElement;
         if (a && a.tagName === 'LAPOR-WIDGET') {
             const inner = a.shadowRoot.activeElement;
@@ -164,7 +176,8 @@ def shadow_focus(page: Any) -> str:
             return inner.className === 'x' ? 'close' : 'button';
         }
         return a ? (a.id || a.tagName) : 'none';
-    }"""))
+    }""")
+    )
 
 
 def story(words: str = STORY) -> str:
@@ -173,10 +186,11 @@ def story(words: str = STORY) -> str:
 
 # -- the whole path ----------------------------------------------------------------------------
 def test_open_fill_send_and_read_the_tracking_code_on_another_site(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/layanan/pengaduan", host_html(tag(lapor_server, widget_key)),
-                         csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/layanan/pengaduan", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url + "?nik=6371010101010001#x")
     # Before the first click only the loader was fetched: no frame yet.
     button = widget_button(page)
@@ -196,7 +210,8 @@ def test_open_fill_send_and_read_the_tracking_code_on_another_site(
     code = code_box.inner_text().strip()
     assert CODE.match(code), code
     rows = lapor_server.query(
-        "SELECT channel, widget_id IS NOT NULL, page_url FROM reports WHERE text = ?", text)
+        "SELECT channel, widget_id IS NOT NULL, page_url FROM reports WHERE text = ?", text
+    )
     assert rows == [("widget", 1, f"{host_site.origin}/layanan/pengaduan")]
     # Inside the frame the browser gives us no cookies (blocked third-party), and the form
     # never needed one.
@@ -209,10 +224,11 @@ def test_open_fill_send_and_read_the_tracking_code_on_another_site(
 
 
 def test_keyboard_only_tab_enter_escape_and_focus_returns(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/keyboard", host_html(tag(lapor_server, widget_key)),
-                         csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/keyboard", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url, DESKTOP)
     page.keyboard.press("Tab")
     assert shadow_focus(page) == "first-link"
@@ -232,8 +248,10 @@ def test_keyboard_only_tab_enter_escape_and_focus_returns(
     # the host page behind it.
     frame.locator("button.send").focus()
     page.keyboard.press("Tab")
-    page.wait_for_function("document.activeElement.shadowRoot && "
-                           "document.activeElement.shadowRoot.activeElement.className === 'x'")
+    page.wait_for_function(
+        "document.activeElement.shadowRoot && "
+        "document.activeElement.shadowRoot.activeElement.className === 'x'"
+    )
     # Focus sent to the host page while the panel is open is brought back.
     page.evaluate("document.getElementById('first-link').focus()")
     assert shadow_focus(page) == "close"
@@ -251,13 +269,18 @@ def test_keyboard_only_tab_enter_escape_and_focus_returns(
 
 
 def test_inline_mode_and_two_widgets_resize_independently(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
     _, second_key = add_widget(lapor_server, host_site.origin, unit="prov")
-    url = host_site.page("/inline", host_html(
-        '<div data-lapor-widget id="one"></div>',
-        f'<div data-lapor-widget data-key="{second_key}" id="two"></div>',
-        tag(lapor_server, widget_key, mode="inline")), csp=strict_csp(lapor_server))
+    url = host_site.page(
+        "/inline",
+        host_html(
+            '<div data-lapor-widget id="one"></div>',
+            f'<div data-lapor-widget data-key="{second_key}" id="two"></div>',
+            tag(lapor_server, widget_key, mode="inline"),
+        ),
+        csp=strict_csp(lapor_server),
+    )
     page = open_page(url, DESKTOP)
     one, two = frame_of(page, 0), frame_of(page, 1)
     expect(one.locator("h1")).to_have_text("Lapor ke Dinas Kependudukan")
@@ -272,8 +295,10 @@ def test_inline_mode_and_two_widgets_resize_independently(
     def fitted() -> bool:
         # Each iframe as tall as the form inside it (no inner scroll bar), both of them.
         inner = [frame.locator("#frame").bounding_box() for frame in (one, two)]
-        return all(box is not None and abs(outer - box["height"]) <= 2
-                   for outer, box in zip(heights(), inner, strict=True))
+        return all(
+            box is not None and abs(outer - box["height"]) <= 2
+            for outer, box in zip(heights(), inner, strict=True)
+        )
 
     def settled() -> tuple[float, float]:
         # Until both frames have posted their height (a loaded machine can take seconds)
@@ -299,12 +324,17 @@ def test_inline_mode_and_two_widgets_resize_independently(
 
 
 def test_under_a_transformed_ancestor_with_hostile_css(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
     host_site.page("/hostile.css", HOSTILE_CSS, content_type="text/css")
-    url = host_site.page("/hostile", host_html(
-        f'<div class="moved"><div class="moved">{tag(lapor_server, widget_key)}</div></div>',
-        head='<link rel="stylesheet" href="/hostile.css">'), csp=strict_csp(lapor_server))
+    url = host_site.page(
+        "/hostile",
+        host_html(
+            f'<div class="moved"><div class="moved">{tag(lapor_server, widget_key)}</div></div>',
+            head='<link rel="stylesheet" href="/hostile.css">',
+        ),
+        csp=strict_csp(lapor_server),
+    )
     page = open_page(url)
     button = widget_button(page)
     expect(button).to_be_visible()
@@ -321,18 +351,23 @@ def test_under_a_transformed_ancestor_with_hostile_css(
 
 
 def test_the_loader_run_twice_makes_one_button(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
     # Pasted twice (a plugin and a theme), the second time with the key in the URL as
     # WordPress leaves it; then run again as a single-page host does after a navigation.
-    url_tag = (f'<script async src="{lapor_server.base_url}/widget.js?key={widget_key}" '
-               'data-cfasync="false"></script>')
-    url = host_site.page("/twice", host_html(tag(lapor_server, widget_key), url_tag),
-                         csp=strict_csp(lapor_server))
+    url_tag = (
+        f'<script async src="{lapor_server.base_url}/widget.js?key={widget_key}" '
+        'data-cfasync="false"></script>'
+    )
+    url = host_site.page(
+        "/twice", host_html(tag(lapor_server, widget_key), url_tag), csp=strict_csp(lapor_server)
+    )
     page = open_page(url)
     expect(widget_button(page)).to_be_visible()
-    page.wait_for_function("performance.getEntriesByType('resource')"
-                           ".filter(e => e.name.includes('/widget.js')).length >= 2")
+    page.wait_for_function(
+        "performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/widget.js')).length >= 2"
+    )
     page.evaluate(f"""() => new Promise(done => {{
         const s = document.createElement('script');
         s.src = '{lapor_server.base_url}/widget.js?key={widget_key}&run=3';
@@ -352,10 +387,14 @@ def test_the_loader_run_twice_makes_one_button(
 
 
 def test_an_unregistered_site_sees_no_form(
-        lapor_server: LaporServer, copycat_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = copycat_site.page("/copy", host_html(tag(lapor_server, widget_key)),
-                            csp=strict_csp(lapor_server))
+    lapor_server: LaporServer,
+    copycat_site: HostSite,
+    widget_key: str,
+    open_page: Callable[..., Any],
+) -> None:
+    url = copycat_site.page(
+        "/copy", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url)
     widget_button(page).click()
     frame = frame_of(page)
@@ -370,13 +409,20 @@ def test_an_unregistered_site_sees_no_form(
 
 
 def test_a_copied_frame_claiming_the_agencys_origin_is_refused_by_the_browser(
-        lapor_server: LaporServer, host_site: HostSite, copycat_site: HostSite,
-        widget_key: str, open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer,
+    host_site: HostSite,
+    copycat_site: HostSite,
+    widget_key: str,
+    open_page: Callable[..., Any],
+) -> None:
     # The copycat lies about where it runs: the form names the agency's origin in
     # frame-ancestors, so the browser refuses to show it inside the copycat's page.
-    src = (f"{lapor_server.base_url}/w/{widget_key}?o={host_site.origin}&lang=id")
-    url = copycat_site.page("/lie", host_html(f'<iframe id="stolen" src="{src}"></iframe>'),
-                            csp=strict_csp(lapor_server))
+    src = f"{lapor_server.base_url}/w/{widget_key}?o={host_site.origin}&lang=id"
+    url = copycat_site.page(
+        "/lie",
+        host_html(f'<iframe id="stolen" src="{src}"></iframe>'),
+        csp=strict_csp(lapor_server),
+    )
     page = open_page(url)
     page.wait_for_timeout(1000)
     for frame in page.frames[1:]:
@@ -384,12 +430,13 @@ def test_a_copied_frame_claiming_the_agencys_origin_is_refused_by_the_browser(
 
 
 def test_a_revoked_key_shows_no_form(
-        lapor_server: LaporServer, host_site: HostSite,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, open_page: Callable[..., Any]
+) -> None:
     widget_id, key = add_widget(lapor_server, host_site.origin)
     lapor_server.cli("widget", "revoke", str(widget_id))
-    url = host_site.page("/revoked", host_html(tag(lapor_server, key)),
-                         csp=strict_csp(lapor_server))
+    url = host_site.page(
+        "/revoked", host_html(tag(lapor_server, key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url)
     widget_button(page).click()
     frame = frame_of(page)
@@ -405,10 +452,11 @@ def test_a_revoked_key_shows_no_form(
 
 
 def test_a_server_that_does_not_answer_gives_a_short_message(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/down", host_html(tag(lapor_server, widget_key, lang="en")),
-                         csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/down", host_html(tag(lapor_server, widget_key, lang="en")), csp=strict_csp(lapor_server)
+    )
     page = open_page(url)
     page.route(re.compile(r".*/w/.*"), lambda route: route.abort())
     widget_button(page).click()
@@ -436,8 +484,10 @@ def test_a_server_that_does_not_answer_gives_a_short_message(
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
     """A server whose request body limit (one photo of 2,000 bytes, plus 1 MB) a photo from
     the gallery exceeds, so its BodySizeLimit answers before any view."""
-    server = LaporServer(tmp_path_factory.mktemp("lapor-small") / "data",
-                         overrides={"LAPOR_MAX_PHOTOS": "1", "LAPOR_MAX_PHOTO_BYTES": "2000"})
+    server = LaporServer(
+        tmp_path_factory.mktemp("lapor-small") / "data",
+        overrides={"LAPOR_MAX_PHOTOS": "1", "LAPOR_MAX_PHOTO_BYTES": "2000"},
+    )
     server.seed()
     server.start()
     try:
@@ -447,18 +497,20 @@ def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServ
 
 
 def test_a_body_over_the_limit_shows_a_notice_in_the_frame_and_the_way_back(
-        small_server: LaporServer, host_site: HostSite,
-        open_page: Callable[..., Any]) -> None:
+    small_server: LaporServer, host_site: HostSite, open_page: Callable[..., Any]
+) -> None:
     _, key = add_widget(small_server, host_site.origin)
-    url = host_site.page("/too-large", host_html(tag(small_server, key)),
-                         csp=strict_csp(small_server))
+    url = host_site.page(
+        "/too-large", host_html(tag(small_server, key)), csp=strict_csp(small_server)
+    )
     page = open_page(url)
     widget_button(page).click()
     frame = frame_of(page)
     frame.locator("#text").fill(story())
     frame.locator("input[name=identity][value=anonim]").check()
     frame.locator("#photos").set_input_files(
-        {"name": "besar.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 1_200_000})
+        {"name": "besar.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 1_200_000}
+    )
     frame.locator("button.send").click()
     # Our page inside the frame, not the browser's refused-to-connect box.
     expect(frame.locator("h1")).to_have_text("Formulir terlalu besar untuk diterima")
@@ -480,12 +532,13 @@ def luminance(png: bytes) -> float:
 
 
 def test_dark_mode_gives_a_dark_panel_and_a_button_made_for_it(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
     # An old site that knows nothing of dark mode (no color-scheme of its own), seen by a
     # citizen whose phone is in dark mode: the panel and form follow the citizen.
-    url = host_site.page("/dark", host_html(tag(lapor_server, widget_key)),
-                         csp=strict_csp(lapor_server))
+    url = host_site.page(
+        "/dark", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url)
     page.emulate_media(color_scheme="dark")
     button = widget_button(page)
@@ -505,10 +558,12 @@ def test_dark_mode_gives_a_dark_panel_and_a_button_made_for_it(
     # The iframe's scheme is the form page's own, so Chromium paints no opaque backdrop.
     assert iframe.evaluate("f => getComputedStyle(f).colorScheme") == "light dark"
     assert frame.locator("html").evaluate(
-        "h => [getComputedStyle(h).colorScheme, matchMedia('(prefers-color-scheme: dark)')"
-        ".matches]") == ["light dark", True]
-    assert page.locator("lapor-widget .p").evaluate(
-        "p => getComputedStyle(p).backgroundColor") == "rgb(18, 18, 18)"
+        "h => [getComputedStyle(h).colorScheme, matchMedia('(prefers-color-scheme: dark)').matches]"
+    ) == ["light dark", True]
+    assert (
+        page.locator("lapor-widget .p").evaluate("p => getComputedStyle(p).backgroundColor")
+        == "rgb(18, 18, 18)"
+    )
     # What the citizen sees: a dark panel, not a white box, around and behind the form.
     panel = page.locator("lapor-widget .p").bounding_box()
     assert panel is not None
@@ -548,8 +603,10 @@ window.__held = {};
 
 def held(page: Any) -> dict[str, int]:
     """The listeners the loader could add (playwright adds its own of other kinds)."""
-    return {k: int(page.evaluate(f"(window.__held['{k}'] || new Set()).size"))
-            for k in ("window:message", "document:focusin", "document:DOMContentLoaded")}
+    return {
+        k: int(page.evaluate(f"(window.__held['{k}'] || new Set()).size"))
+        for k in ("window:message", "document:focusin", "document:DOMContentLoaded")
+    }
 
 
 def kept_frames(page: Any) -> int:
@@ -567,17 +624,21 @@ def until_kept(page: Any, count: int) -> None:
 
 
 def test_a_removed_container_leaves_nothing_behind_and_a_new_one_gets_a_working_form(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/spa", host_html(
-        '<main id="app"><div data-lapor-widget id="one"></div></main>',
-        tag(lapor_server, widget_key, mode="inline")), csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/spa",
+        host_html(
+            '<main id="app"><div data-lapor-widget id="one"></div></main>',
+            tag(lapor_server, widget_key, mode="inline"),
+        ),
+        csp=strict_csp(lapor_server),
+    )
     page = open_page(url, DESKTOP, init=LISTENERS)
     expect(frame_of(page).locator("#report-form")).to_be_visible()
     assert kept_frames(page) == 1
     listening = held(page)
-    assert listening == {"window:message": 1, "document:focusin": 0,
-                         "document:DOMContentLoaded": 0}
+    assert listening == {"window:message": 1, "document:focusin": 0, "document:DOMContentLoaded": 0}
     # A single-page host swaps its content: the container goes, the loader lets go of it.
     page.evaluate("window.oldBox = document.getElementById('one'); window.oldBox.remove()")
     until_kept(page, 0)
@@ -591,8 +652,7 @@ def test_a_removed_container_leaves_nothing_behind_and_a_new_one_gets_a_working_
     two = page.frame_locator("#two lapor-widget iframe")
     expect(two.locator("#report-form")).to_be_visible()
     page.evaluate("document.getElementById('app').appendChild(window.oldBox)")
-    expect(page.frame_locator("#one lapor-widget iframe").locator("#report-form")
-           ).to_be_visible()
+    expect(page.frame_locator("#one lapor-widget iframe").locator("#report-form")).to_be_visible()
     # One widget per container, one kept frame each, and no listener added by the churn.
     assert page.locator("#one lapor-widget").count() == 1
     assert page.locator("#two lapor-widget").count() == 1
@@ -606,16 +666,18 @@ def test_a_removed_container_leaves_nothing_behind_and_a_new_one_gets_a_working_
     expect(code).to_be_visible()
     assert CODE.match(code.inner_text().strip())
     assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
-        (f"{host_site.origin}/spa",)]
+        (f"{host_site.origin}/spa",)
+    ]
     assert page.problems == []
 
 
 def test_a_replaced_body_drops_the_open_panel_and_its_focus_guard(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
     # In the head, as Turbo keeps it across visits (the body is what changes).
-    url = host_site.page("/spa-button", host_html(head=tag(lapor_server, widget_key)),
-                         csp=strict_csp(lapor_server))
+    url = host_site.page(
+        "/spa-button", host_html(head=tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url, DESKTOP, init=LISTENERS)
     widget_button(page).click()
     expect(frame_of(page).locator("#report-form")).to_be_visible()
@@ -627,8 +689,10 @@ def test_a_replaced_body_drops_the_open_panel_and_its_focus_guard(
     assert held(page)["document:focusin"] == 1
     # A Turbo-like visit replaces the body while the panel is open: the old panel's guard
     # and frame are let go, and the new page gets one button whose panel works.
-    page.evaluate("history.pushState({}, '', '/spa-button/next'); "
-                  "document.body.innerHTML = '<p>Halaman baru</p><a href=\"#x\" id=x>x</a>'")
+    page.evaluate(
+        "history.pushState({}, '', '/spa-button/next'); "
+        "document.body.innerHTML = '<p>Halaman baru</p><a href=\"#x\" id=x>x</a>'"
+    )
     until_kept(page, 0)
     expect(page.locator("lapor-widget")).to_have_count(1)
     assert held(page)["document:focusin"] == 0
@@ -647,16 +711,28 @@ def test_a_replaced_body_drops_the_open_panel_and_its_focus_guard(
     frame.locator("button.send").click()
     expect(frame.locator(".receipt .code")).to_be_visible()
     assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
-        (f"{host_site.origin}/spa-button/next",)]
+        (f"{host_site.origin}/spa-button/next",)
+    ]
     assert page.problems == []
 
 
 def test_position_label_and_colour_from_the_tag_under_a_strict_csp(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/options", host_html(tag(
-        lapor_server, widget_key, position="bottom-left", label="Lapor Dinkes",
-        color="#0b5394", lang="en")), csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/options",
+        host_html(
+            tag(
+                lapor_server,
+                widget_key,
+                position="bottom-left",
+                label="Lapor Dinkes",
+                color="#0b5394",
+                lang="en",
+            )
+        ),
+        csp=strict_csp(lapor_server),
+    )
     page = open_page(url)
     button = widget_button(page)
     expect(button).to_have_text("Lapor Dinkes")
@@ -667,8 +743,7 @@ def test_position_label_and_colour_from_the_tag_under_a_strict_csp(
     button.click()
     frame = frame_of(page)
     expect(frame.locator("#report-form")).to_be_visible()
-    expect(page.locator("lapor-widget iframe")).to_have_attribute(
-        "title", "LAPOR! complaint form")
+    expect(page.locator("lapor-widget iframe")).to_have_attribute("title", "LAPOR! complaint form")
     # On a 360 px phone the panel takes the whole width on the left side too, and never
     # more than the viewport's height (the form scrolls inside its frame).
     panel = page.locator("lapor-widget .p").bounding_box()
@@ -698,8 +773,8 @@ if (window !== window.top) {
 
 
 def test_a_plain_http_host_and_a_frame_without_storage(
-        lapor_server: LaporServer, host_site: HostSite,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, open_page: Callable[..., Any]
+) -> None:
     origin = f"http://{PLAIN_HOST}:{host_site.port}"
     _, key = add_widget(lapor_server, origin)
     host_site.page("/http", host_html(tag(lapor_server, key)), csp=strict_csp(lapor_server))
@@ -720,18 +795,21 @@ def test_a_plain_http_host_and_a_frame_without_storage(
     # Neither the form nor the receipt touched storage or cookies.
     assert inner.evaluate("window.__touched") == []
     assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
-        (f"{origin}/http",)]
+        (f"{origin}/http",)
+    ]
     assert page.problems == []
 
 
 def test_a_host_with_strict_dynamic_and_a_nonce(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
     # The admin page's nonce form of the tag, under a CSP that trusts nonces only.
     nonce = uuid.uuid4().hex
     script = tag(lapor_server, widget_key).replace("<script ", f'<script nonce="{nonce}" ')
-    csp = (f"default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; "
-           f"frame-src {lapor_server.base_url}; style-src 'self'; img-src 'self'")
+    csp = (
+        f"default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; "
+        f"frame-src {lapor_server.base_url}; style-src 'self'; img-src 'self'"
+    )
     url = host_site.page("/nonce", host_html(script), csp=csp)
     page = open_page(url)
     widget_button(page).click()
@@ -740,10 +818,11 @@ def test_a_host_with_strict_dynamic_and_a_nonce(
 
 
 def test_messages_from_anyone_but_the_widgets_own_frame_are_ignored(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/forged", host_html(tag(lapor_server, widget_key)),
-                         csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/forged", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url, DESKTOP)
     widget_button(page).click()
     expect(frame_of(page).locator("#report-form")).to_be_visible()
@@ -764,10 +843,11 @@ def test_messages_from_anyone_but_the_widgets_own_frame_are_ignored(
 
 
 def test_the_page_url_is_read_each_time_the_panel_opens(
-        lapor_server: LaporServer, host_site: HostSite, widget_key: str,
-        open_page: Callable[..., Any]) -> None:
-    url = host_site.page("/berita", host_html(tag(lapor_server, widget_key)),
-                         csp=strict_csp(lapor_server))
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/berita", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
     page = open_page(url, DESKTOP)
     widget_button(page).click()
     frame = frame_of(page)
@@ -782,5 +862,6 @@ def test_the_page_url_is_read_each_time_the_panel_opens(
     frame.locator("button.send").click()
     expect(frame.locator(".receipt .code")).to_be_visible()
     assert lapor_server.query("SELECT page_url FROM reports WHERE text = ?", text) == [
-        (f"{host_site.origin}/berita/42",)]
+        (f"{host_site.origin}/berita/42",)
+    ]
     assert page.problems == []

@@ -38,12 +38,30 @@ def test_forward_then_answer_then_the_citizen_reads_it(
 ) -> None:
     officer = f"petugas-{uuid.uuid4().hex[:6]}@dinas.go.id"
     officer_password = "officer-" + uuid.uuid4().hex[:12]
-    lapor_server.cli("user", "add", officer, "--role", "officer", "--unit", "dinas",
-                     "--password-stdin", stdin=officer_password + "\n")
+    lapor_server.cli(
+        "user",
+        "add",
+        officer,
+        "--role",
+        "officer",
+        "--unit",
+        "dinas",
+        "--password-stdin",
+        stdin=officer_password + "\n",
+    )
     inspector_email = f"inspektorat-{uuid.uuid4().hex[:6]}@prov.go.id"
     inspector_password = "inspector-" + uuid.uuid4().hex[:12]
-    lapor_server.cli("user", "add", inspector_email, "--role", "inspector", "--unit", "prov",
-                     "--password-stdin", stdin=inspector_password + "\n")
+    lapor_server.cli(
+        "user",
+        "add",
+        inspector_email,
+        "--role",
+        "inspector",
+        "--unit",
+        "prov",
+        "--password-stdin",
+        stdin=inspector_password + "\n",
+    )
 
     citizen = make_page(javascript=False)
     open_form(citizen, lapor_server.poster_url)
@@ -54,8 +72,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     private_link = citizen.url.split("?")[0]  # the receipt is the reporter's private page
 
     coordinator = make_page(javascript=False, locale="id-ID")
-    sign_in(coordinator, lapor_server, lapor_server.coordinator,
-            lapor_server.coordinator_password)
+    sign_in(coordinator, lapor_server, lapor_server.coordinator, lapor_server.coordinator_password)
     coordinator.click(f"table.inbox a:text('{code}')")
     assert_fits_phone(coordinator)  # every form of the report's page, on a 360 px phone
     # The reporter typed their ID number: redact it before the unit sees the report.
@@ -139,8 +156,7 @@ def test_the_inbox_filters_live_with_javascript(
     code = receipt_code(citizen)
 
     coordinator = make_page(javascript=True, locale="id-ID")
-    sign_in(coordinator, lapor_server, lapor_server.coordinator,
-            lapor_server.coordinator_password)
+    sign_in(coordinator, lapor_server, lapor_server.coordinator, lapor_server.coordinator_password)
     coordinator.fill("input[name=q]", marker.upper())
     # htmx swaps the results and writes the filter into the address bar, without a reload.
     coordinator.wait_for_url(re.compile(rf"q={marker.upper()}"))
@@ -157,8 +173,17 @@ def test_bulk_forward_and_an_answer_template_with_javascript(
 ) -> None:
     officer = f"petugas-{uuid.uuid4().hex[:6]}@dinas.go.id"
     officer_password = "officer-" + uuid.uuid4().hex[:12]
-    lapor_server.cli("user", "add", officer, "--role", "officer", "--unit", "dinas",
-                     "--password-stdin", stdin=officer_password + "\n")
+    lapor_server.cli(
+        "user",
+        "add",
+        officer,
+        "--role",
+        "officer",
+        "--unit",
+        "dinas",
+        "--password-stdin",
+        stdin=officer_password + "\n",
+    )
     marker = "tangga" + uuid.uuid4().hex[:6]
     citizen = make_page(javascript=True)
     codes = []
@@ -169,8 +194,7 @@ def test_bulk_forward_and_an_answer_template_with_javascript(
         codes.append(receipt_code(citizen))
 
     coordinator = make_page(javascript=True, locale="id-ID")
-    sign_in(coordinator, lapor_server, lapor_server.coordinator,
-            lapor_server.coordinator_password)
+    sign_in(coordinator, lapor_server, lapor_server.coordinator, lapor_server.coordinator_password)
     coordinator.goto(f"{lapor_server.base_url}/admin/answers")
     coordinator.fill("#template-title", f"Perbaikan {marker}")
     coordinator.fill("#template-body", f"Pegangan {marker} sudah diganti oleh tim sarana.")
@@ -202,7 +226,8 @@ def test_bulk_forward_and_an_answer_template_with_javascript(
     unit_page.select_option("#template", label=f"Perbaikan {marker}")
     # htmx swaps only the answer box: no navigation, the template's text is in it.
     expect(unit_page.locator("#answer")).to_have_value(
-        f"Pegangan {marker} sudah diganti oleh tim sarana.")
+        f"Pegangan {marker} sudah diganti oleh tim sarana."
+    )
     assert unit_page.url == url
     unit_page.fill("#answer", f"Pegangan {marker} sudah diganti hari ini oleh tim sarana.")
     unit_page.click("form[action$='/follow-up'] button[type=submit]")

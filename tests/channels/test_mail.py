@@ -20,8 +20,14 @@ class Mailbox:
         self.messages: list[Envelope] = []
         self.refuse: set[str] = set()
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
@@ -30,7 +36,6 @@ class Mailbox:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.messages.append(envelope)
         return "250 Message accepted"
-
 
 
 @pytest.fixture
@@ -47,12 +52,17 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 def sender_for(harness: AppHarness, smtp_url: str) -> MailSender:
     svc = harness.app.state.services
-    return MailSender(svc.store, smtp_url=smtp_url, mail_from="lapor@kalselprov.go.id",
-                      mail_dir=harness.settings.mail_dir)
+    return MailSender(
+        svc.store,
+        smtp_url=smtp_url,
+        mail_from="lapor@kalselprov.go.id",
+        mail_dir=harness.settings.mail_dir,
+    )
 
 
-async def test_new_report_mails_the_coordinator_once(make_harness: Any,
-                                                     smtp: tuple[Mailbox, int]) -> None:
+async def test_new_report_mails_the_coordinator_once(
+    make_harness: Any, smtp: tuple[Mailbox, int]
+) -> None:
     mailbox, port = smtp
     async with make_harness() as harness:
         await harness.submit(identity="rahasia", name="Nama Rahasia", phone="081234567890")
@@ -88,8 +98,9 @@ async def test_refused_address_fails_permanently_and_can_be_resent(
         assert "koor@prov.go.id" in page.text
         mailbox.refuse.clear()
         csrf = await harness.csrf("/admin/outbox?status=failed")
-        response = await harness.client.post(f"/admin/outbox/{failed.id}/resend",
-                                             data={"csrf": csrf})
+        response = await harness.client.post(
+            f"/admin/outbox/{failed.id}/resend", data={"csrf": csrf}
+        )
         assert response.status_code == 303
         assert await sender.send_due() == 1
         assert len(mailbox.messages) == 1
@@ -110,8 +121,9 @@ async def test_unreachable_server_is_retried_with_backoff_then_gives_up(make_har
         from lapor.store.store import now
 
         def due_now(conn: Any) -> None:
-            conn.execute(update(schema.outbox).values(next_attempt_at=now(),
-                                                            attempts=MAX_ATTEMPTS - 1))
+            conn.execute(
+                update(schema.outbox).values(next_attempt_at=now(), attempts=MAX_ATTEMPTS - 1)
+            )
 
         await store.db.write(due_now)
         await sender.send_due()
@@ -128,15 +140,29 @@ async def test_without_smtp_messages_become_eml_files(harness: AppHarness) -> No
     assert mail["To"] == "koor@prov.go.id"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smtp://mail.example.go.id", ("mail.example.go.id", 25, None, False, False)),
-    ("smtps://u%40x:p%3Ass@mail.example.go.id", ("mail.example.go.id", 465, "u@x", True, False)),
-    ("smtp://mail.example.go.id:587?starttls=1", ("mail.example.go.id", 587, None, False, True)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp://mail.example.go.id", ("mail.example.go.id", 25, None, False, False)),
+        (
+            "smtps://u%40x:p%3Ass@mail.example.go.id",
+            ("mail.example.go.id", 465, "u@x", True, False),
+        ),
+        (
+            "smtp://mail.example.go.id:587?starttls=1",
+            ("mail.example.go.id", 587, None, False, True),
+        ),
+    ],
+)
 def test_smtp_url(url: str, expected: tuple[Any, ...]) -> None:
     target = SmtpTarget.parse(url)
-    assert (target.host, target.port, target.username, target.implicit_tls,
-            target.starttls) == expected
+    assert (
+        target.host,
+        target.port,
+        target.username,
+        target.implicit_tls,
+        target.starttls,
+    ) == expected
 
 
 def test_bad_smtp_url() -> None:
@@ -155,13 +181,27 @@ def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
 
     code = tracking.new_tracking_code()
     with i18n.using("en"):
-        subject, body = compose_new_report_mail("https://lapor.example")(Notice(
-            7, code, Kind.COMPLAINT, "Antrean panjang.", Channel.STAFF, "Dinas", None, "Prov",
-            date(2026, 12, 1)))
-        forwarded = compose_change_mail("https://lapor.example")(ChangeNotice(
-            7, code, "Antrean", Status.FORWARDED, "Dinas", None, "en", date(2026, 12, 8)))
-        answered = compose_change_mail("https://lapor.example")(ChangeNotice(
-            7, code, "Antrean", Status.FOLLOWED_UP, None, "Sudah.", "en", None))
+        subject, body = compose_new_report_mail("https://lapor.example")(
+            Notice(
+                7,
+                code,
+                Kind.COMPLAINT,
+                "Antrean panjang.",
+                Channel.STAFF,
+                "Dinas",
+                None,
+                "Prov",
+                date(2026, 12, 1),
+            )
+        )
+        forwarded = compose_change_mail("https://lapor.example")(
+            ChangeNotice(
+                7, code, "Antrean", Status.FORWARDED, "Dinas", None, "en", date(2026, 12, 8)
+            )
+        )
+        answered = compose_change_mail("https://lapor.example")(
+            ChangeNotice(7, code, "Antrean", Status.FOLLOWED_UP, None, "Sudah.", "en", None)
+        )
     assert subject.startswith("[LAPOR] Pengaduan baru") and "Dicatat" in body
     assert "Batas tindak lanjut: 2026-12-08" in forwarded[1]
     assert "https://lapor.example/admin/reports/7" in body
@@ -180,9 +220,19 @@ def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> No
     compose = compose_new_report_mail("https://lapor.example")
 
     def notice(page_url: str | None) -> Notice:
-        return Notice(8, tracking.new_tracking_code(), Kind.COMPLAINT, "Obat kosong.",
-                      Channel.WIDGET, "Dinas", None, "Prov", date(2026, 12, 1),
-                      widget_id=3, page_url=page_url)
+        return Notice(
+            8,
+            tracking.new_tracking_code(),
+            Kind.COMPLAINT,
+            "Obat kosong.",
+            Channel.WIDGET,
+            "Dinas",
+            None,
+            "Prov",
+            date(2026, 12, 1),
+            widget_id=3,
+            page_url=page_url,
+        )
 
     _, body = compose(notice("https://dinkes.example.go.id/layanan"))
     assert "Pintu masuk: Widget situs web #3" in body.splitlines()

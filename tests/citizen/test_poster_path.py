@@ -39,8 +39,7 @@ async def test_form_shows_unit_and_counter_and_is_not_cached(harness: AppHarness
 
 
 async def test_scan_report_receipt_status(harness: AppHarness) -> None:
-    response = await harness.submit(identity="named", name="Budi Santoso",
-                                    phone="0812-3456-7890")
+    response = await harness.submit(identity="named", name="Budi Santoso", phone="0812-3456-7890")
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("/t/") and location.endswith("?sent=1")
@@ -73,16 +72,19 @@ async def test_same_form_with_other_content_is_refused_with_a_pointer(harness: A
     assert rows(harness, "SELECT count(*) FROM reports") == [(1,)]
 
 
-@pytest.mark.parametrize("fields, field_name", [
-    ({"text": "pendek"}, "text"),
-    ({"text": ""}, "text"),
-    ({"text": "x" * 4001}, "text"),
-    ({"kind": "bogus"}, "kind"),
-    ({"identity": "named", "name": "", "phone": "08123456789"}, "name"),
-    ({"identity": "named", "name": "Ani", "phone": "abc"}, "phone"),
-    ({"identity": "rahasia", "name": "Ani"}, "contact"),
-    ({"identity": "named", "name": "Ani", "email": "not-an-address"}, "email"),
-])
+@pytest.mark.parametrize(
+    "fields, field_name",
+    [
+        ({"text": "pendek"}, "text"),
+        ({"text": ""}, "text"),
+        ({"text": "x" * 4001}, "text"),
+        ({"kind": "bogus"}, "kind"),
+        ({"identity": "named", "name": "", "phone": "08123456789"}, "name"),
+        ({"identity": "named", "name": "Ani", "phone": "abc"}, "phone"),
+        ({"identity": "rahasia", "name": "Ani"}, "contact"),
+        ({"identity": "named", "name": "Ani", "email": "not-an-address"}, "email"),
+    ],
+)
 async def test_bad_input_is_explained_and_nothing_is_stored(
     harness: AppHarness, fields: dict[str, str], field_name: str
 ) -> None:
@@ -116,10 +118,14 @@ async def test_photo_is_reencoded_without_exif_and_stored(harness: AppHarness) -
 async def test_corrupt_photo_keeps_text_and_good_photo_for_the_resend(harness: AppHarness) -> None:
     token, _ = await harness.form()
     text = "Petugas meminta biaya tambahan yang tidak resmi."
-    response = await harness.submit(token=token, text=text, files=[
-        ("photos", ("good.jpg", jpeg_bytes(), "image/jpeg")),
-        ("photos", ("bad.jpg", b"this is not a jpeg", "image/jpeg")),
-    ])
+    response = await harness.submit(
+        token=token,
+        text=text,
+        files=[
+            ("photos", ("good.jpg", jpeg_bytes(), "image/jpeg")),
+            ("photos", ("bad.jpg", b"this is not a jpeg", "image/jpeg")),
+        ],
+    )
     assert response.status_code == 400
     page = soup(response)
     assert page.find("textarea").text == text  # type: ignore[union-attr]
@@ -128,22 +134,35 @@ async def test_corrupt_photo_keeps_text_and_good_photo_for_the_resend(harness: A
     # The resend carries only the reference: the photo is not uploaded again.
     response = await harness.client.post(
         f"/q/{harness.world.code('loket')}",
-        data={"token": token, "kind": "pengaduan", "identity": "anonim", "text": text,
-              "photo_ref": refs[0]})
+        data={
+            "token": token,
+            "kind": "pengaduan",
+            "identity": "anonim",
+            "text": text,
+            "photo_ref": refs[0],
+        },
+    )
     assert response.status_code == 303
     assert rows(harness, "SELECT count(*) FROM report_photos") == [(1,)]
 
 
 async def test_a_photo_ref_from_another_form_is_ignored(harness: AppHarness) -> None:
     token_a, _ = await harness.form()
-    response = await harness.submit(token=token_a, text="pendek",
-                                    files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))])
+    response = await harness.submit(
+        token=token_a, text="pendek", files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))]
+    )
     ref = soup(response).find("input", attrs={"name": "photo_ref"})["value"]  # type: ignore[index]
     token_b, _ = await harness.form()
     response = await harness.client.post(
         f"/q/{harness.world.code('loket')}",
-        data={"token": token_b, "kind": "pengaduan", "identity": "anonim",
-              "text": "Laporan lain yang mencoba memakai foto orang lain.", "photo_ref": ref})
+        data={
+            "token": token_b,
+            "kind": "pengaduan",
+            "identity": "anonim",
+            "text": "Laporan lain yang mencoba memakai foto orang lain.",
+            "photo_ref": ref,
+        },
+    )
     assert response.status_code == 303
     assert rows(harness, "SELECT count(*) FROM report_photos") == [(0,)]
 
@@ -163,12 +182,15 @@ async def test_oversized_photo_is_refused_before_decoding(make_harness: object) 
         assert soup(response).find("textarea").text  # the text survives
 
 
-@pytest.mark.parametrize("mangle, status, reason", [
-    (lambda code: code[:-1] + ("A" if code[-1] != "A" else "B"), 404, "bad_signature"),
-    (lambda code: "9" + code, 404, "bad_signature"),
-    (lambda code: "nonsense", 404, "bad_signature"),
-    (lambda code: "x" * 100, 404, "malformed"),
-])
+@pytest.mark.parametrize(
+    "mangle, status, reason",
+    [
+        (lambda code: code[:-1] + ("A" if code[-1] != "A" else "B"), 404, "bad_signature"),
+        (lambda code: "9" + code, 404, "bad_signature"),
+        (lambda code: "nonsense", 404, "bad_signature"),
+        (lambda code: "x" * 100, 404, "malformed"),
+    ],
+)
 async def test_tampered_codes_get_a_friendly_page_and_are_counted(
     harness: AppHarness, mangle: object, status: int, reason: str
 ) -> None:
@@ -190,9 +212,15 @@ async def test_unknown_poster_and_revoked_poster(harness: AppHarness) -> None:
     revoked = await harness.client.get(f"/q/{old_code}")
     assert revoked.status_code == 410
     # A citizen who opened the form before the revocation still gets the report through.
-    response = await harness.client.post(f"/q/{old_code}", data={
-        "token": token, "kind": "pengaduan", "identity": "anonim",
-        "text": "Formulir dibuka sebelum poster dicabut."})
+    response = await harness.client.post(
+        f"/q/{old_code}",
+        data={
+            "token": token,
+            "kind": "pengaduan",
+            "identity": "anonim",
+            "text": "Formulir dibuka sebelum poster dicabut.",
+        },
+    )
     assert response.status_code == 303
     # Other posters are untouched.
     assert (await harness.client.get(f"/q/{harness.world.code('igd')}")).status_code == 200
@@ -308,9 +336,15 @@ async def test_switching_language_on_the_form_keeps_text_and_photos(harness: App
     text = "Masih menulis, lalu ganti bahasa."
     response = await harness.client.post(
         str(switch["formaction"]),
-        data={"token": token, "kind": "aspirasi", "identity": "anonim", "text": text,
-              "switch_language": "en"},
-        files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))])
+        data={
+            "token": token,
+            "kind": "aspirasi",
+            "identity": "anonim",
+            "text": text,
+            "switch_language": "en",
+        },
+        files=[("photos", ("a.jpg", jpeg_bytes(), "image/jpeg"))],
+    )
     assert response.status_code == 200
     page = soup(response)
     assert page.html["lang"] == "en"  # type: ignore[index]

@@ -19,8 +19,9 @@ def db(harness: AppHarness, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
-async def staff_post(harness: AppHarness, email: str, report_id: int, path: str,
-                     **data: str) -> None:
+async def staff_post(
+    harness: AppHarness, email: str, report_id: int, path: str, **data: str
+) -> None:
     response = await harness.act(email, report_id, path, **data)
     assert response.status_code == 303, response.text
     harness.client.cookies.clear()
@@ -30,8 +31,9 @@ async def reporter_form(harness: AppHarness, private: str, name: str) -> dict[st
     page = soup(await harness.client.get(private))
     form = page.find("form", action=lambda a: bool(a) and a.endswith(f"/{name}"))
     assert form is not None, f"the reporter is offered {name}"
-    return {i["name"]: i.get("value", "") for i in form.find_all("input")
-            if i.get("type") != "radio"}  # type: ignore[union-attr]
+    return {
+        i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("type") != "radio"
+    }  # type: ignore[union-attr]
 
 
 async def test_a_whole_conversation_through_the_private_link(harness: AppHarness) -> None:
@@ -43,11 +45,22 @@ async def test_a_whole_conversation_through_the_private_link(harness: AppHarness
     assert receipt.find("a", href=f"https://lapor.example.go.id{private}") is not None
     [(report_id,)] = db(harness, "SELECT id FROM reports")
 
-    await staff_post(harness, "koor@prov.go.id", report_id, "forward", title="Antrean",
-                     category="pelayanan",
-                     unit=str(harness.world.units["dinas"].id))
-    await staff_post(harness, "petugas@dinas.go.id", report_id, "follow-up",
-                     answer="Loket tambahan dibuka mulai Senin.")
+    await staff_post(
+        harness,
+        "koor@prov.go.id",
+        report_id,
+        "forward",
+        title="Antrean",
+        category="pelayanan",
+        unit=str(harness.world.units["dinas"].id),
+    )
+    await staff_post(
+        harness,
+        "petugas@dinas.go.id",
+        report_id,
+        "follow-up",
+        answer="Loket tambahan dibuka mulai Senin.",
+    )
 
     # The public page shows the answer but offers nothing to act on.
     public = soup(await harness.client.get(f"/t/{code}"))
@@ -55,14 +68,21 @@ async def test_a_whole_conversation_through_the_private_link(harness: AppHarness
     # The reporter is not satisfied and replies: the report goes back to the unit.
     fields = await reporter_form(harness, private, "reply")
     reply = "Senin sudah lewat dan loket tambahan belum ada."
-    assert (await harness.client.post(f"{private}/reply",
-                                      data={**fields, "text": reply})).status_code == 303
+    assert (
+        await harness.client.post(f"{private}/reply", data={**fields, "text": reply})
+    ).status_code == 303
     assert db(harness, "SELECT status FROM reports") == [("diteruskan",)]
-    await staff_post(harness, "petugas@dinas.go.id", report_id, "follow-up",
-                     answer="Mohon maaf, loket tambahan kini sudah buka.")
+    await staff_post(
+        harness,
+        "petugas@dinas.go.id",
+        report_id,
+        "follow-up",
+        answer="Mohon maaf, loket tambahan kini sudah buka.",
+    )
     fields = await reporter_form(harness, private, "accept")
-    assert (await harness.client.post(f"{private}/accept",
-                                      data={**fields, "rating": "5"})).status_code == 303
+    assert (
+        await harness.client.post(f"{private}/accept", data={**fields, "rating": "5"})
+    ).status_code == 303
     assert db(harness, "SELECT status, rating FROM reports") == [("selesai", 5)]
     timeline = soup(await harness.client.get(f"/t/{code}")).select_one(".timeline").text  # type: ignore[union-attr]
     assert reply in timeline and "Sari" not in timeline
@@ -72,11 +92,19 @@ async def test_a_question_is_answered_back_to_the_coordinator(harness: AppHarnes
     response = await harness.submit()
     private = response.headers["location"].removesuffix("?sent=1")
     [(report_id,)] = db(harness, "SELECT id FROM reports")
-    await staff_post(harness, "koor@prov.go.id", report_id, "postpone",
-                     reason="Loket nomor berapa yang Anda maksud?")
+    await staff_post(
+        harness,
+        "koor@prov.go.id",
+        report_id,
+        "postpone",
+        reason="Loket nomor berapa yang Anda maksud?",
+    )
     fields = await reporter_form(harness, private, "reply")
-    assert (await harness.client.post(f"{private}/reply", data={
-        **fields, "text": "Loket nomor tiga, sekitar pukul sepuluh."})).status_code == 303
+    assert (
+        await harness.client.post(
+            f"{private}/reply", data={**fields, "text": "Loket nomor tiga, sekitar pukul sepuluh."}
+        )
+    ).status_code == 303
     assert db(harness, "SELECT status FROM reports") == [("masuk",)]
 
 
@@ -86,16 +114,19 @@ async def test_the_tracking_code_alone_cannot_act(harness: AppHarness) -> None:
     code = private[3:14]
     forged = f"/t/{code}/{'A' * 20}"
     assert (await harness.client.get(forged)).status_code == 404
-    assert (await harness.client.post(f"{forged}/accept",
-                                      data={"version": "1", "rating": "1"})).status_code == 404
+    assert (
+        await harness.client.post(f"{forged}/accept", data={"version": "1", "rating": "1"})
+    ).status_code == 404
     # Nothing to accept yet even with the right link: refused, nothing changed.
-    refused = await harness.client.post(f"{private}/accept", data={"version": "1",
-                                                                   "rating": "1"})
+    refused = await harness.client.post(f"{private}/accept", data={"version": "1", "rating": "1"})
     assert refused.status_code == 409
     assert db(harness, "SELECT status, rating FROM reports") == [("masuk", None)]
     # Another site cannot make the reporter's browser act.
-    cross = await harness.client.post(f"{private}/reply", data={"version": "1", "text": "x" * 20},
-                                      headers={"origin": "https://evil.example"})
+    cross = await harness.client.post(
+        f"{private}/reply",
+        data={"version": "1", "text": "x" * 20},
+        headers={"origin": "https://evil.example"},
+    )
     assert cross.status_code == 403
 
 

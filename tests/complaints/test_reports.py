@@ -30,13 +30,16 @@ def test_named_needs_name_and_a_contact() -> None:
     assert {(e.field, e.code) for e in errors} == {("name", "required"), ("contact", "required")}
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0812-3456-7890", "+6281234567890"),
-    ("+62 812 3456 7890", "+6281234567890"),
-    ("(0511) 335 4321", "+625113354321"),
-    ("12", None),
-    ("08123abc", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("+62 812 3456 7890", "+6281234567890"),
+        ("(0511) 335 4321", "+625113354321"),
+        ("12", None),
+        ("08123abc", None),
+    ],
+)
 def test_phone_numbers(raw: str, expected: str | None) -> None:
     assert normalize_phone(raw) == expected
 
@@ -64,13 +67,16 @@ def test_every_status_can_be_left_and_closed_reports_can_reopen() -> None:
     assert can_move(Status.CLOSED, Status.FORWARDED)
 
 
-@pytest.mark.parametrize("role, identity, visible", [
-    ("coordinator", Identity.CONFIDENTIAL, True),
-    ("admin", Identity.CONFIDENTIAL, False),
-    ("inspector", Identity.CONFIDENTIAL, False),
-    ("officer", Identity.CONFIDENTIAL, False),
-    ("inspector", Identity.NAMED, True),
-    ("coordinator", Identity.ANONYMOUS, False),
-])
+@pytest.mark.parametrize(
+    "role, identity, visible",
+    [
+        ("coordinator", Identity.CONFIDENTIAL, True),
+        ("admin", Identity.CONFIDENTIAL, False),
+        ("inspector", Identity.CONFIDENTIAL, False),
+        ("officer", Identity.CONFIDENTIAL, False),
+        ("inspector", Identity.NAMED, True),
+        ("coordinator", Identity.ANONYMOUS, False),
+    ],
+)
 def test_who_sees_the_reporter(role: str, identity: Identity, visible: bool) -> None:
     assert can_see_identity(role, identity) is visible

@@ -24,18 +24,22 @@ from lapor.complaints.workflow import (
 from lapor.web.labels import CATEGORY
 
 
-@pytest.mark.parametrize("action, role, status, refusal", [
-    (Action.FORWARD, "coordinator", Status.RECEIVED, None),
-    (Action.FORWARD, "coordinator", Status.POSTPONED, None),
-    (Action.FORWARD, "inspector", Status.RECEIVED, Refusal.NOT_YOUR_ROLE),
-    (Action.FORWARD, "admin", Status.RECEIVED, Refusal.NOT_YOUR_ROLE),
-    (Action.FORWARD, "coordinator", Status.FORWARDED, Refusal.WRONG_STATUS),
-    (Action.FOLLOW_UP, "officer", Status.FORWARDED, None),
-    (Action.FOLLOW_UP, "officer", Status.RECEIVED, Refusal.WRONG_STATUS),
-    (Action.FOLLOW_UP, "coordinator", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
-])
-def test_who_may_do_what_when(action: Action, role: str, status: Status,
-                              refusal: Refusal | None) -> None:
+@pytest.mark.parametrize(
+    "action, role, status, refusal",
+    [
+        (Action.FORWARD, "coordinator", Status.RECEIVED, None),
+        (Action.FORWARD, "coordinator", Status.POSTPONED, None),
+        (Action.FORWARD, "inspector", Status.RECEIVED, Refusal.NOT_YOUR_ROLE),
+        (Action.FORWARD, "admin", Status.RECEIVED, Refusal.NOT_YOUR_ROLE),
+        (Action.FORWARD, "coordinator", Status.FORWARDED, Refusal.WRONG_STATUS),
+        (Action.FOLLOW_UP, "officer", Status.FORWARDED, None),
+        (Action.FOLLOW_UP, "officer", Status.RECEIVED, Refusal.WRONG_STATUS),
+        (Action.FOLLOW_UP, "coordinator", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
+    ],
+)
+def test_who_may_do_what_when(
+    action: Action, role: str, status: Status, refusal: Refusal | None
+) -> None:
     assert allowed(action, role, status) == refusal
 
 
@@ -43,29 +47,35 @@ def test_inspectors_have_no_buttons() -> None:
     assert all(available_actions("inspector", status) == [] for status in Status)
 
 
-@pytest.mark.parametrize("title, category, tags, note, unit, refusal", [
-    ("", "lainnya", "", "", "1", Refusal.TITLE_REQUIRED),
-    ("t" * 201, "lainnya", "", "", "1", Refusal.TITLE_TOO_LONG),
-    ("Judul", "", "", "", "1", Refusal.CATEGORY_REQUIRED),
-    ("Judul", "Kesehatan", "", "", "1", Refusal.CATEGORY_REQUIRED),  # codes, not labels
-    ("Judul", "lainnya", "a" * 31, "", "1", Refusal.TAGS_INVALID),
-    ("Judul", "lainnya", ",".join("abcdefghi"), "", "1", Refusal.TAGS_INVALID),
-    ("Judul", "lainnya", "", "n" * 2001, "1", Refusal.NOTE_TOO_LONG),
-    ("Judul", "lainnya", "", "", "", Refusal.UNIT_REQUIRED),
-    ("Judul", "lainnya", "", "", "٣", Refusal.UNIT_REQUIRED),
-    ("Judul", "lainnya", "", "", "9", Refusal.UNIT_OUTSIDE),
-])
-def test_forwarding_is_checked(title: str, category: str, tags: str, note: str, unit: str,
-                               refusal: Refusal) -> None:
+@pytest.mark.parametrize(
+    "title, category, tags, note, unit, refusal",
+    [
+        ("", "lainnya", "", "", "1", Refusal.TITLE_REQUIRED),
+        ("t" * 201, "lainnya", "", "", "1", Refusal.TITLE_TOO_LONG),
+        ("Judul", "", "", "", "1", Refusal.CATEGORY_REQUIRED),
+        ("Judul", "Kesehatan", "", "", "1", Refusal.CATEGORY_REQUIRED),  # codes, not labels
+        ("Judul", "lainnya", "a" * 31, "", "1", Refusal.TAGS_INVALID),
+        ("Judul", "lainnya", ",".join("abcdefghi"), "", "1", Refusal.TAGS_INVALID),
+        ("Judul", "lainnya", "", "n" * 2001, "1", Refusal.NOTE_TOO_LONG),
+        ("Judul", "lainnya", "", "", "", Refusal.UNIT_REQUIRED),
+        ("Judul", "lainnya", "", "", "٣", Refusal.UNIT_REQUIRED),
+        ("Judul", "lainnya", "", "", "9", Refusal.UNIT_OUTSIDE),
+    ],
+)
+def test_forwarding_is_checked(
+    title: str, category: str, tags: str, note: str, unit: str, refusal: Refusal
+) -> None:
     with pytest.raises(WorkflowError) as error:
-        read_forwarding(read_classification(title, category, tags, CATEGORY_CODES), note, unit,
-                        {1, 2})
+        read_forwarding(
+            read_classification(title, category, tags, CATEGORY_CODES), note, unit, {1, 2}
+        )
     assert error.value.refusal is refusal
 
 
 def test_forwarding_is_cleaned() -> None:
-    classification = read_classification("  Antrean\npanjang ", "pelayanan",
-                                         " Loket ,loket, antrean  panjang,, ", CATEGORY_CODES)
+    classification = read_classification(
+        "  Antrean\npanjang ", "pelayanan", " Loket ,loket, antrean  panjang,, ", CATEGORY_CODES
+    )
     forwarding = read_forwarding(classification, "  ", "2", {1, 2})
     assert (forwarding.title, forwarding.note, forwarding.unit_id) == ("Antrean panjang", None, 2)
     assert (forwarding.category, forwarding.tags) == ("pelayanan", ("loket", "antrean panjang"))
@@ -80,21 +90,25 @@ def test_eight_tags_are_fine() -> None:
     assert read_tags("") == ()
 
 
-@pytest.mark.parametrize("edit, role, status, refusal", [
-    (Edit.CLASSIFY, "coordinator", Status.CLOSED, None),
-    (Edit.CLASSIFY, "officer", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
-    (Edit.REDACT, "coordinator", Status.FORWARDED, None),
-    (Edit.REDACT, "admin", Status.RECEIVED, Refusal.NOT_YOUR_ROLE),
-    (Edit.NOTE, "officer", Status.FORWARDED, None),
-    (Edit.NOTE, "inspector", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
-    (Edit.ASSIGN, "officer", Status.FORWARDED, None),
-    (Edit.ASSIGN, "coordinator", Status.CLOSED, Refusal.WRONG_STATUS),
-    (Edit.EXTEND, "coordinator", Status.FORWARDED, None),
-    (Edit.EXTEND, "coordinator", Status.RECEIVED, Refusal.WRONG_STATUS),
-    (Edit.EXTEND, "officer", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
-])
-def test_who_may_edit_what_when(edit: Edit, role: str, status: Status,
-                                refusal: Refusal | None) -> None:
+@pytest.mark.parametrize(
+    "edit, role, status, refusal",
+    [
+        (Edit.CLASSIFY, "coordinator", Status.CLOSED, None),
+        (Edit.CLASSIFY, "officer", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
+        (Edit.REDACT, "coordinator", Status.FORWARDED, None),
+        (Edit.REDACT, "admin", Status.RECEIVED, Refusal.NOT_YOUR_ROLE),
+        (Edit.NOTE, "officer", Status.FORWARDED, None),
+        (Edit.NOTE, "inspector", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
+        (Edit.ASSIGN, "officer", Status.FORWARDED, None),
+        (Edit.ASSIGN, "coordinator", Status.CLOSED, Refusal.WRONG_STATUS),
+        (Edit.EXTEND, "coordinator", Status.FORWARDED, None),
+        (Edit.EXTEND, "coordinator", Status.RECEIVED, Refusal.WRONG_STATUS),
+        (Edit.EXTEND, "officer", Status.FORWARDED, Refusal.NOT_YOUR_ROLE),
+    ],
+)
+def test_who_may_edit_what_when(
+    edit: Edit, role: str, status: Status, refusal: Refusal | None
+) -> None:
     assert edit_allowed(edit, role, status) == refusal
 
 
@@ -132,7 +146,9 @@ def test_notes_need_words() -> None:
     with pytest.raises(WorkflowError):
         read_note("n" * 2001)
     assert read_extension("5", "  Menunggu anggaran perbaikan. ") == (
-        5, "Menunggu anggaran perbaikan.")
+        5,
+        "Menunggu anggaran perbaikan.",
+    )
 
 
 def test_answers_have_bounds() -> None:

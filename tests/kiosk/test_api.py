@@ -33,8 +33,9 @@ class KioskHarness:
         return self.h.client
 
     async def pair(self, code: str | None = None, **headers: str) -> httpx.Response:
-        response = await self.client.post("/kiosk/api/pair", json={"code": code or self.code},
-                                          headers=headers)
+        response = await self.client.post(
+            "/kiosk/api/pair", json={"code": code or self.code}, headers=headers
+        )
         if response.status_code == 200:
             self.credential = response.json()["credential"]
         return response
@@ -43,8 +44,9 @@ class KioskHarness:
         return {"authorization": f"Bearer {credential or self.credential}"}
 
     async def post(self, path: str, body: Any, credential: str | None = None) -> httpx.Response:
-        return await self.client.post(f"/kiosk/api/{path}", json=body,
-                                      headers=self.auth(credential))
+        return await self.client.post(
+            f"/kiosk/api/{path}", json=body, headers=self.auth(credential)
+        )
 
     async def codes(self, held: int = 0) -> list[dict[str, Any]]:
         response = await self.post("codes", {"held": held})
@@ -53,9 +55,15 @@ class KioskHarness:
         return codes
 
     def report(self, **fields: Any) -> dict[str, Any]:
-        body = {"key": "k" * 22, "unit": self.h.world.units["dinas"].id, "kind": "pengaduan",
-                "text": TEXT, "identity": "anonim", "language": "id",
-                "reported_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat()}
+        body = {
+            "key": "k" * 22,
+            "unit": self.h.world.units["dinas"].id,
+            "kind": "pengaduan",
+            "text": TEXT,
+            "identity": "anonim",
+            "language": "id",
+            "reported_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+        }
         body.update(fields)
         return body
 
@@ -68,8 +76,9 @@ class KioskHarness:
 async def kh(make_harness: Callable[..., Any]) -> AsyncIterator[KioskHarness]:
     async with make_harness() as h:
         # A kiosk in the province's hall: its children (dinas, rsud) are the agencies offered.
-        kiosk, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "Lantai 1",
-                                                     datetime.now(UTC))
+        kiosk, code = await h.world.store.kiosks.add(
+            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
+        )
         yield KioskHarness(h, kiosk, code)
 
 
@@ -88,15 +97,16 @@ async def test_a_pairing_code_works_once_and_gives_a_credential(kh: KioskHarness
 async def test_an_expired_pairing_code_is_refused(kh: KioskHarness) -> None:
     kh.rows("SELECT 1")  # the database exists
     with sqlite3.connect(kh.h.settings.data_dir / "lapor.db") as conn:
-        conn.execute("UPDATE kiosks SET pairing_expires_at = ?",
-                     ((datetime.now(UTC) - timedelta(seconds=1)).replace(tzinfo=None),))
+        conn.execute(
+            "UPDATE kiosks SET pairing_expires_at = ?",
+            ((datetime.now(UTC) - timedelta(seconds=1)).replace(tzinfo=None),),
+        )
     assert (await kh.pair()).status_code == 400
 
 
 async def test_wrong_pairing_codes_are_throttled(make_harness: Callable[..., Any]) -> None:
     async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
-        _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A",
-                                                 datetime.now(UTC))
+        _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A", datetime.now(UTC))
         wrong = "000000" if code != "000000" else "111111"
         for _ in range(3):
             response = await h.client.post("/kiosk/api/pair", json={"code": wrong})
@@ -106,11 +116,14 @@ async def test_wrong_pairing_codes_are_throttled(make_harness: Callable[..., Any
         assert throttled.json()["error"] == "throttled"
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"code": 123456}',
-                                  b'{"code": "12345"}', b'{"code": "abcdef"}'])
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[]", b'{"code": 123456}', b'{"code": "12345"}', b'{"code": "abcdef"}'],
+)
 async def test_malformed_pairing_requests_are_refused(kh: KioskHarness, body: bytes) -> None:
-    response = await kh.client.post("/kiosk/api/pair", content=body,
-                                    headers={"content-type": "application/json"})
+    response = await kh.client.post(
+        "/kiosk/api/pair", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "code"
 
@@ -142,10 +155,17 @@ async def test_heartbeats_are_kept_for_the_admins(kh: KioskHarness) -> None:
     await kh.pair()
     device_time = datetime.now(UTC) + timedelta(seconds=90)
     oldest = datetime.now(UTC) - timedelta(hours=2)
-    response = await kh.post("heartbeat", {
-        "online": True, "queue_length": 4, "oldest_queued_at": oldest.isoformat(),
-        "app_version": "abc123", "storage_persistent": True,
-        "device_time": device_time.isoformat()})
+    response = await kh.post(
+        "heartbeat",
+        {
+            "online": True,
+            "queue_length": 4,
+            "oldest_queued_at": oldest.isoformat(),
+            "app_version": "abc123",
+            "storage_persistent": True,
+            "device_time": device_time.isoformat(),
+        },
+    )
     assert response.status_code == 200
     assert response.json()["kiosk"] == kh.kiosk.id
     kiosk = await kh.h.world.store.kiosks.get(kh.kiosk.id)
@@ -155,8 +175,10 @@ async def test_heartbeats_are_kept_for_the_admins(kh: KioskHarness) -> None:
     assert kiosk.clock_offset_ms is not None and 85_000 < kiosk.clock_offset_ms < 95_000
     assert kiosk.oldest_queued_at is not None
     # Nonsense is left out, the beat still counts.
-    response = await kh.post("heartbeat", {"queue_length": "many", "device_time": "yesterday",
-                                           "storage_persistent": "yes"})
+    response = await kh.post(
+        "heartbeat",
+        {"queue_length": "many", "device_time": "yesterday", "storage_persistent": "yes"},
+    )
     assert response.status_code == 200
     kiosk = await kh.h.world.store.kiosks.get(kh.kiosk.id)
     assert kiosk is not None and kiosk.queue_length == 0 and kiosk.clock_offset_ms is None
@@ -206,8 +228,7 @@ async def test_a_queued_report_is_stored_once_with_its_pool_code(kh: KioskHarnes
     again = await kh.post("reports", body)  # the answer was lost: sent again
     assert again.status_code == 200
     assert again.json() == {**first.json(), "received_at": again.json()["received_at"]}
-    rows = kh.rows("SELECT tracking_code, channel, kiosk_id, reported_at, received_at "
-                   "FROM reports")
+    rows = kh.rows("SELECT tracking_code, channel, kiosk_id, reported_at, received_at FROM reports")
     assert len(rows) == 1
     tracking_code, channel, kiosk_id, reported_at, received_at = rows[0]
     assert (tracking_code, channel, kiosk_id) == (code["code"], "kiosk", kh.kiosk.id)
@@ -250,23 +271,35 @@ async def test_a_code_no_longer_in_the_pool_keeps_the_report(kh: KioskHarness) -
 
 async def test_another_kiosks_code_cannot_be_taken(kh: KioskHarness) -> None:
     await kh.pair()
-    _, code = await kh.h.world.store.kiosks.add(kh.h.world.units["prov"].id, "Lantai 2",
-                                                    datetime.now(UTC))
+    _, code = await kh.h.world.store.kiosks.add(
+        kh.h.world.units["prov"].id, "Lantai 2", datetime.now(UTC)
+    )
     pairing = await kh.client.post("/kiosk/api/pair", json={"code": code})
     other_credential = pairing.json()["credential"]
-    theirs = (await kh.client.post("/kiosk/api/codes", json={"held": 0},
-                                   headers=kh.auth(other_credential))).json()["codes"][0]
+    theirs = (
+        await kh.client.post(
+            "/kiosk/api/codes", json={"held": 0}, headers=kh.auth(other_credential)
+        )
+    ).json()["codes"][0]
     response = await kh.post("reports", kh.report(code=theirs["code"]))
     assert response.status_code == 201
     assert response.json()["code"] != theirs["code"]  # still theirs to give out
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"text": "pendek"}, "text"), ({"kind": "x"}, "kind"), ({"identity": "named"}, "name"),
-    ({"unit": 0}, "unit"), ({"key": "short"}, "key"), ({"code": "ABC"}, "code"),
-])
-async def test_bad_reports_are_refused_with_reasons(kh: KioskHarness, fields: dict[str, Any],
-                                                    field: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": "pendek"}, "text"),
+        ({"kind": "x"}, "kind"),
+        ({"identity": "named"}, "name"),
+        ({"unit": 0}, "unit"),
+        ({"key": "short"}, "key"),
+        ({"code": "ABC"}, "code"),
+    ],
+)
+async def test_bad_reports_are_refused_with_reasons(
+    kh: KioskHarness, fields: dict[str, Any], field: str
+) -> None:
     await kh.pair()
     response = await kh.post("reports", kh.report(**fields))
     assert response.status_code == 400
@@ -348,30 +381,55 @@ async def test_config_carries_the_survey_and_the_faces(kh: KioskHarness) -> None
 async def test_quick_ratings_and_surveys_are_stored_once(kh: KioskHarness) -> None:
     await kh.pair()
     unit = kh.h.world.units["rsud"].id
-    rating = {"key": "r" * 20, "kind": "rating", "unit": unit, "rating": 4, "language": "id",
-              "reported_at": datetime.now(UTC).isoformat()}
+    rating = {
+        "key": "r" * 20,
+        "kind": "rating",
+        "unit": unit,
+        "rating": 4,
+        "language": "id",
+        "reported_at": datetime.now(UTC).isoformat(),
+    }
     first = await kh.post("feedback", rating)
     assert first.status_code == 201 and first.json() == {"key": rating["key"]}
     assert (await kh.post("feedback", rating)).status_code == 200
     assert (await kh.post("feedback", {**rating, "rating": 2})).status_code == 409
-    survey = {"key": "s" * 20, "kind": "ikm", "unit": unit, "answers": "432143214",
-              "language": "en"}
+    survey = {
+        "key": "s" * 20,
+        "kind": "ikm",
+        "unit": unit,
+        "answers": "432143214",
+        "language": "en",
+    }
     assert (await kh.post("feedback", survey)).status_code == 201
-    rows = kh.rows("SELECT kind, unit_id, kiosk_id, rating, answers, idempotency_key "
-                   "FROM feedback ORDER BY id")
-    assert rows == [("rating", unit, kh.kiosk.id, 4, None, f"kiosk{kh.kiosk.id}:{'r' * 20}"),
-                    ("ikm", unit, kh.kiosk.id, None, "432143214",
-                     f"kiosk{kh.kiosk.id}:{'s' * 20}")]
+    rows = kh.rows(
+        "SELECT kind, unit_id, kiosk_id, rating, answers, idempotency_key FROM feedback ORDER BY id"
+    )
+    assert rows == [
+        ("rating", unit, kh.kiosk.id, 4, None, f"kiosk{kh.kiosk.id}:{'r' * 20}"),
+        ("ikm", unit, kh.kiosk.id, None, "432143214", f"kiosk{kh.kiosk.id}:{'s' * 20}"),
+    ]
 
 
-@pytest.mark.parametrize("fields", [
-    {"rating": 6}, {"kind": "ikm", "answers": "4321"}, {"kind": "vote"}, {"key": "x"},
-    {"unit": 999}, {"unit": "other"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"rating": 6},
+        {"kind": "ikm", "answers": "4321"},
+        {"kind": "vote"},
+        {"key": "x"},
+        {"unit": 999},
+        {"unit": "other"},
+    ],
+)
 async def test_bad_feedback_is_refused(kh: KioskHarness, fields: dict[str, Any]) -> None:
     await kh.pair()
-    body = {"key": "f" * 20, "kind": "rating", "unit": kh.h.world.units["dinas"].id,
-            "rating": 5, "language": "id"}
+    body = {
+        "key": "f" * 20,
+        "kind": "rating",
+        "unit": kh.h.world.units["dinas"].id,
+        "rating": 5,
+        "language": "id",
+    }
     if fields.get("unit") == "other":
         fields = {"unit": kh.h.world.units["other"].id}
     response = await kh.post("feedback", {**body, **fields})

@@ -13,16 +13,21 @@ from lapor.store.db import Database
 from tests.conftest import EVERYTHING
 
 
-async def test_searches_are_planned_for_their_values_and_nothing_else(
-        database: Database) -> None:
+async def test_searches_are_planned_for_their_values_and_nothing_else(database: Database) -> None:
     # A generic plan (PostgreSQL's choice for a prepared statement after five runs) cannot
     # tell a rare search word from a common one (148 ms against 1.6 ms at a million reports),
     # while for the deadline order the generic plan is the good one (1 ms against 25 ms).
     def mode_after(query: InboxQuery) -> Callable[[Connection], str | None]:
         def read(conn: Connection) -> str | None:
-            inbox.page_ids(conn, EVERYTHING, query, today=date(2026, 11, 23),
-                           soon_until=date(2026, 11, 23), received_window=(None, None),
-                           limit=50)
+            inbox.page_ids(
+                conn,
+                EVERYTHING,
+                query,
+                today=date(2026, 11, 23),
+                soon_until=date(2026, 11, 23),
+                received_window=(None, None),
+                limit=50,
+            )
             if database.is_sqlite:
                 return None  # SQLite plans every statement anew
             return str(conn.execute(text("SHOW plan_cache_mode")).scalar())

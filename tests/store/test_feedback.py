@@ -31,18 +31,26 @@ async def world(store: Store) -> World:
 
 
 def submission(unit_id: int, **data: str) -> FeedbackSubmission:
-    parsed, errors = parse_feedback({"unit": str(unit_id), "language": "id", **data},
-                                    now=RECEIVED, languages=("id", "en"))
+    parsed, errors = parse_feedback(
+        {"unit": str(unit_id), "language": "id", **data}, now=RECEIVED, languages=("id", "en")
+    )
     assert parsed is not None, errors
     return parsed
 
 
-async def give(store: Store, unit_id: int, key: str, *, received_at: datetime = RECEIVED,
-               **data: str) -> FeedbackResult:
+async def give(
+    store: Store, unit_id: int, key: str, *, received_at: datetime = RECEIVED, **data: str
+) -> FeedbackResult:
     sub = submission(unit_id, **data)
-    return await store.record_feedback(NewFeedback(
-        submission=sub, idempotency_key=key, body_hash=sub.body_hash(), kiosk_id=None,
-        received_at=received_at))
+    return await store.record_feedback(
+        NewFeedback(
+            submission=sub,
+            idempotency_key=key,
+            body_hash=sub.body_hash(),
+            kiosk_id=None,
+            received_at=received_at,
+        )
+    )
 
 
 async def count_feedback(store: Store) -> int:
@@ -54,15 +62,33 @@ async def count_feedback(store: Store) -> int:
 
 async def test_a_resend_is_harmless_and_a_changed_body_is_a_conflict(world: World) -> None:
     store, unit = world.store, world.units["dinas"].id
-    first = await give(store, unit, "kiosk-1-0001", kind="ikm", answers="342334421",
-                       reported_at="2026-10-05T09:00:00+08:00")
+    first = await give(
+        store,
+        unit,
+        "kiosk-1-0001",
+        kind="ikm",
+        answers="342334421",
+        reported_at="2026-10-05T09:00:00+08:00",
+    )
     assert first.created
-    again = await give(store, unit, "kiosk-1-0001", kind="ikm", answers="342334421",
-                       reported_at="2026-10-05T09:00:00+08:00")
+    again = await give(
+        store,
+        unit,
+        "kiosk-1-0001",
+        kind="ikm",
+        answers="342334421",
+        reported_at="2026-10-05T09:00:00+08:00",
+    )
     assert again == FeedbackResult(first.id, created=False)
     with pytest.raises(FeedbackConflict) as conflict:
-        await give(store, unit, "kiosk-1-0001", kind="ikm", answers="342334422",
-                   reported_at="2026-10-05T09:00:00+08:00")
+        await give(
+            store,
+            unit,
+            "kiosk-1-0001",
+            kind="ikm",
+            answers="342334422",
+            reported_at="2026-10-05T09:00:00+08:00",
+        )
     assert conflict.value.feedback_id == first.id
     rating = await give(store, unit, "kiosk-1-0002", kind="rating", rating="5")
     assert rating.created and rating.id != first.id
@@ -81,8 +107,9 @@ async def test_a_resend_is_harmless_and_a_changed_body_is_a_conflict(world: Worl
 
 async def test_concurrent_resends_store_one_row(world: World) -> None:
     store, unit = world.store, world.units["rsud"].id
-    results = await asyncio.gather(*[give(store, unit, "burst", kind="rating", rating="2")
-                                     for _ in range(8)])
+    results = await asyncio.gather(
+        *[give(store, unit, "burst", kind="rating", rating="2") for _ in range(8)]
+    )
     assert sum(r.created for r in results) == 1
     assert len({r.id for r in results}) == 1
     assert await count_feedback(store) == 1
@@ -95,8 +122,12 @@ async def test_an_unknown_unit_is_refused(world: World) -> None:
 
 
 def period(first: date, last_exclusive: date) -> Period:
-    return Period(datetime.combine(first, time(), WITA),
-                  datetime.combine(last_exclusive, time(), WITA), date(2026, 11, 23), WITA)
+    return Period(
+        datetime.combine(first, time(), WITA),
+        datetime.combine(last_exclusive, time(), WITA),
+        date(2026, 11, 23),
+        WITA,
+    )
 
 
 async def test_the_database_sums_per_unit_and_month_within_scope(world: World) -> None:
@@ -109,11 +140,23 @@ async def test_the_database_sums_per_unit_and_month_within_scope(world: World) -
     await give(store, units["rsud"].id, "f", kind="rating", rating="1")
     await give(store, units["other"].id, "g", kind="ikm", answers="111111111")  # out of scope
     # The last half hour of October in WITA counts in October...
-    await give(store, units["dinas"].id, "h", kind="rating", rating="5",
-               received_at=datetime(2026, 10, 31, 15, 30, tzinfo=UTC))
+    await give(
+        store,
+        units["dinas"].id,
+        "h",
+        kind="rating",
+        rating="5",
+        received_at=datetime(2026, 10, 31, 15, 30, tzinfo=UTC),
+    )
     # ...and 00:30 WITA on 1 November, still October in UTC, does not.
-    await give(store, units["dinas"].id, "i", kind="rating", rating="5",
-               received_at=datetime(2026, 10, 31, 16, 30, tzinfo=UTC))
+    await give(
+        store,
+        units["dinas"].id,
+        "i",
+        kind="rating",
+        rating="5",
+        received_at=datetime(2026, 10, 31, 16, 30, tzinfo=UTC),
+    )
 
     october = period(date(2026, 10, 1), date(2026, 11, 1))
     raw = await store.monitoring(world.subtree("prov"), units["prov"].path, october)
@@ -129,14 +172,14 @@ async def test_the_database_sums_per_unit_and_month_within_scope(world: World) -
     assert total.feedback.ikm_responses == 4 and total.feedback.ikm == Decimal("76.39")
     assert total.feedback.ratings == 3
     # A coordinator of the other province sees only theirs; an admin sees all.
-    other = await store.monitoring(world.scope("koor@other.go.id"), units["other"].path,
-                                   october)
+    other = await store.monitoring(world.scope("koor@other.go.id"), units["other"].path, october)
     assert [f.ikm_responses for f in other.feedback.values()] == [1]
     everything = await store.monitoring(EVERYTHING, "", october)
     assert sum(f.ikm_responses for f in everything.feedback.values()) == 5
     # A subtree the scope does not reach adds nothing, even when asked for directly.
     peeking = await store.monitoring(world.subtree("prov"), units["other"].path, october)
     assert peeking.feedback == {}
-    november = await store.monitoring(world.subtree("prov"), units["prov"].path,
-                                      period(date(2026, 11, 1), date(2026, 12, 1)))
+    november = await store.monitoring(
+        world.subtree("prov"), units["prov"].path, period(date(2026, 11, 1), date(2026, 12, 1))
+    )
     assert [(k[1], f.ratings) for k, f in november.feedback.items()] == [("2026-11", 1)]

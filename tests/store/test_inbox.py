@@ -37,37 +37,73 @@ async def world(store: Store) -> World:
     return await World(store, Signing([TEST_KEY])).standard()
 
 
-async def submit(world: World, key: str, *, unit: str = "dinas", text: str = "Antrean panjang "
-                 "sekali di loket.", kind: Kind = Kind.COMPLAINT, channel: Channel = Channel.POSTER,
-                 received_at: datetime | None = None, verify_due: date = TODAY) -> int:
+async def submit(
+    world: World,
+    key: str,
+    *,
+    unit: str = "dinas",
+    text: str = "Antrean panjang sekali di loket.",
+    kind: Kind = Kind.COMPLAINT,
+    channel: Channel = Channel.POSTER,
+    received_at: datetime | None = None,
+    verify_due: date = TODAY,
+) -> int:
     submission = Submission(kind, text, None, Identity.ANONYMOUS, None, None, None)
-    result = await world.store.submit_report(NewReport(
-        submission=submission, channel=channel, unit_id=world.units[unit].id, poster_id=None,
-        idempotency_key=key, body_hash=submission.body_hash(), language="id",
-        received_at=received_at or datetime(2026, 11, 20, 3, tzinfo=UTC),
-        verify_due=verify_due), compose)
+    result = await world.store.submit_report(
+        NewReport(
+            submission=submission,
+            channel=channel,
+            unit_id=world.units[unit].id,
+            poster_id=None,
+            idempotency_key=key,
+            body_hash=submission.body_hash(),
+            language="id",
+            received_at=received_at or datetime(2026, 11, 20, 3, tzinfo=UTC),
+            verify_due=verify_due,
+        ),
+        compose,
+    )
     return result.report_id
 
 
-async def ids(world: World, query: InboxQuery | None = None, *, scope: Any = EVERYTHING,
-              soon_until: date = TODAY, limit: int = 50, **params: Any) -> list[int]:
-    page = await world.store.inbox(scope, query, today=TODAY, soon_until=soon_until,
-                                   limit=limit, **params)
+async def ids(
+    world: World,
+    query: InboxQuery | None = None,
+    *,
+    scope: Any = EVERYTHING,
+    soon_until: date = TODAY,
+    limit: int = 50,
+    **params: Any,
+) -> list[int]:
+    page = await world.store.inbox(
+        scope, query, today=TODAY, soon_until=soon_until, limit=limit, **params
+    )
     return [i.id for i in page.items]
 
 
-async def forward(world: World, report_id: int, version: int = 1, title: str = "Judul",
-                  due: date = date(2026, 11, 30)) -> int:
+async def forward(
+    world: World,
+    report_id: int,
+    version: int = 1,
+    title: str = "Judul",
+    due: date = date(2026, 11, 30),
+) -> int:
     return await world.store.forward_report(
-        report_id, seen_version=version, actor=world.users["koor@prov.go.id"],
-        scope=world.subtree("prov"), forwarding=Forwarding(title, None, world.units["rsud"].id),
-        follow_up_due=due, compose_mail=compose)
+        report_id,
+        seen_version=version,
+        actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"),
+        forwarding=Forwarding(title, None, world.units["rsud"].id),
+        follow_up_due=due,
+        compose_mail=compose,
+    )
 
 
 async def counted(world: World) -> dict[Status, int]:
     def read(conn: Any) -> dict[Status, int]:
-        rows = conn.execute(select(t.reports.c.status, func.count())
-                            .group_by(t.reports.c.status)).all()
+        rows = conn.execute(
+            select(t.reports.c.status, func.count()).group_by(t.reports.c.status)
+        ).all()
         return {Status(s): n for s, n in rows}
 
     return await world.store.db.read(read)
@@ -82,13 +118,21 @@ async def test_counters_follow_every_change_and_respect_scope(world: World) -> N
     world.units["lonely"] = lonely
     await submit(world, "d", unit="lonely")
     await forward(world, a)
-    await store.decide(b, seen_version=1, actor=world.users["koor@prov.go.id"],
-                       scope=world.subtree("prov"), action=Action.ARCHIVE,
-                       reason="Laporan tidak jelas sama sekali.", duplicate_of=None,
-                       compose_mail=compose)
+    await store.decide(
+        b,
+        seen_version=1,
+        actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"),
+        action=Action.ARCHIVE,
+        reason="Laporan tidak jelas sama sekali.",
+        duplicate_of=None,
+        compose_mail=compose,
+    )
     assert await store.status_counts(EVERYTHING) == await counted(world)
     assert await store.status_counts(world.subtree("prov")) == {
-        Status.FORWARDED: 1, Status.ARCHIVED: 1}
+        Status.FORWARDED: 1,
+        Status.ARCHIVED: 1,
+    }
     assert await store.status_counts(world.subtree("other")) == {Status.RECEIVED: 1}
     await world.user("petugas@rsud.go.id", "officer", "rsud")
     assert await store.status_counts(world.scope("petugas@rsud.go.id")) == {Status.FORWARDED: 1}
@@ -105,8 +149,9 @@ async def test_search_folds_case_and_accents_and_matches_word_prefixes(world: Wo
     assert await ids(world, query) == []
 
 
-async def test_a_word_finds_every_word_it_begins_however_many(world: World,
-                                                              monkeypatch: Any) -> None:
+async def test_a_word_finds_every_word_it_begins_however_many(
+    world: World, monkeypatch: Any
+) -> None:
     from lapor.store import inbox
 
     school = await submit(world, "a", text="Atap sekolah bocor.")
@@ -127,14 +172,22 @@ async def test_a_word_finds_every_word_it_begins_however_many(world: World,
 async def test_completions_come_from_the_search_index(world: World, monkeypatch: Any) -> None:
     from lapor.store import inbox
 
-    for key, text in (("a", "sekolah sekolah sekolah"), ("b", "Sekolahnya"), ("c", "sekali"),
-                      ("d", "sekolah")):
+    for key, text in (
+        ("a", "sekolah sekolah sekolah"),
+        ("b", "Sekolahnya"),
+        ("c", "sekali"),
+        ("d", "sekolah"),
+    ):
         await submit(world, key, text=text)
     found = await world.store.db.read(
-        lambda conn: inbox.completions(conn, ("sekol", "sek", "rumah", "sekolah")))
-    assert found == {"sekol": ["sekolah", "sekolahnya"], "sek": ["sekali", "sekolah",
-                                                                  "sekolahnya"],
-                     "rumah": [], "sekolah": ["sekolah", "sekolahnya"]}
+        lambda conn: inbox.completions(conn, ("sekol", "sek", "rumah", "sekolah"))
+    )
+    assert found == {
+        "sekol": ["sekolah", "sekolahnya"],
+        "sek": ["sekali", "sekolah", "sekolahnya"],
+        "rumah": [],
+        "sekolah": ["sekolah", "sekolahnya"],
+    }
     monkeypatch.setattr(inbox, "COMPLETIONS", 2)
     found = await world.store.db.read(lambda conn: inbox.completions(conn, ("sek",)))
     assert found == {"sek": None}
@@ -158,8 +211,9 @@ async def test_filters_combine(world: World) -> None:
     assert await ids(world, InboxQuery(unit_id=world.units["prov"].id)) == [widget, kiosk, poster]
     await forward(world, kiosk)
     assert await ids(world, InboxQuery(statuses=(Status.FORWARDED,))) == [kiosk]
-    assert await ids(world, InboxQuery(statuses=(Status.FORWARDED, Status.RECEIVED),
-                                       channel=Channel.POSTER)) == [poster]
+    assert await ids(
+        world, InboxQuery(statuses=(Status.FORWARDED, Status.RECEIVED), channel=Channel.POSTER)
+    ) == [poster]
 
 
 async def test_received_window_is_in_local_days(world: World) -> None:
@@ -191,10 +245,16 @@ async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> Non
     rest = replace(by_deadline, after=next_cursor(first[-1], by_deadline))
     assert await ids(world, rest) == [done, later]
     # A report with no running deadline (archived, answered...) is not in the deadline order.
-    await world.store.decide(later, seen_version=1, actor=world.users["koor@prov.go.id"],
-                             scope=world.subtree("prov"), action=Action.ARCHIVE,
-                             reason="Duplikat dari laporan lain.", duplicate_of=None,
-                             compose_mail=compose)
+    await world.store.decide(
+        later,
+        seen_version=1,
+        actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"),
+        action=Action.ARCHIVE,
+        reason="Duplikat dari laporan lain.",
+        duplicate_of=None,
+        compose_mail=compose,
+    )
     assert later not in await ids(world, by_deadline)
 
 
@@ -203,21 +263,33 @@ async def ordered_pages(world: World) -> list[list[int]]:
 
     wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
     dinas = world.units["dinas"].id
-    queries = [InboxQuery(sort=Sort.DEADLINE), InboxQuery(received_to=date(2026, 11, 30)),
-               InboxQuery(unit_id=dinas, sort=Sort.DEADLINE),
-               InboxQuery(unit_id=dinas, received_from=date(2026, 11, 12))]
-    return [await ids(world, q, scope=world.subtree("prov"), limit=3,
-                      received_window=received_window(q, wita)) for q in queries]
+    queries = [
+        InboxQuery(sort=Sort.DEADLINE),
+        InboxQuery(received_to=date(2026, 11, 30)),
+        InboxQuery(unit_id=dinas, sort=Sort.DEADLINE),
+        InboxQuery(unit_id=dinas, received_from=date(2026, 11, 12)),
+    ]
+    return [
+        await ids(
+            world, q, scope=world.subtree("prov"), limit=3, received_window=received_window(q, wita)
+        )
+        for q in queries
+    ]
 
 
 async def test_a_scope_with_many_reports_pages_the_same_in_either_plan(
-        world: World, monkeypatch: Any) -> None:
+    world: World, monkeypatch: Any
+) -> None:
     from lapor.store import inbox
 
     for i in range(9):
-        await submit(world, f"m{i}", unit=("dinas", "rsud", "other")[i % 3],
-                     received_at=datetime(2026, 11, 10 + i, 3, tzinfo=UTC),
-                     verify_due=TODAY + timedelta(days=(5 * i) % 7))
+        await submit(
+            world,
+            f"m{i}",
+            unit=("dinas", "rsud", "other")[i % 3],
+            received_at=datetime(2026, 11, 10 + i, 3, tzinfo=UTC),
+            verify_due=TODAY + timedelta(days=(5 * i) % 7),
+        )
     expected = await ordered_pages(world)
     assert expected == [[1, 8, 4], [8, 7, 5], [1, 4, 7], [7, 4]]
     monkeypatch.setattr(inbox, "MANY_REPORTS", 1)  # every scope counts as a large one
@@ -227,7 +299,8 @@ async def test_a_scope_with_many_reports_pages_the_same_in_either_plan(
 # Without statistics SQLite's planner needs telling (store.inbox.MANY_REPORTS).
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
-        world: World, monkeypatch: Any) -> None:
+    world: World, monkeypatch: Any
+) -> None:
     from sqlalchemy import event
 
     from lapor.store import inbox
@@ -245,13 +318,21 @@ async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
 
         event.listen(conn, "before_cursor_execute", record)
         try:
-            inbox.page_ids(conn, world.subtree("prov"), query, today=TODAY, soon_until=TODAY,
-                           received_window=(None, datetime(2026, 12, 1, tzinfo=UTC)), limit=3)
+            inbox.page_ids(
+                conn,
+                world.subtree("prov"),
+                query,
+                today=TODAY,
+                soon_until=TODAY,
+                received_window=(None, datetime(2026, 12, 1, tzinfo=UTC)),
+                limit=3,
+            )
         finally:
             event.remove(conn, "before_cursor_execute", record)
         [(statement, parameters)] = seen
-        return " ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                           parameters).all())
+        return " ".join(
+            r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        )
 
     assert "ix_reports_routed_unit_id_id" in await world.store.db.read(plan)
     monkeypatch.setattr(inbox, "MANY_REPORTS", 2)
@@ -285,13 +366,33 @@ async def test_scope_limits_every_filter(world: World) -> None:
 
 
 def test_query_string_errors_name_the_parameter() -> None:
-    query, errors = read_inbox_query({
-        "status": ["masuk", "nope"], "kind": "x", "within": "0", "from": "2026-13-01",
-        "q": "!", "after": "abc", "sort": "random", "category": "Kesehatan", "tag": "a,b",
-        "assigned": "everyone"})
+    query, errors = read_inbox_query(
+        {
+            "status": ["masuk", "nope"],
+            "kind": "x",
+            "within": "0",
+            "from": "2026-13-01",
+            "q": "!",
+            "after": "abc",
+            "sort": "random",
+            "category": "Kesehatan",
+            "tag": "a,b",
+            "assigned": "everyone",
+        }
+    )
     assert query == InboxQuery(statuses=(Status.RECEIVED,))
-    assert sorted(errors) == ["after", "assigned", "category", "from", "kind", "q", "sort",
-                              "status", "tag", "within"]
+    assert sorted(errors) == [
+        "after",
+        "assigned",
+        "category",
+        "from",
+        "kind",
+        "q",
+        "sort",
+        "status",
+        "tag",
+        "within",
+    ]
     query, errors = read_inbox_query({"from": "2026-11-20", "to": "2026-11-01"})
     assert errors == ["to"] and query.received_to is None
 
@@ -299,25 +400,36 @@ def test_query_string_errors_name_the_parameter() -> None:
 def test_query_round_trips_through_its_own_link() -> None:
     from urllib.parse import parse_qs, urlencode
 
-    query = InboxQuery(statuses=(Status.RECEIVED, Status.FORWARDED), kind=Kind.INFORMATION,
-                       channel=Channel.STAFF, unit_id=9, due=Due.SOON, within_days=5,
-                       received_from=date(2026, 1, 1), received_to=date(2026, 2, 1),
-                       text="Jalan Rusak", words=("jalan", "rusak"), sort=Sort.DEADLINE,
-                       category="infrastruktur", tag="jalan rusak", assigned=Assigned.ME)
+    query = InboxQuery(
+        statuses=(Status.RECEIVED, Status.FORWARDED),
+        kind=Kind.INFORMATION,
+        channel=Channel.STAFF,
+        unit_id=9,
+        due=Due.SOON,
+        within_days=5,
+        received_from=date(2026, 1, 1),
+        received_to=date(2026, 2, 1),
+        text="Jalan Rusak",
+        words=("jalan", "rusak"),
+        sort=Sort.DEADLINE,
+        category="infrastruktur",
+        tag="jalan rusak",
+        assigned=Assigned.ME,
+    )
     cursor = Cursor(41, date(2026, 11, 30))
     again, errors = read_inbox_query(parse_qs(urlencode(query.params(after=cursor))))
     assert errors == [] and again == replace(query, after=cursor)
 
 
-async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(
-        world: World) -> None:
+async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(world: World) -> None:
     wita = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
     from lapor.complaints.inbox import Order, received_window
 
     # Ids out of step with received_at (a kiosk's queue sent late), and three reports received
     # at the same moment: the order is received_at, then id.
-    moments = [datetime(2026, 11, 10, 2, tzinfo=UTC) + timedelta(hours=h)
-               for h in (5, 1, 3, 3, 3, 9, 0)]
+    moments = [
+        datetime(2026, 11, 10, 2, tzinfo=UTC) + timedelta(hours=h) for h in (5, 1, 3, 3, 3, 9, 0)
+    ]
     made = [await submit(world, f"w{i}", received_at=m) for i, m in enumerate(moments)]
     outside = await submit(world, "late", received_at=datetime(2026, 11, 12, 2, tzinfo=UTC))
     query = InboxQuery(received_from=date(2026, 11, 10), received_to=date(2026, 11, 10))
@@ -327,8 +439,11 @@ async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(
     seen: list[int] = []
     page_query = query
     while True:
-        page = (await world.store.inbox(EVERYTHING, page_query, today=TODAY, limit=2,
-                                        received_window=window)).items
+        page = (
+            await world.store.inbox(
+                EVERYTHING, page_query, today=TODAY, limit=2, received_window=window
+            )
+        ).items
         seen += [i.id for i in page]
         if len(page) < 2:
             break
@@ -340,8 +455,9 @@ async def test_a_received_window_pages_newest_first_without_gaps_or_repeats(
     assert seen == expected and outside not in seen
 
 
-async def test_a_common_word_is_searched_a_stretch_at_a_time(world: World,
-                                                             monkeypatch: Any) -> None:
+async def test_a_common_word_is_searched_a_stretch_at_a_time(
+    world: World, monkeypatch: Any
+) -> None:
     from lapor.store import inbox
 
     # Every word counts as common and a request looks at 3 ids: the million-report case in
@@ -351,8 +467,9 @@ async def test_a_common_word_is_searched_a_stretch_at_a_time(world: World,
     made = []
     for i in range(12):
         text = "Lampu jalan mati lagi." if i % 2 else "Antrean panjang sekali di loket."
-        made.append((await submit(world, f"s{i}", text=text,
-                                  unit="other" if i % 4 == 3 else "dinas"), i))
+        made.append(
+            (await submit(world, f"s{i}", text=text, unit="other" if i % 4 == 3 else "dinas"), i)
+        )
     expected = [r for r, i in sorted(made, reverse=True) if i % 2 and i % 4 != 3]
     query, _ = read_inbox_query({"q": "lampu"})
     scope = world.subtree("prov")
@@ -386,11 +503,17 @@ def test_cursors_are_read_for_the_order_they_continue() -> None:
     assert errors == [] and query.order is Order.RECEIVED
     assert query.after == Cursor(17, received_at=moment)
     assert Cursor(17, received_at=moment).encode() == "2026-01-05T03:04:05.000060Z.17"
-    for bad in ("17", "2026-01-05.17", "2026-01-05T03:04:05Z.17",
-                "2026-02-30T03:04:05.000000Z.1",
-                "2026-01-05T03:04:05.000060+00:00.17", "2026-01-05T03:04:05.000060Z.",
-                "2026-01-05T03:04:05.000060Z.x", "2026-01-05T03:04:05.000060Z.-1",
-                "２０２６-01-05T03:04:05.000060Z.17"):
+    for bad in (
+        "17",
+        "2026-01-05.17",
+        "2026-01-05T03:04:05Z.17",
+        "2026-02-30T03:04:05.000000Z.1",
+        "2026-01-05T03:04:05.000060+00:00.17",
+        "2026-01-05T03:04:05.000060Z.",
+        "2026-01-05T03:04:05.000060Z.x",
+        "2026-01-05T03:04:05.000060Z.-1",
+        "２０２６-01-05T03:04:05.000060Z.17",
+    ):
         query, errors = read_inbox_query({**dated, "after": bad})
         assert errors == ["after"] and query.after is None, bad
     # A search keeps the id order even within dates; the deadline order its own cursor.
@@ -398,8 +521,9 @@ def test_cursors_are_read_for_the_order_they_continue() -> None:
     assert errors == [] and query.order is Order.ID and query.after == Cursor(17)
     query, errors = read_inbox_query({**dated, "sort": "deadline", "after": "2026-01-09.4"})
     assert errors == [] and query.after == Cursor(4, due_on=date(2026, 1, 9))
-    query, errors = read_inbox_query({"sort": "deadline",
-                                      "after": "2026-01-05T03:04:05.000060Z.17"})
+    query, errors = read_inbox_query(
+        {"sort": "deadline", "after": "2026-01-05T03:04:05.000060Z.17"}
+    )
     assert errors == ["after"]
 
 
@@ -408,21 +532,30 @@ async def test_category_tag_and_assignment_filters(world: World) -> None:
 
     store = world.store
     coordinator = world.users["koor@prov.go.id"]
-    road, lamp, other = (await submit(world, "road"), await submit(world, "lamp"),
-                         await submit(world, "other"))
+    road, lamp, other = (
+        await submit(world, "road"),
+        await submit(world, "lamp"),
+        await submit(world, "other"),
+    )
     for report_id, tags in ((road, ("jalan rusak", "aspal")), (lamp, ("lampu",))):
         await store.forward_report(
-            report_id, seen_version=1, actor=coordinator, scope=world.subtree("prov"),
+            report_id,
+            seen_version=1,
+            actor=coordinator,
+            scope=world.subtree("prov"),
             forwarding=Forwarding("Judul", None, world.units["rsud"].id, "infrastruktur", tags),
-            follow_up_due=date(2026, 11, 30), compose_mail=compose)
+            follow_up_due=date(2026, 11, 30),
+            compose_mail=compose,
+        )
     assert await ids(world, InboxQuery(category="infrastruktur")) == [lamp, road]
     assert await ids(world, InboxQuery(tag="jalan rusak")) == [road]
     assert await ids(world, InboxQuery(tag="jalan")) == []  # a whole tag, never a part
     assert await ids(world, InboxQuery(tag="%")) == []  # LIKE's wildcards mean themselves
     prov = world.units["prov"]
     mine = scope_of("coordinator", prov.id, prov.path, coordinator.id)
-    await store.assign_report(other, seen_version=1, actor=coordinator, scope=mine,
-                              assignee_id=coordinator.id)
+    await store.assign_report(
+        other, seen_version=1, actor=coordinator, scope=mine, assignee_id=coordinator.id
+    )
     assert await ids(world, InboxQuery(assigned=Assigned.ME), scope=mine) == [other]
     assert await ids(world, InboxQuery(assigned=Assigned.NOBODY), scope=mine) == [lamp, road]
 
@@ -430,8 +563,10 @@ async def test_category_tag_and_assignment_filters(world: World) -> None:
 def test_key_words_are_the_long_uncommon_ones() -> None:
     from lapor.complaints import search
 
-    words = search.key_words("Saya sudah menunggu di loket PERIZINAN sejak pagi, antrean "
-                             "tidak bergerak dan petugas perizinan tidak ada.")
+    words = search.key_words(
+        "Saya sudah menunggu di loket PERIZINAN sejak pagi, antrean "
+        "tidak bergerak dan petugas perizinan tidak ada."
+    )
     assert words == ("menunggu", "perizinan", "antrean", "bergerak")
     assert search.key_words("yang dan di ke") == ()
 
@@ -443,10 +578,16 @@ async def test_similar_open_reports_of_the_same_unit(world: World) -> None:
     one_word = await submit(world, "c", text="Penerangan ruang tunggu terlalu redup.")
     await submit(world, "d", unit="rsud", text="Lampu penerangan di simpang pasar IGD mati.")
     closed = await submit(world, "e", text="Lampu penerangan simpang pasar mati, sudah diurus.")
-    await store.decide(closed, seen_version=1, actor=world.users["koor@prov.go.id"],
-                       scope=world.subtree("prov"), action=Action.ARCHIVE,
-                       reason="Sudah ditangani bersama laporan lain.", duplicate_of=None,
-                       compose_mail=compose)
+    await store.decide(
+        closed,
+        seen_version=1,
+        actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"),
+        action=Action.ARCHIVE,
+        reason="Sudah ditangani bersama laporan lain.",
+        duplicate_of=None,
+        compose_mail=compose,
+    )
     report = await store.report_for_staff(first, EVERYTHING)
     assert report is not None
     found = [i.id for i in await store.similar_reports(report, EVERYTHING)]

@@ -34,18 +34,26 @@ async def test_existing_reports_survive_the_workflow_migration(database: Databas
 
     def to_0001_with_a_report(conn: Any) -> None:
         command.downgrade(_config(conn), "0001")
-        conn.execute(text("INSERT INTO units (id, slug, name, path, created_at) "
-                          "VALUES (1, 'prov', 'Provinsi', '1/', CURRENT_TIMESTAMP)"))
-        conn.execute(text(
-            "INSERT INTO reports (tracking_code, idempotency_key, body_hash, kind, status, text, "
-            "identity, channel, unit_id, language, received_at, verify_due, updated_at) VALUES "
-            "('ABCDE12345', 'k', 'h', 'pengaduan', 'masuk', 'teks', 'anonim', 'poster', 1, 'id', "
-            "CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO units (id, slug, name, path, created_at) "
+                "VALUES (1, 'prov', 'Provinsi', '1/', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reports (tracking_code, idempotency_key, body_hash, kind, status, "
+                "text, identity, channel, unit_id, language, received_at, verify_due, "
+                "updated_at) VALUES ('ABCDE12345', 'k', 'h', 'pengaduan', 'masuk', 'teks', "
+                "'anonim', 'poster', 1, 'id', CURRENT_TIMESTAMP, CURRENT_DATE, CURRENT_TIMESTAMP)"
+            )
+        )
 
     await database.run_standalone(to_0001_with_a_report)
     await migrate(database)
-    rows = await database.read(lambda conn: conn.execute(
-        text("SELECT version, forwarded_unit_id FROM reports")).all())
+    rows = await database.read(
+        lambda conn: conn.execute(text("SELECT version, forwarded_unit_id FROM reports")).all()
+    )
     assert [tuple(r) for r in rows] == [(1, None)]
 
 
@@ -56,6 +64,9 @@ async def test_the_search_index_survives_later_migrations(database: Database) ->
 
     if not database.is_sqlite:
         return
-    triggers = await database.read(lambda conn: set(conn.execute(text(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()))
+    triggers = await database.read(
+        lambda conn: set(
+            conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        )
+    )
     assert {"reports_fts_insert", "reports_fts_update", "reports_fts_delete"} <= triggers

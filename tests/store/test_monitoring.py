@@ -35,8 +35,12 @@ async def set_moment(world: World, report_id: int, **values: Any) -> None:
 
 
 def period(first: date, last_exclusive: date) -> Period:
-    return Period(datetime.combine(first, time(), WITA),
-                  datetime.combine(last_exclusive, time(), WITA), TODAY, WITA)
+    return Period(
+        datetime.combine(first, time(), WITA),
+        datetime.combine(last_exclusive, time(), WITA),
+        TODAY,
+        WITA,
+    )
 
 
 async def test_in_time_late_overdue_medians_and_satisfaction(world: World) -> None:
@@ -53,16 +57,23 @@ async def test_in_time_late_overdue_medians_and_satisfaction(world: World) -> No
     await set_moment(world, on_time, verified_at=received + timedelta(days=2, hours=3))
     await set_moment(world, late, verified_at=received + timedelta(days=9))
     officer = await world.user("petugas@rsud.go.id", "officer", "rsud")
-    await store.follow_up_report(on_time, seen_version=2, actor=officer,
-                                 scope=world.scope("petugas@rsud.go.id"),
-                                 answer="Sudah kami perbaiki, terima kasih.",
-                                 compose_mail=compose)
+    await store.follow_up_report(
+        on_time,
+        seen_version=2,
+        actor=officer,
+        scope=world.scope("petugas@rsud.go.id"),
+        answer="Sudah kami perbaiki, terima kasih.",
+        compose_mail=compose,
+    )
     await set_moment(world, on_time, followed_up_at=received + timedelta(days=6))
     await store.reporter_acts(on_time, seen_version=3, action=Action.ACCEPT, rating=4)
     await set_moment(world, on_time, closed_at=received + timedelta(days=7, hours=12))
 
-    raw = await store.monitoring(world.subtree("prov"), world.units["prov"].path,
-                                 period(date(2026, 10, 1), date(2026, 11, 1)))
+    raw = await store.monitoring(
+        world.subtree("prov"),
+        world.units["prov"].path,
+        period(date(2026, 10, 1), date(2026, 11, 1)),
+    )
     rows, total = roll_up(raw, lambda key: key[1], ["2026-10"])
     f = total.figures
     assert f.received == 3  # the other province's report is outside the scope
@@ -74,11 +85,11 @@ async def test_in_time_late_overdue_medians_and_satisfaction(world: World) -> No
     assert total.close_days == {7: 1}
     assert [r.group for r in rows] == ["2026-10"]
     # The admin sees the other province as well; a later period sees nothing.
-    everything = await store.monitoring(EVERYTHING, "", period(date(2026, 10, 1),
-                                                               date(2026, 11, 1)))
+    everything = await store.monitoring(
+        EVERYTHING, "", period(date(2026, 10, 1), date(2026, 11, 1))
+    )
     assert sum(x.received for x in everything.figures.values()) == 4
-    nothing = await store.monitoring(EVERYTHING, "", period(date(2026, 11, 1),
-                                                            date(2026, 12, 1)))
+    nothing = await store.monitoring(EVERYTHING, "", period(date(2026, 11, 1), date(2026, 12, 1)))
     assert nothing.figures == {}
 
 
@@ -92,8 +103,7 @@ async def test_verification_on_the_due_day_is_in_time_in_local_time(world: World
     await forward(world, after)
     await set_moment(world, just, verified_at=datetime(2026, 10, 8, 15, 30, tzinfo=UTC))
     await set_moment(world, after, verified_at=datetime(2026, 10, 8, 16, 30, tzinfo=UTC))
-    raw = await world.store.monitoring(EVERYTHING, "", period(date(2026, 10, 1),
-                                                              date(2026, 11, 1)))
+    raw = await world.store.monitoring(EVERYTHING, "", period(date(2026, 10, 1), date(2026, 11, 1)))
     (figures,) = raw.figures.values()
     assert (figures.verified_in_time, figures.verified_late) == (1, 1)
 

@@ -20,15 +20,35 @@ def compose(notice: Notice) -> tuple[str, str]:
     return f"new {notice.tracking_code}", f"to {notice.routed_unit_name or 'admins'}"
 
 
-def new_report(unit_id: int, key: str, *, text: str = "Pelayanan lambat sekali hari ini.",
-               identity: Identity = Identity.NAMED, poster_id: int | None = None) -> NewReport:
+def new_report(
+    unit_id: int,
+    key: str,
+    *,
+    text: str = "Pelayanan lambat sekali hari ini.",
+    identity: Identity = Identity.NAMED,
+    poster_id: int | None = None,
+) -> NewReport:
     named = identity is not Identity.ANONYMOUS
-    submission = Submission(Kind.COMPLAINT, text, None, identity,
-                            "Siti" if named else None, "+6281234567890" if named else None, None)
-    return NewReport(submission=submission, channel=Channel.POSTER, unit_id=unit_id,
-                     poster_id=poster_id, idempotency_key=key, body_hash=submission.body_hash(),
-                     language="id", received_at=datetime.now(UTC),
-                     verify_due=date(2026, 12, 1))
+    submission = Submission(
+        Kind.COMPLAINT,
+        text,
+        None,
+        identity,
+        "Siti" if named else None,
+        "+6281234567890" if named else None,
+        None,
+    )
+    return NewReport(
+        submission=submission,
+        channel=Channel.POSTER,
+        unit_id=unit_id,
+        poster_id=poster_id,
+        idempotency_key=key,
+        body_hash=submission.body_hash(),
+        language="id",
+        received_at=datetime.now(UTC),
+        verify_due=date(2026, 12, 1),
+    )
 
 
 async def stored(store: Store, result: SubmitResult) -> Report:
@@ -68,7 +88,8 @@ async def test_report_routes_to_nearest_coordinator_and_mails_them(world: World)
     mail = await store.list_outbox()
     assert {(m.to_address, m.body) for m in mail} == {
         ("koor@prov.go.id", "to Pemerintah Provinsi"),
-        ("koor@dinas.go.id", "to Dinas Kependudukan")}
+        ("koor@dinas.go.id", "to Dinas Kependudukan"),
+    }
 
 
 async def test_report_without_any_coordinator_is_kept_for_admins(world: World) -> None:
@@ -88,8 +109,9 @@ async def test_same_key_returns_same_report_different_body_conflicts(world: Worl
     again = await store.submit_report(new_report(unit_id, "same"), compose)
     assert not again.created and again.tracking_code == first.tracking_code
     with pytest.raises(IdempotencyConflict) as conflict:
-        await store.submit_report(new_report(unit_id, "same", text="Sesuatu yang lain sama sekali"),
-                                  compose)
+        await store.submit_report(
+            new_report(unit_id, "same", text="Sesuatu yang lain sama sekali"), compose
+        )
     assert conflict.value.tracking_code == first.tracking_code
     assert await store.count_reports() == 1
 
@@ -97,34 +119,52 @@ async def test_same_key_returns_same_report_different_body_conflicts(world: Worl
 async def test_concurrent_retries_store_one_report(world: World) -> None:
     store = world.store
     unit_id = world.units["dinas"].id
-    results = await asyncio.gather(*[store.submit_report(new_report(unit_id, "burst"), compose)
-                                     for _ in range(12)])
+    results = await asyncio.gather(
+        *[store.submit_report(new_report(unit_id, "burst"), compose) for _ in range(12)]
+    )
     assert sum(r.created for r in results) == 1
     assert len({r.tracking_code for r in results}) == 1
     assert await store.count_reports() == 1
 
 
 async def test_anonymous_report_stores_no_identity(world: World) -> None:
-    submission = Submission(Kind.ASPIRATION, "Tolong tambah kursi ruang tunggu.", None,
-                            Identity.ANONYMOUS, "Should not be kept", "+628111", "x@y.id")
-    new = NewReport(submission=submission, channel=Channel.POSTER,
-                    unit_id=world.units["dinas"].id, poster_id=None, idempotency_key="anon",
-                    body_hash="h", language="id", received_at=datetime.now(UTC),
-                    verify_due=date(2026, 12, 1))
+    submission = Submission(
+        Kind.ASPIRATION,
+        "Tolong tambah kursi ruang tunggu.",
+        None,
+        Identity.ANONYMOUS,
+        "Should not be kept",
+        "+628111",
+        "x@y.id",
+    )
+    new = NewReport(
+        submission=submission,
+        channel=Channel.POSTER,
+        unit_id=world.units["dinas"].id,
+        poster_id=None,
+        idempotency_key="anon",
+        body_hash="h",
+        language="id",
+        received_at=datetime.now(UTC),
+        verify_due=date(2026, 12, 1),
+    )
     report = await stored(world.store, await world.store.submit_report(new, compose))
     assert (report.reporter_name, report.reporter_phone, report.reporter_email) == (None,) * 3
 
 
 async def test_inbox_is_scoped_to_the_subtree_and_keyset_paginated(world: World) -> None:
     store = world.store
-    ids = [(await store.submit_report(new_report(world.units["dinas"].id, f"p{i}"), compose))
-           .report_id for i in range(5)]
+    ids = [
+        (await store.submit_report(new_report(world.units["dinas"].id, f"p{i}"), compose)).report_id
+        for i in range(5)
+    ]
     outside = await store.submit_report(new_report(world.units["other"].id, "o"), compose)
     prov = world.subtree("prov")
     today = date(2026, 11, 23)
     page1 = (await store.inbox(prov, today=today, limit=3)).items
-    page2 = (await store.inbox(prov, InboxQuery(after=Cursor(page1[-1].id)), today=today,
-                               limit=3)).items
+    page2 = (
+        await store.inbox(prov, InboxQuery(after=Cursor(page1[-1].id)), today=today, limit=3)
+    ).items
     assert [i.id for i in page1 + page2] == sorted(ids, reverse=True)
     assert outside.report_id not in {i.id for i in (await store.inbox(prov, today=today)).items}
     assert await store.report_for_staff(outside.report_id, prov) is None
@@ -148,11 +188,18 @@ async def test_unit_summaries_count_staff_posters_and_sub_units(world: World) ->
     await store.set_user_active(gone.id, False)
     summaries = {s.unit.slug: s for s in await store.unit_summaries()}
     assert [s.unit.slug for s in await store.unit_summaries()] == [
-        u.slug for u in await store.list_units()]  # tree order
-    assert (summaries["prov"].staff, summaries["prov"].posters,
-            summaries["prov"].children) == (3, 0, 2)
-    assert (summaries["dinas"].staff, summaries["dinas"].inactive,
-            summaries["dinas"].posters) == (0, 1, 1)
+        u.slug for u in await store.list_units()
+    ]  # tree order
+    assert (summaries["prov"].staff, summaries["prov"].posters, summaries["prov"].children) == (
+        3,
+        0,
+        2,
+    )
+    assert (summaries["dinas"].staff, summaries["dinas"].inactive, summaries["dinas"].posters) == (
+        0,
+        1,
+        1,
+    )
     assert not summaries["dinas"].empty
     fresh = await store.add_unit("fresh", "Fresh", "rsud")
     assert next(s for s in await store.unit_summaries() if s.unit.id == fresh.id).empty
@@ -188,9 +235,12 @@ async def test_only_units_nothing_refers_to_can_be_deleted(world: World) -> None
     from lapor.complaints.workflow import AnswerTemplateDraft
 
     kept = await store.add_unit("kept", "Keeps a template", "prov")
-    await store.save_answer_template(None, AnswerTemplateDraft(kept.id, None, "Terima kasih",
-                                                               "Terima kasih atas laporan."),
-                                     world.users["koor@prov.go.id"], [kept.id])
+    await store.save_answer_template(
+        None,
+        AnswerTemplateDraft(kept.id, None, "Terima kasih", "Terima kasih atas laporan."),
+        world.users["koor@prov.go.id"],
+        [kept.id],
+    )
     with pytest.raises(InUse):
         await store.delete_unit(kept.id)
 
@@ -236,8 +286,9 @@ async def test_outbox_claim_is_exclusive_and_expired_claims_return(world: World)
     store = world.store
     for i in range(3):
         await store.submit_report(new_report(world.units["dinas"].id, f"m{i}"), compose)
-    first, second = await asyncio.gather(store.claim_outbox(10, timedelta(minutes=5)),
-                                         store.claim_outbox(10, timedelta(minutes=5)))
+    first, second = await asyncio.gather(
+        store.claim_outbox(10, timedelta(minutes=5)), store.claim_outbox(10, timedelta(minutes=5))
+    )
     assert len(first) + len(second) == 3
     assert not {m.id for m in first} & {m.id for m in second}
     assert await store.claim_outbox(10, timedelta(minutes=5)) == []
@@ -269,8 +320,12 @@ async def test_sessions_expire_and_are_deleted(world: World) -> None:
 async def test_a_failing_write_does_not_break_its_batch(database: Database) -> None:
     store = Store(database)
     await store.add_unit("a", "A")
-    results = await asyncio.gather(store.add_unit("b", "B"), store.add_unit("a", "dup"),
-                                   store.add_unit("c", "C"), return_exceptions=True)
+    results = await asyncio.gather(
+        store.add_unit("b", "B"),
+        store.add_unit("a", "dup"),
+        store.add_unit("c", "C"),
+        return_exceptions=True,
+    )
     assert isinstance(results[1], Duplicate)
     assert {u.slug for u in await store.list_units()} == {"a", "b", "c"}
 
@@ -280,8 +335,12 @@ async def test_concurrent_submissions_share_commits(world: World) -> None:
     if not db.is_sqlite:
         pytest.skip("PostgreSQL groups commits inside the server; nothing of ours to check")
     before_batches, before_writes = db.batches_committed, db.writes_committed
-    await asyncio.gather(*[world.store.submit_report(
-        new_report(world.units["dinas"].id, f"g{i}"), compose) for i in range(40)])
+    await asyncio.gather(
+        *[
+            world.store.submit_report(new_report(world.units["dinas"].id, f"g{i}"), compose)
+            for i in range(40)
+        ]
+    )
     writes = db.writes_committed - before_writes
     batches = db.batches_committed - before_batches
     assert writes == 40 and batches < writes
@@ -297,9 +356,14 @@ async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> No
     async def forward(unit: str) -> int | Refusal:
         try:
             return await store.forward_report(
-                result.report_id, seen_version=1, actor=coordinator, scope=world.subtree("prov"),
+                result.report_id,
+                seen_version=1,
+                actor=coordinator,
+                scope=world.subtree("prov"),
                 forwarding=Forwarding("Judul", None, world.units[unit].id),
-                follow_up_due=date(2026, 12, 8), compose_mail=lambda notice: ("s", "b"))
+                follow_up_due=date(2026, 12, 8),
+                compose_mail=lambda notice: ("s", "b"),
+            )
         except WorkflowError as exc:
             return exc.refusal
 
@@ -322,16 +386,29 @@ async def test_each_reminder_is_queued_once_even_by_two_processes(world: World) 
 
     for key in ("r1", "r2"):
         await store.submit_report(new_report(world.units["dinas"].id, key), compose)
-    rounds = await asyncio.gather(*[store.queue_reminders(
-        today=today, soon_until=date(2026, 12, 1), limit=100, compose_mail=remind,
-        flag_received_before=datetime(2000, 1, 1, tzinfo=UTC)) for _ in range(3)])
+    rounds = await asyncio.gather(
+        *[
+            store.queue_reminders(
+                today=today,
+                soon_until=date(2026, 12, 1),
+                limit=100,
+                compose_mail=remind,
+                flag_received_before=datetime(2000, 1, 1, tzinfo=UTC),
+            )
+            for _ in range(3)
+        ]
+    )
     assert sum(rounds) == 2
     mail = [m for m in await store.list_outbox() if m.subject.startswith("due_soon")]
     assert sorted(m.to_address for m in mail) == ["koor@prov.go.id"] * 2
     # A day after the deadline: the coordinator hears once more, that it was missed.
     missed = await store.queue_reminders(
-        today=date(2026, 12, 2), soon_until=date(2026, 12, 3), limit=100, compose_mail=remind,
-        flag_received_before=datetime(2000, 1, 1, tzinfo=UTC))
+        today=date(2026, 12, 2),
+        soon_until=date(2026, 12, 3),
+        limit=100,
+        compose_mail=remind,
+        flag_received_before=datetime(2000, 1, 1, tzinfo=UTC),
+    )
     assert missed == 2
     overdue = [m for m in await store.list_outbox() if m.subject.startswith(Reminder.OVERDUE)]
     assert len(overdue) == 2 and {m.body for m in overdue} == {"2026-12-01"}

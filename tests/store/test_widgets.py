@@ -60,12 +60,20 @@ async def test_a_widget_report_keeps_its_widget_and_page(world: World) -> None:
     store = world.store
     dinas = world.units["dinas"]
     widget = await store.add_widget(dinas.id, ["https://dinkes.go.id"])
-    new = replace(new_report(dinas.id, "w1"), channel=Channel.WIDGET, widget_id=widget.id,
-                  page_url="https://dinkes.go.id/layanan")
+    new = replace(
+        new_report(dinas.id, "w1"),
+        channel=Channel.WIDGET,
+        widget_id=widget.id,
+        page_url="https://dinkes.go.id/layanan",
+    )
     result = await store.submit_report(new, compose)
     report = await store.report_for_staff(result.report_id, EVERYTHING)
     assert report is not None
     assert (report.channel, report.widget_id, report.page_url, report.poster_id) == (
-        Channel.WIDGET, widget.id, "https://dinkes.go.id/layanan", None)
+        Channel.WIDGET,
+        widget.id,
+        "https://dinkes.go.id/layanan",
+        None,
+    )
     # Routed like a poster's report: to the province's coordinator.
     assert report.routed_unit_id == world.units["prov"].id

@@ -38,10 +38,30 @@ def test_indonesian_catalog_is_complete_and_placeholders_match() -> None:
 def test_catalogs_hold_every_message_the_code_uses(tmp_path: Path) -> None:
     pot = tmp_path / "fresh.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "gettext",
-                    "-k", "ngettext:1,2", "--no-location", "--omit-header",
-                    "--ignore-dirs=.venv tests bench", "-o", str(pot), "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(pybabel),
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "--omit-header",
+            "--ignore-dirs=.venv tests bench",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as fh:
         used = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     with (ROOT / "locale/id/LC_MESSAGES/messages.po").open("rb") as fh:
@@ -62,11 +82,15 @@ def test_dates_read_as_indonesians_write_them() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
-       aware=st.booleans(), language=st.sampled_from(i18n.LANGUAGES),
-       zone=st.sampled_from(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "UTC"]))
-def test_moments_read_as_babel_writes_them(moment: datetime, aware: bool, language: str,
-                                           zone: str) -> None:
+@given(
+    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+    aware=st.booleans(),
+    language=st.sampled_from(i18n.LANGUAGES),
+    zone=st.sampled_from(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "UTC"]),
+)
+def test_moments_read_as_babel_writes_them(
+    moment: datetime, aware: bool, language: str, zone: str
+) -> None:
     # format_datetime assembles the clock time itself around Babel's words for the day.
     from babel.dates import format_datetime as babel_format_datetime
 

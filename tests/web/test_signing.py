@@ -28,13 +28,16 @@ def test_rotation_new_key_signs_old_key_still_verifies() -> None:
     assert retired.value.reason == "bad_signature"
 
 
-@pytest.mark.parametrize("code, reason", [
-    ("", "malformed"),
-    ("x" * 80, "malformed"),
-    ("1-1", "bad_signature"),
-    ("1-1.AAAAAAAAAAAA", "bad_signature"),
-    ("ünïcode.sig", "malformed"),
-])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        ("", "malformed"),
+        ("x" * 80, "malformed"),
+        ("1-1", "bad_signature"),
+        ("1-1.AAAAAAAAAAAA", "bad_signature"),
+        ("ünïcode.sig", "malformed"),
+    ],
+)
 def test_bad_codes_name_their_reason(code: str, reason: str) -> None:
     with pytest.raises(PosterCodeError) as error:
         Signing([NEW]).read_poster_code(code)
@@ -42,14 +45,15 @@ def test_bad_codes_name_their_reason(code: str, reason: str) -> None:
 
 
 @given(st.integers(1, 10**9), st.integers(1, 10**4), st.integers(0, 17), st.characters())
-def test_any_single_character_change_is_refused(poster_id: int, version: int, position: int,
-                                                replacement: str) -> None:
+def test_any_single_character_change_is_refused(
+    poster_id: int, version: int, position: int, replacement: str
+) -> None:
     signing = Signing([NEW])
     code = signing.poster_code(poster_id, version)
     position %= len(code)
     if code[position] == replacement:
         return
-    tampered = code[:position] + replacement + code[position + 1:]
+    tampered = code[:position] + replacement + code[position + 1 :]
     try:
         assert signing.read_poster_code(tampered) == (poster_id, version)
     except PosterCodeError:
@@ -63,8 +67,10 @@ def test_form_token_expires_and_cannot_be_forged() -> None:
     token = signing.new_form_token(3, 2)
     read = signing.read_form_token(token, max_age=60)
     assert (read.poster_id, read.poster_version) == (3, 2)
-    assert read.idempotency_key != signing.read_form_token(
-        signing.new_form_token(3, 2), max_age=60).idempotency_key
+    assert (
+        read.idempotency_key
+        != signing.read_form_token(signing.new_form_token(3, 2), max_age=60).idempotency_key
+    )
     with pytest.raises(FormTokenError) as forged:
         Signing([OLD]).read_form_token(token, max_age=60)
     assert forged.value.reason == "invalid"
@@ -88,11 +94,15 @@ def test_widget_keys_round_trip_rotate_and_refuse_tampering() -> None:
     rotated = Signing([OLD, NEW])
     assert rotated.read_widget_key(old) == (42, 1)
     assert Signing([NEW]).read_widget_key(rotated.widget_key(42, 1)) == (42, 1)
-    for bad, reason in [("", "malformed"), ("x" * 101, "malformed"), ("ü.x", "malformed"),
-                        (old.replace("16-1", "16-2"), "bad_signature"),
-                        ("16-1", "bad_signature"),
-                        # A poster code is signed for another purpose: never a widget key.
-                        (Signing([OLD]).poster_code(42, 1), "bad_signature")]:
+    for bad, reason in [
+        ("", "malformed"),
+        ("x" * 101, "malformed"),
+        ("ü.x", "malformed"),
+        (old.replace("16-1", "16-2"), "bad_signature"),
+        ("16-1", "bad_signature"),
+        # A poster code is signed for another purpose: never a widget key.
+        (Signing([OLD]).poster_code(42, 1), "bad_signature"),
+    ]:
         with pytest.raises(WidgetKeyError) as error:
             Signing([OLD]).read_widget_key(bad)
         assert error.value.reason == reason, bad

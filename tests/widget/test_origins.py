@@ -16,46 +16,52 @@ from lapor.widget.origins import (
 )
 
 
-@pytest.mark.parametrize("typed, origin", [
-    ("https://dinkes.example.go.id", "https://dinkes.example.go.id"),
-    ("  HTTPS://Dinkes.Example.GO.ID:443/ ", "https://dinkes.example.go.id"),
-    ("http://dinkes.example.go.id:80", "http://dinkes.example.go.id"),
-    ("http://localhost:8080", "http://localhost:8080"),
-    ("https://dinkes.example.go.id:8443", "https://dinkes.example.go.id:8443"),
-    ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
-    ("https://[0:0::1]:8443", "https://[::1]:8443"),
-    ("https://bücher.example", "https://xn--bcher-kva.example"),
-])
+@pytest.mark.parametrize(
+    "typed, origin",
+    [
+        ("https://dinkes.example.go.id", "https://dinkes.example.go.id"),
+        ("  HTTPS://Dinkes.Example.GO.ID:443/ ", "https://dinkes.example.go.id"),
+        ("http://dinkes.example.go.id:80", "http://dinkes.example.go.id"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("https://dinkes.example.go.id:8443", "https://dinkes.example.go.id:8443"),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+        ("https://[0:0::1]:8443", "https://[::1]:8443"),
+        ("https://bücher.example", "https://xn--bcher-kva.example"),
+    ],
+)
 def test_origins_are_normalised_as_browsers_write_them(typed: str, origin: str) -> None:
     assert normalize_origin(typed) == origin
 
 
-@pytest.mark.parametrize("typed, problem", [
-    ("javascript:alert(1)", Problem.SCHEME),
-    ("JavaScript://dinkes.go.id", Problem.SCHEME),
-    ("data:text/html,<b>x</b>", Problem.SCHEME),
-    ("file:///etc/passwd", Problem.SCHEME),
-    ("ftp://dinkes.go.id", Problem.SCHEME),
-    ("dinkes.go.id", Problem.SCHEME),
-    ("null", Problem.SCHEME),
-    ("//dinkes.go.id", Problem.SCHEME),
-    ("https://dinkes.go.id/layanan", Problem.PATH),
-    ("https://dinkes.go.id?x=1", Problem.PATH),
-    ("https://dinkes.go.id#top", Problem.PATH),
-    ("https://admin@dinkes.go.id", Problem.PATH),
-    ("https://*.dinkes.go.id", Problem.WILDCARD),
-    ("https://dinkes.go.id:0", Problem.PORT),
-    ("https://dinkes.go.id:70000", Problem.PORT),
-    ("https://dinkes.go.id:http", Problem.PORT),
-    ("https://dinkes.go.id:", Problem.PORT),
-    ("https://", Problem.HOST),
-    ("https://-dinkes.go.id", Problem.HOST),
-    ("https://dinkes..go.id", Problem.HOST),
-    ("https://dinkes go.id", Problem.HOST),
-    ("https://dinkes.go.id;script-src", Problem.HOST),
-    ("https://999.1.1.1", Problem.HOST),
-    ("https://" + "a" * 300 + ".id", Problem.HOST),
-])
+@pytest.mark.parametrize(
+    "typed, problem",
+    [
+        ("javascript:alert(1)", Problem.SCHEME),
+        ("JavaScript://dinkes.go.id", Problem.SCHEME),
+        ("data:text/html,<b>x</b>", Problem.SCHEME),
+        ("file:///etc/passwd", Problem.SCHEME),
+        ("ftp://dinkes.go.id", Problem.SCHEME),
+        ("dinkes.go.id", Problem.SCHEME),
+        ("null", Problem.SCHEME),
+        ("//dinkes.go.id", Problem.SCHEME),
+        ("https://dinkes.go.id/layanan", Problem.PATH),
+        ("https://dinkes.go.id?x=1", Problem.PATH),
+        ("https://dinkes.go.id#top", Problem.PATH),
+        ("https://admin@dinkes.go.id", Problem.PATH),
+        ("https://*.dinkes.go.id", Problem.WILDCARD),
+        ("https://dinkes.go.id:0", Problem.PORT),
+        ("https://dinkes.go.id:70000", Problem.PORT),
+        ("https://dinkes.go.id:http", Problem.PORT),
+        ("https://dinkes.go.id:", Problem.PORT),
+        ("https://", Problem.HOST),
+        ("https://-dinkes.go.id", Problem.HOST),
+        ("https://dinkes..go.id", Problem.HOST),
+        ("https://dinkes go.id", Problem.HOST),
+        ("https://dinkes.go.id;script-src", Problem.HOST),
+        ("https://999.1.1.1", Problem.HOST),
+        ("https://" + "a" * 300 + ".id", Problem.HOST),
+    ],
+)
 def test_bad_origins_are_refused_with_the_reason(typed: str, problem: Problem) -> None:
     with pytest.raises(InvalidOrigin) as refused:
         normalize_origin(typed)
@@ -76,7 +82,9 @@ def test_a_normalised_origin_cannot_break_out_of_a_csp_header(typed: str) -> Non
 
 def test_read_origins_drops_duplicates_and_needs_one() -> None:
     assert read_origins(["https://a.go.id", "HTTPS://A.go.id/", "", "http://a.go.id"]) == [
-        "https://a.go.id", "http://a.go.id"]
+        "https://a.go.id",
+        "http://a.go.id",
+    ]
     with pytest.raises(InvalidOrigin) as none:
         read_origins(["", "  "])
     assert none.value.problem is Problem.NONE
@@ -100,19 +108,26 @@ def test_the_loaders_claim_is_accepted_only_for_a_registered_origin() -> None:
     assert registered("", ORIGINS) is None
 
 
-@pytest.mark.parametrize("claimed, kept", [
-    ("https://dinkes.go.id/layanan/pengaduan", "https://dinkes.go.id/layanan/pengaduan"),
-    ("https://dinkes.go.id/cari?nik=6371010101010001&nama=Budi#hasil", "https://dinkes.go.id/cari"),
-    ("https://Dinkes.go.id:443/x?", "https://dinkes.go.id/x"),
-    ("http://localhost:8080", "http://localhost:8080/"),
-    ("https://evil.example/dinkes.go.id", None),
-    ("http://dinkes.go.id/", None),
-    ("https://user:pass@dinkes.go.id/", None),
-    ("javascript:alert(1)", None),
-    ("https://dinkes.go.id/" + "a" * 600, None),
-    ("", None),
-    ("not a url", None),
-])
+@pytest.mark.parametrize(
+    "claimed, kept",
+    [
+        ("https://dinkes.go.id/layanan/pengaduan", "https://dinkes.go.id/layanan/pengaduan"),
+        (
+            "https://dinkes.go.id/cari?nik=6371010101010001&nama=Budi#hasil",
+            "https://dinkes.go.id/cari",
+        ),
+        ("https://Dinkes.go.id:443/x?", "https://dinkes.go.id/x"),
+        ("http://localhost:8080", "http://localhost:8080/"),
+        ("https://evil.example/dinkes.go.id", None),
+        ("http://dinkes.go.id/", None),
+        ("https://user:pass@dinkes.go.id/", None),
+        ("javascript:alert(1)", None),
+        ("https://dinkes.go.id/" + "a" * 600, None),
+        ("", None),
+        ("not a url", None),
+    ],
+)
 def test_the_page_url_is_kept_only_on_a_registered_origin_without_query(
-        claimed: str, kept: str | None) -> None:
+    claimed: str, kept: str | None
+) -> None:
     assert kept_page_url(claimed, ORIGINS) == kept

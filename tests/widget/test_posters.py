@@ -48,7 +48,7 @@ def _pdf_objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
     start = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
     header = re.match(rb"xref\s+0 (\d+)\s+", pdf[start:])
     assert header is not None
-    table = pdf[start + header.end():].split(b"\n")[: int(header.group(1))]
+    table = pdf[start + header.end() :].split(b"\n")[: int(header.group(1))]
     objects: dict[int, tuple[bytes, bytes | None]] = {}
     for number, entry in enumerate(table):
         offset, _, kind = entry.split()[:3]
@@ -64,10 +64,10 @@ def _pdf_object_at(pdf: bytes, offset: int) -> tuple[bytes, bytes | None]:
     stream = re.compile(rb">>\s*stream(\r\n|\n)").search(pdf, body_start, end)
     if stream is None:
         return pdf[body_start:end], None
-    head = pdf[body_start:stream.start() + 2]
+    head = pdf[body_start : stream.start() + 2]
     length = re.search(rb"/Length (\d+)", head)
     assert length is not None
-    data = pdf[stream.end():stream.end() + int(length.group(1))]
+    data = pdf[stream.end() : stream.end() + int(length.group(1))]
     for name in re.findall(rb"/(ASCII85Decode|FlateDecode)", head):
         if name == b"ASCII85Decode":
             data = base64.a85decode(data.strip().removesuffix(b"~>"))
@@ -107,7 +107,7 @@ def _literal(data: bytes, i: int) -> tuple[bytes, int]:
         c = data[i]
         if c == ord("\\"):
             nxt = data[i + 1]
-            octal = re.match(rb"[0-7]{1,3}", data[i + 1:i + 4])
+            octal = re.match(rb"[0-7]{1,3}", data[i + 1 : i + 4])
             if octal:
                 out.append(int(octal.group(), 8) & 0xFF)
                 i += 1 + len(octal.group())
@@ -191,7 +191,7 @@ def _pdf_string(raw: bytes) -> str:
 
 def _pdf_title(pdf: bytes) -> str:
     objects = _pdf_objects(pdf)
-    trailer = pdf[pdf.rindex(b"trailer"):]
+    trailer = pdf[pdf.rindex(b"trailer") :]
     info = objects[_ref(trailer, b"Info")][0]
     start = info.index(b"/Title") + len(b"/Title ")
     return _pdf_string(info[start:])

@@ -34,18 +34,28 @@ class WidgetHarness:
     def client(self) -> httpx.AsyncClient:
         return self.h.client
 
-    async def open(self, *, origin: str = HOST, key: str | None = None, lang: str = "id",
-                   page: str = f"{HOST}/layanan?nik=6371010101010001#form",
-                   headers: dict[str, str] | None = None) -> httpx.Response:
-        return await self.client.get(f"/w/{key or self.key}",
-                                     params={"o": origin, "lang": lang, "p": page},
-                                     headers=FRAMED if headers is None else headers)
+    async def open(
+        self,
+        *,
+        origin: str = HOST,
+        key: str | None = None,
+        lang: str = "id",
+        page: str = f"{HOST}/layanan?nik=6371010101010001#form",
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.client.get(
+            f"/w/{key or self.key}",
+            params={"o": origin, "lang": lang, "p": page},
+            headers=FRAMED if headers is None else headers,
+        )
 
     async def send(self, page: BeautifulSoup, **fields: str) -> httpx.Response:
         form = page.find("form", id="report-form")
         assert form is not None
-        data = {i["name"]: i.get("value", "")  # type: ignore[union-attr]
-                for i in form.find_all("input", attrs={"type": "hidden"})}
+        data = {
+            i["name"]: i.get("value", "")  # type: ignore[union-attr]
+            for i in form.find_all("input", attrs={"type": "hidden"})
+        }
         data.update({"kind": "pengaduan", "identity": "anonim", "text": TEXT})
         data.update(fields)
         return await self.client.post(str(form["action"]), data=data, headers=FRAMED)
@@ -57,8 +67,7 @@ class WidgetHarness:
 
 async def _widget_harness(h: AppHarness) -> WidgetHarness:
     svc = h.app.state.services
-    widget = await svc.store.add_widget(h.world.units["dinas"].id,
-                                        [HOST, "http://localhost:8080"])
+    widget = await svc.store.add_widget(h.world.units["dinas"].id, [HOST, "http://localhost:8080"])
     return WidgetHarness(h, widget, svc.signing.widget_key(widget.id, widget.version))
 
 
@@ -97,9 +106,17 @@ async def test_the_form_may_be_framed_by_the_registered_origin_only(wh: WidgetHa
     assert page.h1.text == "Lapor ke Dinas Kependudukan"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "http://dinkes.example.go.id",
-                                    "https://dinkes.example.go.id.evil.example", "",
-                                    "javascript:alert(1)", f"{HOST} 'unsafe-inline'"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://dinkes.example.go.id",
+        "https://dinkes.example.go.id.evil.example",
+        "",
+        "javascript:alert(1)",
+        f"{HOST} 'unsafe-inline'",
+    ],
+)
 async def test_an_unregistered_origin_gets_no_form(wh: WidgetHarness, origin: str) -> None:
     response = await wh.open(origin=origin)
     # 200 inside a frame (an error status would add a browser error to the host's console);
@@ -125,9 +142,12 @@ async def test_a_top_level_visit_or_a_fetch_is_refused(wh: WidgetHarness) -> Non
 
 async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarness) -> None:
     svc = wh.h.app.state.services
-    for key, refusal in [("1-1.forged", "unknown"), ("garbage", "unknown"),
-                         (svc.signing.widget_key(999, 1), "unknown"),
-                         (svc.signing.widget_key(wh.widget.id, 2), "revoked")]:
+    for key, refusal in [
+        ("1-1.forged", "unknown"),
+        ("garbage", "unknown"),
+        (svc.signing.widget_key(999, 1), "unknown"),
+        (svc.signing.widget_key(wh.widget.id, 2), "revoked"),
+    ]:
         response = await wh.open(key=key)
         assert response.status_code == 200, key
         page = soup(response)
@@ -148,7 +168,8 @@ async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarnes
 
 
 async def test_a_report_sent_through_the_widget_is_tagged_and_gets_a_receipt(
-        wh: WidgetHarness) -> None:
+    wh: WidgetHarness,
+) -> None:
     form = soup(await wh.open())
     response = await wh.send(form)
     assert response.status_code == 303
@@ -163,33 +184,51 @@ async def test_a_report_sent_through_the_widget_is_tagged_and_gets_a_receipt(
     links = [a["href"] for a in soup(receipt).select(".receipt a")]
     assert links[0] == f"https://lapor.example.go.id/t/{code}"
     assert links[1].startswith(f"https://lapor.example.go.id/t/{code}/")
-    assert (await wh.client.get(links[1].removeprefix("https://lapor.example.go.id"))
-            ).status_code == 200
-    stored = wh.rows("SELECT channel, widget_id, page_url, poster_id, unit_id, routed_unit_id "
-                     "FROM reports")
+    assert (
+        await wh.client.get(links[1].removeprefix("https://lapor.example.go.id"))
+    ).status_code == 200
+    stored = wh.rows(
+        "SELECT channel, widget_id, page_url, poster_id, unit_id, routed_unit_id FROM reports"
+    )
     world = wh.h.world
     # The page without its query and fragment (a NIK in the query stays on the citizen's side).
-    assert stored == [("widget", wh.widget.id, f"{HOST}/layanan", None,
-                       world.units["dinas"].id, world.units["prov"].id)]
+    assert stored == [
+        (
+            "widget",
+            wh.widget.id,
+            f"{HOST}/layanan",
+            None,
+            world.units["dinas"].id,
+            world.units["prov"].id,
+        )
+    ]
     # Sent twice (a double tap, a retry): one report, the same receipt.
     again = await wh.send(form)
     assert again.headers["location"] == location
     assert wh.rows("SELECT count(*) FROM reports") == [(1,)]
     # Another widget's frame cannot show this receipt.
-    other = location.replace(wh.key, wh.h.app.state.services.signing.widget_key(
-        (await wh.h.app.state.services.store.add_widget(world.units["rsud"].id, [HOST])).id, 1))
+    other = location.replace(
+        wh.key,
+        wh.h.app.state.services.signing.widget_key(
+            (await wh.h.app.state.services.store.add_widget(world.units["rsud"].id, [HOST])).id, 1
+        ),
+    )
     refused = await wh.client.get(other, headers=FRAMED)
     assert soup(refused).select_one(".receipt") is None and soup(refused).find("form") is None
 
 
-@pytest.mark.parametrize("page, kept", [
-    ("http://localhost:8080/berita/1?utm_source=x", "http://localhost:8080/berita/1"),
-    ("https://evil.example/phish", None),
-    ("javascript:alert(1)", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "page, kept",
+    [
+        ("http://localhost:8080/berita/1?utm_source=x", "http://localhost:8080/berita/1"),
+        ("https://evil.example/phish", None),
+        ("javascript:alert(1)", None),
+        ("", None),
+    ],
+)
 async def test_the_page_url_is_a_claim_kept_only_on_a_registered_origin(
-        wh: WidgetHarness, page: str, kept: str | None) -> None:
+    wh: WidgetHarness, page: str, kept: str | None
+) -> None:
     form = soup(await wh.open(page=page))
     assert (await wh.send(form)).status_code == 303
     assert wh.rows("SELECT page_url FROM reports") == [(kept,)]
@@ -212,8 +251,10 @@ async def test_a_poster_token_or_another_widgets_token_is_refused(wh: WidgetHarn
     svc = wh.h.app.state.services
     form = soup(await wh.open())
     token_input = form.find("input", attrs={"name": "token"})
-    for token in (svc.signing.new_form_token(wh.h.world.posters["loket"].id, 1),
-                  svc.signing.new_widget_form_token(wh.widget.id + 1, 1)):
+    for token in (
+        svc.signing.new_form_token(wh.h.world.posters["loket"].id, 1),
+        svc.signing.new_widget_form_token(wh.widget.id + 1, 1),
+    ):
         token_input["value"] = token  # type: ignore[index]
         response = await wh.send(form)
         assert response.status_code == 200
@@ -244,8 +285,9 @@ async def test_the_loader_is_small_cached_briefly_and_revalidated(wh: WidgetHarn
     again = await wh.client.get("/widget.js", headers={"if-none-match": etag})
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == etag
-    assert (await wh.client.get("/widget.js", headers={"if-none-match": 'W/"old"'})
-            ).status_code == 200
+    assert (
+        await wh.client.get("/widget.js", headers={"if-none-match": 'W/"old"'})
+    ).status_code == 200
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -268,32 +310,42 @@ async def test_staff_see_the_widget_and_the_page_a_report_came_from(wh: WidgetHa
 
 def _multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
     boundary = "lapor-test-boundary"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-             f"{value}\r\n".encode() for name, value in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
-                 f'filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
-                 + photo + f"\r\n--{boundary}--\r\n".encode())
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
+        f'filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 async def test_a_body_over_the_limit_gets_a_notice_the_frame_may_show(
-        small_wh: WidgetHarness, chunked: bool) -> None:
+    small_wh: WidgetHarness, chunked: bool
+) -> None:
     form = soup(await small_wh.open(lang="en"))
     action = str(form.find("form", id="report-form")["action"])  # type: ignore[index]
-    fields = {i["name"]: i.get("value", "")  # type: ignore[index]
-              for i in form.find_all("input", attrs={"type": "hidden"})}
+    fields = {
+        i["name"]: i.get("value", "")  # type: ignore[index]
+        for i in form.find_all("input", attrs={"type": "hidden"})
+    }
     fields.update(kind="pengaduan", identity="anonim", text=TEXT)
     body, content_type = _multipart(fields, b"\xff" * 1_100_000)
 
     async def stream() -> AsyncIterator[bytes]:
         # No Content-Length: the limit is counted as the body arrives.
         for start in range(0, len(body), 64_000):
-            yield body[start:start + 64_000]
+            yield body[start : start + 64_000]
 
     response = await small_wh.client.post(
-        action, content=stream() if chunked else body,
-        headers={**FRAMED, "content-type": content_type})
+        action,
+        content=stream() if chunked else body,
+        headers={**FRAMED, "content-type": content_type},
+    )
     # Shown inside the host's page: 200 like every framed page, framed by that host only.
     assert response.status_code == 200
     assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
@@ -316,36 +368,45 @@ async def test_a_body_over_the_limit_gets_a_notice_the_frame_may_show(
 
 
 async def test_a_body_over_the_limit_from_an_unregistered_site_or_key_gets_no_form_link(
-        small_wh: WidgetHarness) -> None:
+    small_wh: WidgetHarness,
+) -> None:
     svc = small_wh.h.app.state.services
     body = b"x" * 1_100_000
     headers = {**FRAMED, "content-type": "multipart/form-data; boundary=xyz"}
     copycat = await small_wh.client.post(
-        f"/w/{small_wh.key}?o=https%3A%2F%2Fevil.example&lang=id", content=body,
-        headers=headers)
+        f"/w/{small_wh.key}?o=https%3A%2F%2Fevil.example&lang=id", content=body, headers=headers
+    )
     assert f"frame-ancestors {HOST}" not in copycat.headers["content-security-policy"]
     assert "not registered" in soup(copycat).body["data-refused"]  # type: ignore[index]
     assert soup(copycat).find("a", class_="button") is None
     await svc.store.revoke_widget(small_wh.widget.id)
     revoked = await small_wh.client.post(
-        f"/w/{small_wh.key}?o=https%3A%2F%2Fdinkes.example.go.id&lang=id", content=body,
-        headers=headers)
+        f"/w/{small_wh.key}?o=https%3A%2F%2Fdinkes.example.go.id&lang=id",
+        content=body,
+        headers=headers,
+    )
     assert "revoked" in soup(revoked).body["data-refused"]  # type: ignore[index]
     assert soup(revoked).find("a", class_="button") is None
     # Opened as a page of its own, nobody may frame it.
     top = await small_wh.client.post(
-        f"/w/{small_wh.key}?o=https%3A%2F%2Fdinkes.example.go.id", content=body,
-        headers={"sec-fetch-dest": "document", "content-type": "multipart/form-data"})
+        f"/w/{small_wh.key}?o=https%3A%2F%2Fdinkes.example.go.id",
+        content=body,
+        headers={"sec-fetch-dest": "document", "content-type": "multipart/form-data"},
+    )
     assert top.status_code == 403
     assert "frame-ancestors 'none'" in top.headers["content-security-policy"]
 
 
-@pytest.mark.parametrize("page, line", [
-    (f"{HOST}/layanan?nik=6371010101010001#form", f"Dikirim dari halaman: {HOST}/layanan"),
-    ("https://evil.example/phish", None),
-])
+@pytest.mark.parametrize(
+    "page, line",
+    [
+        (f"{HOST}/layanan?nik=6371010101010001#form", f"Dikirim dari halaman: {HOST}/layanan"),
+        ("https://evil.example/phish", None),
+    ],
+)
 async def test_the_coordinators_mail_says_widget_and_names_the_page_kept(
-        wh: WidgetHarness, page: str, line: str | None) -> None:
+    wh: WidgetHarness, page: str, line: str | None
+) -> None:
     assert (await wh.send(soup(await wh.open(page=page)))).status_code == 303
     mails = wh.rows("SELECT to_address, body FROM outbox")
     assert [to for to, _ in mails] == ["koor@prov.go.id"]

@@ -23,8 +23,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("forwarded_unit_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("forwarded_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("follow_up_due", sa.Date(), nullable=True))
-        batch.create_foreign_key(op.f("fk_reports_forwarded_unit_id_units"), "units",
-                                 ["forwarded_unit_id"], ["id"])
+        batch.create_foreign_key(
+            op.f("fk_reports_forwarded_unit_id_units"), "units", ["forwarded_unit_id"], ["id"]
+        )
     op.create_index("ix_reports_forwarded_unit_id_id", "reports", ["forwarded_unit_id", "id"])
 
 

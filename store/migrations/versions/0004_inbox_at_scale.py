@@ -35,21 +35,23 @@ _SQLITE_FTS = [
     "VALUES ('delete', old.id, old.search_text); END",
 ]
 # PostgreSQL: a GIN index on the expression the store's search condition repeats word for word.
-_PG_FTS = ("CREATE INDEX ix_reports_search ON reports "
-           "USING gin (to_tsvector('simple'::regconfig, search_text))")
+_PG_FTS = (
+    "CREATE INDEX ix_reports_search ON reports "
+    "USING gin (to_tsvector('simple'::regconfig, search_text))"
+)
 
 
 def upgrade() -> None:
     bind = op.get_bind()
     with op.batch_alter_table("reports") as batch:
         batch.add_column(sa.Column("due_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("search_text", sa.Text(), nullable=False,
-                                   server_default=""))
+        batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("category", sa.String(length=80), nullable=True))
         batch.add_column(sa.Column("tags", sa.String(length=300), nullable=True))
         batch.add_column(sa.Column("assigned_user_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(op.f("fk_reports_assigned_user_id_users"), "users",
-                                 ["assigned_user_id"], ["id"])
+        batch.create_foreign_key(
+            op.f("fk_reports_assigned_user_id_users"), "users", ["assigned_user_id"], ["id"]
+        )
     op.create_index("ix_reports_due_on_id", "reports", ["due_on", "id"])
     op.create_index("ix_reports_channel_id", "reports", ["channel", "id"])
     op.create_index("ix_reports_received_at", "reports", ["received_at"])
@@ -62,15 +64,21 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("unit_id", "status", name=op.f("pk_report_counts")),
     )
-    op.execute("UPDATE reports SET due_on = CASE status "
-               "WHEN 'masuk' THEN verify_due WHEN 'diteruskan' THEN follow_up_due END")
+    op.execute(
+        "UPDATE reports SET due_on = CASE status "
+        "WHEN 'masuk' THEN verify_due WHEN 'diteruskan' THEN follow_up_due END"
+    )
     rows = bind.execute(sa.text("SELECT id, title, text FROM reports")).all()
     if rows:
-        bind.execute(sa.text("UPDATE reports SET search_text = :s WHERE id = :id"),
-                     [{"s": search_text(r.title, r.text), "id": r.id} for r in rows])
-    op.execute("INSERT INTO report_counts (unit_id, status, n) "
-               "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-               "GROUP BY COALESCE(routed_unit_id, 0), status")
+        bind.execute(
+            sa.text("UPDATE reports SET search_text = :s WHERE id = :id"),
+            [{"s": search_text(r.title, r.text), "id": r.id} for r in rows],
+        )
+    op.execute(
+        "INSERT INTO report_counts (unit_id, status, n) "
+        "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
+        "GROUP BY COALESCE(routed_unit_id, 0), status"
+    )
     if bind.dialect.name == "sqlite":
         for statement in _SQLITE_FTS:
             op.execute(statement)
@@ -88,8 +96,12 @@ def downgrade() -> None:
     else:
         op.execute("DROP INDEX IF EXISTS ix_reports_search")
     op.drop_table("report_counts")
-    for name in ("ix_reports_assigned_user_id_id", "ix_reports_received_at",
-                 "ix_reports_channel_id", "ix_reports_due_on_id"):
+    for name in (
+        "ix_reports_assigned_user_id_id",
+        "ix_reports_received_at",
+        "ix_reports_channel_id",
+        "ix_reports_due_on_id",
+    ):
         op.drop_index(name, table_name="reports")
     with op.batch_alter_table("reports") as batch:
         batch.drop_constraint(op.f("fk_reports_assigned_user_id_users"), type_="foreignkey")

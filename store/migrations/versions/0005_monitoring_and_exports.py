@@ -21,11 +21,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("followed_up_at", sa.DateTime(timezone=True), nullable=True))
     # From the audit log, which has always recorded both moments.
-    op.execute("UPDATE reports SET verified_at = (SELECT MIN(e.at) FROM report_events e "
-               "WHERE e.report_id = reports.id AND e.kind IN "
-               "('forwarded', 'postpone', 'not_authority', 'archive'))")
-    op.execute("UPDATE reports SET followed_up_at = (SELECT MIN(e.at) FROM report_events e "
-               "WHERE e.report_id = reports.id AND e.kind = 'followed_up')")
+    op.execute(
+        "UPDATE reports SET verified_at = (SELECT MIN(e.at) FROM report_events e "
+        "WHERE e.report_id = reports.id AND e.kind IN "
+        "('forwarded', 'postpone', 'not_authority', 'archive'))"
+    )
+    op.execute(
+        "UPDATE reports SET followed_up_at = (SELECT MIN(e.at) FROM report_events e "
+        "WHERE e.report_id = reports.id AND e.kind = 'followed_up')"
+    )
     op.create_table(
         "export_jobs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -38,8 +42,9 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
-                                name=op.f("fk_export_jobs_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_export_jobs_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_export_jobs")),
         sa.UniqueConstraint("token", name=op.f("uq_export_jobs_token")),
     )

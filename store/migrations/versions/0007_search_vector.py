@@ -25,16 +25,20 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-_OLD_INDEX = ("CREATE INDEX ix_reports_search ON reports "
-              "USING gin (to_tsvector('simple'::regconfig, search_text))")
+_OLD_INDEX = (
+    "CREATE INDEX ix_reports_search ON reports "
+    "USING gin (to_tsvector('simple'::regconfig, search_text))"
+)
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
     op.execute("DROP INDEX IF EXISTS ix_reports_search")
-    op.execute("ALTER TABLE reports ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
-               "(to_tsvector('simple'::regconfig, search_text)) STORED")
+    op.execute(
+        "ALTER TABLE reports ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+        "(to_tsvector('simple'::regconfig, search_text)) STORED"
+    )
     op.execute("CREATE INDEX ix_reports_search_vector ON reports USING gin (search_vector)")
     # The planner's word frequencies come from these statistics; without them until the next
     # autovacuum every word looks as common as any other.

@@ -46,12 +46,14 @@ def upgrade() -> None:
         sa.Column("kiosk_id", sa.Integer(), nullable=False),
         sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["kiosk_id"], ["kiosks.id"],
-                                name=op.f("fk_kiosk_codes_kiosk_id_kiosks")),
+        sa.ForeignKeyConstraint(
+            ["kiosk_id"], ["kiosks.id"], name=op.f("fk_kiosk_codes_kiosk_id_kiosks")
+        ),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_kiosk_codes")),
     )
-    op.create_index(op.f("ix_kiosk_codes_kiosk_id_expires_at"), "kiosk_codes",
-                    ["kiosk_id", "expires_at"])
+    op.create_index(
+        op.f("ix_kiosk_codes_kiosk_id_expires_at"), "kiosk_codes", ["kiosk_id", "expires_at"]
+    )
     op.create_table(
         "feedback",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,14 +67,14 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=5), nullable=False),
         sa.Column("reported_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["kiosk_id"], ["kiosks.id"],
-                                name=op.f("fk_feedback_kiosk_id_kiosks")),
+        sa.ForeignKeyConstraint(
+            ["kiosk_id"], ["kiosks.id"], name=op.f("fk_feedback_kiosk_id_kiosks")
+        ),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_feedback_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_feedback_idempotency_key")),
     )
-    op.create_index(op.f("ix_feedback_unit_id_received_at"), "feedback",
-                    ["unit_id", "received_at"])
+    op.create_index(op.f("ix_feedback_unit_id_received_at"), "feedback", ["unit_id", "received_at"])
     # Plain ADD COLUMN, never a batch copy of `reports` (it would drop the FTS triggers).
     op.add_column("reports", sa.Column("kiosk_id", sa.Integer(), nullable=True))
     op.add_column("reports", sa.Column("reported_at", sa.DateTime(timezone=True), nullable=True))

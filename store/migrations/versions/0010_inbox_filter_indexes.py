@@ -39,10 +39,12 @@ def upgrade() -> None:
     op.drop_index("ix_reports_status_id", table_name="reports")
     op.create_index("ix_reports_status_filters", "reports", _STATUS_FILTERS)
     op.create_index("ix_reports_status_due_on_id", "reports", ["status", "due_on", "id"])
-    op.create_index("ix_reports_forwarded_unit_id_due_on_id", "reports",
-                    ["forwarded_unit_id", "due_on", "id"])
-    op.create_index("ix_reports_forwarded_unit_id_received_at", "reports",
-                    ["forwarded_unit_id", "received_at"])
+    op.create_index(
+        "ix_reports_forwarded_unit_id_due_on_id", "reports", ["forwarded_unit_id", "due_on", "id"]
+    )
+    op.create_index(
+        "ix_reports_forwarded_unit_id_received_at", "reports", ["forwarded_unit_id", "received_at"]
+    )
     if op.get_bind().dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE reports_fts_terms USING fts5vocab(reports_fts, instance)")
 
