@@ -19,10 +19,11 @@ from typing import NoReturn, TypeVar
 from lapor.admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
 from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import organisation
+from lapor.complaints.records import ROLES, Kiosk
 from lapor.settings import Settings, SettingsError
 from lapor.store.db import Database
+from lapor.store.errors import StoreError
 from lapor.store.migrate import migrate
-from lapor.store.records import ROLES, Kiosk, StoreError
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from lapor.widget import origins as origins_rules

@@ -182,9 +182,9 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints.access import Reach, Scope
     from lapor.complaints.deadlines import follow_up_due, verification_due
+    from lapor.complaints.records import NewReport
     from lapor.complaints.reports import Channel, Kind, Submission
     from lapor.complaints.workflow import Action, Forwarding
-    from lapor.store.store import NewReport
 
     new_mail = compose_new_report_mail(settings.base_url)
     change_mail = compose_change_mail(settings.base_url)
@@ -290,7 +290,7 @@ async def _seed_feedback(store: Store) -> None:
     from datetime import timedelta
 
     from lapor.complaints.feedback import FeedbackKind, FeedbackSubmission
-    from lapor.store.records import NewFeedback
+    from lapor.complaints.records import NewFeedback
 
     units = {u.slug: u for u in await store.list_units()}
     n = 0

@@ -59,7 +59,7 @@ PENDING_PHOTO_SWEEP_SECONDS = 3600
 
 
 async def home(request: Request) -> Response:
-    return services(request).templates.response(request, "home.html")
+    return services(request).templates.response(request, "citizen/home.html")
 
 
 async def healthz(request: Request) -> Response:
@@ -123,7 +123,7 @@ async def body_too_large(scope: Scope) -> Response:
     else:
         response = services(request).templates.response(
             request,
-            "q/invalid.html",
+            "citizen/invalid.html",
             {"reason": "too_large"},
             status_code=413,
             headers={"cache-control": "no-store"},

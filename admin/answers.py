@@ -12,8 +12,9 @@ from starlette.responses import RedirectResponse, Response
 
 from lapor.admin.views import NO_STORE, REFUSALS, staff_only, staff_scope
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
+from lapor.complaints.records import StaffSession
 from lapor.complaints.workflow import Refusal, WorkflowError, read_answer_template
-from lapor.store.records import NotFound, StaffSession
+from lapor.store.errors import NotFound
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
 

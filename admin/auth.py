@@ -14,7 +14,7 @@ from lapor.admin.passwords import (  # noqa: F401  (re-exported for the views)
     hash_password,
     verify_password,
 )
-from lapor.store.records import StaffSession
+from lapor.complaints.records import StaffSession
 from lapor.web.services import same_origin, services
 
 SESSION_COOKIE = "lapor_session"

@@ -10,7 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
 from lapor.complaints.deadlines import UNIT_DAYS_MAX, UnitDeadlines, read_unit_days
-from lapor.store.records import NotFound, StaffSession
+from lapor.complaints.records import StaffSession
+from lapor.store.errors import NotFound
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
 

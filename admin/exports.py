@@ -35,9 +35,9 @@ from lapor.admin.views import (
 )
 from lapor.complaints import tracking
 from lapor.complaints.inbox import InboxQuery, next_cursor, read_inbox_query
+from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.settings import Settings
-from lapor.store.records import StaffSession
 from lapor.store.store import Store
 from lapor.web import labels
 from lapor.web.i18n import N_, current_language, gettext, using

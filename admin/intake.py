@@ -16,9 +16,9 @@ from starlette.responses import RedirectResponse, Response
 
 from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
 from lapor.complaints import tracking
+from lapor.complaints.records import NewReport, StaffSession
 from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
-from lapor.store.records import IdempotencyConflict, StaffSession
-from lapor.store.store import NewReport
+from lapor.store.errors import IdempotencyConflict
 from lapor.web import i18n
 from lapor.web.labels import error_text
 from lapor.web.services import services

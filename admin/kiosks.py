@@ -15,7 +15,8 @@ from starlette.responses import Response
 from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
 from lapor.admin.views import NO_STORE, _id, staff_only
 from lapor.complaints import kiosk as rules
-from lapor.store.records import Kiosk, NotFound, StaffSession, StoreError
+from lapor.complaints.records import Kiosk, StaffSession
+from lapor.store.errors import NotFound, StoreError
 from lapor.store.store import now
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services

@@ -25,7 +25,8 @@ from lapor.admin.views import NO_STORE, _id, staff_only
 from lapor.complaints import organisation
 from lapor.complaints.access import STAFF_ROLES
 from lapor.complaints.inbox import MAX_ID
-from lapor.store.records import Duplicate, InUse, NotFound, Poster, StaffSession, Unit, User
+from lapor.complaints.records import Poster, StaffSession, Unit, User
+from lapor.store.errors import Duplicate, InUse, NotFound
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
 

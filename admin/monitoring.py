@@ -19,8 +19,8 @@ from starlette.responses import Response
 from lapor.admin.views import NO_STORE, csv_download, local_today, staff_only, staff_scope
 from lapor.complaints.feedback import IKM_ITEMS, ItemFigure
 from lapor.complaints.monitoring import Row, month_start, months_between, roll_up
+from lapor.complaints.records import StaffSession, Unit
 from lapor.store.monitoring import Period
-from lapor.store.records import StaffSession, Unit
 from lapor.web.charts import bar_chart
 from lapor.web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
 from lapor.web.services import services

@@ -30,6 +30,7 @@ from lapor.complaints.inbox import (
     read_inbox_query,
     received_window,
 )
+from lapor.complaints.records import HandOver, Report, StaffSession, Unit
 from lapor.complaints.reminders import UNRESOLVED
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.complaints.workflow import (
@@ -55,9 +56,8 @@ from lapor.complaints.workflow import (
     read_unit_choice,
 )
 from lapor.settings import Settings
+from lapor.store.errors import NotFound
 from lapor.store.photos import PhotoError, ProcessedPhoto
-from lapor.store.records import NotFound, Report, StaffSession, Unit
-from lapor.store.store import HandOver
 from lapor.web.files import attachment_response
 from lapor.web.i18n import N_, current_language, gettext
 from lapor.web.services import client_address, services

@@ -13,7 +13,8 @@ from starlette.responses import Response
 
 from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
 from lapor.admin.views import NO_STORE, _id, staff_only
-from lapor.store.records import NotFound, StaffSession, StoreError, Widget
+from lapor.complaints.records import StaffSession, Widget
+from lapor.store.errors import NotFound, StoreError
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
 from lapor.widget import origins as origin_rules

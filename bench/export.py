@@ -316,8 +316,8 @@ def profile_csv_rows(target: Any, out: str) -> None:
     async def body() -> int:
         from lapor.admin.exports import cells, export_rows
         from lapor.complaints.inbox import InboxQuery
+        from lapor.complaints.records import StaffSession
         from lapor.store.db import Database
-        from lapor.store.records import StaffSession
         from lapor.store.store import Store
 
         settings = _settings(target.url, str(target.data_dir))

@@ -18,19 +18,18 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from lapor.complaints import tracking
-from lapor.complaints.reminders import Reminder
-from lapor.complaints.reports import Channel, Status
-from lapor.store.records import OutboxMessage
-from lapor.store.store import (
+from lapor.complaints.notices import (
     ChangeComposer,
     ChangeNotice,
     MailComposer,
     Notice,
     ReminderComposer,
     ReminderNotice,
-    Store,
-    now,
 )
+from lapor.complaints.records import OutboxMessage
+from lapor.complaints.reminders import Reminder
+from lapor.complaints.reports import Channel, Status
+from lapor.store.store import Store, now
 from lapor.web import i18n
 from lapor.web.labels import channel_label, kind_label, status_label
 

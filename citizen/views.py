@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.complaints import tracking
+from lapor.complaints.records import NewReport, Poster, SubmitResult
 from lapor.complaints.reports import (
     TEXT_MAX,
     TEXT_MIN,
@@ -29,9 +30,9 @@ from lapor.complaints.workflow import (
     read_reason,
     read_seen_version,
 )
+from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import PhotoError, ProcessedPhoto
-from lapor.store.records import IdempotencyConflict, Poster
-from lapor.store.store import NewReport, SubmitResult, now
+from lapor.store.store import now
 from lapor.web import i18n
 from lapor.web.files import attachment_response
 from lapor.web.i18n import N_
@@ -58,7 +59,7 @@ def _refused(request: Request, svc: Services, reason: str) -> Response:
     svc.metrics.rejected_codes.labels(reason).inc()
     status = 410 if reason == "revoked" else 404
     return svc.templates.response(
-        request, "q/invalid.html", {"reason": reason}, status_code=status, headers=NO_STORE
+        request, "citizen/invalid.html", {"reason": reason}, status_code=status, headers=NO_STORE
     )
 
 
@@ -107,7 +108,7 @@ def _form_page(
 ) -> Response:
     context = _form_context(svc, poster, code, token=token, form=form, held=held, errors=errors)
     return svc.templates.response(
-        request, "q/form.html", context, status_code=status_code, headers=NO_STORE
+        request, "citizen/form.html", context, status_code=status_code, headers=NO_STORE
     )
 
 
@@ -130,12 +131,12 @@ def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> R
     halves: tuple[str, str] | None = svc.page_cache.get(key)
     if halves is None:
         html = svc.templates.render(
-            "q/form.html",
+            "citizen/form.html",
             {"request": request, **_form_context(svc, poster, code, token=_TOKEN_SLOT)},
         )
         before, slot, after = html.partition(_TOKEN_SLOT)
         if not slot or _TOKEN_SLOT in after:
-            raise RuntimeError("q/form.html must print the form token exactly once")
+            raise RuntimeError("citizen/form.html must print the form token exactly once")
         halves = (before, after)
         if len(svc.page_cache) >= _BLANK_FORM_CACHE_SIZE:
             svc.page_cache.clear()
@@ -169,7 +170,11 @@ async def poster_submit(request: Request) -> Response:
         )
     except FormTooLarge:
         return svc.templates.response(
-            request, "q/invalid.html", {"reason": "too_large"}, status_code=413, headers=NO_STORE
+            request,
+            "citizen/invalid.html",
+            {"reason": "too_large"},
+            status_code=413,
+            headers=NO_STORE,
         )
     except FormAbandoned:
         return Response(status_code=400)
@@ -217,7 +222,7 @@ async def poster_submit(request: Request) -> Response:
     def conflict(tracking_code: str) -> Response:
         return svc.templates.response(
             request,
-            "q/conflict.html",
+            "citizen/conflict.html",
             {"tracking_code": tracking.format_code(tracking_code), "code": code},
             status_code=409,
             headers=NO_STORE,
@@ -327,7 +332,7 @@ async def status_lookup(request: Request) -> Response:
     raw = request.query_params.get("code", "")
     if raw:
         return await _status(request, svc, raw)
-    return svc.templates.response(request, "t/lookup.html", {"problem": None, "typed": ""})
+    return svc.templates.response(request, "citizen/lookup.html", {"problem": None, "typed": ""})
 
 
 async def status_page(request: Request) -> Response:
@@ -381,7 +386,7 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
         secret = request.path_params["secret"]
         if report is None or not svc.signing.reporter_secret_ok(report.idempotency_key, secret):
             return svc.templates.response(
-                request, "t/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
+                request, "citizen/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
             )
         form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
         seen = read_seen_version(str(form.get("version", "")))
@@ -442,7 +447,7 @@ async def _status(
         svc.metrics.rate_limited.labels("track").inc()
         return svc.templates.response(
             request,
-            "t/lookup.html",
+            "citizen/lookup.html",
             {"problem": "rate_limited", "typed": raw[:40]},
             status_code=429,
         )
@@ -450,7 +455,7 @@ async def _status(
     code = tracking.normalize(raw) if problem == "ok" else None
     if code is None:
         return svc.templates.response(
-            request, "t/lookup.html", {"problem": problem, "typed": raw[:40]}, status_code=404
+            request, "citizen/lookup.html", {"problem": problem, "typed": raw[:40]}, status_code=404
         )
     canonical = tracking.format_code(code)
     if raw != canonical and request.method == "GET":
@@ -461,7 +466,7 @@ async def _status(
     if report is None and secret is None and await svc.store.kiosks.code_is_waiting(code):
         return svc.templates.response(
             request,
-            "t/lookup.html",
+            "citizen/lookup.html",
             {"problem": "waiting", "typed": canonical},
             headers={"cache-control": "no-store"},
         )
@@ -470,12 +475,15 @@ async def _status(
     ):
         # A wrong secret looks exactly like an unknown code: nothing to probe.
         return svc.templates.response(
-            request, "t/lookup.html", {"problem": "unknown", "typed": canonical}, status_code=404
+            request,
+            "citizen/lookup.html",
+            {"problem": "unknown", "typed": canonical},
+            status_code=404,
         )
     actions = [a.value for a in available_actions("reporter", report.status)] if secret else []
     return svc.templates.response(
         request,
-        "t/status.html",
+        "citizen/status.html",
         {
             "report": report,
             "code": canonical,

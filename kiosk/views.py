@@ -24,17 +24,11 @@ from starlette.responses import JSONResponse, Response
 from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
 from lapor.complaints.feedback import faces_for_client, ikm_items_for_client, parse_feedback
+from lapor.complaints.records import Kiosk, NewFeedback, NewReport, Unit
 from lapor.complaints.reports import Channel, FieldError
 from lapor.kiosk.strings import all_strings
-from lapor.store.records import (
-    FeedbackConflict,
-    IdempotencyConflict,
-    Kiosk,
-    NewFeedback,
-    NotFound,
-    Unit,
-)
-from lapor.store.store import NewReport, now
+from lapor.store.errors import FeedbackConflict, IdempotencyConflict, NotFound
+from lapor.store.store import now
 from lapor.web import i18n
 from lapor.web.labels import error_text
 from lapor.web.services import Services, client_address, services

@@ -22,9 +22,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lapor.complaints.access import Reach, Scope
 from lapor.complaints.feedback import ITEM_COUNT, FeedbackFigures, FeedbackKind
 from lapor.complaints.monitoring import Key
+from lapor.complaints.records import FeedbackResult, NewFeedback
 from lapor.store import schema as t
+from lapor.store.errors import FeedbackConflict, NotFound
 from lapor.store.inbox import subtree_ids
-from lapor.store.records import FeedbackConflict, FeedbackResult, NewFeedback, NotFound
 
 _F = t.feedback
 

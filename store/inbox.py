@@ -32,9 +32,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lapor.complaints import search
 from lapor.complaints.access import Reach, Scope
 from lapor.complaints.inbox import Assigned, Cursor, Due, InboxQuery, Order
+from lapor.complaints.records import InboxItem, InboxPage
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.store import schema as t
-from lapor.store.records import InboxItem, InboxPage
 
 UNROUTED = 0  # report_counts.unit_id of reports nobody is responsible for yet
 

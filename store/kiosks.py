@@ -16,9 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
 from lapor.complaints.kiosk import Heartbeat
+from lapor.complaints.records import Kiosk, ReservedCode
 from lapor.store import schema as t
 from lapor.store.db import Database
-from lapor.store.records import Kiosk, NotFound, ReservedCode, StoreError
+from lapor.store.errors import NotFound, StoreError
 
 _K = t.kiosks
 _HELD = (

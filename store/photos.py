@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lapor.store.records import NewPhoto
+from lapor.complaints.records import NewPhoto
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phone cameras call a JPEG
 _NAME_CHARS = set("0123456789abcdef")

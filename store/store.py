@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +31,37 @@ from lapor.complaints.access import Reach, Scope
 from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
 from lapor.complaints.monitoring import Raw
+from lapor.complaints.notices import (
+    ChangeComposer,
+    ChangeNotice,
+    MailComposer,
+    Notice,
+    ReminderComposer,
+    ReminderNotice,
+)
+from lapor.complaints.records import (
+    ROLES,
+    AnswerTemplate,
+    Event,
+    ExportJob,
+    FeedbackResult,
+    HandOver,
+    InboxItem,
+    InboxPage,
+    NewFeedback,
+    NewPhoto,
+    NewReport,
+    OutboxMessage,
+    Photo,
+    Poster,
+    Report,
+    StaffSession,
+    SubmitResult,
+    Unit,
+    UnitSummary,
+    User,
+    Widget,
+)
 from lapor.complaints.reminders import (
     ESCALATION_WINDOW_DAYS,
     OVERDUE_WINDOW_DAYS,
@@ -41,7 +71,7 @@ from lapor.complaints.reminders import (
     Reminder,
     audience,
 )
-from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission, route
+from lapor.complaints.reports import Channel, Identity, Kind, Status, route
 from lapor.complaints.workflow import (
     DECISIONS,
     TARGET,
@@ -60,135 +90,12 @@ from lapor.complaints.workflow import (
 from lapor.store import feedback, inbox, kiosks, monitoring
 from lapor.store import schema as t
 from lapor.store.db import Database
+from lapor.store.errors import Duplicate, IdempotencyConflict, InUse, NotFound, StoreError
 from lapor.store.monitoring import Period
-from lapor.store.records import (
-    ROLES,
-    AnswerTemplate,
-    Duplicate,
-    Event,
-    ExportJob,
-    FeedbackResult,
-    IdempotencyConflict,
-    InboxItem,
-    InboxPage,
-    InUse,
-    NewFeedback,
-    NewPhoto,
-    NotFound,
-    OutboxMessage,
-    Photo,
-    Poster,
-    Report,
-    StaffSession,
-    StoreError,
-    Unit,
-    UnitSummary,
-    User,
-    Widget,
-)
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class NewReport:
-    submission: Submission
-    channel: Channel
-    unit_id: int
-    poster_id: int | None
-    idempotency_key: str
-    body_hash: str
-    language: str
-    received_at: datetime
-    verify_due: date
-    photos: Sequence[NewPhoto] = ()
-    # Typed in by staff for a citizen (channel "staff"): how the citizen reached them, and who.
-    taken_via: str | None = None
-    taken_by: int | None = None
-    # Sent through an embedded widget (channel "widget"): which one, and the agency's page.
-    widget_id: int | None = None
-    page_url: str | None = None
-    # Sent from a kiosk (channel "kiosk"): which one, the device's time of sending, and the
-    # tracking code the device took from its pool and already showed the citizen (None when
-    # its pool had run dry: the store draws one as for any report).
-    kiosk_id: int | None = None
-    reported_at: datetime | None = None
-    pool_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Notice:
-    """What the mail to staff about a new report says; built from data the write already has."""
-
-    report_id: int
-    tracking_code: str
-    kind: Kind
-    text: str
-    channel: Channel
-    unit_name: str
-    poster_label: str | None
-    routed_unit_name: str | None  # None: nobody is responsible yet, the admins are told
-    verify_due: date
-    # Sent through a widget: which one, and the agency's page as stored (a registered origin,
-    # no query or fragment), or None when the loader's claim was not kept.
-    widget_id: int | None = None
-    page_url: str | None = None
-
-
-# Subject and body of the mail telling staff about a new report.
-MailComposer = Callable[[Notice], tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class ChangeNotice:
-    """What a mail about a workflow change says: to the unit's officers when a report is
-    forwarded, to the reporter (in the report's language) when the unit answers."""
-
-    report_id: int
-    tracking_code: str
-    title: str | None
-    status: Status
-    unit_name: str | None
-    text: str | None
-    language: str
-    due: date | None
-    # What happened when the status alone does not say it: "reporter_reply" and "reroute"
-    # are told to staff, not to the reporter.
-    event: str = ""
-
-
-ChangeComposer = Callable[[ChangeNotice], tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class ReminderNotice:
-    report_id: int
-    tracking_code: str
-    title: str | None
-    reminder: Reminder
-    status: Status
-    due_on: date | None  # the deadline, or for the Ombudsman flag the day it was received
-
-
-ReminderComposer = Callable[[ReminderNotice], tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class HandOver:
-    """Bukan wewenang, passed on: the unit whose coordinators take the report over, and their
-    verification deadline."""
-
-    unit_id: int
-    verify_due: date
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    report_id: int
-    tracking_code: str
-    created: bool
 
 
 # Statements on the hot path, built once: building and compiling them per call showed up in

@@ -21,11 +21,11 @@ from bs4 import BeautifulSoup
 
 from lapor.admin.passwords import hash_password
 from lapor.complaints.access import Reach, Scope, scope_of
+from lapor.complaints.records import Poster, Unit, User
 from lapor.server import create_app
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import migrate
-from lapor.store.records import Poster, Unit, User
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 

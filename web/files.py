@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 
+from lapor.complaints.records import Report
 from lapor.store.photos import PhotoStore
-from lapor.store.records import Report
 
 
 def attachment_response(

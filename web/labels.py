@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lapor.complaints.feedback import IKM_ITEMS
+from lapor.complaints.records import Event
 from lapor.complaints.reports import Channel, FieldError, Kind, Status
-from lapor.store.records import Event
 from lapor.web import i18n
 from lapor.web.i18n import N_, gettext, ngettext
 

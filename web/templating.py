@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from lapor import resources
-from lapor.store.records import Unit
+from lapor.complaints.records import Unit
 from lapor.web import i18n
 
 TEMPLATE_DIR = resources.path("templates")

@@ -24,9 +24,9 @@ from starlette.responses import RedirectResponse, Response
 from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.citizen.views import Entry, receive_report
 from lapor.complaints import tracking
+from lapor.complaints.records import Widget
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.store.photos import ProcessedPhoto
-from lapor.store.records import Widget
 from lapor.web import i18n
 from lapor.web.labels import error_text, kind_label
 from lapor.web.security import frame_policy
@@ -88,7 +88,7 @@ def _notice(
     here = request.url.path
     return svc.templates.response(
         request,
-        "w/notice.html",
+        "widget/notice.html",
         {
             "reason": reason,
             "host_origin": origin or "",
@@ -158,7 +158,7 @@ def _form_page(
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
     }
     return svc.templates.response(
-        request, "w/form.html", context, status_code=SHOWN, headers=_headers(frame.origin)
+        request, "widget/form.html", context, status_code=SHOWN, headers=_headers(frame.origin)
     )
 
 
@@ -215,7 +215,7 @@ async def frame_submit(request: Request) -> Response:
     def conflict(tracking_code: str) -> Response:
         return svc.templates.response(
             request,
-            "w/conflict.html",
+            "widget/conflict.html",
             {
                 "tracking_code": tracking.format_code(tracking_code),
                 "host_origin": frame.origin,
@@ -264,7 +264,7 @@ async def frame_receipt(request: Request) -> Response:
 
     return svc.templates.response(
         request,
-        "w/sent.html",
+        "widget/sent.html",
         {
             "code": canonical,
             "host_origin": frame.origin,

@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lapor.complaints.feedback import parse_feedback
-from lapor.store.records import NewFeedback
+from lapor.complaints.records import NewFeedback
 from tests.conftest import AppHarness
 
 

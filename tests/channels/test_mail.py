@@ -175,8 +175,8 @@ def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
 
     from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints import tracking
+    from lapor.complaints.notices import ChangeNotice, Notice
     from lapor.complaints.reports import Channel, Kind, Status
-    from lapor.store.store import ChangeNotice, Notice
     from lapor.web import i18n
 
     code = tracking.new_tracking_code()
@@ -214,8 +214,8 @@ def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> No
 
     from lapor.channels.mail import compose_new_report_mail
     from lapor.complaints import tracking
+    from lapor.complaints.notices import Notice
     from lapor.complaints.reports import Channel, Kind
-    from lapor.store.store import Notice
 
     compose = compose_new_report_mail("https://lapor.example")
 

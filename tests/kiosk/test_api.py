@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
-from lapor.store.records import Kiosk
+from lapor.complaints.records import Kiosk
 from tests.conftest import AppHarness
 
 TEXT = "Petugas loket tidak ada di tempat selama satu jam."

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 
 from lapor.complaints.feedback import FeedbackSubmission, parse_feedback
 from lapor.complaints.monitoring import roll_up
+from lapor.complaints.records import FeedbackResult, NewFeedback
 from lapor.store import schema as t
+from lapor.store.errors import FeedbackConflict, NotFound
 from lapor.store.monitoring import Period
-from lapor.store.records import FeedbackConflict, FeedbackResult, NewFeedback, NotFound
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World

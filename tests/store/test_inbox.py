@@ -18,10 +18,11 @@ from lapor.complaints.inbox import (
     next_cursor,
     read_inbox_query,
 )
+from lapor.complaints.records import NewReport
 from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission
 from lapor.complaints.workflow import Action, Forwarding
 from lapor.store import schema as t
-from lapor.store.store import NewReport, Store
+from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
 

@@ -8,10 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from lapor.complaints.inbox import Cursor, InboxQuery
+from lapor.complaints.notices import Notice
+from lapor.complaints.records import NewReport, Report, SubmitResult
 from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission
 from lapor.store.db import Database
-from lapor.store.records import Duplicate, IdempotencyConflict, InUse, NotFound, Report
-from lapor.store.store import NewReport, Notice, Store, SubmitResult
+from lapor.store.errors import Duplicate, IdempotencyConflict, InUse, NotFound
+from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
 
@@ -375,8 +377,8 @@ async def test_concurrent_forwards_one_wins_on_both_backends(world: World) -> No
 
 
 async def test_each_reminder_is_queued_once_even_by_two_processes(world: World) -> None:
+    from lapor.complaints.notices import ReminderNotice
     from lapor.complaints.reminders import Reminder
-    from lapor.store.store import ReminderNotice
 
     store = world.store
     today = date(2026, 11, 30)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from lapor.complaints.reports import Channel
-from lapor.store.records import InUse, NotFound, StoreError
+from lapor.store.errors import InUse, NotFound, StoreError
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from lapor.store.records import Widget
+from lapor.complaints.records import Widget
 from lapor.widget.loader import MAX_GZIPPED_BYTES
 from tests.conftest import AppHarness
 

@@ -1,46 +1,17 @@
-"""Plain records the store hands out; callers never see SQLAlchemy rows."""
+"""The records of the domain: what a report, a unit, a member of staff, a poster, a widget or a
+kiosk is, as every layer names them. The store builds them from its rows; callers never see
+SQLAlchemy rows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from lapor.complaints.feedback import FeedbackSubmission
 from lapor.complaints.inbox import Cursor
-from lapor.complaints.reports import Channel, Identity, Kind, Status
-
-
-class StoreError(Exception):
-    """A command refused because of the data (unknown unit, duplicate slug...)."""
-
-
-class NotFound(StoreError):
-    pass
-
-
-class Duplicate(StoreError):
-    pass
-
-
-class InUse(StoreError):
-    """A unit still has sub-units, staff, posters or reports: deleting it would orphan them."""
-
-
-class IdempotencyConflict(StoreError):
-    """The same idempotency key came back with a different report."""
-
-    def __init__(self, tracking_code: str) -> None:
-        super().__init__(tracking_code)
-        self.tracking_code = tracking_code
-
-
-class FeedbackConflict(StoreError):
-    """The same idempotency key came back with different feedback."""
-
-    def __init__(self, feedback_id: int) -> None:
-        super().__init__(feedback_id)
-        self.feedback_id = feedback_id
+from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission
 
 
 @dataclass(frozen=True)
@@ -405,3 +376,45 @@ class ExportJob:
             row.created_at,
             row.finished_at,
         )
+
+
+@dataclass(frozen=True)
+class NewReport:
+    submission: Submission
+    channel: Channel
+    unit_id: int
+    poster_id: int | None
+    idempotency_key: str
+    body_hash: str
+    language: str
+    received_at: datetime
+    verify_due: date
+    photos: Sequence[NewPhoto] = ()
+    # Typed in by staff for a citizen (channel "staff"): how the citizen reached them, and who.
+    taken_via: str | None = None
+    taken_by: int | None = None
+    # Sent through an embedded widget (channel "widget"): which one, and the agency's page.
+    widget_id: int | None = None
+    page_url: str | None = None
+    # Sent from a kiosk (channel "kiosk"): which one, the device's time of sending, and the
+    # tracking code the device took from its pool and already showed the citizen (None when
+    # its pool had run dry: the store draws one as for any report).
+    kiosk_id: int | None = None
+    reported_at: datetime | None = None
+    pool_code: str | None = None
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Bukan wewenang, passed on: the unit whose coordinators take the report over, and their
+    verification deadline."""
+
+    unit_id: int
+    verify_due: date
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    report_id: int
+    tracking_code: str
+    created: bool

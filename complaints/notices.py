@@ -1,0 +1,68 @@
+"""What a mail (and, later, a text message) about a report says, as facts: the outbox keeps them,
+and the words are chosen when the message is composed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from lapor.complaints.reminders import Reminder
+from lapor.complaints.reports import Channel, Kind, Status
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the mail to staff about a new report says; built from data the write already has."""
+
+    report_id: int
+    tracking_code: str
+    kind: Kind
+    text: str
+    channel: Channel
+    unit_name: str
+    poster_label: str | None
+    routed_unit_name: str | None  # None: nobody is responsible yet, the admins are told
+    verify_due: date
+    # Sent through a widget: which one, and the agency's page as stored (a registered origin,
+    # no query or fragment), or None when the loader's claim was not kept.
+    widget_id: int | None = None
+    page_url: str | None = None
+
+
+# Subject and body of the mail telling staff about a new report.
+MailComposer = Callable[[Notice], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ChangeNotice:
+    """What a mail about a workflow change says: to the unit's officers when a report is
+    forwarded, to the reporter (in the report's language) when the unit answers."""
+
+    report_id: int
+    tracking_code: str
+    title: str | None
+    status: Status
+    unit_name: str | None
+    text: str | None
+    language: str
+    due: date | None
+    # What happened when the status alone does not say it: "reporter_reply" and "reroute"
+    # are told to staff, not to the reporter.
+    event: str = ""
+
+
+ChangeComposer = Callable[[ChangeNotice], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ReminderNotice:
+    report_id: int
+    tracking_code: str
+    title: str | None
+    reminder: Reminder
+    status: Status
+    due_on: date | None  # the deadline, or for the Ombudsman flag the day it was received
+
+
+ReminderComposer = Callable[[ReminderNotice], tuple[str, str]]
