@@ -45,3 +45,34 @@ def test_every_public_route_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     for path in ("/q/", "/t/", "/admin", "/healthz", "/metrics"):
         assert f"`{path}" in readme, path
+
+
+DOCS = (
+    "README.md",
+    "CONTRIBUTING.md",
+    "bench/README.md",
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md"))),
+)
+
+
+def test_every_link_between_the_docs_leads_somewhere() -> None:
+    for name in DOCS:
+        doc = ROOT / name
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (doc.parent / target).exists(), f"{name} links to {target}, which is missing"
+
+
+def test_the_architecture_describes_the_layout_that_is_there() -> None:
+    """Every path docs/architecture.md names exists, and every part of the package is named."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"`([\w./-]+(?:/|\.py|\.html|\.md|\.toml))`", text))
+    for path in named:
+        if path.startswith(("/", "lapor/", ".venv")) or "{" in path:
+            continue
+        assert (ROOT / path).exists(), f"docs/architecture.md names {path}, which is missing"
+    parts = {p.name + "/" for p in ROOT.iterdir() if (p / "__init__.py").exists()}
+    parts |= {p.name for p in ROOT.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    missing = sorted(parts - named)
+    assert not missing, f"docs/architecture.md does not describe {missing}"

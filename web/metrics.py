@@ -65,7 +65,7 @@ class Metrics:
             # Several workers: each writes its own files; one scrape must add them all up,
             # whichever worker happens to answer it.
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return Response(
             generate_latest(registry), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
