@@ -145,6 +145,10 @@ def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> R
     return HTMLResponse(halves[0] + token + halves[1], headers=NO_STORE)
 
 
+async def home(request: Request) -> Response:
+    return services(request).templates.response(request, "citizen/home.html")
+
+
 async def poster_form(request: Request) -> Response:
     svc = services(request)
     code = request.path_params["code"]
