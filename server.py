@@ -36,6 +36,8 @@ from lapor.admin import views as admin_views
 from lapor.admin import widgets as admin_widgets
 from lapor.channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from lapor.citizen import routes as citizen_routes
+from lapor.complaints.reports import Channel
+from lapor.intake import Intake
 from lapor.kiosk import routes as kiosk_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
@@ -472,10 +474,24 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = svc
-    app.state.compose_mail = compose_new_report_mail(settings.base_url)
+    # Every surface's reports go through this one core; it knows metrics and mail only as
+    # the two callables it is handed.
+    app.state.intake = Intake(
+        store,
+        settings,
+        compose_mail=compose_new_report_mail(settings.base_url),
+        commit_photos=photos.commit,
+        count=partial(_count_report, metrics),
+        wake_mail=mail.wake,
+    )
     app.state.compose_change_mail = compose_change_mail(settings.base_url)
     app.state.exports = exports
     return app
+
+
+def _count_report(metrics: Metrics, channel: Channel, created: bool) -> None:
+    counter = metrics.submissions if created else metrics.duplicate_submissions
+    counter.labels(channel.value).inc()
 
 
 async def _sweep_photos(svc: Services) -> None:

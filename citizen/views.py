@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -12,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.complaints import tracking
-from lapor.complaints.records import NewReport, Poster, SubmitResult
+from lapor.complaints.records import Poster, SubmitResult
 from lapor.complaints.reports import (
     TEXT_MAX,
     TEXT_MIN,
@@ -30,9 +29,9 @@ from lapor.complaints.workflow import (
     read_reason,
     read_seen_version,
 )
+from lapor.intake import Entry, Intake
 from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import PhotoError, ProcessedPhoto
-from lapor.store.store import now
 from lapor.web import i18n
 from lapor.web.files import attachment_response
 from lapor.web.i18n import N_
@@ -242,17 +241,6 @@ async def poster_submit(request: Request) -> Response:
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """Where a report came in, as the store records it beside the report."""
-
-    channel: Channel
-    unit_id: int
-    poster_id: int | None = None
-    widget_id: int | None = None
-    page_url: str | None = None
-
-
 # The form shown again with these errors (status code), keeping its token and held photos.
 FormAgain = Callable[[list[FieldError], int, list[tuple[str, ProcessedPhoto]] | None], Response]
 
@@ -303,32 +291,17 @@ async def receive_report(
     if errors or submission is None:
         return again(errors, 400, held)
 
-    received = now()
-    new = NewReport(
-        submission=submission,
-        channel=entry.channel,
-        unit_id=entry.unit_id,
-        poster_id=entry.poster_id,
-        widget_id=entry.widget_id,
-        page_url=entry.page_url,
-        idempotency_key=nonce,
-        body_hash=submission.body_hash([p.digest for _, p in held]),
-        language=i18n.current_language(),
-        received_at=received,
-        verify_due=await svc.verify_due(entry.unit_id, received),
-        photos=[p.as_new_photo() for _, p in held],
-    )
-    await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
+    intake: Intake = request.app.state.intake
     try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+        return await intake.submit(
+            submission,
+            entry,
+            key=nonce,
+            language=i18n.current_language(),
+            photos=[p for _, p in held],
+        )
     except IdempotencyConflict as exc:
         return conflict(exc.tracking_code)
-    if result.created:
-        svc.metrics.submissions.labels(entry.channel.value).inc()
-        svc.mail.wake()
-    else:
-        svc.metrics.duplicate_submissions.labels(entry.channel.value).inc()
-    return result
 
 
 async def status_lookup(request: Request) -> Response:
