@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lapor.admin.passwords import generate_password, hash_password
 from lapor.complaints.reports import Identity
+from lapor.intake import Entry, Intake
 from lapor.settings import Settings
 from lapor.store.store import Store
 from lapor.web.signing import Signing
@@ -181,12 +182,17 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
 
     from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints.access import Reach, Scope
-    from lapor.complaints.deadlines import follow_up_due, verification_due
-    from lapor.complaints.records import NewReport
+    from lapor.complaints.deadlines import follow_up_due
     from lapor.complaints.reports import Channel, Kind, Submission
     from lapor.complaints.workflow import Action, Forwarding
 
-    new_mail = compose_new_report_mail(settings.base_url)
+    # Through the same core as every surface's reports; nothing to count, no photos to move.
+    intake = Intake(
+        store,
+        settings,
+        compose_mail=compose_new_report_mail(settings.base_url),
+        commit_photos=lambda names: None,
+    )
     change_mail = compose_change_mail(settings.base_url)
     coordinator = await store.user_by_email("koordinator@demo.lapor.id")
     officer = await store.user_by_email("penghubung.disdukcapil@demo.lapor.id")
@@ -208,21 +214,18 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
         )
         received = datetime.now(UTC) - timedelta(days=days_ago, hours=n)
         poster = None if via else posters[slug]
-        result = await store.submit_report(
-            NewReport(
-                submission=submission,
-                channel=Channel.STAFF if via else Channel.POSTER,
-                unit_id=units[slug].id,
+        result = await intake.submit(
+            submission,
+            Entry(
+                Channel.STAFF if via else Channel.POSTER,
+                units[slug].id,
                 poster_id=poster.id if poster else None,
-                idempotency_key=f"demo-{n}",
-                body_hash=submission.body_hash(),
-                language="id",
-                received_at=received,
-                verify_due=verification_due(received, calendar, rules, tz),
                 taken_via=via,
                 taken_by=coordinator.id if via else None,
             ),
-            new_mail,
+            key=f"demo-{n}",
+            language="id",
+            received_at=received,
         )
         report_id, version = result.report_id, 1
         if fate in ("forwarded", "followed_up", "closed"):

@@ -35,8 +35,10 @@ from lapor.admin import tasks as admin_tasks
 from lapor.admin import views as admin_views
 from lapor.admin import widgets as admin_widgets
 from lapor.channels.mail import MailSender, compose_change_mail, compose_new_report_mail
-from lapor.citizen import views as citizen_views
-from lapor.kiosk import views as kiosk_views
+from lapor.citizen import routes as citizen_routes
+from lapor.complaints.reports import Channel
+from lapor.intake import Intake
+from lapor.kiosk import routes as kiosk_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import migrate
@@ -51,15 +53,12 @@ from lapor.web.services import Services, services
 from lapor.web.signing import Signing
 from lapor.web.templating import STATIC_DIR, Templates
 from lapor.widget import loader as widget_loader
+from lapor.widget import routes as widget_routes
 from lapor.widget import views as widget_views
 
 log = logging.getLogger("lapor")
 
 PENDING_PHOTO_SWEEP_SECONDS = 3600
-
-
-async def home(request: Request) -> Response:
-    return services(request).templates.response(request, "citizen/home.html")
 
 
 async def healthz(request: Request) -> Response:
@@ -134,60 +133,12 @@ async def body_too_large(scope: Scope) -> Response:
 
 
 def routes(metrics: Metrics) -> list[Route | Mount]:
-    """The whole URL table. Public paths are a contract: posters and bookmarks carry them."""
+    """The whole URL table: each surface's own, then the composition root's. Public paths are a
+    contract: posters and bookmarks carry them."""
     return [
-        Route("/", home, name="home"),
-        Route("/q/{code}", citizen_views.poster_form, methods=["GET"], name="poster_form"),
-        Route("/q/{code}", citizen_views.poster_submit, methods=["POST"], name="poster_submit"),
-        Route("/t", citizen_views.status_lookup, name="status_lookup"),
-        Route("/t/{code}", citizen_views.status_page, name="status_page"),
-        Route(
-            "/t/{code}/attachments/{attachment_id:int}",
-            citizen_views.status_attachment,
-            name="status_attachment",
-        ),
-        Route("/t/{code}/{secret}", citizen_views.status_private, name="status_private"),
-        Route(
-            "/t/{code}/{secret}/reply",
-            citizen_views.reporter_reply,
-            methods=["POST"],
-            name="reporter_reply",
-        ),
-        Route(
-            "/t/{code}/{secret}/accept",
-            citizen_views.reporter_accept,
-            methods=["POST"],
-            name="reporter_accept",
-        ),
-        Route("/widget.js", widget_loader.widget_js, name="widget_js"),
-        Route("/w/{key}", widget_views.frame_form, methods=["GET"], name="widget_form"),
-        Route("/w/{key}", widget_views.frame_submit, methods=["POST"], name="widget_submit"),
-        Route("/w/{key}/sent/{code}/{secret}", widget_views.frame_receipt, name="widget_receipt"),
-        Route("/kiosk", kiosk_views.app_shell, name="kiosk"),
-        Mount(
-            "/kiosk",
-            routes=[
-                Route("/sw.js", kiosk_views.service_worker, name="kiosk_sw"),
-                Route("/api/pair", kiosk_views.pair, methods=["POST"], name="kiosk_pair"),
-                Route("/api/config", kiosk_views.config, name="kiosk_config"),
-                Route("/api/codes", kiosk_views.codes, methods=["POST"], name="kiosk_codes"),
-                Route(
-                    "/api/heartbeat",
-                    kiosk_views.heartbeat,
-                    methods=["POST"],
-                    name="kiosk_heartbeat",
-                ),
-                Route(
-                    "/api/reports", kiosk_views.submit_report, methods=["POST"], name="kiosk_report"
-                ),
-                Route(
-                    "/api/feedback",
-                    kiosk_views.submit_feedback,
-                    methods=["POST"],
-                    name="kiosk_feedback",
-                ),
-            ],
-        ),
+        *citizen_routes.routes,
+        *widget_routes.routes,
+        *kiosk_routes.routes,
         Route("/admin", admin_views.inbox, name="admin_inbox"),
         Mount(
             "/admin",
@@ -523,10 +474,24 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = svc
-    app.state.compose_mail = compose_new_report_mail(settings.base_url)
+    # Every surface's reports go through this one core; it knows metrics and mail only as
+    # the two callables it is handed.
+    app.state.intake = Intake(
+        store,
+        settings,
+        compose_mail=compose_new_report_mail(settings.base_url),
+        commit_photos=photos.commit,
+        count=partial(_count_report, metrics),
+        wake_mail=mail.wake,
+    )
     app.state.compose_change_mail = compose_change_mail(settings.base_url)
     app.state.exports = exports
     return app
+
+
+def _count_report(metrics: Metrics, channel: Channel, created: bool) -> None:
+    counter = metrics.submissions if created else metrics.duplicate_submissions
+    counter.labels(channel.value).inc()
 
 
 async def _sweep_photos(svc: Services) -> None:

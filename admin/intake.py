@@ -16,8 +16,9 @@ from starlette.responses import RedirectResponse, Response
 
 from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
 from lapor.complaints import tracking
-from lapor.complaints.records import NewReport, StaffSession
+from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
+from lapor.intake import Entry, Intake
 from lapor.store.errors import IdempotencyConflict
 from lapor.web import i18n
 from lapor.web.labels import error_text
@@ -114,22 +115,19 @@ async def new_report(request: Request, session: StaffSession) -> Response:
     errors += field_errors
     if errors or submission is None:
         return await _form(request, session, values=values, errors=errors, status_code=400)
-    received = datetime.now(UTC)
-    new = NewReport(
-        submission=submission,
-        channel=Channel.STAFF,
-        unit_id=int(unit),
-        poster_id=None,
-        idempotency_key=values["key"],
-        body_hash=submission.body_hash(),
-        language=values["language"],
-        received_at=received,
-        verify_due=await svc.verify_due(int(unit), received),
-        taken_via=values["taken_via"],
-        taken_by=session.user.id,
-    )
+    intake: Intake = request.app.state.intake
     try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+        result = await intake.submit(
+            submission,
+            Entry(
+                Channel.STAFF,
+                int(unit),
+                taken_via=values["taken_via"],
+                taken_by=session.user.id,
+            ),
+            key=values["key"],
+            language=values["language"],
+        )
     except IdempotencyConflict:
         values["key"] = _blank_key()
         return await _form(
@@ -139,9 +137,6 @@ async def new_report(request: Request, session: StaffSession) -> Response:
             errors=[FieldError("form", "resent_changed")],
             status_code=409,
         )
-    if result.created:
-        svc.metrics.submissions.labels(Channel.STAFF.value).inc()
-        svc.mail.wake()
     return RedirectResponse(
         f"/admin/reports/{result.report_id}/receipt", status_code=303, headers=NO_STORE
     )

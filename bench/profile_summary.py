@@ -41,7 +41,10 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("threads / executor plumbing", ("threading.py", "concurrent/futures", "queue.py")),
     ("uvicorn / httptools", ("uvicorn/",)),
     ("starlette", ("starlette/",)),
-    ("application code", ("citizen/", "public/", "store/", "web/", "complaints/", "server.py")),
+    (
+        "application code",
+        ("citizen/", "public/", "store/", "web/", "complaints/", "intake.py", "server.py"),
+    ),
     ("asyncio / event loop", ("asyncio/",)),
 ]
 

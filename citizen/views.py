@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.complaints import tracking
-from lapor.complaints.records import NewReport, Poster, SubmitResult
-from lapor.complaints.reports import (
-    TEXT_MAX,
-    TEXT_MIN,
-    Channel,
-    FieldError,
-    Kind,
-    validate_submission,
-)
+from lapor.complaints.records import Poster
+from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.complaints.workflow import (
     Action,
     Refusal,
@@ -30,13 +20,15 @@ from lapor.complaints.workflow import (
     read_reason,
     read_seen_version,
 )
+from lapor.intake import Entry, Intake
 from lapor.store.errors import IdempotencyConflict
-from lapor.store.photos import PhotoError, ProcessedPhoto
-from lapor.store.store import now
+from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
 from lapor.web.files import attachment_response
+from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.web.i18n import N_
 from lapor.web.labels import error_text, kind_label
+from lapor.web.report_form import check_report_form
 from lapor.web.services import Services, client_address, same_origin, services
 from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
 
@@ -145,6 +137,10 @@ def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> R
     return HTMLResponse(halves[0] + token + halves[1], headers=NO_STORE)
 
 
+async def home(request: Request) -> Response:
+    return services(request).templates.response(request, "citizen/home.html")
+
+
 async def poster_form(request: Request) -> Response:
     svc = services(request)
     code = request.path_params["code"]
@@ -228,103 +224,24 @@ async def poster_submit(request: Request) -> Response:
             headers=NO_STORE,
         )
 
-    entry = Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id)
-    result = await receive_report(request, svc, form, token.nonce, entry, keep, conflict)
-    if isinstance(result, Response):
-        return result
+    checked = await check_report_form(request, svc, form, token.nonce, keep)
+    if isinstance(checked, Response):
+        return checked
+    intake: Intake = request.app.state.intake
+    try:
+        result = await intake.submit(
+            checked.submission,
+            Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id),
+            key=token.nonce,
+            language=i18n.current_language(),
+            photos=checked.photos,
+        )
+    except IdempotencyConflict as exc:
+        return conflict(exc.tracking_code)
     # Post/Redirect/Get: reloading the receipt never re-sends the form.
     secret = svc.signing.reporter_secret(token.idempotency_key)
     target = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """Where a report came in, as the store records it beside the report."""
-
-    channel: Channel
-    unit_id: int
-    poster_id: int | None = None
-    widget_id: int | None = None
-    page_url: str | None = None
-
-
-# The form shown again with these errors (status code), keeping its token and held photos.
-FormAgain = Callable[[list[FieldError], int, list[tuple[str, ProcessedPhoto]] | None], Response]
-
-
-async def receive_report(
-    request: Request,
-    svc: Services,
-    form: ReportForm,
-    nonce: str,
-    entry: Entry,
-    again: FormAgain,
-    conflict: Callable[[str], Response],
-) -> Response | SubmitResult:
-    """Everything after the entry point and the form token are checked, the same for a
-    poster's form and a widget's: honeypot, rate limits, validation, photos, then one commit.
-    Either the stored report or the page to answer with instead."""
-    settings = svc.settings
-    if form.honeypot_filled:
-        svc.metrics.rate_limited.labels("honeypot").inc()
-        return again([FieldError("form", "honeypot")], 400, None)
-    address = client_address(request)
-    if not await svc.limits.hit(settings.submit_limit_per_form, "submit-form", nonce):
-        svc.metrics.rate_limited.labels("submit_form").inc()
-        return again([FieldError("form", "rate_limited")], 429, None)
-    if not await svc.limits.hit(settings.submit_limit_per_address, "submit-addr", address):
-        svc.metrics.rate_limited.labels("submit_address").inc()
-        return again([FieldError("form", "rate_limited")], 429, None)
-
-    submission, errors = validate_submission(form.values)
-    errors = form.errors + errors
-    held: list[tuple[str, ProcessedPhoto]] = []
-    for ref in form.photo_refs:
-        name = svc.signing.read_photo_ref(ref, nonce)
-        photo = svc.photos.pending_photo(name) if name else None
-        if photo is not None:
-            held.append((ref, photo))
-    for data in form.uploads:
-        try:
-            photo = await asyncio.to_thread(svc.photos.process, data)
-        except PhotoError as exc:
-            limit = settings.max_photo_bytes // 1_000_000 if exc.code == "too_large" else None
-            errors.append(FieldError("photos", exc.code, limit))
-            continue
-        held.append((svc.signing.photo_ref(nonce, photo.name), photo))
-    if form.switch_language:
-        # Nothing was sent yet: only a photo that could not be kept is worth a word.
-        return again([e for e in errors if e.field == "photos"], 200, held)
-    if errors or submission is None:
-        return again(errors, 400, held)
-
-    received = now()
-    new = NewReport(
-        submission=submission,
-        channel=entry.channel,
-        unit_id=entry.unit_id,
-        poster_id=entry.poster_id,
-        widget_id=entry.widget_id,
-        page_url=entry.page_url,
-        idempotency_key=nonce,
-        body_hash=submission.body_hash([p.digest for _, p in held]),
-        language=i18n.current_language(),
-        received_at=received,
-        verify_due=await svc.verify_due(entry.unit_id, received),
-        photos=[p.as_new_photo() for _, p in held],
-    )
-    await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
-    try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
-    except IdempotencyConflict as exc:
-        return conflict(exc.tracking_code)
-    if result.created:
-        svc.metrics.submissions.labels(entry.channel.value).inc()
-        svc.mail.wake()
-    else:
-        svc.metrics.duplicate_submissions.labels(entry.channel.value).inc()
-    return result
 
 
 async def status_lookup(request: Request) -> Response:

@@ -24,8 +24,9 @@ from starlette.responses import JSONResponse, Response
 from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
 from lapor.complaints.feedback import faces_for_client, ikm_items_for_client, parse_feedback
-from lapor.complaints.records import Kiosk, NewFeedback, NewReport, Unit
+from lapor.complaints.records import Kiosk, NewFeedback, Unit
 from lapor.complaints.reports import Channel, FieldError
+from lapor.intake import Entry, Intake
 from lapor.kiosk.strings import all_strings
 from lapor.store.errors import FeedbackConflict, IdempotencyConflict, NotFound
 from lapor.store.store import now
@@ -360,25 +361,24 @@ async def submit_report(request: Request) -> Response:
             },
             400,
         )
-    sub = queued.submission
-    new = NewReport(
-        submission=sub,
-        channel=Channel.KIOSK,
-        unit_id=unit.id,
-        poster_id=None,
-        idempotency_key=rules.device_key(kiosk.id, queued.key),
-        # The pool code is part of what was sent: the same key with another code is another
-        # report, not a resend.
-        body_hash=sub.body_hash([f"code:{queued.tracking_code or ''}"]),
-        language=queued.language,
-        received_at=arrived,
-        verify_due=await svc.verify_due(unit.id, arrived),
-        kiosk_id=kiosk.id,
-        reported_at=queued.reported_at,
-        pool_code=queued.tracking_code,
-    )
+    intake: Intake = request.app.state.intake
     try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+        result = await intake.submit(
+            queued.submission,
+            Entry(
+                Channel.KIOSK,
+                unit.id,
+                kiosk_id=kiosk.id,
+                reported_at=queued.reported_at,
+                pool_code=queued.tracking_code,
+            ),
+            key=rules.device_key(kiosk.id, queued.key),
+            language=queued.language,
+            # The pool code is part of what was sent: the same key with another code is another
+            # report, not a resend.
+            also_hashed=[f"code:{queued.tracking_code or ''}"],
+            received_at=arrived,
+        )
     except IdempotencyConflict:
         svc.metrics.rejected_codes.labels("kiosk_conflict").inc()
         return _json(
@@ -389,11 +389,6 @@ async def submit_report(request: Request) -> Response:
             },
             409,
         )
-    if result.created:
-        svc.metrics.submissions.labels(Channel.KIOSK.value).inc()
-        svc.mail.wake()
-    else:
-        svc.metrics.duplicate_submissions.labels(Channel.KIOSK.value).inc()
     return _json(
         {
             "key": queued.key,

@@ -132,8 +132,6 @@ KNOWN: set[tuple[str, str]] = {
     ("admin/widgets.py", "lapor.widget.snippet"),
     ("kiosk/views.py", "lapor.widget.posters"),
     ("web/services.py", "lapor.channels.mail"),
-    ("widget/views.py", "lapor.citizen.forms"),
-    ("widget/views.py", "lapor.citizen.views"),
 }
 
 

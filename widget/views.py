@@ -9,8 +9,8 @@ form, and the frame tells the loader why in one console line.
 
 Inside a third-party frame cookies and storage are blocked or partitioned, so nothing here
 uses them: the language travels in the URL (`?lang=`), the form's signed token carries the
-idempotency key, exactly as on the poster's form. The report itself is received by the same
-code as a poster's (citizen.views.receive_report)."""
+idempotency key, exactly as on the poster's form. The form is checked by the same code as a
+poster's (web.report_form) and the report stored by the same core (lapor.intake)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,16 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
-from lapor.citizen.views import Entry, receive_report
 from lapor.complaints import tracking
 from lapor.complaints.records import Widget
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
+from lapor.intake import Entry, Intake
+from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
+from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.web.labels import error_text, kind_label
+from lapor.web.report_form import check_report_form
 from lapor.web.security import frame_policy
 from lapor.web.services import Services, services
 from lapor.web.signing import FormTokenError, WidgetKeyError
@@ -227,15 +229,25 @@ async def frame_submit(request: Request) -> Response:
             headers=_headers(frame.origin),
         )
 
-    entry = Entry(
-        Channel.WIDGET,
-        widget.unit_id,
-        widget_id=widget.id,
-        page_url=kept_page_url(form.page, widget.origins),
-    )
-    result = await receive_report(request, svc, form, token.nonce, entry, keep, conflict)
-    if isinstance(result, Response):
-        return result
+    checked = await check_report_form(request, svc, form, token.nonce, keep)
+    if isinstance(checked, Response):
+        return checked
+    intake: Intake = request.app.state.intake
+    try:
+        result = await intake.submit(
+            checked.submission,
+            Entry(
+                Channel.WIDGET,
+                widget.unit_id,
+                widget_id=widget.id,
+                page_url=kept_page_url(form.page, widget.origins),
+            ),
+            key=token.nonce,
+            language=i18n.current_language(),
+            photos=checked.photos,
+        )
+    except IdempotencyConflict as exc:
+        return conflict(exc.tracking_code)
     # Post/Redirect/Get inside the frame: the receipt is framed like the form.
     secret = svc.signing.reporter_secret(token.idempotency_key)
     code = tracking.format_code(result.tracking_code)

@@ -1,4 +1,5 @@
-"""Reading the citizen's form: fields, photos and held photo references, within limits."""
+"""Reading the citizen's report form, the poster's and the widget's alike: fields, photos and
+held photo references, within limits."""
 
 from __future__ import annotations
 

@@ -1,0 +1,33 @@
+"""The citizen's URLs. Public paths are a contract: posters and bookmarks carry them."""
+
+from __future__ import annotations
+
+from starlette.routing import Mount, Route
+
+from lapor.citizen import views
+
+routes: list[Route | Mount] = [
+    Route("/", views.home, name="home"),
+    Route("/q/{code}", views.poster_form, methods=["GET"], name="poster_form"),
+    Route("/q/{code}", views.poster_submit, methods=["POST"], name="poster_submit"),
+    Route("/t", views.status_lookup, name="status_lookup"),
+    Route("/t/{code}", views.status_page, name="status_page"),
+    Route(
+        "/t/{code}/attachments/{attachment_id:int}",
+        views.status_attachment,
+        name="status_attachment",
+    ),
+    Route("/t/{code}/{secret}", views.status_private, name="status_private"),
+    Route(
+        "/t/{code}/{secret}/reply",
+        views.reporter_reply,
+        methods=["POST"],
+        name="reporter_reply",
+    ),
+    Route(
+        "/t/{code}/{secret}/accept",
+        views.reporter_accept,
+        methods=["POST"],
+        name="reporter_accept",
+    ),
+]

@@ -1,0 +1,125 @@
+"""One way in for a report, whatever brought it: a poster's form, a widget, a kiosk, staff
+typing it in for a citizen, the demo's seed, and the SMS/WhatsApp/Open311 channels to come.
+
+Each surface reads its own input (a form, a JSON body, a message) into a validated Submission
+and an Entry, because each shows its mistakes in its own way and together with its own fields;
+from there it is the same for all: the verification deadline under the unit's own rules, the
+held photos put in place, one store write, the count and the mail sender woken. What the core
+needs from HTTP-side services (metrics, the mail sender) it is handed as callables, so a channel
+without a web request can use it as it is."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from lapor.complaints.deadlines import verification_due
+from lapor.complaints.notices import MailComposer
+from lapor.complaints.records import NewReport, SubmitResult
+from lapor.complaints.reports import Channel, Submission
+from lapor.settings import Settings
+from lapor.store.photos import ProcessedPhoto
+from lapor.store.store import Store
+
+# Told the channel a report came through and whether it was stored now (False: a resend,
+# answered with the report stored before).
+Count = Callable[[Channel, bool], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a report came in, as the store records it beside the report."""
+
+    channel: Channel
+    unit_id: int
+    poster_id: int | None = None
+    # The widget it was sent through, and the page of the agency's site it sits on.
+    widget_id: int | None = None
+    page_url: str | None = None
+    # The kiosk, the device's time of sending, and the tracking code it took from its pool.
+    kiosk_id: int | None = None
+    reported_at: datetime | None = None
+    pool_code: str | None = None
+    # Typed in by staff: how the citizen reached them, and who took it.
+    taken_via: str | None = None
+    taken_by: int | None = None
+
+
+def _not_counted(channel: Channel, created: bool) -> None:
+    pass
+
+
+def _nobody_to_wake() -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Built once by the composition root (and by the demo's seed, without metrics or mail)."""
+
+    store: Store
+    settings: Settings
+    compose_mail: MailComposer
+    # PhotoStore.commit: parked photos moved into place, durably, before the report naming them.
+    commit_photos: Callable[[list[str]], None]
+    count: Count = _not_counted
+    wake_mail: Callable[[], None] = _nobody_to_wake
+
+    async def verify_due(self, unit_id: int, received: datetime) -> date:
+        """The verification deadline of a report of `unit_id` received at `received`, under
+        that unit's own limits where it set them."""
+        settings = self.settings
+        rules = settings.deadline_rules.for_unit(await self.store.unit_deadlines(unit_id))
+        return verification_due(received, settings.calendar, rules, settings.timezone)
+
+    async def submit(
+        self,
+        submission: Submission,
+        entry: Entry,
+        *,
+        key: str,
+        language: str,
+        photos: Sequence[ProcessedPhoto] = (),
+        also_hashed: Sequence[str] = (),
+        received_at: datetime | None = None,
+    ) -> SubmitResult:
+        """Store one report, or find the one stored before under the same idempotency `key`.
+
+        `also_hashed` is what else was sent besides the submission and its photos (a kiosk's
+        pool code): the same key with a different body is another report, and raises the
+        store's IdempotencyConflict for the surface to answer in its own way. `received_at` is
+        now unless the caller already stamped the arrival (a kiosk answers with it)."""
+        received = received_at or datetime.now(UTC)
+        new = NewReport(
+            submission=submission,
+            channel=entry.channel,
+            unit_id=entry.unit_id,
+            poster_id=entry.poster_id,
+            idempotency_key=key,
+            body_hash=submission.body_hash([*(p.digest for p in photos), *also_hashed]),
+            language=language,
+            received_at=received,
+            verify_due=await self.verify_due(entry.unit_id, received),
+            photos=[p.as_new_photo() for p in photos],
+            taken_via=entry.taken_via,
+            taken_by=entry.taken_by,
+            widget_id=entry.widget_id,
+            page_url=entry.page_url,
+            kiosk_id=entry.kiosk_id,
+            reported_at=entry.reported_at,
+            pool_code=entry.pool_code,
+        )
+        if photos:
+            # Before the write: a stored report must never name a photo that is not in place.
+            await asyncio.to_thread(self.commit_photos, [p.name for p in photos])
+        result = await self.store.submit_report(new, self.compose_mail)
+        if result.created:
+            self.count(entry.channel, True)
+            self.wake_mail()
+        elif entry.channel is not Channel.STAFF:
+            # Staff resends (a double click at the counter) were never counted: kept so the
+            # series in /metrics mean what they meant.
+            self.count(entry.channel, False)
+        return result
