@@ -4,9 +4,9 @@ function of a connection so the same SQL runs on both backends (see store/db.py)
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -89,6 +89,7 @@ from lapor.complaints.workflow import (
 )
 from lapor.store import feedback, inbox, kiosks, monitoring
 from lapor.store import schema as t
+from lapor.store.cache import TtlCache
 from lapor.store.db import Database
 from lapor.store.errors import Duplicate, IdempotencyConflict, InUse, NotFound, StoreError
 from lapor.store.monitoring import Period
@@ -139,29 +140,33 @@ _WIDGET = select(
     t.widgets, t.units.c.slug.label("unit_slug"), t.units.c.name.label("unit_name")
 ).join(t.units, t.units.c.id == t.widgets.c.unit_id)
 
-POSTER_CACHE_SECONDS = 5.0
+_UNIT_TREE = select(
+    t.units.c.id,
+    t.units.c.slug,
+    t.units.c.name,
+    t.units.c.parent_id,
+    t.units.c.path,
+    t.units.c.verify_days,
+    t.units.c.follow_up_days,
+).order_by(t.units.c.path)
 
 
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Every form view looks its poster up; a revocation made by another process is seen
-        # within POSTER_CACHE_SECONDS, one made by this process at once.
-        self._poster_cache: dict[int, tuple[float, Poster | None]] = {}
-        # Every submission and forwarding asks for its unit's limits; changed by this process
-        # they are seen at once, by another within POSTER_CACHE_SECONDS.
-        self._deadline_cache: dict[int, tuple[float, UnitDeadlines]] = {}
+        # Every form view looks its poster up, every open of an embedded form its widget.
+        self._posters: TtlCache[int, Poster | None] = TtlCache()
+        self._widgets: TtlCache[int, Widget | None] = TtlCache()
+        # Every submission and forwarding asks for its unit's limits.
+        self._deadlines: TtlCache[int, UnitDeadlines] = TtlCache()
         # Every inbox page lists the units a member of staff may filter by (500 for a
-        # province: 8 ms to read each time); the tree changes rarely, and a change made by
-        # another process is seen within POSTER_CACHE_SECONDS, one made here at once.
-        self._units: tuple[float, list[Unit]] | None = None
-        # The same for widgets: a revocation elsewhere is seen within POSTER_CACHE_SECONDS.
-        self._widget_cache: dict[int, tuple[float, Widget | None]] = {}
+        # province: 8 ms to read each time); the tree changes rarely. One entry, the tree.
+        self._units: TtlCache[None, list[Unit]] = TtlCache()
         self.kiosks = kiosks.KioskStore(db)
 
     def _forget_units(self) -> None:
-        self._units = None
-        self._deadline_cache.clear()
+        self._units.clear()
+        self._deadlines.clear()
 
     async def ping(self) -> None:
         await self.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
@@ -193,9 +198,6 @@ class Store:
 
     async def unit_deadlines(self, unit_id: int) -> UnitDeadlines:
         """The limits in force for reports of `unit_id`: its own, else its nearest parent's."""
-        cached = self._deadline_cache.get(unit_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
 
         def read(conn: Connection) -> UnitDeadlines:
             path = conn.execute(select(t.units.c.path).where(t.units.c.id == unit_id)).scalar()
@@ -212,11 +214,7 @@ class Store:
             }
             return UnitDeadlines.resolve([own[u] for u in chain if u in own])
 
-        days = await self.db.read(read)
-        if len(self._deadline_cache) > 10_000:
-            self._deadline_cache.clear()
-        self._deadline_cache[unit_id] = (time.monotonic() + POSTER_CACHE_SECONDS, days)
-        return days
+        return await self._deadlines.get(unit_id, partial(self.db.read, read))
 
     async def set_unit_deadlines(self, unit_id: int, days: UnitDeadlines, scope: Scope) -> None:
         """Set a unit's own limits; NotFound for a unit outside `scope`."""
@@ -519,14 +517,7 @@ class Store:
 
     async def poster_for_form(self, poster_id: int) -> Poster | None:
         """`poster()` through a short cache: the citizen's form is the busiest page."""
-        cached = self._poster_cache.get(poster_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        poster = await self.poster(poster_id)
-        if len(self._poster_cache) > 10_000:
-            self._poster_cache.clear()
-        self._poster_cache[poster_id] = (time.monotonic() + POSTER_CACHE_SECONDS, poster)
-        return poster
+        return await self._posters.get(poster_id, partial(self.poster, poster_id))
 
     async def list_posters(self, unit_id: int | None = None) -> list[Poster]:
         query = _POSTER.order_by(t.posters.c.id)
@@ -546,7 +537,7 @@ class Store:
             return Poster.from_row(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
 
         poster = await self.db.write(write)
-        self._poster_cache.pop(poster_id, None)
+        self._posters.forget(poster_id)
         return poster
 
     # -- widgets ---------------------------------------------------------------------------
@@ -575,14 +566,7 @@ class Store:
 
     async def widget_for_frame(self, widget_id: int) -> Widget | None:
         """`widget()` through a short cache: every open of every embedded form asks."""
-        cached = self._widget_cache.get(widget_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        widget = await self.widget(widget_id)
-        if len(self._widget_cache) > 10_000:
-            self._widget_cache.clear()
-        self._widget_cache[widget_id] = (time.monotonic() + POSTER_CACHE_SECONDS, widget)
-        return widget
+        return await self._widgets.get(widget_id, partial(self.widget, widget_id))
 
     async def list_widgets(self, unit_id: int | None = None) -> list[Widget]:
         query = _WIDGET.order_by(t.widgets.c.id)
@@ -607,7 +591,7 @@ class Store:
             return Widget.from_row(row)
 
         widget = await self.db.write(write)
-        self._widget_cache.pop(widget_id, None)
+        self._widgets.forget(widget_id)
         return widget
 
     # -- reports ---------------------------------------------------------------------------
@@ -831,14 +815,12 @@ class Store:
 
     async def units_in_scope(self, scope: Scope) -> list[Unit]:
         """The units a member of staff may filter by: all, their subtree, or their own unit."""
-        if self._units is None or self._units[0] <= time.monotonic():
-            u = t.units.c
-            query = select(
-                u.id, u.slug, u.name, u.parent_id, u.path, u.verify_days, u.follow_up_days
-            ).order_by(u.path)
-            units = await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
-            self._units = (time.monotonic() + POSTER_CACHE_SECONDS, units)
-        everything = self._units[1]
+        everything = await self._units.get(
+            None,
+            partial(
+                self.db.read, lambda conn: [Unit.from_row(r) for r in conn.execute(_UNIT_TREE)]
+            ),
+        )
         if scope.reach is Reach.SUBTREE:
             return [u for u in everything if u.path.startswith(scope.unit_path)]
         if scope.reach is Reach.FORWARDED:
