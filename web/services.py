@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
-from lapor.channels.mail import MailSender
 from lapor.complaints.deadlines import follow_up_due, verification_due
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
@@ -18,6 +17,13 @@ from lapor.web.metrics import Metrics
 from lapor.web.ratelimit import RateLimits
 from lapor.web.signing import Signing
 from lapor.web.templating import Templates
+
+
+class Outbox(Protocol):
+    """What a view does with the outbox after its transaction queued mail: wake the sender
+    (jobs/mail.py's MailSender, wired by server.py) rather than wait for its next round."""
+
+    def wake(self) -> None: ...
 
 
 @dataclass
@@ -29,7 +35,7 @@ class Services:
     limits: RateLimits
     metrics: Metrics
     templates: Templates
-    mail: MailSender
+    mail: Outbox
     # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
     page_cache: dict[Any, Any] = field(default_factory=dict)
 

@@ -4,7 +4,7 @@ import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from lapor.admin.tasks import close_silent_reports, queue_reminders
+from lapor.jobs.workflow import close_silent_reports, queue_reminders
 from tests.citizen.test_reporter_link import staff_post
 from tests.conftest import AppHarness
 

@@ -9,9 +9,9 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from lapor.channels.mail import compose_reminder_mail
 from lapor.complaints.deadlines import close_due, local_date
 from lapor.complaints.workflow import WorkflowError
+from lapor.jobs.mail import compose_reminder_mail
 from lapor.settings import Settings
 from lapor.store.store import Store
 

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from lapor.channels.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
+from lapor.jobs.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
 from tests.conftest import AppHarness, free_port
 
 
@@ -173,10 +173,10 @@ def test_bad_smtp_url() -> None:
 def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
     from datetime import date
 
-    from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints import tracking
     from lapor.complaints.notices import ChangeNotice, Notice
     from lapor.complaints.reports import Channel, Kind, Status
+    from lapor.jobs.mail import compose_change_mail, compose_new_report_mail
     from lapor.web import i18n
 
     code = tracking.new_tracking_code()
@@ -212,10 +212,10 @@ def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
 def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> None:
     from datetime import date
 
-    from lapor.channels.mail import compose_new_report_mail
     from lapor.complaints import tracking
     from lapor.complaints.notices import Notice
     from lapor.complaints.reports import Channel, Kind
+    from lapor.jobs.mail import compose_new_report_mail
 
     compose = compose_new_report_mail("https://lapor.example")
 
