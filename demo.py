@@ -179,15 +179,12 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     status pages have something to show on first start."""
     from datetime import timedelta
 
-    from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints.access import Reach, Scope
     from lapor.complaints.deadlines import follow_up_due, verification_due
     from lapor.complaints.records import NewReport
     from lapor.complaints.reports import Channel, Kind, Submission
     from lapor.complaints.workflow import Action, Forwarding
 
-    new_mail = compose_new_report_mail(settings.base_url)
-    change_mail = compose_change_mail(settings.base_url)
     coordinator = await store.user_by_email("koordinator@demo.lapor.id")
     officer = await store.user_by_email("penghubung.disdukcapil@demo.lapor.id")
     units = {u.slug: u for u in await store.list_units()}
@@ -222,7 +219,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                 taken_via=via,
                 taken_by=coordinator.id if via else None,
             ),
-            new_mail,
         )
         report_id, version = result.report_id, 1
         if fate in ("forwarded", "followed_up", "closed"):
@@ -239,7 +235,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                     ("loket",),
                 ),
                 follow_up_due=follow_up_due(received, calendar, rules, tz),
-                compose_mail=change_mail,
             )
         if fate in ("followed_up", "closed"):
             version = await store.follow_up_report(
@@ -249,7 +244,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                 scope=everything,
                 answer="Terima kasih. Sudah kami perbaiki hari ini; mohon kabari bila masih "
                 "terjadi.",
-                compose_mail=change_mail,
             )
         if fate == "closed":
             await store.reporter_acts(
@@ -268,7 +262,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                     else "Bukan laporan: uji coba pengiriman."
                 ),
                 duplicate_of=None,
-                compose_mail=change_mail,
             )
 
 

@@ -37,7 +37,7 @@ from lapor.citizen import views as citizen_views
 from lapor.jobs import exports as export_jobs
 from lapor.jobs import photos as photo_jobs
 from lapor.jobs import workflow
-from lapor.jobs.mail import MailSender, compose_change_mail, compose_new_report_mail
+from lapor.jobs.mail import MailSender
 from lapor.kiosk import views as kiosk_views
 from lapor.settings import Settings
 from lapor.store.db import Database
@@ -458,6 +458,7 @@ def create_app(
     )
     mail = MailSender(
         store,
+        base_url=settings.base_url,
         smtp_url=settings.smtp_url,
         mail_from=settings.mail_from,
         mail_dir=settings.mail_dir,
@@ -527,8 +528,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = svc
-    app.state.compose_mail = compose_new_report_mail(settings.base_url)
-    app.state.compose_change_mail = compose_change_mail(settings.base_url)
     app.state.exports = exports
     return app
 

@@ -129,7 +129,7 @@ async def new_report(request: Request, session: StaffSession) -> Response:
         taken_by=session.user.id,
     )
     try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+        result = await svc.store.submit_report(new)
     except IdempotencyConflict:
         values["key"] = _blank_key()
         return await _form(

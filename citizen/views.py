@@ -316,7 +316,7 @@ async def receive_report(
     )
     await asyncio.to_thread(svc.photos.commit, [p.name for _, p in held])
     try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+        result = await svc.store.submit_report(new)
     except IdempotencyConflict as exc:
         return conflict(exc.tracking_code)
     if result.created:
@@ -398,7 +398,6 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
                     seen_version=seen,
                     action=action,
                     text=read_reason(typed),
-                    compose_mail=request.app.state.compose_change_mail,
                 )
             else:
                 await svc.store.reporter_acts(

@@ -378,7 +378,7 @@ async def submit_report(request: Request) -> Response:
         pool_code=queued.tracking_code,
     )
     try:
-        result = await svc.store.submit_report(new, request.app.state.compose_mail)
+        result = await svc.store.submit_report(new)
     except IdempotencyConflict:
         svc.metrics.rejected_codes.labels("kiosk_conflict").inc()
         return _json(

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 
 from lapor.complaints.deadlines import follow_up_due, verification_due
+from lapor.complaints.records import OutboxMessage
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
@@ -20,10 +21,13 @@ from lapor.web.templating import Templates
 
 
 class Outbox(Protocol):
-    """What a view does with the outbox after its transaction queued mail: wake the sender
-    (jobs/mail.py's MailSender, wired by server.py) rather than wait for its next round."""
+    """The mail sender as the views see it (jobs/mail.py's MailSender, wired by server.py)."""
 
-    def wake(self) -> None: ...
+    def wake(self) -> None:
+        """Send what a transaction just queued now, not at the sender's next round."""
+
+    def written(self, message: OutboxMessage) -> OutboxMessage:
+        """The message with the subject and body it is (or will be) sent with."""
 
 
 @dataclass
