@@ -180,20 +180,13 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     status pages have something to show on first start."""
     from datetime import timedelta
 
-    from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints.access import Reach, Scope
     from lapor.complaints.deadlines import follow_up_due
     from lapor.complaints.reports import Channel, Kind, Submission
     from lapor.complaints.workflow import Action, Forwarding
 
     # Through the same core as every surface's reports; nothing to count, no photos to move.
-    intake = Intake(
-        store,
-        settings,
-        compose_mail=compose_new_report_mail(settings.base_url),
-        commit_photos=lambda names: None,
-    )
-    change_mail = compose_change_mail(settings.base_url)
+    intake = Intake(store, settings, commit_photos=lambda names: None)
     coordinator = await store.user_by_email("koordinator@demo.lapor.id")
     officer = await store.user_by_email("penghubung.disdukcapil@demo.lapor.id")
     units = {u.slug: u for u in await store.list_units()}
@@ -242,7 +235,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                     ("loket",),
                 ),
                 follow_up_due=follow_up_due(received, calendar, rules, tz),
-                compose_mail=change_mail,
             )
         if fate in ("followed_up", "closed"):
             version = await store.follow_up_report(
@@ -252,7 +244,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                 scope=everything,
                 answer="Terima kasih. Sudah kami perbaiki hari ini; mohon kabari bila masih "
                 "terjadi.",
-                compose_mail=change_mail,
             )
         if fate == "closed":
             await store.reporter_acts(
@@ -271,7 +262,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                     else "Bukan laporan: uji coba pengiriman."
                 ),
                 duplicate_of=None,
-                compose_mail=change_mail,
             )
 
 

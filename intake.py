@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from lapor.complaints.deadlines import verification_due
-from lapor.complaints.notices import MailComposer
 from lapor.complaints.records import NewReport, SubmitResult
 from lapor.complaints.reports import Channel, Submission
 from lapor.settings import Settings
@@ -61,7 +60,6 @@ class Intake:
 
     store: Store
     settings: Settings
-    compose_mail: MailComposer
     # PhotoStore.commit: parked photos moved into place, durably, before the report naming them.
     commit_photos: Callable[[list[str]], None]
     count: Count = _not_counted
@@ -114,7 +112,7 @@ class Intake:
         if photos:
             # Before the write: a stored report must never name a photo that is not in place.
             await asyncio.to_thread(self.commit_photos, [p.name for p in photos])
-        result = await self.store.submit_report(new, self.compose_mail)
+        result = await self.store.submit_report(new)
         if result.created:
             self.count(entry.channel, True)
             self.wake_mail()

@@ -31,13 +31,15 @@ from lapor.admin import intake as admin_intake
 from lapor.admin import kiosks as admin_kiosks
 from lapor.admin import manage as admin_manage
 from lapor.admin import monitoring as admin_monitoring
-from lapor.admin import tasks as admin_tasks
 from lapor.admin import views as admin_views
 from lapor.admin import widgets as admin_widgets
-from lapor.channels.mail import MailSender, compose_change_mail, compose_new_report_mail
 from lapor.citizen import routes as citizen_routes
 from lapor.complaints.reports import Channel
 from lapor.intake import Intake
+from lapor.jobs import exports as export_jobs
+from lapor.jobs import photos as photo_jobs
+from lapor.jobs import workflow
+from lapor.jobs.mail import MailSender
 from lapor.kiosk import routes as kiosk_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
@@ -57,8 +59,6 @@ from lapor.widget import routes as widget_routes
 from lapor.widget import views as widget_views
 
 log = logging.getLogger("lapor")
-
-PENDING_PHOTO_SWEEP_SECONDS = 3600
 
 
 async def healthz(request: Request) -> Response:
@@ -409,6 +409,7 @@ def create_app(
     )
     mail = MailSender(
         store,
+        base_url=settings.base_url,
         smtp_url=settings.smtp_url,
         mail_from=settings.mail_from,
         mail_dir=settings.mail_dir,
@@ -425,7 +426,7 @@ def create_app(
         mail=mail,
     )
 
-    exports = admin_exports.ExportRunner(store, settings)
+    exports = export_jobs.ExportRunner(store, settings, admin_views.query_bounds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -439,10 +440,14 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         if run_background_tasks:
             tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))
-            tasks.append(asyncio.create_task(_sweep_photos(svc), name="photo-sweeper"))
+            tasks.append(
+                asyncio.create_task(
+                    photo_jobs.sweep_forever(photos, settings), name="photo-sweeper"
+                )
+            )
             tasks.append(asyncio.create_task(exports.run(), name="export-runner"))
             tasks.append(
-                asyncio.create_task(admin_tasks.run_forever(store, settings), name="workflow-timer")
+                asyncio.create_task(workflow.run_forever(store, settings), name="workflow-timer")
             )
         try:
             yield
@@ -479,12 +484,10 @@ def create_app(
     app.state.intake = Intake(
         store,
         settings,
-        compose_mail=compose_new_report_mail(settings.base_url),
         commit_photos=photos.commit,
         count=partial(_count_report, metrics),
         wake_mail=mail.wake,
     )
-    app.state.compose_change_mail = compose_change_mail(settings.base_url)
     app.state.exports = exports
     return app
 
@@ -492,18 +495,6 @@ def create_app(
 def _count_report(metrics: Metrics, channel: Channel, created: bool) -> None:
     counter = metrics.submissions if created else metrics.duplicate_submissions
     counter.labels(channel.value).inc()
-
-
-async def _sweep_photos(svc: Services) -> None:
-    while True:
-        await asyncio.sleep(PENDING_PHOTO_SWEEP_SECONDS)
-        try:
-            await asyncio.to_thread(
-                svc.photos.sweep_pending,
-                svc.settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS,
-            )
-        except OSError:
-            log.exception("sweeping pending photos failed")
 
 
 def app_factory() -> Starlette:

@@ -1,20 +1,14 @@
-"""Exports of the inbox's filtered list: CSV streamed straight to the browser, XLSX written in
-the background (openpyxl's write-only mode) with its progress shown, for lists too long for a
-proxy's time limit. Both walk the list page by page with the inbox's keyset cursor, so a
-million rows never sit in memory. Exports never carry the reporter's identity."""
+"""Exports of the inbox's filtered list: CSV streamed straight to the browser, XLSX asked for
+here, written in the background (jobs/exports.py) with its progress shown here. Both walk the
+list page by page with the inbox's keyset cursor, so a million rows never sit in memory.
+Exports never carry the reporter's identity."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import io
-import logging
-import os
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -33,85 +27,12 @@ from lapor.admin.views import (
     staff_scope,
     wants_partial,
 )
-from lapor.complaints import tracking
-from lapor.complaints.inbox import InboxQuery, next_cursor, read_inbox_query
+from lapor.complaints.inbox import InboxQuery, read_inbox_query
 from lapor.complaints.records import StaffSession
-from lapor.complaints.reports import Channel, Kind, Status
+from lapor.jobs.exports import HEADERS, cells, export_path, export_rows
 from lapor.settings import Settings
-from lapor.store.store import Store
-from lapor.web import labels
-from lapor.web.i18n import N_, current_language, gettext, using
+from lapor.web.i18n import current_language, gettext
 from lapor.web.services import services
-
-log = logging.getLogger("lapor.exports")
-
-PAGE = 1000
-KEEP_FILES = timedelta(hours=24)
-HEADERS = [
-    N_("Tracking code"),
-    N_("Received"),
-    N_("Unit"),
-    N_("Entry point"),
-    N_("Kind"),
-    N_("Status"),
-    N_("Title"),
-    N_("Category"),
-    N_("Tags"),
-    N_("Report"),
-    N_("Location"),
-    N_("Forwarded to"),
-    N_("Deadline"),
-    N_("Verified"),
-    N_("Answered"),
-    N_("Closed"),
-    N_("Rating"),
-]
-
-
-def _local(moment: datetime | None, settings: Settings) -> datetime | None:
-    # Spreadsheets know no time zones: write the office's wall-clock time, as the pages show.
-    return moment.astimezone(settings.timezone).replace(tzinfo=None) if moment else None
-
-
-def cells(row: Any, settings: Settings) -> list[Any]:
-    return [
-        tracking.group(row.tracking_code),
-        _local(row.received_at, settings),
-        row.unit_name,
-        labels.channel_label(Channel(row.channel)),
-        labels.kind_label(Kind(row.kind)),
-        labels.status_label(Status(row.status)),
-        row.title or "",
-        labels.category_label(row.category),
-        (row.tags or "").replace(",", ", "),
-        row.text,
-        row.location or "",
-        row.forwarded_name or "",
-        row.due_on,
-        _local(row.verified_at, settings),
-        _local(row.followed_up_at, settings),
-        _local(row.closed_at, settings),
-        row.rating,
-    ]
-
-
-async def export_rows(
-    store: Store, session: StaffSession, query: InboxQuery, settings: Settings
-) -> AsyncIterator[list[Any]]:
-    """The whole filtered list, a page at a time (a search goes on through every stretch of
-    reports the store searches per request)."""
-    bounds = query_bounds(query, settings)
-    query = query.first_page()
-    while True:
-        rows, rest = await store.export_page(staff_scope(session), query, **bounds, limit=PAGE)
-        if rows:
-            yield rows
-        if len(rows) == PAGE:
-            query = replace(query, after=next_cursor(rows[-1], query))
-        elif rest is not None:
-            query = replace(query, after=rest)
-        else:
-            return
 
 
 def _refuse(errors: list[str]) -> HTTPException:
@@ -140,7 +61,8 @@ async def export_csv(request: Request, session: StaffSession) -> Response:
         writer = csv.writer(out)
         writer.writerow([gettext(h) for h in HEADERS])
         yield out.getvalue()
-        async for rows in export_rows(svc.store, session, query, settings):
+        bounds = query_bounds(query, settings)
+        async for rows in export_rows(svc.store, staff_scope(session), query, bounds):
             out.seek(0)
             out.truncate()
             for row in rows:
@@ -206,81 +128,3 @@ async def export_download(request: Request, session: StaffSession) -> Response:
         headers=NO_STORE,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-
-
-def export_path(settings: Settings, token: str) -> Path:
-    return settings.data_dir / "exports" / f"{token}.xlsx"
-
-
-class ExportRunner:
-    """Runs XLSX export jobs one at a time, in the background of the server process."""
-
-    def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
-        self.settings = settings
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, interval: float = 10.0) -> None:
-        await self.store.requeue_running_exports()
-        while True:
-            try:
-                while await self.run_one():
-                    pass
-                await self._expire()
-            except Exception:  # a failing database must not end the loop for good
-                log.exception("export runner")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
-
-    async def run_one(self) -> bool:
-        claimed = await self.store.claim_export()
-        if claimed is None:
-            return False
-        job, owner = claimed
-        asked = parse_qs(job.query)
-        query, _ = read_inbox_query(asked)
-        language = (asked.get("lang") or [self.settings.default_language])[0]
-        path = export_path(self.settings, job.token)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        written = 0
-        try:
-            with using(language):
-                written = await self._write(
-                    path, owner, query, lambda n: self.store.export_progress(job.id, n)
-                )
-        except Exception as exc:
-            log.exception("export %s failed", job.id)
-            await self.store.finish_export(job.id, rows_done=written, error=str(exc)[:500])
-            return True
-        await self.store.finish_export(job.id, rows_done=written)
-        return True
-
-    async def _write(
-        self, path: Path, owner: StaffSession, query: InboxQuery, progress: Callable[[int], Any]
-    ) -> int:
-        from openpyxl import Workbook  # imported here: only export jobs need it
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Laporan")
-        written = 0
-        sheet.append([gettext(h) for h in HEADERS])
-        async for rows in export_rows(self.store, owner, query, self.settings):
-            for row in rows:
-                sheet.append(cells(row, self.settings))
-            written += len(rows)
-            if written % (PAGE * 5) == 0:
-                await progress(written)
-        partial = path.with_suffix(".part")
-        # Saving compresses the whole sheet: seconds of CPU that must not stall requests.
-        await asyncio.to_thread(workbook.save, partial)
-        os.replace(partial, path)
-        return written
-
-    async def _expire(self) -> None:
-        for token in await self.store.expire_exports(datetime.now(UTC) - KEEP_FILES):
-            with contextlib.suppress(FileNotFoundError):
-                export_path(self.settings, token).unlink()

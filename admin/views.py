@@ -575,7 +575,6 @@ async def forward(request: Request, session: StaffSession) -> Response:
             scope=staff_scope(session),
             forwarding=forwarding,
             follow_up_due=await svc.follow_up_due(forwarding.unit_id, datetime.now(UTC)),
-            compose_mail=request.app.state.compose_change_mail,
         )
 
     return await _act(request, session, typed, change)
@@ -616,7 +615,6 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
                 action=action,
                 reason=reason,
                 duplicate_of=original,
-                compose_mail=request.app.state.compose_change_mail,
                 hand_to=hand_to,
             )
             return hand_to is not None
@@ -654,7 +652,6 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
             actor=session.user,
             scope=staff_scope(session),
             answer=answer,
-            compose_mail=request.app.state.compose_change_mail,
             attachments=[f.as_new_photo() for f in files],
         )
 
@@ -811,7 +808,6 @@ async def reroute(request: Request, session: StaffSession) -> Response:
             scope=staff_scope(session),
             reason=read_reason(typed["reroute_reason"]),
             verify_due=await svc.verify_due(report.unit_id, datetime.now(UTC)),
-            compose_mail=request.app.state.compose_change_mail,
         )
 
     return await _act(request, session, typed, change)
@@ -872,7 +868,6 @@ async def bulk(request: Request, session: StaffSession) -> Response:
                     scope=scope,
                     forwarding=forwarding,
                     follow_up_due=due,
-                    compose_mail=request.app.state.compose_change_mail,
                 )
         elif action is Bulk.ARCHIVE:
             reason = read_reason(typed["reason"])
@@ -886,7 +881,6 @@ async def bulk(request: Request, session: StaffSession) -> Response:
                     action=Action.ARCHIVE,
                     reason=reason,
                     duplicate_of=None,
-                    compose_mail=request.app.state.compose_change_mail,
                 )
         else:
             assignee = read_person(typed["assignee"].strip())
@@ -1007,7 +1001,7 @@ async def outbox(request: Request, session: StaffSession) -> Response:
     status = request.query_params.get("status") or None
     if status not in (None, "pending", "sending", "sent", "failed"):
         status = None
-    messages = await svc.store.list_outbox(status)
+    messages = [svc.mail.written(m) for m in await svc.store.list_outbox(status)]
     return svc.templates.response(
         request,
         "admin/outbox.html",

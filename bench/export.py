@@ -7,7 +7,7 @@ kept under /tmp/lapor-bench-inbox), measures:
          (`lapor serve`, one worker, a free 127.0.0.1 port), read to the end over one
          connection: seconds, rows per second, MB, the time to the first byte, and the server's
          CPU seconds and peak memory (VmHWM from /proc, and how much it grew during the export).
-  xlsx   the background job (admin.exports.ExportRunner.run_one) for the same list, in a child
+  xlsx   the background job (jobs.exports.ExportRunner.run_one) for the same list, in a child
          process of its own: seconds, the child's peak RSS (ru_maxrss), the file's size.
 
 Baselines, measured in the same run, each in a child process of its own: the same number of
@@ -145,7 +145,8 @@ def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
     async def run() -> dict[str, Any]:
         from sqlalchemy import select
 
-        from lapor.admin.exports import ExportRunner, export_path
+        from lapor.admin.views import query_bounds
+        from lapor.jobs.exports import ExportRunner, export_path
         from lapor.store import schema as t
         from lapor.store.db import Database
         from lapor.store.store import Store
@@ -158,7 +159,7 @@ def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
             user_id = await _user_id(store)
             total = sum((await store.status_counts(_root_scope())).values())
             token = await store.create_export(user_id, "lang=id", total)
-            runner = ExportRunner(store, settings)
+            runner = ExportRunner(store, settings, query_bounds)
             began = time.perf_counter()
             await runner.run_one()
             seconds = time.perf_counter() - began

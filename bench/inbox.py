@@ -164,7 +164,7 @@ async def settle(target: Target, settings_env: dict[str, str]) -> str:
     measured)."""
     from sqlalchemy import update
 
-    from lapor.admin import tasks
+    from lapor.jobs import workflow
     from lapor.settings import Settings
     from lapor.store import schema as t
     from lapor.store.db import Database
@@ -182,9 +182,9 @@ async def settle(target: Target, settings_env: dict[str, str]) -> str:
             await db.write(lambda conn: conn.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1"))
         store = Store(db)
         moment = datetime.now(UTC)
-        closed = await tasks.close_silent_reports(store, settings, moment)
+        closed = await workflow.close_silent_reports(store, settings, moment)
         reminded = 0
-        while queued := await tasks.queue_reminders(store, settings, moment):
+        while queued := await workflow.queue_reminders(store, settings, moment):
             reminded += queued
         sent = await db.write(
             lambda conn: (

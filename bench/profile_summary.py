@@ -36,7 +36,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("rate limits", ("limits/", "web/ratelimit.py")),
     ("metrics", ("prometheus_client/", "web/metrics.py")),
     ("logging (access log)", ("logging/",)),
-    ("mail sender", ("channels/mail.py", "email/")),
+    ("mail sender", ("jobs/mail.py", "email/")),
     ("deadlines / holidays", ("complaints/deadlines.py", "holidays/")),
     ("threads / executor plumbing", ("threading.py", "concurrent/futures", "queue.py")),
     ("uvicorn / httptools", ("uvicorn/",)),

@@ -315,7 +315,6 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
                     seen_version=seen,
                     action=action,
                     text=read_reason(typed),
-                    compose_mail=request.app.state.compose_change_mail,
                 )
             else:
                 await svc.store.reporter_acts(

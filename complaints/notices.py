@@ -66,3 +66,7 @@ class ReminderNotice:
 
 
 ReminderComposer = Callable[[ReminderNotice], tuple[str, str]]
+
+
+# Every notice the outbox may carry.
+AnyNotice = Notice | ChangeNotice | ReminderNotice

@@ -11,6 +11,7 @@ from typing import Any
 
 from lapor.complaints.feedback import FeedbackSubmission
 from lapor.complaints.inbox import Cursor
+from lapor.complaints.notices import AnyNotice
 from lapor.complaints.reports import Channel, Identity, Kind, Status, Submission
 
 
@@ -313,8 +314,10 @@ class InboxPage:
 class OutboxMessage:
     id: int
     to_address: str
-    subject: str
-    body: str
+    # None until the sender composed the words from `notice` (jobs/mail.py); set on rows
+    # queued before notices were kept, which have no notice.
+    subject: str | None
+    body: str | None
     status: str
     attempts: int
     last_error: str | None
@@ -322,6 +325,7 @@ class OutboxMessage:
     sent_at: datetime | None
     report_id: int | None
     claim_token: str | None = None
+    notice: AnyNotice | None = None
 
 
 @dataclass(frozen=True)

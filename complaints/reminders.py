@@ -1,6 +1,6 @@
 """Reminders of the SP4N-LAPOR! clocks: who is told, and when, before and after a deadline.
 
-The periodic task (admin/tasks.py) asks the store for reports due for each reminder; the
+The periodic task (jobs/workflow.py) asks the store for reports due for each reminder; the
 store records every reminder it queues, so each one goes out once per deadline."""
 
 from __future__ import annotations

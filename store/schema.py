@@ -396,8 +396,12 @@ outbox = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("to_address", String(254), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
+    # The words: composed by the sender from `notice` and kept once tried; rows from before
+    # migration 0011 were queued with them and have no notice.
+    Column("subject", String(300), nullable=True),
+    Column("body", Text, nullable=True),
+    # What the mail is about, as JSON (store/outbox.py): which notice, and its fields.
+    Column("notice", Text, nullable=True),
     Column("report_id", Integer, ForeignKey("reports.id"), nullable=True),
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),

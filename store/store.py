@@ -4,9 +4,9 @@ function of a connection so the same SQL runs on both backends (see store/db.py)
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -31,14 +31,7 @@ from lapor.complaints.access import Reach, Scope
 from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
 from lapor.complaints.monitoring import Raw
-from lapor.complaints.notices import (
-    ChangeComposer,
-    ChangeNotice,
-    MailComposer,
-    Notice,
-    ReminderComposer,
-    ReminderNotice,
-)
+from lapor.complaints.notices import ChangeNotice, Notice, ReminderNotice
 from lapor.complaints.records import (
     ROLES,
     AnswerTemplate,
@@ -87,8 +80,9 @@ from lapor.complaints.workflow import (
     edit_allowed,
     target_of,
 )
-from lapor.store import feedback, inbox, kiosks, monitoring
+from lapor.store import feedback, inbox, kiosks, monitoring, outbox
 from lapor.store import schema as t
+from lapor.store.cache import TtlCache
 from lapor.store.db import Database
 from lapor.store.errors import Duplicate, IdempotencyConflict, InUse, NotFound, StoreError
 from lapor.store.monitoring import Period
@@ -139,29 +133,33 @@ _WIDGET = select(
     t.widgets, t.units.c.slug.label("unit_slug"), t.units.c.name.label("unit_name")
 ).join(t.units, t.units.c.id == t.widgets.c.unit_id)
 
-POSTER_CACHE_SECONDS = 5.0
+_UNIT_TREE = select(
+    t.units.c.id,
+    t.units.c.slug,
+    t.units.c.name,
+    t.units.c.parent_id,
+    t.units.c.path,
+    t.units.c.verify_days,
+    t.units.c.follow_up_days,
+).order_by(t.units.c.path)
 
 
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Every form view looks its poster up; a revocation made by another process is seen
-        # within POSTER_CACHE_SECONDS, one made by this process at once.
-        self._poster_cache: dict[int, tuple[float, Poster | None]] = {}
-        # Every submission and forwarding asks for its unit's limits; changed by this process
-        # they are seen at once, by another within POSTER_CACHE_SECONDS.
-        self._deadline_cache: dict[int, tuple[float, UnitDeadlines]] = {}
+        # Every form view looks its poster up, every open of an embedded form its widget.
+        self._posters: TtlCache[int, Poster | None] = TtlCache()
+        self._widgets: TtlCache[int, Widget | None] = TtlCache()
+        # Every submission and forwarding asks for its unit's limits.
+        self._deadlines: TtlCache[int, UnitDeadlines] = TtlCache()
         # Every inbox page lists the units a member of staff may filter by (500 for a
-        # province: 8 ms to read each time); the tree changes rarely, and a change made by
-        # another process is seen within POSTER_CACHE_SECONDS, one made here at once.
-        self._units: tuple[float, list[Unit]] | None = None
-        # The same for widgets: a revocation elsewhere is seen within POSTER_CACHE_SECONDS.
-        self._widget_cache: dict[int, tuple[float, Widget | None]] = {}
+        # province: 8 ms to read each time); the tree changes rarely. One entry, the tree.
+        self._units: TtlCache[None, list[Unit]] = TtlCache()
         self.kiosks = kiosks.KioskStore(db)
 
     def _forget_units(self) -> None:
-        self._units = None
-        self._deadline_cache.clear()
+        self._units.clear()
+        self._deadlines.clear()
 
     async def ping(self) -> None:
         await self.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
@@ -193,9 +191,6 @@ class Store:
 
     async def unit_deadlines(self, unit_id: int) -> UnitDeadlines:
         """The limits in force for reports of `unit_id`: its own, else its nearest parent's."""
-        cached = self._deadline_cache.get(unit_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
 
         def read(conn: Connection) -> UnitDeadlines:
             path = conn.execute(select(t.units.c.path).where(t.units.c.id == unit_id)).scalar()
@@ -212,11 +207,7 @@ class Store:
             }
             return UnitDeadlines.resolve([own[u] for u in chain if u in own])
 
-        days = await self.db.read(read)
-        if len(self._deadline_cache) > 10_000:
-            self._deadline_cache.clear()
-        self._deadline_cache[unit_id] = (time.monotonic() + POSTER_CACHE_SECONDS, days)
-        return days
+        return await self._deadlines.get(unit_id, partial(self.db.read, read))
 
     async def set_unit_deadlines(self, unit_id: int, days: UnitDeadlines, scope: Scope) -> None:
         """Set a unit's own limits; NotFound for a unit outside `scope`."""
@@ -519,14 +510,7 @@ class Store:
 
     async def poster_for_form(self, poster_id: int) -> Poster | None:
         """`poster()` through a short cache: the citizen's form is the busiest page."""
-        cached = self._poster_cache.get(poster_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        poster = await self.poster(poster_id)
-        if len(self._poster_cache) > 10_000:
-            self._poster_cache.clear()
-        self._poster_cache[poster_id] = (time.monotonic() + POSTER_CACHE_SECONDS, poster)
-        return poster
+        return await self._posters.get(poster_id, partial(self.poster, poster_id))
 
     async def list_posters(self, unit_id: int | None = None) -> list[Poster]:
         query = _POSTER.order_by(t.posters.c.id)
@@ -546,7 +530,7 @@ class Store:
             return Poster.from_row(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
 
         poster = await self.db.write(write)
-        self._poster_cache.pop(poster_id, None)
+        self._posters.forget(poster_id)
         return poster
 
     # -- widgets ---------------------------------------------------------------------------
@@ -575,14 +559,7 @@ class Store:
 
     async def widget_for_frame(self, widget_id: int) -> Widget | None:
         """`widget()` through a short cache: every open of every embedded form asks."""
-        cached = self._widget_cache.get(widget_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        widget = await self.widget(widget_id)
-        if len(self._widget_cache) > 10_000:
-            self._widget_cache.clear()
-        self._widget_cache[widget_id] = (time.monotonic() + POSTER_CACHE_SECONDS, widget)
-        return widget
+        return await self._widgets.get(widget_id, partial(self.widget, widget_id))
 
     async def list_widgets(self, unit_id: int | None = None) -> list[Widget]:
         query = _WIDGET.order_by(t.widgets.c.id)
@@ -607,11 +584,11 @@ class Store:
             return Widget.from_row(row)
 
         widget = await self.db.write(write)
-        self._widget_cache.pop(widget_id, None)
+        self._widgets.forget(widget_id)
         return widget
 
     # -- reports ---------------------------------------------------------------------------
-    async def submit_report(self, new: NewReport, compose_mail: MailComposer) -> SubmitResult:
+    async def submit_report(self, new: NewReport) -> SubmitResult:
         """Store a citizen's report, its photos, its routing and the staff's mail in one
         transaction. A retry with the same idempotency key returns the stored report; the same
         key with a different body raises IdempotencyConflict."""
@@ -777,37 +754,20 @@ class Store:
                 )
                 routed_name = None
             if recipients:
-                subject, body = compose_mail(
-                    Notice(
-                        report_id,
-                        values["tracking_code"],
-                        sub.kind,
-                        sub.text,
-                        new.channel,
-                        entry.name,
-                        entry.label,
-                        routed_name,
-                        new.verify_due,
-                        widget_id=new.widget_id,
-                        page_url=new.page_url,
-                    )
+                notice = Notice(
+                    report_id,
+                    values["tracking_code"],
+                    sub.kind,
+                    sub.text,
+                    new.channel,
+                    entry.name,
+                    entry.label,
+                    routed_name,
+                    new.verify_due,
+                    widget_id=new.widget_id,
+                    page_url=new.page_url,
                 )
-                conn.execute(
-                    insert(t.outbox),
-                    [
-                        dict(
-                            to_address=r,
-                            subject=subject,
-                            body=body,
-                            report_id=report_id,
-                            status="pending",
-                            attempts=0,
-                            next_attempt_at=at,
-                            created_at=at,
-                        )
-                        for r in recipients
-                    ],
-                )
+                outbox.queue(conn, report_id, recipients, notice, at)
             # Last, so the counter row (the one lock two submissions to a unit share on
             # PostgreSQL) is held for the shortest time.
             inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])
@@ -831,14 +791,12 @@ class Store:
 
     async def units_in_scope(self, scope: Scope) -> list[Unit]:
         """The units a member of staff may filter by: all, their subtree, or their own unit."""
-        if self._units is None or self._units[0] <= time.monotonic():
-            u = t.units.c
-            query = select(
-                u.id, u.slug, u.name, u.parent_id, u.path, u.verify_days, u.follow_up_days
-            ).order_by(u.path)
-            units = await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
-            self._units = (time.monotonic() + POSTER_CACHE_SECONDS, units)
-        everything = self._units[1]
+        everything = await self._units.get(
+            None,
+            partial(
+                self.db.read, lambda conn: [Unit.from_row(r) for r in conn.execute(_UNIT_TREE)]
+            ),
+        )
         if scope.reach is Reach.SUBTREE:
             return [u for u in everything if u.path.startswith(scope.unit_path)]
         if scope.reach is Reach.FORWARDED:
@@ -854,7 +812,6 @@ class Store:
         scope: Scope,
         forwarding: Forwarding,
         follow_up_due: date,
-        compose_mail: ChangeComposer,
     ) -> int:
         """Disposisi: the coordinator verifies the report and sends it to a unit of their
         subtree. Returns the report's new version."""
@@ -908,19 +865,17 @@ class Store:
             conn.execute(insert(t.report_events), events)
             officers = _emails_of(conn, forwarding.unit_id, "officer")
             if officers:
-                subject, body = compose_mail(
-                    ChangeNotice(
-                        report_id,
-                        row.tracking_code,
-                        forwarding.title,
-                        Status.FORWARDED,
-                        target,
-                        forwarding.note,
-                        "id",
-                        follow_up_due,
-                    )
+                notice = ChangeNotice(
+                    report_id,
+                    row.tracking_code,
+                    forwarding.title,
+                    Status.FORWARDED,
+                    target,
+                    forwarding.note,
+                    "id",
+                    follow_up_due,
                 )
-                _queue_mail(conn, report_id, officers, subject, body, at)
+                outbox.queue(conn, report_id, officers, notice, at)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -933,7 +888,6 @@ class Store:
         actor: User,
         scope: Scope,
         answer: str,
-        compose_mail: ChangeComposer,
         attachments: Sequence[NewPhoto] = (),
     ) -> int:
         """Tindak lanjut: the officer of the unit the report was forwarded to answers it,
@@ -978,7 +932,7 @@ class Store:
                         for position, a in enumerate(attachments)
                     ],
                 )
-            _tell_reporter(conn, row, Status.FOLLOWED_UP, answer, at, compose_mail)
+            _tell_reporter(conn, row, Status.FOLLOWED_UP, answer, at)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -993,7 +947,6 @@ class Store:
         action: Action,
         reason: str,
         duplicate_of: str | None,
-        compose_mail: ChangeComposer,
         hand_to: HandOver | None = None,
     ) -> int:
         """Tunda, bukan wewenang or archive: a status change with a sentence for the reporter.
@@ -1011,7 +964,6 @@ class Store:
                 scope=scope,
                 reason=reason,
                 hand_to=hand_to,
-                compose_mail=compose_mail,
             )
 
         def write(conn: Connection) -> int:
@@ -1043,7 +995,7 @@ class Store:
                     public=True,
                 )
             )
-            _tell_reporter(conn, row, target, note, at, compose_mail)
+            _tell_reporter(conn, row, target, note, at)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -1263,7 +1215,6 @@ class Store:
         scope: Scope,
         reason: str,
         verify_due: date,
-        compose_mail: ChangeComposer,
     ) -> int:
         """The unit hands the report back: it is not theirs to act on. It returns to the
         coordinator's verification queue with a fresh verification deadline."""
@@ -1309,7 +1260,7 @@ class Store:
                     ),
                 ],
             )
-            _tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at, compose_mail)
+            _tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -1323,7 +1274,6 @@ class Store:
         scope: Scope,
         reason: str,
         hand_to: HandOver,
-        compose_mail: ChangeComposer,
     ) -> int:
         def write(conn: Connection) -> int:
             row = _lock_for_change(
@@ -1377,21 +1327,19 @@ class Store:
                     ),
                 ],
             )
-            subject, body = compose_mail(
-                ChangeNotice(
-                    report_id,
-                    row.tracking_code,
-                    row.title,
-                    Status.RECEIVED,
-                    target,
-                    reason,
-                    "id",
-                    hand_to.verify_due,
-                    "handed_over",
-                )
+            notice = ChangeNotice(
+                report_id,
+                row.tracking_code,
+                row.title,
+                Status.RECEIVED,
+                target,
+                reason,
+                "id",
+                hand_to.verify_due,
+                "handed_over",
             )
-            _queue_mail(conn, report_id, coordinators, subject, body, at)
-            _tell_reporter(conn, row, Status.NOT_AUTHORITY, note, at, compose_mail, target)
+            outbox.queue(conn, report_id, coordinators, notice, at)
+            _tell_reporter(conn, row, Status.NOT_AUTHORITY, note, at, target)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -1419,7 +1367,6 @@ class Store:
         action: Action,
         text: str | None = None,
         rating: int | None = None,
-        compose_mail: ChangeComposer | None = None,
     ) -> int:
         """The reporter, through their private link: reply (re-opens the conversation with
         whoever spoke last) or accept the answer with a rating (closes the report)."""
@@ -1445,8 +1392,8 @@ class Store:
                     public=True,
                 )
             )
-            if action is Action.REPLY and compose_mail is not None:
-                _tell_staff(conn, row, target, "reporter_reply", text, at, compose_mail)
+            if action is Action.REPLY:
+                _tell_staff(conn, row, target, "reporter_reply", text, at)
             return seen_version + 1
 
         return await self.db.write(write)
@@ -1788,7 +1735,6 @@ class Store:
         soon_until: date,
         flag_received_before: datetime,
         limit: int,
-        compose_mail: ReminderComposer,
     ) -> int:
         """Queue the mails of every reminder now due (deadline within `soon_until`, missed
         lately, or received before `flag_received_before` and still unresolved), each once:
@@ -1855,47 +1801,21 @@ class Store:
                     {email for group in audience(reminder, status) for email in people(row, group)}
                 )
                 if recipients:
-                    subject, body = compose_mail(
-                        ReminderNotice(row.id, row.tracking_code, row.title, reminder, status, day)
+                    notice = ReminderNotice(
+                        row.id, row.tracking_code, row.title, reminder, status, day
                     )
-                    _queue_mail(conn, row.id, recipients, subject, body, at)
+                    outbox.queue(conn, row.id, recipients, notice, at)
             return queued
 
         return await self.db.write(write)
 
     # -- outbox ----------------------------------------------------------------------------
     async def claim_outbox(self, limit: int, lease: timedelta) -> list[OutboxMessage]:
-        """Take due messages for this sender alone: a row is claimed by one process, and a
-        claim that outlives a killed sender expires and is taken again."""
+        """Take due messages for this sender alone (see store.outbox.claim)."""
         skip_locked = not self.db.is_sqlite
-        claim = secrets.token_hex(16)
-
-        def write(conn: Connection) -> list[OutboxMessage]:
-            at = now()
-            due = or_(
-                and_(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= at),
-                and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < at),
-            )
-            pick = select(t.outbox.c.id).where(due).order_by(t.outbox.c.id).limit(limit)
-            if skip_locked:
-                pick = pick.with_for_update(skip_locked=True)
-            ids = list(conn.execute(pick).scalars())
-            if not ids:
-                return []
-            rows = conn.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id.in_(ids))
-                .values(
-                    status="sending",
-                    claimed_until=at + lease,
-                    claim_token=claim,
-                    attempts=t.outbox.c.attempts + 1,
-                )
-                .returning(*t.outbox.c)
-            )
-            return sorted((_outbox(r) for r in rows), key=lambda m: m.id)
-
-        return await self.db.write(write)
+        return await self.db.write(
+            lambda conn: outbox.claim(conn, limit, lease, now(), skip_locked=skip_locked)
+        )
 
     async def finish_outbox(
         self,
@@ -1905,43 +1825,28 @@ class Store:
         error: str | None = None,
         retry_at: datetime | None = None,
     ) -> bool:
-        """Record the outcome of a claimed message; False if the claim had expired and another
-        sender took the message over (its outcome wins)."""
+        """Record the outcome of a claimed message, with the words it was sent (or tried) in;
+        False if the claim had expired and another sender took the message over (its outcome
+        wins)."""
         values: dict[str, Any] = dict(
-            status=status, claimed_until=None, claim_token=None, last_error=error
+            status=status,
+            claimed_until=None,
+            claim_token=None,
+            last_error=error,
+            subject=message.subject,
+            body=message.body,
         )
         if status == "sent":
             values["sent_at"] = now()
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
-
-        def write(conn: Connection) -> bool:
-            result = conn.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id == message.id, t.outbox.c.claim_token == message.claim_token)
-                .values(**values)
-            )
-            return bool(result.rowcount)
-
-        return await self.db.write(write)
+        return await self.db.write(lambda conn: outbox.finish(conn, message, values))
 
     async def resend_outbox(self, message_id: int) -> None:
-        def write(conn: Connection) -> None:
-            result = conn.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id == message_id, t.outbox.c.status == "failed")
-                .values(status="pending", attempts=0, next_attempt_at=now(), last_error=None)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"no failed message with id {message_id}")
-
-        await self.db.write(write)
+        await self.db.write(lambda conn: outbox.resend(conn, message_id, now()))
 
     async def list_outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
-        query = select(t.outbox).order_by(t.outbox.c.id.desc()).limit(limit)
-        if status:
-            query = query.where(t.outbox.c.status == status)
-        return await self.db.read(lambda conn: [_outbox(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: outbox.listed(conn, status, limit))
 
 
 # Every column that points at a unit, read from the schema so that a table added later
@@ -2086,18 +1991,15 @@ def _tell_reporter(
     status: Status,
     text: str | None,
     at: datetime,
-    compose_mail: ChangeComposer,
     unit_name: str | None = None,
 ) -> None:
     """Mail the reporter, in their language, when they left an address: a decision, a
     question, an answer."""
     if row.reporter_email:
-        subject, body = compose_mail(
-            ChangeNotice(
-                row.id, row.tracking_code, row.title, status, unit_name, text, row.language, None
-            )
+        notice = ChangeNotice(
+            row.id, row.tracking_code, row.title, status, unit_name, text, row.language, None
         )
-        _queue_mail(conn, row.id, [row.reporter_email], subject, body, at)
+        outbox.queue(conn, row.id, [row.reporter_email], notice, at)
 
 
 def _tell_staff(
@@ -2107,7 +2009,6 @@ def _tell_staff(
     event: str,
     text: str | None,
     at: datetime,
-    compose_mail: ChangeComposer,
 ) -> None:
     """Mail the people who hold the report after a move they did not make: the unit's
     officers when it is back with the unit, otherwise the coordinators."""
@@ -2119,12 +2020,10 @@ def _tell_staff(
         return
     recipients = _emails_of(conn, unit_id, role)
     if recipients:
-        subject, body = compose_mail(
-            ChangeNotice(
-                row.id, row.tracking_code, row.title, status, None, text, "id", None, event
-            )
+        notice = ChangeNotice(
+            row.id, row.tracking_code, row.title, status, None, text, "id", None, event
         )
-        _queue_mail(conn, row.id, recipients, subject, body, at)
+        outbox.queue(conn, row.id, recipients, notice, at)
 
 
 def _reminder_people(conn: Connection, rows: list[Any]) -> Callable[[Any, Audience], list[str]]:
@@ -2159,27 +2058,6 @@ def _reminder_people(conn: Connection, rows: list[Any]) -> Callable[[Any, Audien
     return people
 
 
-def _queue_mail(
-    conn: Connection, report_id: int, recipients: list[str], subject: str, body: str, at: datetime
-) -> None:
-    conn.execute(
-        insert(t.outbox),
-        [
-            dict(
-                to_address=r,
-                subject=subject,
-                body=body,
-                report_id=report_id,
-                status="pending",
-                attempts=0,
-                next_attempt_at=at,
-                created_at=at,
-            )
-            for r in recipients
-        ],
-    )
-
-
 def _photo(row: Any) -> Photo:
     return Photo(
         row.id,
@@ -2190,22 +2068,6 @@ def _photo(row: Any) -> Photo:
         row.height,
         row.size_bytes,
         row.withheld,
-    )
-
-
-def _outbox(row: Any) -> OutboxMessage:
-    return OutboxMessage(
-        row.id,
-        row.to_address,
-        row.subject,
-        row.body,
-        row.status,
-        row.attempts,
-        row.last_error,
-        row.created_at,
-        row.sent_at,
-        row.report_id,
-        row.claim_token,
     )
 
 

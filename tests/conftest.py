@@ -213,6 +213,12 @@ class AppHarness:
             f"/q/{self.world.code(poster)}", data=data, files=files or None
         )
 
+    async def outbox(self) -> list[Any]:
+        """The queued mail with the words it is sent in: the rows keep the facts, the sender
+        composes them (jobs/mail.py)."""
+        svc = self.app.state.services
+        return [svc.mail.written(m) for m in await svc.store.list_outbox()]
+
     async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.client.post("/admin/login", data={"email": email, "password": password})
 

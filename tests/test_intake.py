@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from lapor.complaints.deadlines import UnitDeadlines, verification_due
-from lapor.complaints.notices import Notice
 from lapor.complaints.records import Report, SubmitResult
 from lapor.complaints.reports import Channel, Identity, Kind, Submission
 from lapor.intake import Entry, Intake
@@ -30,10 +29,6 @@ SUBMISSION = Submission(
 )
 # A Monday morning in Banjarmasin: working days ahead, no holiday in the way.
 MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def compose(notice: Notice) -> tuple[str, str]:
-    return f"new {notice.tracking_code}", "body"
 
 
 class Recorded:
@@ -71,7 +66,6 @@ def intake(store: Store, settings: Settings, recorded: Recorded) -> Intake:
     return Intake(
         store,
         settings,
-        compose_mail=compose,
         commit_photos=recorded.commit,
         count=recorded.count,
         wake_mail=recorded.wake,
@@ -185,9 +179,7 @@ async def test_photos_are_in_place_before_the_report_names_them(
             recorded.events.append("report")
             return await super().submit_report(*args, **kwargs)  # type: ignore[arg-type]
 
-    intake = Intake(
-        Watched(store.db), settings, compose_mail=compose, commit_photos=recorded.commit
-    )
+    intake = Intake(Watched(store.db), settings, commit_photos=recorded.commit)
     photo = ProcessedPhoto("ab/cdef.jpg", 800, 600, 12_345, "d" * 64)
     entry = await entry_for(world, Channel.POSTER)
     result = await intake.submit(SUBMISSION, entry, key="k", language="id", photos=[photo])
@@ -203,7 +195,7 @@ async def test_a_photo_that_cannot_be_put_in_place_stores_nothing(
     def broken(names: list[str]) -> None:
         raise OSError("disk full")
 
-    intake = Intake(store, settings, compose_mail=compose, commit_photos=broken)
+    intake = Intake(store, settings, commit_photos=broken)
     photo = ProcessedPhoto("ab/cdef.jpg", 800, 600, 12_345, "d" * 64)
     entry = await entry_for(world, Channel.POSTER)
     with pytest.raises(OSError):

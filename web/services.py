@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
-from lapor.channels.mail import MailSender
 from lapor.complaints.deadlines import follow_up_due, verification_due
+from lapor.complaints.records import OutboxMessage
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
@@ -18,6 +18,16 @@ from lapor.web.metrics import Metrics
 from lapor.web.ratelimit import RateLimits
 from lapor.web.signing import Signing
 from lapor.web.templating import Templates
+
+
+class Outbox(Protocol):
+    """The mail sender as the views see it (jobs/mail.py's MailSender, wired by server.py)."""
+
+    def wake(self) -> None:
+        """Send what a transaction just queued now, not at the sender's next round."""
+
+    def written(self, message: OutboxMessage) -> OutboxMessage:
+        """The message with the subject and body it is (or will be) sent with."""
 
 
 @dataclass
@@ -29,7 +39,7 @@ class Services:
     limits: RateLimits
     metrics: Metrics
     templates: Templates
-    mail: MailSender
+    mail: Outbox
     # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
     page_cache: dict[Any, Any] = field(default_factory=dict)
 

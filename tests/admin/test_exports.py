@@ -19,7 +19,7 @@ def soup(response: Any) -> BeautifulSoup:
 async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
     harness: AppHarness, monkeypatch: Any
 ) -> None:
-    from lapor.admin import exports
+    from lapor.jobs import exports
 
     monkeypatch.setattr(exports, "PAGE", 2)  # several pages, as with a million rows
     for i in range(5):
@@ -97,7 +97,7 @@ async def test_bad_export_filters_change_nothing(harness: AppHarness) -> None:
 async def test_csv_of_a_search_goes_through_every_stretch_of_reports(
     harness: AppHarness, monkeypatch: Any
 ) -> None:
-    from lapor.admin import exports
+    from lapor.jobs import exports
     from lapor.store import inbox
 
     # A common word at a million reports is searched a stretch of ids per request; an export

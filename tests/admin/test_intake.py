@@ -72,7 +72,7 @@ async def test_a_phoned_report_gets_the_citizens_receipt(harness: AppHarness) ->
     assert (
         await harness.client.get(private.removeprefix(harness.settings.base_url))
     ).status_code == 200
-    mail = await harness.app.state.services.store.list_outbox()
+    mail = await harness.outbox()
     assert [m.to_address for m in mail] == ["koor@prov.go.id"]
 
 

@@ -211,7 +211,7 @@ async def test_the_unit_returns_a_report_that_is_not_theirs(
     assert gone.status_code == 404  # no longer the unit's
     mail = [
         m
-        for m in await harness.app.state.services.store.list_outbox()
+        for m in await harness.outbox()
         if m.to_address == "koor@prov.go.id" and "dialihkan" in m.subject
     ]
     assert len(mail) == 1 and reason in mail[0].body
@@ -244,7 +244,7 @@ async def test_not_our_authority_can_pass_the_report_to_another_coordinator(
     assert (await harness.client.get(f"/admin/reports/{report_id}")).status_code == 404
     page = soup(await page_of(harness, "koor@other.go.id", report_id))
     assert page.select_one("#forward") is not None  # theirs to verify now
-    mail = await harness.app.state.services.store.list_outbox()
+    mail = await harness.outbox()
     assert any(
         m.to_address == "koor@other.go.id" and "dilimpahkan" in m.subject.lower() for m in mail
     )

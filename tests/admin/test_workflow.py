@@ -90,7 +90,7 @@ async def test_forward_then_follow_up_reaches_the_reporter(officer: AppHarness) 
     status = await harness.client.get(f"/t/{code}")
     assert answer in status.text and "Mohon cek jadwal" not in status.text
     assert "Ani" not in status.text
-    mail = await harness.app.state.services.store.list_outbox()
+    mail = await harness.outbox()
     recipients = {m.to_address for m in mail}
     assert {"petugas@dinas.go.id", "ani@example.id"} <= recipients
     assert "petugas@rsud.go.id" not in recipients
@@ -215,11 +215,7 @@ async def test_postpone_asks_the_reporter_on_the_status_page_and_by_mail(
     harness.client.cookies.clear()
     status = await harness.client.get(f"/t/{code}")
     assert question in status.text and "Budi" not in status.text
-    mail = [
-        m
-        for m in await harness.app.state.services.store.list_outbox()
-        if m.to_address == "budi@example.id"
-    ]
+    mail = [m for m in await harness.outbox() if m.to_address == "budi@example.id"]
     assert len(mail) == 1 and question in mail[0].body
 
 

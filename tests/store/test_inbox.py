@@ -29,10 +29,6 @@ from tests.conftest import EVERYTHING, TEST_KEY, World
 TODAY = date(2026, 11, 23)  # a Monday
 
 
-def compose(notice: Any) -> tuple[str, str]:
-    return "s", "b"
-
-
 @pytest.fixture
 async def world(store: Store) -> World:
     return await World(store, Signing([TEST_KEY])).standard()
@@ -62,7 +58,6 @@ async def submit(
             received_at=received_at or datetime(2026, 11, 20, 3, tzinfo=UTC),
             verify_due=verify_due,
         ),
-        compose,
     )
     return result.report_id
 
@@ -96,7 +91,6 @@ async def forward(
         scope=world.subtree("prov"),
         forwarding=Forwarding(title, None, world.units["rsud"].id),
         follow_up_due=due,
-        compose_mail=compose,
     )
 
 
@@ -127,7 +121,6 @@ async def test_counters_follow_every_change_and_respect_scope(world: World) -> N
         action=Action.ARCHIVE,
         reason="Laporan tidak jelas sama sekali.",
         duplicate_of=None,
-        compose_mail=compose,
     )
     assert await store.status_counts(EVERYTHING) == await counted(world)
     assert await store.status_counts(world.subtree("prov")) == {
@@ -254,7 +247,6 @@ async def test_due_filters_and_deadline_order_with_a_cursor(world: World) -> Non
         action=Action.ARCHIVE,
         reason="Duplikat dari laporan lain.",
         duplicate_of=None,
-        compose_mail=compose,
     )
     assert later not in await ids(world, by_deadline)
 
@@ -546,7 +538,6 @@ async def test_category_tag_and_assignment_filters(world: World) -> None:
             scope=world.subtree("prov"),
             forwarding=Forwarding("Judul", None, world.units["rsud"].id, "infrastruktur", tags),
             follow_up_due=date(2026, 11, 30),
-            compose_mail=compose,
         )
     assert await ids(world, InboxQuery(category="infrastruktur")) == [lamp, road]
     assert await ids(world, InboxQuery(tag="jalan rusak")) == [road]
@@ -587,7 +578,6 @@ async def test_similar_open_reports_of_the_same_unit(world: World) -> None:
         action=Action.ARCHIVE,
         reason="Sudah ditangani bersama laporan lain.",
         duplicate_of=None,
-        compose_mail=compose,
     )
     report = await store.report_for_staff(first, EVERYTHING)
     assert report is not None

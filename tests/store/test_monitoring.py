@@ -16,7 +16,7 @@ from lapor.store.monitoring import Period
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
-from tests.store.test_inbox import compose, forward, submit
+from tests.store.test_inbox import forward, submit
 
 WITA = ZoneInfo("Asia/Makassar")
 TODAY = date(2026, 11, 23)
@@ -63,7 +63,6 @@ async def test_in_time_late_overdue_medians_and_satisfaction(world: World) -> No
         actor=officer,
         scope=world.scope("petugas@rsud.go.id"),
         answer="Sudah kami perbaiki, terima kasih.",
-        compose_mail=compose,
     )
     await set_moment(world, on_time, followed_up_at=received + timedelta(days=6))
     await store.reporter_acts(on_time, seen_version=3, action=Action.ACCEPT, rating=4)

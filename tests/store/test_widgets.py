@@ -11,7 +11,7 @@ from lapor.store.errors import InUse, NotFound, StoreError
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import EVERYTHING, TEST_KEY, World
-from tests.store.test_store import compose, new_report
+from tests.store.test_store import new_report
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ async def test_a_widget_report_keeps_its_widget_and_page(world: World) -> None:
         widget_id=widget.id,
         page_url="https://dinkes.go.id/layanan",
     )
-    result = await store.submit_report(new, compose)
+    result = await store.submit_report(new)
     report = await store.report_for_staff(result.report_id, EVERYTHING)
     assert report is not None
     assert (report.channel, report.widget_id, report.page_url, report.poster_id) == (

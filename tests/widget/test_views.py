@@ -408,7 +408,7 @@ async def test_the_coordinators_mail_says_widget_and_names_the_page_kept(
     wh: WidgetHarness, page: str, line: str | None
 ) -> None:
     assert (await wh.send(soup(await wh.open(page=page)))).status_code == 303
-    mails = wh.rows("SELECT to_address, body FROM outbox")
+    mails = [(m.to_address, m.body) for m in await wh.h.outbox()]
     assert [to for to, _ in mails] == ["koor@prov.go.id"]
     body = mails[0][1].splitlines()
     assert f"Pintu masuk: Widget situs web #{wh.widget.id}" in body

@@ -4,7 +4,7 @@ import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from lapor.admin.tasks import close_silent_reports, queue_reminders
+from lapor.jobs.workflow import close_silent_reports, queue_reminders
 from tests.citizen.test_reporter_link import staff_post
 from tests.conftest import AppHarness
 
@@ -74,7 +74,7 @@ async def test_reminders_before_and_after_each_deadline(harness: AppHarness) -> 
         before = {m.id for m in await store.list_outbox()}
         await queue_reminders(store, settings, moment)
         return sorted(
-            (m.to_address, m.subject) for m in await store.list_outbox() if m.id not in before
+            (m.to_address, m.subject) for m in await harness.outbox() if m.id not in before
         )
 
     assert await mails_after(datetime.now(UTC)) == []  # three working days to go

@@ -1,5 +1,7 @@
-"""Mail to staff through the outbox: rows are written in the same transaction as the report, and
-a background sender claims and delivers them (SMTP, or `.eml` files when no server is set)."""
+"""Mail through the outbox: rows are written in the same transaction as the report or change
+they tell of, with the notice's facts (store/outbox.py); a background sender claims them,
+composes the words here, in the reader's language, and delivers them (SMTP, or `.eml` files
+when no server is set)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import os
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -19,6 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from lapor.complaints import tracking
 from lapor.complaints.notices import (
+    AnyNotice,
     ChangeComposer,
     ChangeNotice,
     MailComposer,
@@ -314,17 +317,35 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
     return compose
 
 
+def compose_notice(base_url: str) -> Callable[[AnyNotice], tuple[str, str]]:
+    """Subject and body of any notice the outbox carries."""
+    new_report = compose_new_report_mail(base_url)
+    change = compose_change_mail(base_url)
+    reminder = compose_reminder_mail(base_url)
+
+    def compose(notice: AnyNotice) -> tuple[str, str]:
+        if isinstance(notice, Notice):
+            return new_report(notice)
+        if isinstance(notice, ChangeNotice):
+            return change(notice)
+        return reminder(notice)
+
+    return compose
+
+
 class MailSender:
     def __init__(
         self,
         store: Store,
         *,
+        base_url: str,
         smtp_url: str,
         mail_from: str,
         mail_dir: Path,
         on_outcome: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self._compose = compose_notice(base_url)
         self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
         self.mail_from = mail_from
         self.mail_dir = mail_dir
@@ -333,6 +354,15 @@ class MailSender:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def written(self, message: OutboxMessage) -> OutboxMessage:
+        """The message with its subject and body: as kept on the row once it was tried (or
+        when it was queued before notices were kept), else composed now from its notice."""
+        if message.subject is not None and message.body is not None:
+            return message
+        assert message.notice is not None  # a row has its words, its notice, or both
+        subject, body = self._compose(message.notice)
+        return replace(message, subject=subject, body=body)
 
     async def run(self, interval: float = 5.0) -> None:
         while True:
@@ -358,6 +388,9 @@ class MailSender:
         return sent
 
     async def _deliver(self, message: OutboxMessage) -> None:
+        # Composed once, at the first try, and kept by finish_outbox: every retry sends the
+        # same words, and the outbox page shows what went out.
+        message = self.written(message)
         try:
             await asyncio.to_thread(self._send, self._build(message))
         except PermanentFailure as exc:
@@ -393,13 +426,13 @@ class MailSender:
         mail = EmailMessage()
         mail["From"] = self.mail_from
         mail["To"] = message.to_address
-        mail["Subject"] = message.subject
+        mail["Subject"] = message.subject or ""
         mail["Date"] = formatdate(localtime=False)
         # Stable per outbox row: a resend after a crash is recognisably the same message.
         domain = self.mail_from.rpartition("@")[2] or "localhost"
         stamp = int(message.created_at.timestamp())
         mail["Message-ID"] = f"<outbox-{message.id}-{stamp}@{domain}>"
-        mail.set_content(message.body)
+        mail.set_content(message.body or "")
         return mail
 
     def _send(self, mail: EmailMessage) -> None:

@@ -9,7 +9,6 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from lapor.channels.mail import compose_reminder_mail
 from lapor.complaints.deadlines import close_due, local_date
 from lapor.complaints.workflow import WorkflowError
 from lapor.settings import Settings
@@ -54,7 +53,6 @@ async def queue_reminders(store: Store, settings: Settings, moment: datetime) ->
         soon_until=settings.calendar.add_working_days(today, settings.remind_before_days),
         flag_received_before=moment - timedelta(days=flag_days),
         limit=REMINDERS_PER_ROUND,
-        compose_mail=compose_reminder_mail(settings.base_url),
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from lapor.channels.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
+from lapor.jobs.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
 from tests.conftest import AppHarness, free_port
 
 
@@ -54,6 +54,7 @@ def sender_for(harness: AppHarness, smtp_url: str) -> MailSender:
     svc = harness.app.state.services
     return MailSender(
         svc.store,
+        base_url=harness.settings.base_url,
         smtp_url=smtp_url,
         mail_from="lapor@kalselprov.go.id",
         mail_dir=harness.settings.mail_dir,
@@ -173,10 +174,10 @@ def test_bad_smtp_url() -> None:
 def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
     from datetime import date
 
-    from lapor.channels.mail import compose_change_mail, compose_new_report_mail
     from lapor.complaints import tracking
     from lapor.complaints.notices import ChangeNotice, Notice
     from lapor.complaints.reports import Channel, Kind, Status
+    from lapor.jobs.mail import compose_change_mail, compose_new_report_mail
     from lapor.web import i18n
 
     code = tracking.new_tracking_code()
@@ -212,10 +213,10 @@ def test_staff_mail_is_in_indonesian_whatever_the_request_language() -> None:
 def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> None:
     from datetime import date
 
-    from lapor.channels.mail import compose_new_report_mail
     from lapor.complaints import tracking
     from lapor.complaints.notices import Notice
     from lapor.complaints.reports import Channel, Kind
+    from lapor.jobs.mail import compose_new_report_mail
 
     compose = compose_new_report_mail("https://lapor.example")
 
@@ -241,3 +242,54 @@ def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> No
     _, body = compose(notice(None))
     assert "Pintu masuk: Widget situs web #3" in body.splitlines()
     assert "Dikirim dari halaman" not in body
+
+
+async def test_the_words_are_composed_when_sent_and_kept_on_the_row(
+    make_harness: Any, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    async with make_harness() as harness:
+        await harness.submit()
+        store = harness.app.state.services.store
+        [queued] = await store.list_outbox()
+        assert queued.subject is None and queued.notice is not None  # facts only, so far
+        [shown] = await harness.outbox()
+        assert await sender_for(harness, f"smtp://127.0.0.1:{port}").send_due() == 1
+        [sent] = await store.list_outbox()
+        assert (sent.subject, sent.body) == (shown.subject, shown.body)
+        mail = message_from_bytes(
+            mailbox.messages[0].original_content or b"", policy=policy.default
+        )
+        assert str(mail["Subject"]) == sent.subject
+
+
+async def test_a_row_queued_before_notices_were_kept_is_sent_as_it_is(
+    make_harness: Any, smtp: tuple[Mailbox, int]
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from lapor.store import schema
+
+    mailbox, port = smtp
+    async with make_harness() as harness:
+        at = datetime.now(UTC)
+        row = dict(
+            to_address="koor@prov.go.id",
+            subject="[LAPOR] Tersimpan sebelumnya",
+            body="Isi lama.\n",
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        await harness.app.state.services.store.db.write(
+            lambda conn: conn.execute(insert(schema.outbox).values(**row))
+        )
+        assert await sender_for(harness, f"smtp://127.0.0.1:{port}").send_due() == 1
+        mail = message_from_bytes(
+            mailbox.messages[0].original_content or b"", policy=policy.default
+        )
+        assert str(mail["Subject"]) == "[LAPOR] Tersimpan sebelumnya"
+        assert mail.get_body().get_content().strip() == "Isi lama."  # type: ignore[union-attr]

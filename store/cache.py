@@ -1,0 +1,49 @@
+"""A short-lived cache for look-ups on the busiest paths (a poster or widget per form view, a
+unit's deadlines per submission, the unit list per inbox page).
+
+Each process keeps its own: a change made through this process's store forgets the entry at
+once, one made by another process is seen within LOOKUP_CACHE_SECONDS. That delay is also how
+long a poster or widget revoked elsewhere may still be served, so it stays short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+LOOKUP_CACHE_SECONDS = 5.0
+
+
+class TtlCache(Generic[K, V]):
+    """Values kept for `seconds` each. Past `max_entries` it starts afresh: simpler than
+    tracking age, and the entries are cheap to read again."""
+
+    def __init__(self, seconds: float = LOOKUP_CACHE_SECONDS, max_entries: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        """The value kept for `key`, else what `load` returns, kept from now on. None is kept
+        like any other value: a poster that does not exist is asked about as often."""
+        found = self._entries.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+        value = await load()
+        self.put(key, value)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        if len(self._entries) > self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.seconds, value)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,166 @@
+"""The outbox: mail queued in the same transaction as the change it tells of, claimed and
+finished by the sender (jobs/mail.py).
+
+A row keeps the notice's facts, not its words: which notice and its fields, as JSON. The
+sender composes subject and body (the words and their language are the job's, not the
+store's) and keeps them on the row once tried, so a retry sends the same mail and the admin's
+outbox shows what went out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from lapor.complaints.notices import AnyNotice, ChangeNotice, Notice, ReminderNotice
+from lapor.complaints.records import OutboxMessage
+from lapor.complaints.reminders import Reminder
+from lapor.complaints.reports import Channel, Kind, Status
+from lapor.store import schema as t
+from lapor.store.errors import NotFound
+
+_NAMES: dict[type[Any], str] = {
+    Notice: "new_report",
+    ChangeNotice: "change",
+    ReminderNotice: "reminder",
+}
+_KINDS = {name: kind for kind, name in _NAMES.items()}
+# How the fields that JSON cannot hold as they are come back; the names mean the same in
+# every notice.
+_READ: dict[str, Callable[[Any], Any]] = {
+    "kind": Kind,
+    "channel": Channel,
+    "status": Status,
+    "reminder": Reminder,
+    "verify_due": date.fromisoformat,
+    "due": date.fromisoformat,
+    "due_on": date.fromisoformat,
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def facts(notice: AnyNotice) -> str:
+    """The notice as the outbox keeps it."""
+    fields = {f.name: _plain(getattr(notice, f.name)) for f in dataclasses.fields(notice)}
+    return json.dumps({"notice": _NAMES[type(notice)], **fields}, ensure_ascii=False)
+
+
+def notice_of(kept: str) -> AnyNotice:
+    fields = json.loads(kept)
+    kind = _KINDS[fields.pop("notice")]
+    for name, read in _READ.items():
+        if fields.get(name) is not None:
+            fields[name] = read(fields[name])
+    notice: AnyNotice = kind(**fields)
+    return notice
+
+
+def queue(
+    conn: Connection, report_id: int, recipients: Sequence[str], notice: AnyNotice, at: datetime
+) -> None:
+    """One row per recipient, due now."""
+    kept = facts(notice)
+    conn.execute(
+        insert(t.outbox),
+        [
+            dict(
+                to_address=r,
+                notice=kept,
+                report_id=report_id,
+                status="pending",
+                attempts=0,
+                next_attempt_at=at,
+                created_at=at,
+            )
+            for r in recipients
+        ],
+    )
+
+
+def _message(row: Any) -> OutboxMessage:
+    return OutboxMessage(
+        row.id,
+        row.to_address,
+        row.subject,
+        row.body,
+        row.status,
+        row.attempts,
+        row.last_error,
+        row.created_at,
+        row.sent_at,
+        row.report_id,
+        row.claim_token,
+        notice_of(row.notice) if row.notice is not None else None,
+    )
+
+
+def claim(
+    conn: Connection, limit: int, lease: timedelta, at: datetime, *, skip_locked: bool
+) -> list[OutboxMessage]:
+    """Take due messages for one sender alone: a row is claimed by one process, and a claim
+    that outlives a killed sender expires and is taken again."""
+    token = secrets.token_hex(16)
+    due = or_(
+        and_(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= at),
+        and_(t.outbox.c.status == "sending", t.outbox.c.claimed_until < at),
+    )
+    pick = select(t.outbox.c.id).where(due).order_by(t.outbox.c.id).limit(limit)
+    if skip_locked:
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(conn.execute(pick).scalars())
+    if not ids:
+        return []
+    rows = conn.execute(
+        update(t.outbox)
+        .where(t.outbox.c.id.in_(ids))
+        .values(
+            status="sending",
+            claimed_until=at + lease,
+            claim_token=token,
+            attempts=t.outbox.c.attempts + 1,
+        )
+        .returning(*t.outbox.c)
+    )
+    return sorted((_message(r) for r in rows), key=lambda m: m.id)
+
+
+def finish(conn: Connection, message: OutboxMessage, values: dict[str, Any]) -> bool:
+    """Record the outcome of a claimed message; False if the claim had expired and another
+    sender took the message over (its outcome wins)."""
+    result = conn.execute(
+        update(t.outbox)
+        .where(t.outbox.c.id == message.id, t.outbox.c.claim_token == message.claim_token)
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+def resend(conn: Connection, message_id: int, at: datetime) -> None:
+    result = conn.execute(
+        update(t.outbox)
+        .where(t.outbox.c.id == message_id, t.outbox.c.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=at, last_error=None)
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"no failed message with id {message_id}")
+
+
+def listed(conn: Connection, status: str | None, limit: int) -> list[OutboxMessage]:
+    query = select(t.outbox).order_by(t.outbox.c.id.desc()).limit(limit)
+    if status:
+        query = query.where(t.outbox.c.status == status)
+    return [_message(r) for r in conn.execute(query)]
