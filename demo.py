@@ -12,7 +12,7 @@ from lapor.complaints.reports import Identity
 from lapor.settings import Settings
 from lapor.store.store import Store
 from lapor.web.signing import Signing
-from lapor.widget.snippet import snippet
+from lapor.web.snippet import snippet
 
 UNITS = (
     ("kalsel", "Pemerintah Provinsi Kalimantan Selatan", None),

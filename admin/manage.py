@@ -573,7 +573,7 @@ _FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
 @staff_only(ADMIN)
 async def poster_download(request: Request, session: StaffSession) -> Response:
     # Imported here: reportlab is heavy and only this page and `poster print` need it.
-    from lapor.widget import posters
+    from lapor.web import posters
 
     fmt = request.path_params["format"]
     if fmt not in posters.FORMATS:

@@ -13,12 +13,12 @@ from starlette.responses import Response
 
 from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
 from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.complaints import origins as origin_rules
 from lapor.complaints.records import StaffSession, Widget
 from lapor.store.errors import NotFound, StoreError
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
-from lapor.widget import origins as origin_rules
-from lapor.widget.snippet import snippet
+from lapor.web.snippet import snippet
 
 ORIGIN_ERRORS = {
     "scheme": N_(

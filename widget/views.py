@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from lapor.citizen.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.citizen.views import Entry, receive_report
 from lapor.complaints import tracking
+from lapor.complaints.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
 from lapor.complaints.records import Widget
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.store.photos import ProcessedPhoto
@@ -32,7 +33,6 @@ from lapor.web.labels import error_text, kind_label
 from lapor.web.security import frame_policy
 from lapor.web.services import Services, services
 from lapor.web.signing import FormTokenError, WidgetKeyError
-from lapor.widget.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
 
 NO_STORE = {"cache-control": "no-store"}
 # The one console line the loader prints on the host page: for its webmaster, so in English.
