@@ -12,8 +12,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
-from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.admin.access import path_id, staff_only
+from lapor.admin.forms import pick_unit, read_number, read_typed
+from lapor.admin.manage import ADMIN
+from lapor.admin.registry import confirmation_page, redirect_done
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import kiosk as rules
 from lapor.complaints.records import Kiosk, StaffSession
 from lapor.store.errors import NotFound, StoreError
@@ -40,11 +43,11 @@ async def _page(
 ) -> Response:
     svc = services(request)
     units = await svc.store.list_units()
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
+    shown_unit = pick_unit(units, request.query_params.get("unit", ""))
     kiosks = await svc.store.kiosks.all([shown_unit.id] if shown_unit else None)
     notice = None
     done = request.query_params.get("done", "")
-    record = _number(request.query_params.get("id"))
+    record = read_number(request.query_params.get("id"))
     names = {k.id: k.name for k in kiosks}
     if done in DONE and record in names:
         notice = gettext(DONE[done], name=names[record])
@@ -95,9 +98,9 @@ async def kiosk_list(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def kiosk_add(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    typed = _typed(await request.form(), "unit", "name", limit=400)
+    typed = read_typed(await request.form(), "unit", "name", limit=400)
     errors: dict[str, str] = {}
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = gettext("Choose a unit from the list.")
     name = rules.read_kiosk_name(typed["name"])
@@ -121,7 +124,7 @@ async def kiosk_add(request: Request, session: StaffSession) -> Response:
 async def kiosk_pair(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     try:
-        kiosk, code = await svc.store.kiosks.new_pairing_code(_id(request, "kiosk_id"), now())
+        kiosk, code = await svc.store.kiosks.new_pairing_code(path_id(request, "kiosk_id"), now())
     except NotFound:
         raise HTTPException(404) from None
     except StoreError:
@@ -132,7 +135,7 @@ async def kiosk_pair(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def kiosk_revoke(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    kiosk = await svc.store.kiosks.get(_id(request, "kiosk_id"))
+    kiosk = await svc.store.kiosks.get(path_id(request, "kiosk_id"))
     if kiosk is None:
         raise HTTPException(404)
     back = f"/admin/kiosks?unit={kiosk.unit_id}"
@@ -143,7 +146,7 @@ async def kiosk_revoke(request: Request, session: StaffSession) -> Response:
             raise HTTPException(404) from None
         except StoreError:
             pass  # revoked meanwhile: the outcome the admin asked for
-        return _done(back, "kiosk_revoked", kiosk.id, f"#kiosk-{kiosk.id}")
+        return redirect_done(back, "kiosk_revoked", kiosk.id, f"#kiosk-{kiosk.id}")
     message = gettext(
         "At its next contact the tablet shows “not active” and stops taking "
         "reports; its unused tracking codes are released. Reports already "
@@ -157,7 +160,7 @@ async def kiosk_revoke(request: Request, session: StaffSession) -> Response:
             "paired to a new kiosk.",
             count=kiosk.queue_length,
         )
-    return _confirm(
+    return confirmation_page(
         request,
         session,
         title=gettext("Revoke the kiosk “%(name)s”?", name=kiosk.name),

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from lapor.admin import auth
-from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.admin.access import path_id, staff_only
+from lapor.admin.forms import pick_unit, read_number, read_typed
+from lapor.admin.registry import confirmation_page, redirect_done
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import organisation
 from lapor.complaints.access import STAFF_ROLES
-from lapor.complaints.inbox import MAX_ID
 from lapor.complaints.records import Poster, StaffSession, Unit, User
 from lapor.store.errors import Duplicate, InUse, NotFound
 from lapor.web.i18n import N_, gettext
@@ -79,28 +80,12 @@ DONE = {
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _typed(form: Mapping[str, Any], *names: str, limit: int = 500) -> dict[str, str]:
-    """What the admin typed, cut to a sane length, to show again when the form comes back."""
-    return {name: str(form.get(name, ""))[:limit] for name in names}
-
-
 def _read(errors: dict[str, str], reader: Callable[[str], str], raw: str) -> str:
     try:
         return reader(raw)
     except organisation.Invalid as exc:
         errors[_PROBLEM_FIELDS[exc.problem]] = exc.problem.value
         return ""
-
-
-def _number(raw: str | None) -> int | None:
-    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 12 and int(raw) <= MAX_ID:
-        return int(raw)
-    return None
-
-
-def _pick(units: Sequence[Unit], raw: str) -> Unit | None:
-    wanted = _number(raw)
-    return next((u for u in units if u.id == wanted), None)
 
 
 def _notice(request: Request, names: Callable[[int], str | None]) -> str | None:
@@ -110,45 +95,13 @@ def _notice(request: Request, names: Callable[[int], str | None]) -> str | None:
         return None
     if done == "unit_deleted":
         return gettext(DONE[done])
-    record = _number(request.query_params.get("id"))
+    record = read_number(request.query_params.get("id"))
     name = names(record) if record is not None else None
     return gettext(DONE[done], name=name) if name is not None else None
 
 
 def _errors(errors: Mapping[str, str]) -> dict[str, str]:
     return {field: gettext(ERRORS[code]) for field, code in errors.items()}
-
-
-def _done(path: str, done: str, record_id: int, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(
-        f"{path}{'&' if '?' in path else '?'}done={done}&id={record_id}{anchor}", status_code=303
-    )
-
-
-def _confirm(
-    request: Request,
-    session: StaffSession,
-    *,
-    title: str,
-    message: str,
-    button: str,
-    back: str,
-    status_code: int = 200,
-) -> Response:
-    return services(request).templates.response(
-        request,
-        "admin/confirm.html",
-        {
-            "session": session,
-            "title": title,
-            "message": message,
-            "button": button,
-            "action": request.url.path,
-            "back": back,
-        },
-        status_code=status_code,
-        headers=NO_STORE,
-    )
 
 
 def _password_shown(
@@ -198,13 +151,13 @@ async def unit_list(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def unit_add(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    typed = _typed(await request.form(), "slug", "name", "parent")
+    typed = read_typed(await request.form(), "slug", "name", "parent")
     errors: dict[str, str] = {}
     slug = _read(errors, organisation.read_slug, typed["slug"])
     name = _read(errors, organisation.read_name, typed["name"])
     parent = None
     if typed["parent"]:
-        parent = _pick(await svc.store.list_units(), typed["parent"])
+        parent = pick_unit(await svc.store.list_units(), typed["parent"])
         if parent is None:
             errors["parent"] = "parent"
     if not errors:
@@ -216,11 +169,11 @@ async def unit_add(request: Request, session: StaffSession) -> Response:
             errors["parent"] = "parent"
     if errors:
         return await _units_page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done("/admin/units", "unit_added", unit.id, f"#unit-{unit.id}")
+    return redirect_done("/admin/units", "unit_added", unit.id, f"#unit-{unit.id}")
 
 
 async def _unit(request: Request) -> Unit:
-    unit = await services(request).store.unit(_id(request, "unit_id"))
+    unit = await services(request).store.unit(path_id(request, "unit_id"))
     if unit is None:
         raise HTTPException(404)
     return unit
@@ -269,16 +222,16 @@ async def unit_detail(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def unit_rename(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    typed = _typed(await request.form(), "name")
+    typed = read_typed(await request.form(), "name")
     errors: dict[str, str] = {}
     name = _read(errors, organisation.read_name, typed["name"])
     if errors:
         return await _unit_page(request, session, errors=errors, typed=typed, status_code=400)
     try:
-        unit = await svc.store.rename_unit(_id(request, "unit_id"), name)
+        unit = await svc.store.rename_unit(path_id(request, "unit_id"), name)
     except NotFound:
         raise HTTPException(404) from None
-    return _done(f"/admin/units/{unit.id}", "unit_renamed", unit.id)
+    return redirect_done(f"/admin/units/{unit.id}", "unit_renamed", unit.id)
 
 
 @staff_only(ADMIN)
@@ -298,7 +251,7 @@ async def unit_delete(request: Request, session: StaffSession) -> Response:
     if summary is not None and not summary.empty:
         # No question asked that could only be answered with a refusal.
         return await _unit_page(request, session, refusal="in_use", status_code=409)
-    return _confirm(
+    return confirmation_page(
         request,
         session,
         title=gettext("Delete unit “%(name)s”?", name=unit.name),
@@ -322,7 +275,7 @@ async def _users_page(
 ) -> Response:
     svc = services(request)
     users, units = await asyncio.gather(svc.store.list_users(), svc.store.list_units())
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
+    shown_unit = pick_unit(units, request.query_params.get("unit", ""))
     emails = {user.id: user.email for user, _ in users}
     return svc.templates.response(
         request,
@@ -356,12 +309,12 @@ async def user_list(request: Request, session: StaffSession) -> Response:
 async def user_add(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     form = await request.form()
-    typed = _typed(form, "email", "role", "unit")
+    typed = read_typed(form, "email", "role", "unit")
     password = str(form.get("password", ""))[: MAX_PASSWORD + 1]
     errors: dict[str, str] = {}
     email = _read(errors, organisation.read_email, typed["email"])
     role = _read(errors, organisation.read_role, typed["role"])
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = "unit"
     generated = not password
@@ -389,11 +342,11 @@ async def user_add(request: Request, session: StaffSession) -> Response:
         return _password_shown(
             request, session, title=gettext("Account added"), user=user, password=password
         )
-    return _done("/admin/users", "user_added", user.id, f"#user-{user.id}")
+    return redirect_done("/admin/users", "user_added", user.id, f"#user-{user.id}")
 
 
 async def _user(request: Request) -> User:
-    user = await services(request).store.user(_id(request, "user_id"))
+    user = await services(request).store.user(path_id(request, "user_id"))
     if user is None:
         raise HTTPException(404)
     return user
@@ -410,8 +363,8 @@ async def user_deactivate(request: Request, session: StaffSession) -> Response:
             await services(request).store.set_user_active(user.id, False)
         except NotFound:
             raise HTTPException(404) from None
-        return _done("/admin/users", "user_deactivated", user.id, f"#user-{user.id}")
-    return _confirm(
+        return redirect_done("/admin/users", "user_deactivated", user.id, f"#user-{user.id}")
+    return confirmation_page(
         request,
         session,
         title=gettext("Deactivate %(email)s?", email=user.email),
@@ -428,10 +381,10 @@ async def user_deactivate(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def user_reactivate(request: Request, session: StaffSession) -> Response:
     try:
-        user = await services(request).store.set_user_active(_id(request, "user_id"), True)
+        user = await services(request).store.set_user_active(path_id(request, "user_id"), True)
     except NotFound:
         raise HTTPException(404) from None
-    return _done("/admin/users", "user_reactivated", user.id, f"#user-{user.id}")
+    return redirect_done("/admin/users", "user_reactivated", user.id, f"#user-{user.id}")
 
 
 @staff_only(ADMIN)
@@ -454,7 +407,7 @@ async def user_reset_password(request: Request, session: StaffSession) -> Respon
         return _password_shown(
             request, session, title=gettext("Password reset"), user=user, password=password
         )
-    return _confirm(
+    return confirmation_page(
         request,
         session,
         title=gettext("Reset the password of %(email)s?", email=user.email),
@@ -479,7 +432,7 @@ async def _posters_page(
 ) -> Response:
     svc = services(request)
     units = await svc.store.list_units()
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
+    shown_unit = pick_unit(units, request.query_params.get("unit", ""))
     posters = await svc.store.list_posters(shown_unit.id if shown_unit else None)
     by_unit: dict[int, list[Poster]] = {}
     for poster in posters:
@@ -512,10 +465,10 @@ async def poster_list(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def poster_add(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    typed = _typed(await request.form(), "unit", "label")
+    typed = read_typed(await request.form(), "unit", "label")
     errors: dict[str, str] = {}
     label = _read(errors, organisation.read_label, typed["label"])
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = "unit"
     if not errors:
@@ -526,13 +479,13 @@ async def poster_add(request: Request, session: StaffSession) -> Response:
             errors["unit"] = "unit"
     if errors:
         return await _posters_page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done(
+    return redirect_done(
         f"/admin/posters?unit={poster.unit_id}", "poster_added", poster.id, f"#poster-{poster.id}"
     )
 
 
 async def _poster(request: Request) -> Poster:
-    poster = await services(request).store.poster(_id(request, "poster_id"))
+    poster = await services(request).store.poster(path_id(request, "poster_id"))
     if poster is None:
         raise HTTPException(404)
     return poster
@@ -546,13 +499,13 @@ async def poster_revoke(request: Request, session: StaffSession) -> Response:
             await services(request).store.revoke_poster(poster.id)
         except NotFound:
             raise HTTPException(404) from None
-        return _done(
+        return redirect_done(
             f"/admin/posters?unit={poster.unit_id}",
             "poster_revoked",
             poster.id,
             f"#poster-{poster.id}",
         )
-    return _confirm(
+    return confirmation_page(
         request,
         session,
         title=gettext("Revoke the prints of “%(label)s”?", label=poster.label),

@@ -11,8 +11,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
-from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.admin.access import path_id, staff_only
+from lapor.admin.forms import pick_unit, read_number, read_typed
+from lapor.admin.manage import ADMIN
+from lapor.admin.registry import confirmation_page, redirect_done
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import origins as origin_rules
 from lapor.complaints.records import StaffSession, Widget
 from lapor.store.errors import NotFound, StoreError
@@ -60,13 +63,13 @@ async def _page(
 ) -> Response:
     svc = services(request)
     units = await svc.store.list_units()
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
+    shown_unit = pick_unit(units, request.query_params.get("unit", ""))
     widgets = await svc.store.list_widgets(shown_unit.id if shown_unit else None)
     names = {w.id: w.unit_name for w in widgets}
     # `?done=...&id=...` after a redirect; nothing for a made-up link.
     notice = None
     done = request.query_params.get("done", "")
-    record = _number(request.query_params.get("id"))
+    record = read_number(request.query_params.get("id"))
     if done in DONE and record in names:
         notice = gettext(DONE[done], name=names[record])
     base_url = svc.settings.base_url
@@ -101,9 +104,9 @@ async def widget_list(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def widget_add(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    typed = _typed(await request.form(), "unit", "origins", limit=4000)
+    typed = read_typed(await request.form(), "unit", "origins", limit=4000)
     errors: dict[str, str] = {}
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = gettext("Choose a unit from the list.")
     origins: list[str] = []
@@ -119,7 +122,7 @@ async def widget_add(request: Request, session: StaffSession) -> Response:
             errors["unit"] = gettext("Choose a unit from the list.")
     if errors:
         return await _page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done(
+    return redirect_done(
         f"/admin/widgets?unit={widget.unit_id}", "widget_added", widget.id, f"#widget-{widget.id}"
     )
 
@@ -127,7 +130,7 @@ async def widget_add(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def widget_revoke(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    widget = await svc.store.widget(_id(request, "widget_id"))
+    widget = await svc.store.widget(path_id(request, "widget_id"))
     if widget is None:
         raise HTTPException(404)
     back = f"/admin/widgets?unit={widget.unit_id}"
@@ -138,8 +141,8 @@ async def widget_revoke(request: Request, session: StaffSession) -> Response:
             raise HTTPException(404) from None
         except StoreError:
             pass  # revoked meanwhile: the outcome the admin asked for
-        return _done(back, "widget_revoked", widget.id, f"#widget-{widget.id}")
-    return _confirm(
+        return redirect_done(back, "widget_revoked", widget.id, f"#widget-{widget.id}")
+    return confirmation_page(
         request,
         session,
         title=gettext("Revoke the widget of %(unit)s?", unit=widget.unit_name),

@@ -67,7 +67,7 @@ def _settings(url: str, data_dir: str) -> Any:
 async def _sample_cells(url: str, data_dir: str) -> list[list[Any]]:
     """The first SAMPLE export rows of the whole province, as the exports write them."""
     from lapor.admin.exports import cells
-    from lapor.admin.views import query_bounds
+    from lapor.admin.queries import query_bounds
     from lapor.complaints.inbox import InboxQuery
     from lapor.store.db import Database
     from lapor.store.store import Store
