@@ -114,12 +114,7 @@ def _back(kiosk: Kiosk) -> str:
 
 
 async def _revoke(request: Request, session: StaffSession, kiosk: Kiosk) -> Response:
-    try:
-        await services(request).store.kiosks.revoke(kiosk.id, now())
-    except NotFound:
-        raise  # gone: a 404, as for a made-up id
-    except StoreError:
-        pass  # revoked meanwhile: the outcome the admin asked for
+    await registry.revocation(services(request).store.kiosks.revoke(kiosk.id, now()))
     return redirect_done(_back(kiosk), "kiosk_revoked", kiosk.id, f"#kiosk-{kiosk.id}")
 
 

@@ -23,7 +23,7 @@ from lapor.admin.access import path_id, staff_only
 from lapor.admin.forms import pick_unit, read_number, read_typed
 from lapor.admin.responses import NO_STORE
 from lapor.complaints.records import StaffSession, Unit
-from lapor.store.errors import NotFound
+from lapor.store.errors import NotFound, StoreError
 from lapor.web.i18n import gettext
 from lapor.web.services import Services, services
 
@@ -83,6 +83,17 @@ def redirect_done(path: str, what: str, record_id: int, anchor: str = "") -> Red
     return RedirectResponse(
         f"{path}{'&' if '?' in path else '?'}done={what}&id={record_id}{anchor}", status_code=303
     )
+
+
+async def revocation(change: Awaitable[object]) -> None:
+    """A revocation that may have happened meanwhile: that is the outcome the admin asked
+    for. A record gone altogether (NotFound) still answers 404."""
+    try:
+        await change
+    except NotFound:
+        raise
+    except StoreError:
+        pass
 
 
 def notice(done: Mapping[str, str], request: Request, names: Mapping[int, str]) -> str | None:

@@ -15,7 +15,7 @@ from lapor.admin.forms import pick_unit
 from lapor.admin.registry import Confirmed, Listing, Managed, Question, redirect_done
 from lapor.complaints import origins as origin_rules
 from lapor.complaints.records import StaffSession, Unit, Widget
-from lapor.store.errors import NotFound, StoreError
+from lapor.store.errors import NotFound
 from lapor.web.i18n import N_, gettext
 from lapor.web.services import Services, services
 from lapor.web.snippet import snippet
@@ -105,12 +105,7 @@ def _back(widget: Widget) -> str:
 
 
 async def _revoke(request: Request, session: StaffSession, widget: Widget) -> Response:
-    try:
-        await services(request).store.revoke_widget(widget.id)
-    except NotFound:
-        raise  # gone: a 404, as for a made-up id
-    except StoreError:
-        pass  # revoked meanwhile: the outcome the admin asked for
+    await registry.revocation(services(request).store.revoke_widget(widget.id))
     return redirect_done(_back(widget), "widget_revoked", widget.id, f"#widget-{widget.id}")
 
 
