@@ -19,6 +19,7 @@ from typing import NoReturn, TypeVar
 from lapor.admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
 from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import organisation
+from lapor.complaints import origins as origins_rules
 from lapor.complaints.records import ROLES, Kiosk
 from lapor.settings import Settings, SettingsError
 from lapor.store.db import Database
@@ -26,8 +27,7 @@ from lapor.store.errors import StoreError
 from lapor.store.migrate import migrate
 from lapor.store.store import Store
 from lapor.web.signing import Signing
-from lapor.widget import origins as origins_rules
-from lapor.widget.snippet import snippet
+from lapor.web.snippet import snippet
 
 T = TypeVar("T")
 
@@ -167,7 +167,7 @@ def cmd_poster_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
-    from lapor.widget import posters
+    from lapor.web import posters
 
     poster = _run(settings, lambda store: store.poster(args.id))
     if poster is None:
@@ -434,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     poster_revoke.set_defaults(func=cmd_poster_revoke)
     poster_print = poster_commands.add_parser("print")
     poster_print.add_argument("id", type=int)
-    # widget.posters.FORMATS, spelled out: importing reportlab would slow every command.
+    # web.posters.FORMATS, spelled out: importing reportlab would slow every command.
     poster_print.add_argument("--format", required=True, choices=("png", "svg", "pdf"))
     poster_print.add_argument("--out", required=True)
     poster_print.set_defaults(func=cmd_poster_print)

@@ -13,7 +13,7 @@ from lapor.intake import Entry, Intake
 from lapor.settings import Settings
 from lapor.store.store import Store
 from lapor.web.signing import Signing
-from lapor.widget.snippet import snippet
+from lapor.web.snippet import snippet
 
 UNITS = (
     ("kalsel", "Pemerintah Provinsi Kalimantan Selatan", None),

@@ -10,7 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lapor.admin.views import NO_STORE, REFUSALS, staff_only, staff_scope
+from lapor.admin.access import staff_only, staff_scope
+from lapor.admin.refusals import REFUSALS
+from lapor.admin.responses import NO_STORE
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
 from lapor.complaints.records import StaffSession
 from lapor.complaints.workflow import Refusal, WorkflowError, read_answer_template

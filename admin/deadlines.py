@@ -8,7 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
+from lapor.admin.access import path_id, staff_only, staff_scope
+from lapor.admin.responses import NO_STORE
 from lapor.complaints.deadlines import UNIT_DAYS_MAX, UnitDeadlines, read_unit_days
 from lapor.complaints.records import StaffSession
 from lapor.store.errors import NotFound
@@ -66,7 +67,7 @@ async def deadlines(request: Request, session: StaffSession) -> Response:
 @staff_only(*SETTERS)
 async def set_deadlines(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    unit_id = _id(request, "unit_id")
+    unit_id = path_id(request, "unit_id")
     form = await request.form()
     try:
         days = UnitDeadlines(

@@ -16,17 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from lapor.admin.views import (
-    FILTER_ERRORS,
-    HTMX_VARY,
-    NO_STORE,
-    csv_download,
-    query_bounds,
-    request_query,
-    staff_only,
-    staff_scope,
-    wants_partial,
-)
+from lapor.admin.access import staff_only, staff_scope
+from lapor.admin.queries import FILTER_ERRORS, query_bounds, request_query
+from lapor.admin.responses import HTMX_VARY, NO_STORE, csv_download, wants_partial
 from lapor.complaints.inbox import InboxQuery, read_inbox_query
 from lapor.complaints.records import StaffSession
 from lapor.jobs.exports import HEADERS, cells, export_path, export_rows

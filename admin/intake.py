@@ -14,7 +14,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lapor.admin.views import NO_STORE, _id, staff_only, staff_scope
+from lapor.admin.access import path_id as _id
+from lapor.admin.access import staff_only, staff_scope
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import tracking
 from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission

@@ -5,21 +5,24 @@ never stored in a readable form. Admins only, like the other organisation pages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
-from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.admin import registry
+from lapor.admin.access import path_id, staff_only
+from lapor.admin.forms import pick_unit
+from lapor.admin.registry import ADMIN, Confirmed, Listing, Managed, Question, redirect_done
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import kiosk as rules
-from lapor.complaints.records import Kiosk, StaffSession
+from lapor.complaints.records import Kiosk, StaffSession, Unit
 from lapor.store.errors import NotFound, StoreError
 from lapor.store.store import now
 from lapor.web.i18n import N_, gettext
-from lapor.web.services import services
+from lapor.web.services import Services, services
 
 DONE = {
     "kiosk_revoked": N_(
@@ -30,40 +33,11 @@ DONE = {
 ONLINE_WITHIN = timedelta(minutes=3)
 
 
-async def _page(
-    request: Request,
-    session: StaffSession,
-    *,
-    errors: Mapping[str, str] | None = None,
-    typed: Mapping[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    svc = services(request)
-    units = await svc.store.list_units()
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
+async def _listing(svc: Services, units: Sequence[Unit], shown_unit: Unit | None) -> Listing:
     kiosks = await svc.store.kiosks.all([shown_unit.id] if shown_unit else None)
-    notice = None
-    done = request.query_params.get("done", "")
-    record = _number(request.query_params.get("id"))
-    names = {k.id: k.name for k in kiosks}
-    if done in DONE and record in names:
-        notice = gettext(DONE[done], name=names[record])
-    return svc.templates.response(
-        request,
-        "admin/kiosks.html",
-        {
-            "session": session,
-            "units": units,
-            "shown_unit": shown_unit,
-            "kiosks": kiosks,
-            "online_since": now() - ONLINE_WITHIN,
-            "errors": errors or {},
-            "typed": typed or {},
-            "notice": notice,
-            "name_max": rules.NAME_MAX,
-        },
-        status_code=status_code,
-        headers=NO_STORE,
+    return Listing(
+        {"kiosks": kiosks, "online_since": now() - ONLINE_WITHIN, "name_max": rules.NAME_MAX},
+        {k.id: k.name for k in kiosks},
     )
 
 
@@ -87,17 +61,12 @@ def _code_shown(
     )
 
 
-@staff_only(ADMIN)
-async def kiosk_list(request: Request, session: StaffSession) -> Response:
-    return await _page(request, session)
-
-
-@staff_only(ADMIN)
-async def kiosk_add(request: Request, session: StaffSession) -> Response:
+async def _add(
+    request: Request, session: StaffSession, typed: Mapping[str, str]
+) -> Response | dict[str, str]:
     svc = services(request)
-    typed = _typed(await request.form(), "unit", "name", limit=400)
     errors: dict[str, str] = {}
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = gettext("Choose a unit from the list.")
     name = rules.read_kiosk_name(typed["name"])
@@ -113,15 +82,26 @@ async def kiosk_add(request: Request, session: StaffSession) -> Response:
         except NotFound:
             errors["unit"] = gettext("Choose a unit from the list.")
     if errors:
-        return await _page(request, session, errors=errors, typed=typed, status_code=400)
+        return errors
     return _code_shown(request, session, kiosk, code, gettext("Kiosk added"))
+
+
+KIOSKS = Managed(
+    path="/admin/kiosks",
+    template="admin/kiosks.html",
+    done=DONE,
+    listing=_listing,
+    fields=("unit", "name"),
+    limit=400,
+    add=_add,
+)
 
 
 @staff_only(ADMIN)
 async def kiosk_pair(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     try:
-        kiosk, code = await svc.store.kiosks.new_pairing_code(_id(request, "kiosk_id"), now())
+        kiosk, code = await svc.store.kiosks.new_pairing_code(path_id(request, "kiosk_id"), now())
     except NotFound:
         raise HTTPException(404) from None
     except StoreError:
@@ -129,21 +109,16 @@ async def kiosk_pair(request: Request, session: StaffSession) -> Response:
     return _code_shown(request, session, kiosk, code, gettext("New pairing code"))
 
 
-@staff_only(ADMIN)
-async def kiosk_revoke(request: Request, session: StaffSession) -> Response:
-    svc = services(request)
-    kiosk = await svc.store.kiosks.get(_id(request, "kiosk_id"))
-    if kiosk is None:
-        raise HTTPException(404)
-    back = f"/admin/kiosks?unit={kiosk.unit_id}"
-    if request.method == "POST":
-        try:
-            await svc.store.kiosks.revoke(kiosk.id, now())
-        except NotFound:
-            raise HTTPException(404) from None
-        except StoreError:
-            pass  # revoked meanwhile: the outcome the admin asked for
-        return _done(back, "kiosk_revoked", kiosk.id, f"#kiosk-{kiosk.id}")
+def _back(kiosk: Kiosk) -> str:
+    return f"/admin/kiosks?unit={kiosk.unit_id}"
+
+
+async def _revoke(request: Request, session: StaffSession, kiosk: Kiosk) -> Response:
+    await registry.revocation(services(request).store.kiosks.revoke(kiosk.id, now()))
+    return redirect_done(_back(kiosk), "kiosk_revoked", kiosk.id, f"#kiosk-{kiosk.id}")
+
+
+def _question(kiosk: Kiosk) -> Question:
     message = gettext(
         "At its next contact the tablet shows “not active” and stops taking "
         "reports; its unused tracking codes are released. Reports already "
@@ -157,11 +132,21 @@ async def kiosk_revoke(request: Request, session: StaffSession) -> Response:
             "paired to a new kiosk.",
             count=kiosk.queue_length,
         )
-    return _confirm(
-        request,
-        session,
+    return Question(
         title=gettext("Revoke the kiosk “%(name)s”?", name=kiosk.name),
         message=message,
         button=gettext("Revoke the kiosk"),
-        back=back,
     )
+
+
+REVOKE = Confirmed[Kiosk](
+    param="kiosk_id",
+    find=lambda svc, kiosk_id: svc.store.kiosks.get(kiosk_id),
+    ask=_question,
+    back=_back,
+    act=_revoke,
+)
+
+kiosk_list = registry.list_view(KIOSKS)
+kiosk_add = registry.add_view(KIOSKS)
+kiosk_revoke = registry.confirmed_view(REVOKE)

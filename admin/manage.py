@@ -13,24 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from lapor.admin import auth
-from lapor.admin.views import NO_STORE, _id, staff_only
+from lapor.admin import auth, registry
+from lapor.admin.access import path_id, staff_only
+from lapor.admin.forms import pick_unit, read_typed
+from lapor.admin.registry import ADMIN, Confirmed, Listing, Managed, Question, redirect_done
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import organisation
 from lapor.complaints.access import STAFF_ROLES
-from lapor.complaints.inbox import MAX_ID
 from lapor.complaints.records import Poster, StaffSession, Unit, User
 from lapor.store.errors import Duplicate, InUse, NotFound
 from lapor.web.i18n import N_, gettext
-from lapor.web.services import services
+from lapor.web.services import Services, services
 
-ADMIN = "admin"
 MAX_PASSWORD = 200
 
 ERRORS = {
@@ -79,11 +79,6 @@ DONE = {
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _typed(form: Mapping[str, Any], *names: str, limit: int = 500) -> dict[str, str]:
-    """What the admin typed, cut to a sane length, to show again when the form comes back."""
-    return {name: str(form.get(name, ""))[:limit] for name in names}
-
-
 def _read(errors: dict[str, str], reader: Callable[[str], str], raw: str) -> str:
     try:
         return reader(raw)
@@ -92,63 +87,8 @@ def _read(errors: dict[str, str], reader: Callable[[str], str], raw: str) -> str
         return ""
 
 
-def _number(raw: str | None) -> int | None:
-    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 12 and int(raw) <= MAX_ID:
-        return int(raw)
-    return None
-
-
-def _pick(units: Sequence[Unit], raw: str) -> Unit | None:
-    wanted = _number(raw)
-    return next((u for u in units if u.id == wanted), None)
-
-
-def _notice(request: Request, names: Callable[[int], str | None]) -> str | None:
-    """The sentence for `?done=...&id=...` after a redirect; nothing for a made-up link."""
-    done = request.query_params.get("done", "")
-    if done not in DONE:
-        return None
-    if done == "unit_deleted":
-        return gettext(DONE[done])
-    record = _number(request.query_params.get("id"))
-    name = names(record) if record is not None else None
-    return gettext(DONE[done], name=name) if name is not None else None
-
-
 def _errors(errors: Mapping[str, str]) -> dict[str, str]:
     return {field: gettext(ERRORS[code]) for field, code in errors.items()}
-
-
-def _done(path: str, done: str, record_id: int, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(
-        f"{path}{'&' if '?' in path else '?'}done={done}&id={record_id}{anchor}", status_code=303
-    )
-
-
-def _confirm(
-    request: Request,
-    session: StaffSession,
-    *,
-    title: str,
-    message: str,
-    button: str,
-    back: str,
-    status_code: int = 200,
-) -> Response:
-    return services(request).templates.response(
-        request,
-        "admin/confirm.html",
-        {
-            "session": session,
-            "title": title,
-            "message": message,
-            "button": button,
-            "action": request.url.path,
-            "back": back,
-        },
-        status_code=status_code,
-        headers=NO_STORE,
-    )
 
 
 def _password_shown(
@@ -164,47 +104,21 @@ def _password_shown(
 
 
 # -- units ---------------------------------------------------------------------------------
-async def _units_page(
-    request: Request,
-    session: StaffSession,
-    *,
-    errors: Mapping[str, str] | None = None,
-    typed: Mapping[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    svc = services(request)
+async def _unit_listing(svc: Services, units: Sequence[Unit], shown: Unit | None) -> Listing:
     summaries = await svc.store.unit_summaries()
-    names = {s.unit.id: s.unit.name for s in summaries}
-    return svc.templates.response(
-        request,
-        "admin/units.html",
-        {
-            "session": session,
-            "summaries": summaries,
-            "errors": _errors(errors or {}),
-            "typed": typed or {},
-            "notice": _notice(request, names.get),
-        },
-        status_code=status_code,
-        headers=NO_STORE,
-    )
+    return Listing({"summaries": summaries}, {s.unit.id: s.unit.name for s in summaries})
 
 
-@staff_only(ADMIN)
-async def unit_list(request: Request, session: StaffSession) -> Response:
-    return await _units_page(request, session)
-
-
-@staff_only(ADMIN)
-async def unit_add(request: Request, session: StaffSession) -> Response:
+async def _unit_add(
+    request: Request, session: StaffSession, typed: Mapping[str, str]
+) -> Response | dict[str, str]:
     svc = services(request)
-    typed = _typed(await request.form(), "slug", "name", "parent")
     errors: dict[str, str] = {}
     slug = _read(errors, organisation.read_slug, typed["slug"])
     name = _read(errors, organisation.read_name, typed["name"])
     parent = None
     if typed["parent"]:
-        parent = _pick(await svc.store.list_units(), typed["parent"])
+        parent = pick_unit(await svc.store.list_units(), typed["parent"])
         if parent is None:
             errors["parent"] = "parent"
     if not errors:
@@ -215,12 +129,25 @@ async def unit_add(request: Request, session: StaffSession) -> Response:
         except NotFound:  # the parent was deleted meanwhile
             errors["parent"] = "parent"
     if errors:
-        return await _units_page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done("/admin/units", "unit_added", unit.id, f"#unit-{unit.id}")
+        return _errors(errors)
+    return redirect_done("/admin/units", "unit_added", unit.id, f"#unit-{unit.id}")
+
+
+UNITS = Managed(
+    path="/admin/units",
+    template="admin/units.html",
+    done=DONE,
+    listing=_unit_listing,
+    fields=("slug", "name", "parent"),
+    add=_unit_add,
+    by_unit=False,  # the list is the tree itself
+)
+unit_list = registry.list_view(UNITS)
+unit_add = registry.add_view(UNITS)
 
 
 async def _unit(request: Request) -> Unit:
-    unit = await services(request).store.unit(_id(request, "unit_id"))
+    unit = await services(request).store.unit(path_id(request, "unit_id"))
     if unit is None:
         raise HTTPException(404)
     return unit
@@ -254,7 +181,7 @@ async def _unit_page(
             "errors": _errors(errors or {}),
             "typed": typed or {},
             "refusal": gettext(ERRORS[refusal]) if refusal else None,
-            "notice": _notice(request, lambda i: unit.name if i == unit.id else None),
+            "notice": registry.notice(DONE, request, {unit.id: unit.name}),
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -269,99 +196,74 @@ async def unit_detail(request: Request, session: StaffSession) -> Response:
 @staff_only(ADMIN)
 async def unit_rename(request: Request, session: StaffSession) -> Response:
     svc = services(request)
-    typed = _typed(await request.form(), "name")
+    typed = read_typed(await request.form(), "name")
     errors: dict[str, str] = {}
     name = _read(errors, organisation.read_name, typed["name"])
     if errors:
         return await _unit_page(request, session, errors=errors, typed=typed, status_code=400)
     try:
-        unit = await svc.store.rename_unit(_id(request, "unit_id"), name)
+        unit = await svc.store.rename_unit(path_id(request, "unit_id"), name)
     except NotFound:
         raise HTTPException(404) from None
-    return _done(f"/admin/units/{unit.id}", "unit_renamed", unit.id)
+    return redirect_done(f"/admin/units/{unit.id}", "unit_renamed", unit.id)
 
 
-@staff_only(ADMIN)
-async def unit_delete(request: Request, session: StaffSession) -> Response:
-    svc = services(request)
-    unit = await _unit(request)
-    back = f"/admin/units/{unit.id}"
-    if request.method == "POST":
-        try:
-            await svc.store.delete_unit(unit.id)
-        except NotFound:
-            raise HTTPException(404) from None
-        except InUse:
-            return await _unit_page(request, session, refusal="in_use", status_code=409)
-        return RedirectResponse("/admin/units?done=unit_deleted", status_code=303)
-    summary = next((s for s in await svc.store.unit_summaries() if s.unit.id == unit.id), None)
+async def _unit_in_use(request: Request, session: StaffSession, unit: Unit) -> Response | None:
+    summaries = await services(request).store.unit_summaries()
+    summary = next((s for s in summaries if s.unit.id == unit.id), None)
     if summary is not None and not summary.empty:
         # No question asked that could only be answered with a refusal.
         return await _unit_page(request, session, refusal="in_use", status_code=409)
-    return _confirm(
-        request,
-        session,
-        title=gettext("Delete unit “%(name)s”?", name=unit.name),
-        message=gettext(
-            "The unit has no sub-units, accounts or posters. Deleting it cannot be undone."
+    return None
+
+
+async def _unit_delete(request: Request, session: StaffSession, unit: Unit) -> Response:
+    try:
+        await services(request).store.delete_unit(unit.id)
+    except InUse:  # in use since the check
+        return await _unit_page(request, session, refusal="in_use", status_code=409)
+    return RedirectResponse("/admin/units?done=unit_deleted", status_code=303)
+
+
+unit_delete = registry.confirmed_view(
+    Confirmed[Unit](
+        param="unit_id",
+        find=lambda svc, unit_id: svc.store.unit(unit_id),
+        refuse=_unit_in_use,
+        act=_unit_delete,
+        back=lambda unit: f"/admin/units/{unit.id}",
+        ask=lambda unit: Question(
+            title=gettext("Delete unit “%(name)s”?", name=unit.name),
+            message=gettext(
+                "The unit has no sub-units, accounts or posters. Deleting it cannot be undone."
+            ),
+            button=gettext("Delete unit"),
         ),
-        button=gettext("Delete unit"),
-        back=back,
     )
+)
 
 
 # -- users ---------------------------------------------------------------------------------
-async def _users_page(
-    request: Request,
-    session: StaffSession,
-    *,
-    errors: Mapping[str, str] | None = None,
-    typed: Mapping[str, str] | None = None,
-    refusal: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    svc = services(request)
-    users, units = await asyncio.gather(svc.store.list_users(), svc.store.list_units())
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
-    emails = {user.id: user.email for user, _ in users}
-    return svc.templates.response(
-        request,
-        "admin/users.html",
+async def _user_listing(svc: Services, units: Sequence[Unit], shown: Unit | None) -> Listing:
+    users = await svc.store.list_users()
+    return Listing(
         {
-            "session": session,
-            "units": units,
-            "shown_unit": shown_unit,
-            "users": [
-                (user, unit)
-                for user, unit in users
-                if shown_unit is None or unit.id == shown_unit.id
-            ],
+            "users": [(u, unit) for u, unit in users if shown is None or unit.id == shown.id],
             "roles": STAFF_ROLES,
-            "errors": _errors(errors or {}),
-            "typed": typed or {},
-            "refusal": gettext(ERRORS[refusal]) if refusal else None,
-            "notice": _notice(request, emails.get),
         },
-        status_code=status_code,
-        headers=NO_STORE,
+        {user.id: user.email for user, _ in users},
     )
 
 
-@staff_only(ADMIN)
-async def user_list(request: Request, session: StaffSession) -> Response:
-    return await _users_page(request, session)
-
-
-@staff_only(ADMIN)
-async def user_add(request: Request, session: StaffSession) -> Response:
+async def _user_add(
+    request: Request, session: StaffSession, typed: Mapping[str, str]
+) -> Response | dict[str, str]:
     svc = services(request)
-    form = await request.form()
-    typed = _typed(form, "email", "role", "unit")
-    password = str(form.get("password", ""))[: MAX_PASSWORD + 1]
+    password = str((await request.form()).get("password", ""))[: MAX_PASSWORD + 1]
     errors: dict[str, str] = {}
     email = _read(errors, organisation.read_email, typed["email"])
     role = _read(errors, organisation.read_role, typed["role"])
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = "unit"
     generated = not password
@@ -384,138 +286,133 @@ async def user_add(request: Request, session: StaffSession) -> Response:
             errors["unit"] = "unit"
     if errors:
         # The password is not sent back: it would sit in the page's HTML.
-        return await _users_page(request, session, errors=errors, typed=typed, status_code=400)
+        return _errors(errors)
     if generated:
         return _password_shown(
             request, session, title=gettext("Account added"), user=user, password=password
         )
-    return _done("/admin/users", "user_added", user.id, f"#user-{user.id}")
+    return redirect_done("/admin/users", "user_added", user.id, f"#user-{user.id}")
 
 
-async def _user(request: Request) -> User:
-    user = await services(request).store.user(_id(request, "user_id"))
-    if user is None:
-        raise HTTPException(404)
-    return user
+USERS = Managed(
+    path="/admin/users",
+    template="admin/users.html",
+    done=DONE,
+    listing=_user_listing,
+    fields=("email", "role", "unit"),
+    add=_user_add,
+)
+user_list = registry.list_view(USERS)
+user_add = registry.add_view(USERS)
 
 
-@staff_only(ADMIN)
-async def user_deactivate(request: Request, session: StaffSession) -> Response:
-    user = await _user(request)
+def _find_user(svc: Services, user_id: int) -> Awaitable[User | None]:
+    return svc.store.user(user_id)
+
+
+async def _not_oneself(request: Request, session: StaffSession, user: User) -> Response | None:
     if user.id == session.user.id:
         # Nobody locks themself out; and so one admin always remains who can undo this.
-        return await _users_page(request, session, refusal="self", status_code=400)
-    if request.method == "POST":
-        try:
-            await services(request).store.set_user_active(user.id, False)
-        except NotFound:
-            raise HTTPException(404) from None
-        return _done("/admin/users", "user_deactivated", user.id, f"#user-{user.id}")
-    return _confirm(
-        request,
-        session,
-        title=gettext("Deactivate %(email)s?", email=user.email),
-        message=gettext(
-            "They are signed out at once and can no longer sign in. "
-            "Their name stays in the history of the reports they "
-            "handled. You can reactivate the account later."
+        refusal = gettext(ERRORS["self"])
+        return await registry.page(USERS, request, session, refusal=refusal, status_code=400)
+    return None
+
+
+async def _deactivate(request: Request, session: StaffSession, user: User) -> Response:
+    await services(request).store.set_user_active(user.id, False)
+    return redirect_done("/admin/users", "user_deactivated", user.id, f"#user-{user.id}")
+
+
+user_deactivate = registry.confirmed_view(
+    Confirmed[User](
+        param="user_id",
+        find=_find_user,
+        refuse=_not_oneself,
+        act=_deactivate,
+        back=lambda user: "/admin/users",
+        ask=lambda user: Question(
+            title=gettext("Deactivate %(email)s?", email=user.email),
+            message=gettext(
+                "They are signed out at once and can no longer sign in. "
+                "Their name stays in the history of the reports they "
+                "handled. You can reactivate the account later."
+            ),
+            button=gettext("Deactivate"),
         ),
-        button=gettext("Deactivate"),
-        back="/admin/users",
     )
+)
 
 
 @staff_only(ADMIN)
 async def user_reactivate(request: Request, session: StaffSession) -> Response:
     try:
-        user = await services(request).store.set_user_active(_id(request, "user_id"), True)
+        user = await services(request).store.set_user_active(path_id(request, "user_id"), True)
     except NotFound:
         raise HTTPException(404) from None
-    return _done("/admin/users", "user_reactivated", user.id, f"#user-{user.id}")
+    return redirect_done("/admin/users", "user_reactivated", user.id, f"#user-{user.id}")
 
 
-@staff_only(ADMIN)
-async def user_reset_password(request: Request, session: StaffSession) -> Response:
-    svc = services(request)
-    user = await _user(request)
-    if request.method == "POST":
-        password = auth.generate_password()
-        password_hash = await asyncio.to_thread(auth.hash_password, password)
-        # Resetting one's own password keeps the session doing it; every other one ends.
-        keep = (
-            auth.token_hash(request.cookies.get(auth.SESSION_COOKIE, ""))
-            if user.id == session.user.id
-            else None
-        )
-        try:
-            user = await svc.store.reset_password(user.id, password_hash, keep)
-        except NotFound:
-            raise HTTPException(404) from None
-        return _password_shown(
-            request, session, title=gettext("Password reset"), user=user, password=password
-        )
-    return _confirm(
-        request,
-        session,
-        title=gettext("Reset the password of %(email)s?", email=user.email),
-        message=gettext(
-            "A new password is generated and shown to you once. The "
-            "old password stops working and every session of the "
-            "account ends."
-        ),
-        button=gettext("Reset password"),
-        back="/admin/users",
+async def _reset_password(request: Request, session: StaffSession, user: User) -> Response:
+    password = auth.generate_password()
+    password_hash = await asyncio.to_thread(auth.hash_password, password)
+    # Resetting one's own password keeps the session doing it; every other one ends.
+    keep = (
+        auth.token_hash(request.cookies.get(auth.SESSION_COOKIE, ""))
+        if user.id == session.user.id
+        else None
     )
+    user = await services(request).store.reset_password(user.id, password_hash, keep)
+    return _password_shown(
+        request, session, title=gettext("Password reset"), user=user, password=password
+    )
+
+
+user_reset_password = registry.confirmed_view(
+    Confirmed[User](
+        param="user_id",
+        find=_find_user,
+        act=_reset_password,
+        back=lambda user: "/admin/users",
+        ask=lambda user: Question(
+            title=gettext("Reset the password of %(email)s?", email=user.email),
+            message=gettext(
+                "A new password is generated and shown to you once. The "
+                "old password stops working and every session of the "
+                "account ends."
+            ),
+            button=gettext("Reset password"),
+        ),
+    )
+)
 
 
 # -- posters -------------------------------------------------------------------------------
-async def _posters_page(
-    request: Request,
-    session: StaffSession,
-    *,
-    errors: Mapping[str, str] | None = None,
-    typed: Mapping[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    svc = services(request)
-    units = await svc.store.list_units()
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
-    posters = await svc.store.list_posters(shown_unit.id if shown_unit else None)
+async def _poster_listing(svc: Services, units: Sequence[Unit], shown: Unit | None) -> Listing:
+    posters = await svc.store.list_posters(shown.id if shown else None)
     by_unit: dict[int, list[Poster]] = {}
     for poster in posters:
         by_unit.setdefault(poster.unit_id, []).append(poster)
-    labels = {p.id: p.label for p in posters}
     base_url = svc.settings.base_url
-    return svc.templates.response(
-        request,
-        "admin/posters.html",
+    return Listing(
         {
-            "session": session,
-            "units": units,
-            "shown_unit": shown_unit,
             "groups": [(unit, by_unit[unit.id]) for unit in units if unit.id in by_unit],
             "poster_url": lambda p: svc.signing.poster_url(base_url, p.id, p.version),
-            "errors": _errors(errors or {}),
-            "typed": typed or {},
-            "notice": _notice(request, labels.get),
         },
-        status_code=status_code,
-        headers=NO_STORE,
+        {p.id: p.label for p in posters},
     )
 
 
-@staff_only(ADMIN)
-async def poster_list(request: Request, session: StaffSession) -> Response:
-    return await _posters_page(request, session)
+def _poster_back(poster: Poster) -> str:
+    return f"/admin/posters?unit={poster.unit_id}"
 
 
-@staff_only(ADMIN)
-async def poster_add(request: Request, session: StaffSession) -> Response:
+async def _poster_add(
+    request: Request, session: StaffSession, typed: Mapping[str, str]
+) -> Response | dict[str, str]:
     svc = services(request)
-    typed = _typed(await request.form(), "unit", "label")
     errors: dict[str, str] = {}
     label = _read(errors, organisation.read_label, typed["label"])
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = "unit"
     if not errors:
@@ -525,46 +422,49 @@ async def poster_add(request: Request, session: StaffSession) -> Response:
         except NotFound:
             errors["unit"] = "unit"
     if errors:
-        return await _posters_page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done(
-        f"/admin/posters?unit={poster.unit_id}", "poster_added", poster.id, f"#poster-{poster.id}"
-    )
+        return _errors(errors)
+    return redirect_done(_poster_back(poster), "poster_added", poster.id, f"#poster-{poster.id}")
 
 
-async def _poster(request: Request) -> Poster:
-    poster = await services(request).store.poster(_id(request, "poster_id"))
-    if poster is None:
-        raise HTTPException(404)
-    return poster
+POSTERS = Managed(
+    path="/admin/posters",
+    template="admin/posters.html",
+    done=DONE,
+    listing=_poster_listing,
+    fields=("unit", "label"),
+    add=_poster_add,
+)
+poster_list = registry.list_view(POSTERS)
+poster_add = registry.add_view(POSTERS)
 
 
-@staff_only(ADMIN)
-async def poster_revoke(request: Request, session: StaffSession) -> Response:
-    poster = await _poster(request)
-    if request.method == "POST":
-        try:
-            await services(request).store.revoke_poster(poster.id)
-        except NotFound:
-            raise HTTPException(404) from None
-        return _done(
-            f"/admin/posters?unit={poster.unit_id}",
-            "poster_revoked",
-            poster.id,
-            f"#poster-{poster.id}",
-        )
-    return _confirm(
-        request,
-        session,
-        title=gettext("Revoke the prints of “%(label)s”?", label=poster.label),
-        message=gettext(
-            "Every printed copy of this poster stops working at once: "
-            "citizens who scan it are told the poster is no longer "
-            "valid. Reports already sent are kept. The poster gets a "
-            "new code: download it again and replace the prints."
+def _find_poster(svc: Services, poster_id: int) -> Awaitable[Poster | None]:
+    return svc.store.poster(poster_id)
+
+
+async def _revoke_poster(request: Request, session: StaffSession, poster: Poster) -> Response:
+    await services(request).store.revoke_poster(poster.id)
+    return redirect_done(_poster_back(poster), "poster_revoked", poster.id, f"#poster-{poster.id}")
+
+
+poster_revoke = registry.confirmed_view(
+    Confirmed[Poster](
+        param="poster_id",
+        find=_find_poster,
+        act=_revoke_poster,
+        back=_poster_back,
+        ask=lambda poster: Question(
+            title=gettext("Revoke the prints of “%(label)s”?", label=poster.label),
+            message=gettext(
+                "Every printed copy of this poster stops working at once: "
+                "citizens who scan it are told the poster is no longer "
+                "valid. Reports already sent are kept. The poster gets a "
+                "new code: download it again and replace the prints."
+            ),
+            button=gettext("Revoke the prints"),
         ),
-        button=gettext("Revoke the prints"),
-        back=f"/admin/posters?unit={poster.unit_id}",
     )
+)
 
 
 _FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
@@ -573,12 +473,14 @@ _FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
 @staff_only(ADMIN)
 async def poster_download(request: Request, session: StaffSession) -> Response:
     # Imported here: reportlab is heavy and only this page and `poster print` need it.
-    from lapor.widget import posters
+    from lapor.web import posters
 
     fmt = request.path_params["format"]
     if fmt not in posters.FORMATS:
         raise HTTPException(404)
-    poster = await _poster(request)
+    poster = await _find_poster(services(request), path_id(request, "poster_id"))
+    if poster is None:
+        raise HTTPException(404)
     svc = services(request)
     url = svc.signing.poster_url(svc.settings.base_url, poster.id, poster.version)
     try:

@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lapor.admin.views import NO_STORE, csv_download, local_today, staff_only, staff_scope
+from lapor.admin.access import staff_only, staff_scope
+from lapor.admin.queries import local_today
+from lapor.admin.responses import NO_STORE, csv_download
 from lapor.complaints.feedback import IKM_ITEMS, ItemFigure
 from lapor.complaints.monitoring import Row, month_start, months_between, roll_up
 from lapor.complaints.records import StaffSession, Unit

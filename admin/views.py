@@ -6,35 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
-from functools import wraps
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from lapor.admin import auth
+from lapor.admin.access import path_id, staff_only, staff_scope
+from lapor.admin.queries import FILTER_ERRORS, local_today, query_bounds, request_query
+from lapor.admin.refusals import REFUSALS
+from lapor.admin.responses import HTMX_VARY, NO_STORE, wants_partial
 from lapor.complaints import tracking
-from lapor.complaints.access import Scope, can_see_identity, scope_of, sees_redacted
+from lapor.complaints.access import can_see_identity, sees_redacted
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
 from lapor.complaints.deadlines import escalation_due
 from lapor.complaints.inbox import (
-    MAX_ID,
-    InboxQuery,
     next_cursor,
-    read_inbox_query,
-    received_window,
 )
 from lapor.complaints.records import HandOver, Report, StaffSession, Unit
 from lapor.complaints.reminders import UNRESOLVED
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.complaints.workflow import (
-    BULK_MAX,
     Action,
     Bulk,
     Edit,
@@ -55,47 +52,12 @@ from lapor.complaints.workflow import (
     read_selection,
     read_unit_choice,
 )
-from lapor.settings import Settings
 from lapor.store.errors import NotFound
 from lapor.store.photos import PhotoError, ProcessedPhoto
 from lapor.web.files import attachment_response
 from lapor.web.i18n import N_, current_language, gettext
 from lapor.web.services import client_address, services
 from lapor.web.templating import unit_options_version
-
-View = Callable[[Request, StaffSession], Awaitable[Response]]
-NO_STORE = {"cache-control": "no-store"}
-
-
-def staff_only(
-    *roles: str, max_files: int = 0
-) -> Callable[[View], Callable[[Request], Awaitable[Response]]]:
-    """Signed-in staff with one of `roles` (any staff when empty); others go to the login page
-    or get 403. State-changing requests must also carry the session's CSRF token; a view that
-    takes uploads says how many files its form may carry."""
-
-    def decorate(view: View) -> Callable[[Request], Awaitable[Response]]:
-        @wraps(view)
-        async def endpoint(request: Request) -> Response:
-            session = await auth.current_session(request)
-            if session is None:
-                if request.method != "GET":
-                    raise HTTPException(403)
-                return RedirectResponse(f"/admin/login?next={request.url.path}", status_code=303)
-            if roles and session.user.role not in roles:
-                raise HTTPException(403)
-            if request.method == "POST":
-                # The first parse is the one Starlette keeps, with room for a bulk selection:
-                # the views read this one through request.form().
-                form = await request.form(max_files=max_files, max_fields=BULK_MAX + 20)
-                if not auth.csrf_ok(request, session, form.get("csrf")):  # type: ignore[arg-type]
-                    await form.close()  # uploads spooled to disk go now
-                    raise HTTPException(403, "CSRF check failed")
-            return await view(request, session)
-
-        return endpoint
-
-    return decorate
 
 
 def _safe_next(target: str | None) -> str:
@@ -167,80 +129,7 @@ async def logout(request: Request, session: StaffSession) -> Response:
     return response
 
 
-def _id(request: Request, name: str) -> int:
-    value: int = request.path_params[name]
-    if value > MAX_ID:
-        raise HTTPException(404)
-    return value
-
-
-def staff_scope(session: StaffSession) -> Scope:
-    return scope_of(session.user.role, session.unit.id, session.unit.path, session.user.id)
-
-
 PAGE_SIZE = 50
-FILTER_ERRORS = {
-    "status": N_("Unknown status."),
-    "kind": N_("Unknown kind of report."),
-    "channel": N_("Unknown entry point."),
-    "unit": N_("Unknown unit."),
-    "due": N_("Unknown deadline filter."),
-    "within": N_("The number of working days must be between 1 and 60."),
-    "from": N_("The start date must look like 2026-03-17."),
-    "to": N_("The end date must look like 2026-03-17 and not be before the start date."),
-    "q": N_("Search for words of at least 2 letters or digits."),
-    "category": N_("Unknown category."),
-    "tag": N_("A tag has at most 30 characters and no comma."),
-    "assigned": N_("Unknown assignment filter."),
-    "sort": N_("Unknown sort order."),
-    "after": N_("That page link is damaged: showing the first page."),
-}
-
-
-def request_query(request: Request) -> tuple[InboxQuery, list[str]]:
-    """The inbox query in the request's query string, and the names of unreadable filters."""
-    return read_inbox_query(
-        {key: request.query_params.getlist(key) for key in request.query_params}
-    )
-
-
-def query_bounds(query: InboxQuery, settings: Settings) -> dict[str, Any]:
-    """The dates the store needs to apply `query` today: the day itself, the end of "due
-    soon" in working days, and the received window in UTC."""
-    today = local_today(settings.timezone)
-    return {
-        "today": today,
-        "soon_until": settings.calendar.add_working_days(today, query.within_days),
-        "received_window": received_window(query, settings.timezone),
-    }
-
-
-# Responses that switch on htmx's headers say so, for caches between us and the browser.
-HTMX_VARY = "HX-Request, HX-History-Restore-Request"
-
-
-def wants_partial(request: Request) -> bool:
-    """An htmx swap asks for the named block only. Restoring history after Back is an htmx
-    request too, but the browser replaces the whole page with the answer: it needs all of it."""
-    return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
-    )
-
-
-def csv_download(rows: AsyncIterator[str], filename: str) -> StreamingResponse:
-    """A CSV file streamed as it is written, opening correctly in Excel."""
-
-    async def body() -> AsyncIterator[str]:
-        yield "\ufeff"  # the byte-order mark makes Excel read UTF-8
-        async for chunk in rows:
-            yield chunk
-
-    return StreamingResponse(
-        body(),
-        media_type="text/csv; charset=utf-8",
-        headers={**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @staff_only()
@@ -376,7 +265,7 @@ async def unit_filter(request: Request, session: StaffSession) -> Response:
 
 async def _visible_report(request: Request, session: StaffSession) -> Report:
     report = await services(request).store.report_for_staff(
-        _id(request, "report_id"), staff_scope(session)
+        path_id(request, "report_id"), staff_scope(session)
     )
     if report is None:
         # 404, not 403: whether another unit's report exists is not the caller's business.
@@ -396,49 +285,6 @@ def as_seen_by(report: Report, role: str) -> Report:
             dataclasses.replace(e, note=None) if e.kind == "redacted" else e for e in report.events
         ),
     )
-
-
-REFUSALS = {
-    Refusal.NOT_YOUR_ROLE: N_("Your role cannot do this."),
-    Refusal.WRONG_STATUS: N_("This cannot be done in the report's current status."),
-    Refusal.STALE: N_(
-        "Someone else changed this report while you had it open. Here is the "
-        "report as it is now: check it and try again."
-    ),
-    Refusal.TITLE_REQUIRED: N_("Give the report a short title."),
-    Refusal.TITLE_TOO_LONG: N_("The title can have at most 200 characters."),
-    Refusal.NOTE_TOO_LONG: N_("The note can have at most 2000 characters."),
-    Refusal.UNIT_REQUIRED: N_("Choose the unit that must act."),
-    Refusal.UNIT_OUTSIDE: N_("That unit is not in your part of the organisation."),
-    Refusal.ANSWER_TOO_SHORT: N_(
-        "Write the answer the reporter will read (at least 10 characters)."
-    ),
-    Refusal.ANSWER_TOO_LONG: N_("The answer can have at most 4000 characters."),
-    Refusal.REASON_TOO_SHORT: N_(
-        "Write a sentence the reporter will understand (at least 10 characters)."
-    ),
-    Refusal.REASON_TOO_LONG: N_("Keep it to at most 2000 characters."),
-    Refusal.ORIGINAL_UNKNOWN: N_(
-        "No other report in your part of the organisation has that tracking code."
-    ),
-    Refusal.CATEGORY_REQUIRED: N_("Choose a category."),
-    Refusal.TAGS_INVALID: N_(
-        "Give at most 8 tags, separated by commas, each at most 30 characters."
-    ),
-    Refusal.TEXT_REQUIRED: N_("The report's text cannot be empty: remove only the personal data."),
-    Refusal.TEXT_TOO_LONG: N_("The text can have at most 4000 characters."),
-    Refusal.NOTE_REQUIRED: N_("Write the note."),
-    Refusal.ASSIGNEE_OUTSIDE: N_("That person cannot take this report."),
-    Refusal.DAYS_INVALID: N_("Give a number of working days from 1 to 30."),
-    Refusal.NOTHING_SELECTED: N_("Select at least one report."),
-    Refusal.BULK_ACTION_REQUIRED: N_("Choose what to do with the selected reports."),
-    Refusal.TOO_MANY_SELECTED: N_("Select at most 100 reports at a time."),
-    Refusal.TOO_MANY_ATTACHMENTS: N_("Attach at most 3 files."),
-    Refusal.ATTACHMENT_INVALID: N_(
-        "Attach photos (JPEG, PNG, WebP) or PDF letters of at most "
-        "the size a citizen's photo may have."
-    ),
-}
 
 
 async def _report_page(
@@ -569,7 +415,7 @@ async def forward(request: Request, session: StaffSession) -> Response:
         )
         forwarding = read_forwarding(classification, typed["note"], typed["unit"], units)
         await svc.store.forward_report(
-            _id(request, "report_id"),
+            path_id(request, "report_id"),
             seen_version=_seen_version(form),
             actor=session.user,
             scope=staff_scope(session),
@@ -608,7 +454,7 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
                 )
                 hand_to = HandOver(unit_id, await svc.verify_due(unit_id, datetime.now(UTC)))
             await svc.store.decide(
-                _id(request, "report_id"),
+                path_id(request, "report_id"),
                 seen_version=_seen_version(form),
                 actor=session.user,
                 scope=staff_scope(session),
@@ -647,7 +493,7 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
         files = await read_attachments(svc, uploads)
         await asyncio.to_thread(svc.photos.commit, [f.name for f in files])
         await svc.store.follow_up_report(
-            _id(request, "report_id"),
+            path_id(request, "report_id"),
             seen_version=_seen_version(form),
             actor=session.user,
             scope=staff_scope(session),
@@ -687,7 +533,7 @@ async def classify(request: Request, session: StaffSession) -> Response:
 
     async def change() -> None:
         await svc.store.classify_report(
-            _id(request, "report_id"),
+            path_id(request, "report_id"),
             seen_version=_seen_version(form),
             actor=session.user,
             scope=staff_scope(session),
@@ -733,7 +579,7 @@ async def note(request: Request, session: StaffSession) -> Response:
 
     async def change() -> None:
         await svc.store.add_note(
-            _id(request, "report_id"),
+            path_id(request, "report_id"),
             actor=session.user,
             scope=staff_scope(session),
             note=read_note(typed["internal_note"]),
@@ -759,7 +605,7 @@ async def assign(request: Request, session: StaffSession) -> Response:
 
     async def change() -> None:
         await svc.store.assign_report(
-            _id(request, "report_id"),
+            path_id(request, "report_id"),
             seen_version=_seen_version(form),
             actor=session.user,
             scope=staff_scope(session),
@@ -782,7 +628,7 @@ async def extend(request: Request, session: StaffSession) -> Response:
     async def change() -> None:
         days, reason = read_extension(typed["extend_days"], typed["extend_reason"])
         await svc.store.extend_follow_up(
-            _id(request, "report_id"),
+            path_id(request, "report_id"),
             seen_version=_seen_version(form),
             actor=session.user,
             scope=staff_scope(session),
@@ -967,10 +813,6 @@ async def _bulk_forward_page(
     )
 
 
-def local_today(tz: ZoneInfo) -> date:
-    return datetime.now(tz).date()
-
-
 @staff_only()
 async def report_attachment(request: Request, session: StaffSession) -> Response:
     svc = services(request)
@@ -1014,7 +856,7 @@ async def outbox(request: Request, session: StaffSession) -> Response:
 async def outbox_resend(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     try:
-        await svc.store.resend_outbox(_id(request, "message_id"))
+        await svc.store.resend_outbox(path_id(request, "message_id"))
     except NotFound:
         raise HTTPException(404) from None
     svc.mail.wake()

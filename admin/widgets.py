@@ -5,20 +5,20 @@ revocation after a confirmation page. Admins only, like the other organisation p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lapor.admin.manage import ADMIN, _confirm, _done, _number, _pick, _typed
-from lapor.admin.views import NO_STORE, _id, staff_only
-from lapor.complaints.records import StaffSession, Widget
-from lapor.store.errors import NotFound, StoreError
+from lapor.admin import registry
+from lapor.admin.forms import pick_unit
+from lapor.admin.registry import Confirmed, Listing, Managed, Question, redirect_done
+from lapor.complaints import origins as origin_rules
+from lapor.complaints.records import StaffSession, Unit, Widget
+from lapor.store.errors import NotFound
 from lapor.web.i18n import N_, gettext
-from lapor.web.services import services
-from lapor.widget import origins as origin_rules
-from lapor.widget.snippet import snippet
+from lapor.web.services import Services, services
+from lapor.web.snippet import snippet
 
 ORIGIN_ERRORS = {
     "scheme": N_(
@@ -50,60 +50,25 @@ def _origin_error(exc: origin_rules.InvalidOrigin) -> str:
     )
 
 
-async def _page(
-    request: Request,
-    session: StaffSession,
-    *,
-    errors: Mapping[str, str] | None = None,
-    typed: Mapping[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    svc = services(request)
-    units = await svc.store.list_units()
-    shown_unit = _pick(units, request.query_params.get("unit", ""))
+async def _listing(svc: Services, units: Sequence[Unit], shown_unit: Unit | None) -> Listing:
     widgets = await svc.store.list_widgets(shown_unit.id if shown_unit else None)
-    names = {w.id: w.unit_name for w in widgets}
-    # `?done=...&id=...` after a redirect; nothing for a made-up link.
-    notice = None
-    done = request.query_params.get("done", "")
-    record = _number(request.query_params.get("id"))
-    if done in DONE and record in names:
-        notice = gettext(DONE[done], name=names[record])
     base_url = svc.settings.base_url
 
     def code(widget: Widget) -> object:
         return snippet(base_url, svc.signing.widget_key(widget.id, widget.version))
 
-    return svc.templates.response(
-        request,
-        "admin/widgets.html",
-        {
-            "session": session,
-            "units": units,
-            "shown_unit": shown_unit,
-            "widgets": widgets,
-            "snippet": code,
-            "errors": errors or {},
-            "typed": typed or {},
-            "notice": notice,
-            "max_origins": origin_rules.MAX_ORIGINS,
-        },
-        status_code=status_code,
-        headers=NO_STORE,
+    return Listing(
+        {"widgets": widgets, "snippet": code, "max_origins": origin_rules.MAX_ORIGINS},
+        {w.id: w.unit_name for w in widgets},
     )
 
 
-@staff_only(ADMIN)
-async def widget_list(request: Request, session: StaffSession) -> Response:
-    return await _page(request, session)
-
-
-@staff_only(ADMIN)
-async def widget_add(request: Request, session: StaffSession) -> Response:
+async def _add(
+    request: Request, session: StaffSession, typed: Mapping[str, str]
+) -> Response | dict[str, str]:
     svc = services(request)
-    typed = _typed(await request.form(), "unit", "origins", limit=4000)
     errors: dict[str, str] = {}
-    unit = _pick(await svc.store.list_units(), typed["unit"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
         errors["unit"] = gettext("Choose a unit from the list.")
     origins: list[str] = []
@@ -118,30 +83,38 @@ async def widget_add(request: Request, session: StaffSession) -> Response:
         except NotFound:
             errors["unit"] = gettext("Choose a unit from the list.")
     if errors:
-        return await _page(request, session, errors=errors, typed=typed, status_code=400)
-    return _done(
+        return errors
+    return redirect_done(
         f"/admin/widgets?unit={widget.unit_id}", "widget_added", widget.id, f"#widget-{widget.id}"
     )
 
 
-@staff_only(ADMIN)
-async def widget_revoke(request: Request, session: StaffSession) -> Response:
-    svc = services(request)
-    widget = await svc.store.widget(_id(request, "widget_id"))
-    if widget is None:
-        raise HTTPException(404)
-    back = f"/admin/widgets?unit={widget.unit_id}"
-    if request.method == "POST":
-        try:
-            await svc.store.revoke_widget(widget.id)
-        except NotFound:
-            raise HTTPException(404) from None
-        except StoreError:
-            pass  # revoked meanwhile: the outcome the admin asked for
-        return _done(back, "widget_revoked", widget.id, f"#widget-{widget.id}")
-    return _confirm(
-        request,
-        session,
+WIDGETS = Managed(
+    path="/admin/widgets",
+    template="admin/widgets.html",
+    done=DONE,
+    listing=_listing,
+    fields=("unit", "origins"),
+    limit=4000,
+    add=_add,
+)
+
+
+def _back(widget: Widget) -> str:
+    return f"/admin/widgets?unit={widget.unit_id}"
+
+
+async def _revoke(request: Request, session: StaffSession, widget: Widget) -> Response:
+    await registry.revocation(services(request).store.revoke_widget(widget.id))
+    return redirect_done(_back(widget), "widget_revoked", widget.id, f"#widget-{widget.id}")
+
+
+REVOKE = Confirmed[Widget](
+    param="widget_id",
+    find=lambda svc, widget_id: svc.store.widget(widget_id),
+    back=_back,
+    act=_revoke,
+    ask=lambda widget: Question(
         title=gettext("Revoke the widget of %(unit)s?", unit=widget.unit_name),
         message=gettext(
             "Its button stays on the sites until the snippet is "
@@ -151,5 +124,9 @@ async def widget_revoke(request: Request, session: StaffSession) -> Response:
             "for a new snippet."
         ),
         button=gettext("Revoke the widget"),
-        back=back,
-    )
+    ),
+)
+
+widget_list = registry.list_view(WIDGETS)
+widget_add = registry.add_view(WIDGETS)
+widget_revoke = registry.confirmed_view(REVOKE)

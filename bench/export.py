@@ -67,7 +67,7 @@ def _settings(url: str, data_dir: str) -> Any:
 async def _sample_cells(url: str, data_dir: str) -> list[list[Any]]:
     """The first SAMPLE export rows of the whole province, as the exports write them."""
     from lapor.admin.exports import cells
-    from lapor.admin.views import query_bounds
+    from lapor.admin.queries import query_bounds
     from lapor.complaints.inbox import InboxQuery
     from lapor.store.db import Database
     from lapor.store.store import Store
@@ -145,7 +145,6 @@ def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
     async def run() -> dict[str, Any]:
         from sqlalchemy import select
 
-        from lapor.admin.views import query_bounds
         from lapor.jobs.exports import ExportRunner, export_path
         from lapor.store import schema as t
         from lapor.store.db import Database
@@ -159,7 +158,7 @@ def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
             user_id = await _user_id(store)
             total = sum((await store.status_counts(_root_scope())).values())
             token = await store.create_export(user_id, "lang=id", total)
-            runner = ExportRunner(store, settings, query_bounds)
+            runner = ExportRunner(store, settings)
             began = time.perf_counter()
             await runner.run_one()
             seconds = time.perf_counter() - began

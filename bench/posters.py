@@ -1,4 +1,4 @@
-"""Poster rendering time: PNG, SVG and the A4 PDF from widget/posters.py, each cached and
+"""Poster rendering time: PNG, SVG and the A4 PDF from web/posters.py, each cached and
 uncached, as ratios to a bare `qrcode` PNG of the same URL measured in the same run.
 
 "uncached" clears the module's QR-matrix cache before every render (what the first print of a
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     import qrcode
     import qrcode.constants
 
+    from lapor.web import posters
     from lapor.web.signing import Signing
-    from lapor.widget import posters
 
     url = f"{BASE_URL}/q/{Signing(['bench-secret-key-0123456789abcdef']).poster_code(1234, 7)}"
     texts = (
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(getattr(posters, name, None), "cache_clear")
     ]
     if not caches:
-        raise SystemExit("widget/posters.py has no lru_cache'd matrix function to clear")
+        raise SystemExit("web/posters.py has no lru_cache'd matrix function to clear")
     fonts = getattr(posters, "_font", None)
 
     def clear_matrix() -> None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from lapor.complaints import search
 from lapor.complaints.categories import CATEGORY_CODES
+from lapor.complaints.deadlines import WorkingCalendar
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.complaints.workflow import TAG_MAX
 
@@ -287,3 +288,15 @@ def received_window(query: InboxQuery, tz: ZoneInfo) -> tuple[datetime | None, d
         midnight(query.received_from) if query.received_from else None,
         midnight(query.received_to + timedelta(days=1)) if query.received_to else None,
     )
+
+
+def query_bounds(query: InboxQuery, calendar: WorkingCalendar, tz: ZoneInfo) -> dict[str, Any]:
+    """The dates the store needs to apply `query` today: the day itself, the end of "due
+    soon" in working days, and the received window in UTC. The inbox page and the export
+    runner read a list with the same bounds, so an export holds what its page showed."""
+    today = datetime.now(tz).date()
+    return {
+        "today": today,
+        "soon_until": calendar.add_working_days(today, query.within_days),
+        "received_window": received_window(query, tz),
+    }

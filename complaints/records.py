@@ -129,7 +129,7 @@ class Poster:
 class Widget:
     id: int
     unit_id: int
-    origins: tuple[str, ...]  # normalised (widget.origins), in the order they were given
+    origins: tuple[str, ...]  # normalised (complaints.origins), in the order they were given
     version: int
     created_at: datetime
     revoked_at: datetime | None

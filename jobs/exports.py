@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from lapor.complaints import tracking
 from lapor.complaints.access import Scope, scope_of
-from lapor.complaints.inbox import InboxQuery, next_cursor, read_inbox_query
+from lapor.complaints.inbox import InboxQuery, next_cursor, query_bounds, read_inbox_query
 from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.settings import Settings
@@ -102,18 +102,12 @@ def export_path(settings: Settings, token: str) -> Path:
     return settings.data_dir / "exports" / f"{token}.xlsx"
 
 
-# The dates an inbox query is read with today (admin.views.query_bounds): handed in by the
-# composition root, so the runner reads the list exactly as the owner's inbox page does.
-Bounds = Callable[[InboxQuery, Settings], dict[str, Any]]
-
-
 class ExportRunner:
     """Runs XLSX export jobs one at a time, in the background of the server process."""
 
-    def __init__(self, store: Store, settings: Settings, bounds: Bounds) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.bounds = bounds
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -165,7 +159,8 @@ class ExportRunner:
         written = 0
         sheet.append([gettext(h) for h in HEADERS])
         scope = scope_of(owner.user.role, owner.unit.id, owner.unit.path, owner.user.id)
-        bounds = self.bounds(query, self.settings)
+        # The same bounds as the owner's inbox page, so the file holds what that page listed.
+        bounds = query_bounds(query, self.settings.calendar, self.settings.timezone)
         async for rows in export_rows(self.store, scope, query, bounds):
             for row in rows:
                 sheet.append(cells(row, self.settings))

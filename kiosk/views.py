@@ -289,7 +289,7 @@ async def _unit_in_hall(svc: Services, kiosk: Kiosk, unit_id: int | None) -> Uni
 
 
 def _qr_rows(url: str) -> list[str]:
-    from lapor.widget.posters import qr_matrix
+    from lapor.web.posters import qr_matrix
 
     return ["".join("1" if dark else "0" for dark in row) for row in qr_matrix(url)]
 

@@ -535,7 +535,7 @@ class Store:
 
     # -- widgets ---------------------------------------------------------------------------
     async def add_widget(self, unit_id: int, origins: Sequence[str]) -> Widget:
-        """`origins` already normalised by widget.origins; at least one."""
+        """`origins` already normalised by complaints.origins; at least one."""
         if not origins:
             raise StoreError("a widget needs at least one origin")
 

@@ -124,21 +124,9 @@ def violations() -> list[str]:
     return problems
 
 
-# Crossings the redesign is removing, as (file, imported module); this list only shrinks.
-KNOWN: set[tuple[str, str]] = {
-    ("admin/manage.py", "lapor.widget"),
-    ("admin/widgets.py", "lapor.widget"),
-    ("admin/widgets.py", "lapor.widget.snippet"),
-    ("kiosk/views.py", "lapor.widget.posters"),
-}
-
-
 def test_every_import_keeps_to_its_layer() -> None:
     problems = violations()
-    new = [p for p in problems if (p.split(":")[0], p.rsplit(" ", 1)[1]) not in KNOWN]
-    assert not new, "\n".join(new)
-    gone = KNOWN - {(p.split(":")[0], p.rsplit(" ", 1)[1]) for p in problems}
-    assert not gone, f"fixed, so take them off KNOWN: {sorted(gone)}"
+    assert not problems, "\n".join(problems)
 
 
 def test_the_reader_sees_through_relative_and_lazy_imports(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ CONTENT_SECURITY_POLICY = (
 
 def frame_policy(origin: str | None) -> str:
     """The policy of a page the widget shows inside an agency's site: framed by that one
-    origin (already normalised by widget.origins, so it cannot smuggle in a directive), or by
+    origin (already normalised by complaints.origins, so it cannot smuggle in a directive), or by
     nobody."""
     allowed = origin or "'none'"
     return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors {allowed}")

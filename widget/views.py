@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from lapor.complaints import tracking
+from lapor.complaints.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
 from lapor.complaints.records import Widget
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.intake import Entry, Intake
@@ -34,7 +35,6 @@ from lapor.web.report_form import check_report_form
 from lapor.web.security import frame_policy
 from lapor.web.services import Services, services
 from lapor.web.signing import FormTokenError, WidgetKeyError
-from lapor.widget.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
 
 NO_STORE = {"cache-control": "no-store"}
 # The one console line the loader prints on the host page: for its webmaster, so in English.

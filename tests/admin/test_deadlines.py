@@ -8,7 +8,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from lapor.admin.views import local_today
+from lapor.admin.queries import local_today
 from tests.admin.test_workflow import reported, signed_in
 from tests.conftest import AppHarness
 

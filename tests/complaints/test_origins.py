@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lapor.widget.origins import (
+from lapor.complaints.origins import (
     InvalidOrigin,
     Problem,
     kept_page_url,

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lapor.widget import posters
-from lapor.widget.posters import (
+from lapor.web import posters
+from lapor.web.posters import (
     MAX_QR_VERSION,
     PosterTooDense,
     qr_matrix,
