@@ -8,14 +8,14 @@ import secrets
 
 from starlette.requests import HTTPConnection, Request
 
-from lapor.admin.passwords import (  # noqa: F401  (re-exported for the views)
-    MIN_PASSWORD_LENGTH,
-    generate_password,
-    hash_password,
-    verify_password,
-)
+# Re-exported for the views: signing in and managing accounts speak to one module.
+from lapor.admin.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from lapor.admin.passwords import generate_password as generate_password
+from lapor.admin.passwords import hash_password as hash_password
+from lapor.admin.passwords import verify_password as verify_password
 from lapor.complaints.records import StaffSession
-from lapor.web.services import same_origin, services
+from lapor.web.services import same_origin as same_origin
+from lapor.web.services import services
 
 SESSION_COOKIE = "lapor_session"
 
@@ -31,7 +31,8 @@ def new_session_token() -> str:
 async def current_session(conn: HTTPConnection) -> StaffSession | None:
     cached = conn.scope.get("lapor.session", False)
     if cached is not False:
-        return cached
+        known: StaffSession | None = cached
+        return known
     token = conn.cookies.get(SESSION_COOKIE)
     session = None
     if token and len(token) < 100:

@@ -69,7 +69,8 @@ def _in_units(
         return indexed
     if not _at_least(conn, select(literal(1)).where(indexed), MANY_REPORTS):
         return indexed
-    return (column + 0).in_(ids)
+    unindexed: ColumnElement[bool] = (column + 0).in_(ids)
+    return unindexed
 
 
 def scope_condition(
@@ -233,7 +234,8 @@ def _rare_in_statistics(conn: Connection, words: tuple[str, ...]) -> bool | None
         sum(f for e, f in zip(row.elems, row.freqs, strict=False) if e.startswith(w)) or unlisted
         for w in words
     )
-    return rows * share < RARE_MATCHES
+    rare: bool = rows * share < RARE_MATCHES
+    return rare
 
 
 def _few_matches(conn: Connection, words: _Words) -> bool:

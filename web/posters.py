@@ -218,7 +218,7 @@ _URL_BREAK_AFTER = re.compile(r"(?<=[/?&=.\-_#])")
 
 
 def _width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    return float(pdfmetrics.stringWidth(text, font, size))
 
 
 def _split_long(token: str, font: str, size: float, width: float) -> list[str]:
