@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from lapor.complaints.deadlines import verification_due
 from lapor.complaints.records import NewReport, SubmitResult
 from lapor.complaints.reports import Channel, Submission
 from lapor.settings import Settings
@@ -68,9 +67,7 @@ class Intake:
     async def verify_due(self, unit_id: int, received: datetime) -> date:
         """The verification deadline of a report of `unit_id` received at `received`, under
         that unit's own limits where it set them."""
-        settings = self.settings
-        rules = settings.deadline_rules.for_unit(await self.store.unit_deadlines(unit_id))
-        return verification_due(received, settings.calendar, rules, settings.timezone)
+        return self.settings.verification_due(await self.store.unit_deadlines(unit_id), received)
 
     async def submit(
         self,

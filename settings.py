@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.config import Config
 
-from lapor.complaints.deadlines import DeadlineRules, WorkingCalendar, parse_extra_holidays
+from lapor.complaints.deadlines import (
+    DeadlineRules,
+    UnitDeadlines,
+    WorkingCalendar,
+    follow_up_due,
+    parse_extra_holidays,
+    verification_due,
+)
 
 
 class SettingsError(ValueError):
@@ -253,6 +260,17 @@ class Settings:
     @property
     def calendar(self) -> WorkingCalendar:
         return WorkingCalendar(extra_holidays=self.extra_holidays)
+
+    def verification_due(self, unit_days: UnitDeadlines, received: datetime) -> date:
+        """The verification deadline of a report received at `received` by a unit with
+        `unit_days` of its own (store.unit_deadlines), in this deployment's calendar."""
+        rules = self.deadline_rules.for_unit(unit_days)
+        return verification_due(received, self.calendar, rules, self.timezone)
+
+    def follow_up_due(self, unit_days: UnitDeadlines, forwarded: datetime) -> date:
+        """The follow-up deadline of a report forwarded at `forwarded` to such a unit."""
+        rules = self.deadline_rules.for_unit(unit_days)
+        return follow_up_due(forwarded, self.calendar, rules, self.timezone)
 
     @property
     def https(self) -> bool:

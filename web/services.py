@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
-from lapor.complaints.deadlines import follow_up_due, verification_due
 from lapor.complaints.records import OutboxMessage
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
@@ -46,13 +45,11 @@ class Services:
     async def verify_due(self, unit_id: int, received: datetime) -> date:
         """The verification deadline of a report of `unit_id` received at `received`, under
         that unit's own limits where it set them."""
-        rules = self.settings.deadline_rules.for_unit(await self.store.unit_deadlines(unit_id))
-        return verification_due(received, self.settings.calendar, rules, self.settings.timezone)
+        return self.settings.verification_due(await self.store.unit_deadlines(unit_id), received)
 
     async def follow_up_due(self, unit_id: int, forwarded: datetime) -> date:
         """The follow-up deadline of a report forwarded to `unit_id` at `forwarded`."""
-        rules = self.settings.deadline_rules.for_unit(await self.store.unit_deadlines(unit_id))
-        return follow_up_due(forwarded, self.settings.calendar, rules, self.settings.timezone)
+        return self.settings.follow_up_due(await self.store.unit_deadlines(unit_id), forwarded)
 
 
 def services(conn: HTTPConnection) -> Services:
