@@ -194,6 +194,15 @@ def create_app(
         metrics=metrics,
         templates=Templates(template_globals(settings)),
         mail=mail,
+        # Every surface's reports go through this one core; it knows metrics and mail only as
+        # the two callables it is handed.
+        intake=Intake(
+            store,
+            settings,
+            commit_photos=photos.commit,
+            count=partial(_count_report, metrics),
+            wake_mail=mail.wake,
+        ),
     )
 
     exports = export_jobs.ExportRunner(store, settings)
@@ -249,15 +258,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = svc
-    # Every surface's reports go through this one core; it knows metrics and mail only as
-    # the two callables it is handed.
-    app.state.intake = Intake(
-        store,
-        settings,
-        commit_photos=photos.commit,
-        count=partial(_count_report, metrics),
-        wake_mail=mail.wake,
-    )
     app.state.exports = exports
     return app
 

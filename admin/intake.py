@@ -20,7 +20,7 @@ from lapor.admin.responses import NO_STORE
 from lapor.complaints import tracking
 from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
-from lapor.intake import Entry, Intake
+from lapor.intake import Entry
 from lapor.store.errors import IdempotencyConflict
 from lapor.web import i18n
 from lapor.web.labels import error_text
@@ -117,9 +117,8 @@ async def new_report(request: Request, session: StaffSession) -> Response:
     errors += field_errors
     if errors or submission is None:
         return await _form(request, session, values=values, errors=errors, status_code=400)
-    intake: Intake = request.app.state.intake
     try:
-        result = await intake.submit(
+        result = await svc.intake.submit(
             submission,
             Entry(
                 Channel.STAFF,

@@ -20,7 +20,7 @@ from lapor.complaints.workflow import (
     read_reason,
     read_seen_version,
 )
-from lapor.intake import Entry, Intake
+from lapor.intake import Entry
 from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
@@ -227,9 +227,8 @@ async def poster_submit(request: Request) -> Response:
     checked = await check_report_form(request, svc, form, token.nonce, keep)
     if isinstance(checked, Response):
         return checked
-    intake: Intake = request.app.state.intake
     try:
-        result = await intake.submit(
+        result = await svc.intake.submit(
             checked.submission,
             Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id),
             key=token.nonce,

@@ -26,7 +26,7 @@ from lapor.complaints import tracking
 from lapor.complaints.feedback import faces_for_client, ikm_items_for_client, parse_feedback
 from lapor.complaints.records import Kiosk, NewFeedback, Unit
 from lapor.complaints.reports import Channel, FieldError
-from lapor.intake import Entry, Intake
+from lapor.intake import Entry
 from lapor.kiosk.strings import all_strings
 from lapor.store.errors import FeedbackConflict, IdempotencyConflict, NotFound
 from lapor.store.store import now
@@ -361,9 +361,8 @@ async def submit_report(request: Request) -> Response:
             },
             400,
         )
-    intake: Intake = request.app.state.intake
     try:
-        result = await intake.submit(
+        result = await svc.intake.submit(
             queued.submission,
             Entry(
                 Channel.KIOSK,

@@ -21,8 +21,8 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "resources": frozenset(),
     "settings": frozenset({"complaints"}),
     "store": frozenset({"complaints", "resources"}),
-    "web": frozenset({"complaints", "store", "settings", "resources"}),
     "intake": frozenset({"complaints", "store", "settings"}),
+    "web": frozenset({"complaints", "store", "intake", "settings", "resources"}),
     "jobs": frozenset({"complaints", "store", "web", "settings", "resources"}),
     **{
         surface: frozenset(

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 
 from lapor.complaints.records import OutboxMessage
+from lapor.intake import Intake
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
@@ -39,6 +40,7 @@ class Services:
     metrics: Metrics
     templates: Templates
     mail: Outbox
+    intake: Intake
     # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
     page_cache: dict[Any, Any] = field(default_factory=dict)
 

@@ -25,7 +25,7 @@ from lapor.complaints import tracking
 from lapor.complaints.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
 from lapor.complaints.records import Widget
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
-from lapor.intake import Entry, Intake
+from lapor.intake import Entry
 from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
@@ -232,9 +232,8 @@ async def frame_submit(request: Request) -> Response:
     checked = await check_report_form(request, svc, form, token.nonce, keep)
     if isinstance(checked, Response):
         return checked
-    intake: Intake = request.app.state.intake
     try:
-        result = await intake.submit(
+        result = await svc.intake.submit(
             checked.submission,
             Entry(
                 Channel.WIDGET,
