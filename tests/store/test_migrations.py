@@ -70,3 +70,35 @@ async def test_the_search_index_survives_later_migrations(database: Database) ->
         )
     )
     assert {"reports_fts_insert", "reports_fts_update", "reports_fts_delete"} <= triggers
+
+
+async def test_mail_queued_before_the_outbox_kept_facts_survives_with_its_words(
+    database: Database,
+) -> None:
+    """Migration 0011 rebuilds the outbox on SQLite: a message waiting under 0010 keeps its
+    subject and body, and has no facts, so the sender sends it as it was composed."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from lapor.store.migrate import _config
+
+    def to_0010_with_waiting_mail(conn: Any) -> None:
+        command.downgrade(_config(conn), "0010")
+        conn.execute(
+            text(
+                "INSERT INTO outbox (to_address, subject, body, status, attempts, "
+                "next_attempt_at, created_at) VALUES ('koor@example.go.id', 'Laporan baru', "
+                "'Isi', 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    await database.run_standalone(to_0010_with_waiting_mail)
+    await migrate(database)
+    rows = await database.read(
+        lambda conn: conn.execute(
+            text("SELECT to_address, subject, body, notice, status FROM outbox")
+        ).all()
+    )
+    assert [tuple(r) for r in rows] == [
+        ("koor@example.go.id", "Laporan baru", "Isi", None, "pending")
+    ]
