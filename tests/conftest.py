@@ -11,9 +11,10 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from lapor.store.db import Database
 from lapor.store.migrate import migrate
 from lapor.store.store import Store
 from lapor.web.signing import Signing
+from tests.html import field_values
 
 TEST_KEY = "test-signing-key-" + "x" * 16
 EVERYTHING = Scope(Reach.ALL, 0, "")  # an admin's reach
@@ -67,7 +69,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def require_service(reason: str) -> None:
+def require_service(reason: str) -> NoReturn:
     """Skip on a developer's machine without the service; fail where CI promised it."""
     if os.environ.get("LAPOR_REQUIRE_SERVICES") == "1":
         pytest.fail(reason)
@@ -232,11 +234,7 @@ class AppHarness:
         )
         form = page.find("form", action=f"/admin/reports/{report_id}/{path}")
         assert form is not None, f"{email} is offered {path}"
-        fields = {
-            i["name"]: i.get("value", "")
-            for i in form.find_all("input")  # type: ignore[union-attr]
-            if i.get("type") != "checkbox"
-        }
+        fields = field_values(i for i in form.find_all("input") if i.get("type") != "checkbox")
         return await self.client.post(f"/admin/reports/{report_id}/{path}", data={**fields, **data})
 
     async def csrf(self, path: str = "/admin") -> str:
@@ -246,12 +244,13 @@ class AppHarness:
         return str(field_["value"])
 
 
+MakeHarness = Callable[..., AbstractAsyncContextManager[AppHarness]]
+"""The `make_harness` fixture: settings overrides in, the harness as `async with`."""
+
+
 @pytest.fixture
-def make_harness(
-    make_settings: Callable[..., Settings],
-) -> Callable[..., Any]:
+def make_harness(make_settings: Callable[..., Settings]) -> MakeHarness:
     """Build the real app on SQLite with the standard world; use as `async with`."""
-    from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[AppHarness]:
@@ -270,7 +269,7 @@ def make_harness(
 
 
 @pytest.fixture
-async def harness(make_harness: Callable[..., Any]) -> AsyncIterator[AppHarness]:
+async def harness(make_harness: MakeHarness) -> AsyncIterator[AppHarness]:
     async with make_harness() as h:
         yield h
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from lapor.server import create_app
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
 
 
 async def test_healthz_checks_the_database(harness: AppHarness) -> None:
@@ -29,7 +29,7 @@ async def test_unknown_page_is_friendly_and_localised(harness: AppHarness) -> No
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_oversized_body_is_refused_early(make_harness: Any) -> None:
+async def test_oversized_body_is_refused_early(make_harness: MakeHarness) -> None:
     async with make_harness(max_photos=1, max_photo_bytes=2000) as harness:
         code = harness.world.code("loket")
         response = await harness.client.post(

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 
 from tests.admin.test_workflow import reported, signed_in
 from tests.conftest import AppHarness
+from tests.html import one
 
 BODY = "Terima kasih atas laporan Anda. Petugas kami sudah menindaklanjuti di lokasi."
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -77,20 +79,20 @@ async def test_templates_reach_the_officer_of_a_unit_below(harness: AppHarness) 
             f"/admin/reports/{report_id}", params={"template": offered["Antrean KTP"]}
         )
     )
-    assert "diperpanjang sampai pukul 15.00" in picked.select_one("#answer").get_text()  # type: ignore[union-attr]
+    assert "diperpanjang sampai pukul 15.00" in one(picked, "#answer").get_text()
     # A template id that is not offered here fills nothing.
     foreign = soup(
         await harness.client.get(f"/admin/reports/{report_id}", params={"template": "999"})
     )
-    assert foreign.select_one("#answer").get_text() == ""  # type: ignore[union-attr]
+    assert one(foreign, "#answer").get_text() == ""
 
 
 async def test_bad_templates_are_refused_and_change_nothing(harness: AppHarness) -> None:
     await signed_in(harness, "koor@prov.go.id")
     short = await add_template(harness, "prov", "Pendek", body="Oke.")
     assert short.status_code == 400
-    assert "paling sedikit 10 karakter" in soup(short).select_one("#refusal").get_text()  # type: ignore[union-attr]
-    assert soup(short).select_one("#template-title")["value"] == "Pendek"  # type: ignore[index]
+    assert "paling sedikit 10 karakter" in one(soup(short), "#refusal").get_text()
+    assert one(soup(short), "#template-title")["value"] == "Pendek"
     outside = await add_template(harness, "other", "Wilayah lain")
     assert outside.status_code == 400
     unknown = await add_template(harness, "prov", "Aneh", category="astrologi")

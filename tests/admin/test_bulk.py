@@ -5,13 +5,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 
 from tests.admin.test_workflow import reported, signed_in
 from tests.conftest import AppHarness
+from tests.html import one
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -24,8 +26,8 @@ async def inbox_selection(harness: AppHarness, **params: str) -> tuple[list[str]
     """The check box values the inbox offers, the bulk form's CSRF token and its way back."""
     page = soup(await harness.client.get("/admin", params=params))
     boxes = [str(b["value"]) for b in page.select("input[name=report][form=bulk]")]
-    csrf = str(page.select_one("form#bulk input[name=csrf]")["value"])  # type: ignore[index]
-    back = str(page.select_one("input[name=back][form=bulk]")["value"])  # type: ignore[index]
+    csrf = str(one(page, "form#bulk input[name=csrf]")["value"])
+    back = str(one(page, "input[name=back][form=bulk]")["value"])
     return boxes, csrf, back
 
 
@@ -51,7 +53,7 @@ async def test_forward_several_reports_at_once(harness: AppHarness) -> None:
     )
     assert response.status_code == 200
     page = soup(response)
-    assert "2 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
+    assert "2 laporan" in one(page, "#done").get_text()
     assert page.select_one("a[href='/admin?q=lampu']") is not None
     assert sorted(rows(harness, "SELECT id, status, title, category FROM reports")) == [
         (first, "diteruskan", "Lampu jalan mati", "infrastruktur"),
@@ -84,8 +86,8 @@ async def test_a_report_changed_meanwhile_is_refused_alone(harness: AppHarness) 
     )
     page = soup(response)
     assert response.status_code == 200
-    assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
-    refused = page.select_one("#refused").get_text()  # type: ignore[union-attr]
+    assert "1 laporan" in one(page, "#done").get_text()
+    refused = one(page, "#refused").get_text()
     assert "mengubah laporan ini" in refused  # stale: the archive by the other hand stands
     notes = rows(
         harness,
@@ -101,7 +103,7 @@ async def test_bad_bulk_requests_change_nothing(harness: AppHarness) -> None:
     await reported(harness)
     await signed_in(harness, "koor@prov.go.id")
     boxes, csrf, back = await inbox_selection(harness)
-    for data, message in [
+    cases: list[tuple[dict[str, str | list[str]], str]] = [
         (
             {
                 "action": "forward",
@@ -127,12 +129,13 @@ async def test_bad_bulk_requests_change_nothing(harness: AppHarness) -> None:
             },
             "100 laporan",
         ),
-    ]:
+    ]
+    for data, message in cases:
         response = await harness.client.post(
             "/admin/bulk", data={"csrf": csrf, "back": back, **data}
         )
         assert response.status_code == 400, data
-        assert message in soup(response).select_one("#refusal").get_text(), data  # type: ignore[union-attr]
+        assert message in one(soup(response), "#refusal").get_text(), data
     assert rows(harness, "SELECT status, version FROM reports") == [("masuk", 1)]
 
 
@@ -176,9 +179,9 @@ async def test_officers_only_assign_and_only_their_reports(harness: AppHarness) 
         },
     )
     page = soup(response)
-    assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
+    assert "1 laporan" in one(page, "#done").get_text()
     # The report outside the officer's reach is refused without its tracking code.
-    assert f"#{other}" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
+    assert f"#{other}" in one(page, "#refused").get_text()
     assert sorted(rows(harness, "SELECT id, assigned_user_id FROM reports")) == [
         (mine, colleague.id),
         (other, None),
@@ -233,7 +236,7 @@ async def test_forward_asks_for_the_unit_on_a_second_page(harness: AppHarness) -
         },
     )
     assert done.status_code == 200
-    assert "2 laporan" in soup(done).select_one("#done").get_text()  # type: ignore[union-attr]
+    assert "2 laporan" in one(soup(done), "#done").get_text()
     assert sorted(
         rows(
             harness, "SELECT id, status, forwarded_unit_id FROM reports WHERE status = 'diteruskan'"
@@ -274,7 +277,7 @@ async def test_the_forward_step_keeps_the_selection_when_refused(harness: AppHar
         response = await harness.client.post("/admin/bulk", data={**fields, **typed})
         assert response.status_code == 400, typed
         page = soup(response)
-        assert message in page.select_one("#refusal").get_text(), typed  # type: ignore[union-attr]
+        assert message in one(page, "#refusal").get_text(), typed
         # The same page again, with the selection and what was typed.
         assert step_fields(page)["report"] == boxes
         title = page.select_one("form#bulk-forward input[name=title]")
@@ -313,8 +316,8 @@ async def test_a_report_changed_during_the_forward_step_is_refused(harness: AppH
     )
     assert response.status_code == 200
     page = soup(response)
-    assert "1 laporan" in page.select_one("#done").get_text()  # type: ignore[union-attr]
-    assert "mengubah laporan ini" in page.select_one("#refused").get_text()  # type: ignore[union-attr]
+    assert "1 laporan" in one(page, "#done").get_text()
+    assert "mengubah laporan ini" in one(page, "#refused").get_text()
     assert sorted(rows(harness, "SELECT id, status FROM reports")) == [
         (first, "arsip"),
         (second, "diteruskan"),
@@ -330,7 +333,7 @@ async def test_the_forward_step_needs_a_selection_and_the_role(harness: AppHarne
         "/admin/bulk", data={"csrf": csrf, "action": "forward", "back": back}
     )
     assert empty.status_code == 400
-    assert "sedikitnya satu" in soup(empty).select_one("#refusal").get_text()  # type: ignore[union-attr]
+    assert "sedikitnya satu" in one(soup(empty), "#refusal").get_text()
     harness.client.cookies.clear()
     await signed_in(harness, "petugas@rsud.go.id")
     officer = await harness.client.post(

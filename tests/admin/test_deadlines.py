@@ -6,14 +6,16 @@ import sqlite3
 from datetime import date
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 
 from lapor.admin.queries import local_today
 from tests.admin.test_workflow import reported, signed_in
 from tests.conftest import AppHarness
+from tests.html import one
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -38,9 +40,9 @@ async def test_unit_limits_apply_below_the_unit_that_sets_them(harness: AppHarne
     assert (await set_days(harness, "prov", verify="1")).status_code == 303
     assert (await set_days(harness, "dinas", follow_up="2")).status_code == 303
     page = soup(await harness.client.get("/admin/deadlines"))
-    rsud = page.select_one(f"#unit-{harness.world.units['rsud'].id}")
+    rsud = one(page, f"#unit-{harness.world.units['rsud'].id}")
     # RSUD set nothing: it shows the province's 1 day and the settings' 5 as placeholders.
-    assert [i["placeholder"] for i in rsud.select("input[type=number]")] == ["1", "5"]  # type: ignore[union-attr]
+    assert [i["placeholder"] for i in rsud.select("input[type=number]")] == ["1", "5"]
 
     report_id, _ = await reported(harness)  # at the population office, under the province
     calendar = harness.settings.calendar
@@ -64,7 +66,7 @@ async def test_bad_limits_and_foreign_units_change_nothing(harness: AppHarness) 
     for bad in ("0", "31", "x", "2.5"):
         response = await set_days(harness, "dinas", verify=bad)
         assert response.status_code == 400, bad
-        assert "1 sampai 30" in soup(response).select_one("#refusal").get_text()  # type: ignore[union-attr]
+        assert "1 sampai 30" in one(soup(response), "#refusal").get_text()
     assert (await set_days(harness, "other", verify="2")).status_code == 404
     await signed_in(harness, "koor@other.go.id")
     assert (await set_days(harness, "prov", verify="2")).status_code == 404

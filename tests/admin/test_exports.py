@@ -6,13 +6,15 @@ import csv
 import io
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
 from tests.conftest import AppHarness
+from tests.html import attr, one, tag
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -32,8 +34,8 @@ async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
     await harness.submit(text="Sesuatu yang lain sama sekali dari laporan lampu.")
     await harness.login("koor@prov.go.id")
     page = soup(await harness.client.get("/admin", params={"q": "nomor"}))
-    link = page.find("a", href=lambda h: bool(h) and h.startswith("/admin/export.csv"))
-    response = await harness.client.get(link["href"])
+    link = tag(page.find("a", href=lambda h: bool(h) and h.startswith("/admin/export.csv")))
+    response = await harness.client.get(attr(link, "href"))
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert rows[0][0] == "Kode lacak" and len(rows) == 6
@@ -140,4 +142,4 @@ async def test_csv_carries_category_and_tags_and_follows_those_filters(harness: 
     assert row[header.index("Tag")] == "jalan rusak, aspal"
     inbox = soup(await harness.client.get("/admin", params={"tag": "aspal"}))
     assert len(inbox.select("table.inbox a.code")) == 1
-    assert inbox.select_one("input[name=tag]")["value"] == "aspal"  # type: ignore[index]
+    assert one(inbox, "input[name=tag]")["value"] == "aspal"

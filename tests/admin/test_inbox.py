@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 
 from tests.conftest import AppHarness
+from tests.html import attr, one, tag
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -25,13 +27,13 @@ async def test_search_and_filters_narrow_the_list(harness: AppHarness) -> None:
     everything = soup(await harness.client.get("/admin"))
     assert len(codes(everything)) == 3
     found = soup(await harness.client.get("/admin", params={"q": "PUSKÉSMAS"}))
-    assert len(codes(found)) == 1 and "Puskesmas" in found.select_one("table.inbox").get_text()
-    assert found.find("input", attrs={"name": "q"})["value"] == "PUSKÉSMAS"
+    assert len(codes(found)) == 1 and "Puskesmas" in one(found, "table.inbox").get_text()
+    assert tag(found.find("input", attrs={"name": "q"}))["value"] == "PUSKÉSMAS"
     aspirations = soup(await harness.client.get("/admin", params={"kind": "aspirasi"}))
     assert len(codes(aspirations)) == 1
     rsud = harness.world.units["rsud"].id
     by_unit = soup(await harness.client.get("/admin", params={"unit": rsud}))
-    assert "IGD" in by_unit.select_one("table.inbox").get_text() and len(codes(by_unit)) == 1
+    assert "IGD" in one(by_unit, "table.inbox").get_text() and len(codes(by_unit)) == 1
     none = soup(await harness.client.get("/admin", params={"q": "sekolah"}))
     assert codes(none) == [] and none.select_one("p.empty") is not None
 
@@ -42,8 +44,8 @@ async def test_counts_per_status_in_the_side_bar(harness: AppHarness) -> None:
     await harness.login("koor@prov.go.id")
     page = soup(await harness.client.get("/admin"))
     received = page.select_one("aside.counts a[href='?status=masuk']")
-    assert received is not None and received.select_one(".n").get_text() == "3"
-    assert page.select_one("aside.counts li a .n").get_text() == "3"  # all
+    assert received is not None and one(received, ".n").get_text() == "3"
+    assert one(page, "aside.counts li a .n").get_text() == "3"  # all
 
 
 async def test_htmx_gets_only_the_results_and_the_response_varies(harness: AppHarness) -> None:
@@ -73,7 +75,7 @@ async def test_bad_filters_are_named_in_indonesian_and_the_rest_still_applies(
         "/admin", params={"within": "999", "kind": "pengaduan", "from": "kemarin"}
     )
     assert response.status_code == 400
-    alert = soup(response).select_one("[role=alert]").get_text()
+    alert = one(soup(response), "[role=alert]").get_text()
     assert "Jumlah hari kerja harus antara 1 dan 60" in alert
     assert "Tanggal awal" in alert
     assert len(codes(soup(response))) == 1
@@ -109,17 +111,15 @@ async def test_a_search_that_stopped_short_offers_the_older_reports(
     await harness.login("koor@prov.go.id")
     first = soup(await harness.client.get("/admin", params={"q": "lampu", "kind": "pengaduan"}))
     assert codes(first) == []
-    assert (
-        "Tidak ada yang cocok di antara laporan terbaru." in first.select_one("p.empty").get_text()
-    )
+    assert "Tidak ada yang cocok di antara laporan terbaru." in one(first, "p.empty").get_text()
     note = first.select_one("p.search-older")
     assert note is not None and "Baru laporan terbaru yang sudah dicari." in note.get_text()
-    link = note.find("a")
+    link = tag(note.find("a"))
     assert link.get_text().startswith("Cari di laporan yang lebih lama")
     assert "q=lampu" in link["href"] and "kind=pengaduan" in link["href"]
     older = soup(await harness.client.get(f"/admin{link['href']}"))
     assert len(codes(older)) == 1 and older.select_one("p.search-older") is None
-    assert "Lampu" in older.select_one("table.inbox").get_text()
+    assert "Lampu" in one(older, "table.inbox").get_text()
 
 
 async def test_a_received_window_pages_by_the_time_received(
@@ -180,7 +180,7 @@ async def test_many_units_are_listed_on_demand_not_on_every_page(
     chooser = soup(await harness.client.get(str(link["href"])))
     form = chooser.select_one("form#unit-choice")
     assert form is not None and form["method"] == "get" and form["action"] == "/admin"
-    carried = [(i["name"], i["value"]) for i in form.select("input[type=hidden]")]
+    carried = [(attr(i, "name"), attr(i, "value")) for i in form.select("input[type=hidden]")]
     assert carried == [("q", "igd")]
     choice = form.select_one("select[name=unit] option[selected]")
     assert choice is not None and choice["value"] == str(rsud.id)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 
 from tests.admin.test_workflow import signed_in
 from tests.conftest import AppHarness
+from tests.html import one
 
 TEXT = "Warga menelepon: lampu penerangan di lorong IGD mati sejak tiga hari lalu."
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -52,11 +54,9 @@ async def test_a_phoned_report_gets_the_citizens_receipt(harness: AppHarness) ->
     assert response.status_code == 303
     receipt = await harness.client.get(response.headers["location"])
     page = soup(receipt)
-    code = page.select_one("#tracking-code").get_text()  # type: ignore[union-attr]
-    assert page.select_one("#spoken").get_text() == " – ".join(  # type: ignore[union-attr]
-        " ".join(part) for part in code.split("-")
-    )
-    private = page.select_one("#private-url").get_text()  # type: ignore[union-attr]
+    code = one(page, "#tracking-code").get_text()
+    assert one(page, "#spoken").get_text() == " – ".join(" ".join(part) for part in code.split("-"))
+    private = one(page, "#private-url").get_text()
     assert rows(
         harness, "SELECT channel, taken_via, reporter_name, reporter_phone, status FROM reports"
     ) == [("staff", "phone", "Ibu Sari", "+6281234567890", "masuk")]
@@ -65,8 +65,8 @@ async def test_a_phoned_report_gets_the_citizens_receipt(harness: AppHarness) ->
         (taker,)
     ]
     detail = soup(await harness.client.get(response.headers["location"].rsplit("/", 1)[0]))
-    assert "Dicatat oleh petugas" in detail.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
-    assert "Melalui telepon" in detail.select_one("dl.facts").get_text()  # type: ignore[union-attr]
+    assert "Dicatat oleh petugas" in one(detail, "ol.timeline").get_text()
+    assert "Melalui telepon" in one(detail, "dl.facts").get_text()
     # The private link works for the citizen like one from their own receipt.
     harness.client.cookies.clear()
     assert (
@@ -85,10 +85,10 @@ async def test_sending_the_form_twice_stores_one_report(harness: AppHarness) -> 
     assert rows(harness, "SELECT COUNT(*) FROM reports") == [(1,)]
     changed = await take(harness, fields, text=TEXT + " Sudah dua kali menelepon.")
     assert changed.status_code == 409
-    assert "teks berbeda" in soup(changed).select_one("#form-errors").get_text()  # type: ignore[union-attr]
+    assert "teks berbeda" in one(soup(changed), "#form-errors").get_text()
     # The refused text is kept, under a fresh key, so sending it again makes a new report.
-    assert soup(changed).select_one("#text").get_text().endswith("dua kali menelepon.")  # type: ignore[union-attr]
-    assert soup(changed).select_one("input[name=key]")["value"] != fields["key"]  # type: ignore[index]
+    assert one(soup(changed), "#text").get_text().endswith("dua kali menelepon.")
+    assert one(soup(changed), "input[name=key]")["value"] != fields["key"]
     assert rows(harness, "SELECT COUNT(*) FROM reports") == [(1,)]
 
 
@@ -117,7 +117,7 @@ async def test_only_the_taker_sees_the_receipt_and_in_the_citizens_language(
     response = await take(harness, await blank_form(harness), language="en", identity="anonim")
     receipt_path = response.headers["location"]
     page = soup(await harness.client.get(receipt_path))
-    assert "Your tracking code" in page.select_one("section.slip").get_text()  # type: ignore[union-attr]
+    assert "Your tracking code" in one(page, "section.slip").get_text()
     assert page.select_one("#private-url") is None  # nobody to hand a private link to
     await signed_in(harness, "admin@prov.go.id")
     assert (await harness.client.get(receipt_path)).status_code == 404

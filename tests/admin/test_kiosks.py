@@ -13,6 +13,7 @@ from lapor.complaints.kiosk import Heartbeat
 from tests.admin.test_manage import ADMIN, alert, notice, post
 from tests.admin.test_workflow import signed_in, soup
 from tests.conftest import AppHarness
+from tests.html import tag
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ async def test_bad_kiosks_are_refused(
     response = await post(admin, "/admin/kiosks", **fields)
     assert response.status_code == 400
     assert alert(soup(response))
-    assert soup(response).find(id=problem).get("aria-invalid") == "true"  # type: ignore[union-attr]
+    assert tag(soup(response).find(id=problem)).get("aria-invalid") == "true"
     assert kiosks(admin) == []
 
 

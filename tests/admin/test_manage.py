@@ -13,6 +13,7 @@ from PIL import Image
 
 from tests.admin.test_workflow import signed_in, soup
 from tests.conftest import AppHarness
+from tests.html import attr, one, tag
 
 ADMIN = "admin@prov.go.id"
 
@@ -51,12 +52,9 @@ async def test_units_are_listed_as_a_tree_with_their_staff_and_posters(admin: Ap
     await admin.world.store.set_user_active(admin.world.users["old@prov.go.id"].id, False)
     page = soup(await admin.client.get("/admin/units"))
     rows = page.select("table.units tbody tr")
-    names = [row.select_one("td.tree").get_text(strip=True) for row in rows]  # type: ignore[union-attr]
+    names = [one(row, "td.tree").get_text(strip=True) for row in rows]
     assert names == ["Pemerintah Provinsi", "Dinas Kependudukan", "RSUD Ulin", "Kabupaten Lain"]
-    depth = {
-        row.select_one("td.tree a").text: row.select_one("td.tree")["class"]  # type: ignore[union-attr,index]
-        for row in rows
-    }
+    depth = {one(row, "td.tree a").text: one(row, "td.tree")["class"] for row in rows}
     assert "depth-0" in depth["Pemerintah Provinsi"] and "depth-1" in depth["RSUD Ulin"]
     cells = {
         name: [td.get_text(" ", strip=True) for td in row.select("td.n")]
@@ -84,7 +82,7 @@ async def test_an_admin_adds_a_unit_under_a_parent(admin: AppHarness) -> None:
     assert unit is not None and unit.name == "Puskesmas Satu" and unit.parent_id == prov.id
     assert unit.path == f"{prov.path}{unit.id}/"
     row = page.find("tr", id=f"unit-{unit.id}")
-    assert row is not None and "depth-1" in row.select_one("td.tree")["class"]  # type: ignore[union-attr,index]
+    assert row is not None and "depth-1" in one(row, "td.tree")["class"]
     top = await follow(
         admin, await post(admin, "/admin/units", slug="pusat", name="Pusat", parent="")
     )
@@ -113,8 +111,8 @@ async def test_a_bad_unit_is_refused_and_nothing_changes(
     page = soup(response)
     assert message in alert(page)
     assert page.find(id=f"{field}-error") is not None
-    assert page.find(id=field)["aria-invalid"] == "true"  # type: ignore[index]
-    assert page.find("input", id="slug")["value"] == fields["slug"]  # type: ignore[index]
+    assert tag(page.find(id=field))["aria-invalid"] == "true"
+    assert tag(page.find("input", id="slug"))["value"] == fields["slug"]
     assert await admin.world.store.list_units() == before
 
 
@@ -132,7 +130,7 @@ async def test_an_admin_renames_a_unit_and_the_slug_stays(admin: AppHarness) -> 
         admin, await post(admin, f"/admin/units/{dinas.id}/rename", name="Disdukcapil Kota")
     )
     assert notice(page) == "Nama unit diubah menjadi “Disdukcapil Kota”."
-    assert page.h1.text == "Disdukcapil Kota"  # type: ignore[union-attr]
+    assert tag(page.h1).text == "Disdukcapil Kota"
     renamed = await admin.world.store.unit(dinas.id)
     assert renamed is not None and (renamed.name, renamed.slug) == ("Disdukcapil Kota", "dinas")
     refused = await post(admin, f"/admin/units/{dinas.id}/rename", name=" ")
@@ -168,16 +166,15 @@ async def test_only_an_empty_unit_can_be_deleted_after_a_confirmation(admin: App
 async def test_users_are_listed_with_role_unit_and_status(admin: AppHarness) -> None:
     page = soup(await admin.client.get("/admin/users"))
     rows = {
-        row.td.get_text(" ", strip=True): [
-            td.get_text(" ", strip=True)  # type: ignore[union-attr]
-            for td in row.find_all("td")[1:4]
+        tag(row.td).get_text(" ", strip=True): [
+            td.get_text(" ", strip=True) for td in row.find_all("td")[1:4]
         ]
         for row in page.select("table.users tbody tr")
     }
     assert rows["koor@prov.go.id"] == ["admin koordinator", "Pemerintah Provinsi", "aktif"]
     assert rows["admin@prov.go.id (Anda)"][0] == "administrator"
     filtered = soup(await admin.client.get(f"/admin/users?unit={admin.world.units['other'].id}"))
-    assert [r.td.text for r in filtered.select("table.users tbody tr")] == ["koor@other.go.id"]  # type: ignore[union-attr]
+    assert [tag(r.td).text for r in filtered.select("table.users tbody tr")] == ["koor@other.go.id"]
 
 
 async def test_a_generated_password_is_shown_once_and_works(admin: AppHarness) -> None:
@@ -192,7 +189,7 @@ async def test_a_generated_password_is_shown_once_and_works(admin: AppHarness) -
     )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    password = soup(response).find(id="new-password").text  # type: ignore[union-attr]
+    password = tag(soup(response).find(id="new-password")).text
     assert len(password) >= 10
     user = await admin.world.store.user_by_email("petugas@dinas.go.id")
     assert user is not None and (user.role, user.unit_id, user.active) == (
@@ -251,8 +248,8 @@ async def test_a_bad_account_is_refused_and_nothing_changes(
     assert response.status_code == 400
     page = soup(response)
     assert message in alert(page) and page.find(id=f"{field}-error") is not None
-    assert page.find("input", id="email")["value"] == data["email"]  # type: ignore[index]
-    assert page.find("input", id="password").get("value") is None  # type: ignore[union-attr]
+    assert tag(page.find("input", id="email"))["value"] == data["email"]
+    assert tag(page.find("input", id="password")).get("value") is None
     assert await admin.world.store.list_users() == before
 
 
@@ -307,7 +304,7 @@ async def test_a_password_reset_shows_the_new_one_and_ends_every_session(admin: 
     assert confirm.find("form", action=f"/admin/users/{koor.id}/reset-password")
     response = await post(admin, f"/admin/users/{koor.id}/reset-password")
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
-    password = soup(response).find(id="new-password").text  # type: ignore[union-attr]
+    password = tag(soup(response).find(id="new-password")).text
     assert (await admin.client.get("/admin/users")).status_code == 200  # the admin stays in
     admin.client.cookies.clear()
     admin.client.cookies.update(coordinator_cookies)
@@ -340,7 +337,7 @@ async def test_posters_are_listed_per_unit_and_created(admin: AppHarness) -> Non
     [poster] = [p for p in await admin.world.store.list_posters(rsud.id) if p.label == "Poli Anak"]
     row = created.find("tr", id=f"poster-{poster.id}")
     assert row is not None
-    url = row.select_one(".url").text  # type: ignore[union-attr]
+    url = one(row, ".url").text
     assert url == admin.world.signing.poster_url(admin.settings.base_url, poster.id, 1)
     assert (await admin.client.get(url)).status_code == 200  # the citizen's form opens
     only_rsud = soup(await admin.client.get(f"/admin/posters?unit={rsud.id}"))
@@ -365,7 +362,7 @@ async def test_a_bad_poster_is_refused_and_nothing_changes(
     assert response.status_code == 400
     page = soup(response)
     assert message in alert(page) and page.find(id=f"{field}-error") is not None
-    assert page.find("input", id="label")["value"] == data["label"]  # type: ignore[index]
+    assert tag(page.find("input", id="label"))["value"] == data["label"]
     assert await admin.world.store.list_posters() == before
 
 
@@ -382,7 +379,7 @@ async def test_revoking_asks_first_then_stops_earlier_prints(admin: AppHarness) 
     assert (await admin.client.get(f"/q/{old_code}")).status_code == 410
     row = page.find("tr", id=f"poster-{poster.id}")
     assert row is not None and row.find_all("td")[2].text.strip() != "–"
-    new_url = row.select_one(".url").text  # type: ignore[union-attr]
+    new_url = one(row, ".url").text
     assert (await admin.client.get(new_url)).status_code == 200  # the reprint works
     assert (await post(admin, "/admin/posters/99999/revoke")).status_code == 404
 
@@ -423,6 +420,6 @@ async def test_unknown_poster_or_format_is_404(admin: AppHarness) -> None:
 )
 async def test_only_admins_see_the_links(harness: AppHarness, email: str, shown: bool) -> None:
     await signed_in(harness, email)
-    nav = soup(await harness.client.get("/admin")).select_one("header nav")
-    links = {a["href"] for a in nav.find_all("a")}  # type: ignore[union-attr]
+    nav = one(soup(await harness.client.get("/admin")), "header nav")
+    links = {attr(a, "href") for a in nav.find_all("a")}
     assert ({"/admin/units", "/admin/users", "/admin/posters"} <= links) is shown

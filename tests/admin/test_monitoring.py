@@ -5,17 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
-from typing import Any
 
+import httpx
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from lapor.complaints.feedback import parse_feedback
 from lapor.complaints.records import NewFeedback
 from tests.conftest import AppHarness
+from tests.html import one, tag
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -29,7 +30,7 @@ async def test_inspector_sees_the_subtree_by_unit_and_month(harness: AppHarness)
     assert response.status_code == 200
     page = soup(response)
     rows = {
-        r.th.get_text(" ", strip=True): r.find_all("td")[0].get_text()
+        tag(r.th).get_text(" ", strip=True): r.find_all("td")[0].get_text()
         for r in page.select("table.by-unit tbody tr")
     }
     assert rows == {
@@ -37,7 +38,7 @@ async def test_inspector_sees_the_subtree_by_unit_and_month(harness: AppHarness)
         "Dinas Kependudukan": "2",
         "RSUD Ulin": "1",
     }
-    assert page.select_one("table.by-unit tfoot td").get_text() == "3"
+    assert one(page, "table.by-unit tfoot td").get_text() == "3"
     assert len(page.select("table.by-month tbody tr")) == 12
     assert page.select_one("svg.chart title") is not None
     assert len(page.select("svg.chart rect")) == 12
@@ -48,7 +49,7 @@ async def test_drill_down_and_csv(harness: AppHarness) -> None:
     await harness.login("koor@prov.go.id")
     dinas = harness.world.units["dinas"].id
     page = soup(await harness.client.get("/admin/monitoring", params={"unit": dinas}))
-    assert page.h1.get_text().endswith("Dinas Kependudukan")
+    assert tag(page.h1).get_text().endswith("Dinas Kependudukan")
     response = await harness.client.get("/admin/monitoring.csv", params={"unit": dinas})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -64,7 +65,7 @@ async def test_units_outside_scope_and_bad_months_are_refused(harness: AppHarnes
     other = harness.world.units["other"].id
     response = await harness.client.get("/admin/monitoring", params={"unit": other})
     assert response.status_code == 400
-    alert = soup(response).select_one("[role=alert]").get_text()
+    alert = one(soup(response), "[role=alert]").get_text()
     assert "tidak berada di bawah wilayah Anda" in alert
     for params in (
         {"from": "2026-13"},
@@ -120,7 +121,7 @@ async def seed_feedback(harness: AppHarness) -> None:
     await feedback(harness, "other", "h", kind="rating", rating="5")
 
 
-def cells(row: Any) -> list[str]:
+def cells(row: Tag) -> list[str]:
     return [td.get_text(" ", strip=True) for td in row.find_all("td")]
 
 
@@ -130,29 +131,30 @@ async def test_ikm_by_sub_unit_and_by_item(harness: AppHarness, email: str) -> N
     await harness.login(email)
     page = soup(await harness.client.get("/admin/monitoring"))
     rows = {
-        r.th.get_text(" ", strip=True): cells(r) for r in page.select("table.ikm-by-unit tbody tr")
+        tag(r.th).get_text(" ", strip=True): cells(r)
+        for r in page.select("table.ikm-by-unit tbody tr")
     }
     assert rows == {
         "Pemerintah Provinsi (sendiri)": ["0", "–", "–", "0", "–"],
         "Dinas Kependudukan": ["2", "77,78", "B Baik", "0", "–"],
         "RSUD Ulin": ["2", "75,00", "C Kurang baik", "2", "2,5"],
     }
-    assert cells(page.select_one("table.ikm-by-unit tfoot tr")) == [
+    assert cells(one(page, "table.ikm-by-unit tfoot tr")) == [
         "4",
         "76,39",
         "C Kurang baik",
         "2",
         "2,5",
     ]
-    assert "76,39" in page.select_one("dl.kpis .ikm dd").get_text()
+    assert "76,39" in one(page, "dl.kpis .ikm dd").get_text()
     items = page.select("table.ikm-items tbody tr")
     assert len(items) == 9
-    assert items[0].th.get_text(" ", strip=True) == "U1 Persyaratan"
+    assert tag(items[0].th).get_text(" ", strip=True) == "U1 Persyaratan"
     assert cells(items[0]) == ["3,25", "0,361", "81,25"]
     # Complaint handling (NRR 2.00) is the item that pulls the score down.
     assert page.select("table.ikm-items tr.weakest") == [items[7]]
     assert cells(items[7]) == ["2,00", "0,222", "50,00"]
-    assert cells(page.select_one("table.ikm-items tfoot tr")) == ["", "3,056", "76,39"]
+    assert cells(one(page, "table.ikm-items tfoot tr")) == ["", "3,056", "76,39"]
 
 
 async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
@@ -160,7 +162,7 @@ async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
     await harness.login("insp@prov.go.id")
     rsud = harness.world.units["rsud"].id
     page = soup(await harness.client.get("/admin/monitoring", params={"unit": rsud}))
-    assert cells(page.select_one("table.ikm-by-unit tfoot tr")) == [
+    assert cells(one(page, "table.ikm-by-unit tfoot tr")) == [
         "2",
         "75,00",
         "C Kurang baik",
@@ -195,13 +197,13 @@ async def test_an_admin_sees_every_province_and_the_other_coordinator_only_their
     await seed_feedback(harness)
     await harness.login("admin@prov.go.id")
     everything = soup(await harness.client.get("/admin/monitoring"))
-    assert cells(everything.select_one("table.ikm-by-unit tfoot tr"))[0] == "4"  # own tree
+    assert cells(one(everything, "table.ikm-by-unit tfoot tr"))[0] == "4"  # own tree
     root = soup(
         await harness.client.get(
             "/admin/monitoring", params={"unit": harness.world.units["other"].id}
         )
     )
-    assert cells(root.select_one("table.ikm-by-unit tfoot tr")) == [
+    assert cells(one(root, "table.ikm-by-unit tfoot tr")) == [
         "1",
         "25,00",
         "D Tidak baik",
@@ -211,7 +213,7 @@ async def test_an_admin_sees_every_province_and_the_other_coordinator_only_their
     harness.client.cookies.clear()
     await harness.login("koor@other.go.id")
     theirs = soup(await harness.client.get("/admin/monitoring"))
-    assert cells(theirs.select_one("table.ikm-by-unit tfoot tr"))[:3] == [
+    assert cells(one(theirs, "table.ikm-by-unit tfoot tr"))[:3] == [
         "1",
         "25,00",
         "D Tidak baik",

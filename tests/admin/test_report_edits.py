@@ -7,17 +7,19 @@ import sqlite3
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 from bs4 import BeautifulSoup
 
 from tests.admin.test_workflow import reported
 from tests.conftest import AppHarness, jpeg_bytes
+from tests.html import field_values, one
 
 NIK = "3201234567890001"
 STORY = f"Saya Budi NIK {NIK} menunggu empat jam di loket perekaman KTP."
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -42,9 +44,7 @@ async def forwarded(harness: AppHarness) -> tuple[AppHarness, int]:
     report_id, _ = await reported(
         harness,
         text=STORY,
-        files=[  # type: ignore[arg-type]
-            ("photos", ("ktp.jpg", jpeg_bytes(), "image/jpeg"))
-        ],
+        files=[("photos", ("ktp.jpg", jpeg_bytes(), "image/jpeg"))],
     )
     response = await harness.act(
         "koor@prov.go.id",
@@ -69,8 +69,8 @@ async def test_redaction_hides_the_original_from_everyone_but_coordinators(
     )
     assert response.status_code == 303
     coordinator = soup(await page_of(harness, "koor@prov.go.id", report_id))
-    assert coordinator.select_one("div.text").get_text() == redacted  # type: ignore[union-attr]
-    assert NIK in coordinator.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
+    assert one(coordinator, "div.text").get_text() == redacted
+    assert NIK in one(coordinator, "ol.timeline").get_text()
     assert coordinator.select("ul.photos img")  # still there, marked withheld
     for email in ("petugas@dinas.go.id", "insp@prov.go.id"):
         response = await page_of(harness, email, report_id)
@@ -92,7 +92,7 @@ async def test_an_empty_redaction_changes_nothing(forwarded: tuple[AppHarness, i
     harness, report_id = forwarded
     response = await harness.act("koor@prov.go.id", report_id, "redact", text=" \u200b ")
     assert response.status_code == 400
-    assert "tidak boleh kosong" in soup(response).select_one("#refusal").get_text()  # type: ignore[union-attr]
+    assert "tidak boleh kosong" in one(soup(response), "#refusal").get_text()
     assert row(harness, "SELECT text, version FROM reports") == (STORY, 2)
 
 
@@ -115,7 +115,7 @@ async def test_category_and_tags_can_be_corrected(forwarded: tuple[AppHarness, i
         "antrean,e-ktp",
     )
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
-    assert "Kualitas pelayanan publik" in page.select_one("dl.facts").get_text()  # type: ignore[union-attr]
+    assert "Kualitas pelayanan publik" in one(page, "dl.facts").get_text()
 
 
 async def test_internal_notes_stay_inside(forwarded: tuple[AppHarness, int]) -> None:
@@ -136,11 +136,7 @@ async def test_internal_notes_stay_inside(forwarded: tuple[AppHarness, int]) -> 
     # An inspector reads the note but cannot write one.
     inspector = await page_of(harness, "insp@prov.go.id", report_id)
     assert note in inspector.text and soup(inspector).select("#note-form") == []
-    csrf = str(
-        soup(inspector).select_one("form[action='/admin/logout'] input[name=csrf]")[  # type: ignore[index]
-            "value"
-        ]
-    )
+    csrf = str(one(soup(inspector), "form[action='/admin/logout'] input[name=csrf]")["value"])
     refused = await harness.client.post(
         f"/admin/reports/{report_id}/note", data={"csrf": csrf, "note": "Boleh saya ikut menulis?"}
     )
@@ -162,7 +158,7 @@ async def test_assignment_stays_inside_the_responsible_units(
         await harness.act("koor@prov.go.id", report_id, "assign", assignee=str(chosen.id))
     ).status_code == 303
     page = soup(await page_of(harness, "petugas@dinas.go.id", report_id))
-    assert chosen.email in page.select_one("dl.facts").get_text()  # type: ignore[union-attr]
+    assert chosen.email in one(page, "dl.facts").get_text()
     options = [o["value"] for o in page.select("#assignee option")]
     # An officer hands it on inside their own unit only.
     assert str(users["petugas@rsud.go.id"].id) not in options and str(chosen.id) in options
@@ -190,7 +186,7 @@ async def test_an_extension_moves_the_follow_up_deadline(forwarded: tuple[AppHar
     )
     assert after == harness.settings.calendar.add_working_days(before, 5) == due_on
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
-    timeline = page.select_one("ol.timeline").get_text()  # type: ignore[union-attr]
+    timeline = one(page, "ol.timeline").get_text()
     assert "Menunggu anggaran perbaikan." in timeline and after.isoformat() in timeline
     # The audit trail says from which state each move was made.
     assert [t.get_text() for t in page.select("ol.timeline .transition")] == [
@@ -250,7 +246,7 @@ async def test_not_our_authority_can_pass_the_report_to_another_coordinator(
     )
     assert any(m.to_address == "ani@example.id" for m in mail)
     harness.client.cookies.clear()
-    status = soup(await harness.client.get(f"/t/{code}")).select_one("ol.timeline").get_text()  # type: ignore[union-attr]
+    status = one(soup(await harness.client.get(f"/t/{code}")), "ol.timeline").get_text()
     assert "Kabupaten Lain" in status and "milik kabupaten" in status
     # The counters follow the report to its new unit.
     count = "SELECT n FROM report_counts WHERE unit_id = ? AND status = 'masuk'"
@@ -281,8 +277,8 @@ async def test_an_answer_carries_photos_and_letters_to_the_reporter(
     answer = "Antrean sudah diatur ulang; surat edaran terlampir."
     await page_of(harness, "petugas@dinas.go.id", report_id)
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
-    form = page.select_one("form[action$='/follow-up']")
-    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}  # type: ignore[union-attr]
+    form = one(page, "form[action$='/follow-up']")
+    fields = field_values(form.select("input[type=hidden]"))
     bad = await harness.client.post(
         f"/admin/reports/{report_id}/follow-up",
         data={**fields, "answer": answer},
@@ -337,8 +333,8 @@ async def test_a_likely_duplicate_is_suggested_and_archived_in_two_clicks(
     assert original_code in suggestion.get_text()
     link = str(suggestion.select("a")[-1]["href"])
     picked = soup(await harness.client.get(f"/admin/reports/{copy}{link.split('#')[0]}"))
-    assert picked.select_one("details#archive").has_attr("open")  # type: ignore[union-attr]
-    assert picked.select_one("#duplicate-of")["value"] == original_code  # type: ignore[index]
+    assert one(picked, "details#archive").has_attr("open")
+    assert one(picked, "#duplicate-of")["value"] == original_code
     fields = {
         str(i["name"]): str(i.get("value", ""))
         for i in picked.select("form[action$='/archive'] input")

@@ -10,6 +10,7 @@ import pytest
 from tests.admin.test_manage import ADMIN, alert, notice, post
 from tests.admin.test_workflow import signed_in, soup
 from tests.conftest import AppHarness
+from tests.html import tag
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ async def test_bad_origins_are_refused_with_the_reason_and_nothing_stored(
     assert response.status_code == 400
     page = soup(response)
     assert says in alert(page)
-    assert page.find("textarea", id="origins").get_text() == origins[:4000]  # type: ignore[union-attr]
+    assert tag(page.find("textarea", id="origins")).get_text() == origins[:4000]
     assert widgets(admin) == []
 
 
@@ -101,7 +102,7 @@ async def test_revoke_asks_first_then_the_form_stops_opening(admin: AppHarness) 
     assert widgets(admin)[0][3] == 1
     page = soup(await admin.client.get(response.headers["location"]))
     assert "dicabut" in notice(page)
-    assert page.find(id="widget-1").find("textarea") is None  # type: ignore[union-attr]
+    assert tag(page.find(id="widget-1")).find("textarea") is None
     frame = await admin.client.get(
         f"/w/{svc.signing.widget_key(widget.id, 1)}",
         params={"o": "https://a.go.id"},

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
 
+import httpx
 import pytest
 from bs4 import BeautifulSoup
 
 from tests.conftest import AppHarness
+from tests.html import field_values, tag
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
-async def reported(harness: AppHarness, **fields: str) -> tuple[int, str]:
-    response = await harness.submit(**fields)
+async def reported(
+    harness: AppHarness,
+    *,
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+    **fields: str,
+) -> tuple[int, str]:
+    response = await harness.submit(files=files, **fields)
     code = response.headers["location"][3:14]
     with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
         [(report_id,)] = conn.execute(
@@ -35,7 +41,7 @@ async def forward_form(harness: AppHarness, report_id: int) -> dict[str, str]:
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
     form = page.find("form", action=f"/admin/reports/{report_id}/forward")
     assert form is not None, "the coordinator is offered the forward form"
-    return {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
+    return field_values(form.find_all("input"))
 
 
 @pytest.fixture
@@ -77,8 +83,8 @@ async def test_forward_then_follow_up_reaches_the_reporter(officer: AppHarness) 
     ]
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
     assert "Mohon cek jadwal" in page.text  # internal notes are for staff
-    form = page.find("form", action=f"/admin/reports/{report_id}/follow-up")
-    fields = {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
+    form = tag(page.find("form", action=f"/admin/reports/{report_id}/follow-up"))
+    fields = field_values(form.find_all("input"))
     answer = "Jadwal petugas sudah ditambah; loket 3 kini buka sampai pukul 15.00."
     response = await harness.client.post(
         f"/admin/reports/{report_id}/follow-up", data={**fields, "answer": answer}
@@ -196,7 +202,7 @@ async def decision_fields(harness: AppHarness, report_id: int, path: str) -> dic
     page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
     form = page.find("form", action=f"/admin/reports/{report_id}/{path}")
     assert form is not None, f"the coordinator is offered {path}"
-    return {i["name"]: i.get("value", "") for i in form.find_all("input")}  # type: ignore[union-attr]
+    return field_values(form.find_all("input"))
 
 
 async def test_postpone_asks_the_reporter_on_the_status_page_and_by_mail(

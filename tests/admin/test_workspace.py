@@ -5,13 +5,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import AppHarness, jpeg_bytes
+from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
+from tests.html import attr, tag
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -38,10 +40,10 @@ async def test_wrong_password_and_unknown_user_look_the_same(harness: AppHarness
     wrong = await harness.login("koor@prov.go.id", "wrong password")
     unknown = await harness.login("nobody@prov.go.id", "wrong password")
     assert wrong.status_code == unknown.status_code == 400
-    assert soup(wrong).find(role="alert").text == soup(unknown).find(role="alert").text  # type: ignore[union-attr]
+    assert tag(soup(wrong).find(role="alert")).text == tag(soup(unknown).find(role="alert")).text
 
 
-async def test_login_is_throttled_per_account(make_harness: Any) -> None:
+async def test_login_is_throttled_per_account(make_harness: MakeHarness) -> None:
     async with make_harness(login_limit_per_account="3/15minutes") as harness:
         for _ in range(3):
             assert (await harness.login("koor@prov.go.id", "nope")).status_code == 400
@@ -50,7 +52,7 @@ async def test_login_is_throttled_per_account(make_harness: Any) -> None:
         assert (await harness.login("admin@prov.go.id")).status_code == 303
 
 
-async def test_login_is_throttled_per_address(make_harness: Any) -> None:
+async def test_login_is_throttled_per_address(make_harness: MakeHarness) -> None:
     async with make_harness(login_limit_per_address="2/15minutes") as harness:
         await harness.login("a@prov.go.id", "x")
         await harness.login("b@prov.go.id", "x")
@@ -167,9 +169,9 @@ async def test_inbox_paginates_with_a_keyset(harness: AppHarness, monkeypatch: A
     url = "/admin"
     while url:
         page = soup(await harness.client.get(url))
-        seen += [a["href"] for a in page.select("table.inbox a.code")]
+        seen += [attr(a, "href") for a in page.select("table.inbox a.code")]
         older = page.find("a", string=lambda s: bool(s) and "→" in s)
-        url = f"/admin{older['href']}" if older else ""  # type: ignore[index]
+        url = f"/admin{older['href']}" if older else ""
     assert len(seen) == len(set(seen)) == 5
 
 
@@ -201,7 +203,7 @@ async def test_password_change(harness: AppHarness) -> None:
     assert (await harness.login("koor@prov.go.id", "a-new-secret-1")).status_code == 303
 
 
-async def test_expired_session_goes_back_to_login(make_harness: Any) -> None:
+async def test_expired_session_goes_back_to_login(make_harness: MakeHarness) -> None:
     async with make_harness(session_max_age=60) as harness:
         await harness.login("koor@prov.go.id")
         svc = harness.app.state.services
@@ -217,7 +219,7 @@ async def test_expired_session_goes_back_to_login(make_harness: Any) -> None:
         assert (await harness.client.get("/admin")).status_code == 303
 
 
-async def test_parallel_guesses_cannot_outrun_the_login_limit(make_harness: Any) -> None:
+async def test_parallel_guesses_cannot_outrun_the_login_limit(make_harness: MakeHarness) -> None:
     import asyncio
 
     async with make_harness(login_limit_per_account="5/15minutes") as harness:
@@ -241,7 +243,7 @@ async def test_odd_numbers_in_urls_are_not_errors(harness: AppHarness, path: str
     assert (await harness.client.get(path)).status_code in (200, 404)
 
 
-async def test_password_change_ends_other_sessions(make_harness: Any) -> None:
+async def test_password_change_ends_other_sessions(make_harness: MakeHarness) -> None:
     async with make_harness() as harness:
         await harness.login("koor@prov.go.id")
         other = dict(harness.client.cookies)

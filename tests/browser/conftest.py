@@ -25,11 +25,14 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
 from tests.conftest import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium")
@@ -39,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 360, "height": 800}
+PHONE: ViewportSize = {"width": 360, "height": 800}
 COORDINATOR = "koor@prov.go.id"
 COORDINATOR_PASSWORD = "browser-test-" + secrets.token_hex(8)
 UNIT_NAME = "Dinas Kependudukan"
@@ -55,7 +58,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def _browser_unavailable(reason: str) -> None:
+def _browser_unavailable(reason: str) -> NoReturn:
     if os.environ.get("LAPOR_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason} (LAPOR_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
     pytest.skip(reason)

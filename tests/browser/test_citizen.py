@@ -12,9 +12,14 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.browser.conftest import LaporServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +74,7 @@ def fill_report(
         page.set_input_files("#photos", str(photo))
 
 
-def receipt_code(page: Any) -> str:
+def receipt_code(page: Page) -> str:
     # Polls the URL: unlike wait_for_url it does not trip over a navigation the browser
     # aborted because a second tap replaced it.
     expect(page).to_have_url(RECEIPT_URL)
@@ -81,7 +86,7 @@ def receipt_code(page: Any) -> str:
     return code
 
 
-def stored(server: Any, code: str) -> tuple[int, str, str | None, str | None, int]:
+def stored(server: LaporServer, code: str) -> tuple[int, str, str | None, str | None, int]:
     """(id, identity, reporter_name, reporter_phone, photo count) of the report with `code`."""
     rows = server.query(
         "SELECT r.id, r.identity, r.reporter_name, r.reporter_phone, "
@@ -93,7 +98,7 @@ def stored(server: Any, code: str) -> tuple[int, str, str | None, str | None, in
     return rows[0]
 
 
-def reports_with(server: Any, text: str) -> int:
+def reports_with(server: LaporServer, text: str) -> int:
     return int(server.query("SELECT count(*) FROM reports WHERE text = ?", text)[0][0])
 
 
@@ -105,7 +110,7 @@ def sign_in_coordinator(page: Any, server: Any) -> None:
     page.wait_for_url(re.compile(r"/admin/?$"))
 
 
-def settle(server: Any, expected: int, seconds: float = 1.0) -> int:
+def settle(server: LaporServer, expected: int, seconds: float = 1.0) -> int:
     """The report count once in-flight requests (a cancelled first POST) had time to land."""
     deadline = time.monotonic() + seconds
     count = server.report_count()
@@ -117,7 +122,7 @@ def settle(server: Any, expected: int, seconds: float = 1.0) -> int:
     return count
 
 
-def posts_logged(server: Any) -> int:
+def posts_logged(server: LaporServer) -> int:
     """POSTs of the citizen's form the server has answered (from its access log)."""
     return server.log(tail=None).count('"POST /q/')
 

@@ -171,7 +171,8 @@ def finish_receipt(page: Any) -> None:
 
 def storage_snapshot(page: Any) -> dict[str, Any]:
     """Everything the page could have kept: web storage, cookies, IndexedDB's stores."""
-    return page.evaluate("""async () => {
+    # evaluate hands back the JSON of what the script returns, typed Any: an object here.
+    snapshot: dict[str, Any] = page.evaluate("""async () => {
       const db = await new Promise((ok, bad) => {
         const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result);
         r.onerror = () => bad(r.error); });
@@ -185,6 +186,7 @@ def storage_snapshot(page: Any) -> dict[str, Any]:
               device: await dump("device"), queue: await dump("queue"),
               codes: (await dump("codes")).keys.length, history: history.length};
     }""")
+    return snapshot
 
 
 def test_pairing_and_a_whole_report(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:

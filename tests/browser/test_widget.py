@@ -9,7 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,11 +24,14 @@ from tests.browser.conftest import (
     _chromium_missing,
 )
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 pytestmark = pytest.mark.browser
 
 ALPHABET = "0-9A-HJKMNP-TV-Z"
 CODE = re.compile(rf"^[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}$")
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PLAIN_HOST = "dinkes.test"
 STORY = "Obat di puskesmas kosong sejak dua minggu dan pasien disuruh membeli sendiri."
 # Rules an old theme or a careless plugin ships; the transform on the wrappers around the tag
@@ -123,7 +126,7 @@ def cookieless(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
     pages: list[Any] = []
 
-    def factory(url: str, viewport: dict[str, int] = PHONE, init: str = "") -> Any:
+    def factory(url: str, viewport: ViewportSize = PHONE, init: str = "") -> Any:
         page = cookieless.new_page()
         pages.append(page)
         page.set_viewport_size(viewport)
@@ -140,11 +143,13 @@ def open_page(cookieless: Any) -> Iterator[Callable[..., Any]]:
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
         # The widget never shows a dialog, whatever goes wrong.
-        page.on(
-            "dialog",
-            lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()),
-        )
+        def on_dialog(dialog: Any) -> None:
+            problems.append(f"dialog: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         page.problems = problems
         page.warnings = warnings
         response = page.goto(url)
@@ -290,7 +295,7 @@ def test_inline_mode_and_two_widgets_resize_independently(
     def heights() -> tuple[float, float]:
         boxes = [page.locator("lapor-widget iframe").nth(i).bounding_box() for i in (0, 1)]
         assert all(boxes)
-        return boxes[0]["height"], boxes[1]["height"]  # type: ignore[index]
+        return boxes[0]["height"], boxes[1]["height"]
 
     def fitted() -> bool:
         # Each iframe as tall as the form inside it (no inner scroll bar), both of them.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import httpx
 from bs4 import BeautifulSoup
 
 from tests.conftest import AppHarness
+from tests.html import field_values, one
 
 
-def soup(response: Any) -> BeautifulSoup:
+def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -31,9 +33,7 @@ async def reporter_form(harness: AppHarness, private: str, name: str) -> dict[st
     page = soup(await harness.client.get(private))
     form = page.find("form", action=lambda a: bool(a) and a.endswith(f"/{name}"))
     assert form is not None, f"the reporter is offered {name}"
-    return {
-        i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("type") != "radio"
-    }  # type: ignore[union-attr]
+    return field_values(i for i in form.find_all("input") if i.get("type") != "radio")
 
 
 async def test_a_whole_conversation_through_the_private_link(harness: AppHarness) -> None:
@@ -84,7 +84,7 @@ async def test_a_whole_conversation_through_the_private_link(harness: AppHarness
         await harness.client.post(f"{private}/accept", data={**fields, "rating": "5"})
     ).status_code == 303
     assert db(harness, "SELECT status, rating FROM reports") == [("selesai", 5)]
-    timeline = soup(await harness.client.get(f"/t/{code}")).select_one(".timeline").text  # type: ignore[union-attr]
+    timeline = one(soup(await harness.client.get(f"/t/{code}")), ".timeline").text
     assert reply in timeline and "Sari" not in timeline
 
 

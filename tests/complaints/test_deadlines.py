@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -237,13 +238,13 @@ def test_holidays_are_built_once_per_year(monkeypatch: pytest.MonkeyPatch) -> No
     built: list[int] = []
     real = holidays.country_holidays
 
-    def counting(*args: object, **kwargs: object) -> holidays.HolidayBase:
+    def counting(*args: Any, **kwargs: Any) -> holidays.HolidayBase:
         built.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     deadlines._national_days_off.cache_clear()
     deadlines._national_weekday_days_off.cache_clear()
-    monkeypatch.setattr(deadlines.holidays, "country_holidays", counting)
+    monkeypatch.setattr(holidays, "country_holidays", counting)
     day = date(2025, 1, 1)
     for _ in range(730):
         CALENDAR.is_working_day(day)

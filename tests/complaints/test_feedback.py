@@ -306,4 +306,5 @@ def test_the_kiosk_gets_the_survey_and_faces_in_the_current_language() -> None:
     ]
     with i18n.using("en"):
         assert faces_for_client(i18n.gettext)[0]["label"] == FACES[0]
-        assert ikm_items_for_client(i18n.gettext)[8]["answers"][3] == "Very good"
+        answers = ikm_items_for_client(i18n.gettext)[8]["answers"]
+        assert isinstance(answers, list) and answers[3] == "Very good"

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import random
+import secrets
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lapor.complaints import tracking
 from lapor.complaints.tracking import (
     ALPHABET,
     TRACKING_CODE_LENGTH,
@@ -60,7 +60,7 @@ def test_new_code_takes_all_45_bits_from_secrets(monkeypatch: pytest.MonkeyPatch
         requested.append(k)
         return (1 << k) - 1
 
-    monkeypatch.setattr(tracking.secrets, "randbits", fake_randbits)
+    monkeypatch.setattr(secrets, "randbits", fake_randbits)
     assert new_tracking_code()[:9] == "ZZZZZZZZZ"
     assert requested == [45]
 

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from lapor.jobs.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
-from tests.conftest import AppHarness, free_port
+from tests.conftest import AppHarness, MakeHarness, free_port
 
 
 class Mailbox:
@@ -62,7 +62,7 @@ def sender_for(harness: AppHarness, smtp_url: str) -> MailSender:
 
 
 async def test_new_report_mails_the_coordinator_once(
-    make_harness: Any, smtp: tuple[Mailbox, int]
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = smtp
     async with make_harness() as harness:
@@ -82,7 +82,7 @@ async def test_new_report_mails_the_coordinator_once(
 
 
 async def test_refused_address_fails_permanently_and_can_be_resent(
-    make_harness: Any, smtp: tuple[Mailbox, int]
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = smtp
     mailbox.refuse.add("koor@prov.go.id")
@@ -107,7 +107,9 @@ async def test_refused_address_fails_permanently_and_can_be_resent(
         assert len(mailbox.messages) == 1
 
 
-async def test_unreachable_server_is_retried_with_backoff_then_gives_up(make_harness: Any) -> None:
+async def test_unreachable_server_is_retried_with_backoff_then_gives_up(
+    make_harness: MakeHarness,
+) -> None:
     async with make_harness() as harness:
         store = harness.app.state.services.store
         await harness.submit()
@@ -245,7 +247,7 @@ def test_a_widget_report_mail_names_the_widget_and_the_page_it_came_from() -> No
 
 
 async def test_the_words_are_composed_when_sent_and_kept_on_the_row(
-    make_harness: Any, smtp: tuple[Mailbox, int]
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = smtp
     async with make_harness() as harness:
@@ -264,7 +266,7 @@ async def test_the_words_are_composed_when_sent_and_kept_on_the_row(
 
 
 async def test_a_row_queued_before_notices_were_kept_is_sent_as_it_is(
-    make_harness: Any, smtp: tuple[Mailbox, int]
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
 ) -> None:
     from datetime import UTC, datetime
 

@@ -4,7 +4,7 @@ of tracking codes (reserve, expire, release on revoke) and the idempotency of qu
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
 from lapor.complaints.records import Kiosk
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
 
 TEXT = "Petugas loket tidak ada di tempat selama satu jam."
 
@@ -73,7 +73,7 @@ class KioskHarness:
 
 
 @pytest.fixture
-async def kh(make_harness: Callable[..., Any]) -> AsyncIterator[KioskHarness]:
+async def kh(make_harness: MakeHarness) -> AsyncIterator[KioskHarness]:
     async with make_harness() as h:
         # A kiosk in the province's hall: its children (dinas, rsud) are the agencies offered.
         kiosk, code = await h.world.store.kiosks.add(
@@ -104,7 +104,7 @@ async def test_an_expired_pairing_code_is_refused(kh: KioskHarness) -> None:
     assert (await kh.pair()).status_code == 400
 
 
-async def test_wrong_pairing_codes_are_throttled(make_harness: Callable[..., Any]) -> None:
+async def test_wrong_pairing_codes_are_throttled(make_harness: MakeHarness) -> None:
     async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
         _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A", datetime.now(UTC))
         wrong = "000000" if code != "000000" else "111111"

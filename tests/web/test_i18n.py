@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from lapor.web import i18n
 from tests.conftest import AppHarness
+from tests.html import tag
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
@@ -30,8 +32,12 @@ def test_indonesian_catalog_is_complete_and_placeholders_match() -> None:
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if not all(strings) or message.fuzzy:
             missing.append(ids[0])
-        elif set(PLACEHOLDER.findall(ids[-1])) != set(PLACEHOLDER.findall(strings[0])):
-            broken.append(ids[0])
+        else:
+            # babel types an id or string as possibly a list too; read_po gives str or tuple.
+            source, translation = ids[-1], strings[0]
+            assert isinstance(source, str) and isinstance(translation, str), message.id
+            if set(PLACEHOLDER.findall(source)) != set(PLACEHOLDER.findall(translation)):
+                broken.append(ids[0])
     assert missing == [] and broken == []
 
 
@@ -105,9 +111,9 @@ def test_moments_read_as_babel_writes_them(
 async def test_language_follows_choice_then_browser_then_default(harness: AppHarness) -> None:
     path = f"/q/{harness.world.code('loket')}"
 
-    def lang(response: object) -> str:
-        page = BeautifulSoup(response.text, "html.parser")  # type: ignore[attr-defined]
-        return str(page.html["lang"])  # type: ignore[index]
+    def lang(response: httpx.Response) -> str:
+        page = BeautifulSoup(response.text, "html.parser")
+        return str(tag(page.html)["lang"])
 
     default = await harness.client.get(path)
     assert lang(default) == "id" and "Kirim laporan" in default.text

@@ -13,6 +13,8 @@ import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 
 from lapor.web import posters
 from lapor.web.posters import (
@@ -462,7 +464,7 @@ def _assert_fits_page(layout: posters._PosterLayout) -> None:
     ]
     for block, top in blocks:
         for line in block.lines:
-            width = posters.pdfmetrics.stringWidth(line, block.font, block.size)
+            width = pdfmetrics.stringWidth(line, block.font, block.size)
             assert width <= posters._TEXT_W + 0.01
         assert top <= posters._PAGE_H - posters._MARGIN + 0.01
         assert top - block.height >= posters._MARGIN - 0.01
@@ -471,7 +473,7 @@ def _assert_fits_page(layout: posters._PosterLayout) -> None:
 
 def _assert_fits(layout: posters._PosterLayout, modules: int) -> None:
     _assert_fits_page(layout)
-    assert layout.qr_side >= 120 * posters.mm
+    assert layout.qr_side >= 120 * mm
     quiet = 4 * layout.qr_side / modules  # the standard's four-module quiet zone
     assert layout.label_top - layout.label.height - layout.qr_top >= quiet - 0.01
     assert layout.qr_top - layout.qr_side - layout.instruction_top >= quiet - 0.01
@@ -519,7 +521,7 @@ def test_layout_tightens_texts_before_shrinking_the_code(monkeypatch: pytest.Mon
     # With DejaVu present the generous budget always leaves 12 cm; force the fallback path that
     # hosts without it (wider URL glyphs) can reach.
     roomy = posters._plan_poster(URL, **POSTER)
-    monkeypatch.setattr(posters, "_QR_MIN", 1000 * posters.mm)
+    monkeypatch.setattr(posters, "_QR_MIN", 1000 * mm)
     tight = posters._plan_poster(URL, **POSTER)
     assert tight.title.size < roomy.title.size
     assert tight.qr_side >= roomy.qr_side

@@ -7,7 +7,7 @@ import gzip
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,8 @@ from bs4 import BeautifulSoup
 
 from lapor.complaints.records import Widget
 from lapor.widget.loader import MAX_GZIPPED_BYTES
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
+from tests.html import attr, field_values, one, tag
 
 HOST = "https://dinkes.example.go.id"
 FRAMED = {"sec-fetch-dest": "iframe"}
@@ -52,10 +53,7 @@ class WidgetHarness:
     async def send(self, page: BeautifulSoup, **fields: str) -> httpx.Response:
         form = page.find("form", id="report-form")
         assert form is not None
-        data = {
-            i["name"]: i.get("value", "")  # type: ignore[union-attr]
-            for i in form.find_all("input", attrs={"type": "hidden"})
-        }
+        data = field_values(form.find_all("input", attrs={"type": "hidden"}))
         data.update({"kind": "pengaduan", "identity": "anonim", "text": TEXT})
         data.update(fields)
         return await self.client.post(str(form["action"]), data=data, headers=FRAMED)
@@ -72,13 +70,13 @@ async def _widget_harness(h: AppHarness) -> WidgetHarness:
 
 
 @pytest.fixture
-async def wh(make_harness: Callable[..., Any]) -> AsyncIterator[WidgetHarness]:
+async def wh(make_harness: MakeHarness) -> AsyncIterator[WidgetHarness]:
     async with make_harness() as h:
         yield await _widget_harness(h)
 
 
 @pytest.fixture
-async def small_wh(make_harness: Callable[..., Any]) -> AsyncIterator[WidgetHarness]:
+async def small_wh(make_harness: MakeHarness) -> AsyncIterator[WidgetHarness]:
     """A server whose body limit (one photo of 2,000 bytes, plus 1 MB) a test can exceed."""
     async with make_harness(max_photos=1, max_photo_bytes=2000) as h:
         yield await _widget_harness(h)
@@ -101,9 +99,9 @@ async def test_the_form_may_be_framed_by_the_registered_origin_only(wh: WidgetHa
     # No cookie: in a third-party frame it would be blocked, and nothing may depend on one.
     assert "set-cookie" not in response.headers
     page = soup(response)
-    assert page.body["data-host"] == HOST  # type: ignore[index]
+    assert tag(page.body)["data-host"] == HOST
     assert page.find("input", attrs={"name": "token"}) is not None
-    assert page.h1.text == "Lapor ke Dinas Kependudukan"  # type: ignore[union-attr]
+    assert tag(page.h1).text == "Lapor ke Dinas Kependudukan"
 
 
 @pytest.mark.parametrize(
@@ -129,7 +127,7 @@ async def test_an_unregistered_origin_gets_no_form(wh: WidgetHarness, origin: st
     ancestors = policy.split("frame-ancestors ")[1].split(";")[0]
     assert ancestors != HOST
     assert ancestors in ("'none'", origin.strip().lower())
-    assert "not registered" in page.body["data-refused"]  # type: ignore[index]
+    assert "not registered" in tag(page.body)["data-refused"]
 
 
 async def test_a_top_level_visit_or_a_fetch_is_refused(wh: WidgetHarness) -> None:
@@ -152,7 +150,7 @@ async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarnes
         assert response.status_code == 200, key
         page = soup(response)
         assert page.find("form") is None
-        assert refusal in page.body["data-refused"]  # type: ignore[index]
+        assert refusal in tag(page.body)["data-refused"]
     # Without a claimed origin nobody may frame even the notice, and its status says why.
     assert (await wh.open(key="garbage", origin="")).status_code == 404
     await svc.store.revoke_widget(wh.widget.id)
@@ -160,7 +158,7 @@ async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarnes
     assert response.status_code == 200
     page = soup(response)
     assert page.find("form") is None
-    assert "revoked" in page.body["data-refused"]  # type: ignore[index]
+    assert "revoked" in tag(page.body)["data-refused"]
     # The notice itself may show in the frame that asked (it gives nothing away).
     assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
     metrics = (await wh.client.get("/metrics")).text
@@ -180,8 +178,8 @@ async def test_a_report_sent_through_the_widget_is_tagged_and_gets_a_receipt(
     receipt = await wh.client.get(location, headers=FRAMED)
     assert receipt.status_code == 200
     assert f"frame-ancestors {HOST};" in receipt.headers["content-security-policy"]
-    code = soup(receipt).select_one(".receipt .code").text.strip()  # type: ignore[union-attr]
-    links = [a["href"] for a in soup(receipt).select(".receipt a")]
+    code = one(soup(receipt), ".receipt .code").text.strip()
+    links = [attr(a, "href") for a in soup(receipt).select(".receipt a")]
     assert links[0] == f"https://lapor.example.go.id/t/{code}"
     assert links[1].startswith(f"https://lapor.example.go.id/t/{code}/")
     assert (
@@ -236,26 +234,26 @@ async def test_the_page_url_is_a_claim_kept_only_on_a_registered_origin(
 
 async def test_bad_input_comes_back_in_the_frame_with_the_same_token(wh: WidgetHarness) -> None:
     form = soup(await wh.open(lang="en"))
-    token = form.find("input", attrs={"name": "token"})["value"]  # type: ignore[index]
+    token = tag(form.find("input", attrs={"name": "token"}))["value"]
     response = await wh.send(form, text="short")
     assert response.status_code == 200
     assert f"frame-ancestors {HOST};" in response.headers["content-security-policy"]
     page = soup(response)
-    assert page.find("input", attrs={"name": "token"})["value"] == token  # type: ignore[index]
+    assert tag(page.find("input", attrs={"name": "token"}))["value"] == token
     assert page.select_one(".error") is not None
-    assert page.html["lang"] == "en"  # type: ignore[index]
+    assert tag(page.html)["lang"] == "en"
     assert wh.rows("SELECT count(*) FROM reports") == [(0,)]
 
 
 async def test_a_poster_token_or_another_widgets_token_is_refused(wh: WidgetHarness) -> None:
     svc = wh.h.app.state.services
     form = soup(await wh.open())
-    token_input = form.find("input", attrs={"name": "token"})
+    token_input = tag(form.find("input", attrs={"name": "token"}))
     for token in (
         svc.signing.new_form_token(wh.h.world.posters["loket"].id, 1),
         svc.signing.new_widget_form_token(wh.widget.id + 1, 1),
     ):
-        token_input["value"] = token  # type: ignore[index]
+        token_input["value"] = token
         response = await wh.send(form)
         assert response.status_code == 200
         assert soup(response).select_one(".alert") is not None
@@ -305,7 +303,7 @@ async def test_staff_see_the_widget_and_the_page_a_report_came_from(wh: WidgetHa
     page = soup(await wh.client.get(f"/admin/reports/{report_id}"))
     link = page.find("a", class_="page-url")
     assert link is not None and link["href"] == f"{HOST}/layanan"
-    assert f"#{wh.widget.id}" in link.parent.get_text()  # type: ignore[union-attr]
+    assert f"#{wh.widget.id}" in tag(link.parent).get_text()
 
 
 def _multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
@@ -328,11 +326,8 @@ async def test_a_body_over_the_limit_gets_a_notice_the_frame_may_show(
     small_wh: WidgetHarness, chunked: bool
 ) -> None:
     form = soup(await small_wh.open(lang="en"))
-    action = str(form.find("form", id="report-form")["action"])  # type: ignore[index]
-    fields = {
-        i["name"]: i.get("value", "")  # type: ignore[index]
-        for i in form.find_all("input", attrs={"type": "hidden"})
-    }
+    action = str(tag(form.find("form", id="report-form"))["action"])
+    fields = field_values(form.find_all("input", attrs={"type": "hidden"}))
     fields.update(kind="pengaduan", identity="anonim", text=TEXT)
     body, content_type = _multipart(fields, b"\xff" * 1_100_000)
 
@@ -353,16 +348,16 @@ async def test_a_body_over_the_limit_gets_a_notice_the_frame_may_show(
     assert response.headers["connection"] == "close"
     assert "set-cookie" not in response.headers
     page = soup(response)
-    assert page.html["lang"] == "en"  # type: ignore[index]
-    assert page.body["data-host"] == HOST  # type: ignore[index]
-    assert page.h1.text == "The form was too large to receive"  # type: ignore[union-attr]
+    assert tag(page.html)["lang"] == "en"
+    assert tag(page.body)["data-host"] == HOST
+    assert tag(page.h1).text == "The form was too large to receive"
     # A way back to a fresh form in the same frame, language and host.
     back = page.find("a", string="Back to the form")
     assert back is not None and "target" not in back.attrs
     assert str(back["href"]).startswith(f"/w/{small_wh.key}?")
     again = await small_wh.client.get(str(back["href"]), headers=FRAMED)
     assert soup(again).find("form", id="report-form") is not None
-    assert soup(again).html["lang"] == "en"  # type: ignore[index]
+    assert tag(soup(again).html)["lang"] == "en"
     assert small_wh.rows("SELECT count(*) FROM reports") == [(0,)]
     assert 'reason="widget_too_large"' in (await small_wh.client.get("/metrics")).text
 
@@ -377,7 +372,7 @@ async def test_a_body_over_the_limit_from_an_unregistered_site_or_key_gets_no_fo
         f"/w/{small_wh.key}?o=https%3A%2F%2Fevil.example&lang=id", content=body, headers=headers
     )
     assert f"frame-ancestors {HOST}" not in copycat.headers["content-security-policy"]
-    assert "not registered" in soup(copycat).body["data-refused"]  # type: ignore[index]
+    assert "not registered" in tag(soup(copycat).body)["data-refused"]
     assert soup(copycat).find("a", class_="button") is None
     await svc.store.revoke_widget(small_wh.widget.id)
     revoked = await small_wh.client.post(
@@ -385,7 +380,7 @@ async def test_a_body_over_the_limit_from_an_unregistered_site_or_key_gets_no_fo
         content=body,
         headers=headers,
     )
-    assert "revoked" in soup(revoked).body["data-refused"]  # type: ignore[index]
+    assert "revoked" in tag(soup(revoked).body)["data-refused"]
     assert soup(revoked).find("a", class_="button") is None
     # Opened as a page of its own, nobody may frame it.
     top = await small_wh.client.post(
