@@ -80,7 +80,7 @@ from lapor.complaints.workflow import (
     edit_allowed,
     target_of,
 )
-from lapor.store import feedback, inbox, kiosks, monitoring, outbox
+from lapor.store import feedback, inbox, kiosks, monitoring, outbox, rows
 from lapor.store import schema as t
 from lapor.store.cache import TtlCache
 from lapor.store.db import Database
@@ -228,14 +228,14 @@ class Store:
     async def list_units(self) -> list[Unit]:
         return await self.db.read(
             lambda conn: [
-                Unit.from_row(r) for r in conn.execute(select(t.units).order_by(t.units.c.path))
+                rows.unit(r) for r in conn.execute(select(t.units).order_by(t.units.c.path))
             ]
         )
 
     async def unit(self, unit_id: int) -> Unit | None:
         def read(conn: Connection) -> Unit | None:
             row = conn.execute(select(t.units).where(t.units.c.id == unit_id)).first()
-            return Unit.from_row(row) if row else None
+            return rows.unit(row) if row else None
 
         return await self.db.read(read)
 
@@ -259,7 +259,7 @@ class Store:
         ).order_by(t.units.c.path)
         return await self.db.read(
             lambda conn: [
-                UnitSummary(Unit.from_row(r), r.staff, r.inactive, r.posters, r.children)
+                UnitSummary(rows.unit(r), r.staff, r.inactive, r.posters, r.children)
                 for r in conn.execute(query)
             ]
         )
@@ -276,7 +276,7 @@ class Store:
             ).first()
             if row is None:
                 raise NotFound(f"no unit with id {unit_id}")
-            return Unit.from_row(row)
+            return rows.unit(row)
 
         unit = await self.db.write(write)
         self._forget_units()
@@ -303,7 +303,7 @@ class Store:
     async def unit_by_slug(self, slug: str) -> Unit | None:
         def read(conn: Connection) -> Unit | None:
             row = conn.execute(select(t.units).where(t.units.c.slug == slug)).first()
-            return Unit.from_row(row) if row else None
+            return rows.unit(row) if row else None
 
         return await self.db.read(read)
 
@@ -335,7 +335,7 @@ class Store:
 
     async def list_users(self) -> list[tuple[User, Unit]]:
         def read(conn: Connection) -> list[tuple[User, Unit]]:
-            rows = conn.execute(
+            found = conn.execute(
                 select(
                     t.users,
                     t.units.c.slug,
@@ -347,8 +347,8 @@ class Store:
                 .order_by(t.users.c.email)
             )
             return [
-                (User.from_row(r), Unit(r.unit_id, r.slug, r.unit_name, r.parent_id, r.path))
-                for r in rows
+                (rows.user(r), Unit(r.unit_id, r.slug, r.unit_name, r.parent_id, r.path))
+                for r in found
             ]
 
         return await self.db.read(read)
@@ -358,14 +358,14 @@ class Store:
             row = conn.execute(
                 select(t.users).where(t.users.c.email == email.strip().lower())
             ).first()
-            return User.from_row(row) if row else None
+            return rows.user(row) if row else None
 
         return await self.db.read(read)
 
     async def user(self, user_id: int) -> User | None:
         def read(conn: Connection) -> User | None:
             row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
-            return User.from_row(row) if row else None
+            return rows.user(row) if row else None
 
         return await self.db.read(read)
 
@@ -384,7 +384,7 @@ class Store:
                 raise NotFound(f"no user with id {user_id}")
             if not active:
                 conn.execute(t.sessions.delete().where(t.sessions.c.user_id == user_id))
-            return User.from_row(row)
+            return rows.user(row)
 
         return await self.db.write(write)
 
@@ -409,7 +409,7 @@ class Store:
                     t.sessions.c.token_hash != (keep_token_hash or ""),
                 )
             )
-            return User.from_row(row)
+            return rows.user(row)
 
         return await self.db.write(write)
 
@@ -464,7 +464,7 @@ class Store:
             if row is None:
                 return None
             return StaffSession(
-                User.from_row(row),
+                rows.user(row),
                 Unit(row.unit_id, row.slug, row.unit_name, row.parent_id, row.path),
                 row.csrf_token,
                 row.expires_at,
@@ -497,14 +497,14 @@ class Store:
                 .values(unit_id=unit_id, label=label, version=1, created_at=now())
                 .returning(t.posters.c.id)
             ).scalar_one()
-            return Poster.from_row(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
+            return rows.poster(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
 
         return await self.db.write(write)
 
     async def poster(self, poster_id: int) -> Poster | None:
         def read(conn: Connection) -> Poster | None:
             row = conn.execute(_POSTER.where(t.posters.c.id == poster_id)).first()
-            return Poster.from_row(row) if row else None
+            return rows.poster(row) if row else None
 
         return await self.db.read(read)
 
@@ -516,7 +516,7 @@ class Store:
         query = _POSTER.order_by(t.posters.c.id)
         if unit_id is not None:
             query = query.where(t.posters.c.unit_id == unit_id)
-        return await self.db.read(lambda conn: [Poster.from_row(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: [rows.poster(r) for r in conn.execute(query)])
 
     async def revoke_poster(self, poster_id: int) -> Poster:
         def write(conn: Connection) -> Poster:
@@ -527,7 +527,7 @@ class Store:
             )
             if result.rowcount == 0:
                 raise NotFound(f"no poster with id {poster_id}")
-            return Poster.from_row(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
+            return rows.poster(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
 
         poster = await self.db.write(write)
         self._posters.forget(poster_id)
@@ -546,14 +546,14 @@ class Store:
                 .values(unit_id=unit_id, origins="\n".join(origins), version=1, created_at=now())
                 .returning(t.widgets.c.id)
             ).scalar_one()
-            return Widget.from_row(conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).one())
+            return rows.widget(conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).one())
 
         return await self.db.write(write)
 
     async def widget(self, widget_id: int) -> Widget | None:
         def read(conn: Connection) -> Widget | None:
             row = conn.execute(_WIDGET.where(t.widgets.c.id == widget_id)).first()
-            return Widget.from_row(row) if row else None
+            return rows.widget(row) if row else None
 
         return await self.db.read(read)
 
@@ -565,7 +565,7 @@ class Store:
         query = _WIDGET.order_by(t.widgets.c.id)
         if unit_id is not None:
             query = query.where(t.widgets.c.unit_id == unit_id)
-        return await self.db.read(lambda conn: [Widget.from_row(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: [rows.widget(r) for r in conn.execute(query)])
 
     async def revoke_widget(self, widget_id: int) -> Widget:
         """For good: the key stops working on every site at once. A new widget gets a new key."""
@@ -581,7 +581,7 @@ class Store:
                 raise NotFound(f"no widget with id {widget_id}")
             if result.rowcount == 0:
                 raise StoreError(f"widget {widget_id} is already revoked")
-            return Widget.from_row(row)
+            return rows.widget(row)
 
         widget = await self.db.write(write)
         self._widgets.forget(widget_id)
@@ -793,9 +793,7 @@ class Store:
         """The units a member of staff may filter by: all, their subtree, or their own unit."""
         everything = await self._units.get(
             None,
-            partial(
-                self.db.read, lambda conn: [Unit.from_row(r) for r in conn.execute(_UNIT_TREE)]
-            ),
+            partial(self.db.read, lambda conn: [rows.unit(r) for r in conn.execute(_UNIT_TREE)]),
         )
         if scope.reach is Reach.SUBTREE:
             return [u for u in everything if u.path.startswith(scope.unit_path)]
@@ -1357,7 +1355,7 @@ class Store:
             )
             .order_by(t.units.c.path)
         )
-        return await self.db.read(lambda conn: [Unit.from_row(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: [rows.unit(r) for r in conn.execute(query)])
 
     async def reporter_acts(
         self,
@@ -1531,7 +1529,7 @@ class Store:
         query = _TEMPLATES.where(t.answer_templates.c.unit_id.in_(list(unit_ids)))
         return await self.db.read(
             lambda conn: [
-                AnswerTemplate.from_row(r)
+                rows.answer_template(r)
                 for r in conn.execute(query.order_by(t.units.c.path, t.answer_templates.c.title))
             ]
         )
@@ -1548,7 +1546,7 @@ class Store:
         query = _TEMPLATES.where(c.unit_id.in_(unit.ancestor_ids), wanted)
         return await self.db.read(
             lambda conn: [
-                AnswerTemplate.from_row(r) for r in conn.execute(query.order_by(c.title, c.id))
+                rows.answer_template(r) for r in conn.execute(query.order_by(c.title, c.id))
             ]
         )
 
@@ -1632,7 +1630,7 @@ class Store:
                     t.export_jobs.c.token == token, t.export_jobs.c.user_id == user_id
                 )
             ).first()
-            return ExportJob.from_row(row) if row else None
+            return rows.export_job(row) if row else None
 
         return await self.db.read(read)
 
@@ -1670,7 +1668,7 @@ class Store:
                 .where(t.users.c.id == row.user_id)
             ).one()
             unit = Unit(owner.unit_id, owner.slug, owner.unit_name, owner.parent_id, owner.path)
-            return ExportJob.from_row(row), StaffSession(User.from_row(owner), unit, "", now())
+            return rows.export_job(row), StaffSession(rows.user(owner), unit, "", now())
 
         return await self.db.write(write)
 
@@ -1939,7 +1937,7 @@ def _apply_change(conn: Connection, row: Any, seen_version: int, values: dict[st
 def _staff_of(conn: Connection, unit_ids: Sequence[int], roles: Sequence[str]) -> list[User]:
     """The active people of these units with one of `roles`, by e-mail."""
     return [
-        User.from_row(r)
+        rows.user(r)
         for r in conn.execute(
             select(t.users)
             .where(
@@ -2058,19 +2056,6 @@ def _reminder_people(conn: Connection, rows: list[Any]) -> Callable[[Any, Audien
     return people
 
 
-def _photo(row: Any) -> Photo:
-    return Photo(
-        row.id,
-        row.position,
-        row.filename,
-        row.content_type,
-        row.width,
-        row.height,
-        row.size_bytes,
-        row.withheld,
-    )
-
-
 _TEMPLATES = (
     select(t.answer_templates, t.units.c.name.label("unit_name"), t.users.c.email)
     .join(t.units, t.units.c.id == t.answer_templates.c.unit_id)
@@ -2117,10 +2102,10 @@ _PUBLIC_EVENTS = _EVENTS.where(t.report_events.c.public.is_(True))
 def _report(conn: Connection, report_id: int, public_only: bool = False) -> Report:
     params = {"report_id": report_id}
     row = conn.execute(_REPORT, params).one()
-    photos = tuple(_photo(p) for p in conn.execute(_PHOTOS, params))
+    photos = tuple(rows.photo(p) for p in conn.execute(_PHOTOS, params))
     attached: dict[int, list[Photo]] = {}
     for a in conn.execute(_ATTACHMENTS, params):
-        attached.setdefault(a.event_id, []).append(_photo(a))
+        attached.setdefault(a.event_id, []).append(rows.photo(a))
     events = tuple(
         Event(
             e.id,
