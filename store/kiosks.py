@@ -1,6 +1,6 @@
 """Kiosks: pairing, credentials' state, heartbeats and each kiosk's pool of tracking codes.
 
-A pool code becomes a report's tracking code inside Store.submit_report, in the transaction
+A pool code becomes a report's tracking code inside store.intake.submit_report, in the transaction
 that stores the report (`claim_code`), so a code is either in the pool or on a report, never
 both and never neither."""
 

@@ -7,14 +7,17 @@ from typing import Any
 
 from lapor.complaints.records import (
     AnswerTemplate,
+    Event,
     ExportJob,
     Kiosk,
     Photo,
     Poster,
+    Report,
     Unit,
     User,
     Widget,
 )
+from lapor.complaints.reports import Channel, Identity, Kind, Status
 
 
 def unit(row: Any) -> Unit:
@@ -120,4 +123,62 @@ def photo(row: Any) -> Photo:
         row.height,
         row.size_bytes,
         row.withheld,
+    )
+
+
+def event(row: Any, attachments: tuple[Photo, ...]) -> Event:
+    return Event(
+        row.id,
+        row.at,
+        row.kind,
+        row.from_status,
+        row.to_status,
+        row.note,
+        row.public,
+        row.email,
+        attachments,
+    )
+
+
+def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Report:
+    return Report(
+        id=row.id,
+        tracking_code=row.tracking_code,
+        kind=Kind(row.kind),
+        status=Status(row.status),
+        text=row.text,
+        location=row.location,
+        identity=Identity(row.identity),
+        reporter_name=row.reporter_name,
+        reporter_phone=row.reporter_phone,
+        reporter_email=row.reporter_email,
+        channel=Channel(row.channel),
+        unit_id=row.unit_id,
+        unit_name=row.unit_name,
+        poster_id=row.poster_id,
+        poster_label=row.poster_label,
+        routed_unit_id=row.routed_unit_id,
+        routed_unit_name=row.routed_name,
+        language=row.language,
+        received_at=row.received_at,
+        verify_due=row.verify_due,
+        photos=photos,
+        events=events,
+        version=row.version,
+        title=row.title,
+        forwarded_unit_id=row.forwarded_unit_id,
+        forwarded_unit_name=row.forwarded_name,
+        follow_up_due=row.follow_up_due,
+        rating=row.rating,
+        idempotency_key=row.idempotency_key,
+        due_on=row.due_on,
+        category=row.category,
+        tags=tuple(row.tags.split(",")) if row.tags else (),
+        assigned_user_id=row.assigned_user_id,
+        taken_via=row.taken_via,
+        widget_id=row.widget_id,
+        page_url=row.page_url,
+        kiosk_id=row.kiosk_id,
+        kiosk_name=row.kiosk_name,
+        reported_at=row.reported_at,
     )
