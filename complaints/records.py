@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from lapor.complaints.feedback import FeedbackSubmission
 from lapor.complaints.inbox import Cursor
@@ -46,18 +45,6 @@ class Unit:
         """Self first, then parent, up to the root."""
         return [int(p) for p in reversed(self.path.strip("/").split("/"))]
 
-    @classmethod
-    def from_row(cls, row: Any) -> Unit:
-        return cls(
-            row.id,
-            row.slug,
-            row.name,
-            row.parent_id,
-            row.path,
-            getattr(row, "verify_days", None),
-            getattr(row, "follow_up_days", None),
-        )
-
 
 @dataclass(frozen=True)
 class UnitSummary:
@@ -87,10 +74,6 @@ class User:
     active: bool
     password_hash: str = field(repr=False)
 
-    @classmethod
-    def from_row(cls, row: Any) -> User:
-        return cls(row.id, row.email, row.role, row.unit_id, row.active, row.password_hash)
-
 
 @dataclass(frozen=True)
 class StaffSession:
@@ -111,19 +94,6 @@ class Poster:
     unit_slug: str = ""
     unit_name: str = ""
 
-    @classmethod
-    def from_row(cls, row: Any) -> Poster:
-        return cls(
-            row.id,
-            row.unit_id,
-            row.label,
-            row.version,
-            row.created_at,
-            row.revoked_at,
-            getattr(row, "unit_slug", ""),
-            getattr(row, "unit_name", ""),
-        )
-
 
 @dataclass(frozen=True)
 class Widget:
@@ -139,19 +109,6 @@ class Widget:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Widget:
-        return cls(
-            row.id,
-            row.unit_id,
-            tuple(o for o in row.origins.split("\n") if o),
-            row.version,
-            row.created_at,
-            row.revoked_at,
-            getattr(row, "unit_slug", ""),
-            getattr(row, "unit_name", ""),
-        )
 
 
 @dataclass(frozen=True)
@@ -177,28 +134,6 @@ class Kiosk:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Kiosk:
-        return cls(
-            row.id,
-            row.unit_id,
-            row.name,
-            row.version,
-            row.created_at,
-            row.paired_at,
-            row.revoked_at,
-            row.pairing_expires_at,
-            row.last_seen_at,
-            row.queue_length,
-            row.oldest_queued_at,
-            row.app_version,
-            row.storage_persistent,
-            row.clock_offset_ms,
-            getattr(row, "unit_slug", ""),
-            getattr(row, "unit_name", ""),
-            getattr(row, "codes_held", 0) or 0,
-        )
 
 
 @dataclass(frozen=True)
@@ -339,19 +274,6 @@ class AnswerTemplate:
     updated_at: datetime
     updated_by: str | None  # e-mail of the last editor
 
-    @classmethod
-    def from_row(cls, row: Any) -> AnswerTemplate:
-        return cls(
-            row.id,
-            row.unit_id,
-            row.unit_name,
-            row.category,
-            row.title,
-            row.body,
-            row.updated_at,
-            row.email,
-        )
-
 
 @dataclass(frozen=True)
 class ExportJob:
@@ -365,21 +287,6 @@ class ExportJob:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> ExportJob:
-        return cls(
-            row.id,
-            row.token,
-            row.user_id,
-            row.query,
-            row.status,
-            row.rows_done,
-            row.rows_total,
-            row.error,
-            row.created_at,
-            row.finished_at,
-        )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Kiosks: pairing, credentials' state, heartbeats and each kiosk's pool of tracking codes.
 
-A pool code becomes a report's tracking code inside Store.submit_report, in the transaction
+A pool code becomes a report's tracking code inside store.intake.submit_report, in the transaction
 that stores the report (`claim_code`), so a code is either in the pool or on a report, never
 both and never neither."""
 
@@ -17,6 +17,7 @@ from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
 from lapor.complaints.kiosk import Heartbeat
 from lapor.complaints.records import Kiosk, ReservedCode
+from lapor.store import rows
 from lapor.store import schema as t
 from lapor.store.db import Database
 from lapor.store.errors import NotFound, StoreError
@@ -35,7 +36,7 @@ _KIOSK = select(
 
 def _one(conn: Connection, kiosk_id: int) -> Kiosk | None:
     row = conn.execute(_KIOSK.where(_K.c.id == kiosk_id)).first()
-    return Kiosk.from_row(row) if row is not None else None
+    return rows.kiosk(row) if row is not None else None
 
 
 def _set_pairing_code(conn: Connection, kiosk_id: int, at: datetime) -> str:
@@ -156,7 +157,7 @@ class KioskStore:
         query = _KIOSK.order_by(_K.c.id)
         if unit_ids is not None:
             query = query.where(_K.c.unit_id.in_(list(unit_ids)))
-        return await self.db.read(lambda conn: [Kiosk.from_row(r) for r in conn.execute(query)])
+        return await self.db.read(lambda conn: [rows.kiosk(r) for r in conn.execute(query)])
 
     async def revoke(self, kiosk_id: int, at: datetime) -> Kiosk:
         """For good; its unused codes go back (their status pages say "not found" again)."""
