@@ -20,7 +20,7 @@ complaints.tracking.new_tracking_code like the real ones):
   stale masuk / diteruskan / tunda that are now overdue), recent ones spread over the whole
   workflow. Every report is routed to its agency's coordinator (root reports to the root's);
   forwarded ones carry forwarded_unit_id, forwarded_at and follow_up_due; due_on follows
-  store.store._apply_change (verify_due while masuk, follow_up_due while diteruskan, NULL
+  store.workflow._apply_change (verify_due while masuk, follow_up_due while diteruskan, NULL
   otherwise). Followed-up (ditindaklanjuti) reports were answered in the last 8 days, so the
   server's auto-close timer finds nothing to close and the data does not change under the
   benchmark.
