@@ -49,10 +49,24 @@ def main() -> None:
         # setuptools copies into build/ and zips what it finds there: a module removed since
         # the last build would still be in the wheel.
         shutil.rmtree(ROOT / "build", ignore_errors=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
-            check=True,
-        )
+        try:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "-q",
+                    "--no-deps",
+                    "-w",
+                    str(wheels),
+                    str(ROOT),
+                ],
+                check=True,
+            )
+        finally:
+            # Nor may it stay behind for the suite's walks over the tree to read twice.
+            shutil.rmtree(ROOT / "build", ignore_errors=True)
         (wheel,) = wheels.glob("lapor_frontdoor-*.whl")
         # Two ways an operator installs it: pip into a venv (the commands below), and pipx
         # (the server).
