@@ -612,7 +612,8 @@ def check_submissions(server: RealServer, before: int, runs: list[Result]) -> tu
 
     codes = set()
     for location in acked:
-        raw = location.split("/t/", 1)[-1].split("?", 1)[0]
+        # /t/{code}/{secret}?sent=1: the receipt is the reporter's private page.
+        raw = location.split("/t/", 1)[-1].split("?", 1)[0].split("/", 1)[0]
         codes.add(tracking.normalize(raw) or raw)
     missing = len(codes - server.tracking_codes())
     duplicates = len(acked) - len(codes)
