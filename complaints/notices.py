@@ -10,6 +10,15 @@ from datetime import date
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Kind, Status
 
+# A mail to staff quotes the start of the report, never all of it: the workspace holds the
+# report, and an outbox row keeps no more of the citizen's text than the mail shows.
+EXCERPT_CHARS = 400
+
+
+def excerpt(text: str) -> str:
+    """The start of `text` as a mail quotes it; an excerpt of an excerpt is the same."""
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + " …"
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -18,7 +27,7 @@ class Notice:
     report_id: int
     tracking_code: str
     kind: Kind
-    text: str
+    text: str  # the report's excerpt (excerpt()), not the whole text
     channel: Channel
     unit_name: str
     poster_label: str | None

@@ -28,6 +28,7 @@ from lapor.complaints.notices import (
     Notice,
     ReminderComposer,
     ReminderNotice,
+    excerpt,
 )
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
@@ -44,6 +45,11 @@ MAX_ATTEMPTS = 8
 # the claim token keeps the late sender from overwriting the new claimant's outcome.
 LEASE = timedelta(minutes=10)
 BATCH = 1
+
+
+class Unwritable(Exception):
+    """An outbox row whose words cannot be made: no subject and body kept, and a notice that
+    cannot be read or composed."""
 
 
 class PermanentFailure(Exception):
@@ -117,7 +123,7 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
                     kind=kind,
                     unit=notice.unit_name,
                 )
-            excerpt = notice.text if len(notice.text) <= 400 else notice.text[:400] + " …"
+            quoted = excerpt(notice.text)
             entry = channel_label(notice.channel) + (
                 f" – {notice.poster_label}" if notice.poster_label else ""
             )
@@ -140,7 +146,7 @@ def compose_new_report_mail(base_url: str) -> MailComposer:
             else:
                 facts.append(i18n.gettext("Entry point: %(entry)s", entry=entry))
             body = "\n".join(
-                [opening, "", *facts, "", excerpt, "", _staff_link(base_url, notice.report_id), ""]
+                [opening, "", *facts, "", quoted, "", _staff_link(base_url, notice.report_id), ""]
             )
         return subject, body
 
@@ -357,11 +363,23 @@ class MailSender:
 
     def written(self, message: OutboxMessage) -> OutboxMessage:
         """The message with its subject and body: as kept on the row once it was tried (or
-        when it was queued before notices were kept), else composed now from its notice."""
+        when it was queued before notices were kept), else composed now from its notice. One
+        that cannot be composed comes back without words (the outbox page lists it all the
+        same; the sender fails it with the reason)."""
+        try:
+            return self._words(message)
+        except Unwritable:
+            return message
+
+    def _words(self, message: OutboxMessage) -> OutboxMessage:
         if message.subject is not None and message.body is not None:
             return message
-        assert message.notice is not None  # a row has its words, its notice, or both
-        subject, body = self._compose(message.notice)
+        if message.notice is None:
+            raise Unwritable("its notice cannot be read")
+        try:
+            subject, body = self._compose(message.notice)
+        except Exception as exc:  # a notice this release cannot put into words
+            raise Unwritable(f"its notice cannot be composed: {type(exc).__name__}: {exc}") from exc
         return replace(message, subject=subject, body=body)
 
     async def run(self, interval: float = 5.0) -> None:
@@ -389,8 +407,16 @@ class MailSender:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         # Composed once, at the first try, and kept by finish_outbox: every retry sends the
-        # same words, and the outbox page shows what went out.
-        message = self.written(message)
+        # same words, and the outbox page shows what went out. A message that cannot be
+        # composed fails alone and for good: retrying cannot give it words, and it must not
+        # stop the messages behind it.
+        try:
+            message = self._words(message)
+        except Unwritable as exc:
+            log.error("outbox message %s failed: %s", message.id, exc)
+            await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
+            self._count("failed")
+            return
         try:
             await asyncio.to_thread(self._send, self._build(message))
         except PermanentFailure as exc:

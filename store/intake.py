@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lapor.complaints import search, tracking
-from lapor.complaints.notices import Notice
+from lapor.complaints.notices import Notice, excerpt
 from lapor.complaints.records import NewReport, SubmitResult
 from lapor.complaints.reports import Identity, Status, route
 from lapor.store import inbox, kiosks, outbox
@@ -214,7 +214,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             report_id,
             values["tracking_code"],
             sub.kind,
-            sub.text,
+            excerpt(sub.text),
             new.channel,
             entry.name,
             entry.label,

@@ -104,8 +104,20 @@ def _message(row: Any) -> OutboxMessage:
         row.sent_at,
         row.report_id,
         row.claim_token,
-        notice_of(row.notice) if row.notice is not None else None,
+        _readable(row.notice),
     )
+
+
+def _readable(kept: str | None) -> AnyNotice | None:
+    """The notice a row keeps; None when it has none, or when it cannot be read back (a row
+    written by a later release, say): the sender then fails that row alone, with the reason,
+    instead of every claim that would have read it."""
+    if kept is None:
+        return None
+    try:
+        return notice_of(kept)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def claim(

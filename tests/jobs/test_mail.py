@@ -295,3 +295,82 @@ async def test_a_row_queued_before_notices_were_kept_is_sent_as_it_is(
         )
         assert str(mail["Subject"]) == "[LAPOR] Tersimpan sebelumnya"
         assert mail.get_body().get_content().strip() == "Isi lama."  # type: ignore[union-attr]
+
+
+async def test_a_long_report_is_quoted_in_the_mail_and_no_more_of_it_is_kept(
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    # Numbered, so that what lies past the excerpt appears nowhere in it: 3,849 characters.
+    text = " ".join(f"Antrean loket nomor {n} panjang." for n in range(120))
+    async with make_harness() as harness:
+        await harness.submit(text=text)
+        [queued] = await harness.app.state.services.store.list_outbox()
+        assert queued.notice is not None
+        assert queued.notice.text == text[:400] + " …"  # the outbox keeps the excerpt only
+        assert await sender_for(harness, f"smtp://127.0.0.1:{port}").send_due() == 1
+        mail = message_from_bytes(
+            mailbox.messages[0].original_content or b"", policy=policy.default
+        )
+        # The body's long line is wrapped for the wire; read it as one.
+        body = " ".join(mail.get_body().get_content().split())  # type: ignore[union-attr]
+        assert text[:400] + " …" in body
+        assert "nomor 119" not in body
+
+
+async def test_a_message_that_cannot_be_put_into_words_fails_alone(
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
+) -> None:
+    """A notice this release cannot read (written by a later one) or cannot compose fails its
+    own row, for good and with the reason; the messages behind it are still sent, and the
+    admin's outbox page still lists them all."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+
+    from lapor.complaints.notices import ChangeNotice
+    from lapor.complaints.reports import Status
+    from lapor.store import schema
+    from lapor.store.outbox import facts
+
+    mailbox, port = smtp
+    async with make_harness() as harness:
+        at = datetime.now(UTC)
+        common = dict(
+            subject=None,
+            body=None,
+            notice=None,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        uncomposable = ChangeNotice(
+            1, "ABCDE12345", None, Status.FOLLOWED_UP, None, "Jawaban", "xx", date(2026, 12, 9)
+        )
+        rows = [
+            {**common, "to_address": "a@prov.go.id", "notice": '{"notice": "sms_receipt"}'},
+            {**common, "to_address": "b@prov.go.id", "notice": facts(uncomposable)},
+            {**common, "to_address": "c@prov.go.id", "subject": "[LAPOR] Lama", "body": "Isi.\n"},
+        ]
+        await harness.app.state.services.store.db.write(
+            lambda conn: conn.execute(insert(schema.outbox), rows)
+        )
+        assert await sender_for(harness, f"smtp://127.0.0.1:{port}").send_due() == 3
+        [sent] = mailbox.messages
+        assert sent.rcpt_tos == ["c@prov.go.id"]
+        outcome = {
+            m.to_address: (m.status, m.last_error or "")
+            for m in await harness.app.state.services.store.list_outbox()
+        }
+        assert outcome["a@prov.go.id"][0] == "failed"
+        assert "cannot be read" in outcome["a@prov.go.id"][1]
+        assert outcome["b@prov.go.id"][0] == "failed"
+        assert "cannot be composed" in outcome["b@prov.go.id"][1]
+        assert outcome["c@prov.go.id"][0] == "sent"
+
+        await harness.login("admin@prov.go.id")
+        page = await harness.client.get("/admin/outbox")
+        assert page.status_code == 200
+        for address in ("a@prov.go.id", "b@prov.go.id", "c@prov.go.id"):
+            assert address in page.text
