@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from lapor.admin import registry
 from lapor.admin.access import path_id, staff_only
-from lapor.admin.forms import pick_unit
 from lapor.admin.registry import ADMIN, Confirmed, Listing, Managed, Question, redirect_done
 from lapor.admin.responses import NO_STORE
 from lapor.complaints import kiosk as rules
@@ -66,9 +65,7 @@ async def _add(
 ) -> Response | dict[str, str]:
     svc = services(request)
     errors: dict[str, str] = {}
-    unit = pick_unit(await svc.store.list_units(), typed["unit"])
-    if unit is None:
-        errors["unit"] = gettext("Choose a unit from the list.")
+    unit = await registry.unit_typed(svc, typed, errors)
     name = rules.read_kiosk_name(typed["name"])
     if name is None:
         errors["name"] = gettext(
@@ -79,8 +76,8 @@ async def _add(
         assert unit is not None and name is not None
         try:
             kiosk, code = await svc.store.kiosks.add(unit.id, name, now())
-        except NotFound:
-            errors["unit"] = gettext("Choose a unit from the list.")
+        except NotFound:  # deleted meanwhile
+            errors["unit"] = gettext(registry.UNIT_CHOICE)
     if errors:
         return errors
     return _code_shown(request, session, kiosk, code, gettext("Kiosk added"))

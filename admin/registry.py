@@ -24,7 +24,7 @@ from lapor.admin.forms import pick_unit, read_number, read_typed
 from lapor.admin.responses import NO_STORE
 from lapor.complaints.records import StaffSession, Unit
 from lapor.store.errors import NotFound, StoreError
-from lapor.web.i18n import gettext
+from lapor.web.i18n import N_, gettext
 from lapor.web.services import Services, services
 
 ADMIN = "admin"
@@ -76,6 +76,19 @@ class Confirmed(Generic[R]):
     act: Callable[[Request, StaffSession, R], Awaitable[Response]]
     # A page instead of the question when the change may not be made at all.
     refuse: Callable[[Request, StaffSession, R], Awaitable[Response | None]] | None = None
+
+
+UNIT_CHOICE = N_("Choose a unit from the list.")
+
+
+async def unit_typed(
+    svc: Services, typed: Mapping[str, str], errors: dict[str, str]
+) -> Unit | None:
+    """The unit an add form picked, or None with the sentence for its field in `errors`."""
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
+    if unit is None:
+        errors["unit"] = gettext(UNIT_CHOICE)
+    return unit
 
 
 def redirect_done(path: str, what: str, record_id: int, anchor: str = "") -> RedirectResponse:

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lapor.admin import registry
-from lapor.admin.forms import pick_unit
 from lapor.admin.registry import Confirmed, Listing, Managed, Question, redirect_done
 from lapor.complaints import origins as origin_rules
 from lapor.complaints.records import StaffSession, Unit, Widget
@@ -68,9 +67,7 @@ async def _add(
 ) -> Response | dict[str, str]:
     svc = services(request)
     errors: dict[str, str] = {}
-    unit = pick_unit(await svc.store.list_units(), typed["unit"])
-    if unit is None:
-        errors["unit"] = gettext("Choose a unit from the list.")
+    unit = await registry.unit_typed(svc, typed, errors)
     origins: list[str] = []
     try:
         origins = origin_rules.read_origins(typed["origins"].splitlines())
@@ -80,8 +77,8 @@ async def _add(
         assert unit is not None
         try:
             widget = await svc.store.add_widget(unit.id, origins)
-        except NotFound:
-            errors["unit"] = gettext("Choose a unit from the list.")
+        except NotFound:  # deleted meanwhile
+            errors["unit"] = gettext(registry.UNIT_CHOICE)
     if errors:
         return errors
     return redirect_done(
