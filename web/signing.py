@@ -7,14 +7,49 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadData, BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 from itsdangerous.signer import SigningAlgorithm
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+# What we hand out, exactly: an id and a version in base 36 (a kiosk's also a random part), a
+# dot, a base64url signature without padding. itsdangerous reads more than it writes (padding,
+# characters outside the alphabet, a last character whose spare bits differ): one poster would
+# answer to many URLs, be counted under each, and thrash the blank-form cache.
+_SIGNED_IDS = re.compile(r"[0-9a-z]+-[0-9a-z]+(?:-[A-Za-z0-9_-]+)?\.[A-Za-z0-9_-]+")
+_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
+
+
+def _canonical_base64(part: str) -> bool:
+    try:
+        return base64_encode(base64_decode(part)).decode() == part
+    except BadData:
+        return False
+
+
+def _canonical_signed_ids(value: str) -> bool:
+    """`value` is spelled as we sign it: only our characters, and each base64 part (the
+    signature, a kiosk's random part) the one spelling of its bytes."""
+    if not _SIGNED_IDS.fullmatch(value):
+        return False
+    ids, _, signature = value.rpartition(".")
+    parts = ids.split("-", 2)  # a kiosk's random part may hold "-" itself
+    if any(len(p) > 1 and p.startswith("0") for p in parts[:2]):
+        return False  # base 36 without leading zeros, as _b36 writes it
+    return all(_canonical_base64(p) for p in (signature, *parts[2:]))
+
+
+def _canonical_token(token: str) -> bool:
+    """A form token (payload.timestamp.signature, payload compressed after a leading dot) as
+    itsdangerous writes it."""
+    return bool(_TOKEN.fullmatch(token)) and all(
+        _canonical_base64(part) for part in token.lstrip(".").split(".")
+    )
 
 
 class _ShortHMAC(SigningAlgorithm):
@@ -107,6 +142,8 @@ class Signing:
     def read_poster_code(self, code: str) -> tuple[int, int]:
         if not code or len(code) > 64 or not code.isascii():
             raise PosterCodeError("malformed")
+        if not _canonical_signed_ids(code):
+            raise PosterCodeError("bad_signature")  # not spelled as we sign: not ours
         try:
             payload = self._poster.unsign(code).decode()
         except BadSignature:
@@ -126,6 +163,8 @@ class Signing:
     def read_widget_key(self, key: str) -> tuple[int, int]:
         if not key or len(key) > 100 or not key.isascii():
             raise WidgetKeyError("malformed")
+        if not _canonical_signed_ids(key):
+            raise WidgetKeyError("bad_signature")  # not spelled as we sign: not ours
         try:
             payload = self._widget.unsign(key).decode()
         except BadSignature:
@@ -146,6 +185,8 @@ class Signing:
     def read_kiosk_credential(self, credential: str) -> tuple[int, int]:
         if not credential or len(credential) > 200 or not credential.isascii():
             raise KioskCredentialError("malformed")
+        if not _canonical_signed_ids(credential):
+            raise KioskCredentialError("bad_signature")  # not spelled as we sign: not ours
         try:
             payload = self._kiosk.unsign(credential).decode()
         except BadSignature:
@@ -162,7 +203,7 @@ class Signing:
         return token if isinstance(token, str) else token.decode()
 
     def read_widget_form_token(self, token: str, max_age: int) -> WidgetFormToken:
-        if not token or len(token) > 200:
+        if not token or len(token) > 200 or not _canonical_token(token):
             raise FormTokenError("invalid")
         try:
             payload: Any = self._widget_form.loads(token, max_age=max_age)
@@ -182,7 +223,7 @@ class Signing:
         return token if isinstance(token, str) else token.decode()
 
     def read_form_token(self, token: str, max_age: int) -> FormToken:
-        if not token or len(token) > 200:
+        if not token or len(token) > 200 or not _canonical_token(token):
             raise FormTokenError("invalid")
         try:
             payload: Any = self._form.loads(token, max_age=max_age)

@@ -193,6 +193,9 @@ async def test_oversized_photo_is_refused_before_decoding(make_harness: MakeHarn
         (lambda code: code[:-1] + ("A" if code[-1] != "A" else "B"), 404, "bad_signature"),
         (lambda code: "9" + code, 404, "bad_signature"),
         (lambda code: "nonsense", 404, "bad_signature"),
+        # Other spellings of the same signature: one poster, one URL.
+        (lambda code: code + "=", 404, "bad_signature"),
+        (lambda code: code[:-2] + "!" + code[-2:], 404, "bad_signature"),
         (lambda code: "x" * 100, 404, "malformed"),
     ],
 )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -119,3 +121,62 @@ def test_widget_form_tokens_are_not_poster_form_tokens() -> None:
         signing.read_form_token(token, max_age=60)
     with pytest.raises(FormTokenError):
         signing.read_widget_form_token(signing.new_form_token(3, 1), max_age=60)
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _spellings(value: str) -> list[str]:
+    """Other spellings itsdangerous would read as `value`: padding, characters outside the
+    alphabet (dropped by the decoder), and a last character whose spare bits differ."""
+    from itsdangerous.encoding import base64_decode
+
+    head, _, signature = value.rpartition(".")
+    others = [
+        value + "=",
+        value + "==",
+        f"{head}.!{signature}",
+        f"{head}.{signature[:3]}~{signature[3:]}",
+        f"{head}.{signature}$$",
+        f"{value} ",
+        f"{value}\x00",
+    ]
+    others += [
+        f"{head}.{signature[:-1]}{c}"
+        for c in _ALPHABET
+        if c != signature[-1] and base64_decode(signature[:-1] + c) == base64_decode(signature)
+    ]
+    return others
+
+
+def test_a_signed_value_has_one_spelling() -> None:
+    """A poster answers to one URL only, so it is counted once and cached once; the same for
+    widget keys, kiosk credentials and form tokens."""
+    from lapor.web.signing import KioskCredentialError, WidgetKeyError
+
+    signing = Signing([NEW])
+    readers: list[tuple[str, Any, type[Exception]]] = [
+        (signing.poster_code(7, 1), signing.read_poster_code, PosterCodeError),
+        (signing.widget_key(7, 1), signing.read_widget_key, WidgetKeyError),
+        (signing.kiosk_credential(7, 1), signing.read_kiosk_credential, KioskCredentialError),
+        (
+            signing.new_form_token(7, 1),
+            lambda t: signing.read_form_token(t, 3600),
+            FormTokenError,
+        ),
+        (
+            signing.new_widget_form_token(7, 1),
+            lambda t: signing.read_widget_form_token(t, 3600),
+            FormTokenError,
+        ),
+    ]
+    for value, read, refused in readers:
+        read(value)  # as handed out: accepted
+        others = _spellings(value)
+        assert len(others) >= 7
+        for other in others:
+            with pytest.raises(refused):
+                read(other)
+    # Ids are written in base 36 without leading zeros; a zero in front is another spelling.
+    with pytest.raises(PosterCodeError):
+        signing.read_poster_code("0" + signing.poster_code(7, 1))
