@@ -121,8 +121,13 @@ class PhotoStore:
             ):
                 raise PhotoError("not_an_image") from None
         rgb.thumbnail((self.max_side, self.max_side), Image.Resampling.LANCZOS)
+        # The pixels are all we keep. convert() and thumbnail() copy the original's `info`
+        # (a JPEG's COM comment, a PNG's text chunks, EXIF, XMP, its ICC profile...), and
+        # Pillow's JPEG encoder writes `info["comment"]` back out as a COM segment: empty it, and
+        # name no EXIF, XMP or ICC profile when saving, so what is kept carries no metadata.
+        # The EXIF orientation has been applied to the pixels above, before it goes.
+        rgb.info = {}
         out = io.BytesIO()
-        # A fresh RGB image carries no EXIF, GPS or ICC data; nothing of the original leaks.
         rgb.save(out, "JPEG", quality=82, optimize=True, progressive=True)
         encoded = out.getvalue()
         # Re-encoding is deterministic, so a retry of the same upload gets the same digest as a

@@ -120,6 +120,19 @@ async def test_photo_is_reencoded_without_exif_and_stored(harness: AppHarness) -
         assert not image.getexif()
 
 
+async def test_photo_is_stored_without_its_jpeg_comment(harness: AppHarness) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(out, "JPEG", comment=b"secret-of-the-sender")
+    response = await harness.submit(files=[("photos", ("c.jpg", out.getvalue(), "image/jpeg"))])
+    assert response.status_code == 303
+    [(name,)] = rows(harness, "SELECT filename FROM report_photos")
+    stored = (harness.settings.photo_dir / name[:2] / name).read_bytes()
+    assert b"secret-of-the-sender" not in stored
+    assert b"\xff\xfe" not in stored.split(b"\xff\xda", 1)[0]  # no COM segment before the scan
+    with Image.open(io.BytesIO(stored)) as image:
+        assert "comment" not in image.info
+
+
 async def test_corrupt_photo_keeps_text_and_good_photo_for_the_resend(harness: AppHarness) -> None:
     token, _ = await harness.form()
     text = "Petugas meminta biaya tambahan yang tidak resmi."
