@@ -170,7 +170,7 @@ def create_app(
     settings = settings or Settings.load()
     database = database or Database(settings.database_url)
     store = Store(database)
-    metrics = Metrics()
+    metrics = Metrics(scrapers=settings.metrics_allow, token=settings.metrics_token)
     photos = PhotoStore(
         settings.photo_dir,
         max_bytes=settings.max_photo_bytes,

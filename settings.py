@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -194,6 +195,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Proxies whose X-Forwarded-For is trusted for the client address (uvicorn's "
         "`forwarded_allow_ips`).",
     ),
+    Setting(
+        "LAPOR_METRICS_ALLOW",
+        "127.0.0.1,::1",
+        "Addresses or networks (comma-separated, e.g. `10.0.0.0/8`) that may read `/metrics`; "
+        "everyone else gets 404. Empty allows no address (then only the token does).",
+    ),
+    Setting(
+        "LAPOR_METRICS_TOKEN",
+        "",
+        "A bearer token that lets any address read `/metrics` "
+        "(`Authorization: Bearer TOKEN`, Prometheus's `authorization` in a scrape config). "
+        "Empty: addresses only.",
+    ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -201,6 +215,20 @@ _DEFAULTS = {s.name: s.default for s in SETTINGS}
 
 def _read(values: Mapping[str, str], name: str) -> str:
     return values.get(name, _DEFAULTS[name]).strip()
+
+
+def _networks(values: Mapping[str, str], name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    networks = []
+    for part in _read(values, name).split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list addresses or networks such as 10.0.0.0/8, not {part!r}"
+            ) from None
+    return tuple(networks)
 
 
 def _int(values: Mapping[str, str], name: str, minimum: int = 0) -> int:
@@ -255,6 +283,8 @@ class Settings:
     max_photo_pixels: int
     photo_max_side: int
     forwarded_allow_ips: str
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    metrics_token: str = ""
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -362,6 +392,8 @@ class Settings:
             max_photo_pixels=_int(values, "LAPOR_MAX_PHOTO_PIXELS", minimum=10_000),
             photo_max_side=_int(values, "LAPOR_PHOTO_MAX_SIDE", minimum=64),
             forwarded_allow_ips=_read(values, "LAPOR_FORWARDED_ALLOW_IPS"),
+            metrics_allow=_networks(values, "LAPOR_METRICS_ALLOW"),
+            metrics_token=_read(values, "LAPOR_METRICS_TOKEN"),
             overrides=dict(values),
         )
 

@@ -51,6 +51,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "data_dir": str(tmp_path / "data"),
             "secret_keys": TEST_KEY,
             "base_url": "https://lapor.example.go.id",
+            # The harness's client address (below) scrapes /metrics as a Prometheus would.
+            "metrics_allow": "127.0.0.1,198.51.100.7",
         }
         values.update({k: str(v) for k, v in overrides.items()})
         return Settings.load(environ={}, env_file=None, **values)

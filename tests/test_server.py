@@ -43,3 +43,34 @@ async def test_oversized_body_is_refused_early(make_harness: MakeHarness) -> Non
 def test_create_app_needs_no_io(settings: Any) -> None:
     # The app can be built (e.g. by uvicorn's factory) before the database exists.
     assert create_app(settings) is not None
+
+
+async def test_metrics_are_for_the_allowed_scrapers_only(make_harness: MakeHarness) -> None:
+    """Refusals, limits and per-route figures are nobody else's business: an address outside
+    LAPOR_METRICS_ALLOW gets a 404 unless it shows LAPOR_METRICS_TOKEN."""
+    import httpx
+
+    async with make_harness(
+        metrics_allow="10.0.0.0/8", metrics_token="scrape-me-0123456789"
+    ) as harness:
+
+        async def scrape(client: tuple[str, int], **headers: str) -> int:
+            transport = httpx.ASGITransport(app=harness.app, client=client)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                return (await c.get("/metrics", headers=headers)).status_code
+
+        assert await scrape(("10.1.2.3", 5000)) == 200
+        assert await scrape(("203.0.113.9", 5000)) == 404
+        assert await scrape(("127.0.0.1", 5000)) == 404  # loopback only by default
+        bearer = "Bearer scrape-me-0123456789"
+        assert await scrape(("203.0.113.9", 5000), authorization=bearer) == 200
+        assert await scrape(("203.0.113.9", 5000), authorization="Bearer wrong") == 404
+
+
+def test_a_metrics_network_that_is_not_one_is_refused(make_settings: Any) -> None:
+    import pytest
+
+    from lapor.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="LAPOR_METRICS_ALLOW"):
+        make_settings(metrics_allow="10.0.0.0/33")

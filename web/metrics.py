@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.requests import Request
@@ -11,9 +14,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+Network = IPv4Network | IPv6Network
+LOOPBACK: tuple[Network, ...] = (ip_network("127.0.0.1/32"), ip_network("::1/128"))
+
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, scrapers: Sequence[Network] = LOOPBACK, token: str = "") -> None:
+        # Who may read /metrics (settings LAPOR_METRICS_ALLOW and LAPOR_METRICS_TOKEN): the
+        # figures say which refusals, limits and routes are busy, which is nobody else's
+        # business.
+        self._scrapers = tuple(scrapers)
+        self._token = token
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "lapor_http_requests_total",
@@ -59,7 +70,26 @@ class Metrics:
             registry=self.registry,
         )
 
+    def may_scrape(self, request: Request) -> bool:
+        if self._token:
+            scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and hmac.compare_digest(
+                presented.strip().encode(), self._token.encode()
+            ):
+                return True
+        # The client as uvicorn saw it, X-Forwarded-For applied from trusted proxies only: a
+        # request through the public proxy carries the citizen's address, not the proxy's.
+        host = request.client.host if request.client else ""
+        try:
+            address = ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self._scrapers)
+
     async def endpoint(self, request: Request) -> Response:
+        if not self.may_scrape(request):
+            # As if there were nothing here: the page is not for the public.
+            return Response(status_code=404, headers={"cache-control": "no-store"})
         registry = self.registry
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # Several workers: each writes its own files; one scrape must add them all up,
