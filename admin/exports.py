@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from lapor.admin.access import staff_only, staff_scope
-from lapor.admin.queries import FILTER_ERRORS, query_bounds, request_query
+from lapor.admin.queries import filter_errors, query_bounds, request_query
 from lapor.admin.responses import HTMX_VARY, NO_STORE, csv_download, wants_partial
 from lapor.complaints.inbox import InboxQuery, read_inbox_query
 from lapor.complaints.records import StaffSession
@@ -29,7 +29,7 @@ from lapor.web.spreadsheets import csv_cell
 
 
 def _refuse(errors: list[str]) -> HTTPException:
-    return HTTPException(400, " ".join(gettext(FILTER_ERRORS[e]) for e in errors))
+    return HTTPException(400, " ".join(filter_errors(errors)))
 
 
 def _query(request: Request) -> InboxQuery:
@@ -48,13 +48,15 @@ async def export_csv(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     query = _query(request)
     settings = svc.settings
+    # Everything the query can fail on is settled before the response starts: once the first
+    # byte is sent, an error can only reset the connection, and a cut file looks whole.
+    bounds = query_bounds(query, settings)
 
     async def body() -> AsyncIterator[str]:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([gettext(h) for h in HEADERS])
         yield out.getvalue()
-        bounds = query_bounds(query, settings)
         async for rows in export_rows(svc.store, staff_scope(session), query, bounds):
             out.seek(0)
             out.truncate()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -17,20 +16,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lapor.admin.access import staff_only, staff_scope
-from lapor.admin.queries import local_today
+from lapor.admin.queries import date_range_error, local_today
 from lapor.admin.responses import NO_STORE, csv_download
 from lapor.complaints.feedback import IKM_ITEMS, ItemFigure
-from lapor.complaints.monitoring import Row, month_start, months_between, roll_up
+from lapor.complaints.monitoring import Row, month_start, months_between, read_months, roll_up
 from lapor.complaints.records import StaffSession, Unit
 from lapor.store.monitoring import Period
 from lapor.web.charts import bar_chart
 from lapor.web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
 from lapor.web.services import services
 from lapor.web.spreadsheets import csv_cell
-
-MONTHS_SHOWN = 12
-MONTHS_MAX = 60
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 ERRORS = {
     "unit": N_("That unit is not in your part of the organisation."),
@@ -64,10 +59,6 @@ class Monitoring:
         return min(scored, key=lambda i: (i.nrr, i.item.number)).item.number if scored else None
 
 
-def _month(raw: str) -> date | None:
-    return date(int(raw[:4]), int(raw[5:]), 1) if _MONTH.fullmatch(raw) else None
-
-
 async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
     svc = services(request)
     scope = staff_scope(session)
@@ -83,20 +74,11 @@ async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
             errors.append("unit")
         else:
             root = chosen
-    first, last = month_start(today, MONTHS_SHOWN - 1), month_start(today)
-    raw_first, raw_last = (request.query_params.get(k, "") for k in ("from", "to"))
-    if raw_first or raw_last:
-        asked_first = _month(raw_first) if raw_first else first
-        asked_last = _month(raw_last) if raw_last else last
-        if (
-            asked_first
-            and asked_last
-            and asked_first <= asked_last
-            and len(months_between(asked_first, asked_last)) <= MONTHS_MAX
-        ):
-            first, last = asked_first, asked_last
-        else:
-            errors.append("months")
+    first, last, months_error = read_months(
+        request.query_params.get("from", ""), request.query_params.get("to", ""), today
+    )
+    if months_error:
+        errors.append(months_error)
     tz = settings.timezone
     period = Period(
         datetime.combine(first, time(), tz),
@@ -125,7 +107,7 @@ async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
         by_month,
         total,
         {u.id: u.name for u in units},
-        [gettext(ERRORS[e]) for e in errors],
+        [date_range_error() if e == "dates" else gettext(ERRORS[e]) for e in errors],
     )
 
 

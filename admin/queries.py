@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 
 from lapor.complaints import inbox
-from lapor.complaints.inbox import InboxQuery, read_inbox_query
+from lapor.complaints.inbox import FIRST_DAY, LAST_DAY, InboxQuery, read_inbox_query
 from lapor.settings import Settings
-from lapor.web.i18n import N_
+from lapor.web.i18n import N_, gettext
 
 FILTER_ERRORS = {
     "status": N_("Unknown status."),
@@ -30,7 +30,19 @@ FILTER_ERRORS = {
     "assigned": N_("Unknown assignment filter."),
     "sort": N_("Unknown sort order."),
     "after": N_("That page link is damaged: showing the first page."),
+    "dates": N_("Dates must lie between the years %(first)s and %(last)s."),
 }
+
+
+def date_range_error() -> str:
+    """The sentence for a date outside the range staff filters may name (the inbox's, the
+    exports' and the monitoring page's), in the current language."""
+    return gettext(FILTER_ERRORS["dates"], first=FIRST_DAY.year, last=LAST_DAY.year)
+
+
+def filter_errors(errors: list[str]) -> list[str]:
+    """The sentences for the unreadable filters `read_inbox_query` named."""
+    return [date_range_error() if e == "dates" else gettext(FILTER_ERRORS[e]) for e in errors]
 
 
 def request_query(request: Request) -> tuple[InboxQuery, list[str]]:

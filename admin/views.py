@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from lapor.admin import auth
 from lapor.admin.access import path_id, staff_only, staff_scope
-from lapor.admin.queries import FILTER_ERRORS, local_today, query_bounds, request_query
+from lapor.admin.queries import filter_errors, local_today, query_bounds, request_query
 from lapor.admin.refusals import REFUSALS
 from lapor.admin.responses import HTMX_VARY, NO_STORE, wants_partial
 from lapor.complaints import tracking
@@ -162,7 +162,7 @@ async def inbox(request: Request, session: StaffSession) -> Response:
         "items": items,
         "unrouted": unrouted,
         "query": query,
-        "errors": [gettext(FILTER_ERRORS[e]) for e in errors],
+        "errors": filter_errors(errors),
         "counts": counts,
         "total": sum(counts.values()),
         "units": units,

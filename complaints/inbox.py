@@ -35,6 +35,16 @@ class Due(StrEnum):
     SOON = "soon"  # the running deadline falls within `within_days` working days
 
 
+# The days a staff filter (the inbox's, the exports', the monitoring page's) may name.
+# SP4N-LAPOR! dates from 2012 and this service is younger still, so no report was received
+# before 2000; 2100 is past any deadline a report received now can have. A fixed year rather
+# than "a few years past today", so a link or a test that works today works next year too.
+# Beyond such bounds the calendar arithmetic runs out of range (year 1 midnight in the
+# office's zone as UTC, the day after 9999-12-31, a spreadsheet's dates): a page answered
+# 500 and a CSV broke off mid-stream.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
 WITHIN_DAYS_DEFAULT = 3
 WITHIN_DAYS_MAX = 60
 MAX_ID = 2**63 - 1
@@ -172,6 +182,11 @@ def _within(raw: str) -> int | None:
     return days if days else None
 
 
+def in_range(day: date) -> bool:
+    """Whether a staff filter may name `day` (FIRST_DAY to LAST_DAY)."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def _date(raw: str) -> date | None:
     try:
         return date.fromisoformat(raw) if len(raw) == 10 else None
@@ -183,9 +198,10 @@ def _moment(raw: str) -> datetime | None:
     if not _MOMENT_SHAPE.fullmatch(raw):
         return None
     try:
-        return datetime.strptime(raw, _MOMENT).replace(tzinfo=UTC)
+        moment = datetime.strptime(raw, _MOMENT).replace(tzinfo=UTC)
     except ValueError:  # 2026-02-30 and the like
         return None
+    return moment if in_range(moment.date()) else None
 
 
 def order_of(sort: Sort, *, dated: bool, searched: bool) -> Order:
@@ -206,7 +222,7 @@ def _cursor(order: Order) -> Callable[[str], Cursor | None]:
             return None
         if order is Order.DEADLINE:
             due_on = _date(key)
-            return Cursor(report_id, due_on=due_on) if due_on else None
+            return Cursor(report_id, due_on=due_on) if due_on and in_range(due_on) else None
         moment = _moment(key)
         return Cursor(report_id, received_at=moment) if moment else None
 
@@ -215,7 +231,8 @@ def _cursor(order: Order) -> Callable[[str], Cursor | None]:
 
 def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery, list[str]]:
     """The query and the names of the parameters that could not be read (those are left out
-    of the query, so the page can show both what was understood and what was not)."""
+    of the query, so the page can show both what was understood and what was not), with
+    "dates" (once) for a well-formed date outside FIRST_DAY to LAST_DAY."""
     errors: list[str] = []
 
     def values(name: str) -> list[str]:
@@ -239,6 +256,10 @@ def read_inbox_query(params: Mapping[str, str | list[str]]) -> tuple[InboxQuery,
         elif status not in statuses:
             statuses.append(status)
     received_from, received_to = pick("from", _date), pick("to", _date)
+    if not all(in_range(d) for d in (received_from, received_to) if d):
+        errors.append("dates")
+        received_from = received_from if received_from and in_range(received_from) else None
+        received_to = received_to if received_to and in_range(received_to) else None
     if received_from and received_to and received_from > received_to:
         errors.append("to")
         received_to = None

@@ -6,14 +6,19 @@ province's million reports are summed in the database, never pulled row by row."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Generic, TypeVar
 
 from lapor.complaints.feedback import FeedbackFigures
+from lapor.complaints.inbox import FIRST_DAY, LAST_DAY
 
 MAX_DAYS = 120  # durations are counted in whole days up to this; longer ones share the last
+MONTHS_SHOWN = 12  # the period shown when none is asked for: the last twelve months
+MONTHS_MAX = 60  # the longest period that may be asked for
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 
 @dataclass
@@ -87,6 +92,30 @@ def month_start(day: date, back: int = 0) -> date:
     """The first day of `day`'s month, `back` months earlier."""
     index = day.year * 12 + day.month - 1 - back
     return date(index // 12, index % 12 + 1, 1)
+
+
+def _month(raw: str) -> date | None:
+    return date(int(raw[:4]), int(raw[5:]), 1) if _MONTH.fullmatch(raw) else None
+
+
+def read_months(raw_first: str, raw_last: str, today: date) -> tuple[date, date, str | None]:
+    """The first and last month (as their first days) of the period asked for by the page's
+    `from` and `to` ("YYYY-MM"; either missing means the default's), and an error code when
+    they cannot be read, with the default period (the last MONTHS_SHOWN months) instead:
+    "months" for a malformed, reversed or too long period, "dates" for a month outside the
+    range staff filters may name (FIRST_DAY to LAST_DAY, see complaints/inbox.py)."""
+    first, last = month_start(today, MONTHS_SHOWN - 1), month_start(today)
+    if not (raw_first or raw_last):
+        return first, last, None
+    asked_first = _month(raw_first) if raw_first else first
+    asked_last = _month(raw_last) if raw_last else last
+    if asked_first is None or asked_last is None:
+        return first, last, "months"
+    if not (month_start(FIRST_DAY) <= asked_first and asked_last <= month_start(LAST_DAY)):
+        return first, last, "dates"
+    if asked_first > asked_last or len(months_between(asked_first, asked_last)) > MONTHS_MAX:
+        return first, last, "months"
+    return asked_first, asked_last, None
 
 
 Key = tuple[int, str]  # (entry unit id, local month "YYYY-MM")

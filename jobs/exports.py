@@ -135,7 +135,14 @@ class ExportRunner:
             return False
         job, owner = claimed
         asked = parse_qs(job.query)
-        query, _ = read_inbox_query(asked)
+        query, errors = read_inbox_query(asked)
+        if errors:
+            # Asked before its query was checked (the page refuses these now): the filters
+            # left out would export more than was asked, so the job fails instead.
+            await self.store.finish_export(
+                job.id, rows_done=0, error=f"unreadable filters: {', '.join(errors)}"
+            )
+            return True
         language = (asked.get("lang") or [self.settings.default_language])[0]
         path = export_path(self.settings, job.token)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -204,3 +204,39 @@ async def test_xlsx_holds_what_people_wrote_as_text_never_a_formula(harness: App
     # Exactly as written, no quote added; XML itself reads a lone carriage return as a newline.
     written = {row[unit]: row[text] for row in rows}
     assert written == {name.replace("\r", "\n"): text for name, text in made.items()}
+
+
+async def test_exports_refuse_dates_outside_the_range_before_a_byte_is_sent(
+    harness: AppHarness,
+) -> None:
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    csrf = await harness.csrf()
+    store = harness.app.state.services.store
+    for query in ("from=0001-01-01", "to=9999-12-31", "from=2000-01-01&to=2101-01-01"):
+        refused = await harness.client.get(f"/admin/export.csv?{query}")
+        assert refused.status_code == 400, query
+        assert "attachment" not in refused.headers.get("content-disposition", "")
+        assert "Tanggal harus di antara tahun 2000 dan 2100." in refused.text
+        started = await harness.client.post("/admin/exports", data={"csrf": csrf, "query": query})
+        assert started.status_code == 400, query
+        assert await store.claim_export() is None
+    edges = await harness.client.get("/admin/export.csv?from=2000-01-01&to=2100-12-31")
+    assert edges.status_code == 200
+    assert len(list(csv.reader(io.StringIO(edges.text.lstrip("\ufeff"))))) == 2
+
+
+async def test_a_job_asked_with_an_unreadable_query_fails_instead_of_exporting_more(
+    harness: AppHarness,
+) -> None:
+    # A job queued before its query was checked (or written by hand): the runner must not drop
+    # the filter it cannot read and export the whole list, nor crash on the date.
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    store = harness.app.state.services.store
+    user = harness.world.users["koor@prov.go.id"]
+    token = await store.create_export(user.id, "to=9999-12-31&lang=id", None)
+    assert await harness.app.state.exports.run_one()
+    job = await store.export_job(token, user.id)
+    assert job is not None and job.status == "failed" and job.rows_done == 0
+    assert job.error == "unreadable filters: dates"

@@ -206,3 +206,26 @@ async def test_the_unit_list_is_the_callers_own(harness: AppHarness, monkeypatch
     ]
     # One unit: nothing to filter by on the inbox.
     assert soup(await harness.client.get("/admin")).select("select[name=unit]") == []
+
+
+async def test_dates_outside_the_range_are_refused_in_the_staffs_language(
+    harness: AppHarness,
+) -> None:
+    await harness.submit()
+    await harness.login("koor@prov.go.id")
+    for params in ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "1999-12-31"}):
+        response = await harness.client.get("/admin", params=params)
+        assert response.status_code == 400, params
+        alert = one(soup(response), "[role=alert]").get_text()
+        assert "Tanggal harus di antara tahun 2000 dan 2100." in alert
+        # The date is left out, the rest of the page still works.
+        assert len(codes(soup(response))) == 1
+    english = await harness.client.get("/admin", params={"to": "9999-12-31", "lang": "en"})
+    assert english.status_code == 400
+    assert "Dates must lie between the years 2000 and 2100." in english.text
+    partial = await harness.client.get(
+        "/admin", params={"from": "0001-01-01"}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 400 and "2000" in partial.text
+    edges = await harness.client.get("/admin", params={"from": "2000-01-01", "to": "2100-12-31"})
+    assert edges.status_code == 200 and len(codes(soup(edges))) == 1

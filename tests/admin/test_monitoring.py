@@ -97,6 +97,37 @@ async def test_units_outside_scope_and_bad_months_are_refused(harness: AppHarnes
     ).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "0001-01"},
+        {"to": "9999-12"},
+        {"from": "0001-01", "to": "0001-12"},
+        {"from": "9999-01", "to": "9999-12"},
+        {"from": "1999-12", "to": "2000-01"},
+    ],
+)
+async def test_months_outside_the_range_are_refused(
+    harness: AppHarness, params: dict[str, str]
+) -> None:
+    await harness.login("insp@prov.go.id")
+    response = await harness.client.get("/admin/monitoring", params=params)
+    assert response.status_code == 400
+    page = soup(response)
+    assert "Tanggal harus di antara tahun 2000 dan 2100." in one(page, "[role=alert]").get_text()
+    assert len(page.select("table.by-month tbody tr")) == 12  # the default period instead
+    refused = await harness.client.get("/admin/monitoring.csv", params=params)
+    assert refused.status_code == 400 and "2000" in refused.text
+
+
+async def test_the_edge_months_are_shown(harness: AppHarness) -> None:
+    await harness.login("insp@prov.go.id")
+    for first, last in (("2000-01", "2000-12"), ("2100-01", "2100-12")):
+        response = await harness.client.get("/admin/monitoring", params={"from": first, "to": last})
+        assert response.status_code == 200
+        assert len(soup(response).select("table.by-month tbody tr")) == 12
+
+
 @pytest.mark.parametrize("path", ["/admin/monitoring", "/admin/monitoring.csv"])
 async def test_officers_have_no_monitoring(harness: AppHarness, path: str) -> None:
     await harness.world.user("petugas@rsud.go.id", "officer", "rsud")
