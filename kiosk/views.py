@@ -7,6 +7,10 @@ API answers JSON only and names, in every answer about a queued item, that item'
 drops an item from its queue only on such an answer, so a captive portal's 200 page can never
 empty it.
 
+Every body the API reads is one JSON object, read by web/json_body.py within bounds (64 kB,
+32 levels deep) and refused whole otherwise: 400 in the API's error shape, and on pairing a
+wrong attempt toward its limits like a wrong code.
+
 A device proves itself with `Authorization: Bearer <credential>`, the signed credential it got
 for its pairing code. A revoked kiosk gets 410 and shows "not active"; a credential replaced by
 a later pairing, or forged, gets 401."""
@@ -30,7 +34,7 @@ from lapor.intake import Entry
 from lapor.kiosk.strings import all_strings
 from lapor.store.errors import FeedbackConflict, IdempotencyConflict, NotFound
 from lapor.store.store import now
-from lapor.web import i18n
+from lapor.web import i18n, json_body
 from lapor.web.labels import error_text
 from lapor.web.services import Services, client_address, services
 from lapor.web.signing import KioskCredentialError
@@ -156,14 +160,12 @@ def _refusal(error: str, message: str, status_code: int, **extra: Any) -> JSONRe
 
 
 async def _body(request: Request) -> dict[str, Any] | None:
-    raw = await request.body()
-    if len(raw) > JSON_MAX_BYTES:
-        return None
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
+    """The JSON object sent, or None for any body that is not one (web/json_body.py)."""
+    return await json_body.read_object(request, max_bytes=JSON_MAX_BYTES)
+
+
+def _unreadable() -> JSONResponse:
+    return _refusal("body", i18n.gettext("The request could not be read"), 400)
 
 
 async def _device(request: Request, svc: Services) -> Kiosk | JSONResponse:
@@ -196,7 +198,7 @@ async def _queued_item(
         return kiosk
     body = await _body(request)
     if body is None:
-        return _refusal("body", i18n.gettext("The request could not be read"), 400)
+        return _unreadable()
     return kiosk, body
 
 
@@ -218,6 +220,7 @@ async def pair(request: Request) -> Response:
             i18n.gettext("Too many wrong codes. Wait a few minutes, then try again."),
             429,
         )
+    # A body that is not JSON's object counts as a wrong code: the limits are on attempts.
     body = await _body(request)
     raw = body.get("code") if body else None
     code = rules.read_pairing_code(raw) if isinstance(raw, str) else None
@@ -301,7 +304,9 @@ async def codes(request: Request) -> Response:
     kiosk = await _device(request, svc)
     if isinstance(kiosk, JSONResponse):
         return kiosk
-    body = await _body(request) or {}
+    body = await _body(request)
+    if body is None:
+        return _unreadable()
     held = body.get("held")
     held_count = held if isinstance(held, int) and not isinstance(held, bool) else 0
     reserved = await svc.store.kiosks.reserve_codes(kiosk.id, max(0, held_count), now())
@@ -325,8 +330,11 @@ async def heartbeat(request: Request) -> Response:
     kiosk = await _device(request, svc)
     if isinstance(kiosk, JSONResponse):
         return kiosk
+    body = await _body(request)
+    if body is None:
+        return _unreadable()
     arrived = now()
-    beat = rules.read_heartbeat(await _body(request) or {}, arrived)
+    beat = rules.read_heartbeat(body, arrived)
     await svc.store.kiosks.heartbeat(kiosk.id, beat, arrived)
     return _json(
         {"kiosk": kiosk.id, "server_time": arrived.isoformat(), "version": app_build(svc).version}

@@ -3,6 +3,7 @@ of tracking codes (reserve, expire, release on revoke) and the idempotency of qu
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -436,3 +437,144 @@ async def test_bad_feedback_is_refused(kh: KioskHarness, fields: dict[str, Any])
     assert response.status_code == 400
     assert response.json()["errors"]
     assert kh.rows("SELECT count(*) FROM feedback") == [(0,)]
+
+
+# -- bodies that are not the JSON object the API reads ------------------------------------------
+ENDPOINTS = ("pair", "codes", "heartbeat", "reports", "feedback")
+DEEP = b"[" * 5000
+# Each is refused as a whole, before any of it is used: not JSON, not UTF-8 (or escaped text
+# no database can hold), not one object, numbers no JSON client means, keys given twice,
+# nested past the depth the reader allows.
+MALFORMED: dict[str, bytes] = {
+    "empty": b"",
+    "whitespace": b"  \n",
+    "not json": b"not json",
+    "an array": b"[]",
+    "a string": b'"code"',
+    "a number": b"123456",
+    "null": b"null",
+    "two objects": b"{} {}",
+    "cut short": b'{"held": 0',
+    "deep arrays": DEEP,
+    "deep objects": b'{"a":' * 5000,
+    "deep inside an object": b'{"held": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+    "33 deep": b'{"a":' * 32 + b"[]" + b"}" * 32,
+    "invalid utf-8": b'{"code": "\xc3\x28", "held": 0}',
+    "latin-1": '{"app_version": "café"}'.encode("latin-1"),
+    "utf-16": '{"held": 0}'.encode("utf-16"),
+    "utf-8 bom": b'\xef\xbb\xbf{"held": 0}',
+    "lone surrogate": b'{"held": 0, "app_version": "\\ud800"}',
+    "nul": b'{"held": 0, "app_version": "a\\u0000b"}',
+    "nan": b'{"held": NaN}',
+    "infinity": b'{"held": Infinity}',
+    "minus infinity": b'{"held": -Infinity}',
+    "overflowing float": b'{"held": 1e400}',
+    "huge integer": b'{"held": ' + b"9" * 5000 + b"}",
+    "integer past 2**53": b'{"held": 9007199254740993}',
+    "duplicate keys": b'{"held": 0, "held": 5}',
+}
+WRONG_TYPES = (
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/json; charset=latin-1",
+)
+
+
+async def _paired_for(kh: KioskHarness, path: str) -> dict[str, str]:
+    if path == "pair":
+        return {}
+    assert (await kh.pair()).status_code == 200
+    return kh.auth()
+
+
+def _stored(kh: KioskHarness) -> list[tuple[Any, ...]]:
+    """Everything a kiosk endpoint can write."""
+    return [
+        *kh.rows("SELECT count(*) FROM reports"),
+        *kh.rows("SELECT count(*) FROM feedback"),
+        *kh.rows("SELECT count(*) FROM kiosk_codes"),
+        *kh.rows("SELECT last_seen_at, queue_length, app_version FROM kiosks"),
+    ]
+
+
+def _assert_refused(response: httpx.Response, path: str, what: str) -> None:
+    assert response.status_code == 400, (what, response.status_code, response.text[:200])
+    assert response.headers["cache-control"] == "no-store"
+    data = response.json()
+    assert data["error"] == ("code" if path == "pair" else "body"), what
+    assert data["message"], what
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+async def test_deeply_nested_json_is_refused_not_a_crash(kh: KioskHarness, path: str) -> None:
+    headers = await _paired_for(kh, path)
+    before = _stored(kh)
+    response = await kh.client.post(
+        f"/kiosk/api/{path}",
+        content=DEEP,
+        headers={**headers, "content-type": "application/json"},
+    )
+    _assert_refused(response, path, "5000 [")
+    assert "permintaan" in response.json()["message"].lower() or path == "pair"  # Indonesian
+    assert _stored(kh) == before
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+async def test_malformed_bodies_are_refused(make_harness: MakeHarness, path: str) -> None:
+    # Limits high enough that every malformed pairing body here is answered as one.
+    async with make_harness(
+        kiosk_pair_limit_per_address="1000/minute", kiosk_pair_limit="1000/minute"
+    ) as h:
+        kiosk, code = await h.world.store.kiosks.add(
+            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
+        )
+        kh = KioskHarness(h, kiosk, code)
+        headers = await _paired_for(kh, path)
+        before = _stored(kh)
+        for what, body in MALFORMED.items():
+            response = await kh.client.post(
+                f"/kiosk/api/{path}",
+                content=body,
+                headers={**headers, "content-type": "application/json"},
+            )
+            _assert_refused(response, path, what)
+        good = json.dumps({"code": code} if path == "pair" else {"held": 0}).encode()
+        for media_type in WRONG_TYPES:
+            response = await kh.client.post(
+                f"/kiosk/api/{path}", content=good, headers={**headers, "content-type": media_type}
+            )
+            _assert_refused(response, path, media_type)
+        response = await kh.client.post(f"/kiosk/api/{path}", content=good, headers=headers)
+        _assert_refused(response, path, "no content type")
+        assert _stored(kh) == before
+
+
+async def test_the_reader_takes_nesting_up_to_its_depth(kh: KioskHarness) -> None:
+    await kh.pair()
+    # 32 levels, the object itself included: read, and the list where a count belongs ignored.
+    body = b'{"held": ' + b"[" * 31 + b"]" * 31 + b', "x": "[[[[{{{{\\"]]"}'
+    response = await kh.client.post(
+        "/kiosk/api/codes",
+        content=body,
+        headers={**kh.auth(), "content-type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["codes"]) == rules.POOL_SIZE
+
+
+@pytest.mark.parametrize("limit", ["kiosk_pair_limit_per_address", "kiosk_pair_limit"])
+@pytest.mark.parametrize("body", [DEEP, b"\xff\xfe", b'{"code": NaN}', b"[]"])
+async def test_malformed_pairing_bodies_count_as_wrong_codes(
+    make_harness: MakeHarness, limit: str, body: bytes
+) -> None:
+    async with make_harness(**{limit: "3/minute"}) as h:
+        _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A", datetime.now(UTC))
+        for _ in range(3):
+            response = await h.client.post(
+                "/kiosk/api/pair", content=body, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 400
+            assert response.json()["error"] == "code"
+        throttled = await h.client.post("/kiosk/api/pair", json={"code": code})
+        assert throttled.status_code == 429
+        assert throttled.json()["error"] == "throttled"
