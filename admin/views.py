@@ -871,6 +871,16 @@ async def password(request: Request, session: StaffSession) -> Response:
         form = await request.form()
         current = str(form.get("current", ""))
         new = str(form.get("new", ""))
+        # Counted before the check, as signing in is: a stolen session must not be a way to
+        # guess the password it lacks, one request after another.
+        if not await svc.limits.hit(
+            svc.settings.login_limit_per_account, "password-acct", str(session.user.id)
+        ):
+            svc.metrics.rate_limited.labels("password").inc()
+            context["error"] = "throttled"
+            return svc.templates.response(
+                request, "admin/password.html", context, status_code=429, headers=NO_STORE
+            )
         user = await svc.store.user_by_email(session.user.email)
         if user is None or not await asyncio.to_thread(
             auth.verify_password, user.password_hash, current

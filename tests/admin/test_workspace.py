@@ -263,3 +263,33 @@ async def test_password_change_ends_other_sessions(make_harness: MakeHarness) ->
         harness.client.cookies.clear()
         harness.client.cookies.update(other)
         assert (await harness.client.get("/admin")).status_code == 303
+
+
+async def test_the_current_password_cannot_be_guessed_through_a_session(
+    make_harness: MakeHarness,
+) -> None:
+    """Every attempt is counted before the check (the sign-in's per-account limit), so a
+    stolen session gets 429 after a few wrong guesses and the right one no longer helps."""
+    async with make_harness(login_limit_per_account="3/15minutes") as harness:
+        await harness.login("koor@prov.go.id")
+        csrf = await harness.csrf("/admin/password")
+
+        async def change(current: str) -> int:
+            answer = await harness.client.post(
+                "/admin/password",
+                data={
+                    "csrf": csrf,
+                    "current": current,
+                    "new": "a-new-secret-1",
+                    "repeat": "a-new-secret-1",
+                },
+            )
+            return answer.status_code
+
+        assert [await change(f"guess {n}") for n in range(3)] == [400, 400, 400]
+        assert await change("correct horse battery") == 429
+        user = await harness.app.state.services.store.user_by_email("koor@prov.go.id")
+        assert user is not None
+        from lapor.admin.passwords import verify_password
+
+        assert verify_password(user.password_hash, "correct horse battery")  # unchanged
