@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -451,7 +452,12 @@ class MailSender:
     def _build(self, message: OutboxMessage) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.mail_from
-        mail["To"] = message.to_address
+        try:
+            # One mailbox, built as an address object: a stored value that would read as two
+            # recipients (from before addresses were checked) is refused, not sent to both.
+            mail["To"] = Address(addr_spec=message.to_address)
+        except (ValueError, IndexError) as exc:
+            raise PermanentFailure(f"not one address: {message.to_address!r}") from exc
         mail["Subject"] = message.subject or ""
         mail["Date"] = formatdate(localtime=False)
         # Stable per outbox row: a resend after a crash is recognisably the same message.

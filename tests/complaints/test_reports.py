@@ -80,3 +80,28 @@ def test_every_status_can_be_left_and_closed_reports_can_reopen() -> None:
 )
 def test_who_sees_the_reporter(role: str, identity: Identity, visible: bool) -> None:
     assert can_see_identity(role, identity) is visible
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Budi@Example.ID", "budi@example.id"),
+        ("siti.rahma+lapor@mail.example.id", "siti.rahma+lapor@mail.example.id"),
+        ("budi@bücher.example", "budi@bücher.example"),  # an internationalised domain
+        # Each of these would make a second recipient of the answer to the reporter.
+        ("budi@example.id,postmaster", None),
+        ("budi@example.id;admin@example.id", None),
+        ('"budi,postmaster"@example.id', None),
+        ("budi(postmaster)@example.id", None),
+        ("Budi <budi@example.id>", None),
+        ("budi@example", None),
+        ("budi", None),
+    ],
+)
+def test_an_email_is_one_mailbox(raw: str, expected: str | None) -> None:
+    named = {**GOOD, "identity": "named", "name": "Budi", "email": raw}
+    submission, errors = validate_submission(named)
+    if expected is None:
+        assert submission is None and [(e.field, e.code) for e in errors] == [("email", "invalid")]
+    else:
+        assert submission is not None and submission.email == expected

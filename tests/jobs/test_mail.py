@@ -374,3 +374,34 @@ async def test_a_message_that_cannot_be_put_into_words_fails_alone(
         assert page.status_code == 200
         for address in ("a@prov.go.id", "b@prov.go.id", "c@prov.go.id"):
             assert address in page.text
+
+
+async def test_a_stored_address_that_reads_as_two_is_never_sent_to_both(
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
+) -> None:
+    """An address kept from before they were checked ("budi@example.id,postmaster") fails
+    for good; the header is built from one address object, never pasted in."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from lapor.store import schema
+
+    mailbox, port = smtp
+    async with make_harness() as harness:
+        at = datetime.now(UTC)
+        row = dict(
+            to_address="budi@example.id,postmaster",
+            subject="[LAPOR] Pertanyaan",
+            body="Isi.\n",
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        store = harness.app.state.services.store
+        await store.db.write(lambda conn: conn.execute(insert(schema.outbox).values(**row)))
+        assert await sender_for(harness, f"smtp://127.0.0.1:{port}").send_due() == 1
+        assert mailbox.messages == []
+        [message] = await store.list_outbox()
+        assert message.status == "failed" and "not one address" in (message.last_error or "")
