@@ -452,7 +452,7 @@ def decision(action: Action) -> Callable[[Request], Awaitable[Response]]:
                 unit_id = read_unit_choice(
                     typed["hand_to"], {u.id for u in await svc.store.coordinator_units()}
                 )
-                hand_to = HandOver(unit_id, await svc.verify_due(unit_id, datetime.now(UTC)))
+                hand_to = HandOver(unit_id, await svc.intake.verify_due(unit_id, datetime.now(UTC)))
             await svc.store.decide(
                 path_id(request, "report_id"),
                 seen_version=_seen_version(form),
@@ -653,7 +653,7 @@ async def reroute(request: Request, session: StaffSession) -> Response:
             actor=session.user,
             scope=staff_scope(session),
             reason=read_reason(typed["reroute_reason"]),
-            verify_due=await svc.verify_due(report.unit_id, datetime.now(UTC)),
+            verify_due=await svc.intake.verify_due(report.unit_id, datetime.now(UTC)),
         )
 
     return await _act(request, session, typed, change)

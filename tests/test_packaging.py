@@ -11,19 +11,19 @@ import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
+from tests.test_layers import package_modules
+
 ROOT = Path(__file__).resolve().parent.parent
-SKIP = {"tests", "bench", "build", "docs"}
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
 
 
 def _package_dirs() -> set[str]:
-    found = set()
-    for init in ROOT.rglob("__init__.py"):
-        relative = init.parent.relative_to(ROOT)
-        if relative.parts and (relative.parts[0] in SKIP or relative.parts[0].startswith(".")):
-            continue
-        found.add(".".join(["lapor", *relative.parts]))
-    return found
+    """The packages of the tree, read the same way the layers test reads its modules."""
+    return {
+        name.removesuffix(".__init__")
+        for name, path in package_modules().items()
+        if path.name == "__init__.py"
+    }
 
 
 def test_every_package_of_the_tree_is_in_the_wheel() -> None:

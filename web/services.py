@@ -44,11 +44,6 @@ class Services:
     # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
     page_cache: dict[Any, Any] = field(default_factory=dict)
 
-    async def verify_due(self, unit_id: int, received: datetime) -> date:
-        """The verification deadline of a report of `unit_id` received at `received`, under
-        that unit's own limits where it set them."""
-        return self.settings.verification_due(await self.store.unit_deadlines(unit_id), received)
-
     async def follow_up_due(self, unit_id: int, forwarded: datetime) -> date:
         """The follow-up deadline of a report forwarded to `unit_id` at `forwarded`."""
         return self.settings.follow_up_due(await self.store.unit_deadlines(unit_id), forwarded)
