@@ -144,14 +144,24 @@ SETTINGS: tuple[Setting, ...] = (
         "Status-page lookups allowed from one client address.",
     ),
     Setting(
-        "LAPOR_LOGIN_LIMIT_PER_ACCOUNT",
+        "LAPOR_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS",
         "10/15minutes",
-        "Failed staff logins allowed for one account.",
+        "Staff sign-in attempts for one account from one client address, or from one browser "
+        "that signed in to the account before; a successful sign-in clears the count. Also "
+        "the attempts at the current password when a signed-in member of staff changes it.",
+    ),
+    Setting(
+        "LAPOR_LOGIN_LIMIT_PER_ACCOUNT",
+        "30/hour",
+        "Staff sign-in attempts for one account from browsers that never signed in to it, "
+        "all addresses together: slows a guesser spread over many addresses to this rate, "
+        "while the owner's own browsers keep their limit above.",
     ),
     Setting(
         "LAPOR_LOGIN_LIMIT_PER_ADDRESS",
         "60/15minutes",
-        "Failed staff logins allowed from one client address.",
+        "Staff sign-in attempts from one client address, all accounts together (browsers that "
+        "signed in before are not counted here).",
     ),
     Setting(
         "LAPOR_KIOSK_IDLE_SECONDS",
@@ -273,6 +283,7 @@ class Settings:
     submit_limit_per_form: str
     track_limit_per_address: str
     login_limit_per_account: str
+    login_limit_per_account_address: str
     login_limit_per_address: str
     kiosk_idle_seconds: int
     kiosk_receipt_seconds: int
@@ -382,6 +393,7 @@ class Settings:
             submit_limit_per_form=_rate(values, "LAPOR_SUBMIT_LIMIT_PER_FORM"),
             track_limit_per_address=_rate(values, "LAPOR_TRACK_LIMIT_PER_ADDRESS"),
             login_limit_per_account=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ACCOUNT"),
+            login_limit_per_account_address=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"),
             login_limit_per_address=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ADDRESS"),
             kiosk_idle_seconds=_int(values, "LAPOR_KIOSK_IDLE_SECONDS", minimum=15),
             kiosk_receipt_seconds=_int(values, "LAPOR_KIOSK_RECEIPT_SECONDS", minimum=3),

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from lapor.admin import auth
+from lapor.admin import auth, signin
 from lapor.admin.access import path_id, staff_only, staff_scope
 from lapor.admin.queries import filter_errors, local_today, query_bounds, request_query
 from lapor.admin.refusals import REFUSALS
@@ -84,19 +84,21 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", ""))[:254].strip().lower()
     password = str(form.get("password", ""))[:200]
     context.update(email=email, next=_safe_next(str(form.get("next", ""))))
-    address = client_address(request)
     settings = svc.settings
-    # Every attempt is counted before the password is checked: counting only failures, after
-    # the slow argon2 check, let guesses sent in parallel all slip under the limit.
-    account_ok = await svc.limits.hit(settings.login_limit_per_account, "login-acct", email)
-    address_ok = await svc.limits.hit(settings.login_limit_per_address, "login-addr", address)
-    if not (account_ok and address_ok):
+    user = await svc.store.user_by_email(email) if email else None
+    attempt = await signin.count_attempt(
+        svc,
+        email=email,
+        user_id=user.id if user else None,
+        address=client_address(request),
+        device_cookie=request.cookies.get(signin.DEVICE_COOKIE),
+    )
+    if attempt.refused is not None:
         svc.metrics.rate_limited.labels("login").inc()
-        context["error"] = "throttled"
+        context["error"] = attempt.refused
         return svc.templates.response(
             request, "admin/login.html", context, status_code=429, headers=NO_STORE
         )
-    user = await svc.store.user_by_email(email) if email else None
     ok = await asyncio.to_thread(
         auth.verify_password, user.password_hash if user else None, password
     )
@@ -105,6 +107,7 @@ async def login(request: Request) -> Response:
         return svc.templates.response(
             request, "admin/login.html", context, status_code=400, headers=NO_STORE
         )
+    await attempt.succeeded(svc)
     token = auth.new_session_token()
     await svc.store.create_session(user.id, auth.token_hash(token), settings.session_max_age)
     response = RedirectResponse(context["next"], status_code=303)
@@ -116,6 +119,17 @@ async def login(request: Request) -> Response:
         samesite="lax",
         secure=settings.https,
         path="/",
+    )
+    # Kept after sign-out: it names the browser, not a session, and lets its owner in while
+    # strangers' guesses fill the account's ceiling.
+    response.set_cookie(
+        signin.DEVICE_COOKIE,
+        svc.signing.staff_device(user.id, attempt.device_nonce),
+        max_age=signin.DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+        path="/admin",
     )
     return response
 
@@ -874,7 +888,7 @@ async def password(request: Request, session: StaffSession) -> Response:
         # Counted before the check, as signing in is: a stolen session must not be a way to
         # guess the password it lacks, one request after another.
         if not await svc.limits.hit(
-            svc.settings.login_limit_per_account, "password-acct", str(session.user.id)
+            svc.settings.login_limit_per_account_address, "password-acct", str(session.user.id)
         ):
             svc.metrics.rate_limited.labels("password").inc()
             context["error"] = "throttled"

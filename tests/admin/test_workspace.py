@@ -268,9 +268,9 @@ async def test_password_change_ends_other_sessions(make_harness: MakeHarness) ->
 async def test_the_current_password_cannot_be_guessed_through_a_session(
     make_harness: MakeHarness,
 ) -> None:
-    """Every attempt is counted before the check (the sign-in's per-account limit), so a
-    stolen session gets 429 after a few wrong guesses and the right one no longer helps."""
-    async with make_harness(login_limit_per_account="3/15minutes") as harness:
+    """Every attempt is counted before the check (the sign-in's limit per account and place),
+    so a stolen session gets 429 after a few wrong guesses and the right one no longer helps."""
+    async with make_harness(login_limit_per_account_address="3/15minutes") as harness:
         await harness.login("koor@prov.go.id")
         csrf = await harness.csrf("/admin/password")
 
