@@ -242,6 +242,12 @@ def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 # -- kiosks ----------------------------------------------------------------------------------
+LONG_CODE_HELP = (
+    "a ten-digit code, which pairs even while six-digit codes are paused after many wrong "
+    "guesses (the web page gives one by itself then)"
+)
+
+
 def _pairing_lines(settings: Settings, kiosk: Kiosk, code: str) -> None:
     minutes = int(kiosk_rules.PAIRING_LIFETIME.total_seconds() // 60)
     print(
@@ -260,7 +266,7 @@ def cmd_kiosk_add(settings: Settings, args: argparse.Namespace) -> None:
         unit = await store.unit_by_slug(args.unit)
         if unit is None:
             raise CommandError(f"unknown unit {args.unit!r}")
-        return await store.kiosks.add(unit.id, name, datetime.now(UTC))
+        return await store.kiosks.add(unit.id, name, datetime.now(UTC), long_code=args.long)
 
     kiosk, code = _run(settings, add)
     print(f"kiosk {kiosk.id} added for {args.unit}: {kiosk.name}")
@@ -269,7 +275,10 @@ def cmd_kiosk_add(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_kiosk_pair(settings: Settings, args: argparse.Namespace) -> None:
     kiosk, code = _run(
-        settings, lambda store: store.kiosks.new_pairing_code(args.id, datetime.now(UTC))
+        settings,
+        lambda store: store.kiosks.new_pairing_code(
+            args.id, datetime.now(UTC), long_code=args.long
+        ),
     )
     print(f"kiosk {kiosk.id} ({kiosk.name}): pairing it again replaces the tablet it ran on")
     _pairing_lines(settings, kiosk, code)
@@ -465,9 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kiosk_add.add_argument("unit")
     kiosk_add.add_argument("--name", required=True, help="where it stands, e.g. 'Lantai 1'")
+    kiosk_add.add_argument("--long", action="store_true", help=LONG_CODE_HELP)
     kiosk_add.set_defaults(func=cmd_kiosk_add)
     kiosk_pair = kiosk_commands.add_parser("pair", help="a new pairing code for a kiosk")
     kiosk_pair.add_argument("id", type=int)
+    kiosk_pair.add_argument("--long", action="store_true", help=LONG_CODE_HELP)
     kiosk_pair.set_defaults(func=cmd_kiosk_pair)
     kiosk_commands.add_parser("list").set_defaults(func=cmd_kiosk_list)
     kiosk_revoke = kiosk_commands.add_parser("revoke")

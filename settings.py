@@ -179,13 +179,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS",
         "5/minute;20/hour",
-        "Wrong kiosk pairing codes allowed from one client address.",
+        "Kiosk pairing attempts allowed from one client address; a successful pairing clears "
+        "the count.",
     ),
     Setting(
         "LAPOR_KIOSK_PAIR_LIMIT",
         "100/hour",
-        "Wrong kiosk pairing codes allowed from all addresses together: with six digits "
-        "and ten minutes of validity, this keeps guessing a code out of reach.",
+        "Six-digit pairing attempts allowed from all addresses together: with ten minutes of "
+        "validity, this keeps guessing a code out of reach. Past it, six-digit codes wait and "
+        "the administrator is given ten-digit codes, to which only the per-address limit "
+        "applies, so strangers cannot stop a kiosk from pairing.",
     ),
     Setting("LAPOR_MAX_PHOTOS", "3", "Photos a citizen may attach to one report."),
     Setting("LAPOR_MAX_PHOTO_BYTES", "8000000", "Largest photo file accepted, in bytes."),

@@ -40,6 +40,12 @@ async def _listing(svc: Services, units: Sequence[Unit], shown_unit: Unit | None
     )
 
 
+async def _guessing_seen(svc: Services) -> bool:
+    """Whether strangers have filled the ceiling on six-digit guesses, so the code handed out
+    now must be a ten-digit one (kiosk/views.py `pair`)."""
+    return not await svc.limits.allows(svc.settings.kiosk_pair_limit, "kiosk-pair-all")
+
+
 def _code_shown(
     request: Request, session: StaffSession, kiosk: Kiosk, code: str, title: str
 ) -> Response:
@@ -51,7 +57,8 @@ def _code_shown(
         {
             "session": session,
             "kiosk": kiosk,
-            "code": code,
+            "code": rules.spaced_pairing_code(code),
+            "long_code": not rules.is_short_pairing_code(code),
             "title": title,
             "kiosk_url": f"{svc.settings.base_url}/kiosk",
             "minutes": int(rules.PAIRING_LIFETIME.total_seconds() // 60),
@@ -75,7 +82,9 @@ async def _add(
     if not errors:
         assert unit is not None and name is not None
         try:
-            kiosk, code = await svc.store.kiosks.add(unit.id, name, now())
+            kiosk, code = await svc.store.kiosks.add(
+                unit.id, name, now(), long_code=await _guessing_seen(svc)
+            )
         except NotFound:  # deleted meanwhile
             errors["unit"] = gettext(registry.UNIT_CHOICE)
     if errors:
@@ -98,7 +107,9 @@ KIOSKS = Managed(
 async def kiosk_pair(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     try:
-        kiosk, code = await svc.store.kiosks.new_pairing_code(path_id(request, "kiosk_id"), now())
+        kiosk, code = await svc.store.kiosks.new_pairing_code(
+            path_id(request, "kiosk_id"), now(), long_code=await _guessing_seen(svc)
+        )
     except NotFound:
         raise HTTPException(404) from None
     except StoreError:

@@ -19,7 +19,11 @@ from typing import Any, Final
 from lapor.complaints import tracking
 from lapor.complaints.reports import FieldError, Submission, validate_submission
 
-PAIRING_DIGITS: Final = 6
+# Six digits are quick to type on a tablet. They are safe only while guesses from everywhere
+# together stay few; once that ceiling fills, six-digit codes wait and the administrator is
+# given ten-digit ones, out of reach of any guessing, so strangers cannot stop a pairing.
+SHORT_PAIRING_DIGITS: Final = 6
+LONG_PAIRING_DIGITS: Final = 10
 PAIRING_LIFETIME: Final = timedelta(minutes=10)
 NAME_MAX: Final = 120
 
@@ -45,16 +49,26 @@ APP_VERSION_MAX: Final = 40
 QUEUE_MAX: Final = 100_000
 
 
-def new_pairing_code() -> str:
-    return f"{secrets.randbelow(10**PAIRING_DIGITS):0{PAIRING_DIGITS}d}"
+def new_pairing_code(*, long: bool = False) -> str:
+    digits = LONG_PAIRING_DIGITS if long else SHORT_PAIRING_DIGITS
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
 def read_pairing_code(raw: str) -> str | None:
-    """Six digits as typed (spaces and hyphens forgiven), or None."""
+    """Six or ten digits as typed (spaces and hyphens forgiven), or None."""
     digits = "".join(c for c in raw if c not in " -\u00a0")
-    if len(digits) != PAIRING_DIGITS or not digits.isascii() or not digits.isdigit():
+    if len(digits) not in (SHORT_PAIRING_DIGITS, LONG_PAIRING_DIGITS):
         return None
-    return digits
+    return digits if digits.isascii() and digits.isdigit() else None
+
+
+def is_short_pairing_code(code: str) -> bool:
+    return len(code) == SHORT_PAIRING_DIGITS
+
+
+def spaced_pairing_code(code: str) -> str:
+    """As the administrator reads it out: 123 456, or 123 456 7890."""
+    return " ".join(filter(None, (code[:3], code[3:6], code[6:])))
 
 
 def pairing_code_hash(code: str) -> str:

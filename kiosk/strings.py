@@ -13,11 +13,15 @@ from lapor.web.labels import kind_label
 STRINGS: Final[dict[str, str]] = {
     "title": N_("Report on a public service"),
     "pair_title": N_("Pair this kiosk"),
-    "pair_help": N_("Type the six-digit pairing code from the LAPOR! administrator."),
+    "pair_help": N_("Type the pairing code from the LAPOR! administrator (six or ten digits)."),
     "pair_code": N_("Pairing code"),
     "pair_button": N_("Pair"),
     "pair_wrong": N_("That code is wrong or has expired. Ask the administrator for a new one."),
     "pair_throttled": N_("Too many wrong codes. Wait a few minutes, then try again."),
+    "pair_paused": N_(
+        "Six-digit codes are paused after many wrong tries. Ask the administrator for a new "
+        "pairing code: it will have ten digits."
+    ),
     "pair_offline": N_("The server cannot be reached. Check the network and try again."),
     "preparing_title": N_("Preparing the kiosk"),
     "preparing_help": N_(

@@ -210,10 +210,9 @@ async def pair(request: Request) -> Response:
     svc = services(request)
     settings = svc.settings
     address = client_address(request)
-    if not (
-        await svc.limits.allows(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
-        and await svc.limits.allows(settings.kiosk_pair_limit, "kiosk-pair-all")
-    ):
+    # Every attempt is counted before it is evaluated: counting only the failures, after the
+    # store said no, let forty guesses sent at once all through a limit of five.
+    if not await svc.limits.hit(settings.kiosk_pair_limit_per_address, "kiosk-pair", address):
         svc.metrics.rate_limited.labels("kiosk_pair").inc()
         return _refusal(
             "throttled",
@@ -224,16 +223,32 @@ async def pair(request: Request) -> Response:
     body = await _body(request)
     raw = body.get("code") if body else None
     code = rules.read_pairing_code(raw) if isinstance(raw, str) else None
+    # The deployment-wide ceiling guards only six-digit codes, the ones guessing could reach.
+    # When strangers fill it, those wait, and the administrator is given a ten-digit code
+    # (admin/kiosks.py), which only the per-address limit applies to: nobody can stop pairing.
+    if (
+        code is not None
+        and rules.is_short_pairing_code(code)
+        and not await svc.limits.hit(settings.kiosk_pair_limit, "kiosk-pair-all")
+    ):
+        svc.metrics.rate_limited.labels("kiosk_pair_paused").inc()
+        return _refusal(
+            "paused",
+            i18n.gettext(
+                "Six-digit codes are paused after many wrong tries. Ask the administrator "
+                "for a new pairing code: it will have ten digits."
+            ),
+            429,
+        )
     kiosk = await svc.store.kiosks.pair(code, now()) if code else None
     if kiosk is None:
-        # Only failures count: a hall pairing ten tablets in a row is not an attack.
-        await svc.limits.hit(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
-        await svc.limits.hit(settings.kiosk_pair_limit, "kiosk-pair-all")
         return _refusal(
             "code",
             i18n.gettext("That code is wrong or has expired. Ask the administrator for a new one."),
             400,
         )
+    # A hall pairing ten tablets in a row is not an attack.
+    await svc.limits.clear(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
     return _json(
         {
             "credential": svc.signing.kiosk_credential(kiosk.id, kiosk.version),

@@ -417,7 +417,7 @@
   }
 
   screens.pair = function (problem) {
-    var input = field("pairing", t("pair_code"), {inputmode: "numeric", maxlength: "9",
+    var input = field("pairing", t("pair_code"), {inputmode: "numeric", maxlength: "16",
                                                    pattern: "[0-9 ]*", enterkeyhint: "go"});
     var error = h("p", {"class": "error", role: "alert", id: "pair-error",
                         text: problem ? t(problem) : ""});
@@ -441,7 +441,8 @@
           prepare();
         });
       }
-      screens.pair(data && data.error === "throttled" ? "pair_throttled" : "pair_wrong");
+      var problem = {throttled: "pair_throttled", paused: "pair_paused"};
+      screens.pair((data && problem[data.error]) || "pair_wrong");
     }, function () { screens.pair("pair_offline"); });
   }
 

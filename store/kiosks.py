@@ -39,7 +39,7 @@ def _one(conn: Connection, kiosk_id: int) -> Kiosk | None:
     return rows.kiosk(row) if row is not None else None
 
 
-def _set_pairing_code(conn: Connection, kiosk_id: int, at: datetime) -> str:
+def _set_pairing_code(conn: Connection, kiosk_id: int, at: datetime, *, long: bool) -> str:
     """A fresh code for the kiosk, unique among the codes outstanding."""
     # Expired codes give their digits back first, so the unique index only holds live ones.
     conn.execute(
@@ -48,7 +48,7 @@ def _set_pairing_code(conn: Connection, kiosk_id: int, at: datetime) -> str:
         .values(pairing_code_hash=None, pairing_expires_at=None)
     )
     for _ in range(50):
-        code = rules.new_pairing_code()
+        code = rules.new_pairing_code(long=long)
         digest = rules.pairing_code_hash(code)
         if conn.execute(select(_K.c.id).where(_K.c.pairing_code_hash == digest)).first():
             continue
@@ -85,8 +85,10 @@ class KioskStore:
             t.kiosk_codes
         ).on_conflict_do_nothing()
 
-    async def add(self, unit_id: int, name: str, at: datetime) -> tuple[Kiosk, str]:
-        """A new kiosk for the unit and its first pairing code."""
+    async def add(
+        self, unit_id: int, name: str, at: datetime, *, long_code: bool = False
+    ) -> tuple[Kiosk, str]:
+        """A new kiosk for the unit and its first pairing code (ten digits with `long_code`)."""
 
         def write(conn: Connection) -> tuple[Kiosk, str]:
             if conn.execute(select(t.units.c.id).where(t.units.c.id == unit_id)).first() is None:
@@ -96,14 +98,16 @@ class KioskStore:
                 .values(unit_id=unit_id, name=name, version=1, created_at=at)
                 .returning(_K.c.id)
             ).scalar_one()
-            code = _set_pairing_code(conn, kiosk_id, at)
+            code = _set_pairing_code(conn, kiosk_id, at, long=long_code)
             kiosk = _one(conn, kiosk_id)
             assert kiosk is not None
             return kiosk, code
 
         return await self.db.write(write)
 
-    async def new_pairing_code(self, kiosk_id: int, at: datetime) -> tuple[Kiosk, str]:
+    async def new_pairing_code(
+        self, kiosk_id: int, at: datetime, *, long_code: bool = False
+    ) -> tuple[Kiosk, str]:
         """Another code for a kiosk (the tablet was replaced or wiped). Pairing with it makes
         every earlier credential of the kiosk stop working."""
 
@@ -113,7 +117,7 @@ class KioskStore:
                 raise NotFound(f"no kiosk with id {kiosk_id}")
             if not kiosk.active:
                 raise StoreError(f"kiosk {kiosk_id} is revoked; add a new one")
-            code = _set_pairing_code(conn, kiosk_id, at)
+            code = _set_pairing_code(conn, kiosk_id, at, long=long_code)
             refreshed = _one(conn, kiosk_id)
             assert refreshed is not None
             return refreshed, code

@@ -7,12 +7,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from lapor.complaints.kiosk import Heartbeat
 from tests.admin.test_manage import ADMIN, alert, notice, post
 from tests.admin.test_workflow import signed_in, soup
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
 from tests.html import tag
 
 
@@ -97,3 +98,31 @@ async def test_the_list_shows_heartbeats_and_revoking_warns_of_the_queue(admin: 
     assert kiosks(admin) == [(kiosk.id, admin.world.units["prov"].id, "Lantai 2", 1)]
     # A revoked kiosk gets no new code.
     assert (await post(admin, f"/admin/kiosks/{kiosk.id}/pair")).status_code == 409
+
+
+async def test_strangers_guessing_codes_cannot_stop_the_admin_pairing_a_kiosk(
+    make_harness: MakeHarness,
+) -> None:
+    """The attack that worked: guesses from many addresses filled the one global bucket, and a
+    freshly issued code was refused for an hour. Now the admin is handed a ten-digit code."""
+    async with make_harness(kiosk_pair_limit="3/hour") as harness:
+        await signed_in(harness, ADMIN)
+        first = await post(
+            harness, "/admin/kiosks", unit=str(harness.world.units["prov"].id), name="A"
+        )
+        short = tag(soup(first).find(id="pairing-code")).get_text().replace(" ", "")
+        assert len(short) == 6
+        for n in range(3):
+            transport = httpx.ASGITransport(app=harness.app, client=(f"203.0.113.{n + 1}", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="https://x.example") as c:
+                wrong = "000000" if short != "000000" else "111111"
+                await c.post("/kiosk/api/pair", json={"code": wrong})
+        assert (
+            await harness.client.post("/kiosk/api/pair", json={"code": short})
+        ).status_code == 429
+        again = await post(harness, "/admin/kiosks/1/pair")
+        shown = tag(soup(again).find(id="pairing-code")).get_text()
+        assert len(shown.replace(" ", "")) == 10 and shown.count(" ") == 2
+        assert "sepuluh angka" in again.text
+        paired = await harness.client.post("/kiosk/api/pair", json={"code": shown})
+        assert paired.status_code == 200

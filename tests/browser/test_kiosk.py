@@ -474,6 +474,24 @@ def test_a_new_release_waits_for_the_start_screen(
     assert [p for p in problems if "Failed to load" not in p] == []
 
 
+def test_a_ten_digit_code_is_typed_as_the_admin_reads_it(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """The code an admin is given while six-digit codes are paused, typed with its spaces."""
+    page = tablet().new_page()
+    problems = watch(page)
+    code = kiosk_server.cli("kiosk", "pair", str(kiosk_server.kiosk_id), "--long")
+    digits = code.strip().splitlines()[-1]
+    assert len(digits) == 10
+    page.goto(f"{kiosk_server.base_url}/kiosk")
+    screen(page, "pair")
+    assert "sepuluh angka" in (page.text_content("main") or "")
+    page.locator("#pairing").press_sequentially(f"{digits[:3]} {digits[3:6]} {digits[6:]}")
+    page.tap("button[data-tap=pair]")
+    screen(page, "start", timeout=30_000)
+    assert problems == []
+
+
 def test_a_revoked_kiosk_says_it_is_not_active(
     kiosk_server: KioskServer, tablet: Callable[[], Any]
 ) -> None:

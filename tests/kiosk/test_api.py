@@ -117,6 +117,51 @@ async def test_wrong_pairing_codes_are_throttled(make_harness: MakeHarness) -> N
         assert throttled.json()["error"] == "throttled"
 
 
+async def test_parallel_wrong_codes_cannot_outrun_the_pairing_limit(
+    make_harness: MakeHarness,
+) -> None:
+    """The attack that worked: forty wrong codes at once all got 400, none 429, because only
+    the failures were counted, after the store had looked."""
+    import asyncio
+
+    async with make_harness(kiosk_pair_limit_per_address="5/minute") as h:
+        answers = await asyncio.gather(
+            *[h.client.post("/kiosk/api/pair", json={"code": f"{n:06d}"}) for n in range(40)]
+        )
+        assert sum(a.status_code == 400 for a in answers) <= 5
+        assert sum(a.status_code == 429 for a in answers) >= 35
+
+
+async def test_a_hall_pairs_many_tablets_from_one_address(make_harness: MakeHarness) -> None:
+    async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
+        store = h.world.store.kiosks
+        for n in range(6):
+            _, code = await store.add(h.world.units["prov"].id, f"Lantai {n}", datetime.now(UTC))
+            assert (await h.client.post("/kiosk/api/pair", json={"code": code})).status_code == 200
+
+
+async def test_strangers_pause_six_digit_codes_but_not_ten_digit_ones(
+    make_harness: MakeHarness,
+) -> None:
+    async with make_harness(kiosk_pair_limit="3/hour") as h:
+        store = h.world.store.kiosks
+        kiosk, code = await store.add(h.world.units["prov"].id, "A", datetime.now(UTC))
+        for n in range(3):
+            transport = httpx.ASGITransport(app=h.app, client=(f"203.0.113.{n + 1}", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="https://x.example") as c:
+                wrong = "000000" if code != "000000" else "111111"
+                assert (await c.post("/kiosk/api/pair", json={"code": wrong})).status_code == 400
+        paused = await h.client.post("/kiosk/api/pair", json={"code": code})
+        assert paused.status_code == 429 and paused.json()["error"] == "paused"
+        assert "sepuluh angka" in paused.json()["message"]
+        # Wrong ten-digit codes count only where they come from, and a right one pairs.
+        assert (await h.client.post("/kiosk/api/pair", json={"code": "0" * 10})).status_code == 400
+        _, long_code = await store.new_pairing_code(kiosk.id, datetime.now(UTC), long_code=True)
+        assert len(long_code) == rules.LONG_PAIRING_DIGITS
+        spaced = rules.spaced_pairing_code(long_code)
+        assert (await h.client.post("/kiosk/api/pair", json={"code": spaced})).status_code == 200
+
+
 @pytest.mark.parametrize(
     "body",
     [b"", b"not json", b"[]", b'{"code": 123456}', b'{"code": "12345"}', b'{"code": "abcdef"}'],
@@ -562,12 +607,13 @@ async def test_the_reader_takes_nesting_up_to_its_depth(kh: KioskHarness) -> Non
     assert len(response.json()["codes"]) == rules.POOL_SIZE
 
 
-@pytest.mark.parametrize("limit", ["kiosk_pair_limit_per_address", "kiosk_pair_limit"])
 @pytest.mark.parametrize("body", [DEEP, b"\xff\xfe", b'{"code": NaN}', b"[]"])
 async def test_malformed_pairing_bodies_count_as_wrong_codes(
-    make_harness: MakeHarness, limit: str, body: bytes
+    make_harness: MakeHarness, body: bytes
 ) -> None:
-    async with make_harness(**{limit: "3/minute"}) as h:
+    """Against the address that sent them. The deployment-wide ceiling guards six-digit codes
+    only: a body that names no code cannot guess one, and must not pause pairing for all."""
+    async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
         _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A", datetime.now(UTC))
         for _ in range(3):
             response = await h.client.post(
