@@ -22,7 +22,7 @@ from lapor.admin.queries import filter_errors, local_today, query_bounds, reques
 from lapor.admin.refusals import REFUSALS
 from lapor.admin.responses import HTMX_VARY, NO_STORE, wants_partial
 from lapor.complaints import tracking
-from lapor.complaints.access import can_see_identity, sees_redacted
+from lapor.complaints.access import Scope, can_see_identity, sees_redacted
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
 from lapor.complaints.deadlines import escalation_due
 from lapor.complaints.inbox import (
@@ -56,7 +56,7 @@ from lapor.store.errors import NotFound
 from lapor.store.photos import PhotoError, ProcessedPhoto
 from lapor.web.files import attachment_response
 from lapor.web.i18n import N_, current_language, gettext
-from lapor.web.services import client_address, services
+from lapor.web.services import Services, client_address, services
 from lapor.web.templating import unit_options_version
 
 
@@ -155,6 +155,12 @@ async def inbox(request: Request, session: StaffSession) -> Response:
     query, errors = request_query(request)
     unrouted = request.query_params.get("view") == "unrouted" and role == "admin"
     scope = staff_scope(session)
+    opened = await _report_named_by_code(svc, query.text, scope)
+    if opened is not None:
+        # A citizen on the phone reads out their code: it opens the report, however typed.
+        if wants_partial(request):
+            return Response(headers={**NO_STORE, "vary": HTMX_VARY, "hx-redirect": opened})
+        return RedirectResponse(opened, status_code=303, headers={"vary": HTMX_VARY})
     settings = svc.settings
     bounds = query_bounds(query, settings)
     today = bounds["today"]
@@ -275,6 +281,16 @@ async def unit_filter(request: Request, session: StaffSession) -> Response:
         },
         headers=NO_STORE,
     )
+
+
+async def _report_named_by_code(svc: Services, text: str, scope: Scope) -> str | None:
+    """The page of the report whose tracking code `text` is, if `scope` reaches it. Outside
+    the scope the words are searched as any others: another unit's reports stay unseen."""
+    code = tracking.normalize(text) if text else None
+    report = await svc.store.report_by_tracking_code(code) if code else None
+    if report is None or await svc.store.report_for_staff(report.id, scope) is None:
+        return None
+    return f"/admin/reports/{report.id}"
 
 
 async def _visible_report(request: Request, session: StaffSession) -> Report:

@@ -229,3 +229,30 @@ async def test_dates_outside_the_range_are_refused_in_the_staffs_language(
     assert partial.status_code == 400 and "2000" in partial.text
     edges = await harness.client.get("/admin", params={"from": "2000-01-01", "to": "2100-12-31"})
     assert edges.status_code == 200 and len(codes(soup(edges))) == 1
+
+
+async def test_a_tracking_code_however_typed_opens_its_report(harness: AppHarness) -> None:
+    """A citizen phones in with their code: the search box takes it as they read it out."""
+    submitted = await harness.submit()
+    code = submitted.headers["location"][3:14]  # /t/XXXXX-XXXXX...
+    await harness.login("koor@prov.go.id")
+    opened = await harness.client.get("/admin", params={"q": code})
+    assert opened.status_code == 303
+    page = opened.headers["location"]
+    assert page.startswith("/admin/reports/")
+    for typed in (code.lower(), code.replace("-", " "), f"  {code.replace('-', '')} "):
+        again = await harness.client.get("/admin", params={"q": typed})
+        assert (again.status_code, again.headers.get("location")) == (303, page), typed
+    live = await harness.client.get("/admin", params={"q": code}, headers={"HX-Request": "true"})
+    assert live.headers["hx-redirect"] == page
+    assert "hx-request" in live.headers["vary"].lower()
+    assert (await harness.client.get(page)).status_code == 200
+
+
+async def test_a_code_outside_the_callers_scope_opens_nothing(harness: AppHarness) -> None:
+    submitted = await harness.submit()
+    code = submitted.headers["location"][3:14]
+    await harness.login("koor@other.go.id")
+    answer = await harness.client.get("/admin", params={"q": code})
+    assert answer.status_code == 200 and "location" not in answer.headers
+    assert codes(soup(answer)) == []

@@ -168,6 +168,27 @@ def test_the_inbox_filters_live_with_javascript(
     assert coordinator.problems == []
 
 
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_code_read_out_on_the_phone_opens_the_report(
+    lapor_server: Any, make_page: Callable[..., Any], javascript: bool
+) -> None:
+    citizen = make_page(javascript=False)
+    open_form(citizen, lapor_server.poster_url)
+    fill_report(citizen, "Antrean loket KTP-el mengular sampai ke parkiran setiap pagi.")
+    citizen.click("button.send")
+    code = receipt_code(citizen)
+
+    coordinator = make_page(javascript=javascript)
+    sign_in(coordinator, lapor_server, lapor_server.coordinator, lapor_server.coordinator_password)
+    # As a caller reads it out: lower case, a space for the hyphen.
+    coordinator.fill("input[name=q]", code.lower().replace("-", " "))
+    if not javascript:
+        coordinator.press("input[name=q]", "Enter")
+    coordinator.wait_for_url(re.compile(r"/admin/reports/\d+$"))
+    expect(coordinator.locator("main")).to_contain_text(code)
+    assert coordinator.problems == []
+
+
 def test_bulk_forward_and_an_answer_template_with_javascript(
     lapor_server: Any, make_page: Callable[..., Any]
 ) -> None:
