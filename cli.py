@@ -21,7 +21,7 @@ from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import organisation
 from lapor.complaints import origins as origins_rules
 from lapor.complaints.records import ROLES, Kiosk
-from lapor.settings import Settings, SettingsError
+from lapor.settings import Settings, SettingsError, record_served_base_url
 from lapor.store.db import Database
 from lapor.store.errors import StoreError
 from lapor.store.migrate import migrate
@@ -343,7 +343,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from lapor.demo import seed_demo
 
-    if "LAPOR_BASE_URL" not in settings.overrides:
+    chosen = "LAPOR_BASE_URL" in settings.overrides
+    if not chosen:
         # Unset: the address we listen on is the best guess, and workers must agree with us.
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         os.environ["LAPOR_BASE_URL"] = f"http://{host}:{args.port}"
@@ -354,6 +355,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
                 "it is printed into QR codes"
             )
     settings.signing_keys()  # create the key once, before workers race to do it
+    record_served_base_url(settings)
+    print(
+        f"QR codes, posters and links point at {settings.base_url}"
+        + ("" if chosen else " (set LAPOR_BASE_URL to change it)")
+        + "; `lapor poster print` and the other commands use the same"
+    )
     if args.workers > 1 and not settings.redis_url:
         print(
             "note: without LAPOR_REDIS_URL each worker keeps its own rate limits, so every "

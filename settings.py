@@ -57,7 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
         "LAPOR_BASE_URL",
         "http://127.0.0.1:8000",
         "Public address of this server, without a trailing slash. It is printed into QR "
-        "codes and mails; keep it short (30 characters still give a version-5 QR code).",
+        "codes and mails; keep it short (30 characters still give a version-5 QR code). "
+        "Unset, `lapor serve` uses the address it listens on and records it in the data "
+        "directory, and the other commands (`poster print`, `kiosk pair`, ...) read it there, "
+        "so a printed poster opens the server that runs.",
     ),
     Setting(
         "LAPOR_SECRET_KEYS",
@@ -354,6 +357,8 @@ class Settings:
                 f"not {database_url.split(':', 1)[0]!r}"
             )
         base_url = _read(values, "LAPOR_BASE_URL").rstrip("/")
+        if "LAPOR_BASE_URL" not in values:
+            base_url = served_base_url(data_dir) or base_url
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
             raise SettingsError(f"LAPOR_BASE_URL must be an http(s) address, not {base_url!r}")
@@ -435,6 +440,25 @@ def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None
         if value is not None:
             values[setting.name] = value
     return values
+
+
+SERVED_BASE_URL_FILE = "served-base-url"
+
+
+def served_base_url(data_dir: Path) -> str | None:
+    """The base URL the last `lapor serve` on this data directory put into its codes. Read when
+    LAPOR_BASE_URL is unset, so `lapor poster print` prints a poster that opens the server the
+    operator runs, not the default address."""
+    try:
+        recorded = (data_dir / SERVED_BASE_URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return recorded if recorded.startswith(("http://", "https://")) else None
+
+
+def record_served_base_url(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / SERVED_BASE_URL_FILE).write_text(settings.base_url + "\n")
 
 
 def _generated_key(data_dir: Path) -> str:

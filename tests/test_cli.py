@@ -243,3 +243,61 @@ def test_widget_add_prints_the_snippet_last_list_and_revoke(lapor: Run) -> None:
     assert "revoked" in lapor("widget", "revoke", "1").stdout
     assert "\trevoked\t" in lapor("widget", "list").stdout
     assert "already revoked" in refused(lapor("widget", "revoke", "1", ok=False))
+
+
+def test_commands_print_the_base_url_of_the_server_that_runs(tmp_path: Path) -> None:
+    """`lapor serve --port 8765` without LAPOR_BASE_URL, then `poster list`: the poster printed
+    must open that server, not the default address (a printed poster cannot be fixed)."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data_dir = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
+    env["LAPOR_DATA_DIR"] = str(data_dir)
+
+    def lapor(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "lapor", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    lapor("unit", "add", "kalsel", "--name", "Provinsi")
+    lapor("poster", "add", "kalsel", "--label", "Loket")
+    assert "http://127.0.0.1:8000/q/" in lapor("poster", "list")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lapor", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        listed = lapor("poster", "list")
+        assert f"http://127.0.0.1:{port}/q/" in listed
+        code = listed.split("/q/")[1].split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/q/{code}", timeout=5) as form:
+            assert form.status == 200
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert f"point at http://127.0.0.1:{port}" in output
+    # An explicit setting still wins over what the last server used.
+    env["LAPOR_BASE_URL"] = "https://lapor.kalselprov.go.id"
+    assert "https://lapor.kalselprov.go.id/q/" in lapor("poster", "list")
