@@ -23,7 +23,7 @@ from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, valid
 from lapor.intake import Entry
 from lapor.store.errors import IdempotencyConflict
 from lapor.web import i18n
-from lapor.web.labels import error_text
+from lapor.web.labels import form_errors
 from lapor.web.services import services
 
 TAKERS = ("coordinator", "officer", "admin")
@@ -61,9 +61,6 @@ async def _form(
 ) -> Response:
     svc = services(request)
     units = await svc.store.units_in_scope(staff_scope(session))
-    by_field: dict[str, list[str]] = {}
-    for error in errors:
-        by_field.setdefault(error.field, []).append(error_text(error))
     return svc.templates.response(
         request,
         "admin/new_report.html",
@@ -71,8 +68,7 @@ async def _form(
             "session": session,
             "units": units,
             "values": values,
-            "errors": by_field,
-            "error_count": len(errors),
+            **form_errors(errors),
             "kinds": list(Kind),
             "taken_via": TAKEN_VIA,
         },

@@ -27,7 +27,7 @@ from lapor.web import i18n
 from lapor.web.files import attachment_response
 from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.web.i18n import N_
-from lapor.web.labels import error_text, kind_label
+from lapor.web.labels import form_errors, kind_label
 from lapor.web.report_form import check_report_form
 from lapor.web.services import Services, client_address, same_origin, services
 from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
@@ -65,18 +65,13 @@ def _form_context(
     held: list[tuple[str, ProcessedPhoto]] | None = None,
     errors: list[FieldError] | None = None,
 ) -> dict[str, Any]:
-    errors = errors or []
-    by_field: dict[str, list[str]] = {}
-    for error in errors:
-        by_field.setdefault(error.field, []).append(error_text(error))
     context: dict[str, Any] = {
         "poster": poster,
         "code": code,
         "token": token,
         "values": form.values if form else {},
         "held_photos": held or [],
-        "errors": by_field,
-        "error_count": len(errors),
+        **form_errors(errors or []),
         "kinds": [(k.value, kind_label(k)) for k in Kind],
         "text_min": TEXT_MIN,
         "text_max": TEXT_MAX,

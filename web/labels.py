@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from lapor.complaints.feedback import IKM_ITEMS
 from lapor.complaints.records import Event
 from lapor.complaints.reports import Channel, FieldError, Kind, Status
@@ -222,3 +225,22 @@ def error_text(error: FieldError) -> str:
     if error.limit is not None:
         return i18n.gettext(message, limit=i18n.format_number(error.limit))
     return i18n.gettext(message)
+
+
+# The error summary links each message to what must be fixed (GOV.UK's pattern): a field by its
+# id; a choice's first option carries the field's name as id; a missing way to reach someone
+# goes to the phone field.
+_SUMMARY_ANCHOR = {"contact": "phone", "taken_via": "taken-via"}
+
+
+def form_errors(errors: Iterable[FieldError]) -> dict[str, Any]:
+    """What a form's template shows of its errors: each field's messages, the summary's
+    (anchor, message) lines, and their number."""
+    by_field: dict[str, list[str]] = {}
+    summary: list[tuple[str | None, str]] = []
+    for error in errors:
+        text = error_text(error)
+        by_field.setdefault(error.field, []).append(text)
+        anchor = None if error.field == "form" else _SUMMARY_ANCHOR.get(error.field, error.field)
+        summary.append((anchor, text))
+    return {"errors": by_field, "error_summary": summary, "error_count": len(summary)}

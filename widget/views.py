@@ -30,7 +30,7 @@ from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
 from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
-from lapor.web.labels import error_text, kind_label
+from lapor.web.labels import form_errors, kind_label
 from lapor.web.report_form import check_report_form
 from lapor.web.security import frame_policy
 from lapor.web.services import Services, services
@@ -139,9 +139,6 @@ def _form_page(
     held: list[tuple[str, ProcessedPhoto]] | None = None,
     errors: list[FieldError] | None = None,
 ) -> Response:
-    by_field: dict[str, list[str]] = {}
-    for error in errors or []:
-        by_field.setdefault(error.field, []).append(error_text(error))
     context: dict[str, Any] = {
         "unit_name": frame.widget.unit_name,
         "host_origin": frame.origin,
@@ -151,8 +148,7 @@ def _form_page(
         "switch_action": lambda lang: frame.url(lang=lang),
         "values": form.values if form else {},
         "held_photos": held or [],
-        "errors": by_field,
-        "error_count": len(errors or []),
+        **form_errors(errors or []),
         "kinds": [(k.value, kind_label(k)) for k in Kind],
         "text_min": TEXT_MIN,
         "text_max": TEXT_MAX,

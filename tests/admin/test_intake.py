@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from tests.admin.test_workflow import signed_in
 from tests.conftest import AppHarness
-from tests.html import one
+from tests.html import attr, one, tag
 
 TEXT = "Warga menelepon: lampu penerangan di lorong IGD mati sejak tiga hari lalu."
 
@@ -107,6 +107,14 @@ async def test_bad_input_is_explained_and_stores_nothing(harness: AppHarness) ->
         page = soup(response)
         assert words in page.get_text(), data
         assert page.select_one("#location") is not None
+        # Each error in the summary links to a field of the page, marked as in error.
+        links = page.select("#form-errors li a")
+        assert links or data.get("key"), data  # a stale key is the form's, not a field's
+        for link in links:
+            target = attr(link, "href")
+            field = tag(page.find(id=target.removeprefix("#")), target)
+            marked = field.get("aria-invalid") == "true" or field.find_parent(class_="invalid")
+            assert marked, (data, target)
     assert rows(harness, "SELECT COUNT(*) FROM reports") == [(0,)]
 
 

@@ -299,6 +299,12 @@ def test_form_error_keeps_text_and_photo(
     assert "/q/" in page.url
     expect(page.locator("#text")).to_have_value(short)
     expect(page.locator("#text")).to_have_attribute("aria-invalid", "true")
+    # The summary names what to fix and takes the reader there.
+    link = alert.locator("li a")
+    expect(link).to_have_count(1)
+    expect(link).to_have_text(page.locator("#text-error").inner_text())
+    link.click()
+    expect(page.locator("#text")).to_be_focused()
     held = page.locator("input[name=photo_ref]")
     expect(held).to_have_count(1)
     expect(held).to_be_checked()

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from PIL import Image
 
 from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
-from tests.html import one, tag
+from tests.html import attr, one, tag
 
 
 def soup(response: httpx.Response) -> BeautifulSoup:
@@ -403,3 +403,23 @@ async def test_each_citizen_gets_a_fresh_token_in_an_otherwise_identical_form(
     assert str(page_a).replace(token_a, "") == str(page_b).replace(token_b, "")
     english = (await harness.client.get(f"/q/{harness.world.code('loket')}?lang=en")).text
     assert "Send report" in english  # the cache is per language
+
+
+async def test_the_error_summary_lists_each_error_with_a_link_to_its_field(
+    harness: AppHarness,
+) -> None:
+    """What stopped people: "3 things to fix" and no list; name and e-mail not marked."""
+    answer = await harness.submit(kind="", text="pendek", identity="named", name="", email="")
+    assert answer.status_code == 400
+    page = BeautifulSoup(answer.text, "html.parser")
+    summary = one(page, "#form-errors")
+    links = summary.select("li a")
+    assert len(links) == 4 and "4" in one(summary, "strong").get_text()
+    targets = [attr(a, "href") for a in links]
+    assert targets == ["#kind", "#text", "#name", "#phone"]
+    for target in targets:  # every link lands on a field of this page
+        assert page.find(id=target[1:]) is not None, target
+    assert [str(link.get_text()) for link in links][1] == page.select("p.error")[1].get_text()
+    for field in ("text", "name", "phone", "email"):
+        assert attr(one(page, f"#{field}"), "aria-invalid") == "true", field
+    assert "invalid" in (one(page, "fieldset:has(#kind)").get("class") or [])
