@@ -23,6 +23,26 @@
     });
     update();
   }
+  // The receipt's code and link: copy with one tap, or hand to the phone's share sheet (a
+  // notes app, a chat to oneself), where the browser offers them.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) { return; }
+    button.closest(".copy-actions").hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+        button.textContent = button.getAttribute("data-copied");
+      });
+    });
+  });
+  document.querySelectorAll("[data-share]").forEach(function (button) {
+    if (!navigator.share) { return; }
+    button.hidden = false;
+    button.closest(".copy-actions").hidden = false;
+    button.addEventListener("click", function () {
+      navigator.share({title: button.getAttribute("data-share-title"),
+                       url: button.getAttribute("data-share")}).catch(function () {});
+    });
+  });
   var errors = document.getElementById("form-errors");
   if (errors) { errors.focus(); }
 })();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +75,21 @@ class StaticUrls:
         return f"/static/{name}?v={version}"
 
 
+def breakable_url(url: str) -> Markup:
+    """A URL that a narrow screen wraps only after a slash: a tracking code or a secret broken
+    in two reads as two things, and is copied wrong."""
+    scheme, _, rest = url.partition("//")
+    parts = rest.split("/") if rest else [url]
+    if rest:
+        parts[0] = f"{scheme}//{parts[0]}"
+    return Markup("/<wbr>").join(Markup('<span class="nowrap">%s</span>') % p for p in parts)
+
+
+def nobreak_hyphens(text: str) -> str:
+    """Words such as KTP-el kept whole in a heading: a non-breaking hyphen between letters."""
+    return re.sub(r"(?<=\w)-(?=\w)", "\u2011", text)
+
+
 class Templates:
     def __init__(self, globals_: Mapping[str, Any], directory: Path = TEMPLATE_DIR) -> None:
         self.env = jinja2.Environment(
@@ -94,6 +110,8 @@ class Templates:
         self.env.globals.update(globals_)
         self.env.globals["static_url"] = StaticUrls(directory.parent / "static")
         self.env.globals["unit_option_tags"] = unit_option_tags
+        self.env.filters["breakable_url"] = breakable_url
+        self.env.filters["nobreak_hyphens"] = nobreak_hyphens
         self.env.globals["languages"] = i18n.LANGUAGE_NAMES
         self.env.globals["current_language"] = i18n.current_language
 

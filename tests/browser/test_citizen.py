@@ -234,6 +234,19 @@ def test_receipt_and_status_fit_a_phone(lapor_server: Any, make_page: Callable[.
     page.click("button.send")
     code = receipt_code(page)
     assert_fits_phone(page)
+    # The code and the links wrap only between their parts, never inside the code.
+    for link in page.locator(".receipt .url a").all():
+        expect(link.locator("span.nowrap", has_text=code)).to_have_count(1)
+        box = link.locator("span.nowrap", has_text=code).bounding_box()
+        assert box is not None and box["height"] < 40, box  # one line
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=lapor_server.base_url
+    )
+    copy = page.locator("button[data-copy]")
+    expect(copy).to_be_visible()
+    copy.click()
+    expect(copy).to_have_text("Tersalin")
+    assert page.evaluate("navigator.clipboard.readText()") == code
     page.goto(f"{lapor_server.base_url}/t/{code}")
     assert_fits_phone(page)
 
