@@ -28,6 +28,7 @@ from lapor.complaints.deadlines import escalation_due
 from lapor.complaints.inbox import (
     next_cursor,
 )
+from lapor.complaints.progress import progress
 from lapor.complaints.records import HandOver, Report, StaffSession, Unit
 from lapor.complaints.reminders import UNRESOLVED
 from lapor.complaints.reports import Channel, Kind, Status
@@ -367,6 +368,7 @@ async def _report_page(
             "show_identity": can_see_identity(role, report.identity),
             "code": tracking.format_code(report.tracking_code),
             "days_left": svc.settings.calendar.working_days_left(today, report.verify_due),
+            "progress": progress(report, svc.settings.calendar, rules, svc.settings.timezone),
             "follow_up_days_left": (
                 svc.settings.calendar.working_days_left(today, report.follow_up_due)
                 if report.follow_up_due

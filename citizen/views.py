@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from lapor.complaints import tracking
+from lapor.complaints.progress import progress
 from lapor.complaints.records import Poster
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.complaints.workflow import (
@@ -396,6 +397,9 @@ async def _status(
         "citizen/status.html",
         {
             "report": report,
+            "progress": progress(
+                report, svc.settings.calendar, svc.settings.deadline_rules, svc.settings.timezone
+            ),
             "code": canonical,
             "sent": bool(request.query_params.get("sent")),
             "status_url": f"{svc.settings.base_url}/t/{canonical}",

@@ -271,3 +271,53 @@ async def test_not_authority_needs_a_reason(harness: AppHarness) -> None:
         )
     ).status_code == 303
     assert reason in (await harness.client.get(f"/t/{code}")).text
+
+
+def facts(response: httpx.Response) -> dict[str, str]:
+    page = soup(response)
+    box = tag(page.find("dl", class_="facts"))
+    return {
+        dt.get_text(strip=True): tag(dt.find_next_sibling("dd")).get_text(" ", strip=True)
+        for dt in box.find_all("dt")
+    }
+
+
+async def test_the_deadline_shown_is_the_one_running_or_how_it_was_met(
+    officer: AppHarness,
+) -> None:
+    """What people read: after forward, answer and acceptance, "Batas verifikasi" stayed for
+    staff and "Diverifikasi paling lambat" for the citizen of a closed report."""
+    harness = officer
+    report_id, code = await reported(harness)
+    assert "Diverifikasi paling lambat" in facts(await harness.client.get(f"/t/{code}"))
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await forward_form(harness, report_id)
+    await harness.client.post(
+        f"/admin/reports/{report_id}/forward",
+        data={
+            **fields,
+            "title": "Antrean",
+            "category": "lainnya",
+            "unit": str(harness.world.units["dinas"].id),
+        },
+    )
+    staff = facts(await harness.client.get(f"/admin/reports/{report_id}"))
+    assert "Diverifikasi" in staff and "tepat waktu" in staff["Diverifikasi"]
+    assert "Verifikasi paling lambat" not in staff
+    citizen = facts(await harness.client.get(f"/t/{code}"))
+    assert "Instansi menjawab paling lambat" in citizen
+    assert "Diverifikasi paling lambat" not in citizen
+
+    await signed_in(harness, "petugas@dinas.go.id")
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    form = tag(page.find("form", action=f"/admin/reports/{report_id}/follow-up"))
+    answer = "Jadwal petugas sudah ditambah; loket 3 kini buka sampai pukul 15.00."
+    await harness.client.post(
+        f"/admin/reports/{report_id}/follow-up",
+        data={**field_values(form.find_all("input")), "answer": answer},
+    )
+    staff = facts(await harness.client.get(f"/admin/reports/{report_id}"))
+    assert "bila tidak ada balasan" in staff["Dijawab"]
+    citizen = facts(await harness.client.get(f"/t/{code}"))
+    assert "Dijawab pada" in citizen and "Selesai dengan sendirinya pada" in citizen
+    assert "Instansi menjawab paling lambat" not in citizen
