@@ -186,7 +186,12 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     from lapor.complaints.workflow import Action, Forwarding
 
     # Through the same core as every surface's reports; nothing to count, no photos to move.
-    intake = Intake(store, settings, commit_photos=lambda names: None)
+    intake = Intake(
+        store,
+        settings,
+        commit_photos=lambda names: None,
+        reporter_secret_hash=Signing(settings.signing_keys()).reporter_secret_hash,
+    )
     coordinator = await store.user_by_email("koordinator@demo.lapor.id")
     officer = await store.user_by_email("penghubung.disdukcapil@demo.lapor.id")
     units = {u.slug: u for u in await store.list_units()}

@@ -61,6 +61,9 @@ class Intake:
     settings: Settings
     # PhotoStore.commit: parked photos moved into place, durably, before the report naming them.
     commit_photos: Callable[[list[str]], None]
+    # Signing.reporter_secret_hash: what the report keeps of its private link, from the
+    # idempotency key. Stored with the report, so the link outlives the key that made it.
+    reporter_secret_hash: Callable[[str], str]
     count: Count = _not_counted
     wake_mail: Callable[[], None] = _nobody_to_wake
 
@@ -105,6 +108,7 @@ class Intake:
             kiosk_id=entry.kiosk_id,
             reported_at=entry.reported_at,
             pool_code=entry.pool_code,
+            reporter_secret_hash=self.reporter_secret_hash(key),
         )
         if photos:
             # Before the write: a stored report must never name a photo that is not in place.

@@ -185,10 +185,11 @@ def create_app(
         mail_dir=settings.mail_dir,
         on_outcome=lambda outcome: metrics.mail.labels(outcome).inc(),
     )
+    signing = Signing(settings.signing_keys())
     svc = Services(
         settings=settings,
         store=store,
-        signing=Signing(settings.signing_keys()),
+        signing=signing,
         photos=photos,
         limits=RateLimits(settings.redis_url),
         metrics=metrics,
@@ -200,6 +201,7 @@ def create_app(
             store,
             settings,
             commit_photos=photos.commit,
+            reporter_secret_hash=signing.reporter_secret_hash,
             count=partial(_count_report, metrics),
             wake_mail=mail.wake,
         ),
@@ -211,6 +213,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await database.connect()
         await migrate(database)
+        # Reports stored before their private links' digests were kept (migration 0012) get
+        # them under the keys configured now; nothing to do on every later start.
+        await store.fill_in_reporter_secrets(signing.reporter_secret_hashes)
         photos.prepare()
         i18n.catalogs()
         widget_loader.loader()  # sentences from the catalogs; a broken source fails here

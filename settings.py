@@ -66,7 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
         "LAPOR_SECRET_KEYS",
         "",
         "Comma-separated signing keys, newest first: the newest signs, all verify, so keys "
-        "can rotate. Empty means a key generated once into `DATA_DIR/secret.key` (mode 0600).",
+        "can rotate (docs/security.md says what removing one does, thing by thing). "
+        "Empty means a key generated once into `DATA_DIR/secret.key` (mode 0600).",
     ),
     Setting(
         "LAPOR_TIMEZONE",

@@ -24,6 +24,7 @@ from lapor.intake import Entry
 from lapor.store.errors import IdempotencyConflict
 from lapor.web import i18n
 from lapor.web.labels import form_errors
+from lapor.web.private_links import private_secret
 from lapor.web.services import services
 
 TAKERS = ("coordinator", "officer", "admin")
@@ -155,7 +156,11 @@ async def receipt(request: Request, session: StaffSession) -> Response:
         raise HTTPException(404)
     code = tracking.format_code(report.tracking_code)
     base = svc.settings.base_url
-    secret = svc.signing.reporter_secret(report.idempotency_key)
+    # A write on this GET only in the rare case that the key which made the link was removed
+    # since the report was taken (web/private_links.py).
+    secret = await private_secret(
+        svc, report.id, report.idempotency_key, report.reporter_secret_hash
+    )
     context: dict[str, Any] = {
         "session": session,
         "report": report,

@@ -29,6 +29,7 @@ from lapor.web.files import attachment_response
 from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.web.i18n import N_
 from lapor.web.labels import form_errors, kind_label
+from lapor.web.private_links import private_secret
 from lapor.web.report_form import check_report_form
 from lapor.web.services import Services, client_address, same_origin, services
 from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
@@ -234,7 +235,9 @@ async def poster_submit(request: Request) -> Response:
     except IdempotencyConflict as exc:
         return conflict(exc.tracking_code)
     # Post/Redirect/Get: reloading the receipt never re-sends the form.
-    secret = svc.signing.reporter_secret(token.idempotency_key)
+    secret = await private_secret(
+        svc, result.report_id, token.idempotency_key, result.reporter_secret_hash
+    )
     target = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
@@ -296,7 +299,9 @@ def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
         code = tracking.normalize(request.path_params["code"])
         report = await svc.store.report_by_tracking_code(code) if code else None
         secret = request.path_params["secret"]
-        if report is None or not svc.signing.reporter_secret_ok(report.idempotency_key, secret):
+        if report is None or not svc.signing.reporter_secret_ok(
+            report.idempotency_key, report.reporter_secret_hash, secret
+        ):
             return svc.templates.response(
                 request, "citizen/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
             )
@@ -382,7 +387,10 @@ async def _status(
             headers={"cache-control": "no-store"},
         )
     if report is None or (
-        secret is not None and not svc.signing.reporter_secret_ok(report.idempotency_key, secret)
+        secret is not None
+        and not svc.signing.reporter_secret_ok(
+            report.idempotency_key, report.reporter_secret_hash, secret
+        )
     ):
         # A wrong secret looks exactly like an unknown code: nothing to probe.
         return svc.templates.response(

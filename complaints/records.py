@@ -130,6 +130,8 @@ class Kiosk:
     unit_slug: str = ""
     unit_name: str = ""
     codes_held: int = 0  # reserved for it and not delivered
+    # sha256 of the credential its tablet holds; None until known (paired before it was kept).
+    credential_hash: str | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:
@@ -218,6 +220,9 @@ class Report:
     kiosk_id: int | None = None
     kiosk_name: str | None = None
     reported_at: datetime | None = None  # the kiosk's clock when the citizen pressed send
+    # The digest(s) of its private link's secret (web/signing.py); None for a report stored
+    # before they were kept and not yet filled in.
+    reporter_secret_hash: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -313,6 +318,8 @@ class NewReport:
     kiosk_id: int | None = None
     reported_at: datetime | None = None
     pool_code: str | None = None
+    # sha256 of the reporter's private-link secret, stored so the link outlives its key.
+    reporter_secret_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,3 +336,6 @@ class SubmitResult:
     report_id: int
     tracking_code: str
     created: bool
+    # What the stored report keeps of its private link: for a resend, the first delivery's,
+    # which may have been made under a key that is no longer the newest.
+    reporter_secret_hash: str | None = None

@@ -18,6 +18,7 @@ a later pairing, or forged, gets 401."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from lapor.store.store import now
 from lapor.web import i18n, json_body
 from lapor.web.labels import error_text
 from lapor.web.services import Services, client_address, services
-from lapor.web.signing import KioskCredentialError
+from lapor.web.signing import KioskCredentialError, secret_digest
 from lapor.web.templating import STATIC_DIR, TEMPLATE_DIR, StaticUrls
 
 NO_STORE = {"cache-control": "no-store"}
@@ -171,14 +172,35 @@ def _unreadable() -> JSONResponse:
 async def _device(request: Request, svc: Services) -> Kiosk | JSONResponse:
     header = request.headers.get("authorization", "")
     scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
     try:
         if scheme.lower() != "bearer":
             raise KioskCredentialError("malformed")
-        kiosk_id, version = svc.signing.read_kiosk_credential(credential.strip())
+        kiosk_id, version = svc.signing.kiosk_credential_ids(credential)
     except KioskCredentialError as exc:
         svc.metrics.rejected_codes.labels(f"kiosk_{exc.reason}").inc()
         return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
     kiosk = await svc.store.kiosks.get(kiosk_id)
+    digest = secret_digest(credential)
+    kept = kiosk.credential_hash if kiosk is not None else None
+    if kept is None or not hmac.compare_digest(digest, kept):
+        # Not the credential kept for this kiosk. One issued before credentials were kept, or
+        # an earlier pairing's, proves itself by its signature while its key is configured.
+        try:
+            svc.signing.read_kiosk_credential(credential)
+        except KioskCredentialError as exc:
+            svc.metrics.rejected_codes.labels(f"kiosk_{exc.reason}").inc()
+            return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
+        # The current pairing's is kept now, and needs no key again. When another is kept
+        # for the same version (we issue one per pairing), this one was signed with a leaked
+        # key.
+        if (
+            kiosk is not None
+            and kiosk.version == version
+            and not await svc.store.kiosks.keep_credential(kiosk_id, version, digest)
+        ):
+            svc.metrics.rejected_codes.labels("kiosk_bad_signature").inc()
+            return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
     if kiosk is None:
         return _refusal("credential", i18n.gettext("This kiosk is not paired."), 401)
     if not kiosk.active:
@@ -249,9 +271,14 @@ async def pair(request: Request) -> Response:
         )
     # A hall pairing ten tablets in a row is not an attack.
     await svc.limits.clear(settings.kiosk_pair_limit_per_address, "kiosk-pair", address)
+    credential = svc.signing.kiosk_credential(kiosk.id, kiosk.version)
+    # Checked against this digest from now on, so removing the key that signed it unpairs
+    # nothing. Were this write lost, the signature still proves the credential, and its first
+    # request keeps the digest then (_device).
+    await svc.store.kiosks.keep_credential(kiosk.id, kiosk.version, secret_digest(credential))
     return _json(
         {
-            "credential": svc.signing.kiosk_credential(kiosk.id, kiosk.version),
+            "credential": credential,
             "kiosk": {"id": kiosk.id, "name": kiosk.name},
         }
     )

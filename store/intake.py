@@ -29,9 +29,12 @@ _ENTRY_UNIT = (
     )
     .where(t.units.c.id == bindparam("unit_id"))
 )
-_BY_KEY = select(t.reports.c.id, t.reports.c.tracking_code, t.reports.c.body_hash).where(
-    t.reports.c.idempotency_key == bindparam("key")
-)
+_BY_KEY = select(
+    t.reports.c.id,
+    t.reports.c.tracking_code,
+    t.reports.c.body_hash,
+    t.reports.c.reporter_secret_hash,
+).where(t.reports.c.idempotency_key == bindparam("key"))
 _COORDINATORS = (
     select(t.users.c.unit_id, t.users.c.email, t.units.c.name)
     .join(t.units, t.units.c.id == t.users.c.unit_id)
@@ -56,7 +59,12 @@ def _stored(conn: Connection, new: NewReport) -> SubmitResult | None:
         return None
     if existing.body_hash != new.body_hash:
         raise IdempotencyConflict(existing.tracking_code)
-    return SubmitResult(existing.id, existing.tracking_code, created=False)
+    return SubmitResult(
+        existing.id,
+        existing.tracking_code,
+        created=False,
+        reporter_secret_hash=existing.reporter_secret_hash,
+    )
 
 
 def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
@@ -99,6 +107,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
         page_url=new.page_url,
         kiosk_id=new.kiosk_id,
         reported_at=new.reported_at,
+        reporter_secret_hash=new.reporter_secret_hash,
     )
     report_id = None
     lost_code = None
@@ -227,4 +236,9 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
     # Last, so the counter row (the one lock two submissions to a unit share on
     # PostgreSQL) is held for the shortest time.
     inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])
-    return SubmitResult(report_id, values["tracking_code"], created=True)
+    return SubmitResult(
+        report_id,
+        values["tracking_code"],
+        created=True,
+        reporter_secret_hash=new.reporter_secret_hash,
+    )

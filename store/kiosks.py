@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -142,6 +142,7 @@ class KioskStore:
                     paired_at=at,
                     version=_K.c.version + 1,
                     last_seen_at=at,
+                    credential_hash=None,  # the new credential's comes with keep_credential
                 )
                 .returning(_K.c.id)
             ).scalar()
@@ -150,6 +151,25 @@ class KioskStore:
             # A re-paired device starts with an empty pool; the old device's codes go.
             conn.execute(delete(t.kiosk_codes).where(t.kiosk_codes.c.kiosk_id == kiosk_id))
             return _one(conn, kiosk_id)
+
+        return await self.db.write(write)
+
+    async def keep_credential(self, kiosk_id: int, version: int, digest: str) -> bool:
+        """Keep the digest of the credential issued for the kiosk at `version`, which is
+        checked against it from now on instead of the signing keys. Written only into an empty
+        place and only at that version: a credential is kept once, and never one a later
+        pairing replaced. Whether the kiosk keeps this digest now (True too when a concurrent
+        request of the same tablet kept it first)."""
+
+        def write(conn: Connection) -> bool:
+            at_version = and_(_K.c.id == kiosk_id, _K.c.version == version)
+            conn.execute(
+                update(_K)
+                .where(at_version, _K.c.credential_hash.is_(None))
+                .values(credential_hash=digest)
+            )
+            kept = conn.execute(select(_K.c.credential_hash).where(at_version)).scalar()
+            return bool(kept == digest)
 
         return await self.db.write(write)
 

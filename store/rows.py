@@ -82,6 +82,7 @@ def kiosk(row: Any) -> Kiosk:
         getattr(row, "unit_slug", ""),
         getattr(row, "unit_name", ""),
         getattr(row, "codes_held", 0) or 0,
+        row.credential_hash,
     )
 
 
@@ -181,4 +182,5 @@ def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Re
         kiosk_id=row.kiosk_id,
         kiosk_name=row.kiosk_name,
         reported_at=row.reported_at,
+        reporter_secret_hash=row.reporter_secret_hash,
     )

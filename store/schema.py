@@ -157,6 +157,11 @@ kiosks = Table(
     Column("app_version", String(40), nullable=True),
     Column("storage_persistent", Boolean, nullable=True),
     Column("clock_offset_ms", Integer, nullable=True),  # device clock minus server clock
+    # sha256 of the credential the tablet holds, kept when it is issued: the credential is
+    # checked against this, not against the signing keys, so removing a key unpairs nothing.
+    # NULL for a kiosk paired before migration 0012 until its next request proves the
+    # signature under a configured key.
+    Column("credential_hash", String(64), nullable=True),
 )
 Index("ix_kiosks_unit_id", kiosks.c.unit_id)
 
@@ -257,6 +262,13 @@ reports = Table(
     # was down. No foreign key, for the same reason as widget_id (migration 0009).
     Column("kiosk_id", Integer, nullable=True),
     Column("reported_at", UTCDateTime, nullable=True),
+    # sha256 (hex) of the secret in the reporter's private link, kept when the report is
+    # stored: the link is checked against this, so it outlives the signing key that derived it.
+    # Space-separated when there are several: a report from before migration 0012 holds one
+    # per key configured when it was filled in (which key made its link is not known; NULL
+    # until then), and a resend whose first link no configured key can make again adds the
+    # newest key's.
+    Column("reporter_secret_hash", Text, nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)

@@ -56,6 +56,7 @@ from lapor.store import (
     monitoring,
     organisation,
     outbox,
+    private_links,
     reminders,
     reports,
     workflow,
@@ -264,6 +265,24 @@ class Store:
     async def submit_report(self, new: NewReport) -> SubmitResult:
         """Store a citizen's report in one transaction, once per idempotency key (store.intake)."""
         return await self.db.write(partial(intake.submit_report, new=new))
+
+    async def fill_in_reporter_secrets(
+        self, digests: Callable[[str], str], *, batch: int = 1000
+    ) -> int:
+        """Give every report stored before migration 0012 its link's digests
+        (store.private_links), a batch per transaction so the writer is never held for long;
+        how many were filled in."""
+        total = 0
+        while filled := await self.db.write(
+            partial(private_links.fill_in, digests=digests, limit=batch)
+        ):
+            total += filled
+        return total
+
+    async def add_reporter_secret(self, report_id: int, digest: str) -> None:
+        """The report's private link opens with the secret of this digest too
+        (store.private_links)."""
+        await self.db.write(partial(private_links.add, report_id=report_id, digest=digest))
 
     async def report_by_tracking_code(self, code: str) -> Report | None:
         return await self.db.read(partial(reports.report_by_tracking_code, code=code))

@@ -270,6 +270,19 @@ def make_harness(make_settings: Callable[..., Settings]) -> MakeHarness:
     return factory
 
 
+@asynccontextmanager
+async def restarted(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over `settings` again, seeding nothing: a harness's deployment started
+    anew on the same data, e.g. with other signing keys (make_settings(secret_keys=...))."""
+    app = create_app(settings, run_background_tasks=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4711))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://lapor.example.go.id", follow_redirects=False
+        ) as client:
+            yield client
+
+
 @pytest.fixture
 async def harness(make_harness: MakeHarness) -> AsyncIterator[AppHarness]:
     async with make_harness() as h:

@@ -67,6 +67,7 @@ def intake(store: Store, settings: Settings, recorded: Recorded) -> Intake:
         store,
         settings,
         commit_photos=recorded.commit,
+        reporter_secret_hash=Signing([TEST_KEY]).reporter_secret_hash,
         count=recorded.count,
         wake_mail=recorded.wake,
     )
@@ -179,7 +180,12 @@ async def test_photos_are_in_place_before_the_report_names_them(
             recorded.events.append("report")
             return await super().submit_report(*args, **kwargs)  # type: ignore[arg-type]
 
-    intake = Intake(Watched(store.db), settings, commit_photos=recorded.commit)
+    intake = Intake(
+        Watched(store.db),
+        settings,
+        commit_photos=recorded.commit,
+        reporter_secret_hash=Signing([TEST_KEY]).reporter_secret_hash,
+    )
     photo = ProcessedPhoto("ab/cdef.jpg", 800, 600, 12_345, "d" * 64)
     entry = await entry_for(world, Channel.POSTER)
     result = await intake.submit(SUBMISSION, entry, key="k", language="id", photos=[photo])
@@ -195,7 +201,12 @@ async def test_a_photo_that_cannot_be_put_in_place_stores_nothing(
     def broken(names: list[str]) -> None:
         raise OSError("disk full")
 
-    intake = Intake(store, settings, commit_photos=broken)
+    intake = Intake(
+        store,
+        settings,
+        commit_photos=broken,
+        reporter_secret_hash=Signing([TEST_KEY]).reporter_secret_hash,
+    )
     photo = ProcessedPhoto("ab/cdef.jpg", 800, 600, 12_345, "d" * 64)
     entry = await entry_for(world, Channel.POSTER)
     with pytest.raises(OSError):

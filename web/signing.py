@@ -1,6 +1,10 @@
 """Everything we hand out and later trust: poster codes, citizens' form tokens, references to
 photos already uploaded. All signed with itsdangerous over the same key list (oldest first,
-newest signs, every key verifies) so keys rotate without reprinting every poster at once."""
+newest signs, every key verifies) so keys rotate without reprinting every poster at once.
+
+Two things outlive any key: a reporter's private link and a kiosk's credential are made here
+too, but checked against the digest (`secret_digest`) stored with the report or the kiosk when
+they were issued, so removing the key that made them changes nothing (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +27,14 @@ _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 # answer to many URLs, be counted under each, and thrash the blank-form cache.
 _SIGNED_IDS = re.compile(r"[0-9a-z]+-[0-9a-z]+(?:-[A-Za-z0-9_-]+)?\.[A-Za-z0-9_-]+")
 _TOKEN = re.compile(r"\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
+
+
+def secret_digest(value: str) -> str:
+    """sha256 in hex: what the store keeps of a secret we hand out and later check (a
+    reporter's link, a kiosk's credential). No key, on purpose: the digest must verify after
+    every signing key it was made under is gone. The values are random or HMAC output of
+    120 bits or more, so a plain hash is as hard to reverse as a salted one."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _canonical_base64(part: str) -> bool:
@@ -179,24 +191,35 @@ class Signing:
     # -- kiosk credentials -------------------------------------------------------------------
     def kiosk_credential(self, kiosk_id: int, version: int) -> str:
         """What a paired tablet keeps and sends with every request. The random part makes two
-        pairings of one kiosk at the same version impossible to confuse in a log."""
-        nonce = secrets.token_urlsafe(6)
+        pairings of one kiosk at the same version impossible to confuse in a log, and is long
+        enough that the stored digest alone, without any key, makes the credential unguessable.
+        The signature stays so that a credential issued before digests were kept still
+        proves itself, and so the format the kiosk app knows does not change."""
+        nonce = secrets.token_urlsafe(16)
         return self._kiosk.sign(f"{_b36(kiosk_id)}-{_b36(version)}-{nonce}").decode()
 
-    def read_kiosk_credential(self, credential: str) -> tuple[int, int]:
+    def kiosk_credential_ids(self, credential: str) -> tuple[int, int]:
+        """The kiosk and version a credential names, if it is spelled as we issue them. Not
+        proof of anything: check it against the kiosk's stored digest (`secret_digest`), or
+        its signature (`read_kiosk_credential`)."""
         if not credential or len(credential) > 200 or not credential.isascii():
             raise KioskCredentialError("malformed")
         if not _canonical_signed_ids(credential):
             raise KioskCredentialError("bad_signature")  # not spelled as we sign: not ours
+        parts = credential.rpartition(".")[0].split("-", 2)
+        if len(parts) != 3:
+            raise KioskCredentialError("malformed")  # a poster's or widget's shape, not ours
+        return int(parts[0], 36), int(parts[1], 36)
+
+    def read_kiosk_credential(self, credential: str) -> tuple[int, int]:
+        """The kiosk and version a credential names, proved by its signature under a
+        configured key."""
+        ids = self.kiosk_credential_ids(credential)
         try:
-            payload = self._kiosk.unsign(credential).decode()
+            self._kiosk.unsign(credential)
         except BadSignature:
             raise KioskCredentialError("bad_signature") from None
-        try:
-            id_part, version_part, _nonce = payload.split("-", 2)
-            return int(id_part, 36), int(version_part, 36)
-        except ValueError:
-            raise KioskCredentialError("malformed") from None
+        return ids
 
     def new_widget_form_token(self, widget_id: int, widget_version: int) -> str:
         payload = {"w": widget_id, "v": widget_version, "n": secrets.token_urlsafe(16)}
@@ -240,17 +263,51 @@ class Signing:
     # -- the reporter's private link -----------------------------------------------------------
     def reporter_secret(self, idempotency_key: str) -> str:
         """The secret beside a tracking code that lets its reporter reply, accept and rate.
-        Derived from the submission's idempotency key, so a retried submission lands on the
-        same private link, and nothing but the key needs storing."""
+        Derived from the submission's idempotency key under the newest key, so a retried
+        submission lands on the same private link. The report keeps its digest
+        (`reporter_secret_hash`), which is what the link is checked against later."""
         return self._reporter_secret(self._keys[-1], idempotency_key)
 
-    def reporter_secret_ok(self, idempotency_key: str, secret: str) -> bool:
+    def reporter_secret_hash(self, idempotency_key: str) -> str:
+        """What a new report stores of its private link's secret."""
+        return secret_digest(self.reporter_secret(idempotency_key))
+
+    def reporter_secret_hashes(self, idempotency_key: str) -> str:
+        """What a report stored before digests were kept gets: one digest per configured key,
+        newest first, because which of them made its link is not known."""
+        return " ".join(
+            secret_digest(self._reporter_secret(key, idempotency_key))
+            for key in reversed(self._keys)
+        )
+
+    def reporter_secret_for(self, idempotency_key: str, stored: str | None) -> str | None:
+        """The secret of the link a stored report answers to, to hand out again (a resend, a
+        receipt printed later): the one under the key that made it, which after a rotation is
+        not the newest. None when no configured key makes it any more."""
+        if stored is None:
+            return self.reporter_secret(idempotency_key)  # not filled in yet: checked by keys
+        digests = stored.split()
+        for key in reversed(self._keys):
+            secret = self._reporter_secret(key, idempotency_key)
+            if secret_digest(secret) in digests:
+                return secret
+        return None
+
+    def reporter_secret_ok(self, idempotency_key: str, stored: str | None, secret: str) -> bool:
+        """Whether `secret` opens the private link of the report whose idempotency key and
+        stored digest(s) are given. With a digest stored, the keys play no part."""
         if not secret or len(secret) > 64 or not secret.isascii():
             return False
-        return any(
-            hmac.compare_digest(self._reporter_secret(key, idempotency_key), secret)
-            for key in self._keys
-        )
+        if stored is None:
+            # Stored before digests were kept and not filled in yet (the server fills them in
+            # when it starts): only the keys can tell.
+            return any(
+                hmac.compare_digest(self._reporter_secret(key, idempotency_key), secret)
+                for key in self._keys
+            )
+        digest = secret_digest(secret)
+        # Every digest compared, matching or not: how many were tried says nothing.
+        return sum(hmac.compare_digest(digest, d) for d in stored.split()) > 0
 
     @staticmethod
     def _reporter_secret(key: bytes, idempotency_key: str) -> str:

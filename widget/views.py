@@ -31,6 +31,7 @@ from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
 from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.web.labels import form_errors, kind_label
+from lapor.web.private_links import private_secret
 from lapor.web.report_form import check_report_form
 from lapor.web.security import frame_policy
 from lapor.web.services import Services, services
@@ -244,7 +245,9 @@ async def frame_submit(request: Request) -> Response:
     except IdempotencyConflict as exc:
         return conflict(exc.tracking_code)
     # Post/Redirect/Get inside the frame: the receipt is framed like the form.
-    secret = svc.signing.reporter_secret(token.idempotency_key)
+    secret = await private_secret(
+        svc, result.report_id, token.idempotency_key, result.reporter_secret_hash
+    )
     code = tracking.format_code(result.tracking_code)
     return RedirectResponse(frame.url(f"/sent/{code}/{secret}"), status_code=303, headers=NO_STORE)
 
@@ -260,7 +263,9 @@ async def frame_receipt(request: Request) -> Response:
     if (
         report is None
         or report.widget_id != frame.widget.id
-        or not svc.signing.reporter_secret_ok(report.idempotency_key, secret)
+        or not svc.signing.reporter_secret_ok(
+            report.idempotency_key, report.reporter_secret_hash, secret
+        )
     ):
         return _notice(request, svc, "unknown_report", frame.origin, 404)
     canonical = tracking.format_code(report.tracking_code)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 from bs4 import BeautifulSoup
 
-from tests.conftest import AppHarness
+from lapor.settings import Settings
+from tests.conftest import AppHarness, MakeHarness, restarted
 from tests.html import field_values, one
 
 
@@ -135,3 +137,101 @@ async def test_a_retried_submission_gets_the_same_private_link(harness: AppHarne
     first = await harness.submit(token=token)
     again = await harness.submit(token=token)
     assert first.headers["location"] == again.headers["location"]
+
+
+KEY_A, KEY_B = "key-a-0123456789abcdef", "key-b-0123456789abcdef"
+
+
+async def opens(client: httpx.AsyncClient, private: str) -> bool:
+    """Whether the link is the reporter's: its page shows, and acting through it is refused for
+    the report's state (409), not as a stranger's (404)."""
+    page = await client.get(private)
+    acted = await client.post(f"{private}/accept", data={"version": "1", "rating": "5"})
+    assert (page.status_code == 200) == (acted.status_code == 409), (page, acted)
+    return page.status_code == 200
+
+
+async def test_the_private_link_outlives_the_key_that_made_it(
+    make_harness: MakeHarness, make_settings: Callable[..., Settings]
+) -> None:
+    async with make_harness(secret_keys=KEY_A) as harness:
+        private = (await harness.submit()).headers["location"].removesuffix("?sent=1")
+    # The operator rotated and, later, removed the old key.
+    async with restarted(make_settings(secret_keys=f"{KEY_B},{KEY_A}")) as client:
+        assert await opens(client, private)
+    async with restarted(make_settings(secret_keys=KEY_B)) as client:
+        assert await opens(client, private)
+        assert not await opens(client, private[:-4] + "AAAA")
+
+
+async def test_a_retry_after_a_rotation_gets_the_first_link(
+    make_harness: MakeHarness, make_settings: Callable[..., Settings]
+) -> None:
+    """The first delivery's link was made under a key that is no longer the newest: a resend
+    (the same form token, still valid under the old key) answers with that link, not one the
+    newest key would make, so the reporter holds one link and it keeps working."""
+    async with make_harness(secret_keys=KEY_A) as harness:
+        token, _ = await harness.form()
+        first = (await harness.submit(token=token)).headers["location"]
+        form = {"token": token, "kind": "pengaduan", "identity": "anonim"}
+        form["text"] = "Antrean sangat panjang dan loket tutup sebelum jam pelayanan."
+        path = f"/q/{harness.world.code('loket')}"
+    async with restarted(make_settings(secret_keys=f"{KEY_B},{KEY_A}")) as client:
+        again = await client.post(path, data=form)
+        assert again.status_code == 303
+        assert again.headers["location"] == first
+    async with restarted(make_settings(secret_keys=KEY_B)) as client:
+        assert await opens(client, first.removesuffix("?sent=1"))
+
+
+async def test_a_retry_whose_first_link_no_key_makes_gets_one_that_works(
+    make_harness: MakeHarness, make_settings: Callable[..., Settings]
+) -> None:
+    """The newest key at the first delivery was removed, an older one kept (the form token is
+    signed with that one): the resend cannot show the first link again, so it shows the newest
+    key's, and the report opens with both."""
+    async with make_harness(secret_keys=KEY_A) as harness:
+        token, _ = await harness.form()
+        form = {"token": token, "kind": "pengaduan", "identity": "anonim"}
+        form["text"] = "Antrean sangat panjang dan loket tutup sebelum jam pelayanan."
+        path = f"/q/{harness.world.code('loket')}"
+    async with restarted(make_settings(secret_keys=f"{KEY_B},{KEY_A}")) as client:
+        first = (await client.post(path, data=form)).headers["location"].removesuffix("?sent=1")
+    async with restarted(make_settings(secret_keys=KEY_A)) as client:
+        again = await client.post(path, data=form)
+        assert again.status_code == 303
+        second = again.headers["location"].removesuffix("?sent=1")
+        assert second != first
+        assert await opens(client, second)
+        assert await opens(client, first)
+
+
+async def test_a_report_from_before_kept_digests_keeps_its_link_once_the_server_started(
+    make_harness: MakeHarness, make_settings: Callable[..., Settings]
+) -> None:
+    """A report stored before migration 0012 has no digest of its link: the server fills it
+    in when it starts, under the keys then configured, so removing one later strands nobody."""
+    async with make_harness(secret_keys=KEY_A) as harness:
+        private = (await harness.submit()).headers["location"].removesuffix("?sent=1")
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        conn.execute("UPDATE reports SET reporter_secret_hash = NULL")  # as 0012 leaves it
+    async with restarted(make_settings(secret_keys=f"{KEY_B},{KEY_A}")) as client:
+        assert await opens(client, private)
+    # One digest per key: which of them made the link is not known.
+    [(digests,)] = db(harness, "SELECT reporter_secret_hash FROM reports")
+    assert len(digests.split()) == 2
+    async with restarted(make_settings(secret_keys=KEY_B)) as client:
+        assert await opens(client, private)
+
+
+async def test_until_it_is_filled_in_the_keys_open_an_earlier_link(
+    make_harness: MakeHarness,
+) -> None:
+    """Workers of the earlier version may store reports without a digest while an upgrade
+    rolls out: those links open under the configured keys until the next start fills them."""
+    async with make_harness(secret_keys=KEY_A) as harness:
+        private = (await harness.submit()).headers["location"].removesuffix("?sent=1")
+        with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+            conn.execute("UPDATE reports SET reporter_secret_hash = NULL")
+        assert await opens(harness.client, private)
+        assert not await opens(harness.client, private[:-4] + "AAAA")

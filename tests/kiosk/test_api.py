@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +17,9 @@ from bs4 import BeautifulSoup
 from lapor.complaints import kiosk as rules
 from lapor.complaints import tracking
 from lapor.complaints.records import Kiosk
-from tests.conftest import AppHarness, MakeHarness
+from lapor.settings import Settings
+from lapor.web.signing import secret_digest
+from tests.conftest import AppHarness, MakeHarness, restarted
 
 TEXT = "Petugas loket tidak ada di tempat selama satu jam."
 
@@ -624,3 +626,57 @@ async def test_malformed_pairing_bodies_count_as_wrong_codes(
         throttled = await h.client.post("/kiosk/api/pair", json={"code": code})
         assert throttled.status_code == 429
         assert throttled.json()["error"] == "throttled"
+
+
+KEY_A, KEY_B = "key-a-0123456789abcdef", "key-b-0123456789abcdef"
+
+
+async def test_a_paired_kiosk_outlives_the_key_that_signed_its_credential(
+    make_harness: MakeHarness, make_settings: Callable[..., Settings]
+) -> None:
+    async with make_harness(secret_keys=KEY_A) as h:
+        kiosk, code = await h.world.store.kiosks.add(
+            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
+        )
+        kh = KioskHarness(h, kiosk, code)
+        assert (await kh.pair()).status_code == 200
+    async with restarted(make_settings(secret_keys=KEY_B)) as client:
+        response = await client.get("/kiosk/api/config", headers=kh.auth())
+        assert response.status_code == 200, response.text
+        # The digest, not a key, is what recognises it: another credential is still refused.
+        forged = kh.credential[:-2] + ("AA" if not kh.credential.endswith("AA") else "BB")
+        assert (await client.get("/kiosk/api/config", headers=kh.auth(forged))).status_code == 401
+
+
+async def test_a_kiosk_paired_before_credentials_were_kept_keeps_its_own_at_its_next_request(
+    make_harness: MakeHarness, make_settings: Callable[..., Settings]
+) -> None:
+    async with make_harness(secret_keys=KEY_A) as h:
+        kiosk, code = await h.world.store.kiosks.add(
+            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
+        )
+        kh = KioskHarness(h, kiosk, code)
+        assert (await kh.pair()).status_code == 200
+        kh.rows("UPDATE kiosks SET credential_hash = NULL")  # as migration 0012 leaves it
+        assert (await kh.client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200
+        assert kh.rows("SELECT credential_hash FROM kiosks") == [(secret_digest(kh.credential),)]
+        # An earlier pairing's credential, still signed under a configured key, is spent.
+        old = kh.credential
+        _, again = await h.world.store.kiosks.new_pairing_code(kh.kiosk.id, datetime.now(UTC))
+        assert (await kh.pair(again)).status_code == 200
+        spent = await kh.client.get("/kiosk/api/config", headers=kh.auth(old))
+        assert spent.status_code == 401
+        assert spent.json()["message"] == "Kios ini sudah dipasangkan ulang."
+    async with restarted(make_settings(secret_keys=KEY_B)) as client:
+        assert (await client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200
+        assert (await client.get("/kiosk/api/config", headers=kh.auth(old))).status_code == 401
+
+
+async def test_a_credential_signed_with_a_leaked_key_cannot_replace_the_kept_one(
+    kh: KioskHarness,
+) -> None:
+    assert (await kh.pair()).status_code == 200
+    forged = kh.h.world.signing.kiosk_credential(kh.kiosk.id, kh.kiosk.version + 1)
+    response = await kh.client.get("/kiosk/api/config", headers=kh.auth(forged))
+    assert response.status_code == 401
+    assert (await kh.client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200

@@ -102,3 +102,62 @@ async def test_mail_queued_before_the_outbox_kept_facts_survives_with_its_words(
     assert [tuple(r) for r in rows] == [
         ("koor@example.go.id", "Laporan baru", "Isi", None, "pending")
     ]
+
+
+async def test_reports_from_before_0012_get_their_links_digests_filled_in(
+    database: Database,
+) -> None:
+    """0012 adds the digests without values (it has no keys); the store fills them in with the
+    digests under the keys it is given, once, batch by batch, and leaves a kept one alone."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from lapor.store.migrate import _config
+    from lapor.store.store import Store
+    from lapor.web.signing import Signing
+
+    def to_0011_with_reports(conn: Any) -> None:
+        command.downgrade(_config(conn), "0011")
+        conn.execute(
+            text(
+                "INSERT INTO units (id, slug, name, path, created_at) "
+                "VALUES (1, 'prov', 'Provinsi', '1/', CURRENT_TIMESTAMP)"
+            )
+        )
+        for n in range(3):
+            conn.execute(
+                text(
+                    "INSERT INTO reports (tracking_code, idempotency_key, body_hash, kind, "
+                    "status, text, identity, channel, unit_id, language, received_at, "
+                    "verify_due, updated_at) VALUES (:code, :key, 'h', 'pengaduan', 'masuk', "
+                    "'teks', 'anonim', 'poster', 1, 'id', CURRENT_TIMESTAMP, CURRENT_DATE, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"code": f"ABCDE1234{n}", "key": f"key-{n}"},
+            )
+
+    await database.run_standalone(to_0011_with_reports)
+    await migrate(database)
+    signing = Signing(["old-key-0123456789abcdef", "new-key-0123456789abcdef"])
+    store = Store(database)
+    await database.write(
+        lambda conn: conn.execute(
+            text("UPDATE reports SET reporter_secret_hash = 'kept' WHERE idempotency_key = 'key-2'")
+        )
+    )
+    assert await store.fill_in_reporter_secrets(signing.reporter_secret_hashes, batch=1) == 2
+    assert await store.fill_in_reporter_secrets(signing.reporter_secret_hashes) == 0
+    rows = await database.read(
+        lambda conn: conn.execute(
+            text("SELECT idempotency_key, reporter_secret_hash FROM reports ORDER BY id")
+        ).all()
+    )
+    assert [tuple(r) for r in rows] == [
+        ("key-0", signing.reporter_secret_hashes("key-0")),
+        ("key-1", signing.reporter_secret_hashes("key-1")),
+        ("key-2", "kept"),
+    ]
+    kiosks = await database.read(
+        lambda conn: conn.execute(text("SELECT count(credential_hash) FROM kiosks")).scalar()
+    )
+    assert kiosks == 0

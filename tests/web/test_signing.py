@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lapor.web.signing import FormTokenError, PosterCodeError, Signing
+from lapor.web.signing import FormTokenError, PosterCodeError, Signing, secret_digest
 
 OLD, NEW = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
 
@@ -180,3 +180,45 @@ def test_a_signed_value_has_one_spelling() -> None:
     # Ids are written in base 36 without leading zeros; a zero in front is another spelling.
     with pytest.raises(PosterCodeError):
         signing.read_poster_code("0" + signing.poster_code(7, 1))
+
+
+def test_a_stored_digest_opens_the_private_link_whatever_the_keys() -> None:
+    made = Signing([OLD])
+    secret = made.reporter_secret("key-1")
+    stored = made.reporter_secret_hash("key-1")
+    assert secret_digest(secret) == stored
+    later = Signing([NEW])  # OLD removed
+    assert later.reporter_secret_ok("key-1", stored, secret)
+    assert not later.reporter_secret_ok("key-1", stored, later.reporter_secret("key-1"))
+    assert not later.reporter_secret_ok("key-1", stored, "")
+    # Without a digest (stored before they were kept), only the configured keys can tell.
+    assert made.reporter_secret_ok("key-1", None, secret)
+    assert not later.reporter_secret_ok("key-1", None, secret)
+
+
+def test_the_link_handed_out_again_is_the_one_its_key_made() -> None:
+    stored = Signing([OLD]).reporter_secret_hash("key-1")
+    rotated = Signing([OLD, NEW])  # NEW signs now
+    assert rotated.reporter_secret_for("key-1", stored) == Signing([OLD]).reporter_secret("key-1")
+    assert Signing([NEW]).reporter_secret_for("key-1", stored) is None
+    assert rotated.reporter_secret_for("key-1", None) == rotated.reporter_secret("key-1")
+    # Filled in for an earlier report: one digest per key, either key's link opens it.
+    every = rotated.reporter_secret_hashes("key-1")
+    assert len(every.split()) == 2
+    for key in (OLD, NEW):
+        assert Signing([NEW]).reporter_secret_ok(
+            "key-1", every, Signing([key]).reporter_secret("key-1")
+        )
+
+
+def test_a_kiosk_credential_names_its_kiosk_without_the_key() -> None:
+    from lapor.web.signing import KioskCredentialError
+
+    credential = Signing([OLD]).kiosk_credential(42, 3)
+    assert Signing([NEW]).kiosk_credential_ids(credential) == (42, 3)
+    with pytest.raises(KioskCredentialError):
+        Signing([NEW]).read_kiosk_credential(credential)
+    # Not a kiosk's shape: a poster code or a widget key has no random part.
+    for other in (Signing([OLD]).widget_key(42, 3), Signing([OLD]).poster_code(42, 3), "x"):
+        with pytest.raises(KioskCredentialError):
+            Signing([OLD]).kiosk_credential_ids(other)
