@@ -130,6 +130,9 @@ class Kiosk:
     unit_slug: str = ""
     unit_name: str = ""
     codes_held: int = 0  # reserved for it and not delivered
+    # Minutes in which it sent more than its limits let through, and the last such time.
+    limited_count: int = 0
+    limited_at: datetime | None = None
 
     @property
     def active(self) -> bool:

@@ -82,6 +82,8 @@ def kiosk(row: Any) -> Kiosk:
         getattr(row, "unit_slug", ""),
         getattr(row, "unit_name", ""),
         getattr(row, "codes_held", 0) or 0,
+        row.limited_count,
+        row.limited_at,
     )
 
 

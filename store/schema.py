@@ -157,6 +157,10 @@ kiosks = Table(
     Column("app_version", String(40), nullable=True),
     Column("storage_persistent", Boolean, nullable=True),
     Column("clock_offset_ms", Integer, nullable=True),  # device clock minus server clock
+    # Going over a sending limit (kiosk/views.py): counted at most once a minute, so a script's
+    # thousand refusals cost one write, and shown on the admins' kiosk list.
+    Column("limited_count", Integer, nullable=False, server_default="0"),
+    Column("limited_at", UTCDateTime, nullable=True),
 )
 Index("ix_kiosks_unit_id", kiosks.c.unit_id)
 
