@@ -194,6 +194,19 @@ SETTINGS: tuple[Setting, ...] = (
         "the administrator is given ten-digit codes, to which only the per-address limit "
         "applies, so strangers cannot stop a kiosk from pairing.",
     ),
+    Setting(
+        "LAPOR_KIOSK_REPORT_LIMIT",
+        "6/minute;120/hour;600/day",
+        "Queued reports one kiosk may deliver, counted by kiosk whatever its address. Writing a "
+        "report takes a person a minute or more; past the limit the kiosk is told to wait "
+        "(429 with Retry-After) and keeps the report, and the admins' kiosk list marks it.",
+    ),
+    Setting(
+        "LAPOR_KIOSK_FEEDBACK_LIMIT",
+        "20/minute;600/hour;4000/day",
+        "Quick ratings and IKM surveys one kiosk may deliver: a rating takes a person five "
+        "taps, some three seconds at the very quickest. Past the limit as for reports.",
+    ),
     Setting("LAPOR_MAX_PHOTOS", "3", "Photos a citizen may attach to one report."),
     Setting("LAPOR_MAX_PHOTO_BYTES", "8000000", "Largest photo file accepted, in bytes."),
     Setting(
@@ -296,6 +309,8 @@ class Settings:
     kiosk_receipt_seconds: int
     kiosk_pair_limit_per_address: str
     kiosk_pair_limit: str
+    kiosk_report_limit: str
+    kiosk_feedback_limit: str
     max_photos: int
     max_photo_bytes: int
     max_photo_pixels: int
@@ -408,6 +423,8 @@ class Settings:
             kiosk_receipt_seconds=_int(values, "LAPOR_KIOSK_RECEIPT_SECONDS", minimum=3),
             kiosk_pair_limit_per_address=_rate(values, "LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS"),
             kiosk_pair_limit=_rate(values, "LAPOR_KIOSK_PAIR_LIMIT"),
+            kiosk_report_limit=_rate(values, "LAPOR_KIOSK_REPORT_LIMIT"),
+            kiosk_feedback_limit=_rate(values, "LAPOR_KIOSK_FEEDBACK_LIMIT"),
             max_photos=_int(values, "LAPOR_MAX_PHOTOS"),
             max_photo_bytes=_int(values, "LAPOR_MAX_PHOTO_BYTES", minimum=1024),
             max_photo_pixels=_int(values, "LAPOR_MAX_PHOTO_PIXELS", minimum=10_000),

@@ -132,6 +132,9 @@ class Kiosk:
     codes_held: int = 0  # reserved for it and not delivered
     # sha256 of the credential its tablet holds; None until known (paired before it was kept).
     credential_hash: str | None = field(default=None, repr=False)
+    # Minutes in which it sent more than its limits let through, and the last such time.
+    limited_count: int = 0
+    limited_at: datetime | None = None
 
     @property
     def active(self) -> bool:

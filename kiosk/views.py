@@ -224,6 +224,51 @@ async def _queued_item(
     return kiosk, body
 
 
+# -- what a person at a tablet could send ------------------------------------------------------
+# A credential read off a public tablet lets a script send as the kiosk: 130 quick ratings in
+# 1.3 s were all stored and moved a unit's IKM. So every queued item that is about to be stored
+# counts against its kiosk's limit (by kiosk id: a hall's tablets share one address, a script
+# can use many), reports and feedback each on their own, with defaults above what a person at
+# one tablet can do (settings LAPOR_KIOSK_REPORT_LIMIT and LAPOR_KIOSK_FEEDBACK_LIMIT).
+#
+# The limit is on delivery, in the server's time, and refusing is only ever "later": 429 with
+# Retry-After, naming the item's key, which the app answers by keeping the item and holding
+# that kind of item back until then (static/kiosk.js). The device's own times (`reported_at`)
+# are not used to judge: they are the sender's claim, and a script spaces them as it likes.
+# What this costs a genuine kiosk is time, never an item: a backlog after a long outage drains
+# at the limit's pace (600 ratings and 120 reports an hour by default).
+#
+# Each refusal is counted in the metrics; the kiosk's row is marked at most once a minute, so
+# a script's thousands of refusals are not thousands of writes.
+LIMITED_NOTED_EVERY = "1/minute"
+
+
+async def _over_limit(
+    svc: Services, kiosk: Kiosk, what: str, rule: str, key: str
+) -> JSONResponse | None:
+    """None when the item may be stored now; else the 429 that tells the device to wait."""
+    scope = f"kiosk-{what}"
+    if await svc.limits.hit(rule, scope, str(kiosk.id)):
+        return None
+    svc.metrics.rate_limited.labels(f"kiosk_{what}").inc()
+    if await svc.limits.hit(LIMITED_NOTED_EVERY, "kiosk-limited", str(kiosk.id)):
+        await svc.store.kiosks.note_limited(kiosk.id, now())
+    wait = await svc.limits.retry_after(rule, scope, str(kiosk.id))
+    return JSONResponse(
+        {
+            "key": key,
+            "error": "throttled",
+            "message": i18n.gettext(
+                "This kiosk sent more than a person could. It keeps what it holds and sends "
+                "it later."
+            ),
+            "retry_after": wait,
+        },
+        status_code=429,
+        headers={**NO_STORE, "retry-after": str(wait)},
+    )
+
+
 def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
     return [{"field": e.field, "code": e.code, "message": error_text(e)} for e in errors]
 
@@ -411,6 +456,9 @@ async def submit_report(request: Request) -> Response:
             },
             400,
         )
+    refused = await _over_limit(svc, kiosk, "reports", svc.settings.kiosk_report_limit, queued.key)
+    if refused is not None:
+        return refused
     try:
         result = await svc.intake.submit(
             queued.submission,
@@ -478,6 +526,9 @@ async def submit_feedback(request: Request) -> Response:
         errors.append(FieldError("unit", "required"))
     if errors or submission is None or key is None:
         return _json({"key": key, "error": "invalid", "errors": _field_errors(errors)}, 400)
+    refused = await _over_limit(svc, kiosk, "feedback", svc.settings.kiosk_feedback_limit, key)
+    if refused is not None:
+        return refused
     try:
         result = await svc.store.record_feedback(
             NewFeedback(

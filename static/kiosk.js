@@ -20,6 +20,7 @@
   var UPDATE_INTERVAL = 10 * 60000;
   var MAX_BACKOFF = 30000;
   var REFUSED_RETRY = 3600000;  // an item the server refused (400/409) is kept and retried hourly
+  var MAX_HOLD = 3600000;  // the longest a 429's Retry-After holds a kind of item back
   var REQUEST_TIMEOUT = 15000;
   var TAP_GUARD = 2000;  // a second tap on the same control within this counts once
   var COUNTDOWN = 10;
@@ -36,6 +37,10 @@
   var updating = false;
   var registration = null;
   var timers = {};
+  // Kind of item ("report", "feedback") -> the time before which the server asked for no more
+  // of it (429: more than its limit for one kiosk, as when a backlog arrives after an outage).
+  // Kept in memory only: a reload forgets it and costs one more 429, never an item.
+  var held = {};
 
   var main = document.getElementById("screen");
 
@@ -248,7 +253,8 @@
           becomeInactive();
           throw new Error("inactive");
         }
-        return {status: response.status, data: data};
+        return {status: response.status, data: data,
+                retryAfter: Number(response.headers.get("retry-after")) || 0};
       });
     }).catch(function (error) {
       if (error.message !== "inactive") {
@@ -275,6 +281,13 @@
       if (answer.status === 200 || answer.status === 201) {
         return dequeue(item.key).then(function () { return "next"; });
       }
+      if (answer.status === 429) {
+        // Over the kiosk's limit: the item stays as it is (no attempt counted, no hourly
+        // retry), and its kind waits as long as the server says; the other kind goes on.
+        var seconds = Number(data.retry_after) || answer.retryAfter || 60;
+        held[item.type] = Date.now() + Math.min(MAX_HOLD, Math.max(1, seconds) * 1000);
+        return "next";
+      }
       // Refused as it stands (400, 409): kept, never dropped, tried again much later; the
       // heartbeat shows the administrator that the queue is not emptying.
       return backoff(item, REFUSED_RETRY).then(function () { return "next"; });
@@ -289,7 +302,11 @@
       var due = items.filter(function (item) { return item.next_at <= now; });
       var chain = Promise.resolve("next");
       due.forEach(function (item) {
-        chain = chain.then(function (outcome) { return outcome === "next" ? deliver(item) : outcome; });
+        chain = chain.then(function (outcome) {
+          if (outcome !== "next") return outcome;
+          if (held[item.type] > Date.now()) return "next";  // the server asked to wait
+          return deliver(item);
+        });
       });
       return chain;
     }).then(function () { return refreshQueueCount(); });

@@ -221,6 +221,19 @@ class KioskStore:
 
         await self.db.write(write)
 
+    async def note_limited(self, kiosk_id: int, at: datetime) -> None:
+        """The kiosk went over a sending limit at `at` (the caller writes at most once a
+        minute per kiosk, so this counts minutes, not refused requests)."""
+
+        def write(conn: Connection) -> None:
+            conn.execute(
+                update(_K)
+                .where(_K.c.id == kiosk_id)
+                .values(limited_count=_K.c.limited_count + 1, limited_at=at)
+            )
+
+        await self.db.write(write)
+
     async def reserve_codes(self, kiosk_id: int, held: int, at: datetime) -> list[ReservedCode]:
         """Top the device's pool up: fresh codes, unused by any report or pool."""
 

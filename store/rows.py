@@ -83,6 +83,8 @@ def kiosk(row: Any) -> Kiosk:
         getattr(row, "unit_name", ""),
         getattr(row, "codes_held", 0) or 0,
         row.credential_hash,
+        row.limited_count,
+        row.limited_at,
     )
 
 

@@ -162,6 +162,10 @@ kiosks = Table(
     # NULL for a kiosk paired before migration 0012 until its next request proves the
     # signature under a configured key.
     Column("credential_hash", String(64), nullable=True),
+    # Going over a sending limit (kiosk/views.py): counted at most once a minute, so a script's
+    # thousand refusals cost one write, and shown on the admins' kiosk list.
+    Column("limited_count", Integer, nullable=False, server_default="0"),
+    Column("limited_at", UTCDateTime, nullable=True),
 )
 Index("ix_kiosks_unit_id", kiosks.c.unit_id)
 

@@ -57,6 +57,9 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        # By limit: login, password, submit_form, submit_address, honeypot, track, kiosk_pair,
+        # and per kiosk kiosk_reports and kiosk_feedback (a credential sending faster than a
+        # person at the tablet could: kiosk/views.py).
         self.rate_limited = Counter(
             "lapor_rate_limited_total",
             "Requests refused by a rate limit",

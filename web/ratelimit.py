@@ -5,6 +5,8 @@ citizens through rather than refuse every report in the province."""
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage as AsyncStorage
@@ -65,6 +67,20 @@ class RateLimits:
                 await self._limiter.clear(item, *key)
         except Exception:
             log.exception("rate limit storage failed; the count stays")
+
+    async def retry_after(self, rule: str, *key: str) -> int:
+        """Whole seconds until one more event would fit every window of the rule (at least 1),
+        for a Retry-After; a minute when the limit store cannot say."""
+        try:
+            wait = 0.0
+            for item in self._items(rule):
+                stats = await self._limiter.get_window_stats(item, *key)
+                if stats.remaining <= 0:
+                    wait = max(wait, stats.reset_time - time.time())
+            return max(1, math.ceil(wait))
+        except Exception:
+            log.exception("rate limit storage failed; suggesting a minute")
+            return 60
 
     async def reset(self) -> None:
         await self._storage.reset()

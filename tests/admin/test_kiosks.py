@@ -126,3 +126,23 @@ async def test_strangers_guessing_codes_cannot_stop_the_admin_pairing_a_kiosk(
         assert "sepuluh angka" in again.text
         paired = await harness.client.post("/kiosk/api/pair", json={"code": shown})
         assert paired.status_code == 200
+
+
+async def test_a_kiosk_over_its_sending_limit_is_marked_in_the_list(admin: AppHarness) -> None:
+    store = admin.app.state.services.store.kiosks
+    hall = admin.world.units["prov"].id
+    kiosk, _ = await store.add(hall, "Lantai 2", datetime.now(UTC))
+    calm, _ = await store.add(hall, "Lantai 3", datetime.now(UTC))
+    for minute in (5, 12):  # 10:05 and 10:12 in Makassar
+        await store.note_limited(kiosk.id, datetime(2026, 12, 2, 2, minute, tzinfo=UTC))
+    page = soup(await admin.client.get("/admin/kiosks"))
+    warning = tag(page.find(id=f"kiosk-{kiosk.id}-limited"), "the limit's warning")
+    assert tag(warning.find_parent("tr")).get("id") == f"kiosk-{kiosk.id}"
+    text = " ".join(warning.get_text().split())
+    assert "Melewati batas kirim dalam 2 menit" in text, text
+    assert "2 Des" in text and "10.12" in text, text
+    assert "kode pemasangan baru" in text, text
+    assert page.find(id=f"kiosk-{calm.id}-limited") is None
+    english = soup(await admin.client.get("/admin/kiosks", headers={"accept-language": "en"}))
+    text = " ".join(tag(english.find(id=f"kiosk-{kiosk.id}-limited")).get_text().split())
+    assert "Over its sending limit in 2 minute(s)" in text, text

@@ -419,6 +419,55 @@ def test_a_captive_portal_empties_nothing(
     assert problems == []
 
 
+def test_a_kiosk_over_its_limit_keeps_the_rating_and_sends_it_when_told(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """A 429 (the kiosk's sending limit, as a backlog after an outage meets it) keeps the
+    item and holds its kind back for Retry-After: not lost, not left for the hourly retry."""
+    context = tablet()
+    page = context.new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    before = len(kiosk_server.query("SELECT 1 FROM feedback"))
+    refused_at: list[float] = []
+
+    def limited(route: Any) -> None:
+        if refused_at:
+            route.continue_()
+            return
+        refused_at.append(time.monotonic())
+        key = json.loads(route.request.post_data or "{}")["key"]
+        body = {"key": key, "error": "throttled", "message": "", "retry_after": 4}
+        route.fulfill(
+            status=429,
+            headers={"retry-after": "4", "cache-control": "no-store"},
+            content_type="application/json",
+            body=json.dumps(body),
+        )
+
+    context.route("**/kiosk/api/feedback", limited)
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Samsat").tap()
+    page.tap("button[data-tap=rating]")
+    page.tap("button[data-rating='2']")
+    screen(page, "thanks")
+    deadline = time.monotonic() + 20
+    # page.wait_for_timeout, not time.sleep: the route's handler runs only while playwright is
+    # called.
+    while not refused_at:
+        assert time.monotonic() < deadline, "the rating was never sent"
+        page.wait_for_timeout(200)
+    assert "1" in (page.text_content("#queue-state") or "")  # kept while it waits
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while len(kiosk_server.query("SELECT 1 FROM feedback")) == before:
+        assert time.monotonic() < deadline, "the rating never arrived after its Retry-After"
+        page.wait_for_timeout(300)
+    assert time.monotonic() - refused_at[0] >= 4  # not sooner than the server asked
+    assert kiosk_server.query("SELECT rating FROM feedback ORDER BY id DESC LIMIT 1") == [(2,)]
+    # The browser reports the 429 in the console, as it reports any refused request.
+    assert [p for p in problems if "429" not in p] == []
+
+
 def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
     context = tablet()
     first = context.new_page()

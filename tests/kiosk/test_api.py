@@ -680,3 +680,84 @@ async def test_a_credential_signed_with_a_leaked_key_cannot_replace_the_kept_one
     response = await kh.client.get("/kiosk/api/config", headers=kh.auth(forged))
     assert response.status_code == 401
     assert (await kh.client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200
+# -- what one credential may send ---------------------------------------------------------------
+def _rating(kh: KioskHarness, n: int, at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "key": f"rating-{n:015d}",
+        "kind": "rating",
+        "unit": kh.h.world.units["rsud"].id,
+        "rating": 1,
+        "language": "id",
+        "reported_at": (at or datetime.now(UTC)).isoformat(),
+    }
+
+
+async def _limited_kiosk(kh: KioskHarness) -> Kiosk:
+    kiosk = await kh.h.world.store.kiosks.get(kh.kiosk.id)
+    assert kiosk is not None
+    return kiosk
+
+
+async def test_a_script_on_one_credential_is_held_to_what_a_person_could_send(
+    kh: KioskHarness,
+) -> None:
+    """The attack that worked: 130 quick ratings in 1.3 s on one credential, all stored."""
+    await kh.pair()
+    answers = [await kh.post("feedback", _rating(kh, n)) for n in range(130)]
+    stored = [a for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(stored) == 20  # LAPOR_KIOSK_FEEDBACK_LIMIT's minute
+    assert len(refused) == 110
+    for n, answer in enumerate(answers[20:], start=20):
+        # Named, so the app keeps that item and tries it again; told when.
+        assert answer.json()["key"] == f"rating-{n:015d}"
+        assert answer.json()["error"] == "throttled"
+        assert 1 <= int(answer.headers["retry-after"]) <= 60
+        assert answer.json()["retry_after"] == int(answer.headers["retry-after"])
+    assert kh.rows("SELECT count(*) FROM feedback") == [(20,)]
+    # Marked once (once a minute at most), for the admins' list.
+    kiosk = await _limited_kiosk(kh)
+    assert kiosk.limited_count == 1 and kiosk.limited_at is not None
+    metrics = (await kh.client.get("/metrics")).text
+    assert 'lapor_rate_limited_total{limit="kiosk_feedback"} 110.0' in metrics
+
+
+async def test_reports_and_each_kiosk_have_limits_of_their_own(make_harness: MakeHarness) -> None:
+    async with make_harness(kiosk_report_limit="2/minute") as h:
+        hall = h.world.units["prov"].id
+        first, code = await h.world.store.kiosks.add(hall, "Lantai 1", datetime.now(UTC))
+        second, other_code = await h.world.store.kiosks.add(hall, "Lantai 2", datetime.now(UTC))
+        kh, other = KioskHarness(h, first, code), KioskHarness(h, second, other_code)
+        await kh.pair()
+        await other.pair()
+        sent = [await kh.post("reports", kh.report(key=f"report-{n:012d}")) for n in range(3)]
+        assert [a.status_code for a in sent] == [201, 201, 429]
+        assert sent[2].json()["key"] == "report-000000000002"
+        assert kh.rows("SELECT count(*) FROM reports WHERE kiosk_id = ?", first.id) == [(2,)]
+        # Ratings count on their own, and the hall's other tablet (the same address) on its own.
+        assert (await kh.post("feedback", _rating(kh, 1))).status_code == 201
+        answer = await other.post("reports", other.report(key="other-report-00001"))
+        assert answer.status_code == 201
+
+
+async def test_a_backlog_after_an_outage_is_all_stored_in_the_end(kh: KioskHarness) -> None:
+    """Ten hours offline in a busy hall: 150 ratings, delivered in a burst when the network is
+    back. The limit slows them, loses none: each refused item is sent again when told."""
+    await kh.pair()
+    start = datetime.now(UTC) - timedelta(hours=10)
+    queue = [_rating(kh, n, start + timedelta(minutes=4 * n)) for n in range(150)]
+    limits = kh.h.app.state.services.limits
+    waits = 0
+    while queue:
+        answer = await kh.post("feedback", queue[0])
+        assert answer.status_code in (201, 429), answer.text
+        assert answer.json()["key"] == queue[0]["key"]
+        if answer.status_code == 201:
+            queue.pop(0)
+        else:
+            waits += 1
+            assert waits < 50, "the backlog never drained"
+            await limits.reset()  # the Retry-After passes: the windows are empty again
+    rows = kh.rows("SELECT count(*), count(DISTINCT idempotency_key) FROM feedback")
+    assert rows == [(150, 150)]
+    assert waits == 7  # 20 a minute: held back seven times on the way

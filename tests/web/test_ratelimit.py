@@ -22,6 +22,15 @@ async def test_every_window_of_a_rule_applies() -> None:
     assert results == [True, True, True, False]
 
 
+async def test_retry_after_names_the_full_window() -> None:
+    limits = RateLimits()
+    assert await limits.retry_after("3/minute;100/day", "x") == 1  # nothing is full yet
+    for _ in range(3):
+        await limits.hit("3/minute;100/day", "x")
+    # The minute is full, the day is not: a wait within the minute, never the day's.
+    assert 1 <= await limits.retry_after("3/minute;100/day", "x") <= 60
+
+
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("LAPOR_TEST_REDIS_URL")
@@ -47,5 +56,6 @@ async def test_an_unreachable_redis_lets_citizens_through() -> None:
     try:
         assert await limits.hit("1/minute", "k")
         assert await limits.hit("1/minute", "k")
+        assert await limits.retry_after("1/minute", "k") == 60
     finally:
         await limits.close()
