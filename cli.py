@@ -330,6 +330,14 @@ def cmd_kiosk_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 # -- database and server -----------------------------------------------------------------------
+def cmd_sms_kannel_config(settings: Settings, args: argparse.Namespace) -> None:
+    from lapor.channels.kannel import kannel_config
+
+    if not settings.sms.enabled:
+        print("lapor: warning: LAPOR_SMS_SECRET is empty, so SMS is off", file=sys.stderr)
+    print(kannel_config(settings), end="")
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     async def noop(store: Store) -> None:
         return None
@@ -484,6 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk_revoke = kiosk_commands.add_parser("revoke")
     kiosk_revoke.add_argument("id", type=int)
     kiosk_revoke.set_defaults(func=cmd_kiosk_revoke)
+    sms = commands.add_parser("sms", help="the SMS channel")
+    sms_commands = sms.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sms_commands.add_parser(
+        "kannel-config", help="print the kannel.conf groups that connect Kannel to this server"
+    ).set_defaults(func=cmd_sms_kannel_config)
     return parser
 
 

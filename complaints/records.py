@@ -313,6 +313,10 @@ class NewReport:
     kiosk_id: int | None = None
     reported_at: datetime | None = None
     pool_code: str | None = None
+    # Came as a text message (channel "sms"): the number the receipt goes back to, kept on the
+    # outbox row only (an anonymous report stores no number), and whether the text was cut.
+    reply_sms: str | None = None
+    text_cut: bool = False
 
 
 @dataclass(frozen=True)
