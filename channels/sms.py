@@ -81,7 +81,7 @@ async def inbound(request: Request) -> Response:
         count.labels("rate_limited").inc()
         return _answer(429, "too many messages from this number")
     units = await svc.store.list_units()
-    words = {squash(u.slug): u.id for u in units}
+    words = {squash(u.sms_word): u.id for u in units if u.sms_word}
     parsed = parse(text, sms.keywords, words)
     language = svc.settings.default_language
     if parsed is None:

@@ -39,6 +39,8 @@ class Unit:
     # The unit's own SP4N-LAPOR! limits in working days; None: as the unit above it.
     verify_days: int | None = None
     follow_up_days: int | None = None
+    # The word a text message names it by after the keyword (`LAPOR DISDUKCAPIL ...`).
+    sms_word: str | None = None
 
     @property
     def ancestor_ids(self) -> list[int]:

@@ -22,6 +22,20 @@ def squash(word: str) -> str:
     return "".join(word.split()).upper()
 
 
+UNIT_WORD_MAX = 32
+
+
+def read_unit_word(raw: str) -> str | None:
+    """A unit's SMS word as it is kept (squashed), None for none; ValueError when a citizen
+    could not type it as one word, or it would read as ANONIM."""
+    word = squash(raw)
+    if not word:
+        return None
+    if len(word) > UNIT_WORD_MAX or not word.isalnum() or word == ANONYMOUS_WORD:
+        raise ValueError(word)
+    return word
+
+
 @dataclass(frozen=True)
 class ParsedSms:
     """A message that asks for a report. `unit_word` is the squashed unit word it named, or

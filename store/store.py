@@ -97,6 +97,11 @@ class Store:
         self._forget_units()
         return unit
 
+    async def set_unit_sms_word(self, slug: str, word: str | None) -> Unit:
+        unit = await self.db.write(partial(organisation.set_sms_word, slug=slug, word=word))
+        self._forget_units()
+        return unit
+
     async def unit_deadlines(self, unit_id: int) -> UnitDeadlines:
         """The limits in force for reports of `unit_id`: its own, else its nearest parent's."""
         return await self._deadlines.get(

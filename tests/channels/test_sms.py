@@ -102,6 +102,7 @@ async def test_no_keyword_or_no_text_gets_help_and_no_report(make_harness: MakeH
 async def test_unit_word_anonymous_and_cut(make_harness: MakeHarness) -> None:
     async with make_harness(sms_secret=SECRET) as h:
         store = h.app.state.services.store
+        await store.set_unit_sms_word("rsud", "RSUD")
         await deliver(h, "LAPOR RSUD ANONIM IGD penuh sejak pagi", id="a")
         [receipt] = await sms_rows(h)
         report = await store.report_by_tracking_code(receipt.notice.tracking_code)

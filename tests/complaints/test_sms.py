@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lapor.complaints.reports import TEXT_MAX
-from lapor.complaints.sms import idempotency_key, parse, segments
+from lapor.complaints.sms import idempotency_key, parse, read_unit_word, segments
 
 KEYWORDS = ("LAPOR", "LAPORPAMAN", "LAPOR PAMAN")
 UNITS = {"DISDUKCAPIL": 7, "RSUD": 9}
@@ -97,3 +98,11 @@ def test_dedup_keys() -> None:
     assert early == key(received_epoch=1_000_100.0)
     assert early != key(received_epoch=1_000_000.0 + 7 * 86400)
     assert len(early) <= 64 and early.startswith("sms:")
+
+
+def test_unit_words_are_one_typeable_word() -> None:
+    assert read_unit_word(" Dis Dukcapil ") == "DISDUKCAPIL"
+    assert read_unit_word("") is None
+    for bad in ("anonim", "dinas-kesehatan", "x" * 33):
+        with pytest.raises(ValueError):
+            read_unit_word(bad)
