@@ -11,9 +11,11 @@ from lapor.settings import Settings
 
 # Kannel's escape codes in a get-url (the user guide's table of parameters): %p the sender,
 # %P the receiver, %a all words of the text (spaces squeezed), %t the time the message was
-# sent ("YYYY-MM-DD HH:MM"), %i the id of the SMSC that received it, %I Kannel's own id of
+# sent ("YYYY-MM-DD HH:MM:SS"), %i the id of the SMSC that received it, %I Kannel's own id of
 # the message (the same on every retry), all URL-encoded by Kannel.
-QUERY = "from=%p&to=%P&text=%a&time=%t&smsc=%i&id=%I"
+# %c is the message's coding: 2 means %a holds UTF-16BE bytes (a UCS-2 message Kannel did not
+# recode), which the channel decodes as such.
+QUERY = "from=%p&to=%P&text=%a&coding=%c&time=%t&smsc=%i&id=%I"
 
 
 def callback_url(settings: Settings) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import time
 from ipaddress import ip_address
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -42,6 +43,18 @@ def _gateway_allowed(svc: Services, request: Request, secret: str) -> bool:
     return any(address in network for network in sms.allow)
 
 
+def _ucs2_text(request: Request) -> str | None:
+    """The text of a UCS-2 message as Kannel passes it (coding=2): URL-encoded UTF-16BE
+    bytes, which read as UTF-8 would be noise. None when the query has no such text."""
+    query: bytes = request.scope.get("query_string", b"")
+    raw = query.decode("latin-1")
+    for name, value in parse_qsl(raw, keep_blank_values=True, encoding="latin-1"):
+        if name == "text":
+            text: str = value.encode("latin-1").decode("utf-16-be", errors="replace")
+            return text
+    return None
+
+
 async def inbound(request: Request) -> Response:
     """GET (Kannel's get-url) or POST (a form body: post-url, playSMS, webhooks) with
     `secret`, `from`, `to`, `text` and optionally `time`, `smsc` and `id`."""
@@ -63,6 +76,8 @@ async def inbound(request: Request) -> Response:
         count.labels("invalid").inc()
         return _answer(400, "no sender number")
     text = params.get("text", "")
+    if params.get("coding") == "2" and request.method == "GET":
+        text = _ucs2_text(request) or text
     key = idempotency_key(
         sender=sender,
         text=text,

@@ -34,7 +34,7 @@ class Gateway:
     workdir: Path
     processes: list[subprocess.Popen[bytes]]
 
-    def send(self, sender: str, receiver: str, text: str) -> Path:
+    def send(self, sender: str, receiver: str, text: str, kind: str = "text") -> Path:
         """fakesmsc delivers one message and stays to print what comes back."""
         out = self.workdir / f"fakesmsc-{len(self.processes)}.out"
         with out.open("wb") as log:
@@ -48,7 +48,7 @@ class Gateway:
                         str(self.smsc_port),
                         "-m",
                         "1",
-                        f"{sender} {receiver} text {text}",
+                        f"{sender} {receiver} {kind} {text}",
                     ],
                     stdin=subprocess.DEVNULL,
                     stdout=log,
@@ -192,3 +192,17 @@ def test_a_text_through_kannel_becomes_a_report_and_its_receipt_comes_back(
     while gateway.server.query(sql) != [("sent",)] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert gateway.server.query(sql) == [("sent",)]
+
+
+def test_a_ucs2_text_through_kannel_keeps_its_letters(gateway: Gateway) -> None:
+    # What a phone sends when one character leaves the GSM alphabet: UTF-16BE, which fakesmsc
+    # takes URL-encoded.
+    text = "LAPOR Jalan ke Pasar Lama rusak 🙁 sejak bulan lalu"
+    encoded = "".join(f"%{b:02x}" for b in text.encode("utf-16-be"))
+    gateway.send("081234567891", "1708", encoded, kind="ucs2")
+    deadline = time.monotonic() + WAIT
+    stored: list[tuple[object, ...]] = []
+    while not stored and time.monotonic() < deadline:
+        stored = gateway.server.query("SELECT text FROM reports")
+        time.sleep(0.2)
+    assert stored == [("Jalan ke Pasar Lama rusak 🙁 sejak bulan lalu",)], gateway.logs()

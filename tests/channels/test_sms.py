@@ -139,3 +139,18 @@ async def test_per_number_limit(make_harness: MakeHarness) -> None:
         metrics = await h.client.get("/metrics")
         assert 'lapor_sms_inbound_total{outcome="rate_limited"} 1.0' in metrics.text
         assert 'lapor_sms_inbound_total{outcome="stored"} 2.0' in metrics.text
+
+
+async def test_ucs2_text_as_kannel_passes_it(make_harness: MakeHarness) -> None:
+    async with make_harness(sms_secret=SECRET) as h:
+        text = "LAPOR jalan rusak 🙁 di Banjarbaru"
+        raw = "".join(f"%{b:02X}" for b in text.encode("utf-16-be"))
+        response = await h.client.get(
+            f"/channels/sms?secret={SECRET}&from={SENDER}&coding=2&id=u&text={raw}"
+        )
+        assert response.text == "stored"
+        [receipt] = await sms_rows(h)
+        report = await h.app.state.services.store.report_by_tracking_code(
+            receipt.notice.tracking_code
+        )
+        assert report.text == "jalan rusak 🙁 di Banjarbaru"
