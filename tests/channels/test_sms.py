@@ -154,3 +154,12 @@ async def test_ucs2_text_as_kannel_passes_it(make_harness: MakeHarness) -> None:
             receipt.notice.tracking_code
         )
         assert report.text == "jalan rusak 🙁 di Banjarbaru"
+
+
+async def test_receipts_are_listed_in_the_admins_outbox(make_harness: MakeHarness) -> None:
+    async with make_harness(sms_secret=SECRET) as h:
+        await deliver(h, "LAPOR jalan rusak di depan pasar", id="o")
+        assert (await h.login("admin@prov.go.id")).status_code == 303
+        page = await h.client.get("/admin/outbox")
+        assert page.status_code == 200
+        assert "sms:" + NUMBER in page.text
