@@ -163,3 +163,26 @@ async def test_receipts_are_listed_in_the_admins_outbox(make_harness: MakeHarnes
         page = await h.client.get("/admin/outbox")
         assert page.status_code == 200
         assert "sms:" + NUMBER in page.text
+
+
+async def test_admins_set_a_units_sms_word_on_its_page(make_harness: MakeHarness) -> None:
+    async with make_harness(sms_secret=SECRET) as h:
+        rsud = h.world.units["rsud"]
+        assert (await h.login("admin@prov.go.id")).status_code == 303
+        csrf = await h.csrf(f"/admin/units/{rsud.id}")
+        path = f"/admin/units/{rsud.id}/sms-word"
+        saved = await h.client.post(path, data={"csrf": csrf, "sms_word": "rsud ulin"})
+        assert saved.status_code == 303
+        taken = await h.client.post(
+            f"/admin/units/{h.world.units['dinas'].id}/sms-word",
+            data={"csrf": csrf, "sms_word": "RSUDULIN"},
+        )
+        assert taken.status_code == 400
+        assert (
+            await h.client.post(path, data={"csrf": csrf, "sms_word": "a-b"})
+        ).status_code == 400
+        await deliver(h, "LAPOR rsudulin IGD penuh", id="w")
+        [receipt] = await sms_rows(h)
+        store = h.app.state.services.store
+        report = await store.report_by_tracking_code(receipt.notice.tracking_code)
+        assert report.unit_name == "RSUD Ulin"
