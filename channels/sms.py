@@ -23,6 +23,10 @@ from lapor.web.services import Services, client_address, services
 
 # Retries of a message without the gateway's id or time are one report within this window.
 DEDUP_WINDOW_SECONDS = 600
+# A help reply goes once per message: the gateway's retry of a message without a keyword is
+# not answered again. Counted in the rate limits' storage (Redis when set), not the database:
+# no report rests on it.
+HELP_ONCE = "1/day"
 
 
 def _answer(status: int, text: str) -> Response:
@@ -100,6 +104,9 @@ async def inbound(request: Request) -> Response:
     parsed = parse(text, sms.keywords, words)
     language = svc.settings.default_language
     if parsed is None:
+        if not await svc.limits.hit(HELP_ONCE, "sms_help", key):
+            count.labels("duplicate").inc()
+            return _answer(200, "help sent")
         # Stored before we answer, like a report: the help reply is not lost either.
         await svc.store.queue_sms(sender, SmsNotice("help", language, keyword=sms.keywords[0]))
         svc.mail.wake()

@@ -89,7 +89,7 @@ async def test_a_retry_never_makes_two_reports(make_harness: MakeHarness) -> Non
 
 async def test_no_keyword_or_no_text_gets_help_and_no_report(make_harness: MakeHarness) -> None:
     async with make_harness(sms_secret=SECRET, sms_keywords="LAPORPAMAN,LAPOR PAMAN") as h:
-        for text in ("halo", "", "lapor paman"):
+        for text in ("halo", "", "lapor paman", "halo"):
             response = await deliver(h, text)
             assert response.status_code == 200 and response.text == "help sent"
         assert await h.app.state.services.store.count_reports() == 0
@@ -186,3 +186,13 @@ async def test_admins_set_a_units_sms_word_on_its_page(make_harness: MakeHarness
         store = h.app.state.services.store
         report = await store.report_by_tracking_code(receipt.notice.tracking_code)
         assert report.unit_name == "RSUD Ulin"
+
+
+async def test_staff_read_an_sms_report_with_its_number(make_harness: MakeHarness) -> None:
+    async with make_harness(sms_secret=SECRET) as h:
+        await deliver(h, "LAPOR jalan rusak di depan pasar", id="s")
+        [receipt] = await sms_rows(h)
+        assert (await h.login("koor@prov.go.id")).status_code == 303
+        page = await h.client.get(f"/admin/reports/{receipt.report_id}")
+        assert page.status_code == 200
+        assert NUMBER in page.text and "None" not in page.text
