@@ -20,6 +20,7 @@ from lapor.admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_p
 from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import organisation
 from lapor.complaints import origins as origins_rules
+from lapor.complaints import sms as sms_rules
 from lapor.complaints.records import ROLES, Kiosk
 from lapor.settings import Settings, SettingsError, record_served_base_url
 from lapor.store.db import Database
@@ -82,7 +83,20 @@ def cmd_unit_list(settings: Settings, args: argparse.Namespace) -> None:
     for unit in units:
         depth = unit.path.count("/") - 1
         parent = by_id[unit.parent_id].slug if unit.parent_id in by_id else "-"
-        print(f"{'  ' * depth}{unit.slug}\t{unit.name}\tparent={parent}")
+        word = f"\tsms={unit.sms_word}" if unit.sms_word else ""
+        print(f"{'  ' * depth}{unit.slug}\t{unit.name}\tparent={parent}{word}")
+
+
+def cmd_unit_sms_word(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        word = sms_rules.read_unit_word(args.word or "")
+    except ValueError:
+        raise CommandError(
+            f"bad SMS word {args.word!r}: letters and digits, at most "
+            f"{sms_rules.UNIT_WORD_MAX}, not {sms_rules.ANONYMOUS_WORD}"
+        ) from None
+    unit = _run(settings, lambda store: store.set_unit_sms_word(args.slug, word))
+    print(f"unit {unit.slug}: SMS word {unit.sms_word or '(none)'}")
 
 
 # -- users -------------------------------------------------------------------------------------
@@ -330,6 +344,14 @@ def cmd_kiosk_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 # -- database and server -----------------------------------------------------------------------
+def cmd_sms_kannel_config(settings: Settings, args: argparse.Namespace) -> None:
+    from lapor.channels.kannel import kannel_config
+
+    if not settings.sms.enabled:
+        print("lapor: warning: LAPOR_SMS_SECRET is empty, so SMS is off", file=sys.stderr)
+    print(kannel_config(settings), end="")
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     signing = Signing(settings.signing_keys())
 
@@ -431,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     unit_add.add_argument("--parent")
     unit_add.set_defaults(func=cmd_unit_add)
     unit_commands.add_parser("list").set_defaults(func=cmd_unit_list)
+    unit_word = unit_commands.add_parser(
+        "sms-word", help="the word after the SMS keyword that sends a report to this unit"
+    )
+    unit_word.add_argument("slug")
+    unit_word.add_argument("word", nargs="?", help="leave out to clear it")
+    unit_word.set_defaults(func=cmd_unit_sms_word)
 
     user = commands.add_parser("user", help="staff accounts")
     user_commands = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -497,6 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk_revoke = kiosk_commands.add_parser("revoke")
     kiosk_revoke.add_argument("id", type=int)
     kiosk_revoke.set_defaults(func=cmd_kiosk_revoke)
+    sms = commands.add_parser("sms", help="the SMS channel")
+    sms_commands = sms.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    sms_commands.add_parser(
+        "kannel-config", help="print the kannel.conf groups that connect Kannel to this server"
+    ).set_defaults(func=cmd_sms_kannel_config)
     return parser
 
 

@@ -43,6 +43,10 @@ class Entry:
     # Typed in by staff: how the citizen reached them, and who took it.
     taken_via: str | None = None
     taken_by: int | None = None
+    # Came as a text message: the number the receipt is sent back to, and whether the text
+    # was kept only up to the report's limit (the receipt says so).
+    reply_sms: str | None = None
+    text_cut: bool = False
 
 
 def _not_counted(channel: Channel, created: bool) -> None:
@@ -109,6 +113,8 @@ class Intake:
             reported_at=entry.reported_at,
             pool_code=entry.pool_code,
             reporter_secret_hash=self.reporter_secret_hash(key),
+            reply_sms=entry.reply_sms,
+            text_cut=entry.text_cut,
         )
         if photos:
             # Before the write: a stored report must never name a photo that is not in place.

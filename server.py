@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Scope
 
 from lapor.admin import routes as admin_routes
+from lapor.channels import routes as channel_routes
 from lapor.citizen import routes as citizen_routes
 from lapor.complaints.reports import Channel
 from lapor.intake import Intake
@@ -132,6 +133,7 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         *widget_routes.routes,
         *kiosk_routes.routes,
         *admin_routes.routes(),
+        *channel_routes.routes,
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
@@ -184,6 +186,7 @@ def create_app(
         mail_from=settings.mail_from,
         mail_dir=settings.mail_dir,
         on_outcome=lambda outcome: metrics.mail.labels(outcome).inc(),
+        sms=settings.sms,
     )
     signing = Signing(settings.signing_keys())
     svc = Services(

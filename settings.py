@@ -41,6 +41,90 @@ class Setting:
     help: str
 
 
+# -- SMS (channels/sms.py, jobs/sms.py, `lapor sms kannel-config`) -------------------------
+# One block, read into one SmsSettings: the SMS channel's settings change together.
+_SMS_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "LAPOR_SMS_SECRET",
+        "",
+        "Shared secret the SMS gateway sends with every message (`secret=` in its URL, or the "
+        "`X-Lapor-Secret` header); 24 random characters or more. Empty turns SMS off: "
+        "`/channels/sms` answers 404.",
+    ),
+    Setting(
+        "LAPOR_SMS_KEYWORDS",
+        "LAPOR",
+        "Comma-separated keywords a text message starts with to make a report, e.g. "
+        "`LAPOR,LAPORPAMAN,LAPOR PAMAN`; case and spaces do not count. The first is the one "
+        "the help reply quotes.",
+    ),
+    Setting(
+        "LAPOR_SMS_SENDER",
+        "",
+        "The number replies are sent from (the short code, e.g. `1708`); empty lets the "
+        "gateway choose.",
+    ),
+    Setting(
+        "LAPOR_SMS_SENDSMS_URL",
+        "",
+        "The gateway's HTTP interface for sending, e.g. Kannel's "
+        "`http://127.0.0.1:13013/cgi-bin/sendsms`. Empty: receipts wait in the outbox.",
+    ),
+    Setting("LAPOR_SMS_SENDSMS_USER", "lapor", "User name for the gateway's sending interface."),
+    Setting("LAPOR_SMS_SENDSMS_PASSWORD", "", "Password for the gateway's sending interface."),
+    Setting(
+        "LAPOR_SMS_ALLOW",
+        "",
+        "Addresses or networks (comma-separated) the gateway calls from; empty: any address "
+        "that presents the secret.",
+    ),
+    Setting(
+        "LAPOR_SMS_LIMIT_PER_NUMBER",
+        "20/hour;5/minute",
+        "Text messages accepted from one phone number (a reply loop with another automatic "
+        "responder stops here too).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    secret: str = ""
+    keywords: tuple[str, ...] = ("LAPOR",)
+    sender: str = ""
+    sendsms_url: str = ""
+    sendsms_user: str = "lapor"
+    sendsms_password: str = field(default="", repr=False)
+    allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    limit_per_number: str = "20/hour;5/minute"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret)
+
+
+def _sms(values: Mapping[str, str]) -> SmsSettings:
+    keywords = tuple(k.strip() for k in _read(values, "LAPOR_SMS_KEYWORDS").split(",") if k.strip())
+    if not keywords:
+        raise SettingsError("LAPOR_SMS_KEYWORDS must name at least one keyword")
+    secret = _read(values, "LAPOR_SMS_SECRET")
+    if secret and len(secret) < 16:
+        raise SettingsError("LAPOR_SMS_SECRET must be at least 16 characters")
+    return SmsSettings(
+        secret=secret,
+        keywords=keywords,
+        sender=_read(values, "LAPOR_SMS_SENDER"),
+        sendsms_url=_read(values, "LAPOR_SMS_SENDSMS_URL"),
+        sendsms_user=_read(values, "LAPOR_SMS_SENDSMS_USER"),
+        sendsms_password=_read(values, "LAPOR_SMS_SENDSMS_PASSWORD"),
+        allow=_networks(values, "LAPOR_SMS_ALLOW"),
+        limit_per_number=_rate(values, "LAPOR_SMS_LIMIT_PER_NUMBER"),
+    )
+
+
+# -- end of SMS ---------------------------------------------------------------------------
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LAPOR_DATA_DIR",
@@ -238,6 +322,7 @@ SETTINGS: tuple[Setting, ...] = (
         "(`Authorization: Bearer TOKEN`, Prometheus's `authorization` in a scrape config). "
         "Empty: addresses only.",
     ),
+    *_SMS_SETTINGS,
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -318,6 +403,7 @@ class Settings:
     forwarded_allow_ips: str
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     metrics_token: str = ""
+    sms: SmsSettings = SmsSettings()
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -432,6 +518,7 @@ class Settings:
             forwarded_allow_ips=_read(values, "LAPOR_FORWARDED_ALLOW_IPS"),
             metrics_allow=_networks(values, "LAPOR_METRICS_ALLOW"),
             metrics_token=_read(values, "LAPOR_METRICS_TOKEN"),
+            sms=_sms(values),
             overrides=dict(values),
         )
 

@@ -25,6 +25,7 @@ from lapor.admin.forms import pick_unit, read_typed
 from lapor.admin.registry import ADMIN, Confirmed, Listing, Managed, Question, redirect_done
 from lapor.admin.responses import NO_STORE
 from lapor.complaints import organisation
+from lapor.complaints import sms as sms_rules
 from lapor.complaints.access import STAFF_ROLES
 from lapor.complaints.records import Poster, StaffSession, Unit, User
 from lapor.store.errors import Duplicate, InUse, NotFound
@@ -49,6 +50,8 @@ ERRORS = {
     "password_long": N_("The password can have at most 200 characters."),
     "label": N_("Give a label of 1 to 200 characters, such as the counter's name."),
     "self": N_("You cannot deactivate your own account. Ask another administrator."),
+    "sms_word": N_("Use one word of letters and digits, at most 32, other than ANONIM."),
+    "sms_word_taken": N_("Another unit already has this SMS word."),
     "in_use": N_(
         "This unit cannot be deleted: sub-units, accounts, posters, reports or "
         "answer templates still refer to it."
@@ -66,6 +69,7 @@ _PROBLEM_FIELDS = {
 DONE = {
     "unit_added": N_("Unit “%(name)s” added."),
     "unit_renamed": N_("Unit renamed to “%(name)s”."),
+    "unit_sms_word": N_("The SMS word of “%(name)s” has been saved."),
     "unit_deleted": N_("The unit has been deleted."),
     "user_added": N_("Account %(name)s added."),
     "user_deactivated": N_("%(name)s can no longer sign in; their sessions have ended."),
@@ -206,6 +210,29 @@ async def unit_rename(request: Request, session: StaffSession) -> Response:
     except NotFound:
         raise HTTPException(404) from None
     return redirect_done(f"/admin/units/{unit.id}", "unit_renamed", unit.id)
+
+
+@staff_only(ADMIN)
+async def unit_sms_word(request: Request, session: StaffSession) -> Response:
+    """The word after the SMS keyword that sends a report to this unit (docs/sms.md)."""
+    svc = services(request)
+    typed = read_typed(await request.form(), "sms_word")
+    try:
+        word = sms_rules.read_unit_word(typed["sms_word"])
+    except ValueError:
+        return await _unit_page(
+            request, session, errors={"sms_word": "sms_word"}, typed=typed, status_code=400
+        )
+    unit = await _unit(request)
+    try:
+        await svc.store.set_unit_sms_word(unit.slug, word)
+    except Duplicate:
+        return await _unit_page(
+            request, session, errors={"sms_word": "sms_word_taken"}, typed=typed, status_code=400
+        )
+    except NotFound:
+        raise HTTPException(404) from None
+    return redirect_done(f"/admin/units/{unit.id}", "unit_sms_word", unit.id)
 
 
 async def _unit_in_use(request: Request, session: StaffSession, unit: Unit) -> Response | None:

@@ -169,6 +169,12 @@ def routes() -> list[Route | Mount]:
                     name="admin_unit_rename",
                 ),
                 Route(
+                    "/units/{unit_id:int}/sms-word",
+                    manage.unit_sms_word,
+                    methods=["POST"],
+                    name="admin_unit_sms_word",
+                ),
+                Route(
                     "/units/{unit_id:int}/delete",
                     manage.unit_delete,
                     methods=["GET", "POST"],

@@ -77,5 +77,19 @@ class ReminderNotice:
 ReminderComposer = Callable[[ReminderNotice], tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class SmsNotice:
+    """A text message back to the number a message came from: the receipt of the report it
+    made ("receipt", with the tracking code and whether its text was cut), or the help reply
+    to a message that made none ("help"). The number itself is the outbox row's address."""
+
+    reply: str  # "receipt" or "help"
+    language: str
+    report_id: int | None = None
+    tracking_code: str | None = None
+    cut: bool = False
+    keyword: str = ""  # the first keyword, for the help reply to quote
+
+
 # Every notice the outbox may carry.
-AnyNotice = Notice | ChangeNotice | ReminderNotice
+AnyNotice = Notice | ChangeNotice | ReminderNotice | SmsNotice

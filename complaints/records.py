@@ -39,6 +39,8 @@ class Unit:
     # The unit's own SP4N-LAPOR! limits in working days; None: as the unit above it.
     verify_days: int | None = None
     follow_up_days: int | None = None
+    # The word a text message names it by after the keyword (`LAPOR DISDUKCAPIL ...`).
+    sms_word: str | None = None
 
     @property
     def ancestor_ids(self) -> list[int]:
@@ -323,6 +325,10 @@ class NewReport:
     pool_code: str | None = None
     # sha256 of the reporter's private-link secret, stored so the link outlives its key.
     reporter_secret_hash: str | None = None
+    # Came as a text message (channel "sms"): the number the receipt goes back to, kept on the
+    # outbox row only (an anonymous report stores no number), and whether the text was cut.
+    reply_sms: str | None = None
+    text_cut: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,15 @@ from lapor.complaints.notices import (
     Notice,
     ReminderComposer,
     ReminderNotice,
+    SmsNotice,
     excerpt,
 )
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Status
+from lapor.jobs.sms import compose_sms, send_sms
+from lapor.settings import SmsSettings
+from lapor.store.outbox import SMS_PREFIX
 from lapor.store.store import Store, now
 from lapor.web import i18n
 from lapor.web.labels import channel_label, kind_label, status_label
@@ -324,17 +328,22 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
     return compose
 
 
-def compose_notice(base_url: str) -> Callable[[AnyNotice], tuple[str, str]]:
-    """Subject and body of any notice the outbox carries."""
+def compose_notice(
+    base_url: str, sms_keyword: str = "LAPOR"
+) -> Callable[[AnyNotice], tuple[str, str]]:
+    """Subject and body of any notice the outbox carries (an SMS one: jobs/sms.py)."""
     new_report = compose_new_report_mail(base_url)
     change = compose_change_mail(base_url)
     reminder = compose_reminder_mail(base_url)
+    sms = compose_sms(base_url, sms_keyword)
 
     def compose(notice: AnyNotice) -> tuple[str, str]:
         if isinstance(notice, Notice):
             return new_report(notice)
         if isinstance(notice, ChangeNotice):
             return change(notice)
+        if isinstance(notice, SmsNotice):
+            return sms(notice)
         return reminder(notice)
 
     return compose
@@ -350,9 +359,11 @@ class MailSender:
         mail_from: str,
         mail_dir: Path,
         on_outcome: Callable[[str], None] | None = None,
+        sms: SmsSettings | None = None,
     ) -> None:
         self.store = store
-        self._compose = compose_notice(base_url)
+        self.sms = sms or SmsSettings()
+        self._compose = compose_notice(base_url, self.sms.keywords[0])
         self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
         self.mail_from = mail_from
         self.mail_dir = mail_dir
@@ -419,7 +430,12 @@ class MailSender:
             self._count("failed")
             return
         try:
-            await asyncio.to_thread(self._send, self._build(message))
+            if message.to_address.startswith(SMS_PREFIX):
+                # A text message: the same claim, retries and record, another way out.
+                number = message.to_address.removeprefix(SMS_PREFIX)
+                await asyncio.to_thread(send_sms, self.sms, number, message.body or "")
+            else:
+                await asyncio.to_thread(self._send, self._build(message))
         except PermanentFailure as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
             self._count("failed")

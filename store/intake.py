@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lapor.complaints import search, tracking
-from lapor.complaints.notices import Notice, excerpt
+from lapor.complaints.notices import Notice, SmsNotice, excerpt
 from lapor.complaints.records import NewReport, SubmitResult
 from lapor.complaints.reports import Identity, Status, route
 from lapor.store import inbox, kiosks, outbox
@@ -65,6 +65,11 @@ def _stored(conn: Connection, new: NewReport) -> SubmitResult | None:
         created=False,
         reporter_secret_hash=existing.reporter_secret_hash,
     )
+
+
+def stored_key(conn: Connection, *, key: str) -> bool:
+    """Whether a report was stored under the idempotency `key`."""
+    return conn.execute(_BY_KEY, {"key": key}).first() is not None
 
 
 def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
@@ -233,6 +238,17 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             page_url=new.page_url,
         )
         outbox.queue(conn, report_id, recipients, notice, at)
+    if new.reply_sms is not None:
+        # In the same transaction as the report: the receipt goes out for a stored report
+        # only, and once, since a retry returns above before reaching here.
+        receipt = SmsNotice(
+            "receipt",
+            new.language,
+            report_id=report_id,
+            tracking_code=values["tracking_code"],
+            cut=new.text_cut,
+        )
+        outbox.queue(conn, report_id, [outbox.SMS_PREFIX + new.reply_sms], receipt, at)
     # Last, so the counter row (the one lock two submissions to a unit share on
     # PostgreSQL) is held for the shortest time.
     inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])

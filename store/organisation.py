@@ -27,6 +27,7 @@ _UNIT_TREE = select(
     t.units.c.path,
     t.units.c.verify_days,
     t.units.c.follow_up_days,
+    t.units.c.sms_word,
 ).order_by(t.units.c.path)
 
 
@@ -48,6 +49,22 @@ def add_unit(conn: Connection, *, slug: str, name: str, parent_slug: str | None)
     path = f"{parent_path}{unit_id}/"
     conn.execute(update(t.units).where(t.units.c.id == unit_id).values(path=path))
     return Unit(unit_id, slug, name, parent_id, path)
+
+
+def set_sms_word(conn: Connection, *, slug: str, word: str | None) -> Unit:
+    """Name the unit `slug` by `word` in text messages (already squashed), or by none."""
+    row = conn.execute(select(t.units).where(t.units.c.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"unknown unit {slug!r}")
+    if word is not None:
+        taken = conn.execute(
+            select(t.units.c.slug).where(t.units.c.sms_word == word, t.units.c.id != row.id)
+        ).scalar()
+        if taken is not None:
+            raise Duplicate(f"the SMS word {word!r} already names unit {taken!r}")
+    conn.execute(update(t.units).where(t.units.c.id == row.id).values(sms_word=word))
+    updated = conn.execute(select(t.units).where(t.units.c.id == row.id)).one()
+    return rows.unit(updated)
 
 
 def unit_deadlines(conn: Connection, *, unit_id: int) -> UnitDeadlines:

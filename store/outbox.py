@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from lapor.complaints.notices import AnyNotice, ChangeNotice, Notice, ReminderNotice
+from lapor.complaints.notices import AnyNotice, ChangeNotice, Notice, ReminderNotice, SmsNotice
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Kind, Status
@@ -30,7 +30,10 @@ _NAMES: dict[type[Any], str] = {
     Notice: "new_report",
     ChangeNotice: "change",
     ReminderNotice: "reminder",
+    SmsNotice: "sms",
 }
+# An SMS row's address: the number, marked so that a mail sender never takes it for a mailbox.
+SMS_PREFIX = "sms:"
 _KINDS = {name: kind for kind, name in _NAMES.items()}
 # How the fields that JSON cannot hold as they are come back; the names mean the same in
 # every notice.
@@ -70,7 +73,11 @@ def notice_of(kept: str) -> AnyNotice:
 
 
 def queue(
-    conn: Connection, report_id: int, recipients: Sequence[str], notice: AnyNotice, at: datetime
+    conn: Connection,
+    report_id: int | None,
+    recipients: Sequence[str],
+    notice: AnyNotice,
+    at: datetime,
 ) -> None:
     """One row per recipient, due now."""
     kept = facts(notice)

@@ -30,6 +30,7 @@ def unit(row: Any) -> Unit:
         row.path,
         getattr(row, "verify_days", None),
         getattr(row, "follow_up_days", None),
+        getattr(row, "sms_word", None),
     )
 
 

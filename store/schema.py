@@ -75,8 +75,11 @@ units = Table(
     # A unit's own SP4N-LAPOR! deadlines in working days; NULL follows the settings.
     Column("verify_days", Integer, nullable=True),
     Column("follow_up_days", Integer, nullable=True),
+    # The word after the SMS keyword that names this unit (complaints/sms.py squashes it).
+    Column("sms_word", String(32), nullable=True),
 )
 Index("ix_units_path", units.c.path)
+Index("ux_units_sms_word", units.c.sms_word, unique=True)
 
 users = Table(
     "users",

@@ -17,6 +17,7 @@ from lapor.complaints.access import Reach, Scope
 from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
 from lapor.complaints.monitoring import Raw
+from lapor.complaints.notices import AnyNotice
 from lapor.complaints.records import (
     AnswerTemplate,
     ExportJob,
@@ -94,6 +95,11 @@ class Store:
         unit = await self.db.write(
             partial(organisation.add_unit, slug=slug, name=name, parent_slug=parent_slug)
         )
+        self._forget_units()
+        return unit
+
+    async def set_unit_sms_word(self, slug: str, word: str | None) -> Unit:
+        unit = await self.db.write(partial(organisation.set_sms_word, slug=slug, word=word))
         self._forget_units()
         return unit
 
@@ -283,6 +289,10 @@ class Store:
         """The report's private link opens with the secret of this digest too
         (store.private_links)."""
         await self.db.write(partial(private_links.add, report_id=report_id, digest=digest))
+
+    async def submitted(self, key: str) -> bool:
+        """Whether a report was stored under this idempotency key (a channel's retry)."""
+        return await self.db.read(partial(intake.stored_key, key=key))
 
     async def report_by_tracking_code(self, code: str) -> Report | None:
         return await self.db.read(partial(reports.report_by_tracking_code, code=code))
@@ -727,6 +737,12 @@ class Store:
 
     async def resend_outbox(self, message_id: int) -> None:
         await self.db.write(lambda conn: outbox.resend(conn, message_id, now()))
+
+    async def queue_sms(self, number: str, notice: AnyNotice) -> None:
+        """A text message about no report (the SMS channel's help reply), due now."""
+        await self.db.write(
+            lambda conn: outbox.queue(conn, None, [outbox.SMS_PREFIX + number], notice, now())
+        )
 
     async def list_outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
         return await self.db.read(partial(outbox.listed, status=status, limit=limit))

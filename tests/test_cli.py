@@ -301,3 +301,23 @@ def test_commands_print_the_base_url_of_the_server_that_runs(tmp_path: Path) -> 
     # An explicit setting still wins over what the last server used.
     env["LAPOR_BASE_URL"] = "https://lapor.kalselprov.go.id"
     assert "https://lapor.kalselprov.go.id/q/" in lapor("poster", "list")
+
+
+def test_unit_sms_word_and_kannel_config(tmp_path: Path) -> None:
+    lapor = runner(tmp_path / "data")
+    lapor("unit", "add", "kalsel", "--name", "Provinsi")
+    lapor("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "kalsel")
+    assert "SMS word DISDUKCAPIL" in lapor("unit", "sms-word", "dukcapil", "Disdukcapil").stdout
+    assert "sms=DISDUKCAPIL" in lapor("unit", "list").stdout
+    assert "already names unit" in refused(
+        lapor("unit", "sms-word", "kalsel", "DISDUKCAPIL", ok=False)
+    )
+    assert "bad SMS word" in refused(lapor("unit", "sms-word", "kalsel", "anonim", ok=False))
+    assert "(none)" in lapor("unit", "sms-word", "dukcapil").stdout
+    config = lapor("sms", "kannel-config")
+    # Without a secret it still prints, and says SMS is off.
+    assert "SMS is off" in config.stderr
+    assert "group = sms-service" in config.stdout and "max-messages = 0" in config.stdout
+    assert 'get-url = "https://lapor.kalselprov.go.id/channels/sms?secret=' in config.stdout
+    assert "%p" in config.stdout and "%I" in config.stdout
+    assert "group = sendsms-user" in config.stdout

@@ -66,6 +66,12 @@ class Metrics:
             ["limit"],
             registry=self.registry,
         )
+        self.sms_inbound = Counter(
+            "lapor_sms_inbound_total",
+            "Text messages from the SMS gateway, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.mail = Counter(
             "lapor_mail_total",
             "Outbox messages handled, by outcome",

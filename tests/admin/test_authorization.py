@@ -175,6 +175,7 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             ("POST", "/admin/units"),  # an empty form: 400 for the admin
             ("GET", "/admin/units/1"),
             ("POST", "/admin/units/1/rename"),
+            ("POST", "/admin/units/1/sms-word"),
             ("GET", "/admin/units/1/delete"),
             ("POST", "/admin/units/1/delete"),  # the province has sub-units: 409
             ("GET", "/admin/users"),

@@ -680,6 +680,8 @@ async def test_a_credential_signed_with_a_leaked_key_cannot_replace_the_kept_one
     response = await kh.client.get("/kiosk/api/config", headers=kh.auth(forged))
     assert response.status_code == 401
     assert (await kh.client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200
+
+
 # -- what one credential may send ---------------------------------------------------------------
 def _rating(kh: KioskHarness, n: int, at: datetime | None = None) -> dict[str, Any]:
     return {

@@ -1,0 +1,208 @@
+"""A text message through a real Kannel: bearerbox with a fake SMSC, smsbox with the groups
+`lapor sms kannel-config` prints, and `lapor serve`, all on loopback ports of their own. The
+message fakesmsc sends becomes a report, and fakesmsc receives the receipt, whose tracking code
+opens the report's status page. Skipped without Kannel (Debian's kannel and kannel-extras),
+unless LAPOR_REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import LaporServer
+from tests.conftest import free_port, require_service
+
+BEARERBOX = "/usr/sbin/bearerbox"
+SMSBOX = "/usr/sbin/smsbox"
+FAKESMSC = "/usr/lib/kannel/test/fakesmsc"
+SECRET = "kannel-test-secret-0123456789"
+WAIT = 30.0
+
+
+@dataclass
+class Gateway:
+    server: LaporServer
+    smsc_port: int
+    workdir: Path
+    processes: list[subprocess.Popen[bytes]]
+
+    def send(self, sender: str, receiver: str, text: str, kind: str = "text") -> Path:
+        """fakesmsc delivers one message and stays to print what comes back."""
+        out = self.workdir / f"fakesmsc-{len(self.processes)}.out"
+        with out.open("wb") as log:
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        FAKESMSC,
+                        "-H",
+                        "127.0.0.1",
+                        "-r",
+                        str(self.smsc_port),
+                        "-m",
+                        "1",
+                        f"{sender} {receiver} {kind} {text}",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        return out
+
+    def logs(self) -> str:
+        return (
+            "\n".join(
+                f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                for p in sorted(self.workdir.glob("*.log")) + sorted(self.workdir.glob("*.out"))
+            )
+            + f"\n== lapor\n{self.server.log()}"
+        )
+
+
+def _wait_for_port(port: int, deadline: float) -> None:
+    import socket
+
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Gateway]:
+    if not all(shutil.which(b) for b in (BEARERBOX, SMSBOX, FAKESMSC)):
+        require_service("Kannel is not installed (apt-get install kannel kannel-extras)")
+    admin_port, box_port, smsc_port, sendsms_port = (free_port() for _ in range(4))
+    server = LaporServer(
+        tmp_path / "data",
+        overrides={
+            "LAPOR_SMS_SECRET": SECRET,
+            "LAPOR_SMS_KEYWORDS": "LAPOR,LAPOR PAMAN",
+            "LAPOR_SMS_SENDER": "1708",
+            "LAPOR_SMS_SENDSMS_URL": f"http://127.0.0.1:{sendsms_port}/cgi-bin/sendsms",
+            "LAPOR_SMS_SENDSMS_USER": "lapor",
+            "LAPOR_SMS_SENDSMS_PASSWORD": "sendsms-test-password",
+        },
+    )
+    server.seed()
+    ours = server.cli("sms", "kannel-config")
+    conf = tmp_path / "kannel.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "group = core",
+                f"admin-port = {admin_port}",
+                "admin-interface = 127.0.0.1",
+                "admin-password = test-admin",
+                f"smsbox-port = {box_port}",
+                "smsbox-interface = 127.0.0.1",
+                "box-allow-ip = 127.0.0.1",
+                f'log-file = "{tmp_path / "bearerbox.log"}"',
+                "log-level = 1",
+                "",
+                "group = smsc",
+                "smsc = fake",
+                "smsc-id = fake",
+                f"port = {smsc_port}",
+                "connect-allow-ip = 127.0.0.1",
+                "",
+                "group = smsbox",
+                "bearerbox-host = 127.0.0.1",
+                f"bearerbox-port = {box_port}",
+                f"sendsms-port = {sendsms_port}",
+                "sendsms-interface = 127.0.0.1",
+                f'log-file = "{tmp_path / "smsbox.log"}"',
+                "log-level = 1",
+                "",
+                ours,
+            ]
+        )
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    gw = Gateway(server, smsc_port, tmp_path, processes)
+    try:
+        server.start()
+        deadline = time.monotonic() + WAIT
+        for name, binary in (("bearerbox", BEARERBOX), ("smsbox", SMSBOX)):
+            with (tmp_path / f"{name}.out").open("wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        [binary, str(conf)],
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            _wait_for_port(box_port if name == "bearerbox" else sendsms_port, deadline)
+        _wait_for_port(smsc_port, deadline)
+        yield gw
+    except TimeoutError as exc:
+        pytest.fail(f"{exc}\n{gw.logs()}", pytrace=False)
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+        server.stop()
+
+
+def _reply(out: Path, deadline: float) -> str | None:
+    while time.monotonic() < deadline:
+        for line in out.read_text(errors="replace").splitlines():
+            if "Got message" in line:
+                return line
+        time.sleep(0.2)
+    return None
+
+
+def test_a_text_through_kannel_becomes_a_report_and_its_receipt_comes_back(
+    gateway: Gateway,
+) -> None:
+    out = gateway.send("081234567890", "1708", "Lapor Paman jalan berlubang di depan pasar")
+    reply = _reply(out, time.monotonic() + WAIT)
+    assert reply is not None, f"no receipt reached fakesmsc\n{gateway.logs()}"
+    # fakesmsc prints what it got as <sender receiver type text>.
+    assert "<1708 +6281234567890 text " in reply, reply
+    found = re.search(r"/t/([0-9A-Z]{5}-[0-9A-Z]{5})", reply)
+    assert found is not None, reply
+    with urllib.request.urlopen(f"{gateway.server.base_url}/t/{found[1]}", timeout=10) as page:
+        assert page.status == 200
+    [(text, channel, phone)] = gateway.server.query(
+        "SELECT text, channel, reporter_phone FROM reports"
+    )
+    assert (text, channel, phone) == ("jalan berlubang di depan pasar", "sms", "+6281234567890")
+    # Kannel took it (202) before it reached fakesmsc; the outbox records that right after.
+    deadline = time.monotonic() + WAIT
+    sql = "SELECT status FROM outbox WHERE to_address LIKE 'sms:%'"
+    while gateway.server.query(sql) != [("sent",)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gateway.server.query(sql) == [("sent",)]
+
+
+def test_a_ucs2_text_through_kannel_keeps_its_letters(gateway: Gateway) -> None:
+    # What a phone sends when one character leaves the GSM alphabet: UTF-16BE, which fakesmsc
+    # takes URL-encoded.
+    text = "LAPOR Jalan ke Pasar Lama rusak 🙁 sejak bulan lalu"
+    encoded = "".join(f"%{b:02x}" for b in text.encode("utf-16-be"))
+    gateway.send("081234567891", "1708", encoded, kind="ucs2")
+    deadline = time.monotonic() + WAIT
+    stored: list[tuple[object, ...]] = []
+    while not stored and time.monotonic() < deadline:
+        stored = gateway.server.query("SELECT text FROM reports")
+        time.sleep(0.2)
+    assert stored == [("Jalan ke Pasar Lama rusak 🙁 sejak bulan lalu",)], gateway.logs()
