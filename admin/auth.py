@@ -44,4 +44,7 @@ async def current_session(conn: HTTPConnection) -> StaffSession | None:
 def csrf_ok(request: Request, session: StaffSession, submitted: str | None) -> bool:
     if not same_origin(request):
         return False
-    return bool(submitted) and hmac.compare_digest(session.csrf_token, str(submitted))
+    # As bytes: compare_digest refuses a str with anything but ASCII (a TypeError, a 500), and
+    # what was submitted can be anything.
+    expected, given = session.csrf_token.encode(), str(submitted).encode()
+    return bool(submitted) and hmac.compare_digest(expected, given)

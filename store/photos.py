@@ -94,8 +94,11 @@ class PhotoStore:
             raise PhotoError("not_an_image")
         with warnings.catch_warnings():
             # Pillow warns about decompression bombs; we refuse them ourselves, by pixel count,
-            # before decoding anything.
+            # before decoding anything. It also warns about a file's broken metadata ("Corrupt
+            # EXIF data", which phones write): that is the sender's file, not our code, and
+            # the photo is either decoded below or refused.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)
             try:
                 with Image.open(io.BytesIO(data)) as image:
                     if image.format not in ACCEPTED_FORMATS:

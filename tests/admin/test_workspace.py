@@ -82,6 +82,16 @@ async def test_state_changes_need_the_csrf_token_and_our_origin(harness: AppHarn
     assert (await harness.client.get("/admin")).status_code == 200  # still signed in
 
 
+async def test_a_csrf_token_that_is_not_ascii_is_refused(harness: AppHarness) -> None:
+    # Found by the fuzzer (tests/fuzz): hmac.compare_digest raised TypeError on a non-ASCII
+    # str, so such a token was a 500 instead of the CSRF refusal.
+    await harness.login("koor@prov.go.id")
+    for token in ("é", "\x00ü", (await harness.csrf())[:-1] + "ß"):
+        response = await harness.client.post("/admin/logout", data={"csrf": token})
+        assert response.status_code == 403
+    assert (await harness.client.get("/admin")).status_code == 200  # still signed in
+
+
 async def test_coordinator_inbox_lists_subtree_only_and_opens_detail(harness: AppHarness) -> None:
     await harness.submit("loket", identity="rahasia", name="Rahasia Orang", phone="081299998888")
     await harness.submit("lain")
