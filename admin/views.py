@@ -288,10 +288,8 @@ async def _report_named_by_code(svc: Services, text: str, scope: Scope) -> str |
     """The page of the report whose tracking code `text` is, if `scope` reaches it. Outside
     the scope the words are searched as any others: another unit's reports stay unseen."""
     code = tracking.normalize(text) if text else None
-    report = await svc.store.report_by_tracking_code(code) if code else None
-    if report is None or await svc.store.report_for_staff(report.id, scope) is None:
-        return None
-    return f"/admin/reports/{report.id}"
+    report_id = await svc.store.report_id_for_staff(code, scope) if code else None
+    return None if report_id is None else f"/admin/reports/{report_id}"
 
 
 async def _visible_report(request: Request, session: StaffSession) -> Report:

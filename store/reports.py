@@ -72,6 +72,15 @@ def report_by_tracking_code(conn: Connection, *, code: str) -> Report | None:
     return None if report_id is None else _report(conn, report_id, public_only=True)
 
 
+def report_id_for_staff(conn: Connection, *, code: str, scope: Scope) -> int | None:
+    """The id of the report with tracking code `code`, if `scope` reaches it."""
+    query = select(t.reports.c.id).where(
+        t.reports.c.tracking_code == code, inbox.scope_condition(conn, scope)
+    )
+    found: int | None = conn.execute(query).scalar()
+    return found
+
+
 def report_for_staff(conn: Connection, *, report_id: int, scope: Scope) -> Report | None:
     """The report if `scope` reaches it; None otherwise, as if it did not exist."""
     query = select(t.reports.c.id).where(

@@ -303,6 +303,10 @@ class Store:
             partial(reports.report_for_staff, report_id=report_id, scope=scope)
         )
 
+    async def report_id_for_staff(self, code: str, scope: Scope) -> int | None:
+        """The id of the report a canonical tracking code names, if `scope` reaches it."""
+        return await self.db.read(partial(reports.report_id_for_staff, code=code, scope=scope))
+
     async def tracking_codes(self, report_ids: Sequence[int], scope: Scope) -> dict[int, str]:
         """Tracking codes of the reports `scope` reaches among `report_ids`."""
         return await self.db.read(
