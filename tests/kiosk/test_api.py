@@ -75,14 +75,18 @@ class KioskHarness:
             return conn.execute(sql, params).fetchall()
 
 
+async def hall_kiosk(h: AppHarness) -> KioskHarness:
+    """A kiosk in the province's hall: its children (dinas, rsud) are the agencies offered."""
+    kiosk, code = await h.world.store.kiosks.add(
+        h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
+    )
+    return KioskHarness(h, kiosk, code)
+
+
 @pytest.fixture
 async def kh(make_harness: MakeHarness) -> AsyncIterator[KioskHarness]:
     async with make_harness() as h:
-        # A kiosk in the province's hall: its children (dinas, rsud) are the agencies offered.
-        kiosk, code = await h.world.store.kiosks.add(
-            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
-        )
-        yield KioskHarness(h, kiosk, code)
+        yield await hall_kiosk(h)
 
 
 async def test_a_pairing_code_works_once_and_gives_a_credential(kh: KioskHarness) -> None:
@@ -572,10 +576,7 @@ async def test_malformed_bodies_are_refused(make_harness: MakeHarness, path: str
     async with make_harness(
         kiosk_pair_limit_per_address="1000/minute", kiosk_pair_limit="1000/minute"
     ) as h:
-        kiosk, code = await h.world.store.kiosks.add(
-            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
-        )
-        kh = KioskHarness(h, kiosk, code)
+        kh = await hall_kiosk(h)
         headers = await _paired_for(kh, path)
         before = _stored(kh)
         for what, body in MALFORMED.items():
@@ -585,7 +586,7 @@ async def test_malformed_bodies_are_refused(make_harness: MakeHarness, path: str
                 headers={**headers, "content-type": "application/json"},
             )
             _assert_refused(response, path, what)
-        good = json.dumps({"code": code} if path == "pair" else {"held": 0}).encode()
+        good = json.dumps({"code": kh.code} if path == "pair" else {"held": 0}).encode()
         for media_type in WRONG_TYPES:
             response = await kh.client.post(
                 f"/kiosk/api/{path}", content=good, headers={**headers, "content-type": media_type}
@@ -635,10 +636,7 @@ async def test_a_paired_kiosk_outlives_the_key_that_signed_its_credential(
     make_harness: MakeHarness, make_settings: Callable[..., Settings]
 ) -> None:
     async with make_harness(secret_keys=KEY_A) as h:
-        kiosk, code = await h.world.store.kiosks.add(
-            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
-        )
-        kh = KioskHarness(h, kiosk, code)
+        kh = await hall_kiosk(h)
         assert (await kh.pair()).status_code == 200
     async with restarted(make_settings(secret_keys=KEY_B)) as client:
         response = await client.get("/kiosk/api/config", headers=kh.auth())
@@ -652,10 +650,7 @@ async def test_a_kiosk_paired_before_credentials_were_kept_keeps_its_own_at_its_
     make_harness: MakeHarness, make_settings: Callable[..., Settings]
 ) -> None:
     async with make_harness(secret_keys=KEY_A) as h:
-        kiosk, code = await h.world.store.kiosks.add(
-            h.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
-        )
-        kh = KioskHarness(h, kiosk, code)
+        kh = await hall_kiosk(h)
         assert (await kh.pair()).status_code == 200
         kh.rows("UPDATE kiosks SET credential_hash = NULL")  # as migration 0012 leaves it
         assert (await kh.client.get("/kiosk/api/config", headers=kh.auth())).status_code == 200
