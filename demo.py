@@ -199,7 +199,11 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     assert coordinator is not None and officer is not None
     everything = Scope(Reach.ALL, units["kalsel"].id, units["kalsel"].path)
     rules, calendar, tz = settings.deadline_rules, settings.calendar, settings.timezone
-    for n, (slug, days_ago, identity, via, text, fate) in enumerate(REPORTS):
+    now = datetime.now(UTC)
+    arrivals = [(now - timedelta(days=r[1], hours=n), n, r) for n, r in enumerate(REPORTS)]
+    # Stored oldest first, as reports arrive: the inbox's newest-first order is the order
+    # they were stored in, so seeding them out of date order would show dates out of order.
+    for received, n, (slug, _days_ago, identity, via, text, fate) in sorted(arrivals):
         named = identity is not Identity.ANONYMOUS
         submission = Submission(
             Kind.COMPLAINT,
@@ -210,7 +214,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
             "+6281234567890" if named else None,
             "siti@example.id" if named else None,
         )
-        received = datetime.now(UTC) - timedelta(days=days_ago, hours=n)
         poster = None if via else posters[slug]
         result = await intake.submit(
             submission,

@@ -6,13 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bs4 import BeautifulSoup
+
 from lapor.complaints.access import Reach, Scope
 from lapor.complaints.monitoring import roll_up
 from lapor.complaints.reports import Status
+from lapor.complaints.tracking import normalize
 from lapor.demo import FEEDBACK, REPORTS, seed_demo
 from lapor.settings import Settings
 from lapor.store.monitoring import Period
 from lapor.store.store import Store
+from tests.conftest import restarted
 
 
 async def test_the_demo_has_reports_in_every_state_and_seeds_once(
@@ -47,3 +51,28 @@ async def test_the_demo_has_reports_in_every_state_and_seeds_once(
     await seed_demo(store, settings)  # a restart finds the organisation and adds nothing
     assert await store.count_reports() == len(REPORTS)
     assert "demo-credentials.txt" in capsys.readouterr().out
+
+
+async def test_the_demo_inbox_lists_newest_first_in_the_dates_staff_read(
+    store: Store, settings: Settings, capsys: Any
+) -> None:
+    """Seeded out of date order, "newest first" (the order reports were stored in) showed
+    30 Nov, 29 Nov, 17 Nov, 23 Nov: the order must match the dates on the rows."""
+    await seed_demo(store, settings)
+    password = next(
+        line.split()[-1] for line in capsys.readouterr().out.splitlines() if "koordinator@" in line
+    )
+    async with restarted(settings) as client:
+        signed_in = await client.post(
+            "/admin/login", data={"email": "koordinator@demo.lapor.id", "password": password}
+        )
+        assert signed_in.status_code == 303
+        page = BeautifulSoup((await client.get("/admin")).text, "html.parser")
+    listed = [a.get_text() for a in page.select("table.inbox a.code")]
+    assert len(listed) == len(REPORTS)
+    received = []
+    for code in listed:
+        report = await store.report_by_tracking_code(normalize(code) or code)
+        assert report is not None
+        received.append(report.received_at)
+    assert received == sorted(received, reverse=True)
