@@ -239,9 +239,9 @@ async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
         total["Kinerja unit pelayanan"],
         total["Penilaian cepat"],
         total["Rata-rata penilaian cepat (1–5)"],
-    ) == ("4", "76,39", "C", "Kurang baik", "2", "2,5")
-    assert total["NRR U8 Penanganan pengaduan, saran dan masukan"] == "2,00"
-    assert by_name["Dinas Kependudukan"]["IKM (25–100)"] == "77,78"
+    ) == ("4", "76.39", "C", "Kurang baik", "2", "2.5")  # a point, not "76,39" in a comma file
+    assert total["NRR U8 Penanganan pengaduan, saran dan masukan"] == "2.00"
+    assert by_name["Dinas Kependudukan"]["IKM (25–100)"] == "77.78"
     assert by_name["Pemerintah Provinsi"]["IKM (25–100)"] == "–"
     assert by_name["Pemerintah Provinsi"]["NRR U1 Persyaratan"] == "–"
     # The month rows add up to the same total.
