@@ -143,6 +143,6 @@ async def test_a_kiosk_over_its_sending_limit_is_marked_in_the_list(admin: AppHa
     assert "2 Des" in text and "10.12" in text, text
     assert "kode pemasangan baru" in text, text
     assert page.find(id=f"kiosk-{calm.id}-limited") is None
-    english = soup(await admin.client.get("/admin/kiosks", headers={"accept-language": "en"}))
+    english = soup(await admin.client.get("/admin/kiosks", params={"lang": "en"}))
     text = " ".join(tag(english.find(id=f"kiosk-{kiosk.id}-limited")).get_text().split())
     assert "Over its sending limit in 2 minute(s)" in text, text
