@@ -270,7 +270,8 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
                     "kependudukan",
                     ("loket",),
                 ),
-                follow_up_due=follow_up_due(received, calendar, rules, tz),
+                # Counted from the forwarding, now, as the workspace does.
+                follow_up_due=follow_up_due(datetime.now(UTC), calendar, rules, tz),
             )
         if fate in ("followed_up", "closed"):
             version = await store.follow_up_report(

@@ -34,6 +34,7 @@ from lapor.jobs import photos as photo_jobs
 from lapor.jobs import workflow
 from lapor.jobs.mail import MailSender
 from lapor.kiosk import routes as kiosk_routes
+from lapor.public import routes as public_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import migrate
@@ -134,6 +135,7 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         *kiosk_routes.routes,
         *admin_routes.routes(),
         *channel_routes.routes,
+        *public_routes.routes,
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
@@ -144,6 +146,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
     return {
         "format_datetime": partial(i18n.format_datetime, tz=settings.timezone),
         "format_date": i18n.format_date,
+        "format_month": i18n.format_month,
         "format_number": i18n.format_number,
         "format_percent": i18n.format_percent,
         "format_rounded": i18n.format_rounded,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Generic, TypeVar
 
+from lapor.complaints.deadlines import WorkingCalendar
 from lapor.complaints.feedback import FeedbackFigures
 from lapor.complaints.inbox import FIRST_DAY, LAST_DAY
 
@@ -31,7 +32,10 @@ class Figures:
     overdue_now: int = 0
     closed: int = 0
     rating_sum: int = 0
-    ratings: int = 0
+    ratings: int = 0  # each rating is a reporter accepting the answer: only they rate
+    # Still unresolved although received longer ago than the escalation limit (60 calendar
+    # days by default): what the reporter may take to the Ombudsman.
+    past_escalation: int = 0
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -48,6 +52,12 @@ class Figures:
     @property
     def satisfaction(self) -> float | None:
         return self.rating_sum / self.ratings if self.ratings else None
+
+    @property
+    def accepted_share(self) -> float | None:
+        """Of the closed reports, the share the reporter closed by accepting the answer (the
+        others closed by themselves after the reporter stayed silent)."""
+        return self.ratings / self.closed if self.closed else None
 
 
 def _share(good: int, bad: int) -> float | None:
@@ -139,6 +149,24 @@ class Raw:
     close_days: dict[Key, dict[int, int]]  # received → closed
     # Quick ratings and IKM surveys given at kiosks, by the unit they were given at.
     feedback: dict[Key, FeedbackFigures] = field(default_factory=dict)
+    # Forwarded → answered in working days, when asked for (see with_follow_up_days).
+    follow_up_days: dict[Key, dict[int, int]] = field(default_factory=dict)
+
+
+def with_follow_up_days(
+    raw: Raw, dates: Mapping[Key, Mapping[tuple[date, date], int]], calendar: WorkingCalendar
+) -> Raw:
+    """`raw` with the unit's time to answer in working days, the SP4N-LAPOR! clock (weekends
+    and holidays do not count), from the store's (local day forwarded, local day answered)
+    pairs: the database groups by days, the calendar here says which of them were working."""
+    histograms: dict[Key, dict[int, int]] = {}
+    for key, pairs in dates.items():
+        histogram = histograms.setdefault(key, {})
+        for (forwarded, answered), count in pairs.items():
+            days = min(max(calendar.working_days_between(forwarded, answered), 0), MAX_DAYS)
+            histogram[days] = histogram.get(days, 0) + count
+    raw.follow_up_days = histograms
+    return raw
 
 
 @dataclass
@@ -148,6 +176,7 @@ class Row(Generic[G]):
     response_days: dict[int, int] = field(default_factory=dict)
     close_days: dict[int, int] = field(default_factory=dict)
     feedback: FeedbackFigures = field(default_factory=FeedbackFigures)
+    follow_up_days: dict[int, int] = field(default_factory=dict)  # working days
 
     @property
     def median_response_days(self) -> float | None:
@@ -156,6 +185,10 @@ class Row(Generic[G]):
     @property
     def median_close_days(self) -> float | None:
         return median_days(self.close_days)
+
+    @property
+    def median_follow_up_working_days(self) -> float | None:
+        return median_days(self.follow_up_days)
 
 
 def roll_up(
@@ -171,7 +204,7 @@ def roll_up(
         row = rows.setdefault(group, Row(group))
         row.figures.add(figures)
         total.figures.add(figures)
-    for attribute in ("response_days", "close_days"):
+    for attribute in ("response_days", "close_days", "follow_up_days"):
         for key, histogram in getattr(raw, attribute).items():
             group = group_of(key)
             if group is None:

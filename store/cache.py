@@ -8,6 +8,7 @@ long a poster or widget revoked elsewhere may still be served, so it stays short
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
@@ -47,3 +48,22 @@ class TtlCache(Generic[K, V]):
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+class SharedCache(Generic[K, V]):
+    """A TtlCache for values that are dear to compute (a public page's figures summed over a
+    million reports): callers asking for the same key at once wait for one computation
+    instead of each starting their own, so a burst of visitors costs one query."""
+
+    def __init__(self, seconds: float, max_entries: int = 1_000) -> None:
+        self._values: TtlCache[K, V] = TtlCache(seconds, max_entries)
+        self._locks: dict[K, asyncio.Lock] = {}
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._values.get(key, load)
+        finally:
+            if not lock.locked() and len(self._locks) > self._values.max_entries:
+                self._locks.clear()

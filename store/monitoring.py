@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal_column,
     or_,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 
 from lapor.complaints.access import Scope
 from lapor.complaints.monitoring import MAX_DAYS, Figures, Key, Raw
+from lapor.complaints.reminders import UNRESOLVED
 from lapor.complaints.reports import Status
 from lapor.store import feedback
 from lapor.store import schema as t
@@ -39,6 +41,9 @@ class Period:
     end: datetime  # UTC, exclusive
     today: date  # local; what "late" and "overdue" are measured against
     tz: ZoneInfo
+    # Reports received before this and still unresolved are past the escalation limit (the
+    # Ombudsman flag); None: not counted.
+    escalate_before: datetime | None = None
 
 
 class _Dialect:
@@ -116,6 +121,14 @@ def monitoring(conn: Connection, scope: Scope, root_path: str, period: Period) -
             _count(_R.c.status == Status.CLOSED.value),
             func.coalesce(func.sum(_R.c.rating), 0),
             func.count(_R.c.rating),
+            _count(
+                and_(
+                    _R.c.status.in_([s.value for s in UNRESOLVED]),
+                    _R.c.received_at < period.escalate_before,
+                )
+                if period.escalate_before is not None
+                else false()
+            ),
         )
         .where(*where)
         .group_by(_R.c.unit_id, literal_column("month"))
@@ -142,3 +155,49 @@ def monitoring(conn: Connection, scope: Scope, root_path: str, period: Period) -
             conn, scope, root_path, d.month(t.feedback.c.received_at), period.start, period.end
         ),
     )
+
+
+def follow_up_dates(
+    conn: Connection, scope: Scope, root_path: str, period: Period
+) -> dict[Key, dict[tuple[date, date], int]]:
+    """How many reports of each (entry unit, month received) were forwarded on one local day
+    and answered on another: what the working-day calendar turns into the unit's time to
+    answer (complaints.monitoring.with_follow_up_days). Grouped by days, so a million
+    reports come back as a few rows per unit and month."""
+    d = _Dialect(conn, period.tz)
+    month = d.month(_R.c.received_at).label("month")
+    forwarded = d.local_date(_R.c.forwarded_at).label("forwarded")
+    answered = d.local_date(_R.c.followed_up_at).label("answered")
+    query = (
+        select(_R.c.unit_id, month, forwarded, answered, func.count())
+        .where(
+            scope_condition(conn, scope),
+            _R.c.unit_id.in_(subtree_ids(conn, root_path)),
+            _R.c.received_at >= period.start,
+            _R.c.received_at < period.end,
+            _R.c.forwarded_at.is_not(None),
+            _R.c.followed_up_at.is_not(None),
+        )
+        .group_by(
+            _R.c.unit_id,
+            literal_column("month"),
+            literal_column("forwarded"),
+            literal_column("answered"),
+        )
+    )
+    out: dict[Key, dict[tuple[date, date], int]] = {}
+    for unit_id, month_, start, end, count in conn.execute(query):
+        pair = (_as_date(start), _as_date(end))
+        out.setdefault((unit_id, month_), {})[pair] = count
+    return out
+
+
+def _as_date(value: Any) -> date:
+    # SQLite's date() answers text, PostgreSQL a date.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def first_received(conn: Connection) -> datetime | None:
+    """When the oldest report was received (the first entry of the received_at index)."""
+    found: datetime | None = conn.execute(select(func.min(_R.c.received_at))).scalar_one()
+    return found

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -16,7 +17,7 @@ from lapor.complaints import search
 from lapor.complaints.access import Reach, Scope
 from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
-from lapor.complaints.monitoring import Raw
+from lapor.complaints.monitoring import Key, Raw
 from lapor.complaints.notices import AnyNotice
 from lapor.complaints.records import (
     AnswerTemplate,
@@ -339,6 +340,26 @@ class Store:
         return await self.db.read(
             partial(monitoring.monitoring, scope=scope, root_path=root_path, period=period)
         )
+
+    async def first_received_day(self, tz: ZoneInfo) -> date | None:
+        """The local day the oldest report was received (the received_at index's first)."""
+
+        moment = await self.db.read(monitoring.first_received)
+        return moment.astimezone(tz).date() if moment else None
+
+    async def monitoring_with_follow_up_dates(
+        self, scope: Scope, root_path: str, period: Period
+    ) -> tuple[Raw, dict[Key, dict[tuple[date, date], int]]]:
+        """monitoring() and, read in the same transaction, the (forwarded, answered) local
+        days the working-day calendar turns into the unit's time to answer."""
+
+        def both(conn: Any) -> tuple[Raw, dict[Key, dict[tuple[date, date], int]]]:
+            return (
+                monitoring.monitoring(conn, scope, root_path, period),
+                monitoring.follow_up_dates(conn, scope, root_path, period),
+            )
+
+        return await self.db.read(both)
 
     # -- workflow --------------------------------------------------------------------------
     async def forward_report(

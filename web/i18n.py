@@ -155,6 +155,11 @@ def format_date(value: date) -> str:
     return _day_words(value, "EEEE, d MMMM y", _current.get())
 
 
+def format_month(value: date) -> str:
+    """ "Desember 2025" / "December 2025": a month as people say it."""
+    return _day_words(value, "LLLL y", _current.get())
+
+
 def format_number(value: int | float) -> str:
     return format_decimal(value, locale=_locale(_current.get()))
 

@@ -119,3 +119,38 @@ def test_the_median_is_in_whole_days_and_agrees_with_its_parts() -> None:
     assert overall == 7.5
     parts = [median_days(m) for m in months]
     assert parts == [15, 0]  # between them, as a whole's median must be
+
+
+async def test_follow_up_days_and_the_reports_past_escalation(world: World) -> None:
+    """The local days a report was forwarded and answered, which the calendar turns into
+    working days, and the unresolved reports past the escalation limit, on both backends."""
+    from lapor.complaints.deadlines import WorkingCalendar
+    from lapor.complaints.monitoring import with_follow_up_days
+
+    store = world.store
+    received = datetime(2026, 10, 5, 1, tzinfo=UTC)
+    answered = await submit(world, "f", received_at=received, verify_due=date(2026, 10, 8))
+    waiting = await submit(world, "w", received_at=received, verify_due=date(2026, 10, 8))
+    await forward(world, answered, due=date(2026, 10, 15))
+    # Forwarded 23:30 WITA on Friday 9 October (15:30 UTC), answered Monday 12: 1 working day.
+    await set_moment(world, answered, forwarded_at=datetime(2026, 10, 9, 15, 30, tzinfo=UTC))
+    await set_moment(world, answered, followed_up_at=datetime(2026, 10, 12, 2, tzinfo=UTC))
+    window = Period(
+        datetime.combine(date(2026, 10, 1), time(), WITA),
+        datetime.combine(date(2026, 11, 1), time(), WITA),
+        TODAY,
+        WITA,
+        escalate_before=received + timedelta(days=1),
+    )
+    raw, dates = await store.monitoring_with_follow_up_dates(EVERYTHING, "", window)
+    key = (world.units["dinas"].id, "2026-10")
+    assert dates == {key: {(date(2026, 10, 9), date(2026, 10, 12)): 1}}
+    with_follow_up_days(raw, dates, WorkingCalendar())
+    assert raw.follow_up_days == {key: {1: 1}}
+    # Both were received before the limit; the answered one is still unresolved too (the
+    # reporter has not accepted), the waiting one obviously.
+    assert raw.figures[key].past_escalation == 2
+    await set_moment(world, waiting, status="archived")
+    raw = await store.monitoring(EVERYTHING, "", window)
+    assert raw.figures[key].past_escalation == 1
+    assert await store.first_received_day(WITA) == date(2026, 10, 5)

@@ -1,0 +1,1 @@
+"""The public's pages: how the organisation and each unit handle reports, with no login."""
