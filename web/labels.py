@@ -31,6 +31,7 @@ CHANNEL = {
     Channel.KIOSK: N_("Kiosk"),
     Channel.STAFF: N_("Taken by staff"),
     Channel.SMS: N_("SMS"),
+    Channel.WHATSAPP: N_("WhatsApp"),
     Channel.API: N_("API"),
 }
 ROLE = {
