@@ -159,6 +159,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "event_label": labels.event_label,
         "transition_label": labels.transition_label,
         "outbox_status_label": labels.outbox_status_label,
+        "delivery_label": labels.delivery_label,
         "rating_label": labels.rating_label,
         "days_left_label": labels.days_left_label,
         "base_url": settings.base_url,

@@ -46,6 +46,13 @@ OUTBOX_STATUS = {
     "sent": N_("sent"),
     "failed": N_("failed"),
 }
+# What WhatsApp reported of a message we sent (its delivery statuses).
+DELIVERY = {
+    "sent": N_("accepted by WhatsApp"),
+    "delivered": N_("delivered to the phone"),
+    "read": N_("read"),
+    "failed": N_("not delivered"),
+}
 EVENT = {
     "received": N_("Report received"),
     "routed": N_("Routed to the coordinator"),
@@ -127,6 +134,10 @@ def role_label(role: str) -> str:
 
 def outbox_status_label(status: str) -> str:
     return gettext(OUTBOX_STATUS.get(status, status))
+
+
+def delivery_label(delivery: str) -> str:
+    return gettext(DELIVERY.get(delivery, delivery))
 
 
 def transition_label(event: Event) -> str:
