@@ -52,6 +52,10 @@ UNDELIVERABLE = frozenset({131026, 100})
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(minutes=1)
 MEDIA_TRIES = 5
+# Inbound messages are kept this long once handled (docs/whatsapp.md): Meta retries a
+# delivery for up to seven days, and a retry must still be recognised.
+KEEP = timedelta(days=30)
+SWEEP_SECONDS = 3600
 
 
 def compose_whatsapp(base_url: str, keyword: str) -> Callable[[AnyNotice], tuple[str, str]]:
@@ -298,9 +302,14 @@ class WhatsAppInbox:
 
     async def run(self, interval: float = 5.0) -> None:
         # Woken by the webhook, then again after the quiet time its batch must wait.
+        swept = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 await self.process_due()
+                if loop.time() - swept > SWEEP_SECONDS:
+                    await self.store.forget_whatsapp(KEEP)
+                    swept = loop.time()
             except Exception:
                 log.exception("WhatsApp inbox round failed; retrying")
             self._wake.clear()

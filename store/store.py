@@ -802,5 +802,9 @@ class Store:
     async def whatsapp_last_inbound(self, phone: str) -> datetime | None:
         return await self.db.read(partial(whatsapp.last_inbound, phone=phone))
 
+    async def forget_whatsapp(self, older_than: timedelta) -> int:
+        """Delete inbound WhatsApp messages handled longer ago than `older_than`."""
+        return await self.db.write(partial(whatsapp.forget, before=now() - older_than))
+
     async def record_whatsapp_statuses(self, statuses: Sequence[WhatsAppStatus]) -> int:
         return await self.db.write(partial(whatsapp.record_statuses, statuses=statuses))

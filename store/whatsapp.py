@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -171,3 +171,12 @@ def record_statuses(conn: Connection, statuses: Sequence[Status]) -> int:
             values["last_error"] = "WhatsApp: " + (status.error or "failed")
         conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(**values))
     return matched
+
+
+def forget(conn: Connection, before: datetime) -> int:
+    """Delete the messages handled before `before` (their report keeps what it needs, and
+    Meta has long stopped retrying them); how many went."""
+    result = conn.execute(
+        delete(_M).where(_M.c.status.in_(("report", "help", "ignored")), _M.c.received_at < before)
+    )
+    return int(result.rowcount)

@@ -96,3 +96,16 @@ async def test_statuses_on_the_outbox_row(store: Store) -> None:
     await store.record_whatsapp_statuses([Status("wamid.out", "failed", at, "131026 x")])
     [row] = [m for m in await store.list_outbox() if m.id == row.id]
     assert row.delivery == "failed" and row.last_error == "WhatsApp: 131026 x"
+
+
+async def test_handled_messages_are_forgotten_after_a_while(store: Store) -> None:
+    await store.record_whatsapp([inbound("wamid.old", text="x"), inbound("wamid.wait", OTHER)])
+    claimed = await store.claim_whatsapp(timedelta(0), timedelta(minutes=5))
+    assert claimed is not None
+    await store.finish_whatsapp(claimed, status="help")
+    assert await store.forget_whatsapp(timedelta(days=30)) == 0
+    # Handled ones go; one still waiting for its batch stays, however old.
+    assert await store.forget_whatsapp(timedelta(seconds=-60)) == 1
+    assert await store.whatsapp_known(["wamid.old", "wamid.wait"]) == {
+        "wamid.wait" if claimed.phone == NUMBER else "wamid.old"
+    }
