@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 
 # Meta's webhook bodies are a few kilobytes; it batches at most a handful of changes.
 MAX_BODY = 256_000
+# Messages that say nothing to answer: an emoji reaction (to our receipt, say), a message type
+# Meta itself could not show us. A batch of them alone is let be, without the help reply.
+SILENT = frozenset({"reaction", "unsupported", "system"})
+# Help replies to one number: enough to teach, too few to play ping-pong with an auto-reply.
+HELP_LIMIT = "3/hour"
 
 
 def _answer(status: int, text: str) -> Response:
@@ -176,7 +181,13 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
     parsed = parse_text(texts, settings.sms.keywords, words)
     language = settings.default_language
     if parsed is None:
-        # Once per batch, and never for a batch of reactions or stickers alone after a report.
+        if all(m.kind in SILENT for m in claimed.messages) or not await svc.limits.hit(
+            HELP_LIMIT, "whatsapp_help", claimed.phone
+        ):
+            await svc.store.finish_whatsapp(claimed, status="ignored")
+            count.labels("ignored").inc()
+            return
+        # Once per batch: a greeting and a sticker are one help reply.
         await svc.store.queue_whatsapp(claimed.phone, SmsNotice("help", language))
         await svc.store.finish_whatsapp(claimed, status="help")
         svc.mail.wake()

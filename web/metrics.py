@@ -73,7 +73,8 @@ class Metrics:
             registry=self.registry,
         )
         # WhatsApp's webhook: messages by outcome (stored, duplicate, rate_limited, unreadable;
-        # then, made into reports by the runner: report, help, media_retry, no_unit), requests
+        # then, made into reports by the runner: report, help, ignored, media_retry, no_unit),
+        # requests
         # refused by reason (signature_missing, signature_wrong, not_a_webhook, too_large,
         # verify_token), and what Meta reported of our messages (sent, delivered, read, failed).
         self.whatsapp_inbound = Counter(

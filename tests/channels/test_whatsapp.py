@@ -435,3 +435,19 @@ async def test_staff_see_a_whatsapp_report(make_harness: MakeHarness, graph: Gra
         page = await h.client.get(f"/admin/reports/{receipt.report_id}")
         assert page.status_code == 200
         assert NUMBER in page.text and "WhatsApp" in page.text and "None" not in page.text
+
+
+async def test_reactions_get_no_reply_and_help_is_rationed(
+    make_harness: MakeHarness, graph: Graph
+) -> None:
+    async with whatsapp(make_harness, graph) as h:
+        reaction = message("reaction", reaction={"message_id": "wamid.ours", "emoji": "👍"})
+        await post(h, webhook([reaction]))
+        await settle(h)
+        assert graph.sent == []
+        for word in ("halo", "tes", "P", "halo lagi"):
+            await post(h, webhook([message(text={"body": word})]))
+            await settle(h)
+        # An automatic responder on the other end gets three help replies an hour, no more.
+        assert len(graph.texts()) == 3
+        assert await h.app.state.services.store.count_reports() == 0
