@@ -36,6 +36,7 @@ from lapor.complaints.whatsapp import (
 )
 from lapor.intake import Entry
 from lapor.jobs.whatsapp import MEDIA_TRIES, RETRY, GraphError, fetch_media
+from lapor.settings import Settings
 from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import PhotoError, ProcessedPhoto
 from lapor.store.whatsapp import Claimed
@@ -43,6 +44,10 @@ from lapor.web.json_body import parse_object
 from lapor.web.services import Services, services
 
 log = logging.getLogger(__name__)
+
+# The body of the template to have approved (Indonesian, category Utility), with the two
+# parameters jobs/whatsapp.py sends: the tracking code and the status link.
+TEMPLATE_BODY = "Ada kabar tentang laporan Anda dengan kode lacak {{1}}. Baca selengkapnya di {{2}}"
 
 # Meta's webhook bodies are a few kilobytes; it batches at most a handful of changes.
 MAX_BODY = 256_000
@@ -229,3 +234,38 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
         return
     await svc.store.finish_whatsapp(claimed, status="report", report_id=result.report_id)
     count.labels("report" if result.created else "duplicate").inc()
+
+
+def setup_text(settings: Settings) -> str:
+    """What `lapor whatsapp setup` prints: what to enter in Meta's app dashboard, from the
+    settings the channel reads, and which of them are still missing."""
+    wa = settings.whatsapp
+
+    def shown(value: str, name: str) -> str:
+        return "(set)" if value else f"(EMPTY: set {name})"
+
+    return "\n".join(
+        [
+            "Meta app > WhatsApp > Configuration > Webhook:",
+            f"  Callback URL:  {settings.base_url}/channels/whatsapp",
+            f"  Verify token:  the value of LAPOR_WHATSAPP_VERIFY_TOKEN "
+            f"{shown(wa.verify_token, 'LAPOR_WHATSAPP_VERIFY_TOKEN')}",
+            "  Webhook fields: subscribe to `messages`",
+            "",
+            "Settings read:",
+            f"  LAPOR_WHATSAPP_APP_SECRET = {shown(wa.app_secret, 'the app secret')}",
+            f"  LAPOR_WHATSAPP_ACCESS_TOKEN = {shown(wa.access_token, 'a system user token')}",
+            f"  LAPOR_WHATSAPP_PHONE_NUMBER_ID = {wa.phone_number_id or '(EMPTY)'}",
+            f"  LAPOR_WHATSAPP_GRAPH_URL = {wa.graph_url}",
+            "  LAPOR_WHATSAPP_TEMPLATE = "
+            + (wa.template or "(EMPTY: outside the 24-hour window, SMS or nothing)"),
+            "",
+            "The template to have approved (category Utility, language Indonesian `id`):",
+            f"  {TEMPLATE_BODY}",
+            "  {{1}} the tracking code, e.g. R4YZ6-X81N2",
+            f"  {{{{2}}}} the status link, e.g. {settings.base_url}/t/R4YZ6-X81N2",
+            "",
+            "WhatsApp is " + ("on." if wa.enabled else "OFF: /channels/whatsapp answers 404."),
+            "",
+        ]
+    )

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,8 +16,10 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+from lapor.channels.whatsapp import setup_text
 from lapor.complaints import tracking
 from lapor.complaints.reports import Channel, Identity
+from lapor.settings import Settings
 from tests.channels.graph import Graph, graph_api
 from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
 
@@ -451,3 +453,20 @@ async def test_reactions_get_no_reply_and_help_is_rationed(
         # An automatic responder on the other end gets three help replies an hour, no more.
         assert len(graph.texts()) == 3
         assert await h.app.state.services.store.count_reports() == 0
+
+
+def test_setup_text_names_what_is_set(make_settings: Callable[..., Settings]) -> None:
+    text = setup_text(
+        make_settings(
+            whatsapp_app_secret=APP_SECRET,
+            whatsapp_verify_token=VERIFY_TOKEN,
+            whatsapp_phone_number_id=PHONE_NUMBER_ID,
+            whatsapp_template="lapor_kabar",
+        )
+    )
+    assert "https://lapor.example.go.id/channels/whatsapp" in text and "WhatsApp is on." in text
+    assert f"LAPOR_WHATSAPP_PHONE_NUMBER_ID = {PHONE_NUMBER_ID}" in text
+    assert "LAPOR_WHATSAPP_TEMPLATE = lapor_kabar" in text
+    assert "LAPOR_WHATSAPP_ACCESS_TOKEN = (EMPTY" in text
+    # The secrets themselves are never printed.
+    assert APP_SECRET not in text and VERIFY_TOKEN not in text
