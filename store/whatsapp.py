@@ -96,6 +96,10 @@ def claim(
         )
         .returning(*_M.c)
     ).all()
+    if not claimed:
+        # Another worker claimed this sender between our look and our update (PostgreSQL
+        # re-checks the update's condition on the rows it waited for).
+        return None
     rows = sorted(claimed, key=lambda r: (r.sent_at, r.id))
     messages = tuple(
         Inbound(

@@ -109,3 +109,12 @@ async def test_handled_messages_are_forgotten_after_a_while(store: Store) -> Non
     assert await store.whatsapp_known(["wamid.old", "wamid.wait"]) == {
         "wamid.wait" if claimed.phone == NUMBER else "wamid.old"
     }
+
+
+async def test_two_workers_never_claim_one_batch_twice(store: Store) -> None:
+    await store.record_whatsapp([inbound(f"wamid.c{i}", text="x") for i in range(3)])
+    claims = await asyncio.gather(
+        *(store.claim_whatsapp(timedelta(0), timedelta(minutes=5)) for _ in range(4))
+    )
+    taken = [c for c in claims if c is not None]
+    assert len(taken) == 1 and len(taken[0].messages) == 3
