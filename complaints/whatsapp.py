@@ -23,6 +23,9 @@ DELIVERY_ORDER = ("sent", "delivered", "read")
 DELIVERY_STATUSES = frozenset({*DELIVERY_ORDER, "failed"})
 # What a message id may be: Meta's are about 60 characters of base64.
 ID_MAX = 128
+# WhatsApp caps a text at 4,096 characters, a little over a report's: a longer one is kept up
+# to the report's limit, as by SMS; beyond this, it is not a message WhatsApp sent.
+BODY_MAX = 65_536
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class NotAWebhook(ValueError):
     """The body is not a WhatsApp Business Account webhook."""
 
 
-def _str(value: Any, limit: int = 4096) -> str | None:
+def _str(value: Any, limit: int = BODY_MAX) -> str | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         return None
     text = str(value)

@@ -18,7 +18,7 @@ from PIL import Image
 
 from lapor.channels.whatsapp import setup_text
 from lapor.complaints import tracking
-from lapor.complaints.reports import Channel, Identity
+from lapor.complaints.reports import TEXT_MAX, Channel, Identity
 from lapor.settings import Settings
 from tests.channels.graph import Graph, graph_api
 from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
@@ -470,3 +470,18 @@ def test_setup_text_names_what_is_set(make_settings: Callable[..., Settings]) ->
     assert "LAPOR_WHATSAPP_ACCESS_TOKEN = (EMPTY" in text
     # The secrets themselves are never printed.
     assert APP_SECRET not in text and VERIFY_TOKEN not in text
+
+
+async def test_a_long_text_is_kept_up_to_the_limit_and_the_receipt_says_so(
+    make_harness: MakeHarness, graph: Graph
+) -> None:
+    async with whatsapp(make_harness, graph) as h:
+        await post(h, webhook([message(text={"body": "panjang sekali " * 290})]))
+        await settle(h)
+        [receipt] = await wa_rows(h)
+        report = await h.app.state.services.store.report_by_tracking_code(
+            receipt.notice.tracking_code
+        )
+        assert len(report.text) <= TEXT_MAX and receipt.notice.cut
+        [text] = graph.texts()
+        assert "4.000" in text or "4000" in text
