@@ -387,6 +387,12 @@ def cmd_sms_kannel_config(settings: Settings, args: argparse.Namespace) -> None:
     print(kannel_config(settings), end="")
 
 
+def cmd_whatsapp_setup(settings: Settings, args: argparse.Namespace) -> None:
+    from lapor.channels.whatsapp import setup_text
+
+    print(setup_text(settings), end="")
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     signing = Signing(settings.signing_keys())
 
@@ -574,6 +580,11 @@ def build_parser() -> argparse.ArgumentParser:
     sms_commands.add_parser(
         "kannel-config", help="print the kannel.conf groups that connect Kannel to this server"
     ).set_defaults(func=cmd_sms_kannel_config)
+    whatsapp = commands.add_parser("whatsapp", help="the WhatsApp channel")
+    whatsapp_commands = whatsapp.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    whatsapp_commands.add_parser(
+        "setup", help="print what to enter in Meta's app dashboard, and what is still missing"
+    ).set_defaults(func=cmd_whatsapp_setup)
     return parser
 
 

@@ -47,6 +47,8 @@ class Entry:
     # was kept only up to the report's limit (the receipt says so).
     reply_sms: str | None = None
     text_cut: bool = False
+    # Came by WhatsApp: the number the receipt is sent back to there.
+    reply_whatsapp: str | None = None
 
 
 def _not_counted(channel: Channel, created: bool) -> None:
@@ -114,6 +116,7 @@ class Intake:
             pool_code=entry.pool_code,
             reporter_secret_hash=self.reporter_secret_hash(key),
             reply_sms=entry.reply_sms,
+            reply_whatsapp=entry.reply_whatsapp,
             text_cut=entry.text_cut,
         )
         if photos:

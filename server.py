@@ -26,6 +26,7 @@ from starlette.types import Scope
 
 from lapor.admin import routes as admin_routes
 from lapor.channels import routes as channel_routes
+from lapor.channels import whatsapp as whatsapp_channel
 from lapor.citizen import routes as citizen_routes
 from lapor.complaints.reports import Channel
 from lapor.intake import Intake
@@ -33,6 +34,7 @@ from lapor.jobs import exports as export_jobs
 from lapor.jobs import photos as photo_jobs
 from lapor.jobs import workflow
 from lapor.jobs.mail import MailSender
+from lapor.jobs.whatsapp import WhatsAppInbox, WhatsAppSender
 from lapor.kiosk import routes as kiosk_routes
 from lapor.public import routes as public_routes
 from lapor.settings import Settings
@@ -160,6 +162,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "event_label": labels.event_label,
         "transition_label": labels.transition_label,
         "outbox_status_label": labels.outbox_status_label,
+        "delivery_label": labels.delivery_label,
         "rating_label": labels.rating_label,
         "days_left_label": labels.days_left_label,
         "clock_offset_label": labels.clock_offset_label,
@@ -191,6 +194,7 @@ def create_app(
         mail_dir=settings.mail_dir,
         on_outcome=lambda outcome: metrics.mail.labels(outcome).inc(),
         sms=settings.sms,
+        whatsapp=WhatsAppSender(store, settings.whatsapp, settings.sms, settings.base_url),
     )
     signing = Signing(settings.signing_keys())
     svc = Services(
@@ -214,6 +218,12 @@ def create_app(
         ),
     )
 
+    # The webhook stores WhatsApp messages; this runner makes them reports through the
+    # channel, once each sender has been quiet for a moment.
+    whatsapp_inbox = WhatsAppInbox(
+        store, settings.whatsapp, partial(whatsapp_channel.make_reports, svc)
+    )
+    svc.wake_whatsapp = whatsapp_inbox.wake
     exports = export_jobs.ExportRunner(store, settings)
 
     @contextlib.asynccontextmanager
@@ -237,6 +247,8 @@ def create_app(
                 )
             )
             tasks.append(asyncio.create_task(exports.run(), name="export-runner"))
+            if settings.whatsapp.enabled:
+                tasks.append(asyncio.create_task(whatsapp_inbox.run(), name="whatsapp-inbox"))
             tasks.append(
                 asyncio.create_task(workflow.run_forever(store, settings), name="workflow-timer")
             )
@@ -271,6 +283,7 @@ def create_app(
     )
     app.state.services = svc
     app.state.exports = exports
+    app.state.whatsapp_inbox = whatsapp_inbox
     return app
 
 

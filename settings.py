@@ -125,6 +125,100 @@ def _sms(values: Mapping[str, str]) -> SmsSettings:
 # -- end of SMS ---------------------------------------------------------------------------
 
 
+# -- WhatsApp (channels/whatsapp.py, jobs/whatsapp.py) -------------------------------------
+# One block, read into one WhatsAppSettings, like SMS's.
+_WHATSAPP_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "LAPOR_WHATSAPP_APP_SECRET",
+        "",
+        "The Meta app's secret (App settings > Basic): every webhook POST must carry its "
+        "HMAC-SHA256 signature (`X-Hub-Signature-256`). Empty, or an empty verify token, turns "
+        "WhatsApp off: `/channels/whatsapp` answers 404.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_VERIFY_TOKEN",
+        "",
+        "The token typed into the app's webhook configuration, which Meta sends back in its "
+        "verification request (`hub.verify_token`); 16 random characters or more.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_ACCESS_TOKEN",
+        "",
+        "A system user's permanent access token with `whatsapp_business_messaging`, for "
+        "sending replies and fetching photos. Empty: replies wait in the outbox.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_PHONE_NUMBER_ID",
+        "",
+        "The Graph API id of the business phone number replies are sent from (WhatsApp > API "
+        "Setup), not the number itself. Messages to other numbers of the account are ignored.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_TEMPLATE",
+        "",
+        "The approved message template (in Indonesian, `id`, two body parameters: tracking "
+        "code and status link; docs/whatsapp.md) sent outside WhatsApp's 24-hour "
+        "customer-service window. Empty: outside the window, by SMS when it is set up, else "
+        "the message fails.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_GRAPH_URL",
+        "https://graph.facebook.com/v21.0",
+        "The Graph API's base URL with its version.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_LIMIT_PER_NUMBER",
+        "30/hour;10/minute",
+        "WhatsApp messages (texts and photos) stored from one number; beyond it they are "
+        "acknowledged to Meta and dropped.",
+    ),
+    Setting(
+        "LAPOR_WHATSAPP_GATHER_SECONDS",
+        "20",
+        "How long a number must be quiet before its messages become one report: a text "
+        "followed by photos within this time is one report, not several.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    app_secret: str = field(default="", repr=False)
+    verify_token: str = field(default="", repr=False)
+    access_token: str = field(default="", repr=False)
+    phone_number_id: str = ""
+    template: str = ""
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    limit_per_number: str = "30/hour;10/minute"
+    gather_seconds: int = 20
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_secret and self.verify_token)
+
+
+def _whatsapp(values: Mapping[str, str]) -> WhatsAppSettings:
+    token = _read(values, "LAPOR_WHATSAPP_VERIFY_TOKEN")
+    if token and len(token) < 16:
+        raise SettingsError("LAPOR_WHATSAPP_VERIFY_TOKEN must be at least 16 characters")
+    graph_url = _read(values, "LAPOR_WHATSAPP_GRAPH_URL").rstrip("/")
+    if urlsplit(graph_url).scheme not in ("http", "https") or not urlsplit(graph_url).netloc:
+        raise SettingsError(f"LAPOR_WHATSAPP_GRAPH_URL must be an http(s) address: {graph_url!r}")
+    return WhatsAppSettings(
+        app_secret=_read(values, "LAPOR_WHATSAPP_APP_SECRET"),
+        verify_token=token,
+        access_token=_read(values, "LAPOR_WHATSAPP_ACCESS_TOKEN"),
+        phone_number_id=_read(values, "LAPOR_WHATSAPP_PHONE_NUMBER_ID"),
+        template=_read(values, "LAPOR_WHATSAPP_TEMPLATE"),
+        graph_url=graph_url,
+        limit_per_number=_rate(values, "LAPOR_WHATSAPP_LIMIT_PER_NUMBER"),
+        gather_seconds=_int(values, "LAPOR_WHATSAPP_GATHER_SECONDS"),
+    )
+
+
+# -- end of WhatsApp ----------------------------------------------------------------------
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LAPOR_DATA_DIR",
@@ -325,6 +419,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: addresses only.",
     ),
     *_SMS_SETTINGS,
+    *_WHATSAPP_SETTINGS,
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -406,6 +501,7 @@ class Settings:
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     metrics_token: str = ""
     sms: SmsSettings = SmsSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -521,6 +617,7 @@ class Settings:
             metrics_allow=_networks(values, "LAPOR_METRICS_ALLOW"),
             metrics_token=_read(values, "LAPOR_METRICS_TOKEN"),
             sms=_sms(values),
+            whatsapp=_whatsapp(values),
             overrides=dict(values),
         )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from lapor.channels import sms
+from lapor.channels import sms, whatsapp
 
 routes: list[Route | Mount] = [
     Route("/channels/sms", sms.inbound, methods=["GET", "POST"], name="channel_sms"),
+    # Registered with Meta as the app's webhook callback URL: keep it.
+    Route("/channels/whatsapp", whatsapp.webhook, methods=["GET", "POST"], name="channel_whatsapp"),
 ]

@@ -81,7 +81,8 @@ ReminderComposer = Callable[[ReminderNotice], tuple[str, str]]
 class SmsNotice:
     """A text message back to the number a message came from: the receipt of the report it
     made ("receipt", with the tracking code and whether its text was cut), or the help reply
-    to a message that made none ("help"). The number itself is the outbox row's address."""
+    to a message that made none ("help"). The number itself is the outbox row's address, which
+    also says the way out: an SMS, or a WhatsApp message (jobs/whatsapp.py words it for that)."""
 
     reply: str  # "receipt" or "help"
     language: str

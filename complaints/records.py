@@ -277,6 +277,11 @@ class OutboxMessage:
     report_id: int | None
     claim_token: str | None = None
     notice: AnyNotice | None = None
+    # A WhatsApp message: the Graph API's id of it, and the last delivery status its webhooks
+    # reported (sent, delivered, read, failed) with when.
+    provider_id: str | None = None
+    delivery: str | None = None
+    delivery_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -335,6 +340,9 @@ class NewReport:
     # outbox row only (an anonymous report stores no number), and whether the text was cut.
     reply_sms: str | None = None
     text_cut: bool = False
+    # Came by WhatsApp (channel "whatsapp"): the number the receipt goes back to, kept the
+    # same way.
+    reply_whatsapp: str | None = None
 
 
 @dataclass(frozen=True)

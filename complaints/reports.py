@@ -31,6 +31,7 @@ class Channel(StrEnum):
     KIOSK = "kiosk"
     STAFF = "staff"
     SMS = "sms"
+    WHATSAPP = "whatsapp"
     API = "api"
 
 

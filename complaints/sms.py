@@ -48,12 +48,18 @@ class ParsedSms:
 
 
 def parse(
-    message: str, keywords: Sequence[str], unit_words: Mapping[str, int] | None = None
+    message: str,
+    keywords: Sequence[str],
+    unit_words: Mapping[str, int] | None = None,
+    *,
+    keyword_required: bool = True,
 ) -> ParsedSms | None:
     """The report a message asks for, or None when it starts with none of `keywords` or has
     no text after them (the sender is sent the help reply). `unit_words` maps squashed words
     to units: a known word right after the keyword routes the report there; an unknown one is
-    the start of the text, as a citizen may well begin with any word."""
+    the start of the text, as a citizen may well begin with any word. Without
+    `keyword_required` (a number that serves nothing but reports, as on WhatsApp) a keyword
+    may lead but need not, and ANONIM and a unit word are read at the start either way."""
     words = list(_WORD.finditer(clean_text(message)))
     wanted = {squash(k) for k in keywords if squash(k)}
     used = 0
@@ -64,7 +70,7 @@ def parse(
             used = count
         if not any(k.startswith(spelled) for k in wanted):
             break
-    if used == 0:
+    if used == 0 and keyword_required:
         return None
     anonymous = False
     unit_word = None

@@ -36,8 +36,9 @@ from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Status
 from lapor.jobs.sms import compose_sms, send_sms
+from lapor.jobs.whatsapp import WhatsAppRefused, WhatsAppSender, compose_whatsapp
 from lapor.settings import SmsSettings
-from lapor.store.outbox import SMS_PREFIX
+from lapor.store.outbox import SMS_PREFIX, WHATSAPP_PREFIX
 from lapor.store.store import Store, now
 from lapor.web import i18n
 from lapor.web.labels import channel_label, kind_label, status_label
@@ -360,10 +361,13 @@ class MailSender:
         mail_dir: Path,
         on_outcome: Callable[[str], None] | None = None,
         sms: SmsSettings | None = None,
+        whatsapp: WhatsAppSender | None = None,
     ) -> None:
         self.store = store
         self.sms = sms or SmsSettings()
         self._compose = compose_notice(base_url, self.sms.keywords[0])
+        self._compose_whatsapp = compose_whatsapp(base_url, self.sms.keywords[0])
+        self.whatsapp = whatsapp
         self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
         self.mail_from = mail_from
         self.mail_dir = mail_dir
@@ -388,8 +392,13 @@ class MailSender:
             return message
         if message.notice is None:
             raise Unwritable("its notice cannot be read")
+        compose = (
+            self._compose_whatsapp
+            if message.to_address.startswith(WHATSAPP_PREFIX)
+            else self._compose
+        )
         try:
-            subject, body = self._compose(message.notice)
+            subject, body = compose(message.notice)
         except Exception as exc:  # a notice this release cannot put into words
             raise Unwritable(f"its notice cannot be composed: {type(exc).__name__}: {exc}") from exc
         return replace(message, subject=subject, body=body)
@@ -429,14 +438,24 @@ class MailSender:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
             self._count("failed")
             return
+        provider_id = None
         try:
             if message.to_address.startswith(SMS_PREFIX):
                 # A text message: the same claim, retries and record, another way out.
                 number = message.to_address.removeprefix(SMS_PREFIX)
                 await asyncio.to_thread(send_sms, self.sms, number, message.body or "")
+            elif message.to_address.startswith(WHATSAPP_PREFIX):
+                if self.whatsapp is None:
+                    raise PermanentFailure("WhatsApp is not set up")
+                number = message.to_address.removeprefix(WHATSAPP_PREFIX)
+                sent = await self.whatsapp.deliver(number, message.body or "", message.notice)
+                # The outbox page says how it went out (text, template, SMS); the wamid is
+                # what Meta's delivery statuses name.
+                message = replace(message, subject=sent.subject)
+                provider_id = sent.provider_id
             else:
                 await asyncio.to_thread(self._send, self._build(message))
-        except PermanentFailure as exc:
+        except (PermanentFailure, WhatsAppRefused) as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
             self._count("failed")
         except Exception as exc:  # network down, 4xx, wrong SMTP password: try again later
@@ -458,7 +477,7 @@ class MailSender:
                 )
                 self._count("retry")
         else:
-            await self.store.finish_outbox(message, status="sent")
+            await self.store.finish_outbox(message, status="sent", provider_id=provider_id)
             self._count("sent")
 
     def _count(self, outcome: str) -> None:

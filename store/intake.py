@@ -249,6 +249,16 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             cut=new.text_cut,
         )
         outbox.queue(conn, report_id, [outbox.SMS_PREFIX + new.reply_sms], receipt, at)
+    if new.reply_whatsapp is not None:
+        # The same receipt's facts; jobs/mail.py words and sends it for WhatsApp.
+        receipt = SmsNotice(
+            "receipt",
+            new.language,
+            report_id=report_id,
+            tracking_code=values["tracking_code"],
+            cut=new.text_cut,
+        )
+        outbox.queue(conn, report_id, [outbox.WHATSAPP_PREFIX + new.reply_whatsapp], receipt, at)
     # Last, so the counter row (the one lock two submissions to a unit share on
     # PostgreSQL) is held for the shortest time.
     inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])

@@ -34,6 +34,8 @@ _NAMES: dict[type[Any], str] = {
 }
 # An SMS row's address: the number, marked so that a mail sender never takes it for a mailbox.
 SMS_PREFIX = "sms:"
+# A WhatsApp row's address: the number, marked likewise.
+WHATSAPP_PREFIX = "wa:"
 _KINDS = {name: kind for kind, name in _NAMES.items()}
 # How the fields that JSON cannot hold as they are come back; the names mean the same in
 # every notice.
@@ -112,6 +114,9 @@ def _message(row: Any) -> OutboxMessage:
         row.report_id,
         row.claim_token,
         _readable(row.notice),
+        row.provider_id,
+        row.delivery,
+        row.delivery_at,
     )
 
 

@@ -434,5 +434,38 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    # A WhatsApp message: the id the Graph API gave it (wamid), and the last delivery status
+    # its webhooks reported (sent, delivered, read, failed) with when.
+    Column("provider_id", String(128), nullable=True),
+    Column("delivery", String(12), nullable=True),
+    Column("delivery_at", UTCDateTime, nullable=True),
 )
 Index("ix_outbox_status_next_attempt_at", outbox.c.status, outbox.c.next_attempt_at)
+Index("ix_outbox_provider_id", outbox.c.provider_id)
+
+# Messages that came in through the WhatsApp webhook, stored before Meta is answered and
+# turned into reports by jobs/whatsapp.py once their sender has been quiet for a moment (a text
+# and its photos are one report). The message id (wamid) is unique: Meta's retries are one row.
+whatsapp_messages = Table(
+    "whatsapp_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wamid", String(128), nullable=False, unique=True),
+    Column("phone", String(16), nullable=False),  # the sender, +62...
+    Column("kind", String(16), nullable=False),  # Meta's type: text, image, location, ...
+    Column("text", Text, nullable=True),  # a text's body or an image's caption
+    Column("media_id", String(128), nullable=True),
+    Column("location", String(300), nullable=True),
+    Column("profile_name", String(120), nullable=True),
+    Column("sent_at", UTCDateTime, nullable=False),  # Meta's timestamp of the message
+    Column("received_at", UTCDateTime, nullable=False),  # ours
+    # pending, working (claimed), report, help, ignored
+    Column("status", String(12), nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("claim_token", String(32), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+Index("ix_whatsapp_messages_status_phone", whatsapp_messages.c.status, whatsapp_messages.c.phone)
+Index("ix_whatsapp_messages_phone_sent_at", whatsapp_messages.c.phone, whatsapp_messages.c.sent_at)

@@ -40,6 +40,8 @@ from lapor.complaints.records import (
     Widget,
 )
 from lapor.complaints.reports import Status
+from lapor.complaints.whatsapp import Inbound
+from lapor.complaints.whatsapp import Status as WhatsAppStatus
 from lapor.complaints.workflow import (
     Action,
     AnswerTemplateDraft,
@@ -61,6 +63,7 @@ from lapor.store import (
     private_links,
     reminders,
     reports,
+    whatsapp,
     workflow,
 )
 from lapor.store.cache import TtlCache
@@ -752,10 +755,12 @@ class Store:
         status: str,
         error: str | None = None,
         retry_at: datetime | None = None,
+        provider_id: str | None = None,
     ) -> bool:
-        """Record the outcome of a claimed message, with the words it was sent (or tried) in;
-        False if the claim had expired and another sender took the message over (its outcome
-        wins)."""
+        """Record the outcome of a claimed message, with the words it was sent (or tried) in
+        and the id the provider gave it (a WhatsApp message's wamid, which its delivery
+        statuses name); False if the claim had expired and another sender took the message
+        over (its outcome wins)."""
         values: dict[str, Any] = dict(
             status=status,
             claimed_until=None,
@@ -764,6 +769,8 @@ class Store:
             subject=message.subject,
             body=message.body,
         )
+        if provider_id is not None:
+            values["provider_id"] = provider_id
         if status == "sent":
             values["sent_at"] = now()
         if retry_at is not None:
@@ -779,5 +786,56 @@ class Store:
             lambda conn: outbox.queue(conn, None, [outbox.SMS_PREFIX + number], notice, now())
         )
 
+    async def queue_whatsapp(self, number: str, notice: AnyNotice) -> None:
+        """A WhatsApp message about no report (the help reply), due now."""
+        await self.db.write(
+            lambda conn: outbox.queue(conn, None, [outbox.WHATSAPP_PREFIX + number], notice, now())
+        )
+
     async def list_outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
         return await self.db.read(partial(outbox.listed, status=status, limit=limit))
+
+    # -- WhatsApp (store/whatsapp.py) --------------------------------------------------------
+    async def whatsapp_known(self, wamids: Sequence[str]) -> set[str]:
+        return await self.db.read(partial(whatsapp.known, wamids=wamids))
+
+    async def record_whatsapp(self, messages: Sequence[Inbound]) -> int:
+        """Keep inbound messages by their id; how many were new."""
+        return await self.db.write(partial(whatsapp.record, messages=messages, at=now()))
+
+    async def claim_whatsapp(self, quiet: timedelta, lease: timedelta) -> whatsapp.Claimed | None:
+        at = now()
+        return await self.db.write(
+            partial(whatsapp.claim, at=at, quiet_before=at - quiet, lease=lease)
+        )
+
+    async def finish_whatsapp(
+        self,
+        claimed: whatsapp.Claimed,
+        *,
+        status: str,
+        report_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self.db.write(
+            partial(
+                whatsapp.finish, claimed=claimed, status=status, report_id=report_id, error=error
+            )
+        )
+
+    async def release_whatsapp(
+        self, claimed: whatsapp.Claimed, *, error: str, delay: timedelta
+    ) -> None:
+        await self.db.write(
+            partial(whatsapp.release, claimed=claimed, error=error, retry_at=now() + delay)
+        )
+
+    async def whatsapp_last_inbound(self, phone: str) -> datetime | None:
+        return await self.db.read(partial(whatsapp.last_inbound, phone=phone))
+
+    async def forget_whatsapp(self, older_than: timedelta) -> int:
+        """Delete inbound WhatsApp messages handled longer ago than `older_than`."""
+        return await self.db.write(partial(whatsapp.forget, before=now() - older_than))
+
+    async def record_whatsapp_statuses(self, statuses: Sequence[WhatsAppStatus]) -> int:
+        return await self.db.write(partial(whatsapp.record_statuses, statuses=statuses))

@@ -336,3 +336,10 @@ def test_unit_sms_word_and_kannel_config(tmp_path: Path) -> None:
     assert 'get-url = "https://lapor.kalselprov.go.id/channels/sms?secret=' in config.stdout
     assert "%p" in config.stdout and "%I" in config.stdout
     assert "group = sendsms-user" in config.stdout
+
+
+def test_whatsapp_setup_says_what_to_enter_at_meta(lapor: Run) -> None:
+    off = lapor("whatsapp", "setup").stdout
+    assert "Callback URL:  https://lapor.kalselprov.go.id/channels/whatsapp" in off
+    assert "subscribe to `messages`" in off and "{{1}}" in off and "{{2}}" in off
+    assert "LAPOR_WHATSAPP_APP_SECRET = (EMPTY" in off and "WhatsApp is OFF" in off

@@ -30,6 +30,10 @@ def test_defaults() -> None:
         ("LAPOR_SECRET_KEYS", "short"),
         ("LAPOR_EXTRA_HOLIDAYS", "2026-13-01"),
         ("LAPOR_DEFAULT_LANGUAGE", "fr"),
+        ("LAPOR_WHATSAPP_VERIFY_TOKEN", "short"),
+        ("LAPOR_WHATSAPP_GRAPH_URL", "graph.facebook.com"),
+        ("LAPOR_WHATSAPP_LIMIT_PER_NUMBER", "lots"),
+        ("LAPOR_WHATSAPP_GATHER_SECONDS", "-1"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str) -> None:

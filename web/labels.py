@@ -31,6 +31,7 @@ CHANNEL = {
     Channel.KIOSK: N_("Kiosk"),
     Channel.STAFF: N_("Taken by staff"),
     Channel.SMS: N_("SMS"),
+    Channel.WHATSAPP: N_("WhatsApp"),
     Channel.API: N_("API"),
 }
 ROLE = {
@@ -44,6 +45,13 @@ OUTBOX_STATUS = {
     "sending": N_("sending"),
     "sent": N_("sent"),
     "failed": N_("failed"),
+}
+# What WhatsApp reported of a message we sent (its delivery statuses).
+DELIVERY = {
+    "sent": N_("accepted by WhatsApp"),
+    "delivered": N_("delivered to the phone"),
+    "read": N_("read"),
+    "failed": N_("not delivered"),
 }
 EVENT = {
     "received": N_("Report received"),
@@ -126,6 +134,10 @@ def role_label(role: str) -> str:
 
 def outbox_status_label(status: str) -> str:
     return gettext(OUTBOX_STATUS.get(status, status))
+
+
+def delivery_label(delivery: str) -> str:
+    return gettext(DELIVERY.get(delivery, delivery))
 
 
 def transition_label(event: Event) -> str:

@@ -72,6 +72,29 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # WhatsApp's webhook: messages by outcome (stored, duplicate, rate_limited, unreadable;
+        # then, made into reports by the runner: report, help, ignored, media_retry, no_unit),
+        # requests
+        # refused by reason (signature_missing, signature_wrong, not_a_webhook, too_large,
+        # verify_token), and what Meta reported of our messages (sent, delivered, read, failed).
+        self.whatsapp_inbound = Counter(
+            "lapor_whatsapp_inbound_total",
+            "WhatsApp messages from the webhook, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.whatsapp_refused = Counter(
+            "lapor_whatsapp_refused_total",
+            "WhatsApp webhook requests refused, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.whatsapp_deliveries = Counter(
+            "lapor_whatsapp_deliveries_total",
+            "Delivery statuses Meta reported for our WhatsApp messages, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.mail = Counter(
             "lapor_mail_total",
             "Outbox messages handled, by outcome",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -18,6 +19,10 @@ from lapor.web.metrics import Metrics
 from lapor.web.ratelimit import RateLimits
 from lapor.web.signing import Signing
 from lapor.web.templating import Templates
+
+
+def _nobody_to_wake() -> None:
+    pass
 
 
 class Outbox(Protocol):
@@ -43,6 +48,8 @@ class Services:
     intake: Intake
     # Pages whose HTML depends only on slowly changing data, rendered once (see citizen/views).
     page_cache: dict[Any, Any] = field(default_factory=dict)
+    # Tells the WhatsApp runner (jobs/whatsapp.py) that the webhook stored messages.
+    wake_whatsapp: Callable[[], None] = _nobody_to_wake
 
     async def follow_up_due(self, unit_id: int, forwarded: datetime) -> date:
         """The follow-up deadline of a report forwarded to `unit_id` at `forwarded`."""

@@ -1,11 +1,15 @@
 """A text message through a real Kannel: bearerbox with a fake SMSC, smsbox with the groups
 `lapor sms kannel-config` prints, and `lapor serve`, all on loopback ports of their own. The
 message fakesmsc sends becomes a report, and fakesmsc receives the receipt, whose tracking code
-opens the report's status page. Skipped without Kannel (Debian's kannel and kannel-extras),
+opens the report's status page; and a WhatsApp receipt that may no longer go by WhatsApp goes
+by SMS through the same gateway. Skipped without Kannel (Debian's kannel and kannel-extras),
 unless LAPOR_REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import shutil
 import subprocess
@@ -80,7 +84,9 @@ def _wait_for_port(port: int, deadline: float) -> None:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Gateway]:
+def gateway(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Gateway]:
+    """The gateway and a served lapor; settings of lapor's beyond the SMS ones as the
+    fixture's indirect parameter."""
     if not all(shutil.which(b) for b in (BEARERBOX, SMSBOX, FAKESMSC)):
         require_service("Kannel is not installed (apt-get install kannel kannel-extras)")
     admin_port, box_port, smsc_port, sendsms_port = (free_port() for _ in range(4))
@@ -93,6 +99,7 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
             "LAPOR_SMS_SENDSMS_URL": f"http://127.0.0.1:{sendsms_port}/cgi-bin/sendsms",
             "LAPOR_SMS_SENDSMS_USER": "lapor",
             "LAPOR_SMS_SENDSMS_PASSWORD": "sendsms-test-password",
+            **getattr(request, "param", {}),
         },
     )
     server.seed()
@@ -206,3 +213,69 @@ def test_a_ucs2_text_through_kannel_keeps_its_letters(gateway: Gateway) -> None:
         stored = gateway.server.query("SELECT text FROM reports")
         time.sleep(0.2)
     assert stored == [("Jalan ke Pasar Lama rusak 🙁 sejak bulan lalu",)], gateway.logs()
+
+
+WHATSAPP_SECRET = "kannel-whatsapp-secret-0123456789"
+
+
+@pytest.mark.parametrize(
+    "gateway",
+    [
+        {
+            "LAPOR_WHATSAPP_APP_SECRET": WHATSAPP_SECRET,
+            "LAPOR_WHATSAPP_VERIFY_TOKEN": "kannel-verify-token-0123",
+            "LAPOR_WHATSAPP_ACCESS_TOKEN": "EAAG-unused",
+            "LAPOR_WHATSAPP_PHONE_NUMBER_ID": "1065",
+            "LAPOR_WHATSAPP_GATHER_SECONDS": "1",
+            # No template: outside WhatsApp's window the receipt goes by SMS. The Graph API
+            # is never called on the way, so it may point at nothing.
+            "LAPOR_WHATSAPP_GRAPH_URL": "http://127.0.0.1:9/v21.0",
+        }
+    ],
+    indirect=True,
+)
+def test_outside_whatsapps_window_without_a_template_the_receipt_goes_by_sms(
+    gateway: Gateway,
+) -> None:
+    # fakesmsc stays connected after its message and prints every one it receives.
+    out = gateway.send("081234567890", "1708", "LAPOR jalan berlubang di depan pasar")
+    sent = int(time.time()) - 30 * 3600  # Meta delivers it late: the window has closed
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "628115001708", "phone_number_id": "1065"},
+        "messages": [
+            {
+                "from": "6281299998888",
+                "id": "wamid.kannel-1",
+                "timestamp": str(sent),
+                "type": "text",
+                "text": {"body": "Saluran air di Jl. Veteran tersumbat dan meluap"},
+            }
+        ],
+    }
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+        }
+    ).encode()
+    signature = "sha256=" + hmac.new(WHATSAPP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"{gateway.server.base_url}/channels/whatsapp",
+        data=body,
+        headers={"content-type": "application/json", "x-hub-signature-256": signature},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    deadline = time.monotonic() + WAIT
+    line = None
+    while line is None and time.monotonic() < deadline:
+        got = [x for x in out.read_text(errors="replace").splitlines() if "Got message" in x]
+        line = next((x for x in got if "+6281299998888" in x), None)
+        time.sleep(0.2)
+    assert line is not None, f"no SMS receipt for the WhatsApp report\n{gateway.logs()}"
+    assert re.search(r"/t/[0-9A-Z]{5}-[0-9A-Z]{5}", line), line
+    sql = "SELECT status, subject FROM outbox WHERE to_address LIKE 'wa:%'"
+    while gateway.server.query(sql) != [("sent", "SMS")] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gateway.server.query(sql) == [("sent", "SMS")]

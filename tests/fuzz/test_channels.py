@@ -1,17 +1,23 @@
 """Hostile input for the inbound channels (channels/): the SMS gateway's callback, with the
-right secret and without, as a query string (Kannel's get-url) and as a form body."""
+right secret and without, as a query string (Kannel's get-url) and as a form body; and the
+WhatsApp webhook, Meta's verification with any query and its events of any shape, signed
+(so they reach the parser) and forged."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import MakeHarness
-from tests.fuzz.harness import STARLETTE_CUT_PART, Fuzz, covers, fuzz, fuzz_settings
-from tests.fuzz.strategies import form_bodies, queries
+from tests.fuzz.harness import STARLETTE_CUT_PART, Body, Fuzz, covers, fuzz, fuzz_settings
+from tests.fuzz.strategies import form_bodies, json_bodies, json_values, queries
 
 pytestmark = STARLETTE_CUT_PART
 
@@ -34,3 +40,88 @@ async def test_the_sms_callback_takes_any_message(fz: Fuzz, data: st.DataObject)
         await fz.send("GET", "/channels/sms", query=data.draw(queries(FIELDS, valid)))
     else:
         await fz.send("POST", "/channels/sms", body=data.draw(form_bodies(valid, FIELDS)))
+
+
+APP_SECRET = "w" * 24
+VERIFY_TOKEN = "v" * 20
+HUB = ["hub.mode", "hub.verify_token", "hub.challenge"]
+
+
+@pytest.fixture
+async def wa(make_harness: MakeHarness) -> AsyncIterator[Fuzz]:
+    async with fuzz(
+        make_harness,
+        whatsapp_app_secret=APP_SECRET,
+        whatsapp_verify_token=VERIFY_TOKEN,
+        whatsapp_phone_number_id="1065",
+    ) as f:
+        yield f
+
+
+def _maybe(draw: st.DrawFn, valid: Any) -> Any:
+    """`valid`, or now and then any JSON value in its place."""
+    return draw(json_values) if draw(st.integers(0, 3)) == 0 else valid
+
+
+@st.composite
+def webhooks(draw: st.DrawFn) -> dict[str, Any]:
+    """Meta's payload with any part of it replaced: messages of every type (and none Meta
+    sends), statuses, contacts, timestamps, ids and numbers of any shape."""
+    kind = draw(st.sampled_from(["text", "image", "location", "audio", "sticker", "reaction"]))
+    bodies: dict[str, Any] = {
+        "text": {"body": _maybe(draw, "jalan rusak di depan pasar sejak lama")},
+        "image": {"id": _maybe(draw, "9001"), "caption": _maybe(draw, "lubang")},
+        "location": {
+            "latitude": _maybe(draw, -3.44),
+            "longitude": _maybe(draw, 114.83),
+            "name": _maybe(draw, "Pasar"),
+        },
+    }
+    message = {
+        "from": _maybe(draw, "6281234567890"),
+        "id": _maybe(draw, "wamid." + draw(st.text(max_size=20))),
+        "timestamp": _maybe(draw, "1764600000"),
+        "type": _maybe(draw, kind),
+        kind: _maybe(draw, bodies.get(kind, {})),
+    }
+    status = {
+        "id": _maybe(draw, "wamid.x"),
+        "status": _maybe(draw, draw(st.sampled_from(["sent", "delivered", "read", "failed"]))),
+        "timestamp": _maybe(draw, "1764600000"),
+        "errors": _maybe(draw, [{"code": 131026, "title": "x"}]),
+    }
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": _maybe(draw, {"phone_number_id": "1065"}),
+        "contacts": _maybe(draw, [{"profile": {"name": _maybe(draw, "Siti")}, "wa_id": "62812"}]),
+        "messages": _maybe(draw, [message]),
+        "statuses": _maybe(draw, [status]),
+    }
+    change = {"field": _maybe(draw, "messages"), "value": _maybe(draw, value)}
+    return {
+        "object": _maybe(draw, "whatsapp_business_account"),
+        "entry": _maybe(draw, [{"id": "1", "changes": _maybe(draw, [change])}]),
+    }
+
+
+@covers("GET /channels/whatsapp", "POST /channels/whatsapp")
+@fuzz_settings(scale=2)
+@given(data=st.data())
+async def test_the_whatsapp_webhook_takes_any_event(wa: Fuzz, data: st.DataObject) -> None:
+    choice = data.draw(st.sampled_from(["verify", "signed", "signed", "raw", "forged"]))
+    if choice == "verify":
+        valid = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"}
+        await wa.send("GET", "/channels/whatsapp", query=data.draw(queries(HUB, valid)))
+        return
+    if choice == "raw":
+        body = data.draw(json_bodies({"object": "whatsapp_business_account", "entry": []}))
+        content = body.content
+    else:
+        content = json.dumps(data.draw(webhooks()), ensure_ascii=data.draw(st.booleans())).encode()
+    signature = "sha256=" + hmac.new(APP_SECRET.encode(), content, hashlib.sha256).hexdigest()
+    if choice == "forged":
+        signature = data.draw(st.sampled_from(["", "sha256=", "sha256=" + "0" * 64, "x" * 300]))
+    headers = {"content-type": "application/json"}
+    if signature:
+        headers["x-hub-signature-256"] = signature
+    await wa.send("POST", "/channels/whatsapp", body=Body(content, None), headers=headers)
