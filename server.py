@@ -149,6 +149,8 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "format_datetime": partial(i18n.format_datetime, tz=settings.timezone),
         "format_date": i18n.format_date,
         "format_month": i18n.format_month,
+        "format_short_datetime": partial(i18n.format_short_datetime, tz=settings.timezone),
+        "format_short_date": i18n.format_short_date,
         "format_number": i18n.format_number,
         "format_percent": i18n.format_percent,
         "format_rounded": i18n.format_rounded,

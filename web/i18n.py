@@ -151,6 +151,26 @@ def format_datetime(value: datetime, tz: ZoneInfo) -> str:
     return f"{day}, {local.hour:02d}{separator}{local.minute:02d} {zone_name(tz)}"
 
 
+def format_short_datetime(value: datetime, tz: ZoneInfo) -> str:
+    """ "3 Des, 01.55" (the year too when it is not this one): for lists, where the long form
+    took three lines of a column."""
+    language = _current.get()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(tz)
+    pattern = "d MMM" if local.year == datetime.now(tz).year else "d MMM y"
+    separator = _TIME_SEPARATOR.get(language, ":")
+    day = _day_words(local.date(), pattern, language)
+    return f"{day}, {local.hour:02d}{separator}{local.minute:02d}"
+
+
+def format_short_date(value: date) -> str:
+    """ "Sel, 8 Des": a deadline in a list."""
+    language = _current.get()
+    pattern = "EEE, d MMM" if value.year == date.today().year else "EEE, d MMM y"
+    return _day_words(value, pattern, language)
+
+
 def format_date(value: date) -> str:
     return _day_words(value, "EEEE, d MMMM y", _current.get())
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_citizen import expect
-from tests.browser.test_workflow import sign_in
+from tests.browser.test_workflow import open_from_menu, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_an_admin_names_a_colleague_and_moves_them(
 
     admin = make_page(javascript=False, locale="id-ID")
     sign_in(admin, lapor_server, admin_email, password)
-    admin.click("nav a[href='/admin/users']")
+    open_from_menu(admin, "/admin/users")
     admin.locator("table.users tr", has_text=officer_email).locator("a:text('Ubah…')").click()
     expect(admin.locator("h1")).to_have_text(officer_email)
     admin.fill("#name", "Rina Wulandari")
@@ -40,7 +40,7 @@ def test_an_admin_names_a_colleague_and_moves_them(
     admin.click("form.action button[type=submit]")
     expect(admin.get_by_role("status")).to_have_text("Akun Rina Wulandari telah disimpan.")
     expect(admin.locator("h1")).to_have_text("Rina Wulandari")
-    admin.click("nav a[href='/admin/users']")
+    open_from_menu(admin, "/admin/users")
     row = admin.locator("table.users tr", has_text=officer_email)
     expect(row).to_contain_text("Rina Wulandari")
     expect(row).to_contain_text("admin koordinator")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_citizen import expect, open_form
-from tests.browser.test_workflow import sign_in
+from tests.browser.test_workflow import open_from_menu, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def test_admin_adds_a_unit_its_coordinator_and_a_poster_then_revokes_it(
 
     admin = make_page(javascript=False, locale="id-ID")
     sign_in(admin, lapor_server, admin_email, admin_password)
-    admin.click("nav a[href='/admin/units']")
+    open_from_menu(admin, "/admin/units")
     admin.fill("#slug", f"pkm-{tag}")
     admin.fill("#name", unit_name)
     admin.select_option("#parent", label="Pemerintah Provinsi")
@@ -64,7 +64,7 @@ def test_admin_adds_a_unit_its_coordinator_and_a_poster_then_revokes_it(
     sign_in(coordinator, lapor_server, coordinator_email, password)
     expect(coordinator.locator("header .who")).to_contain_text(unit_name)
 
-    admin.click("nav a[href='/admin/posters']")
+    open_from_menu(admin, "/admin/posters")
     admin.select_option("#unit", label=f"· {unit_name}")
     admin.fill("#label", "Ruang Tunggu Poli Umum")
     admin.click("form[action='/admin/posters'][method=post] button[type=submit]")

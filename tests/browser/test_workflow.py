@@ -33,6 +33,12 @@ def sign_in(page: Any, server: Any, email: str, password: str) -> None:
     page.wait_for_url(re.compile(r"/admin/?$"))
 
 
+def open_from_menu(page: Any, href: str) -> None:
+    """An admin's page for the organisation, through the header's Organisation menu."""
+    page.click("nav details.menu > summary")
+    page.click(f"nav details.menu a[href='{href}']")
+
+
 def test_forward_then_answer_then_the_citizen_reads_it(
     lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
 ) -> None:
@@ -161,6 +167,8 @@ def test_the_inbox_filters_live_with_javascript(
     # htmx swaps the results and writes the filter into the address bar, without a reload.
     coordinator.wait_for_url(re.compile(rf"q={marker.upper()}"))
     expect(coordinator.locator("table.inbox a.code")).to_have_text([code])
+    # The less used filters are folded away; opening them keeps the search.
+    coordinator.click("details.more-filters > summary")
     coordinator.select_option("select[name=kind]", value="informasi")
     expect(coordinator.locator("#results p.empty")).to_be_visible()
     coordinator.go_back()
