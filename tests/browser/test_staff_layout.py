@@ -55,7 +55,7 @@ def test_the_inbox_shows_its_list_above_the_fold_and_actions_beside_it(
     links = admin.locator(
         "header.top nav:not(.lang) > a, header.top nav details.menu > summary"
     ).all()
-    tops = {round(link.bounding_box()["y"]) for link in links}  # type: ignore[index]
+    tops = {round(link.bounding_box()["y"]) for link in links}
     assert len(tops) == 1, "the menu is one line"
     expect(admin.locator("nav details.menu a[href='/admin/kiosks']")).to_be_hidden()
     open_from_menu(admin, "/admin/kiosks")
