@@ -340,15 +340,33 @@
     });
   }
 
+  // The pool's codes with a private link's secret, and the keys of those from a release before
+  // private links, which are swapped for new ones as soon as the server gives them.
+  function poolState() {
+    return tx(["codes"], "readonly", function (s, done) {
+      var r = s.codes.getAll();
+      r.onsuccess = function () {
+        var legacy = r.result.filter(function (code) { return !code.secret; });
+        done({linked: r.result.length - legacy.length,
+              legacy: legacy.map(function (code) { return code.code; })});
+      };
+    });
+  }
+
   function refillCodes(force) {
-    return codeCount().then(function (held) {
-      if (!force && held >= boot.pool_refill_below) return held;
+    return poolState().then(function (pool) {
+      var held = pool.linked;
+      if (!force && !pool.legacy.length && held >= boot.pool_refill_below) return held;
       return api("codes", {held: held}).then(function (answer) {
-        if (answer.status !== 200 || !answer.data || !Array.isArray(answer.data.codes)) return held;
+        if (answer.status !== 200 || !answer.data || !Array.isArray(answer.data.codes)) {
+          return held + pool.legacy.length;
+        }
         var codes = answer.data.codes;
+        var swapped = codes.length ? pool.legacy : [];
         return tx(["codes"], "readwrite", function (s) {
           codes.forEach(function (code) { s.codes.put(code); });
-        }).then(function () { return held + codes.length; });
+          swapped.forEach(function (key) { s.codes.delete(key); });
+        }).then(function () { return held + codes.length + pool.legacy.length - swapped.length; });
       });
     });
   }

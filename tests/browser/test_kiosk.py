@@ -580,7 +580,7 @@ def pool_secrets(page: Any) -> dict[str, str]:
         const r = db.transaction(["codes"]).objectStore("codes").getAll();
         r.onsuccess = () => ok(r.result); });
     }""")
-    return {code["display"]: code["secret"] for code in codes}
+    return {code["display"]: code.get("secret", "") for code in codes}
 
 
 def qr_path(link: str) -> str:
@@ -640,6 +640,46 @@ def test_the_receipt_opens_the_private_page_online_and_offline(
     kiosk_server.wait_for_reports([code], "the queued report never arrived")
     assert opens_private_page(browser, link)
     assert [p for p in problems if "Failed to load" not in p] == []
+
+
+def test_pool_codes_from_before_private_links_are_swapped(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """A tablet paired before this release holds codes without a secret: at its next contact
+    it takes new ones and drops those, so its receipts open the private page."""
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    page.evaluate("""async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+      await new Promise((ok) => {
+        const t = db.transaction(["codes"], "readwrite"); const s = t.objectStore("codes");
+        const all = s.getAll();
+        all.onsuccess = () => { s.clear(); all.result.slice(0, 3).forEach((c) => {
+          delete c.secret; s.put(c); }); };
+        t.oncomplete = ok; });
+    }""")
+    assert list(pool_secrets(page).values()) == ["", "", ""]
+    page.reload()
+    screen(page, "start")
+    until(
+        page,
+        """(async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+      const codes = await new Promise((ok) => {
+        const r = db.transaction(["codes"]).objectStore("codes").getAll();
+        r.onsuccess = () => ok(r.result); });
+      return codes.length > 0 && codes.every((c) => c.secret);
+    })()""",
+    )
+    secrets = pool_secrets(page)
+    code = write_report(page, f"{TEXT} Kode baru setelah pembaruan.")
+    assert page.get_attribute("svg.qr", "data-link") == "private"
+    link = f"{kiosk_server.base_url}/t/{code}/{secrets[code]}"
+    assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    assert problems == []
 
 
 def test_a_receipt_without_a_pool_code_shows_the_servers_private_link(
