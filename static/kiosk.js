@@ -278,6 +278,23 @@
     return updateItem(item);
   }
 
+  // A receipt still on screen for a report that has just arrived says so.
+  function arrivedWhileShown(key) {
+    var receipt = person.receipt;
+    if (person.sending && !receipt) return;  // settle() waits for it: sendReport takes the answer
+    var answer = answers[key];
+    delete answers[key];
+    if (screen !== "receipt" || !receipt || receipt.key !== key || receipt.delivered) return;
+    var shown = receiptOf(null, answer);
+    if (!receipt.display && shown.display) {
+      receipt.display = shown.display;
+      receipt.qr = shown.qr;
+      receipt.private = shown.private;
+    }
+    receipt.delivered = true;
+    screens.receipt();
+  }
+
   // Returns "next" to go on with the queue, "stop" when the server cannot be reached.
   function deliver(item) {
     return api(item.type === "report" ? "reports" : "feedback", item.body).then(function (answer) {
@@ -287,7 +304,10 @@
       }
       if (answer.status === 200 || answer.status === 201) {
         if (item.type === "report") answers[item.key] = data;
-        return dequeue(item.key).then(function () { return "next"; });
+        return dequeue(item.key).then(function () {
+          arrivedWhileShown(item.key);
+          return "next";
+        });
       }
       if (answer.status === 429) {
         // Over the kiosk's limit: the item stays as it is (no attempt counted, no hourly
@@ -821,6 +841,7 @@
       return settle(queued.item).then(function (delivered) {
         person.receipt = receiptOf(queued.code, delivered ? answers[queued.item.key] : null);
         person.receipt.delivered = delivered;
+        person.receipt.key = queued.item.key;
         delete answers[queued.item.key];
         screens.receipt();
         refillCodes(false).catch(function () {});
@@ -1006,6 +1027,7 @@
   function wipe() {
     hideIdle();
     person = {};
+    answers = {};
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     history.replaceState(null, "", "/kiosk");
     showStart();

@@ -634,10 +634,15 @@ def test_the_receipt_opens_the_private_page_online_and_offline(
         assert page.locator("#queued-notice").count() == 1
         link = f"{base}/t/{code}/{secrets[code]}"
         assert page.get_attribute("svg.qr path", "d") == qr_path(link)
-        finish_receipt(page)
     finally:
         kiosk_server.start()
+    page.tap("h1")  # the person is still reading: the receipt stays
     kiosk_server.wait_for_reports([code], "the queued report never arrived")
+    # The receipt still on screen says that it has arrived, and keeps its link.
+    page.wait_for_selector("#queued-notice", state="detached", timeout=30_000)
+    assert "diterima" in (page.text_content("h1") or "")
+    assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    finish_receipt(page)
     assert opens_private_page(browser, link)
     assert [p for p in problems if "Failed to load" not in p] == []
 
