@@ -88,13 +88,17 @@ class Intake:
         photos: Sequence[ProcessedPhoto] = (),
         also_hashed: Sequence[str] = (),
         received_at: datetime | None = None,
+        secret_hash: str | None = None,
     ) -> SubmitResult:
         """Store one report, or find the one stored before under the same idempotency `key`.
 
         `also_hashed` is what else was sent besides the submission and its photos (a kiosk's
         pool code): the same key with a different body is another report, and raises the
         store's IdempotencyConflict for the surface to answer in its own way. `received_at` is
-        now unless the caller already stamped the arrival (a kiosk answers with it)."""
+        now unless the caller already stamped the arrival (a kiosk answers with it).
+        `secret_hash` is the digest of a private link's secret the sender already handed out
+        (a kiosk's receipt, shown before the report arrived); without it the link is derived
+        from `key`."""
         received = received_at or datetime.now(UTC)
         new = NewReport(
             submission=submission,
@@ -114,7 +118,7 @@ class Intake:
             kiosk_id=entry.kiosk_id,
             reported_at=entry.reported_at,
             pool_code=entry.pool_code,
-            reporter_secret_hash=self.reporter_secret_hash(key),
+            reporter_secret_hash=secret_hash or self.reporter_secret_hash(key),
             reply_sms=entry.reply_sms,
             reply_whatsapp=entry.reply_whatsapp,
             text_cut=entry.text_cut,

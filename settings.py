@@ -356,9 +356,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "LAPOR_KIOSK_RECEIPT_SECONDS",
-        "15",
-        "Seconds a kiosk's receipt (tracking code and QR code) stays on screen before it "
-        "may be cleared.",
+        "90",
+        "Seconds without a touch after which a kiosk clears a receipt (tracking code and the "
+        "QR code of the reporter's private page) that nobody closed with Done; a countdown "
+        "shows for the last 20 seconds. At least 30.",
     ),
     Setting(
         "LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS",
@@ -604,7 +605,7 @@ class Settings:
             login_limit_per_account_address=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"),
             login_limit_per_address=_rate(values, "LAPOR_LOGIN_LIMIT_PER_ADDRESS"),
             kiosk_idle_seconds=_int(values, "LAPOR_KIOSK_IDLE_SECONDS", minimum=15),
-            kiosk_receipt_seconds=_int(values, "LAPOR_KIOSK_RECEIPT_SECONDS", minimum=3),
+            kiosk_receipt_seconds=_int(values, "LAPOR_KIOSK_RECEIPT_SECONDS", minimum=30),
             kiosk_pair_limit_per_address=_rate(values, "LAPOR_KIOSK_PAIR_LIMIT_PER_ADDRESS"),
             kiosk_pair_limit=_rate(values, "LAPOR_KIOSK_PAIR_LIMIT"),
             kiosk_report_limit=_rate(values, "LAPOR_KIOSK_REPORT_LIMIT"),

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from lapor.complaints import tracking
+from lapor.complaints.records import Unit
 from lapor.complaints.reports import FieldError, Submission, validate_submission
 
 # Six digits are quick to type on a tablet. They are safe only while guesses from everywhere
@@ -45,6 +46,12 @@ EARLIEST_DEVICE_TIME: Final = datetime(2020, 1, 1, tzinfo=UTC)
 DEVICE_CLOCK_SLACK: Final = timedelta(days=1)
 # Idempotency keys made by the device (random, URL-safe); the server prefixes the kiosk's id.
 _KEY: Final = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+# The secret of the reporter's private link, handed to the kiosk with each pool code so that
+# the receipt's QR code opens the private page even when the report waits in the queue. The
+# server keeps nothing of it until the report arrives with it, and then only its digest: the
+# kiosk could choose its own, which gives it nothing (it wrote the report). 120 bits or more.
+LINK_SECRET_BYTES: Final = 15
+_LINK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 APP_VERSION_MAX: Final = 40
 QUEUE_MAX: Final = 100_000
 
@@ -80,6 +87,11 @@ def pairing_code_hash(code: str) -> str:
 def read_kiosk_name(raw: str) -> str | None:
     name = " ".join(raw.split())
     return name if 1 <= len(name) <= NAME_MAX else None
+
+
+def new_link_secret() -> str:
+    """A reporter's private-link secret for one pool code (20 URL-safe characters)."""
+    return secrets.token_urlsafe(LINK_SECRET_BYTES)
 
 
 def device_key(kiosk_id: int, key: str) -> str:
@@ -122,6 +134,9 @@ class QueuedReport:
     language: str
     tracking_code: str | None  # from the device's pool; None when the pool ran dry
     reported_at: datetime | None
+    # The private link's secret that came with the pool code and that the receipt showed;
+    # None from a kiosk app before private links, or when the pool ran dry.
+    link_secret: str | None = None
 
 
 def _text(body: Mapping[str, Any], name: str) -> str:
@@ -169,6 +184,13 @@ def read_queued_report(
         code = tracking.normalize(raw_code) if isinstance(raw_code, str) else None
         if code is None:
             errors.append(FieldError("code", "invalid"))
+    secret: str | None = None
+    raw_secret = body.get("secret")
+    if raw_secret not in (None, ""):
+        if isinstance(raw_secret, str) and _LINK_SECRET.match(raw_secret) and code is not None:
+            secret = raw_secret
+        else:
+            errors.append(FieldError("secret", "invalid"))
     fields = {
         name: _text(body, name)
         for name in ("kind", "text", "location", "identity", "name", "phone", "email")
@@ -184,7 +206,54 @@ def read_queued_report(
         read_language(body.get("language"), languages, default_language),
         code,
         device_time(body.get("reported_at"), arrived),
+        secret,
     ), []
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A unit a kiosk offers, and the offered unit it is shown under (None: on the first
+    screen of agencies)."""
+
+    unit: Unit
+    parent_id: int | None
+
+
+def offered_units(hall: Unit, units: list[Unit], coordinated: set[int]) -> list[Offered]:
+    """What a kiosk standing in `hall` offers: every unit below the hall, however deep (a
+    puskesmas under the health office), in tree order and by name among siblings; or the hall
+    itself when nothing is below it.
+
+    A unit without staff of its own is offered: its reports are routed up the tree to the
+    nearest coordinator (docs/domain.md), as its posters' are. One whose reports would find no
+    coordinator at all is left out, since nobody would read what a person writes there; when
+    that leaves nothing, the hall is offered, whose reports the administrators see as
+    unrouted. `coordinated` holds the ids of the units with an active coordinator."""
+    by_id = {u.id: u for u in units}
+    below = [u for u in units if u.path.startswith(hall.path) and u.id != hall.id]
+
+    def reached(unit: Unit) -> bool:
+        return any(i in coordinated for i in unit.ancestor_ids)
+
+    kept = {u.id for u in below if reached(u)}
+
+    def sort_key(unit: Unit) -> list[str]:
+        # Tree order with siblings by name: the names of the unit's ancestors, root first.
+        names = [by_id[i].name.casefold() for i in reversed(unit.ancestor_ids) if i in by_id]
+        return [*names, str(unit.id)]
+
+    offered = []
+    for unit in sorted((u for u in below if u.id in kept), key=sort_key):
+        # Shown under the nearest offered unit above it, or on the first screen.
+        parent = next((i for i in unit.ancestor_ids[1:] if i in kept), None)
+        offered.append(Offered(unit, parent))
+    return offered or [Offered(hall, None)]
+
+
+def in_hall(hall: Unit, unit: Unit) -> bool:
+    """Whether a queued item may name `unit`: the hall or any unit below it. Wider than what
+    the kiosk offers now, so an item queued before a coordinator left is still taken."""
+    return unit.path.startswith(hall.path)
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,19 @@ STRINGS: Final[dict[str, str]] = {
         "question, or a rating. It takes a minute."
     ),
     "start_button": N_("Start"),
+    # The service's own name, as the national channel spells it out.
+    "start_identity": N_("Public Service Complaints and Aspirations Online"),
+    "start_promise_free": N_("Free of charge"),
+    "start_promise_secret": N_("Your identity can be kept confidential"),
+    "start_promise_track": N_("Follow your report on your own phone"),
+    "start_touch": N_("Touch the screen to start"),
     "agency_title": N_("Which service was it?"),
     "agency_search": N_("Search for a service"),
     "agency_none": N_("No service has that name."),
+    "agency_parts": N_("Also: %(names)s"),
+    "agency_part_title": N_("Which part of %(name)s?"),
+    "agency_itself": N_("This office itself"),
+    "agency_under": N_("Part of %(name)s"),
     "choose_title": N_("What would you like to do?"),
     "choose_rating": N_("Rate quickly"),
     "choose_rating_help": N_("One tap: how satisfied are you?"),
@@ -58,6 +68,7 @@ STRINGS: Final[dict[str, str]] = {
     "write_text": N_("Your report"),
     "write_location": N_("Place (optional)"),
     "write_too_short": N_("Write at least 15 characters."),
+    "write_progress": N_("At least 15 characters: %(count)s so far"),
     "write_too_long": N_("Write at most 4,000 characters."),
     "identity_title": N_("Who is reporting?"),
     "identity_named": N_("With my name"),
@@ -86,13 +97,24 @@ STRINGS: Final[dict[str, str]] = {
     ),
     "receipt_code": N_("Your tracking code"),
     "receipt_scan": N_("Scan to follow your report on your own phone:"),
+    "receipt_private": N_(
+        "Scan this with your phone to open your private page. There you can answer the "
+        "agency's questions, reply to its answer, accept it and rate the service."
+    ),
+    "receipt_private_keep": N_("The QR code is your private link: do not share it."),
+    "receipt_public": N_("Anyone with the code can follow the report at:"),
+    "receipt_idle_title": N_("Are you finished?"),
+    "receipt_idle_help": N_(
+        "To keep your report private, this screen will be cleared in %(seconds)s s. Scan or "
+        "note your code first."
+    ),
+    "receipt_idle_continue": N_("I am not finished"),
     "receipt_no_code": N_(
         "The kiosk will deliver your report when the connection returns. "
         "It could not give a tracking code this time."
     ),
     "receipt_print": N_("Print"),
     "done": N_("Done"),
-    "done_wait": N_("Done (in %(seconds)s s)"),
     "rating_title": N_("How satisfied are you with the service?"),
     "ikm_title": N_("Satisfaction survey"),
     "ikm_help": N_("Choose one answer for each question."),
@@ -103,6 +125,8 @@ STRINGS: Final[dict[str, str]] = {
     "idle_help": N_("To protect your privacy the screen will be cleared in %(seconds)s s."),
     "idle_continue": N_("Continue"),
     "status_queue": N_("Waiting to send: %(count)s"),
+    "status_offline": N_("No network: reports are kept on this kiosk and sent later."),
+    # For staff, on the small dot in the top bar (its tooltip and spoken label).
     "status_contact": N_("Last contact: %(time)s"),
     "status_never": N_("No contact yet"),
     "language": N_("Language"),

@@ -37,6 +37,7 @@ from lapor.store.errors import FeedbackConflict, IdempotencyConflict, NotFound
 from lapor.store.store import now
 from lapor.web import i18n, json_body
 from lapor.web.labels import error_text
+from lapor.web.private_links import private_secret
 from lapor.web.services import Services, client_address, services
 from lapor.web.signing import KioskCredentialError, secret_digest
 from lapor.web.templating import STATIC_DIR, TEMPLATE_DIR, StaticUrls
@@ -349,7 +350,10 @@ async def config(request: Request) -> Response:
         {
             "kiosk": {"id": kiosk.id, "name": kiosk.name},
             "hall": {"id": hall.id, "name": hall.name},
-            "agencies": [{"id": u.id, "name": u.name} for u in agencies],
+            # Every unit offered; `parent` names the offered unit it is chosen under.
+            "agencies": [
+                {"id": o.unit.id, "name": o.unit.name, "parent": o.parent_id} for o in agencies
+            ],
             "faces": faces,
             "ikm": ikm,
             "version": app_build(svc).version,
@@ -358,24 +362,25 @@ async def config(request: Request) -> Response:
     )
 
 
-async def _offered(svc: Services, kiosk: Kiosk) -> tuple[Unit, list[Unit]] | None:
-    """The kiosk's hall and the agencies it offers: the hall's children by name, or the hall
-    itself for a kiosk that stands in one agency."""
+async def _offered(svc: Services, kiosk: Kiosk) -> tuple[Unit, list[rules.Offered]] | None:
+    """The kiosk's hall and the units it offers (complaints/kiosk.py: offered_units)."""
     units = await svc.store.list_units()
     hall = next((u for u in units if u.id == kiosk.unit_id), None)
     if hall is None:
         return None
-    agencies = sorted((u for u in units if u.parent_id == hall.id), key=lambda u: u.name)
-    return hall, agencies or [hall]
+    coordinated = {u.id for u in await svc.store.coordinator_units()}
+    return hall, rules.offered_units(hall, units, coordinated)
 
 
 async def _unit_in_hall(svc: Services, kiosk: Kiosk, unit_id: int | None) -> Unit | None:
     """The unit a queued item names, if the kiosk's hall is it or holds it."""
-    offered = await _offered(svc, kiosk) if unit_id is not None else None
-    if offered is None:
+    if unit_id is None:
         return None
-    hall, agencies = offered
-    return next((u for u in (hall, *agencies) if u.id == unit_id), None)
+    hall = await svc.store.unit(kiosk.unit_id)
+    unit = await svc.store.unit(unit_id)
+    if hall is None or unit is None or not rules.in_hall(hall, unit):
+        return None
+    return unit
 
 
 def _qr_rows(url: str) -> list[str]:
@@ -385,8 +390,9 @@ def _qr_rows(url: str) -> list[str]:
 
 
 async def codes(request: Request) -> Response:
-    """Top the device's pool of tracking codes up, each with the QR code of its status page
-    (drawn on the receipt without any network)."""
+    """Top the device's pool of tracking codes up, each with the secret of its reporter's
+    private link and that link's QR code, drawn on the receipt without any network. The
+    secret is kept nowhere here: the report brings it back, and its digest is stored then."""
     svc = services(request)
     kiosk = await _device(request, svc)
     if isinstance(kiosk, JSONResponse):
@@ -401,12 +407,14 @@ async def codes(request: Request) -> Response:
     payload = []
     for item in reserved:
         display = tracking.group(item.code)
+        secret = rules.new_link_secret()
         payload.append(
             {
                 "code": item.code,
                 "display": display,
                 "expires_at": item.expires_at.isoformat(),
-                "qr": _qr_rows(f"{base}/t/{display}"),
+                "secret": secret,
+                "qr": _qr_rows(f"{base}/t/{display}/{secret}"),
             }
         )
     return _json({"kiosk": kiosk.id, "codes": payload})
@@ -459,6 +467,14 @@ async def submit_report(request: Request) -> Response:
     refused = await _over_limit(svc, kiosk, "reports", svc.settings.kiosk_report_limit, queued.key)
     if refused is not None:
         return refused
+    key = rules.device_key(kiosk.id, queued.key)
+    # The pool code and the private link's secret are part of what was sent: the same key with
+    # another code or secret is another report, not a resend.
+    also_hashed = [f"code:{queued.tracking_code or ''}"]
+    secret_hash = None
+    if queued.link_secret is not None:
+        secret_hash = secret_digest(queued.link_secret)
+        also_hashed.append(f"secret:{secret_hash}")
     try:
         result = await svc.intake.submit(
             queued.submission,
@@ -469,12 +485,11 @@ async def submit_report(request: Request) -> Response:
                 reported_at=queued.reported_at,
                 pool_code=queued.tracking_code,
             ),
-            key=rules.device_key(kiosk.id, queued.key),
+            key=key,
             language=queued.language,
-            # The pool code is part of what was sent: the same key with another code is another
-            # report, not a resend.
-            also_hashed=[f"code:{queued.tracking_code or ''}"],
+            also_hashed=also_hashed,
             received_at=arrived,
+            secret_hash=secret_hash,
         )
     except IdempotencyConflict:
         svc.metrics.rejected_codes.labels("kiosk_conflict").inc()
@@ -486,12 +501,21 @@ async def submit_report(request: Request) -> Response:
             },
             409,
         )
+    # The private link, for a receipt still on screen that had none to show (the pool ran
+    # dry, or a code from before private links): the one the kiosk sent, or the one made here.
+    secret = queued.link_secret or await private_secret(
+        svc, result.report_id, key, result.reporter_secret_hash
+    )
+    display = tracking.group(result.tracking_code)
+    link = f"{svc.settings.base_url}/t/{display}/{secret}"
     return _json(
         {
             "key": queued.key,
             "code": result.tracking_code,
-            "display": tracking.group(result.tracking_code),
+            "display": display,
             "received_at": arrived.isoformat(),
+            "link": link,
+            "qr": _qr_rows(link),
         },
         201 if result.created else 200,
     )

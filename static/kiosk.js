@@ -24,6 +24,8 @@
   var REQUEST_TIMEOUT = 15000;
   var TAP_GUARD = 2000;  // a second tap on the same control within this counts once
   var COUNTDOWN = 10;
+  var RECEIPT_COUNTDOWN = 20;  // the receipt warns longer: a phone has to come out of a bag
+  var TEXT_MIN = 15;
   var THANKS_SECONDS = 6;
 
   var lang = boot.default_language;
@@ -41,6 +43,9 @@
   // of it (429: more than its limit for one kiosk, as when a backlog arrives after an outage).
   // Kept in memory only: a reload forgets it and costs one more 429, never an item.
   var held = {};
+  // Queued key -> the server's answer to it (tracking code, private link and its QR code), for
+  // a receipt that had none of its own to show. Memory only, like the receipt.
+  var answers = {};
 
   var main = document.getElementById("screen");
 
@@ -174,6 +179,8 @@
     return tx(["codes", "queue"], "readwrite", function (s, done) {
       function put(code) {
         if (code) body.code = code.code;
+        // The private link's secret, which the receipt's QR code already carries.
+        if (code && code.secret) body.secret = code.secret;
         var item = {key: body.key, type: type, body: body, seq: Date.now() + Math.random(),
                     queued_at: new Date().toISOString(), attempts: 0, next_at: 0};
         s.queue.add(item);
@@ -271,6 +278,23 @@
     return updateItem(item);
   }
 
+  // A receipt still on screen for a report that has just arrived says so.
+  function arrivedWhileShown(key) {
+    var receipt = person.receipt;
+    if (person.sending && !receipt) return;  // settle() waits for it: sendReport takes the answer
+    var answer = answers[key];
+    delete answers[key];
+    if (screen !== "receipt" || !receipt || receipt.key !== key || receipt.delivered) return;
+    var shown = receiptOf(null, answer);
+    if (!receipt.display && shown.display) {
+      receipt.display = shown.display;
+      receipt.qr = shown.qr;
+      receipt.private = shown.private;
+    }
+    receipt.delivered = true;
+    screens.receipt();
+  }
+
   // Returns "next" to go on with the queue, "stop" when the server cannot be reached.
   function deliver(item) {
     return api(item.type === "report" ? "reports" : "feedback", item.body).then(function (answer) {
@@ -279,7 +303,11 @@
         return backoff(item).then(function () { return "stop"; });
       }
       if (answer.status === 200 || answer.status === 201) {
-        return dequeue(item.key).then(function () { return "next"; });
+        if (item.type === "report") answers[item.key] = data;
+        return dequeue(item.key).then(function () {
+          arrivedWhileShown(item.key);
+          return "next";
+        });
       }
       if (answer.status === 429) {
         // Over the kiosk's limit: the item stays as it is (no attempt counted, no hourly
@@ -332,15 +360,33 @@
     });
   }
 
+  // The pool's codes with a private link's secret, and the keys of those from a release before
+  // private links, which are swapped for new ones as soon as the server gives them.
+  function poolState() {
+    return tx(["codes"], "readonly", function (s, done) {
+      var r = s.codes.getAll();
+      r.onsuccess = function () {
+        var legacy = r.result.filter(function (code) { return !code.secret; });
+        done({linked: r.result.length - legacy.length,
+              legacy: legacy.map(function (code) { return code.code; })});
+      };
+    });
+  }
+
   function refillCodes(force) {
-    return codeCount().then(function (held) {
-      if (!force && held >= boot.pool_refill_below) return held;
+    return poolState().then(function (pool) {
+      var held = pool.linked;
+      if (!force && !pool.legacy.length && held >= boot.pool_refill_below) return held;
       return api("codes", {held: held}).then(function (answer) {
-        if (answer.status !== 200 || !answer.data || !Array.isArray(answer.data.codes)) return held;
+        if (answer.status !== 200 || !answer.data || !Array.isArray(answer.data.codes)) {
+          return held + pool.legacy.length;
+        }
         var codes = answer.data.codes;
+        var swapped = codes.length ? pool.legacy : [];
         return tx(["codes"], "readwrite", function (s) {
           codes.forEach(function (code) { s.codes.put(code); });
-        }).then(function () { return held + codes.length; });
+          swapped.forEach(function (key) { s.codes.delete(key); });
+        }).then(function () { return held + codes.length + pool.legacy.length - swapped.length; });
       });
     });
   }
@@ -420,10 +466,19 @@
       }, {"aria-pressed": code === lang ? "true" : "false", lang: code,
           "aria-label": t("language") + ": " + code.toUpperCase()});
     }));
-    document.getElementById("queue-state").textContent =
-      queueCount ? t("status_queue", {count: queueCount}) : "";
-    document.getElementById("contact-state").textContent = lastContact
+    // The citizen reads only what concerns them, in words: reports waiting, a network that is
+    // down. Staff find the last contact's time on the dot in the top bar.
+    var waiting = queueCount ? t("status_queue", {count: queueCount}) : "";
+    var down = offline && device.credential ? t("status_offline") : "";
+    document.getElementById("queue-state").textContent = waiting;
+    document.getElementById("contact-state").textContent = down;
+    document.getElementById("state").hidden = !waiting && !down;
+    var dot = document.getElementById("link-state");
+    var when = lastContact
       ? t("status_contact", {time: lastContact.toTimeString().slice(0, 5)}) : t("status_never");
+    dot.className = "link-state" + (offline || !lastContact ? " off" : "");
+    dot.setAttribute("title", when);
+    dot.setAttribute("aria-label", when);
   }
 
   var screens = {};
@@ -547,15 +602,25 @@
     applyUpdate();
   }
 
+  function begin() {
+    var agencies = device.config.agencies;
+    if (agencies.length === 1) { person.agency = agencies[0]; screens.choose(); }
+    else screens.agency(null);
+  }
+
+  // The whole screen is the touch target: a person walking up taps anywhere.
   screens.start = function () {
-    show("start", [
-      h("h1", {text: t("title")}), h("p", {"class": "lead", text: t("start_lead")}),
-      h("div", {"class": "actions"}, button("start", t("start_button"), function () {
-        var agencies = device.config.agencies;
-        if (agencies.length === 1) { person.agency = agencies[0]; screens.choose(); }
-        else screens.agency();
-      }, {"class": "big"}))
-    ]);
+    var start = button("start", t("start_button"), null, {"class": "big"});
+    var welcome = h("div", {"class": "welcome", "data-tap": "welcome", onclick: begin},
+      h("p", {"class": "logo", "aria-hidden": "true", text: "LAPOR!"}),
+      h("p", {"class": "identity", text: t("start_identity")}),
+      h("h1", {text: t("title")}),
+      h("p", {"class": "lead", text: t("start_lead")}),
+      h("ul", {"class": "promises"}, h("li", {text: t("start_promise_free")}),
+        h("li", {text: t("start_promise_secret")}), h("li", {text: t("start_promise_track")})),
+      start,
+      h("p", {"class": "touch", "aria-hidden": "true", text: t("start_touch")}));
+    show("start", [welcome]);
   };
 
   function backTo(render) {
@@ -566,32 +631,78 @@
     return button("cancel", t("cancel"), wipe, {"class": "secondary"});
   }
 
-  screens.agency = function () {
+  // The agencies below the hall on the first screen; one with units below it opens them
+  // (a puskesmas under the health office), with the agency itself first. The search looks
+  // through all of them.
+  function childrenOf(parentId) {
+    return device.config.agencies.filter(function (agency) {
+      return (agency.parent || null) === parentId;
+    });
+  }
+
+  function agencyById(id) {
+    return device.config.agencies.filter(function (agency) { return agency.id === id; })[0];
+  }
+
+  function agencyTile(agency, label, note, onclick) {
+    return h("button", {type: "button", "data-tap": "agency-" + agency.id,
+                        "class": note && note.parent ? "parent" : null, onclick: onclick},
+             h("span", {text: label}), note ? h("small", {text: note.text}) : null);
+  }
+
+  function chooseAgency(agency) {
+    person.agency = agency;
+    screens.choose();
+  }
+
+  screens.agency = function (parentId) {
+    if (parentId === undefined) parentId = person.agencyParent || null;
+    person.agencyParent = parentId;
     var agencies = device.config.agencies;
-    var grid = h("div", {"class": "grid", id: "agencies"});
+    var parent = parentId ? agencyById(parentId) : null;
+    var grid = h("div", {"class": "grid agencies", id: "agencies"});
     var none = h("p", {"class": "muted", hidden: true, text: t("agency_none")});
+    function tileFor(agency, searching) {
+      var below = childrenOf(agency.id);
+      if (searching || !below.length) {
+        var above = agency.parent ? agencyById(agency.parent) : null;
+        var note = searching && above ? {text: t("agency_under", {name: above.name})} : null;
+        return agencyTile(agency, agency.name, note, function () { chooseAgency(agency); });
+      }
+      var names = below.map(function (b) { return b.name; });
+      var shown = names.slice(0, 2).join(", ") + (names.length > 2 ? ", …" : "");
+      return agencyTile(agency, agency.name,
+                        {text: t("agency_parts", {names: shown}), parent: true},
+                        function () { screens.agency(agency.id); });
+    }
     function fill() {
       var words = (person.search || "").toLowerCase().split(/\s+/).filter(Boolean);
-      var shown = agencies.filter(function (agency) {
-        var name = agency.name.toLowerCase();
-        return words.every(function (word) { return name.indexOf(word) >= 0; });
-      });
-      grid.replaceChildren.apply(grid, shown.map(function (agency) {
-        return button("agency-" + agency.id, agency.name, function () {
-          person.agency = agency;
-          screens.choose();
-        });
-      }));
-      none.hidden = shown.length > 0;
+      var tiles;
+      if (words.length) {
+        tiles = agencies.filter(function (agency) {
+          var name = agency.name.toLowerCase();
+          return words.every(function (word) { return name.indexOf(word) >= 0; });
+        }).map(function (agency) { return tileFor(agency, true); });
+      } else {
+        tiles = childrenOf(parentId).map(function (agency) { return tileFor(agency, false); });
+        if (parent) {
+          tiles.unshift(agencyTile(parent, t("agency_itself"), {text: parent.name},
+                                   function () { chooseAgency(parent); }));
+        }
+      }
+      grid.replaceChildren.apply(grid, tiles);
+      none.hidden = tiles.length > 0;
     }
-    var nodes = [h("h1", {text: t("agency_title")})];
-    if (agencies.length > 8) {
+    var nodes = [h("h1", {text: parent ? t("agency_part_title", {name: parent.name})
+                                       : t("agency_title")})];
+    if (!parent && agencies.length > 8) {
       var search = field("search", t("agency_search"), {type: "search", enterkeyhint: "search"});
       search[1].addEventListener("input", fill);
       nodes.push(search[0], search[1]);
     }
     fill();
-    nodes.push(grid, none, h("div", {"class": "actions"}, cancel()));
+    nodes.push(grid, none, h("div", {"class": "actions"},
+      parent ? backTo(function () { screens.agency(parent.parent || null); }) : null, cancel()));
     show("agency", nodes);
   };
 
@@ -624,7 +735,8 @@
     show("choose", [h("h1", {text: t("choose_title")}),
                     h("p", {"class": "muted", text: person.agency.name}), grid,
                     h("div", {"class": "actions"},
-                      device.config.agencies.length > 1 ? backTo(screens.agency) : null,
+                      device.config.agencies.length > 1
+                        ? backTo(function () { screens.agency(); }) : null,
                       cancel())]);
   };
 
@@ -632,8 +744,21 @@
     var text = field("text", t("write_text"), {multiline: true, maxlength: "4000",
                                                autocapitalize: "sentences",
                                                "aria-describedby": "write-help write-error"});
-    var count = h("p", {"class": "count", "aria-live": "polite"});
-    function counted() { count.textContent = (person.text || "").trim().length + " / 4000"; }
+    var count = h("p", {"class": "count", id: "write-count"});
+    var error = h("p", {"class": "error", role: "alert", id: "write-error",
+                        text: problem ? t(problem) : ""});
+    // Counted as it is typed; the "at least 15" message goes as soon as it no longer holds.
+    function counted() {
+      var length = (person.text || "").trim().length;
+      var short = length < TEXT_MIN;
+      count.textContent = short ? t("write_progress", {count: length}) : length + " / 4000";
+      count.className = "count" + (short ? " short" : "");
+      if (!short && problem === "write_too_short") {
+        error.textContent = "";
+        text[1].removeAttribute("aria-invalid");
+      }
+    }
+    if (problem) text[1].setAttribute("aria-invalid", "true");
     text[1].addEventListener("input", counted);
     counted();
     var place = field("location", t("write_location"), {maxlength: "300",
@@ -641,12 +766,11 @@
     show("write", [
       h("h1", {text: t("write_title") + " – " + t("kind_" + person.kind)}),
       h("p", {"class": "muted", id: "write-help", text: t("write_help")}),
-      text[0], text[1], count,
-      h("p", {"class": "error", role: "alert", id: "write-error", text: problem ? t(problem) : ""}),
+      text[0], text[1], count, error,
       place[0], place[1],
       h("div", {"class": "actions"}, button("next", t("next"), function () {
         var length = (person.text || "").trim().length;
-        if (length < 15) screens.write("write_too_short");
+        if (length < TEXT_MIN) screens.write("write_too_short");
         else if (length > 4000) screens.write("write_too_long");
         else screens.identity();
       }, {"class": "big"}), backTo(screens.choose), cancel())
@@ -715,11 +839,25 @@
     person.sending = true;
     enqueue("report", body, true).then(function (queued) {
       return settle(queued.item).then(function (delivered) {
-        person.receipt = {code: queued.code, delivered: delivered};
+        person.receipt = receiptOf(queued.code, delivered ? answers[queued.item.key] : null);
+        person.receipt.delivered = delivered;
+        person.receipt.key = queued.item.key;
+        delete answers[queued.item.key];
         screens.receipt();
         refillCodes(false).catch(function () {});
       });
     });
+  }
+
+  // What the receipt shows: the server's answer when it came (its private link always), else
+  // the pool code's, which carries the private link's secret (codes from before private links
+  // carry only the public page's QR code).
+  function receiptOf(code, answer) {
+    if (answer && answer.display && answer.link && Array.isArray(answer.qr)) {
+      return {display: answer.display, qr: answer.qr, private: true};
+    }
+    if (code) return {display: code.display, qr: code.qr, private: !!code.secret};
+    return {};
   }
 
   // Try to send at once; the receipt shows after a moment either way.
@@ -756,54 +894,82 @@
     return svg;
   }
 
+  // The receipt stays until the person taps Done, or walks away (RECEIPT_COUNTDOWN seconds of
+  // warning before boot.receipt_seconds without a touch).
   screens.receipt = function () {
     var receipt = person.receipt;
-    var code = receipt.code;
-    if (!("shownAt" in receipt)) receipt.shownAt = Date.now();
+    var shown = !!receipt.display;
     var nodes = [h("h1", {text: t(receipt.delivered ? "receipt_title" : "receipt_queued_title")})];
     if (!receipt.delivered) {
       nodes.push(h("p", {"class": "notice", id: "queued-notice",
-                         text: t(code ? "receipt_queued_help" : "receipt_no_code")}));
+                         text: t(shown ? "receipt_queued_help" : "receipt_no_code")}));
     }
-    if (code) {
-      var url = boot.base_url + "/t/" + code.display;
-      var qr = qrSvg(code.qr);
-      qr.setAttribute("aria-label", url);
+    if (shown) {
+      var url = boot.base_url + "/t/" + receipt.display;
+      var qr = qrSvg(receipt.qr);
+      qr.setAttribute("aria-label", t(receipt.private ? "receipt_private_keep" : "receipt_scan"));
+      qr.setAttribute("data-link", receipt.private ? "private" : "public");
+      var words = receipt.private
+        ? [h("p", {id: "receipt-scan", text: t("receipt_private")}),
+           h("p", {"class": "keep", text: t("receipt_private_keep")}),
+           h("p", {"class": "muted", text: t("receipt_public")})]
+        : [h("p", {id: "receipt-scan", text: t("receipt_scan")})];
       nodes.push(h("div", {"class": "receipt"},
         h("div", {},
           h("p", {text: t("receipt_code")}),
-          h("p", {"class": "code", id: "tracking-code", text: code.display}),
-          h("p", {text: t("receipt_scan")}),
+          h("p", {"class": "code", id: "tracking-code", text: receipt.display}),
+          words[0], words[1] || null, words[2] || null,
           h("p", {"class": "url", text: url})),
         qr));
     }
     var done = button("done", t("done"), wipe, {"class": "big", id: "done"});
     var actions = h("div", {"class": "actions"}, done);
-    if (typeof window.print === "function" && code) {
+    if (typeof window.print === "function" && shown) {
       actions.appendChild(button("print", t("receipt_print"), function () { window.print(); },
                                  {"class": "secondary"}));
     }
     nodes.push(actions);
     show("receipt", nodes, done);
-    tickReceipt();
   };
 
-  function tickReceipt() {
-    var done = document.getElementById("done");
-    if (screen !== "receipt" || !done || !person.receipt) return;
-    var left = Math.ceil(boot.receipt_seconds - (Date.now() - person.receipt.shownAt) / 1000);
-    done.disabled = left > 0;
-    done.textContent = left > 0 ? t("done_wait", {seconds: left}) : t("done");
+  // Five faces, drawn: emoji show as empty boxes on a tablet without an emoji font.
+  var MOUTHS = ["M30 70 Q50 54 70 70", "M32 68 Q50 60 68 68", "M33 66 H67",
+                "M32 62 Q50 74 68 62", "M28 58 Q50 84 72 58"];
+  var FACE_COLOURS = ["#c62828", "#ef6c00", "#f9a825", "#7cb342", "#2e7d32"];
+
+  function faceSvg(index) {
+    var ns = "http://www.w3.org/2000/svg";
+    function el(tag, attrs) {
+      var node = document.createElementNS(ns, tag);
+      Object.keys(attrs).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+      return node;
+    }
+    var svg = el("svg", {viewBox: "0 0 100 100", "class": "face", "aria-hidden": "true",
+                         focusable: "false"});
+    svg.appendChild(el("circle", {cx: 50, cy: 50, r: 46, fill: FACE_COLOURS[index],
+                                  stroke: "#1b1b1b", "stroke-width": 3}));
+    var line = {fill: "none", stroke: "#1b1b1b", "stroke-width": 5, "stroke-linecap": "round"};
+    svg.appendChild(el("circle", {cx: 35, cy: 40, r: 5.5, fill: "#1b1b1b"}));
+    svg.appendChild(el("circle", {cx: 65, cy: 40, r: 5.5, fill: "#1b1b1b"}));
+    if (index === 0) {  // frowning brows
+      svg.appendChild(el("path", Object.assign({d: "M24 26 L42 32 M76 26 L58 32"}, line)));
+    }
+    if (index === 4) {  // a smile with an open mouth
+      svg.appendChild(el("path", {d: MOUTHS[4] + " Z", fill: "#fff", stroke: "#1b1b1b",
+                                  "stroke-width": 4, "stroke-linejoin": "round"}));
+    } else {
+      svg.appendChild(el("path", Object.assign({d: MOUTHS[index]}, line)));
+    }
+    return svg;
   }
 
   screens.rating = function () {
     var faces = device.config.faces[lang] || device.config.faces[boot.default_language];
-    var symbols = ["\u{1F620}", "\u{1F641}", "\u{1F610}", "\u{1F642}", "\u{1F600}"];
     var row = h("div", {"class": "faces", role: "group", "aria-labelledby": "rating-title"});
     faces.forEach(function (label, i) {
       row.appendChild(h("button", {type: "button", "data-tap": "face", "data-rating": i + 1,
                                    onclick: function () { sendFeedback({kind: "rating", rating: i + 1}); }},
-                        h("span", {"class": "face", "aria-hidden": "true", text: symbols[i]}),
+                        faceSvg(i),
                         h("span", {text: label})));
     });
     show("rating", [h("h1", {id: "rating-title", text: t("rating_title")}),
@@ -861,6 +1027,7 @@
   function wipe() {
     hideIdle();
     person = {};
+    answers = {};
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     history.replaceState(null, "", "/kiosk");
     showStart();
@@ -877,7 +1044,6 @@
   }
 
   function tick() {
-    tickReceipt();
     if (screen === "thanks" && person.thanksAt && Date.now() - person.thanksAt > THANKS_SECONDS * 1000) {
       wipe();
       return;
@@ -886,17 +1052,17 @@
       hideIdle();
       return;
     }
-    if (screen === "receipt" && person.receipt &&
-        Date.now() - person.receipt.shownAt < boot.receipt_seconds * 1000) {
-      return;
-    }
-    var left = Math.ceil(idleLimit() - (Date.now() - lastTouch) / 1000);
+    var onReceipt = screen === "receipt";
+    var limit = onReceipt ? boot.receipt_seconds : idleLimit();
+    var left = Math.ceil(limit - (Date.now() - lastTouch) / 1000);
     if (left <= 0) { wipe(); return; }
     var box = document.getElementById("idle");
-    if (left <= COUNTDOWN) {
-      document.getElementById("idle-title").textContent = t("idle_title");
-      document.getElementById("idle-help").textContent = t("idle_help", {seconds: left});
-      document.getElementById("idle-continue").textContent = t("idle_continue");
+    if (left <= (onReceipt ? RECEIPT_COUNTDOWN : COUNTDOWN)) {
+      var words = onReceipt ? "receipt_idle_" : "idle_";
+      document.getElementById("idle-title").textContent = t(words + "title");
+      document.getElementById("idle-seconds").textContent = String(left);
+      document.getElementById("idle-help").textContent = t(words + "help", {seconds: left});
+      document.getElementById("idle-continue").textContent = t(words + "continue");
       if (box.hidden) {
         box.hidden = false;
         document.getElementById("idle-continue").focus();
@@ -905,6 +1071,15 @@
       box.hidden = true;
     }
   }
+
+  // For staff: a tap on the dot in the top bar shows when the server last answered.
+  document.getElementById("link-wrap").addEventListener("click", function () {
+    var time = document.getElementById("link-time");
+    time.textContent = document.getElementById("link-state").getAttribute("title");
+    time.hidden = false;
+    clearTimeout(timers.linkTime);
+    timers.linkTime = setTimeout(function () { time.hidden = true; }, 5000);
+  });
 
   function touched() { lastTouch = Date.now(); }
   ["pointerdown", "keydown", "input", "touchstart"].forEach(function (type) {

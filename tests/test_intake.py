@@ -15,7 +15,7 @@ from lapor.settings import Settings
 from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.store.store import Store
-from lapor.web.signing import Signing
+from lapor.web.signing import Signing, secret_digest
 from tests.conftest import EVERYTHING, TEST_KEY, World
 
 SUBMISSION = Submission(
@@ -152,6 +152,26 @@ async def test_what_else_was_sent_is_part_of_the_body(world: World, intake: Inta
     await intake.submit(SUBMISSION, entry, key="k", language="id", also_hashed=["code:A"])
     with pytest.raises(IdempotencyConflict):
         await intake.submit(SUBMISSION, entry, key="k", language="id", also_hashed=["code:B"])
+
+
+async def test_a_link_handed_out_before_arrival_is_the_one_kept(
+    world: World, intake: Intake
+) -> None:
+    """A kiosk's receipt showed a private link before the report arrived: the report keeps
+    that link's digest, not one derived from its key, and a resend keeps it too."""
+    entry = await entry_for(world, Channel.KIOSK)
+    digest = secret_digest("s" * 20)
+    first = await intake.submit(SUBMISSION, entry, key="k", language="id", secret_hash=digest)
+    assert first.reporter_secret_hash == digest
+    again = await intake.submit(SUBMISSION, entry, key="k", language="id", secret_hash=digest)
+    assert (again.created, again.reporter_secret_hash) == (False, digest)
+    report = await world.store.report_by_tracking_code(first.tracking_code)
+    assert report is not None and report.reporter_secret_hash == digest
+    signing = Signing([TEST_KEY])
+    assert signing.reporter_secret_ok("k", report.reporter_secret_hash, "s" * 20)
+    assert not signing.reporter_secret_ok(
+        "k", report.reporter_secret_hash, signing.reporter_secret("k")
+    )
 
 
 async def test_the_deadline_follows_the_units_own_rules(

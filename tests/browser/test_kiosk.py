@@ -19,6 +19,8 @@ TABLET = {"width": 1280, "height": 800}
 IDLE_SECONDS = 15
 TEXT = "Antrean di loket perekaman KTP tidak bergerak selama dua jam."
 DELIVERY_TIMEOUT = 90.0
+HEALTH_OFFICE = "Dinas Kesehatan dan Pengendalian Penduduk Kota Banjarmasin Bidang Pelayanan"
+RED = "rgb(139, 0, 0)"  # #8b0000, the citizen's pages' red (static/citizen.css)
 
 
 class KioskServer(LaporServer):
@@ -26,7 +28,7 @@ class KioskServer(LaporServer):
     be watched."""
 
     kiosk_id: int = 0
-    receipt_seconds: int = 3  # changing it makes a new release of the app
+    receipt_seconds: int = 40  # changing it makes a new release of the app
 
     def env(self) -> dict[str, str]:
         env = super().env()
@@ -40,6 +42,9 @@ class KioskServer(LaporServer):
         self.cli("unit", "add", "mpp", "--name", "Mal Pelayanan Publik")
         self.cli("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "mpp")
         self.cli("unit", "add", "samsat", "--name", "Samsat", "--parent", "mpp")
+        # A long name, and a unit below it (offered under it), which has no staff of its own.
+        self.cli("unit", "add", "dinkes", "--name", HEALTH_OFFICE, "--parent", "mpp")
+        self.cli("unit", "add", "pkm", "--name", "Puskesmas Teluk Dalam", "--parent", "dinkes")
         self.cli(
             "user",
             "add",
@@ -212,8 +217,8 @@ def test_pairing_and_a_whole_report(kiosk_server: KioskServer, tablet: Callable[
         code.replace("-", ""),
     )
     assert row == [(TEXT, "anonim", 1)]
-    # Done stays disabled for the receipt's minimum time, then clears everything.
-    assert page.is_disabled("#done")
+    # Done can be tapped at once, and clears everything.
+    assert not page.is_disabled("#done")
     finish_receipt(page)
     assert TEXT not in page.content()
     assert problems == []
@@ -505,7 +510,7 @@ def test_a_new_release_waits_for_the_start_screen(
     version = "JSON.parse(document.getElementById('kiosk-boot').textContent).version"
     old = page.evaluate(version)
     kiosk_server.stop()
-    kiosk_server.receipt_seconds = 4
+    kiosk_server.receipt_seconds = 41
     kiosk_server.start()
     try:
         page.tap("button[data-tap=start]")
@@ -522,7 +527,7 @@ def test_a_new_release_waits_for_the_start_screen(
         assert page.evaluate(version) != old
     finally:
         kiosk_server.stop()
-        kiosk_server.receipt_seconds = 3
+        kiosk_server.receipt_seconds = 40
         kiosk_server.start()
     assert [p for p in problems if "Failed to load" not in p] == []
 
@@ -563,3 +568,289 @@ def test_a_revoked_kiosk_says_it_is_not_active(
     # Put back a kiosk for any later test of this module.
     out = kiosk_server.cli("kiosk", "add", "mpp", "--name", "Lantai 1")
     kiosk_server.kiosk_id = int(out.split()[1])
+
+
+# -- issue 18: the receipt's private link, and a kiosk a person can use -----------------------
+def pool_secrets(page: Any) -> dict[str, str]:
+    """The device's pool: each code as the receipt shows it, and its private link's secret."""
+    codes: list[dict[str, str]] = page.evaluate("""async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+      return new Promise((ok) => {
+        const r = db.transaction(["codes"]).objectStore("codes").getAll();
+        r.onsuccess = () => ok(r.result); });
+    }""")
+    return {code["display"]: code.get("secret", "") for code in codes}
+
+
+def qr_path(link: str) -> str:
+    """The path the app draws for `link`'s QR code (static/kiosk.js, qrSvg)."""
+    from lapor.web.posters import qr_matrix
+
+    return "".join(
+        f"M{x + 4} {y + 4}h1v1h-1z"
+        for y, row in enumerate(qr_matrix(link))
+        for x, dark in enumerate(row)
+        if dark
+    )
+
+
+def opens_private_page(browser: Any, link: str) -> bool:
+    """What the reporter's phone shows when it opens the link."""
+    phone = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = phone.new_page()
+        response = page.goto(link)
+        return bool(response and response.ok) and page.locator("p.private").count() == 1
+    finally:
+        phone.close()
+
+
+def test_the_receipt_opens_the_private_page_online_and_offline(
+    kiosk_server: KioskServer, tablet: Callable[[], Any], browser: Any
+) -> None:
+    """The QR code on the receipt is the reporter's private link (answer, reply, accept, rate),
+    also for a report that waited in the queue; Done is a primary button from the start."""
+    page = tablet().new_page()
+    problems = watch(page, offline_expected=True)
+    pair(page, kiosk_server)
+    base = kiosk_server.base_url
+    secrets = pool_secrets(page)
+    code = write_report(page, f"{TEXT} Struk dengan tautan pribadi.")
+    link = f"{base}/t/{code}/{secrets[code]}"
+    assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    assert page.get_attribute("svg.qr", "data-link") == "private"
+    assert "halaman pribadi" in (page.text_content("#receipt-scan") or "")
+    done = page.locator("#done")
+    assert done.is_enabled()
+    assert done.evaluate("b => getComputedStyle(b).backgroundColor") == RED
+    assert opens_private_page(browser, link)
+    finish_receipt(page)
+    # Queued while the server is down: the receipt already carries the private link.
+    secrets = pool_secrets(page)
+    kiosk_server.stop()
+    try:
+        code = write_report(page, f"{TEXT} Struk antrean dengan tautan pribadi.")
+        assert page.locator("#queued-notice").count() == 1
+        link = f"{base}/t/{code}/{secrets[code]}"
+        assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    finally:
+        kiosk_server.start()
+    page.tap("h1")  # the person is still reading: the receipt stays
+    kiosk_server.wait_for_reports([code], "the queued report never arrived")
+    # The receipt still on screen says that it has arrived, and keeps its link.
+    page.wait_for_selector("#queued-notice", state="detached", timeout=30_000)
+    assert "diterima" in (page.text_content("h1") or "")
+    assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    finish_receipt(page)
+    assert opens_private_page(browser, link)
+    assert [p for p in problems if "Failed to load" not in p] == []
+
+
+def test_pool_codes_from_before_private_links_are_swapped(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """A tablet paired before this release holds codes without a secret: at its next contact
+    it takes new ones and drops those, so its receipts open the private page."""
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    page.evaluate("""async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+      await new Promise((ok) => {
+        const t = db.transaction(["codes"], "readwrite"); const s = t.objectStore("codes");
+        const all = s.getAll();
+        all.onsuccess = () => { s.clear(); all.result.slice(0, 3).forEach((c) => {
+          delete c.secret; s.put(c); }); };
+        t.oncomplete = ok; });
+    }""")
+    assert list(pool_secrets(page).values()) == ["", "", ""]
+    page.reload()
+    screen(page, "start")
+    until(
+        page,
+        """(async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+      const codes = await new Promise((ok) => {
+        const r = db.transaction(["codes"]).objectStore("codes").getAll();
+        r.onsuccess = () => ok(r.result); });
+      return codes.length > 0 && codes.every((c) => c.secret);
+    })()""",
+    )
+    secrets = pool_secrets(page)
+    code = write_report(page, f"{TEXT} Kode baru setelah pembaruan.")
+    assert page.get_attribute("svg.qr", "data-link") == "private"
+    link = f"{kiosk_server.base_url}/t/{code}/{secrets[code]}"
+    assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    assert problems == []
+
+
+def test_a_receipt_without_a_pool_code_shows_the_servers_private_link(
+    kiosk_server: KioskServer, tablet: Callable[[], Any], browser: Any
+) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    page.evaluate("""async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+      await new Promise((ok) => {
+        const t = db.transaction(["codes"], "readwrite"); t.objectStore("codes").clear();
+        t.oncomplete = ok; });
+    }""")
+    code = write_report(page, f"{TEXT} Kode dari server.")
+    assert page.locator("#queued-notice").count() == 0
+    assert page.get_attribute("svg.qr", "data-link") == "private"
+    (row,) = kiosk_server.query(
+        "SELECT idempotency_key FROM reports WHERE tracking_code = ?", code.replace("-", "")
+    )
+    from lapor.web.signing import Signing
+
+    # The link made on the server from the report's key, as for a poster's report.
+    secret = Signing([kiosk_server.secret]).reporter_secret(row[0])
+    link = f"{kiosk_server.base_url}/t/{code}/{secret}"
+    assert page.get_attribute("svg.qr path", "d") == qr_path(link)
+    assert opens_private_page(browser, link)
+    assert problems == []
+
+
+def test_the_receipt_stays_until_done_or_a_walk_away_countdown(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    write_report(page, f"{TEXT} Struk yang ditinggal.")
+    shown = time.monotonic()
+    # Longer than the idle time of the other screens: the receipt is still there.
+    page.wait_for_timeout((IDLE_SECONDS + 3) * 1000)
+    assert page.get_attribute("main", "data-screen") == "receipt"
+    # A countdown warns first, in words about the receipt, with the seconds large.
+    page.locator("#idle").wait_for(state="visible", timeout=30_000)
+    assert "selesai" in (page.text_content("#idle-title") or "").lower()
+    assert (page.text_content("#idle-seconds") or "").isdigit()
+    # "Not finished" keeps it for another full period.
+    page.tap("#idle-continue")
+    assert page.locator("#idle").is_hidden()
+    kept = time.monotonic()
+    screen(page, "start", timeout=(KioskServer.receipt_seconds + 10) * 1000)
+    assert time.monotonic() - kept >= KioskServer.receipt_seconds - 2
+    assert time.monotonic() - shown > KioskServer.receipt_seconds
+    assert "Struk yang ditinggal" not in page.content()
+    assert problems == []
+
+
+def test_the_start_screen_is_one_large_welcoming_target(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    welcome = page.locator(".welcome")
+    box = welcome.bounding_box()
+    assert box and box["width"] >= 1200 and box["height"] >= 600, box
+    text = welcome.text_content() or ""
+    assert "LAPOR!" in text and "Layanan Aspirasi dan Pengaduan Online Rakyat" in text
+    assert "Gratis" in text
+    start = page.locator("button[data-tap=start]").bounding_box()
+    assert start and start["height"] >= 100 and start["width"] >= 400, start
+    # A tap anywhere on the screen starts, not only on the button.
+    page.touchscreen.tap(box["x"] + 60, box["y"] + box["height"] - 40)
+    screen(page, "agency")
+    assert problems == []
+
+
+def test_every_unit_is_reachable_on_roomy_tiles(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    page.tap("button[data-tap=start]")
+    screen(page, "agency")
+    # Roomy: no name over three lines, none within 12 px of its tile's border.
+    tiles = page.eval_on_selector_all(
+        "#agencies button",
+        """bs => bs.map(b => { const r = b.getBoundingClientRect();
+                            const s = b.querySelector('span').getBoundingClientRect();
+                            const line = parseFloat(getComputedStyle(b).lineHeight);
+                            return {lines: Math.round(s.height / line),
+                                    gap: Math.min(s.left - r.left, r.right - s.right,
+                                                  s.top - r.top, r.bottom - s.bottom)}; })""",
+    )
+    assert len(tiles) == 3, tiles  # the puskesmas waits under its office
+    assert all(t["lines"] <= 3 and t["gap"] >= 12 for t in tiles), tiles
+    assert page.get_by_role("button", name="Puskesmas Teluk Dalam", exact=True).count() == 0
+    page.get_by_role("button", name="Dinas Kesehatan").tap()
+    screen(page, "agency")
+    assert "Dinas Kesehatan" in (page.text_content("h1") or "")
+    page.get_by_role("button", name="Puskesmas Teluk Dalam", exact=True).tap()
+    screen(page, "choose")
+    page.tap("button[data-tap=kind-pengaduan]")
+    page.fill("#text", f"{TEXT} Di puskesmas.")
+    page.tap("button[data-tap=next]")
+    page.tap("button[data-tap=identity-anonim]")
+    page.tap("button[data-tap=send]")
+    screen(page, "receipt")
+    code = (page.text_content("#tracking-code") or "").replace("-", "")
+    rows = kiosk_server.query(
+        "SELECT u.name FROM reports r JOIN units u ON u.id = r.unit_id WHERE r.tracking_code = ?",
+        code,
+    )
+    assert rows == [("Puskesmas Teluk Dalam",)]
+    assert problems == []
+
+
+def test_the_length_message_goes_as_soon_as_enough_is_written(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Disdukcapil").tap()
+    page.tap("button[data-tap=kind-pengaduan]")
+    page.locator("#text").press_sequentially("Antrean")
+    assert "7" in (page.text_content("#write-count") or "")
+    page.tap("button[data-tap=next]")
+    screen(page, "write")
+    assert "15" in (page.text_content("#write-error") or "")
+    page.locator("#text").press_sequentially(" panjang sekali di loket 2.")
+    assert page.text_content("#write-error") == ""
+    assert page.text_content("#write-count") == "34 / 4000"
+    assert problems == []
+
+
+def test_the_faces_are_drawn_and_the_colours_are_the_services(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """No emoji (empty boxes without an emoji font), no technical text for the citizen, and
+    the red of the citizen's pages."""
+    page = tablet().new_page()
+    problems = watch(page)
+    pair(page, kiosk_server)
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.bar.top')).backgroundColor") == RED
+    )
+    assert "Kontak" not in (page.text_content("body") or "")
+    # Staff find it on the dot in the top bar: a tap shows it for a few seconds.
+    assert "Kontak terakhir" in (page.get_attribute("#link-state", "title") or "")
+    page.tap("#link-wrap")
+    assert "Kontak terakhir" in (page.text_content("#link-time") or "")
+    assert page.locator("#link-time").is_visible()
+    page.tap("button[data-tap=start]")
+    page.get_by_role("button", name="Samsat").tap()
+    page.tap("button[data-tap=rating]")
+    screen(page, "rating")
+    faces = page.locator("button[data-rating]")
+    assert faces.count() == 5
+    for n in range(5):
+        face = faces.nth(n)
+        assert face.locator("svg.face").count() == 1
+        label = face.text_content() or ""
+        assert all(ord(c) < 0x2000 for c in label), label  # words only, no emoji
+        box = face.locator("svg.face").bounding_box()
+        assert box and box["width"] >= 64
+    assert problems == []

@@ -758,3 +758,115 @@ async def test_a_backlog_after_an_outage_is_all_stored_in_the_end(kh: KioskHarne
     rows = kh.rows("SELECT count(*), count(DISTINCT idempotency_key) FROM feedback")
     assert rows == [(150, 150)]
     assert waits == 7  # 20 a minute: held back seven times on the way
+
+
+# -- the reporter's private link, from the kiosk's receipt -------------------------------------
+def _private_page(kh: KioskHarness, link: str) -> str:
+    return link.removeprefix(kh.h.settings.base_url)
+
+
+async def _is_private(kh: KioskHarness, path: str) -> bool:
+    page = await kh.client.get(path)
+    if page.status_code != 200:
+        return False
+    return BeautifulSoup(page.text, "html.parser").find("p", class_="private") is not None
+
+
+async def test_a_pool_code_carries_the_secret_of_a_private_link(kh: KioskHarness) -> None:
+    """The receipt's QR code opens the reporter's private page, even for a report that waited
+    in the queue: the kiosk had the secret with the code, the report brings it along."""
+    await kh.pair()
+    code = (await kh.codes())[0]
+    secret = code["secret"]
+    assert len(secret) >= 20
+    from lapor.web.posters import qr_matrix
+
+    link = f"{kh.h.settings.base_url}/t/{code['display']}/{secret}"
+    assert code["qr"] == ["".join("1" if d else "0" for d in row) for row in qr_matrix(link)]
+    assert kh.rows("SELECT count(*) FROM kiosk_codes WHERE code = ?", code["code"]) == [(1,)]
+    body = kh.report(code=code["code"], secret=secret)
+    response = await kh.post("reports", body)
+    assert response.status_code == 201, response.text
+    assert response.json()["link"] == link
+    # Only the digest is kept, and the link opens the private page; another secret does not.
+    assert kh.rows("SELECT reporter_secret_hash FROM reports") == [(secret_digest(secret),)]
+    assert await _is_private(kh, _private_page(kh, link))
+    assert not await _is_private(kh, f"/t/{code['display']}/{'x' * 20}")
+    # A resend is the same report; the same key with another secret is another one.
+    assert (await kh.post("reports", body)).status_code == 200
+    other = await kh.post("reports", {**body, "secret": "y" * 20})
+    assert other.status_code == 409
+    assert kh.rows("SELECT count(*) FROM reports") == [(1,)]
+
+
+async def test_a_report_without_a_pool_code_is_answered_with_its_private_link(
+    kh: KioskHarness,
+) -> None:
+    """The pool ran dry: a receipt still on screen when the answer comes shows the server's."""
+    await kh.pair()
+    response = await kh.post("reports", kh.report(code=""))
+    assert response.status_code == 201
+    data = response.json()
+    assert data["link"].startswith(f"{kh.h.settings.base_url}/t/{data['display']}/")
+    assert data["qr"] and set("".join(data["qr"])) <= {"0", "1"}
+    assert await _is_private(kh, _private_page(kh, data["link"]))
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["short", "x" * 65, "ä" * 20, 1234, ["x" * 20]],
+)
+async def test_a_bad_secret_is_refused(kh: KioskHarness, secret: Any) -> None:
+    await kh.pair()
+    code = (await kh.codes())[0]
+    response = await kh.post("reports", kh.report(code=code["code"], secret=secret))
+    assert response.status_code == 400
+    assert "secret" in {e["field"] for e in response.json()["errors"]}
+    assert kh.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+async def test_a_secret_without_its_pool_code_is_refused(kh: KioskHarness) -> None:
+    await kh.pair()
+    response = await kh.post("reports", kh.report(code="", secret="z" * 20))
+    assert response.status_code == 400
+    assert kh.rows("SELECT count(*) FROM reports") == [(0,)]
+
+
+# -- which units a kiosk offers ----------------------------------------------------------------
+async def test_config_offers_deeper_units_under_their_agency(kh: KioskHarness) -> None:
+    """A puskesmas under the hospital is offered, shown under it; a unit without staff of its
+    own is offered (its reports go to the coordinator above), and reports to it are taken."""
+    world = kh.h.world
+    puskesmas = await world.unit("puskesmas", "rsud", "Puskesmas Teluk Dalam")
+    pustu = await world.unit("pustu", "puskesmas", "Pustu Alalak")
+    await kh.pair()
+    data = (await kh.client.get("/kiosk/api/config", headers=kh.auth())).json()
+    rsud = world.units["rsud"].id
+    assert data["agencies"] == [
+        {"id": world.units["dinas"].id, "name": "Dinas Kependudukan", "parent": None},
+        {"id": rsud, "name": "RSUD Ulin", "parent": None},
+        {"id": puskesmas.id, "name": "Puskesmas Teluk Dalam", "parent": rsud},
+        {"id": pustu.id, "name": "Pustu Alalak", "parent": puskesmas.id},
+    ]
+    response = await kh.post("reports", kh.report(unit=pustu.id))
+    assert response.status_code == 201, response.text
+    routed = kh.rows("SELECT unit_id, routed_unit_id FROM reports")
+    assert routed == [(pustu.id, world.units["prov"].id)]
+
+
+async def test_units_no_coordinator_reaches_are_not_offered(make_harness: MakeHarness) -> None:
+    async with make_harness() as h:
+        world = h.world
+        await world.unit("mpp", name="Mal Pelayanan Publik")
+        await world.unit("samsat", "mpp", "Samsat")
+        await world.unit("pajak", "mpp", "Kantor Pajak")
+        await world.user("koor@samsat.go.id", "coordinator", "samsat")
+        kiosk, code = await world.store.kiosks.add(world.units["mpp"].id, "Hall", datetime.now(UTC))
+        kh = KioskHarness(h, kiosk, code)
+        await kh.pair()
+        data = (await kh.client.get("/kiosk/api/config", headers=kh.auth())).json()
+        # Nobody would read a report to the tax office: it is not offered...
+        assert [a["name"] for a in data["agencies"]] == ["Samsat"]
+        # ...but one queued for it before is still taken, for the administrators.
+        response = await kh.post("reports", kh.report(unit=world.units["pajak"].id))
+        assert response.status_code == 201, response.text
