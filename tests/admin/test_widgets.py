@@ -167,5 +167,5 @@ async def test_the_preview_runs_the_real_loader_from_our_own_origin(admin: AppHa
     key = svc.signing.widget_key(widget.id, 1)
     sources = [s["src"] for s in page.find_all("script", src=lambda s: s and "widget.js" in s)]
     assert sources == ["/widget.js", f"/widget.js?key={key}"]
-    assert page.find(attrs={"data-lapor-widget": True}) is not None
+    assert page.select_one("[data-lapor-widget]") is not None
     assert (await admin.client.get("/admin/widgets/999/preview")).status_code == 404
