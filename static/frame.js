@@ -61,6 +61,8 @@
       // trap: a floating panel, whose close button overlays our header's corner.
       trap = data.trap === true;
       document.body.classList.toggle("panel", trap);
+      measure(); // the header's height may have changed with it: say so now
+
       // The page the citizen opened the panel on; the server keeps it only if it is on a
       // registered origin, without query and fragment.
       var page = document.querySelector("input[name=page]");
