@@ -267,7 +267,7 @@ def cmd_widget_add(settings: Settings, args: argparse.Namespace) -> None:
     print(f"widget {widget_id} added for {args.unit}: {' '.join(origins)}")
     print(
         f"a strict Content-Security-Policy on those sites needs: {code.script_src}; "
-        f"{code.frame_src}"
+        f"{code.frame_src}; {code.connect_src}"
     )
     print("if the site strips data-* attributes (WordPress, tag managers), paste instead:")
     print(code.url_tag)

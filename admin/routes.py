@@ -222,6 +222,18 @@ def routes() -> list[Route | Mount]:
                 ),
                 Route("/widgets", widgets.widget_list, name="admin_widgets"),
                 Route("/widgets", widgets.widget_add, methods=["POST"], name="admin_widget_add"),
+                Route("/widgets/{widget_id:int}", widgets.widget_detail, name="admin_widget"),
+                Route(
+                    "/widgets/{widget_id:int}",
+                    widgets.widget_save,
+                    methods=["POST"],
+                    name="admin_widget_save",
+                ),
+                Route(
+                    "/widgets/{widget_id:int}/preview",
+                    widgets.widget_preview,
+                    name="admin_widget_preview",
+                ),
                 Route("/kiosks", kiosks.kiosk_list, name="admin_kiosks"),
                 Route("/kiosks", kiosks.kiosk_add, methods=["POST"], name="admin_kiosk_add"),
                 Route(

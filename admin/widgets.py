@@ -1,23 +1,31 @@
 """The administrator's widget pages: `lapor widget add/list/revoke` in the browser. A unit's
 widgets with the snippet to paste (both forms: data-key, and the key in the URL for sites that
 strip data attributes), the lines a strict Content-Security-Policy needs, a copy button, and
-revocation after a confirmation page. Admins only, like the other organisation pages."""
+revocation after a confirmation page. A widget's own page changes its sites (the key, and so
+the snippet, stays) and previews its button and form as a site shows them. Admins only, like
+the other organisation pages."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from lapor.admin import registry
-from lapor.admin.registry import Confirmed, Listing, Managed, Question, redirect_done
+from lapor.admin.access import path_id, staff_only
+from lapor.admin.forms import read_typed
+from lapor.admin.registry import ADMIN, Confirmed, Listing, Managed, Question, redirect_done
+from lapor.admin.responses import NO_STORE
 from lapor.complaints import origins as origin_rules
 from lapor.complaints.records import StaffSession, Unit, Widget
-from lapor.store.errors import NotFound
+from lapor.store.cache import LOOKUP_CACHE_SECONDS
+from lapor.store.errors import NotFound, StoreError
 from lapor.web.i18n import N_, gettext
+from lapor.web.security import CONTENT_SECURITY_POLICY
 from lapor.web.services import Services, services
-from lapor.web.snippet import snippet
+from lapor.web.snippet import CHECK_MAX_AGE, snippet
 
 ORIGIN_ERRORS = {
     "scheme": N_(
@@ -38,7 +46,21 @@ DONE = {
     "widget_revoked": N_(
         "The widget of %(name)s has been revoked: its form no longer opens on any site."
     ),
+    "widget_saved": N_("The sites of the widget of %(name)s have been saved."),
 }
+REVOKED = N_("This widget has been revoked: its sites can no longer be changed.")
+# The preview page frames our own /w/{key}: its policy allows that one frame source.
+PREVIEW_POLICY = f"{CONTENT_SECURITY_POLICY}; frame-src 'self'"
+
+
+def _origins_typed(typed: str, errors: dict[str, str]) -> list[str]:
+    """The sites typed one per line, normalised, or none with the sentence in `errors`: the
+    same rules for adding a widget and for changing its sites."""
+    try:
+        return origin_rules.read_origins(typed.splitlines())
+    except origin_rules.InvalidOrigin as exc:
+        errors["origins"] = _origin_error(exc)
+        return []
 
 
 def _origin_error(exc: origin_rules.InvalidOrigin) -> str:
@@ -68,11 +90,7 @@ async def _add(
     svc = services(request)
     errors: dict[str, str] = {}
     unit = await registry.unit_typed(svc, typed, errors)
-    origins: list[str] = []
-    try:
-        origins = origin_rules.read_origins(typed["origins"].splitlines())
-    except origin_rules.InvalidOrigin as exc:
-        errors["origins"] = _origin_error(exc)
+    origins = _origins_typed(typed["origins"], errors)
     if not errors:
         assert unit is not None
         try:
@@ -127,3 +145,86 @@ REVOKE = Confirmed[Widget](
 widget_list = registry.list_view(WIDGETS)
 widget_add = registry.add_view(WIDGETS)
 widget_revoke = registry.confirmed_view(REVOKE)
+
+
+async def _widget(request: Request) -> Widget:
+    widget = await services(request).store.widget(path_id(request, "widget_id"))
+    if widget is None:
+        raise HTTPException(404)
+    return widget
+
+
+async def _widget_page(
+    request: Request,
+    session: StaffSession,
+    widget: Widget,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    svc = services(request)
+    return svc.templates.response(
+        request,
+        "admin/widget.html",
+        {
+            "session": session,
+            "widget": widget,
+            "errors": errors or {},
+            "typed": typed or {},
+            "max_origins": origin_rules.MAX_ORIGINS,
+            "cache_seconds": round(LOOKUP_CACHE_SECONDS),
+            "check_seconds": CHECK_MAX_AGE,
+            "notice": registry.notice(DONE, request, {widget.id: widget.unit_name}),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+@staff_only(ADMIN)
+async def widget_detail(request: Request, session: StaffSession) -> Response:
+    """A widget's sites, to change when an agency moves its site or adds one."""
+    return await _widget_page(request, session, await _widget(request))
+
+
+@staff_only(ADMIN)
+async def widget_save(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    widget = await _widget(request)
+    typed = read_typed(await request.form(), "origins", limit=WIDGETS.limit)
+    errors: dict[str, str] = {}
+    if not widget.active:
+        errors["origins"] = gettext(REVOKED)
+    origins = _origins_typed(typed["origins"], errors) if not errors else []
+    if not errors:
+        try:
+            widget = await svc.store.set_widget_origins(widget.id, origins)
+        except NotFound:
+            raise HTTPException(404) from None
+        except StoreError:  # revoked a moment ago
+            errors["origins"] = gettext(REVOKED)
+    if errors:
+        return await _widget_page(
+            request, session, widget, errors=errors, typed=typed, status_code=400
+        )
+    return redirect_done(f"/admin/widgets/{widget.id}", "widget_saved", widget.id)
+
+
+@staff_only(ADMIN)
+async def widget_preview(request: Request, session: StaffSession) -> Response:
+    """The widget's button and its inline form as a site shows them, run by the real loader
+    from this deployment's own origin: the frame knows it as a preview (widget.views), shows
+    it so, disables its send button and refuses a POST."""
+    svc = services(request)
+    widget = await _widget(request)
+    return svc.templates.response(
+        request,
+        "admin/widget_preview.html",
+        {
+            "session": session,
+            "widget": widget,
+            "key": svc.signing.widget_key(widget.id, widget.version),
+        },
+        headers={**NO_STORE, "content-security-policy": PREVIEW_POLICY, "x-frame-options": "DENY"},
+    )

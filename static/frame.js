@@ -58,7 +58,11 @@
     if (event.source !== parent || event.origin !== host || !data || typeof data !== "object"
         || data.lapor !== "w") { return; }
     if (data.type === "open") {
+      // trap: a floating panel, whose close button overlays our header's corner.
       trap = data.trap === true;
+      document.body.classList.toggle("panel", trap);
+      measure(); // the header's height may have changed with it: say so now
+
       // The page the citizen opened the panel on; the server keeps it only if it is on a
       // registered origin, without query and fragment.
       var page = document.querySelector("input[name=page]");
@@ -71,5 +75,10 @@
     }
   });
 
-  post({ type: "ready", refused: document.body.getAttribute("data-refused") || "" });
+  // Why the form is refused, for the host's webmaster: frames log to the same console. The
+  // loader's check usually said it before drawing anything; this is for a loader that could
+  // not ask (a CSP without our connect-src) or a widget changed since.
+  var refused = document.body.getAttribute("data-refused");
+  if (refused) { console.warn("LAPOR! widget: " + refused); }
+  post({ type: "ready" });
 })();

@@ -104,6 +104,25 @@ def list_widgets(conn: Connection, *, unit_id: int | None) -> list[Widget]:
     return _listed(conn, _WIDGET, t.widgets, unit_id, rows.widget)
 
 
+def set_widget_origins(conn: Connection, *, widget_id: int, origins: Sequence[str]) -> Widget:
+    """The sites a widget may run on, instead of the ones it had (normalised by
+    complaints.origins; at least one). Its key stays: the snippet on the sites is unchanged.
+    A revoked widget keeps what it had: it runs nowhere."""
+    if not origins:
+        raise StoreError("a widget needs at least one origin")
+    result = conn.execute(
+        update(t.widgets)
+        .where(t.widgets.c.id == widget_id, t.widgets.c.revoked_at.is_(None))
+        .values(origins="\n".join(origins))
+    )
+    row = _one(conn, _WIDGET, t.widgets, widget_id)
+    if row is None:
+        raise NotFound(f"no widget with id {widget_id}")
+    if result.rowcount == 0:
+        raise StoreError(f"widget {widget_id} is revoked")
+    return rows.widget(row)
+
+
 def revoke_widget(conn: Connection, *, widget_id: int) -> Widget:
     """For good: the key stops working on every site at once. A new widget gets a new key."""
     result = conn.execute(

@@ -275,6 +275,15 @@ class Store:
     async def list_widgets(self, unit_id: int | None = None) -> list[Widget]:
         return await self.db.read(partial(entry_points.list_widgets, unit_id=unit_id))
 
+    async def set_widget_origins(self, widget_id: int, origins: Sequence[str]) -> Widget:
+        """The next frame this process serves sees the new sites at once; another process
+        within LOOKUP_CACHE_SECONDS (its own cache of the widget)."""
+        widget = await self.db.write(
+            partial(entry_points.set_widget_origins, widget_id=widget_id, origins=origins)
+        )
+        self._widgets.forget(widget_id)
+        return widget
+
     async def revoke_widget(self, widget_id: int) -> Widget:
         """For good: the key stops working on every site at once. A new widget gets a new key."""
         widget = await self.db.write(partial(entry_points.revoke_widget, widget_id=widget_id))

@@ -248,8 +248,8 @@ def test_widget_add_prints_the_snippet_last_list_and_revoke(lapor: Run) -> None:
         'data-cfasync="false"></script>'
     )
     assert (
-        "script-src https://lapor.kalselprov.go.id; frame-src https://lapor.kalselprov.go.id"
-        in "\n".join(out)
+        "script-src https://lapor.kalselprov.go.id; frame-src https://lapor.kalselprov.go.id; "
+        "connect-src https://lapor.kalselprov.go.id" in "\n".join(out)
     )
     listed = lapor("widget", "list").stdout.strip().splitlines()
     assert listed == [

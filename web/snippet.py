@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+# How long a browser keeps the loader's check (/w/{key}/check) for one site (Vary: Origin): a
+# site added to a widget shows its button within this, one removed stops showing it within it.
+CHECK_MAX_AGE = 60
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -18,6 +22,8 @@ class Snippet:
     # The lines a strict CSP on the host needs, and the tag with a nonce for 'strict-dynamic'.
     script_src: str
     frame_src: str
+    # The loader asks the server whether this site may show the widget before drawing it.
+    connect_src: str
     nonce_tag: str
 
 
@@ -30,6 +36,7 @@ def snippet(base_url: str, key: str) -> Snippet:
         url_tag=f'<script async src="{base}/widget.js?key={key}" data-cfasync="false"></script>',
         script_src=f"script-src {origin}",
         frame_src=f"frame-src {origin}",
+        connect_src=f"connect-src {origin}",
         nonce_tag=f'<script async nonce="NONCE" src="{base}/widget.js?key={key}" '
         'data-cfasync="false"></script>',
     )

@@ -77,6 +77,8 @@ def squeeze(source: str) -> str:
             i += 1
         if space and out and _WORD.match(out[-1][-1]) and _WORD.match(token[0]):
             out.append(" ")
+        if token == "}" and out and out[-1] == ";":
+            out.pop()  # the last statement of a block needs no semicolon
         space = False
         out.append(token)
     return _JOINED_LITERALS.sub("", "".join(out))
@@ -101,10 +103,24 @@ def build(source: Path = SOURCE) -> Loader:
     text = squeeze(source.read_text())
     if text.count(PLACEHOLDER) != 1:
         raise RuntimeError(f"{source} must hold {PLACEHOLDER} exactly once")
-    # ensure_ascii: the file is plain ASCII whatever charset a proxy or host page assumes.
-    body = text.replace(
-        PLACEHOLDER, json.dumps(strings, ensure_ascii=True, separators=(",", ":"))
-    ).encode("ascii")
+
+    # An object literal whose names (languages, STRINGS' keys) are bare identifiers, as in
+    # the source; ensure_ascii: the file is plain ASCII whatever charset a proxy or host page
+    # assumes.
+    def members(names: dict[str, str]) -> str:
+        return ",".join(f"{name}:{value}" for name, value in names.items())
+
+    literal = (
+        "{"
+        + members(
+            {
+                language: "{" + members({name: json.dumps(t) for name, t in texts.items()}) + "}"
+                for language, texts in strings.items()
+            }
+        )
+        + "}"
+    )
+    body = text.replace(PLACEHOLDER, literal).encode("ascii")
     # Weak: the GZip middleware may send it compressed, and it stays the same file.
     return Loader(body, f'W/"{hashlib.sha256(body).hexdigest()[:20]}"')
 

@@ -12,4 +12,5 @@ routes: list[Route | Mount] = [
     Route("/w/{key}", views.frame_form, methods=["GET"], name="widget_form"),
     Route("/w/{key}", views.frame_submit, methods=["POST"], name="widget_submit"),
     Route("/w/{key}/sent/{code}/{secret}", views.frame_receipt, name="widget_receipt"),
+    Route("/w/{key}/check", views.frame_check, name="widget_check"),
 ]

@@ -1,11 +1,17 @@
 """The widget's form, inside the iframe the loader (widget.js) puts on an agency's page:
-`/w/{key}` shows and receives it, `/w/{key}/sent/{code}/{secret}` is its receipt.
+`/w/{key}` shows and receives it, `/w/{key}/sent/{code}/{secret}` is its receipt, and
+`/w/{key}/check` tells the loader, before it draws anything, whether the page asking may show
+the widget at all.
 
 Every response is for one frame on one site: the loader says which (`?o=`, the host page's
 origin), and the page names that origin in `frame-ancestors` only when it is registered for
 the key; the browser then refuses to show it anywhere else. The list of origins is never
 sent. A bad key, a revoked widget or an unregistered site gets a short notice in place of the
-form, and the frame tells the loader why in one console line.
+form, and the frame tells the webmaster why in one console line.
+
+The deployment's own origin (settings.base_url) may frame every active widget as a preview
+(the admin's /admin/widgets/{id}/preview): the form is shown as a site would show it, marked as
+a preview, its send button disabled, and a POST from it is refused, so no report is made.
 
 Inside a third-party frame cookies and storage are blocked or partitioned, so nothing here
 uses them: the language travels in the URL (`?lang=`), the form's signed token carries the
@@ -16,13 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from lapor.complaints import tracking
 from lapor.complaints.origins import InvalidOrigin, kept_page_url, normalize_origin, registered
+from lapor.complaints.progress import progress
 from lapor.complaints.records import Widget
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.intake import Entry
@@ -36,6 +43,7 @@ from lapor.web.report_form import check_report_form
 from lapor.web.security import frame_policy
 from lapor.web.services import Services, services
 from lapor.web.signing import FormTokenError, WidgetKeyError
+from lapor.web.snippet import CHECK_MAX_AGE
 
 NO_STORE = {"cache-control": "no-store"}
 # The one console line the loader prints on the host page: for its webmaster, so in English.
@@ -45,6 +53,15 @@ CONSOLE = {
     "origin": "this site's origin is not registered for this widget key",
     "unknown_report": "this receipt does not belong to this widget",
 }
+# What /w/{key}/check answers a page whose origin may not show the widget: its console line
+# (nothing for yes). The origin named is the asker's own, never one of the registered ones.
+CHECK_REFUSED = {
+    "unknown": CONSOLE["unknown"] + "; the button is not shown",
+    "revoked": CONSOLE["revoked"] + "; the button is not shown",
+    "origin": "%(origin)s is not registered for this widget key, so the button is not shown; "
+    "the LAPOR! admin adds it to the widget's sites",
+}
+
 # What Sec-Fetch-Dest says for a frame's navigation; a top-level visit or a fetch is refused.
 FRAME_DESTINATIONS = ("iframe", "frame")
 # Every page shown inside the frame answers 200, errors included (a refused key, a form with
@@ -61,6 +78,8 @@ class Frame:
     widget: Widget
     key: str
     origin: str
+    # Framed by the deployment's own origin, for the admin's preview: nothing may be sent.
+    preview: bool = False
 
     def url(self, path: str = "", **params: str) -> str:
         query = {"o": self.origin, "lang": i18n.current_language(), **params}
@@ -104,29 +123,80 @@ def _notice(
     )
 
 
-async def _frame(request: Request, svc: Services, key: str) -> Frame | Response:
-    dest = request.headers.get("sec-fetch-dest")
-    claimed = request.query_params.get("o", "")
+def own_origin(svc: Services) -> str:
+    """The deployment's own origin, which may frame any widget as a preview."""
+    parts = urlsplit(svc.settings.base_url)
+    return normalize_origin(f"{parts.scheme}://{parts.netloc}")
+
+
+def _normalized(claimed: str) -> str | None:
     try:
-        host = normalize_origin(claimed)
+        return normalize_origin(claimed)
     except InvalidOrigin:
-        host = None
-    if dest is not None and dest not in FRAME_DESTINATIONS:
-        # Opened as a page of its own (or fetched): this form exists only inside a frame.
-        return _notice(request, svc, "not_framed", None, 403)
+        return None
+
+
+async def _allowed(svc: Services, key: str, claimed: str) -> Frame | tuple[str, int]:
+    """The frame `claimed` (an origin, as typed by the loader or sent by the browser) may
+    show for `key`, or why not and the status that says it."""
     try:
         widget_id, version = svc.signing.read_widget_key(key)
     except WidgetKeyError:
-        return _notice(request, svc, "unknown", host, 404)
+        return "unknown", 404
     widget = await svc.store.widget_for_frame(widget_id)
     if widget is None:
-        return _notice(request, svc, "unknown", host, 404)
+        return "unknown", 404
     if widget.version != version or not widget.active:
-        return _notice(request, svc, "revoked", host, 410)
+        return "revoked", 410
+    own = own_origin(svc)
+    if _normalized(claimed) == own:
+        # The deployment's own pages are no agency's site: always a preview, even should its
+        # origin be listed.
+        return Frame(widget, key, own, preview=True)
     origin = registered(claimed, widget.origins)
     if origin is None:
-        return _notice(request, svc, "origin", host, 403)
+        return "origin", 403
     return Frame(widget, key, origin)
+
+
+async def _frame(request: Request, svc: Services, key: str) -> Frame | Response:
+    dest = request.headers.get("sec-fetch-dest")
+    claimed = request.query_params.get("o", "")
+    if dest is not None and dest not in FRAME_DESTINATIONS:
+        # Opened as a page of its own (or fetched): this form exists only inside a frame.
+        return _notice(request, svc, "not_framed", None, 403)
+    allowed = await _allowed(svc, key, claimed)
+    if isinstance(allowed, Frame):
+        return allowed
+    reason, status_code = allowed
+    return _notice(request, svc, reason, _normalized(claimed), status_code)
+
+
+async def frame_check(request: Request) -> Response:
+    """May the page asking show this widget? Asked by the loader before it draws the button
+    or an inline form, with CORS and without cookies: the answer depends on the request's
+    Origin header alone (a same-origin request, which sends none, is the deployment's own
+    page), is empty for yes and the webmaster's console line for no, and names no origin but
+    the asker's. It tells nothing a frame request with `?o=` would not: the same checks."""
+    svc = services(request)
+    claimed = request.headers.get("origin", "")
+    if not claimed and request.headers.get("sec-fetch-site") == "same-origin":
+        claimed = own_origin(svc)
+    allowed = await _allowed(svc, request.path_params["key"], claimed)
+    why = ""
+    if not isinstance(allowed, Frame):
+        origin = _normalized(claimed)
+        why = (CHECK_REFUSED[allowed[0]] % {"origin": origin or "this page's origin"})[:200]
+    return PlainTextResponse(
+        why,
+        headers={
+            "cache-control": f"public, max-age={CHECK_MAX_AGE}",
+            "vary": "Origin",
+            # Any page may ask; what it learns is about its own origin only.
+            "access-control-allow-origin": "*",
+            "cross-origin-resource-policy": "cross-origin",
+        },
+    )
 
 
 def _form_page(
@@ -141,6 +211,7 @@ def _form_page(
     errors: list[FieldError] | None = None,
 ) -> Response:
     context: dict[str, Any] = {
+        "preview": frame.preview,
         "unit_name": frame.widget.unit_name,
         "host_origin": frame.origin,
         "action": frame.url(),
@@ -181,6 +252,10 @@ async def frame_submit(request: Request) -> Response:
     if isinstance(frame, Response):
         return frame
     widget = frame.widget
+    if frame.preview:
+        # The admin's preview shows the form with its button disabled; a POST made anyway
+        # (another tool, a page edited in the browser) is refused before anything is read.
+        return _notice(request, svc, "preview", frame.origin, 403, back_url=frame.url())
     try:
         form = await read_report_form(
             request, max_photos=settings.max_photos, max_photo_bytes=settings.max_photo_bytes
@@ -279,6 +354,11 @@ async def frame_receipt(request: Request) -> Response:
         "widget/sent.html",
         {
             "code": canonical,
+            "report": report,
+            # What happens next, as on the status page: the deadline that is running.
+            "progress": progress(
+                report, svc.settings.calendar, svc.settings.deadline_rules, svc.settings.timezone
+            ),
             "host_origin": frame.origin,
             "unit_name": frame.widget.unit_name,
             "status_url": f"{base}/t/{canonical}",

@@ -9,6 +9,10 @@
      CSSOM properties: no <style> element or style attribute for a strict CSP to block;
    - it reads nothing from the page but its own tags, the containers and location.href (when
      a panel opens), stores nothing, and never evaluates what it receives;
+   - it draws nothing where the form would be refused: one GET of BASE/w/KEY/check (CORS, no
+     cookies, answered from the Origin header alone: empty for yes, else why) comes first;
+     when it cannot be asked (a CSP without our connect-src, a network error) the button
+     shows as it always did;
    - a message is believed only from our origin, from that widget's own iframe, in our shape;
    - running twice (Turbo and other single-page hosts re-run scripts) makes nothing twice. */
 (function (w, d) {
@@ -33,12 +37,15 @@
     "box-shadow:0 2px 8px #0006}" +
     ":focus-visible{outline:3px solid #0b57d0;outline-offset:2px}" +
     ".p{position:fixed;bottom:80px;right:16px;width:min(420px,calc(100vw - 32px));" +
-    "display:flex;flex-direction:column;background:Canvas;color:CanvasText;" +
+    "background:Canvas;color:CanvasText;" +
     "border-radius:8px;box-shadow:0 4px 24px #0008;overflow:hidden}" +
     ":host([data-left]) .p{right:auto;left:16px}" +
     "[hidden]{display:none!important}" +
-    ".x{align-self:flex-end;background:none;color:inherit;box-shadow:none;border-radius:0;" +
-    "padding:8px 16px}" +
+    // The close button sits in the top right corner of the form's own red header, which keeps
+    // room for it (frame.js, told by "open" that it is in a panel): one header, not two. Red
+    // itself, it reads the same while the form loads.
+    ".x{position:absolute;top:0;right:0;width:48px;padding:0;background:#8b0000;" +
+    "box-shadow:none;border-radius:0}" +
     "iframe{display:block;border:0;width:100%;height:0}" +
     // Until the form says it is ready (and the loading message is hidden), the iframe is
     // laid out, so it measures itself at its real width, but unseen.
@@ -48,7 +55,7 @@
     // On a dark page the default dark red would sink in: a lighter one (3.8:1 on #121212).
     "@media (prefers-color-scheme:dark){button{background:var(--c,#d32f2f)}}" +
     // Full width on a phone, on either side (the second selector outweighs the one above).
-    "@media (max-width:480px){.p,:host([data-left]) .p{bottom:0;right:0;left:0;width:auto;" +
+    "@media (max-width:480px){.p,:host([data-left]) .p{inset:auto 0 0;width:auto;" +
     "border-radius:8px 8px 0 0}.p iframe{max-height:calc(100vh - 64px)}}";
   // No animation at all, so nothing to undo under prefers-reduced-motion; the colours are
   // the system's Canvas/CanvasText, so dark mode gets a dark panel.
@@ -59,6 +66,16 @@
 
   function attr(node, name) {
     return (node.getAttribute(name) || "").trim();
+  }
+
+  // `then` runs once the server said this page's origin may show the widget `cfg.key` (the
+  // browser keeps the answer a minute). Refused: nothing is drawn, and the webmaster's
+  // console says why, in our words (never markup). Not asked: drawn, as it always was.
+  function allowed(cfg, then) {
+    fetch(cfg.base + "/w/" + cfg.key + "/check").then(function (r) { return r.text(); }).then(function (why) {
+      if (!why) return then();
+      console.warn("LAPOR! widget: " + why); // one line of ours, under 200 characters
+    }, then);
   }
 
   // Our own tags, found without document.currentScript (Rocket Loader and tag managers hide
@@ -102,7 +119,7 @@
       "allow-popups-to-escape-sandbox");
     // The page's address is not in the frame's URL (its query may hold personal data, and
     // would sit in our access log): the frame gets it in the "open" message.
-    f.src = cfg.base + "/w/" + encodeURIComponent(cfg.key) + "?o=" +
+    f.src = cfg.base + "/w/" + cfg.key + "?o=" +
       encodeURIComponent(location.origin) + "&lang=" + cfg.lang;
     me.timer = setTimeout(function () {
       if (me.ready) return;
@@ -129,14 +146,11 @@
         me.ready = true;
         msg.hidden = true;
         f.hidden = false;
-        if (typeof data.refused === "string" && data.refused) {
-          console.warn("LAPOR! widget: " + data.refused.slice(0, 200));
-        }
         me.open();
         if (me.opened) me.opened();
       } else if (data.type === "height" && typeof data.h === "number" && data.h >= 0) {
         var h = Math.min(Math.ceil(data.h), 20000) + "px";
-        if (f.style.height !== h) f.style.height = h;
+        f.style.height = h; // frame.js posts a height only when it changed
       } else if (data.type === "close" && me.close) {
         me.close();
       } else if (data.type === "tab" && me.tab) {
@@ -151,15 +165,14 @@
     var host = d.createElement("lapor-widget");
     if (cfg.left) host.setAttribute("data-left", "");
     var root = shadow(host, cfg);
+    // No type="button" needed: nothing in a shadow root belongs to a form of the page.
     var button = el("button", root);
-    button.type = "button";
     button.textContent = cfg.label || cfg.t.label;
     var panel = el("div", root);
     panel.className = "p";
     panel.setAttribute("role", "dialog");
     panel.setAttribute("aria-label", cfg.t.title);
     var x = el("button", panel);
-    x.type = "button";
     x.className = "x";
     x.textContent = "\u00d7";
     x.setAttribute("aria-label", cfg.t.close);
@@ -211,6 +224,9 @@
         focusFrame(true);
       }
     });
+    // Shown once the server said yes: until then (or for ever) the host holds nothing visible.
+    button.hidden = true;
+    allowed(cfg, function () { button.hidden = false; });
     d.body.appendChild(host);
     return host;
   }
@@ -268,7 +284,7 @@
       }
       if (box.__lapor || !c) continue;
       box.__lapor = 1;
-      inline(c, box);
+      allowed(c, inline.bind(null, c, box));
     }
   }
 

@@ -110,3 +110,62 @@ async def test_revoke_asks_first_then_the_form_stops_opening(admin: AppHarness) 
     )
     assert soup(frame).find("form") is None
     assert (await admin.client.get("/admin/widgets/999/revoke")).status_code == 404
+
+
+async def test_change_a_widgets_sites_with_the_same_rules_and_the_same_key(
+    admin: AppHarness,
+) -> None:
+    svc = admin.app.state.services
+    widget = await svc.store.add_widget(admin.world.units["dinas"].id, ["https://a.go.id"])
+    key = svc.signing.widget_key(widget.id, 1)
+    page = soup(await admin.client.get("/admin/widgets"))
+    links = [a["href"] for a in tag(page.find(id=f"widget-{widget.id}")).find_all("a")]
+    assert f"/admin/widgets/{widget.id}" in links
+    assert f"/admin/widgets/{widget.id}/preview" in links
+    detail = soup(await admin.client.get(f"/admin/widgets/{widget.id}"))
+    assert tag(detail.find("textarea", id="origins")).get_text() == "https://a.go.id"
+    # The hint says how soon the change reaches the sites.
+    assert "5 detik" in tag(detail.find(id="origins-hint")).get_text()
+    # Bad input: the reason, the typed text back, nothing changed.
+    bad = await post(admin, f"/admin/widgets/{widget.id}", origins="https://*.go.id")
+    assert bad.status_code == 400
+    assert "wildcard" in alert(soup(bad))
+    assert tag(soup(bad).find("textarea", id="origins")).get_text() == "https://*.go.id"
+    assert widgets(admin) == [(widget.id, widget.unit_id, "https://a.go.id", 0)]
+    # Without the CSRF token nothing happens either.
+    forged = await admin.client.post(f"/admin/widgets/{widget.id}", data={"origins": "https://b"})
+    assert forged.status_code == 403
+    response = await post(
+        admin, f"/admin/widgets/{widget.id}", origins="https://B.go.id\nhttps://a.go.id/"
+    )
+    assert response.status_code == 303
+    assert widgets(admin) == [(widget.id, widget.unit_id, "https://b.go.id\nhttps://a.go.id", 0)]
+    done = soup(await admin.client.get(response.headers["location"]))
+    assert "Dinas Kependudukan" in notice(done)
+    # The next frame follows the new list at once (this process forgot its cached widget).
+    frame = await admin.client.get(
+        f"/w/{key}", params={"o": "https://b.go.id"}, headers={"sec-fetch-dest": "iframe"}
+    )
+    assert soup(frame).find("form", id="report-form") is not None
+    await svc.store.revoke_widget(widget.id)
+    refused = await post(admin, f"/admin/widgets/{widget.id}", origins="https://c.go.id")
+    assert refused.status_code == 400
+    assert "dicabut" in alert(soup(refused))
+    assert (await admin.client.get("/admin/widgets/999")).status_code == 404
+    assert (await post(admin, "/admin/widgets/999", origins="https://c.go.id")).status_code == 404
+
+
+async def test_the_preview_runs_the_real_loader_from_our_own_origin(admin: AppHarness) -> None:
+    svc = admin.app.state.services
+    widget = await svc.store.add_widget(admin.world.units["dinas"].id, ["https://a.go.id"])
+    response = await admin.client.get(f"/admin/widgets/{widget.id}/preview")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "frame-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    page = soup(response)
+    key = svc.signing.widget_key(widget.id, 1)
+    sources = [s["src"] for s in page.find_all("script", src=lambda s: s and "widget.js" in s)]
+    assert sources == ["/widget.js", f"/widget.js?key={key}"]
+    assert page.select_one("[data-lapor-widget]") is not None
+    assert (await admin.client.get("/admin/widgets/999/preview")).status_code == 404

@@ -56,7 +56,7 @@ def strict_csp(server: LaporServer, extra: str = "") -> str:
     or style, no eval."""
     return (
         f"default-src 'none'; script-src {server.base_url}; frame-src {server.base_url}; "
-        f"style-src 'self'{extra}; img-src 'self'"
+        f"connect-src {server.base_url}; style-src 'self'{extra}; img-src 'self'"
     )
 
 
@@ -318,7 +318,7 @@ def test_inline_mode_and_two_widgets_resize_independently(
         return last
 
     before = settled()
-    assert fitted()
+    assert fitted(), (heights(), [f.locator("#frame").bounding_box() for f in (one, two)])
     # Sending the first one empty adds error messages: only it grows.
     one.locator("button.send").click()
     expect(one.locator(".alert")).to_be_visible()
@@ -391,26 +391,80 @@ def test_the_loader_run_twice_makes_one_button(
     assert page.problems == []
 
 
-def test_an_unregistered_site_sees_no_form(
+def lapor_warnings(page: Any, expected: str) -> list[str]:
+    """The widget's console lines, once the one saying `expected` has arrived."""
+    deadline = time.monotonic() + 5
+    while not any(expected in w for w in page.warnings):
+        assert time.monotonic() < deadline, page.warnings
+        page.wait_for_timeout(50)  # lets Playwright deliver the console events
+    return [w for w in page.warnings if "LAPOR!" in w]
+
+
+def test_an_unregistered_site_shows_no_button_and_its_webmaster_reads_why(
+    lapor_server: LaporServer,
+    host_site: HostSite,
+    copycat_site: HostSite,
+    widget_key: str,
+    open_page: Callable[..., Any],
+) -> None:
+    # The button, and an inline form in a container: neither is drawn where the form would
+    # be refused, so no citizen meets a dead end.
+    url = copycat_site.page(
+        "/copy",
+        host_html(
+            '<div data-lapor-widget id="box"></div>',
+            tag(lapor_server, widget_key),
+            tag(lapor_server, widget_key, mode="inline"),
+        ),
+        csp=strict_csp(lapor_server),
+    )
+    page = open_page(url)
+    lines = lapor_warnings(page, "not registered")
+    # One line per thing not drawn, naming this site's origin (never the registered ones).
+    assert lines and all(f"{copycat_site.origin} is not registered" in w for w in lines)
+    assert not any(host_site.origin in w for w in lines)
+    page.wait_for_timeout(300)
+    expect(widget_button(page)).to_be_hidden()
+    assert page.locator("lapor-widget iframe").count() == 0
+    assert page.locator("#box lapor-widget").count() == 0
+    assert page.problems == []
+
+
+def test_a_site_whose_csp_forbids_the_check_still_gets_the_button_and_a_way_out(
     lapor_server: LaporServer,
     copycat_site: HostSite,
     widget_key: str,
     open_page: Callable[..., Any],
 ) -> None:
-    url = copycat_site.page(
-        "/copy", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
-    )
+    # A policy written before the check existed (no connect-src for us): the loader cannot
+    # ask, so it draws the button as it always did; the frame refuses, and its notice leads
+    # to the other ways of reporting.
+    csp = strict_csp(lapor_server).replace(f"connect-src {lapor_server.base_url}; ", "")
+    url = copycat_site.page("/old-csp", host_html(tag(lapor_server, widget_key)), csp=csp)
     page = open_page(url)
     widget_button(page).click()
     frame = frame_of(page)
     expect(frame.locator("h1")).to_have_text("Formulir ini tidak dapat ditampilkan di sini")
     assert frame.locator("form").count() == 0
-    deadline = time.monotonic() + 5
-    while not any("not registered" in w for w in page.warnings):
-        assert time.monotonic() < deadline, page.warnings
-        time.sleep(0.05)
-    assert len([w for w in page.warnings if "LAPOR!" in w]) == 1
-    assert page.problems == []
+    links = frame.locator("ul.channels a")
+    expect(links).to_have_count(2)
+    assert links.nth(0).get_attribute("href") == f"{lapor_server.base_url}/"
+    assert links.nth(1).get_attribute("href") == "https://www.lapor.go.id/"
+    expect(frame.locator("ul.channels")).to_contain_text("Kirim SMS ke 1708")
+    # The frame tells the webmaster why, in the same console.
+    assert len(lapor_warnings(page, "not registered")) == 1
+    # What the link opens is this deployment's own start page.
+    with page.context.expect_page() as opened:
+        links.nth(0).click()
+    start = opened.value
+    start.wait_for_load_state()
+    assert start.url == f"{lapor_server.base_url}/"
+    start.close()
+    # The one problem is the host's own policy refusing the check.
+    assert page.problems and all(
+        "/check" in p and ("Content Security Policy" in p or "CSP violation: connect-src" in p)
+        for p in page.problems
+    ), page.problems
 
 
 def test_a_copied_frame_claiming_the_agencys_origin_is_refused_by_the_browser(
@@ -434,7 +488,7 @@ def test_a_copied_frame_claiming_the_agencys_origin_is_refused_by_the_browser(
         assert frame.evaluate("document.querySelectorAll('form').length") == 0
 
 
-def test_a_revoked_key_shows_no_form(
+def test_a_revoked_key_shows_no_button(
     lapor_server: LaporServer, host_site: HostSite, open_page: Callable[..., Any]
 ) -> None:
     widget_id, key = add_widget(lapor_server, host_site.origin)
@@ -443,16 +497,9 @@ def test_a_revoked_key_shows_no_form(
         "/revoked", host_html(tag(lapor_server, key)), csp=strict_csp(lapor_server)
     )
     page = open_page(url)
-    widget_button(page).click()
-    frame = frame_of(page)
-    expect(frame.locator("h1")).to_have_text("Formulir pengaduan ini sudah tidak digunakan")
-    assert frame.locator("form").count() == 0
-    # One console line for the webmaster, no error and no dialog.
-    deadline = time.monotonic() + 5
-    while not any("revoked" in w for w in page.warnings):
-        assert time.monotonic() < deadline, page.warnings
-        time.sleep(0.05)
-    assert len([w for w in page.warnings if "LAPOR!" in w]) == 1
+    # One console line for the webmaster, no error, no dialog, and nothing to click.
+    assert len(lapor_warnings(page, "revoked")) == 1
+    expect(widget_button(page)).to_be_hidden()
     assert page.problems == []
 
 
@@ -813,7 +860,8 @@ def test_a_host_with_strict_dynamic_and_a_nonce(
     script = tag(lapor_server, widget_key).replace("<script ", f'<script nonce="{nonce}" ')
     csp = (
         f"default-src 'none'; script-src 'nonce-{nonce}' 'strict-dynamic'; "
-        f"frame-src {lapor_server.base_url}; style-src 'self'; img-src 'self'"
+        f"frame-src {lapor_server.base_url}; connect-src {lapor_server.base_url}; "
+        "style-src 'self'; img-src 'self'"
     )
     url = host_site.page("/nonce", host_html(script), csp=csp)
     page = open_page(url)
@@ -870,3 +918,192 @@ def test_the_page_url_is_read_each_time_the_panel_opens(
         (f"{host_site.origin}/berita/42",)
     ]
     assert page.problems == []
+
+
+# -- issue 18, point 14 ------------------------------------------------------------------------
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_one_red_header_whose_corner_holds_the_close_button(
+    lapor_server: LaporServer,
+    host_site: HostSite,
+    widget_key: str,
+    open_page: Callable[..., Any],
+    viewport: ViewportSize,
+) -> None:
+    url = host_site.page(
+        "/one-header", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
+    page = open_page(url, viewport)
+    widget_button(page).click()
+    close = page.locator("lapor-widget .x")
+    # Readable from the first moment, while the form still loads: white on the header's red.
+    expect(close).to_be_visible()
+    colours = close.evaluate(
+        "x => [getComputedStyle(x).backgroundColor, getComputedStyle(x).color]"
+    )
+    assert colours == ["rgb(139, 0, 0)", "rgb(255, 255, 255)"]
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    panel = page.locator("lapor-widget .p").bounding_box()
+    iframe = page.locator("lapor-widget iframe").bounding_box()
+    header = frame.locator(".frame-top").bounding_box()
+    x = close.bounding_box()
+    language = frame.locator(".frame-top .lang").bounding_box()
+    assert panel and iframe and header and x and language
+    # No strip above the form: the frame starts at the panel's top, its header first.
+    assert abs(iframe["y"] - panel["y"]) < 1
+    assert abs(header["y"] - panel["y"]) < 1
+    # The × sits inside the header's top right corner, as tall as the header...
+    assert abs(x["y"] - header["y"]) < 1 and abs(x["height"] - header["height"]) < 1
+    assert abs((x["x"] + x["width"]) - (header["x"] + header["width"])) < 1
+    # ...and covers nothing of it: the language switch ends before it.
+    assert language["x"] + language["width"] <= x["x"]
+    # It still closes the panel.
+    close.click()
+    expect(page.locator("lapor-widget .p")).to_be_hidden()
+    assert page.problems == []
+
+
+def test_the_inline_form_has_no_close_button_and_no_empty_corner(
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/inline-header",
+        host_html(
+            '<div data-lapor-widget id="box"></div>', tag(lapor_server, widget_key, mode="inline")
+        ),
+        csp=strict_csp(lapor_server),
+    )
+    page = open_page(url, DESKTOP)
+    frame = frame_of(page)
+    expect(frame.locator("#report-form")).to_be_visible()
+    assert page.locator("lapor-widget .x").count() == 0
+    # Told by "open" that no × overlays it, the header keeps no room for one.
+    expect(frame.locator("body")).not_to_have_class(re.compile(r"\bpanel\b"))
+    padding = frame.locator(".frame-top").evaluate("h => getComputedStyle(h).paddingRight")
+    assert padding == "16px"
+    assert page.problems == []
+
+
+def test_the_receipt_in_the_frame_says_how_to_keep_the_code_and_what_happens_next(
+    lapor_server: LaporServer, host_site: HostSite, widget_key: str, open_page: Callable[..., Any]
+) -> None:
+    url = host_site.page(
+        "/receipt", host_html(tag(lapor_server, widget_key)), csp=strict_csp(lapor_server)
+    )
+    page = open_page(url)
+    widget_button(page).click()
+    frame = frame_of(page)
+    frame.locator("#text").fill(story())
+    frame.locator("input[name=identity][value=anonim]").check()
+    frame.locator("button.send").click()
+    receipt = frame.locator(".receipt")
+    expect(receipt.locator(".code")).to_be_visible()
+    code = receipt.locator(".code").inner_text().strip()
+    # No bookmark advice a frame cannot follow: a screenshot, a note, or the status page in
+    # a new tab (where it can be bookmarked).
+    expect(receipt).not_to_contain_text("tandai halaman ini")
+    expect(receipt).to_contain_text("ambil tangkapan layar atau catat")
+    facts = frame.locator("dl.facts")
+    expect(facts).to_contain_text("Diterima, menunggu verifikasi")
+    expect(facts).to_contain_text("Instansi")
+    expect(facts).to_contain_text("Dinas Kependudukan")
+    expect(facts).to_contain_text("Diverifikasi paling lambat")
+    expect(frame.locator("main")).to_contain_text("Selanjutnya, petugas pengelola pengaduan")
+    with page.context.expect_page() as opened:
+        receipt.get_by_role("link", name="Buka halaman status di tab baru").click()
+    status = opened.value
+    status.wait_for_load_state()
+    assert status.url == f"{lapor_server.base_url}/t/{code}"
+    status.close()
+    assert page.problems == []
+
+
+def new_admin(server: LaporServer) -> tuple[str, str]:
+    email = f"admin-{uuid.uuid4().hex[:6]}@prov.go.id"
+    password = "admin-" + uuid.uuid4().hex[:12]
+    server.cli(
+        "user",
+        "add",
+        email,
+        "--role",
+        "admin",
+        "--unit",
+        "prov",
+        "--password-stdin",
+        stdin=password + "\n",
+    )
+    return email, password
+
+
+def signed_in_admin(server: LaporServer, open_page: Callable[..., Any]) -> Any:
+    """A new admin's page, signed in: in the same browser as the host pages (one Playwright
+    per thread), where the workspace is a first-party site and its cookie is kept."""
+    from tests.browser.test_workflow import sign_in
+
+    admin = open_page(f"{server.base_url}/admin/login")
+    admin.context.clear_cookies()  # another test's admin may be signed in
+    sign_in(admin, server, *new_admin(server))
+    return admin
+
+
+def test_an_admin_adds_a_site_to_a_widget_and_that_site_gets_the_button(
+    lapor_server: LaporServer,
+    host_site: HostSite,
+    copycat_site: HostSite,
+    open_page: Callable[..., Any],
+) -> None:
+    widget_id, key = add_widget(lapor_server, host_site.origin)
+    admin = signed_in_admin(lapor_server, open_page)
+    admin.goto(f"{lapor_server.base_url}/admin/widgets")
+    admin.locator(f"#widget-{widget_id} a", has_text="Ubah situsnya").click()
+    hint = admin.locator("#origins-hint")
+    expect(hint).to_contain_text("5 detik")
+    admin.fill("#origins", "https://*.example")
+    admin.click("form.action button[type=submit]")
+    expect(admin.get_by_role("alert")).to_contain_text("wildcard")
+    admin.fill("#origins", f"{host_site.origin}\n{copycat_site.origin}")
+    admin.click("form.action button[type=submit]")
+    expect(admin.get_by_role("status")).to_have_text(
+        "Situs widget Dinas Kependudukan sudah disimpan."
+    )
+    assert admin.url.endswith(f"/admin/widgets/{widget_id}?done=widget_saved&id={widget_id}")
+    expect(admin.locator("dl.facts")).to_contain_text(copycat_site.origin)
+    # The site just added shows the button, and its form opens.
+    url = copycat_site.page(
+        f"/added-{widget_id}", host_html(tag(lapor_server, key)), csp=strict_csp(lapor_server)
+    )
+    page = open_page(url)
+    widget_button(page).click()
+    expect(frame_of(page).locator("#report-form")).to_be_visible()
+    # The refused form answered 400, as it should; nothing else went wrong.
+    assert page.problems == []
+    assert [p for p in admin.problems if "status of 400" not in p] == []
+
+
+def test_the_admin_previews_the_button_and_the_form_which_send_nothing(
+    lapor_server: LaporServer, host_site: HostSite, open_page: Callable[..., Any]
+) -> None:
+    widget_id, _ = add_widget(lapor_server, host_site.origin)
+    admin = signed_in_admin(lapor_server, open_page)
+    admin.goto(f"{lapor_server.base_url}/admin/widgets/{widget_id}")
+    admin.get_by_text("Pratinjau tombol dan formulirnya").click()
+    # The inline form, as data-mode="inline" shows it, clearly a preview.
+    inline = admin.frame_locator("[data-lapor-widget] lapor-widget iframe")
+    expect(inline.locator(".preview")).to_contain_text("Pratinjau")
+    expect(inline.locator("button.send")).to_be_disabled()
+    # And the floating button, whose panel holds the same preview.
+    button = admin.locator("body > lapor-widget > button")
+    expect(button).to_have_text("Sampaikan pengaduan")
+    button.click()
+    panel = admin.frame_locator("body > lapor-widget iframe")
+    expect(panel.locator(".preview")).to_be_visible()
+    expect(panel.locator("button.send")).to_be_disabled()
+    admin.locator("body > lapor-widget .x").click()
+    before = lapor_server.query("SELECT count(*) FROM reports")
+    # Sent anyway (the button enabled by hand): refused, nothing stored.
+    inline.locator("#text").fill(story())
+    inline.locator("button.send").evaluate("b => { b.disabled = false; }")
+    inline.locator("button.send").click()
+    expect(inline.locator("h1")).to_have_text("Ini pratinjau")
+    assert lapor_server.query("SELECT count(*) FROM reports") == before
+    assert admin.problems == []

@@ -1,7 +1,7 @@
 """Hostile input for the widget (widget/routes.py): the loader with any query, the frame with
-any key, origin, language and page, its form with a valid token and anything in it, and the
-receipt with any code and secret. The frame answers 200 for its refusals too, so a refusal is
-any answer but the redirect to a receipt."""
+any key, origin, language and page, its form with a valid token and anything in it, the
+receipt with any code and secret, and the loader's check with any key and Origin. The frame
+answers 200 for its refusals too, so a refusal is any answer but the redirect to a receipt."""
 
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ def _frame_query(data: st.DataObject) -> str:
 
 def _frame_headers(data: st.DataObject) -> dict[str, str]:
     dest = data.draw(st.sampled_from(["iframe", "frame", "document", "empty", "\x7f"]))
-    return {"sec-fetch-dest": dest, "origin": data.draw(st.sampled_from([HOST, "null"]))}
+    origin = data.draw(
+        st.sampled_from([HOST, HOST.upper(), "null", "https://x.example", "http://[::1", "a:b", ""])
+    )
+    site = data.draw(st.sampled_from(["cross-site", "same-origin", "none"]))
+    return {"sec-fetch-dest": dest, "origin": origin, "sec-fetch-site": site}
 
 
 @covers("POST /w/{key}")
@@ -68,7 +72,13 @@ async def test_the_widgets_form_takes_anything(fz: Fuzz, data: st.DataObject) ->
     )
 
 
-@covers("GET /widget.js", "GET /w/{key}", "GET /w/{key}/sent/{code}/{secret}", "POST /w/{key}")
+@covers(
+    "GET /widget.js",
+    "GET /w/{key}",
+    "GET /w/{key}/sent/{code}/{secret}",
+    "POST /w/{key}",
+    "GET /w/{key}/check",
+)
 @fuzz_settings(scale=2)
 @given(data=st.data())
 async def test_the_widgets_pages_take_any_address(fz: Fuzz, data: st.DataObject) -> None:
@@ -82,6 +92,7 @@ async def test_the_widgets_pages_take_any_address(fz: Fuzz, data: st.DataObject)
                 ("GET", f"/w/{segment(key)}"),
                 ("POST", f"/w/{segment(key)}"),
                 ("GET", f"/w/{segment(key)}/sent/{segment(code)}/{segment(secret)}"),
+                ("GET", f"/w/{segment(key)}/check"),
             ]
         )
     )

@@ -77,3 +77,25 @@ async def test_a_widget_report_keeps_its_widget_and_page(world: World) -> None:
     )
     # Routed like a poster's report: to the province's coordinator.
     assert report.routed_unit_id == world.units["prov"].id
+
+
+async def test_a_widgets_sites_are_changed_and_its_key_kept(world: World) -> None:
+    store = world.store
+    widget = await store.add_widget(world.units["dinas"].id, ["https://dinkes.go.id"])
+    assert await store.widget_for_frame(widget.id) == widget
+    changed = await store.set_widget_origins(
+        widget.id, ["https://www.dinkes.go.id", "https://dinkes.go.id"]
+    )
+    assert changed.origins == ("https://www.dinkes.go.id", "https://dinkes.go.id")
+    assert (changed.id, changed.version, changed.active) == (widget.id, 1, True)
+    # The frame's cache forgets the old list at once in this process.
+    assert await store.widget_for_frame(widget.id) == changed
+    with pytest.raises(StoreError):
+        await store.set_widget_origins(widget.id, [])
+    with pytest.raises(NotFound):
+        await store.set_widget_origins(99999, ["https://dinkes.go.id"])
+    await store.revoke_widget(widget.id)
+    with pytest.raises(StoreError):
+        await store.set_widget_origins(widget.id, ["https://other.go.id"])
+    kept = await store.widget(widget.id)
+    assert kept is not None and kept.origins == changed.origins

@@ -215,6 +215,90 @@ async def test_a_report_sent_through_the_widget_is_tagged_and_gets_a_receipt(
     assert soup(refused).select_one(".receipt") is None and soup(refused).find("form") is None
 
 
+async def test_the_receipt_says_how_to_keep_the_code_the_status_unit_and_next_step(
+    wh: WidgetHarness,
+) -> None:
+    response = await wh.send(soup(await wh.open()))
+    receipt = soup(await wh.client.get(response.headers["location"], headers=FRAMED))
+    text = receipt.get_text(" ")
+    # A page in another site's frame cannot be bookmarked: what can be done instead.
+    assert "tandai halaman ini" not in text
+    assert "tangkapan layar" in text and "tab baru" in text
+    status = one(receipt, ".receipt a[target=_blank]")
+    assert status.get_text(strip=True) == "Buka halaman status di tab baru"
+    facts = {
+        tag(dt).get_text(strip=True): tag(dt.find_next_sibling("dd")).get_text(strip=True)
+        for dt in receipt.select("dl.facts dt")
+    }
+    assert facts["Status"] == "Diterima, menunggu verifikasi"
+    assert facts["Instansi"] == "Dinas Kependudukan"
+    due = facts["Diverifikasi paling lambat"]
+    assert due and f"paling lambat {due}" in text
+
+
+async def test_a_refusal_in_the_frame_leads_to_the_other_channels(wh: WidgetHarness) -> None:
+    svc = wh.h.app.state.services
+    for key, origin in [
+        (wh.key, "https://evil.example"),
+        (svc.signing.widget_key(wh.widget.id, 2), HOST),
+    ]:
+        page = soup(await wh.open(key=key, origin=origin))
+        links = [attr(a, "href") for a in page.select("ul.channels a")]
+        assert links == ["https://lapor.example.go.id/", "https://www.lapor.go.id/"]
+        assert "Kirim SMS ke 1708" in one(page, "ul.channels").get_text(" ")
+        assert all(attr(a, "target") == "_blank" for a in page.select("main a"))
+
+
+async def test_the_check_answers_for_the_asking_origin_alone(wh: WidgetHarness) -> None:
+    async def check(key: str = wh.key, **headers: str) -> httpx.Response:
+        return await wh.client.get(f"/w/{key}/check", headers=headers)
+
+    yes = await check(origin="HTTPS://Dinkes.Example.go.id")
+    assert (yes.status_code, yes.text) == (200, "")
+    assert yes.headers["access-control-allow-origin"] == "*"
+    # Per asking origin (the language middleware adds its own, constant for one browser).
+    assert "Origin" in [v.strip() for v in yes.headers["vary"].split(",")]
+    assert yes.headers["cache-control"] == "public, max-age=60"
+    assert "set-cookie" not in yes.headers
+    no = await check(origin="https://evil.example")
+    assert no.status_code == 200
+    assert no.text.startswith("https://evil.example is not registered for this widget key")
+    # The registered sites are never listed, whoever asks.
+    assert "dinkes" not in no.text and "localhost" not in no.text
+    assert "not registered" in (await check()).text  # no Origin: a page of no site
+    assert "not registered" in (await check(origin="null")).text
+    # The deployment's own pages (a same-origin fetch sends no Origin): its preview.
+    assert (await check(**{"sec-fetch-site": "same-origin"})).text == ""
+    assert (await check(origin="https://lapor.example.go.id")).text == ""
+    assert "unknown" in (await check("1-1.forged", origin=HOST)).text
+    await wh.h.app.state.services.store.revoke_widget(wh.widget.id)
+    assert "revoked" in (await check(origin=HOST)).text
+    assert "revoked" in (await check(origin="https://lapor.example.go.id")).text
+
+
+async def test_the_deployments_own_origin_gets_a_preview_that_sends_nothing(
+    wh: WidgetHarness,
+) -> None:
+    own = "https://lapor.example.go.id"
+    response = await wh.open(origin=own)
+    assert response.status_code == 200
+    assert f"frame-ancestors {own};" in response.headers["content-security-policy"]
+    page = soup(response)
+    assert "Pratinjau" in one(page, ".preview").get_text()
+    assert one(page, "button.send").has_attr("disabled")
+    # Posted anyway: refused before anything is read, nothing stored.
+    refused = await wh.send(page)
+    assert refused.status_code == 200
+    notice = soup(refused)
+    assert tag(notice.h1).get_text(strip=True) == "Ini pratinjau"
+    assert notice.find("form") is None
+    assert wh.rows("SELECT count(*) FROM reports") == [(0,)]
+    # A registered site's form is no preview.
+    real = soup(await wh.open())
+    assert real.select_one(".preview") is None
+    assert not one(real, "button.send").has_attr("disabled")
+
+
 @pytest.mark.parametrize(
     "page, kept",
     [
