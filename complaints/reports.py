@@ -32,6 +32,8 @@ class Channel(StrEnum):
     STAFF = "staff"
     SMS = "sms"
     API = "api"
+    # The unit's form on the site itself (`/u/{slug}`), chosen by name without a poster.
+    WEB = "web"
 
 
 # How a citizen reached the member of staff who typed their report in (channel "staff").

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 
-from lapor.complaints.records import Report
+from lapor.complaints.records import Photo, Report
 from lapor.store.photos import PhotoStore
 
 
@@ -20,4 +20,13 @@ def attachment_response(
     headers = {"cache-control": cache, "x-content-type-options": "nosniff"}
     if found.content_type == "application/pdf":
         headers["content-disposition"] = f'attachment; filename="lampiran-{found.id}.pdf"'
+    return FileResponse(photos.path(found.filename), media_type=found.content_type, headers=headers)
+
+
+def photo_response(photos: PhotoStore, found: Photo | None, *, cache: str) -> Response:
+    """A photo a reporter sent with the report, as the caller found it among those it may
+    show: 404 for None."""
+    if found is None or not photos.valid_name(found.filename):
+        raise HTTPException(404)
+    headers = {"cache-control": cache, "x-content-type-options": "nosniff"}
     return FileResponse(photos.path(found.filename), media_type=found.content_type, headers=headers)
