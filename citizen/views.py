@@ -581,7 +581,10 @@ async def _status(
             status_code=404,
         )
     actions = [a.value for a in available_actions("reporter", report.status)] if secret else []
-    content = disclosure.for_reporter(report) if secret else disclosure.for_public(report)
+    if secret:
+        content = disclosure.for_reporter(report, await svc.store.sent_text(report.id))
+    else:
+        content = disclosure.for_public(report)
     return svc.templates.response(
         request,
         "citizen/status.html",

@@ -102,8 +102,11 @@ async def test_the_public_page_waits_for_verification_and_respects_redaction(
     assert attr(img, "src") == f"{public}/photos/1"
     assert (await harness.client.get(f"{public}/photos/1")).status_code == 200
     assert (await harness.client.get(f"{public}/photos/0")).status_code == 404
-    # The reporter still sees both photos they sent, and is told one is withheld.
+    # The reporter still sees what they typed and both photos they sent, and is told what
+    # others read instead.
     private = soup(await harness.client.get(receipt.removesuffix("?sent=1")))
+    assert one(private, ".sent-text").text == STORY
+    assert "menghapus data pribadi" in one(private, "#redacted").text
     assert len(private.select("ul.photos img")) == 2
     assert "menahan 1 foto" in one(private, "#sent").text
     assert (await harness.client.get(f"{receipt[:-7]}/photos/0")).status_code == 200
@@ -120,6 +123,7 @@ async def test_a_confidential_report_is_never_public(harness: AppHarness) -> Non
     assert (await harness.client.get(f"{public}/photos/0")).status_code == 404
     private = soup(await harness.client.get(receipt))
     assert one(private, ".sent-text").text == STORY
+    assert private.find(id="redacted") is None  # nothing was redacted
 
 
 async def test_a_wrong_secret_shows_no_photo(harness: AppHarness) -> None:
