@@ -450,7 +450,8 @@ async def _report_photo(request: Request, secret: str | None) -> Response:
         cache = "private, max-age=3600"
     position = request.path_params["position"]
     found = next((p for p in content.photos if p.position == position), None)
-    return photo_response(svc.photos, found, cache=cache)
+    small = request.query_params.get("size") == "small"
+    return await photo_response(svc.photos, found, cache=cache, small=small)
 
 
 async def status_photo(request: Request) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 
@@ -23,10 +25,15 @@ def attachment_response(
     return FileResponse(photos.path(found.filename), media_type=found.content_type, headers=headers)
 
 
-def photo_response(photos: PhotoStore, found: Photo | None, *, cache: str) -> Response:
+async def photo_response(
+    photos: PhotoStore, found: Photo | None, *, cache: str, small: bool = False
+) -> Response:
     """A photo a reporter sent with the report, as the caller found it among those it may
-    show: 404 for None."""
+    show (404 for None); `small`: its small copy, for a page's list of photos."""
     if found is None or not photos.valid_name(found.filename):
         raise HTTPException(404)
     headers = {"cache-control": cache, "x-content-type-options": "nosniff"}
-    return FileResponse(photos.path(found.filename), media_type=found.content_type, headers=headers)
+    path = photos.path(found.filename)
+    if small and found.content_type == "image/jpeg":
+        path = await asyncio.to_thread(photos.thumbnail, found.filename)
+    return FileResponse(path, media_type=found.content_type, headers=headers)

@@ -4,14 +4,16 @@ deadline after which the report closes by itself."""
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from typing import Any
 
 import httpx
 from bs4 import BeautifulSoup
+from PIL import Image
 
 from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
-from tests.html import attr, field_values, one
+from tests.html import attr, field_values, one, tag
 
 STORY = "Antrean perekaman KTP sangat panjang dan loket tutup sebelum jam 12."
 PLACE = "Loket 3, lantai 2"
@@ -99,7 +101,7 @@ async def test_the_public_page_waits_for_verification_and_respects_redaction(
     page = soup(await harness.client.get(public))
     assert one(page, ".sent-text").text == redacted and STORY not in page.text
     [img] = page.select("ul.photos img")
-    assert attr(img, "src") == f"{public}/photos/1"
+    assert attr(img, "src") == f"{public}/photos/1?size=small"
     assert (await harness.client.get(f"{public}/photos/1")).status_code == 200
     assert (await harness.client.get(f"{public}/photos/0")).status_code == 404
     # The reporter still sees what they typed and both photos they sent, and is told what
@@ -190,3 +192,21 @@ async def test_the_coordinators_question_is_shown_above_the_reply(harness: AppHa
     await staff(harness, "koor@prov.go.id", report_id, "postpone", reason=question)
     page = soup(await harness.client.get(receipt.removesuffix("?sent=1")))
     assert one(page, "#question").text == question
+
+
+async def test_the_pages_list_small_copies_of_the_photos(harness: AppHarness) -> None:
+    big = jpeg_bytes(1200, 900)
+    response = await harness.submit(files=[("photos", ("big.jpg", big, "image/jpeg"))])
+    page = soup(await harness.client.get(response.headers["location"]))
+    img = one(page, "ul.photos img")
+    link = tag(img.parent)
+    small = await harness.client.get(attr(img, "src"))
+    whole = await harness.client.get(attr(link, "href"))
+    assert small.status_code == whole.status_code == 200
+    assert Image.open(io.BytesIO(small.content)).size == (320, 240)
+    assert Image.open(io.BytesIO(whole.content)).size == (1200, 900)
+    assert len(small.content) < len(whole.content)
+    # Made once, then served from the cache.
+    again = await harness.client.get(attr(img, "src"))
+    assert again.content == small.content
+    assert (attr(img, "width"), attr(img, "height")) == ("1200", "900")  # the ratio, for layout
