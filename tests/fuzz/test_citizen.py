@@ -125,7 +125,10 @@ async def test_the_citizens_pages_take_any_address(fz: Fuzz, data: st.DataObject
         )
     )
     query = data.draw(
-        queries(["code", "sent", "lang", "q"], {"code": fz.code, "sent": "1", "q": "dinas"})
+        queries(
+            ["code", "sent", "lang", "q", "size"],
+            {"code": fz.code, "sent": "1", "q": "dinas", "size": "small"},
+        )
     )
     headers = {
         "accept-language": data.draw(texts).encode("ascii", "ignore").decode(),
