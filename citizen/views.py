@@ -1,4 +1,5 @@
-"""The citizen's pages: `/q/{code}` (form and submit), `/t/{code}` (receipt and status)."""
+"""The citizen's pages: `/` (find an agency), `/q/{code}` and `/u/{slug}` (form and submit),
+`/t/{code}` (receipt and status, with the photos sent)."""
 
 from __future__ import annotations
 
