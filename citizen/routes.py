@@ -10,6 +10,9 @@ routes: list[Route | Mount] = [
     Route("/", views.home, name="home"),
     Route("/q/{code}", views.poster_form, methods=["GET"], name="poster_form"),
     Route("/q/{code}", views.poster_submit, methods=["POST"], name="poster_submit"),
+    # A unit's form for a citizen without a poster, chosen on `/` by name.
+    Route("/u/{slug}", views.unit_form, methods=["GET"], name="unit_form"),
+    Route("/u/{slug}", views.unit_submit, methods=["POST"], name="unit_submit"),
     Route("/t", views.status_lookup, name="status_lookup"),
     Route("/t/{code}", views.status_page, name="status_page"),
     Route(
@@ -17,7 +20,13 @@ routes: list[Route | Mount] = [
         views.status_attachment,
         name="status_attachment",
     ),
+    Route("/t/{code}/photos/{position:int}", views.status_photo, name="status_photo"),
     Route("/t/{code}/{secret}", views.status_private, name="status_private"),
+    Route(
+        "/t/{code}/{secret}/photos/{position:int}",
+        views.private_photo,
+        name="private_photo",
+    ),
     Route(
         "/t/{code}/{secret}/reply",
         views.reporter_reply,

@@ -1,16 +1,19 @@
-"""The citizen's pages: `/q/{code}` (form and submit), `/t/{code}` (receipt and status)."""
+"""The citizen's pages: `/` (find an agency), `/q/{code}` and `/u/{slug}` (form and submit),
+`/t/{code}` (receipt and status, with the photos sent)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from lapor.complaints import tracking
-from lapor.complaints.progress import progress
-from lapor.complaints.records import Poster
+from lapor.complaints import disclosure, tracking
+from lapor.complaints.organisation import Invalid, find_units, read_slug, reportable_units
+from lapor.complaints.progress import current_answer, pending_question, progress
+from lapor.complaints.records import Poster, Unit
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.complaints.workflow import (
     Action,
@@ -25,14 +28,14 @@ from lapor.intake import Entry
 from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
-from lapor.web.files import attachment_response
+from lapor.web.files import attachment_response, photo_response
 from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
 from lapor.web.i18n import N_
-from lapor.web.labels import form_errors, kind_label
+from lapor.web.labels import form_errors, kind_hint, kind_label
 from lapor.web.private_links import private_secret
-from lapor.web.report_form import check_report_form
+from lapor.web.report_form import FormAgain, check_report_form
 from lapor.web.services import Services, client_address, same_origin, services
-from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
+from lapor.web.signing import FormToken, FormTokenError, PosterCodeError, UnitFormToken
 
 NO_STORE = {"cache-control": "no-store"}
 
@@ -49,18 +52,66 @@ async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, in
     return poster, version, None
 
 
+NATIONAL_SITE = "https://www.lapor.go.id"
+NATIONAL_SMS = "1708"
+
+
+def _channels(svc: Services) -> dict[str, Any]:
+    """The other official ways to report, for a citizen this page cannot serve: the national
+    site and SMS number, and this deployment's own SMS number when it takes text messages."""
+    sms = svc.settings.sms
+    own = sms.enabled and sms.sender and sms.sender != NATIONAL_SMS
+    return {
+        "national_site": NATIONAL_SITE,
+        "national_sms": NATIONAL_SMS,
+        "own_sms": (sms.keywords[0], sms.sender) if own else None,
+    }
+
+
 def _refused(request: Request, svc: Services, reason: str) -> Response:
-    svc.metrics.rejected_codes.labels(reason).inc()
+    if reason != "unknown_unit":
+        svc.metrics.rejected_codes.labels(reason).inc()
     status = 410 if reason == "revoked" else 404
     return svc.templates.response(
-        request, "citizen/invalid.html", {"reason": reason}, status_code=status, headers=NO_STORE
+        request,
+        "citizen/invalid.html",
+        {"reason": reason, **_channels(svc)},
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a citizen's form sends its report: the poster they scanned, or the unit they
+    chose by name on `/` (no poster). The form, its checks and its receipt are the same."""
+
+    action: str  # the form's own URL: "/q/{code}" or "/u/{slug}"
+    unit_name: str
+    heading: str  # the poster's label, or the unit's name
+    from_poster: bool
+    cache_key: tuple[Any, ...]  # what the blank form depends on, besides the language
+
+
+def _poster_target(poster: Poster, code: str) -> _Target:
+    return _Target(
+        f"/q/{code}",
+        poster.unit_name,
+        poster.label,
+        True,
+        ("poster", poster.id, poster.version, poster.label, poster.unit_name, code),
+    )
+
+
+def _unit_target(unit: Unit) -> _Target:
+    return _Target(
+        f"/u/{unit.slug}", unit.name, unit.name, False, ("unit", unit.id, unit.slug, unit.name)
     )
 
 
 def _form_context(
     svc: Services,
-    poster: Poster,
-    code: str,
+    target: _Target,
     *,
     token: str,
     form: ReportForm | None = None,
@@ -68,13 +119,13 @@ def _form_context(
     errors: list[FieldError] | None = None,
 ) -> dict[str, Any]:
     context: dict[str, Any] = {
-        "poster": poster,
-        "code": code,
+        "target": target,
+        "action": target.action,
         "token": token,
         "values": form.values if form else {},
         "held_photos": held or [],
         **form_errors(errors or []),
-        "kinds": [(k.value, kind_label(k)) for k in Kind],
+        "kinds": [(k.value, kind_label(k), kind_hint(k)) for k in Kind],
         "text_min": TEXT_MIN,
         "text_max": TEXT_MAX,
         "max_photos": svc.settings.max_photos,
@@ -86,8 +137,7 @@ def _form_context(
 def _form_page(
     request: Request,
     svc: Services,
-    poster: Poster,
-    code: str,
+    target: _Target,
     *,
     token: str,
     form: ReportForm | None = None,
@@ -95,7 +145,7 @@ def _form_page(
     errors: list[FieldError] | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = _form_context(svc, poster, code, token=token, form=form, held=held, errors=errors)
+    context = _form_context(svc, target, token=token, form=form, held=held, errors=errors)
     return svc.templates.response(
         request, "citizen/form.html", context, status_code=status_code, headers=NO_STORE
     )
@@ -105,23 +155,15 @@ _TOKEN_SLOT = "\x00form-token\x00"  # survives autoescaping unchanged, never in 
 _BLANK_FORM_CACHE_SIZE = 5_000
 
 
-def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> Response:
-    """The empty form, rendered once per poster and language; only the token differs between
-    two citizens. The busiest page of the product, and most of its cost was Jinja."""
-    key = (
-        "blank-form",
-        poster.id,
-        poster.version,
-        poster.label,
-        poster.unit_name,
-        code,
-        i18n.current_language(),
-    )
+def _blank_form(request: Request, svc: Services, target: _Target, token: str) -> Response:
+    """The empty form, rendered once per poster (or unit) and language; only the token differs
+    between two citizens. The busiest page of the product, and most of its cost was Jinja."""
+    key = ("blank-form", *target.cache_key, i18n.current_language())
     halves: tuple[str, str] | None = svc.page_cache.get(key)
     if halves is None:
         html = svc.templates.render(
             "citizen/form.html",
-            {"request": request, **_form_context(svc, poster, code, token=_TOKEN_SLOT)},
+            {"request": request, **_form_context(svc, target, token=_TOKEN_SLOT)},
         )
         before, slot, after = html.partition(_TOKEN_SLOT)
         if not slot or _TOKEN_SLOT in after:
@@ -130,12 +172,32 @@ def _blank_form(request: Request, svc: Services, poster: Poster, code: str) -> R
         if len(svc.page_cache) >= _BLANK_FORM_CACHE_SIZE:
             svc.page_cache.clear()
         svc.page_cache[key] = halves
-    token = svc.signing.new_form_token(poster.id, poster.version)
     return HTMLResponse(halves[0] + token + halves[1], headers=NO_STORE)
 
 
+_UNITS_SHOWN = 30
+
+
 async def home(request: Request) -> Response:
-    return services(request).templates.response(request, "citizen/home.html")
+    """Report without a poster: search the agencies by name (a plain GET form), then open
+    the chosen one's form."""
+    svc = services(request)
+    query = request.query_params.get("q", "")[:100]
+    units = await svc.store.list_units()
+    coordinators = await svc.store.coordinator_units()
+    reportable = reportable_units(units, (u.id for u in coordinators))
+    names = {u.id: u.name for u in units}
+    found = find_units(reportable, query)
+    return svc.templates.response(
+        request,
+        "citizen/home.html",
+        {
+            "query": query,
+            "found": [(u, names.get(u.parent_id or 0)) for u in found[:_UNITS_SHOWN]],
+            "more": max(0, len(found) - _UNITS_SHOWN),
+            **_channels(svc),
+        },
+    )
 
 
 async def poster_form(request: Request) -> Response:
@@ -147,87 +209,108 @@ async def poster_form(request: Request) -> Response:
     if version != poster.version:
         return _refused(request, svc, "revoked")
     # no-store: a cached form would hand two citizens the same idempotency key.
-    return _blank_form(request, svc, poster, code)
+    token = svc.signing.new_form_token(poster.id, poster.version)
+    return _blank_form(request, svc, _poster_target(poster, code), token)
 
 
-async def poster_submit(request: Request) -> Response:
-    svc = services(request)
-    settings = svc.settings
-    code = request.path_params["code"]
-    poster, version, reason = await _poster_from_code(svc, code)
-    if poster is None:
-        return _refused(request, svc, reason or "unknown_poster")
+async def _reportable_unit(svc: Services, raw: str) -> Unit | None:
+    """The unit `/u/{slug}` names, if a citizen may report to it (as `/` lists it)."""
     try:
-        form = await read_report_form(
+        slug = read_slug(raw)
+    except Invalid:
+        return None
+    if slug != raw:
+        return None
+    unit = await svc.store.unit_by_slug(slug)
+    if unit is None:
+        return None
+    coordinators = await svc.store.coordinator_units()
+    return unit if reportable_units([unit], (u.id for u in coordinators)) else None
+
+
+async def unit_form(request: Request) -> Response:
+    svc = services(request)
+    unit = await _reportable_unit(svc, request.path_params["slug"])
+    if unit is None:
+        return _refused(request, svc, "unknown_unit")
+    token = svc.signing.new_unit_form_token(unit.id)
+    return _blank_form(request, svc, _unit_target(unit), token)
+
+
+async def _read_form(request: Request, svc: Services) -> ReportForm | Response:
+    settings = svc.settings
+    try:
+        return await read_report_form(
             request, max_photos=settings.max_photos, max_photo_bytes=settings.max_photo_bytes
         )
     except FormTooLarge:
         return svc.templates.response(
             request,
             "citizen/invalid.html",
-            {"reason": "too_large"},
+            {"reason": "too_large", **_channels(svc)},
             status_code=413,
             headers=NO_STORE,
         )
     except FormAbandoned:
         return Response(status_code=400)
 
+
+def _again(
+    request: Request,
+    svc: Services,
+    target: _Target,
+    form: ReportForm,
+    new_token: Callable[[], str],
+    token: FormToken | UnitFormToken | None,
+) -> FormAgain:
+    """The form shown again with errors. A fresh token only when the old one is unusable;
+    otherwise the same one, so the idempotency key stays."""
+
     def again(
-        errors: list[FieldError],
-        status: int,
-        token: FormToken | None = None,
-        held: list[tuple[str, ProcessedPhoto]] | None = None,
+        errors: list[FieldError], status: int, held: list[tuple[str, ProcessedPhoto]] | None
     ) -> Response:
-        # A fresh token only when the old one is unusable; otherwise keep the idempotency key.
-        new_token = (
-            form.token
-            if token is not None
-            else svc.signing.new_form_token(poster.id, poster.version)
-        )
         return _form_page(
             request,
             svc,
-            poster,
-            code,
-            token=new_token,
+            target,
+            token=form.token if token is not None else new_token(),
             form=form,
             held=held,
             errors=errors,
             status_code=status,
         )
 
-    try:
-        token = svc.signing.read_form_token(form.token, settings.form_token_max_age)
-    except FormTokenError as exc:
-        if poster.version != version:
-            return _refused(request, svc, "revoked")
-        return again([FieldError("form", exc.reason)], 400)
-    # The token, not the URL, decides which poster this report belongs to. A form opened
-    # before a poster was revoked is still accepted: it was issued while the poster was valid.
-    if token.poster_id != poster.id or token.poster_version != version:
-        return again([FieldError("form", "invalid")], 400)
+    return again
 
-    def keep(
-        errors: list[FieldError], status: int, held: list[tuple[str, ProcessedPhoto]] | None = None
-    ) -> Response:
-        return again(errors, status, token, held)
+
+async def _take(
+    request: Request,
+    svc: Services,
+    target: _Target,
+    form: ReportForm,
+    token: FormToken | UnitFormToken,
+    entry: Entry,
+    again: FormAgain,
+) -> Response:
+    """A form whose token checked out: the same checks, submission and receipt for a poster's
+    form and a unit's."""
 
     def conflict(tracking_code: str) -> Response:
         return svc.templates.response(
             request,
             "citizen/conflict.html",
-            {"tracking_code": tracking.format_code(tracking_code), "code": code},
+            {"tracking_code": tracking.format_code(tracking_code), "form_url": target.action},
             status_code=409,
             headers=NO_STORE,
         )
 
-    checked = await check_report_form(request, svc, form, token.nonce, keep)
+    checked = await check_report_form(request, svc, form, token.nonce, again)
     if isinstance(checked, Response):
         return checked
     try:
         result = await svc.intake.submit(
             checked.submission,
-            Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id),
+            entry,
             key=token.nonce,
             language=i18n.current_language(),
             photos=checked.photos,
@@ -238,8 +321,70 @@ async def poster_submit(request: Request) -> Response:
     secret = await private_secret(
         svc, result.report_id, token.idempotency_key, result.reporter_secret_hash
     )
-    target = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    target_url = f"/t/{tracking.format_code(result.tracking_code)}/{secret}?sent=1"
+    return RedirectResponse(target_url, status_code=303, headers=NO_STORE)
+
+
+async def poster_submit(request: Request) -> Response:
+    svc = services(request)
+    code = request.path_params["code"]
+    poster, version, reason = await _poster_from_code(svc, code)
+    if poster is None:
+        return _refused(request, svc, reason or "unknown_poster")
+    form = await _read_form(request, svc)
+    if isinstance(form, Response):
+        return form
+    target = _poster_target(poster, code)
+
+    def new_token() -> str:
+        return svc.signing.new_form_token(poster.id, poster.version)
+
+    try:
+        token = svc.signing.read_form_token(form.token, svc.settings.form_token_max_age)
+    except FormTokenError as exc:
+        if poster.version != version:
+            return _refused(request, svc, "revoked")
+        return _again(request, svc, target, form, new_token, None)(
+            [FieldError("form", exc.reason)], 400, None
+        )
+    # The token, not the URL, decides which poster this report belongs to. A form opened
+    # before a poster was revoked is still accepted: it was issued while the poster was valid.
+    if token.poster_id != poster.id or token.poster_version != version:
+        return _again(request, svc, target, form, new_token, None)(
+            [FieldError("form", "invalid")], 400, None
+        )
+    entry = Entry(Channel.POSTER, poster.unit_id, poster_id=poster.id)
+    again = _again(request, svc, target, form, new_token, token)
+    return await _take(request, svc, target, form, token, entry, again)
+
+
+async def unit_submit(request: Request) -> Response:
+    """The unit's form without a poster: protected as the poster's is (a signed token bound to
+    the unit, the honeypot, the per-form and per-address limits), with channel "web"."""
+    svc = services(request)
+    unit = await _reportable_unit(svc, request.path_params["slug"])
+    if unit is None:
+        return _refused(request, svc, "unknown_unit")
+    form = await _read_form(request, svc)
+    if isinstance(form, Response):
+        return form
+    target = _unit_target(unit)
+
+    def new_token() -> str:
+        return svc.signing.new_unit_form_token(unit.id)
+
+    try:
+        token = svc.signing.read_unit_form_token(form.token, svc.settings.form_token_max_age)
+    except FormTokenError as exc:
+        return _again(request, svc, target, form, new_token, None)(
+            [FieldError("form", exc.reason)], 400, None
+        )
+    if token.unit_id != unit.id:
+        return _again(request, svc, target, form, new_token, None)(
+            [FieldError("form", "invalid")], 400, None
+        )
+    again = _again(request, svc, target, form, new_token, token)
+    return await _take(request, svc, target, form, token, Entry(Channel.WEB, unit.id), again)
 
 
 async def status_lookup(request: Request) -> Response:
@@ -278,6 +423,44 @@ async def status_attachment(request: Request) -> Response:
     return attachment_response(
         svc.photos, report, request.path_params["attachment_id"], cache="public, max-age=3600"
     )
+
+
+async def _report_photo(request: Request, secret: str | None) -> Response:
+    """A photo the reporter sent, as small as the page shows it: to the reporter every one
+    (through the private link), to the public only those the public may see."""
+    svc = services(request)
+    if not await svc.limits.hit(
+        svc.settings.track_limit_per_address, "track", client_address(request)
+    ):
+        svc.metrics.rate_limited.labels("track").inc()
+        return Response(status_code=429)
+    code = tracking.normalize(request.path_params["code"])
+    report = await svc.store.report_by_tracking_code(code) if code else None
+    if report is None or (
+        secret is not None
+        and not svc.signing.reporter_secret_ok(
+            report.idempotency_key, report.reporter_secret_hash, secret
+        )
+    ):
+        return Response(status_code=404)
+    if secret is None:
+        content = disclosure.for_public(report)
+        cache = "public, max-age=3600"
+    else:
+        content = disclosure.for_reporter(report)
+        cache = "private, max-age=3600"
+    position = request.path_params["position"]
+    found = next((p for p in content.photos if p.position == position), None)
+    small = request.query_params.get("size") == "small"
+    return await photo_response(svc.photos, found, cache=cache, small=small)
+
+
+async def status_photo(request: Request) -> Response:
+    return await _report_photo(request, None)
+
+
+async def private_photo(request: Request) -> Response:
+    return await _report_photo(request, request.path_params["secret"])
 
 
 async def status_private(request: Request) -> Response:
@@ -400,6 +583,10 @@ async def _status(
             status_code=404,
         )
     actions = [a.value for a in available_actions("reporter", report.status)] if secret else []
+    if secret:
+        content = disclosure.for_reporter(report, await svc.store.sent_text(report.id))
+    else:
+        content = disclosure.for_public(report)
     return svc.templates.response(
         request,
         "citizen/status.html",
@@ -408,6 +595,10 @@ async def _status(
             "progress": progress(
                 report, svc.settings.calendar, svc.settings.deadline_rules, svc.settings.timezone
             ),
+            "answer": current_answer(report),
+            "question": pending_question(report),
+            "content": content,
+            "photo_base": f"/t/{canonical}{f'/{secret}' if secret else ''}/photos/",
             "code": canonical,
             "sent": bool(request.query_params.get("sent")),
             "status_url": f"{svc.settings.base_url}/t/{canonical}",

@@ -5,9 +5,12 @@ read through the same functions, so what one refuses the other refuses too."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
 
 from lapor.complaints.access import STAFF_ROLES
+from lapor.complaints.records import Unit
 
 # A slug is typed on command lines and read in URLs and logs: short, lowercase, no spaces.
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -78,3 +81,26 @@ def read_role(raw: str) -> str:
     if raw not in STAFF_ROLES:
         raise Invalid(Problem.ROLE)
     return raw
+
+
+# -- choosing a unit to report to without a poster (`/`) -------------------------------------
+MAX_QUERY = 100
+
+
+def reportable_units(units: Iterable[Unit], coordinator_unit_ids: Iterable[int]) -> list[Unit]:
+    """The units a citizen may choose: those with an active coordinator at or above them, so a
+    report sent to one is routed to someone (as a poster's unit must be)."""
+    handled = set(coordinator_unit_ids)
+    return [u for u in units if handled.intersection(u.ancestor_ids)]
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def find_units(units: Iterable[Unit], query: str) -> list[Unit]:
+    """The units whose name holds every word of `query` (case and accents aside), by name."""
+    words = _folded(query[:MAX_QUERY]).split()
+    found = [u for u in units if all(w in _folded(u.name) for w in words)]
+    return sorted(found, key=lambda u: _folded(u.name))

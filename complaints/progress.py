@@ -12,7 +12,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from lapor.complaints.deadlines import DeadlineRules, WorkingCalendar, close_due, local_date
-from lapor.complaints.records import Report
+from lapor.complaints.records import Event, Report
 from lapor.complaints.reports import Status
 
 
@@ -32,6 +32,8 @@ class Progress:
     on: date | None = None  # when the last step happened
     verified_on: date | None = None  # when the report left "received", for staff
     verified_late: bool = False
+    # ANSWERED: the working days from the answer to `due`, as the deadline rules say.
+    close_after_days: int | None = None
 
 
 def _last_entry(report: Report, status: Status) -> datetime | None:
@@ -70,7 +72,31 @@ def progress(
             on=local_date(answered, tz) if answered else None,
             verified_on=verified_on,
             verified_late=late,
+            close_after_days=rules.close_after_days,
         )
     if status is Status.CLOSED:
         return Progress(Step.CLOSED, on=on(status), verified_on=verified_on, verified_late=late)
     return Progress(Step.DECIDED, on=on(status), verified_on=verified_on, verified_late=late)
+
+
+def current_answer(report: Report) -> Event | None:
+    """The unit's answer the report stands on: the last follow-up, while the report is
+    answered or closed after it. None while a reporter's reply waits for a new answer, or
+    when the report was never answered."""
+    if report.status not in (Status.FOLLOWED_UP, Status.CLOSED):
+        return None
+    latest: Event | None = None
+    for event in report.events:
+        if event.kind == "followed_up":
+            latest = event
+        elif event.kind == "reporter_reply":
+            latest = None
+    return latest
+
+
+def pending_question(report: Report) -> Event | None:
+    """What the coordinator asked the reporter, while the report waits for the answer."""
+    if report.status is not Status.POSTPONED:
+        return None
+    asked = [e for e in report.events if e.kind == "postpone"]
+    return asked[-1] if asked else None

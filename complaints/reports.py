@@ -33,6 +33,8 @@ class Channel(StrEnum):
     SMS = "sms"
     WHATSAPP = "whatsapp"
     API = "api"
+    # The unit's form on the site itself (`/u/{slug}`), chosen by name without a poster.
+    WEB = "web"
 
 
 # How a citizen reached the member of staff who typed their report in (channel "staff").

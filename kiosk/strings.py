@@ -8,7 +8,7 @@ from typing import Final
 from lapor.complaints.reports import Kind
 from lapor.web import i18n
 from lapor.web.i18n import N_
-from lapor.web.labels import kind_label
+from lapor.web.labels import kind_hint, kind_label
 
 STRINGS: Final[dict[str, str]] = {
     "title": N_("Report on a public service"),
@@ -60,9 +60,6 @@ STRINGS: Final[dict[str, str]] = {
     "choose_rating_help": N_("One tap: how satisfied are you?"),
     "choose_ikm": N_("Satisfaction survey (IKM)"),
     "choose_ikm_help": N_("Nine short questions from the official survey."),
-    "kind_pengaduan_help": N_("Something went wrong and should be fixed."),
-    "kind_aspirasi_help": N_("An idea or a suggestion to improve the service."),
-    "kind_informasi_help": N_("A question you want answered."),
     "write_title": N_("Write your report"),
     "write_help": N_("What happened, where and when? At least 15 characters."),
     "write_text": N_("Your report"),
@@ -137,6 +134,7 @@ def strings_for(language: str) -> dict[str, str]:
     with i18n.using(language):
         texts = {key: i18n.gettext(message) for key, message in STRINGS.items()}
         texts.update({f"kind_{kind.value}": kind_label(kind) for kind in Kind})
+        texts.update({f"kind_{kind.value}_help": kind_hint(kind) for kind in Kind})
         return texts
 
 

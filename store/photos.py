@@ -63,6 +63,11 @@ def _write_durably(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+# The longest side of a photo's small copy: sharp at the 160 CSS pixels the citizen's pages show
+# it at, on a screen of two device pixels per CSS pixel.
+THUMB_SIDE = 320
+
+
 class PhotoStore:
     def __init__(self, root: Path, *, max_bytes: int, max_pixels: int, max_side: int) -> None:
         # Decoding a 40-megapixel photo takes a few hundred MB: bound how many run at once.
@@ -140,6 +145,29 @@ class PhotoStore:
         self.pending.mkdir(parents=True, exist_ok=True)
         _write_durably(self.pending / name, encoded)
         return ProcessedPhoto(name, rgb.width, rgb.height, len(encoded), digest)
+
+    def thumbnail(self, name: str) -> Path:
+        """A small copy of a kept photo, for the pages that list a report's photos: a few KB
+        on a phone's slow network instead of the whole photo. Made on first use and kept
+        under thumbs/ as a cache (removing it costs only the remaking). CPU-bound: run it in
+        a thread."""
+        source = self.path(name)
+        if not name.endswith(".jpg"):
+            raise ValueError("only photos have a small copy")
+        target = self.root / "thumbs" / name[:2] / name
+        if target.exists():
+            return target
+        with self._decoding, Image.open(source) as image:
+            image.draft("RGB", (THUMB_SIDE, THUMB_SIDE))
+            small = image.convert("RGB")
+        small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+        small.info = {}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: a request at the same moment never reads half a file.
+        aside = target.with_name(f"{name}.{secrets.token_hex(4)}.tmp")
+        small.save(aside, "JPEG", quality=75, optimize=True)
+        os.replace(aside, target)
+        return target
 
     def process_document(self, data: bytes) -> ProcessedPhoto:
         """Park a PDF letter a unit attaches to its answer. Kept as sent (it is the agency's

@@ -72,6 +72,20 @@ def report_by_tracking_code(conn: Connection, *, code: str) -> Report | None:
     return None if report_id is None else _report(conn, report_id, public_only=True)
 
 
+def sent_text(conn: Connection, *, report_id: int) -> str | None:
+    """The text as its reporter sent it, when a coordinator redacted it since: the note of the
+    first redaction, which kept the original. None when the text was never redacted."""
+    e = t.report_events.c
+    query = (
+        select(e.note)
+        .where(e.report_id == report_id, e.kind == "redacted", e.note.is_not(None))
+        .order_by(e.id)
+        .limit(1)
+    )
+    found: str | None = conn.execute(query).scalar()
+    return found
+
+
 def report_id_for_staff(conn: Connection, *, code: str, scope: Scope) -> int | None:
     """The id of the report with tracking code `code`, if `scope` reaches it."""
     query = select(t.reports.c.id).where(

@@ -320,6 +320,11 @@ class Store:
     async def report_by_tracking_code(self, code: str) -> Report | None:
         return await self.db.read(partial(reports.report_by_tracking_code, code=code))
 
+    async def sent_text(self, report_id: int) -> str | None:
+        """The reporter's own text of a report a coordinator redacted; None if never redacted.
+        For the reporter's private page only: nobody downstream of the coordinator sees it."""
+        return await self.db.read(partial(reports.sent_text, report_id=report_id))
+
     async def report_for_staff(self, report_id: int, scope: Scope) -> Report | None:
         """The report if `scope` reaches it; None otherwise, as if it did not exist."""
         return await self.db.read(

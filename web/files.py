@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 
-from lapor.complaints.records import Report
+from lapor.complaints.records import Photo, Report
 from lapor.store.photos import PhotoStore
 
 
@@ -21,3 +23,17 @@ def attachment_response(
     if found.content_type == "application/pdf":
         headers["content-disposition"] = f'attachment; filename="lampiran-{found.id}.pdf"'
     return FileResponse(photos.path(found.filename), media_type=found.content_type, headers=headers)
+
+
+async def photo_response(
+    photos: PhotoStore, found: Photo | None, *, cache: str, small: bool = False
+) -> Response:
+    """A photo a reporter sent with the report, as the caller found it among those it may
+    show (404 for None); `small`: its small copy, for a page's list of photos."""
+    if found is None or not photos.valid_name(found.filename):
+        raise HTTPException(404)
+    headers = {"cache-control": cache, "x-content-type-options": "nosniff"}
+    path = photos.path(found.filename)
+    if small and found.content_type == "image/jpeg":
+        path = await asyncio.to_thread(photos.thumbnail, found.filename)
+    return FileResponse(path, media_type=found.content_type, headers=headers)

@@ -25,6 +25,12 @@ KIND = {
     Kind.ASPIRATION: N_("Suggestion"),
     Kind.INFORMATION: N_("Information request"),
 }
+# One line under each kind, wherever a citizen chooses one (the forms, the kiosk).
+KIND_HINT = {
+    Kind.COMPLAINT: N_("Something went wrong and should be fixed."),
+    Kind.ASPIRATION: N_("An idea or a suggestion to improve the service."),
+    Kind.INFORMATION: N_("A question you want answered."),
+}
 CHANNEL = {
     Channel.POSTER: N_("QR poster"),
     Channel.WIDGET: N_("Website widget"),
@@ -33,6 +39,7 @@ CHANNEL = {
     Channel.SMS: N_("SMS"),
     Channel.WHATSAPP: N_("WhatsApp"),
     Channel.API: N_("API"),
+    Channel.WEB: N_("Site form, no poster"),
 }
 ROLE = {
     "coordinator": N_("coordinator"),
@@ -110,6 +117,10 @@ def status_label(status: Status) -> str:
 
 def kind_label(kind: Kind) -> str:
     return gettext(KIND[kind])
+
+
+def kind_hint(kind: Kind) -> str:
+    return gettext(KIND_HINT[kind])
 
 
 def channel_label(channel: Channel) -> str:

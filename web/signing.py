@@ -111,6 +111,18 @@ class WidgetFormToken:
         return self.nonce
 
 
+@dataclass(frozen=True)
+class UnitFormToken:
+    """A form opened at `/u/{slug}`, the unit chosen by name without a poster."""
+
+    unit_id: int
+    nonce: str  # the submission's idempotency key
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.nonce
+
+
 class WidgetKeyError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -140,6 +152,8 @@ class Signing:
         self._widget = Signer(keys_oldest_first, salt="widget", digest_method=hashlib.sha256)
         # Its own salt: a poster's form token never passes for a widget's, nor the reverse.
         self._widget_form = URLSafeTimedSerializer(keys_oldest_first, salt="widget-form")
+        # And the unit's own form (no poster): a token of one kind never passes for another.
+        self._unit_form = URLSafeTimedSerializer(keys_oldest_first, salt="unit-form")
         self._kiosk = Signer(keys_oldest_first, salt="kiosk", digest_method=hashlib.sha256)
         self._device = Signer(keys_oldest_first, salt="staff-device", digest_method=hashlib.sha256)
         self._keys = [k.encode() for k in keys_oldest_first]
@@ -257,6 +271,25 @@ class Signing:
             raise FormTokenError("invalid") from None
         try:
             return FormToken(int(payload["p"]), int(payload["v"]), str(payload["n"]))
+        except (KeyError, TypeError, ValueError):
+            raise FormTokenError("invalid") from None
+
+    def new_unit_form_token(self, unit_id: int) -> str:
+        payload = {"u": unit_id, "n": secrets.token_urlsafe(16)}
+        token = self._unit_form.dumps(payload)
+        return token if isinstance(token, str) else token.decode()
+
+    def read_unit_form_token(self, token: str, max_age: int) -> UnitFormToken:
+        if not token or len(token) > 200 or not _canonical_token(token):
+            raise FormTokenError("invalid")
+        try:
+            payload: Any = self._unit_form.loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise FormTokenError("expired") from None
+        except BadData:
+            raise FormTokenError("invalid") from None
+        try:
+            return UnitFormToken(int(payload["u"]), str(payload["n"]))
         except (KeyError, TypeError, ValueError):
             raise FormTokenError("invalid") from None
 

@@ -37,7 +37,7 @@ from lapor.store.errors import IdempotencyConflict
 from lapor.store.photos import ProcessedPhoto
 from lapor.web import i18n
 from lapor.web.forms import FormAbandoned, FormTooLarge, ReportForm, read_report_form
-from lapor.web.labels import form_errors, kind_label
+from lapor.web.labels import form_errors, kind_hint, kind_label
 from lapor.web.private_links import private_secret
 from lapor.web.report_form import check_report_form
 from lapor.web.security import frame_policy
@@ -221,7 +221,7 @@ def _form_page(
         "values": form.values if form else {},
         "held_photos": held or [],
         **form_errors(errors or []),
-        "kinds": [(k.value, kind_label(k)) for k in Kind],
+        "kinds": [(k.value, kind_label(k), kind_hint(k)) for k in Kind],
         "text_min": TEXT_MIN,
         "text_max": TEXT_MAX,
         "max_photos": svc.settings.max_photos,

@@ -283,6 +283,8 @@ def test_double_click_without_javascript_stores_one_report(
     slow_network(page, latency_ms=1500)
     before, posts_before = lapor_server.report_count(), posts_logged(lapor_server)
     # Raw mouse clicks: locator.click() would wait for the pending navigation to finish first.
+    # They land where the button is on screen, so it is scrolled to first, as a thumb would.
+    page.locator("button.send").scroll_into_view_if_needed()
     box = page.locator("button.send").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)

@@ -114,7 +114,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     expect(unit_page.locator("#follow-up")).to_have_count(0)
 
     citizen.goto(f"{lapor_server.base_url}/t/{code}")
-    expect(citizen.locator(".timeline")).to_contain_text(answer)
+    expect(citizen.locator("#answer")).to_contain_text(answer)  # first, not in the timeline
     # The photo sent with the answer shows (decoded: naturalWidth is 0 for a broken image).
     attached = citizen.locator("ul.attachments img")
     expect(attached).to_have_count(1)
@@ -133,7 +133,8 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     unit_page.click("form[action$='/follow-up'] button[type=submit]")
 
     citizen.goto(private_link)
-    expect(citizen.locator(".timeline")).to_contain_text("jadwal baru berlaku")
+    expect(citizen.locator("#answer")).to_contain_text("jadwal baru berlaku")
+    expect(citizen.locator(".timeline")).to_contain_text(answer)  # the first answer, replied to
     citizen.check("form[action$='/accept'] input[name=rating][value='4']")
     citizen.click("form[action$='/accept'] button[type=submit]")
     expect(citizen.locator("body")).to_contain_text("Selesai")

@@ -1,6 +1,7 @@
-"""Hostile input for the citizen's pages (citizen/routes.py): the poster's form with a valid
-form token and anything for its fields and photos, the status pages with any code, secret and
-query, and the reporter's reply and accept through the private link."""
+"""Hostile input for the citizen's pages (citizen/routes.py): the poster's form and the unit's
+(no poster) with a valid form token and anything for its fields and photos, the status pages
+and photos with any code, secret and query, and the reporter's reply and accept through the
+private link."""
 
 from __future__ import annotations
 
@@ -65,6 +66,17 @@ async def test_the_posters_form_takes_anything(fz: Fuzz, data: st.DataObject) ->
     await fz.send("POST", f"/q/{code}", body=body, query=data.draw(queries(["lang"])))
 
 
+@covers("POST /u/{slug}")
+@fuzz_settings(scale=2)
+@given(data=st.data())
+async def test_the_units_form_takes_anything(fz: Fuzz, data: st.DataObject) -> None:
+    units = fz.h.world.units
+    token = fz.svc.signing.new_unit_form_token(units["dinas"].id)
+    body = data.draw(form_bodies({"token": token, **GOOD}, REPORT_FIELDS, files=images()))
+    slug = data.draw(st.sampled_from(["dinas", "rsud", "DINAS"]) | values)
+    await fz.send("POST", f"/u/{segment(slug)}", body=body, query=data.draw(queries(["lang"])))
+
+
 @covers("POST /q/{code}")
 @fuzz_settings()
 @given(photos=st.lists(images(), min_size=1, max_size=3))
@@ -86,6 +98,9 @@ async def test_the_posters_form_takes_any_photo(
     "GET /t/{code}",
     "GET /t/{code}/attachments/{attachment_id:int}",
     "GET /t/{code}/{secret}",
+    "GET /u/{slug}",
+    "GET /t/{code}/photos/{position:int}",
+    "GET /t/{code}/{secret}/photos/{position:int}",
 )
 @fuzz_settings(scale=2)
 @given(data=st.data())
@@ -103,10 +118,18 @@ async def test_the_citizens_pages_take_any_address(fz: Fuzz, data: st.DataObject
                 f"/t/{segment(code)}",
                 f"/t/{segment(code)}/attachments/{number}",
                 f"/t/{segment(code)}/{segment(secret)}",
+                f"/u/{segment(data.draw(st.sampled_from(['dinas', 'prov']) | values))}",
+                f"/t/{segment(code)}/photos/{number}",
+                f"/t/{segment(code)}/{segment(secret)}/photos/{number}",
             ]
         )
     )
-    query = data.draw(queries(["code", "sent", "lang"], {"code": fz.code, "sent": "1"}))
+    query = data.draw(
+        queries(
+            ["code", "sent", "lang", "q", "size"],
+            {"code": fz.code, "sent": "1", "q": "dinas", "size": "small"},
+        )
+    )
     headers = {
         "accept-language": data.draw(texts).encode("ascii", "ignore").decode(),
         "cookie": f"lapor_lang={segment(data.draw(values))}",

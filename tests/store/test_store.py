@@ -419,3 +419,31 @@ async def test_each_reminder_is_queued_once_even_by_two_processes(world: World) 
     mail_now = await store.list_outbox()
     overdue = reminded(Reminder.OVERDUE)
     assert len(overdue) == 2 and {m.notice.due_on for m in overdue} == {date(2026, 12, 1)}
+
+
+async def test_the_reporters_own_text_outlives_redactions(world: World) -> None:
+    from lapor.complaints.workflow import Redaction
+
+    store = world.store
+    typed = "Saya Budi NIK 3201234567890001 menunggu empat jam di loket."
+    result = await store.submit_report(new_report(world.units["dinas"].id, "k-sent", text=typed))
+    assert await store.sent_text(result.report_id) is None  # never redacted
+    coordinator = world.users["koor@prov.go.id"]
+    scope = world.scope("koor@prov.go.id")
+    version = await store.redact_report(
+        result.report_id,
+        seen_version=1,
+        actor=coordinator,
+        scope=scope,
+        redaction=Redaction("Pelapor menunggu empat jam di loket.", frozenset()),
+    )
+    await store.redact_report(
+        result.report_id,
+        seen_version=version,
+        actor=coordinator,
+        scope=scope,
+        redaction=Redaction("Pelapor menunggu lama di loket.", frozenset()),
+    )
+    # The first redaction kept what the reporter typed; later ones only earlier redactions.
+    assert await store.sent_text(result.report_id) == typed
+    assert (await stored(store, result)).text == "Pelapor menunggu lama di loket."
