@@ -36,7 +36,7 @@ from lapor.jobs import workflow
 from lapor.jobs.mail import MailSender
 from lapor.jobs.whatsapp import WhatsAppInbox, WhatsAppSender
 from lapor.kiosk import routes as kiosk_routes
-from lapor.public import routes as public_routes
+from lapor.openness import routes as openness_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import migrate
@@ -137,7 +137,7 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         *kiosk_routes.routes,
         *admin_routes.routes(),
         *channel_routes.routes,
-        *public_routes.routes,
+        *openness_routes.routes,
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),

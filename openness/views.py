@@ -111,7 +111,7 @@ async def _page(request: Request, root: Unit | None) -> Response:
     base = f"/statistik/{root.slug}" if root else "/statistik"
     return svc.templates.response(
         request,
-        "public/figures.html",
+        "openness/figures.html",
         {
             "f": figures,
             "chart": bar_chart(

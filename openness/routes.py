@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from lapor.public import views
+from lapor.openness import views
 
 routes: list[Route] = [
     Route("/statistik", views.organisation_figures, name="public_figures"),
