@@ -19,7 +19,14 @@ from lapor.admin.access import staff_only, staff_scope
 from lapor.admin.queries import date_range_error, local_today
 from lapor.admin.responses import NO_STORE, csv_download
 from lapor.complaints.feedback import IKM_ITEMS, ItemFigure
-from lapor.complaints.monitoring import Row, month_start, months_between, read_months, roll_up
+from lapor.complaints.monitoring import (
+    Row,
+    branch_of,
+    month_start,
+    months_between,
+    read_months,
+    roll_up,
+)
 from lapor.complaints.records import StaffSession, Unit
 from lapor.store.monitoring import Period
 from lapor.web.charts import bar_chart
@@ -88,12 +95,7 @@ async def _monitoring(request: Request, session: StaffSession) -> Monitoring:
     )
     raw = await svc.store.monitoring(scope, root.path, period)
     # Each unit counts towards the child of `root` it lies under (or `root` itself).
-    depth = root.path.count("/")
-    bucket: dict[int, int] = {}
-    for unit in units:
-        if unit.path.startswith(root.path):
-            parts = unit.path.strip("/").split("/")
-            bucket[unit.id] = int(parts[depth]) if len(parts) > depth else root.id
+    bucket = branch_of(units, root.path, root.id)
     children = [u.id for u in units if u.parent_id == root.id]
     by_unit, total = roll_up(raw, lambda key: bucket.get(key[0]), [root.id, *children])
     months = months_between(first, last)

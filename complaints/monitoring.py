@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from lapor.complaints.deadlines import WorkingCalendar
 from lapor.complaints.feedback import FeedbackFigures
 from lapor.complaints.inbox import FIRST_DAY, LAST_DAY
+from lapor.complaints.records import Unit
 
 MAX_DAYS = 120  # durations are counted in whole days up to this; longer ones share the last
 MONTHS_SHOWN = 12  # the period shown when none is asked for: the last twelve months
@@ -189,6 +190,21 @@ class Row(Generic[G]):
     @property
     def median_follow_up_working_days(self) -> float | None:
         return median_days(self.follow_up_days)
+
+
+def branch_of(units: Iterable[Unit], root_path: str, root_id: int | None) -> dict[int, int]:
+    """For each unit under `root_path`, the unit right below the root it lies under (its
+    row in a by-unit table), or `root_id` for the root itself; "" is above every top unit."""
+    depth = root_path.count("/")
+    branch: dict[int, int] = {}
+    for unit in units:
+        if unit.path.startswith(root_path):
+            parts = unit.path.strip("/").split("/")
+            if len(parts) > depth:
+                branch[unit.id] = int(parts[depth])
+            elif root_id is not None:
+                branch[unit.id] = root_id
+    return branch
 
 
 def roll_up(

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from lapor.complaints.access import Reach, Scope
 from lapor.complaints.monitoring import (
     Row,
+    branch_of,
     month_start,
     months_between,
     roll_up,
@@ -66,16 +67,7 @@ async def _compute(svc: Services, root: Unit | None, period: PublicPeriod) -> Pu
     raw, dates = await svc.store.monitoring_with_follow_up_dates(everything, path, window)
     with_follow_up_days(raw, dates, settings.calendar)
     # Each unit counts towards the unit right below `root` it lies under (or `root` itself).
-    depth = path.count("/")
-
-    def shown_id(unit: Unit) -> int:
-        return root.id if root else unit.id
-
-    bucket: dict[int, int] = {}
-    for unit in units:
-        if unit.path.startswith(path):
-            parts = unit.path.strip("/").split("/")
-            bucket[unit.id] = int(parts[depth]) if len(parts) > depth else shown_id(unit)
+    bucket = branch_of(units, path, root.id if root else None)
     below = [u for u in units if u.parent_id == (root.id if root else None)]
     shown = ([root] if root else []) + below
     rows, total = roll_up(raw, lambda key: bucket.get(key[0]), [u.id for u in shown])
