@@ -34,6 +34,7 @@ from lapor.jobs import photos as photo_jobs
 from lapor.jobs import workflow
 from lapor.jobs.mail import MailSender
 from lapor.kiosk import routes as kiosk_routes
+from lapor.open311 import routes as open311_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import migrate
@@ -134,6 +135,7 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         *kiosk_routes.routes,
         *admin_routes.routes(),
         *channel_routes.routes,
+        *open311_routes.routes,
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
