@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from lapor.complaints.categories import CATEGORIES
-from lapor.complaints.reports import Identity, Kind, Status
+from lapor.complaints.reports import Identity, Kind, Status, clean_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # The discovery document's changeset: moved on whenever the services or their definitions
@@ -259,6 +259,15 @@ def w3c(moment: datetime) -> str:
 
 KEY_PREFIX = "lapor311_"
 NAME_MAX = 120
+
+
+def read_client_name(typed: str) -> str:
+    """The name a key is issued under (the client's: "FixMyStreet Banjarmasin"), one line;
+    ValueError when empty or longer than NAME_MAX. It is what staff see on reports it filed."""
+    name = " ".join(clean_text(typed).split())
+    if not name or len(name) > NAME_MAX:
+        raise ValueError("a client name of 1 to 120 characters")
+    return name
 
 
 def new_api_key() -> str:
