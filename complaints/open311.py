@@ -161,8 +161,9 @@ def read_attributes(given: Mapping[str, Sequence[str]], unit_slugs: Sequence[str
 
 MEDIA_URL_MAX = 500  # reports.media_url
 # "May contain line breaks, but not html or code": a tag, a comment, a declaration or a
-# character reference is refused rather than silently cleaned, so the client knows.
-_MARKUP = re.compile(r"<\s*[A-Za-z!/?]|&#?[A-Za-z0-9]+;")
+# character reference is refused rather than silently cleaned, so the client knows. A "<" that
+# starts no tag ("antrean < 5 menit") is prose, as a browser reads it too.
+_MARKUP = re.compile(r"<[A-Za-z!/?]|&#?[A-Za-z0-9]+;")
 
 
 def has_markup(text: str) -> bool:
