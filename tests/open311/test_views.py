@@ -81,7 +81,7 @@ async def file(h: AppHarness, key: str, **fields: str) -> Report:
     [answer] = response.json()
     code = tracking.normalize(answer["service_request_id"])
     assert code is not None
-    report = await h.app.state.services.store.report_by_tracking_code(code)
+    report: Report | None = await h.app.state.services.store.report_by_tracking_code(code)
     assert report is not None
     return report
 
