@@ -199,6 +199,10 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             ("POST", "/admin/kiosks/1/pair"),
             ("GET", "/admin/kiosks/1/revoke"),
             ("POST", "/admin/kiosks/1/revoke"),
+            ("GET", "/admin/api-keys"),
+            ("POST", "/admin/api-keys"),  # an empty form: 400 for the admin
+            ("GET", "/admin/api-keys/1/revoke"),
+            ("POST", "/admin/api-keys/1/revoke"),
         )
     ],
 ]
