@@ -157,6 +157,25 @@ def read_attributes(given: Mapping[str, Sequence[str]], unit_slugs: Sequence[str
     return Filing(kind, identity, unit)
 
 
+# -- what the public listing shows of the text ----------------------------------------------
+
+MASK = "[…]"
+# What still reads as a way to reach someone in a report's text or a note: an e-mail address,
+# an Indonesian phone number (+62, 62 or 0, then 8 to 13 digits, spaced or not), a 16-digit
+# NIK. Sums of money ("Rp 15.000.000") and years start otherwise and stay.
+_CONTACTS = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w+])(?:\+62|62|0)(?:[\s.-]?\d){8,13}(?!\d)"
+    r"|(?<!\d)\d{16}(?!\d)"
+)
+
+
+def mask_contacts(text: str) -> str:
+    """The text with every e-mail address, phone number and NIK replaced by MASK: the public
+    listing never shows one, even where the reporter wrote it into the report."""
+    return _CONTACTS.sub(MASK, text)
+
+
 # -- what a POST may carry -------------------------------------------------------------------
 
 MEDIA_URL_MAX = 500  # reports.media_url

@@ -217,10 +217,10 @@ def _request(svc: Services, report: PublicReport) -> dict[str, Any]:
     return {
         "service_request_id": tracking.group(report.tracking_code),
         "status": rules.open_closed(report.status).value,
-        "status_notes": report.status_note,
+        "status_notes": rules.mask_contacts(report.status_note) if report.status_note else None,
         "service_name": labels.category_label(code),
         "service_code": code,
-        "description": report.text,
+        "description": rules.mask_contacts(report.text),
         "agency_responsible": report.unit_name,
         "service_notice": labels.status_label(report.status),
         "requested_datetime": rules.w3c(report.received_at.astimezone(tz)),
@@ -485,7 +485,8 @@ async def _requests(request: Request, fmt: str) -> Response:
 
 def _update(svc: Services, update: PublicUpdate) -> dict[str, Any]:
     label = gettext(labels.EVENT[update.kind]) if update.kind in labels.EVENT else ""
-    description = f"{label}: {update.note}" if update.note else label
+    note = rules.mask_contacts(update.note) if update.note else None
+    description = f"{label}: {note}" if note else label
     return {
         "update_id": str(update.id),
         "service_request_id": tracking.group(update.tracking_code),

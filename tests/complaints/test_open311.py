@@ -115,3 +115,32 @@ def test_keys_and_client_names() -> None:
     for bad in ("", "  ", "x" * 121):
         with pytest.raises(ValueError):
             rules.read_client_name(bad)
+
+
+@pytest.mark.parametrize(
+    ("written", "secret"),
+    [
+        ("hubungi saya di 0812 3456 7890 ya", "3456 7890"),
+        ("WA +62 812-3456-7890", "812-3456"),
+        ("nomor 6281234567890.", "81234567890"),
+        ("telp kantor 021-5551234", "5551234"),
+        ("email budi.s+lapor@mail.example.co.id", "budi.s"),
+        ("NIK 6371012345678901 saya", "6371012345678901"),
+    ],
+)
+def test_contacts_in_the_text_are_masked(written: str, secret: str) -> None:
+    masked = rules.mask_contacts(written)
+    assert rules.MASK in masked and secret not in masked
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "pungutan Rp 15.000.000 di loket",
+        "sejak tahun 2019",
+        "jam 08.00 sampai 12.00",
+        "RT 03/RW 05",
+    ],
+)
+def test_sums_dates_and_addresses_stay(written: str) -> None:
+    assert rules.mask_contacts(written) == written

@@ -565,3 +565,18 @@ async def test_updates_follow_what_happened_without_the_reporters_words(
     later = (now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     none = await harness.client.get(f"{V2}/servicerequestupdates.{fmt}?start_date={later}")
     assert parse(none, fmt) == [] or parse(none, fmt) is None
+
+
+async def test_contacts_written_into_the_text_are_masked_in_public(harness: AppHarness) -> None:
+    key = await new_key(harness)
+    text = "Petugas minta uang. Hubungi saya di 0812 9876 5432 atau siti.r@mail.example.id."
+    report = await file(harness, key, description=text)
+    await forward(harness, report)
+    for fmt in FORMATS:
+        response = await harness.client.get(f"{V2}/requests.{fmt}")
+        [request] = parse(response, fmt)
+        assert request["description"] == "Petugas minta uang. Hubungi saya di […] atau […]."
+        assert "9876" not in response.text and "siti.r" not in response.text
+    # Staff still read what the reporter wrote.
+    stored = await harness.app.state.services.store.report_by_tracking_code(report.tracking_code)
+    assert stored is not None and stored.text == text
