@@ -14,6 +14,30 @@ from lapor.complaints.reports import Identity, Kind, Status
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 
 
+# Clients store these codes with the requests they filed: a code may be added, never renamed
+# or removed (a retired category still answers as a service, reports filed under it need one).
+SERVICE_CODES = (
+    "pelayanan",
+    "kesehatan",
+    "pendidikan",
+    "kependudukan",
+    "perizinan",
+    "infrastruktur",
+    "transportasi",
+    "lingkungan",
+    "ketertiban",
+    "sosial",
+    "pajak",
+    "ketenagakerjaan",
+    "pungli",
+    "lainnya",
+)
+
+
+def test_service_codes_stay_as_clients_know_them() -> None:
+    assert set(SERVICE_CODES) <= set(CATEGORIES)
+
+
 def test_every_category_is_one_service_in_one_group() -> None:
     assert sorted(rules.GROUP_OF) == sorted(CATEGORIES)
     assert rules.service_of("kesehatan") == "kesehatan"
