@@ -18,6 +18,7 @@ from typing import NoReturn, TypeVar
 
 from lapor.admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
 from lapor.complaints import kiosk as kiosk_rules
+from lapor.complaints import open311 as open311_rules
 from lapor.complaints import organisation
 from lapor.complaints import origins as origins_rules
 from lapor.complaints import sms as sms_rules
@@ -290,6 +291,32 @@ def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
     print(f"widget {widget.id} revoked: its form no longer opens on any site")
 
 
+# -- Open311 API keys ------------------------------------------------------------------------
+def cmd_api_key_add(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        name = open311_rules.read_client_name(args.name)
+    except ValueError:
+        raise CommandError(
+            f"the client's name must be 1 to {open311_rules.NAME_MAX} characters"
+        ) from None
+    key = open311_rules.new_api_key()
+    api_key = _run(settings, lambda store: store.add_api_key(name, open311_rules.api_key_hash(key)))
+    print(f"API key {api_key.id} added for {name}: it is shown only now, only its hash is kept")
+    print(key)
+
+
+def cmd_api_key_list(settings: Settings, args: argparse.Namespace) -> None:
+    for api_key in _run(settings, lambda store: store.list_api_keys()):
+        state = "revoked" if api_key.revoked_at else "active"
+        used = api_key.last_used_at.isoformat(timespec="seconds") if api_key.last_used_at else "-"
+        print(f"{api_key.id}\t{state}\t{used}\t{api_key.name}")
+
+
+def cmd_api_key_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    api_key = _run(settings, lambda store: store.revoke_api_key(args.id))
+    print(f"API key {api_key.id} of {api_key.name} revoked: it files no more reports")
+
+
 # -- kiosks ----------------------------------------------------------------------------------
 LONG_CODE_HELP = (
     "a ten-digit code, which pairs even while six-digit codes are paused after many wrong "
@@ -555,6 +582,16 @@ def build_parser() -> argparse.ArgumentParser:
     widget_revoke = widget_commands.add_parser("revoke")
     widget_revoke.add_argument("id", type=int)
     widget_revoke.set_defaults(func=cmd_widget_revoke)
+
+    api_key = commands.add_parser("api-key", help="API keys of Open311 client software")
+    api_key_commands = api_key.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    api_key_add = api_key_commands.add_parser("add")
+    api_key_add.add_argument("name", help="the client's name, shown on the reports it files")
+    api_key_add.set_defaults(func=cmd_api_key_add)
+    api_key_commands.add_parser("list").set_defaults(func=cmd_api_key_list)
+    api_key_revoke = api_key_commands.add_parser("revoke")
+    api_key_revoke.add_argument("id", type=int)
+    api_key_revoke.set_defaults(func=cmd_api_key_revoke)
 
     kiosk = commands.add_parser("kiosk", help="touchscreen kiosks in public service malls")
     kiosk_commands = kiosk.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -1,5 +1,5 @@
 """One way in for a report, whatever brought it: a poster's form, a widget, a kiosk, staff
-typing it in for a citizen, the demo's seed, and the SMS/WhatsApp/Open311 channels to come.
+typing it in for a citizen, the demo's seed, and SMS, Open311 and the WhatsApp channel to come.
 
 Each surface reads its own input (a form, a JSON body, a message) into a validated Submission
 and an Entry, because each shows its mistakes in its own way and together with its own fields;
@@ -49,6 +49,14 @@ class Entry:
     text_cut: bool = False
     # Came by WhatsApp: the number the receipt is sent back to there.
     reply_whatsapp: str | None = None
+    # Filed by client software through Open311: its key and name, the category its service
+    # code named, the point it gave and its media link (a link for staff, never fetched).
+    api_key_id: int | None = None
+    api_client: str | None = None
+    category: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    media_url: str | None = None
 
 
 def _not_counted(channel: Channel, created: bool) -> None:
@@ -122,6 +130,12 @@ class Intake:
             reply_sms=entry.reply_sms,
             reply_whatsapp=entry.reply_whatsapp,
             text_cut=entry.text_cut,
+            api_key_id=entry.api_key_id,
+            api_client=entry.api_client,
+            category=entry.category,
+            latitude=entry.latitude,
+            longitude=entry.longitude,
+            media_url=entry.media_url,
         )
         if photos:
             # Before the write: a stored report must never name a photo that is not in place.

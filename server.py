@@ -36,6 +36,7 @@ from lapor.jobs import workflow
 from lapor.jobs.mail import MailSender
 from lapor.jobs.whatsapp import WhatsAppInbox, WhatsAppSender
 from lapor.kiosk import routes as kiosk_routes
+from lapor.open311 import routes as open311_routes
 from lapor.openness import routes as openness_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
@@ -138,6 +139,7 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         *admin_routes.routes(),
         *channel_routes.routes,
         *openness_routes.routes,
+        *open311_routes.routes,
         Route("/healthz", healthz, name="healthz"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),

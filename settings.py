@@ -419,6 +419,19 @@ SETTINGS: tuple[Setting, ...] = (
         "(`Authorization: Bearer TOKEN`, Prometheus's `authorization` in a scrape config). "
         "Empty: addresses only.",
     ),
+    Setting(
+        "LAPOR_OPEN311_LIMIT_PER_KEY",
+        "30/minute;1000/day",
+        "Reports one Open311 API key may file (`POST requests`), whatever the client's "
+        "address; past the limit the client gets 429 with Retry-After. The public GET methods "
+        "are limited per address by LAPOR_TRACK_LIMIT_PER_ADDRESS.",
+    ),
+    Setting(
+        "LAPOR_OPEN311_JURISDICTION",
+        "",
+        "The `jurisdiction_id` Open311 clients may send (one jurisdiction per server); another "
+        "value is answered 404. Empty: the host of LAPOR_BASE_URL, such as lapor.example.go.id.",
+    ),
     *_SMS_SETTINGS,
     *_WHATSAPP_SETTINGS,
 )
@@ -503,6 +516,8 @@ class Settings:
     metrics_token: str = ""
     sms: SmsSettings = SmsSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
+    open311_limit_per_key: str = "30/minute;1000/day"
+    open311_jurisdiction: str = ""
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -619,6 +634,10 @@ class Settings:
             metrics_token=_read(values, "LAPOR_METRICS_TOKEN"),
             sms=_sms(values),
             whatsapp=_whatsapp(values),
+            open311_limit_per_key=_rate(values, "LAPOR_OPEN311_LIMIT_PER_KEY"),
+            open311_jurisdiction=(
+                _read(values, "LAPOR_OPEN311_JURISDICTION").lower() or parts.hostname or ""
+            ),
             overrides=dict(values),
         )
 

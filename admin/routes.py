@@ -7,6 +7,7 @@ from starlette.routing import Mount, Route
 
 from lapor.admin import (
     answers,
+    api_keys,
     deadlines,
     exports,
     intake,
@@ -253,6 +254,16 @@ def routes() -> list[Route | Mount]:
                     widgets.widget_revoke,
                     methods=["GET", "POST"],
                     name="admin_widget_revoke",
+                ),
+                Route("/api-keys", api_keys.api_key_list, name="admin_api_keys"),
+                Route(
+                    "/api-keys", api_keys.api_key_add, methods=["POST"], name="admin_api_key_add"
+                ),
+                Route(
+                    "/api-keys/{key_id:int}/revoke",
+                    api_keys.api_key_revoke,
+                    methods=["GET", "POST"],
+                    name="admin_api_key_revoke",
                 ),
             ],
         ),

@@ -150,6 +150,51 @@ class Kiosk:
 
 
 @dataclass(frozen=True)
+class ApiKey:
+    """A key an Open311 client files reports with; only its sha256 is stored."""
+
+    id: int
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    """A report as the public Open311 listing shows it: never a confidential one, never one
+    staff have not verified, and nothing about who sent it."""
+
+    id: int
+    tracking_code: str
+    status: Status
+    text: str
+    category: str | None
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    received_at: datetime
+    updated_at: datetime
+    # The unit answering for it now: the one it was forwarded to, else the coordinator's.
+    unit_name: str
+    due_on: date | None
+    status_note: str | None  # the newest note the reporter can read on the status page
+
+
+@dataclass(frozen=True)
+class PublicUpdate:
+    """One step of a public report's timeline that the reporter sees too."""
+
+    id: int
+    tracking_code: str
+    at: datetime
+    kind: str
+    to_status: Status | None
+    status: Status  # the report's status now
+    note: str | None
+
+
+@dataclass(frozen=True)
 class ReservedCode:
     code: str  # canonical
     expires_at: datetime
@@ -231,6 +276,12 @@ class Report:
     kiosk_id: int | None = None
     kiosk_name: str | None = None
     reported_at: datetime | None = None  # the kiosk's clock when the citizen pressed send
+    # Filed through Open311: the client's name, the point it gave, and the link to media it
+    # sent (for staff to open; never fetched by the server).
+    api_client: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    media_url: str | None = None
     # The digest(s) of its private link's secret (web/signing.py); None for a report stored
     # before they were kept and not yet filled in.
     reporter_secret_hash: str | None = field(default=None, repr=False)
@@ -343,6 +394,15 @@ class NewReport:
     # Came by WhatsApp (channel "whatsapp"): the number the receipt goes back to, kept the
     # same way.
     reply_whatsapp: str | None = None
+    # Filed by client software through Open311 (channel "api"): the key and its client's name,
+    # the category its service named (the coordinator may file it under another), the point
+    # it gave and its media link.
+    api_key_id: int | None = None
+    api_client: str | None = None
+    category: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    media_url: str | None = None
 
 
 @dataclass(frozen=True)

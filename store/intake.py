@@ -113,6 +113,12 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
         kiosk_id=new.kiosk_id,
         reported_at=new.reported_at,
         reporter_secret_hash=new.reporter_secret_hash,
+        api_key_id=new.api_key_id,
+        api_client=new.api_client,
+        category=new.category,
+        latitude=new.latitude,
+        longitude=new.longitude,
+        media_url=new.media_url,
     )
     report_id = None
     lost_code = None

@@ -186,4 +186,8 @@ def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Re
         kiosk_name=row.kiosk_name,
         reported_at=row.reported_at,
         reporter_secret_hash=row.reporter_secret_hash,
+        api_client=row.api_client,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        media_url=row.media_url,
     )

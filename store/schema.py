@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -277,6 +278,15 @@ reports = Table(
     # until then), and a resend whose first link no configured key can make again adds the
     # newest key's.
     Column("reporter_secret_hash", Text, nullable=True),
+    # Filed by client software through Open311 (channel "api"): the key it used and the
+    # client's name as the key carried it then, the point it gave (WGS84), and the link to
+    # media it sent, for staff to open; the server never fetches it (migration 0015). No
+    # foreign key, for the same reason as widget_id.
+    Column("api_key_id", Integer, nullable=True),
+    Column("api_client", String(120), nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("media_url", String(500), nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
@@ -410,6 +420,19 @@ export_jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
+)
+
+# Keys admins issue to Open311 client software, one per client: only the sha256 of the key is
+# kept (it is shown once), so a leaked backup files no report. Revoking is for good.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
 )
 
 outbox = Table(

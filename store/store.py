@@ -21,6 +21,7 @@ from lapor.complaints.monitoring import Key, Raw
 from lapor.complaints.notices import AnyNotice
 from lapor.complaints.records import (
     AnswerTemplate,
+    ApiKey,
     ExportJob,
     FeedbackResult,
     HandOver,
@@ -31,6 +32,8 @@ from lapor.complaints.records import (
     NewReport,
     OutboxMessage,
     Poster,
+    PublicReport,
+    PublicUpdate,
     Report,
     StaffSession,
     SubmitResult,
@@ -58,6 +61,7 @@ from lapor.store import (
     intake,
     kiosks,
     monitoring,
+    open311,
     organisation,
     outbox,
     private_links,
@@ -289,6 +293,58 @@ class Store:
         widget = await self.db.write(partial(entry_points.revoke_widget, widget_id=widget_id))
         self._widgets.forget(widget_id)
         return widget
+
+    # -- Open311 ---------------------------------------------------------------------------
+    async def add_api_key(self, name: str, key_hash: str) -> ApiKey:
+        return await self.db.write(partial(open311.add_api_key, name=name, key_hash=key_hash))
+
+    async def api_key(self, key_id: int) -> ApiKey | None:
+        return await self.db.read(partial(open311.api_key, key_id=key_id))
+
+    async def active_api_key(self, key_hash: str) -> ApiKey | None:
+        """The unrevoked key with this digest. Not cached: a revocation holds at once."""
+        return await self.db.read(partial(open311.active_api_key, key_hash=key_hash))
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return await self.db.read(open311.list_api_keys)
+
+    async def revoke_api_key(self, key_id: int) -> ApiKey:
+        return await self.db.write(partial(open311.revoke_api_key, key_id=key_id))
+
+    async def api_key_used(self, key_id: int) -> None:
+        await self.db.write(partial(open311.key_used, key_id=key_id, at=now()))
+
+    async def public_reports(
+        self,
+        *,
+        codes: Sequence[str] = (),
+        categories: Sequence[str] = (),
+        statuses: Sequence[Status] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+        limit: int = 1000,
+    ) -> list[PublicReport]:
+        """Reports the public may see (store.open311), newest first."""
+        return await self.db.read(
+            partial(
+                open311.public_reports,
+                codes=codes,
+                categories=categories,
+                statuses=statuses,
+                start=start,
+                end=end,
+                offset=offset,
+                limit=limit,
+            )
+        )
+
+    async def public_updates(
+        self, *, start: datetime, end: datetime, offset: int = 0, limit: int = 1000
+    ) -> list[PublicUpdate]:
+        return await self.db.read(
+            partial(open311.public_updates, start=start, end=end, offset=offset, limit=limit)
+        )
 
     # -- reports ---------------------------------------------------------------------------
     async def submit_report(self, new: NewReport) -> SubmitResult:

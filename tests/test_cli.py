@@ -170,6 +170,9 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
         (("widget", "add", "kalsel", "--origin", "https://*.go.id"), None, "wildcard"),
         (("widget", "add", "kalsel", "--origin", "https://a.go.id:99999"), None, "port"),
         (("widget", "revoke", "99"), None, "no widget"),
+        (("api-key", "add", "  "), None, "client's name"),
+        (("api-key", "add", "x" * 121), None, "client's name"),
+        (("api-key", "revoke", "99"), None, "no API key"),
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(
@@ -215,6 +218,23 @@ def test_secret_key_is_generated_once_with_private_mode(lapor: Run, tmp_path: Pa
     key = tmp_path / "data" / "secret.key"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert first in lapor("poster", "list").stdout  # same key on the next run
+
+
+def test_api_key_add_prints_the_key_last_list_and_revoke(lapor: Run, tmp_path: Path) -> None:
+    from lapor.complaints import open311 as rules
+
+    added = lapor("api-key", "add", "FixMyStreet Banjarmasin").stdout.strip().splitlines()
+    assert added[0].startswith("API key 1 added for FixMyStreet Banjarmasin")
+    key = added[-1]
+    assert key.startswith(rules.KEY_PREFIX) and len(key) > 40
+    # Only the hash is kept: the key itself is nowhere in the database.
+    with sqlite3.connect(tmp_path / "data" / "lapor.db") as conn:
+        [(stored,)] = conn.execute("SELECT key_hash FROM api_keys").fetchall()
+    assert stored == rules.api_key_hash(key)
+    assert lapor("api-key", "list").stdout == "1\tactive\t-\tFixMyStreet Banjarmasin\n"
+    assert "revoked" in lapor("api-key", "revoke", "1").stdout
+    assert lapor("api-key", "list").stdout.startswith("1\trevoked\t")
+    assert "already revoked" in refused(lapor("api-key", "revoke", "1", ok=False))
 
 
 def test_widget_add_prints_the_snippet_last_list_and_revoke(lapor: Run) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SURFACES = ("citizen", "widget", "kiosk", "admin", "channels", "openness")
+SURFACES = ("citizen", "widget", "kiosk", "admin", "channels", "openness", "open311")
 
 # What each part may import from the package (besides itself). Bottom to top.
 MAY_IMPORT: dict[str, frozenset[str]] = {

@@ -101,15 +101,38 @@ def N_(message: str) -> str:
     return message
 
 
-def negotiate(conn: HTTPConnection, default: str) -> str:
+def negotiate(conn: HTTPConnection, default: str, *, software: bool = False) -> str:
     """An explicit choice (?lang=) beats the cookie the switch set, which beats the
-    deployment's language. The browser's Accept-Language is not asked: an Indonesian
-    service speaks Indonesian to a phone set to English (many are, out of the box) until the
-    person chooses English with the switch on the page."""
-    asked = conn.query_params.get("lang") or conn.cookies.get(LANGUAGE_COOKIE)
+    deployment's language. A browser's Accept-Language is not asked: an Indonesian service
+    speaks Indonesian to a phone set to English (many are, out of the box) until the person
+    chooses English with the switch on the page. Client software (`software`: Open311) is
+    different: its Accept-Language is what its programmer chose for the people it shows our
+    sentences to, so it is honoured after ?lang=."""
+    asked = conn.query_params.get("lang") or (
+        None if software else conn.cookies.get(LANGUAGE_COOKIE)
+    )
     if asked in LANGUAGES:
         return asked
+    if software:
+        for language in _accept_language(conn.headers.get("accept-language", "")):
+            if language in LANGUAGES:
+                return language
     return default
+
+
+def _accept_language(header: str) -> list[str]:
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.split("-")[0].lower()))
+    return [tag for _, _, tag in sorted(weighted)]
 
 
 def language_url(url: URL, language: str) -> str:

@@ -35,7 +35,8 @@ class LanguageMiddleware:
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
-        language = i18n.negotiate(conn, self.default)
+        software = scope["path"].startswith("/open311/")
+        language = i18n.negotiate(conn, self.default, software=software)
         chosen = conn.query_params.get("lang")
         # The widget's frame lives in other sites' pages, where a cookie of ours is blocked or
         # partitioned: its language travels in every URL instead, and none is set.
@@ -43,6 +44,7 @@ class LanguageMiddleware:
             chosen in i18n.LANGUAGES
             and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
             and not scope["path"].startswith("/w/")
+            and not software
         )
         i18n.set_language(language)
 
@@ -50,8 +52,9 @@ class LanguageMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("content-language", language)
-                # The choice can come from the cookie as well as from the query.
-                headers.add_vary_header("Cookie")
+                # The choice can come from the cookie as well as from the query, or for
+                # client software from its Accept-Language.
+                headers.add_vary_header("Accept-Language" if software else "Cookie")
                 if remember:
                     headers.append(
                         "set-cookie",

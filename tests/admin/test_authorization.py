@@ -202,6 +202,10 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             ("POST", "/admin/kiosks/1/pair"),
             ("GET", "/admin/kiosks/1/revoke"),
             ("POST", "/admin/kiosks/1/revoke"),
+            ("GET", "/admin/api-keys"),
+            ("POST", "/admin/api-keys"),  # an empty form: 400 for the admin
+            ("GET", "/admin/api-keys/1/revoke"),
+            ("POST", "/admin/api-keys/1/revoke"),
         )
     ],
 ]
@@ -216,6 +220,7 @@ async def reports(harness: AppHarness) -> dict[str, int]:
     await harness.app.state.services.store.kiosks.add(  # kiosk 1
         harness.world.units["prov"].id, "Lantai 1", datetime.now(UTC)
     )
+    await harness.app.state.services.store.add_api_key("FixMyStreet", "0" * 64)  # API key 1
     inside, _ = await reported(harness)
     outside_response = await harness.submit("lain")
     assert outside_response.status_code == 303

@@ -57,6 +57,7 @@ NO_LIMITS = {
         "login_limit_per_address",
         "kiosk_pair_limit_per_address",
         "kiosk_pair_limit",
+        "open311_limit_per_key",
     )
 }
 

@@ -11,7 +11,7 @@ from lapor.server import create_app
 from lapor.settings import Settings
 from tests.fuzz.harness import app_routes
 
-SURFACES = ("citizen", "widget", "kiosk", "admin", "channels", "openness", "server")
+SURFACES = ("citizen", "widget", "kiosk", "admin", "channels", "openness", "open311", "server")
 
 
 def fuzzed_routes() -> dict[str, list[str]]:
