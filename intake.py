@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from lapor.complaints.conversation import address
 from lapor.complaints.records import NewReport, SubmitResult
-from lapor.complaints.reports import Channel, Submission
+from lapor.complaints.reports import Channel, Identity, Submission
 from lapor.settings import Settings
 from lapor.store.photos import ProcessedPhoto
 from lapor.store.store import Store
@@ -43,9 +44,11 @@ class Entry:
     # Typed in by staff: how the citizen reached them, and who took it.
     taken_via: str | None = None
     taken_by: int | None = None
-    # Came as a text message: the number the receipt is sent back to, and whether the text
-    # was kept only up to the report's limit (the receipt says so).
-    reply_sms: str | None = None
+    # Came as a text message: the channel's address the receipt is sent back to ("sms:+62...",
+    # complaints/conversation.py), and whether the text was kept only up to the report's limit
+    # (the receipt says so). A phone-only reporter of another channel gets one too, when the
+    # deployment sends SMS (Intake.reply_address).
+    reply_address: str | None = None
     text_cut: bool = False
 
 
@@ -70,6 +73,19 @@ class Intake:
     reporter_secret_hash: Callable[[str], str]
     count: Count = _not_counted
     wake_mail: Callable[[], None] = _nobody_to_wake
+
+    def reply_address(self, submission: Submission) -> str | None:
+        """Where a reporter who left a phone number and no e-mail is told of their report:
+        by SMS when the deployment sends SMS. E-mail stays as it was; an anonymous report
+        keeps no number."""
+        if (
+            not self.settings.sms.sending
+            or submission.identity is Identity.ANONYMOUS
+            or submission.email
+            or not submission.phone
+        ):
+            return None
+        return address("sms", submission.phone)
 
     async def verify_due(self, unit_id: int, received: datetime) -> date:
         """The verification deadline of a report of `unit_id` received at `received`, under
@@ -113,7 +129,7 @@ class Intake:
             reported_at=entry.reported_at,
             pool_code=entry.pool_code,
             reporter_secret_hash=self.reporter_secret_hash(key),
-            reply_sms=entry.reply_sms,
+            reply_address=entry.reply_address or self.reply_address(submission),
             text_cut=entry.text_cut,
         )
         if photos:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from lapor.complaints.conversation import address
 from lapor.complaints.notices import SmsNotice
 from lapor.complaints.reports import Channel, Identity, Kind, Submission, normalize_phone
 from lapor.complaints.sms import idempotency_key, parse, squash
@@ -128,7 +129,7 @@ async def inbound(request: Request) -> Response:
         None if parsed.anonymous else sender,
         None,
     )
-    entry = Entry(Channel.SMS, unit_id, reply_sms=sender, text_cut=parsed.cut)
+    entry = Entry(Channel.SMS, unit_id, reply_address=address("sms", sender), text_cut=parsed.cut)
     try:
         result = await svc.intake.submit(submission, entry, key=key, language=language)
     except IdempotencyConflict:

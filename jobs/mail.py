@@ -18,9 +18,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from lapor.complaints import tracking
+from lapor.complaints.conversation import channel_of, number_of
 from lapor.complaints.notices import (
     AnyNotice,
     ChangeComposer,
@@ -35,9 +36,8 @@ from lapor.complaints.notices import (
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Status
-from lapor.jobs.sms import compose_sms, send_sms
+from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.settings import SmsSettings
-from lapor.store.outbox import SMS_PREFIX
 from lapor.store.store import Store, now
 from lapor.web import i18n
 from lapor.web.labels import channel_label, kind_label, status_label
@@ -330,23 +330,34 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
 
 def compose_notice(
     base_url: str, sms_keyword: str = "LAPOR"
-) -> Callable[[AnyNotice], tuple[str, str]]:
-    """Subject and body of any notice the outbox carries (an SMS one: jobs/sms.py)."""
+) -> Callable[[AnyNotice, str | None], tuple[str, str]]:
+    """Subject and body of any notice the outbox carries, for the channel it goes by (None: a
+    mail). One notice, two renderings: a change the reporter must know is a mail's words to a
+    mailbox and a text message's (jobs/sms.py) to a number."""
     new_report = compose_new_report_mail(base_url)
     change = compose_change_mail(base_url)
+    change_text = compose_change_sms(base_url)
     reminder = compose_reminder_mail(base_url)
     sms = compose_sms(base_url, sms_keyword)
 
-    def compose(notice: AnyNotice) -> tuple[str, str]:
+    def compose(notice: AnyNotice, channel: str | None = None) -> tuple[str, str]:
         if isinstance(notice, Notice):
             return new_report(notice)
         if isinstance(notice, ChangeNotice):
-            return change(notice)
+            return change(notice) if channel is None else change_text(notice)
         if isinstance(notice, SmsNotice):
             return sms(notice)
         return reminder(notice)
 
     return compose
+
+
+# Replies that go out to a number that sent STOP: the confirmation of STOP (and of MULAI).
+CONFIRMATIONS = frozenset({"stopped", "resumed"})
+
+
+class Suppressed(Exception):
+    """The number sent STOP or is blocked: the message is not sent, and never will be."""
 
 
 class MailSender:
@@ -364,6 +375,10 @@ class MailSender:
         self.store = store
         self.sms = sms or SmsSettings()
         self._compose = compose_notice(base_url, self.sms.keywords[0])
+        self.base_url = base_url
+        # How a message goes out on each channel: (address without its prefix, words, outbox
+        # id). WhatsApp adds its own; a channel without one waits in the outbox.
+        self.channel_senders: dict[str, Callable[[str, str, int], None]] = {"sms": self._send_sms}
         self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
         self.mail_from = mail_from
         self.mail_dir = mail_dir
@@ -389,7 +404,7 @@ class MailSender:
         if message.notice is None:
             raise Unwritable("its notice cannot be read")
         try:
-            subject, body = self._compose(message.notice)
+            subject, body = self._compose(message.notice, channel_of(message.to_address))
         except Exception as exc:  # a notice this release cannot put into words
             raise Unwritable(f"its notice cannot be composed: {type(exc).__name__}: {exc}") from exc
         return replace(message, subject=subject, body=body)
@@ -430,12 +445,20 @@ class MailSender:
             self._count("failed")
             return
         try:
-            if message.to_address.startswith(SMS_PREFIX):
+            channel = channel_of(message.to_address)
+            if channel is not None:
                 # A text message: the same claim, retries and record, another way out.
-                number = message.to_address.removeprefix(SMS_PREFIX)
-                await asyncio.to_thread(send_sms, self.sms, number, message.body or "")
+                await self._check_number(message)
+                send = self.channel_senders.get(channel)
+                if send is None:
+                    raise RuntimeError(f"no sender for the {channel} channel")
+                number = number_of(message.to_address)
+                await asyncio.to_thread(send, number, message.body or "", message.id)
             else:
                 await asyncio.to_thread(self._send, self._build(message))
+        except Suppressed as exc:
+            await self.store.finish_outbox(message, status="failed", error=str(exc))
+            self._count("suppressed")
         except PermanentFailure as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
             self._count("failed")
@@ -460,6 +483,26 @@ class MailSender:
         else:
             await self.store.finish_outbox(message, status="sent")
             self._count("sent")
+
+    async def _check_number(self, message: OutboxMessage) -> None:
+        stopped, blocked = await self.store.number_rules(message.to_address)
+        if blocked:
+            raise Suppressed("not sent: the number is blocked")
+        confirmation = isinstance(message.notice, SmsNotice) and (
+            message.notice.reply in CONFIRMATIONS
+        )
+        if stopped and not confirmation:
+            raise Suppressed("not sent: the number sent STOP")
+
+    def _send_sms(self, number: str, text: str, outbox_id: int) -> None:
+        dlr = ""
+        if self.sms.secret:
+            # Kannel fills in %d, the delivery report's type (channels/sms.py delivery).
+            secret = quote(self.sms.secret, safe="")
+            dlr = (
+                f"{self.base_url}/channels/sms/delivery?secret={secret}&outbox={outbox_id}&type=%d"
+            )
+        send_sms(self.sms, number, text, dlr)
 
     def _count(self, outcome: str) -> None:
         if self._on_outcome is not None:

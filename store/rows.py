@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lapor.complaints.conversation import ChannelMessage, channel_of
 from lapor.complaints.records import (
     AnswerTemplate,
     Event,
@@ -144,7 +145,12 @@ def event(row: Any, attachments: tuple[Photo, ...]) -> Event:
     )
 
 
-def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Report:
+def report(
+    row: Any,
+    photos: tuple[Photo, ...],
+    events: tuple[Event, ...],
+    messages: tuple[ChannelMessage, ...] = (),
+) -> Report:
     return Report(
         id=row.id,
         tracking_code=row.tracking_code,
@@ -186,4 +192,6 @@ def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Re
         kiosk_name=row.kiosk_name,
         reported_at=row.reported_at,
         reporter_secret_hash=row.reporter_secret_hash,
+        reply_channel=channel_of(row.reply_address) if row.reply_address else None,
+        messages=messages,
     )

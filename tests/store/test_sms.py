@@ -21,7 +21,7 @@ async def test_receipt_is_queued_with_the_report_once(store: Store) -> None:
     new = replace(
         new_report(world.units["dinas"].id, "sms:k1", identity=Identity.ANONYMOUS),
         channel=Channel.SMS,
-        reply_sms="+6281234567890",
+        reply_address="sms:+6281234567890",
         text_cut=True,
     )
     first = await store.submit_report(new)
