@@ -187,6 +187,9 @@ def create_app(
         mail_dir=settings.mail_dir,
         on_outcome=lambda outcome: metrics.mail.labels(outcome).inc(),
         sms=settings.sms,
+        on_channel_outcome=lambda channel, outcome: metrics.channel_messages.labels(
+            channel, "out", outcome
+        ).inc(),
     )
     signing = Signing(settings.signing_keys())
     svc = Services(

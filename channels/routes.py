@@ -9,4 +9,5 @@ from lapor.channels import sms
 
 routes: list[Route | Mount] = [
     Route("/channels/sms", sms.inbound, methods=["GET", "POST"], name="channel_sms"),
+    Route("/channels/sms/delivery", sms.delivery, name="channel_sms_delivery"),
 ]

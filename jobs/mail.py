@@ -371,6 +371,7 @@ class MailSender:
         mail_dir: Path,
         on_outcome: Callable[[str], None] | None = None,
         sms: SmsSettings | None = None,
+        on_channel_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
         self.sms = sms or SmsSettings()
@@ -384,6 +385,7 @@ class MailSender:
         self.mail_dir = mail_dir
         self._wake = asyncio.Event()
         self._on_outcome = on_outcome
+        self._on_channel_outcome = on_channel_outcome
 
     def wake(self) -> None:
         self._wake.set()
@@ -442,7 +444,7 @@ class MailSender:
         except Unwritable as exc:
             log.error("outbox message %s failed: %s", message.id, exc)
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
-            self._count("failed")
+            self._count("failed", message)
             return
         try:
             channel = channel_of(message.to_address)
@@ -458,10 +460,10 @@ class MailSender:
                 await asyncio.to_thread(self._send, self._build(message))
         except Suppressed as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc))
-            self._count("suppressed")
+            self._count("suppressed", message)
         except PermanentFailure as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
-            self._count("failed")
+            self._count("failed", message)
         except Exception as exc:  # network down, 4xx, wrong SMTP password: try again later
             error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
@@ -470,7 +472,7 @@ class MailSender:
                     status="failed",
                     error=f"gave up after {message.attempts} tries: " + error,
                 )
-                self._count("failed")
+                self._count("failed", message)
             else:
                 delay = min(30 * 2 ** (message.attempts - 1), 3600)
                 await self.store.finish_outbox(
@@ -479,10 +481,10 @@ class MailSender:
                     error=error,
                     retry_at=now() + timedelta(seconds=delay),
                 )
-                self._count("retry")
+                self._count("retry", message)
         else:
             await self.store.finish_outbox(message, status="sent")
-            self._count("sent")
+            self._count("sent", message)
 
     async def _check_number(self, message: OutboxMessage) -> None:
         stopped, blocked = await self.store.number_rules(message.to_address)
@@ -504,9 +506,12 @@ class MailSender:
             )
         send_sms(self.sms, number, text, dlr)
 
-    def _count(self, outcome: str) -> None:
+    def _count(self, outcome: str, message: OutboxMessage) -> None:
         if self._on_outcome is not None:
             self._on_outcome(outcome)
+        channel = channel_of(message.to_address)
+        if channel is not None and self._on_channel_outcome is not None:
+            self._on_channel_outcome(channel, outcome)
 
     def _build(self, message: OutboxMessage) -> EmailMessage:
         mail = EmailMessage()

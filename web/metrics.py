@@ -72,6 +72,15 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # Every channel a reporter talks on (sms, whatsapp): inbound by outcome (stored,
+        # answer, help, stop, blocked, refused, ...), outbound by outcome (sent, retry, failed,
+        # suppressed, delivered, undelivered).
+        self.channel_messages = Counter(
+            "lapor_channel_messages_total",
+            "Messages on the reporters' channels, by channel, direction and outcome",
+            ["channel", "direction", "outcome"],
+            registry=self.registry,
+        )
         self.mail = Counter(
             "lapor_mail_total",
             "Outbox messages handled, by outcome",
