@@ -155,11 +155,17 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "category_label": labels.category_label,
         "taken_via_label": labels.taken_via_label,
         "event_label": labels.event_label,
+        "message_label": labels.message_label,
+        "delivery_label": labels.delivery_label,
+        "message_channel_label": labels.message_channel_label,
+        "outbox_address": labels.outbox_address,
         "transition_label": labels.transition_label,
         "outbox_status_label": labels.outbox_status_label,
         "rating_label": labels.rating_label,
         "days_left_label": labels.days_left_label,
         "base_url": settings.base_url,
+        # Phone-only reporters are told by SMS (intake.py): the phone field says so.
+        "sms_sending": settings.sms.sending,
     }
 
 

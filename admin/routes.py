@@ -111,6 +111,12 @@ def routes() -> list[Route | Mount]:
                     name="admin_extend",
                 ),
                 Route(
+                    "/reports/{report_id:int}/reply",
+                    views.reply,
+                    methods=["POST"],
+                    name="admin_report_reply",
+                ),
+                Route(
                     "/reports/{report_id:int}/reroute",
                     views.reroute,
                     methods=["POST"],

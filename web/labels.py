@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lapor.complaints.conversation import (
+    ChannelMessage,
+    Delivery,
+    channel_of,
+    masked,
+    number_of,
+)
 from lapor.complaints.feedback import IKM_ITEMS
 from lapor.complaints.records import Event
 from lapor.complaints.reports import Channel, FieldError, Kind, Status
@@ -139,6 +146,44 @@ def transition_label(event: Event) -> str:
 
 def event_label(event: Event) -> str:
     return gettext(EVENT[event.kind]) if event.kind in EVENT else event.kind
+
+
+# A message of the conversation on the reporter's channel (complaints/conversation.py).
+MESSAGE_CHANNEL = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp")}
+MESSAGE_DIRECTION = {
+    "in": N_("%(channel)s from the reporter"),
+    "out": N_("%(channel)s to the reporter"),
+}
+DELIVERY = {
+    Delivery.QUEUED: N_("waiting in the outbox"),
+    Delivery.SENT: N_("sent"),
+    Delivery.FAILED: N_("not sent"),
+    Delivery.DELIVERED: N_("delivered"),
+    Delivery.UNDELIVERED: N_("not delivered"),
+}
+
+
+def message_label(message: ChannelMessage) -> str:
+    channel = gettext(MESSAGE_CHANNEL.get(message.channel, message.channel))
+    return gettext(MESSAGE_DIRECTION[message.direction], channel=channel)
+
+
+def message_channel_label(channel: str) -> str:
+    return gettext(MESSAGE_CHANNEL.get(channel, channel))
+
+
+def outbox_address(to_address: str) -> str:
+    """An outbox row's address as the outbox page shows it: a mailbox whole, a number by its
+    last digits only (an anonymous reporter's number is on the row that answers them, and no
+    page may show it)."""
+    channel = channel_of(to_address)
+    if channel is None:
+        return to_address
+    return f"{message_channel_label(channel)} {masked(number_of(to_address))}"
+
+
+def delivery_label(delivery: Delivery) -> str:
+    return gettext(DELIVERY[delivery])
 
 
 RATING = {
