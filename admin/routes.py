@@ -13,6 +13,7 @@ from lapor.admin import (
     kiosks,
     manage,
     monitoring,
+    numbers,
     views,
     widgets,
 )
@@ -157,6 +158,14 @@ def routes() -> list[Route | Mount]:
                 Route("/exports/{token}", exports.export_status, name="admin_export"),
                 Route("/exports/{token}/file", exports.export_download, name="admin_export_file"),
                 Route("/outbox", views.outbox, name="admin_outbox"),
+                Route("/numbers", numbers.numbers, name="admin_numbers"),
+                Route("/numbers", numbers.block, methods=["POST"], name="admin_number_block"),
+                Route(
+                    "/numbers/unblock",
+                    numbers.unblock,
+                    methods=["POST"],
+                    name="admin_number_unblock",
+                ),
                 Route(
                     "/outbox/{message_id:int}/resend",
                     views.outbox_resend,
