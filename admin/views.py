@@ -359,6 +359,7 @@ async def _report_page(
             typed["answer"] = chosen.body
     today = local_today(svc.settings.timezone)
     rules = svc.settings.deadline_rules
+    report = await _with_words(svc, report)
     return svc.templates.response(
         request,
         "admin/report.html",
@@ -401,6 +402,20 @@ async def _report_page(
         status_code=status_code,
         headers=NO_STORE,
     )
+
+
+async def _with_words(svc: Services, report: Report) -> Report:
+    """The conversation's outgoing messages not sent yet, in the words they will go out in:
+    the outbox composes them as it does for its own page."""
+    waiting = [m.outbox_id for m in report.messages if m.text is None and m.outbox_id]
+    if not waiting:
+        return report
+    words = {m.id: svc.mail.written(m).body for m in await svc.store.outbox_messages(waiting)}
+    messages = tuple(
+        dataclasses.replace(m, text=words.get(m.outbox_id)) if m.text is None and m.outbox_id else m
+        for m in report.messages
+    )
+    return dataclasses.replace(report, messages=messages)
 
 
 @staff_only()

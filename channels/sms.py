@@ -148,7 +148,11 @@ async def inbound(request: Request) -> Response:
     parsed = parse(text, sms.keywords, words)
     if parsed is None and clean_text(text):
         # No keyword: the reporter's answer to their report (the one the message names, or
-        # the one waiting for them), when there is one.
+        # the one waiting for them), when there is one. A retry of an answer stored before
+        # finds the report no longer waiting, and is answered as the retry it is.
+        if await svc.store.message_seen(key):
+            count.labels("duplicate").inc()
+            return _answer(200, "duplicate")
         report_id = await svc.store.answered_report(reply_to, named_codes(text))
         if report_id is not None:
             stored, answered = await svc.store.reporter_message(

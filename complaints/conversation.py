@@ -93,6 +93,7 @@ class ChannelMessage:
     text: str | None
     delivery: Delivery | None
     actor_email: str | None = None  # who of staff wrote it; None for the reporter or a notice
+    outbox_id: int | None = None  # an outgoing one: the outbox row that sends it
 
 
 # What one reply from staff may cost: as many segments as a receipt may.

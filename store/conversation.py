@@ -80,9 +80,18 @@ def messages(conn: Connection, *, report_id: int) -> tuple[ChannelMessage, ...]:
             r.text,
             Delivery(r.delivery) if r.delivery else None,
             r.email,
+            r.outbox_id,
         )
         for r in conn.execute(query)
     )
+
+
+def message_seen(conn: Connection, *, key: str) -> bool:
+    """Whether a message of a conversation was stored under the gateway's retry `key`."""
+    found = conn.execute(
+        select(t.channel_messages.c.id).where(t.channel_messages.c.gateway_key == key)
+    ).first()
+    return found is not None
 
 
 def answered_report(conn: Connection, *, address: str, codes: Sequence[str]) -> int | None:

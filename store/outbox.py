@@ -229,6 +229,10 @@ def resend(conn: Connection, message_id: int, at: datetime) -> None:
     )
 
 
+def by_ids(conn: Connection, ids: Sequence[int]) -> list[OutboxMessage]:
+    return [_message(r) for r in conn.execute(select(t.outbox).where(t.outbox.c.id.in_(ids)))]
+
+
 def listed(conn: Connection, status: str | None, limit: int) -> list[OutboxMessage]:
     query = select(t.outbox).order_by(t.outbox.c.id.desc()).limit(limit)
     if status:

@@ -754,6 +754,9 @@ class Store:
         await self.db.write(lambda conn: outbox.queue(conn, None, [to_address], notice, now()))
 
     # -- the conversation on the reporter's channel -----------------------------------------
+    async def message_seen(self, key: str) -> bool:
+        return await self.db.read(partial(conversation.message_seen, key=key))
+
     async def answered_report(self, address: str, codes: Sequence[str]) -> int | None:
         """The report a message from `address` answers (store.conversation.answered_report)."""
         return await self.db.read(
@@ -807,6 +810,9 @@ class Store:
 
     async def blocked_numbers(self) -> list[tuple[str, datetime, str | None]]:
         return await self.db.read(conversation.blocked)
+
+    async def outbox_messages(self, ids: Sequence[int]) -> list[OutboxMessage]:
+        return await self.db.read(partial(outbox.by_ids, ids=list(ids)))
 
     async def list_outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
         return await self.db.read(partial(outbox.listed, status=status, limit=limit))
