@@ -211,8 +211,9 @@ async def test_phone_only_reporters_of_the_form_are_told_by_sms(
     async with make_harness(**_sending()) as h:
         _, form = await h.form()
         assert form.find(id="phone-hint") is not None
-        fields = {"identity": "rahasia", "name": "Siti", "phone": "0813 2222 3333"}
-        assert (await h.submit(**fields)).status_code == 303
+        assert (
+            await h.submit(identity="rahasia", name="Siti", phone="0813 2222 3333")
+        ).status_code == 303
         [receipt] = await sms_rows(h)
         assert receipt.to_address == "sms:+6281322223333" and receipt.notice.reply == "receipt"
         report_id = receipt.report_id
@@ -226,16 +227,18 @@ async def test_phone_only_reporters_of_the_form_are_told_by_sms(
             assert "81322223333" not in (await staff_page(h, email, report_id)).get_text()
         # With an e-mail address, mail as before and no SMS.
         h.client.cookies.clear()
-        mailed = {"identity": "rahasia", "name": "Ani", "phone": "0813 4444 5555"}
-        assert (await h.submit(**mailed, email="ani@example.id")).status_code == 303
+        mailed = await h.submit(
+            identity="rahasia", name="Ani", phone="0813 4444 5555", email="ani@example.id"
+        )
+        assert mailed.status_code == 303
         assert "sms:+6281344445555" not in [m.to_address for m in await sms_rows(h)]
 
 
 async def test_without_sms_sending_the_form_promises_nothing(harness: AppHarness) -> None:
     _, form = await harness.form()
     assert form.find(id="phone-hint") is None
-    fields = {"identity": "rahasia", "name": "Siti", "phone": "0813 2222 3333"}
-    assert (await harness.submit(**fields)).status_code == 303
+    sent = await harness.submit(identity="rahasia", name="Siti", phone="0813 2222 3333")
+    assert sent.status_code == 303
     assert await sms_rows(harness) == []
 
 

@@ -1,5 +1,6 @@
 """Hostile input for the inbound channels (channels/): the SMS gateway's callback, with the
-right secret and without, as a query string (Kannel's get-url) and as a form body."""
+right secret and without, as a query string (Kannel's get-url) and as a form body; and its
+delivery reports (the dlr-url the outbox hands Kannel)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,15 @@ async def test_the_sms_callback_takes_any_message(fz: Fuzz, data: st.DataObject)
         await fz.send("GET", "/channels/sms", query=data.draw(queries(FIELDS, valid)))
     else:
         await fz.send("POST", "/channels/sms", body=data.draw(form_bodies(valid, FIELDS)))
+
+
+@covers("GET /channels/sms/delivery")
+@fuzz_settings()
+@given(data=st.data())
+async def test_the_delivery_report_takes_any_query(fz: Fuzz, data: st.DataObject) -> None:
+    valid = {"secret": SECRET, "outbox": "1", "type": "1"}
+    await fz.send(
+        "GET",
+        "/channels/sms/delivery",
+        query=data.draw(queries(["secret", "outbox", "type"], valid)),
+    )
