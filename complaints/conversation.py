@@ -98,7 +98,9 @@ class ChannelMessage:
 
 # What one reply from staff may cost: as many segments as a receipt may.
 REPLY_SEGMENTS = 2
-REPLY_MAX = {"sms": 320, "whatsapp": 4000}
+# An SMS reply of GSM letters up to this length always fits (two parts of 153, less the code
+# in front); one with other letters (UCS-2) fits in fewer, which read_reply checks.
+REPLY_MAX = {"sms": 293, "whatsapp": 4000}
 
 
 class ReplyRefusal(StrEnum):
