@@ -38,14 +38,14 @@ def _shortened(make: Callable[[str], str], text: str) -> str:
     low, high = 0, len(text)
     while low < high:  # the longest start of the text that still fits
         middle = (low + high + 1) // 2
-        if segments(make(text[:middle].rstrip() + "…")).count <= MAX_SEGMENTS:
+        if segments(make(text[:middle].rstrip() + "...")).count <= MAX_SEGMENTS:
             low = middle
         else:
             high = middle - 1
     start = text[:low]
     if " " in start[len(start) // 2 :]:
         start = start.rsplit(" ", 1)[0]
-    return make(start.rstrip() + "…") if start else make("")
+    return make(start.rstrip() + "...") if start else make("")
 
 
 def compose_change_sms(base_url: str) -> Callable[[ChangeNotice], tuple[str, str]]:
