@@ -15,6 +15,7 @@ from lapor.complaints.conversation import Delivery
 from lapor.complaints.notices import ChangeNotice, SmsNotice
 from lapor.complaints.reports import Status
 from lapor.complaints.sms import segments
+from tests.admin.test_intake import blank_form, take
 from tests.channels.test_sms import NUMBER, SECRET, SENDER, deliver, sms_rows
 from tests.conftest import AppHarness, MakeHarness, free_port
 
@@ -336,3 +337,16 @@ async def test_a_flood_of_noise_makes_no_report(make_harness: MakeHarness) -> No
         # A help reply or two, then the number's limit: no endless replies to a loop.
         assert answers.count(429) >= 8
         assert len(await sms_rows(h)) <= 5
+
+
+async def test_a_report_taken_by_staff_for_a_phone_only_citizen_is_told_by_sms(
+    make_harness: MakeHarness,
+) -> None:
+    async with make_harness(**_sending()) as h:
+        await h.login(KOOR)
+        form = await h.client.get("/admin/reports/new")
+        assert soup(form).find(id="phone-hint") is not None
+        taken = await take(h, await blank_form(h), identity="named", phone="0812 5555 6666")
+        assert taken.status_code == 303
+        [receipt] = await sms_rows(h)
+        assert receipt.to_address == "sms:+6281255556666" and receipt.notice.reply == "receipt"
