@@ -242,6 +242,20 @@ def _compose_staff_change(base_url: str, notice: ChangeNotice, code: str) -> tup
                 "",
                 notice.text or "",
             ]
+        elif notice.event == "reporter_message":
+            subject = (
+                i18n.gettext("[LAPOR] A message from the reporter %(code)s", code=code) + title
+            )
+            lines = [
+                i18n.gettext(
+                    "The reporter of %(code)s sent a message (%(status)s); it is on the "
+                    "report's timeline.",
+                    code=code,
+                    status=status_label(notice.status),
+                ),
+                "",
+                notice.text or "",
+            ]
         elif notice.event == "handed_over":
             subject = i18n.gettext("[LAPOR] Report handed over %(code)s", code=code) + title
             lines = [

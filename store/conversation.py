@@ -125,10 +125,10 @@ def reporter_message(
     coordinator, staff told. (stored, answered); (False, False) for a retry."""
     if not record_inbound(conn, report_id=report_id, channel=channel, text=text, at=at, key=key):
         return False, False
-    row = conn.execute(
-        select(t.reports.c.status, t.reports.c.version).where(t.reports.c.id == report_id)
-    ).one()
+    row = conn.execute(select(t.reports).where(t.reports.c.id == report_id)).one()
     if row.status != Status.POSTPONED.value:
+        # Nobody asked: the people who hold the report are told it has something to read.
+        workflow.tell_staff(conn, row, Status(row.status), "reporter_message", text, at)
         return True, False
     workflow.reporter_acts(
         conn,

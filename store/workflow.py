@@ -153,7 +153,7 @@ def _tell_reporter(
         outbox.queue(conn, row.id, [to], notice, at)
 
 
-def _tell_staff(
+def tell_staff(
     conn: Connection,
     row: Any,
     status: Status,
@@ -682,7 +682,7 @@ def reroute_report(
             ),
         ],
     )
-    _tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at)
+    tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at)
     return seen_version + 1
 
 
@@ -723,7 +723,7 @@ def reporter_acts(
         )
     )
     if action is Action.REPLY:
-        _tell_staff(conn, row, target, "reporter_reply", text, at)
+        tell_staff(conn, row, target, "reporter_reply", text, at)
     return seen_version + 1
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from lapor.complaints.conversation import Delivery
+from lapor.complaints.notices import ChangeNotice
 from lapor.complaints.reports import Channel, Identity, Status
 from lapor.complaints.workflow import Action
 from lapor.store.store import Store
@@ -89,10 +90,17 @@ async def test_an_answer_finds_its_report(store: Store) -> None:
     report = await store.report_by_tracking_code(older_code)
     assert report is not None and report.status is Status.RECEIVED
     assert [e.note for e in report.events if e.kind == "reporter_reply"] == ["Di loket 3"]
-    # A message about a report that waits for nobody is kept and changes nothing.
+    # A message about a report that waits for nobody is kept, changes nothing, and the
+    # coordinators are told there is something to read.
+    before = report.version
     assert await store.reporter_message(
         older, channel="sms", text="Terima kasih", key="sms:answer-2"
     ) == (True, False)
+    again = await store.report_by_tracking_code(older_code)
+    assert again is not None and again.version == before
+    told = [m.notice for m in await store.list_outbox() if m.to_address == "koor@prov.go.id"]
+    assert isinstance(told[0], ChangeNotice)
+    assert (told[0].event, told[0].text) == ("reporter_message", "Terima kasih")
 
 
 async def test_stop_and_the_block_list(store: Store) -> None:
