@@ -24,6 +24,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_reports_reply_address_status", "reports", ["reply_address", "status"], unique=False
     )
+    # Reports that came by SMS before: answered where their receipt went.
+    op.execute(
+        "UPDATE reports SET reply_address = (SELECT min(o.to_address) FROM outbox o"
+        " WHERE o.report_id = reports.id AND o.to_address LIKE 'sms:%')"
+        " WHERE channel = 'sms'"
+    )
     op.create_table(
         "channel_messages",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -62,5 +68,6 @@ def downgrade() -> None:
     op.drop_index("ix_channel_messages_report_id_id", table_name="channel_messages")
     op.drop_table("channel_messages")
     op.drop_index("ix_reports_reply_address_status", table_name="reports")
-    with op.batch_alter_table("reports") as batch:
-        batch.drop_column("reply_address")
+    # Not a batch rebuild: on SQLite that drops and copies the reports table, which the
+    # foreign keys of every table pointing at it refuse. SQLite drops a column since 3.35.
+    op.execute("ALTER TABLE reports DROP COLUMN reply_address")
