@@ -5,6 +5,7 @@ block list hold."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -350,3 +351,9 @@ async def test_a_report_taken_by_staff_for_a_phone_only_citizen_is_told_by_sms(
         assert taken.status_code == 303
         [receipt] = await sms_rows(h)
         assert receipt.to_address == "sms:+6281255556666" and receipt.notice.reply == "receipt"
+
+
+async def test_the_kiosk_says_what_its_phone_field_brings(make_harness: MakeHarness) -> None:
+    async with make_harness(**_sending()) as h:
+        boot = soup(await h.client.get("/kiosk")).find("script", id="kiosk-boot")
+        assert boot is not None and json.loads(boot.get_text())["sms_sending"] is True
