@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from lapor.admin.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_password
+from lapor.complaints import conversation, organisation
 from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import open311 as open311_rules
-from lapor.complaints import organisation
 from lapor.complaints import origins as origins_rules
 from lapor.complaints import sms as sms_rules
 from lapor.complaints.records import ROLES, Kiosk, User
+from lapor.complaints.reports import normalize_phone
 from lapor.settings import Settings, SettingsError, record_served_base_url
 from lapor.store.db import Database
 from lapor.store.errors import StoreError
@@ -420,6 +421,33 @@ def cmd_whatsapp_setup(settings: Settings, args: argparse.Namespace) -> None:
     print(setup_text(settings), end="")
 
 
+def _number_address(raw: str, channel: str) -> str:
+    number = normalize_phone(raw)
+    if number is None:
+        raise CommandError(f"not a phone number: {raw!r} (such as 081234567890 or +6281234567890)")
+    return conversation.address(channel, number)
+
+
+def cmd_sms_block(settings: Settings, args: argparse.Namespace) -> None:
+    where = _number_address(args.number, args.channel)
+    note = " ".join(args.note.split())
+    if len(note) > 200:
+        raise CommandError("the note can have at most 200 characters")
+    _run(settings, lambda store: store.set_blocked(where, True, note))
+    print(f"blocked {where}")
+
+
+def cmd_sms_unblock(settings: Settings, args: argparse.Namespace) -> None:
+    where = _number_address(args.number, args.channel)
+    _run(settings, lambda store: store.set_blocked(where, False))
+    print(f"unblocked {where}")
+
+
+def cmd_sms_blocked(settings: Settings, args: argparse.Namespace) -> None:
+    for where, at, note in _run(settings, lambda store: store.blocked_numbers()):
+        print(f"{where}\t{at.isoformat(timespec='seconds')}" + (f"\t{note}" if note else ""))
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     signing = Signing(settings.signing_keys())
 
@@ -617,6 +645,19 @@ def build_parser() -> argparse.ArgumentParser:
     sms_commands.add_parser(
         "kannel-config", help="print the kannel.conf groups that connect Kannel to this server"
     ).set_defaults(func=cmd_sms_kannel_config)
+    for name, func, text in (
+        ("block", cmd_sms_block, "block a number: it makes no report and is sent nothing"),
+        ("unblock", cmd_sms_unblock, "take a number off the block list"),
+    ):
+        blocking = sms_commands.add_parser(name, help=text)
+        blocking.add_argument("number")
+        blocking.add_argument("--channel", choices=conversation.CHANNELS, default="sms")
+        if name == "block":
+            blocking.add_argument("--note", default="", help="why, for the other admins")
+        blocking.set_defaults(func=func)
+    sms_commands.add_parser("blocked", help="list the blocked numbers").set_defaults(
+        func=cmd_sms_blocked
+    )
     whatsapp = commands.add_parser("whatsapp", help="the WhatsApp channel")
     whatsapp_commands = whatsapp.add_subparsers(dest="action", required=True, parser_class=_Parser)
     whatsapp_commands.add_parser(

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from lapor.complaints.conversation import address
 from lapor.complaints.records import NewReport, SubmitResult
-from lapor.complaints.reports import Channel, Submission
+from lapor.complaints.reports import Channel, Identity, Submission
 from lapor.settings import Settings
 from lapor.store.photos import ProcessedPhoto
 from lapor.store.store import Store
@@ -43,12 +44,12 @@ class Entry:
     # Typed in by staff: how the citizen reached them, and who took it.
     taken_via: str | None = None
     taken_by: int | None = None
-    # Came as a text message: the number the receipt is sent back to, and whether the text
-    # was kept only up to the report's limit (the receipt says so).
-    reply_sms: str | None = None
+    # Came as a text message: the channel's address the receipt is sent back to ("sms:+62...",
+    # "whatsapp:+62...", complaints/conversation.py), and whether the text was kept only up to
+    # the report's limit (the receipt says so). A phone-only reporter of another channel gets
+    # one too, when the deployment sends SMS (Intake.reply_address).
+    reply_address: str | None = None
     text_cut: bool = False
-    # Came by WhatsApp: the number the receipt is sent back to there.
-    reply_whatsapp: str | None = None
     # Filed by client software through Open311: its key and name, the category its service
     # code named, the point it gave and its media link (a link for staff, never fetched).
     api_key_id: int | None = None
@@ -80,6 +81,19 @@ class Intake:
     reporter_secret_hash: Callable[[str], str]
     count: Count = _not_counted
     wake_mail: Callable[[], None] = _nobody_to_wake
+
+    def reply_address(self, submission: Submission) -> str | None:
+        """Where a reporter who left a phone number and no e-mail is told of their report:
+        by SMS when the deployment sends SMS. E-mail stays as it was; an anonymous report
+        keeps no number."""
+        if (
+            not self.settings.sms.sending
+            or submission.identity is Identity.ANONYMOUS
+            or submission.email
+            or not submission.phone
+        ):
+            return None
+        return address("sms", submission.phone)
 
     async def verify_due(self, unit_id: int, received: datetime) -> date:
         """The verification deadline of a report of `unit_id` received at `received`, under
@@ -127,8 +141,7 @@ class Intake:
             reported_at=entry.reported_at,
             pool_code=entry.pool_code,
             reporter_secret_hash=secret_hash or self.reporter_secret_hash(key),
-            reply_sms=entry.reply_sms,
-            reply_whatsapp=entry.reply_whatsapp,
+            reply_address=entry.reply_address or self.reply_address(submission),
             text_cut=entry.text_cut,
             api_key_id=entry.api_key_id,
             api_client=entry.api_client,

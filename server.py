@@ -164,6 +164,10 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "category_label": labels.category_label,
         "taken_via_label": labels.taken_via_label,
         "event_label": labels.event_label,
+        "message_label": labels.message_label,
+        "outbox_delivery_label": labels.outbox_delivery_label,
+        "message_channel_label": labels.message_channel_label,
+        "outbox_address": labels.outbox_address,
         "transition_label": labels.transition_label,
         "outbox_status_label": labels.outbox_status_label,
         "delivery_label": labels.delivery_label,
@@ -171,6 +175,8 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "days_left_label": labels.days_left_label,
         "clock_offset_label": labels.clock_offset_label,
         "base_url": settings.base_url,
+        # Phone-only reporters are told by SMS (intake.py): the phone field says so.
+        "sms_sending": settings.sms.sending,
     }
 
 
@@ -199,6 +205,9 @@ def create_app(
         on_outcome=lambda outcome: metrics.mail.labels(outcome).inc(),
         sms=settings.sms,
         whatsapp=WhatsAppSender(store, settings.whatsapp, settings.sms, settings.base_url),
+        on_channel_outcome=lambda channel, outcome: metrics.channel_messages.labels(
+            channel, "out", outcome
+        ).inc(),
     )
     signing = Signing(settings.signing_keys())
     svc = Services(

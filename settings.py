@@ -102,6 +102,12 @@ class SmsSettings:
     def enabled(self) -> bool:
         return bool(self.secret)
 
+    @property
+    def sending(self) -> bool:
+        """Whether replies can go out by SMS: phone-only reporters of every channel are then
+        told of their report by SMS."""
+        return bool(self.sendsms_url)
+
 
 def _sms(values: Mapping[str, str]) -> SmsSettings:
     keywords = tuple(k.strip() for k in _read(values, "LAPOR_SMS_KEYWORDS").split(",") if k.strip())

@@ -14,6 +14,7 @@ from lapor.admin import (
     kiosks,
     manage,
     monitoring,
+    numbers,
     views,
     widgets,
 )
@@ -112,6 +113,12 @@ def routes() -> list[Route | Mount]:
                     name="admin_extend",
                 ),
                 Route(
+                    "/reports/{report_id:int}/reply",
+                    views.reply,
+                    methods=["POST"],
+                    name="admin_report_reply",
+                ),
+                Route(
                     "/reports/{report_id:int}/reroute",
                     views.reroute,
                     methods=["POST"],
@@ -152,6 +159,14 @@ def routes() -> list[Route | Mount]:
                 Route("/exports/{token}", exports.export_status, name="admin_export"),
                 Route("/exports/{token}/file", exports.export_download, name="admin_export_file"),
                 Route("/outbox", views.outbox, name="admin_outbox"),
+                Route("/numbers", numbers.numbers, name="admin_numbers"),
+                Route("/numbers", numbers.block, methods=["POST"], name="admin_number_block"),
+                Route(
+                    "/numbers/unblock",
+                    numbers.unblock,
+                    methods=["POST"],
+                    name="admin_number_unblock",
+                ),
                 Route(
                     "/outbox/{message_id:int}/resend",
                     views.outbox_resend,

@@ -24,6 +24,7 @@ from lapor.admin.responses import HTMX_VARY, NO_STORE, wants_partial
 from lapor.complaints import tracking
 from lapor.complaints.access import Scope, can_see_identity, sees_redacted
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
+from lapor.complaints.conversation import REPLY_MAX, ReplyError, ReplyRefusal, read_reply
 from lapor.complaints.deadlines import escalation_due
 from lapor.complaints.inbox import (
     next_cursor,
@@ -323,6 +324,7 @@ async def _report_page(
     refusal: Refusal | None = None,
     status_code: int = 200,
     typed: dict[str, str] | None = None,
+    reply_problem: str | None = None,
 ) -> Response:
     svc = services(request)
     report = await _visible_report(request, session)
@@ -357,6 +359,7 @@ async def _report_page(
             typed["answer"] = chosen.body
     today = local_today(svc.settings.timezone)
     rules = svc.settings.deadline_rules
+    report = await _with_words(svc, report)
     return svc.templates.response(
         request,
         "admin/report.html",
@@ -390,15 +393,74 @@ async def _report_page(
             "handover_units": handover_units,
             "similar": similar,
             "format_code": tracking.group,
+            # The conversation on the reporter's channel, in the timeline by time.
+            "timeline": sorted([*report.events, *report.messages], key=lambda item: item.at),
+            "may_reply": report.reply_channel is not None and role in REPLIERS,
+            "reply_problem": reply_problem,
+            "reply_max": REPLY_MAX.get(report.reply_channel or "", 0),
         },
         status_code=status_code,
         headers=NO_STORE,
     )
 
 
+async def _with_words(svc: Services, report: Report) -> Report:
+    """The conversation's outgoing messages not sent yet, in the words they will go out in:
+    the outbox composes them as it does for its own page."""
+    waiting = [m.outbox_id for m in report.messages if m.text is None and m.outbox_id]
+    if not waiting:
+        return report
+    words = {m.id: svc.mail.written(m).body for m in await svc.store.outbox_messages(waiting)}
+    messages = tuple(
+        dataclasses.replace(m, text=words.get(m.outbox_id)) if m.text is None and m.outbox_id else m
+        for m in report.messages
+    )
+    return dataclasses.replace(report, messages=messages)
+
+
 @staff_only()
 async def report_detail(request: Request, session: StaffSession) -> Response:
     return await _report_page(request, session)
+
+
+# Who may write to the reporter: the people who work the report, not those who watch it.
+REPLIERS = ("coordinator", "officer")
+REPLY_PROBLEMS = {
+    ReplyRefusal.EMPTY: N_("Write the message for the reporter."),
+    ReplyRefusal.TOO_LONG: N_(
+        "Too long for a text message: keep it to two SMS (about 300 letters, fewer with "
+        "letters outside the basic alphabet)."
+    ),
+    ReplyRefusal.NO_CHANNEL: N_("This reporter left no number to write to."),
+}
+
+
+@staff_only(*REPLIERS)
+async def reply(request: Request, session: StaffSession) -> Response:
+    """Staff's message to the reporter on the reporter's channel, through the outbox. A plain
+    form posts and comes back to the report; htmx swaps the conversation alone, and gets a
+    refusal with 200 (htmx swaps nothing else) and the sentence in the block."""
+    svc = services(request)
+    report = await _visible_report(request, session)
+    form = await request.form()
+    typed = str(form.get("message", ""))[:5000]
+    try:
+        text = read_reply(typed, report.reply_channel)
+        await svc.store.queue_reply(
+            report.id, actor=session.user, scope=staff_scope(session), text=text
+        )
+    except ReplyError as exc:
+        return await _report_page(
+            request,
+            session,
+            status_code=200 if wants_partial(request) else 400,
+            typed={"message": typed},
+            reply_problem=gettext(REPLY_PROBLEMS[exc.refusal]),
+        )
+    except NotFound:
+        raise HTTPException(404) from None
+    svc.mail.wake()
+    return RedirectResponse(f"/admin/reports/{report.id}#conversation", status_code=303)
 
 
 def _seen_version(form: Any) -> int:

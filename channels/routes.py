@@ -11,4 +11,5 @@ routes: list[Route | Mount] = [
     Route("/channels/sms", sms.inbound, methods=["GET", "POST"], name="channel_sms"),
     # Registered with Meta as the app's webhook callback URL: keep it.
     Route("/channels/whatsapp", whatsapp.webhook, methods=["GET", "POST"], name="channel_whatsapp"),
+    Route("/channels/sms/delivery", sms.delivery, name="channel_sms_delivery"),
 ]

@@ -24,9 +24,10 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from lapor.complaints.conversation import Command, address, command, named_codes
 from lapor.complaints.notices import SmsNotice
-from lapor.complaints.reports import Channel, Identity, Kind, Submission
-from lapor.complaints.sms import squash
+from lapor.complaints.reports import TEXT_MAX, Channel, Identity, Kind, Submission, clean_text
+from lapor.complaints.sms import parse, squash
 from lapor.complaints.whatsapp import (
     Inbound,
     NotAWebhook,
@@ -183,8 +184,43 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
     units = await svc.store.list_units()
     words = {squash(u.sms_word): u.id for u in units if u.sms_word}
     texts = [m.text for m in claimed.messages if m.text]
-    parsed = parse_text(texts, settings.sms.keywords, words)
     language = settings.default_language
+    reply_to = address("whatsapp", claimed.phone)
+    _, blocked = await svc.store.number_rules(reply_to)
+    if blocked:
+        # Stored (Meta must hear 200), but it makes nothing and nothing goes back.
+        await svc.store.finish_whatsapp(claimed, status="ignored", error="blocked")
+        count.labels("blocked").inc()
+        return
+    message = "\n".join(t for t in (clean_text(x) for x in texts) if t)
+    asked = command(message)
+    if asked is not None:
+        # STOP/BERHENTI and MULAI, as by SMS: the rule holds at once, and the confirmation is
+        # the one message a stopped number is still sent.
+        await svc.store.set_stopped(reply_to, asked is Command.STOP)
+        reply = "stopped" if asked is Command.STOP else "resumed"
+        await svc.store.queue_to(reply_to, SmsNotice(reply, language))
+        await svc.store.finish_whatsapp(claimed, status="help")
+        svc.mail.wake()
+        count.labels(asked.value).inc()
+        return
+    if message and parse(message, settings.sms.keywords) is None:
+        # Not led by a keyword: the reporter's answer to their report (the one it names, or
+        # the one waiting for them), when there is one; else a new report as ever.
+        report_id = await svc.store.answered_report(reply_to, named_codes(message))
+        if report_id is not None:
+            stored, answered = await svc.store.reporter_message(
+                report_id,
+                channel="whatsapp",
+                text=message[:TEXT_MAX],
+                key=idempotency_key(claimed.messages[0].wamid),
+            )
+            await svc.store.finish_whatsapp(claimed, status="report", report_id=report_id)
+            if stored:
+                svc.mail.wake()
+            count.labels("answer" if answered else "message" if stored else "duplicate").inc()
+            return
+    parsed = parse_text(texts, settings.sms.keywords, words)
     if parsed is None:
         if all(m.kind in SILENT for m in claimed.messages) or not await svc.limits.hit(
             HELP_LIMIT, "whatsapp_help", claimed.phone
@@ -193,7 +229,7 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
             count.labels("ignored").inc()
             return
         # Once per batch: a greeting and a sticker are one help reply.
-        await svc.store.queue_whatsapp(claimed.phone, SmsNotice("help", language))
+        await svc.store.queue_to(address("whatsapp", claimed.phone), SmsNotice("help", language))
         await svc.store.finish_whatsapp(claimed, status="help")
         svc.mail.wake()
         count.labels("help").inc()
@@ -220,7 +256,12 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
         None if anonymous else claimed.phone,
         None,
     )
-    entry = Entry(Channel.WHATSAPP, unit_id, reply_whatsapp=claimed.phone, text_cut=parsed.cut)
+    entry = Entry(
+        Channel.WHATSAPP,
+        unit_id,
+        reply_address=address("whatsapp", claimed.phone),
+        text_cut=parsed.cut,
+    )
     key = idempotency_key(claimed.messages[0].wamid)
     try:
         result = await svc.intake.submit(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from lapor.complaints.conversation import ChannelMessage
 from lapor.complaints.feedback import FeedbackSubmission
 from lapor.complaints.inbox import Cursor
 from lapor.complaints.notices import AnyNotice
@@ -285,6 +286,10 @@ class Report:
     # The digest(s) of its private link's secret (web/signing.py); None for a report stored
     # before they were kept and not yet filled in.
     reporter_secret_hash: str | None = field(default=None, repr=False)
+    # The channel the reporter is answered on when they left no e-mail ("sms"), never the
+    # number; and the conversation on it (complaints/conversation.py).
+    reply_channel: str | None = None
+    messages: tuple[ChannelMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -387,13 +392,12 @@ class NewReport:
     pool_code: str | None = None
     # sha256 of the reporter's private-link secret, stored so the link outlives its key.
     reporter_secret_hash: str | None = None
-    # Came as a text message (channel "sms"): the number the receipt goes back to, kept on the
-    # outbox row only (an anonymous report stores no number), and whether the text was cut.
-    reply_sms: str | None = None
+    # Where the reporter is told when they left no e-mail: a channel's address ("sms:+62...",
+    # complaints/conversation.py), kept on the report for the outbox alone (an anonymous
+    # report stores no number anywhere else), and whether the text was cut. A report that came
+    # by that channel starts its conversation with the message itself.
+    reply_address: str | None = None
     text_cut: bool = False
-    # Came by WhatsApp (channel "whatsapp"): the number the receipt goes back to, kept the
-    # same way.
-    reply_whatsapp: str | None = None
     # Filed by client software through Open311 (channel "api"): the key and its client's name,
     # the category its service named (the coordinator may file it under another), the point
     # it gave and its media link.

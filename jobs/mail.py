@@ -18,9 +18,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from lapor.complaints import tracking
+from lapor.complaints.conversation import channel_of, number_of
 from lapor.complaints.notices import (
     AnyNotice,
     ChangeComposer,
@@ -35,10 +36,9 @@ from lapor.complaints.notices import (
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Status
-from lapor.jobs.sms import compose_sms, send_sms
+from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.jobs.whatsapp import WhatsAppRefused, WhatsAppSender, compose_whatsapp
 from lapor.settings import SmsSettings
-from lapor.store.outbox import SMS_PREFIX, WHATSAPP_PREFIX
 from lapor.store.store import Store, now
 from lapor.web import i18n
 from lapor.web.labels import channel_label, kind_label, status_label
@@ -243,6 +243,20 @@ def _compose_staff_change(base_url: str, notice: ChangeNotice, code: str) -> tup
                 "",
                 notice.text or "",
             ]
+        elif notice.event == "reporter_message":
+            subject = (
+                i18n.gettext("[LAPOR] A message from the reporter %(code)s", code=code) + title
+            )
+            lines = [
+                i18n.gettext(
+                    "The reporter of %(code)s sent a message (%(status)s); it is on the "
+                    "report's timeline.",
+                    code=code,
+                    status=status_label(notice.status),
+                ),
+                "",
+                notice.text or "",
+            ]
         elif notice.event == "handed_over":
             subject = i18n.gettext("[LAPOR] Report handed over %(code)s", code=code) + title
             lines = [
@@ -331,23 +345,34 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
 
 def compose_notice(
     base_url: str, sms_keyword: str = "LAPOR"
-) -> Callable[[AnyNotice], tuple[str, str]]:
-    """Subject and body of any notice the outbox carries (an SMS one: jobs/sms.py)."""
+) -> Callable[[AnyNotice, str | None], tuple[str, str]]:
+    """Subject and body of any notice the outbox carries, for the channel it goes by (None: a
+    mail). One notice, two renderings: a change the reporter must know is a mail's words to a
+    mailbox and a text message's (jobs/sms.py) to a number."""
     new_report = compose_new_report_mail(base_url)
     change = compose_change_mail(base_url)
+    change_text = compose_change_sms(base_url)
     reminder = compose_reminder_mail(base_url)
     sms = compose_sms(base_url, sms_keyword)
 
-    def compose(notice: AnyNotice) -> tuple[str, str]:
+    def compose(notice: AnyNotice, channel: str | None = None) -> tuple[str, str]:
         if isinstance(notice, Notice):
             return new_report(notice)
         if isinstance(notice, ChangeNotice):
-            return change(notice)
+            return change(notice) if channel is None else change_text(notice)
         if isinstance(notice, SmsNotice):
             return sms(notice)
         return reminder(notice)
 
     return compose
+
+
+# Replies that go out to a number that sent STOP: the confirmation of STOP (and of MULAI).
+CONFIRMATIONS = frozenset({"stopped", "resumed"})
+
+
+class Suppressed(Exception):
+    """The number sent STOP or is blocked: the message is not sent, and never will be."""
 
 
 class MailSender:
@@ -362,17 +387,23 @@ class MailSender:
         on_outcome: Callable[[str], None] | None = None,
         sms: SmsSettings | None = None,
         whatsapp: WhatsAppSender | None = None,
+        on_channel_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
         self.sms = sms or SmsSettings()
         self._compose = compose_notice(base_url, self.sms.keywords[0])
         self._compose_whatsapp = compose_whatsapp(base_url, self.sms.keywords[0])
         self.whatsapp = whatsapp
+        self.base_url = base_url
+        # How a message goes out on each channel: (address without its prefix, words, outbox
+        # id). WhatsApp adds its own; a channel without one waits in the outbox.
+        self.channel_senders: dict[str, Callable[[str, str, int], None]] = {"sms": self._send_sms}
         self.target = SmtpTarget.parse(smtp_url) if smtp_url else None
         self.mail_from = mail_from
         self.mail_dir = mail_dir
         self._wake = asyncio.Event()
         self._on_outcome = on_outcome
+        self._on_channel_outcome = on_channel_outcome
 
     def wake(self) -> None:
         self._wake.set()
@@ -392,13 +423,12 @@ class MailSender:
             return message
         if message.notice is None:
             raise Unwritable("its notice cannot be read")
-        compose = (
-            self._compose_whatsapp
-            if message.to_address.startswith(WHATSAPP_PREFIX)
-            else self._compose
-        )
+        channel = channel_of(message.to_address)
         try:
-            subject, body = compose(message.notice)
+            if channel == "whatsapp":
+                subject, body = self._compose_whatsapp(message.notice)
+            else:
+                subject, body = self._compose(message.notice, channel)
         except Exception as exc:  # a notice this release cannot put into words
             raise Unwritable(f"its notice cannot be composed: {type(exc).__name__}: {exc}") from exc
         return replace(message, subject=subject, body=body)
@@ -436,28 +466,36 @@ class MailSender:
         except Unwritable as exc:
             log.error("outbox message %s failed: %s", message.id, exc)
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
-            self._count("failed")
+            self._count("failed", message)
             return
         provider_id = None
         try:
-            if message.to_address.startswith(SMS_PREFIX):
+            channel = channel_of(message.to_address)
+            if channel is not None:
                 # A text message: the same claim, retries and record, another way out.
-                number = message.to_address.removeprefix(SMS_PREFIX)
-                await asyncio.to_thread(send_sms, self.sms, number, message.body or "")
-            elif message.to_address.startswith(WHATSAPP_PREFIX):
-                if self.whatsapp is None:
-                    raise PermanentFailure("WhatsApp is not set up")
-                number = message.to_address.removeprefix(WHATSAPP_PREFIX)
-                sent = await self.whatsapp.deliver(number, message.body or "", message.notice)
-                # The outbox page says how it went out (text, template, SMS); the wamid is
-                # what Meta's delivery statuses name.
-                message = replace(message, subject=sent.subject)
-                provider_id = sent.provider_id
+                await self._check_number(message)
+                number = number_of(message.to_address)
+                if channel == "whatsapp":
+                    if self.whatsapp is None:
+                        raise PermanentFailure("WhatsApp is not set up")
+                    sent = await self.whatsapp.deliver(number, message.body or "", message.notice)
+                    # The outbox page says how it went out (text, template, SMS); the wamid
+                    # is what Meta's delivery statuses name.
+                    message = replace(message, subject=sent.subject)
+                    provider_id = sent.provider_id
+                else:
+                    send = self.channel_senders.get(channel)
+                    if send is None:
+                        raise RuntimeError(f"no sender for the {channel} channel")
+                    await asyncio.to_thread(send, number, message.body or "", message.id)
             else:
                 await asyncio.to_thread(self._send, self._build(message))
+        except Suppressed as exc:
+            await self.store.finish_outbox(message, status="failed", error=str(exc))
+            self._count("suppressed", message)
         except (PermanentFailure, WhatsAppRefused) as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
-            self._count("failed")
+            self._count("failed", message)
         except Exception as exc:  # network down, 4xx, wrong SMTP password: try again later
             error = f"{type(exc).__name__}: {exc}"[:500]
             if message.attempts >= MAX_ATTEMPTS:
@@ -466,7 +504,7 @@ class MailSender:
                     status="failed",
                     error=f"gave up after {message.attempts} tries: " + error,
                 )
-                self._count("failed")
+                self._count("failed", message)
             else:
                 delay = min(30 * 2 ** (message.attempts - 1), 3600)
                 await self.store.finish_outbox(
@@ -475,14 +513,37 @@ class MailSender:
                     error=error,
                     retry_at=now() + timedelta(seconds=delay),
                 )
-                self._count("retry")
+                self._count("retry", message)
         else:
             await self.store.finish_outbox(message, status="sent", provider_id=provider_id)
-            self._count("sent")
+            self._count("sent", message)
 
-    def _count(self, outcome: str) -> None:
+    async def _check_number(self, message: OutboxMessage) -> None:
+        stopped, blocked = await self.store.number_rules(message.to_address)
+        if blocked:
+            raise Suppressed("not sent: the number is blocked")
+        confirmation = isinstance(message.notice, SmsNotice) and (
+            message.notice.reply in CONFIRMATIONS
+        )
+        if stopped and not confirmation:
+            raise Suppressed("not sent: the number sent STOP")
+
+    def _send_sms(self, number: str, text: str, outbox_id: int) -> None:
+        dlr = ""
+        if self.sms.secret:
+            # Kannel fills in %d, the delivery report's type (channels/sms.py delivery).
+            secret = quote(self.sms.secret, safe="")
+            dlr = (
+                f"{self.base_url}/channels/sms/delivery?secret={secret}&outbox={outbox_id}&type=%d"
+            )
+        send_sms(self.sms, number, text, dlr)
+
+    def _count(self, outcome: str, message: OutboxMessage) -> None:
         if self._on_outcome is not None:
             self._on_outcome(outcome)
+        channel = channel_of(message.to_address)
+        if channel is not None and self._on_channel_outcome is not None:
+            self._on_channel_outcome(channel, outcome)
 
     def _build(self, message: OutboxMessage) -> EmailMessage:
         mail = EmailMessage()

@@ -24,15 +24,16 @@ from datetime import timedelta
 from typing import Any
 
 from lapor.complaints import tracking
-from lapor.complaints.notices import AnyNotice, SmsNotice
-from lapor.complaints.reports import TEXT_MAX
+from lapor.complaints.notices import AnyNotice, ChangeNotice, SmsNotice
+from lapor.complaints.reports import TEXT_MAX, Status
 from lapor.complaints.sms import ANONYMOUS_WORD
 from lapor.complaints.whatsapp import in_service_window
-from lapor.jobs.sms import compose_sms, send_sms
+from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.settings import SmsSettings, WhatsAppSettings
 from lapor.store.store import Store, now
 from lapor.store.whatsapp import Claimed
 from lapor.web import i18n
+from lapor.web.labels import status_label
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,14 @@ SWEEP_SECONDS = 3600
 
 def compose_whatsapp(base_url: str, keyword: str) -> Callable[[AnyNotice], tuple[str, str]]:
     """The words of a notice on WhatsApp, in the report's language. No segments to count: a
-    whole sentence and the link. A notice that has no WhatsApp words of its own gets its SMS
-    words."""
+    whole sentence and the link. A change the reporter must know (a question, the answer, a
+    closing, staff's own words) says how to answer on WhatsApp; a notice that has no WhatsApp
+    words of its own gets its SMS words."""
     sms = compose_sms(base_url, keyword)
 
     def compose(notice: AnyNotice) -> tuple[str, str]:
+        if isinstance(notice, ChangeNotice):
+            return SUBJECT, _change_words(base_url, notice)
         if not isinstance(notice, SmsNotice):
             raise TypeError(f"no WhatsApp words for {type(notice).__name__}")
         with i18n.using(notice.language):
@@ -94,6 +98,31 @@ def compose_whatsapp(base_url: str, keyword: str) -> Callable[[AnyNotice], tuple
         return SUBJECT, body
 
     return compose
+
+
+def _change_words(base_url: str, notice: ChangeNotice) -> str:
+    code = tracking.format_code(notice.tracking_code)
+    url = f"{base_url}/t/{code}"
+    text = (notice.text or "").strip()
+    with i18n.using(notice.language):
+        if notice.event == "staff_message":
+            return f"{code}: {text}\n\n" + i18n.gettext("Reply to this message to answer.")
+        if notice.status is Status.POSTPONED:
+            head = i18n.gettext("Report %(code)s needs more from you:", code=code)
+            ask = i18n.gettext("Reply to this message with your answer, or open %(url)s", url=url)
+            return f"{head}\n\n{text}\n\n{ask}"
+        if notice.status is Status.FOLLOWED_UP:
+            head = i18n.gettext("Report %(code)s was answered:", code=code)
+            return f"{head}\n\n{text}\n\n" + i18n.gettext("Accept or reply: %(url)s", url=url)
+        if notice.status in (Status.NOT_AUTHORITY, Status.ARCHIVED, Status.CLOSED):
+            head = i18n.gettext("Report %(code)s was closed:", code=code)
+            return f"{head}\n\n{text}\n\n{url}"
+        return i18n.gettext(
+            "Report %(code)s: %(status)s. %(url)s",
+            code=code,
+            status=status_label(notice.status),
+            url=url,
+        )
 
 
 class GraphError(Exception):
@@ -223,7 +252,7 @@ class Sent:
 
 @dataclass(frozen=True)
 class WhatsAppSender:
-    """The outbox's way out for rows addressed `wa:+62...` (jobs/mail.py hands them here)."""
+    """The outbox's way out for rows addressed `whatsapp:+62...` (jobs/mail.py hands them here)."""
 
     store: Store
     whatsapp: WhatsAppSettings
@@ -245,7 +274,7 @@ class WhatsAppSender:
                     raise self._refused(exc) from None
             else:
                 return Sent(wamid, SUBJECT)
-        code = notice.tracking_code if isinstance(notice, SmsNotice) else None
+        code = notice.tracking_code if isinstance(notice, SmsNotice | ChangeNotice) else None
         if self.whatsapp.template and code:
             shown = tracking.format_code(code)
             payload = template_payload(
@@ -256,9 +285,11 @@ class WhatsAppSender:
             except GraphError as exc:
                 raise self._refused(exc) from None
             return Sent(wamid, f"{SUBJECT} ({self.whatsapp.template})")
-        if self.sms.sendsms_url and isinstance(notice, SmsNotice):
-            keyword = self.sms.keywords[0]
-            _, words = compose_sms(self.base_url, keyword)(notice)
+        if self.sms.sendsms_url and isinstance(notice, SmsNotice | ChangeNotice):
+            if isinstance(notice, ChangeNotice):
+                _, words = compose_change_sms(self.base_url)(notice)
+            else:
+                _, words = compose_sms(self.base_url, self.sms.keywords[0])(notice)
             await asyncio.to_thread(send_sms, self.sms, number, words)
             return Sent(None, "SMS")
         raise WhatsAppRefused(

@@ -76,6 +76,11 @@ STRINGS: Final[dict[str, str]] = {
     "identity_anonim_help": N_("Nothing about you is stored."),
     "name": N_("Name"),
     "phone": N_("Phone number"),
+    # Shown under the phone field only when the deployment sends SMS (boot.sms_sending).
+    "phone_hint": N_(
+        "Without an e-mail address, we send the tracking code, our questions and the answer "
+        "to this number by SMS, and you can reply by SMS."
+    ),
     "email": N_("E-mail"),
     "name_required": N_("Write your name."),
     "contact_required": N_("Give a phone number or an e-mail address."),

@@ -63,7 +63,12 @@ _builds: dict[tuple[Any, ...], AppBuild] = {}
 
 def app_build(svc: Services) -> AppBuild:
     settings = svc.settings
-    key = (settings.kiosk_idle_seconds, settings.kiosk_receipt_seconds, settings.base_url)
+    key = (
+        settings.kiosk_idle_seconds,
+        settings.kiosk_receipt_seconds,
+        settings.base_url,
+        settings.sms.sending,
+    )
     build = _builds.get(key)
     if build is None:
         digest = hashlib.sha256(repr(key).encode())
@@ -93,6 +98,8 @@ async def app_shell(request: Request) -> Response:
         "idle_seconds": settings.kiosk_idle_seconds,
         "receipt_seconds": settings.kiosk_receipt_seconds,
         "pool_refill_below": rules.POOL_REFILL_BELOW,
+        # Phone-only reporters are told by SMS (intake.py): the phone field says so.
+        "sms_sending": settings.sms.sending,
     }
     # The same page for every device and language (the app switches language itself); the
     # service worker serves its stored copy, so the network copy is never cached on its own.

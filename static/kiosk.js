@@ -813,6 +813,8 @@
       nodes = nodes.concat(field("name", t("name"), {maxlength: "120", autocapitalize: "words"}),
                            field("phone", t("phone"), {type: "tel", inputmode: "tel",
                                                        maxlength: "32"}),
+                           boot.sms_sending ? h("p", {"class": "hint", id: "phone-hint",
+                                                      text: t("phone_hint")}) : null,
                            field("email", t("email"), {type: "email", inputmode: "email",
                                                        maxlength: "254"}));
     }

@@ -10,10 +10,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lapor.complaints import search, tracking
+from lapor.complaints.conversation import channel_of
 from lapor.complaints.notices import Notice, SmsNotice, excerpt
 from lapor.complaints.records import NewReport, SubmitResult
 from lapor.complaints.reports import Identity, Status, route
-from lapor.store import inbox, kiosks, outbox
+from lapor.store import conversation, inbox, kiosks, outbox
 from lapor.store import schema as t
 from lapor.store.clock import now
 from lapor.store.errors import IdempotencyConflict, NotFound, StoreError
@@ -119,6 +120,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
         latitude=new.latitude,
         longitude=new.longitude,
         media_url=new.media_url,
+        reply_address=new.reply_address,
     )
     report_id = None
     lost_code = None
@@ -244,7 +246,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             page_url=new.page_url,
         )
         outbox.queue(conn, report_id, recipients, notice, at)
-    if new.reply_sms is not None:
+    if new.reply_address is not None:
         # In the same transaction as the report: the receipt goes out for a stored report
         # only, and once, since a retry returns above before reaching here.
         receipt = SmsNotice(
@@ -254,17 +256,17 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             tracking_code=values["tracking_code"],
             cut=new.text_cut,
         )
-        outbox.queue(conn, report_id, [outbox.SMS_PREFIX + new.reply_sms], receipt, at)
-    if new.reply_whatsapp is not None:
-        # The same receipt's facts; jobs/mail.py words and sends it for WhatsApp.
-        receipt = SmsNotice(
-            "receipt",
-            new.language,
-            report_id=report_id,
-            tracking_code=values["tracking_code"],
-            cut=new.text_cut,
-        )
-        outbox.queue(conn, report_id, [outbox.WHATSAPP_PREFIX + new.reply_whatsapp], receipt, at)
+        if channel_of(new.reply_address) == new.channel.value:
+            # It came by that channel: the conversation starts with the message itself.
+            conversation.record_inbound(
+                conn,
+                report_id=report_id,
+                channel=new.channel.value,
+                text=sub.text,
+                at=new.received_at,
+                key=new.idempotency_key,
+            )
+        outbox.queue(conn, report_id, [new.reply_address], receipt, at)
     # Last, so the counter row (the one lock two submissions to a unit share on
     # PostgreSQL) is held for the shortest time.
     inbox.bump_counts(conn, [(routed, Status.RECEIVED.value, 1)])

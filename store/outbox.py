@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
+from lapor.complaints.conversation import Delivery, channel_of
 from lapor.complaints.notices import AnyNotice, ChangeNotice, Notice, ReminderNotice, SmsNotice
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
@@ -32,10 +33,6 @@ _NAMES: dict[type[Any], str] = {
     ReminderNotice: "reminder",
     SmsNotice: "sms",
 }
-# An SMS row's address: the number, marked so that a mail sender never takes it for a mailbox.
-SMS_PREFIX = "sms:"
-# A WhatsApp row's address: the number, marked likewise.
-WHATSAPP_PREFIX = "wa:"
 _KINDS = {name: kind for kind, name in _NAMES.items()}
 # How the fields that JSON cannot hold as they are come back; the names mean the same in
 # every notice.
@@ -80,24 +77,46 @@ def queue(
     recipients: Sequence[str],
     notice: AnyNotice,
     at: datetime,
+    *,
+    actor_user_id: int | None = None,
+    text: str | None = None,
 ) -> None:
-    """One row per recipient, due now."""
+    """One row per recipient, due now. A message about a report to a channel's address (an
+    SMS) is on the report's conversation too, as written by `actor_user_id` when staff wrote
+    it, with `text` until the sender composes its words."""
     kept = facts(notice)
-    conn.execute(
-        insert(t.outbox),
-        [
-            dict(
-                to_address=r,
-                notice=kept,
+    rows: list[dict[str, Any]] = [
+        dict(
+            to_address=r,
+            notice=kept,
+            report_id=report_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        for r in recipients
+    ]
+    mail = [row for row in rows if report_id is None or channel_of(row["to_address"]) is None]
+    if mail:
+        conn.execute(insert(t.outbox), mail)
+    for row in rows:
+        channel = channel_of(row["to_address"])
+        if report_id is None or channel is None:
+            continue
+        outbox_id = conn.execute(insert(t.outbox).values(row).returning(t.outbox.c.id)).scalar_one()
+        conn.execute(
+            insert(t.channel_messages).values(
                 report_id=report_id,
-                status="pending",
-                attempts=0,
-                next_attempt_at=at,
-                created_at=at,
+                channel=channel,
+                direction="out",
+                at=at,
+                text=text,
+                delivery=Delivery.QUEUED.value,
+                outbox_id=outbox_id,
+                actor_user_id=actor_user_id,
             )
-            for r in recipients
-        ],
-    )
+        )
 
 
 def _message(row: Any) -> OutboxMessage:
@@ -164,13 +183,36 @@ def claim(
 
 def finish(conn: Connection, message: OutboxMessage, values: dict[str, Any]) -> bool:
     """Record the outcome of a claimed message; False if the claim had expired and another
-    sender took the message over (its outcome wins)."""
+    sender took the message over (its outcome wins). A message of a report's conversation
+    takes the words it was sent in and its outcome."""
     result = conn.execute(
         update(t.outbox)
         .where(t.outbox.c.id == message.id, t.outbox.c.claim_token == message.claim_token)
         .values(**values)
     )
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return False
+    if message.report_id is not None and channel_of(message.to_address) is not None:
+        _conversation_outcome(conn, message.id, values["status"], values.get("body"))
+    return True
+
+
+def _conversation_outcome(conn: Connection, outbox_id: int, status: str, body: str | None) -> None:
+    """A delivery report that came first (a fast gateway) is not overwritten by "sent"."""
+    delivery = {"sent": Delivery.SENT, "failed": Delivery.FAILED}.get(status, Delivery.QUEUED)
+    rows = t.channel_messages.c
+    if body is not None:
+        conn.execute(
+            update(t.channel_messages).where(rows.outbox_id == outbox_id).values(text=body)
+        )
+    conn.execute(
+        update(t.channel_messages)
+        .where(
+            rows.outbox_id == outbox_id,
+            rows.delivery.not_in([Delivery.DELIVERED.value, Delivery.UNDELIVERED.value]),
+        )
+        .values(delivery=delivery.value)
+    )
 
 
 def resend(conn: Connection, message_id: int, at: datetime) -> None:
@@ -181,6 +223,15 @@ def resend(conn: Connection, message_id: int, at: datetime) -> None:
     )
     if result.rowcount == 0:
         raise NotFound(f"no failed message with id {message_id}")
+    conn.execute(
+        update(t.channel_messages)
+        .where(t.channel_messages.c.outbox_id == message_id)
+        .values(delivery=Delivery.QUEUED.value)
+    )
+
+
+def by_ids(conn: Connection, ids: Sequence[int]) -> list[OutboxMessage]:
+    return [_message(r) for r in conn.execute(select(t.outbox).where(t.outbox.c.id.in_(ids)))]
 
 
 def listed(conn: Connection, status: str | None, limit: int) -> list[OutboxMessage]:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, false, func, select
 
 from lapor.complaints.access import Scope
 from lapor.complaints.records import Photo, Report
-from lapor.store import inbox, rows
+from lapor.store import conversation, inbox, rows
 from lapor.store import schema as t
 
 _ENTRY = t.units.alias("entry")
@@ -61,7 +61,9 @@ def _report(conn: Connection, report_id: int, public_only: bool = False) -> Repo
         rows.event(e, tuple(attached.get(e.id, ())))
         for e in conn.execute(_PUBLIC_EVENTS if public_only else _EVENTS, params)
     )
-    return rows.report(row, photos, events)
+    # The conversation on the reporter's channel is for staff: the reporter has it on the phone.
+    messages = () if public_only else conversation.messages(conn, report_id=report_id)
+    return rows.report(row, photos, events, messages)
 
 
 def report_by_tracking_code(conn: Connection, *, code: str) -> Report | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lapor.complaints.conversation import ChannelMessage, channel_of
 from lapor.complaints.records import (
     AnswerTemplate,
     Event,
@@ -144,7 +145,12 @@ def event(row: Any, attachments: tuple[Photo, ...]) -> Event:
     )
 
 
-def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Report:
+def report(
+    row: Any,
+    photos: tuple[Photo, ...],
+    events: tuple[Event, ...],
+    messages: tuple[ChannelMessage, ...] = (),
+) -> Report:
     return Report(
         id=row.id,
         tracking_code=row.tracking_code,
@@ -190,4 +196,6 @@ def report(row: Any, photos: tuple[Photo, ...], events: tuple[Event, ...]) -> Re
         latitude=row.latitude,
         longitude=row.longitude,
         media_url=row.media_url,
+        reply_channel=channel_of(row.reply_address) if row.reply_address else None,
+        messages=messages,
     )

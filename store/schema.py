@@ -287,6 +287,12 @@ reports = Table(
     Column("latitude", Float, nullable=True),
     Column("longitude", Float, nullable=True),
     Column("media_url", String(500), nullable=True),
+    # Where the reporter is told of their report when they left no e-mail: a channel's
+    # address ("sms:+62812...", complaints/conversation.py), set when the report came by that
+    # channel or when a phone-only reporter gave a number and the deployment sends SMS. Only
+    # the outbox reads it: for an anonymous report it is the one place the number is kept,
+    # and no page shows it (migration 0017).
+    Column("reply_address", String(64), nullable=True),
 )
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
@@ -315,6 +321,8 @@ Index(
     "ix_reports_forwarded_unit_id_received_at", reports.c.forwarded_unit_id, reports.c.received_at
 )
 Index("ix_reports_due_on_id", reports.c.due_on, reports.c.id)
+# An SMS from a number finds the reports it may answer (channels/sms.py).
+Index("ix_reports_reply_address_status", reports.c.reply_address, reports.c.status)
 Index("ix_reports_channel_id", reports.c.channel, reports.c.id)
 Index("ix_reports_received_at", reports.c.received_at)
 Index("ix_reports_assigned_user_id_id", reports.c.assigned_user_id, reports.c.id)
@@ -360,6 +368,42 @@ report_events = Table(
     Column("public", Boolean, nullable=False),
 )
 Index("ix_report_events_report_id_id", report_events.c.report_id, report_events.c.id)
+
+# The conversation with the reporter on their channel (SMS, WhatsApp): each message in or out,
+# on the report's timeline. An outgoing one is an outbox row too (outbox_id), which sends it;
+# its words are the row's once composed, and its delivery follows the row's outcome and the
+# gateway's delivery report. No number here: the report's reply_address is the only one.
+channel_messages = Table(
+    "channel_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("direction", String(3), nullable=False),  # "in" or "out"
+    Column("at", UTCDateTime, nullable=False),
+    Column("text", Text, nullable=True),  # NULL: an outgoing notice not composed yet
+    # "queued", "sent", "failed", "delivered", "undelivered"; NULL for incoming messages.
+    Column("delivery", String(12), nullable=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=True),
+    Column("actor_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    # An incoming message's retry key (complaints/sms.py idempotency_key): stored once.
+    Column("gateway_key", String(64), nullable=True),
+)
+Index("ix_channel_messages_report_id_id", channel_messages.c.report_id, channel_messages.c.id)
+Index("ix_channel_messages_outbox_id", channel_messages.c.outbox_id)
+Index("ux_channel_messages_gateway_key", channel_messages.c.gateway_key, unique=True)
+
+# Numbers with a standing rule: sent STOP (nothing goes out to them until MULAI), or blocked
+# by an admin (nothing they send is stored, nothing goes out to them). Keyed by the channel's
+# address, "sms:+62812...".
+channel_numbers = Table(
+    "channel_numbers",
+    metadata,
+    Column("address", String(64), primary_key=True),
+    Column("stopped_at", UTCDateTime, nullable=True),
+    Column("blocked_at", UTCDateTime, nullable=True),
+    Column("block_note", String(200), nullable=True),
+)
 
 # Photos and letters (PDF) a unit attaches to its answer; the files live beside the citizen's
 # photos (store/photos.py), shown to the reporter with the answer.

@@ -54,6 +54,7 @@ from lapor.complaints.workflow import (
 )
 from lapor.store import (
     answers,
+    conversation,
     entry_points,
     exports,
     feedback,
@@ -850,17 +851,72 @@ class Store:
     async def resend_outbox(self, message_id: int) -> None:
         await self.db.write(lambda conn: outbox.resend(conn, message_id, now()))
 
-    async def queue_sms(self, number: str, notice: AnyNotice) -> None:
-        """A text message about no report (the SMS channel's help reply), due now."""
-        await self.db.write(
-            lambda conn: outbox.queue(conn, None, [outbox.SMS_PREFIX + number], notice, now())
+    async def queue_to(self, to_address: str, notice: AnyNotice) -> None:
+        """A message about no report to a channel's address (a confirmation of STOP), due now."""
+        await self.db.write(lambda conn: outbox.queue(conn, None, [to_address], notice, now()))
+
+    # -- the conversation on the reporter's channel -----------------------------------------
+    async def message_seen(self, key: str) -> bool:
+        return await self.db.read(partial(conversation.message_seen, key=key))
+
+    async def answered_report(self, address: str, codes: Sequence[str]) -> int | None:
+        """The report a message from `address` answers (store.conversation.answered_report)."""
+        return await self.db.read(
+            partial(conversation.answered_report, address=address, codes=codes)
         )
 
-    async def queue_whatsapp(self, number: str, notice: AnyNotice) -> None:
-        """A WhatsApp message about no report (the help reply), due now."""
-        await self.db.write(
-            lambda conn: outbox.queue(conn, None, [outbox.WHATSAPP_PREFIX + number], notice, now())
+    async def reporter_message(
+        self, report_id: int, *, channel: str, text: str, key: str
+    ) -> tuple[bool, bool]:
+        """(stored, answered): the reporter's message on their report, their answer when it
+        waits for them."""
+        return await self.db.write(
+            partial(
+                conversation.reporter_message,
+                report_id=report_id,
+                channel=channel,
+                text=text,
+                key=key,
+                at=now(),
+            )
         )
+
+    async def queue_reply(self, report_id: int, *, actor: User, scope: Scope, text: str) -> None:
+        await self.db.write(
+            partial(
+                conversation.queue_reply,
+                report_id=report_id,
+                actor=actor,
+                scope=scope,
+                text=text,
+                at=now(),
+            )
+        )
+
+    async def delivery_report(self, outbox_id: int, *, delivered: bool) -> bool:
+        return await self.db.write(
+            partial(
+                conversation.delivery_report, outbox_id=outbox_id, delivered=delivered, at=now()
+            )
+        )
+
+    async def set_stopped(self, address: str, stopped: bool) -> None:
+        at = now() if stopped else None
+        await self.db.write(partial(conversation.set_stopped, address=address, at=at))
+
+    async def set_blocked(self, address: str, blocked: bool, note: str = "") -> None:
+        at = now() if blocked else None
+        await self.db.write(partial(conversation.set_blocked, address=address, at=at, note=note))
+
+    async def number_rules(self, address: str) -> tuple[bool, bool]:
+        """(stopped, blocked) of a channel's address."""
+        return await self.db.read(partial(conversation.number_rules, address=address))
+
+    async def blocked_numbers(self) -> list[tuple[str, datetime, str | None]]:
+        return await self.db.read(conversation.blocked)
+
+    async def outbox_messages(self, ids: Sequence[int]) -> list[OutboxMessage]:
+        return await self.db.read(partial(outbox.by_ids, ids=list(ids)))
 
     async def list_outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
         return await self.db.read(partial(outbox.listed, status=status, limit=limit))

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lapor.complaints.whatsapp import Inbound, Status, later_delivery
+from lapor.store import conversation
 from lapor.store import schema as t
 
 _M = t.whatsapp_messages
@@ -174,6 +175,9 @@ def record_statuses(conn: Connection, statuses: Sequence[Status]) -> int:
         if status.status == "failed":
             values["last_error"] = "WhatsApp: " + (status.error or "failed")
         conn.execute(update(t.outbox).where(t.outbox.c.id == row.id).values(**values))
+        if status.status != "sent":
+            # The report's conversation shows it too: read is delivered, and more.
+            conversation.mark_delivery(conn, outbox_id=row.id, delivered=status.status != "failed")
     return matched
 
 

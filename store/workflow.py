@@ -142,16 +142,18 @@ def _tell_reporter(
     at: datetime,
     unit_name: str | None = None,
 ) -> None:
-    """Mail the reporter, in their language, when they left an address: a decision, a
-    question, an answer."""
-    if row.reporter_email:
+    """Tell the reporter, in their language, a decision, a question, an answer: by mail when
+    they left an address, else on the channel they came by or left a number for (SMS). One
+    notice; the sender puts it into a mail's words or a text message's."""
+    to = row.reporter_email or row.reply_address
+    if to:
         notice = ChangeNotice(
             row.id, row.tracking_code, row.title, status, unit_name, text, row.language, None
         )
-        outbox.queue(conn, row.id, [row.reporter_email], notice, at)
+        outbox.queue(conn, row.id, [to], notice, at)
 
 
-def _tell_staff(
+def tell_staff(
     conn: Connection,
     row: Any,
     status: Status,
@@ -680,7 +682,7 @@ def reroute_report(
             ),
         ],
     )
-    _tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at)
+    tell_staff(conn, row, Status.RECEIVED, "reroute", reason, at)
     return seen_version + 1
 
 
@@ -721,7 +723,7 @@ def reporter_acts(
         )
     )
     if action is Action.REPLY:
-        _tell_staff(conn, row, target, "reporter_reply", text, at)
+        tell_staff(conn, row, target, "reporter_reply", text, at)
     return seen_version + 1
 
 

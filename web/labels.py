@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lapor.complaints.conversation import (
+    ChannelMessage,
+    Delivery,
+    channel_of,
+    masked,
+    number_of,
+)
 from lapor.complaints.feedback import IKM_ITEMS
 from lapor.complaints.records import Event
 from lapor.complaints.reports import Channel, FieldError, Kind, Status
@@ -54,7 +61,8 @@ OUTBOX_STATUS = {
     "failed": N_("failed"),
 }
 # What WhatsApp reported of a message we sent (its delivery statuses).
-DELIVERY = {
+# What the provider said became of an outbox row (WhatsApp statuses, Kannel delivery reports).
+OUTBOX_DELIVERY = {
     "sent": N_("accepted by WhatsApp"),
     "delivered": N_("delivered to the phone"),
     "read": N_("read"),
@@ -147,8 +155,8 @@ def outbox_status_label(status: str) -> str:
     return gettext(OUTBOX_STATUS.get(status, status))
 
 
-def delivery_label(delivery: str) -> str:
-    return gettext(DELIVERY.get(delivery, delivery))
+def outbox_delivery_label(delivery: str) -> str:
+    return gettext(OUTBOX_DELIVERY.get(delivery, delivery))
 
 
 def transition_label(event: Event) -> str:
@@ -162,6 +170,44 @@ def transition_label(event: Event) -> str:
 
 def event_label(event: Event) -> str:
     return gettext(EVENT[event.kind]) if event.kind in EVENT else event.kind
+
+
+# A message of the conversation on the reporter's channel (complaints/conversation.py).
+MESSAGE_CHANNEL = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp")}
+MESSAGE_DIRECTION = {
+    "in": N_("%(channel)s from the reporter"),
+    "out": N_("%(channel)s to the reporter"),
+}
+DELIVERY = {
+    Delivery.QUEUED: N_("waiting in the outbox"),
+    Delivery.SENT: N_("sent"),
+    Delivery.FAILED: N_("not sent"),
+    Delivery.DELIVERED: N_("delivered"),
+    Delivery.UNDELIVERED: N_("not delivered"),
+}
+
+
+def message_label(message: ChannelMessage) -> str:
+    channel = gettext(MESSAGE_CHANNEL.get(message.channel, message.channel))
+    return gettext(MESSAGE_DIRECTION[message.direction], channel=channel)
+
+
+def message_channel_label(channel: str) -> str:
+    return gettext(MESSAGE_CHANNEL.get(channel, channel))
+
+
+def outbox_address(to_address: str) -> str:
+    """An outbox row's address as the outbox page shows it: a mailbox whole, a number by its
+    last digits only (an anonymous reporter's number is on the row that answers them, and no
+    page may show it)."""
+    channel = channel_of(to_address)
+    if channel is None:
+        return to_address
+    return f"{message_channel_label(channel)} {masked(number_of(to_address))}"
+
+
+def delivery_label(delivery: Delivery) -> str:
+    return gettext(DELIVERY[delivery])
 
 
 RATING = {

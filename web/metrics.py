@@ -73,7 +73,8 @@ class Metrics:
             registry=self.registry,
         )
         # WhatsApp's webhook: messages by outcome (stored, duplicate, rate_limited, unreadable;
-        # then, made into reports by the runner: report, help, ignored, media_retry, no_unit),
+        # then, made into reports by the runner: report, help, ignored, media_retry, no_unit,
+        # and of the conversation: answer, message, stop, start, blocked),
         # requests
         # refused by reason (signature_missing, signature_wrong, not_a_webhook, too_large,
         # verify_token), and what Meta reported of our messages (sent, delivered, read, failed).
@@ -93,6 +94,15 @@ class Metrics:
             "lapor_whatsapp_deliveries_total",
             "Delivery statuses Meta reported for our WhatsApp messages, by outcome",
             ["outcome"],
+            registry=self.registry,
+        )
+        # Every channel a reporter talks on (sms, whatsapp): inbound by outcome (stored,
+        # answer, help, stop, blocked, refused, ...), outbound by outcome (sent, retry, failed,
+        # suppressed, delivered, undelivered).
+        self.channel_messages = Counter(
+            "lapor_channel_messages_total",
+            "Messages on the reporters' channels, by channel, direction and outcome",
+            ["channel", "direction", "outcome"],
             registry=self.registry,
         )
         self.mail = Counter(

@@ -1,27 +1,33 @@
 """A text message through a real Kannel: bearerbox with a fake SMSC, smsbox with the groups
 `lapor sms kannel-config` prints, and `lapor serve`, all on loopback ports of their own. The
 message fakesmsc sends becomes a report, and fakesmsc receives the receipt, whose tracking code
-opens the report's status page; and a WhatsApp receipt that may no longer go by WhatsApp goes
-by SMS through the same gateway. Skipped without Kannel (Debian's kannel and kannel-extras),
-unless LAPOR_REQUIRE_SERVICES=1."""
+opens the report's status page; a question asked on the report's page reaches fakesmsc, the
+reporter's SMS answer lands on the report, and Kannel's delivery reports mark the messages;
+and a WhatsApp receipt that may no longer go by WhatsApp goes by SMS through the same
+gateway. Skipped without Kannel (Debian's kannel and kannel-extras), unless
+LAPOR_REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.cookiejar
 import json
 import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
-from tests.browser.conftest import LaporServer
+from lapor.complaints import tracking
+from tests.browser.conftest import COORDINATOR, LaporServer
 from tests.conftest import free_port, require_service
 
 BEARERBOX = "/usr/sbin/bearerbox"
@@ -275,7 +281,98 @@ def test_outside_whatsapps_window_without_a_template_the_receipt_goes_by_sms(
         time.sleep(0.2)
     assert line is not None, f"no SMS receipt for the WhatsApp report\n{gateway.logs()}"
     assert re.search(r"/t/[0-9A-Z]{5}-[0-9A-Z]{5}", line), line
-    sql = "SELECT status, subject FROM outbox WHERE to_address LIKE 'wa:%'"
+    sql = "SELECT status, subject FROM outbox WHERE to_address LIKE 'whatsapp:%'"
     while gateway.server.query(sql) != [("sent", "SMS")] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert gateway.server.query(sql) == [("sent", "SMS")]
+
+
+def _replies(out: Path, count: int, deadline: float) -> list[str]:
+    """The first `count` messages fakesmsc got back (fewer when the time is up)."""
+    got: list[str] = []
+    while time.monotonic() < deadline:
+        got = [
+            line for line in out.read_text(errors="replace").splitlines() if "Got message" in line
+        ]
+        if len(got) >= count:
+            return got[:count]
+        time.sleep(0.2)
+    return got
+
+
+class Staff:
+    """The coordinator at the report's page of the real server, as a browser without
+    JavaScript: signed in with a cookie, posting the page's own forms."""
+
+    def __init__(self, server: LaporServer) -> None:
+        self.server = server
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def post(self, path: str, fields: dict[str, str]) -> int:
+        request = urllib.request.Request(
+            self.server.base_url + path,
+            data=urllib.parse.urlencode(fields).encode(),
+            headers={"Origin": self.server.base_url},
+        )
+        with self.opener.open(request, timeout=10) as response:
+            return int(response.status)
+
+    def page(self, path: str) -> BeautifulSoup:
+        with self.opener.open(self.server.base_url + path, timeout=10) as response:
+            return BeautifulSoup(response.read().decode(), "html.parser")
+
+    def form(self, path: str, action: str) -> dict[str, str]:
+        form = self.page(path).find("form", action=action)
+        assert form is not None, f"no form {action} on {path}"
+        return {str(i["name"]): str(i.get("value", "")) for i in form.find_all("input")}
+
+
+def test_a_question_reaches_the_phone_and_the_sms_answer_lands_on_the_report(
+    gateway: Gateway,
+) -> None:
+    server = gateway.server
+    first = gateway.send("081234567890", "1708", "LAPOR lampu jalan mati di gang tiga")
+    assert _replies(first, 1, time.monotonic() + WAIT), f"no receipt\n{gateway.logs()}"
+    [(report_id, code)] = server.query("SELECT id, tracking_code FROM reports")
+
+    staff = Staff(server)
+    signed_in = staff.post(
+        "/admin/login", {"email": COORDINATOR, "password": server.coordinator_password}
+    )
+    assert signed_in == 200  # followed to the inbox
+    page = f"/admin/reports/{report_id}"
+    question = "Gang tiga di kelurahan mana, dan sejak kapan lampunya mati?"
+    fields = staff.form(page, f"{page}/postpone")
+    assert staff.post(f"{page}/postpone", {**fields, "reason": question}) == 200
+    # Two segments: fakesmsc prints each part with its concatenation header, URL-encoded.
+    parts = _replies(first, 3, time.monotonic() + WAIT)[1:]
+    assert len(parts) == 2 and all("<1708 +6281234567890 udh " in p for p in parts), parts
+    asked = "".join(urllib.parse.unquote_plus(p.split(" data ", 1)[1].rstrip(">")) for p in parts)
+    assert question in asked and tracking.format_code(code) in asked, asked
+
+    # fakesmsc serves one phone at a time: the reporter's next message comes from a new one.
+    process = gateway.processes[-1]
+    process.terminate()
+    process.wait(timeout=10)
+    answer = "Kelurahan Sungai Miai, sudah seminggu"
+    gateway.send("081234567890", "1708", answer)
+    sql = "SELECT status FROM reports"
+    deadline = time.monotonic() + WAIT
+    while server.query(sql) != [("masuk",)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert server.query(sql) == [("masuk",)], gateway.logs()
+    notes = server.query("SELECT note FROM report_events WHERE kind = 'reporter_reply'")
+    assert notes == [(answer,)]
+
+    # The coordinator's page shows the whole conversation, each message with its delivery.
+    conversation = staff.page(page).find(id="conversation")
+    assert conversation is not None
+    said = [li.get_text(" ", strip=True) for li in conversation.select("li.message")]
+    assert len(said) == 4, said
+    assert "lampu jalan mati" in said[0] and answer in said[3]
+    assert tracking.format_code(code) in said[1] and question in said[2]
+    # Kannel's delivery report (the dlr-url the outbox gave it) marked the receipt delivered.
+    receipt = conversation.select("li.message-out")[0]
+    assert receipt.select_one(".delivery-delivered") is not None, said

@@ -18,7 +18,7 @@ from PIL import Image
 
 from lapor.channels.whatsapp import setup_text
 from lapor.complaints import tracking
-from lapor.complaints.reports import TEXT_MAX, Channel, Identity
+from lapor.complaints.reports import TEXT_MAX, Channel, Identity, Status
 from lapor.settings import Settings
 from tests.channels.graph import Graph, graph_api
 from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
@@ -125,7 +125,7 @@ async def settle(h: AppHarness) -> None:
 
 
 async def wa_rows(h: AppHarness) -> list[Any]:
-    return [m for m in await h.outbox() if m.to_address.startswith("wa:")]
+    return [m for m in await h.outbox() if m.to_address.startswith("whatsapp:")]
 
 
 async def test_off_without_settings(harness: AppHarness) -> None:
@@ -190,7 +190,7 @@ async def test_a_text_becomes_a_report_and_the_receipt_reaches_whatsapp(
         assert answer.status_code == 200
         await settle(h)
         [receipt] = await wa_rows(h)
-        assert receipt.to_address == "wa:" + NUMBER and receipt.status == "sent"
+        assert receipt.to_address == "whatsapp:" + NUMBER and receipt.status == "sent"
         code = tracking.format_code(receipt.notice.tracking_code)
         store = h.app.state.services.store
         report = await store.report_by_tracking_code(receipt.notice.tracking_code)
@@ -375,7 +375,7 @@ async def test_delivery_statuses_land_on_the_outbox_row(
         assert receipt.delivery == "read" and receipt.delivery_at is not None
         assert (await h.login("admin@prov.go.id")).status_code == 303
         page = BeautifulSoup((await h.client.get("/admin/outbox")).text, "html.parser")
-        row = next(tr for tr in page.select("tbody tr") if "wa:" + NUMBER in tr.text)
+        row = next(tr for tr in page.select("tbody tr") if "WhatsApp •••" + NUMBER[-3:] in tr.text)
         assert "dibaca" in row.text
         metrics = (await h.client.get("/metrics")).text
         assert 'lapor_whatsapp_deliveries_total{outcome="delivered"} 2.0' in metrics
@@ -485,3 +485,84 @@ async def test_a_long_text_is_kept_up_to_the_limit_and_the_receipt_says_so(
         assert len(report.text) <= TEXT_MAX and receipt.notice.cut
         [text] = graph.texts()
         assert "4.000" in text or "4000" in text
+
+
+async def _whatsapp_report(h: AppHarness) -> Any:
+    assert (await post(h, webhook([message()]))).status_code == 200
+    await settle(h)
+    [receipt] = await wa_rows(h)
+    report = await h.app.state.services.store.report_by_tracking_code(receipt.notice.tracking_code)
+    assert report is not None
+    return report
+
+
+async def test_a_question_goes_by_whatsapp_and_the_whatsapp_answer_lands_on_the_report(
+    make_harness: MakeHarness, graph: Graph
+) -> None:
+    question = "Di jalan mana tepatnya, dan sejak kapan lubangnya ada?"
+    async with whatsapp(make_harness, graph) as h:
+        report = await _whatsapp_report(h)
+        assert (
+            await h.act("koor@prov.go.id", report.id, "postpone", reason=question)
+        ).status_code == 303
+        await h.app.state.services.mail.send_due()
+        code = tracking.format_code(report.tracking_code)
+        asked = graph.sent[-1]
+        assert asked["to"] == WA_ID and asked["type"] == "text"
+        assert question in asked["text"]["body"] and code in asked["text"]["body"]
+        assert "Balas pesan ini" in asked["text"]["body"]
+
+        answer = "Jalan Ahmad Yani km 3, sejak banjir minggu lalu"
+        assert (await post(h, webhook([message(text={"body": answer})]))).status_code == 200
+        await settle(h)
+        store = h.app.state.services.store
+        after = await store.report_by_tracking_code(report.tracking_code)
+        assert after is not None and after.status is Status.RECEIVED
+        assert [e.note for e in after.events if e.kind == "reporter_reply"] == [answer]
+        # An answer is no new report.
+        assert await store.count_reports() == 1
+
+        # Meta says the question was read: the report's conversation shows it delivered.
+        await post(h, webhook(statuses=[status(asked["_wamid"], "read")]))
+        h.client.cookies.clear()
+        assert (await h.login("koor@prov.go.id")).status_code == 303
+        page = BeautifulSoup(
+            (await h.client.get(f"/admin/reports/{report.id}")).text, "html.parser"
+        )
+        conversation = page.find(id="conversation")
+        assert conversation is not None
+        said = [li.get_text(" ", strip=True) for li in conversation.select("li.message")]
+        assert len(said) == 4, said
+        assert TEXT in said[0] and "WhatsApp dari pelapor" in said[0]
+        assert question in said[2] and "WhatsApp ke pelapor" in said[2]
+        assert answer in said[3]
+        question_item = conversation.select("li.message-out")[1]
+        assert question_item.select_one(".delivery-delivered") is not None
+
+
+async def test_stop_on_whatsapp_holds_and_a_blocked_number_makes_nothing(
+    make_harness: MakeHarness, graph: Graph
+) -> None:
+    async with whatsapp(make_harness, graph) as h:
+        store = h.app.state.services.store
+        await post(h, webhook([message(text={"body": "stop"})]))
+        await settle(h)
+        assert await store.number_rules("whatsapp:" + NUMBER) == (True, False)
+        # The confirmation is the one message a stopped number still gets.
+        [confirmation] = graph.sent
+        assert "MULAI" in confirmation["text"]["body"]
+        await post(h, webhook([message()]))
+        await settle(h)
+        # The report is made, but its receipt is not sent.
+        assert await store.count_reports() == 1
+        receipt = max(await wa_rows(h), key=lambda m: m.id)
+        assert receipt.status == "failed" and "STOP" in (receipt.last_error or "")
+        assert len(graph.sent) == 1
+
+        await store.set_blocked("whatsapp:" + NUMBER, True)
+        await post(h, webhook([message(text={"body": "LAPOR " + TEXT + " lagi"})]))
+        await settle(h)
+        assert await store.count_reports() == 1 and len(graph.sent) == 1
+        metrics = (await h.client.get("/metrics")).text
+        assert 'lapor_whatsapp_inbound_total{outcome="stop"} 1.0' in metrics
+        assert 'lapor_whatsapp_inbound_total{outcome="blocked"} 1.0' in metrics

@@ -117,7 +117,7 @@ def test_a_whatsapp_text_and_photo_become_one_report_and_the_receipt_goes_back(
     assert (channel, phone, name) == ("whatsapp", "+6281299998888", "Budi")
     assert server.query("SELECT count(*) FROM report_photos") == [(1,)]
     assert graph.media_fetches == ["555"]
-    sql = "SELECT status, provider_id FROM outbox WHERE to_address LIKE 'wa:%'"
+    sql = "SELECT status, provider_id FROM outbox WHERE to_address LIKE 'whatsapp:%'"
     while server.query(sql)[0][0] != "sent" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.query(sql) == [("sent", graph.sent[0]["_wamid"])]

@@ -45,7 +45,7 @@ FIELDS = [
     *("withhold", "report", "action", "query", "repeat", "back", "next", "email", "password"),
     *("current", "new", "name", "slug", "parent", "role", "label", "origins", "body"),
     *("taken_via", "language", "kind", "location", "identity", "phone", "key", "template"),
-    *("format", "status", "confirm", "csrf"),
+    *("format", "status", "confirm", "csrf", "message", "number", "address", "channel"),
 ]
 FILTERS = [
     *("status", "kind", "channel", "unit", "due", "within", "from", "to", "q", "category"),

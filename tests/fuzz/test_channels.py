@@ -1,7 +1,8 @@
 """Hostile input for the inbound channels (channels/): the SMS gateway's callback, with the
-right secret and without, as a query string (Kannel's get-url) and as a form body; and the
-WhatsApp webhook, Meta's verification with any query and its events of any shape, signed
-(so they reach the parser) and forged."""
+right secret and without, as a query string (Kannel's get-url) and as a form body; its
+delivery reports (the dlr-url the outbox hands Kannel); and the WhatsApp webhook, Meta's
+verification with any query and its events of any shape, signed (so they reach the parser)
+and forged."""
 
 from __future__ import annotations
 
@@ -125,3 +126,15 @@ async def test_the_whatsapp_webhook_takes_any_event(wa: Fuzz, data: st.DataObjec
     if signature:
         headers["x-hub-signature-256"] = signature
     await wa.send("POST", "/channels/whatsapp", body=Body(content, None), headers=headers)
+
+
+@covers("GET /channels/sms/delivery")
+@fuzz_settings()
+@given(data=st.data())
+async def test_the_delivery_report_takes_any_query(fz: Fuzz, data: st.DataObject) -> None:
+    valid = {"secret": SECRET, "outbox": "1", "type": "1"}
+    await fz.send(
+        "GET",
+        "/channels/sms/delivery",
+        query=data.draw(queries(["secret", "outbox", "type"], valid)),
+    )

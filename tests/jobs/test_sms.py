@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from lapor.complaints.notices import SmsNotice
+from dataclasses import replace
+
+from lapor.complaints.notices import ChangeNotice, SmsNotice
+from lapor.complaints.reports import Status
 from lapor.complaints.sms import segments
-from lapor.jobs.sms import MAX_SEGMENTS, compose_sms
+from lapor.jobs.sms import MAX_SEGMENTS, compose_change_sms, compose_sms
 from tests.channels.test_sms import NUMBER, SECRET, deliver
 from tests.conftest import MakeHarness, free_port
 
@@ -52,3 +55,25 @@ async def test_without_a_sending_url_the_receipt_waits(make_harness: MakeHarness
         await svc.mail.send_due()
         [row] = [m for m in await svc.store.list_outbox() if m.to_address.startswith("sms:")]
         assert row.status == "pending" and "LAPOR_SMS_SENDSMS_URL" in (row.last_error or "")
+
+
+def test_changes_for_the_reporter_fit_two_segments() -> None:
+    compose = compose_change_sms("https://lapor.example.go.id")
+    long = "Mohon jelaskan lokasi persisnya, jam kejadian, dan nama petugas yang bertugas. " * 20
+    for status in (Status.POSTPONED, Status.FOLLOWED_UP, Status.ARCHIVED, Status.FORWARDED):
+        for text in ("Di mana tepatnya?", long, "Lokasi persisnya di mana? 🙏 " * 10):
+            notice = ChangeNotice(1, CODE, None, status, None, text, "id", None)
+            _, body = compose(notice)
+            assert segments(body).count <= MAX_SEGMENTS, body
+            assert "R4YZ6-X81N2" in body
+    _, asked = compose(ChangeNotice(1, CODE, None, Status.POSTPONED, None, long, "id", None))
+    assert asked.startswith("Laporan R4YZ6-X81N2 memerlukan keterangan Anda: Mohon jelaskan")
+    assert "..." in asked and "Balas SMS ini" in asked
+    assert "https://lapor.example.go.id/t/R4YZ6-X81N2" in asked
+    _, answered = compose(
+        ChangeNotice(1, CODE, None, Status.FOLLOWED_UP, None, "Sudah diperbaiki.", "en", None)
+    )
+    assert answered.startswith("Report R4YZ6-X81N2 was answered: Sudah diperbaiki.")
+    staff = ChangeNotice(1, CODE, None, Status.RECEIVED, None, "Terima kasih.", "id", None)
+    _, said = compose(replace(staff, event="staff_message"))
+    assert said == "R4YZ6-X81N2: Terima kasih. Balas SMS ini untuk menjawab."

@@ -413,6 +413,8 @@ async def test_the_app_shell_and_its_worker(kh: KioskHarness) -> None:
     data = json.loads(boot.get_text())
     assert data["strings"]["id"]["start_button"] == "Mulai"
     assert data["strings"]["en"]["start_button"] == "Start"
+    # Without SMS sending, the phone field promises no SMS.
+    assert data["sms_sending"] is False and "SMS" in data["strings"]["id"]["phone_hint"]
     worker = await kh.client.get("/kiosk/sw.js")
     assert worker.headers["service-worker-allowed"] == "/kiosk"
     assert worker.headers["content-type"].startswith("text/javascript")

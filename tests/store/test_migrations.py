@@ -161,3 +161,39 @@ async def test_reports_from_before_0012_get_their_links_digests_filled_in(
         lambda conn: conn.execute(text("SELECT count(credential_hash) FROM kiosks")).scalar()
     )
     assert kiosks == 0
+
+
+async def test_sms_reports_from_before_0017_are_answered_where_their_receipt_went(
+    database: Database,
+) -> None:
+    """Migration 0017 gives a report that came by SMS its reply address from its receipt's
+    outbox row, anonymous ones included (their number was nowhere else)."""
+    from dataclasses import replace
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from lapor.complaints.reports import Channel, Identity
+    from lapor.store.migrate import _config
+    from lapor.store.store import Store
+    from lapor.web.signing import Signing
+    from tests.conftest import TEST_KEY, World
+    from tests.store.test_store import new_report
+
+    store = Store(database)
+    world = await World(store, Signing([TEST_KEY])).standard()
+    new = replace(
+        new_report(world.units["prov"].id, "sms:old", identity=Identity.ANONYMOUS),
+        channel=Channel.SMS,
+        reply_address="sms:+6281234567890",
+    )
+    await store.submit_report(new)
+    await store.submit_report(new_report(world.units["prov"].id, "web:old"))
+    await database.run_standalone(lambda conn: command.downgrade(_config(conn), "0014"))
+    await migrate(database)
+    rows = await database.read(
+        lambda conn: conn.execute(
+            text("SELECT channel, reply_address FROM reports ORDER BY id")
+        ).all()
+    )
+    assert [tuple(r) for r in rows] == [("sms", "sms:+6281234567890"), ("poster", None)]

@@ -21,7 +21,7 @@ async def test_receipt_is_queued_with_the_report_once(store: Store) -> None:
     new = replace(
         new_report(world.units["dinas"].id, "sms:k1", identity=Identity.ANONYMOUS),
         channel=Channel.SMS,
-        reply_sms="+6281234567890",
+        reply_address="sms:+6281234567890",
         text_cut=True,
     )
     first = await store.submit_report(new)
@@ -39,7 +39,7 @@ async def test_receipt_is_queued_with_the_report_once(store: Store) -> None:
 
 async def test_help_reply_stands_alone_and_unit_words_are_unique(store: Store) -> None:
     world = await World(store, Signing([TEST_KEY])).standard()
-    await store.queue_sms("+6281234567890", SmsNotice("help", "id", keyword="LAPOR"))
+    await store.queue_to("sms:+6281234567890", SmsNotice("help", "id", keyword="LAPOR"))
     [row] = await store.list_outbox()
     assert row.report_id is None and row.notice == SmsNotice("help", "id", keyword="LAPOR")
     unit = await store.set_unit_sms_word("rsud", "RSUD")

@@ -74,11 +74,11 @@ async def test_statuses_on_the_outbox_row(store: Store) -> None:
     new = replace(
         new_report(world.units["dinas"].id, "wa:k1"),
         channel=Channel.WHATSAPP,
-        reply_whatsapp=NUMBER,
+        reply_address="whatsapp:" + NUMBER,
     )
     first = await store.submit_report(new)
-    [row] = [m for m in await store.list_outbox() if m.to_address.startswith("wa:")]
-    assert row.to_address == "wa:" + NUMBER and row.notice == SmsNotice(
+    [row] = [m for m in await store.list_outbox() if m.to_address.startswith("whatsapp:")]
+    assert row.to_address == "whatsapp:" + NUMBER and row.notice == SmsNotice(
         "receipt", "id", report_id=first.report_id, tracking_code=first.tracking_code
     )
     [claimed] = [m for m in await store.claim_outbox(10, timedelta(minutes=1)) if m.id == row.id]

@@ -44,10 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reports") as batch:
-        batch.drop_column("media_url")
-        batch.drop_column("longitude")
-        batch.drop_column("latitude")
-        batch.drop_column("api_client")
-        batch.drop_column("api_key_id")
+    # Not a batch rebuild: on SQLite that drops and copies the reports table, which the
+    # foreign keys of every table pointing at it refuse. SQLite drops a column since 3.35.
+    for column in ("media_url", "longitude", "latitude", "api_client", "api_key_id"):
+        op.execute(f"ALTER TABLE reports DROP COLUMN {column}")
     op.drop_table("api_keys")

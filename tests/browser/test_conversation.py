@@ -1,0 +1,98 @@
+"""The conversation on a report's page in Chromium: a report that came by SMS shows the
+reporter's message and our receipt on the timeline, and the coordinator writes to the reporter
+from the page: swapped in place with JavaScript (a refusal too), a plain form without it."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import LaporServer
+from tests.browser.test_citizen import expect
+from tests.browser.test_workflow import sign_in
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.browser
+
+SECRET = "browser-sms-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def sms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    server = LaporServer(
+        tmp_path_factory.mktemp("lapor-sms") / "data",
+        overrides={
+            "LAPOR_SMS_SECRET": SECRET,
+            # Nothing listens there: replies wait in the outbox, as while a gateway is down.
+            "LAPOR_SMS_SENDSMS_URL": f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms",
+        },
+    )
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def text_in(server: LaporServer, sender: str, text: str) -> int:
+    """A message as the gateway hands it over; the id of the report it made."""
+    query = urllib.parse.urlencode({"secret": SECRET, "from": sender, "text": text})
+    with urllib.request.urlopen(f"{server.base_url}/channels/sms?{query}", timeout=10) as answer:
+        assert answer.read() == b"stored"
+    [(report_id,)] = server.query("SELECT max(id) FROM reports")
+    return int(report_id)
+
+
+def test_the_conversation_and_a_reply_with_javascript(
+    sms_server: LaporServer, make_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    report_id = text_in(sms_server, "081299998888", "LAPOR jembatan kayu di RT 4 patah")
+    page = make_page(javascript=True)
+    sign_in(page, sms_server, sms_server.coordinator, sms_server.coordinator_password)
+    page.goto(f"{sms_server.base_url}/admin/reports/{report_id}")
+    conversation = page.locator("#conversation")
+    expect(conversation.locator("li.message-in")).to_have_count(1)
+    expect(conversation.locator("li.message-in")).to_contain_text("SMS dari pelapor")
+    expect(conversation.locator("li.message-in")).to_contain_text("jembatan kayu di RT 4 patah")
+    expect(conversation.locator("li.message-out")).to_contain_text("Kode lacak")
+
+    # Too long for two SMS once a letter leaves the GSM alphabet: the reason in place, what
+    # was typed kept.
+    typed = "Jembatan akan diperbaiki minggu depan 🙏 " * 4
+    page.fill("#reply-message", typed)
+    page.click("#reply-form button[type=submit]")
+    expect(page.locator("#reply-problem")).to_contain_text("Terlalu panjang untuk SMS")
+    expect(page.locator("#reply-message")).to_have_value(typed)
+
+    words = "Petugas kami meninjau jembatan itu besok pagi."
+    page.fill("#reply-message", words)
+    page.click("#reply-form button[type=submit]")
+    sent = page.locator("#conversation li.message-out", has_text=words)
+    expect(sent).to_have_count(1)
+    expect(sent).to_contain_text(sms_server.coordinator)
+    expect(sent).to_contain_text("SMS ke pelapor")
+    expect(page.locator("#reply-problem")).to_have_count(0)
+    expect(page.locator("#reply-message")).to_have_value("")
+    # Swapped in place: the page itself was not reloaded.
+    assert page.url.endswith(f"/admin/reports/{report_id}")
+
+
+def test_a_reply_without_javascript(sms_server: LaporServer, make_page: Callable[..., Any]) -> None:
+    report_id = text_in(sms_server, "081277776666", "LAPOR ANONIM pungutan di loket parkir")
+    page = make_page(javascript=False)
+    sign_in(page, sms_server, sms_server.coordinator, sms_server.coordinator_password)
+    page.goto(f"{sms_server.base_url}/admin/reports/{report_id}")
+    # Anonymous: the number is nowhere on the page, yet the reporter can be answered.
+    assert "77776666" not in page.content()
+    page.fill("#reply-message", "Terima kasih, laporan Anda kami periksa.")
+    page.click("#reply-form button[type=submit]")
+    page.wait_for_url(f"**/admin/reports/{report_id}#conversation")
+    expect(page.locator("#conversation li.message-out").last).to_contain_text(
+        "Terima kasih, laporan Anda kami periksa."
+    )
