@@ -37,6 +37,17 @@ from lapor.web.signing import FormToken, FormTokenError, PosterCodeError
 NO_STORE = {"cache-control": "no-store"}
 
 
+def _code(request: Request) -> str:
+    """The poster code in the path, spelled as we print it whatever way it was typed (case,
+    look-alike letters, hyphens), so the form posts back to one URL and is cached once; a
+    code that cannot be read is left as it came, to be refused."""
+    code: str = request.path_params["code"]
+    try:
+        return services(request).signing.canonical_poster_code(code)
+    except PosterCodeError:
+        return code
+
+
 async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, int, str | None]:
     """The poster a code names, the version printed in it, and why it is refused if it is."""
     try:
@@ -140,7 +151,7 @@ async def home(request: Request) -> Response:
 
 async def poster_form(request: Request) -> Response:
     svc = services(request)
-    code = request.path_params["code"]
+    code = _code(request)
     poster, version, reason = await _poster_from_code(svc, code)
     if poster is None:
         return _refused(request, svc, reason or "unknown_poster")
@@ -153,7 +164,7 @@ async def poster_form(request: Request) -> Response:
 async def poster_submit(request: Request) -> Response:
     svc = services(request)
     settings = svc.settings
-    code = request.path_params["code"]
+    code = _code(request)
     poster, version, reason = await _poster_from_code(svc, code)
     if poster is None:
         return _refused(request, svc, reason or "unknown_poster")
