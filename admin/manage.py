@@ -565,7 +565,7 @@ async def unit_posters_download(request: Request, session: StaffSession) -> Resp
         svc.store, svc.settings, svc.signing, unit, poster_print.today(svc.settings)
     )
     if not sheets:
-        raise HTTPException(404, gettext("This unit and its sub-units have no posters yet."))
+        raise HTTPException(400, gettext("This unit and its sub-units have no posters yet."))
     filename = f"posters-{_slug(unit.slug)}-{paper}.pdf"
     return await _printed(
         lambda: posters.render_sheets(paper, sheets), filename, posters.FORMATS[paper]
