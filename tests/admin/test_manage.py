@@ -429,7 +429,8 @@ async def test_the_unit_page_prints_every_poster_of_the_unit_and_below(
     links = {attr(a, "href"): a.text for a in page.select(".print-all a")}
     unit_id = world.units["dinas"].id
     assert set(links) == {f"/admin/units/{unit_id}/posters/{p}" for p in ("a4", "a5", "tent")}
-    assert "3" in one(page, ".print-all").find_previous("p").text  # says how many pages
+    says = tag(one(page, ".print-all").find_previous("p")).text
+    assert says == "Cetak 3 poster unit ini dan sub-unitnya dalam satu PDF, satu halaman per loket."
     for paper in ("a4", "a5", "tent"):
         response = await admin.client.get(f"/admin/units/{unit_id}/posters/{paper}")
         assert response.status_code == 200
