@@ -46,9 +46,10 @@ __all__ = [
     "render_svg",
 ]
 
-# Kept low so the code scans at arm's length from a cheap phone: a version-5 code (37 modules)
-# printed 12+ cm wide has modules over 3 mm. With our ~30-character base URL that leaves room for
-# a 51-character byte-mode code after "/q/", or 89 characters if the whole URL is uppercase.
+# Kept low so the code scans at arm's length from a cheap phone. A poster's URL, uppercased
+# (`qr_text`), is all in the alphanumeric mode: behind a 30-character base URL it is version 3
+# (29 modules, over 3 mm each on the A4 poster). The limit leaves room for longer base URLs and
+# ids; past it the operator is told to shorten LAPOR_BASE_URL.
 MAX_QR_VERSION = 5
 
 
@@ -358,6 +359,8 @@ class Sheet:
         return f"Poster {self.poster_id} · versi {self.version} · dicetak {day}"
 
 
+# The printed words, Bahasa Indonesia only: the poster hangs in an Indonesian office, and the
+# form it leads to offers English.
 SERVICE = "LAPOR!"
 SERVICE_NAME = "Layanan Aspirasi dan Pengaduan Online Rakyat"
 HEADLINE = "Punya keluhan atau saran?"
