@@ -252,6 +252,8 @@ class Signing:
     def canonical_poster_code(code: str) -> str:
         """The one spelling of a code `read_poster_code` accepted: what the form posts back to
         and what caches are keyed by, however the citizen typed it."""
+        if not code or len(code) > 64 or not code.isascii():
+            raise PosterCodeError("malformed")  # as `read_poster_code` refuses it
         return code if "." in code else _parse_poster_code(code).spelling
 
     def _read_first_poster_code(self, code: str) -> tuple[int, int]:

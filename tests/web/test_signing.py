@@ -38,6 +38,12 @@ def test_a_poster_code_survives_how_people_type_it() -> None:
     for spelling in typed:
         assert signing.read_poster_code(spelling) == (41, 3), spelling
         assert signing.canonical_poster_code(spelling) == code
+    # Not a way round the length limit: the same refusal as reading it.
+    padded = head + "-" * 60 + signature
+    for read in (signing.read_poster_code, signing.canonical_poster_code):
+        with pytest.raises(PosterCodeError) as refused:
+            read(padded)
+        assert refused.value.reason == "malformed"
 
 
 def test_posters_printed_in_the_first_format_keep_working() -> None:
