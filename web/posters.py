@@ -467,15 +467,40 @@ def _check(canvas: Canvas, cx: float, cy: float, r: float) -> None:
     canvas.drawPath(tick, stroke=1, fill=0)
 
 
+def _balanced(block: _TextBlock, width: float) -> _TextBlock:
+    """The same text in as many lines, as even as they go: narrower until one more line would
+    be needed (a name of two lines should not leave one word on the second)."""
+    if len(block.lines) < 2:
+        return block
+    text = " ".join(block.lines)
+    narrow, wide = width / 2, width
+    best = block
+    for _ in range(12):
+        middle = (narrow + wide) / 2
+        lines = _wrap(text.split(), " ", block.font, block.size, middle)
+        if len(lines) <= len(block.lines):
+            best, wide = _TextBlock(tuple(lines), block.font, block.size, block.leading), middle
+        else:
+            narrow = middle
+    return best
+
+
 def _header(
-    canvas: Canvas, sheet: Sheet, x: float, top: float, width: float, height: float, scale: float
+    canvas: Canvas,
+    sheet: Sheet,
+    top: float,
+    width: float,
+    height: float,
+    scale: float,
+    pad: float,
 ) -> None:
-    """The red band: the service's name large, its full name, and whose service it is."""
+    """The red band across the page: the service's name large, its full name, and whose
+    service it is; `pad` lines it up with the page's margin."""
+    x = 0.0
     canvas.setFillColorRGB(*_RED)
     canvas.rect(x, top - height, width, height, stroke=0, fill=1)
     canvas.setFillColorRGB(*_ACCENT)
     canvas.rect(x, top - height, width, 1.6 * mm * scale, stroke=0, fill=1)
-    pad = 12 * mm * scale
     mark = 46 * scale
     canvas.setFillColorRGB(*_WHITE)
     canvas.setFont(_pick_font(SERVICE, bold=True), mark)
@@ -503,6 +528,8 @@ def _header(
         max_lines=3,
         leading=1.15,
     )
+    if not org.clipped:
+        org = _balanced(org, side_w)
     caption = _block(
         "SP4N-LAPOR!", bold=False, max_size=9 * scale, min_size=7 * scale, width=side_w, max_lines=1
     )
@@ -759,7 +786,7 @@ def _portrait(canvas: Canvas, sheet: Sheet, matrix: Matrix) -> QrPlacement:
     margin = 14 * mm
     width = page_w - 2 * margin
     header_h = 42 * mm
-    _header(canvas, sheet, 0, page_h, page_w, header_h, scale)
+    _header(canvas, sheet, page_h, page_w, header_h, scale, margin)
 
     y = page_h - header_h - 7 * mm
     unit = _block(
@@ -822,7 +849,7 @@ def _tent_panel(
     scale = 0.72
     margin = 10 * mm
     header_h = 30 * mm
-    _header(canvas, sheet, 0, height, width, header_h, scale)
+    _header(canvas, sheet, height, width, header_h, scale, margin)
     inner = width - 2 * margin
 
     bottom = 6 * mm
