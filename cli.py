@@ -21,7 +21,7 @@ from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import organisation
 from lapor.complaints import origins as origins_rules
 from lapor.complaints import sms as sms_rules
-from lapor.complaints.records import ROLES, Kiosk
+from lapor.complaints.records import ROLES, Kiosk, User
 from lapor.settings import Settings, SettingsError, record_served_base_url
 from lapor.store.db import Database
 from lapor.store.errors import StoreError
@@ -112,12 +112,13 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
         generated = False
     else:
         password, generated = generate_password(), True
+    name = _person_name(args.name or "")
 
     async def add(store: Store) -> None:
         unit = await store.unit_by_slug(args.unit)
         if unit is None:
             raise CommandError(f"unknown unit {args.unit!r}")
-        await store.add_user(email, hash_password(password), args.role, unit.id)
+        await store.add_user(email, hash_password(password), args.role, unit.id, name)
 
     _run(settings, add)
     print(f"user {email} added as {args.role} of {args.unit}")
@@ -125,9 +126,43 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> None:
         print(f"password (shown once): {password}")
 
 
+def _person_name(raw: str) -> str | None:
+    try:
+        return organisation.read_person_name(raw)
+    except organisation.Invalid:
+        raise CommandError(
+            f"a name has at most {organisation.MAX_PERSON_NAME} characters, "
+            "without control characters"
+        ) from None
+
+
+def cmd_user_edit(settings: Settings, args: argparse.Namespace) -> None:
+    """A person's name, role or unit; what is not given stays as it is."""
+    name = None if args.name is None else _person_name(args.name)
+
+    async def edit(store: Store) -> tuple[User, str]:
+        user = await store.user_by_email(args.email)
+        if user is None:
+            raise CommandError(f"no account {args.email!r}")
+        unit = await store.unit_by_slug(args.unit) if args.unit else await store.unit(user.unit_id)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.unit!r}")
+        changed = await store.update_user(
+            user.id,
+            name=user.name if args.name is None else name,
+            role=args.role or user.role,
+            unit_id=unit.id,
+        )
+        return changed, unit.slug
+
+    user, slug = _run(settings, edit)
+    print(f"user {user.email}: {user.name or '(no name)'}, {user.role} of {slug}")
+
+
 def cmd_user_list(settings: Settings, args: argparse.Namespace) -> None:
     for user, unit in _run(settings, lambda store: store.list_users()):
-        print(f"{user.email}\t{user.role}\t{unit.slug}\t{'active' if user.active else 'inactive'}")
+        state = "active" if user.active else "inactive"
+        print(f"{user.email}\t{user.role}\t{unit.slug}\t{state}\t{user.name or ''}")
 
 
 # -- posters -----------------------------------------------------------------------------------
@@ -489,7 +524,16 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--role", required=True, choices=ROLES)
     user_add.add_argument("--unit", required=True)
     user_add.add_argument("--password-stdin", action="store_true")
+    user_add.add_argument("--name", help="the person's name, as colleagues should read it")
     user_add.set_defaults(func=cmd_user_add)
+    user_edit = user_commands.add_parser(
+        "edit", help="change a person's name, role or unit (what is not given stays)"
+    )
+    user_edit.add_argument("email")
+    user_edit.add_argument("--name", help="the person's name; an empty one removes it")
+    user_edit.add_argument("--role", choices=ROLES)
+    user_edit.add_argument("--unit", help="the short name (slug) of the unit they move to")
+    user_edit.set_defaults(func=cmd_user_edit)
     user_commands.add_parser("list").set_defaults(func=cmd_user_list)
 
     poster = commands.add_parser("poster", help="QR posters")

@@ -22,10 +22,37 @@ UNITS = (
     ("puskesmas-teluk-dalam", "Puskesmas Teluk Dalam", "rsud-ulin"),
 )
 USERS = (
-    ("admin@demo.lapor.id", "admin", "kalsel"),
-    ("koordinator@demo.lapor.id", "coordinator", "kalsel"),
-    ("inspektorat@demo.lapor.id", "inspector", "kalsel"),
-    ("penghubung.disdukcapil@demo.lapor.id", "officer", "disdukcapil-bjm"),
+    ("admin@demo.lapor.id", "admin", "kalsel", "Andi Pratama"),
+    ("koordinator@demo.lapor.id", "coordinator", "kalsel", "Siti Nurhaliza"),
+    ("inspektorat@demo.lapor.id", "inspector", "kalsel", "Bambang Hidayat"),
+    ("penghubung.disdukcapil@demo.lapor.id", "officer", "disdukcapil-bjm", "Rina Wulandari"),
+)
+# Starter answers a unit's officer picks from instead of writing each one anew: (unit, category
+# or None for any, title, text).
+ANSWER_TEMPLATES = (
+    (
+        "kalsel",
+        None,
+        "Terima kasih, sedang ditindaklanjuti",
+        "Terima kasih atas laporan Anda. Laporan ini sudah kami teruskan kepada petugas yang "
+        "berwenang dan sedang ditindaklanjuti. Kami akan mengabarkan hasilnya melalui halaman "
+        "laporan ini.",
+    ),
+    (
+        "kalsel",
+        None,
+        "Mohon keterangan tambahan",
+        "Terima kasih atas laporan Anda. Agar dapat kami tindak lanjuti, mohon sebutkan tanggal "
+        "dan jam kejadian, lokasi yang tepat, serta nama atau ciri petugas bila ada.",
+    ),
+    (
+        "disdukcapil-bjm",
+        "kependudukan",
+        "Antrean perekaman KTP-el",
+        "Terima kasih atas laporan Anda. Mulai pekan ini loket perekaman KTP-el dibuka pukul "
+        "08.00–15.00 dengan nomor antrean daring, dan petugas tambahan ditempatkan di loket 3. "
+        "Bila masih terjadi, mohon balas melalui halaman laporan ini.",
+    ),
 )
 POSTERS = (
     ("disdukcapil-bjm", "Loket 3 – Perekaman KTP-el"),
@@ -47,6 +74,7 @@ async def seed_demo(store: Store, settings: Settings) -> None:
         lines = await _seed(store)
         await _seed_reports(store, settings)
         await _seed_feedback(store)
+        await _seed_answer_templates(store)
         _write_private(credentials_file, "\n".join(lines) + "\n")
         print(f"\nDemo organisation created. Staff accounts (also saved in {credentials_file}):")
         for line in lines:
@@ -83,11 +111,11 @@ async def _seed(store: Store) -> list[str]:
     for slug, name, parent in UNITS:
         await store.add_unit(slug, name, parent)
     lines = []
-    for email, role, unit_slug in USERS:
+    for email, role, unit_slug, name in USERS:
         unit = await store.unit_by_slug(unit_slug)
         assert unit is not None
         password = generate_password()
-        await store.add_user(email, hash_password(password), role, unit.id)
+        await store.add_user(email, hash_password(password), role, unit.id, name)
         lines.append(f"{role:<12} {email:<40} {password}")
     for unit_slug, label in POSTERS:
         unit = await store.unit_by_slug(unit_slug)
@@ -199,7 +227,11 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     assert coordinator is not None and officer is not None
     everything = Scope(Reach.ALL, units["kalsel"].id, units["kalsel"].path)
     rules, calendar, tz = settings.deadline_rules, settings.calendar, settings.timezone
-    for n, (slug, days_ago, identity, via, text, fate) in enumerate(REPORTS):
+    now = datetime.now(UTC)
+    arrivals = [(now - timedelta(days=r[1], hours=n), n, r) for n, r in enumerate(REPORTS)]
+    # Stored oldest first, as reports arrive: the inbox's newest-first order is the order
+    # they were stored in, so seeding them out of date order would show dates out of order.
+    for received, n, (slug, _days_ago, identity, via, text, fate) in sorted(arrivals):
         named = identity is not Identity.ANONYMOUS
         submission = Submission(
             Kind.COMPLAINT,
@@ -210,7 +242,6 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
             "+6281234567890" if named else None,
             "siti@example.id" if named else None,
         )
-        received = datetime.now(UTC) - timedelta(days=days_ago, hours=n)
         poster = None if via else posters[slug]
         result = await intake.submit(
             submission,
@@ -281,6 +312,18 @@ FEEDBACK = (
     ("rsud-ulin", ("332333323", "232333213", "333343322"), (2, 3, 4)),
     ("puskesmas-teluk-dalam", ("333433332", "443433322"), (4, 5)),
 )
+
+
+async def _seed_answer_templates(store: Store) -> None:
+    from lapor.complaints.workflow import AnswerTemplateDraft
+
+    admin = await store.user_by_email(USERS[0][0])
+    assert admin is not None
+    units = {u.slug: u for u in await store.list_units()}
+    every_unit = [u.id for u in units.values()]
+    for slug, category, title, body in ANSWER_TEMPLATES:
+        draft = AnswerTemplateDraft(units[slug].id, category, title, body)
+        await store.save_answer_template(None, draft, admin, every_unit)
 
 
 async def _seed_feedback(store: Store) -> None:

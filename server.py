@@ -159,6 +159,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "outbox_status_label": labels.outbox_status_label,
         "rating_label": labels.rating_label,
         "days_left_label": labels.days_left_label,
+        "clock_offset_label": labels.clock_offset_label,
         "base_url": settings.base_url,
     }
 

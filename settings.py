@@ -162,7 +162,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LAPOR_DEFAULT_LANGUAGE",
         "id",
-        "Language when the browser asks for none we have: `id` (Bahasa Indonesia) or `en`.",
+        "Language of every page until the person chooses the other one with the switch on "
+        "the page (remembered in a cookie; the widget takes its host page's `lang`): `id` "
+        "(Bahasa Indonesia) or `en`. The browser's own language is not asked.",
     ),
     Setting(
         "LAPOR_SMTP_URL",

@@ -50,6 +50,11 @@ ERRORS = {
     "password_long": N_("The password can have at most 200 characters."),
     "label": N_("Give a label of 1 to 200 characters, such as the counter's name."),
     "self": N_("You cannot deactivate your own account. Ask another administrator."),
+    "self_role": N_(
+        "You cannot change your own role or unit: you could lock yourself out. Ask another "
+        "administrator."
+    ),
+    "person_name": N_("A name can have at most 120 characters, without control characters."),
     "sms_word": N_("Use one word of letters and digits, at most 32, other than ANONIM."),
     "sms_word_taken": N_("Another unit already has this SMS word."),
     "in_use": N_(
@@ -63,6 +68,7 @@ _PROBLEM_FIELDS = {
     organisation.Problem.EMAIL: "email",
     organisation.Problem.ROLE: "role",
     organisation.Problem.LABEL: "label",
+    organisation.Problem.PERSON_NAME: "name",
 }
 
 # What the page a change redirects to says about it; %(name)s is the changed record's name.
@@ -72,6 +78,7 @@ DONE = {
     "unit_sms_word": N_("The SMS word of “%(name)s” has been saved."),
     "unit_deleted": N_("The unit has been deleted."),
     "user_added": N_("Account %(name)s added."),
+    "user_saved": N_("The account of %(name)s has been saved."),
     "user_deactivated": N_("%(name)s can no longer sign in; their sessions have ended."),
     "user_reactivated": N_("%(name)s can sign in again."),
     "poster_added": N_("Poster “%(name)s” created: download it and print it."),
@@ -282,7 +289,7 @@ async def _user_listing(svc: Services, units: Sequence[Unit], shown: Unit | None
             "users": [(u, unit) for u, unit in users if shown is None or unit.id == shown.id],
             "roles": STAFF_ROLES,
         },
-        {user.id: user.email for user, _ in users},
+        {user.id: user.display_name for user, _ in users},
     )
 
 
@@ -293,6 +300,7 @@ async def _user_add(
     password = str((await request.form()).get("password", ""))[: MAX_PASSWORD + 1]
     errors: dict[str, str] = {}
     email = _read(errors, organisation.read_email, typed["email"])
+    name = _person_name(errors, typed["name"])
     role = _read(errors, organisation.read_role, typed["role"])
     unit = pick_unit(await svc.store.list_units(), typed["unit"])
     if unit is None:
@@ -310,7 +318,7 @@ async def _user_add(
         assert unit is not None
         password_hash = await asyncio.to_thread(auth.hash_password, password)
         try:
-            user = await svc.store.add_user(email, password_hash, role, unit.id)
+            user = await svc.store.add_user(email, password_hash, role, unit.id, name)
         except Duplicate:
             errors["email"] = "email_taken"
         except NotFound:
@@ -330,7 +338,7 @@ USERS = Managed(
     template="admin/users.html",
     done=DONE,
     listing=_user_listing,
-    fields=("email", "role", "unit"),
+    fields=("email", "name", "role", "unit"),
     add=_user_add,
 )
 user_list = registry.list_view(USERS)
@@ -339,6 +347,79 @@ user_add = registry.add_view(USERS)
 
 def _find_user(svc: Services, user_id: int) -> Awaitable[User | None]:
     return svc.store.user(user_id)
+
+
+def _person_name(errors: dict[str, str], raw: str) -> str | None:
+    try:
+        return organisation.read_person_name(raw)
+    except organisation.Invalid:
+        errors["name"] = "person_name"
+        return None
+
+
+async def _user_page(
+    request: Request,
+    session: StaffSession,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    svc = services(request)
+    user = await svc.store.user(path_id(request, "user_id"))
+    if user is None:
+        raise HTTPException(404)
+    units = await svc.store.list_units()
+    return svc.templates.response(
+        request,
+        "admin/user.html",
+        {
+            "session": session,
+            "user": user,
+            "units": units,
+            "unit": next((u for u in units if u.id == user.unit_id), None),
+            "roles": STAFF_ROLES,
+            "oneself": user.id == session.user.id,
+            "errors": _errors(errors or {}),
+            "typed": typed or {},
+            "notice": registry.notice(DONE, request, {user.id: user.display_name}),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+@staff_only(ADMIN)
+async def user_detail(request: Request, session: StaffSession) -> Response:
+    """An account's name, role and unit, to change when a person moves or is renamed."""
+    return await _user_page(request, session)
+
+
+@staff_only(ADMIN)
+async def user_save(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    user = await svc.store.user(path_id(request, "user_id"))
+    if user is None:
+        raise HTTPException(404)
+    typed = read_typed(await request.form(), "name", "role", "unit")
+    errors: dict[str, str] = {}
+    name = _person_name(errors, typed["name"])
+    role = _read(errors, organisation.read_role, typed["role"])
+    unit = pick_unit(await svc.store.list_units(), typed["unit"])
+    if unit is None:
+        errors["unit"] = "unit"
+    elif user.id == session.user.id and (role, unit.id) != (user.role, user.unit_id):
+        # As with deactivating: one admin always remains who can undo a change.
+        errors["role"] = "self_role"
+    if not errors:
+        assert unit is not None
+        try:
+            user = await svc.store.update_user(user.id, name=name, role=role, unit_id=unit.id)
+        except NotFound:
+            errors["unit"] = "unit"  # the unit was deleted a moment ago
+    if errors:
+        return await _user_page(request, session, errors=errors, typed=typed, status_code=400)
+    return redirect_done(f"/admin/users/{user.id}", "user_saved", user.id)
 
 
 async def _not_oneself(request: Request, session: StaffSession, user: User) -> Response | None:

@@ -23,9 +23,9 @@ from lapor.complaints.monitoring import Row, month_start, months_between, read_m
 from lapor.complaints.records import StaffSession, Unit
 from lapor.store.monitoring import Period
 from lapor.web.charts import bar_chart
-from lapor.web.i18n import N_, format_fixed, format_percent, format_rounded, gettext
+from lapor.web.i18n import N_, gettext
 from lapor.web.services import services
-from lapor.web.spreadsheets import csv_cell
+from lapor.web.spreadsheets import csv_cell, csv_decimal, csv_percent
 
 ERRORS = {
     "unit": N_("That unit is not in your part of the organisation."),
@@ -173,15 +173,15 @@ def table_cells(row: Row[Any]) -> list[str]:
         str(f.received),
         str(f.verified_in_time),
         str(f.verified_late),
-        format_percent(f.verified_share),
+        csv_percent(f.verified_share),
         str(f.followed_up_in_time),
         str(f.followed_up_late),
-        format_percent(f.followed_up_share),
+        csv_percent(f.followed_up_share),
         str(f.overdue_now),
         str(f.closed),
-        format_rounded(row.median_response_days),
-        format_rounded(row.median_close_days),
-        format_rounded(f.satisfaction),
+        csv_decimal(row.median_response_days),
+        csv_decimal(row.median_close_days),
+        csv_decimal(f.satisfaction),
         str(f.ratings),
         *feedback_cells(row),
     ]
@@ -192,12 +192,12 @@ def feedback_cells(row: Row[Any]) -> list[str]:
     grade = fb.grade
     return [
         str(fb.ikm_responses),
-        format_fixed(fb.ikm),
+        csv_decimal(fb.ikm, 2),
         grade.letter if grade else "–",
         gettext(grade.words) if grade else "–",
         str(fb.ratings),
-        format_rounded(fb.rating_average),
-        *(format_fixed(i.nrr) for i in fb.items()),
+        csv_decimal(fb.rating_average),
+        *(csv_decimal(i.nrr, 2) for i in fb.items()),
     ]
 
 

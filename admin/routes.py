@@ -187,6 +187,13 @@ def routes() -> list[Route | Mount]:
                 ),
                 Route("/users", manage.user_list, name="admin_users"),
                 Route("/users", manage.user_add, methods=["POST"], name="admin_user_add"),
+                Route("/users/{user_id:int}", manage.user_detail, name="admin_user"),
+                Route(
+                    "/users/{user_id:int}",
+                    manage.user_save,
+                    methods=["POST"],
+                    name="admin_user_save",
+                ),
                 Route(
                     "/users/{user_id:int}/deactivate",
                     manage.user_deactivate,

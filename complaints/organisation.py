@@ -16,6 +16,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 254
 MAX_NAME = 200  # units.name and posters.label are String(200)
+MAX_PERSON_NAME = 120  # users.name is String(120)
 
 
 class Problem(StrEnum):
@@ -24,6 +25,7 @@ class Problem(StrEnum):
     EMAIL = "email"
     ROLE = "role"
     LABEL = "label"
+    PERSON_NAME = "person_name"
 
 
 class Invalid(ValueError):
@@ -54,6 +56,14 @@ def read_name(raw: str) -> str:
 
 def read_label(raw: str) -> str:
     return _text(raw, Problem.LABEL)
+
+
+def read_person_name(raw: str) -> str | None:
+    """A staff member's name as colleagues and the timeline show it; empty: none given."""
+    name = " ".join(raw.split())
+    if len(name) > MAX_PERSON_NAME or any(not c.isprintable() for c in name):
+        raise Invalid(Problem.PERSON_NAME)
+    return name or None
 
 
 def read_email(raw: str) -> str:

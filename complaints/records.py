@@ -75,6 +75,12 @@ class User:
     unit_id: int
     active: bool
     password_hash: str = field(repr=False)
+    name: str | None = None  # the person's name, when an admin gave one
+
+    @property
+    def display_name(self) -> str:
+        """How pages name the person: their name, else the address they sign in with."""
+        return self.name or self.email
 
 
 @dataclass(frozen=True)

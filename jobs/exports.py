@@ -54,8 +54,9 @@ HEADERS = [
 
 
 def _local(moment: datetime | None, settings: Settings) -> datetime | None:
-    # Spreadsheets know no time zones: write the office's wall-clock time, as the pages show.
-    return moment.astimezone(settings.timezone).replace(tzinfo=None) if moment else None
+    # The office's wall-clock time, as the pages show; each file's writer says it its own way
+    # (an XLSX cell has no zone, a CSV names the offset).
+    return moment.astimezone(settings.timezone) if moment else None
 
 
 def cells(row: Any, settings: Settings) -> list[Any]:

@@ -220,7 +220,15 @@ def owner(conn: Connection, user_id: int) -> tuple[User, Unit]:
     return user_and_unit(conn.execute(_USER_AND_UNIT.where(t.users.c.id == user_id)).one())
 
 
-def add_user(conn: Connection, *, email: str, password_hash: str, role: str, unit_id: int) -> User:
+def add_user(
+    conn: Connection,
+    *,
+    email: str,
+    password_hash: str,
+    role: str,
+    unit_id: int,
+    name: str | None = None,
+) -> User:
     if role not in ROLES:
         raise StoreError(f"unknown role {role!r}")
     email = email.strip().lower()
@@ -236,10 +244,30 @@ def add_user(conn: Connection, *, email: str, password_hash: str, role: str, uni
             unit_id=unit_id,
             active=True,
             created_at=now(),
+            name=name,
         )
         .returning(t.users.c.id)
     ).scalar_one()
-    return User(user_id, email, role, unit_id, True, password_hash)
+    return User(user_id, email, role, unit_id, True, password_hash, name)
+
+
+def update_user(
+    conn: Connection, *, user_id: int, name: str | None, role: str, unit_id: int
+) -> User:
+    """A person's name, role and unit. What they may see and do follows at their next request:
+    every request reads the account afresh, so their sessions need not end."""
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r}")
+    require_unit(conn, unit_id)
+    row = conn.execute(
+        update(t.users)
+        .where(t.users.c.id == user_id)
+        .values(name=name, role=role, unit_id=unit_id)
+        .returning(*t.users.c)
+    ).first()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return rows.user(row)
 
 
 def list_users(conn: Connection) -> list[tuple[User, Unit]]:

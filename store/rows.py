@@ -35,7 +35,7 @@ def unit(row: Any) -> Unit:
 
 
 def user(row: Any) -> User:
-    return User(row.id, row.email, row.role, row.unit_id, row.active, row.password_hash)
+    return User(row.id, row.email, row.role, row.unit_id, row.active, row.password_hash, row.name)
 
 
 def poster(row: Any) -> Poster:

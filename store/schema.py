@@ -91,6 +91,7 @@ users = Table(
     Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("name", String(120), nullable=True),  # the person's name; NULL: show the e-mail
 )
 Index("ix_users_unit_id_role", users.c.unit_id, users.c.role)
 

@@ -154,7 +154,9 @@ class Store:
         return await self.db.read(organisation.coordinator_units)
 
     # -- users and sessions ----------------------------------------------------------------
-    async def add_user(self, email: str, password_hash: str, role: str, unit_id: int) -> User:
+    async def add_user(
+        self, email: str, password_hash: str, role: str, unit_id: int, name: str | None = None
+    ) -> User:
         return await self.db.write(
             partial(
                 organisation.add_user,
@@ -162,6 +164,14 @@ class Store:
                 password_hash=password_hash,
                 role=role,
                 unit_id=unit_id,
+                name=name,
+            )
+        )
+
+    async def update_user(self, user_id: int, *, name: str | None, role: str, unit_id: int) -> User:
+        return await self.db.write(
+            partial(
+                organisation.update_user, user_id=user_id, name=name, role=role, unit_id=unit_id
             )
         )
 

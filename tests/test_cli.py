@@ -55,6 +55,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = runner(data_dir)
     run("unit", "add", "kalsel", "--name", "Provinsi")
     run("poster", "add", "kalsel", "--label", "Loket")
+    run("user", "add", "koor@kalsel.go.id", "--role", "coordinator", "--unit", "kalsel")
     return data_dir
 
 
@@ -92,6 +93,16 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
         "kalsel",
         "--password-stdin",
         stdin="a long enough password\n",
+    )
+    # A person gets a name, then moves: what is not given stays as it was.
+    named = lapor("user", "edit", "insp@kalselprov.go.id", "--name", "Rina  Wulandari").stdout
+    assert "Rina Wulandari, inspector of kalsel" in named
+    moved = lapor(
+        "user", "edit", "insp@kalselprov.go.id", "--role", "officer", "--unit", "dukcapil"
+    )
+    assert "Rina Wulandari, officer of dukcapil" in moved.stdout
+    assert "insp@kalselprov.go.id\tofficer\tdukcapil\tactive\tRina Wulandari" in (
+        lapor("user", "list").stdout
     )
     poster = lapor("poster", "add", "dukcapil", "--label", "Loket 3 – Perekaman KTP").stdout
     url = poster.strip().splitlines()[-1]
@@ -196,6 +207,10 @@ def test_printing_all_posters_refuses_clearly(
             "short\n",
             "at least",
         ),
+        (("user", "edit", "ghost@kalsel.go.id", "--role", "officer"), None, "no account"),
+        (("user", "edit", "koor@kalsel.go.id", "--unit", "ghost"), None, "unknown unit"),
+        (("user", "edit", "koor@kalsel.go.id", "--name", "x" * 121), None, "at most 120"),
+        (("user", "edit", "koor@kalsel.go.id", "--role", "king"), None, "invalid choice"),
         (("poster", "add", "ghost", "--label", "X"), None, "unknown unit"),
         (("poster", "revoke", "99"), None, "no poster"),
         (("poster", "print", "99", "--format", "png", "--out", "x.png"), None, "no poster"),

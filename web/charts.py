@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 WIDTH = 720
 HEIGHT = 220
-LEFT = 40  # room for the axis labels
+LEFT = 40  # room for the left axis's labels (counts)
+RIGHT = 44  # room for the right axis's labels (shares): "100%" inside the picture
 BOTTOM = 24
 
 
@@ -28,17 +29,25 @@ class BarChart:
     height: int
     bars: tuple[Bar, ...]
     top: int  # the value at the top of the left axis
-    share_points: str  # "x,y x,y": the polyline of the shares
+    # (x, y) of each month's share: drawn as a line and, so that it reads without colour, as
+    # a dot per month.
+    share_dots: tuple[tuple[float, float], ...]
     baseline: float
+    plot_right: float  # where the plot ends and the right-hand scale begins
+
+    @property
+    def share_points(self) -> str:
+        """The shares as an SVG polyline's points, "x,y x,y"."""
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.share_dots)
 
 
 def bar_chart(values: list[tuple[str, int, float | None]]) -> BarChart:
     """Bars for (label, count, share of it in time) per month, with a line for the share."""
     plot_height = HEIGHT - BOTTOM - 8
     top = _nice_top(max((v for _, v, _ in values), default=0))
-    slot = (WIDTH - LEFT) / max(len(values), 1)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(values), 1)
     bars = []
-    points = []
+    points: list[tuple[float, float]] = []
     for i, (label, value, share) in enumerate(values):
         height = plot_height * value / top
         x = LEFT + i * slot + slot * 0.15
@@ -54,8 +63,8 @@ def bar_chart(values: list[tuple[str, int, float | None]]) -> BarChart:
             )
         )
         if share is not None:
-            points.append(f"{x + slot * 0.35:.1f},{8 + plot_height * (1 - share):.1f}")
-    return BarChart(WIDTH, HEIGHT, tuple(bars), top, " ".join(points), 8 + plot_height)
+            points.append((round(x + slot * 0.35, 1), round(8 + plot_height * (1 - share), 1)))
+    return BarChart(WIDTH, HEIGHT, tuple(bars), top, tuple(points), 8 + plot_height, WIDTH - RIGHT)
 
 
 def _nice_top(largest: int) -> int:

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale
@@ -24,6 +25,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.numbers import format_percent as babel_format_percent
 from babel.support import NullTranslations, Translations
+from starlette.datastructures import URL
 from starlette.requests import HTTPConnection
 
 from lapor import resources
@@ -100,30 +102,21 @@ def N_(message: str) -> str:
 
 
 def negotiate(conn: HTTPConnection, default: str) -> str:
-    """Explicit choice (?lang=) beats the cookie the switch set, which beats the browser."""
+    """An explicit choice (?lang=) beats the cookie the switch set, which beats the
+    deployment's language. The browser's Accept-Language is not asked: an Indonesian
+    service speaks Indonesian to a phone set to English (many are, out of the box) until the
+    person chooses English with the switch on the page."""
     asked = conn.query_params.get("lang") or conn.cookies.get(LANGUAGE_COOKIE)
     if asked in LANGUAGES:
         return asked
-    header = conn.headers.get("accept-language", "")
-    for language in _accept_language(header):
-        if language in LANGUAGES:
-            return language
     return default
 
 
-def _accept_language(header: str) -> list[str]:
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            weighted.append((-quality, index, tag.split("-")[0].lower()))
-    return [tag for _, _, tag in sorted(weighted)]
+def language_url(url: URL, language: str) -> str:
+    """The page at `url` in `language`: its path and query with `lang` set, the rest kept (a
+    filter, a tracking code's private link), for the language switch."""
+    query = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k != "lang"]
+    return f"{url.path}?{urlencode([*query, ('lang', language)])}"
 
 
 def zone_name(tz: ZoneInfo) -> str:

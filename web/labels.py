@@ -162,6 +162,24 @@ def days_left_label(days: int) -> str:
     return ngettext("%(num)s working day left", "%(num)s working days left", days)
 
 
+def clock_offset_label(offset_ms: int | None) -> str:
+    """How far a kiosk's clock is from the server's, as an admin reads it: "in step" below a
+    tenth of a second (not "-0.0 s"), else "2,5 s ahead" or "1 min 5 s behind"."""
+    if offset_ms is None:
+        return "–"
+    if abs(offset_ms) < 100:
+        return gettext("in step with the server")
+    seconds = abs(offset_ms) / 1000
+    if seconds < 60:
+        amount = gettext("%(seconds)s s", seconds=i18n.format_rounded(seconds))
+    else:
+        minutes, rest = divmod(round(seconds), 60)
+        amount = gettext("%(minutes)s min %(seconds)s s", minutes=minutes, seconds=rest)
+    if offset_ms > 0:
+        return gettext("%(amount)s ahead", amount=amount)
+    return gettext("%(amount)s behind", amount=amount)
+
+
 # What is wrong with a field of a report form (the citizen's, or staff typing one for them).
 ERROR_MESSAGES = {
     ("kind", "required"): N_("Choose what kind of report this is."),

@@ -50,8 +50,7 @@ class LanguageMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("content-language", language)
-                # The choice can come from the cookie as well as from the header.
-                headers.add_vary_header("Accept-Language")
+                # The choice can come from the cookie as well as from the query.
                 headers.add_vary_header("Cookie")
                 if remember:
                     headers.append(

@@ -12,10 +12,15 @@ jobs/exports.py) and the monitoring CSV (admin/monitoring.py):
 - in an XLSX file it is written as a string cell, exactly as written, marked like text typed
   after a quote, so that editing the cell later does not turn it into a formula either.
 
-Numbers and dates are left as they are, and so is every other text."""
+Numbers are left as they are, and so is every other text. Moments are the office's local
+time: a CSV writes them as ISO 8601 to the second with their offset (`2026-12-02T09:05:00+08:00`,
+which no locale misreads), an XLSX cell as the wall-clock time (Excel keeps no zone)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +37,26 @@ def csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
     return value
+
+
+def csv_decimal(value: Decimal | Fraction | float | None, places: int = 1) -> str:
+    """A figure in a CSV with a point before its decimals, whatever the staff's language: in a
+    comma-separated file "4,0" is either quoted or read as two cells, and a spreadsheet set to
+    Indonesian reads "4.0" as four point zero on import as well. None → a dash, as the pages."""
+    if value is None:
+        return "–"
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    exact = Decimal(str(value)) if isinstance(value, float) else value
+    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def csv_percent(share: float | None) -> str:
+    """0.875 → "87.5" (the column's name says it is a percentage)."""
+    return csv_decimal(None if share is None else share * 100)
 
 
 def xlsx_row(sheet: Any, values: list[Any]) -> list[Any]:
@@ -49,6 +73,8 @@ def xlsx_row(sheet: Any, values: list[Any]) -> list[Any]:
             cell.data_type = "s"
             cell.quotePrefix = True
             row.append(cell)
+        elif isinstance(value, datetime):
+            row.append(value.replace(tzinfo=None, microsecond=0))
         else:
             row.append(value)
     return row

@@ -59,6 +59,13 @@ def unit_option_tags(units: Sequence[Unit], selected: object = None) -> Markup:
     return Markup(html)
 
 
+@jinja2.pass_context
+def _language_url(context: Any, language: str) -> str:
+    """The switch's link: this page (path and query) in `language`."""
+    request = context.get("request")
+    return i18n.language_url(request.url, language) if request else f"?lang={language}"
+
+
 class StaticUrls:
     """`/static/x.css?v=<hash>`: assets are cached for a year, a release changes the URL."""
 
@@ -114,6 +121,7 @@ class Templates:
         self.env.filters["nobreak_hyphens"] = nobreak_hyphens
         self.env.globals["languages"] = i18n.LANGUAGE_NAMES
         self.env.globals["current_language"] = i18n.current_language
+        self.env.globals["language_url"] = _language_url
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         return self.env.get_template(name).render(context)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -68,6 +69,8 @@ async def test_csv_follows_the_filters_pages_through_and_hides_the_reporter(
     assert rows[0][0] == "Kode lacak" and len(rows) == 6
     assert len({r[0] for r in rows[1:]}) == 5
     assert "Siti" not in response.text and "0812" not in response.text
+    # "Received": ISO 8601 to the second in the office's zone, not "2026-12-02 10:03:38.377858".
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", r[1]) for r in rows[1:])
 
 
 async def test_xlsx_export_runs_in_the_background_for_its_owner_only(harness: AppHarness) -> None:

@@ -286,6 +286,74 @@ async def test_deactivation_ends_sessions_at_once_and_reactivation_revives_none(
     await signed_in(admin, "koor@prov.go.id")
 
 
+async def test_an_admin_names_a_person_and_moves_them_to_another_role_and_unit(
+    admin: AppHarness,
+) -> None:
+    officer = await admin.world.user("petugas@dinas.go.id", "officer", "dinas")
+    listing = soup(await admin.client.get("/admin/users"))
+    edit = one(listing, f"tr#user-{officer.id} a[href='/admin/users/{officer.id}']")
+    page = soup(await admin.client.get(attr(edit, "href")))
+    assert tag(page.find("select", id="role")).find("option", selected=True) is not None
+    rsud = admin.world.units["rsud"].id
+    saved = await follow(
+        admin,
+        await post(
+            admin,
+            f"/admin/users/{officer.id}",
+            name="  Rina   Wulandari ",
+            role="coordinator",
+            unit=str(rsud),
+        ),
+    )
+    assert "Rina Wulandari" in notice(saved)
+    user = await admin.world.store.user(officer.id)
+    assert user is not None
+    assert (user.name, user.role, user.unit_id) == ("Rina Wulandari", "coordinator", rsud)
+    row = one(soup(await admin.client.get("/admin/users")), f"tr#user-{officer.id}")
+    assert "Rina Wulandari" in row.get_text() and "petugas@dinas.go.id" in row.get_text()
+    # The person's next request already has the new role: a coordinator sees monitoring.
+    await admin.client.post("/admin/logout", data={"csrf": await admin.csrf()})
+    await signed_in(admin, "petugas@dinas.go.id")
+    assert (await admin.client.get("/admin/monitoring")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": "x" * 121}, "name", "paling banyak 120 karakter"),
+        ({"name": "Rina\x00"}, "name", "paling banyak 120 karakter"),
+        ({"role": "superuser"}, "role", "Pilih peran"),
+        ({"unit": "999999"}, "unit", "Pilih unit"),
+    ],
+)
+async def test_a_bad_account_change_is_refused_and_changes_nothing(
+    admin: AppHarness, data: dict[str, str], field: str, message: str
+) -> None:
+    officer = await admin.world.user("petugas@dinas.go.id", "officer", "dinas")
+    good = {"name": "", "role": "officer", "unit": str(admin.world.units["dinas"].id)}
+    response = await post(admin, f"/admin/users/{officer.id}", **{**good, **data})
+    assert response.status_code == 400
+    page = soup(response)
+    assert message in alert(page)
+    assert tag(page.find(id=field)).get("aria-invalid") == "true"
+    assert await admin.world.store.user(officer.id) == officer
+
+
+async def test_an_admin_renames_themself_but_cannot_change_their_own_role_or_unit(
+    admin: AppHarness,
+) -> None:
+    me = admin.world.users[ADMIN]
+    mine = {"role": me.role, "unit": str(me.unit_id)}
+    await follow(admin, await post(admin, f"/admin/users/{me.id}", name="Budi", **mine))
+    demoted = await post(
+        admin, f"/admin/users/{me.id}", name="Budi", role="officer", unit=mine["unit"]
+    )
+    assert demoted.status_code == 400 and "administrator lain" in alert(soup(demoted))
+    user = await admin.world.store.user(me.id)
+    assert user is not None and (user.name, user.role) == ("Budi", "admin")
+    assert (await admin.client.get("/admin/users/999999")).status_code == 404
+
+
 async def test_an_admin_cannot_deactivate_themself(admin: AppHarness) -> None:
     me = admin.world.users[ADMIN]
     page = soup(await admin.client.get("/admin/users"))

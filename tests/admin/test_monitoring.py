@@ -10,6 +10,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
+from lapor.admin.queries import local_today
 from lapor.complaints.feedback import parse_feedback
 from lapor.complaints.records import NewFeedback
 from tests.admin.test_exports import LEADS, formula_world
@@ -40,8 +41,13 @@ async def test_inspector_sees_the_subtree_by_unit_and_month(harness: AppHarness)
         "RSUD Ulin": "1",
     }
     assert one(page, "table.by-unit tfoot td").get_text() == "3"
-    assert len(page.select("table.by-month tbody tr")) == 12
+    # Twelve months charted, the eleven without reports left out of the table and said so.
+    assert [tag(r.th).get_text() for r in page.select("table.by-month tbody tr")] == [
+        f"{local_today(harness.settings.timezone):%Y-%m}"
+    ]
+    assert "Bulan tanpa laporan tidak dicantumkan" in one(page, "p.empty-months").get_text()
     assert page.select_one("svg.chart title") is not None
+    assert "Batang: laporan masuk" in one(page, "figcaption.legend").get_text()
     assert len(page.select("svg.chart rect")) == 12
 
 
@@ -115,7 +121,7 @@ async def test_months_outside_the_range_are_refused(
     assert response.status_code == 400
     page = soup(response)
     assert "Tanggal harus di antara tahun 2000 dan 2100." in one(page, "[role=alert]").get_text()
-    assert len(page.select("table.by-month tbody tr")) == 12  # the default period instead
+    assert len(page.select("svg.chart rect")) == 12  # the default period instead
     refused = await harness.client.get("/admin/monitoring.csv", params=params)
     assert refused.status_code == 400 and "2000" in refused.text
 
@@ -125,7 +131,9 @@ async def test_the_edge_months_are_shown(harness: AppHarness) -> None:
     for first, last in (("2000-01", "2000-12"), ("2100-01", "2100-12")):
         response = await harness.client.get("/admin/monitoring", params={"from": first, "to": last})
         assert response.status_code == 200
-        assert len(soup(response).select("table.by-month tbody tr")) == 12
+        page = soup(response)
+        assert len(page.select("svg.chart rect")) == 12
+        assert "Tidak ada laporan masuk" in one(page, "table.by-month tbody").get_text()
 
 
 @pytest.mark.parametrize("path", ["/admin/monitoring", "/admin/monitoring.csv"])
@@ -231,9 +239,9 @@ async def test_ikm_for_a_sub_unit_and_in_the_csv(harness: AppHarness) -> None:
         total["Kinerja unit pelayanan"],
         total["Penilaian cepat"],
         total["Rata-rata penilaian cepat (1–5)"],
-    ) == ("4", "76,39", "C", "Kurang baik", "2", "2,5")
-    assert total["NRR U8 Penanganan pengaduan, saran dan masukan"] == "2,00"
-    assert by_name["Dinas Kependudukan"]["IKM (25–100)"] == "77,78"
+    ) == ("4", "76.39", "C", "Kurang baik", "2", "2.5")  # a point, not "76,39" in a comma file
+    assert total["NRR U8 Penanganan pengaduan, saran dan masukan"] == "2.00"
+    assert by_name["Dinas Kependudukan"]["IKM (25–100)"] == "77.78"
     assert by_name["Pemerintah Provinsi"]["IKM (25–100)"] == "–"
     assert by_name["Pemerintah Provinsi"]["NRR U1 Persyaratan"] == "–"
     # The month rows add up to the same total.

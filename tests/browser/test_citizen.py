@@ -336,8 +336,9 @@ def test_form_error_keeps_text_and_photo(
 
 # -- e. language switch --------------------------------------------------------------------------
 def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> None:
-    # A phone set to a language we do not offer gets the deployment's default, Indonesian.
-    page = make_page(locale="ja-JP")
+    # A phone set to English (many are, out of the box) gets the Indonesian service until the
+    # person chooses English: the language follows the product, not the browser.
+    page = make_page(locale="en-US")
     open_form(page, lapor_server.poster_url)
     assert page.get_attribute("html", "lang") == "id"
     indonesian = page.locator("button.send").inner_text().strip()

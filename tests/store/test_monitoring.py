@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from lapor.complaints.monitoring import median_days, roll_up
+from lapor.complaints.monitoring import median_days, merge_histograms, roll_up
 from lapor.complaints.workflow import Action
 from lapor.store import schema as t
 from lapor.store.monitoring import Period
@@ -107,8 +107,15 @@ async def test_verification_on_the_due_day_is_in_time_in_local_time(world: World
     assert (figures.verified_in_time, figures.verified_late) == (1, 1)
 
 
-def test_median_interpolates_inside_the_middle_day() -> None:
+def test_the_median_is_in_whole_days_and_agrees_with_its_parts() -> None:
     assert median_days({}) is None
-    assert median_days({3: 1}) == 3.5
-    assert median_days({1: 2, 5: 2}) == 2.0
-    assert median_days({0: 1, 2: 2, 10: 1}) == 2.5
+    assert median_days({0: 1}) == 0  # closed in 11 minutes: not "0.5 days"
+    assert median_days({3: 1}) == 3
+    assert median_days({1: 2, 5: 2}) == 3.0
+    assert median_days({0: 1, 2: 2, 10: 1}) == 2.0
+    # Two months of 15 days and 0 days make a period of 7.5, between them (it said 1.0).
+    months = ({15: 1}, {0: 1})
+    overall = median_days(merge_histograms(months))
+    assert overall == 7.5
+    parts = [median_days(m) for m in months]
+    assert parts == [15, 0]  # between them, as a whole's median must be

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import URL
 
 from lapor.web import i18n
 from tests.conftest import AppHarness
@@ -108,7 +109,9 @@ def test_moments_read_as_babel_writes_them(
         assert i18n.format_datetime(value, tz) == f"{expected} {i18n.zone_name(tz)}"
 
 
-async def test_language_follows_choice_then_browser_then_default(harness: AppHarness) -> None:
+async def test_language_follows_the_choice_then_the_product_not_the_browser(
+    harness: AppHarness,
+) -> None:
     path = f"/q/{harness.world.code('loket')}"
 
     def lang(response: httpx.Response) -> str:
@@ -117,9 +120,11 @@ async def test_language_follows_choice_then_browser_then_default(harness: AppHar
 
     default = await harness.client.get(path)
     assert lang(default) == "id" and "Kirim laporan" in default.text
-    english = await harness.client.get(path, headers={"accept-language": "en-US,en;q=0.9"})
-    assert lang(english) == "en" and "Send report" in english.text
-    assert "accept-language" in english.headers["vary"].lower()
+    # An Indonesian phone set to English still gets the Indonesian service.
+    browser = await harness.client.get(path, headers={"accept-language": "en-US,en;q=0.9"})
+    assert lang(browser) == "id" and "Kirim laporan" in browser.text
+    assert "accept-language" not in browser.headers["vary"].lower()
+    assert "set-cookie" not in browser.headers
     chosen = await harness.client.get(path + "?lang=en")
     assert lang(chosen) == "en" and "lang=en" in chosen.headers["set-cookie"]
     # The cookie keeps the choice for the next page and for the form's POST.
@@ -133,3 +138,9 @@ async def test_errors_are_in_the_citizens_language(harness: AppHarness) -> None:
     harness.client.cookies.set("lang", "en")
     response = await harness.submit(text="pendek")
     assert "characters" in response.text
+
+
+def test_the_switch_keeps_the_page_and_its_query() -> None:
+    url = URL("https://lapor.example.go.id/admin?status=masuk&q=KTP+el&lang=en")
+    assert i18n.language_url(url, "id") == "/admin?status=masuk&q=KTP+el&lang=id"
+    assert i18n.language_url(URL("https://x.example/t/ABC"), "en") == "/t/ABC?lang=en"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -32,7 +32,6 @@ def test_csv_text_starting_like_a_formula_gets_a_quote(lead: str) -> None:
         -3,  # a number we produce stays a number
         2.5,
         date(2026, 3, 1),
-        datetime(2026, 3, 1, 9, 30),
     ],
 )
 def test_csv_leaves_everything_else_as_it_is(value: object) -> None:
@@ -43,9 +42,17 @@ def test_csv_writes_nothing_for_none() -> None:
     assert csv_cell(None) == ""
 
 
+def test_csv_moments_are_iso_to_the_second_with_their_offset() -> None:
+    """They were written as Python prints them: `2026-03-01 09:30:12.345678`, no zone."""
+    wita = timezone(timedelta(hours=8))
+    assert csv_cell(datetime(2026, 3, 1, 9, 30, 12, 345678, wita)) == "2026-03-01T09:30:12+08:00"
+
+
 def test_xlsx_holds_such_text_as_text_exactly_as_written() -> None:
     texts = [ATTACK, "+62 812", "-1+1", "@SUM(1+1)", "\tgeser", "#N/A", "Biasa saja"]
-    values: list[object] = [*texts, -3, None, date(2026, 3, 1), datetime(2026, 3, 1, 9, 30)]
+    wita = timezone(timedelta(hours=8))
+    moment = datetime(2026, 3, 1, 9, 30, 12, 5, wita)
+    values: list[object] = [*texts, -3, None, date(2026, 3, 1), moment]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Laporan")
     sheet.append(xlsx_row(sheet, values))
@@ -55,5 +62,6 @@ def test_xlsx_holds_such_text_as_text_exactly_as_written() -> None:
     assert "<f>" not in xml and "<f " not in xml
     assert 't="e"' not in xml  # "#N/A" is not an error value either
     [row] = load_workbook(out).active.iter_rows(values_only=True)
-    # Numbers and dates as before (openpyxl reads a date cell back as midnight of that day).
-    assert list(row) == [*texts, -3, None, datetime(2026, 3, 1), datetime(2026, 3, 1, 9, 30)]
+    # Numbers and dates as before (openpyxl reads a date cell back as midnight of that day); a
+    # moment as the office's wall clock, to the second.
+    assert list(row) == [*texts, -3, None, datetime(2026, 3, 1), datetime(2026, 3, 1, 9, 30, 12)]
