@@ -218,14 +218,36 @@ def cmd_poster_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
-    from lapor.web import posters
+    from lapor.web import poster_print, posters
 
-    poster = _run(settings, lambda store: store.poster(args.id))
-    if poster is None:
-        raise CommandError(f"no poster with id {args.id}")
-    url = poster_url(settings, Signing(settings.signing_keys()), poster.id, poster.version)
+    if (args.id is None) == (args.unit is None):
+        raise CommandError("name one poster (ID) or every poster of a unit (--unit SLUG)")
+    if args.unit is not None and posters.FORMATS[args.format] != "application/pdf":
+        raise CommandError("--unit prints one page per poster: choose a4, a5 or tent")
+    signing = Signing(settings.signing_keys())
+    printed_on = poster_print.today(settings)
+
+    async def collect(store: Store) -> tuple[list[posters.Sheet], str]:
+        if args.id is not None:
+            poster = await store.poster(args.id)
+            if poster is None:
+                raise CommandError(f"no poster with id {args.id}")
+            sheet = await poster_print.poster_sheet(store, settings, signing, poster, printed_on)
+            return [sheet], f"poster {poster.id}"
+        unit = await store.unit_by_slug(args.unit)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.unit!r}")
+        sheets = await poster_print.unit_sheets(store, settings, signing, unit, printed_on)
+        if not sheets:
+            raise CommandError(f"unit {unit.slug} and its sub-units have no posters")
+        return sheets, f"{len(sheets)} posters of {unit.slug} and its sub-units"
+
+    sheets, what = _run(settings, collect)
     try:
-        data = posters.render(args.format, url, unit_name=poster.unit_name, label=poster.label)
+        if args.unit is not None:
+            data = posters.render_sheets("a4" if args.format == "pdf" else args.format, sheets)
+        else:
+            data = posters.render(args.format, sheets[0])
     except posters.PosterTooDense as exc:
         raise CommandError(f"LAPOR_BASE_URL is too long for a scannable QR code: {exc}") from None
     out = Path(args.out)
@@ -234,7 +256,7 @@ def cmd_poster_print(settings: Settings, args: argparse.Namespace) -> None:
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, out)
-    print(f"poster {poster.id} written to {out} ({len(data)} bytes)")
+    print(f"{what} written to {out} ({len(data)} bytes)")
 
 
 # -- widgets ---------------------------------------------------------------------------------
@@ -588,9 +610,13 @@ def build_parser() -> argparse.ArgumentParser:
     poster_revoke.add_argument("id", type=int)
     poster_revoke.set_defaults(func=cmd_poster_revoke)
     poster_print = poster_commands.add_parser("print")
-    poster_print.add_argument("id", type=int)
-    # web.posters.FORMATS, spelled out: importing reportlab would slow every command.
-    poster_print.add_argument("--format", required=True, choices=("png", "svg", "pdf"))
+    poster_print.add_argument("id", type=int, nargs="?")
+    poster_print.add_argument("--unit", help="every poster of this unit and its sub-units")
+    # web.posters.FORMATS, spelled out: importing reportlab would slow every command. pdf is
+    # the A4 poster under its earlier name; tent is an A4 folded into a counter card.
+    poster_print.add_argument(
+        "--format", default="a4", choices=("a4", "a5", "tent", "pdf", "png", "svg")
+    )
     poster_print.add_argument("--out", required=True)
     poster_print.set_defaults(func=cmd_poster_print)
 

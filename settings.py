@@ -241,7 +241,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LAPOR_BASE_URL",
         "http://127.0.0.1:8000",
         "Public address of this server, without a trailing slash. It is printed into QR "
-        "codes and mails; keep it short (30 characters still give a version-5 QR code). "
+        "codes and mails; keep it short (30 characters give a version-3 QR code). "
         "Unset, `lapor serve` uses the address it listens on and records it in the data "
         "directory, and the other commands (`poster print`, `kiosk pair`, ...) read it there, "
         "so a printed poster opens the server that runs.",

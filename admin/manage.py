@@ -189,6 +189,10 @@ async def _unit_page(
             "summary": summary,
             "parent": parent,
             "staff": [user for user, _ in users if user.unit_id == unit.id],
+            # What "print every poster" puts in its PDF: the unit's and its sub-units'.
+            "subtree_posters": sum(
+                s.posters for s in summaries if s.unit.path.startswith(unit.path)
+            ),
             "errors": _errors(errors or {}),
             "typed": typed or {},
             "refusal": gettext(ERRORS[refusal]) if refusal else None,
@@ -578,35 +582,72 @@ poster_revoke = registry.confirmed_view(
 _FILENAME_UNSAFE = re.compile(r"[^a-z0-9-]")
 
 
+_TOO_LONG = N_(
+    "The server's public address (LAPOR_BASE_URL) is too long for a QR code that "
+    "phones can scan. Ask the operator to shorten it."
+)
+
+
+async def _printed(render: Callable[[], bytes], filename: str, media_type: str) -> Response:
+    # Imported here: reportlab is heavy and only these downloads and `poster print` need it.
+    from lapor.web import posters
+
+    try:
+        data = await asyncio.to_thread(render)
+    except posters.PosterTooDense:
+        raise HTTPException(400, gettext(_TOO_LONG)) from None
+    return Response(
+        data,
+        media_type=media_type,
+        headers={**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _slug(unit_slug: str) -> str:
+    return _FILENAME_UNSAFE.sub("", unit_slug) or "unit"
+
+
 @staff_only(ADMIN)
 async def poster_download(request: Request, session: StaffSession) -> Response:
-    # Imported here: reportlab is heavy and only this page and `poster print` need it.
-    from lapor.web import posters
+    from lapor.web import poster_print, posters
 
     fmt = request.path_params["format"]
     if fmt not in posters.FORMATS:
         raise HTTPException(404)
-    poster = await _find_poster(services(request), path_id(request, "poster_id"))
+    svc = services(request)
+    poster = await _find_poster(svc, path_id(request, "poster_id"))
     if poster is None:
         raise HTTPException(404)
+    sheet = await poster_print.poster_sheet(
+        svc.store, svc.settings, svc.signing, poster, poster_print.today(svc.settings)
+    )
+    suffix = "" if fmt in ("a4", "pdf", "png", "svg") else f"-{fmt}"
+    filename = (
+        f"poster-{poster.id}-{_slug(poster.unit_slug)}-v{poster.version}{suffix}"
+        f".{posters.EXTENSIONS[fmt]}"
+    )
+    return await _printed(lambda: posters.render(fmt, sheet), filename, posters.FORMATS[fmt])
+
+
+@staff_only(ADMIN)
+async def unit_posters_download(request: Request, session: StaffSession) -> Response:
+    """Every poster of a unit and its sub-units in one PDF, one page each: every counter of an
+    office put up in one go."""
+    from lapor.web import poster_print, posters
+
+    paper = request.path_params["format"]
+    if paper not in posters.PAPERS:
+        raise HTTPException(404)
     svc = services(request)
-    url = svc.signing.poster_url(svc.settings.base_url, poster.id, poster.version)
-    try:
-        data = await asyncio.to_thread(
-            posters.render, fmt, url, unit_name=poster.unit_name, label=poster.label
-        )
-    except posters.PosterTooDense:
-        raise HTTPException(
-            400,
-            gettext(
-                "The server's public address (LAPOR_BASE_URL) is too long for a QR code that "
-                "phones can scan. Ask the operator to shorten it."
-            ),
-        ) from None
-    slug = _FILENAME_UNSAFE.sub("", poster.unit_slug) or "unit"
-    filename = f"poster-{poster.id}-{slug}-v{poster.version}.{fmt}"
-    return Response(
-        data,
-        media_type=posters.FORMATS[fmt],
-        headers={**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'},
+    unit = await svc.store.unit(path_id(request, "unit_id"))
+    if unit is None:
+        raise HTTPException(404)
+    sheets = await poster_print.unit_sheets(
+        svc.store, svc.settings, svc.signing, unit, poster_print.today(svc.settings)
+    )
+    if not sheets:
+        raise HTTPException(400, gettext("This unit and its sub-units have no posters yet."))
+    filename = f"posters-{_slug(unit.slug)}-{paper}.pdf"
+    return await _printed(
+        lambda: posters.render_sheets(paper, sheets), filename, posters.FORMATS[paper]
     )

@@ -191,6 +191,11 @@ def routes() -> list[Route | Mount]:
                     name="admin_unit_sms_word",
                 ),
                 Route(
+                    "/units/{unit_id:int}/posters/{format}",
+                    manage.unit_posters_download,
+                    name="admin_unit_posters_download",
+                ),
+                Route(
                     "/units/{unit_id:int}/delete",
                     manage.unit_delete,
                     methods=["GET", "POST"],

@@ -1,5 +1,6 @@
-"""Poster rendering time: PNG, SVG and the A4 PDF from web/posters.py, each cached and
-uncached, as ratios to a bare `qrcode` PNG of the same URL measured in the same run.
+"""Poster rendering time: PNG, SVG, the A4 PDF and a unit's 20 counters in one PDF from
+web/posters.py, cached and uncached, as ratios to a bare `qrcode` PNG of the same text
+measured in the same run.
 
 "uncached" clears the module's QR-matrix cache before every render (what the first print of a
 poster costs); "cached" renders a URL whose matrix is already cached (what a second format of
@@ -12,16 +13,20 @@ fresh process: that cost is paid once per process, not per poster.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import statistics
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A 30-character base URL, the longest issue 4 promises a version-5 code for.
+# A 30-character base URL, for which issue 18 promises a version-3 code at error correction M.
 BASE_URL = "https://lapor.kab-contoh.go.id"
+ORGANISATION = "Pemerintah Kabupaten Contoh"
+COUNTERS = 20
 UNIT = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Contoh"
 LABEL = "Loket 3 – Perekaman KTP"
 
@@ -62,17 +67,25 @@ def main(argv: list[str] | None = None) -> int:
     from lapor.web import posters
     from lapor.web.signing import Signing
 
-    url = f"{BASE_URL}/q/{Signing(['bench-secret-key-0123456789abcdef']).poster_code(1234, 7)}"
-    texts = (
-        posters.poster_texts(UNIT, LABEL)
-        if hasattr(posters, "poster_texts")
-        else {
-            "unit_name": UNIT,
-            "label": LABEL,
-            "instruction": "Pindai kode ini dengan kamera ponsel untuk menyampaikan pengaduan",
-            "url_caption": "Tidak bisa memindai? Buka alamat ini:",
-        }
+    signing = Signing(["bench-secret-key-0123456789abcdef"])
+    url = signing.poster_url(BASE_URL, 1234, 7)
+    qr = posters.qr_text(url)  # what the code carries: the URL uppercased
+    sheet = posters.Sheet(
+        url=url,
+        unit_name=UNIT,
+        label=LABEL,
+        organisation=ORGANISATION,
+        poster_id=1234,
+        version=7,
+        printed_on=date(2026, 12, 2),
     )
+    # A unit's every counter in one PDF, as `poster print --unit` and the unit's page print it.
+    counters = [
+        dataclasses.replace(
+            sheet, poster_id=n, label=f"Loket {n}", url=signing.poster_url(BASE_URL, n, 1)
+        )
+        for n in range(1, COUNTERS + 1)
+    ]
     # The module caches QR matrices; find the cache whatever it is called today.
     caches = [
         getattr(posters, name)
@@ -95,38 +108,53 @@ def main(argv: list[str] | None = None) -> int:
     def bare_png() -> bytes:
         # qrcode's own one-liner at the same settings: error correction M, 10 px, border 4.
         image = qrcode.make(
-            url, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4
+            qr, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4
         )
         out = io.BytesIO()
         image.save(out)
         return out.getvalue()
 
     def png() -> bytes:
-        return posters.render_png(url)
+        return posters.render("png", sheet)
 
     def svg() -> bytes:
-        return posters.render_svg(url)
+        return posters.render("svg", sheet)
 
     def pdf() -> bytes:
-        return posters.render_pdf(url, **texts)
+        return posters.render("a4", sheet)
+
+    def unit_pdf() -> bytes:
+        return posters.render_sheets("a4", counters)
 
     # Warm up imports, font registration and caches once, outside every measurement.
     sizes = {"bare": len(bare_png()), "png": len(png()), "svg": len(svg()), "pdf": len(pdf())}
-    version = posters.qr_version(url) if hasattr(posters, "qr_version") else "?"
+    sizes["unit"] = len(unit_pdf())
+    version = posters.qr_version(qr)
 
     rows: list[tuple[str, str, float, int]] = []
     base = measure(bare_png, None, args.seconds)
     rows.append(("bare qrcode PNG (baseline)", "-", base, sizes["bare"]))
-    for name, fn in (("render_png", png), ("render_svg", svg), ("render_pdf", pdf)):
-        kind = name.split("_")[1]
+    for name, fn, kind in (
+        ("render png", png, "png"),
+        ("render svg", svg, "svg"),
+        ("render a4 PDF", pdf, "pdf"),
+    ):
         rows.append((name, "uncached", measure(fn, clear_matrix, args.seconds), sizes[kind]))
         rows.append((name, "cached", measure(fn, None, args.seconds), sizes[kind]))
     rows.append(
-        ("render_pdf", "cold (fonts too)", measure(pdf, clear_all, args.seconds), sizes["pdf"])
+        ("render a4 PDF", "cold (fonts too)", measure(pdf, clear_all, args.seconds), sizes["pdf"])
+    )
+    rows.append(
+        (
+            f"render_sheets, {COUNTERS} pages",
+            "uncached",
+            measure(unit_pdf, clear_matrix, args.seconds),
+            sizes["unit"],
+        )
     )
 
     print(
-        f"# poster rendering, URL of {len(url)} characters ({url}), QR version {version}, "
+        f"# poster rendering, QR text of {len(qr)} characters ({qr}), QR version {version}, "
         f"median of ≥ 5 calls / {args.seconds:g} s each"
     )
     print(f"{'what':<28} {'matrix':<17} {'ms':>8} {'vs bare':>8} {'bytes':>8}")

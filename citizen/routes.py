@@ -13,6 +13,10 @@ routes: list[Route | Mount] = [
     # A unit's form for a citizen without a poster, chosen on `/` by name.
     Route("/u/{slug}", views.unit_form, methods=["GET"], name="unit_form"),
     Route("/u/{slug}", views.unit_submit, methods=["POST"], name="unit_submit"),
+    # What a poster's QR code carries: the whole URL uppercased, which the QR code's compact
+    # alphanumeric mode needs (scheme and host are case-insensitive anyway; the code is too).
+    Route("/Q/{code}", views.poster_form, methods=["GET"], name="poster_form_upper"),
+    Route("/Q/{code}", views.poster_submit, methods=["POST"], name="poster_submit_upper"),
     Route("/t", views.status_lookup, name="status_lookup"),
     Route("/t/{code}", views.status_page, name="status_page"),
     Route(

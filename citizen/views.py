@@ -40,6 +40,17 @@ from lapor.web.signing import FormToken, FormTokenError, PosterCodeError, UnitFo
 NO_STORE = {"cache-control": "no-store"}
 
 
+def _code(request: Request) -> str:
+    """The poster code in the path, spelled as we print it whatever way it was typed (case,
+    look-alike letters, hyphens), so the form posts back to one URL and is cached once; a
+    code that cannot be read is left as it came, to be refused."""
+    code: str = request.path_params["code"]
+    try:
+        return services(request).signing.canonical_poster_code(code)
+    except PosterCodeError:
+        return code
+
+
 async def _poster_from_code(svc: Services, code: str) -> tuple[Poster | None, int, str | None]:
     """The poster a code names, the version printed in it, and why it is refused if it is."""
     try:
@@ -202,7 +213,7 @@ async def home(request: Request) -> Response:
 
 async def poster_form(request: Request) -> Response:
     svc = services(request)
-    code = request.path_params["code"]
+    code = _code(request)
     poster, version, reason = await _poster_from_code(svc, code)
     if poster is None:
         return _refused(request, svc, reason or "unknown_poster")
@@ -327,7 +338,7 @@ async def _take(
 
 async def poster_submit(request: Request) -> Response:
     svc = services(request)
-    code = request.path_params["code"]
+    code = _code(request)
     poster, version, reason = await _poster_from_code(svc, code)
     if poster is None:
         return _refused(request, svc, reason or "unknown_poster")

@@ -14,6 +14,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.pdf import page_texts, pdf_info, pdf_pages, pdf_text
+
 ROOT = Path(__file__).resolve().parent.parent
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -110,20 +112,82 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
     png = tmp_path / "poster.png"
     lapor("poster", "print", "1", "--format", "png", "--out", str(png))
     [barcode] = zxingcpp.read_barcodes(Image.open(png))
-    assert barcode.text == url
+    # Uppercased, all of it in the QR code's alphanumeric mode; the server reads it in any case.
+    assert barcode.text == url.upper()
     # zxingcpp's stub types Barcode.extra as `object`; it is the dict its docstring describes.
     extra: dict[str, object] = barcode.extra  # type: ignore[assignment]
-    # A small QR version is what a cheap phone camera reads from across a counter.
-    assert int(str(extra["Version"])) <= 5, extra
-    pdf = tmp_path / "poster.pdf"
-    lapor("poster", "print", "1", "--format", "pdf", "--out", str(pdf))
-    assert pdf.read_bytes().startswith(b"%PDF")
+    # A small QR version is what a cheap phone camera reads from across a counter: behind a
+    # 30-character base URL, version 3 at error correction M.
+    assert int(str(extra["Version"])) == 3 and barcode.ec_level == "M", extra
+    for fmt, pages in (("pdf", 1), ("a4", 1), ("a5", 1), ("tent", 1)):
+        pdf = tmp_path / f"poster-{fmt}.pdf"
+        lapor("poster", "print", "1", "--format", fmt, "--out", str(pdf))
+        assert len(pdf_pages(pdf.read_bytes())) == pages
+    text = pdf_text((tmp_path / "poster-a4.pdf").read_bytes())
+    assert "Loket 3 – Perekaman KTP" in text
+    # The organisation is the top of the unit's tree, also the PDF's author.
+    assert "Dikelola oleh Provinsi Kalimantan Selatan" in text
+    assert pdf_info((tmp_path / "poster-a4.pdf").read_bytes(), "Author") == (
+        "Provinsi Kalimantan Selatan"
+    )
     svg = tmp_path / "poster.svg"
     lapor("poster", "print", "1", "--format", "svg", "--out", str(svg))
     assert b"<svg" in svg.read_bytes()
 
     revoked = lapor("poster", "revoke", "1").stdout.strip().splitlines()[-1]
     assert revoked != url and revoked.startswith("https://lapor.kalselprov.go.id/q/")
+
+
+def test_every_poster_of_a_unit_and_its_sub_units_in_one_pdf(lapor: Run, tmp_path: Path) -> None:
+    lapor("unit", "add", "kalsel", "--name", "Provinsi Kalimantan Selatan")
+    lapor("unit", "add", "dukcapil", "--name", "Disdukcapil", "--parent", "kalsel")
+    lapor("unit", "add", "dukcapil-utara", "--name", "UPT Utara", "--parent", "dukcapil")
+    lapor("unit", "add", "rsud", "--name", "RSUD Ulin", "--parent", "kalsel")
+    for unit, label in (
+        ("dukcapil", "Loket 1"),
+        ("rsud", "IGD"),
+        ("dukcapil-utara", "Loket Utara"),
+        ("dukcapil", "Loket 2"),
+    ):
+        lapor("poster", "add", unit, "--label", label)
+    out = tmp_path / "dukcapil.pdf"
+    printed = lapor("poster", "print", "--unit", "dukcapil", "--format", "a5", "--out", str(out))
+    assert printed.stdout.startswith(f"3 posters of dukcapil and its sub-units written to {out}")
+    pdf = out.read_bytes()
+    assert len(pdf_pages(pdf)) == 3
+    # One page per counter, the unit's own first, then its sub-units', never the sibling's.
+    labels = [
+        next(x for x in ("Loket 1", "Loket 2", "Loket Utara") if x in page.splitlines())
+        for page in page_texts(pdf)
+    ]
+    assert labels == ["Loket 1", "Loket 2", "Loket Utara"]
+    assert "IGD" not in pdf_text(pdf)
+    everything = tmp_path / "all.pdf"
+    lapor("poster", "print", "--unit", "kalsel", "--out", str(everything))  # A4 by default
+    assert len(pdf_pages(everything.read_bytes())) == 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("poster", "print", "--out", "x.pdf"), "name one poster"),
+        (("poster", "print", "1", "--unit", "kalsel", "--out", "x.pdf"), "name one poster"),
+        (("poster", "print", "--unit", "ghost", "--out", "x.pdf"), "unknown unit"),
+        (("poster", "print", "--unit", "kalsel", "--format", "png", "--out", "x.png"), "a4, a5"),
+        (("poster", "print", "--unit", "empty", "--out", "x.pdf"), "have no posters"),
+    ],
+)
+def test_printing_all_posters_refuses_clearly(
+    seeded_template: Path, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_template, data_dir)
+    lapor = runner(data_dir)
+    lapor("unit", "add", "empty", "--name", "Kosong")
+    before = snapshot(data_dir)
+    assert message in refused(lapor(*args, ok=False))
+    assert snapshot(data_dir) == before
+    assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "x.png").exists()
 
 
 @pytest.mark.parametrize(

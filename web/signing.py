@@ -20,6 +20,8 @@ from itsdangerous import BadData, BadSignature, SignatureExpired, Signer, URLSaf
 from itsdangerous.encoding import base64_decode, base64_encode
 from itsdangerous.signer import SigningAlgorithm
 
+from lapor.complaints.tracking import ALPHABET as _CROCKFORD
+
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 # What we hand out, exactly: an id and a version in base 36 (a kiosk's also a random part), a
 # dot, a base64url signature without padding. itsdangerous reads more than it writes (padding,
@@ -65,11 +67,88 @@ def _canonical_token(token: str) -> bool:
 
 
 class _ShortHMAC(SigningAlgorithm):
-    """HMAC-SHA256 cut to 72 bits. A poster code must fit a version-5 QR code with room to
-    spare; 2^72 forgery attempts against an online endpoint with rate limits is out of reach."""
+    """HMAC-SHA256 cut short: 72 bits in the first poster codes, 80 in today's. A poster code
+    must fit a small QR code; 2^72 forgery attempts against an online endpoint with rate limits
+    is out of reach."""
+
+    def __init__(self, length: int = 9) -> None:
+        self.length = length
 
     def get_signature(self, key: bytes, value: bytes) -> bytes:
-        return hmac.new(key, value, hashlib.sha256).digest()[:9]
+        return hmac.new(key, value, hashlib.sha256).digest()[: self.length]
+
+
+# Poster codes as printed since issue 18: `ID-VERSION-SSSS-SSSS-SSSS-SSSS`, all in the tracking
+# codes' Crockford base 32 (no I, L, O, U), the 16 S an 80-bit signature. Uppercase letters,
+# digits and "-" are all in the QR code's alphanumeric mode, so the whole URL, uppercased,
+# fits version 3 at error correction M behind a 30-character base URL. A person typing it may
+# use any case, O for 0, I or L for 1, U for V and drop or add the hyphens in the signature:
+# every spelling reads as the one canonical code (`canonical_poster_code`), which the pages
+# use from there on. The first codes (base 36, a dot, base64url: `1-1.AbC...`) still open
+# their form, spelled exactly as printed.
+_SIGNATURE_SYMBOLS = 16
+_SIGNATURE_GROUP = 4
+_B32_VALUE = {symbol: value for value, symbol in enumerate(_CROCKFORD)}
+_B32_ALIASES = str.maketrans("OILU", "011V")
+_POSTER_CODE = re.compile(r"[0-9A-Z]+-[0-9A-Z]+-[0-9A-Z-]+")
+
+
+def _b32(number: int) -> str:
+    if number < 0:
+        raise ValueError("negative")
+    digits = ""
+    while True:
+        number, rest = divmod(number, 32)
+        digits = _CROCKFORD[rest] + digits
+        if not number:
+            return digits
+
+
+def _b32_value(symbols: str) -> int:
+    value = 0
+    for symbol in symbols:
+        value = value * 32 + _B32_VALUE[symbol]
+    return value
+
+
+def _signature_symbols(signature: bytes) -> str:
+    value = int.from_bytes(signature, "big")
+    return "".join(
+        _CROCKFORD[(value >> (5 * i)) & 0b11111] for i in reversed(range(_SIGNATURE_SYMBOLS))
+    )
+
+
+@dataclass(frozen=True)
+class _PosterCode:
+    poster_id: int
+    version: int
+    signature: str  # 16 Crockford symbols, no hyphens
+
+    @property
+    def payload(self) -> bytes:
+        return f"{_b32(self.poster_id)}-{_b32(self.version)}".encode()
+
+    @property
+    def spelling(self) -> str:
+        groups = (
+            self.signature[i : i + _SIGNATURE_GROUP]
+            for i in range(0, _SIGNATURE_SYMBOLS, _SIGNATURE_GROUP)
+        )
+        return f"{_b32(self.poster_id)}-{_b32(self.version)}-{'-'.join(groups)}"
+
+
+def _parse_poster_code(code: str) -> _PosterCode:
+    """A code as a person may type it, read into its parts; its signature is not checked."""
+    cleaned = code.upper().translate(_B32_ALIASES)
+    if not _POSTER_CODE.fullmatch(cleaned):
+        raise PosterCodeError("bad_signature")  # not as we write them: not ours
+    id_part, version_part, signature = cleaned.split("-", 2)
+    signature = signature.replace("-", "")
+    if len(signature) != _SIGNATURE_SYMBOLS or any(
+        len(p) > 1 and p.startswith("0") for p in (id_part, version_part)
+    ):
+        raise PosterCodeError("bad_signature")
+    return _PosterCode(_b32_value(id_part), _b32_value(version_part), signature)
 
 
 def _b36(number: int) -> str:
@@ -145,7 +224,10 @@ class Signing:
     def __init__(self, keys_oldest_first: list[str]) -> None:
         if not keys_oldest_first:
             raise ValueError("at least one signing key is needed")
+        # The first poster codes' signer, kept so that posters printed with them still work.
         self._poster = Signer(keys_oldest_first, salt="poster", algorithm=_ShortHMAC())
+        # Its own salt: a signature from the first format never passes in the second.
+        self._poster32 = Signer(keys_oldest_first, salt="poster-b32", algorithm=_ShortHMAC(10))
         self._form = URLSafeTimedSerializer(keys_oldest_first, salt="form")
         self._photo = Signer(keys_oldest_first, salt="photo", digest_method=hashlib.sha256)
         # Full-length signatures: a widget key is pasted, never printed into a QR code.
@@ -160,15 +242,37 @@ class Signing:
 
     # -- poster codes ----------------------------------------------------------------------
     def poster_code(self, poster_id: int, version: int) -> str:
-        return self._poster.sign(f"{_b36(poster_id)}-{_b36(version)}").decode()
+        payload = f"{_b32(poster_id)}-{_b32(version)}".encode()
+        signature = base64_decode(self._poster32.get_signature(payload))
+        return _PosterCode(poster_id, version, _signature_symbols(signature)).spelling
 
     def poster_url(self, base_url: str, poster_id: int, version: int) -> str:
-        """What a poster's QR code carries and its caption prints."""
+        """What a poster's caption prints (its QR code carries it uppercased)."""
         return f"{base_url}/q/{self.poster_code(poster_id, version)}"
 
     def read_poster_code(self, code: str) -> tuple[int, int]:
+        """The poster and version a code names, in either format, proved by its signature."""
         if not code or len(code) > 64 or not code.isascii():
             raise PosterCodeError("malformed")
+        if "." in code:
+            return self._read_first_poster_code(code)
+        parsed = _parse_poster_code(code)
+        signature = base64_encode(_b32_value(parsed.signature).to_bytes(10, "big"))
+        if not self._poster32.verify_signature(parsed.payload, signature):
+            raise PosterCodeError("bad_signature")
+        return parsed.poster_id, parsed.version
+
+    @staticmethod
+    def canonical_poster_code(code: str) -> str:
+        """The one spelling of a code `read_poster_code` accepted: what the form posts back to
+        and what caches are keyed by, however the citizen typed it."""
+        if not code or len(code) > 64 or not code.isascii():
+            raise PosterCodeError("malformed")  # as `read_poster_code` refuses it
+        return code if "." in code else _parse_poster_code(code).spelling
+
+    def _read_first_poster_code(self, code: str) -> tuple[int, int]:
+        """A code of the first format (`1-1.AbC...`), accepted only exactly as it was signed:
+        base64url is case-sensitive, so these never were case-insensitive."""
         if not _canonical_signed_ids(code):
             raise PosterCodeError("bad_signature")  # not spelled as we sign: not ours
         try:
@@ -181,6 +285,11 @@ class Signing:
         except ValueError:
             # Only reachable with a valid signature over a payload we never produce.
             raise PosterCodeError("malformed") from None
+
+    def first_format_poster_code(self, poster_id: int, version: int) -> str:
+        """A code as posters printed before issue 18 carry it: for tests and the benchmark
+        that prove those prints keep working. Nothing hands these out any more."""
+        return self._poster.sign(f"{_b36(poster_id)}-{_b36(version)}").decode()
 
     # -- widget keys -----------------------------------------------------------------------
     def widget_key(self, widget_id: int, version: int) -> str:

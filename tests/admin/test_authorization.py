@@ -190,6 +190,8 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             ("GET", "/admin/posters/1/revoke"),
             ("POST", "/admin/posters/1/revoke"),
             ("GET", "/admin/posters/1/print/png"),
+            ("GET", "/admin/posters/1/print/tent"),
+            ("GET", "/admin/units/1/posters/a4"),  # every poster of the province
             ("GET", "/admin/widgets"),
             ("POST", "/admin/widgets"),
             ("GET", "/admin/widgets/1/revoke"),
@@ -281,6 +283,7 @@ async def test_authorization_matrix(
         ("GET", "/admin/users"),
         ("POST", "/admin/users/1/deactivate"),
         ("GET", "/admin/posters/1/print/pdf"),
+        ("GET", "/admin/units/1/posters/a5"),
         ("POST", "/admin/posters/1/revoke"),
         ("GET", "/admin/widgets"),
         ("POST", "/admin/widgets/1/revoke"),

@@ -11,9 +11,11 @@ import zxingcpp
 from bs4 import BeautifulSoup
 from PIL import Image
 
+from lapor.web.posters import display_url
 from tests.admin.test_workflow import signed_in, soup
 from tests.conftest import AppHarness
 from tests.html import attr, one, tag
+from tests.pdf import page_texts, pdf_info, pdf_pages, pdf_text
 
 ADMIN = "admin@prov.go.id"
 
@@ -453,27 +455,89 @@ async def test_revoking_asks_first_then_stops_earlier_prints(admin: AppHarness) 
 
 
 @pytest.mark.parametrize(
-    "fmt, media_type, magic",
+    "fmt, media_type, magic, name",
     [
-        ("pdf", "application/pdf", b"%PDF"),
-        ("png", "image/png", b"\x89PNG"),
-        ("svg", "image/svg+xml", b"<"),
+        ("pdf", "application/pdf", b"%PDF", "v1.pdf"),
+        ("a4", "application/pdf", b"%PDF", "v1.pdf"),
+        ("a5", "application/pdf", b"%PDF", "v1-a5.pdf"),
+        ("tent", "application/pdf", b"%PDF", "v1-tent.pdf"),
+        ("png", "image/png", b"\x89PNG", "v1.png"),
+        ("svg", "image/svg+xml", b"<", "v1.svg"),
     ],
 )
 async def test_the_printable_poster_downloads(
-    admin: AppHarness, fmt: str, media_type: str, magic: bytes
+    admin: AppHarness, fmt: str, media_type: str, magic: bytes, name: str
 ) -> None:
     poster = admin.world.posters["loket"]
     response = await admin.client.get(f"/admin/posters/{poster.id}/print/{fmt}")
     assert response.status_code == 200
     assert response.headers["content-type"] == media_type
     assert response.headers["content-disposition"] == (
-        f'attachment; filename="poster-{poster.id}-dinas-v1.{fmt}"'
+        f'attachment; filename="poster-{poster.id}-dinas-{name}"'
     )
     assert response.content.startswith(magic)
+    url = admin.world.signing.poster_url(admin.settings.base_url, poster.id, 1)
     if fmt == "png":
         [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)))
-        assert code.text == admin.world.signing.poster_url(admin.settings.base_url, poster.id, 1)
+        assert code.text == url.upper()
+    if media_type == "application/pdf":
+        assert len(pdf_pages(response.content)) == 1
+        assert pdf_info(response.content, "Author") == "Pemerintah Provinsi"
+        assert display_url(url) in pdf_text(response.content).splitlines()
+
+
+async def test_the_unit_page_prints_every_poster_of_the_unit_and_below(
+    admin: AppHarness,
+) -> None:
+    world = admin.world
+    await world.unit("upt", "dinas", "UPT Dukcapil Utara")
+    await world.poster("utara", "upt", "Loket Utara")
+    await world.poster("loket2", "dinas", "Loket 4 – Akta")
+    page = soup(await admin.client.get(f"/admin/units/{world.units['dinas'].id}"))
+    links = {attr(a, "href"): a.text for a in page.select(".print-all a")}
+    unit_id = world.units["dinas"].id
+    assert set(links) == {f"/admin/units/{unit_id}/posters/{p}" for p in ("a4", "a5", "tent")}
+    says = tag(one(page, ".print-all").find_previous("p")).text
+    assert says == "Cetak 3 poster unit ini dan sub-unitnya dalam satu PDF, satu halaman per loket."
+    for paper in ("a4", "a5", "tent"):
+        response = await admin.client.get(f"/admin/units/{unit_id}/posters/{paper}")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["content-disposition"] == (
+            f'attachment; filename="posters-dinas-{paper}.pdf"'
+        )
+        pages = page_texts(response.content)
+        assert len(pages) == 3
+        labels = ["Loket 3 – Perekaman KTP", "Loket 4 – Akta", "Loket Utara"]
+        for text, label in zip(pages, labels, strict=True):
+            assert label in text.splitlines()
+        assert "IGD" not in pdf_text(response.content)  # a sibling unit's poster
+    whole = await admin.client.get(f"/admin/units/{world.units['prov'].id}/posters/a4")
+    assert len(pdf_pages(whole.content)) == 4  # the province: dinas's three and RSUD's IGD
+
+
+async def test_a_unit_without_posters_offers_none_and_bad_addresses_are_404(
+    admin: AppHarness,
+) -> None:
+    world = admin.world
+    await world.unit("kosong", "prov", "Unit Kosong")
+    empty = world.units["kosong"].id
+    page = soup(await admin.client.get(f"/admin/units/{empty}"))
+    assert page.select(".print-all a") == []
+    # Typed in anyway: said in the admin's language, nothing to download.
+    response = await admin.client.get(f"/admin/units/{empty}/posters/a4")
+    assert response.status_code == 400
+    assert "Unit ini dan sub-unitnya belum punya poster." in response.text
+    dinas = world.units["dinas"].id
+    assert (await admin.client.get(f"/admin/units/{dinas}/posters/png")).status_code == 404
+    assert (await admin.client.get(f"/admin/units/{dinas}/posters/pdf")).status_code == 404
+    assert (await admin.client.get("/admin/units/99999/posters/a4")).status_code == 404
+
+
+async def test_only_admins_print_a_units_posters(harness: AppHarness) -> None:
+    await signed_in(harness, "koor@prov.go.id")
+    dinas = harness.world.units["dinas"].id
+    assert (await harness.client.get(f"/admin/units/{dinas}/posters/a4")).status_code == 403
 
 
 async def test_unknown_poster_or_format_is_404(admin: AppHarness) -> None:

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from lapor.web.posters import qr_text
 from tests.browser.test_citizen import expect, open_form
 from tests.browser.test_workflow import open_from_menu, sign_in
+from tests.pdf import page_texts, pdf_pages
 
 pytestmark = pytest.mark.browser
 
@@ -99,4 +101,65 @@ def test_admin_adds_a_unit_its_coordinator_and_a_poster_then_revokes_it(
     assert reprint != poster_url
     open_form(citizen, reprint)
     for page in (admin, coordinator, citizen):
+        assert page.problems == []
+
+
+def test_admin_prints_every_counter_of_a_unit_and_a_scan_opens_each_form(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    """Issue 18: every counter at once, from the unit's page, one page per poster; and what a
+    phone reads from the printed code (the URL uppercased) opens the form, as does the address
+    typed in lower case from the poster."""
+    tag = uuid.uuid4().hex[:6]
+    admin_email = f"admin-{tag}@prov.go.id"
+    admin_password = "admin-" + uuid.uuid4().hex[:12]
+    lapor_server.cli(
+        "user",
+        "add",
+        admin_email,
+        "--role",
+        "admin",
+        "--unit",
+        "prov",
+        "--password-stdin",
+        stdin=admin_password + "\n",
+    )
+    lapor_server.cli(
+        "unit", "add", f"mpp-{tag}", "--name", f"Mal Pelayanan {tag}", "--parent", "prov"
+    )
+    lapor_server.cli("unit", "add", f"mpp-{tag}-a", "--name", "Gerai A", "--parent", f"mpp-{tag}")
+    urls = [
+        lapor_server.cli("poster", "add", unit, "--label", label).strip().splitlines()[-1]
+        for unit, label in (
+            (f"mpp-{tag}", "Informasi"),
+            (f"mpp-{tag}-a", "Loket 1"),
+            (f"mpp-{tag}-a", "Loket 2"),
+        )
+    ]
+
+    admin = make_page(javascript=False, locale="id-ID")
+    sign_in(admin, lapor_server, admin_email, admin_password)
+    open_from_menu(admin, "/admin/posters")
+    admin.locator("main h2", has_text=f"Mal Pelayanan {tag}").locator(
+        "xpath=following-sibling::p[1]"
+    ).locator("a").click()
+    expect(admin.locator("h1")).to_have_text(f"Mal Pelayanan {tag}")
+    expect(admin.locator("main")).to_contain_text("Cetak 3 poster unit ini dan sub-unitnya")
+    with admin.expect_download() as download_info:
+        admin.locator(".print-all a:text('Poster A4 (PDF)')").click()
+    download = download_info.value
+    assert download.suggested_filename == f"posters-mpp-{tag}-a4.pdf"
+    path = download.path()
+    assert path is not None
+    with open(path, "rb") as fh:
+        pdf = fh.read()
+    assert len(pdf_pages(pdf)) == 3
+    for url, text in zip(urls, page_texts(pdf), strict=True):
+        assert url in text.splitlines()  # http://: printed with its scheme
+
+    citizen = make_page(javascript=False)
+    for url in urls:
+        open_form(citizen, qr_text(url))  # what the camera reads
+        open_form(citizen, url.lower())  # typed from the poster, in lower case
+    for page in (admin, citizen):
         assert page.problems == []

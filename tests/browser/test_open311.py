@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.browser.test_citizen import expect
-from tests.browser.test_workflow import sign_in
+from tests.browser.test_workflow import open_from_menu, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def test_admin_issues_a_key_the_client_files_then_the_key_is_revoked(
     client_name = f"FixMyStreet {tag}"
     admin = make_page(javascript=False, locale="id-ID")
     sign_in(admin, lapor_server, email, password)
-    admin.click("nav a[href='/admin/api-keys']")
+    open_from_menu(admin, "/admin/api-keys")
     admin.fill("#name", client_name)
     admin.click("form[action='/admin/api-keys'][method=post] button[type=submit]")
     expect(admin.locator("h1")).to_have_text("Kunci API ditambahkan")
@@ -56,7 +56,7 @@ def test_admin_issues_a_key_the_client_files_then_the_key_is_revoked(
     admin.goto(f"{lapor_server.base_url}/admin/reports/{report_id}")
     expect(admin.locator(".api-client")).to_have_text(client_name)
 
-    admin.click("nav a[href='/admin/api-keys']")
+    open_from_menu(admin, "/admin/api-keys")
     row = admin.locator("table.records tr", has_text=client_name)
     expect(row).not_to_contain_text("belum pernah")  # it filed a report
     assert key not in admin.content()  # shown once, never again

@@ -223,6 +223,48 @@ async def test_tampered_codes_get_a_friendly_page_and_are_counted(
     assert f'lapor_poster_codes_rejected_total{{reason="{reason}"}} 1.0' in metrics
 
 
+async def test_a_poster_printed_before_todays_codes_still_opens_its_form(
+    harness: AppHarness,
+) -> None:
+    """Posters hang for years: one printed with the first code format (base 36, a dot,
+    base64url) opens the same form, and the report it sends belongs to the same poster."""
+    svc = harness.app.state.services
+    poster = harness.world.posters["loket"]
+    printed = svc.signing.first_format_poster_code(poster.id, poster.version)
+    assert "." in printed
+    response = await harness.client.get(f"/q/{printed}")
+    assert response.status_code == 200
+    page = soup(response)
+    assert tag(page.h1).text == "Loket 3 – Perekaman KTP"
+    form = tag(page.find("form", class_="report"))
+    assert form["action"] == f"/q/{printed}"
+    sent = await harness.client.post(
+        str(form["action"]),
+        data={
+            "token": str(attr(one(page, "input[name=token]"), "value")),
+            "kind": "pengaduan",
+            "identity": "anonim",
+            "text": "Poster lama di loket masih bisa dipindai.",
+        },
+    )
+    assert sent.status_code == 303
+    assert rows(harness, "SELECT poster_id FROM reports") == [(poster.id,)]
+
+
+@pytest.mark.parametrize("prefix", ["/q/", "/Q/"])
+async def test_the_code_opens_however_it_is_typed(harness: AppHarness, prefix: str) -> None:
+    """The QR code carries the URL uppercased (`/Q/...`); a person copying the printed address
+    types it in any case, with O for 0 and l for 1. Every spelling opens the one form, which
+    posts back to the code as printed, so it is cached and counted once."""
+    printed = harness.world.code("loket")
+    for typed in (printed, printed.lower(), printed.replace("0", "o").replace("1", "l")):
+        response = await harness.client.get(prefix + typed)
+        assert response.status_code == 200, typed
+        form = tag(soup(response).find("form", class_="report"))
+        assert form["action"] == f"/q/{printed}"
+    assert len(harness.app.state.services.page_cache) == 1
+
+
 async def test_unknown_poster_and_revoked_poster(harness: AppHarness) -> None:
     svc = harness.app.state.services
     unknown = svc.signing.poster_code(424242, 1)

@@ -91,7 +91,8 @@ def _path(template: str, data: st.DataObject, report_id: int) -> str:
             made_up = st.integers(0, 2**70)
             return str(data.draw(st.sampled_from(real) if data.draw(st.booleans()) else made_up))
         if name == "format":
-            return data.draw(st.sampled_from(["png", "pdf", "svg"]) | values.map(segment))
+            formats = ["png", "pdf", "svg", "a4", "a5", "tent"]
+            return data.draw(st.sampled_from(formats) | values.map(segment))
         return segment(data.draw(values))
 
     return _PARAM.sub(fill, template)

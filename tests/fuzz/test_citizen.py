@@ -54,7 +54,7 @@ async def fz(make_harness: MakeHarness) -> AsyncIterator[Fuzz]:
         yield f
 
 
-@covers("POST /q/{code}")
+@covers("POST /q/{code}", "POST /Q/{code}")
 @fuzz_settings(scale=2)
 @given(data=st.data())
 async def test_the_posters_form_takes_anything(fz: Fuzz, data: st.DataObject) -> None:
@@ -63,7 +63,8 @@ async def test_the_posters_form_takes_anything(fz: Fuzz, data: st.DataObject) ->
     token = svc.signing.new_form_token(poster.id, poster.version)
     body = data.draw(form_bodies({"token": token, **GOOD}, REPORT_FIELDS, files=images()))
     code = data.draw(st.sampled_from([fz.h.world.code("loket"), fz.h.world.code("igd")]))
-    await fz.send("POST", f"/q/{code}", body=body, query=data.draw(queries(["lang"])))
+    prefix = data.draw(st.sampled_from(["/q/", "/Q/"]))
+    await fz.send("POST", prefix + code, body=body, query=data.draw(queries(["lang"])))
 
 
 @covers("POST /u/{slug}")
@@ -94,6 +95,7 @@ async def test_the_posters_form_takes_any_photo(
 @covers(
     "GET /",
     "GET /q/{code}",
+    "GET /Q/{code}",
     "GET /t",
     "GET /t/{code}",
     "GET /t/{code}/attachments/{attachment_id:int}",
@@ -107,13 +109,17 @@ async def test_the_posters_form_takes_any_photo(
 async def test_the_citizens_pages_take_any_address(fz: Fuzz, data: st.DataObject) -> None:
     code = data.draw(st.sampled_from([fz.code, fz.code.replace("-", "").lower()]) | values)
     secret = data.draw(st.just(fz.secret) | values)
-    poster = data.draw(st.just(fz.h.world.code("loket")) | values)
+    printed = fz.h.world.code("loket")
+    # As printed, as typed on a phone (lower case, look-alike letters), and anything at all.
+    typed = printed.lower().replace("0", "o").replace("1", "l")
+    poster = data.draw(st.sampled_from([printed, typed]) | values)
     number = data.draw(st.integers(0, 2**64) | st.just(1))
     path = data.draw(
         st.sampled_from(
             [
                 "/",
                 f"/q/{segment(poster)}",
+                f"/Q/{segment(poster)}",
                 "/t",
                 f"/t/{segment(code)}",
                 f"/t/{segment(code)}/attachments/{number}",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,7 +16,48 @@ def test_poster_code_round_trip_and_is_short() -> None:
     signing = Signing([NEW])
     code = signing.poster_code(123_456, 7)
     assert signing.read_poster_code(code) == (123_456, 7)
-    assert len(code) <= 24
+    # 28 characters behind "/Q/" and a 30-character base URL fit version 3-M alphanumeric.
+    assert len(code) <= 28
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]+-[0-9A-HJKMNP-TV-Z]+(-[0-9A-HJKMNP-TV-Z]{4}){4}", code)
+
+
+def test_a_poster_code_survives_how_people_type_it() -> None:
+    """Lower case, O for 0, I or L for 1, U for V, hyphens dropped from the signature: the
+    same poster, and the pages go on with the one spelling we print."""
+    signing = Signing([NEW])
+    code = signing.poster_code(41, 3)
+    head, signature = code[:5], code[5:]
+    typed = [
+        code.lower(),
+        code.replace("0", "O").replace("1", "I"),
+        code.replace("1", "l").lower(),
+        code.replace("V", "U"),
+        head + signature.replace("-", ""),
+        head + signature.replace("-", "--"),
+    ]
+    for spelling in typed:
+        assert signing.read_poster_code(spelling) == (41, 3), spelling
+        assert signing.canonical_poster_code(spelling) == code
+    # Not a way round the length limit: the same refusal as reading it.
+    padded = head + "-" * 60 + signature
+    for read in (signing.read_poster_code, signing.canonical_poster_code):
+        with pytest.raises(PosterCodeError) as refused:
+            read(padded)
+        assert refused.value.reason == "malformed"
+
+
+def test_posters_printed_in_the_first_format_keep_working() -> None:
+    signing = Signing([OLD, NEW])
+    printed = Signing([OLD]).first_format_poster_code(12, 2)
+    assert "." in printed
+    assert signing.read_poster_code(printed) == (12, 2)
+    assert signing.canonical_poster_code(printed) == printed
+    # base64url is case-sensitive: a first-format code opens only as it was printed.
+    with pytest.raises(PosterCodeError):
+        signing.read_poster_code(printed.swapcase())
+    # The two formats are signed with different salts: a signature never crosses over.
+    new = signing.poster_code(12, 2)
+    assert new != printed
 
 
 def test_rotation_new_key_signs_old_key_still_verifies() -> None:
@@ -38,6 +80,10 @@ def test_rotation_new_key_signs_old_key_still_verifies() -> None:
         ("1-1", "bad_signature"),
         ("1-1.AAAAAAAAAAAA", "bad_signature"),
         ("ünïcode.sig", "malformed"),
+        ("1-1-0000-0000-0000-0000", "bad_signature"),
+        ("1-1-0000-0000-0000", "bad_signature"),
+        ("01-1-0000-0000-0000-0000", "bad_signature"),
+        ("1-1-0000-0000-0000-000!", "bad_signature"),
     ],
 )
 def test_bad_codes_name_their_reason(code: str, reason: str) -> None:
@@ -51,17 +97,24 @@ def test_any_single_character_change_is_refused(
     poster_id: int, version: int, position: int, replacement: str
 ) -> None:
     signing = Signing([NEW])
-    code = signing.poster_code(poster_id, version)
-    position %= len(code)
-    if code[position] == replacement:
-        return
-    tampered = code[:position] + replacement + code[position + 1 :]
-    try:
-        assert signing.read_poster_code(tampered) == (poster_id, version)
-    except PosterCodeError:
-        return
-    # Only a change that decodes to the very same payload may pass (base64 padding bits).
-    assert tampered.split(".")[0] == code.split(".")[0]
+    for code in (
+        signing.poster_code(poster_id, version),
+        signing.first_format_poster_code(poster_id, version),
+    ):
+        position %= len(code)
+        if code[position] == replacement:
+            continue
+        tampered = code[:position] + replacement + code[position + 1 :]
+        try:
+            assert signing.read_poster_code(tampered) == (poster_id, version)
+        except PosterCodeError:
+            continue
+        if "." in code:
+            # Only a change that decodes to the very same payload may pass (base64 padding).
+            assert tampered.split(".")[0] == code.split(".")[0]
+        else:
+            # Only another spelling of the same code: a case, a look-alike letter, a hyphen.
+            assert signing.canonical_poster_code(tampered) == code
 
 
 def test_form_token_expires_and_cannot_be_forged() -> None:
@@ -156,7 +209,7 @@ def test_a_signed_value_has_one_spelling() -> None:
 
     signing = Signing([NEW])
     readers: list[tuple[str, Any, type[Exception]]] = [
-        (signing.poster_code(7, 1), signing.read_poster_code, PosterCodeError),
+        (signing.first_format_poster_code(7, 1), signing.read_poster_code, PosterCodeError),
         (signing.widget_key(7, 1), signing.read_widget_key, WidgetKeyError),
         (signing.kiosk_credential(7, 1), signing.read_kiosk_credential, KioskCredentialError),
         (
@@ -177,9 +230,13 @@ def test_a_signed_value_has_one_spelling() -> None:
         for other in others:
             with pytest.raises(refused):
                 read(other)
-    # Ids are written in base 36 without leading zeros; a zero in front is another spelling.
+    # Ids are written without leading zeros; a zero in front is another spelling.
+    with pytest.raises(PosterCodeError):
+        signing.read_poster_code("0" + signing.first_format_poster_code(7, 1))
     with pytest.raises(PosterCodeError):
         signing.read_poster_code("0" + signing.poster_code(7, 1))
+    # Today's poster codes are typed by hand, so they read in any case and with look-alike
+    # letters; the one spelling lies in `canonical_poster_code`, which every page keys by.
 
 
 def test_a_stored_digest_opens_the_private_link_whatever_the_keys() -> None:
