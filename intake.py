@@ -84,16 +84,19 @@ class Intake:
 
     def reply_address(self, submission: Submission) -> str | None:
         """Where a reporter who left a phone number and no e-mail is told of their report:
-        by SMS when the deployment sends SMS. E-mail stays as it was; an anonymous report
-        keeps no number."""
+        on the channel they chose when the deployment offers it, else the first it offers
+        (Settings.phone_channels: SMS, then WhatsApp). E-mail stays as it was; an anonymous
+        report keeps no number."""
+        offered = self.settings.phone_channels
         if (
-            not self.settings.sms.sending
+            not offered
             or submission.identity is Identity.ANONYMOUS
             or submission.email
             or not submission.phone
         ):
             return None
-        return address("sms", submission.phone)
+        chosen = submission.notify_by if submission.notify_by in offered else offered[0]
+        return address(chosen, submission.phone)
 
     async def verify_due(self, unit_id: int, received: datetime) -> date:
         """The verification deadline of a report of `unit_id` received at `received`, under

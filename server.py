@@ -176,7 +176,7 @@ def template_globals(settings: Settings) -> dict[str, Any]:
         "clock_offset_label": labels.clock_offset_label,
         "base_url": settings.base_url,
         # Phone-only reporters are told by SMS (intake.py): the phone field says so.
-        "sms_sending": settings.sms.sending,
+        "phone_channels": settings.phone_channels,
     }
 
 

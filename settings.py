@@ -202,6 +202,14 @@ class WhatsAppSettings:
     def enabled(self) -> bool:
         return bool(self.app_secret and self.verify_token)
 
+    @property
+    def writes_first(self) -> bool:
+        """Whether a number that never wrote to us can be sent a message: WhatsApp allows it
+        only as an approved template, so a web reporter who chose WhatsApp needs one."""
+        return bool(
+            self.enabled and self.access_token and self.phone_number_id and self.template
+        )
+
 
 def _whatsapp(values: Mapping[str, str]) -> WhatsAppSettings:
     token = _read(values, "LAPOR_WHATSAPP_VERIFY_TOKEN")
@@ -525,6 +533,14 @@ class Settings:
     open311_limit_per_key: str = "30/minute;1000/day"
     open311_jurisdiction: str = ""
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def phone_channels(self) -> tuple[str, ...]:
+        """The channels a reporter who leaves a phone number and no e-mail can be told of
+        their report on, the first the default: SMS when the deployment sends SMS, WhatsApp
+        when it may write first (WhatsAppSettings.writes_first)."""
+        found = ("sms",) if self.sms.sending else ()
+        return found + (("whatsapp",) if self.whatsapp.writes_first else ())
 
     @property
     def calendar(self) -> WorkingCalendar:

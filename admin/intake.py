@@ -39,6 +39,7 @@ FIELDS = (
     "name",
     "phone",
     "email",
+    "notify_by",
 )
 # A fresh key per blank form: sending the same form twice (a double click, a reload after a
 # lost answer) stores one report and shows its receipt again.

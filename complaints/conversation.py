@@ -12,12 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from lapor.complaints import tracking
-from lapor.complaints.reports import clean_text
+from lapor.complaints.reports import NOTIFY_CHANNELS, clean_text
 from lapor.complaints.sms import segments, squash
 
 # The channels a reporter can be answered on, each with the prefix of its outbox address: a
 # mail sender never takes "sms:+62812..." for a mailbox.
-CHANNELS = ("sms", "whatsapp")
+CHANNELS = NOTIFY_CHANNELS
 
 
 def address(channel: str, number: str) -> str:

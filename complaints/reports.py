@@ -95,6 +95,9 @@ class Submission:
     name: str | None
     phone: str | None
     email: str | None
+    # The channel a reporter who left a phone number chose to be told on ("sms",
+    # "whatsapp"); None: the deployment's default (Intake.reply_address).
+    notify_by: str | None = None
 
     def body_hash(self, photo_digests: Sequence[str] = ()) -> str:
         """Fingerprint of what was sent, to tell a retry from a different report that reuses
@@ -154,6 +157,11 @@ def normalize_phone(value: str) -> str | None:
     return "+" + digits
 
 
+# The channels a reporter may choose to be told on at their phone (complaints/conversation.py
+# holds the same two as the outbox's channels).
+NOTIFY_CHANNELS = ("sms", "whatsapp")
+
+
 def validate_submission(
     form: Mapping[str, str],
 ) -> tuple[Submission | None, list[FieldError]]:
@@ -198,9 +206,17 @@ def validate_submission(
                 errors.append(FieldError("email", "invalid"))
         if not phone_raw and not email_raw:
             errors.append(FieldError("contact", "required"))
+    notify_by = form.get("notify_by", "").strip() or None
+    if notify_by not in (None, *NOTIFY_CHANNELS):
+        errors.append(FieldError("notify_by", "invalid"))
     if errors:
         return None, errors
-    return Submission(kind, text, location, identity, name, phone, email), []
+    return (
+        Submission(
+            kind, text, location, identity, name, phone, email, notify_by if phone else None
+        ),
+        [],
+    )
 
 
 def route(chain: Sequence[int], units_with_coordinator: set[int] | frozenset[int]) -> int | None:

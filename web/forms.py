@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from lapor.complaints.reports import FieldError
 
-TEXT_FIELDS = ("kind", "text", "location", "identity", "name", "phone", "email")
+TEXT_FIELDS = ("kind", "text", "location", "identity", "name", "phone", "email", "notify_by")
 HONEYPOT = "website"
 MAX_FIELD_BYTES = 20_000  # the longest text is 4,000 characters, up to 4 bytes each
 # Parser limits are generous on purpose: a citizen who picks six photos must get "at most 3

@@ -263,6 +263,7 @@ ERROR_MESSAGES = {
         "This does not look like a phone number (for example 0812 3456 7890)."
     ),
     ("email", "invalid"): N_("This does not look like an e-mail address."),
+    ("notify_by", "invalid"): N_("Choose SMS or WhatsApp for our messages to this number."),
     ("contact", "required"): N_("Give a phone number or an e-mail address so we can reply."),
     ("photos", "too_many"): N_("You can attach at most %(limit)s photos."),
     ("photos", "too_large"): N_("A photo is too large (at most %(limit)s MB)."),

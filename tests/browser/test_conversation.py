@@ -1,6 +1,7 @@
 """The conversation on a report's page in Chromium: a report that came by SMS shows the
 reporter's message and our receipt on the timeline, and the coordinator writes to the reporter
-from the page: swapped in place with JavaScript (a refusal too), a plain form without it."""
+from the page: swapped in place with JavaScript (a refusal too), a plain form without it. And
+on the poster's form, a phone-only reporter chooses WhatsApp for our messages."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LaporServer
-from tests.browser.test_citizen import expect
+from tests.browser.test_citizen import expect, fill_report, open_form, receipt_code, story
 from tests.browser.test_workflow import sign_in
 from tests.conftest import free_port
 
@@ -96,3 +97,50 @@ def test_a_reply_without_javascript(sms_server: LaporServer, make_page: Callable
     expect(page.locator("#conversation li.message-out").last).to_contain_text(
         "Terima kasih, laporan Anda kami periksa."
     )
+
+
+@pytest.fixture(scope="module")
+def two_channel_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    server = LaporServer(
+        tmp_path_factory.mktemp("lapor-phone-channels") / "data",
+        overrides={
+            "LAPOR_SMS_SECRET": SECRET,
+            # Nothing listens at either: replies wait in the outbox, as while both are down.
+            "LAPOR_SMS_SENDSMS_URL": f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms",
+            "LAPOR_WHATSAPP_APP_SECRET": "browser-whatsapp-secret-0123456789",
+            "LAPOR_WHATSAPP_VERIFY_TOKEN": "browser-verify-token-0123",
+            "LAPOR_WHATSAPP_ACCESS_TOKEN": "EAAG-unused",
+            "LAPOR_WHATSAPP_PHONE_NUMBER_ID": "1065",
+            "LAPOR_WHATSAPP_TEMPLATE": "lapor_kabar",
+            "LAPOR_WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{free_port()}/v21.0",
+        },
+    )
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_a_phone_only_reporter_chooses_whatsapp_on_the_form(
+    two_channel_server: LaporServer, make_page: Callable[..., Any], javascript: bool
+) -> None:
+    page = make_page(javascript=javascript)
+    open_form(page, two_channel_server.poster_url)
+    number = "0812 7777 " + ("1111" if javascript else "2222")
+    fill_report(page, story("Lampu jalan di depan sekolah mati."), identity="named", name="Siti")
+    page.fill("#phone", number)
+    expect(page.locator("#phone-hint")).to_contain_text("SMS atau WhatsApp")
+    expect(page.locator("input[name=notify_by][value=sms]")).to_be_checked()
+    page.check("input[name=notify_by][value=whatsapp]")
+    page.click("button.send")
+    code = receipt_code(page)
+    rows = two_channel_server.query(
+        "SELECT o.to_address FROM outbox o JOIN reports r ON r.id = o.report_id"
+        " WHERE replace(r.tracking_code, '-', '') = ? AND o.to_address NOT LIKE '%@%'",
+        code.replace("-", ""),
+    )
+    assert rows == [("whatsapp:+62" + number.replace(" ", "")[1:],)]
+    assert page.problems == []

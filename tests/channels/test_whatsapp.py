@@ -566,3 +566,63 @@ async def test_stop_on_whatsapp_holds_and_a_blocked_number_makes_nothing(
         metrics = (await h.client.get("/metrics")).text
         assert 'lapor_whatsapp_inbound_total{outcome="stop"} 1.0' in metrics
         assert 'lapor_whatsapp_inbound_total{outcome="blocked"} 1.0' in metrics
+
+
+async def test_a_phone_only_web_reporter_chooses_whatsapp_and_is_told_there(
+    make_harness: MakeHarness, graph: Graph
+) -> None:
+    both = dict(
+        whatsapp_template="lapor_kabar",
+        sms_secret="sms-secret-0123456789",
+        sms_sendsms_url="http://127.0.0.1:9/cgi-bin/sendsms",
+    )
+    async with whatsapp(make_harness, graph, **both) as h:
+        token, form = await h.form()
+        choices = [i["value"] for i in form.select("input[name=notify_by]")]
+        assert choices == ["sms", "whatsapp"]
+        checked = form.select_one("input[name=notify_by][checked]")
+        hint = form.find(id="phone-hint")
+        assert checked is not None and checked["value"] == "sms"
+        assert hint is not None and "SMS atau WhatsApp" in hint.get_text()
+
+        refused = await h.submit(
+            token=token, identity="named", name="Siti", phone="0812 3456 7890", notify_by="fax"
+        )
+        assert refused.status_code == 400
+        page = BeautifulSoup(refused.text, "html.parser")
+        assert page.select_one(".error-summary a[href='#notify_by']") is not None
+        assert page.select_one("input#notify_by[aria-invalid=true]") is not None
+        assert await h.app.state.services.store.count_reports() == 0
+
+        sent = await h.submit(
+            token=token,
+            identity="named",
+            name="Siti",
+            phone="0812 3456 7890",
+            notify_by="whatsapp",
+        )
+        assert sent.status_code == 303
+        await h.app.state.services.mail.send_due()
+        [receipt] = await wa_rows(h)
+        assert receipt.to_address == "whatsapp:" + NUMBER and receipt.status == "sent"
+        # The reporter never wrote to us: WhatsApp allows only the approved template.
+        [message] = graph.sent
+        assert message["to"] == WA_ID and message["type"] == "template"
+        code = tracking.format_code(receipt.notice.tracking_code)
+        [body] = message["template"]["components"]
+        assert body["parameters"][0]["text"] == code
+
+        # Without a choice, the first the deployment offers: SMS.
+        token, _ = await h.form()
+        await h.submit(token=token, identity="named", name="Ani", phone="0813 1111 2222")
+        assert any(m.to_address == "sms:+6281311112222" for m in await h.outbox())
+
+
+async def test_without_a_template_whatsapp_is_not_offered_to_web_reporters(
+    make_harness: MakeHarness, graph: Graph
+) -> None:
+    async with whatsapp(make_harness, graph) as h:
+        _, form = await h.form()
+        assert form.select("input[name=notify_by]") == [] and form.find(id="phone-hint") is None
+        await h.submit(identity="named", name="Siti", phone="0812 3456 7890", notify_by="whatsapp")
+        assert await wa_rows(h) == []

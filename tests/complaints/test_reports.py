@@ -30,6 +30,16 @@ def test_named_needs_name_and_a_contact() -> None:
     assert {(e.field, e.code) for e in errors} == {("name", "required"), ("contact", "required")}
 
 
+def test_the_channel_chosen_for_a_phone_is_kept_only_with_a_phone() -> None:
+    named = {**GOOD, "identity": "named", "name": "Ani"}
+    submission, _ = validate_submission({**named, "phone": "0812345678", "notify_by": "whatsapp"})
+    assert submission is not None and submission.notify_by == "whatsapp"
+    submission, _ = validate_submission({**named, "email": "ani@example.id", "notify_by": "sms"})
+    assert submission is not None and submission.notify_by is None
+    _, errors = validate_submission({**named, "phone": "0812345678", "notify_by": "pos"})
+    assert [(e.field, e.code) for e in errors] == [("notify_by", "invalid")]
+
+
 @pytest.mark.parametrize(
     "raw, expected",
     [
