@@ -206,9 +206,7 @@ class WhatsAppSettings:
     def writes_first(self) -> bool:
         """Whether a number that never wrote to us can be sent a message: WhatsApp allows it
         only as an approved template, so a web reporter who chose WhatsApp needs one."""
-        return bool(
-            self.enabled and self.access_token and self.phone_number_id and self.template
-        )
+        return bool(self.enabled and self.access_token and self.phone_number_id and self.template)
 
 
 def _whatsapp(values: Mapping[str, str]) -> WhatsAppSettings:

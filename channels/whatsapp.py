@@ -209,11 +209,20 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
         # the one waiting for them), when there is one; else a new report as ever.
         report_id = await svc.store.answered_report(reply_to, named_codes(message))
         if report_id is not None:
+            # Photos sent with the answer are the reporter's too: they join the report,
+            # durable on disk before the row that names them.
+            photos = await _photos(svc, claimed)
+            if photos is None:
+                count.labels("media_retry").inc()
+                return
+            if photos:
+                await asyncio.to_thread(svc.photos.commit, [p.name for p in photos])
             stored, answered = await svc.store.reporter_message(
                 report_id,
                 channel="whatsapp",
                 text=message[:TEXT_MAX],
                 key=idempotency_key(claimed.messages[0].wamid),
+                photos=[p.as_new_photo() for p in photos],
             )
             await svc.store.finish_whatsapp(claimed, status="report", report_id=report_id)
             if stored:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, desc, insert, select, update
+from sqlalchemy import Connection, delete, desc, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,7 +21,7 @@ from lapor.complaints.conversation import (
     channel_of,
 )
 from lapor.complaints.notices import ChangeNotice
-from lapor.complaints.records import User
+from lapor.complaints.records import NewPhoto, User
 from lapor.complaints.reports import Status
 from lapor.complaints.workflow import NOTE_MAX, Action
 from lapor.store import inbox, outbox, workflow
@@ -129,13 +129,43 @@ def answered_report(conn: Connection, *, address: str, codes: Sequence[str]) -> 
 
 
 def reporter_message(
-    conn: Connection, *, report_id: int, channel: str, text: str, key: str, at: datetime
+    conn: Connection,
+    *,
+    report_id: int,
+    channel: str,
+    text: str,
+    key: str,
+    at: datetime,
+    photos: Sequence[NewPhoto] = (),
 ) -> tuple[bool, bool]:
     """The reporter's message on their report's conversation, and when the report waits for
     them (tunda) their answer, exactly as a reply through the private link: back to the
-    coordinator, staff told. (stored, answered); (False, False) for a retry."""
+    coordinator, staff told. Photos sent with it join the report's photos, after the ones it
+    has. (stored, answered); (False, False) for a retry."""
     if not record_inbound(conn, report_id=report_id, channel=channel, text=text, at=at, key=key):
         return False, False
+    if photos:
+        last = conn.execute(
+            select(func.max(t.report_photos.c.position)).where(
+                t.report_photos.c.report_id == report_id
+            )
+        ).scalar()
+        start = -1 if last is None else int(last)
+        conn.execute(
+            insert(t.report_photos),
+            [
+                dict(
+                    report_id=report_id,
+                    position=start + 1 + index,
+                    filename=p.filename,
+                    content_type=p.content_type,
+                    width=p.width,
+                    height=p.height,
+                    size_bytes=p.size_bytes,
+                )
+                for index, p in enumerate(photos)
+            ],
+        )
     row = conn.execute(select(t.reports).where(t.reports.c.id == report_id)).one()
     if row.status != Status.POSTPONED.value:
         # Nobody asked: the people who hold the report are told it has something to read.

@@ -866,10 +866,16 @@ class Store:
         )
 
     async def reporter_message(
-        self, report_id: int, *, channel: str, text: str, key: str
+        self,
+        report_id: int,
+        *,
+        channel: str,
+        text: str,
+        key: str,
+        photos: Sequence[NewPhoto] = (),
     ) -> tuple[bool, bool]:
-        """(stored, answered): the reporter's message on their report, their answer when it
-        waits for them."""
+        """(stored, answered): the reporter's message on their report (its photos put with the
+        report's), their answer when it waits for them."""
         return await self.db.write(
             partial(
                 conversation.reporter_message,
@@ -878,6 +884,7 @@ class Store:
                 text=text,
                 key=key,
                 at=now(),
+                photos=photos,
             )
         )
 

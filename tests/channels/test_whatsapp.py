@@ -513,12 +513,18 @@ async def test_a_question_goes_by_whatsapp_and_the_whatsapp_answer_lands_on_the_
         assert "Balas pesan ini" in asked["text"]["body"]
 
         answer = "Jalan Ahmad Yani km 3, sejak banjir minggu lalu"
-        assert (await post(h, webhook([message(text={"body": answer})]))).status_code == 200
+        graph.media["9003"] = jpeg_bytes(640, 480)
+        photo = message("image", image={"mime_type": "image/jpeg", "sha256": "x", "id": "9003"})
+        batch = webhook([message(text={"body": answer}), photo])
+        assert (await post(h, batch)).status_code == 200
         await settle(h)
         store = h.app.state.services.store
         after = await store.report_by_tracking_code(report.tracking_code)
         assert after is not None and after.status is Status.RECEIVED
         assert [e.note for e in after.events if e.kind == "reporter_reply"] == [answer]
+        # The photo sent with the answer is on the report, kept like every photo.
+        [kept] = after.photos
+        assert h.app.state.services.photos.path(kept.filename).is_file()
         # An answer is no new report.
         assert await store.count_reports() == 1
 
