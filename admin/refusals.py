@@ -26,6 +26,10 @@ REFUSALS = {
         "Write a sentence the reporter will understand (at least 10 characters)."
     ),
     Refusal.REASON_TOO_LONG: N_("Keep it to at most 2000 characters."),
+    Refusal.WITHHOLD_REASON_TOO_SHORT: N_(
+        "Say why it stays off the public list (at least 5 characters): the audit trail keeps it."
+    ),
+    Refusal.WITHHOLD_REASON_TOO_LONG: N_("Keep the reason to at most 300 characters."),
     Refusal.ORIGINAL_UNKNOWN: N_(
         "No other report in your part of the organisation has that tracking code."
     ),

@@ -89,6 +89,12 @@ def routes() -> list[Route | Mount]:
                     name="admin_classify",
                 ),
                 Route(
+                    "/reports/{report_id:int}/public-list",
+                    views.public_list,
+                    methods=["POST"],
+                    name="admin_public_list",
+                ),
+                Route(
                     "/reports/{report_id:int}/redact",
                     views.redact,
                     methods=["POST"],

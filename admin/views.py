@@ -30,9 +30,15 @@ from lapor.complaints.inbox import (
     next_cursor,
 )
 from lapor.complaints.progress import progress
+from lapor.complaints.publication import (
+    ListHold,
+    may_be_listed,
+    personal_data,
+    read_withhold_reason,
+)
 from lapor.complaints.records import HandOver, Report, StaffSession, Unit
 from lapor.complaints.reminders import UNRESOLVED
-from lapor.complaints.reports import Channel, Kind, Status
+from lapor.complaints.reports import Channel, Identity, Kind, Status
 from lapor.complaints.workflow import (
     Action,
     Bulk,
@@ -42,6 +48,7 @@ from lapor.complaints.workflow import (
     available_actions,
     available_edits,
     bulk_actions,
+    edit_allowed,
     read_answer,
     read_bulk,
     read_classification,
@@ -58,6 +65,7 @@ from lapor.store.errors import NotFound
 from lapor.store.photos import PhotoError, ProcessedPhoto
 from lapor.web.files import attachment_response
 from lapor.web.i18n import N_, current_language, gettext
+from lapor.web.labels import personal_data_label
 from lapor.web.services import Services, client_address, services
 from lapor.web.templating import unit_options_version
 
@@ -317,6 +325,31 @@ def as_seen_by(report: Report, role: str) -> Report:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """The report and the public list of answered reports, as its coordinator is shown it."""
+
+    may: bool  # its identity and status let it on the list
+    confidential: bool
+    answered: bool
+    hold: ListHold | None
+    reason: str | None
+    flags: str  # what still looks like personal data, in words; "" when nothing does
+
+
+def _listing(report: Report) -> Listing:
+    answer = next((e.note for e in reversed(report.events) if e.kind == "followed_up"), None)
+    found = personal_data(report.text, answer)
+    return Listing(
+        may_be_listed(report.identity, report.status),
+        report.identity is Identity.CONFIDENTIAL,
+        answer is not None,
+        ListHold(report.list_hold) if report.list_hold else None,
+        report.list_hold_reason,
+        ", ".join(personal_data_label(p) for p in found),
+    )
+
+
 async def _report_page(
     request: Request,
     session: StaffSession,
@@ -398,6 +431,7 @@ async def _report_page(
             "may_reply": report.reply_channel is not None and role in REPLIERS,
             "reply_problem": reply_problem,
             "reply_max": REPLY_MAX.get(report.reply_channel or "", 0),
+            "listing": _listing(report) if Edit.PUBLISH in edits else None,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -659,6 +693,39 @@ async def redact(request: Request, session: StaffSession) -> Response:
             scope=staff_scope(session),
             redaction=redaction,
         )
+
+    return await _act(request, session, typed, change)
+
+
+@staff_only("coordinator")
+async def public_list(request: Request, session: StaffSession) -> Response:
+    """Keep the report off the public list of answered reports (with a reason), or let it on
+    (also after looking at a text that seemed to hold personal data)."""
+    svc = services(request)
+    form = await request.form()
+    action = str(form.get("action", ""))
+    typed = {"withhold_reason": str(form.get("reason", ""))[:2000]}
+
+    async def change() -> None:
+        report = await _visible_report(request, session)
+        refusal = edit_allowed(Edit.PUBLISH, session.user.role, report.status)
+        if refusal is not None:
+            raise WorkflowError(refusal)
+        if action not in ("withhold", "publish"):
+            raise HTTPException(400)
+        if action == "withhold":
+            reason = read_withhold_reason(typed["withhold_reason"])
+            await svc.store.set_list_hold(
+                report.id,
+                actor=session.user,
+                scope=staff_scope(session),
+                hold=ListHold.WITHHELD,
+                reason=reason,
+            )
+        else:
+            await svc.store.set_list_hold(
+                report.id, actor=session.user, scope=staff_scope(session), hold=None
+            )
 
     return await _act(request, session, typed, change)
 

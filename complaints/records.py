@@ -290,6 +290,10 @@ class Report:
     # number; and the conversation on it (complaints/conversation.py).
     reply_channel: str | None = None
     messages: tuple[ChannelMessage, ...] = ()
+    # The public list of answered reports (complaints/publication.py): what keeps it off the
+    # list ("withheld", "review"), and staff's reason for withholding it.
+    list_hold: str | None = None
+    list_hold_reason: str | None = None
 
 
 @dataclass(frozen=True)

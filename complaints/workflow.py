@@ -91,6 +91,8 @@ class Refusal(StrEnum):
     TOO_MANY_SELECTED = "too_many_selected"
     TOO_MANY_ATTACHMENTS = "too_many_attachments"
     ATTACHMENT_INVALID = "attachment_invalid"
+    WITHHOLD_REASON_TOO_SHORT = "withhold_reason_too_short"
+    WITHHOLD_REASON_TOO_LONG = "withhold_reason_too_long"
 
 
 class WorkflowError(Exception):
@@ -131,6 +133,7 @@ class Edit(StrEnum):
     NOTE = "note"  # an internal note between staff
     ASSIGN = "assign"  # one named person inside the unit takes it
     EXTEND = "extend"  # more working days for the unit's follow-up, with a reason
+    PUBLISH = "publish"  # on or off the public list of answered reports, with a reason off it
 
 
 _OPEN = frozenset({Status.RECEIVED, Status.POSTPONED, Status.FORWARDED, Status.FOLLOWED_UP})
@@ -140,6 +143,7 @@ EDITORS: dict[Edit, frozenset[str]] = {
     Edit.NOTE: frozenset({"coordinator", "officer"}),
     Edit.ASSIGN: frozenset({"coordinator", "officer"}),
     Edit.EXTEND: frozenset({"coordinator"}),
+    Edit.PUBLISH: frozenset({"coordinator"}),
 }
 EDIT_STATUSES: dict[Edit, frozenset[Status]] = {
     Edit.CLASSIFY: frozenset(Status),
@@ -147,6 +151,7 @@ EDIT_STATUSES: dict[Edit, frozenset[Status]] = {
     Edit.NOTE: frozenset(Status),
     Edit.ASSIGN: _OPEN,
     Edit.EXTEND: frozenset({Status.FORWARDED}),
+    Edit.PUBLISH: frozenset(Status),
 }
 
 

@@ -1,5 +1,6 @@
 """`/statistik`: the organisation's figures, and `/statistik/{unit}` each unit's, by month and
-by sub-unit, as a page for anyone and as open data (`.csv`, `.json`).
+by sub-unit, as a page for anyone and as open data (`.csv`, `.json`); and `/jawaban`, the
+public list of answered reports.
 
 Counted over every report the unit received, confidential ones included (a count shows
 nothing of them); no text, name or code of any report is here. Summing a year of a
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,7 +31,9 @@ from lapor.complaints.monitoring import (
     with_follow_up_days,
 )
 from lapor.complaints.openness import FIELDS, PublicPeriod, open_data, read_period, years_offered
+from lapor.complaints.publication import PAGE_SIZE, read_page, read_query
 from lapor.complaints.records import Unit
+from lapor.complaints.tracking import group
 from lapor.store.cache import SharedCache
 from lapor.store.monitoring import Period
 from lapor.web.charts import bar_chart
@@ -189,3 +193,42 @@ async def unit_figures(request: Request) -> Response:
     if unit is None or unit.slug != slug:
         raise HTTPException(404)
     return await _data(request, unit, fmt) if dot else await _page(request, unit)
+
+
+LIST_SECONDS = 60  # how old the public list a visitor reads may be
+
+
+async def answered_reports(request: Request) -> Response:
+    """`/jawaban`: the reports the units answered, newest answer first, searchable and paged
+    (complaints/publication.py says which are on it and what they show)."""
+    svc = services(request)
+    query = read_query(request.query_params.get("q", ""))
+    page = read_page(request.query_params.get("page", ""))
+    if page is None:
+        raise HTTPException(400, "page must be a page number, such as 2")
+    items, total = await svc.store.answered_reports(query=query, page=page, size=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+
+    def page_url(number: int) -> str:
+        params = {"q": query} if query else {}
+        if number > 1:
+            params["page"] = str(number)
+        return "/jawaban" + (f"?{urlencode(params)}" if params else "")
+
+    return svc.templates.response(
+        request,
+        "openness/answered.html",
+        {
+            "items": items,
+            "total": total,
+            "query": query,
+            "page": page,
+            "pages": pages,
+            "previous_url": page_url(page - 1) if page > 1 else None,
+            "next_url": page_url(page + 1) if page < pages else None,
+            "format_code": group,
+            "local_day": lambda moment: moment.astimezone(svc.settings.timezone).date(),
+        },
+        status_code=200 if page <= pages else 404,
+        headers={"cache-control": f"public, max-age={LIST_SECONDS}"},
+    )

@@ -206,6 +206,12 @@ def _search(conn: Connection, words: _Words, *, indexed: bool = True) -> tuple[A
     )
 
 
+def matching(conn: Connection, words: tuple[str, ...]) -> tuple[Any, ColumnElement[bool]]:
+    """The search the inbox makes, for other readers of reports (the public list): the table
+    to join on reports.id (SQLite's FTS5 index; None on PostgreSQL) and the condition."""
+    return _search(conn, _words(conn, words))
+
+
 def _rare_in_statistics(conn: Connection, words: tuple[str, ...]) -> bool | None:
     """PostgreSQL: whether the words are rare, from the planner's own statistics on the
     tsvector column (the most common lexemes and their frequencies, gathered by ANALYZE).

@@ -198,4 +198,6 @@ def report(
         media_url=row.media_url,
         reply_channel=channel_of(row.reply_address) if row.reply_address else None,
         messages=messages,
+        list_hold=row.list_hold,
+        list_hold_reason=row.list_hold_reason,
     )

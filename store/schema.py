@@ -293,7 +293,14 @@ reports = Table(
     # the outbox reads it: for an anonymous report it is the one place the number is kept,
     # and no page shows it (migration 0017).
     Column("reply_address", String(64), nullable=True),
+    # The public list of answered reports (complaints/publication.py, migration 0023): the
+    # unit's last answer, and what keeps the report off the list ("withheld" by staff with
+    # their reason, "review" while it looks like it holds personal data).
+    Column("answer_text", Text, nullable=True),
+    Column("list_hold", String(12), nullable=True),
+    Column("list_hold_reason", String(300), nullable=True),
 )
+Index("ix_reports_status_followed_up_at", reports.c.status, reports.c.followed_up_at)
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
 Index("ix_reports_unit_id_id", reports.c.unit_id, reports.c.id)
 # A status filter with others (kind, channel, entry unit) inside a caller's scope: the columns

@@ -19,6 +19,7 @@ from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
 from lapor.complaints.monitoring import Key, Raw
 from lapor.complaints.notices import AnyNotice
+from lapor.complaints.publication import ListHold
 from lapor.complaints.records import (
     AnswerTemplate,
     ApiKey,
@@ -66,6 +67,7 @@ from lapor.store import (
     organisation,
     outbox,
     private_links,
+    publication,
     reminders,
     reports,
     whatsapp,
@@ -542,6 +544,34 @@ class Store:
                 actor=actor,
                 scope=scope,
                 redaction=redaction,
+            )
+        )
+
+    async def answered_reports(
+        self, *, query: str, page: int, size: int
+    ) -> tuple[list[publication.PublicAnswer], int]:
+        """A page of the public list of answered reports, and how many it holds."""
+        return await self.db.read(partial(publication.answered, query=query, page=page, size=size))
+
+    async def set_list_hold(
+        self,
+        report_id: int,
+        *,
+        actor: User,
+        scope: Scope,
+        hold: ListHold | None,
+        reason: str | None = None,
+    ) -> None:
+        """Keep a report off the public list with a reason, or let it on."""
+        await self.db.write(
+            partial(
+                publication.set_hold,
+                report_id=report_id,
+                actor=actor,
+                scope=scope,
+                hold=hold,
+                reason=reason,
+                at=now(),
             )
         )
 

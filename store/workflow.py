@@ -14,6 +14,7 @@ from sqlalchemy import Connection, false, insert, select, update
 from lapor.complaints import search, tracking
 from lapor.complaints.access import Scope
 from lapor.complaints.notices import ChangeNotice
+from lapor.complaints.publication import ListHold, hold_on_answer, personal_data
 from lapor.complaints.records import HandOver, NewPhoto, User
 from lapor.complaints.reports import Status
 from lapor.complaints.workflow import (
@@ -450,6 +451,11 @@ def redact_report(
     values: dict[str, Any] = dict(updated_at=at)
     if redaction.text != row.text:
         values.update(text=redaction.text, title=row.title)  # title: re-index search
+        if row.list_hold == ListHold.REVIEW.value and not personal_data(
+            redaction.text, row.answer_text
+        ):
+            # What made the public list wait is gone: the answer goes on the list.
+            values["list_hold"] = None
     _apply_change(conn, row, seen_version, values)
     photos = t.report_photos.c
     conn.execute(
@@ -600,7 +606,18 @@ def follow_up_report(
     with photos or letters attached (files already in place, see PhotoStore.commit)."""
     row = _lock_for_change(conn, report_id, seen_version, Action.FOLLOW_UP, actor.role, scope)
     at = now()
-    _apply_change(conn, row, seen_version, dict(status=Status.FOLLOWED_UP.value, updated_at=at))
+    hold = hold_on_answer(ListHold(row.list_hold) if row.list_hold else None, row.text, answer)
+    _apply_change(
+        conn,
+        row,
+        seen_version,
+        dict(
+            status=Status.FOLLOWED_UP.value,
+            updated_at=at,
+            answer_text=answer,
+            list_hold=hold.value if hold else None,
+        ),
+    )
     event_id = conn.execute(
         insert(t.report_events)
         .values(

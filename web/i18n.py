@@ -96,6 +96,11 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     return text % variables
 
 
+def catalog_ngettext(singular: str, plural: str, n: int) -> str:
+    """The catalog's words for `n`, unformatted: templates format them (web/templating.py)."""
+    return catalogs()[_current.get()].ngettext(singular, plural, n)
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction where it is translated later (tables, error codes)."""
     return message

@@ -13,6 +13,7 @@ from lapor.complaints.conversation import (
     number_of,
 )
 from lapor.complaints.feedback import IKM_ITEMS
+from lapor.complaints.publication import PersonalData
 from lapor.complaints.records import Event
 from lapor.complaints.reports import Channel, FieldError, Kind, Status
 from lapor.web import i18n
@@ -83,6 +84,8 @@ EVENT = {
     "auto_closed": N_("Closed: no reply from the reporter within the time limit"),
     "classified": N_("Title, category and tags set"),
     "redacted": N_("Personal data redacted (the original text is kept for the coordinator)"),
+    "list_withheld": N_("Kept off the public list of answered reports"),
+    "list_published": N_("Let on the public list of answered reports"),
     "assigned": N_("Assigned to"),
     "unassigned": N_("No longer assigned to anyone"),
     "extended": N_("Follow-up deadline extended"),
@@ -194,6 +197,17 @@ def message_label(message: ChannelMessage) -> str:
 
 def message_channel_label(channel: str) -> str:
     return gettext(MESSAGE_CHANNEL.get(channel, channel))
+
+
+PERSONAL_DATA = {
+    PersonalData.PHONE: N_("a phone number"),
+    PersonalData.EMAIL: N_("an e-mail address"),
+    PersonalData.NIK: N_("an NIK (identity number)"),
+}
+
+
+def personal_data_label(found: PersonalData) -> str:
+    return gettext(PERSONAL_DATA[found])
 
 
 def outbox_address(to_address: str) -> str:

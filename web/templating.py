@@ -111,8 +111,10 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # Jinja's new-style callables fill the %(...)s in themselves (num and every other
+        # variable): they are handed the catalog's words unformatted.
         self.env.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+            gettext=i18n.gettext, ngettext=i18n.catalog_ngettext, newstyle=True
         )
         self.env.globals.update(globals_)
         self.env.globals["static_url"] = StaticUrls(directory.parent / "static")

@@ -66,6 +66,7 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             "classify",
             "redact",
             "extend",
+            "public-list",
         )
     ],
     *[

@@ -1,5 +1,6 @@
-"""Hostile input for the public figures pages: any unit name, format and query, in any
-language; the public may send anything, and the pages change nothing."""
+"""Hostile input for the public figures pages and the list of answered reports: any unit name,
+format, search and page, in any language; the public may send anything, and the pages change
+nothing."""
 
 from __future__ import annotations
 
@@ -33,3 +34,11 @@ async def test_the_public_figures_take_any_request(fz: Fuzz, data: st.DataObject
     path = data.draw(st.sampled_from([f"/statistik/{name}{fmt}", f"/statistik{fmt}", "/statistik"]))
     query = data.draw(queries(["year", "lang", "unit", "from", "to"]))
     await fz.send(data.draw(st.sampled_from(["GET", "POST", "HEAD"])), path, query=query)
+
+
+@covers("GET /jawaban")
+@fuzz_settings()
+@given(data=st.data())
+async def test_the_answered_list_takes_any_request(fz: Fuzz, data: st.DataObject) -> None:
+    query = data.draw(queries(["q", "page", "lang"], {"q": "lampu jalan", "page": "1"}))
+    await fz.send(data.draw(st.sampled_from(["GET", "POST", "HEAD"])), "/jawaban", query=query)
