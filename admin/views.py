@@ -36,7 +36,7 @@ from lapor.complaints.publication import (
     personal_data,
     read_withhold_reason,
 )
-from lapor.complaints.records import HandOver, Report, StaffSession, Unit
+from lapor.complaints.records import Event, HandOver, Report, StaffSession, Unit
 from lapor.complaints.reminders import UNRESOLVED
 from lapor.complaints.reports import Channel, Identity, Kind, Status
 from lapor.complaints.workflow import (
@@ -350,6 +350,44 @@ def _listing(report: Report) -> Listing:
     )
 
 
+def _unit_note(report: Report) -> Event | None:
+    """The coordinator's note that went with the last forwarding: the unit's first thing to
+    read, so it is shown beside the report rather than left in the timeline."""
+    for index in range(len(report.events) - 1, -1, -1):
+        event = report.events[index]
+        if event.kind == "forwarded":
+            following = report.events[index + 1 : index + 2]
+            if following and following[0].kind == "internal_note" and following[0].at == event.at:
+                return following[0]
+            return None
+    return None
+
+
+# What the page says after a change went through (?done=, set by _act's redirect).
+DONE_MESSAGES = {
+    "forward": N_("Forwarded: the unit's people are told by e-mail, and its deadline runs."),
+    "follow-up": N_("The answer is sent: the reporter is told, and can accept it or reply."),
+    "postpone": N_("The question is sent to the reporter; the report waits for their answer."),
+    "not-authority": N_("Closed as not this organisation's authority; the reporter is told."),
+    "archive": N_("Archived; the reporter is told."),
+    "reroute": N_("Returned to the coordinator."),
+    "classify": N_("Saved."),
+    "redact": N_("The redaction is saved."),
+    "note": N_("The note is added."),
+    "assign": N_("Saved."),
+    "extend": N_("The unit has more time; the new deadline is below."),
+    "public-list": N_("Saved."),
+    "reply": N_(
+        "The message is on its way to the reporter; the timeline shows when it is delivered."
+    ),
+}
+
+
+def _done_message(raw: str) -> str | None:
+    message = DONE_MESSAGES.get(raw)
+    return gettext(message) if message else None
+
+
 async def _report_page(
     request: Request,
     session: StaffSession,
@@ -432,6 +470,8 @@ async def _report_page(
             "reply_problem": reply_problem,
             "reply_max": REPLY_MAX.get(report.reply_channel or "", 0),
             "listing": _listing(report) if Edit.PUBLISH in edits else None,
+            "unit_note": _unit_note(report),
+            "done": _done_message(request.query_params.get("done", "")),
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -525,7 +565,10 @@ async def _act(
     services(request).mail.wake()
     if left is True:
         return RedirectResponse("/admin", status_code=303)
-    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}", status_code=303)
+    done = request.url.path.rsplit("/", 1)[-1]
+    return RedirectResponse(
+        f"/admin/reports/{request.path_params['report_id']}?done={done}", status_code=303
+    )
 
 
 @staff_only("coordinator")

@@ -234,6 +234,12 @@ class Event:
     public: bool
     actor_email: str | None = None
     attachments: tuple[Photo, ...] = ()  # files a unit sent with its answer
+    actor_name: str | None = None  # the staff member's name, when their account has one
+
+    @property
+    def actor(self) -> str | None:
+        """Who of staff did it, as pages name them: their name, else their e-mail."""
+        return self.actor_name or self.actor_email
 
 
 @dataclass(frozen=True)

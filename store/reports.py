@@ -42,7 +42,7 @@ _ATTACHMENTS = (
     .order_by(t.event_attachments.c.event_id, t.event_attachments.c.position)
 )
 _EVENTS = (
-    select(t.report_events, t.users.c.email)
+    select(t.report_events, t.users.c.email, t.users.c.name.label("actor_name"))
     .outerjoin(t.users, t.users.c.id == t.report_events.c.actor_user_id)
     .where(t.report_events.c.report_id == bindparam("report_id"))
     .order_by(t.report_events.c.id)

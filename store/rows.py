@@ -142,6 +142,7 @@ def event(row: Any, attachments: tuple[Photo, ...]) -> Event:
         row.public,
         row.email,
         attachments,
+        getattr(row, "actor_name", None),
     )
 
 

@@ -321,3 +321,34 @@ async def test_the_deadline_shown_is_the_one_running_or_how_it_was_met(
     citizen = facts(await harness.client.get(f"/t/{code}"))
     assert "Dijawab pada" in citizen and "Selesai dengan sendirinya pada" in citizen
     assert "Instansi menjawab paling lambat" not in citizen
+
+
+async def test_the_timeline_names_staff_and_the_unit_reads_the_coordinators_note(
+    officer: AppHarness,
+) -> None:
+    harness = officer
+    with sqlite3.connect(harness.settings.data_dir / "lapor.db") as conn:
+        conn.execute("UPDATE users SET name = 'Rina Wulandari' WHERE email = 'koor@prov.go.id'")
+    report_id, _ = await reported(harness)
+    await signed_in(harness, "koor@prov.go.id")
+    fields = await forward_form(harness, report_id)
+    response = await harness.client.post(
+        f"/admin/reports/{report_id}/forward",
+        data={
+            **fields,
+            "title": "Antrean",
+            "category": "lainnya",
+            "unit": str(harness.world.units["dinas"].id),
+            "note": "Tolong cek loket tiga hari ini.",
+        },
+    )
+    assert response.headers["location"] == f"/admin/reports/{report_id}?done=forward"
+    page = soup(await harness.client.get(response.headers["location"]))
+    assert "Diteruskan" in tag(page.find(id="done")).get_text()
+    timeline = tag(page.select_one("ol.timeline")).get_text()
+    assert "Rina Wulandari" in timeline and "koor@prov.go.id" not in timeline
+    await signed_in(harness, "petugas@dinas.go.id")
+    page = soup(await harness.client.get(f"/admin/reports/{report_id}"))
+    note = tag(page.find(id="unit-note")).get_text()
+    assert "Tolong cek loket tiga hari ini." in note and "Rina Wulandari" in note
+    assert page.find(id="done") is None

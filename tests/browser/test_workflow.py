@@ -94,6 +94,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     coordinator.select_option("#unit", value=str(dinas_id))
     coordinator.fill("#note", "Mohon cek jadwal petugas loket.")
     coordinator.click("form[action$='/forward'] button[type=submit]")
+    expect(coordinator.locator("#done")).to_contain_text("Diteruskan")
     expect(coordinator.locator("h1")).to_contain_text("Antrean KTP terlalu lama")
     expect(coordinator.locator("ul.tags")).to_contain_text("antrean")
     expect(coordinator.locator("#forward")).to_have_count(0)  # done: no second forward
@@ -101,7 +102,12 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     unit_page = make_page(javascript=False)
     sign_in(unit_page, lapor_server, officer, officer_password)
     unit_page.click(f"table.inbox a:text('{code}')")
-    expect(unit_page.locator("body")).to_contain_text("Mohon cek jadwal petugas loket.")
+    # The coordinator's note is the unit's first thing to read, beside the report.
+    expect(unit_page.locator("#unit-note")).to_contain_text("Mohon cek jadwal petugas loket.")
+    # The assignment form is one box holding its own fields.
+    box = unit_page.locator("form[action$='/assign']").bounding_box()
+    select = unit_page.locator("#assignee").bounding_box()
+    assert box and select and box["y"] <= select["y"] <= box["y"] + box["height"], (box, select)
     expect(unit_page.locator("body")).not_to_contain_text("3201234567890001")
     assert_fits_phone(unit_page)
     unit_page.fill("#internal-note", "Dicek bersama kepala seksi besok pagi.")
@@ -112,6 +118,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     unit_page.set_input_files("#attachments", str(make_jpeg("jadwal.jpg")))
     unit_page.click("form[action$='/follow-up'] button[type=submit]")
     expect(unit_page.locator("#follow-up")).to_have_count(0)
+    expect(unit_page.locator("#done")).to_contain_text("Jawaban terkirim")
 
     citizen.goto(f"{lapor_server.base_url}/t/{code}")
     expect(citizen.locator("#answer")).to_contain_text(answer)  # first, not in the timeline
