@@ -187,6 +187,16 @@ def cmd_poster_add(settings: Settings, args: argparse.Namespace) -> None:
     print(poster_url(settings, signing, poster_id, version))
 
 
+def cmd_poster_edit(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        label = organisation.read_label(args.label)
+    except organisation.Invalid:
+        raise CommandError("--label must have 1 to 200 characters") from None
+    poster = _run(settings, lambda store: store.relabel_poster(args.id, label))
+    print(f"poster {poster.id} of {poster.unit_slug} is now labelled: {poster.label}")
+    print("its code is unchanged: prints keep working; print it again for the new label")
+
+
 def cmd_poster_list(settings: Settings, args: argparse.Namespace) -> None:
     signing = Signing(settings.signing_keys())
 
@@ -271,12 +281,16 @@ _ORIGIN_PROBLEMS = {
 }
 
 
-def cmd_widget_add(settings: Settings, args: argparse.Namespace) -> None:
+def _read_origins(typed: list[str]) -> list[str]:
     try:
-        origins = origins_rules.read_origins(args.origin)
+        return origins_rules.read_origins(typed)
     except origins_rules.InvalidOrigin as exc:
         what = f"origin {exc.typed!r} " if exc.typed else ""
         raise CommandError(f"{what}{_ORIGIN_PROBLEMS[exc.problem.value]}") from None
+
+
+def cmd_widget_add(settings: Settings, args: argparse.Namespace) -> None:
+    origins = _read_origins(args.origin)
 
     async def add(store: Store) -> tuple[int, int]:
         unit = await store.unit_by_slug(args.unit)
@@ -307,6 +321,13 @@ def cmd_widget_list(settings: Settings, args: argparse.Namespace) -> None:
             f"{widget.id}\t{widget.unit_slug}\t{state}\t{' '.join(widget.origins)}\t"
             f"{signing.widget_key(widget.id, widget.version)}"
         )
+
+
+def cmd_widget_edit(settings: Settings, args: argparse.Namespace) -> None:
+    origins = _read_origins(args.origin)
+    widget = _run(settings, lambda store: store.set_widget_origins(args.id, origins))
+    # The snippet on the sites stays the same: only where it may run changed.
+    print(f"widget {widget.id} of {widget.unit_name} now runs on: {' '.join(widget.origins)}")
 
 
 def cmd_widget_revoke(settings: Settings, args: argparse.Namespace) -> None:
@@ -606,6 +627,10 @@ def build_parser() -> argparse.ArgumentParser:
     poster_list = poster_commands.add_parser("list")
     poster_list.add_argument("--unit")
     poster_list.set_defaults(func=cmd_poster_list)
+    poster_edit = poster_commands.add_parser("edit", help="change a poster's label")
+    poster_edit.add_argument("id", type=int)
+    poster_edit.add_argument("--label", required=True)
+    poster_edit.set_defaults(func=cmd_poster_edit)
     poster_revoke = poster_commands.add_parser("revoke")
     poster_revoke.add_argument("id", type=int)
     poster_revoke.set_defaults(func=cmd_poster_revoke)
@@ -633,6 +658,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     widget_add.set_defaults(func=cmd_widget_add)
     widget_commands.add_parser("list").set_defaults(func=cmd_widget_list)
+    widget_edit = widget_commands.add_parser("edit", help="change the sites a widget runs on")
+    widget_edit.add_argument("id", type=int)
+    widget_edit.add_argument(
+        "--origin",
+        action="append",
+        required=True,
+        help="every site it may run on from now, as for add (repeat for several)",
+    )
+    widget_edit.set_defaults(func=cmd_widget_edit)
     widget_revoke = widget_commands.add_parser("revoke")
     widget_revoke.add_argument("id", type=int)
     widget_revoke.set_defaults(func=cmd_widget_revoke)

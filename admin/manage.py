@@ -75,6 +75,10 @@ _PROBLEM_FIELDS = {
 DONE = {
     "unit_added": N_("Unit “%(name)s” added."),
     "unit_renamed": N_("Unit renamed to “%(name)s”."),
+    "poster_relabelled": N_(
+        "The poster is now labelled “%(name)s”. Prints already hanging keep working; print "
+        "it again for the new label."
+    ),
     "unit_sms_word": N_("The SMS word of “%(name)s” has been saved."),
     "unit_deleted": N_("The unit has been deleted."),
     "user_added": N_("Account %(name)s added."),
@@ -548,6 +552,63 @@ POSTERS = Managed(
 )
 poster_list = registry.list_view(POSTERS)
 poster_add = registry.add_view(POSTERS)
+
+
+async def _poster_page(
+    request: Request,
+    session: StaffSession,
+    poster: Poster,
+    *,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    svc = services(request)
+    return svc.templates.response(
+        request,
+        "admin/poster.html",
+        {
+            "session": session,
+            "poster": poster,
+            "errors": _errors(errors or {}),
+            "typed": typed or {},
+            "notice": registry.notice(DONE, request, {poster.id: poster.label}),
+            "back": _poster_back(poster),
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+async def _poster(request: Request) -> Poster:
+    poster = await services(request).store.poster(path_id(request, "poster_id"))
+    if poster is None:
+        raise HTTPException(404)
+    return poster
+
+
+@staff_only(ADMIN)
+async def poster_detail(request: Request, session: StaffSession) -> Response:
+    """A poster's label, to change when a counter is renumbered or renamed."""
+    return await _poster_page(request, session, await _poster(request))
+
+
+@staff_only(ADMIN)
+async def poster_save(request: Request, session: StaffSession) -> Response:
+    svc = services(request)
+    poster = await _poster(request)
+    typed = read_typed(await request.form(), "label")
+    errors: dict[str, str] = {}
+    label = _read(errors, organisation.read_label, typed["label"])
+    if errors:
+        return await _poster_page(
+            request, session, poster, errors=errors, typed=typed, status_code=400
+        )
+    try:
+        poster = await svc.store.relabel_poster(poster.id, label)
+    except NotFound:
+        raise HTTPException(404) from None
+    return redirect_done(f"/admin/posters/{poster.id}", "poster_relabelled", poster.id)
 
 
 def _find_poster(svc: Services, poster_id: int) -> Awaitable[Poster | None]:

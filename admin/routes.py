@@ -236,6 +236,13 @@ def routes() -> list[Route | Mount]:
                 ),
                 Route("/posters", manage.poster_list, name="admin_posters"),
                 Route("/posters", manage.poster_add, methods=["POST"], name="admin_poster_add"),
+                Route("/posters/{poster_id:int}", manage.poster_detail, name="admin_poster"),
+                Route(
+                    "/posters/{poster_id:int}",
+                    manage.poster_save,
+                    methods=["POST"],
+                    name="admin_poster_save",
+                ),
                 Route(
                     "/posters/{poster_id:int}/revoke",
                     manage.poster_revoke,

@@ -68,6 +68,15 @@ def list_posters(conn: Connection, *, unit_id: int | None) -> list[Poster]:
     return _listed(conn, _POSTER, t.posters, unit_id, rows.poster)
 
 
+def relabel_poster(conn: Connection, *, poster_id: int, label: str) -> Poster:
+    """A new label for a poster: its code, and so every print, stays valid; only what a new
+    print says under the unit's name changes."""
+    result = conn.execute(update(t.posters).where(t.posters.c.id == poster_id).values(label=label))
+    if result.rowcount == 0:
+        raise NotFound(f"no poster with id {poster_id}")
+    return rows.poster(conn.execute(_POSTER.where(t.posters.c.id == poster_id)).one())
+
+
 def revoke_poster(conn: Connection, *, poster_id: int) -> Poster:
     result = conn.execute(
         update(t.posters)

@@ -260,6 +260,13 @@ class Store:
     async def list_posters(self, unit_id: int | None = None) -> list[Poster]:
         return await self.db.read(partial(entry_points.list_posters, unit_id=unit_id))
 
+    async def relabel_poster(self, poster_id: int, label: str) -> Poster:
+        poster = await self.db.write(
+            partial(entry_points.relabel_poster, poster_id=poster_id, label=label)
+        )
+        self._posters.forget(poster_id)  # the form's heading shows the label
+        return poster
+
     async def revoke_poster(self, poster_id: int) -> Poster:
         poster = await self.db.write(partial(entry_points.revoke_poster, poster_id=poster_id))
         self._posters.forget(poster_id)

@@ -134,6 +134,11 @@ def test_organisation_users_and_posters(lapor: Run, tmp_path: Path) -> None:
     lapor("poster", "print", "1", "--format", "svg", "--out", str(svg))
     assert b"<svg" in svg.read_bytes()
 
+    edited = lapor("poster", "edit", "1", "--label", "Loket 4 – Akta").stdout
+    assert "Loket 4 – Akta" in edited
+    assert lapor("poster", "list").stdout.count("Loket 4 – Akta") == 1
+    assert url in lapor("poster", "list").stdout  # the code, and so every print, stays
+
     revoked = lapor("poster", "revoke", "1").stdout.strip().splitlines()[-1]
     assert revoked != url and revoked.startswith("https://lapor.kalselprov.go.id/q/")
 
@@ -234,6 +239,10 @@ def test_printing_all_posters_refuses_clearly(
         (("widget", "add", "kalsel", "--origin", "https://*.go.id"), None, "wildcard"),
         (("widget", "add", "kalsel", "--origin", "https://a.go.id:99999"), None, "port"),
         (("widget", "revoke", "99"), None, "no widget"),
+        (("widget", "edit", "99", "--origin", "https://a.go.id"), None, "no widget"),
+        (("widget", "edit", "1", "--origin", "ftp://a.go.id"), None, "https://"),
+        (("poster", "edit", "99", "--label", "X"), None, "no poster"),
+        (("poster", "edit", "1", "--label", " "), None, "1 to 200"),
         (("api-key", "add", "  "), None, "client's name"),
         (("api-key", "add", "x" * 121), None, "client's name"),
         (("api-key", "revoke", "99"), None, "no API key"),
@@ -339,9 +348,16 @@ def test_widget_add_prints_the_snippet_last_list_and_revoke(lapor: Run) -> None:
     assert listed == [
         f"1\tdinkes\tactive\thttps://dinkes.example.go.id http://dinkes.example.go.id:8080\t{key}"
     ]
+    # The agency moved its site: the same snippet now runs there.
+    moved = lapor("widget", "edit", "1", "--origin", "https://dinkes.kalselprov.go.id").stdout
+    assert "https://dinkes.kalselprov.go.id" in moved
+    assert lapor("widget", "list").stdout.strip() == (
+        f"1\tdinkes\tactive\thttps://dinkes.kalselprov.go.id\t{key}"
+    )
     assert "revoked" in lapor("widget", "revoke", "1").stdout
     assert "\trevoked\t" in lapor("widget", "list").stdout
     assert "already revoked" in refused(lapor("widget", "revoke", "1", ok=False))
+    assert refused(lapor("widget", "edit", "1", "--origin", "https://a.go.id", ok=False))
 
 
 def test_commands_print_the_base_url_of_the_server_that_runs(tmp_path: Path) -> None:

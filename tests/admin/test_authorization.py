@@ -188,6 +188,8 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             ("POST", "/admin/users/1/reset-password"),
             ("GET", "/admin/posters"),
             ("POST", "/admin/posters"),
+            ("GET", "/admin/posters/1"),
+            ("POST", "/admin/posters/1"),  # an empty label: 400 for the admin
             ("GET", "/admin/posters/1/revoke"),
             ("POST", "/admin/posters/1/revoke"),
             ("GET", "/admin/posters/1/print/png"),

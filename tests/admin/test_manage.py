@@ -436,6 +436,26 @@ async def test_a_bad_poster_is_refused_and_nothing_changes(
     assert await admin.world.store.list_posters() == before
 
 
+async def test_an_admin_relabels_a_poster_and_its_prints_keep_working(admin: AppHarness) -> None:
+    poster = admin.world.posters["loket"]
+    code = admin.world.code("loket")
+    listing = soup(await admin.client.get("/admin/posters"))
+    row = tag(listing.find("tr", id=f"poster-{poster.id}"))
+    assert row.find("a", href=f"/admin/posters/{poster.id}") is not None
+    page = soup(await admin.client.get(f"/admin/posters/{poster.id}"))
+    assert tag(page.find("input", id="label"))["value"] == poster.label
+    refused = await post(admin, f"/admin/posters/{poster.id}", label="  ")
+    assert refused.status_code == 400 and "1 sampai 200 karakter" in alert(soup(refused))
+    assert (await admin.world.store.poster(poster.id)) == poster
+    done = await follow(
+        admin, await post(admin, f"/admin/posters/{poster.id}", label="Loket 7 – Akta")
+    )
+    assert "Loket 7 – Akta" in notice(done)
+    form = await admin.client.get(f"/q/{code}")
+    assert form.status_code == 200 and "Loket 7 – Akta" in form.text  # same code, new label
+    assert (await post(admin, "/admin/posters/99999", label="X")).status_code == 404
+
+
 async def test_revoking_asks_first_then_stops_earlier_prints(admin: AppHarness) -> None:
     poster = admin.world.posters["loket"]
     old_code = admin.world.code("loket")
