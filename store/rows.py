@@ -32,6 +32,7 @@ def unit(row: Any) -> Unit:
         getattr(row, "verify_days", None),
         getattr(row, "follow_up_days", None),
         getattr(row, "sms_word", None),
+        bool(getattr(row, "sends_national", False)),
     )
 
 
@@ -198,4 +199,5 @@ def report(
         media_url=row.media_url,
         reply_channel=channel_of(row.reply_address) if row.reply_address else None,
         messages=messages,
+        national_id=row.national_id,
     )
