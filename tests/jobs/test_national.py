@@ -18,6 +18,7 @@ from lapor.store import schema
 from lapor.store.store import now
 from tests.admin.test_workflow import forward_form, reported, signed_in
 from tests.conftest import AppHarness, MakeHarness
+from tests.html import field_values
 from tests.jobs.portal import Portal, callback, national_portal
 
 TOKEN = "portal-api-token-0123456789"
@@ -44,7 +45,7 @@ def soup(response: httpx.Response) -> BeautifulSoup:
 
 async def verified(h: AppHarness, **fields: str) -> tuple[int, str]:
     """A report the coordinator verified and forwarded to the agency."""
-    report_id, code = await reported(h, **fields)
+    report_id, code = await reported(h, files=None, **fields)
     await signed_in(h, "koor@prov.go.id")
     response = await h.client.post(
         f"/admin/reports/{report_id}/forward",
@@ -397,7 +398,7 @@ async def test_a_report_from_the_national_portal_is_found_by_its_national_id(
     page = soup(await h.client.get("/admin/reports/new"))
     form = page.find("form", action="/admin/reports/new")
     assert form is not None and page.find("input", attrs={"name": "national_id"}) is not None
-    fields = {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("name")}
+    fields = field_values(form.find_all("input"))
     data = {
         **fields,
         "taken_via": "counter",
