@@ -22,10 +22,12 @@ def upgrade() -> None:
     with op.batch_alter_table("reports") as batch:
         batch.add_column(sa.Column("national_id", sa.String(64), nullable=True))
     op.create_index("ux_reports_national_id", "reports", ["national_id"], unique=True)
-    with op.batch_alter_table("units") as batch:
-        batch.add_column(
-            sa.Column("sends_national", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ALTER, not a batch rebuild: on SQLite that would copy the units table, which
+    # the foreign keys of every table pointing at it refuse.
+    op.add_column(
+        "units",
+        sa.Column("sends_national", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "national_events",
         sa.Column("event_id", sa.String(128), primary_key=True),
@@ -36,8 +38,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("national_events")
-    with op.batch_alter_table("units") as batch:
-        batch.drop_column("sends_national")
+    op.execute("ALTER TABLE units DROP COLUMN sends_national")
     op.drop_index("ux_reports_national_id", table_name="reports")
     # Not a batch rebuild: see 0017's downgrade.
     op.execute("ALTER TABLE reports DROP COLUMN national_id")
