@@ -407,20 +407,28 @@ async def _report_page(
             "may_reply": report.reply_channel is not None and role in REPLIERS,
             "reply_problem": reply_problem,
             "reply_max": REPLY_MAX.get(report.reply_channel or "", 0),
-            # The button that sends it to the national portal, where it can go there.
-            "national_on": svc.settings.national.enabled,
-            "may_send_national": (
-                svc.settings.national.enabled
-                and national.may_send(role)
-                and report.status in national.VERIFIED
-                and not report.national_id
-                and not any(e.kind == "national_queued" for e in report.events)
-            ),
-            "national_problem": national_problem,
+            # The national portal's section: its button where the report can go there, that
+            # it is on its way, or, to those who may send it, that it must be verified first.
+            **_national_section(svc, report, role, national_problem),
         },
         status_code=status_code,
         headers=NO_STORE,
     )
+
+
+def _national_section(
+    svc: Services, report: Report, role: str, problem: str | None
+) -> dict[str, Any]:
+    on = svc.settings.national.enabled and not report.national_id
+    waiting = on and any(e.kind == "national_queued" for e in report.events)
+    sender = on and national.may_send(role) and not waiting
+    verified = report.status in national.VERIFIED
+    return {
+        "national_section": bool(problem) or waiting or sender,
+        "may_send_national": sender and verified,
+        "national_waiting": waiting,
+        "national_problem": problem,
+    }
 
 
 async def _with_words(svc: Services, report: Report) -> Report:

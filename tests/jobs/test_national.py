@@ -436,3 +436,18 @@ async def test_a_report_from_the_national_portal_is_found_by_its_national_id(
     # Outside the caller's scope the ID finds nothing: the words are searched as any others.
     await signed_in(h, "koor@other.go.id")
     assert (await h.client.get("/admin", params={"q": "LPR-7654321"})).status_code == 200
+
+
+async def test_only_those_who_may_send_see_the_button(h: AppHarness, portal: Portal) -> None:
+    await h.world.user("petugas@dinas.go.id", "officer", "dinas")
+    report_id, _ = await verified(h)
+    for email, offered in (
+        ("koor@prov.go.id", True),
+        ("admin@prov.go.id", True),
+        ("petugas@dinas.go.id", False),
+        ("insp@prov.go.id", False),
+    ):
+        await signed_in(h, email)
+        page = soup(await h.client.get(f"/admin/reports/{report_id}"))
+        assert (page.select_one("#national-form") is not None) is offered, email
+        assert (page.select_one("#national") is not None) is offered, email
