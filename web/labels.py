@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lapor.complaints import national, tracking
 from lapor.complaints.conversation import (
     ChannelMessage,
     Delivery,
@@ -210,7 +211,9 @@ def message_channel_label(channel: str) -> str:
 def outbox_address(to_address: str) -> str:
     """An outbox row's address as the outbox page shows it: a mailbox whole, a number by its
     last digits only (an anonymous reporter's number is on the row that answers them, and no
-    page may show it)."""
+    page may show it); a report's delivery to the national portal by its tracking code."""
+    if national.is_national(to_address):
+        return f"SP4N-LAPOR! {tracking.format_code(to_address.removeprefix(national.PREFIX))}"
     channel = channel_of(to_address)
     if channel is None:
         return to_address

@@ -171,6 +171,9 @@ async def test_a_refusal_fails_for_good_and_an_admin_resends_it_from_the_outbox(
     outbox = soup(await h.client.get("/admin/outbox?status=failed"))
     form = outbox.find("form", action=f"/admin/outbox/{row.id}/resend")
     assert form is not None, "the failed delivery is on the outbox page, with a resend"
+    listed = form.find_parent("tr")
+    assert listed is not None and "SP4N-LAPOR!" in listed.get_text()
+    assert "401" in listed.get_text()
     csrf = await h.csrf("/admin/outbox")
     assert (
         await h.client.post(f"/admin/outbox/{row.id}/resend", data={"csrf": csrf})
