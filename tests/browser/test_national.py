@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LaporServer
-from tests.browser.test_citizen import expect, fill_report, open_form, receipt_code, story
+from tests.browser.test_citizen import (
+    assert_fits_phone,
+    expect,
+    fill_report,
+    open_form,
+    receipt_code,
+    story,
+)
 from tests.browser.test_workflow import sign_in
 from tests.jobs.portal import Portal, national_portal
 
@@ -69,6 +76,7 @@ def test_the_coordinator_sends_a_verified_report_to_the_national_portal(
     coordinator.select_option("#unit", value=str(dinas_id))
     coordinator.click("form[action$='/forward'] button[type=submit]")
 
+    assert_fits_phone(coordinator)  # the portal's section too, on a 360 px phone
     coordinator.click("#national-form button[type=submit]")
     expect(coordinator.locator("#national-waiting, .national-id")).to_have_count(1)
     # The outbox sends it at once; the ID shows once the portal answered.
