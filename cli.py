@@ -22,7 +22,7 @@ from lapor.complaints import kiosk as kiosk_rules
 from lapor.complaints import open311 as open311_rules
 from lapor.complaints import origins as origins_rules
 from lapor.complaints import sms as sms_rules
-from lapor.complaints.records import ROLES, Kiosk, User
+from lapor.complaints.records import ROLES, Kiosk, Unit, User
 from lapor.complaints.reports import normalize_phone
 from lapor.settings import Settings, SettingsError, record_served_base_url
 from lapor.store.db import Database
@@ -86,7 +86,8 @@ def cmd_unit_list(settings: Settings, args: argparse.Namespace) -> None:
         depth = unit.path.count("/") - 1
         parent = by_id[unit.parent_id].slug if unit.parent_id in by_id else "-"
         word = f"\tsms={unit.sms_word}" if unit.sms_word else ""
-        print(f"{'  ' * depth}{unit.slug}\t{unit.name}\tparent={parent}{word}")
+        sends = "\tnational=on" if unit.sends_national else ""
+        print(f"{'  ' * depth}{unit.slug}\t{unit.name}\tparent={parent}{word}{sends}")
 
 
 def cmd_unit_sms_word(settings: Settings, args: argparse.Namespace) -> None:
@@ -99,6 +100,18 @@ def cmd_unit_sms_word(settings: Settings, args: argparse.Namespace) -> None:
         ) from None
     unit = _run(settings, lambda store: store.set_unit_sms_word(args.slug, word))
     print(f"unit {unit.slug}: SMS word {unit.sms_word or '(none)'}")
+
+
+def cmd_unit_national(settings: Settings, args: argparse.Namespace) -> None:
+    async def change(store: Store) -> Unit:
+        unit = await store.unit_by_slug(args.slug)
+        if unit is None:
+            raise CommandError(f"unknown unit {args.slug!r}")
+        return await store.set_unit_sends_national(unit.id, args.sends == "on")
+
+    unit = _run(settings, change)
+    state = "sends" if unit.sends_national else "does not send"
+    print(f"unit {unit.slug} {state} every verified report to the national portal")
 
 
 # -- users -------------------------------------------------------------------------------------
@@ -598,6 +611,14 @@ def build_parser() -> argparse.ArgumentParser:
     unit_word.add_argument("slug")
     unit_word.add_argument("word", nargs="?", help="leave out to clear it")
     unit_word.set_defaults(func=cmd_unit_sms_word)
+    unit_national = unit_commands.add_parser(
+        "national",
+        help="whether every verified report of this unit and those under it goes to the "
+        "national portal SP4N-LAPOR! (docs/national.md)",
+    )
+    unit_national.add_argument("slug")
+    unit_national.add_argument("sends", choices=["on", "off"])
+    unit_national.set_defaults(func=cmd_unit_national)
 
     user = commands.add_parser("user", help="staff accounts")
     user_commands = user.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -58,6 +58,9 @@ class Entry:
     latitude: float | None = None
     longitude: float | None = None
     media_url: str | None = None
+    # Typed in by staff for a report that came through the national portal: its national
+    # tracking ID (SP4N-LAPOR!).
+    national_id: str | None = None
 
 
 def _not_counted(channel: Channel, created: bool) -> None:
@@ -152,6 +155,7 @@ class Intake:
             latitude=entry.latitude,
             longitude=entry.longitude,
             media_url=entry.media_url,
+            national_id=entry.national_id,
         )
         if photos:
             # Before the write: a stored report must never name a photo that is not in place.

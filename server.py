@@ -34,6 +34,7 @@ from lapor.jobs import exports as export_jobs
 from lapor.jobs import photos as photo_jobs
 from lapor.jobs import workflow
 from lapor.jobs.mail import MailSender
+from lapor.jobs.national import HttpNationalPortal, NationalSender
 from lapor.jobs.whatsapp import WhatsAppInbox, WhatsAppSender
 from lapor.kiosk import routes as kiosk_routes
 from lapor.open311 import routes as open311_routes
@@ -208,6 +209,13 @@ def create_app(
         on_channel_outcome=lambda channel, outcome: metrics.channel_messages.labels(
             channel, "out", outcome
         ).inc(),
+        national=(
+            NationalSender(
+                store, settings.national, settings.base_url, HttpNationalPortal(settings.national)
+            )
+            if settings.national.enabled
+            else None
+        ),
     )
     signing = Signing(settings.signing_keys())
     svc = Services(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.config import Config
 
+from lapor.complaints import national
 from lapor.complaints.deadlines import (
     DeadlineRules,
     UnitDeadlines,
@@ -229,6 +230,70 @@ def _whatsapp(values: Mapping[str, str]) -> WhatsAppSettings:
 
 
 # -- end of WhatsApp ----------------------------------------------------------------------
+
+
+# -- the national portal SP4N-LAPOR! (jobs/national.py, channels/national.py) ---------------
+_NATIONAL_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "LAPOR_NATIONAL_URL",
+        "",
+        "The national portal's report endpoint (lapor.go.id's integration API, granted to an "
+        "agency's developer account; docs/national.md): verified reports are POSTed there as "
+        "JSON. Empty turns forwarding off: no button on the report page, and "
+        "`/channels/national` answers 404.",
+    ),
+    Setting(
+        "LAPOR_NATIONAL_TOKEN",
+        "",
+        "The API token the portal issued, sent as `Authorization: Bearer ...` with every report.",
+    ),
+    Setting(
+        "LAPOR_NATIONAL_SECRET",
+        "",
+        "The shared secret the portal signs its status callbacks with (HMAC-SHA256 of the body "
+        "in `X-Lapor-Signature: sha256=...`); 16 characters or more. Empty: every callback is "
+        "refused with 403.",
+    ),
+    Setting(
+        "LAPOR_NATIONAL_FIELDS",
+        "",
+        "Which of our fields go under which JSON names, as a JSON object over the default "
+        'mapping, e.g. `{"text": "isi_laporan", "reporter_name": "pelapor.nama", "kind": null}` '
+        "(a dotted name nests, null leaves the field out). Empty: the default mapping of "
+        "docs/national.md.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class NationalSettings:
+    url: str = ""
+    token: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
+    fields: Mapping[str, str] = field(default_factory=lambda: dict(national.DEFAULT_FIELDS))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
+def _national(values: Mapping[str, str]) -> NationalSettings:
+    url = _read(values, "LAPOR_NATIONAL_URL")
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise SettingsError(f"LAPOR_NATIONAL_URL must be an http(s) address: {url!r}")
+    secret = _read(values, "LAPOR_NATIONAL_SECRET")
+    if secret and len(secret) < 16:
+        raise SettingsError("LAPOR_NATIONAL_SECRET must be at least 16 characters")
+    try:
+        fields = national.read_fields(_read(values, "LAPOR_NATIONAL_FIELDS"))
+    except ValueError as exc:
+        raise SettingsError(f"LAPOR_NATIONAL_FIELDS {exc}") from None
+    return NationalSettings(
+        url=url, token=_read(values, "LAPOR_NATIONAL_TOKEN"), secret=secret, fields=fields
+    )
+
+
+# -- end of the national portal -----------------------------------------------------------
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -446,6 +511,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     *_SMS_SETTINGS,
     *_WHATSAPP_SETTINGS,
+    *_NATIONAL_SETTINGS,
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -528,6 +594,7 @@ class Settings:
     metrics_token: str = ""
     sms: SmsSettings = SmsSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
+    national: NationalSettings = NationalSettings()
     open311_limit_per_key: str = "30/minute;1000/day"
     open311_jurisdiction: str = ""
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -654,6 +721,7 @@ class Settings:
             metrics_token=_read(values, "LAPOR_METRICS_TOKEN"),
             sms=_sms(values),
             whatsapp=_whatsapp(values),
+            national=_national(values),
             open311_limit_per_key=_rate(values, "LAPOR_OPEN311_LIMIT_PER_KEY"),
             open311_jurisdiction=(
                 _read(values, "LAPOR_OPEN311_JURISDICTION").lower() or parts.hostname or ""

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from lapor.admin.access import path_id as _id
 from lapor.admin.access import staff_only, staff_scope
 from lapor.admin.responses import NO_STORE
-from lapor.complaints import tracking
+from lapor.complaints import national, tracking
 from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import TAKEN_VIA, Channel, FieldError, Kind, validate_submission
 from lapor.intake import Entry
@@ -40,6 +40,7 @@ FIELDS = (
     "phone",
     "email",
     "notify_by",
+    "national_id",
 )
 # A fresh key per blank form: sending the same form twice (a double click, a reload after a
 # lost answer) stores one report and shows its receipt again.
@@ -111,6 +112,13 @@ async def new_report(request: Request, session: StaffSession) -> Response:
         # A damaged form: a new key, so what is sent next cannot collide with another report.
         values["key"] = _blank_key()
         errors.append(FieldError("form", "invalid"))
+    try:
+        national_id = national.read_national_id(values["national_id"])
+    except ValueError:
+        national_id = None
+        errors.append(FieldError("national_id", "invalid"))
+    if national_id is not None and await svc.store.national_id_taken(national_id):
+        errors.append(FieldError("national_id", "taken"))
     submission, field_errors = validate_submission(values)
     errors += field_errors
     if errors or submission is None:
@@ -123,6 +131,7 @@ async def new_report(request: Request, session: StaffSession) -> Response:
                 int(unit),
                 taken_via=values["taken_via"],
                 taken_by=session.user.id,
+                national_id=national_id,
             ),
             key=values["key"],
             language=values["language"],

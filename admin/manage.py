@@ -80,6 +80,7 @@ DONE = {
         "it again for the new label."
     ),
     "unit_sms_word": N_("The SMS word of “%(name)s” has been saved."),
+    "unit_national": N_("Sending to the national portal has been saved for “%(name)s”."),
     "unit_deleted": N_("The unit has been deleted."),
     "user_added": N_("Account %(name)s added."),
     "user_saved": N_("The account of %(name)s has been saved."),
@@ -248,6 +249,20 @@ async def unit_sms_word(request: Request, session: StaffSession) -> Response:
     except NotFound:
         raise HTTPException(404) from None
     return redirect_done(f"/admin/units/{unit.id}", "unit_sms_word", unit.id)
+
+
+@staff_only(ADMIN)
+async def unit_national(request: Request, session: StaffSession) -> Response:
+    """Whether every verified report of this unit and the units under it goes to the national
+    portal SP4N-LAPOR! by itself (docs/national.md); a checkbox, so absent means no."""
+    svc = services(request)
+    form = await request.form()
+    sends = form.get("sends_national") == "1"
+    try:
+        unit = await svc.store.set_unit_sends_national(path_id(request, "unit_id"), sends)
+    except NotFound:
+        raise HTTPException(404) from None
+    return redirect_done(f"/admin/units/{unit.id}", "unit_national", unit.id)
 
 
 async def _unit_in_use(request: Request, session: StaffSession, unit: Unit) -> Response | None:

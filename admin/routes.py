@@ -53,6 +53,12 @@ def routes() -> list[Route | Mount]:
                     name="admin_report_photo",
                 ),
                 Route(
+                    "/reports/{report_id:int}/national",
+                    views.send_national,
+                    methods=["POST"],
+                    name="admin_report_national",
+                ),
+                Route(
                     "/reports/{report_id:int}/forward",
                     views.forward,
                     methods=["POST"],
@@ -195,6 +201,12 @@ def routes() -> list[Route | Mount]:
                     manage.unit_sms_word,
                     methods=["POST"],
                     name="admin_unit_sms_word",
+                ),
+                Route(
+                    "/units/{unit_id:int}/national",
+                    manage.unit_national,
+                    methods=["POST"],
+                    name="admin_unit_national",
                 ),
                 Route(
                     "/units/{unit_id:int}/posters/{format}",

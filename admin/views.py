@@ -21,7 +21,7 @@ from lapor.admin.access import path_id, staff_only, staff_scope
 from lapor.admin.queries import filter_errors, local_today, query_bounds, request_query
 from lapor.admin.refusals import REFUSALS
 from lapor.admin.responses import HTMX_VARY, NO_STORE, wants_partial
-from lapor.complaints import tracking
+from lapor.complaints import national, tracking
 from lapor.complaints.access import Scope, can_see_identity, sees_redacted
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
 from lapor.complaints.conversation import REPLY_MAX, ReplyError, ReplyRefusal, read_reply
@@ -294,10 +294,18 @@ async def unit_filter(request: Request, session: StaffSession) -> Response:
 
 
 async def _report_named_by_code(svc: Services, text: str, scope: Scope) -> str | None:
-    """The page of the report whose tracking code `text` is, if `scope` reaches it. Outside
-    the scope the words are searched as any others: another unit's reports stay unseen."""
+    """The page of the report whose tracking code, or national tracking ID (SP4N-LAPOR!),
+    `text` is, if `scope` reaches it. Outside the scope the words are searched as any others:
+    another unit's reports stay unseen."""
     code = tracking.normalize(text) if text else None
     report_id = await svc.store.report_id_for_staff(code, scope) if code else None
+    if report_id is None and text:
+        try:
+            national_id = national.read_national_id(text)
+        except ValueError:
+            national_id = None
+        if national_id is not None:
+            report_id = await svc.store.report_id_for_national_id(national_id, scope)
     return None if report_id is None else f"/admin/reports/{report_id}"
 
 
@@ -396,6 +404,7 @@ async def _report_page(
     status_code: int = 200,
     typed: dict[str, str] | None = None,
     reply_problem: str | None = None,
+    national_problem: str | None = None,
 ) -> Response:
     svc = services(request)
     report = await _visible_report(request, session)
@@ -472,10 +481,28 @@ async def _report_page(
             "listing": _listing(report) if Edit.PUBLISH in edits else None,
             "unit_note": _unit_note(report),
             "done": _done_message(request.query_params.get("done", "")),
+            # The national portal's section: its button where the report can go there, that
+            # it is on its way, or, to those who may send it, that it must be verified first.
+            **_national_section(svc, report, role, national_problem),
         },
         status_code=status_code,
         headers=NO_STORE,
     )
+
+
+def _national_section(
+    svc: Services, report: Report, role: str, problem: str | None
+) -> dict[str, Any]:
+    on = svc.settings.national.enabled and not report.national_id
+    waiting = on and any(e.kind == "national_queued" for e in report.events)
+    sender = on and national.may_send(role) and not waiting
+    verified = report.status in national.VERIFIED
+    return {
+        "national_section": bool(problem) or waiting or sender,
+        "may_send_national": sender and verified,
+        "national_waiting": waiting,
+        "national_problem": problem,
+    }
 
 
 async def _with_words(svc: Services, report: Report) -> Report:
@@ -535,6 +562,42 @@ async def reply(request: Request, session: StaffSession) -> Response:
         raise HTTPException(404) from None
     svc.mail.wake()
     return RedirectResponse(f"/admin/reports/{report.id}#conversation", status_code=303)
+
+
+NATIONAL_REFUSALS = {
+    national.Refusal.NOT_VERIFIED: N_(
+        "Only a verified report (forwarded, answered or closed) goes to the national portal."
+    ),
+    national.Refusal.ALREADY_SENT: N_("This report already has a national tracking ID."),
+    national.Refusal.ALREADY_QUEUED: N_(
+        "This report is already on its way to the national portal; a failed delivery is "
+        "resent from the outbox."
+    ),
+}
+
+
+@staff_only("coordinator", "admin")
+async def send_national(request: Request, session: StaffSession) -> Response:
+    """Send the report to the national portal SP4N-LAPOR!: one delivery through the outbox.
+    Coordinators of the report's scope and admins; the store checks the scope."""
+    svc = services(request)
+    if not svc.settings.national.enabled:
+        raise HTTPException(404)
+    try:
+        await svc.store.send_to_national(
+            path_id(request, "report_id"), actor=session.user, scope=staff_scope(session)
+        )
+    except national.NationalError as exc:
+        return await _report_page(
+            request,
+            session,
+            status_code=409,
+            national_problem=gettext(NATIONAL_REFUSALS[exc.refusal]),
+        )
+    except NotFound:
+        raise HTTPException(404) from None
+    svc.mail.wake()
+    return RedirectResponse(f"/admin/reports/{request.path_params['report_id']}#national", 303)
 
 
 def _seen_version(form: Any) -> int:

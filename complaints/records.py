@@ -42,6 +42,9 @@ class Unit:
     follow_up_days: int | None = None
     # The word a text message names it by after the keyword (`LAPOR DISDUKCAPIL ...`).
     sms_word: str | None = None
+    # Every verified report of this unit and the units under it is sent to the national
+    # portal SP4N-LAPOR! (complaints/national.py).
+    sends_national: bool = False
 
     @property
     def ancestor_ids(self) -> list[int]:
@@ -300,6 +303,8 @@ class Report:
     # list ("withheld", "review"), and staff's reason for withholding it.
     list_hold: str | None = None
     list_hold_reason: str | None = None
+    # The national portal's tracking ID, once it was sent there or came from there.
+    national_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -417,6 +422,9 @@ class NewReport:
     latitude: float | None = None
     longitude: float | None = None
     media_url: str | None = None
+    # Arrived through the national portal SP4N-LAPOR! and typed in by staff: its national
+    # tracking ID, so both IDs find it.
+    national_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from lapor.complaints import tracking
+from lapor.complaints import national, tracking
 from lapor.complaints.conversation import channel_of, number_of
+from lapor.complaints.national import PortalRefused
 from lapor.complaints.notices import (
     AnyNotice,
     ChangeComposer,
@@ -36,6 +37,7 @@ from lapor.complaints.notices import (
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Status
+from lapor.jobs.national import NationalSender
 from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.jobs.whatsapp import WhatsAppRefused, WhatsAppSender, compose_whatsapp
 from lapor.settings import SmsSettings
@@ -388,12 +390,15 @@ class MailSender:
         sms: SmsSettings | None = None,
         whatsapp: WhatsAppSender | None = None,
         on_channel_outcome: Callable[[str, str], None] | None = None,
+        national: NationalSender | None = None,
     ) -> None:
         self.store = store
         self.sms = sms or SmsSettings()
         self._compose = compose_notice(base_url, self.sms.keywords[0])
         self._compose_whatsapp = compose_whatsapp(base_url, self.sms.keywords[0])
         self.whatsapp = whatsapp
+        # Reports to the national portal SP4N-LAPOR! ("national:" rows); None: it is not set up.
+        self.national = national
         self.base_url = base_url
         # How a message goes out on each channel: (address without its prefix, words, outbox
         # id). WhatsApp adds its own; a channel without one waits in the outbox.
@@ -471,7 +476,13 @@ class MailSender:
         provider_id = None
         try:
             channel = channel_of(message.to_address)
-            if channel is not None:
+            if national.is_national(message.to_address):
+                # A report to the national portal: the same claim, retries and record; the
+                # national tracking ID is the provider's id of it.
+                if self.national is None:
+                    raise PermanentFailure("the national portal is not set up (LAPOR_NATIONAL_URL)")
+                provider_id = await self.national.deliver(message)
+            elif channel is not None:
                 # A text message: the same claim, retries and record, another way out.
                 await self._check_number(message)
                 number = number_of(message.to_address)
@@ -493,7 +504,7 @@ class MailSender:
         except Suppressed as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc))
             self._count("suppressed", message)
-        except (PermanentFailure, WhatsAppRefused) as exc:
+        except (PermanentFailure, WhatsAppRefused, PortalRefused) as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc)[:500])
             self._count("failed", message)
         except Exception as exc:  # network down, 4xx, wrong SMTP password: try again later

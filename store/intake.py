@@ -121,6 +121,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
         longitude=new.longitude,
         media_url=new.media_url,
         reply_address=new.reply_address,
+        national_id=new.national_id,
     )
     report_id = None
     lost_code = None

@@ -119,3 +119,8 @@ def tracking_codes(conn: Connection, *, report_ids: Sequence[int], scope: Scope)
 
 def count_reports(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(t.reports)).scalar_one())
+
+
+def read_report(conn: Connection, report_id: int) -> Report:
+    """The report whole, every event with it, whoever asks (the national sender)."""
+    return _report(conn, report_id)

@@ -32,6 +32,7 @@ def unit(row: Any) -> Unit:
         getattr(row, "verify_days", None),
         getattr(row, "follow_up_days", None),
         getattr(row, "sms_word", None),
+        bool(getattr(row, "sends_national", False)),
     )
 
 
@@ -201,4 +202,5 @@ def report(
         messages=messages,
         list_hold=row.list_hold,
         list_hold_reason=row.list_hold_reason,
+        national_id=row.national_id,
     )

@@ -78,6 +78,8 @@ units = Table(
     Column("follow_up_days", Integer, nullable=True),
     # The word after the SMS keyword that names this unit (complaints/sms.py squashes it).
     Column("sms_word", String(32), nullable=True),
+    # Every verified report of the unit's subtree goes to the national portal (migration 0022).
+    Column("sends_national", Boolean, nullable=False, server_default=false()),
 )
 Index("ix_units_path", units.c.path)
 Index("ux_units_sms_word", units.c.sms_word, unique=True)
@@ -299,6 +301,9 @@ reports = Table(
     Column("answer_text", Text, nullable=True),
     Column("list_hold", String(12), nullable=True),
     Column("list_hold_reason", String(300), nullable=True),
+    # The national portal SP4N-LAPOR!'s tracking ID: given back when the report was sent there,
+    # or typed in by staff for a report that came from there (migration 0022).
+    Column("national_id", String(64), nullable=True),
 )
 Index("ix_reports_status_followed_up_at", reports.c.status, reports.c.followed_up_at)
 Index("ix_reports_routed_unit_id_id", reports.c.routed_unit_id, reports.c.id)
@@ -333,6 +338,7 @@ Index("ix_reports_reply_address_status", reports.c.reply_address, reports.c.stat
 Index("ix_reports_channel_id", reports.c.channel, reports.c.id)
 Index("ix_reports_received_at", reports.c.received_at)
 Index("ix_reports_assigned_user_id_id", reports.c.assigned_user_id, reports.c.id)
+Index("ux_reports_national_id", reports.c.national_id, unique=True)
 
 # Reports per responsible unit and status, kept by the store in the same transaction as every
 # change: the inbox's counts for a whole province would otherwise count a million rows.
@@ -516,6 +522,16 @@ outbox = Table(
 )
 Index("ix_outbox_status_next_attempt_at", outbox.c.status, outbox.c.next_attempt_at)
 Index("ix_outbox_provider_id", outbox.c.provider_id)
+
+# Status callbacks of the national portal, by the portal's event id: a callback it repeats is
+# one event on the timeline (migration 0022).
+national_events = Table(
+    "national_events",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
 
 # Messages that came in through the WhatsApp webhook, stored before Meta is answered and
 # turned into reports by jobs/whatsapp.py once their sender has been quiet for a moment (a text

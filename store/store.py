@@ -18,6 +18,7 @@ from lapor.complaints.access import Reach, Scope
 from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
 from lapor.complaints.monitoring import Key, Raw
+from lapor.complaints.national import PortalEvent
 from lapor.complaints.notices import AnyNotice
 from lapor.complaints.publication import ListHold
 from lapor.complaints.records import (
@@ -63,6 +64,7 @@ from lapor.store import (
     intake,
     kiosks,
     monitoring,
+    national,
     open311,
     organisation,
     outbox,
@@ -964,6 +966,39 @@ class Store:
 
     async def list_outbox(self, status: str | None = None, limit: int = 100) -> list[OutboxMessage]:
         return await self.db.read(partial(outbox.listed, status=status, limit=limit))
+
+    # -- the national portal SP4N-LAPOR! (store/national.py) -------------------------------
+    async def send_to_national(self, report_id: int, *, actor: User, scope: Scope) -> None:
+        """Queue the report's delivery to the national portal (store.national.send)."""
+        await self.db.write(
+            partial(national.send, report_id=report_id, actor=actor, scope=scope, at=now())
+        )
+
+    async def report_to_send_national(self, report_id: int) -> Report:
+        return await self.db.read(partial(national.report, report_id=report_id))
+
+    async def national_sent(self, report_id: int, national_id: str) -> None:
+        await self.db.write(
+            partial(national.record_sent, report_id=report_id, national_id=national_id, at=now())
+        )
+
+    async def national_event(self, event: PortalEvent) -> bool | None:
+        """(store.national.record_event) True: on the timeline; False: seen before; None: no
+        report has its national tracking ID."""
+        return await self.db.write(partial(national.record_event, event=event, at=now()))
+
+    async def report_id_for_national_id(self, national_id: str, scope: Scope) -> int | None:
+        return await self.db.read(
+            partial(national.report_id_for_staff, national_id=national_id, scope=scope)
+        )
+
+    async def national_id_taken(self, national_id: str) -> bool:
+        return await self.db.read(partial(national.national_id_taken, national_id=national_id))
+
+    async def set_unit_sends_national(self, unit_id: int, sends: bool) -> Unit:
+        unit = await self.db.write(partial(national.set_unit_sends, unit_id=unit_id, sends=sends))
+        self._forget_units()
+        return unit
 
     # -- WhatsApp (store/whatsapp.py) --------------------------------------------------------
     async def whatsapp_known(self, wamids: Sequence[str]) -> set[str]:

@@ -31,7 +31,7 @@ from lapor.complaints.workflow import (
     edit_allowed,
     target_of,
 )
-from lapor.store import inbox, outbox
+from lapor.store import inbox, national, outbox
 from lapor.store import schema as t
 from lapor.store.clock import now
 from lapor.store.errors import NotFound
@@ -250,6 +250,7 @@ def forward_report(
             follow_up_due,
         )
         outbox.queue(conn, report_id, officers, notice, at)
+    national.send_if_unit_sends(conn, report_id, at)
     return seen_version + 1
 
 

@@ -429,6 +429,11 @@ def test_unit_sms_word_and_kannel_config(tmp_path: Path) -> None:
     )
     assert "bad SMS word" in refused(lapor("unit", "sms-word", "kalsel", "anonim", ok=False))
     assert "(none)" in lapor("unit", "sms-word", "dukcapil").stdout
+    assert "dukcapil sends every" in lapor("unit", "national", "dukcapil", "on").stdout
+    assert "national=on" in lapor("unit", "list").stdout
+    assert "does not send" in lapor("unit", "national", "dukcapil", "off").stdout
+    assert "national=on" not in lapor("unit", "list").stdout
+    assert "unknown unit" in refused(lapor("unit", "national", "nope", "on", ok=False))
     config = lapor("sms", "kannel-config")
     # Without a secret it still prints, and says SMS is off.
     assert "SMS is off" in config.stderr

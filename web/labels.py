@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lapor.complaints import national, tracking
 from lapor.complaints.conversation import (
     ChannelMessage,
     Delivery,
@@ -92,6 +93,17 @@ EVENT = {
     "rerouted": N_("Returned by the unit to the coordinator for another unit"),
     "taken": N_("Taken by staff for the reporter"),
     "handed_over": N_("Handed over to the coordinator of"),
+    "national_queued": N_("To be sent to the national portal SP4N-LAPOR!"),
+    "national_sent": N_("Sent to the national portal SP4N-LAPOR!, national tracking ID"),
+    "national_received": N_("National portal: received"),
+    "national_verified": N_("National portal: verified"),
+    "national_forwarded": N_("National portal: forwarded to an agency"),
+    "national_in_progress": N_("National portal: being handled"),
+    "national_answered": N_("National portal: answered"),
+    "national_closed": N_("National portal: closed"),
+    "national_rejected": N_("National portal: rejected"),
+    "national_comment": N_("National portal: comment"),
+    "national_update": N_("National portal: update"),
     "kiosk_code_lost": N_(
         "The kiosk's tracking code was no longer reserved; the citizen's receipt shows"
     ),
@@ -213,7 +225,9 @@ def personal_data_label(found: PersonalData) -> str:
 def outbox_address(to_address: str) -> str:
     """An outbox row's address as the outbox page shows it: a mailbox whole, a number by its
     last digits only (an anonymous reporter's number is on the row that answers them, and no
-    page may show it)."""
+    page may show it); a report's delivery to the national portal by its tracking code."""
+    if national.is_national(to_address):
+        return f"SP4N-LAPOR! {tracking.format_code(to_address.removeprefix(national.PREFIX))}"
     channel = channel_of(to_address)
     if channel is None:
         return to_address
@@ -294,6 +308,10 @@ ERROR_MESSAGES = {
     ("unit", "required"): N_("Choose the unit the report is about."),
     ("taken_via", "required"): N_("Choose how the citizen reached you."),
     ("language", "required"): N_("Choose the citizen's language."),
+    ("national_id", "invalid"): N_(
+        "A national tracking ID has up to 64 letters, digits and the signs - . / _ only."
+    ),
+    ("national_id", "taken"): N_("Another report already has this national tracking ID."),
     ("form", "resent_changed"): N_(
         "This form was already sent with a different text. Check the text and send it again "
         "as a new report."
@@ -332,7 +350,7 @@ def error_text(error: FieldError) -> str:
 # The error summary links each message to what must be fixed (GOV.UK's pattern): a field by its
 # id; a choice's first option carries the field's name as id; a missing way to reach someone
 # goes to the phone field.
-_SUMMARY_ANCHOR = {"contact": "phone", "taken_via": "taken-via"}
+_SUMMARY_ANCHOR = {"contact": "phone", "taken_via": "taken-via", "national_id": "national-id"}
 
 
 def form_errors(errors: Iterable[FieldError]) -> dict[str, Any]:

@@ -5,13 +5,14 @@ leak; a role that may not act gets 403."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.admin.test_workflow import forward_form, reported, signed_in
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
 
 ROLES = {
     "admin": "admin@prov.go.id",
@@ -168,6 +169,14 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {**dict.fromkeys(ROLES, FORBIDDEN), "admin": HIDDEN},
         {**dict.fromkeys(ROLES, FORBIDDEN), "admin": HIDDEN},
     ),  # no failed message: 404
+    # Sending to the national portal: coordinators of the report's scope and admins (the
+    # report outside is not verified: 409 for the admin, past the view's checks).
+    (
+        "POST",
+        "/admin/reports/{id}/national",
+        {"admin": OK, "coordinator": OK, "inspector": FORBIDDEN, "officer": FORBIDDEN},
+        {"admin": OK, "coordinator": HIDDEN, "inspector": FORBIDDEN, "officer": FORBIDDEN},
+    ),
     # The organisation's pages (admin/manage.py): admins only, wherever the caller sits.
     *[
         (method, path, ADMIN_ONLY, ADMIN_ONLY)
@@ -177,6 +186,7 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
             ("GET", "/admin/units/1"),
             ("POST", "/admin/units/1/rename"),
             ("POST", "/admin/units/1/sms-word"),
+            ("POST", "/admin/units/1/national"),
             ("GET", "/admin/units/1/delete"),
             ("POST", "/admin/units/1/delete"),  # the province has sub-units: 409
             ("GET", "/admin/users"),
@@ -214,6 +224,14 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         )
     ],
 ]
+
+
+@pytest.fixture
+async def harness(make_harness: MakeHarness) -> AsyncIterator[AppHarness]:
+    """The workspace with the national portal set up, so its button's route is checked as
+    it is used (nothing is sent: the harness runs no background sender)."""
+    async with make_harness(national_url="http://127.0.0.1:9/api/reports") as h:
+        yield h
 
 
 @pytest.fixture
@@ -277,6 +295,7 @@ async def test_authorization_matrix(
         ("GET", "/admin/monitoring"),
         ("GET", "/admin/reports/1"),
         ("POST", "/admin/reports/1/forward"),
+        ("POST", "/admin/reports/1/national"),
         ("POST", "/admin/exports"),
         ("GET", "/admin/export.csv"),
         ("GET", "/admin/unit-options"),

@@ -138,3 +138,47 @@ async def test_the_delivery_report_takes_any_query(fz: Fuzz, data: st.DataObject
         "/channels/sms/delivery",
         query=data.draw(queries(["secret", "outbox", "type"], valid)),
     )
+
+
+NATIONAL_SECRET = "national-shared-secret-0123"
+
+
+@pytest.fixture
+async def national(make_harness: MakeHarness) -> AsyncIterator[Fuzz]:
+    async with fuzz(
+        make_harness,
+        national_url="http://127.0.0.1:9/api/reports",
+        national_secret=NATIONAL_SECRET,
+    ) as f:
+        yield f
+
+
+@st.composite
+def portal_events(draw: st.DrawFn) -> dict[str, Any]:
+    """The national portal's status callback with any part of it replaced."""
+    status = draw(st.sampled_from(["received", "answered", "closed", "comment", "ditolak"]))
+    return {
+        "event_id": _maybe(draw, draw(st.text(min_size=1, max_size=140))),
+        "tracking_id": _maybe(draw, draw(st.sampled_from(["LPR-1", "", "x" * 70, "a b"]))),
+        "status": _maybe(draw, status),
+        "note": _maybe(draw, draw(st.text(max_size=50))),
+    }
+
+
+@covers("POST /channels/national")
+@fuzz_settings()
+@given(data=st.data())
+async def test_the_national_callback_takes_any_event(national: Fuzz, data: st.DataObject) -> None:
+    choice = data.draw(st.sampled_from(["signed", "signed", "raw", "forged"]))
+    if choice == "raw":
+        content = data.draw(json_bodies({"event_id": "e", "tracking_id": "LPR-1"})).content
+    else:
+        event = data.draw(portal_events())
+        content = json.dumps(event, ensure_ascii=data.draw(st.booleans())).encode()
+    signature = "sha256=" + hmac.new(NATIONAL_SECRET.encode(), content, hashlib.sha256).hexdigest()
+    if choice == "forged":
+        signature = data.draw(st.sampled_from(["", "sha256=", "sha256=" + "0" * 64, "x" * 300]))
+    headers = {"content-type": "application/json"}
+    if signature:
+        headers["x-lapor-signature"] = signature
+    await national.send("POST", "/channels/national", body=Body(content, None), headers=headers)

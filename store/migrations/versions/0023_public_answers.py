@@ -4,7 +4,7 @@ off the list (list_hold: "withheld" by staff with list_hold_reason, or "review" 
 looks like it holds personal data)
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from lapor.complaints.publication import personal_data
 
 revision = "0023"
-down_revision = "0017"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
