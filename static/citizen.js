@@ -141,7 +141,11 @@
         var lost = function () {
           if (left) { return; }
           reset();
-          if (failed) { failed.hidden = false; failed.focus(); }
+          if (failed) {
+            failed.setAttribute("role", "alert");  // only now: the form has no alert before
+            failed.hidden = false;
+            failed.focus();
+          }
         };
         xhr.addEventListener("error", lost);
         xhr.addEventListener("timeout", lost);
