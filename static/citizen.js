@@ -1,14 +1,180 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  // On 2G a report with photos takes minutes. Where this file runs, the form is sent by
+  // XMLHttpRequest so the button can say how much has gone ("Mengirim… 42%"), and its photos
+  // are shrunk on the phone first: the server re-encodes every photo to LAPOR_PHOTO_MAX_SIDE
+  // (1600 px by default) anyway, so the extra pixels a phone camera takes only cost the
+  // citizen time and credit. Without this file the form posts as it is, full-size photos and
+  // all, and the server checks and re-encodes either way.
+  var MAX_SIDE = 1600;
+  var QUALITY = 0.8;
+  // Below this a photo of at most MAX_SIDE is sent as it is: re-encoding it would gain little.
+  var SMALL_ENOUGH = 300 * 1024;
+
+  function jpegName(name) {
+    return (name.replace(/\.[^.]*$/, "") || "foto") + ".jpg";
+  }
+
+  // The photo as the server would keep it, or the file itself when that fails or is not smaller:
+  // a photo is never dropped for the sake of shrinking it.
+  function shrink(file) {
+    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/.test(file.type)) {
+      return Promise.resolve(file);
+    }
+    return window.createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.size <= SMALL_ENOUGH) {
+        bitmap.close();
+        return file;
+      }
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      var context = canvas.getContext("2d");
+      // JPEG has no transparency: a PNG's clear parts become white, not black.
+      context.fillStyle = "#fff";
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          resolve(blob && blob.size < file.size
+            ? new File([blob], jpegName(file.name), {type: "image/jpeg"}) : file);
+        }, "image/jpeg", QUALITY);
+      });
+    }).catch(function () { return file; });
+  }
+
+  // One at a time: a decoded 12-megapixel photo takes about 50 MB of a cheap phone's memory.
+  function shrinkAll(files, done) {
+    var out = [];
+    var next = function (i) {
+      if (i === files.length) { done(out); return; }
+      shrink(files[i]).then(function (small) { out.push(small); next(i + 1); });
+    };
+    next(0);
+  }
+
+  // The answer replaces the page as a normal submission's would: the form again with its
+  // errors (and the photos the server holds), or a refusal.
+  // Its address too: a language switch's answer is at "?lang=en", as after a normal post.
+  function show(html, url) {
+    document.open();
+    document.write(html);
+    document.close();
+    if (url) { window.history.replaceState(null, "", url); }
+  }
+
   // A second tap while a slow upload is running would only re-send the same token; the server
   // stores one report either way, but a disabled button tells the citizen it is on its way.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
-    form.addEventListener("submit", function () {
-      var button = form.querySelector("button[type=submit]");
-      if (button) {
-        window.setTimeout(function () { button.disabled = true; }, 0);
+    var button = form.querySelector("button[type=submit].send") ||
+      form.querySelector("button[type=submit]");
+    var label = button ? button.textContent : "";
+    var failed = document.getElementById("send-failed");
+    var sending = false;
+    var canUpload = !!(window.FormData && window.XMLHttpRequest &&
+      "upload" in new XMLHttpRequest() && button && button.hasAttribute("data-progress"));
+    var shrunk = new Map();  // the same photo is not shrunk again after a lost connection
+
+    var say = function (percent) {
+      if (percent === null) {
+        button.textContent = button.getAttribute("data-sending");
+      } else {
+        button.textContent = button.getAttribute("data-progress")
+          .replace("{percent}", String(percent));
       }
+    };
+    var reset = function () {
+      sending = false;
+      if (button) {
+        button.disabled = false;
+        button.textContent = label;
+        button.removeAttribute("aria-busy");
+      }
+    };
+    // Back from the receipt, a page restored from the browser's cache still says "Mengirim".
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) { reset(); }
+    });
+
+    var send = function (submitter, reporting) {
+      var action = (submitter && submitter.getAttribute("formaction")) ||
+        form.getAttribute("action") || window.location.href;
+      action = new URL(action, window.location.href).href;
+      var data = new FormData(form);
+      if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
+      var input = form.querySelector("input[type=file][name=photos]");
+      var files = input && input.files ? Array.prototype.slice.call(input.files) : [];
+      var upload = function (photos) {
+        if (files.length) {
+          data.delete("photos");
+          photos.forEach(function (photo) { data.append("photos", photo, photo.name); });
+        }
+        var xhr = new XMLHttpRequest();
+        var left = false;
+        var leave = function () {
+          // Post/Redirect/Get: the answer is the receipt's address; the browser goes there
+          // itself rather than this request downloading the page a second time.
+          if (left || !xhr.responseURL || xhr.responseURL.split("#")[0] === action) {
+            return false;
+          }
+          left = true;
+          var receipt = xhr.responseURL;  // abort() empties it
+          xhr.abort();
+          window.location.assign(receipt);
+          return true;
+        };
+        xhr.open("POST", action);
+        xhr.upload.addEventListener("progress", function (event) {
+          if (reporting && event.lengthComputable && event.total > 0) {
+            say(Math.min(100, Math.floor(100 * event.loaded / event.total)));
+          }
+        });
+        xhr.addEventListener("readystatechange", function () {
+          if (xhr.readyState === 2) { leave(); }
+        });
+        xhr.addEventListener("load", function () {
+          if (!leave() && !left) { show(xhr.responseText, xhr.responseURL); }
+        });
+        var lost = function () {
+          if (left) { return; }
+          reset();
+          if (failed) {
+            failed.setAttribute("role", "alert");  // only now: the form has no alert before
+            failed.hidden = false;
+            failed.focus();
+          }
+        };
+        xhr.addEventListener("error", lost);
+        xhr.addEventListener("timeout", lost);
+        xhr.send(data);
+      };
+      if (!files.length) { upload([]); return; }
+      var todo = files.filter(function (file) { return !shrunk.has(file); });
+      shrinkAll(todo, function (smaller) {
+        todo.forEach(function (file, i) { shrunk.set(file, smaller[i]); });
+        upload(files.map(function (file) { return shrunk.get(file); }));
+      });
+    };
+
+    form.addEventListener("submit", function (event) {
+      if (!canUpload) {
+        if (button) { window.setTimeout(function () { button.disabled = true; }, 0); }
+        return;
+      }
+      event.preventDefault();
+      if (sending) { return; }
+      sending = true;
+      if (failed) { failed.hidden = true; }
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      var submitter = event.submitter || null;
+      // The language switch re-posts the form too, but the citizen is not sending anything.
+      var reporting = !submitter || submitter === button;
+      if (reporting) { say(null); }
+      send(submitter, reporting);
     });
   });
   // Contact fields are irrelevant for an anonymous report; hide them to keep the form short.

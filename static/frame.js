@@ -19,6 +19,9 @@
   var wrapper = document.getElementById("frame");
   var last = -1;
   function measure() {
+    // A page that citizen.js replaced with the server's answer (document.write) has a wrapper
+    // of its own: this one, gone from the document, would report a height of 0.
+    if (!wrapper.isConnected) { return; }
     var height = Math.ceil(wrapper.getBoundingClientRect().height);
     if (height !== last) {
       last = height;

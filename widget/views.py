@@ -162,7 +162,10 @@ async def _allowed(svc: Services, key: str, claimed: str) -> Frame | tuple[str, 
 async def _frame(request: Request, svc: Services, key: str) -> Frame | Response:
     dest = request.headers.get("sec-fetch-dest")
     claimed = request.query_params.get("o", "")
-    if dest is not None and dest not in FRAME_DESTINATIONS:
+    # citizen.js sends the frame's form by XMLHttpRequest (to show the upload's progress), a
+    # request only our own pages can make: the browser says "empty" and "same-origin" for it.
+    ours = dest == "empty" and request.headers.get("sec-fetch-site") == "same-origin"
+    if dest is not None and dest not in FRAME_DESTINATIONS and not ours:
         # Opened as a page of its own (or fetched): this form exists only inside a frame.
         return _notice(request, svc, "not_framed", None, 403)
     allowed = await _allowed(svc, key, claimed)

@@ -16,9 +16,11 @@ import io
 import os
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -328,6 +330,97 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
         ImageDraw.Draw(image).rectangle((20, 20, size[0] // 2, size[1] // 2), fill=(250, 250, 250))
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)
+        path = tmp_path / name
+        path.write_bytes(out.getvalue())
+        return path
+
+    return factory
+
+
+class CountingProxy:
+    """A TCP relay in front of the server that counts the bytes the browser sends: what a
+    phone pays for on the way up. Chromium shows a test no request body holding a file."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._sent = 0
+        self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def sent(self) -> int:
+        with self._lock:
+            return self._sent
+
+    def url(self, server_url: str) -> str:
+        """`server_url` (on the server's port) through the relay."""
+        return server_url.replace(f":{self.target_port}", f":{self.port}", 1)
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                with self._lock:
+                    self._sockets += [client, upstream]
+                thread = threading.Thread(target=self._relay, args=(client, upstream))
+                thread.start()
+                self._threads.append(thread)
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        down = threading.Thread(target=self._pump, args=(upstream, client, False))
+        down.start()
+        self._pump(client, upstream, True)
+        down.join()
+        client.close()
+        upstream.close()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, upward: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if upward:
+                    with self._lock:
+                        self._sent += len(data)
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture
+def counting_proxy(lapor_server: LaporServer) -> Iterator[CountingProxy]:
+    proxy = CountingProxy(lapor_server.port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def make_phone_photo(tmp_path: Path) -> Callable[..., Path]:
+    """A photo as a phone camera takes it: 4000×3000 with sensor noise, several MB as JPEG
+    (a flat test image would compress to almost nothing and shrink to nothing either)."""
+    from PIL import Image
+
+    def factory(name: str = "kamera.jpg", size: tuple[int, int] = (4000, 3000)) -> Path:
+        noise = Image.effect_noise(size, 40)
+        light = Image.linear_gradient("L").resize(size)
+        red = Image.blend(light, noise, 0.5)
+        green = Image.blend(light.transpose(Image.Transpose.ROTATE_180), noise, 0.4)
+        out = io.BytesIO()
+        Image.merge("RGB", (red, green, noise)).save(out, "JPEG", quality=85)
         path = tmp_path / name
         path.write_bytes(out.getvalue())
         return path

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.conftest import LaporServer
+from tests.browser.conftest import CountingProxy, LaporServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -390,3 +390,184 @@ def test_form_page_has_no_console_errors_or_csp_violations(
     )
     page.wait_for_timeout(200)
     assert any("CSP violation: img-src" in p for p in page.problems), page.problems
+
+
+# -- g. a slow network ---------------------------------------------------------------------------
+def photo_dimensions(server: LaporServer, code: str) -> list[tuple[int, int]]:
+    rows = server.query(
+        "SELECT p.width, p.height FROM report_photos p JOIN reports r ON r.id = p.report_id "
+        "WHERE replace(r.tracking_code, '-', '') = ? ORDER BY p.position",
+        code.replace("-", ""),
+    )
+    return [(int(w), int(h)) for w, h in rows]
+
+
+def test_a_phone_photo_is_shrunk_before_it_is_sent(
+    lapor_server: Any,
+    counting_proxy: CountingProxy,
+    make_page: Callable[..., Any],
+    make_phone_photo: Callable[..., Path],
+    make_jpeg: Callable[..., Path],
+) -> None:
+    # A 4000×3000 camera photo is megabytes: minutes on 2G. The server keeps 1600 px at most
+    # anyway, so the phone sends it at that size.
+    big = make_phone_photo()
+    assert big.stat().st_size > 2_000_000
+    page = make_page()
+    open_form(page, counting_proxy.url(lapor_server.poster_url))
+    fill_report(page, story(), photo=big)
+    before = counting_proxy.sent
+    page.click("button.send")
+    code = receipt_code(page)
+    # Everything the phone sent for the report and the receipt: a fifth of the photo at most.
+    sent = counting_proxy.sent - before
+    assert sent < big.stat().st_size / 5, (sent, big.stat().st_size)
+    assert photo_dimensions(lapor_server, code) == [(1600, 1200)]
+    assert page.problems == []
+
+
+def test_a_small_photo_or_one_the_browser_cannot_read_is_sent_as_it_is(
+    lapor_server: Any,
+    counting_proxy: CountingProxy,
+    make_page: Callable[..., Any],
+    make_jpeg: Callable[..., Path],
+) -> None:
+    # Shrinking is a favour, never a filter: a photo already small, or one the phone cannot
+    # decode, goes to the server whole, and the server decides (here: it takes both).
+    small = make_jpeg()
+    odd = make_jpeg(name="odd.jpg", color=(200, 40, 40))
+    page = make_page()
+    open_form(page, counting_proxy.url(lapor_server.poster_url))
+    fill_report(page, story())
+    page.set_input_files(
+        "#photos",
+        [
+            {"name": small.name, "mimeType": "image/jpeg", "buffer": small.read_bytes()},
+            # A type the browser is not asked to decode, such as an iPhone's HEIC.
+            {"name": odd.name, "mimeType": "image/heic", "buffer": odd.read_bytes()},
+        ],
+    )
+    before = counting_proxy.sent
+    page.click("button.send")
+    code = receipt_code(page)
+    assert counting_proxy.sent - before > small.stat().st_size + odd.stat().st_size
+    assert photo_dimensions(lapor_server, code) == [(320, 240), (320, 240)]
+    assert page.problems == []
+
+
+def test_the_button_says_sending_and_how_much_while_the_upload_runs(
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    fill_report(page, story(), photo=make_jpeg(size=(1200, 900)))
+    # 2G's upload: the request's body leaves the phone a few KB a second.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 200, "downloadThroughput": -1, "uploadThroughput": 4000},
+    )
+    button = page.locator("button.send")
+    before, posts_before = lapor_server.report_count(), posts_logged(lapor_server)
+    button.click()
+    expect(button).to_have_text(re.compile(r"^Mengirim… \d{1,3}%$"))
+    expect(button).to_be_disabled()
+    # A second tap while it runs sends nothing more.
+    button.dispatch_event("click")
+    page.locator("#report-form").evaluate("f => f.requestSubmit()")
+    expect(page).to_have_url(RECEIPT_URL, timeout=60_000)
+    code = receipt_code(page)
+    assert settle(lapor_server, before + 1) == before + 1
+    assert posts_logged(lapor_server) - posts_before == 1
+    assert stored(lapor_server, code)[4] == 1
+    assert page.problems == []
+
+
+def test_the_button_says_sending_while_the_answer_is_held_back(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    page = make_page()
+    held: list[Any] = []
+    page.route(
+        re.compile(r"/q/"),
+        lambda route: held.append(route) if route.request.method == "POST" else route.fallback(),
+    )
+    open_form(page, lapor_server.poster_url)
+    fill_report(page, story())
+    button = page.locator("button.send")
+    button.click()
+    expect(button).to_have_text(re.compile(r"^Mengirim…"))
+    expect(button).to_be_disabled()
+    expect(button).to_have_attribute("aria-busy", "true")
+    assert len(held) == 1
+    held[0].continue_()
+    receipt_code(page)
+    assert page.problems == []
+
+
+def test_a_lost_connection_keeps_the_form_and_lets_the_citizen_send_again(
+    lapor_server: Any, make_page: Callable[..., Any], make_jpeg: Callable[..., Path]
+) -> None:
+    page = make_page()
+    cut = {"once": True}
+
+    def route(r: Any) -> None:
+        if r.request.method == "POST" and cut["once"]:
+            cut["once"] = False
+            r.abort("internetdisconnected")
+        else:
+            r.fallback()
+
+    page.route(re.compile(r"/q/"), route)
+    open_form(page, lapor_server.poster_url)
+    text = story("Antrean loket 2 tidak bergerak selama satu jam penuh hari ini.")
+    fill_report(page, text, photo=make_jpeg())
+    page.click("button.send")
+    failed = page.locator("#send-failed")
+    expect(failed).to_be_visible()
+    expect(failed).to_have_attribute("role", "alert")
+    expect(failed).to_contain_text("Belum terkirim")
+    expect(page.locator("button.send")).to_be_enabled()
+    expect(page.locator("button.send")).to_have_text("Kirim laporan")
+    expect(page.locator("#text")).to_have_value(text)
+    page.click("button.send")
+    code = receipt_code(page)
+    assert stored(lapor_server, code)[4] == 1
+    # Only the refused request's own line, from Chromium.
+    assert [p for p in page.problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_form_is_styled_from_its_html_alone(
+    lapor_server: Any, make_page: Callable[..., Any], javascript: bool
+) -> None:
+    # Every request is a round trip of up to a second on 2G: the first view needs only the page.
+    page = make_page(javascript=javascript)
+    asked: list[str] = []
+
+    def block(route: Any) -> None:
+        asked.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"\.css(\?|$)"), block)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.resource_type))
+    open_form(page, lapor_server.poster_url)
+    assert asked == []
+    assert "stylesheet" not in requests
+    assert page.evaluate("getComputedStyle(document.querySelector('.top')).backgroundColor") == (
+        "rgb(139, 0, 0)"
+    )
+    send = page.locator("button.send")
+    assert send.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(139, 0, 0)"
+    # Full width, as the stylesheet makes it, not the browser's small grey button.
+    width = send.evaluate("b => b.getBoundingClientRect().width")
+    main = page.evaluate("document.querySelector('main').clientWidth")
+    assert width > main * 0.8
+    assert page.locator(".trap").bounding_box() is None or (
+        page.locator(".trap").bounding_box()["x"] < 0
+    )
+    assert_fits_phone(page)
+    if javascript:
+        assert page.problems == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import io
 import sqlite3
 from collections.abc import Callable
@@ -13,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+from lapor import resources
 from tests.conftest import AppHarness, MakeHarness, jpeg_bytes
 from tests.html import attr, one, tag
 
@@ -371,7 +374,33 @@ async def test_security_headers_and_csp_without_inline_script(harness: AppHarnes
     assert response.headers["strict-transport-security"].startswith("max-age=")
     page = soup(response)
     assert all(script.get("src") for script in page.find_all("script"))
-    assert not page.find_all(style=True) and not page.find_all("style")
+    # No style attribute, and one <style> element: the stylesheet, allowed by its hash.
+    assert not page.find_all(style=True) and len(page.find_all("style")) == 1
+
+
+def style_src(csp: str) -> list[str]:
+    directive = next(d.strip() for d in csp.split(";") if d.strip().startswith("style-src "))
+    return directive.split()[1:]
+
+
+def sha256_source(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+@pytest.mark.parametrize("path", ["/q/{code}", "/", "/t"])
+async def test_the_inline_stylesheet_is_allowed_by_its_hash(harness: AppHarness, path: str) -> None:
+    # On 2G each request costs a round trip before anything shows: the citizen's pages carry
+    # their stylesheet in the HTML, and the policy allows exactly that text and nothing else.
+    response = await harness.client.get(path.format(code=harness.world.code("loket")))
+    assert response.status_code == 200
+    page = soup(response)
+    (style,) = page.find_all("style")
+    assert not page.find_all("link", rel="stylesheet")
+    text = style.string or ""
+    assert text == (resources.path("static") / "citizen.css").read_text(encoding="utf-8")
+    sources = style_src(response.headers["content-security-policy"])
+    assert sources == ["'self'", sha256_source(text)]
 
 
 async def test_form_page_weight_budget(harness: AppHarness) -> None:

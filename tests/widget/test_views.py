@@ -136,6 +136,25 @@ async def test_a_top_level_visit_or_a_fetch_is_refused(wh: WidgetHarness) -> Non
         assert response.status_code == 403
         assert soup(response).find("form") is None
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    # A fetch from another site, or one whose browser does not say where it comes from.
+    for site in ("cross-site", "same-site", None):
+        headers = {"sec-fetch-dest": "empty"} | ({"sec-fetch-site": site} if site else {})
+        assert (await wh.open(headers=headers)).status_code == 403
+
+
+async def test_the_frame_sends_its_form_by_script(wh: WidgetHarness) -> None:
+    # citizen.js posts the frame's form with XMLHttpRequest, to show the upload's progress:
+    # the browser marks it "empty", from our own origin, and it is taken like the form's post.
+    page = soup(await wh.open())
+    form = page.find("form", id="report-form")
+    assert form is not None
+    data = field_values(form.find_all("input", attrs={"type": "hidden"}))
+    data.update({"kind": "pengaduan", "identity": "anonim", "text": TEXT})
+    ours = {"sec-fetch-dest": "empty", "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
+    response = await wh.client.post(str(form["action"]), data=data, headers=ours)
+    assert response.status_code == 303
+    assert "/sent/" in response.headers["location"]
+    assert wh.rows("SELECT count(*) FROM reports") == [(1,)]
 
 
 async def test_forged_and_revoked_keys_show_a_notice_not_a_form(wh: WidgetHarness) -> None:
