@@ -170,9 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(target, workdir)
     print("# " + asyncio.run(settle(target, server.env)), flush=True)
     measured = code_version()
-    server.start()
-    assert server.proc is not None
     try:
+        # inside the try: a server still starting when wait_http gives up is stopped too
+        server.start()
+        assert server.proc is not None
         agency = busiest_agency(target)
         words = gen_reports.SEARCH_WORDS
         common, rare = words["common"], words["rare"]
@@ -258,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                 page = int(parsed.get("page", ["1"])[0])
                 print("\n".join(asyncio.run(explain_answers(target, query, page))), flush=True)
     finally:
-        stop(server.proc)
+        if server.proc is not None:
+            stop(server.proc)
     print(f"\n# done in {time.perf_counter() - started:.0f} s; server log: {server.log}")
     return 0
 
