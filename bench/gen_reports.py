@@ -468,6 +468,18 @@ QUESTION_TOPICS = [
     "cara mengecek status pengajuan saya secara online",
 ]
 RARE_SENTENCE = "Ada buaya muncul di sungai dekat permukiman warga."
+# The unit's answer on a followed-up report (reports.answer_text, migration 0023), which the
+# public list /jawaban shows. Picked by report id, not by the generator's random stream, so the
+# reports themselves (and what bench/inbox.py finds) stay as they were before answers existed.
+ANSWERS = [
+    "Terima kasih atas laporan Anda. Petugas kami sudah turun ke lokasi dan masalah tersebut "
+    "sedang ditangani.",
+    "Laporan sudah kami teruskan ke bidang terkait dan perbaikan dijadwalkan minggu ini.",
+    "Kami mohon maaf atas ketidaknyamanan ini. Pelayanan sudah kembali normal sejak kemarin.",
+    "Tim kami telah memeriksa lokasi; perbaikan akan selesai dalam 14 hari kerja.",
+    "Terima kasih. Berkas Anda sudah selesai diproses dan dapat diambil di loket pelayanan.",
+    "Masukan Anda kami catat dan akan dibahas dalam rapat evaluasi pelayanan bulan depan.",
+]
 RARE_EVERY = 10_000
 
 
@@ -618,7 +630,7 @@ REPORT_COLUMNS = [
     "assigned_user_id",
 ]
 # Filled when a later migration has added them (the first moments of the two clocks).
-OPTIONAL_COLUMNS = ["verified_at", "followed_up_at"]
+OPTIONAL_COLUMNS = ["verified_at", "followed_up_at", "answer_text"]
 DATETIME_COLUMNS = {
     "received_at",
     "updated_at",
@@ -800,6 +812,7 @@ class ReportMaker:
                 assigned_user_id=None,
                 verified_at=None,
                 followed_up_at=None,
+                answer_text=None,
             )
             if status != "masuk":
                 verified = self._after(received, 1, 60)
@@ -823,12 +836,18 @@ class ReportMaker:
                 # answered within the last 8 days: nothing for the auto-close timer
                 start = max(row["forwarded_at"], self.now - timedelta(days=8))
                 answered = self._after(start, 0, (self.now - start).total_seconds() / 3600)
-                row.update(followed_up_at=answered, updated_at=answered, version=3)
+                row.update(
+                    followed_up_at=answered,
+                    updated_at=answered,
+                    version=3,
+                    answer_text=ANSWERS[report_id % len(ANSWERS)],
+                )
             elif status == "selesai":
                 answered = self._after(row["forwarded_at"], 12, 24 * 7)
                 closed = self._after(answered, 4, 24 * 14)
                 row.update(
                     followed_up_at=answered,
+                    answer_text=ANSWERS[report_id % len(ANSWERS)],
                     closed_at=closed,
                     updated_at=closed,
                     version=4,
