@@ -228,7 +228,9 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, timeout=300)
+        # The first start on freshly generated data gives a million reports their private-link
+        # digests and runs any new migration's index over them: minutes, not seconds.
+        wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log, timeout=1200)
 
 
 class Client:

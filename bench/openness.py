@@ -100,7 +100,8 @@ def describe(path: str, status: int, data: bytes) -> str:
 
 
 async def explain_answers(target: Target, query: str, page: int) -> list[str]:
-    """The statements store.publication.answered runs for the page, with their plans."""
+    """The statements store.publication.answered and .total run for the page, with their
+    plans."""
     from sqlalchemy import create_engine, event
 
     from lapor.complaints.publication import PAGE_SIZE
@@ -119,6 +120,7 @@ async def explain_answers(target: Target, query: str, page: int) -> list[str]:
     with engine.connect() as conn:
         event.listen(engine, "before_cursor_execute", listener)
         publication.answered(conn, query=query, page=page, size=PAGE_SIZE)
+        publication.total(conn, query=query)
         event.remove(engine, "before_cursor_execute", listener)
         for statement, params in captured:
             times = []

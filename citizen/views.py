@@ -169,8 +169,10 @@ _BLANK_FORM_CACHE_SIZE = 5_000
 def _blank_form(request: Request, svc: Services, target: _Target, token: str) -> Response:
     """The empty form, rendered once per poster (or unit) and language; only the token differs
     between two citizens. The busiest page of the product, and most of its cost was Jinja."""
-    key = ("blank-form", *target.cache_key, i18n.current_language())
-    halves: tuple[str, str] | None = svc.page_cache.get(key)
+    key = (*target.cache_key, i18n.current_language())
+    # Its own dict: starting afresh when full must not drop the other pages' entries.
+    forms: dict[Any, tuple[str, str]] = svc.page_cache.setdefault("blank_forms", {})
+    halves = forms.get(key)
     if halves is None:
         html = svc.templates.render(
             "citizen/form.html",
@@ -180,9 +182,9 @@ def _blank_form(request: Request, svc: Services, target: _Target, token: str) ->
         if not slot or _TOKEN_SLOT in after:
             raise RuntimeError("citizen/form.html must print the form token exactly once")
         halves = (before, after)
-        if len(svc.page_cache) >= _BLANK_FORM_CACHE_SIZE:
-            svc.page_cache.clear()
-        svc.page_cache[key] = halves
+        if len(forms) >= _BLANK_FORM_CACHE_SIZE:
+            forms.clear()
+        forms[key] = halves
     return HTMLResponse(halves[0] + token + halves[1], headers=NO_STORE)
 
 

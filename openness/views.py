@@ -4,8 +4,9 @@ public list of answered reports.
 
 Counted over every report the unit received, confidential ones included (a count shows
 nothing of them); no text, name or code of any report is here. Summing a year of a
-province's reports takes the database a while, so each (unit, period) is computed once and
-served from memory for PUBLIC_SECONDS, also to the HTTP caches in front (Cache-Control)."""
+province's reports takes the database seconds, so each (unit, period) is computed once and
+served from memory for PUBLIC_SECONDS, also to the HTTP caches in front (Cache-Control), and
+then recomputed in the background while the kept figures are still served (STALE_SECONDS)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,14 @@ from lapor.complaints.records import Unit
 from lapor.complaints.tracking import group
 from lapor.store.cache import SharedCache
 from lapor.store.monitoring import Period
+from lapor.store.publication import Total
 from lapor.web.charts import bar_chart
 from lapor.web.services import Services, services
 
 PUBLIC_SECONDS = 300  # how old the figures a visitor reads may be
+# Past that, the figures kept are served once more, with the time they were summed, while they
+# are summed again in the background; only after a day without visitors does one wait.
+STALE_SECONDS = 86_400
 FORMATS = ("csv", "json")
 
 
@@ -89,7 +94,9 @@ async def _load(request: Request, root: Unit | None) -> tuple[PublicFigures, boo
     period, readable = read_period(request.query_params.get("year", ""), today)
     key = (root.id if root else 0, period.year)
     # One cache per app (its store), kept beside the other pages computed once.
-    cache: Cached = svc.page_cache.setdefault("public_figures", Cached(PUBLIC_SECONDS))
+    cache: Cached = svc.page_cache.setdefault(
+        "public_figures", Cached(PUBLIC_SECONDS, stale_seconds=STALE_SECONDS)
+    )
     figures = await cache.get(key, lambda: _compute(svc, root, period))
     return figures, readable
 
@@ -206,8 +213,20 @@ async def answered_reports(request: Request) -> Response:
     page = read_page(request.query_params.get("page", ""))
     if page is None:
         raise HTTPException(400, "page must be a page number, such as 2")
-    items, total = await svc.store.answered_reports(query=query, page=page, size=PAGE_SIZE)
-    pages = max(1, -(-total // PAGE_SIZE))
+    items = await svc.store.answered_reports(query=query, page=page, size=PAGE_SIZE)
+    if page == 1 and len(items) < PAGE_SIZE:
+        total = Total(len(items))  # the whole list or search is on this page
+    else:
+        # Counting the whole list reads every entry of its index: the figure is kept as long
+        # as a visitor's page may be (LIST_SECONDS), and searched words a while too.
+        totals: SharedCache[str, Total] = svc.page_cache.setdefault(
+            "public_list_totals", SharedCache(LIST_SECONDS, stale_seconds=STALE_SECONDS)
+        )
+        total = await totals.get(query, lambda: svc.store.answered_total(query=query))
+    # Past SEARCH_COUNT matches a search does not know how many pages it has: it offers the
+    # next page while a page is full.
+    pages = max(1, -(-total.count // PAGE_SIZE))
+    more = total.more and len(items) == PAGE_SIZE
 
     def page_url(number: int) -> str:
         params = {"q": query} if query else {}
@@ -225,10 +244,10 @@ async def answered_reports(request: Request) -> Response:
             "page": page,
             "pages": pages,
             "previous_url": page_url(page - 1) if page > 1 else None,
-            "next_url": page_url(page + 1) if page < pages else None,
+            "next_url": page_url(page + 1) if page < pages or more else None,
             "format_code": group,
             "local_day": lambda moment: moment.astimezone(svc.settings.timezone).date(),
         },
-        status_code=200 if page <= pages else 404,
+        status_code=200 if page <= pages or items else 404,
         headers={"cache-control": f"public, max-age={LIST_SECONDS}"},
     )

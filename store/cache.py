@@ -9,6 +9,7 @@ long a poster or widget revoked elsewhere may still be served, so it stays short
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
@@ -17,6 +18,8 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 LOOKUP_CACHE_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 
 class TtlCache(Generic[K, V]):
@@ -51,19 +54,66 @@ class TtlCache(Generic[K, V]):
 
 
 class SharedCache(Generic[K, V]):
-    """A TtlCache for values that are dear to compute (a public page's figures summed over a
-    million reports): callers asking for the same key at once wait for one computation
-    instead of each starting their own, so a burst of visitors costs one query."""
+    """Values that are dear to compute (a public page's figures summed over a million
+    reports). Callers asking for the same key at once wait for one computation instead of
+    each starting their own, so a burst of visitors costs one query. Past `seconds` a value
+    is still served, for up to `stale_seconds`, while one computation in the background
+    replaces it: only the first visitor after a start (or a long quiet spell) waits for the
+    sum, never the visitor who happens to come when the five minutes are up."""
 
-    def __init__(self, seconds: float, max_entries: int = 1_000) -> None:
-        self._values: TtlCache[K, V] = TtlCache(seconds, max_entries)
+    def __init__(
+        self,
+        seconds: float,
+        max_entries: int = 1_000,
+        *,
+        stale_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self.stale_seconds = stale_seconds
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}  # computed at (monotonic), value
         self._locks: dict[K, asyncio.Lock] = {}
+        self._refreshing: dict[K, asyncio.Task[None]] = {}
 
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        found = self._entries.get(key)
+        now = self.clock()
+        if found is not None:
+            age = now - found[0]
+            if age < self.seconds:
+                return found[1]
+            if age < self.seconds + self.stale_seconds:
+                if key not in self._refreshing:
+                    task = asyncio.create_task(self._refresh(key, load))
+                    self._refreshing[key] = task
+                return found[1]
         lock = self._locks.setdefault(key, asyncio.Lock())
         try:
             async with lock:
-                return await self._values.get(key, load)
+                found = self._entries.get(key)
+                if found is not None and self.clock() - found[0] < self.seconds:
+                    return found[1]
+                return await self._load(key, load)
         finally:
-            if not lock.locked() and len(self._locks) > self._values.max_entries:
+            if not lock.locked() and len(self._locks) > self.max_entries:
                 self._locks.clear()
+
+    async def _load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        value = await load()
+        if len(self._entries) > self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (self.clock(), value)
+        return value
+
+    async def _refresh(self, key: K, load: Callable[[], Awaitable[V]]) -> None:
+        # A failed refresh keeps the stale value (a visitor still reads figures); the next
+        # visitor after it tries again.
+        try:
+            async with self._locks.setdefault(key, asyncio.Lock()):
+                await self._load(key, load)
+        except Exception:
+            logger.exception("refreshing a cached page's figures failed")
+        finally:
+            self._refreshing.pop(key, None)

@@ -7,7 +7,7 @@ an index-ordered scan that stops at a page, and counts come from counter rows, n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    TextClause,
     column,
     func,
     literal,
@@ -88,6 +89,19 @@ def scope_condition(
         # A whole tree: a list of every unit id would only slow the planner down.
         return _R.c.routed_unit_id.is_not(None)
     return _in_units(conn, _R.c.routed_unit_id, ids, ordered=ordered)
+
+
+def entry_units(conn: Connection, root_path: str) -> ColumnElement[bool]:
+    """Reports that came in at the units under `root_path`, for a scan that a range of
+    arrival dates drives (the figures of a month or a year): the whole tree is no condition,
+    and a list of units that hold many reports is kept off their index (see MANY_REPORTS).
+    Otherwise SQLite walked a province's 500 units through the unit index, every report of
+    every year, to keep one year's (30 s at a million reports)."""
+    ids = subtree_ids(conn, root_path)
+    total = conn.execute(select(func.count()).select_from(t.units)).scalar_one()
+    if len(ids) == total:
+        return true()
+    return _in_units(conn, _R.c.unit_id, ids, ordered=True)
 
 
 def _filters(
@@ -210,6 +224,42 @@ def matching(conn: Connection, words: tuple[str, ...]) -> tuple[Any, ColumnEleme
     """The search the inbox makes, for other readers of reports (the public list): the table
     to join on reports.id (SQLite's FTS5 index; None on PostgreSQL) and the condition."""
     return _search(conn, _words(conn, words))
+
+
+def newest_matching(
+    conn: Connection,
+    words: tuple[str, ...],
+    where: Sequence[ColumnElement[bool] | TextClause],
+    *,
+    limit: int,
+    offset: int = 0,
+) -> list[int]:
+    """The ids of reports that hold `words` and meet `where`, newest first, for a reader whose
+    other conditions most reports meet (the public list), so that no window is needed: on
+    SQLite the search index hands its matches over newest first and the scan stops at the
+    page; on PostgreSQL rare words are found through the GIN index and sorted, others walk
+    the ids down, checking each report's words, until the page is full."""
+    found = _words(conn, words)
+    if conn.dialect.name == "sqlite":
+        source, match = _search(conn, found)
+        ids = (
+            select(_R.c.id)
+            .select_from(source.join(_R, _R.c.id == source.c.rowid))
+            .where(match, *where)
+            .order_by(source.c.rowid.desc())
+        )
+    elif _rare_in_statistics(conn, words):
+        _, match = _search(conn, found)
+        matches = select(_R.c.id).where(match).cte("matches").prefix_with("MATERIALIZED")
+        ids = (
+            select(_R.c.id)
+            .where(_R.c.id.in_(select(matches.c.id)), *where)
+            .order_by((_R.c.id + 0).desc())
+        )
+    else:
+        _, match = _search(conn, found, indexed=False)
+        ids = select(_R.c.id).where(match, *where).order_by(_R.c.id.desc())
+    return list(conn.execute(ids.limit(limit).offset(offset)).scalars())
 
 
 def _rare_in_statistics(conn: Connection, words: tuple[str, ...]) -> bool | None:

@@ -30,7 +30,7 @@ from lapor.complaints.reminders import UNRESOLVED
 from lapor.complaints.reports import Status
 from lapor.store import feedback
 from lapor.store import schema as t
-from lapor.store.inbox import scope_condition, subtree_ids
+from lapor.store.inbox import entry_units, scope_condition
 
 _R = t.reports
 
@@ -82,8 +82,8 @@ def monitoring(conn: Connection, scope: Scope, root_path: str, period: Period) -
     d = _Dialect(conn, period.tz)
     month = d.month(_R.c.received_at).label("month")
     where = [
-        scope_condition(conn, scope),
-        _R.c.unit_id.in_(subtree_ids(conn, root_path)),
+        scope_condition(conn, scope, ordered=True),
+        entry_units(conn, root_path),
         _R.c.received_at >= period.start,
         _R.c.received_at < period.end,
     ]
@@ -171,8 +171,8 @@ def follow_up_dates(
     query = (
         select(_R.c.unit_id, month, forwarded, answered, func.count())
         .where(
-            scope_condition(conn, scope),
-            _R.c.unit_id.in_(subtree_ids(conn, root_path)),
+            scope_condition(conn, scope, ordered=True),
+            entry_units(conn, root_path),
             _R.c.received_at >= period.start,
             _R.c.received_at < period.end,
             _R.c.forwarded_at.is_not(None),

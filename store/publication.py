@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 
 from lapor.complaints import search
 from lapor.complaints.access import Scope
-from lapor.complaints.publication import ANSWERED, ListHold
+from lapor.complaints.publication import ListHold
 from lapor.complaints.records import User
-from lapor.complaints.reports import Identity
 from lapor.store import inbox
 from lapor.store import schema as t
 from lapor.store.errors import NotFound
@@ -37,52 +36,72 @@ class PublicAnswer:
     status: str
 
 
-def _listed() -> list[Any]:
-    return [
-        _R.status.in_([s.value for s in ANSWERED]),
-        _R.identity != Identity.CONFIDENTIAL.value,
-        _R.list_hold.is_(None),
-        _R.answer_text.is_not(None),
-        _R.followed_up_at.is_not(None),
-    ]
+# How many matches a search counts at most: past it the page says "more than" (counting every
+# report a common word is in would read half a million rows for one figure).
+SEARCH_COUNT = 1_000
 
 
-def answered(
-    conn: Connection, *, query: str, page: int, size: int
-) -> tuple[list[PublicAnswer], int]:
-    """A page of the list, newest answer first, and how many reports the list (or the search)
-    holds."""
-    where = _listed()
-    source: Any = None
-    words = search.tokens(query)
-    if words:
-        source, match = inbox.matching(conn, words)
-        where.append(match)
+@dataclass(frozen=True)
+class Total:
+    """How many reports the list (or a search of it) holds; `more` when the count stopped at
+    SEARCH_COUNT and there are more."""
+
+    count: int
+    more: bool = False
+
+
+def _columns() -> Select[Any]:
     answering = func.coalesce(_R.forwarded_unit_id, _R.unit_id)
-    joined: Any = t.reports.join(t.units, t.units.c.id == answering)
-    if source is not None:
-        joined = source.join(joined, _R.id == source.c.rowid)
-    rows = conn.execute(
-        select(
-            _R.tracking_code,
-            _R.title,
-            _R.text,
-            _R.kind,
-            t.units.c.name,
-            _R.answer_text,
-            _R.received_at,
-            _R.followed_up_at,
-            _R.status,
-        )
-        .select_from(joined)
-        .where(and_(*where))
-        .order_by(_R.followed_up_at.desc(), _R.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
-    counted: Any = t.reports if source is None else source.join(t.reports, _R.id == source.c.rowid)
-    total = conn.execute(select(func.count()).select_from(counted).where(and_(*where))).scalar()
-    return [PublicAnswer(*row) for row in rows], int(total or 0)
+    return select(
+        _R.tracking_code,
+        _R.title,
+        _R.text,
+        _R.kind,
+        t.units.c.name,
+        _R.answer_text,
+        _R.received_at,
+        _R.followed_up_at,
+        _R.status,
+    ).select_from(t.reports.join(t.units, t.units.c.id == answering))
+
+
+def _listed_in_order(query: Select[Any]) -> Select[Any]:
+    # SQLite, without statistics, takes the status index for the status term and sorts all
+    # 850,000 of a million reports (17 s for page 1); the list's own index answers in 0.1 ms.
+    return query.where(t.LISTED).with_hint(t.reports, "INDEXED BY ix_reports_listed", "sqlite")
+
+
+def answered(conn: Connection, *, query: str, page: int, size: int) -> list[PublicAnswer]:
+    """A page of the list, newest answer first, or of a search of it, newest report first."""
+    offset = (page - 1) * size
+    words = search.tokens(query)
+    if not words:
+        rows = conn.execute(
+            _listed_in_order(_columns())
+            .order_by(_R.followed_up_at.desc(), _R.id.desc())
+            .limit(size)
+            .offset(offset)
+        ).all()
+        return [PublicAnswer(*row) for row in rows]
+    # Most reports are on the list, so the list's condition is no filter to plan around: the
+    # search index's own newest-first order decides, as in the inbox.
+    ids = inbox.newest_matching(conn, words, [t.LISTED], limit=size, offset=offset)
+    by_id = {
+        row.id: row
+        for row in conn.execute(_columns().add_columns(_R.id).where(_R.id.in_(ids))).all()
+    }
+    return [PublicAnswer(*by_id[i][:-1]) for i in ids if i in by_id]
+
+
+def total(conn: Connection, *, query: str) -> Total:
+    """How many reports the list holds (every entry of its index: 0.1 s at a million, so the
+    page keeps the figure a minute), or a search of it (up to SEARCH_COUNT)."""
+    words = search.tokens(query)
+    if not words:
+        counted = _listed_in_order(select(func.count()).select_from(t.reports))
+        return Total(conn.execute(counted).scalar_one())
+    found = inbox.newest_matching(conn, words, [t.LISTED], limit=SEARCH_COUNT + 1)
+    return Total(min(len(found), SEARCH_COUNT), more=len(found) > SEARCH_COUNT)
 
 
 def set_hold(

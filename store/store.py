@@ -558,9 +558,13 @@ class Store:
 
     async def answered_reports(
         self, *, query: str, page: int, size: int
-    ) -> tuple[list[publication.PublicAnswer], int]:
-        """A page of the public list of answered reports, and how many it holds."""
+    ) -> list[publication.PublicAnswer]:
+        """A page of the public list of answered reports, or of a search of it."""
         return await self.db.read(partial(publication.answered, query=query, page=page, size=size))
+
+    async def answered_total(self, *, query: str) -> publication.Total:
+        """How many reports the public list, or a search of it, holds."""
+        return await self.db.read(partial(publication.total, query=query))
 
     async def set_list_hold(
         self,

@@ -265,7 +265,7 @@ async def test_the_code_opens_however_it_is_typed(harness: AppHarness, prefix: s
         assert response.status_code == 200, typed
         form = tag(soup(response).find("form", class_="report"))
         assert form["action"] == f"/q/{printed}"
-    assert len(harness.app.state.services.page_cache) == 1
+    assert len(harness.app.state.services.page_cache["blank_forms"]) == 1
 
 
 async def test_unknown_poster_and_revoked_poster(harness: AppHarness) -> None:

@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lapor.complaints.publication import PAGE_SIZE, PersonalData, personal_data
+from lapor.store import publication
 from tests.admin.test_workflow import forward_form, reported, signed_in
 from tests.conftest import AppHarness
 from tests.html import field_values, tag
@@ -112,7 +113,7 @@ async def test_answered_reports_are_listed_as_published_and_never_who_reported(
     assert "Answered reports" in english.text
 
 
-async def test_search_and_pages(world: AppHarness) -> None:
+async def test_search_and_pages(world: AppHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     h = world
     for n in range(PAGE_SIZE + 1):
         await answered(
@@ -142,6 +143,15 @@ async def test_search_and_pages(world: AppHarness) -> None:
     assert (await h.client.get("/jawaban?page=0")).status_code == 400
     assert (await h.client.get("/jawaban?page=99")).status_code == 404
     assert (await h.client.get("/jawaban", params={"q": "\"'*)(OR 1=1 --"})).status_code == 200
+
+    # A search past SEARCH_COUNT matches says "more than" and pages on while pages are full.
+    monkeypatch.setattr(publication, "SEARCH_COUNT", PAGE_SIZE)
+    page = soup((await h.client.get("/jawaban?q=lampu")).text)
+    assert tag(page.find(id="count")).get_text().startswith(f"Lebih dari {PAGE_SIZE} laporan")
+    assert tag(page.select_one("nav.pages a[rel=next]"))["href"] == "/jawaban?q=lampu&page=2"
+    page = soup((await h.client.get("/jawaban?q=lampu&page=2")).text)
+    assert len(page.select("li.answered")) == 1 and not page.select("nav.pages a[rel=next]")
+    assert (await h.client.get("/jawaban?q=lampu&page=3")).status_code == 404
 
 
 async def test_staff_withhold_with_a_reason_the_audit_trail_keeps(world: AppHarness) -> None:

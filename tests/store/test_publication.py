@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from lapor.complaints.publication import ListHold
+from lapor.complaints.publication import ANSWERED, ListHold
+from lapor.complaints.reports import Identity
+from lapor.store import publication, schema
+from lapor.store.publication import PublicAnswer, Total
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from tests.conftest import TEST_KEY, World
@@ -17,6 +20,13 @@ async def world(store: Store) -> World:
     world = await World(store, Signing([TEST_KEY])).standard()
     await world.user("petugas@rsud.go.id", "officer", "rsud")
     return world
+
+
+async def listed(
+    store: Store, query: str = "", page: int = 1, size: int = 10
+) -> tuple[list[PublicAnswer], Total]:
+    items = await store.answered_reports(query=query, page=page, size=size)
+    return items, await store.answered_total(query=query)
 
 
 async def answer(world: World, key: str, text: str, answer: str) -> int:
@@ -37,28 +47,83 @@ async def test_the_list_its_search_pages_and_holds(world: World) -> None:
     lamp = await answer(world, "a", "Lampu jalan di gang tiga mati.", "Lampu sudah diganti.")
     drain = await answer(world, "b", "Saluran drainase tersumbat sampah.", "Sudah dibersihkan.")
     await submit(world, "c", text="Belum dijawab sama sekali oleh unit.")
-    items, total = await store.answered_reports(query="", page=1, size=10)
-    assert total == 2 and [i.text for i in items] == [
+    items, total = await listed(store, "", 1, 10)
+    assert total == Total(2) and [i.text for i in items] == [
         "Saluran drainase tersumbat sampah.",
         "Lampu jalan di gang tiga mati.",
     ]
     assert items[0].answer == "Sudah dibersihkan." and items[0].unit_name == "RSUD Ulin"
-    found, count = await store.answered_reports(query="drainase", page=1, size=10)
-    assert count == 1 and [i.text for i in found] == ["Saluran drainase tersumbat sampah."]
-    second, total = await store.answered_reports(query="", page=2, size=1)
-    assert total == 2 and [i.text for i in second] == ["Lampu jalan di gang tiga mati."]
+    found, count = await listed(store, "drainase", 1, 10)
+    assert count == Total(1) and [i.text for i in found] == ["Saluran drainase tersumbat sampah."]
+    second, total = await listed(store, "", 2, 1)
+    assert total == Total(2) and [i.text for i in second] == ["Lampu jalan di gang tiga mati."]
 
     koor = world.users["koor@prov.go.id"]
     await store.set_list_hold(
         drain, actor=koor, scope=world.subtree("prov"), hold=ListHold.WITHHELD, reason="Alasan"
     )
-    items, total = await store.answered_reports(query="", page=1, size=10)
-    assert total == 1 and [i.text for i in items] == ["Lampu jalan di gang tiga mati."]
+    items, total = await listed(store, "", 1, 10)
+    assert total == Total(1) and [i.text for i in items] == ["Lampu jalan di gang tiga mati."]
     await store.set_list_hold(lamp, actor=koor, scope=world.subtree("prov"), hold=None)
     await store.set_list_hold(drain, actor=koor, scope=world.subtree("prov"), hold=None)
-    assert (await store.answered_reports(query="", page=1, size=10))[1] == 2
+    assert (await listed(store, "", 1, 10))[1] == Total(2)
 
 
 async def test_an_answer_with_a_phone_number_waits_for_review(world: World) -> None:
     await answer(world, "a", "Jalan rusak di depan pasar induk.", "Hubungi 0812 3456 7890.")
-    assert await world.store.answered_reports(query="", page=1, size=10) == ([], 0)
+    assert await listed(world.store, "", 1, 10) == ([], Total(0))
+
+
+async def test_a_search_is_newest_report_first_and_counts_up_to_a_bound(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reports arrive in one order and are answered in the reverse one: the list follows
+    # the answers, a search the reports (the search index's own order).
+    first = await submit(world, "a", text="Trotoar rusak di depan sekolah dasar.")
+    second = await submit(world, "b", text="Trotoar rusak dekat pasar lama.")
+    third = await submit(world, "c", text="Trotoar rusak di jembatan kota.")
+    officer = world.users["petugas@rsud.go.id"]
+    for report_id in (third, second, first):
+        await forward(world, report_id, title="Trotoar")
+        await world.store.follow_up_report(
+            report_id,
+            seen_version=2,
+            actor=officer,
+            scope=world.scope("petugas@rsud.go.id"),
+            answer="Sudah diperbaiki.",
+        )
+    store = world.store
+    shown, total = await listed(store, "", 1, 10)
+    assert total == Total(3) and [i.text for i in shown] == [
+        "Trotoar rusak di depan sekolah dasar.",
+        "Trotoar rusak dekat pasar lama.",
+        "Trotoar rusak di jembatan kota.",
+    ]
+    found, count = await listed(store, "trotoar", 1, 10)
+    assert [i.text for i in found] == [
+        "Trotoar rusak di jembatan kota.",
+        "Trotoar rusak dekat pasar lama.",
+        "Trotoar rusak di depan sekolah dasar.",
+    ]
+    assert count == Total(3)
+
+    # Past the bound the count says "more", and pages still go on.
+    monkeypatch.setattr(publication, "SEARCH_COUNT", 2)
+    page, count = await listed(store, "trotoar", 1, 1)
+    assert count == Total(2, more=True) and [i.text for i in page] == [
+        "Trotoar rusak di jembatan kota."
+    ]
+    page, count = await listed(store, "trotoar", 3, 1)
+    assert [i.text for i in page] == ["Trotoar rusak di depan sekolah dasar."]
+    assert await listed(store, "zzzz", 1, 1) == ([], Total(0))
+
+
+def test_the_lists_index_names_the_domains_rules() -> None:
+    # store/schema.py writes the list's condition as literal SQL (SQLite matches a partial
+    # index only by its text): it must say what complaints/publication.py says.
+    condition = str(schema.LISTED)
+    statuses = sorted(s.value for s in ANSWERED)
+    assert f"status IN ({', '.join(repr(s) for s in statuses)})" in condition
+    assert f"identity != '{Identity.CONFIDENTIAL.value}'" in condition
+    for column in ("list_hold IS NULL", "answer_text IS NOT NULL", "followed_up_at IS NOT NULL"):
+        assert column in condition
