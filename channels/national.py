@@ -9,7 +9,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from lapor.complaints.national import SIGNATURE_HEADER, CallbackError, read_callback, signature_ok
+from lapor.complaints.national import SIGNATURE_HEADER, CallbackError, read_callback
+from lapor.complaints.signatures import body_signature_ok
 from lapor.web.services import services
 
 # An event is a few hundred bytes: the portal sends one per callback.
@@ -42,7 +43,7 @@ async def callback(request: Request) -> Response:
     raw = await _raw_body(request)
     if raw is None:
         return _answer(413, error="too large")
-    if not signature_ok(settings.secret, raw, request.headers.get(SIGNATURE_HEADER)):
+    if not body_signature_ok(settings.secret, raw, request.headers.get(SIGNATURE_HEADER)):
         return _answer(403, error="wrong or missing signature")
     try:
         event = read_callback(raw)

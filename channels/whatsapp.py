@@ -17,7 +17,6 @@ pipeline, which it would sit beside rather than under."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 
@@ -27,6 +26,7 @@ from starlette.responses import PlainTextResponse, Response
 from lapor.complaints.conversation import Command, address, command, named_codes
 from lapor.complaints.notices import SmsNotice
 from lapor.complaints.reports import TEXT_MAX, Channel, Identity, Kind, Submission, clean_text
+from lapor.complaints.signatures import body_signature_ok
 from lapor.complaints.sms import parse, squash
 from lapor.complaints.whatsapp import (
     Inbound,
@@ -77,14 +77,6 @@ async def _raw_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def signature_valid(secret: str, body: bytes, header: str) -> bool:
-    """Whether `header` is `sha256=` and the HMAC-SHA256 of the raw `body` under `secret`,
-    compared in constant time."""
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    # Headers reach us decoded as latin-1: anything sent encodes back, nothing raises.
-    return hmac.compare_digest(expected.encode(), header.strip().lower().encode("latin-1"))
-
-
 async def webhook(request: Request) -> Response:
     svc = services(request)
     wa = svc.settings.whatsapp
@@ -113,7 +105,7 @@ async def webhook(request: Request) -> Response:
     if not signature:
         refused.labels("signature_missing").inc()
         return _answer(403, "forbidden")
-    if not signature_valid(wa.app_secret, raw, signature):
+    if not body_signature_ok(wa.app_secret, raw, signature):
         refused.labels("signature_wrong").inc()
         return _answer(403, "forbidden")
     payload = parse_object(raw)

@@ -9,8 +9,6 @@ shape here is ours (docs/national.md) and every name on the wire goes through th
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -249,17 +247,6 @@ class PortalEvent:
 
 class CallbackError(ValueError):
     """A callback body that is not the documented shape."""
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header's value for `body` (the stand-in portal and the docs' example)."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    if not secret or not header:
-        return False
-    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
 
 
 def _text(found: Mapping[str, Any], name: str, limit: int, required: bool = True) -> str | None:

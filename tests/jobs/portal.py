@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from lapor.complaints.national import sign
+from lapor.complaints.signatures import body_signature as sign
 
 PATH = "/api/reports"
 

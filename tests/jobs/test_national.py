@@ -386,7 +386,7 @@ async def test_a_callback_for_no_report_or_of_the_wrong_shape_is_refused(
     for wrong in ({"event_id": "e"}, {"event_id": "", "tracking_id": "X", "status": "closed"}):
         assert (await post_callback(h, wrong)).status_code == 400
     body = b"not json"
-    from lapor.complaints.national import sign
+    from lapor.complaints.signatures import body_signature as sign
 
     response = await h.client.post(
         "/channels/national", content=body, headers={"x-lapor-signature": sign(SECRET, body)}
