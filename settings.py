@@ -530,8 +530,8 @@ SETTINGS: tuple[Setting, ...] = (
         "20",
         "After the server stops listening, the longest the requests in flight get to finish "
         "(a submission's receipt included); then they are cancelled. The background jobs get "
-        "5 s more to finish what they hold; a process exits within DRAIN + STOP + 5 s and "
-        "the time to close the database.",
+        "10 s more to finish what they hold, and hand back the outbox claims they still hold: "
+        "a process exits within DRAIN + STOP + 10 s (docs/deploy.md, Stopping).",
     ),
     *_SMS_SETTINGS,
     *_WHATSAPP_SETTINGS,
