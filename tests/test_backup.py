@@ -178,4 +178,4 @@ def _kept_photo(data_dir: Path, tracking_code: str) -> Path:
             "WHERE r.tracking_code = ?",
             (tracking_code,),
         ).fetchone()
-    return data_dir / "photos" / name[:2] / name
+    return data_dir / "photos" / str(name)[:2] / str(name)
