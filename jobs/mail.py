@@ -470,8 +470,10 @@ class MailSender:
                     await self._deliver(message)
                 except asyncio.CancelledError:
                     # Stopped mid-delivery: hand the claim back so another sender takes the
-                    # message at once instead of after the lease.
-                    await asyncio.shield(self.store.release_outbox(message))
+                    # message at once instead of after the lease (which still ends it, should
+                    # the database be gone already).
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(self.store.release_outbox(message))
                     raise
             sent += len(messages)
         return sent

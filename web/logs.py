@@ -154,4 +154,6 @@ def logging_config(log_format: str) -> dict[str, Any]:
         "formatters": {"lapor": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
         "handlers": {"stderr": handler},
         "loggers": {"lapor": quiet, "uvicorn": quiet, "uvicorn.access": quiet},
+        # Other libraries' warnings in the same format, not Python's bare last resort.
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
     }
