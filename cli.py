@@ -24,11 +24,20 @@ from lapor.complaints import origins as origins_rules
 from lapor.complaints import sms as sms_rules
 from lapor.complaints.records import ROLES, Kiosk, Unit, User
 from lapor.complaints.reports import normalize_phone
-from lapor.settings import Settings, SettingsError, record_served_base_url
-from lapor.store.db import Database
+from lapor.settings import (
+    KEPT_FILES,
+    SECRET_KEY_FILE,
+    Settings,
+    SettingsError,
+    record_served_base_url,
+)
+from lapor.store import backup
+from lapor.store.db import Database, sqlite_path
 from lapor.store.errors import StoreError
-from lapor.store.migrate import migrate
+from lapor.store.migrate import known_revisions, migrate
+from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
+from lapor.web.logs import logging_config
 from lapor.web.signing import Signing
 from lapor.web.snippet import snippet
 
@@ -518,6 +527,86 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     print("database is up to date")
 
 
+def _lapor_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lapor-frontdoor")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _sqlite_database(settings: Settings, command: str) -> Path:
+    if not settings.database_url.startswith("sqlite:"):
+        raise CommandError(
+            f"lapor {command} is for an SQLite deployment; on PostgreSQL use pg_dump and "
+            "pg_restore (docs/deploy.md, Backups)"
+        )
+    return Path(sqlite_path(settings.database_url))
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    database = _sqlite_database(settings, "backup")
+    photos = PhotoStore(
+        settings.photo_dir,
+        max_bytes=settings.max_photo_bytes,
+        max_pixels=settings.max_photo_pixels,
+        max_side=settings.photo_max_side,
+    )
+    written = backup.write_backup(
+        Path(args.path),
+        database=database,
+        photo_path=photos.path,
+        data_dir=settings.data_dir,
+        kept_files=KEPT_FILES,
+        versions={"lapor": _lapor_version()},
+    )
+    counts = written.manifest["counts"]
+    files = len(written.manifest["files"])
+    print(
+        f"backed up {counts.get('reports', 0)} report(s), "
+        f"{counts.get('report_photos', 0) + counts.get('event_attachments', 0)} photo(s) and "
+        f"attachment(s) ({files} files, schema revision "
+        f"{written.manifest['schema_revision']}) into {written.path}"
+    )
+    if written.missing:
+        print(
+            f"lapor: warning: {len(written.missing)} photo file(s) the database names were not "
+            f"in {settings.photo_dir} and are not in the backup, e.g. {written.missing[0]}",
+            file=sys.stderr,
+        )
+    if settings.secret_keys:
+        print(
+            "note: the signing keys are set in LAPOR_SECRET_KEYS, not kept in the data "
+            "directory: keep them with the backup, or posters and private links stop working"
+        )
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    database = _sqlite_database(settings, "restore")
+    manifest = backup.restore_backup(
+        Path(args.path),
+        data_dir=settings.data_dir,
+        database=database,
+        known_revisions=known_revisions(),
+    )
+    counts = manifest["counts"]
+    print(
+        f"restored {counts.get('reports', 0)} report(s) and "
+        f"{counts.get('report_photos', 0) + counts.get('event_attachments', 0)} photo(s) and "
+        f"attachment(s) into {settings.data_dir} (schema revision "
+        f"{manifest['schema_revision']}, backed up {manifest['created_at']}); "
+        "`lapor serve` brings an older schema up to date"
+    )
+    if SECRET_KEY_FILE not in manifest["files"] and not settings.secret_keys:
+        print(
+            "lapor: warning: the backup holds no secret.key (the old server had "
+            "LAPOR_SECRET_KEYS set): set the same keys here, or posters and private links "
+            "stop working",
+            file=sys.stderr,
+        )
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -564,8 +653,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level="info",
+        log_config=logging_config(settings.log_format),
         access_log=args.access_log,
         server_header=False,
+        # SIGTERM: the requests in flight get this long once the server stops listening
+        # (after LAPOR_DRAIN_SECONDS); server.py's lifespan then stops the jobs.
+        timeout_graceful_shutdown=settings.stop_seconds,
     )
 
 
@@ -584,7 +677,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--access-log",
         action="store_true",
-        help="log every request (off by default: /metrics counts them)",
+        help="also uvicorn's own line per request, with the raw path and query (which carry "
+        "tracking codes and private links' secrets): for debugging, never in production. "
+        "Every request has its line without it (LAPOR_LOG_FORMAT)",
     )
     serve.add_argument(
         "--demo",
@@ -596,6 +691,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
+    backup_parser = commands.add_parser(
+        "backup",
+        help="write a consistent copy of an SQLite deployment (database, photos, keys) into a "
+        "new directory, while the server runs",
+    )
+    backup_parser.add_argument("path", help="a directory that does not exist yet, or is empty")
+    backup_parser.set_defaults(func=cmd_backup)
+    restore_parser = commands.add_parser(
+        "restore",
+        help="bring a backup back into an empty data directory (LAPOR_DATA_DIR), checking "
+        "every file against its manifest",
+    )
+    restore_parser.add_argument("path", help="a directory written by `lapor backup`")
+    restore_parser.set_defaults(func=cmd_restore)
 
     unit = commands.add_parser("unit", help="units of the organisation tree")
     unit_commands = unit.add_subparsers(dest="action", required=True, parser_class=_Parser)

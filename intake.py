@@ -71,6 +71,10 @@ def _nobody_to_wake() -> None:
     pass
 
 
+def _not_noted(report_id: int) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class Intake:
     """Built once by the composition root (and by the demo's seed, without metrics or mail)."""
@@ -84,6 +88,9 @@ class Intake:
     reporter_secret_hash: Callable[[str], str]
     count: Count = _not_counted
     wake_mail: Callable[[], None] = _nobody_to_wake
+    # Told the id of the report each submission stored or found again (server.py puts it on
+    # the request's log line).
+    note_report: Callable[[int], None] = _not_noted
 
     def reply_address(self, submission: Submission) -> str | None:
         """Where a reporter who left a phone number and no e-mail is told of their report:
@@ -161,6 +168,7 @@ class Intake:
             # Before the write: a stored report must never name a photo that is not in place.
             await asyncio.to_thread(self.commit_photos, [p.name for p in photos])
         result = await self.store.submit_report(new)
+        self.note_report(result.report_id)
         if result.created:
             self.count(entry.channel, True)
             self.wake_mail()

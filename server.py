@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from functools import partial
 from http import HTTPStatus
+from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Scope
 
@@ -41,10 +45,10 @@ from lapor.open311 import routes as open311_routes
 from lapor.openness import routes as openness_routes
 from lapor.settings import Settings
 from lapor.store.db import Database
-from lapor.store.migrate import migrate
+from lapor.store.migrate import head, known_revisions, migrate
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
-from lapor.web import i18n, labels
+from lapor.web import health, i18n, labels, logs
 from lapor.web.metrics import Metrics, MetricsMiddleware
 from lapor.web.middleware import BodySizeLimit, LanguageMiddleware, VersionedStaticFiles
 from lapor.web.ratelimit import RateLimits
@@ -59,17 +63,46 @@ from lapor.widget import views as widget_views
 log = logging.getLogger("lapor")
 
 
-async def healthz(request: Request) -> Response:
-    try:
-        await asyncio.wait_for(services(request).store.ping(), timeout=5)
-    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
-        log.warning("health check failed: %s", exc)
-        return JSONResponse(
-            {"status": "error", "database": "unreachable"},
-            status_code=503,
-            headers={"cache-control": "no-store"},
-        )
-    return JSONResponse({"status": "ok", "database": "ok"}, headers={"cache-control": "no-store"})
+# What the background jobs get to finish what they hold once the server has stopped listening
+# (LAPOR_STOP_SECONDS says the whole bound): the mail sender its message in hand, which a
+# thread is sending and which no cancellation could stop anyway.
+JOB_STOP_SECONDS = 10.0
+
+
+def drain_on_signals(lifecycle: health.Lifecycle, drain_seconds: float) -> Callable[[], None]:
+    """Put ourselves in front of uvicorn's SIGTERM and SIGINT handlers: the first signal marks
+    the process draining (`/healthz/ready` answers 503) and hands the signal on to uvicorn
+    `drain_seconds` later, which then stops listening, finishes the requests in flight and
+    runs the lifespan's shutdown. A second signal is handed on at once. Returns what puts
+    uvicorn's handlers back. In each worker's own main thread, as uvicorn's are."""
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {}
+
+    def hand_on(sig: int, frame: FrameType | None) -> None:
+        prior = previous[sig]
+        if callable(prior):
+            prior(sig, frame)
+
+    def on_signal(sig: int, frame: FrameType | None) -> None:
+        if lifecycle.draining or drain_seconds <= 0:
+            lifecycle.draining = True
+            hand_on(sig, frame)
+            return
+        lifecycle.draining = True
+        log.info("draining", extra={"facts": {"signal": signal.Signals(sig).name}})
+        # From a signal handler, only call_soon_threadsafe is safe to touch the loop with.
+        loop.call_soon_threadsafe(loop.call_later, drain_seconds, hand_on, sig, None)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.getsignal(sig)
+        signal.signal(sig, on_signal)
+
+    def restore() -> None:
+        for sig, prior in previous.items():
+            if signal.getsignal(sig) is on_signal:
+                signal.signal(sig, prior)
+
+    return restore
 
 
 ERROR_TEXT = {
@@ -141,7 +174,10 @@ def routes(metrics: Metrics) -> list[Route | Mount]:
         *channel_routes.routes,
         *openness_routes.routes,
         *open311_routes.routes,
-        Route("/healthz", healthz, name="healthz"),
+        # The readiness check under its first name, for the monitoring that already polls it.
+        Route("/healthz", health.ready, name="healthz"),
+        Route("/healthz/live", health.live, name="healthz_live"),
+        Route("/healthz/ready", health.ready, name="healthz_ready"),
         Route("/metrics", metrics.endpoint, name="metrics"),
         Mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -186,7 +222,10 @@ def create_app(
     *,
     database: Database | None = None,
     run_background_tasks: bool = True,
+    handle_signals: bool = False,
 ) -> Starlette:
+    """`handle_signals`: drain on SIGTERM as `lapor serve` does (app_factory); tests that run
+    the app in their own process leave the signals alone."""
     settings = settings or Settings.load()
     database = database or Database(settings.database_url)
     store = Store(database)
@@ -236,8 +275,10 @@ def create_app(
             reporter_secret_hash=signing.reporter_secret_hash,
             count=partial(_count_report, metrics),
             wake_mail=mail.wake,
+            note_report=lambda report_id: logs.note(report_id=report_id),
         ),
     )
+    lifecycle = health.Lifecycle(head=head(), known=known_revisions())
 
     # The webhook stores WhatsApp messages; this runner makes them reports through the
     # channel, once each sender has been quiet for a moment.
@@ -259,6 +300,11 @@ def create_app(
         widget_loader.loader()  # sentences from the catalogs; a broken source fails here
         # Load the holiday tables now rather than in the first citizen's request.
         settings.calendar.is_working_day(datetime.now(settings.timezone).date())
+        restore_signals = (
+            drain_on_signals(lifecycle, settings.drain_seconds)
+            if handle_signals and threading.current_thread() is threading.main_thread()
+            else None
+        )
         tasks: list[asyncio.Task[None]] = []
         if run_background_tasks:
             tasks.append(asyncio.create_task(mail.run(), name="mail-sender"))
@@ -276,6 +322,14 @@ def create_app(
         try:
             yield
         finally:
+            lifecycle.draining = True
+            # The mail sender finishes the message in hand and claims no more; what it still
+            # holds when its time is up is handed back as it is cancelled (jobs/mail.py).
+            mail.stop()
+            stopping = time.monotonic()
+            senders = [task for task in tasks if task.get_name() == "mail-sender"]
+            if senders:
+                await asyncio.wait(senders, timeout=JOB_STOP_SECONDS)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -283,9 +337,13 @@ def create_app(
                     await task
             await svc.limits.close()
             await database.close()
+            if restore_signals is not None:
+                restore_signals()
+            logs.job_run("stop", stopping)
 
     # Outermost first: metrics see every response, headers go on error pages too.
     middleware = [
+        Middleware(logs.RequestLog),
         Middleware(MetricsMiddleware, metrics=metrics),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
         Middleware(LanguageMiddleware, default=settings.default_language),
@@ -303,6 +361,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = svc
+    app.state.lifecycle = lifecycle
     app.state.exports = exports
     app.state.whatsapp_inbox = whatsapp_inbox
     return app
@@ -315,7 +374,7 @@ def _count_report(metrics: Metrics, channel: Channel, created: bool) -> None:
 
 def app_factory() -> Starlette:
     """What uvicorn workers import (`lapor.server:app_factory`, factory=True)."""
-    return create_app()
+    return create_app(handle_signals=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -509,6 +509,30 @@ SETTINGS: tuple[Setting, ...] = (
         "The `jurisdiction_id` Open311 clients may send (one jurisdiction per server); another "
         "value is answered 404. Empty: the host of LAPOR_BASE_URL, such as lapor.example.go.id.",
     ),
+    Setting(
+        "LAPOR_LOG_FORMAT",
+        "plain",
+        "How `lapor serve` writes its log on stderr: `plain` (`at level logger message "
+        "key=value ...`, for a terminal or journalctl) or `json` (one JSON object a line, for "
+        "a log collector). One line per request and per background job run; never a "
+        "citizen's words or identity (docs/deploy.md, Logs).",
+    ),
+    Setting(
+        "LAPOR_DRAIN_SECONDS",
+        "0",
+        "After SIGTERM, seconds during which `/healthz/ready` answers 503 while every other "
+        "request is still served, so a load balancer that polls it stops sending requests "
+        "before the server stops listening. 0: stop listening at once (a proxy on the same "
+        "machine, or one that retries refused connections elsewhere).",
+    ),
+    Setting(
+        "LAPOR_STOP_SECONDS",
+        "20",
+        "After the server stops listening, the longest the requests in flight get to finish "
+        "(a submission's receipt included); then they are cancelled. The background jobs get "
+        "10 s more to finish what they hold, and hand back the outbox claims they still hold: "
+        "a process exits within DRAIN + STOP + 10 s (docs/deploy.md, Stopping).",
+    ),
     *_SMS_SETTINGS,
     *_WHATSAPP_SETTINGS,
     *_NATIONAL_SETTINGS,
@@ -597,6 +621,9 @@ class Settings:
     national: NationalSettings = NationalSettings()
     open311_limit_per_key: str = "30/minute;1000/day"
     open311_jurisdiction: str = ""
+    log_format: str = "plain"
+    drain_seconds: int = 0
+    stop_seconds: int = 20
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -677,6 +704,9 @@ class Settings:
             extra_holidays = parse_extra_holidays(_read(values, "LAPOR_EXTRA_HOLIDAYS"))
         except ValueError as exc:
             raise SettingsError(f"LAPOR_EXTRA_HOLIDAYS: {exc}") from None
+        log_format = _read(values, "LAPOR_LOG_FORMAT")
+        if log_format not in ("plain", "json"):
+            raise SettingsError(f"LAPOR_LOG_FORMAT must be 'plain' or 'json', not {log_format!r}")
         keys = tuple(k.strip() for k in _read(values, "LAPOR_SECRET_KEYS").split(",") if k.strip())
         if any(len(k) < 16 for k in keys):
             raise SettingsError("LAPOR_SECRET_KEYS: every key must be at least 16 characters")
@@ -726,6 +756,9 @@ class Settings:
             open311_jurisdiction=(
                 _read(values, "LAPOR_OPEN311_JURISDICTION").lower() or parts.hostname or ""
             ),
+            log_format=log_format,
+            drain_seconds=_int(values, "LAPOR_DRAIN_SECONDS"),
+            stop_seconds=_int(values, "LAPOR_STOP_SECONDS", minimum=1),
             overrides=dict(values),
         )
 
@@ -755,6 +788,11 @@ def _collect(environ: Mapping[str, str], env_file: str | os.PathLike[str] | None
 
 
 SERVED_BASE_URL_FILE = "served-base-url"
+SECRET_KEY_FILE = "secret.key"
+# The files of the data directory besides the database and photos that a backup must keep:
+# the generated signing key (without it every poster, form and private link stops working)
+# and the address the served codes point at.
+KEPT_FILES = (SECRET_KEY_FILE, SERVED_BASE_URL_FILE)
 
 
 def served_base_url(data_dir: Path) -> str | None:
@@ -774,7 +812,7 @@ def record_served_base_url(settings: Settings) -> None:
 
 
 def _generated_key(data_dir: Path) -> str:
-    path = data_dir / "secret.key"
+    path = data_dir / SECRET_KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         # Written and fsynced under a private name, then linked into place: link() fails if

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from lapor.complaints.records import StaffSession
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.settings import Settings
 from lapor.store.store import Store
-from lapor.web import labels
+from lapor.web import labels, logs
 from lapor.web.i18n import N_, gettext, using
 from lapor.web.spreadsheets import xlsx_row
 
@@ -134,6 +135,7 @@ class ExportRunner:
         claimed = await self.store.claim_export()
         if claimed is None:
             return False
+        started = time.monotonic()
         job, owner = claimed
         asked = parse_qs(job.query)
         query, errors = read_inbox_query(asked)
@@ -156,8 +158,10 @@ class ExportRunner:
         except Exception as exc:
             log.exception("export %s failed", job.id)
             await self.store.finish_export(job.id, rows_done=written, error=str(exc)[:500])
+            logs.job_run("export", started, export_id=job.id, rows=written, outcome="failed")
             return True
         await self.store.finish_export(job.id, rows_done=written)
+        logs.job_run("export", started, export_id=job.id, rows=written, outcome="done")
         return True
 
     async def _write(

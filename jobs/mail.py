@@ -11,6 +11,7 @@ import logging
 import os
 import smtplib
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -42,7 +43,7 @@ from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.jobs.whatsapp import WhatsAppRefused, WhatsAppSender, compose_whatsapp
 from lapor.settings import SmsSettings
 from lapor.store.store import Store, now
-from lapor.web import i18n
+from lapor.web import i18n, logs
 from lapor.web.labels import channel_label, kind_label, status_label
 
 log = logging.getLogger(__name__)
@@ -409,8 +410,15 @@ class MailSender:
         self._wake = asyncio.Event()
         self._on_outcome = on_outcome
         self._on_channel_outcome = on_channel_outcome
+        self._stopping = False
+        self._started = time.monotonic()  # of the delivery in hand, for its log line
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the message in hand and claim no more: `run` returns (a graceful stop)."""
+        self._stopping = True
         self._wake.set()
 
     def written(self, message: OutboxMessage) -> OutboxMessage:
@@ -439,7 +447,7 @@ class MailSender:
         return replace(message, subject=subject, body=body)
 
     async def run(self, interval: float = 5.0) -> None:
-        while True:
+        while not self._stopping:
             try:
                 while await self.send_due():
                     pass
@@ -452,12 +460,21 @@ class MailSender:
     async def send_due(self, limit: int = 20) -> int:
         """Send up to `limit` due messages, claiming them one at a time."""
         sent = 0
-        while sent < limit:
+        while sent < limit and not self._stopping:
             messages = await self.store.claim_outbox(BATCH, LEASE)
             if not messages:
                 break
             for message in messages:
-                await self._deliver(message)
+                self._started = time.monotonic()
+                try:
+                    await self._deliver(message)
+                except asyncio.CancelledError:
+                    # Stopped mid-delivery: hand the claim back so another sender takes the
+                    # message at once instead of after the lease (which still ends it, should
+                    # the database be gone already).
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(self.store.release_outbox(message))
+                    raise
             sent += len(messages)
         return sent
 
@@ -550,9 +567,19 @@ class MailSender:
         send_sms(self.sms, number, text, dlr)
 
     def _count(self, outcome: str, message: OutboxMessage) -> None:
+        # Its ids and how it went, never its address or words (web/logs.py).
+        channel = channel_of(message.to_address)
+        logs.job_run(
+            "outbox",
+            self._started,
+            outbox_id=message.id,
+            report_id=message.report_id,
+            way="national" if national.is_national(message.to_address) else channel or "mail",
+            attempt=message.attempts,
+            outcome=outcome,
+        )
         if self._on_outcome is not None:
             self._on_outcome(outcome)
-        channel = channel_of(message.to_address)
         if channel is not None and self._on_channel_outcome is not None:
             self._on_channel_outcome(channel, outcome)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
+from lapor.web import logs
 
 log = logging.getLogger("lapor")
 
@@ -19,8 +21,10 @@ async def sweep_forever(photos: PhotoStore, settings: Settings) -> None:
     while True:
         await asyncio.sleep(PENDING_PHOTO_SWEEP_SECONDS)
         try:
-            await asyncio.to_thread(
+            started = time.monotonic()
+            removed = await asyncio.to_thread(
                 photos.sweep_pending, settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS
             )
+            logs.job_run("photo_sweep", started, removed=removed)
         except OSError:
             log.exception("sweeping pending photos failed")

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from lapor.complaints.deadlines import close_due, local_date
 from lapor.complaints.workflow import WorkflowError
 from lapor.settings import Settings
 from lapor.store.store import Store
+from lapor.web import logs
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +61,20 @@ async def queue_reminders(store: Store, settings: Settings, moment: datetime) ->
 async def run_forever(store: Store, settings: Settings) -> None:
     while True:
         try:
+            started = time.monotonic()
             moment = datetime.now(UTC)
             closed = await close_silent_reports(store, settings, moment)
-            if closed:
-                log.info("closed %d reports whose reporters stayed silent", closed)
             reminded = await queue_reminders(store, settings, moment)
-            if reminded:
-                log.info("queued %d deadline reminders", reminded)
             # Kiosk codes never used, long after they expired: no queued report can carry
             # them any more, so their status pages stop saying "waiting for the kiosk".
             released = await store.kiosks.sweep_codes(moment)
-            if released:
-                log.info("released %d expired kiosk tracking codes", released)
+            logs.job_run(
+                "workflow",
+                started,
+                closed=closed,
+                reminders=reminded,
+                kiosk_codes_released=released,
+            )
         except Exception:
             log.exception("scheduled workflow round failed; retrying next tick")
         await asyncio.sleep(TICK_SECONDS)

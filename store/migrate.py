@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from lapor import resources
@@ -34,3 +37,28 @@ def _upgrade(connection: Connection) -> None:
 
 async def migrate(db: Database) -> None:
     await db.run_standalone(_upgrade)
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def head() -> str:
+    """The newest revision this version of the code knows."""
+    found = _scripts().get_current_head()
+    assert found is not None
+    return found
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this version of the code has a migration for."""
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision a migrated database is at (one query: readiness asks it often)."""
+    found: str | None = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return found

@@ -197,6 +197,19 @@ def finish(conn: Connection, message: OutboxMessage, values: dict[str, Any]) -> 
     return True
 
 
+def release(conn: Connection, claim_token: str, at: datetime) -> int:
+    """Let the rows of one claim that were not finished be claimed again at once: their lease
+    ends now. Only the lease changes (status, attempts and the token stay), so a sender still
+    holding the token can record its outcome until another claims the rows, as after any
+    lease that ran out."""
+    result = conn.execute(
+        update(t.outbox)
+        .where(t.outbox.c.claim_token == claim_token, t.outbox.c.status == "sending")
+        .values(claimed_until=at)
+    )
+    return result.rowcount
+
+
 def _conversation_outcome(conn: Connection, outbox_id: int, status: str, body: str | None) -> None:
     """A delivery report that came first (a fast gateway) is not overwritten by "sent"."""
     delivery = {"sent": Delivery.SENT, "failed": Delivery.FAILED}.get(status, Delivery.QUEUED)

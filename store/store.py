@@ -78,6 +78,7 @@ from lapor.store import (
 from lapor.store.cache import TtlCache
 from lapor.store.clock import now
 from lapor.store.db import Database
+from lapor.store.migrate import revision_of
 from lapor.store.monitoring import Period
 
 __all__ = ["Store", "now"]
@@ -102,6 +103,16 @@ class Store:
 
     async def ping(self) -> None:
         await self.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
+
+    async def schema_revision(self) -> str | None:
+        """The schema revision the database is at; answering is also the proof it is up."""
+        return await self.db.read(revision_of)
+
+    async def release_outbox(self, message: OutboxMessage) -> None:
+        """Hand back a claim this sender holds, so another sender takes it at once rather than
+        when its lease runs out (a graceful stop, store.outbox.release)."""
+        if message.claim_token is not None:
+            await self.db.write(partial(outbox.release, claim_token=message.claim_token, at=now()))
 
     # -- units -----------------------------------------------------------------------------
     async def add_unit(self, slug: str, name: str, parent_slug: str | None = None) -> Unit:

@@ -27,12 +27,17 @@ async def fz(make_harness: MakeHarness) -> AsyncIterator[Fuzz]:
         yield f
 
 
-@covers("GET /healthz", "GET /metrics", "GET /static/{path}")
+@covers(
+    "GET /healthz", "GET /healthz/live", "GET /healthz/ready", "GET /metrics", "GET /static/{path}"
+)
 @fuzz_settings(scale=2)
 @given(data=st.data())
 async def test_the_roots_own_pages_take_any_request(fz: Fuzz, data: st.DataObject) -> None:
     path = data.draw(
-        st.sampled_from(["/healthz", "/metrics", "/static/kiosk.js", "/static/admin.css"])
+        st.sampled_from(
+            ["/healthz", "/healthz/live", "/healthz/ready", "/metrics", "/static/kiosk.js"]
+        )
+        | st.just("/static/admin.css")
         | values.map(lambda v: f"/static/{segment(v)}")
         | st.lists(values.map(segment), max_size=4).map(lambda parts: "/" + "/".join(parts))
         | st.sampled_from(["/static/../server.py", "/static/%2e%2e/server.py", "//", "/%00"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -405,3 +407,71 @@ async def test_a_stored_address_that_reads_as_two_is_never_sent_to_both(
         assert mailbox.messages == []
         [message] = await store.list_outbox()
         assert message.status == "failed" and "not one address" in (message.last_error or "")
+
+
+class SlowMailbox(Mailbox):
+    """A mail server that takes its time to accept a message: the sender is mid-delivery."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.receiving = asyncio.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.receiving.set)
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[tuple[SlowMailbox, int]]:
+    mailbox = SlowMailbox(delay=1.5)
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+async def test_a_stopped_sender_finishes_the_message_in_hand_and_claims_no_more(
+    make_harness: MakeHarness, slow_smtp: tuple[SlowMailbox, int]
+) -> None:
+    mailbox, port = slow_smtp
+    mailbox.loop = asyncio.get_running_loop()
+    async with make_harness() as harness:
+        await harness.submit()
+        await harness.submit(text="Laporan kedua tentang antrean yang sangat panjang sekali.")
+        sender = sender_for(harness, f"smtp://127.0.0.1:{port}")
+        running = asyncio.create_task(sender.run(interval=0.1))
+        await asyncio.wait_for(mailbox.receiving.wait(), timeout=10)
+        sender.stop()
+        await asyncio.wait_for(running, timeout=10)  # run() returns: nothing to cancel
+        statuses = sorted(m.status for m in await harness.app.state.services.store.list_outbox())
+        assert statuses == ["pending", "sent"]
+        assert len(mailbox.messages) == 1
+
+
+async def test_a_sender_cancelled_mid_delivery_hands_its_claim_back(
+    make_harness: MakeHarness, slow_smtp: tuple[SlowMailbox, int]
+) -> None:
+    mailbox, port = slow_smtp
+    mailbox.loop = asyncio.get_running_loop()
+    async with make_harness() as harness:
+        store = harness.app.state.services.store
+        await harness.submit()
+        sender = sender_for(harness, f"smtp://127.0.0.1:{port}")
+        sending = asyncio.create_task(sender.send_due())
+        await asyncio.wait_for(mailbox.receiving.wait(), timeout=10)
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        [held] = await store.list_outbox()
+        assert held.status == "sending"
+        # Another sender takes it at once, not when the ten-minute lease would have run out.
+        [taken] = await store.claim_outbox(1, timedelta(minutes=10))
+        assert taken.id == held.id and taken.claim_token != held.claim_token
+        await asyncio.sleep(mailbox.delay)  # let the first thread's conversation end
