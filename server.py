@@ -43,6 +43,7 @@ from lapor.jobs.whatsapp import WhatsAppInbox, WhatsAppSender
 from lapor.kiosk import routes as kiosk_routes
 from lapor.open311 import routes as open311_routes
 from lapor.openness import routes as openness_routes
+from lapor.openness import views as openness_views
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import head, known_revisions, migrate
@@ -318,6 +319,9 @@ def create_app(
                 tasks.append(asyncio.create_task(whatsapp_inbox.run(), name="whatsapp-inbox"))
             tasks.append(
                 asyncio.create_task(workflow.run_forever(store, settings), name="workflow-timer")
+            )
+            tasks.append(
+                asyncio.create_task(openness_views.warm_figures(svc), name="public-figures")
             )
         try:
             yield

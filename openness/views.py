@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -40,6 +41,8 @@ from lapor.store.monitoring import Period
 from lapor.store.publication import Total
 from lapor.web.charts import bar_chart
 from lapor.web.services import Services, services
+
+logger = logging.getLogger(__name__)
 
 PUBLIC_SECONDS = 300  # how old the figures a visitor reads may be
 # Past that, the figures kept are served once more, with the time they were summed, while they
@@ -88,17 +91,33 @@ async def _compute(svc: Services, root: Unit | None, period: PublicPeriod) -> Pu
 Cached = SharedCache[tuple[int, int | None], PublicFigures]
 
 
+def _figures_cache(svc: Services) -> Cached:
+    # One cache per app (its store), kept beside the other pages computed once.
+    cache: Cached = svc.page_cache.setdefault(
+        "public_figures", Cached(PUBLIC_SECONDS, stale_seconds=STALE_SECONDS)
+    )
+    return cache
+
+
 async def _load(request: Request, root: Unit | None) -> tuple[PublicFigures, bool]:
     svc = services(request)
     today = datetime.now(svc.settings.timezone).date()
     period, readable = read_period(request.query_params.get("year", ""), today)
     key = (root.id if root else 0, period.year)
-    # One cache per app (its store), kept beside the other pages computed once.
-    cache: Cached = svc.page_cache.setdefault(
-        "public_figures", Cached(PUBLIC_SECONDS, stale_seconds=STALE_SECONDS)
-    )
-    figures = await cache.get(key, lambda: _compute(svc, root, period))
+    figures = await _figures_cache(svc).get(key, lambda: _compute(svc, root, period))
     return figures, readable
+
+
+async def warm_figures(svc: Services) -> None:
+    """Sum the organisation's figures (/statistik as first opened) once as the server starts,
+    in the background: over a million reports that takes seconds, which the first visitor
+    after a restart would otherwise wait out. Later sums run behind the kept figures."""
+    period, _ = read_period("", datetime.now(svc.settings.timezone).date())
+    try:
+        await _figures_cache(svc).get((0, period.year), lambda: _compute(svc, None, period))
+    except Exception:
+        # A visitor's request sums them again, and shows its error if it has one.
+        logger.exception("summing the public figures at start failed")
 
 
 def _headers() -> dict[str, str]:

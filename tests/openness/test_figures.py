@@ -3,9 +3,12 @@ the page, the CSV and the JSON say the same numbers, and nothing about any one r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,7 +16,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import update
 
+from lapor.complaints.openness import read_period
 from lapor.complaints.reports import Status
+from lapor.openness.views import warm_figures
+from lapor.server import create_app
+from lapor.settings import Settings
 from lapor.store import schema as t
 from tests.conftest import AppHarness
 from tests.html import one, tag
@@ -196,9 +203,46 @@ async def test_a_burst_of_visitors_costs_one_computation(
         return await original(*args)
 
     monkeypatch.setattr(store, "monitoring_with_follow_up_dates", counting)
-    import asyncio
-
     pages = await asyncio.gather(*(harness.client.get("/statistik/dinas") for _ in range(8)))
     assert {p.status_code for p in pages} == {200} and calls == 1
     await harness.client.get("/statistik/dinas.json")  # the same period's figures
     assert calls == 1
+
+
+async def test_the_organisations_figures_are_summed_as_the_server_starts(
+    harness: AppHarness, monkeypatch: Any
+) -> None:
+    # Over a million reports the sum takes seconds: done at start, in the background
+    # (server.py's "public-figures" task), the first visitor does not wait for it.
+    svc = harness.app.state.services
+    calls = 0
+    original = svc.store.monitoring_with_follow_up_dates
+
+    async def counting(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await original(*args)
+
+    monkeypatch.setattr(svc.store, "monitoring_with_follow_up_dates", counting)
+    await warm_figures(svc)
+    assert calls == 1
+    assert (await harness.client.get("/statistik")).status_code == 200
+    assert calls == 1
+
+
+async def test_the_server_starts_summing_the_figures(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async def not_summed() -> Any:
+        raise LookupError("not summed at start")
+
+    app = create_app(make_settings(), run_background_tasks=True)
+    async with app.router.lifespan_context(app):
+        svc = app.state.services
+        key = (0, read_period("", datetime.now(svc.settings.timezone).date())[0].year)
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            with contextlib.suppress(KeyError, LookupError):
+                figures = await svc.page_cache["public_figures"].get(key, not_summed)
+                break
+        assert figures.root is None
