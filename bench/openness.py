@@ -7,8 +7,10 @@ since a million reports take minutes to make; answered reports carry an answer_t
 public list has content) and requests, one at a time over one keep-alive connection with no
 login, as a visitor reading the public pages:
 
-    /statistik                the province's figures: the first request computes them, later
-                              ones come from the 5-minute SharedCache (cold, then warm)
+    /statistik                the province's figures: the server starts summing them as it
+                              starts, so the first request waits for what is left of that
+                              sum; later ones come from the 5-minute SharedCache, refreshed
+                              behind the kept figures (cold, then warm)
     /statistik/{agency}       the busiest agency's figures, cold then warm
     /statistik.json           the province's figures as open data (the same cache entry)
     /jawaban                  the public list of answered reports, page 1
