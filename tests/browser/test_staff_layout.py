@@ -129,6 +129,7 @@ def test_a_reports_next_step_is_beside_it_at_1366_and_below_it_on_a_phone(
     # The officer's first things: the coordinator's note and the answer box, beside the report.
     note = in_view(unit_page, "#unit-note")
     answer = in_view(unit_page, "form[action$='/follow-up'] textarea")
+    in_view(unit_page, "form[action$='/follow-up'] button[type=submit]")
     text = in_view(unit_page, "div.text")
     assert note["x"] > text["x"] + text["width"] and answer["y"] > note["y"]
     in_view(unit_page, "#reroute > summary")
