@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -423,6 +423,49 @@ def test_a_phone_photo_is_shrunk_before_it_is_sent(
     sent = counting_proxy.sent - before
     assert sent < big.stat().st_size / 5, (sent, big.stat().st_size)
     assert photo_dimensions(lapor_server, code) == [(1600, 1200)]
+    assert page.problems == []
+
+
+@pytest.fixture(scope="module")
+def photo_limits_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    """A deployment that keeps larger photos, and fewer of them, than the defaults."""
+    server = LaporServer(
+        tmp_path_factory.mktemp("lapor-photo-limits") / "data",
+        overrides={"LAPOR_PHOTO_MAX_SIDE": "2400", "LAPOR_MAX_PHOTOS": "1"},
+    )
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_phone_follows_the_servers_photo_settings(
+    photo_limits_server: LaporServer,
+    make_page: Callable[..., Any],
+    make_phone_photo: Callable[..., Path],
+    make_jpeg: Callable[..., Path],
+) -> None:
+    server = photo_limits_server
+    page = make_page()
+    open_form(page, server.poster_url)
+    # Two photos where the server takes one: said beside the field at once, nothing sent.
+    fill_report(page, story())
+    page.set_input_files("#photos", [str(make_jpeg()), str(make_jpeg(name="dua.jpg"))])
+    expect(page.locator("#photos-too-many")).to_have_text("Anda dapat melampirkan maksimal 1 foto.")
+    before = server.report_count()
+    page.click("button.send")
+    expect(page.locator("#photos")).to_be_focused()
+    expect(page.locator("#photos")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("button.send")).to_be_enabled()
+    assert server.report_count() == before
+    # One photo: the error goes, and the phone shrinks it to the side this server keeps.
+    page.set_input_files("#photos", str(make_phone_photo()))
+    expect(page.locator("#photos-too-many")).to_be_hidden()
+    page.click("button.send")
+    code = receipt_code(page)
+    assert photo_dimensions(server, code) == [(2400, 1800)]
     assert page.problems == []
 
 
