@@ -221,6 +221,64 @@
       send(submitter, reporting);
     });
   });
+  // A form that came back with a mistake by XMLHttpRequest replaced the page (document.write):
+  // the browser then keeps nothing of it, and a refresh loads a fresh, empty form. So what is
+  // typed is kept in this tab's sessionStorage while the form is open, put back on a reload
+  // (or back) into the fresh form, and dropped once the report is sent. Photos cannot be kept;
+  // the token, the honeypot and the photos already received are the server's.
+  var KEEP = "lapor-form:";
+  var store = null;
+  try { store = window.sessionStorage; } catch (e) { store = null; }
+  var keptFields = function (form) {
+    return Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && !/^(token|website|photo_ref|photos)$/.test(field.name) &&
+        field.type !== "hidden" && field.type !== "file" && field.type !== "checkbox" &&
+        field.type !== "submit" && field.type !== "button";
+    });
+  };
+  if (store) {
+    if (document.querySelector(".receipt")) {
+      // Sent: nothing typed is kept any longer than it must be.
+      Object.keys(store).forEach(function (key) {
+        if (key.indexOf(KEEP) === 0) { store.removeItem(key); }
+      });
+    }
+    var nav = window.performance && performance.getEntriesByType ?
+      performance.getEntriesByType("navigation")[0] : null;
+    var returned = !!nav && (nav.type === "reload" || nav.type === "back_forward");
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      var key = KEEP + new URL(form.getAttribute("action") || "", window.location.href).pathname;
+      var fields = keptFields(form);
+      var saved = null;
+      try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+      var fresh = fields.every(function (field) {
+        return field.type === "radio" || field.type === "select-one" || !field.value;
+      });
+      if (saved && returned && fresh) {
+        fields.forEach(function (field) {
+          if (!(field.name in saved)) { return; }
+          if (field.type === "radio") {
+            field.checked = field.value === saved[field.name];
+            if (field.checked) { field.dispatchEvent(new Event("change", {bubbles: true})); }
+          } else {
+            field.value = saved[field.name];
+          }
+        });
+      }
+      var keep = function () {
+        var values = {};
+        fields.forEach(function (field) {
+          if (field.type !== "radio") { values[field.name] = field.value; }
+          else if (field.checked) { values[field.name] = field.value; }
+        });
+        try { store.setItem(key, JSON.stringify(values)); } catch (e) { /* full or blocked */ }
+      };
+      form.addEventListener("input", keep);
+      form.addEventListener("change", keep);
+      // A page the server gave back with what was typed: kept from the start.
+      if (!fresh) { keep(); }
+    });
+  }
   // Contact fields are irrelevant for an anonymous report; hide them to keep the form short.
   var fields = document.getElementById("identity-fields");
   if (fields) {

@@ -336,6 +336,40 @@ def test_form_error_keeps_text_and_photo(
     assert [p for p in page.problems if not ("status of 400" in p and "/q/" in p)] == []
 
 
+def test_a_refresh_after_a_form_error_keeps_what_was_typed(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    short = "Loket tutup."
+    fill_report(page, short, identity="named", name="Sari Wulandari", phone="081234567890")
+    page.fill("#location", "Loket 3, lantai 2")
+    page.click("button.send")
+    expect(page.locator("#form-errors")).to_be_visible()  # came back by XMLHttpRequest
+    page.fill("#text", "Loket tutup sejak pukul 11 padahal")  # typed on, then a refresh
+    page.reload()
+    expect(page.locator("#text")).to_have_value("Loket tutup sejak pukul 11 padahal")
+    expect(page.locator("#location")).to_have_value("Loket 3, lantai 2")
+    expect(page.locator("input[name=identity][value=named]")).to_be_checked()
+    expect(page.locator("#name")).to_have_value("Sari Wulandari")
+    expect(page.locator("#name")).to_be_visible()  # the contact fields follow the identity
+    expect(page.locator("#phone")).to_have_value("081234567890")
+
+    text = story("Loket tutup sejak pukul 11 padahal antrean masih panjang.")
+    page.fill("#text", text)
+    page.click("button.send")
+    receipt_code(page)
+    # Sent: nothing typed stays in the tab, and the next form starts empty.
+    kept = page.evaluate(
+        "Object.keys(sessionStorage).filter(k => k.startsWith('lapor-form:')).length"
+    )
+    assert kept == 0
+    open_form(page, lapor_server.poster_url)
+    page.reload()
+    expect(page.locator("#text")).to_have_value("")
+    assert [p for p in page.problems if not ("status of 400" in p and "/q/" in p)] == []
+
+
 # -- e. language switch --------------------------------------------------------------------------
 def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> None:
     # A phone set to English (many are, out of the box) gets the Indonesian service until the
