@@ -584,7 +584,8 @@ async def reply(request: Request, session: StaffSession) -> Response:
     except NotFound:
         raise HTTPException(404) from None
     svc.mail.wake()
-    return RedirectResponse(f"/admin/reports/{report.id}#conversation", status_code=303)
+    # Without JavaScript the page says it went (htmx swaps the form and the timeline alone).
+    return RedirectResponse(f"/admin/reports/{report.id}?done=reply#conversation", status_code=303)
 
 
 NATIONAL_REFUSALS = {

@@ -95,7 +95,8 @@ def test_a_reply_without_javascript(sms_server: LaporServer, make_page: Callable
     page.click("#message > summary")
     page.fill("#reply-message", "Terima kasih, laporan Anda kami periksa.")
     page.click("#reply-form button[type=submit]")
-    page.wait_for_url(f"**/admin/reports/{report_id}#conversation")
+    page.wait_for_url(f"**/admin/reports/{report_id}?done=reply#conversation")
+    expect(page.locator("#done")).to_contain_text("Pesan sedang dikirim ke pelapor")
     expect(page.locator("#conversation li.message-out").last).to_contain_text(
         "Terima kasih, laporan Anda kami periksa."
     )
