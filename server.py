@@ -237,8 +237,10 @@ def create_app(
         max_pixels=settings.max_photo_pixels,
         max_side=settings.photo_max_side,
     )
+    signing = Signing(settings.signing_keys())
     mail = MailSender(
         store,
+        signing=signing,
         base_url=settings.base_url,
         smtp_url=settings.smtp_url,
         mail_from=settings.mail_from,
@@ -257,7 +259,6 @@ def create_app(
             else None
         ),
     )
-    signing = Signing(settings.signing_keys())
     svc = Services(
         settings=settings,
         store=store,

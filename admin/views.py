@@ -24,7 +24,13 @@ from lapor.admin.responses import HTMX_VARY, NO_STORE, wants_partial
 from lapor.complaints import national, tracking
 from lapor.complaints.access import Scope, can_see_identity, sees_redacted
 from lapor.complaints.categories import CATEGORIES, CATEGORY_CODES
-from lapor.complaints.conversation import REPLY_MAX, ReplyError, ReplyRefusal, read_reply
+from lapor.complaints.conversation import (
+    REPLY_MAX,
+    ReplyError,
+    ReplyRefusal,
+    read_reply,
+    reply_channel,
+)
 from lapor.complaints.deadlines import escalation_due
 from lapor.complaints.inbox import (
     next_cursor,
@@ -440,6 +446,9 @@ async def _report_page(
     today = local_today(svc.settings.timezone)
     rules = svc.settings.deadline_rules
     report = await _with_words(svc, report)
+    channel = reply_channel(report.reply_channel, report.reporter_email)
+    may_reply = channel is not None and role in REPLIERS
+    national_ctx = _national_section(svc, report, role, national_problem)
     return svc.templates.response(
         request,
         "admin/report.html",
@@ -475,15 +484,24 @@ async def _report_page(
             "format_code": tracking.group,
             # The conversation on the reporter's channel, in the timeline by time.
             "timeline": sorted([*report.events, *report.messages], key=lambda item: item.at),
-            "may_reply": report.reply_channel is not None and role in REPLIERS,
+            "may_reply": may_reply,
+            "no_reply_reason": (
+                gettext(NO_CONTACT[report.identity is Identity.ANONYMOUS])
+                if role in REPLIERS and channel is None
+                else None
+            ),
+            "report_channel": channel,
             "reply_problem": reply_problem,
-            "reply_max": REPLY_MAX.get(report.reply_channel or "", 0),
+            "reply_max": REPLY_MAX.get(channel or "", 0),
+            "has_actions": bool(
+                actions or edits or role in REPLIERS or national_ctx["national_section"]
+            ),
             "listing": _listing(report) if Edit.PUBLISH in edits else None,
             "unit_note": _unit_note(report),
             "done": _done_message(request.query_params.get("done", "")),
             # The national portal's section: its button where the report can go there, that
             # it is on its way, or, to those who may send it, that it must be verified first.
-            **_national_section(svc, report, role, national_problem),
+            **national_ctx,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -532,7 +550,12 @@ REPLY_PROBLEMS = {
         "Too long for a text message: keep it to two SMS (about 300 letters, fewer with "
         "letters outside the basic alphabet)."
     ),
-    ReplyRefusal.NO_CHANNEL: N_("This reporter left no number to write to."),
+    ReplyRefusal.NO_CHANNEL: N_("This reporter left no number or e-mail address to write to."),
+}
+# Why the page offers no message to the reporter (keyed by: reported anonymously).
+NO_CONTACT = {
+    True: N_("No message to the reporter: they reported anonymously, so no contact is kept."),
+    False: N_("No message to the reporter: they left no phone number or e-mail address."),
 }
 
 
@@ -546,7 +569,7 @@ async def reply(request: Request, session: StaffSession) -> Response:
     form = await request.form()
     typed = str(form.get("message", ""))[:5000]
     try:
-        text = read_reply(typed, report.reply_channel)
+        text = read_reply(typed, reply_channel(report.reply_channel, report.reporter_email))
         await svc.store.queue_reply(
             report.id, actor=session.user, scope=staff_scope(session), text=text
         )
@@ -561,7 +584,8 @@ async def reply(request: Request, session: StaffSession) -> Response:
     except NotFound:
         raise HTTPException(404) from None
     svc.mail.wake()
-    return RedirectResponse(f"/admin/reports/{report.id}#conversation", status_code=303)
+    # Without JavaScript the page says it went (htmx swaps the form and the timeline alone).
+    return RedirectResponse(f"/admin/reports/{report.id}?done=reply#conversation", status_code=303)
 
 
 NATIONAL_REFUSALS = {

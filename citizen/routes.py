@@ -38,6 +38,12 @@ routes: list[Route | Mount] = [
         name="reporter_reply",
     ),
     Route(
+        "/t/{code}/{secret}/message",
+        views.reporter_message,
+        methods=["POST"],
+        name="reporter_message",
+    ),
+    Route(
         "/t/{code}/{secret}/accept",
         views.reporter_accept,
         methods=["POST"],

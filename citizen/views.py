@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from lapor.complaints import disclosure, tracking
+from lapor.complaints.conversation import WEB, ChannelMessage, reporter_may_write
 from lapor.complaints.organisation import Invalid, find_units, read_slug, reportable_units
 from lapor.complaints.progress import current_answer, pending_question, progress
 from lapor.complaints.records import Poster, Unit
@@ -141,6 +142,8 @@ def _form_context(
         "text_max": TEXT_MAX,
         "max_photos": svc.settings.max_photos,
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
+        # citizen.js shrinks photos to the side the server keeps, and counts them as it does.
+        "photo_max_side": svc.settings.photo_max_side,
     }
     return context
 
@@ -543,6 +546,45 @@ reporter_reply = reporter_action(Action.REPLY)
 reporter_accept = reporter_action(Action.ACCEPT)
 
 
+async def reporter_message(request: Request) -> Response:
+    """The reporter's answer to staff's mail, through the private link: on the report's
+    conversation, the people who hold the report told; the status and its deadline stay."""
+    svc = services(request)
+    if not same_origin(request):
+        return Response(status_code=403)
+    code = tracking.normalize(request.path_params["code"])
+    report = await svc.store.report_by_tracking_code(code) if code else None
+    secret = request.path_params["secret"]
+    if report is None or not svc.signing.reporter_secret_ok(
+        report.idempotency_key, report.reporter_secret_hash, secret
+    ):
+        return svc.templates.response(
+            request, "citizen/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
+        )
+    form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
+    typed = str(form.get("text", ""))[:5000]
+    messages = await svc.store.reporter_conversation(report.id)
+    try:
+        if not reporter_may_write(report.status, messages):
+            raise WorkflowError(Refusal.WRONG_STATUS)
+        text = read_reason(typed)
+    except WorkflowError as exc:
+        status = 409 if exc.refusal is Refusal.WRONG_STATUS else 400
+        return await _status(
+            request,
+            svc,
+            request.path_params["code"],
+            secret=secret,
+            refusal=i18n.gettext(REPORTER_REFUSALS.get(exc.refusal, N_("Check the form."))),
+            typed=typed,
+            status_code=status,
+        )
+    await svc.store.reporter_message(report.id, channel=WEB, text=text, key=None)
+    svc.mail.wake()
+    canonical = tracking.format_code(report.tracking_code)
+    return RedirectResponse(f"/t/{canonical}/{secret}#conversation", status_code=303)
+
+
 async def _status(
     request: Request,
     svc: Services,
@@ -596,8 +638,10 @@ async def _status(
             status_code=404,
         )
     actions = [a.value for a in available_actions("reporter", report.status)] if secret else []
+    messages: tuple[ChannelMessage, ...] = ()
     if secret:
         content = disclosure.for_reporter(report, await svc.store.sent_text(report.id))
+        messages = await svc.store.reporter_conversation(report.id)
     else:
         content = disclosure.for_public(report)
     return svc.templates.response(
@@ -618,6 +662,9 @@ async def _status(
             "private_url": f"{svc.settings.base_url}/t/{canonical}/{secret}" if secret else None,
             "secret": secret,
             "actions": actions,
+            # Staff's mails and the reporter's answers, on the private page alone.
+            "timeline": sorted([*report.events, *messages], key=lambda item: item.at),
+            "may_write": bool(secret) and reporter_may_write(report.status, messages),
             "refusal": refusal,
             "typed": typed,
         },

@@ -1,18 +1,19 @@
 """The conversation with a reporter on the channel they came by or left a number for (SMS, and
-WhatsApp the same way): where a message goes (a channel's address), what a message that is
-no report means (STOP, MULAI, an answer naming its report), and what a reply from staff may
-be. No HTTP, no SQL: the channels read the gateway, the store keeps the messages, the outbox
-sends them by channel."""
+WhatsApp the same way), or by mail for a reporter who left an e-mail address: where a message
+goes (a channel's address), what a message that is no report means (STOP, MULAI, an answer
+naming its report), and what a reply from staff may be. No HTTP, no SQL: the channels read
+the gateway, the store keeps the messages, the outbox sends them by channel."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from lapor.complaints import tracking
-from lapor.complaints.reports import NOTIFY_CHANNELS, clean_text
+from lapor.complaints.reports import NOTIFY_CHANNELS, Status, clean_text
 from lapor.complaints.sms import segments, squash
 
 # The channels a reporter can be answered on, each with the prefix of its outbox address: a
@@ -96,11 +97,38 @@ class ChannelMessage:
     outbox_id: int | None = None  # an outgoing one: the outbox row that sends it
 
 
+# Staff's messages to a reporter who left an e-mail address go out as mails (jobs/mail.py),
+# which they answer on their private page ("web"): both on the report's conversation.
+EMAIL = "email"
+WEB = "web"
+
+
+def reply_channel(report_channel: str | None, reporter_email: str | None) -> str | None:
+    """How staff write to the reporter: by mail when they left an address (as every notice
+    to them goes), else on the channel of their number; None when they left neither."""
+    if reporter_email:
+        return EMAIL
+    return report_channel if report_channel in CHANNELS else None
+
+
+# Where the reporter may answer staff's mail on their private page: while the report is with
+# the coordinator or the unit. Waiting for them (tunda) or answered, the page's own reply is
+# the answer, and does what it always did.
+REPORTER_WRITES = frozenset({Status.RECEIVED, Status.FORWARDED})
+
+
+def reporter_may_write(status: Status, messages: Sequence[ChannelMessage]) -> bool:
+    """Whether the private page offers the reporter an answer to staff's mail: staff wrote to
+    them by mail, and the report is where an answer leaves it as it is."""
+    wrote = any(m.channel == EMAIL and m.direction == "out" for m in messages)
+    return wrote and status in REPORTER_WRITES
+
+
 # What one reply from staff may cost: as many segments as a receipt may.
 REPLY_SEGMENTS = 2
 # An SMS reply of GSM letters up to this length always fits (two parts of 153, less the code
 # in front); one with other letters (UCS-2) fits in fewer, which read_reply checks.
-REPLY_MAX = {"sms": 293, "whatsapp": 4000}
+REPLY_MAX = {"sms": 293, "whatsapp": 4000, EMAIL: 4000}
 
 
 class ReplyRefusal(StrEnum):
@@ -118,7 +146,7 @@ class ReplyError(Exception):
 def read_reply(raw: str, channel: str | None) -> str:
     """Staff's reply to the reporter, checked for the channel it goes by: an SMS reply fits in
     REPLY_SEGMENTS messages with the tracking code in front of it (jobs/sms.py)."""
-    if channel not in CHANNELS:
+    if channel not in REPLY_MAX:
         raise ReplyError(ReplyRefusal.NO_CHANNEL)
     text = clean_text(raw)
     if not text:

@@ -45,6 +45,8 @@ from lapor.settings import SmsSettings
 from lapor.store.store import Store, now
 from lapor.web import i18n, logs
 from lapor.web.labels import channel_label, kind_label, status_label
+from lapor.web.private_links import secret_for
+from lapor.web.signing import Signing
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +303,33 @@ def _compose_staff_change(base_url: str, notice: ChangeNotice, code: str) -> tup
         return subject, "\n".join([*lines, "", link, ""])
 
 
+# Where a mail's private link goes: the sender puts the reporter's link in at the moment it
+# sends (MailSender._with_private_link), so the outbox row, which staff's pages and backups
+# read, never holds the secret that lets its holder act as the reporter.
+PRIVATE_LINK = "[[private-link]]"
+
+
+def _compose_staff_message(notice: ChangeNotice, code: str) -> tuple[str, str]:
+    """Staff's message to a reporter who left an e-mail address: their words, that nothing
+    about the report changed, and the private link to answer on."""
+    with i18n.using(notice.language):
+        subject = i18n.gettext("A message about your report %(code)s", code=code)
+        body = "\n\n".join(
+            [
+                i18n.gettext("The people handling your report %(code)s write:", code=code),
+                notice.text or "",
+                i18n.gettext(
+                    "Your report keeps its status (%(status)s). To answer, open your private "
+                    "page; do not share its address: %(url)s",
+                    status=status_label(notice.status),
+                    url=PRIVATE_LINK,
+                ),
+                i18n.gettext("Replies to this e-mail are not read."),
+            ]
+        )
+    return subject, body + "\n"
+
+
 def compose_change_mail(base_url: str) -> ChangeComposer:
     """Mail about a workflow change. Officers read Bahasa Indonesia; the reporter gets the
     language they wrote the report in. The reporter's identity is never put in a mail."""
@@ -310,6 +339,8 @@ def compose_change_mail(base_url: str) -> ChangeComposer:
         staff = _compose_staff_change(base_url, notice, code)
         if staff is not None:
             return staff
+        if notice.event == "staff_message":
+            return _compose_staff_message(notice, code)
         with i18n.using(notice.language):
             subject, opening = {
                 Status.FOLLOWED_UP: (
@@ -392,8 +423,11 @@ class MailSender:
         whatsapp: WhatsAppSender | None = None,
         on_channel_outcome: Callable[[str, str], None] | None = None,
         national: NationalSender | None = None,
+        signing: Signing | None = None,
     ) -> None:
         self.store = store
+        # The keys that make a reporter's private link, for the mails that carry it.
+        self.signing = signing
         self.sms = sms or SmsSettings()
         self._compose = compose_notice(base_url, self.sms.keywords[0])
         self._compose_whatsapp = compose_whatsapp(base_url, self.sms.keywords[0])
@@ -517,7 +551,8 @@ class MailSender:
                         raise RuntimeError(f"no sender for the {channel} channel")
                     await asyncio.to_thread(send, number, message.body or "", message.id)
             else:
-                await asyncio.to_thread(self._send, self._build(message))
+                mail = self._build(await self._with_private_link(message))
+                await asyncio.to_thread(self._send, mail)
         except Suppressed as exc:
             await self.store.finish_outbox(message, status="failed", error=str(exc))
             self._count("suppressed", message)
@@ -545,6 +580,26 @@ class MailSender:
         else:
             await self.store.finish_outbox(message, status="sent", provider_id=provider_id)
             self._count("sent", message)
+
+    async def _with_private_link(self, message: OutboxMessage) -> OutboxMessage:
+        """The mail as it goes out: the reporter's private link in its place; the public
+        page when this sender has no keys or the report is gone."""
+        body = message.body or ""
+        if PRIVATE_LINK not in body or not isinstance(message.notice, ChangeNotice):
+            return message
+        code = message.notice.tracking_code
+        report = await self.store.report_by_tracking_code(code)
+        url = f"{self.base_url}/t/{tracking.format_code(code)}"
+        if report is not None and self.signing is not None:
+            secret = await secret_for(
+                self.signing,
+                self.store,
+                report.id,
+                report.idempotency_key,
+                report.reporter_secret_hash,
+            )
+            url += f"/{secret}"
+        return replace(message, body=body.replace(PRIVATE_LINK, url))
 
     async def _check_number(self, message: OutboxMessage) -> None:
         stopped, blocked = await self.store.number_rules(message.to_address)

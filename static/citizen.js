@@ -4,12 +4,13 @@
   // On 2G a report with photos takes minutes. Where this file runs, the form is sent by
   // XMLHttpRequest so the button can say how much has gone ("Mengirim… 42%"), and its photos
   // are shrunk on the phone first: the server re-encodes every photo to LAPOR_PHOTO_MAX_SIDE
-  // (1600 px by default) anyway, so the extra pixels a phone camera takes only cost the
-  // citizen time and credit. Without this file the form posts as it is, full-size photos and
-  // all, and the server checks and re-encodes either way.
-  var MAX_SIDE = 1600;
+  // anyway, so the extra pixels a phone camera takes only cost the citizen time and credit.
+  // The side and the number of photos come from the server (the photo input's data-max-side
+  // and data-max-photos), so they cannot drift from its settings. Without this file the form
+  // posts as it is, full-size photos and all, and the server checks and re-encodes either way.
   var QUALITY = 0.8;
-  // Below this a photo of at most MAX_SIDE is sent as it is: re-encoding it would gain little.
+  // Below this a photo no longer than the server keeps is sent as it is: re-encoding it would
+  // gain little.
   var SMALL_ENOUGH = 300 * 1024;
 
   function jpegName(name) {
@@ -18,12 +19,13 @@
 
   // The photo as the server would keep it, or the file itself when that fails or is not smaller:
   // a photo is never dropped for the sake of shrinking it.
-  function shrink(file) {
-    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/.test(file.type)) {
+  function shrink(file, maxSide) {
+    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/.test(file.type) ||
+        !(maxSide > 0)) {
       return Promise.resolve(file);
     }
     return window.createImageBitmap(file).then(function (bitmap) {
-      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      var scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
       if (scale === 1 && file.size <= SMALL_ENOUGH) {
         bitmap.close();
         return file;
@@ -47,11 +49,11 @@
   }
 
   // One at a time: a decoded 12-megapixel photo takes about 50 MB of a cheap phone's memory.
-  function shrinkAll(files, done) {
+  function shrinkAll(files, maxSide, done) {
     var out = [];
     var next = function (i) {
       if (i === files.length) { done(out); return; }
-      shrink(files[i]).then(function (small) { out.push(small); next(i + 1); });
+      shrink(files[i], maxSide).then(function (small) { out.push(small); next(i + 1); });
     };
     next(0);
   }
@@ -153,13 +155,55 @@
       };
       if (!files.length) { upload([]); return; }
       var todo = files.filter(function (file) { return !shrunk.has(file); });
-      shrinkAll(todo, function (smaller) {
+      var maxSide = input ? Number(input.getAttribute("data-max-side")) : 0;
+      shrinkAll(todo, maxSide, function (smaller) {
         todo.forEach(function (file, i) { shrunk.set(file, smaller[i]); });
         upload(files.map(function (file) { return shrunk.get(file); }));
       });
     };
 
+    // More photos than the server takes: said at once, beside the field, rather than after
+    // minutes of uploading what the server would refuse.
+    var photos = form.querySelector("input[type=file][name=photos]");
+    var tooMany = function () {
+      if (!photos || !photos.files || !photos.hasAttribute("data-max-photos")) { return false; }
+      var held = form.querySelectorAll("input[name=photo_ref]:checked").length;
+      return photos.files.length + held > Number(photos.getAttribute("data-max-photos"));
+    };
+    var photoError = null;
+    var sayTooMany = function (show) {
+      if (!photos) { return; }
+      if (show && !photoError) {
+        photoError = document.createElement("p");
+        photoError.className = "error";
+        photoError.id = "photos-too-many";
+        photoError.textContent = photos.getAttribute("data-too-many");
+        photos.insertAdjacentElement("afterend", photoError);
+      }
+      if (photoError) { photoError.hidden = !show; }
+      if (show) {
+        photos.setAttribute("aria-invalid", "true");
+        photos.setAttribute("aria-describedby", "photos-hint photos-too-many");
+      } else if (photoError) {
+        photos.removeAttribute("aria-invalid");
+        photos.setAttribute("aria-describedby", "photos-hint");
+      }
+    };
+    form.addEventListener("change", function (event) {
+      var target = event.target;
+      if (target === photos || (target && target.name === "photo_ref")) {
+        sayTooMany(tooMany());
+      }
+    });
+
     form.addEventListener("submit", function (event) {
+      var switching = event.submitter && event.submitter !== button;
+      if (!switching && tooMany()) {
+        event.preventDefault();
+        sayTooMany(true);
+        photos.focus();
+        return;
+      }
       if (!canUpload) {
         if (button) { window.setTimeout(function () { button.disabled = true; }, 0); }
         return;
@@ -177,6 +221,64 @@
       send(submitter, reporting);
     });
   });
+  // A form that came back with a mistake by XMLHttpRequest replaced the page (document.write):
+  // the browser then keeps nothing of it, and a refresh loads a fresh, empty form. So what is
+  // typed is kept in this tab's sessionStorage while the form is open, put back on a reload
+  // (or back) into the fresh form, and dropped once the report is sent. Photos cannot be kept;
+  // the token, the honeypot and the photos already received are the server's.
+  var KEEP = "lapor-form:";
+  var store = null;
+  try { store = window.sessionStorage; } catch (e) { store = null; }
+  var keptFields = function (form) {
+    return Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && !/^(token|website|photo_ref|photos)$/.test(field.name) &&
+        field.type !== "hidden" && field.type !== "file" && field.type !== "checkbox" &&
+        field.type !== "submit" && field.type !== "button";
+    });
+  };
+  if (store) {
+    if (document.querySelector(".receipt")) {
+      // Sent: nothing typed is kept any longer than it must be.
+      Object.keys(store).forEach(function (key) {
+        if (key.indexOf(KEEP) === 0) { store.removeItem(key); }
+      });
+    }
+    var nav = window.performance && performance.getEntriesByType ?
+      performance.getEntriesByType("navigation")[0] : null;
+    var returned = !!nav && (nav.type === "reload" || nav.type === "back_forward");
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      var key = KEEP + new URL(form.getAttribute("action") || "", window.location.href).pathname;
+      var fields = keptFields(form);
+      var saved = null;
+      try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+      var fresh = fields.every(function (field) {
+        return field.type === "radio" || field.type === "select-one" || !field.value;
+      });
+      if (saved && returned && fresh) {
+        fields.forEach(function (field) {
+          if (!(field.name in saved)) { return; }
+          if (field.type === "radio") {
+            field.checked = field.value === saved[field.name];
+            if (field.checked) { field.dispatchEvent(new Event("change", {bubbles: true})); }
+          } else {
+            field.value = saved[field.name];
+          }
+        });
+      }
+      var keep = function () {
+        var values = {};
+        fields.forEach(function (field) {
+          if (field.type !== "radio") { values[field.name] = field.value; }
+          else if (field.checked) { values[field.name] = field.value; }
+        });
+        try { store.setItem(key, JSON.stringify(values)); } catch (e) { /* full or blocked */ }
+      };
+      form.addEventListener("input", keep);
+      form.addEventListener("change", keep);
+      // A page the server gave back with what was typed: kept from the start.
+      if (!fresh) { keep(); }
+    });
+  }
   // Contact fields are irrelevant for an anonymous report; hide them to keep the form short.
   var fields = document.getElementById("identity-fields");
   if (fields) {

@@ -4,6 +4,7 @@ outbox, and the numbers that said STOP or that admins blocked."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,11 +15,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lapor.complaints.access import Scope
 from lapor.complaints.conversation import (
+    EMAIL,
+    WEB,
     ChannelMessage,
     Delivery,
     ReplyError,
     ReplyRefusal,
     channel_of,
+    reply_channel,
 )
 from lapor.complaints.notices import ChangeNotice
 from lapor.complaints.records import NewPhoto, User
@@ -75,13 +79,18 @@ def mark_delivery(conn: Connection, *, outbox_id: int, delivered: bool) -> None:
     )
 
 
-def messages(conn: Connection, *, report_id: int) -> tuple[ChannelMessage, ...]:
+def messages(
+    conn: Connection, *, report_id: int, channels: Sequence[str] | None = None
+) -> tuple[ChannelMessage, ...]:
+    """The report's conversation; only that on `channels` when given."""
     query = (
         select(t.channel_messages, t.users.c.email)
         .outerjoin(t.users, t.users.c.id == t.channel_messages.c.actor_user_id)
         .where(t.channel_messages.c.report_id == report_id)
         .order_by(t.channel_messages.c.id)
     )
+    if channels is not None:
+        query = query.where(t.channel_messages.c.channel.in_(list(channels)))
     return tuple(
         ChannelMessage(
             r.id,
@@ -94,6 +103,16 @@ def messages(conn: Connection, *, report_id: int) -> tuple[ChannelMessage, ...]:
             r.outbox_id,
         )
         for r in conn.execute(query)
+    )
+
+
+def for_reporter(conn: Connection, *, report_id: int) -> tuple[ChannelMessage, ...]:
+    """What the private page shows of the conversation: staff's mails to the reporter and the
+    reporter's answers on the page, never who of staff wrote. An SMS or WhatsApp conversation
+    is not repeated there: the reporter has it on their phone."""
+    return tuple(
+        dataclasses.replace(m, actor_email=None)
+        for m in messages(conn, report_id=report_id, channels=(EMAIL, WEB))
     )
 
 
@@ -134,7 +153,7 @@ def reporter_message(
     report_id: int,
     channel: str,
     text: str,
-    key: str,
+    key: str | None,
     at: datetime,
     photos: Sequence[NewPhoto] = (),
 ) -> tuple[bool, bool]:
@@ -185,13 +204,17 @@ def reporter_message(
 def queue_reply(
     conn: Connection, *, report_id: int, actor: User, scope: Scope, text: str, at: datetime
 ) -> None:
-    """Staff's message to the reporter on the reporter's channel, through the outbox."""
+    """Staff's message to the reporter through the outbox: a mail when they left an address,
+    else on their number's channel. It leaves the status and its deadline alone."""
     row = conn.execute(
         select(t.reports).where(t.reports.c.id == report_id, inbox.scope_condition(conn, scope))
     ).first()
     if row is None:
         raise NotFound(f"no report {report_id} in scope")
-    if not row.reply_address or channel_of(row.reply_address) is None:
+    channel = reply_channel(
+        channel_of(row.reply_address) if row.reply_address else None, row.reporter_email
+    )
+    if channel is None:
         raise ReplyError(ReplyRefusal.NO_CHANNEL)
     notice = ChangeNotice(
         row.id,
@@ -204,6 +227,11 @@ def queue_reply(
         None,
         "staff_message",
     )
+    if channel == EMAIL:
+        outbox.queue_mail_message(
+            conn, row.id, row.reporter_email, notice, at, actor_user_id=actor.id, text=text
+        )
+        return
     outbox.queue(conn, row.id, [row.reply_address], notice, at, actor_user_id=actor.id, text=text)
 
 

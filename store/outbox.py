@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from lapor.complaints.conversation import Delivery, channel_of
+from lapor.complaints.conversation import EMAIL, Delivery, channel_of
 from lapor.complaints.notices import AnyNotice, ChangeNotice, Notice, ReminderNotice, SmsNotice
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
@@ -104,19 +104,55 @@ def queue(
         channel = channel_of(row["to_address"])
         if report_id is None or channel is None:
             continue
-        outbox_id = conn.execute(insert(t.outbox).values(row).returning(t.outbox.c.id)).scalar_one()
-        conn.execute(
-            insert(t.channel_messages).values(
-                report_id=report_id,
-                channel=channel,
-                direction="out",
-                at=at,
-                text=text,
-                delivery=Delivery.QUEUED.value,
-                outbox_id=outbox_id,
-                actor_user_id=actor_user_id,
-            )
+        _on_conversation(conn, row, report_id, channel, at, actor_user_id, text)
+
+
+def queue_mail_message(
+    conn: Connection,
+    report_id: int,
+    to_address: str,
+    notice: AnyNotice,
+    at: datetime,
+    *,
+    actor_user_id: int,
+    text: str,
+) -> None:
+    """Staff's message to a reporter who left a mailbox: a mail like any notice, and an
+    outgoing message of the report's conversation ("email") whose delivery follows the row."""
+    row: dict[str, Any] = dict(
+        to_address=to_address,
+        notice=facts(notice),
+        report_id=report_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    _on_conversation(conn, row, report_id, EMAIL, at, actor_user_id, text)
+
+
+def _on_conversation(
+    conn: Connection,
+    row: dict[str, Any],
+    report_id: int,
+    channel: str,
+    at: datetime,
+    actor_user_id: int | None,
+    text: str | None,
+) -> None:
+    outbox_id = conn.execute(insert(t.outbox).values(row).returning(t.outbox.c.id)).scalar_one()
+    conn.execute(
+        insert(t.channel_messages).values(
+            report_id=report_id,
+            channel=channel,
+            direction="out",
+            at=at,
+            text=text,
+            delivery=Delivery.QUEUED.value,
+            outbox_id=outbox_id,
+            actor_user_id=actor_user_id,
         )
+    )
 
 
 def _message(row: Any) -> OutboxMessage:
@@ -192,8 +228,11 @@ def finish(conn: Connection, message: OutboxMessage, values: dict[str, Any]) -> 
     )
     if not result.rowcount:
         return False
-    if message.report_id is not None and channel_of(message.to_address) is not None:
-        _conversation_outcome(conn, message.id, values["status"], values.get("body"))
+    if message.report_id is not None:
+        # A mail's body is the whole mail: the conversation keeps the words staff wrote.
+        texting = channel_of(message.to_address) is not None
+        body = values.get("body") if texting else None
+        _conversation_outcome(conn, message.id, values["status"], body)
     return True
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     TextClause,
+    UniqueConstraint,
     false,
     text,
 )
@@ -412,10 +412,12 @@ report_events = Table(
 )
 Index("ix_report_events_report_id_id", report_events.c.report_id, report_events.c.id)
 
-# The conversation with the reporter on their channel (SMS, WhatsApp): each message in or out,
-# on the report's timeline. An outgoing one is an outbox row too (outbox_id), which sends it;
-# its words are the row's once composed, and its delivery follows the row's outcome and the
-# gateway's delivery report. No number here: the report's reply_address is the only one.
+# The conversation with the reporter on their channel (SMS, WhatsApp; "email" for staff's mails
+# to a reporter who left an address, "web" for their answers on the private page): each
+# message in or out, on the report's timeline. An outgoing one is an outbox row too
+# (outbox_id), which sends it; its words are the row's once composed (staff's own for a mail),
+# and its delivery follows the row's outcome and the gateway's delivery report. No number or
+# address here: the report's reply_address and reporter_email are the only ones.
 channel_messages = Table(
     "channel_messages",
     metadata,

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from lapor.complaints import search
 from lapor.complaints.access import Reach, Scope
+from lapor.complaints.conversation import ChannelMessage
 from lapor.complaints.deadlines import UnitDeadlines
 from lapor.complaints.inbox import Cursor, InboxQuery
 from lapor.complaints.monitoring import Key, Raw
@@ -925,7 +926,7 @@ class Store:
         *,
         channel: str,
         text: str,
-        key: str,
+        key: str | None,
         photos: Sequence[NewPhoto] = (),
     ) -> tuple[bool, bool]:
         """(stored, answered): the reporter's message on their report (its photos put with the
@@ -941,6 +942,10 @@ class Store:
                 photos=photos,
             )
         )
+
+    async def reporter_conversation(self, report_id: int) -> tuple[ChannelMessage, ...]:
+        """The conversation as the reporter's private page shows it (store.conversation)."""
+        return await self.db.read(partial(conversation.for_reporter, report_id=report_id))
 
     async def queue_reply(self, report_id: int, *, actor: User, scope: Scope, text: str) -> None:
         await self.db.write(

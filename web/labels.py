@@ -188,7 +188,7 @@ def event_label(event: Event) -> str:
 
 
 # A message of the conversation on the reporter's channel (complaints/conversation.py).
-MESSAGE_CHANNEL = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp")}
+MESSAGE_CHANNEL = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "email": N_("E-mail")}
 MESSAGE_DIRECTION = {
     "in": N_("%(channel)s from the reporter"),
     "out": N_("%(channel)s to the reporter"),
@@ -203,6 +203,9 @@ DELIVERY = {
 
 
 def message_label(message: ChannelMessage) -> str:
+    if message.channel == "web":
+        # The reporter's answer to staff's mail, written on their private page.
+        return gettext(N_("Message from the reporter on their private page"))
     channel = gettext(MESSAGE_CHANNEL.get(message.channel, message.channel))
     return gettext(MESSAGE_DIRECTION[message.direction], channel=channel)
 

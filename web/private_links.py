@@ -6,16 +6,24 @@ works."""
 
 from __future__ import annotations
 
+from lapor.store.store import Store
 from lapor.web.services import Services
-from lapor.web.signing import secret_digest
+from lapor.web.signing import Signing, secret_digest
 
 
 async def private_secret(
     svc: Services, report_id: int, idempotency_key: str, stored: str | None
 ) -> str:
     """`stored` is what the report keeps (Report/SubmitResult.reporter_secret_hash)."""
-    secret = svc.signing.reporter_secret_for(idempotency_key, stored)
+    return await secret_for(svc.signing, svc.store, report_id, idempotency_key, stored)
+
+
+async def secret_for(
+    signing: Signing, store: Store, report_id: int, idempotency_key: str, stored: str | None
+) -> str:
+    """private_secret for who holds the keys and the store but no request (the mail sender)."""
+    secret = signing.reporter_secret_for(idempotency_key, stored)
     if secret is None:
-        secret = svc.signing.reporter_secret(idempotency_key)
-        await svc.store.add_reporter_secret(report_id, secret_digest(secret))
+        secret = signing.reporter_secret(idempotency_key)
+        await store.add_reporter_secret(report_id, secret_digest(secret))
     return secret

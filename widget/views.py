@@ -229,6 +229,8 @@ def _form_page(
         "text_max": TEXT_MAX,
         "max_photos": svc.settings.max_photos,
         "max_photo_mb": svc.settings.max_photo_bytes // 1_000_000,
+        # citizen.js shrinks photos to the side the server keeps, and counts them as it does.
+        "photo_max_side": svc.settings.photo_max_side,
     }
     return svc.templates.response(
         request, "widget/form.html", context, status_code=SHOWN, headers=_headers(frame.origin)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -336,6 +336,40 @@ def test_form_error_keeps_text_and_photo(
     assert [p for p in page.problems if not ("status of 400" in p and "/q/" in p)] == []
 
 
+def test_a_refresh_after_a_form_error_keeps_what_was_typed(
+    lapor_server: Any, make_page: Callable[..., Any]
+) -> None:
+    page = make_page()
+    open_form(page, lapor_server.poster_url)
+    short = "Loket tutup."
+    fill_report(page, short, identity="named", name="Sari Wulandari", phone="081234567890")
+    page.fill("#location", "Loket 3, lantai 2")
+    page.click("button.send")
+    expect(page.locator("#form-errors")).to_be_visible()  # came back by XMLHttpRequest
+    page.fill("#text", "Loket tutup sejak pukul 11 padahal")  # typed on, then a refresh
+    page.reload()
+    expect(page.locator("#text")).to_have_value("Loket tutup sejak pukul 11 padahal")
+    expect(page.locator("#location")).to_have_value("Loket 3, lantai 2")
+    expect(page.locator("input[name=identity][value=named]")).to_be_checked()
+    expect(page.locator("#name")).to_have_value("Sari Wulandari")
+    expect(page.locator("#name")).to_be_visible()  # the contact fields follow the identity
+    expect(page.locator("#phone")).to_have_value("081234567890")
+
+    text = story("Loket tutup sejak pukul 11 padahal antrean masih panjang.")
+    page.fill("#text", text)
+    page.click("button.send")
+    receipt_code(page)
+    # Sent: nothing typed stays in the tab, and the next form starts empty.
+    kept = page.evaluate(
+        "Object.keys(sessionStorage).filter(k => k.startsWith('lapor-form:')).length"
+    )
+    assert kept == 0
+    open_form(page, lapor_server.poster_url)
+    page.reload()
+    expect(page.locator("#text")).to_have_value("")
+    assert [p for p in page.problems if not ("status of 400" in p and "/q/" in p)] == []
+
+
 # -- e. language switch --------------------------------------------------------------------------
 def test_language_switch(lapor_server: Any, make_page: Callable[..., Any]) -> None:
     # A phone set to English (many are, out of the box) gets the Indonesian service until the
@@ -423,6 +457,49 @@ def test_a_phone_photo_is_shrunk_before_it_is_sent(
     sent = counting_proxy.sent - before
     assert sent < big.stat().st_size / 5, (sent, big.stat().st_size)
     assert photo_dimensions(lapor_server, code) == [(1600, 1200)]
+    assert page.problems == []
+
+
+@pytest.fixture(scope="module")
+def photo_limits_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaporServer]:
+    """A deployment that keeps larger photos, and fewer of them, than the defaults."""
+    server = LaporServer(
+        tmp_path_factory.mktemp("lapor-photo-limits") / "data",
+        overrides={"LAPOR_PHOTO_MAX_SIDE": "2400", "LAPOR_MAX_PHOTOS": "1"},
+    )
+    server.seed()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_phone_follows_the_servers_photo_settings(
+    photo_limits_server: LaporServer,
+    make_page: Callable[..., Any],
+    make_phone_photo: Callable[..., Path],
+    make_jpeg: Callable[..., Path],
+) -> None:
+    server = photo_limits_server
+    page = make_page()
+    open_form(page, server.poster_url)
+    # Two photos where the server takes one: said beside the field at once, nothing sent.
+    fill_report(page, story())
+    page.set_input_files("#photos", [str(make_jpeg()), str(make_jpeg(name="dua.jpg"))])
+    expect(page.locator("#photos-too-many")).to_have_text("Anda dapat melampirkan maksimal 1 foto.")
+    before = server.report_count()
+    page.click("button.send")
+    expect(page.locator("#photos")).to_be_focused()
+    expect(page.locator("#photos")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("button.send")).to_be_enabled()
+    assert server.report_count() == before
+    # One photo: the error goes, and the phone shrinks it to the side this server keeps.
+    page.set_input_files("#photos", str(make_phone_photo()))
+    expect(page.locator("#photos-too-many")).to_be_hidden()
+    page.click("button.send")
+    code = receipt_code(page)
+    assert photo_dimensions(server, code) == [(2400, 1800)]
     assert page.problems == []
 
 

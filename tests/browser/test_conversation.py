@@ -66,6 +66,7 @@ def test_the_conversation_and_a_reply_with_javascript(
     # Too long for two SMS once a letter leaves the GSM alphabet: the reason in place, what
     # was typed kept.
     typed = "Jembatan akan diperbaiki minggu depan 🙏 " * 4
+    page.click("#message > summary")  # folded beside the report until wanted
     page.fill("#reply-message", typed)
     page.click("#reply-form button[type=submit]")
     expect(page.locator("#reply-problem")).to_contain_text("Terlalu panjang untuk SMS")
@@ -91,9 +92,11 @@ def test_a_reply_without_javascript(sms_server: LaporServer, make_page: Callable
     page.goto(f"{sms_server.base_url}/admin/reports/{report_id}")
     # Anonymous: the number is nowhere on the page, yet the reporter can be answered.
     assert "77776666" not in page.content()
+    page.click("#message > summary")
     page.fill("#reply-message", "Terima kasih, laporan Anda kami periksa.")
     page.click("#reply-form button[type=submit]")
-    page.wait_for_url(f"**/admin/reports/{report_id}#conversation")
+    page.wait_for_url(f"**/admin/reports/{report_id}?done=reply#conversation")
+    expect(page.locator("#done")).to_contain_text("Pesan sedang dikirim ke pelapor")
     expect(page.locator("#conversation li.message-out").last).to_contain_text(
         "Terima kasih, laporan Anda kami periksa."
     )
@@ -144,3 +147,70 @@ def test_a_phone_only_reporter_chooses_whatsapp_on_the_form(
     )
     assert rows == [("whatsapp:+62" + number.replace(" ", "")[1:],)]
     assert page.problems == []
+
+
+def mail_to(server: LaporServer, address: str, timeout: float = 15.0) -> str:
+    """The body of the first mail the server's sender wrote to `address` (.eml files)."""
+    import time
+    from email import message_from_bytes, policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted((server.data_dir / "mail").glob("*.eml")):
+            mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if str(mail["To"]) == address:
+                return str(mail.get_body().get_content())  # type: ignore[union-attr]
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {address} within {timeout} s")
+
+
+def test_a_message_by_email_and_the_answer_on_the_private_page(
+    lapor_server: LaporServer, make_page: Callable[..., Any]
+) -> None:
+    address = f"warga-{free_port()}@example.id"
+    citizen = make_page(javascript=False)
+    open_form(citizen, lapor_server.poster_url)
+    fill_report(
+        citizen,
+        story("Lampu penerangan di parkiran kantor kecamatan mati sejak seminggu."),
+        identity="named",
+        name="Dewi",
+    )
+    citizen.fill("#email", address)
+    citizen.click("button.send")
+    code = receipt_code(citizen)
+
+    page = make_page(javascript=True)
+    sign_in(page, lapor_server, lapor_server.coordinator, lapor_server.coordinator_password)
+    page.click(f"table.inbox a:text('{code}')")
+    report_url = page.url
+    status = page.locator("dl.facts dd").first.inner_text()
+    page.click("#message > summary")
+    expect(page.locator("label[for=reply-message]")).to_contain_text("lewat email")
+    words = "Di lantai berapa parkiran yang lampunya mati?"
+    page.fill("#reply-message", words)
+    page.click("#reply-form button[type=submit]")
+    sent = page.locator("#conversation li.message-out", has_text=words)
+    expect(sent).to_contain_text("Email ke pelapor")
+    expect(page.locator("#reply-message")).to_have_value("")
+    assert page.url == report_url  # swapped in place
+
+    # The mail carries the private link; the reporter answers there, the case goes on.
+    body = mail_to(lapor_server, address)
+    assert words in body
+    [link] = [w for w in body.split() if w.startswith(f"{lapor_server.base_url}/t/{code}/")]
+    citizen.goto(link)
+    expect(citizen.locator("#conversation")).to_contain_text(words)
+    answer = "Lantai dasar, dekat pintu keluar motor."
+    citizen.fill("#message-text", answer)
+    citizen.click("#message-form button[type=submit]")
+    expect(citizen.locator("#conversation")).to_contain_text(answer)
+    expect(citizen.locator("#message-text")).to_have_value("")
+
+    page.reload()
+    expect(page.locator("#conversation li.message-in", has_text=answer)).to_contain_text(
+        "halaman pribadinya"
+    )
+    assert page.locator("dl.facts dd").first.inner_text() == status  # nothing moved
+    expect(page.locator("form[action$='/forward']")).to_be_visible()
+    assert page.problems == [] and citizen.problems == []

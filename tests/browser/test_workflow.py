@@ -110,6 +110,7 @@ def test_forward_then_answer_then_the_citizen_reads_it(
     assert box and select and box["y"] <= select["y"] <= box["y"] + box["height"], (box, select)
     expect(unit_page.locator("body")).not_to_contain_text("3201234567890001")
     assert_fits_phone(unit_page)
+    unit_page.click("#staff-note > summary")
     unit_page.fill("#internal-note", "Dicek bersama kepala seksi besok pagi.")
     unit_page.click("#note-form button[type=submit]")
     expect(unit_page.locator(".timeline")).to_contain_text("Dicek bersama kepala seksi")

@@ -1,7 +1,7 @@
 """Hostile input for the citizen's pages (citizen/routes.py): the poster's form and the unit's
 (no poster) with a valid form token and anything for its fields and photos, the status pages
-and photos with any code, secret and query, and the reporter's reply and accept through the
-private link."""
+and photos with any code, secret and query, and the reporter's reply, accept and message
+through the private link."""
 
 from __future__ import annotations
 
@@ -143,11 +143,15 @@ async def test_the_citizens_pages_take_any_address(fz: Fuzz, data: st.DataObject
     await fz.send("GET", path, query=query, headers=headers)
 
 
-@covers("POST /t/{code}/{secret}/reply", "POST /t/{code}/{secret}/accept")
+@covers(
+    "POST /t/{code}/{secret}/reply",
+    "POST /t/{code}/{secret}/accept",
+    "POST /t/{code}/{secret}/message",
+)
 @fuzz_settings(scale=2)
 @given(data=st.data())
 async def test_the_reporters_acts_take_anything(fz: Fuzz, data: st.DataObject) -> None:
-    act = data.draw(st.sampled_from(["reply", "accept"]))
+    act = data.draw(st.sampled_from(["reply", "accept", "message"]))
     secret = data.draw(st.just(fz.secret) | values)
     report = await fz.svc.store.report_by_tracking_code(fz.code.replace("-", ""))
     assert report is not None

@@ -475,3 +475,37 @@ async def test_a_sender_cancelled_mid_delivery_hands_its_claim_back(
         [taken] = await store.claim_outbox(1, timedelta(minutes=10))
         assert taken.id == held.id and taken.claim_token != held.claim_token
         await asyncio.sleep(mailbox.delay)  # let the first thread's conversation end
+
+
+async def test_staffs_message_goes_in_the_reporters_language_with_a_link_to_answer(
+    make_harness: MakeHarness, smtp: tuple[Mailbox, int]
+) -> None:
+    from lapor.complaints import tracking
+    from lapor.complaints.notices import ChangeNotice
+    from lapor.web import i18n
+
+    mailbox, port = smtp
+    async with make_harness() as harness:
+        harness.client.cookies.set(i18n.LANGUAGE_COOKIE, "en")
+        answer = await harness.submit(identity="named", name="Ann", email="ann@example.org")
+        private = answer.headers["location"].removesuffix("?sent=1")
+        svc = harness.app.state.services
+        [report_id] = {m.report_id for m in await svc.store.list_outbox()}
+        words = "Which counter were you queueing at?"
+        response = await harness.act("koor@prov.go.id", report_id, "reply", message=words)
+        assert response.status_code == 303
+        # A sender without the keys (another process, a tool) still sends it, with the
+        # public page in place of the private link it cannot make.
+        assert await sender_for(harness, f"smtp://127.0.0.1:{port}").send_due() == 2
+        [mail] = [
+            message_from_bytes(m.original_content or b"", policy=policy.default)
+            for m in mailbox.messages
+            if m.rcpt_tos == ["ann@example.org"]
+        ]
+        body = mail.get_body().get_content()  # type: ignore[union-attr]
+        code = tracking.format_code(private.split("/")[2])
+        assert str(mail["Subject"]) == f"A message about your report {code}"
+        assert words in body and "keeps its status" in body
+        assert f"https://lapor.example.go.id/t/{code}" in body.split() and private not in body
+        [row] = [m for m in await svc.store.list_outbox() if isinstance(m.notice, ChangeNotice)]
+        assert row.notice.language == "en"

@@ -114,3 +114,44 @@ async def test_stop_and_the_block_list(store: Store) -> None:
     await store.set_blocked(ADDRESS, False)
     assert await store.number_rules(ADDRESS) == (False, False)
     assert await store.blocked_numbers() == []
+
+
+async def test_a_mail_to_the_reporter_is_on_the_conversation_and_leaves_the_report(
+    store: Store,
+) -> None:
+    world = await World(store, Signing([TEST_KEY])).standard()
+    new = new_report(world.units["prov"].id, "mail:1")
+    new = replace(new, submission=replace(new.submission, email="sari@example.id"))
+    report_id = (await store.submit_report(new)).report_id
+    scope = world.scope("koor@prov.go.id")
+    before = await store.report_for_staff(report_id, scope)
+    assert before is not None
+    words = "Jam berapa Anda datang ke loket?"
+    await store.queue_reply(
+        report_id, actor=world.users["koor@prov.go.id"], scope=scope, text=words
+    )
+    after = await store.report_for_staff(report_id, scope)
+    assert after is not None
+    assert (after.status, after.version, after.verify_due) == (
+        before.status,
+        before.version,
+        before.verify_due,
+    )
+    [out] = after.messages
+    assert (out.channel, out.direction, out.text, out.delivery) == (
+        "email",
+        "out",
+        words,
+        Delivery.QUEUED,
+    )
+    [mail] = [m for m in await store.claim_outbox(5, timedelta(minutes=1)) if m.id == out.outbox_id]
+    assert mail.to_address == "sari@example.id"
+    # Sent: the conversation keeps staff's words, not the whole mail.
+    await store.finish_outbox(replace(mail, subject="S", body="Halo\n\n" + words), status="sent")
+    [out] = await store.reporter_conversation(report_id)
+    assert (out.text, out.delivery, out.actor_email) == (words, Delivery.SENT, None)
+    # The reporter's answer on the private page, on the same conversation.
+    await store.reporter_message(report_id, channel="web", text="Pukul 09.30.", key=None)
+    assert [m.channel for m in await store.reporter_conversation(report_id)] == ["email", "web"]
+    still = await store.report_for_staff(report_id, scope)
+    assert still is not None and still.status is before.status

@@ -73,7 +73,7 @@ def test_catalogs_hold_every_message_the_code_uses(tmp_path: Path) -> None:
         used = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
     with (ROOT / "locale/id/LC_MESSAGES/messages.po").open("rb") as fh:
         translated = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
-    assert used - translated == set(), "run pybabel extract/update (see README) and translate"
+    assert used - translated == set(), "add these to locale/id and locale/en (see README)"
 
 
 def test_dates_read_as_indonesians_write_them() -> None:
