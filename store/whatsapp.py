@@ -124,7 +124,9 @@ def renew(conn: Connection, claimed: Claimed, *, until: datetime) -> bool:
     result = conn.execute(
         update(_M)
         .where(
-            _M.c.id.in_(claimed.ids), _M.c.claim_token == claimed.token, _M.c.status == "working"
+            _M.c.id.in_(claimed.ids),
+            _M.c.claim_token == claimed.token,
+            _M.c.status == "working",
         )
         .values(claimed_until=until)
     )
