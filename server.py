@@ -258,6 +258,7 @@ def create_app(
             if settings.national.enabled
             else None
         ),
+        lease=settings.job_lease,
     )
     svc = Services(
         settings=settings,
@@ -285,10 +286,14 @@ def create_app(
     # The webhook stores WhatsApp messages; this runner makes them reports through the
     # channel, once each sender has been quiet for a moment.
     whatsapp_inbox = WhatsAppInbox(
-        store, settings.whatsapp, partial(whatsapp_channel.make_reports, svc)
+        store,
+        settings.whatsapp,
+        partial(whatsapp_channel.make_reports, svc),
+        lease=settings.job_lease,
     )
     svc.wake_whatsapp = whatsapp_inbox.wake
     exports = export_jobs.ExportRunner(store, settings)
+    workflow_timer = workflow.timer(store, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -318,9 +323,7 @@ def create_app(
             tasks.append(asyncio.create_task(exports.run(), name="export-runner"))
             if settings.whatsapp.enabled:
                 tasks.append(asyncio.create_task(whatsapp_inbox.run(), name="whatsapp-inbox"))
-            tasks.append(
-                asyncio.create_task(workflow.run_forever(store, settings), name="workflow-timer")
-            )
+            tasks.append(asyncio.create_task(workflow_timer.run(), name="workflow-timer"))
             tasks.append(
                 asyncio.create_task(openness_views.warm_figures(svc), name="public-figures")
             )
@@ -369,6 +372,7 @@ def create_app(
     app.state.lifecycle = lifecycle
     app.state.exports = exports
     app.state.whatsapp_inbox = whatsapp_inbox
+    app.state.workflow_timer = workflow_timer
     return app
 
 

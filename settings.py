@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
@@ -357,6 +357,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a citizen's form stays valid after it is opened (the token is also the "
         "idempotency key of the submission).",
     ),
+    Setting(
+        "LAPOR_JOB_LEASE_SECONDS",
+        "30",
+        "Seconds a process's claim on background work lasts (a message being sent, an export "
+        "being written, the workflow timer); renewed every third of it while the work runs, "
+        "so when a machine dies its work is taken over by another within this time and a few "
+        "seconds more. Longer than the clock difference between machines (NTP keeps it far "
+        "below a second).",
+    ),
     Setting("LAPOR_SESSION_MAX_AGE", "43200", "Seconds a staff login lasts."),
     Setting("LAPOR_VERIFY_DAYS", "3", "Working days the coordinator has to verify a report."),
     Setting(
@@ -624,6 +633,7 @@ class Settings:
     log_format: str = "plain"
     drain_seconds: int = 0
     stop_seconds: int = 20
+    job_lease_seconds: int = 30
     overrides: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -633,6 +643,11 @@ class Settings:
         when it may write first (WhatsAppSettings.writes_first)."""
         found = ("sms",) if self.sms.sending else ()
         return found + (("whatsapp",) if self.whatsapp.writes_first else ())
+
+    @property
+    def job_lease(self) -> timedelta:
+        """How long a claim on background work lasts unrenewed (jobs/leases.py)."""
+        return timedelta(seconds=self.job_lease_seconds)
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -721,6 +736,7 @@ class Settings:
             mail_from=_read(values, "LAPOR_MAIL_FROM"),
             redis_url=_read(values, "LAPOR_REDIS_URL"),
             form_token_max_age=_int(values, "LAPOR_FORM_TOKEN_MAX_AGE", minimum=60),
+            job_lease_seconds=_int(values, "LAPOR_JOB_LEASE_SECONDS", minimum=3),
             session_max_age=_int(values, "LAPOR_SESSION_MAX_AGE", minimum=60),
             deadline_rules=DeadlineRules(
                 verify_days=_int(values, "LAPOR_VERIFY_DAYS", minimum=1),

@@ -379,6 +379,7 @@ class ExportJob:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    claim_token: str | None = None  # the running job's claim, held by the process writing it
 
 
 @dataclass(frozen=True)

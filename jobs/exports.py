@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,8 +22,9 @@ from urllib.parse import parse_qs
 from lapor.complaints import tracking
 from lapor.complaints.access import Scope, scope_of
 from lapor.complaints.inbox import InboxQuery, next_cursor, query_bounds, read_inbox_query
-from lapor.complaints.records import StaffSession
+from lapor.complaints.records import ExportJob, StaffSession
 from lapor.complaints.reports import Channel, Kind, Status
+from lapor.jobs.leases import renewing
 from lapor.settings import Settings
 from lapor.store.store import Store
 from lapor.web import labels, logs
@@ -119,7 +121,6 @@ class ExportRunner:
         self._wake.set()
 
     async def run(self, interval: float = 10.0) -> None:
-        await self.store.requeue_running_exports()
         while True:
             try:
                 while await self.run_one():
@@ -132,20 +133,29 @@ class ExportRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
 
     async def run_one(self) -> bool:
-        claimed = await self.store.claim_export()
+        claimed = await self.store.claim_export(self.settings.job_lease)
         if claimed is None:
             return False
-        started = time.monotonic()
         job, owner = claimed
+        async with renewing(
+            partial(self.store.renew_export, job, self.settings.job_lease),
+            self.settings.job_lease,
+            f"export {job.id}",
+        ):
+            await self._run(job, owner)
+        return True
+
+    async def _run(self, job: ExportJob, owner: StaffSession) -> None:
+        started = time.monotonic()
         asked = parse_qs(job.query)
         query, errors = read_inbox_query(asked)
         if errors:
             # Asked before its query was checked (the page refuses these now): the filters
             # left out would export more than was asked, so the job fails instead.
             await self.store.finish_export(
-                job.id, rows_done=0, error=f"unreadable filters: {', '.join(errors)}"
+                job, rows_done=0, error=f"unreadable filters: {', '.join(errors)}"
             )
-            return True
+            return
         language = (asked.get("lang") or [self.settings.default_language])[0]
         path = export_path(self.settings, job.token)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,16 +163,18 @@ class ExportRunner:
         try:
             with using(language):
                 written = await self._write(
-                    path, owner, query, lambda n: self.store.export_progress(job.id, n)
+                    path, owner, query, lambda n: self.store.export_progress(job, n)
                 )
         except Exception as exc:
             log.exception("export %s failed", job.id)
-            await self.store.finish_export(job.id, rows_done=written, error=str(exc)[:500])
+            await self.store.finish_export(job, rows_done=written, error=str(exc)[:500])
             logs.job_run("export", started, export_id=job.id, rows=written, outcome="failed")
-            return True
-        await self.store.finish_export(job.id, rows_done=written)
-        logs.job_run("export", started, export_id=job.id, rows=written, outcome="done")
-        return True
+            return
+        outcome = "done"
+        if not await self.store.finish_export(job, rows_done=written):
+            log.warning("export %s was taken over by another process while written", job.id)
+            outcome = "taken_over"
+        logs.job_run("export", started, export_id=job.id, rows=written, outcome=outcome)
 
     async def _write(
         self, path: Path, owner: StaffSession, query: InboxQuery, progress: Callable[[int], Any]

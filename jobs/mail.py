@@ -18,6 +18,7 @@ from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -38,6 +39,7 @@ from lapor.complaints.notices import (
 from lapor.complaints.records import OutboxMessage
 from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Status
+from lapor.jobs.leases import renewing
 from lapor.jobs.national import NationalSender
 from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.jobs.whatsapp import WhatsAppRefused, WhatsAppSender, compose_whatsapp
@@ -51,10 +53,11 @@ from lapor.web.signing import Signing
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# One message per claim, and a lease far longer than one slow SMTP conversation (each step has a
-# 30 s timeout), so a claim does not expire while its message is being sent. Should it still,
-# the claim token keeps the late sender from overwriting the new claimant's outcome.
-LEASE = timedelta(minutes=10)
+# One message per claim, for LAPOR_JOB_LEASE_SECONDS, renewed while it is being sent
+# (jobs/leases.py): a slow SMTP conversation keeps its claim, a dead machine's runs out within
+# the lease. Should a live sender still lose it (its loop stuck past the lease), the claim
+# token keeps it from overwriting the new claimant's outcome, and the mail's Message-ID is the
+# same on both copies.
 BATCH = 1
 
 
@@ -401,6 +404,18 @@ def compose_notice(
     return compose
 
 
+def message_id(message: OutboxMessage, base_url: str) -> str:
+    """The same for every copy of an outbox row's mail, whichever machine sends it and however
+    often: a mail server that accepted it before the sender crashed sees the resend as the
+    same message (and a reader's mail program shows it once). The row's id and when it was
+    queued name the mail within the deployment (a database started anew reuses ids, not
+    their moments); the host of LAPOR_BASE_URL names the deployment, where the sender's
+    domain may be shared by many (one agency's mail server for several services)."""
+    host = urlsplit(base_url).hostname or "localhost"
+    stamp = int(message.created_at.timestamp())
+    return f"<outbox-{message.id}-{stamp}@{host}>"
+
+
 # Replies that go out to a number that sent STOP: the confirmation of STOP (and of MULAI).
 CONFIRMATIONS = frozenset({"stopped", "resumed"})
 
@@ -424,10 +439,12 @@ class MailSender:
         on_channel_outcome: Callable[[str, str], None] | None = None,
         national: NationalSender | None = None,
         signing: Signing | None = None,
+        lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self.store = store
         # The keys that make a reporter's private link, for the mails that carry it.
         self.signing = signing
+        self.lease = lease
         self.sms = sms or SmsSettings()
         self._compose = compose_notice(base_url, self.sms.keywords[0])
         self._compose_whatsapp = compose_whatsapp(base_url, self.sms.keywords[0])
@@ -495,13 +512,18 @@ class MailSender:
         """Send up to `limit` due messages, claiming them one at a time."""
         sent = 0
         while sent < limit and not self._stopping:
-            messages = await self.store.claim_outbox(BATCH, LEASE)
+            messages = await self.store.claim_outbox(BATCH, self.lease)
             if not messages:
                 break
             for message in messages:
                 self._started = time.monotonic()
                 try:
-                    await self._deliver(message)
+                    async with renewing(
+                        partial(self.store.renew_outbox, message, self.lease),
+                        self.lease,
+                        f"outbox message {message.id}",
+                    ):
+                        await self._deliver(message)
                 except asyncio.CancelledError:
                     # Stopped mid-delivery: hand the claim back so another sender takes the
                     # message at once instead of after the lease (which still ends it, should
@@ -649,10 +671,7 @@ class MailSender:
             raise PermanentFailure(f"not one address: {message.to_address!r}") from exc
         mail["Subject"] = message.subject or ""
         mail["Date"] = formatdate(localtime=False)
-        # Stable per outbox row: a resend after a crash is recognisably the same message.
-        domain = self.mail_from.rpartition("@")[2] or "localhost"
-        stamp = int(message.created_at.timestamp())
-        mail["Message-ID"] = f"<outbox-{message.id}-{stamp}@{domain}>"
+        mail["Message-ID"] = message_id(message, self.base_url)
         mail.set_content(message.body or "")
         return mail
 

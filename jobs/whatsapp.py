@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from lapor.complaints import tracking
@@ -28,6 +29,7 @@ from lapor.complaints.notices import AnyNotice, ChangeNotice, SmsNotice
 from lapor.complaints.reports import TEXT_MAX, Status
 from lapor.complaints.sms import ANONYMOUS_WORD
 from lapor.complaints.whatsapp import in_service_window
+from lapor.jobs.leases import renewing
 from lapor.jobs.sms import compose_change_sms, compose_sms, send_sms
 from lapor.settings import SmsSettings, WhatsAppSettings
 from lapor.store.store import Store, now
@@ -49,8 +51,8 @@ TEMPLATE_LANGUAGE = "id"
 OUTSIDE_WINDOW = 131047
 UNDELIVERABLE = frozenset({131026, 100})
 # How long a claimed batch whose photos could not be fetched waits, and how often before it
-# becomes a report without them.
-LEASE = timedelta(minutes=5)
+# becomes a report without them. (A batch being made into a report is claimed for
+# LAPOR_JOB_LEASE_SECONDS, renewed meanwhile: jobs/leases.py.)
 RETRY = timedelta(minutes=1)
 MEDIA_TRIES = 5
 # Inbound messages are kept this long once handled (docs/whatsapp.md): Meta retries a
@@ -310,10 +312,17 @@ class WhatsAppInbox:
     """Turns stored messages into reports, one sender's batch at a time, once the sender has
     been quiet for LAPOR_WHATSAPP_GATHER_SECONDS: the webhook only stores and answers."""
 
-    def __init__(self, store: Store, settings: WhatsAppSettings, handle: BatchHandler) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: WhatsAppSettings,
+        handle: BatchHandler,
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.store = store
         self.settings = settings
         self.handle = handle
+        self.lease = lease
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -324,10 +333,15 @@ class WhatsAppInbox:
         done = 0
         quiet = timedelta(seconds=self.settings.gather_seconds)
         while done < limit:
-            claimed = await self.store.claim_whatsapp(quiet, LEASE)
+            claimed = await self.store.claim_whatsapp(quiet, self.lease)
             if claimed is None:
                 break
-            await self.handle(claimed)
+            async with renewing(
+                partial(self.store.renew_whatsapp, claimed, self.lease),
+                self.lease,
+                f"the WhatsApp messages of batch {claimed.ids[0]}",
+            ):
+                await self.handle(claimed)
             done += 1
         return done
 

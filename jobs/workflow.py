@@ -1,17 +1,19 @@
 """Scheduled work of the workspace: the automatic moves of the SP4N-LAPOR! rules.
 
 Each function takes the moment to act as an argument, so tests drive the calendar instead of
-waiting for it; the server runs them on a timer (see server.py)."""
+waiting for it; the server runs them on a timer that one process holds across machines
+(`timer`, started by server.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from lapor.complaints.deadlines import close_due, local_date
 from lapor.complaints.workflow import WorkflowError
+from lapor.jobs.leases import LeasedTimer
 from lapor.settings import Settings
 from lapor.store.store import Store
 from lapor.web import logs
@@ -58,23 +60,29 @@ async def queue_reminders(store: Store, settings: Settings, moment: datetime) ->
     )
 
 
-async def run_forever(store: Store, settings: Settings) -> None:
-    while True:
-        try:
-            started = time.monotonic()
-            moment = datetime.now(UTC)
-            closed = await close_silent_reports(store, settings, moment)
-            reminded = await queue_reminders(store, settings, moment)
-            # Kiosk codes never used, long after they expired: no queued report can carry
-            # them any more, so their status pages stop saying "waiting for the kiosk".
-            released = await store.kiosks.sweep_codes(moment)
-            logs.job_run(
-                "workflow",
-                started,
-                closed=closed,
-                reminders=reminded,
-                kiosk_codes_released=released,
-            )
-        except Exception:
-            log.exception("scheduled workflow round failed; retrying next tick")
-        await asyncio.sleep(TICK_SECONDS)
+async def run_round(store: Store, settings: Settings, moment: datetime) -> None:
+    """One round of the timer: every step is safe to repeat, so a round a dead holder left
+    half done is simply run again by the next."""
+    started = time.monotonic()
+    closed = await close_silent_reports(store, settings, moment)
+    reminded = await queue_reminders(store, settings, moment)
+    # Kiosk codes never used, long after they expired: no queued report can carry them any
+    # more, so their status pages stop saying "waiting for the kiosk".
+    released = await store.kiosks.sweep_codes(moment)
+    logs.job_run(
+        "workflow", started, closed=closed, reminders=reminded, kiosk_codes_released=released
+    )
+
+
+def timer(store: Store, settings: Settings) -> LeasedTimer:
+    """The workflow timer, run by one process of all those sharing the database (the lease's
+    holder), every TICK_SECONDS across them all. Its rounds would be right on several at once
+    (a reminder is queued once by the reminders table's key, a closing checks the report's
+    version), but each would repeat the others' queries."""
+    return LeasedTimer(
+        store,
+        "workflow",
+        every=timedelta(seconds=TICK_SECONDS),
+        lease=settings.job_lease,
+        work=partial(run_round, store, settings),
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from lapor.complaints.records import ExportJob, StaffSession
 from lapor.store import rows
@@ -42,10 +43,18 @@ def export_job(conn: Connection, *, token: str, user_id: int) -> ExportJob | Non
     return rows.export_job(row) if row else None
 
 
-def claim_export(conn: Connection, *, skip_locked: bool) -> tuple[ExportJob, StaffSession] | None:
-    """The oldest pending job, marked running, with its owner as a session would have
-    them (the job runs with the owner's scope as it is now, not as it was when asked)."""
-    pick = select(_J.id).where(_J.status == "pending").order_by(_J.id).limit(1)
+def claim_export(
+    conn: Connection, *, skip_locked: bool, at: datetime, until: datetime
+) -> tuple[ExportJob, StaffSession] | None:
+    """The oldest pending job, or a running one whose claim ran out (its machine died: it
+    starts again from the beginning), claimed until `until` and marked running, with its
+    owner as a session would have them (the job runs with the owner's scope as it is now, not
+    as it was when asked). A running job without a claim was left by a release before claims."""
+    waiting = or_(
+        _J.status == "pending",
+        and_(_J.status == "running", or_(_J.claimed_until.is_(None), _J.claimed_until < at)),
+    )
+    pick = select(_J.id).where(waiting).order_by(_J.id).limit(1)
     if skip_locked:
         pick = pick.with_for_update(skip_locked=True)
     job_id = conn.execute(pick).scalar()
@@ -54,35 +63,46 @@ def claim_export(conn: Connection, *, skip_locked: bool) -> tuple[ExportJob, Sta
     row = conn.execute(
         update(t.export_jobs)
         .where(_J.id == job_id)
-        .values(status="running", rows_done=0)
+        .values(
+            status="running", rows_done=0, claimed_until=until, claim_token=secrets.token_hex(16)
+        )
         .returning(*t.export_jobs.c)
     ).one()
     user, unit = owner(conn, row.user_id)
     return rows.export_job(row), StaffSession(user, unit, "", now())
 
 
-def export_progress(conn: Connection, *, job_id: int, rows_done: int) -> None:
-    conn.execute(update(t.export_jobs).where(_J.id == job_id).values(rows_done=rows_done))
+def _held(job: ExportJob) -> Any:
+    return and_(_J.id == job.id, _J.claim_token == job.claim_token, _J.status == "running")
 
 
-def finish_export(conn: Connection, *, job_id: int, rows_done: int, error: str | None) -> None:
-    conn.execute(
+def renew_export(conn: Connection, *, job: ExportJob, until: datetime) -> bool:
+    """Extend the claim of a job this process is still writing; False when another took it."""
+    return bool(
+        conn.execute(update(t.export_jobs).where(_held(job)).values(claimed_until=until)).rowcount
+    )
+
+
+def export_progress(conn: Connection, *, job: ExportJob, rows_done: int) -> None:
+    conn.execute(update(t.export_jobs).where(_held(job)).values(rows_done=rows_done))
+
+
+def finish_export(conn: Connection, *, job: ExportJob, rows_done: int, error: str | None) -> bool:
+    """The job's outcome, if its claim is still this process's; False when its claim ran out
+    and another process took the job over (that one's outcome counts)."""
+    result = conn.execute(
         update(t.export_jobs)
-        .where(_J.id == job_id)
+        .where(_held(job))
         .values(
             status="failed" if error else "done",
             rows_done=rows_done,
             error=error,
             finished_at=now(),
+            claimed_until=None,
+            claim_token=None,
         )
     )
-
-
-def requeue_running_exports(conn: Connection) -> None:
-    """Jobs a killed server left half-done start again from the beginning."""
-    conn.execute(
-        update(t.export_jobs).where(_J.status == "running").values(status="pending", rows_done=0)
-    )
+    return bool(result.rowcount)
 
 
 def expire_exports(conn: Connection, *, before: datetime) -> list[str]:

@@ -190,8 +190,9 @@ def _readable(kept: str | None) -> AnyNotice | None:
 def claim(
     conn: Connection, limit: int, lease: timedelta, at: datetime, *, skip_locked: bool
 ) -> list[OutboxMessage]:
-    """Take due messages for one sender alone: a row is claimed by one process, and a claim
-    that outlives a killed sender expires and is taken again."""
+    """Take due messages for one sender alone: a row is claimed by one process for `lease`,
+    which its sender renews while it works (`renew`); a claim whose sender died runs out and
+    is taken again."""
     token = secrets.token_hex(16)
     due = or_(
         and_(t.outbox.c.status == "pending", t.outbox.c.next_attempt_at <= at),
@@ -215,6 +216,21 @@ def claim(
         .returning(*t.outbox.c)
     )
     return sorted((_message(r) for r in rows), key=lambda m: m.id)
+
+
+def renew(conn: Connection, message: OutboxMessage, until: datetime) -> bool:
+    """Extend a claim its sender still holds (the sender's heartbeat while a slow send runs);
+    False when the claim ran out and another sender took the message over."""
+    result = conn.execute(
+        update(t.outbox)
+        .where(
+            t.outbox.c.id == message.id,
+            t.outbox.c.claim_token == message.claim_token,
+            t.outbox.c.status == "sending",
+        )
+        .values(claimed_until=until)
+    )
+    return bool(result.rowcount)
 
 
 def finish(conn: Connection, message: OutboxMessage, values: dict[str, Any]) -> bool:

@@ -116,6 +116,7 @@ def export_job(row: Any) -> ExportJob:
         row.error,
         row.created_at,
         row.finished_at,
+        row.claim_token,
     )
 
 

@@ -509,6 +509,23 @@ export_jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
+    # The running job's claim, renewed while it is written: a job whose machine died is taken
+    # over once the claim runs out (jobs/exports.py).
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("claim_token", String(32), nullable=True),
+)
+
+# Work that must run on one process at a time across every machine (the workflow timer): the
+# process holding a row renews `held_until` while it lives; once it runs out, another process
+# takes the row over. `ran_at` is when the last round began, so a new holder knows whether one
+# is due (jobs/leases.py).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(32), nullable=True),
+    Column("held_until", UTCDateTime, nullable=True),
+    Column("ran_at", UTCDateTime, nullable=True),
 )
 
 # Keys admins issue to Open311 client software, one per client: only the sha256 of the key is

@@ -64,6 +64,7 @@ from lapor.store import (
     inbox,
     intake,
     kiosks,
+    leases,
     monitoring,
     national,
     open311,
@@ -825,21 +826,29 @@ class Store:
         """The job if it is this user's: nobody else may watch or download it."""
         return await self.db.read(partial(exports.export_job, token=token, user_id=user_id))
 
-    async def claim_export(self) -> tuple[ExportJob, StaffSession] | None:
-        """The oldest pending job, marked running, with its owner as a session has them."""
-        return await self.db.write(partial(exports.claim_export, skip_locked=not self.db.is_sqlite))
-
-    async def export_progress(self, job_id: int, rows_done: int) -> None:
-        await self.db.write(partial(exports.export_progress, job_id=job_id, rows_done=rows_done))
-
-    async def finish_export(self, job_id: int, *, rows_done: int, error: str | None = None) -> None:
-        await self.db.write(
-            partial(exports.finish_export, job_id=job_id, rows_done=rows_done, error=error)
+    async def claim_export(
+        self, lease: timedelta = timedelta(seconds=30)
+    ) -> tuple[ExportJob, StaffSession] | None:
+        """The next export job to write, claimed for `lease` (see store.exports.claim_export)."""
+        at = now()
+        return await self.db.write(
+            partial(
+                exports.claim_export, skip_locked=not self.db.is_sqlite, at=at, until=at + lease
+            )
         )
 
-    async def requeue_running_exports(self) -> None:
-        """Jobs a killed server left half-done start again from the beginning."""
-        await self.db.write(exports.requeue_running_exports)
+    async def renew_export(self, job: ExportJob, lease: timedelta) -> bool:
+        return await self.db.write(partial(exports.renew_export, job=job, until=now() + lease))
+
+    async def export_progress(self, job: ExportJob, rows_done: int) -> None:
+        await self.db.write(partial(exports.export_progress, job=job, rows_done=rows_done))
+
+    async def finish_export(
+        self, job: ExportJob, *, rows_done: int, error: str | None = None
+    ) -> bool:
+        return await self.db.write(
+            partial(exports.finish_export, job=job, rows_done=rows_done, error=error)
+        )
 
     async def expire_exports(self, before: datetime) -> list[str]:
         """Forget jobs finished before `before`; returns their tokens (the files to delete)."""
@@ -866,6 +875,24 @@ class Store:
             )
         )
 
+    # -- leases on work one process does at a time (store/leases.py) ------------------------
+    async def take_lease(self, name: str, holder: str, lease: timedelta) -> leases.Held | None:
+        at = now()
+        return await self.db.write(
+            partial(leases.take, name=name, holder=holder, at=at, until=at + lease)
+        )
+
+    async def renew_lease(self, name: str, holder: str, lease: timedelta) -> bool:
+        return await self.db.write(
+            partial(leases.renew, name=name, holder=holder, until=now() + lease)
+        )
+
+    async def lease_ran(self, name: str, holder: str, at: datetime) -> bool:
+        return await self.db.write(partial(leases.ran, name=name, holder=holder, at=at))
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self.db.write(partial(leases.release, name=name, holder=holder))
+
     # -- outbox ----------------------------------------------------------------------------
     async def claim_outbox(self, limit: int, lease: timedelta) -> list[OutboxMessage]:
         """Take due messages for this sender alone (see store.outbox.claim)."""
@@ -873,6 +900,10 @@ class Store:
         return await self.db.write(
             lambda conn: outbox.claim(conn, limit, lease, now(), skip_locked=skip_locked)
         )
+
+    async def renew_outbox(self, message: OutboxMessage, lease: timedelta) -> bool:
+        """Extend this sender's claim on a message it is still sending (store.outbox.renew)."""
+        return await self.db.write(lambda conn: outbox.renew(conn, message, until=now() + lease))
 
     async def finish_outbox(
         self,
@@ -1033,6 +1064,9 @@ class Store:
         return await self.db.write(
             partial(whatsapp.claim, at=at, quiet_before=at - quiet, lease=lease)
         )
+
+    async def renew_whatsapp(self, claimed: whatsapp.Claimed, lease: timedelta) -> bool:
+        return await self.db.write(partial(whatsapp.renew, claimed=claimed, until=now() + lease))
 
     async def finish_whatsapp(
         self,

@@ -118,6 +118,21 @@ def claim(
     return Claimed(phone, token, messages, tuple(r.id for r in rows), max(r.attempts for r in rows))
 
 
+def renew(conn: Connection, claimed: Claimed, *, until: datetime) -> bool:
+    """Extend a claim its runner still holds while it makes the batch's report; False when
+    the claim ran out and another runner took the batch over."""
+    result = conn.execute(
+        update(_M)
+        .where(
+            _M.c.id.in_(claimed.ids),
+            _M.c.claim_token == claimed.token,
+            _M.c.status == "working",
+        )
+        .values(claimed_until=until)
+    )
+    return bool(result.rowcount)
+
+
 def finish(
     conn: Connection,
     claimed: Claimed,

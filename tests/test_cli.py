@@ -448,3 +448,15 @@ def test_whatsapp_setup_says_what_to_enter_at_meta(lapor: Run) -> None:
     assert "Callback URL:  https://lapor.kalselprov.go.id/channels/whatsapp" in off
     assert "subscribe to `messages`" in off and "{{1}}" in off and "{{2}}" in off
     assert "LAPOR_WHATSAPP_APP_SECRET = (EMPTY" in off and "WhatsApp is OFF" in off
+
+
+def test_serve_refuses_a_schema_newer_than_this_release(lapor: Run, tmp_path: Path) -> None:
+    """A newer release on another machine migrated the database: this one says so in one line
+    and does not start, rather than serve from tables it does not know."""
+    lapor("migrate")
+    with sqlite3.connect(tmp_path / "data" / "lapor.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    refused = lapor("serve", "--port", "9", ok=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("lapor: error: the database's schema is at revision 0999")
+    assert len(refused.stderr.strip().splitlines()) == 1

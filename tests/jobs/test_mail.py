@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from lapor.jobs.mail import MAX_ATTEMPTS, MailSender, SmtpTarget
-from tests.conftest import AppHarness, MakeHarness, free_port
+from lapor.complaints.records import OutboxMessage
+from lapor.jobs.mail import MAX_ATTEMPTS, MailSender, SmtpTarget, message_id
+from lapor.store.store import Store
+from lapor.web.signing import Signing
+from tests.conftest import TEST_KEY, AppHarness, MakeHarness, World, free_port
+from tests.store.test_store import new_report
 
 
 class Mailbox:
@@ -419,8 +424,8 @@ class SlowMailbox(Mailbox):
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self.receiving.set)
+        if self.loop is not None:  # a test waiting for the sender to be mid-delivery
+            self.loop.call_soon_threadsafe(self.receiving.set)
         await asyncio.sleep(self.delay)
         return await super().handle_DATA(server, session, envelope)
 
@@ -509,3 +514,88 @@ async def test_staffs_message_goes_in_the_reporters_language_with_a_link_to_answ
         assert f"https://lapor.example.go.id/t/{code}" in body.split() and private not in body
         [row] = [m for m in await svc.store.list_outbox() if isinstance(m.notice, ChangeNotice)]
         assert row.notice.language == "en"
+
+
+# -- claims across machines: a dead sender's message moves, a slow live one's stays ------------
+LEASE = timedelta(seconds=1)
+
+
+def sender_on(store: Store, port: int, tmp_path: Path) -> MailSender:
+    return MailSender(
+        store,
+        base_url="https://lapor.example.go.id",
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        mail_from="lapor@kalselprov.go.id",
+        mail_dir=tmp_path / "mail",
+        lease=LEASE,
+    )
+
+
+async def one_mail(store: Store) -> None:
+    world = await World(store, Signing([TEST_KEY])).standard()
+    await store.submit_report(new_report(world.units["dinas"].id, "one-mail"))
+
+
+async def test_a_dead_senders_message_is_taken_over_within_the_lease(
+    store: Store, smtp: tuple[Mailbox, int], tmp_path: Path
+) -> None:
+    mailbox, port = smtp
+    await one_mail(store)
+    # A sender on another machine claimed it, then was killed: it never renews nor finishes.
+    [dead] = await store.claim_outbox(1, LEASE)
+    sender = sender_on(store, port, tmp_path)
+    assert await sender.send_due() == 0  # its claim still runs
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not await sender.send_due():
+        assert loop.time() - started < 2 * LEASE.total_seconds()
+        await asyncio.sleep(0.05)
+    [envelope] = mailbox.messages
+    [message] = await store.list_outbox()
+    assert message.status == "sent" and message.attempts == 2
+    # Back from the dead, the first sender's outcome is refused: the taker's stands.
+    assert not await store.finish_outbox(dead, status="pending", error="lost")
+    assert [m.status for m in await store.list_outbox()] == ["sent"]
+    mail = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+    assert mail["Message-ID"] == message_id(message, "https://lapor.example.go.id")
+
+
+async def test_a_live_sender_keeps_its_claim_through_a_send_longer_than_the_lease(
+    store: Store, tmp_path: Path
+) -> None:
+    mailbox = SlowMailbox(delay=3 * LEASE.total_seconds())
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        await one_mail(store)
+        slow, other = sender_on(store, port, tmp_path), sender_on(store, port, tmp_path)
+        sending = asyncio.create_task(slow.send_due())
+        while [m.status for m in await store.list_outbox()] != ["sending"]:
+            await asyncio.sleep(0.01)
+        tries = 0
+        while not sending.done():
+            assert await other.send_due() == 0  # the message stays with the live sender
+            tries += 1
+            await asyncio.sleep(0.2)
+        assert await sending == 1
+    finally:
+        controller.stop()
+    assert tries >= 10  # asked all through the three leases the send took
+    assert len(mailbox.messages) == 1
+    [message] = await store.list_outbox()
+    assert message.status == "sent" and message.attempts == 1
+
+
+def test_the_message_id_is_the_rows_whichever_machine_sends_it() -> None:
+    queued = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    row = OutboxMessage(
+        41, "koor@prov.go.id", "s", "b", "sending", 1, None, queued, None, 7, "t" * 32, None
+    )
+    first = message_id(row, "https://lapor.kalselprov.go.id")
+    assert first == f"<outbox-41-{int(queued.timestamp())}@lapor.kalselprov.go.id>"
+    # Claimed again by another machine after a crash: another token and try, the same id.
+    again = replace(row, claim_token="u" * 32, attempts=2)
+    assert message_id(again, "https://lapor.kalselprov.go.id") == first
+    # Another deployment's row 41 is another message.
+    assert message_id(row, "https://lapor.kaltimprov.go.id") != first

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select, text
+
 from lapor.jobs.workflow import close_silent_reports, queue_reminders
+from lapor.server import create_app
+from lapor.settings import Settings
+from lapor.store import schema as t
+from lapor.store.db import Database
 from tests.citizen.test_reporter_link import staff_post
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, postgres_url, require_service
 
 
 def status(harness: AppHarness) -> list[Any]:
@@ -126,3 +136,59 @@ async def test_reminders_before_and_after_each_deadline(harness: AppHarness) -> 
         )
     page = await harness.client.get(f"/admin/reports/{report_id}")
     assert "Belum tuntas lebih dari 60 hari" in page.text
+
+
+async def test_the_timer_runs_on_one_of_two_servers_and_moves_when_it_stops(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Two machines (each its own data directory) on one PostgreSQL: one runs the workflow
+    timer's round, the other none; when the holder stops, the other takes the lease over."""
+    url = postgres_url()
+    if url is None:
+        require_service("LAPOR_TEST_DATABASE_URL is not set (.ci/run sets it)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = Database(url)
+    await admin.run_standalone(lambda conn: conn.execute(text(f'CREATE SCHEMA "{schema}"')))
+    apps = [
+        create_app(
+            make_settings(data_dir=tmp_path / name, job_lease_seconds=3),
+            database=Database(url, schema=schema),
+        )
+        for name in ("a", "b")
+    ]
+    timers = [app.state.workflow_timer for app in apps]
+    lifespans = [app.router.lifespan_context(app) for app in apps]
+    running = []
+    loop = asyncio.get_running_loop()
+    try:
+        for lifespan in lifespans:
+            await lifespan.__aenter__()
+            running.append(lifespan)
+        started = loop.time()
+        while sum(timer.rounds for timer in timers) == 0:
+            assert loop.time() - started < 10
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(3)  # three beats of both: nobody runs the round again
+        assert sorted(timer.rounds for timer in timers) == [0, 1]
+        holder = next(i for i, timer in enumerate(timers) if timer.rounds)
+        other = 1 - holder
+        # The holder's machine stops (giving its lease up): the other holds it within a beat.
+        await lifespans[holder].__aexit__(None, None, None)
+        running.remove(lifespans[holder])
+        store = apps[other].state.services.store
+
+        def holder_now(conn: Any) -> str | None:
+            found: str | None = conn.execute(select(t.leases.c.holder)).scalar()
+            return found
+
+        started = loop.time()
+        while await store.db.read(holder_now) != timers[other].holder:
+            assert loop.time() - started < 3
+            await asyncio.sleep(0.1)
+        assert timers[other].rounds == 0  # the round is not due again for TICK_SECONDS
+    finally:
+        for lifespan in running:
+            await lifespan.__aexit__(None, None, None)
+        await admin.run_standalone(
+            lambda conn: conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        )

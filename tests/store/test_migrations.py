@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from lapor.store.db import Database
-from lapor.store.migrate import migrate
+from lapor.store.migrate import MIGRATIONS, SchemaTooNew, migrate
 from lapor.store.schema import BACKEND_SEARCH_OBJECTS, metadata
+from tests.conftest import postgres_url, require_service
 
 
 async def test_migrated_schema_matches_the_metadata(database: Database) -> None:
@@ -24,6 +31,60 @@ async def test_migrated_schema_matches_the_metadata(database: Database) -> None:
 async def test_migrating_twice_is_harmless(database: Database) -> None:
     await migrate(database)
     await migrate(database)
+
+
+@pytest.fixture
+async def fresh_schema() -> AsyncIterator[tuple[str, str]]:
+    """An empty PostgreSQL schema, not migrated: what a new deployment's servers first see."""
+    url = postgres_url()
+    if url is None:
+        require_service("LAPOR_TEST_DATABASE_URL is not set (.ci/run sets it)")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = Database(url)
+    await admin.run_standalone(lambda conn: conn.execute(text(f'CREATE SCHEMA "{schema}"')))
+    try:
+        yield url, schema
+    finally:
+        await admin.run_standalone(
+            lambda conn: conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        )
+
+
+async def test_servers_starting_together_on_a_fresh_schema_migrate_it_once(
+    fresh_schema: tuple[str, str],
+) -> None:
+    url, schema = fresh_schema
+    # Three machines' `lapor serve` at the same moment, each on its own connection: one
+    # creates the tables under the advisory lock, the others wait and find them made.
+    servers = [Database(url, schema=schema) for _ in range(3)]
+    await asyncio.gather(*(migrate(db) for db in servers))
+    db = servers[0]
+    await db.connect()
+    try:
+        versions = await db.read(
+            lambda conn: list(conn.execute(text("SELECT version_num FROM alembic_version")))
+        )
+        assert [v for (v,) in versions] == [ScriptDirectory(str(MIGRATIONS)).get_current_head()]
+        assert (
+            await db.read(lambda conn: conn.execute(text("SELECT count(*) FROM leases")).scalar())
+            == 0
+        )
+    finally:
+        await db.close()
+
+
+async def test_a_release_older_than_the_schema_refuses_to_start(database: Database) -> None:
+    def newer(conn: Any) -> None:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+
+    await database.write(newer)
+    with pytest.raises(SchemaTooNew, match="0999"):
+        await migrate(database)
+    # Nothing was changed: the newer release that wrote 0999 finds its schema as it left it.
+    found = await database.read(
+        lambda conn: conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    )
+    assert found == "0999"
 
 
 async def test_existing_reports_survive_the_workflow_migration(database: Database) -> None:

@@ -69,6 +69,21 @@ async def test_a_quiet_senders_messages_are_one_batch(store: Store) -> None:
     assert await store.whatsapp_last_inbound("+62811") is None
 
 
+async def test_a_batch_being_made_a_report_keeps_its_claim_while_renewed(store: Store) -> None:
+    await store.record_whatsapp([inbound("wamid.r", text="jalan rusak di depan pasar")])
+    held = await store.claim_whatsapp(timedelta(0), timedelta(seconds=-1))
+    assert held is not None
+    # Renewed by its runner's heartbeat: nobody else takes it, though its first lease ran out.
+    assert await store.renew_whatsapp(held, timedelta(minutes=5))
+    assert await store.claim_whatsapp(timedelta(0), timedelta(minutes=5)) is None
+    # Its runner died: the lease runs out unrenewed, another takes the batch over, and the
+    # first runner's late heartbeat finds the claim gone.
+    await store.renew_whatsapp(held, timedelta(seconds=-1))
+    taken = await store.claim_whatsapp(timedelta(0), timedelta(minutes=5))
+    assert taken is not None and taken.attempts == 2
+    assert not await store.renew_whatsapp(held, timedelta(minutes=5))
+
+
 async def test_statuses_on_the_outbox_row(store: Store) -> None:
     world = await World(store, Signing([TEST_KEY])).standard()
     new = replace(
