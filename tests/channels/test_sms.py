@@ -129,7 +129,7 @@ async def test_post_form_and_header_secret(make_harness: MakeHarness) -> None:
 
 
 async def test_per_number_limit(make_harness: MakeHarness) -> None:
-    async with make_harness(sms_secret=SECRET, sms_limit_per_number="2/minute") as h:
+    async with make_harness(sms_secret=SECRET, sms_limit_per_number="2/day") as h:
         assert (await deliver(h, "LAPOR satu", id="1")).status_code == 200
         assert (await deliver(h, "LAPOR dua", id="2")).status_code == 200
         # A retry of a stored message is still answered as one.

@@ -333,7 +333,7 @@ async def test_honeypot_is_refused(harness: AppHarness) -> None:
 
 
 async def test_rate_limit_per_address_keeps_the_text(make_harness: MakeHarness) -> None:
-    async with make_harness(submit_limit_per_address="2/minute") as harness:
+    async with make_harness(submit_limit_per_address="2/day") as harness:
         assert (await harness.submit()).status_code == 303
         assert (await harness.submit()).status_code == 303
         limited = await harness.submit(text="Laporan ketiga dari alamat yang sama.")
@@ -344,7 +344,7 @@ async def test_rate_limit_per_address_keeps_the_text(make_harness: MakeHarness) 
 async def test_retries_of_one_form_are_limited_without_blocking_others(
     make_harness: MakeHarness,
 ) -> None:
-    async with make_harness(submit_limit_per_form="2/minute") as harness:
+    async with make_harness(submit_limit_per_form="2/day") as harness:
         token, _ = await harness.form()
         for _ in range(2):
             assert (await harness.submit(token=token)).status_code == 303

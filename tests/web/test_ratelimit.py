@@ -11,9 +11,9 @@ from tests.conftest import require_service
 
 async def test_memory_limits_count_per_key() -> None:
     limits = RateLimits()
-    assert [await limits.hit("2/minute", "a") for _ in range(3)] == [True, True, False]
-    assert await limits.hit("2/minute", "b")
-    assert not await limits.allows("2/minute", "a")
+    assert [await limits.hit("2/day", "a") for _ in range(3)] == [True, True, False]
+    assert await limits.hit("2/day", "b")
+    assert not await limits.allows("2/day", "a")
 
 
 async def test_every_window_of_a_rule_applies() -> None:
@@ -43,9 +43,9 @@ async def test_workers_share_counts_through_redis(redis_url: str) -> None:
     key = uuid.uuid4().hex
     worker_a, worker_b = RateLimits(redis_url), RateLimits(redis_url)
     try:
-        assert await worker_a.hit("2/minute", key)
-        assert await worker_b.hit("2/minute", key)
-        assert not await worker_a.hit("2/minute", key)
+        assert await worker_a.hit("2/day", key)
+        assert await worker_b.hit("2/day", key)
+        assert not await worker_a.hit("2/day", key)
     finally:
         await worker_a.close()
         await worker_b.close()
