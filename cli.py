@@ -28,6 +28,7 @@ from lapor.settings import Settings, SettingsError, record_served_base_url
 from lapor.store.db import Database
 from lapor.store.errors import StoreError
 from lapor.store.migrate import migrate
+from lapor.store.photo_blobs import DatabasePhotoStore
 from lapor.store.store import Store
 from lapor.web.signing import Signing
 from lapor.web.snippet import snippet
@@ -518,6 +519,25 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     print("database is up to date")
 
 
+def cmd_photos_import(settings: Settings, args: argparse.Namespace) -> None:
+    from lapor.server import photo_store
+
+    async def copy(store: Store) -> tuple[int, int]:
+        photos = photo_store(settings, store.db)
+        if not isinstance(photos, DatabasePhotoStore):
+            raise CommandError(
+                "photos are kept in the data directory here (SQLite, or "
+                "LAPOR_PHOTO_STORAGE=files): there is no table to copy them into"
+            )
+        return await photos.import_files()
+
+    copied, present = _run(settings, copy)
+    print(
+        f"copied {copied} photo(s) and letter(s) from {settings.photo_dir} into the database; "
+        f"{present} were in it already"
+    )
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -596,6 +616,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate
     )
+
+    photos = commands.add_parser("photos", help="where photos and letters are kept")
+    photos_commands = photos.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    photos_commands.add_parser(
+        "import",
+        help="copy the photos this machine kept in its data directory into the database "
+        "(after moving to LAPOR_PHOTO_STORAGE=database; run on each machine that has some)",
+    ).set_defaults(func=cmd_photos_import)
 
     unit = commands.add_parser("unit", help="units of the organisation tree")
     unit_commands = unit.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
 
@@ -19,8 +21,6 @@ async def sweep_forever(photos: PhotoStore, settings: Settings) -> None:
     while True:
         await asyncio.sleep(PENDING_PHOTO_SWEEP_SECONDS)
         try:
-            await asyncio.to_thread(
-                photos.sweep_pending, settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS
-            )
-        except OSError:
+            await photos.sweep_pending(settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS)
+        except (OSError, SQLAlchemyError):
             log.exception("sweeping pending photos failed")

@@ -1,0 +1,187 @@
+"""Photos as rows of the database (`photo_blobs`): PostgreSQL's default.
+
+Two machines with data directories of their own behind a load balancer then see the same
+photos, a backup of the database is a backup of the photos, and there is no second storage
+service to run, secure and back up beside PostgreSQL. A photo is a few hundred KB once
+re-encoded, a letter at most LAPOR_MAX_PHOTO_BYTES: well within what PostgreSQL keeps out of
+line (TOAST) without slowing the rows of the tables around it, which never hold the bytes.
+
+A parked file is a row with `kept` false, committed before the form's error page names it;
+keeping sets `kept` in a transaction committed before the report's, so a stored report never
+names a photo that is not there. The small copy is made on first use by whichever machine
+serves it first, and kept in the same row.
+
+Photos kept before a deployment moved to the database stay files in the data directory of the
+machine that took them: they are read from there when the table has no row by their name, and
+`lapor photos import` copies them in (on each machine that has some).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from lapor.store import schema as t
+from lapor.store.clock import now
+from lapor.store.db import Database
+from lapor.store.photo_files import FilePhotoStore
+from lapor.store.photos import Blob, Kept, PhotoStore
+
+_B = t.photo_blobs
+
+
+def park(conn: Connection, *, name: str, data: bytes, at: datetime) -> None:
+    conn.execute(insert(_B).values(name=name, data=data, kept=False, created_at=at))
+
+
+def parked_or_kept(conn: Connection, *, name: str) -> bytes | None:
+    data: bytes | None = conn.execute(select(_B.c.data).where(_B.c.name == name)).scalar()
+    return data
+
+
+def keep(conn: Connection, *, names: Sequence[str]) -> set[str]:
+    """Mark parked files kept; the names the table does not hold."""
+    wanted = set(names)
+    conn.execute(update(_B).where(_B.c.name.in_(wanted)).values(kept=True))
+    found = set(conn.execute(select(_B.c.name).where(_B.c.name.in_(wanted))).scalars())
+    return wanted - found
+
+
+def add_kept(conn: Connection, *, name: str, data: bytes, at: datetime) -> bool:
+    """A kept file that was not a row yet (a file from the data directory); False when there
+    is a row by that name already."""
+    dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    statement = (
+        dialect(_B)
+        .values(name=name, data=data, kept=True, created_at=at)
+        .on_conflict_do_nothing()
+        .returning(_B.c.name)
+    )
+    return conn.execute(statement).first() is not None
+
+
+def kept(conn: Connection, *, name: str) -> Blob | None:
+    row = conn.execute(
+        select(_B.c.data, _B.c.created_at).where(_B.c.name == name, _B.c.kept.is_(True))
+    ).first()
+    return None if row is None else Blob(row.data, row.created_at)
+
+
+def small(conn: Connection, *, name: str) -> tuple[bytes | None, datetime] | None:
+    """A kept photo's small copy (None when not made yet) and when it was kept."""
+    row = conn.execute(
+        select(_B.c.small, _B.c.created_at).where(_B.c.name == name, _B.c.kept.is_(True))
+    ).first()
+    return None if row is None else (row.small, row.created_at)
+
+
+def put_small(conn: Connection, *, name: str, data: bytes) -> None:
+    conn.execute(update(_B).where(_B.c.name == name, _B.c.small.is_(None)).values(small=data))
+
+
+def sweep(conn: Connection, *, before: datetime) -> int:
+    result = conn.execute(delete(_B).where(_B.c.kept.is_(False), _B.c.created_at < before))
+    return int(result.rowcount)
+
+
+def count(conn: Connection) -> tuple[int, int]:
+    """Kept and parked rows."""
+    rows = conn.execute(select(_B.c.kept, func.count()).group_by(_B.c.kept)).all()
+    found = {bool(row[0]): int(row[1]) for row in rows}
+    return found.get(True, 0), found.get(False, 0)
+
+
+class DatabasePhotoStore(PhotoStore):
+    def __init__(
+        self,
+        db: Database,
+        files: FilePhotoStore,
+        *,
+        max_bytes: int,
+        max_pixels: int,
+        max_side: int,
+    ) -> None:
+        super().__init__(max_bytes=max_bytes, max_pixels=max_pixels, max_side=max_side)
+        self.db = db
+        # Where this machine kept photos before they moved into the database.
+        self.files = files
+
+    async def prepare(self) -> None:
+        """Nothing: the table is the migrations'."""
+
+    async def _park(self, name: str, data: bytes) -> None:
+        await self.db.write(partial(park, name=name, data=data, at=now()))
+
+    async def _parked_or_kept(self, name: str) -> bytes | None:
+        found = await self.db.read(partial(parked_or_kept, name=name))
+        if found is None:
+            return await asyncio.to_thread(self.files.read_parked_or_kept, name)
+        return found
+
+    async def commit(self, names: list[str]) -> None:
+        missing = await self.db.write(partial(keep, names=names)) if names else set()
+        for name in sorted(missing):
+            # Parked in the data directory by this machine before the move (a form open
+            # across the upgrade): kept in the table now, so every machine sees it.
+            data = await asyncio.to_thread(self.files.read_parked_or_kept, name)
+            if data is None:
+                raise FileNotFoundError(name)
+            await self.db.write(partial(add_kept, name=name, data=data, at=now()))
+
+    async def kept(self, name: str) -> Kept:
+        if not self.valid_name(name):
+            raise ValueError("not a photo name")
+        found = await self.db.read(partial(kept, name=name))
+        if found is None:
+            return await self.files.kept(name)
+        return found
+
+    async def small(self, name: str) -> Kept:
+        if not name.endswith(".jpg") or not self.valid_name(name):
+            raise ValueError("only photos have a small copy")
+        found = await self.db.read(partial(small, name=name))
+        if found is None:
+            return await self.files.small(name)
+        data, kept_at = found
+        if data is None:
+            photo = await self.db.read(partial(kept, name=name))
+            if photo is None:
+                raise FileNotFoundError(name)
+            data = await asyncio.to_thread(self.shrink, photo.data)
+            # Two machines making it at once write the same bytes; the first one stays.
+            await self.db.write(partial(put_small, name=name, data=data))
+        return Blob(data, kept_at)
+
+    async def sweep_pending(self, older_than_seconds: int) -> int:
+        before = now() - timedelta(seconds=older_than_seconds)
+        swept = await self.db.write(partial(sweep, before=before))
+        return swept + await self.files.sweep_pending(older_than_seconds)
+
+    async def import_files(self) -> tuple[int, int]:
+        """Copy the photos and letters kept in this machine's data directory into the table
+        (`lapor photos import`); how many were copied, and how many were there already."""
+        copied = present = 0
+        for path in sorted(await asyncio.to_thread(_kept_files, self.files.root)):
+            data = await asyncio.to_thread(path.read_bytes)
+            if await self.db.write(partial(add_kept, name=path.name, data=data, at=now())):
+                copied += 1
+            else:
+                present += 1
+        return copied, present
+
+
+def _kept_files(root: Path) -> list[Path]:
+    return [
+        path
+        for shard in root.glob("??")
+        if shard.is_dir()
+        for path in shard.iterdir()
+        if PhotoStore.valid_name(path.name) and path.name.startswith(shard.name)
+    ]
