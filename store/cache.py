@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -73,3 +74,31 @@ class SharedCache(Generic[K, V]):
         finally:
             if not lock.locked() and len(self._locks) > self._values.max_entries:
                 self._locks.clear()
+
+
+class BytesLru(Generic[K, V]):
+    """Values that never change once made (a kept photo's bytes, its small copy), kept by
+    their size up to `budget` bytes, the least recently used going first. Unlike TtlCache it
+    needs no expiry: nothing another process does can make an entry wrong."""
+
+    def __init__(self, budget: int, largest: int) -> None:
+        self.budget = budget
+        self.largest = largest  # bigger values are not kept: a few letters would fill it
+        self.used = 0
+        self._entries: OrderedDict[K, tuple[int, V]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def put(self, key: K, value: V, size: int) -> None:
+        if size > self.largest or key in self._entries:
+            return
+        self._entries[key] = (size, value)
+        self.used += size
+        while self.used > self.budget:
+            _, (gone, _) = self._entries.popitem(last=False)
+            self.used -= gone

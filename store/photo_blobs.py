@@ -29,12 +29,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lapor.store import schema as t
+from lapor.store.cache import BytesLru
 from lapor.store.clock import now
 from lapor.store.db import Database
 from lapor.store.photo_files import FilePhotoStore
 from lapor.store.photos import Blob, Kept, PhotoStore
 
 _B = t.photo_blobs
+
+# Kept photos and small copies never change, so each process may keep the ones it served last
+# without asking the database again, and no other machine can make them stale. 32 MB is some
+# fifty photos and a thousand small copies, the pages people are opening now.
+SERVED_CACHE_BYTES = 32_000_000
+SERVED_CACHE_LARGEST = 1_000_000
 
 
 def park(conn: Connection, *, name: str, data: bytes, at: datetime) -> None:
@@ -82,8 +89,11 @@ def small(conn: Connection, *, name: str) -> tuple[bytes | None, datetime] | Non
     return None if row is None else (row.small, row.created_at)
 
 
-def put_small(conn: Connection, *, name: str, data: bytes) -> None:
+def put_small(conn: Connection, *, name: str, data: bytes) -> bytes:
+    """Keep a photo's small copy unless one is kept already; the one kept."""
     conn.execute(update(_B).where(_B.c.name == name, _B.c.small.is_(None)).values(small=data))
+    stored: bytes = conn.execute(select(_B.c.small).where(_B.c.name == name)).scalar_one()
+    return stored
 
 
 def sweep(conn: Connection, *, before: datetime) -> int:
@@ -112,6 +122,9 @@ class DatabasePhotoStore(PhotoStore):
         self.db = db
         # Where this machine kept photos before they moved into the database.
         self.files = files
+        self.served: BytesLru[tuple[str, bool], Blob] = BytesLru(
+            SERVED_CACHE_BYTES, SERVED_CACHE_LARGEST
+        )
 
     async def prepare(self) -> None:
         """Nothing: the table is the migrations'."""
@@ -138,14 +151,20 @@ class DatabasePhotoStore(PhotoStore):
     async def kept(self, name: str) -> Kept:
         if not self.valid_name(name):
             raise ValueError("not a photo name")
-        found = await self.db.read(partial(kept, name=name))
+        found = self.served.get((name, False))
         if found is None:
-            return await self.files.kept(name)
+            found = await self.db.read(partial(kept, name=name))
+            if found is None:
+                return await self.files.kept(name)
+            self.served.put((name, False), found, len(found.data))
         return found
 
     async def small(self, name: str) -> Kept:
         if not name.endswith(".jpg") or not self.valid_name(name):
             raise ValueError("only photos have a small copy")
+        cached = self.served.get((name, True))
+        if cached is not None:
+            return cached
         found = await self.db.read(partial(small, name=name))
         if found is None:
             return await self.files.small(name)
@@ -155,9 +174,11 @@ class DatabasePhotoStore(PhotoStore):
             if photo is None:
                 raise FileNotFoundError(name)
             data = await asyncio.to_thread(self.shrink, photo.data)
-            # Two machines making it at once write the same bytes; the first one stays.
-            await self.db.write(partial(put_small, name=name, data=data))
-        return Blob(data, kept_at)
+            # Two machines making it at once: the first one's stays, and both serve it.
+            data = await self.db.write(partial(put_small, name=name, data=data))
+        made = Blob(data, kept_at)
+        self.served.put((name, True), made, len(data))
+        return made
 
     async def sweep_pending(self, older_than_seconds: int) -> int:
         before = now() - timedelta(seconds=older_than_seconds)

@@ -131,3 +131,18 @@ async def test_photos_kept_as_files_before_are_served_then_imported(
     assert await blobs.import_files() == (0, 1)
     imported = await blobs.kept(old.name)
     assert isinstance(imported, Blob) and imported.data == files.path(old.name).read_bytes()
+
+
+async def test_a_machine_serves_what_it_served_last_from_memory(
+    blobs: DatabasePhotoStore, database: Database, files: FilePhotoStore
+) -> None:
+    photo = await blobs.process(jpeg_bytes(1200, 900))
+    await blobs.commit([photo.name])
+    first, small = await blobs.kept(photo.name), await blobs.small(photo.name)
+    # A kept photo never changes, so this machine need not ask again: with the row gone
+    # (which nothing but this test does), it still serves its copy; another machine cannot.
+    await database.write(lambda conn: conn.execute(t.photo_blobs.delete()))
+    assert await blobs.kept(photo.name) == first and await blobs.small(photo.name) == small
+    other = DatabasePhotoStore(database, files, **LIMITS)
+    with pytest.raises(FileNotFoundError):
+        await other.kept(photo.name)
