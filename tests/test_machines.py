@@ -25,6 +25,7 @@ from bs4 import BeautifulSoup
 from PIL import Image
 from sqlalchemy import select
 
+from lapor.complaints import open311 as open311_rules
 from lapor.complaints import tracking
 from lapor.server import create_app
 from lapor.settings import Settings
@@ -392,6 +393,19 @@ async def test_a_staff_account_deactivated_on_one_machine_is_signed_out_of_the_o
     await a.app.state.services.store.set_user_active(user.id, False)
     response = await b.client.get("/admin")
     assert response.status_code == 303 and "/admin/login" in response.headers["location"]
+
+
+async def test_an_api_key_revoked_on_one_machine_is_refused_by_the_other_at_once(
+    pg_machines: Machines,
+) -> None:
+    a, b = pg_machines.a, pg_machines.b
+    key = open311_rules.new_api_key()
+    store = a.app.state.services.store
+    issued = await store.add_api_key("FixMyStreet", open311_rules.api_key_hash(key))
+    fields = {"api_key": key, "service_code": "infrastruktur", "description": STORY}
+    assert (await b.client.post("/open311/v2/requests.json", data=fields)).status_code == 200
+    await store.revoke_api_key(issued.id)
+    assert (await b.client.post("/open311/v2/requests.json", data=fields)).status_code == 403
 
 
 # -- rate limits: one count across machines ----------------------------------------------
