@@ -19,12 +19,12 @@ machine that took them: they are read from there when the table has no row by th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,7 +33,7 @@ from lapor.store.cache import BytesLru
 from lapor.store.clock import now
 from lapor.store.db import Database
 from lapor.store.photo_files import FilePhotoStore
-from lapor.store.photos import Blob, Kept, PhotoStore
+from lapor.store.photos import Blob, BlobStream, Kept, PhotoStore
 
 _B = t.photo_blobs
 
@@ -42,6 +42,11 @@ _B = t.photo_blobs
 # fifty photos and a thousand small copies, the pages people are opening now.
 SERVED_CACHE_BYTES = 32_000_000
 SERVED_CACHE_LARGEST = 1_000_000
+# A file larger than this is served in pieces of STREAM_PIECE, each read on its own (the
+# column is stored uncompressed, so PostgreSQL reads only that piece's part): a letter of 8 MB
+# downloaded by many at once does not sit in memory once per download.
+STREAM_ABOVE = 1_000_000
+STREAM_PIECE = 256_000
 
 
 def park(conn: Connection, *, name: str, data: bytes, at: datetime) -> None:
@@ -81,6 +86,28 @@ def kept(conn: Connection, *, name: str) -> Blob | None:
     return None if row is None else Blob(row.data, row.created_at)
 
 
+def kept_unless_larger(
+    conn: Connection, *, name: str, limit: int
+) -> tuple[bytes | None, int, datetime] | None:
+    """A kept file's bytes if it has at most `limit` of them (else None), its size and when it
+    was kept."""
+    size = func.length(_B.c.data)
+    row = conn.execute(
+        select(case((size <= limit, _B.c.data), else_=None), size, _B.c.created_at).where(
+            _B.c.name == name, _B.c.kept.is_(True)
+        )
+    ).first()
+    return None if row is None else (row[0], int(row[1]), row[2])
+
+
+def piece(conn: Connection, *, name: str, start: int, length: int) -> bytes:
+    """`length` bytes of a kept file from `start` (0 first)."""
+    found: bytes = conn.execute(
+        select(func.substr(_B.c.data, start + 1, length)).where(_B.c.name == name)
+    ).scalar_one()
+    return found
+
+
 def small(conn: Connection, *, name: str) -> tuple[bytes | None, datetime] | None:
     """A kept photo's small copy (None when not made yet) and when it was kept."""
     row = conn.execute(
@@ -117,9 +144,13 @@ class DatabasePhotoStore(PhotoStore):
         max_bytes: int,
         max_pixels: int,
         max_side: int,
+        stream_above: int = STREAM_ABOVE,
+        stream_piece: int = STREAM_PIECE,
     ) -> None:
         super().__init__(max_bytes=max_bytes, max_pixels=max_pixels, max_side=max_side)
         self.db = db
+        self.stream_above = stream_above
+        self.stream_piece = stream_piece
         # Where this machine kept photos before they moved into the database.
         self.files = files
         self.served: BytesLru[tuple[str, bool], Blob] = BytesLru(
@@ -151,13 +182,26 @@ class DatabasePhotoStore(PhotoStore):
     async def kept(self, name: str) -> Kept:
         if not self.valid_name(name):
             raise ValueError("not a photo name")
-        found = self.served.get((name, False))
+        cached = self.served.get((name, False))
+        if cached is not None:
+            return cached
+        found = await self.db.read(
+            partial(kept_unless_larger, name=name, limit=self.stream_above)
+        )
         if found is None:
-            found = await self.db.read(partial(kept, name=name))
-            if found is None:
-                return await self.files.kept(name)
-            self.served.put((name, False), found, len(found.data))
-        return found
+            return await self.files.kept(name)
+        data, size, kept_at = found
+        if data is None:
+            return BlobStream(size, kept_at, partial(self._pieces, name, size))
+        blob = Blob(data, kept_at)
+        self.served.put((name, False), blob, size)
+        return blob
+
+    async def _pieces(self, name: str, size: int) -> AsyncIterator[bytes]:
+        for start in range(0, size, self.stream_piece):
+            yield await self.db.read(
+                partial(piece, name=name, start=start, length=self.stream_piece)
+            )
 
     async def small(self, name: str) -> Kept:
         if not name.endswith(".jpg") or not self.valid_name(name):

@@ -22,6 +22,7 @@ import secrets
 import threading
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,8 +69,18 @@ class Blob:
     kept_at: datetime
 
 
+@dataclass(frozen=True)
+class BlobStream:
+    """A kept file too large to hold whole in memory for each request (a letter of several
+    MB): its size, when it was kept, and its bytes piece by piece."""
+
+    size: int
+    kept_at: datetime
+    pieces: Callable[[], AsyncIterator[bytes]]
+
+
 # What a store hands out to be served: a file on this machine's disk, or the bytes.
-Kept = Path | Blob
+Kept = Path | Blob | BlobStream
 
 
 def described(name: str, data: bytes) -> ProcessedPhoto:

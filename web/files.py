@@ -7,10 +7,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from lapor.complaints.records import Photo, Report
-from lapor.store.photos import Kept, PhotoStore
+from lapor.store.photos import BlobStream, Kept, PhotoStore
 
 
 def kept_response(kept: Kept, media_type: str, headers: dict[str, str]) -> Response:
@@ -19,14 +19,18 @@ def kept_response(kept: Kept, media_type: str, headers: dict[str, str]) -> Respo
     checked alike whichever machine answers."""
     if isinstance(kept, Path):
         return FileResponse(kept, media_type=media_type, headers=headers)
+    size = kept.size if isinstance(kept, BlobStream) else len(kept.data)
     # A kept file never changes: its digest would do, but the bytes' length and the moment
     # it was kept identify it as well, without hashing a letter of several MB per request.
-    tag = hashlib.sha256(f"{kept.kept_at.timestamp()}-{len(kept.data)}".encode()).hexdigest()[:32]
+    tag = hashlib.sha256(f"{kept.kept_at.timestamp()}-{size}".encode()).hexdigest()[:32]
     headers = {
         **headers,
         "etag": f'"{tag}"',
         "last-modified": format_datetime(kept.kept_at, usegmt=True),
     }
+    if isinstance(kept, BlobStream):
+        headers["content-length"] = str(size)
+        return StreamingResponse(kept.pieces(), media_type=media_type, headers=headers)
     return Response(kept.data, media_type=media_type, headers=headers)
 
 

@@ -14,7 +14,7 @@ from lapor.store import schema as t
 from lapor.store.db import Database
 from lapor.store.photo_blobs import DatabasePhotoStore
 from lapor.store.photo_files import FilePhotoStore
-from lapor.store.photos import THUMB_SIDE, Blob
+from lapor.store.photos import THUMB_SIDE, Blob, BlobStream
 from tests.conftest import jpeg_bytes
 
 LIMITS = {"max_bytes": 5_000_000, "max_pixels": 50_000_000, "max_side": 1600}
@@ -146,3 +146,19 @@ async def test_a_machine_serves_what_it_served_last_from_memory(
     other = DatabasePhotoStore(database, files, **LIMITS)
     with pytest.raises(FileNotFoundError):
         await other.kept(photo.name)
+
+
+async def test_a_large_letter_is_read_in_pieces(database: Database, files: FilePhotoStore) -> None:
+    blobs = DatabasePhotoStore(database, files, **LIMITS, stream_above=1000, stream_piece=300)
+    letter = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"%%EOF\n"  # 2063 bytes
+    parked = await blobs.process_document(letter)
+    await blobs.commit([parked.name])
+    kept = await blobs.kept(parked.name)
+    assert isinstance(kept, BlobStream) and kept.size == len(letter)
+    pieces = [piece async for piece in kept.pieces()]
+    assert [len(p) for p in pieces] == [300] * 6 + [263]
+    assert b"".join(pieces) == letter
+    # A photo within the limit comes whole, as before.
+    photo = await blobs.process(jpeg_bytes())
+    await blobs.commit([photo.name])
+    assert isinstance(await blobs.kept(photo.name), Blob)
