@@ -185,9 +185,7 @@ class DatabasePhotoStore(PhotoStore):
         cached = self.served.get((name, False))
         if cached is not None:
             return cached
-        found = await self.db.read(
-            partial(kept_unless_larger, name=name, limit=self.stream_above)
-        )
+        found = await self.db.read(partial(kept_unless_larger, name=name, limit=self.stream_above))
         if found is None:
             return await self.files.kept(name)
         data, size, kept_at = found
