@@ -35,7 +35,8 @@ from lapor.store import backup
 from lapor.store.db import Database, sqlite_path
 from lapor.store.errors import StoreError
 from lapor.store.migrate import known_revisions, migrate
-from lapor.store.photos import PhotoStore
+from lapor.store.photo_blobs import DatabasePhotoStore
+from lapor.store.photo_files import FilePhotoStore
 from lapor.store.store import Store
 from lapor.web.logs import logging_config
 from lapor.web.signing import Signing
@@ -547,7 +548,7 @@ def _sqlite_database(settings: Settings, command: str) -> Path:
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
     database = _sqlite_database(settings, "backup")
-    photos = PhotoStore(
+    photos = FilePhotoStore(
         settings.photo_dir,
         max_bytes=settings.max_photo_bytes,
         max_pixels=settings.max_photo_pixels,
@@ -605,6 +606,25 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
             "stop working",
             file=sys.stderr,
         )
+
+
+def cmd_photos_import(settings: Settings, args: argparse.Namespace) -> None:
+    from lapor.server import photo_store
+
+    async def copy(store: Store) -> tuple[int, int]:
+        photos = photo_store(settings, store.db)
+        if not isinstance(photos, DatabasePhotoStore):
+            raise CommandError(
+                "photos are kept in the data directory here (SQLite, or "
+                "LAPOR_PHOTO_STORAGE=files): there is no table to copy them into"
+            )
+        return await photos.import_files()
+
+    copied, present = _run(settings, copy)
+    print(
+        f"copied {copied} photo(s) and letter(s) from {settings.photo_dir} into the database; "
+        f"{present} were in it already"
+    )
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -705,6 +725,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore_parser.add_argument("path", help="a directory written by `lapor backup`")
     restore_parser.set_defaults(func=cmd_restore)
+
+    photos = commands.add_parser("photos", help="where photos and letters are kept")
+    photos_commands = photos.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    photos_commands.add_parser(
+        "import",
+        help="copy the photos this machine kept in its data directory into the database "
+        "(after moving to LAPOR_PHOTO_STORAGE=database; run on each machine that has some)",
+    ).set_defaults(func=cmd_photos_import)
 
     unit = commands.add_parser("unit", help="units of the organisation tree")
     unit_commands = unit.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -203,6 +203,10 @@ REPORTS = (
 )
 
 
+async def _no_photos(names: list[str]) -> None:
+    """The demo's reports come without photos: nothing to keep."""
+
+
 async def _seed_reports(store: Store, settings: Settings) -> None:
     """A handful of reports in every state, so the inbox, a report's page, monitoring and the
     status pages have something to show on first start."""
@@ -217,7 +221,7 @@ async def _seed_reports(store: Store, settings: Settings) -> None:
     intake = Intake(
         store,
         settings,
-        commit_photos=lambda names: None,
+        commit_photos=_no_photos,
         reporter_secret_hash=Signing(settings.signing_keys()).reporter_secret_hash,
     )
     coordinator = await store.user_by_email("koordinator@demo.lapor.id")

@@ -10,8 +10,7 @@ without a web request can use it as it is."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -81,8 +80,8 @@ class Intake:
 
     store: Store
     settings: Settings
-    # PhotoStore.commit: parked photos moved into place, durably, before the report naming them.
-    commit_photos: Callable[[list[str]], None]
+    # PhotoStore.commit: parked photos kept, durably, before the report naming them.
+    commit_photos: Callable[[list[str]], Awaitable[None]]
     # Signing.reporter_secret_hash: what the report keeps of its private link, from the
     # idempotency key. Stored with the report, so the link outlives the key that made it.
     reporter_secret_hash: Callable[[str], str]
@@ -166,7 +165,7 @@ class Intake:
         )
         if photos:
             # Before the write: a stored report must never name a photo that is not in place.
-            await asyncio.to_thread(self.commit_photos, [p.name for p in photos])
+            await self.commit_photos([p.name for p in photos])
         result = await self.store.submit_report(new)
         self.note_report(result.report_id)
         if result.created:

@@ -47,6 +47,8 @@ from lapor.openness import views as openness_views
 from lapor.settings import Settings
 from lapor.store.db import Database
 from lapor.store.migrate import head, known_revisions, migrate
+from lapor.store.photo_blobs import DatabasePhotoStore
+from lapor.store.photo_files import FilePhotoStore
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
 from lapor.web import health, i18n, labels, logs
@@ -218,6 +220,21 @@ def template_globals(settings: Settings) -> dict[str, Any]:
     }
 
 
+def photo_store(settings: Settings, database: Database) -> PhotoStore:
+    """Where photos are kept (LAPOR_PHOTO_STORAGE): in the database, so that every machine
+    on one PostgreSQL serves every photo; or in the data directory, one machine's."""
+    limits = {
+        "max_bytes": settings.max_photo_bytes,
+        "max_pixels": settings.max_photo_pixels,
+        "max_side": settings.photo_max_side,
+    }
+    files = FilePhotoStore(settings.photo_dir, **limits)
+    storage = settings.photo_storage or ("files" if database.is_sqlite else "database")
+    if storage == "database":
+        return DatabasePhotoStore(database, files, **limits)
+    return files
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -231,12 +248,7 @@ def create_app(
     database = database or Database(settings.database_url)
     store = Store(database)
     metrics = Metrics(scrapers=settings.metrics_allow, token=settings.metrics_token)
-    photos = PhotoStore(
-        settings.photo_dir,
-        max_bytes=settings.max_photo_bytes,
-        max_pixels=settings.max_photo_pixels,
-        max_side=settings.photo_max_side,
-    )
+    photos = photo_store(settings, database)
     signing = Signing(settings.signing_keys())
     mail = MailSender(
         store,
@@ -302,7 +314,7 @@ def create_app(
         # Reports stored before their private links' digests were kept (migration 0012) get
         # them under the keys configured now; nothing to do on every later start.
         await store.fill_in_reporter_secrets(signing.reporter_secret_hashes)
-        photos.prepare()
+        await photos.prepare()
         i18n.catalogs()
         widget_loader.loader()  # sentences from the catalogs; a broken source fails here
         # Load the holiday tables now rather than in the first citizen's request.

@@ -487,6 +487,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Photos are re-encoded with their longest side at most this many pixels.",
     ),
     Setting(
+        "LAPOR_PHOTO_STORAGE",
+        "",
+        "Where photos and answer attachments are kept: `database` (a table of the database, "
+        "so every machine on one PostgreSQL sees them and its backup holds them) or `files` "
+        "(`DATA_DIR/photos`, one machine's disk). Empty: `database` on PostgreSQL, `files` on "
+        "SQLite.",
+    ),
+    Setting(
         "LAPOR_FORWARDED_ALLOW_IPS",
         "127.0.0.1",
         "Proxies whose X-Forwarded-For is trusted for the client address (uvicorn's "
@@ -590,6 +598,13 @@ def _rate(values: Mapping[str, str], name: str) -> str:
     return raw
 
 
+def _photo_storage(values: dict[str, str]) -> str:
+    chosen = _read(values, "LAPOR_PHOTO_STORAGE")
+    if chosen not in ("", "database", "files"):
+        raise SettingsError(f"LAPOR_PHOTO_STORAGE must be 'database' or 'files', not {chosen!r}")
+    return chosen
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -622,6 +637,7 @@ class Settings:
     max_photo_bytes: int
     max_photo_pixels: int
     photo_max_side: int
+    photo_storage: str  # "database", "files", or "": by the database (server.photo_store)
     forwarded_allow_ips: str
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     metrics_token: str = ""
@@ -762,6 +778,7 @@ class Settings:
             max_photo_bytes=_int(values, "LAPOR_MAX_PHOTO_BYTES", minimum=1024),
             max_photo_pixels=_int(values, "LAPOR_MAX_PHOTO_PIXELS", minimum=10_000),
             photo_max_side=_int(values, "LAPOR_PHOTO_MAX_SIDE", minimum=64),
+            photo_storage=_photo_storage(values),
             forwarded_allow_ips=_read(values, "LAPOR_FORWARDED_ALLOW_IPS"),
             metrics_allow=_networks(values, "LAPOR_METRICS_ALLOW"),
             metrics_token=_read(values, "LAPOR_METRICS_TOKEN"),

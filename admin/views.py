@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from lapor.admin import auth, signin
 from lapor.admin.access import path_id, staff_only, staff_scope
@@ -69,7 +69,7 @@ from lapor.complaints.workflow import (
 )
 from lapor.store.errors import NotFound
 from lapor.store.photos import PhotoError, ProcessedPhoto
-from lapor.web.files import attachment_response
+from lapor.web.files import attachment_response, photo_response
 from lapor.web.i18n import N_, current_language, gettext
 from lapor.web.labels import personal_data_label
 from lapor.web.services import Services, client_address, services
@@ -747,7 +747,7 @@ async def follow_up(request: Request, session: StaffSession) -> Response:
     async def change() -> None:
         answer = read_answer(typed["answer"])
         files = await read_attachments(svc, uploads)
-        await asyncio.to_thread(svc.photos.commit, [f.name for f in files])
+        await svc.photos.commit([f.name for f in files])
         await svc.store.follow_up_report(
             path_id(request, "report_id"),
             seen_version=_seen_version(form),
@@ -772,9 +772,9 @@ async def read_attachments(svc: Any, uploads: list[UploadFile]) -> list[Processe
         data = await upload.read(svc.settings.max_photo_bytes + 1)
         try:
             if data.startswith(b"%PDF-"):
-                files.append(await asyncio.to_thread(svc.photos.process_document, data))
+                files.append(await svc.photos.process_document(data))
             else:
-                files.append(await asyncio.to_thread(svc.photos.process, data))
+                files.append(await svc.photos.process(data))
         except PhotoError:
             raise WorkflowError(Refusal.ATTACHMENT_INVALID) from None
     return files
@@ -1106,7 +1106,7 @@ async def _bulk_forward_page(
 async def report_attachment(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     report = await _visible_report(request, session)
-    return attachment_response(
+    return await attachment_response(
         svc.photos, report, request.path_params["attachment_id"], cache="private, max-age=3600"
     )
 
@@ -1117,13 +1117,7 @@ async def report_photo(request: Request, session: StaffSession) -> Response:
     report = await _visible_report(request, session)
     position = request.path_params["position"]
     photo = next((p for p in report.photos if p.position == position), None)
-    if photo is None or not svc.photos.valid_name(photo.filename):
-        raise HTTPException(404)
-    return FileResponse(
-        svc.photos.path(photo.filename),
-        media_type=photo.content_type,
-        headers={"cache-control": "private, max-age=3600"},
-    )
+    return await photo_response(svc.photos, photo, cache="private, max-age=3600")
 
 
 @staff_only("admin")

@@ -157,7 +157,7 @@ async def _photos(svc: Services, claimed: Claimed) -> list[ProcessedPhoto] | Non
             data = await asyncio.to_thread(
                 fetch_media, wa, message.media_id, svc.settings.max_photo_bytes
             )
-            photos.append(await asyncio.to_thread(svc.photos.process, data))
+            photos.append(await svc.photos.process(data))
         except PhotoError as exc:
             log.info("WhatsApp photo %s left out: %s", message.wamid, exc.code)
         except GraphError as exc:
@@ -208,7 +208,7 @@ async def make_reports(svc: Services, claimed: Claimed) -> None:
                 count.labels("media_retry").inc()
                 return
             if photos:
-                await asyncio.to_thread(svc.photos.commit, [p.name for p in photos])
+                await svc.photos.commit([p.name for p in photos])
             stored, answered = await svc.store.reporter_message(
                 report_id,
                 channel="whatsapp",

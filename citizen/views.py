@@ -436,7 +436,7 @@ async def status_attachment(request: Request) -> Response:
     report = await svc.store.report_by_tracking_code(code) if code else None
     if report is None:
         return Response(status_code=404)
-    return attachment_response(
+    return await attachment_response(
         svc.photos, report, request.path_params["attachment_id"], cache="public, max-age=3600"
     )
 

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from lapor.settings import Settings
 from lapor.store.photos import PhotoStore
 from lapor.web import logs
@@ -22,9 +24,9 @@ async def sweep_forever(photos: PhotoStore, settings: Settings) -> None:
         await asyncio.sleep(PENDING_PHOTO_SWEEP_SECONDS)
         try:
             started = time.monotonic()
-            removed = await asyncio.to_thread(
-                photos.sweep_pending, settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS
+            removed = await photos.sweep_pending(
+                settings.form_token_max_age + PENDING_PHOTO_SWEEP_SECONDS
             )
             logs.job_run("photo_sweep", started, removed=removed)
-        except OSError:
+        except (OSError, SQLAlchemyError):
             log.exception("sweeping pending photos failed")

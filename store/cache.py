@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -20,6 +21,12 @@ V = TypeVar("V")
 LOOKUP_CACHE_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
+
+
+def clock() -> float:
+    """The caches' own clock, read at each look-up: a test moves it on to see what another
+    machine serves once its entries are older than LOOKUP_CACHE_SECONDS, without waiting."""
+    return time.monotonic()
 
 
 class TtlCache(Generic[K, V]):
@@ -35,7 +42,7 @@ class TtlCache(Generic[K, V]):
         """The value kept for `key`, else what `load` returns, kept from now on. None is kept
         like any other value: a poster that does not exist is asked about as often."""
         found = self._entries.get(key)
-        if found is not None and found[0] > time.monotonic():
+        if found is not None and found[0] > clock():
             return found[1]
         value = await load()
         self.put(key, value)
@@ -44,7 +51,7 @@ class TtlCache(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         if len(self._entries) > self.max_entries:
             self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.seconds, value)
+        self._entries[key] = (clock() + self.seconds, value)
 
     def forget(self, key: K) -> None:
         self._entries.pop(key, None)
@@ -67,9 +74,9 @@ class SharedCache(Generic[K, V]):
         max_entries: int = 1_000,
         *,
         stale_seconds: float = 0.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        self.clock = clock
+        self._clock = clock  # None: the module's clock(), as the other caches read
         self.seconds = seconds
         self.stale_seconds = stale_seconds
         self.max_entries = max_entries
@@ -77,9 +84,12 @@ class SharedCache(Generic[K, V]):
         self._locks: dict[K, asyncio.Lock] = {}
         self._refreshing: dict[K, asyncio.Task[None]] = {}
 
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else clock()
+
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         found = self._entries.get(key)
-        now = self.clock()
+        now = self._now()
         if found is not None:
             age = now - found[0]
             if age < self.seconds:
@@ -93,7 +103,7 @@ class SharedCache(Generic[K, V]):
         try:
             async with lock:
                 found = self._entries.get(key)
-                if found is not None and self.clock() - found[0] < self.seconds:
+                if found is not None and self._now() - found[0] < self.seconds:
                     return found[1]
                 return await self._load(key, load)
         finally:
@@ -104,7 +114,7 @@ class SharedCache(Generic[K, V]):
         value = await load()
         if len(self._entries) > self.max_entries:
             self._entries.clear()
-        self._entries[key] = (self.clock(), value)
+        self._entries[key] = (self._now(), value)
         return value
 
     async def _refresh(self, key: K, load: Callable[[], Awaitable[V]]) -> None:
@@ -117,3 +127,31 @@ class SharedCache(Generic[K, V]):
             logger.exception("refreshing a cached page's figures failed")
         finally:
             self._refreshing.pop(key, None)
+
+
+class BytesLru(Generic[K, V]):
+    """Values that never change once made (a kept photo's bytes, its small copy), kept by
+    their size up to `budget` bytes, the least recently used going first. Unlike TtlCache it
+    needs no expiry: nothing another process does can make an entry wrong."""
+
+    def __init__(self, budget: int, largest: int) -> None:
+        self.budget = budget
+        self.largest = largest  # bigger values are not kept: a few letters would fill it
+        self.used = 0
+        self._entries: OrderedDict[K, tuple[int, V]] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def put(self, key: K, value: V, size: int) -> None:
+        if size > self.largest or key in self._entries:
+            return
+        self._entries[key] = (size, value)
+        self.used += size
+        while self.used > self.budget:
+            _, (gone, _) = self._entries.popitem(last=False)
+            self.used -= gone

@@ -1,20 +1,30 @@
-"""Citizens' photos: checked before decoding, re-encoded without metadata, kept on disk.
+"""Citizens' photos and the letters units attach to answers: checked before decoding,
+re-encoded without metadata, kept where every machine of the deployment reads them.
 
-A photo is processed into `pending/` as soon as it arrives, so a form that comes back with an
+A photo is processed and parked as soon as it arrives, so a form that comes back with an
 error can hold it by a signed reference instead of asking a citizen on 2G to upload it again.
-Submitting moves it into place and fsyncs it before the database commit that refers to it.
+Submitting keeps the parked photo durably before the database commit that refers to it.
+
+Where the bytes live is the one thing that differs, so PhotoStore is an interface with two
+implementations: `store/photo_files.py` (the data directory, SQLite's default: one machine)
+and `store/photo_blobs.py` (a table of the database, PostgreSQL's default: every machine of a
+deployment behind a load balancer sees the same photos, and a backup of the database is one of
+the photos). Checking, re-encoding and making small copies are the same for both, here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
 import secrets
 import threading
-import time
 import warnings
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,6 +33,10 @@ from lapor.complaints.records import NewPhoto
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what many phone cameras call a JPEG
 _NAME_CHARS = set("0123456789abcdef")
+
+# The longest side of a photo's small copy: sharp at the 160 CSS pixels the citizen's pages show
+# it at, on a screen of two device pixels per CSS pixel.
+THUMB_SIDE = 320
 
 
 class PhotoError(ValueError):
@@ -46,53 +60,119 @@ class ProcessedPhoto:
         )
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+@dataclass(frozen=True)
+class Blob:
+    """A kept file's bytes as the database hands them out, with when they were kept (for the
+    response's Last-Modified, as a file's modification time gives it)."""
+
+    data: bytes
+    kept_at: datetime
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+@dataclass(frozen=True)
+class BlobStream:
+    """A kept file too large to hold whole in memory for each request (a letter of several
+    MB): its size, when it was kept, and its bytes piece by piece."""
+
+    size: int
+    kept_at: datetime
+    pieces: Callable[[], AsyncIterator[bytes]]
 
 
-# The longest side of a photo's small copy: sharp at the 160 CSS pixels the citizen's pages show
-# it at, on a screen of two device pixels per CSS pixel.
-THUMB_SIDE = 320
+# What a store hands out to be served: a file on this machine's disk, or the bytes.
+Kept = Path | Blob | BlobStream
 
 
-class PhotoStore:
-    def __init__(self, root: Path, *, max_bytes: int, max_pixels: int, max_side: int) -> None:
+def described(name: str, data: bytes) -> ProcessedPhoto:
+    """A parked file's description, read back from its bytes (a form sent again)."""
+    width = height = 0
+    if name.endswith(".jpg"):
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    return ProcessedPhoto(name, width, height, len(data), hashlib.sha256(data).hexdigest())
+
+
+class PhotoStore(ABC):
+    """Photos in, kept durably, and out again to be served. The coroutines run blocking work
+    (decoding, encoding, file system calls) in threads, never on the event loop."""
+
+    def __init__(self, *, max_bytes: int, max_pixels: int, max_side: int) -> None:
         # Decoding a 40-megapixel photo takes a few hundred MB: bound how many run at once.
         self._decoding = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
-        self.root = root
-        self.pending = root / "pending"
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.max_side = max_side
-
-    def prepare(self) -> None:
-        self.pending.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
     def valid_name(name: str) -> bool:
         stem, dot, ext = name.partition(".")
         return len(stem) == 32 and set(stem) <= _NAME_CHARS and dot == "." and ext in ("jpg", "pdf")
 
-    def path(self, name: str) -> Path:
-        if not self.valid_name(name):
-            raise ValueError("not a photo name")
-        return self.root / name[:2] / name
+    # -- what each storage does its own way -------------------------------------------------
+    @abstractmethod
+    async def prepare(self) -> None:
+        """At start-up, before the first request."""
 
-    def process(self, data: bytes) -> ProcessedPhoto:
-        """Check, re-encode and park a photo in pending/. CPU-bound: run it in a thread."""
+    @abstractmethod
+    async def _park(self, name: str, data: bytes) -> None:
+        """Keep `data` as a pending file, durably: a form's error page may name it next."""
+
+    @abstractmethod
+    async def _parked_or_kept(self, name: str) -> bytes | None:
+        """A pending file's bytes, or a kept one's (a concurrent retry kept it already)."""
+
+    @abstractmethod
+    async def commit(self, names: list[str]) -> None:
+        """Keep parked files for good, durably, before the report or answer that lists them
+        commits. FileNotFoundError when one is neither parked nor kept (swept)."""
+
+    @abstractmethod
+    async def kept(self, name: str) -> Kept:
+        """A kept file to serve. FileNotFoundError when there is none by that name."""
+
+    @abstractmethod
+    async def small(self, name: str) -> Kept:
+        """A kept photo's small copy, for the pages that list a report's photos: a few KB on
+        a phone's slow network instead of the whole photo. Made on first use, then kept."""
+
+    @abstractmethod
+    async def sweep_pending(self, older_than_seconds: int) -> int:
+        """Forget files of forms that were never sent; how many went."""
+
+    # -- the same for every storage ---------------------------------------------------------
+    async def process(self, data: bytes) -> ProcessedPhoto:
+        """Check, re-encode and park a photo."""
+        encoded, width, height = await asyncio.to_thread(self.reencode, data)
+        name = secrets.token_hex(16) + ".jpg"
+        await self._park(name, encoded)
+        # Re-encoding is deterministic, so a retry of the same upload gets the same digest as a
+        # photo held from an earlier attempt.
+        digest = hashlib.sha256(encoded).hexdigest()
+        return ProcessedPhoto(name, width, height, len(encoded), digest)
+
+    async def process_document(self, data: bytes) -> ProcessedPhoto:
+        """Park a PDF letter a unit attaches to its answer. Kept as sent (it is the agency's
+        own document, not a citizen's photo); only served as a download, never inline."""
+        if len(data) > self.max_bytes:
+            raise PhotoError("too_large")
+        if not data.startswith(b"%PDF-"):
+            raise PhotoError("unsupported")
+        name = secrets.token_hex(16) + ".pdf"
+        await self._park(name, data)
+        return ProcessedPhoto(name, 0, 0, len(data), hashlib.sha256(data).hexdigest())
+
+    async def pending_photo(self, name: str) -> ProcessedPhoto | None:
+        """A photo parked by an earlier attempt of the same form, if it is still there."""
+        if not self.valid_name(name):
+            return None
+        data = await self._parked_or_kept(name)
+        if data is None:
+            return None
+        return await asyncio.to_thread(described, name, data)
+
+    def reencode(self, data: bytes) -> tuple[bytes, int, int]:
+        """The photo's pixels as a JPEG with no metadata, its longest side at most max_side,
+        and its size. CPU-bound: run it in a thread."""
         if len(data) > self.max_bytes:
             raise PhotoError("too_large")
         if not data:
@@ -137,90 +217,15 @@ class PhotoStore:
         rgb.info = {}
         out = io.BytesIO()
         rgb.save(out, "JPEG", quality=82, optimize=True, progressive=True)
-        encoded = out.getvalue()
-        # Re-encoding is deterministic, so a retry of the same upload gets the same digest as a
-        # photo held from an earlier attempt.
-        digest = hashlib.sha256(encoded).hexdigest()
-        name = secrets.token_hex(16) + ".jpg"
-        self.pending.mkdir(parents=True, exist_ok=True)
-        _write_durably(self.pending / name, encoded)
-        return ProcessedPhoto(name, rgb.width, rgb.height, len(encoded), digest)
+        return out.getvalue(), rgb.width, rgb.height
 
-    def thumbnail(self, name: str) -> Path:
-        """A small copy of a kept photo, for the pages that list a report's photos: a few KB
-        on a phone's slow network instead of the whole photo. Made on first use and kept
-        under thumbs/ as a cache (removing it costs only the remaking). CPU-bound: run it in
-        a thread."""
-        source = self.path(name)
-        if not name.endswith(".jpg"):
-            raise ValueError("only photos have a small copy")
-        target = self.root / "thumbs" / name[:2] / name
-        if target.exists():
-            return target
-        with self._decoding, Image.open(source) as image:
+    def shrink(self, photo: bytes) -> bytes:
+        """A kept photo's small copy (THUMB_SIDE), as a JPEG. CPU-bound: run it in a thread."""
+        with self._decoding, Image.open(io.BytesIO(photo)) as image:
             image.draft("RGB", (THUMB_SIDE, THUMB_SIDE))
             small = image.convert("RGB")
         small.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
         small.info = {}
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a request at the same moment never reads half a file.
-        aside = target.with_name(f"{name}.{secrets.token_hex(4)}.tmp")
-        small.save(aside, "JPEG", quality=75, optimize=True)
-        os.replace(aside, target)
-        return target
-
-    def process_document(self, data: bytes) -> ProcessedPhoto:
-        """Park a PDF letter a unit attaches to its answer. Kept as sent (it is the agency's
-        own document, not a citizen's photo); only served as a download, never inline."""
-        if len(data) > self.max_bytes:
-            raise PhotoError("too_large")
-        if not data.startswith(b"%PDF-"):
-            raise PhotoError("unsupported")
-        name = secrets.token_hex(16) + ".pdf"
-        self.pending.mkdir(parents=True, exist_ok=True)
-        _write_durably(self.pending / name, data)
-        return ProcessedPhoto(name, 0, 0, len(data), hashlib.sha256(data).hexdigest())
-
-    def pending_photo(self, name: str) -> ProcessedPhoto | None:
-        """A photo parked by an earlier attempt of the same form, if it is still there."""
-        if not self.valid_name(name):
-            return None
-        for path in (self.pending / name, self.path(name)):
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                continue
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-            return ProcessedPhoto(name, width, height, len(data), hashlib.sha256(data).hexdigest())
-        return None
-
-    def commit(self, names: list[str]) -> None:
-        """Move parked photos into place, durably, before the report that lists them commits."""
-        directories: set[Path] = set()
-        for name in names:
-            target = self.path(name)
-            if not target.parent.is_dir():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                directories.add(self.root)  # the new shard directory's own entry
-            try:
-                os.replace(self.pending / name, target)
-            except FileNotFoundError:
-                if not target.exists():  # a concurrent retry of the same form moved it already
-                    raise
-            directories.add(target.parent)
-        for directory in directories:
-            _fsync_dir(directory)
-
-    def sweep_pending(self, older_than_seconds: int) -> int:
-        """Forget photos of forms that were never sent."""
-        cutoff = time.time() - older_than_seconds
-        removed = 0
-        for path in self.pending.glob("*"):
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                continue
-        return removed
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=75, optimize=True)
+        return out.getvalue()

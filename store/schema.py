@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -450,8 +451,8 @@ channel_numbers = Table(
     Column("block_note", String(200), nullable=True),
 )
 
-# Photos and letters (PDF) a unit attaches to its answer; the files live beside the citizen's
-# photos (store/photos.py), shown to the reporter with the answer.
+# Photos and letters (PDF) a unit attaches to its answer; the files are kept as the citizen's
+# photos are (store/photos.py), shown to the reporter with the answer.
 event_attachments = Table(
     "event_attachments",
     metadata,
@@ -467,6 +468,21 @@ event_attachments = Table(
     UniqueConstraint("event_id", "position"),
 )
 Index("ix_event_attachments_report_id", event_attachments.c.report_id)
+
+# The bytes of photos and letters when the deployment keeps them in the database
+# (store/photo_blobs.py; PostgreSQL's default): the re-encoded photo, its small copy once made,
+# and whether a report or answer names it yet (`kept`; parked files of forms never sent are
+# swept). Named like the files of store/photo_files.py, which the rows above refer to.
+photo_blobs = Table(
+    "photo_blobs",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("small", LargeBinary, nullable=True),
+    Column("kept", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_photo_blobs_kept_created_at", photo_blobs.c.kept, photo_blobs.c.created_at)
 
 # Answers staff pick and edit instead of typing the same paragraph again: a unit's templates
 # serve its sub-units too; a template with a category is offered for that category only.

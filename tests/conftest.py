@@ -93,6 +93,20 @@ async def database(request: pytest.FixtureRequest, settings: Settings) -> AsyncI
         yield db
         await db.close()
         return
+    async with postgres_schema() as (url, schema):
+        db = Database(url, schema=schema)
+        await db.connect()
+        try:
+            await migrate(db)
+            yield db
+        finally:
+            await db.close()
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[tuple[str, str]]:
+    """An empty schema of its own on the test PostgreSQL (its URL and name), dropped
+    afterwards; skipped (or failed, in CI) without one."""
     url = postgres_url()
     if url is None:
         require_service("LAPOR_TEST_DATABASE_URL is not set (.ci/run sets it)")
@@ -100,13 +114,9 @@ async def database(request: pytest.FixtureRequest, settings: Settings) -> AsyncI
     admin = Database(url)
     await admin.connect()
     await _pg_exec(admin, f'CREATE SCHEMA "{schema}"')
-    db = Database(url, schema=schema)
-    await db.connect()
     try:
-        await migrate(db)
-        yield db
+        yield url, schema
     finally:
-        await db.close()
         await _pg_exec(admin, f'DROP SCHEMA "{schema}" CASCADE')
         await admin.close()
 

@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def runner(data_dir: Path) -> Run:
+def runner(data_dir: Path, **settings: str) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
     env.update(LAPOR_DATA_DIR=str(data_dir), LAPOR_BASE_URL="https://lapor.kalselprov.go.id")
+    env.update(settings)
 
     def run(
         *args: str, stdin: str | None = None, ok: bool = True
@@ -460,3 +461,22 @@ def test_serve_refuses_a_schema_newer_than_this_release(lapor: Run, tmp_path: Pa
     assert refused.returncode == 1
     assert refused.stderr.startswith("lapor: error: the database's schema is at revision 0999")
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_photos_kept_as_files_are_imported_into_the_database(lapor: Run, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    lapor("migrate")
+    name = "ab" + "0" * 30 + ".jpg"
+    shard = data_dir / "photos" / "ab"
+    shard.mkdir(parents=True)
+    (shard / name).write_bytes(b"\xff\xd8 a photo kept before \xff\xd9")
+    # Kept in the data directory (SQLite's default): nothing to copy into.
+    assert "data directory" in refused(lapor("photos", "import", ok=False))
+    moved = runner(data_dir, LAPOR_PHOTO_STORAGE="database")
+    first = moved("photos", "import").stdout.strip()
+    again = moved("photos", "import").stdout.strip()
+    assert first.startswith("copied 1 photo(s)") and first.endswith("0 were in it already")
+    assert again.startswith("copied 0 photo(s)") and again.endswith("1 were in it already")
+    with sqlite3.connect(data_dir / "lapor.db") as conn:
+        rows = conn.execute("SELECT name, kept, data FROM photo_blobs").fetchall()
+    assert rows == [(name, 1, b"\xff\xd8 a photo kept before \xff\xd9")]

@@ -46,7 +46,7 @@ class Recorded:
     def wake(self) -> None:
         self.wakes += 1
 
-    def commit(self, names: list[str]) -> None:
+    async def commit(self, names: list[str]) -> None:
         self.committed.append(names)
         self.events.append("photos")
 
@@ -218,7 +218,7 @@ async def test_photos_are_in_place_before_the_report_names_them(
 async def test_a_photo_that_cannot_be_put_in_place_stores_nothing(
     world: World, store: Store, settings: Settings
 ) -> None:
-    def broken(names: list[str]) -> None:
+    async def broken(names: list[str]) -> None:
         raise OSError("disk full")
 
     intake = Intake(

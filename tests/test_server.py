@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lapor.server import create_app
+from lapor.server import create_app, photo_store
+from lapor.settings import Settings
+from lapor.store.db import Database
+from lapor.store.photo_blobs import DatabasePhotoStore
+from lapor.store.photo_files import FilePhotoStore
 from tests.conftest import AppHarness, MakeHarness
 
 
@@ -74,3 +78,15 @@ def test_a_metrics_network_that_is_not_one_is_refused(make_settings: Any) -> Non
 
     with pytest.raises(SettingsError, match="LAPOR_METRICS_ALLOW"):
         make_settings(metrics_allow="10.0.0.0/33")
+
+
+def test_photos_are_kept_where_the_database_says_unless_chosen() -> None:
+    sqlite, postgresql = Database("sqlite:///var/lapor.db"), Database("postgresql://x@y/z")
+    assert isinstance(photo_store(Settings.load(environ={}, env_file=None), sqlite), FilePhotoStore)
+    assert isinstance(
+        photo_store(Settings.load(environ={}, env_file=None), postgresql), DatabasePhotoStore
+    )
+    files = Settings.load(environ={"LAPOR_PHOTO_STORAGE": "files"}, env_file=None)
+    assert isinstance(photo_store(files, postgresql), FilePhotoStore)
+    database = Settings.load(environ={"LAPOR_PHOTO_STORAGE": "database"}, env_file=None)
+    assert isinstance(photo_store(database, sqlite), DatabasePhotoStore)

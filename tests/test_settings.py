@@ -34,6 +34,7 @@ def test_defaults() -> None:
         ("LAPOR_WHATSAPP_GRAPH_URL", "graph.facebook.com"),
         ("LAPOR_WHATSAPP_LIMIT_PER_NUMBER", "lots"),
         ("LAPOR_WHATSAPP_GATHER_SECONDS", "-1"),
+        ("LAPOR_PHOTO_STORAGE", "s3"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str) -> None:

@@ -4,7 +4,6 @@ goes to the submission core (lapor.intake); this part is HTTP's, the core is not
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,12 +49,12 @@ async def check_report_form(
     held: list[tuple[str, ProcessedPhoto]] = []
     for ref in form.photo_refs:
         name = svc.signing.read_photo_ref(ref, nonce)
-        photo = svc.photos.pending_photo(name) if name else None
+        photo = await svc.photos.pending_photo(name) if name else None
         if photo is not None:
             held.append((ref, photo))
     for data in form.uploads:
         try:
-            photo = await asyncio.to_thread(svc.photos.process, data)
+            photo = await svc.photos.process(data)
         except PhotoError as exc:
             limit = settings.max_photo_bytes // 1_000_000 if exc.code == "too_large" else None
             errors.append(FieldError("photos", exc.code, limit))

@@ -1,5 +1,6 @@
-"""The caches in front of the store: SharedCache computes a dear value once for callers that
-ask together, and serves a stale one while a single background computation replaces it."""
+"""The caches in front of the store: the look-up caches' clock, SharedCache computing a dear
+value once for callers that ask together and serving a stale one while a single background
+computation replaces it, and the cache of served photos."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 
 import pytest
 
-from lapor.store.cache import SharedCache
+from lapor.store import cache
+from lapor.store.cache import LOOKUP_CACHE_SECONDS, BytesLru, SharedCache, TtlCache
 
 
 class Clock:
@@ -103,3 +105,32 @@ async def test_without_a_stale_window_an_old_value_is_computed_again(clock: Cloc
     assert await cache.get("prov", sums) == 1
     clock.now += 301
     assert await cache.get("prov", sums) == 2
+
+
+async def test_a_look_up_is_read_again_once_older_than_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loads: list[int] = []
+
+    async def load() -> int:
+        loads.append(len(loads))
+        return len(loads)
+
+    kept: TtlCache[str, int] = TtlCache()
+    assert await kept.get("poster", load) == 1
+    assert await kept.get("poster", load) == 1
+    now = cache.clock
+    monkeypatch.setattr(cache, "clock", lambda: now() + LOOKUP_CACHE_SECONDS)
+    assert await kept.get("poster", load) == 2
+
+
+def test_served_photos_are_kept_within_their_budget_least_recent_first() -> None:
+    served: BytesLru[str, bytes] = BytesLru(budget=10, largest=6)
+    served.put("a", b"aaaa", 4)
+    served.put("b", b"bbbb", 4)
+    assert served.get("a") == b"aaaa"  # now the most recent
+    served.put("c", b"cccc", 4)  # 12 bytes: the least recent, b, goes
+    assert served.get("b") is None and served.get("a") == b"aaaa" and served.get("c") == b"cccc"
+    assert served.used == 8
+    served.put("letter", b"x" * 7, 7)  # larger than any entry may be: not kept
+    assert served.get("letter") is None and served.used == 8

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
-from lapor.store.photos import PhotoStore
+from lapor.store.photo_files import FilePhotoStore
 
 # What Pillow reports in `info` when it finds a metadata carrier in a file it opens.
 METADATA_KEYS = {
@@ -139,21 +139,27 @@ def _is_red(image: Image.Image, xy: tuple[int, int]) -> bool:
 
 
 @pytest.fixture
-def photos(tmp_path: Path) -> PhotoStore:
-    store = PhotoStore(tmp_path, max_bytes=5_000_000, max_pixels=50_000_000, max_side=1600)
-    store.prepare()
+async def photos(tmp_path: Path) -> FilePhotoStore:
+    store = FilePhotoStore(tmp_path, max_bytes=5_000_000, max_pixels=50_000_000, max_side=1600)
+    await store.prepare()
     return store
 
 
+def parked(photos: FilePhotoStore, name: str) -> bytes:
+    data = photos.read_parked_or_kept(name)
+    assert data is not None
+    return data
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_no_metadata_survives(photos: PhotoStore, case: str) -> None:
+async def test_no_metadata_survives(photos: FilePhotoStore, case: str) -> None:
     marker = f"MARKER-{case}-7f3a"
     sent = CASES[case](marker)
     with Image.open(io.BytesIO(sent)) as original:  # compressed chunks hide it from a scan
         carried = sent + repr(original.info).encode() + original.getexif().tobytes()
     assert marker.encode() in carried, "the case really carries its marker"
-    processed = photos.process(sent)
-    kept = (photos.pending / processed.name).read_bytes()
+    processed = await photos.process(sent)
+    kept = parked(photos, processed.name)
     assert b"MARKER-" not in kept
     with Image.open(io.BytesIO(kept)) as image:
         assert isinstance(image, JpegImagePlugin.JpegImageFile)
@@ -165,12 +171,12 @@ def test_no_metadata_survives(photos: PhotoStore, case: str) -> None:
         assert _is_blue(image, (8, 24)) and _is_red(image, (56, 24))
 
 
-def test_orientation_is_applied_before_exif_is_dropped(photos: PhotoStore) -> None:
+async def test_orientation_is_applied_before_exif_is_dropped(photos: FilePhotoStore) -> None:
     exif = _exif("MARKER-orientation")
     exif[0x0112] = 6  # rotate 90° clockwise to show
     sent = _save("JPEG", exif=exif.tobytes())
-    processed = photos.process(sent)
-    kept = (photos.pending / processed.name).read_bytes()
+    processed = await photos.process(sent)
+    kept = parked(photos, processed.name)
     assert b"MARKER-" not in kept
     assert (processed.width, processed.height) == (48, 64)
     with Image.open(io.BytesIO(kept)) as image:
@@ -180,21 +186,23 @@ def test_orientation_is_applied_before_exif_is_dropped(photos: PhotoStore) -> No
         assert _is_blue(image, (24, 8)) and _is_red(image, (24, 56))
 
 
-def test_a_long_png_comment_is_dropped_not_an_error(photos: PhotoStore) -> None:
+async def test_a_long_png_comment_is_dropped_not_an_error(photos: FilePhotoStore) -> None:
     # A JPEG comment holds at most 65533 bytes: carried over from a PNG, a longer one made the
     # JPEG encoder refuse the photo with a ValueError outside the checks.
     info = PngImagePlugin.PngInfo()
     info.add_text("comment", "MARKER-" + "x" * 70_000, zip=True)
-    processed = photos.process(_save("PNG", pnginfo=info))
-    assert b"MARKER-" not in (photos.pending / processed.name).read_bytes()
+    processed = await photos.process(_save("PNG", pnginfo=info))
+    assert b"MARKER-" not in parked(photos, processed.name)
 
 
-def test_a_photo_with_broken_exif_is_kept_without_a_warning(photos: PhotoStore) -> None:
+async def test_a_photo_with_broken_exif_is_kept_without_a_warning(
+    photos: FilePhotoStore,
+) -> None:
     # Found by the fuzzer (tests/fuzz): EXIF whose directory is cut short made Pillow warn
     # "Corrupt EXIF data" from inside Image.open, which is a 500 where warnings are errors and
     # a line of noise in the log otherwise. Phones write such EXIF; the pixels are fine.
     exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00"  # one entry announced, none there
-    processed = photos.process(_save("JPEG", exif=exif))
+    processed = await photos.process(_save("JPEG", exif=exif))
     assert (processed.width, processed.height) == (64, 48)
-    with Image.open(io.BytesIO((photos.pending / processed.name).read_bytes())) as image:
+    with Image.open(io.BytesIO(parked(photos, processed.name))) as image:
         assert not image.getexif()

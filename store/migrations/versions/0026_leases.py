@@ -4,7 +4,7 @@ and when its last round ran), and a claim on export jobs (claimed_until, claim_t
 a dead machine was writing is taken over instead of waiting for a restart
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
