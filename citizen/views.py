@@ -563,6 +563,22 @@ async def reporter_message(request: Request) -> Response:
         )
     form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
     typed = str(form.get("text", ""))[:5000]
+    # Each message mails the people holding the report: limited as submissions are.
+    if not await svc.limits.hit(
+        svc.settings.submit_limit_per_address, "submit-addr", client_address(request)
+    ):
+        svc.metrics.rate_limited.labels("submit_address").inc()
+        return await _status(
+            request,
+            svc,
+            request.path_params["code"],
+            secret=secret,
+            refusal=i18n.gettext(
+                N_("Too many messages from this connection just now. Wait a minute and send again.")
+            ),
+            typed=typed,
+            status_code=429,
+        )
     messages = await svc.store.reporter_conversation(report.id)
     try:
         if not reporter_may_write(report.status, messages):

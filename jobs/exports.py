@@ -163,7 +163,7 @@ class ExportRunner:
         try:
             with using(language):
                 written = await self._write(
-                    path, owner, query, lambda n: self.store.export_progress(job, n)
+                    job, path, owner, query, lambda n: self.store.export_progress(job, n)
                 )
         except Exception as exc:
             log.exception("export %s failed", job.id)
@@ -177,7 +177,12 @@ class ExportRunner:
         logs.job_run("export", started, export_id=job.id, rows=written, outcome=outcome)
 
     async def _write(
-        self, path: Path, owner: StaffSession, query: InboxQuery, progress: Callable[[int], Any]
+        self,
+        job: ExportJob,
+        path: Path,
+        owner: StaffSession,
+        query: InboxQuery,
+        progress: Callable[[int], Any],
     ) -> int:
         from openpyxl import Workbook  # imported here: only export jobs need it
 
@@ -194,9 +199,14 @@ class ExportRunner:
             written += len(rows)
             if written % (PAGE * 5) == 0:
                 await progress(written)
-        partial = path.with_suffix(".part")
+        # A file of this claim's own: a holder whose claim ran out (another process took the
+        # job over) must not write into, nor replace, the file the new holder is making.
+        partial = path.with_suffix(f".{job.claim_token}.part")
         # Saving compresses the whole sheet: seconds of CPU that must not stall requests.
         await asyncio.to_thread(workbook.save, partial)
+        if not await self.store.renew_export(job, self.settings.job_lease):
+            partial.unlink(missing_ok=True)
+            return written
         os.replace(partial, path)
         return written
 

@@ -138,7 +138,11 @@ def _read_snapshot(path: Path) -> tuple[str | None, dict[str, int], list[str]]:
         for table in ("report_photos", "event_attachments"):
             if table in tables:
                 names += [row[0] for row in conn.execute(f"SELECT filename FROM {table}")]
-        return revision, counts, sorted(set(names))
+        inside: set[str] = set()
+        if "photo_blobs" in tables:
+            # Kept in the database (LAPOR_PHOTO_STORAGE=database): the snapshot holds them.
+            inside = {row[0] for row in conn.execute("SELECT name FROM photo_blobs WHERE kept")}
+        return revision, counts, sorted(set(names) - inside)
     finally:
         conn.close()
 

@@ -26,6 +26,8 @@ _ADVISORY_LOCK_ID = 0x1A9012
 # How long a starting process waits for another one's migration: long enough for a migration
 # that rewrites a table of a million reports, short enough that a stuck one is noticed.
 LOCK_WAIT = "10min"
+# How long the migration itself waits for a table's lock before it gives up (and starts nothing).
+TABLE_LOCK_WAIT = "60s"
 
 
 class SchemaTooNew(StoreError):
@@ -64,6 +66,10 @@ def _upgrade(connection: Connection) -> None:
         # is released with the transaction, and the second then finds the schema up to date.
         connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+        # The long wait is for the other machine's migration only: a table lock the migration
+        # itself waits for (an old machine's long read of reports, during a rolling upgrade)
+        # holds every later query on that table behind it, so that wait stays short.
+        connection.execute(text(f"SET LOCAL lock_timeout = '{TABLE_LOCK_WAIT}'"))
     # SQLite: the standalone connection's BEGIN IMMEDIATE already serialises migrating processes.
     config = _config(connection)
     _refuse_unknown(connection, config)

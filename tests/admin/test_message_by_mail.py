@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from lapor.complaints.notices import ChangeNotice
 from lapor.complaints.records import Report
 from lapor.complaints.reports import Status
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
 from tests.html import field_values, one
 
 KOOR = "koor@prov.go.id"
@@ -191,3 +191,29 @@ async def test_no_contact_no_message_and_a_confidential_address_stays_hidden(
     after = await store.report_by_tracking_code(secret.tracking_code)
     assert before is not None and after is not None and after.status is Status.FORWARDED
     assert after.follow_up_due == before.follow_up_due  # the unit's clock runs on
+
+
+async def test_the_reporters_messages_are_limited_as_submissions_are(
+    make_harness: MakeHarness,
+) -> None:
+    # Each message mails the people holding the report: a leaked private link must not be a
+    # way to flood their mailboxes.
+    async with make_harness(submit_limit_per_address="3/day") as h:
+        report, private = await reported(h, identity="named", name="Sari", email=REPORTER)
+        assert (await h.act(KOOR, report.id, "reply", message=WORDS)).status_code == 303
+        h.client.cookies.clear()
+        sent = [
+            await h.client.post(
+                f"{private}/message",
+                data={"text": f"Jawaban saya yang ke-{n}: saya datang pukul sembilan."},
+                headers={"origin": h.settings.base_url},
+            )
+            for n in range(3)
+        ]
+        # The report took one of the three; two messages go, the third waits, its text kept.
+        assert [r.status_code for r in sent] == [303, 303, 429]
+        assert "Terlalu banyak pesan" in one(soup(sent[2]), "#refusal").get_text()
+        assert "ke-2" in one(soup(sent[2]), "#message-text").get_text()
+        svc = h.app.state.services
+        directions = [m.direction for m in await svc.store.reporter_conversation(report.id)]
+        assert directions == ["out", "in", "in"]

@@ -176,3 +176,26 @@ def test_a_key_set_in_the_environment_is_named_not_lost(tmp_path: Path) -> None:
     )
     assert done.returncode == 0
     assert "holds no secret.key" in done.stderr
+
+
+def test_photos_kept_in_the_database_are_in_the_snapshot_not_missing(tmp_path: Path) -> None:
+    # SQLite with LAPOR_PHOTO_STORAGE=database: the photo is a row of the snapshot, so the
+    # backup neither copies a file for it nor warns that one is missing.
+    run = runner(tmp_path / "data", LAPOR_PHOTO_STORAGE="database")
+    run("unit", "add", "kalsel", "--name", "Provinsi")
+    name = "cd" + "0" * 30 + ".jpg"
+    with sqlite3.connect(tmp_path / "data" / "lapor.db") as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute(
+            "INSERT INTO photo_blobs (name, data, kept, created_at) VALUES (?, ?, 1, ?)",
+            (name, b"\xff\xd8 a photo in the database", "2026-12-03 08:00:00.000000"),
+        )
+        conn.execute(
+            "INSERT INTO report_photos (report_id, position, filename, content_type, width, "
+            "height, size_bytes, withheld) VALUES (1, 0, ?, 'image/jpeg', 1, 1, 16, 0)",
+            (name,),
+        )
+    done = run("backup", str(tmp_path / "backup"))
+    assert "warning" not in done.stderr
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert manifest["missing_photos"] == [] and not any("photos/" in f for f in manifest["files"])
