@@ -25,9 +25,11 @@ RealServer): a unit, an administrator, a poster.
    B (so B holds the poster in its look-up cache), the poster revoked through A's admin pages
    (signed in as the administrator: the confirmation page, then its POST), A's refusal checked
    at once, then B polled every --poll seconds until it refuses the form (404/410). Printed:
-   min/median/max seconds from A's answer to B's first refusal, against the bound docs/security.md
-   states (LOOKUP_CACHE_SECONDS in store/cache.py). B read the poster just before the revocation,
-   so each figure is close to the worst case.
+   for each, the seconds from A's answer until B's last request still served was sent and
+   until its first refusal was answered (B changed its mind in between: the poll's step plus a
+   request); then min/median/max of the refusals, against the bound docs/security.md states
+   (LOOKUP_CACHE_SECONDS in store/cache.py), with one poll's step of slack. B read the poster
+   just before the revocation, so each figure is close to the worst case.
 
     python bench/two_servers.py --database-url postgresql://postgres@127.0.0.1:5432/test
     python bench/two_servers.py --duration 5 --rounds 1 --revocations 3
@@ -283,8 +285,11 @@ def form_status(url: str) -> int:
         return int(exc.code)
 
 
-def revocation(a: RealServer, b: RealServer, admin: Admin, n: int, poll: float) -> float:
-    """Seconds from A's answer to the revocation until B first refuses the form."""
+def revocation(
+    a: RealServer, b: RealServer, admin: Admin, n: int, poll: float
+) -> tuple[float, float]:
+    """Seconds from A's answer to the revocation until B's last request still served the form
+    was sent, and until B's first refusal was answered: B changed its mind between the two."""
     out = cli(a.env, "poster", "add", "bench", "--label", f"Loket revokasi {n}")
     lines = out.strip().splitlines()
     poster_id = int(lines[0].split()[1])
@@ -298,10 +303,12 @@ def revocation(a: RealServer, b: RealServer, admin: Admin, n: int, poll: float) 
     status = form_status(base(a) + path)
     if status not in (404, 410):
         raise SystemExit(f"A still answers {status} right after revoking poster {poster_id}")
-    deadline = revoked + 60
+    deadline, served = revoked + 60, revoked
     while time.monotonic() < deadline:
+        sent = time.monotonic()
         if form_status(base(b) + path) in (404, 410):
-            return time.monotonic() - revoked
+            return served - revoked, time.monotonic() - revoked
+        served = sent
         time.sleep(poll)
     raise SystemExit(f"B still serves revoked poster {poster_id} after 60 s")
 
@@ -396,19 +403,33 @@ def main(argv: list[str] | None = None) -> int:
 
         # 2. revocation
         admin = Admin(a)
-        seconds = []
+        seconds, last_served = [], []
         for n in range(1, args.revocations + 1):
-            seconds.append(revocation(a, b, admin, n, args.poll))
-            print(f"  revocation {n}: refused by B after {seconds[-1]:.2f} s", flush=True)
+            served, refused = revocation(a, b, admin, n, args.poll)
+            seconds.append(refused)
+            last_served.append(served)
+            print(
+                f"  revocation {n}: B still served the form to a request sent after "
+                f"{served:.2f} s, refused it after {refused:.2f} s",
+                flush=True,
+            )
         median = statistics.median(seconds)
+        bound = LOOKUP_CACHE_SECONDS
+        # B changed its mind after its last served request was sent and before its first
+        # refusal was answered: over the bound only if it served a request sent after it.
+        if max(seconds) <= bound:
+            verdict = "within it"
+        elif max(last_served) <= bound:
+            verdict = "within it, to the poll's step (B served nothing sent after the bound)"
+        else:
+            verdict = "OVER it: B served a request sent after the bound"
         print(
             f"a poster revoked through A, refused by A at once and by B after: min "
             f"{min(seconds):.2f} s, median {median:.2f} s, max {max(seconds):.2f} s "
-            f"(polled every {args.poll * 1000:.0f} ms); bound {LOOKUP_CACHE_SECONDS:g} s: "
-            f"max {max(seconds) / LOOKUP_CACHE_SECONDS:.2f}x the bound, "
-            f"{'within' if max(seconds) <= LOOKUP_CACHE_SECONDS + args.poll else 'OVER'} it"
+            f"(polled every {args.poll * 1000:.0f} ms); bound {bound:g} s: "
+            f"max {max(seconds) / bound:.2f}x the bound, {verdict}"
         )
-        ok = ok and max(seconds) <= LOOKUP_CACHE_SECONDS + args.poll
+        ok = ok and max(last_served) <= bound
         for name, server in (("A", a), ("B", b)):
             print(f"server {name}: {server_errors(server.log)}")
         if args.keep:
