@@ -412,7 +412,7 @@ async def test_other_business_numbers_and_odd_shapes_are_ignored(
 
 
 async def test_per_number_limit(make_harness: MakeHarness, graph: Graph) -> None:
-    async with whatsapp(make_harness, graph, whatsapp_limit_per_number="2/minute") as h:
+    async with whatsapp(make_harness, graph, whatsapp_limit_per_number="2/day") as h:
         first = webhook([message(), message(text={"body": "kedua " + TEXT})])
         assert (await post(h, first)).status_code == 200
         # Acknowledged, so Meta does not retry it for days, but not kept.

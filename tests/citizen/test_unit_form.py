@@ -100,7 +100,7 @@ async def test_the_units_form_is_protected_as_the_posters_is(harness: AppHarness
 
 
 async def test_the_units_form_has_the_per_address_limit(make_harness: MakeHarness) -> None:
-    async with make_harness(submit_limit_per_address="1/minute") as harness:
+    async with make_harness(submit_limit_per_address="1/day") as harness:
         base = {"kind": "pengaduan", "identity": "anonim", "text": TEXT}
         first = await harness.client.post(
             "/u/rsud", data={**base, "token": await unit_token(harness, "rsud")}

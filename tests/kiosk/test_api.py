@@ -112,7 +112,7 @@ async def test_an_expired_pairing_code_is_refused(kh: KioskHarness) -> None:
 
 
 async def test_wrong_pairing_codes_are_throttled(make_harness: MakeHarness) -> None:
-    async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
+    async with make_harness(kiosk_pair_limit_per_address="3/day") as h:
         _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A", datetime.now(UTC))
         wrong = "000000" if code != "000000" else "111111"
         for _ in range(3):
@@ -130,7 +130,7 @@ async def test_parallel_wrong_codes_cannot_outrun_the_pairing_limit(
     the failures were counted, after the store had looked."""
     import asyncio
 
-    async with make_harness(kiosk_pair_limit_per_address="5/minute") as h:
+    async with make_harness(kiosk_pair_limit_per_address="5/day") as h:
         answers = await asyncio.gather(
             *[h.client.post("/kiosk/api/pair", json={"code": f"{n:06d}"}) for n in range(40)]
         )
@@ -139,7 +139,7 @@ async def test_parallel_wrong_codes_cannot_outrun_the_pairing_limit(
 
 
 async def test_a_hall_pairs_many_tablets_from_one_address(make_harness: MakeHarness) -> None:
-    async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
+    async with make_harness(kiosk_pair_limit_per_address="3/day") as h:
         store = h.world.store.kiosks
         for n in range(6):
             _, code = await store.add(h.world.units["prov"].id, f"Lantai {n}", datetime.now(UTC))
@@ -618,7 +618,7 @@ async def test_malformed_pairing_bodies_count_as_wrong_codes(
 ) -> None:
     """Against the address that sent them. The deployment-wide ceiling guards six-digit codes
     only: a body that names no code cannot guess one, and must not pause pairing for all."""
-    async with make_harness(kiosk_pair_limit_per_address="3/minute") as h:
+    async with make_harness(kiosk_pair_limit_per_address="3/day") as h:
         _, code = await h.world.store.kiosks.add(h.world.units["prov"].id, "A", datetime.now(UTC))
         for _ in range(3):
             response = await h.client.post(
