@@ -14,7 +14,7 @@ from lapor.complaints import disclosure, tracking
 from lapor.complaints.conversation import WEB, ChannelMessage, reporter_may_write
 from lapor.complaints.organisation import Invalid, find_units, read_slug, reportable_units
 from lapor.complaints.progress import current_answer, pending_question, progress
-from lapor.complaints.records import Poster, Unit
+from lapor.complaints.records import Poster, Report, Unit
 from lapor.complaints.reports import TEXT_MAX, TEXT_MIN, Channel, FieldError, Kind
 from lapor.complaints.workflow import (
     Action,
@@ -488,22 +488,31 @@ async def status_private(request: Request) -> Response:
     )
 
 
+async def _reporters_report(request: Request, svc: Services) -> Report | Response:
+    """The report a POST through the private link acts on, or its refusal: 403 from another
+    site, 404 when the code or the secret does not match (the secret is the permission)."""
+    if not same_origin(request):
+        return Response(status_code=403)
+    code = tracking.normalize(request.path_params["code"])
+    report = await svc.store.report_by_tracking_code(code) if code else None
+    if report is None or not svc.signing.reporter_secret_ok(
+        report.idempotency_key, report.reporter_secret_hash, request.path_params["secret"]
+    ):
+        return svc.templates.response(
+            request, "citizen/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
+        )
+    return report
+
+
 def reporter_action(action: Action) -> Callable[[Request], Awaitable[Response]]:
     """Reply or accept through the private link: the secret in the URL is the permission."""
 
     async def view(request: Request) -> Response:
         svc = services(request)
-        if not same_origin(request):
-            return Response(status_code=403)
-        code = tracking.normalize(request.path_params["code"])
-        report = await svc.store.report_by_tracking_code(code) if code else None
+        report = await _reporters_report(request, svc)
+        if isinstance(report, Response):
+            return report
         secret = request.path_params["secret"]
-        if report is None or not svc.signing.reporter_secret_ok(
-            report.idempotency_key, report.reporter_secret_hash, secret
-        ):
-            return svc.templates.response(
-                request, "citizen/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
-            )
         form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
         seen = read_seen_version(str(form.get("version", "")))
         typed = str(form.get("text", ""))[:5000]
@@ -550,17 +559,10 @@ async def reporter_message(request: Request) -> Response:
     """The reporter's answer to staff's mail, through the private link: on the report's
     conversation, the people who hold the report told; the status and its deadline stay."""
     svc = services(request)
-    if not same_origin(request):
-        return Response(status_code=403)
-    code = tracking.normalize(request.path_params["code"])
-    report = await svc.store.report_by_tracking_code(code) if code else None
+    report = await _reporters_report(request, svc)
+    if isinstance(report, Response):
+        return report
     secret = request.path_params["secret"]
-    if report is None or not svc.signing.reporter_secret_ok(
-        report.idempotency_key, report.reporter_secret_hash, secret
-    ):
-        return svc.templates.response(
-            request, "citizen/lookup.html", {"problem": "unknown", "typed": ""}, status_code=404
-        )
     form = await request.form(max_files=0, max_fields=10, max_part_size=20_000)
     typed = str(form.get("text", ""))[:5000]
     # Each message mails the people holding the report: limited as submissions are.
