@@ -37,6 +37,7 @@ from lapor.web.private_links import private_secret
 from lapor.web.report_form import FormAgain, check_report_form
 from lapor.web.services import Services, client_address, same_origin, services
 from lapor.web.signing import FormToken, FormTokenError, PosterCodeError, UnitFormToken
+from lapor.web.slotted import SlottedPage
 
 NO_STORE = {"cache-control": "no-store"}
 
@@ -167,16 +168,18 @@ def _form_page(
 
 _TOKEN_SLOT = "\x00form-token\x00"  # survives autoescaping unchanged, never in real text
 _BLANK_FORM_CACHE_SIZE = 5_000
+_BLANK_FORM_HEADERS = {**NO_STORE, "vary": "Accept-Encoding"}
 
 
 def _blank_form(request: Request, svc: Services, target: _Target, token: str) -> Response:
-    """The empty form, rendered once per poster (or unit) and language; only the token differs
-    between two citizens. The busiest page of the product, and most of its cost was Jinja."""
+    """The empty form, rendered and compressed once per poster (or unit) and language; only the
+    token differs between two citizens. The busiest page of the product: most of its cost was
+    Jinja, then gzip (web/slotted.py)."""
     key = (*target.cache_key, i18n.current_language())
     # Its own dict: starting afresh when full must not drop the other pages' entries.
-    forms: dict[Any, tuple[str, str]] = svc.page_cache.setdefault("blank_forms", {})
-    halves = forms.get(key)
-    if halves is None:
+    forms: dict[Any, SlottedPage] = svc.page_cache.setdefault("blank_forms", {})
+    page = forms.get(key)
+    if page is None:
         html = svc.templates.render(
             "citizen/form.html",
             {"request": request, **_form_context(svc, target, token=_TOKEN_SLOT)},
@@ -184,11 +187,15 @@ def _blank_form(request: Request, svc: Services, target: _Target, token: str) ->
         before, slot, after = html.partition(_TOKEN_SLOT)
         if not slot or _TOKEN_SLOT in after:
             raise RuntimeError("citizen/form.html must print the form token exactly once")
-        halves = (before, after)
+        page = SlottedPage(before, after)
         if len(forms) >= _BLANK_FORM_CACHE_SIZE:
             forms.clear()
-        forms[key] = halves
-    return HTMLResponse(halves[0] + token + halves[1], headers=NO_STORE)
+        forms[key] = page
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return HTMLResponse(
+            page.gzipped(token), headers={**_BLANK_FORM_HEADERS, "content-encoding": "gzip"}
+        )
+    return HTMLResponse(page.plain(token), headers=_BLANK_FORM_HEADERS)
 
 
 _UNITS_SHOWN = 30
