@@ -52,10 +52,11 @@ from lapor.store.photo_files import FilePhotoStore
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
 from lapor.web import health, i18n, labels, logs
-from lapor.web.metrics import Metrics, MetricsMiddleware
-from lapor.web.middleware import BodySizeLimit, LanguageMiddleware, VersionedStaticFiles
+from lapor.web.front import Front
+from lapor.web.metrics import Metrics
+from lapor.web.middleware import BodySizeLimit, VersionedStaticFiles
 from lapor.web.ratelimit import RateLimits
-from lapor.web.security import SecurityHeadersMiddleware
+from lapor.web.security import headers_for
 from lapor.web.services import Services, services
 from lapor.web.signing import Signing
 from lapor.web.templating import STATIC_DIR, Templates
@@ -134,7 +135,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         # Starlette answers 500s outside our middleware stack (and logs the error itself), so
         # the security headers are added here.
-        headers.update(SecurityHeadersMiddleware.headers_for(services(request).settings.https))
+        headers.update(headers_for(services(request).settings.https))
     return services(request).templates.response(
         request,
         "errors/error.html",
@@ -361,12 +362,12 @@ def create_app(
                 restore_signals()
             logs.job_run("stop", stopping)
 
-    # Outermost first: metrics see every response, headers go on error pages too.
+    # Outermost first: the front (log line, metrics, headers, language) sees every answer, error
+    # pages too.
     middleware = [
-        Middleware(logs.RequestLog),
-        Middleware(MetricsMiddleware, metrics=metrics),
-        Middleware(SecurityHeadersMiddleware, https=settings.https),
-        Middleware(LanguageMiddleware, default=settings.default_language),
+        Middleware(
+            Front, metrics=metrics, https=settings.https, default_language=settings.default_language
+        ),
         Middleware(GZipMiddleware, minimum_size=512),
         Middleware(
             BodySizeLimit,

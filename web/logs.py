@@ -15,12 +15,11 @@ import logging
 import re
 import secrets
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 FORMATS = ("plain", "json")
 requests_log = logging.getLogger("lapor.requests")
@@ -45,60 +44,50 @@ def job_run(job: str, started: float, **facts: Any) -> None:
     jobs_log.info("job", extra={"facts": {"job": job, "ms": took, **facts}})
 
 
-class RequestLog:
-    """One line per HTTP request, written when its answer is done."""
+def request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The id of the request with these headers: the proxy's, when it sent one that looks like
+    one, else a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            offered = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(offered):
+                return offered
+    return secrets.token_hex(8)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.monotonic()
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                offered = value.decode("latin-1")
-                if _REQUEST_ID.fullmatch(offered):
-                    request_id = offered
-        request_id = request_id or secrets.token_hex(8)
-        status = 500
-        facts: dict[str, Any] = {}
-        token = _facts.set(facts)
+def gather_facts() -> tuple[dict[str, Any], Token[dict[str, Any] | None]]:
+    """Start gathering what `note` adds for the request about to be answered."""
+    facts: dict[str, Any] = {}
+    return facts, _facts.set(facts)
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            _facts.reset(token)
-            route: BaseRoute | None = scope.get("route")
-            params = scope.get("path_params") or {}
-            if "report_id" in params and "report_id" not in facts:
-                facts["report_id"] = params["report_id"]
-            requests_log.info(
-                "request",
-                extra={
-                    "facts": {
-                        "method": scope["method"],
-                        "route": getattr(route, "path", None) or "unmatched",
-                        "status": status,
-                        "ms": round((time.monotonic() - started) * 1000, 1),
-                        "request_id": request_id,
-                        **facts,
-                    }
-                },
-            )
+def request_done(
+    token: Token[dict[str, Any] | None],
+    facts: dict[str, Any],
+    scope: Scope,
+    route: str,
+    status: int,
+    seconds: float,
+    request_id: str,
+) -> None:
+    """The request's one line, when its answer is done (web/front.py)."""
+    _facts.reset(token)
+    params = scope.get("path_params") or {}
+    if "report_id" in params and "report_id" not in facts:
+        facts["report_id"] = params["report_id"]
+    requests_log.info(
+        "request",
+        extra={
+            "facts": {
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "ms": round(seconds * 1000, 1),
+                "request_id": request_id,
+                **facts,
+            }
+        },
+    )
 
 
 def _when(record: logging.LogRecord) -> str:

@@ -1,69 +1,15 @@
-"""Small ASGI layers the composition root stacks: language choice, request body limit, static
-files with long cache lifetimes."""
+"""Small ASGI layers the composition root stacks: request body limit, static files with long
+cache lifetimes (the rest of what every request passes through is web/front.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lapor.web import i18n
-
 ONE_YEAR = 31_536_000
-
-
-class LanguageMiddleware:
-    """Picks the language for the request; an explicit ?lang= choice is remembered in a cookie
-    so the next page (and the POST of a form) keeps it."""
-
-    def __init__(self, app: ASGIApp, *, default: str) -> None:
-        self.app = app
-        self.default = default
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The widget's loader is one file for every language (it picks one on the host page):
-        # no Vary on cookies or languages, which would keep shared caches from keeping it.
-        if (
-            scope["type"] != "http"
-            or scope["path"].startswith("/static/")
-            or scope["path"] == "/widget.js"
-        ):
-            await self.app(scope, receive, send)
-            return
-        conn = HTTPConnection(scope)
-        software = scope["path"].startswith("/open311/")
-        language = i18n.negotiate(conn, self.default, software=software)
-        chosen = conn.query_params.get("lang")
-        # The widget's frame lives in other sites' pages, where a cookie of ours is blocked or
-        # partitioned: its language travels in every URL instead, and none is set.
-        remember = (
-            chosen in i18n.LANGUAGES
-            and conn.cookies.get(i18n.LANGUAGE_COOKIE) != chosen
-            and not scope["path"].startswith("/w/")
-            and not software
-        )
-        i18n.set_language(language)
-
-        async def send_with_language(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("content-language", language)
-                # The choice can come from the cookie as well as from the query, or for
-                # client software from its Accept-Language.
-                headers.add_vary_header("Accept-Language" if software else "Cookie")
-                if remember:
-                    headers.append(
-                        "set-cookie",
-                        f"{i18n.LANGUAGE_COOKIE}={language}; Path=/; "
-                        f"Max-Age={ONE_YEAR}; SameSite=Lax",
-                    )
-            await send(message)
-
-        await self.app(scope, receive, send_with_language)
 
 
 class BodySizeLimit:

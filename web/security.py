@@ -1,12 +1,9 @@
-"""Headers every response carries, as a plain ASGI middleware."""
+"""Headers every response carries (web/front.py puts them on)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lapor import resources
 
@@ -59,35 +56,11 @@ BASE_HEADERS = {
 }
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
-        self.app = app
-        self.headers = self.headers_for(https)
-
-    @staticmethod
-    def headers_for(https: bool) -> dict[str, str]:
-        headers = dict(BASE_HEADERS)
-        headers["content-security-policy"] = CONTENT_SECURITY_POLICY
-        if https:
-            headers["strict-transport-security"] = "max-age=31536000"
-        return headers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                # A view that needs another policy (the widget's frame) sets its own, and its
-                # frame-ancestors then decides framing: X-Frame-Options has no way to name one
-                # allowed site, and DENY would win in browsers that know no CSP.
-                own_policy = "content-security-policy" in headers
-                for name, value in self.headers.items():
-                    if name in headers or (own_policy and name == "x-frame-options"):
-                        continue
-                    headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def headers_for(https: bool) -> dict[str, str]:
+    """What every answer carries unless its view set its own (web/front.py), and error pages
+    rendered outside the middleware (server.http_error)."""
+    headers = dict(BASE_HEADERS)
+    headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+    if https:
+        headers["strict-transport-security"] = "max-age=31536000"
+    return headers
