@@ -45,6 +45,32 @@ async def test_form_shows_unit_and_counter_and_is_not_cached(harness: AppHarness
     assert page.find("textarea", attrs={"name": "text", "maxlength": "4000"}) is not None
 
 
+async def test_the_form_gzipped_once_reads_as_the_page_itself(harness: AppHarness) -> None:
+    """The blank form is compressed once per poster (web/slotted.py): what a phone receives
+    must inflate to the very page a client without gzip gets, each with its own token."""
+    import gzip
+    import re
+
+    url = f"/q/{harness.world.code('loket')}"
+    pages = []
+    for encoding in ("gzip", "identity", "gzip"):
+        async with harness.client.stream("GET", url, headers={"accept-encoding": encoding}) as r:
+            raw = b"".join([chunk async for chunk in r.aiter_raw()])
+        assert r.headers.get("content-encoding") == (None if encoding == "identity" else "gzip")
+        assert int(r.headers["content-length"]) == len(raw)
+        assert {v.strip() for v in r.headers["vary"].split(",")} == {"Accept-Encoding", "Cookie"}
+        pages.append(gzip.decompress(raw) if encoding == "gzip" else raw)
+    tokens = [re.findall(rb'name="token" value="([^"]+)"', page) for page in pages]
+    assert all(len(found) == 1 for found in tokens)
+    assert len({found[0] for found in tokens}) == 3
+    assert (
+        len({page.replace(found[0], b"T") for page, found in zip(pages, tokens, strict=True)}) == 1
+    )
+    # Each token still opens a submission.
+    response = await harness.submit(token=tokens[0][0].decode())
+    assert response.status_code == 303
+
+
 async def test_scan_report_receipt_status(harness: AppHarness) -> None:
     response = await harness.submit(identity="named", name="Budi Santoso", phone="0812-3456-7890")
     assert response.status_code == 303
