@@ -36,6 +36,7 @@ from lapor.complaints.inbox import Assigned, Cursor, Due, InboxQuery, Order
 from lapor.complaints.records import InboxItem, InboxPage
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.store import schema as t
+from lapor.store.prepared import Prepared
 
 UNROUTED = 0  # report_counts.unit_id of reports nobody is responsible for yet
 
@@ -656,12 +657,17 @@ def status_counts(conn: Connection, scope: Scope) -> dict[Status, int]:
 _SQLITE_BUMP = sqlite_insert(t.report_counts)
 _PG_BUMP = pg_insert(t.report_counts)
 _COUNT_KEY = [t.report_counts.c.unit_id, t.report_counts.c.status]
+# Every report and every change of status bumps a counter, hence prepared.
 _UPSERT_COUNT = {
-    "sqlite": _SQLITE_BUMP.on_conflict_do_update(
-        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _SQLITE_BUMP.excluded.n}
+    "sqlite": Prepared(
+        _SQLITE_BUMP.on_conflict_do_update(
+            index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _SQLITE_BUMP.excluded.n}
+        )
     ),
-    "postgresql": _PG_BUMP.on_conflict_do_update(
-        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _PG_BUMP.excluded.n}
+    "postgresql": Prepared(
+        _PG_BUMP.on_conflict_do_update(
+            index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _PG_BUMP.excluded.n}
+        )
     ),
 }
 
@@ -675,4 +681,4 @@ def bump_counts(conn: Connection, changes: Iterable[tuple[int | None, str, int]]
     upsert = _UPSERT_COUNT[conn.dialect.name]
     for (unit_id, status), delta in sorted(totals.items()):
         if delta:
-            conn.execute(upsert, {"unit_id": unit_id, "status": status, "n": delta})
+            upsert.many(conn, [{"unit_id": unit_id, "status": status, "n": delta}])

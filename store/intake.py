@@ -18,10 +18,12 @@ from lapor.store import conversation, inbox, kiosks, outbox
 from lapor.store import schema as t
 from lapor.store.clock import now
 from lapor.store.errors import IdempotencyConflict, NotFound, StoreError
+from lapor.store.prepared import Prepared
 
-# Statements on the hot path, built once: building and compiling them per call showed up in
-# the submission profile.
-_ENTRY_UNIT = (
+# Statements on the hot path, built and compiled once and run on the driver's cursor
+# (store/prepared.py): building, compiling and executing them through SQLAlchemy's layers was
+# most of the submission's CPU.
+_ENTRY_UNIT = Prepared(
     select(t.units.c.path, t.units.c.name, t.posters.c.label)
     .select_from(t.units)
     .outerjoin(
@@ -36,7 +38,7 @@ _BY_KEY = select(
     t.reports.c.body_hash,
     t.reports.c.reporter_secret_hash,
 ).where(t.reports.c.idempotency_key == bindparam("key"))
-_COORDINATORS = (
+_COORDINATORS = Prepared(
     select(t.users.c.unit_id, t.users.c.email, t.units.c.name)
     .join(t.units, t.units.c.id == t.users.c.unit_id)
     .where(
@@ -48,9 +50,14 @@ _COORDINATORS = (
 # ON CONFLICT, not a look-up first: the unique constraints are what make two concurrent retries
 # (two processes, two tabs) store one report, and a tracking-code collision a retry.
 _INSERT_REPORT = {
-    "sqlite": sqlite_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id),
-    "postgresql": pg_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id),
+    "sqlite": Prepared(sqlite_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id)),
+    "postgresql": Prepared(pg_insert(t.reports).on_conflict_do_nothing().returning(t.reports.c.id)),
 }
+_INSERT_EVENTS = Prepared(insert(t.report_events))
+
+
+def _scalar(row: tuple[Any, ...] | None) -> Any:
+    return None if row is None else row[0]
 
 
 def _stored(conn: Connection, new: NewReport) -> SubmitResult | None:
@@ -80,12 +87,14 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
     sub = new.submission
     anonymous = sub.identity is Identity.ANONYMOUS
     insert_report = _INSERT_REPORT[conn.dialect.name]
-    entry = conn.execute(_ENTRY_UNIT, {"unit_id": new.unit_id, "poster_id": new.poster_id}).first()
+    entry = _ENTRY_UNIT.first(conn, {"unit_id": new.unit_id, "poster_id": new.poster_id})
     if entry is None:
         raise NotFound(f"no unit with id {new.unit_id}")
-    chain = [int(p) for p in reversed(entry.path.strip("/").split("/"))]
-    staff = conn.execute(_COORDINATORS, {"chain": chain}).all()
-    routed = route(chain, {s.unit_id for s in staff})
+    unit_path, unit_name, poster_label = entry
+    chain = [int(p) for p in reversed(unit_path.strip("/").split("/"))]
+    # (unit id, e-mail, unit name) of the coordinators up the unit's chain
+    staff = _COORDINATORS.rows(conn, {"chain": chain})
+    routed = route(chain, {unit_id for unit_id, _, _ in staff})
     at = now()
     values: dict[str, Any] = dict(
         idempotency_key=new.idempotency_key,
@@ -133,7 +142,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             return earlier
         if kiosks.claim_code(conn, new.pool_code, new.kiosk_id):
             values["tracking_code"] = new.pool_code
-            report_id = conn.execute(insert_report, values).scalar()
+            report_id = _scalar(insert_report.first(conn, values))
             if report_id is None and (earlier := _stored(conn, new)) is not None:
                 return earlier
         elif (earlier := _stored(conn, new)) is not None:
@@ -149,7 +158,7 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
         values["tracking_code"] = tracking.new_tracking_code()
         if kiosks.is_pool_code(conn, values["tracking_code"]):
             continue
-        report_id = conn.execute(insert_report, values).scalar()
+        report_id = _scalar(insert_report.first(conn, values))
         if report_id is not None:
             break
         if (earlier := _stored(conn, new)) is not None:
@@ -221,10 +230,10 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
                 note=tracking.group(lost_code),
             )
         )
-    conn.execute(insert(t.report_events), events)
+    _INSERT_EVENTS.many(conn, events)
     if routed is not None:
-        recipients = sorted({s.email for s in staff if s.unit_id == routed})
-        routed_name = next(s.name for s in staff if s.unit_id == routed)
+        recipients = sorted({email for unit_id, email, _ in staff if unit_id == routed})
+        routed_name = next(name for unit_id, _, name in staff if unit_id == routed)
     else:
         recipients = sorted(
             conn.execute(
@@ -239,8 +248,8 @@ def submit_report(conn: Connection, *, new: NewReport) -> SubmitResult:
             sub.kind,
             excerpt(sub.text),
             new.channel,
-            entry.name,
-            entry.label,
+            unit_name,
+            poster_label,
             routed_name,
             new.verify_due,
             widget_id=new.widget_id,

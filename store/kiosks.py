@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,6 +21,7 @@ from lapor.store import rows
 from lapor.store import schema as t
 from lapor.store.db import Database
 from lapor.store.errors import NotFound, StoreError
+from lapor.store.prepared import Prepared
 
 _K = t.kiosks
 _HELD = (
@@ -71,11 +72,12 @@ def claim_code(conn: Connection, code: str, kiosk_id: int) -> bool:
     return result.rowcount == 1
 
 
+_POOL_CODE = Prepared(select(t.kiosk_codes.c.code).where(t.kiosk_codes.c.code == bindparam("code")))
+
+
 def is_pool_code(conn: Connection, code: str) -> bool:
-    return (
-        conn.execute(select(t.kiosk_codes.c.code).where(t.kiosk_codes.c.code == code)).first()
-        is not None
-    )
+    # Asked for every new report's tracking code (store/intake.py), hence prepared.
+    return _POOL_CODE.first(conn, {"code": code}) is not None
 
 
 class KioskStore:

@@ -26,6 +26,7 @@ from lapor.complaints.reminders import Reminder
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.store import schema as t
 from lapor.store.errors import NotFound
+from lapor.store.prepared import Prepared
 
 _NAMES: dict[type[Any], str] = {
     Notice: "new_report",
@@ -71,6 +72,10 @@ def notice_of(kept: str) -> AnyNotice:
     return notice
 
 
+# Every report queues its coordinators' mail (store/intake.py), hence prepared.
+_INSERT_OUTBOX = Prepared(insert(t.outbox))
+
+
 def queue(
     conn: Connection,
     report_id: int | None,
@@ -99,7 +104,7 @@ def queue(
     ]
     mail = [row for row in rows if report_id is None or channel_of(row["to_address"]) is None]
     if mail:
-        conn.execute(insert(t.outbox), mail)
+        _INSERT_OUTBOX.many(conn, mail)
     for row in rows:
         channel = channel_of(row["to_address"])
         if report_id is None or channel is None:
