@@ -22,7 +22,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -46,6 +46,9 @@ from lapor.openness import routes as openness_routes
 from lapor.openness import views as openness_views
 from lapor.settings import Settings
 from lapor.store.db import Database
+from lapor.store.export_files import FileExportStorage
+from lapor.store.export_pieces import DatabaseExportStorage
+from lapor.store.export_storage import ExportStorage
 from lapor.store.migrate import head, known_revisions, migrate
 from lapor.store.photo_blobs import DatabasePhotoStore
 from lapor.store.photo_files import FilePhotoStore
@@ -59,6 +62,7 @@ from lapor.web.ratelimit import RateLimits
 from lapor.web.security import headers_for
 from lapor.web.services import Services, services
 from lapor.web.signing import Signing
+from lapor.web.spreadsheets import XLSX_MEDIA_TYPE
 from lapor.web.templating import STATIC_DIR, Templates
 from lapor.widget import loader as widget_loader
 from lapor.widget import routes as widget_routes
@@ -221,18 +225,34 @@ def template_globals(settings: Settings) -> dict[str, Any]:
     }
 
 
+def in_database(settings: Settings, database: Database) -> bool:
+    """Whether the files people hand in or fetch (photos, letters, exports) are kept in the
+    database (LAPOR_PHOTO_STORAGE): by default on PostgreSQL, where every machine of a
+    deployment must see them, and not on SQLite, one machine's."""
+    storage = settings.photo_storage or ("files" if database.is_sqlite else "database")
+    return storage == "database"
+
+
 def photo_store(settings: Settings, database: Database) -> PhotoStore:
-    """Where photos are kept (LAPOR_PHOTO_STORAGE): in the database, so that every machine
-    on one PostgreSQL serves every photo; or in the data directory, one machine's."""
+    """Where photos are kept: in the database, so that every machine on one PostgreSQL serves
+    every photo; or in the data directory, one machine's."""
     limits = {
         "max_bytes": settings.max_photo_bytes,
         "max_pixels": settings.max_photo_pixels,
         "max_side": settings.photo_max_side,
     }
     files = FilePhotoStore(settings.photo_dir, **limits)
-    storage = settings.photo_storage or ("files" if database.is_sqlite else "database")
-    if storage == "database":
+    if in_database(settings, database):
         return DatabasePhotoStore(database, files, **limits)
+    return files
+
+
+def export_storage(settings: Settings, database: Database) -> ExportStorage:
+    """Where finished XLSX exports are kept until they expire, by the same rule as photos: a
+    download reaching any machine finds the file the job wrote on another."""
+    files = FileExportStorage(settings.data_dir / "exports")
+    if in_database(settings, database):
+        return DatabaseExportStorage(database, files)
     return files
 
 
@@ -278,6 +298,7 @@ def create_app(
         store=store,
         signing=signing,
         photos=photos,
+        export_files=export_storage(settings, database),
         limits=RateLimits(settings.redis_url),
         metrics=metrics,
         templates=Templates(template_globals(settings)),
@@ -305,7 +326,7 @@ def create_app(
         lease=settings.job_lease,
     )
     svc.wake_whatsapp = whatsapp_inbox.wake
-    exports = export_jobs.ExportRunner(store, settings)
+    exports = export_jobs.ExportRunner(store, settings, svc.export_files)
     workflow_timer = workflow.timer(store, settings)
 
     @contextlib.asynccontextmanager
@@ -368,7 +389,13 @@ def create_app(
         Middleware(
             Front, metrics=metrics, https=settings.https, default_language=settings.default_language
         ),
-        Middleware(GZipMiddleware, minimum_size=512),
+        # Files that are compressed archives already (an export) go as they are: compressing
+        # them again costs the CPU of a second zip for nothing, and loses their length.
+        Middleware(
+            GZipMiddleware,
+            minimum_size=512,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_MEDIA_TYPE),
+        ),
         Middleware(
             BodySizeLimit,
             too_large=body_too_large,

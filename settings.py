@@ -300,7 +300,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LAPOR_DATA_DIR",
         "./var",
-        "Directory for the SQLite database, photos, generated keys and `.eml` mail files.",
+        "Directory for the SQLite database, photos and XLSX exports kept as files, the exports' "
+        "scratch files, generated keys and `.eml` mail files.",
     ),
     Setting(
         "LAPOR_DATABASE_URL",
@@ -489,10 +490,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LAPOR_PHOTO_STORAGE",
         "",
-        "Where photos and answer attachments are kept: `database` (a table of the database, "
-        "so every machine on one PostgreSQL sees them and its backup holds them) or `files` "
-        "(`DATA_DIR/photos`, one machine's disk). Empty: `database` on PostgreSQL, `files` on "
-        "SQLite.",
+        "Where photos, answer attachments and finished XLSX exports are kept: `database` "
+        "(tables of the database, so every machine on one PostgreSQL sees them and its backup "
+        "holds them) or `files` (`DATA_DIR/photos` and `DATA_DIR/exports`, one machine's "
+        "disk). Empty: `database` on PostgreSQL, `files` on SQLite.",
     ),
     Setting(
         "LAPOR_FORWARDED_ALLOW_IPS",
@@ -637,7 +638,8 @@ class Settings:
     max_photo_bytes: int
     max_photo_pixels: int
     photo_max_side: int
-    photo_storage: str  # "database", "files", or "": by the database (server.photo_store)
+    # Photos' and exports' storage: "database", "files", or "": by the database (server.py)
+    photo_storage: str
     forwarded_allow_ips: str
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     metrics_token: str = ""

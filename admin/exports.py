@@ -14,18 +14,19 @@ from urllib.parse import parse_qs, urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from lapor.admin.access import staff_only, staff_scope
 from lapor.admin.queries import filter_errors, query_bounds, request_query
 from lapor.admin.responses import HTMX_VARY, NO_STORE, csv_download, wants_partial
 from lapor.complaints.inbox import InboxQuery, read_inbox_query
 from lapor.complaints.records import StaffSession
-from lapor.jobs.exports import HEADERS, cells, export_path, export_rows
+from lapor.jobs.exports import HEADERS, cells, export_rows
 from lapor.settings import Settings
+from lapor.web.files import kept_response
 from lapor.web.i18n import current_language, gettext
 from lapor.web.services import services
-from lapor.web.spreadsheets import csv_cell
+from lapor.web.spreadsheets import XLSX_MEDIA_TYPE, csv_cell
 
 
 def _refuse(errors: list[str]) -> HTTPException:
@@ -114,12 +115,12 @@ async def export_status(request: Request, session: StaffSession) -> Response:
 async def export_download(request: Request, session: StaffSession) -> Response:
     svc = services(request)
     job = await _own_job(request, session)
-    path = export_path(svc.settings, job.token)
-    if job.status != "done" or not path.exists():
+    kept = await svc.export_files.opened(job) if job.status == "done" else None
+    if kept is None:
         raise HTTPException(404)
-    return FileResponse(
-        path,
-        filename=_file_name("xlsx", svc.settings),
-        headers=NO_STORE,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    disposition = f'attachment; filename="{_file_name("xlsx", svc.settings)}"'
+    return kept_response(
+        kept,
+        XLSX_MEDIA_TYPE,
+        {**NO_STORE, "content-disposition": disposition},
     )

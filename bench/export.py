@@ -8,7 +8,10 @@ kept under /tmp/lapor-bench-inbox), measures:
          connection: seconds, rows per second, MB, the time to the first byte, and the server's
          CPU seconds and peak memory (VmHWM from /proc, and how much it grew during the export).
   xlsx   the background job (jobs.exports.ExportRunner.run_one) for the same list, in a child
-         process of its own: seconds, the child's peak RSS (ru_maxrss), the file's size.
+         process of its own, twice: its file kept in the data directory, then in the database
+         in pieces (LAPOR_PHOTO_STORAGE=files, =database): seconds, the child's peak RSS
+         (ru_maxrss), the file's size, how long keeping it took and reading it back whole as
+         a download does.
 
 Baselines, measured in the same run, each in a child process of its own: the same number of
 rows written from memory with the csv module alone (to a sink that drops them) and with
@@ -35,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +54,7 @@ SAMPLE = 1000  # real export rows the baselines repeat
 
 
 # -- children: each measurement in a process of its own, its peak memory its own ----------------
-def _settings(url: str, data_dir: str) -> Any:
+def _settings(url: str, data_dir: str, storage: str = "") -> Any:
     from lapor.settings import Settings
 
     return Settings.load(
@@ -59,6 +62,7 @@ def _settings(url: str, data_dir: str) -> Any:
             "LAPOR_DATABASE_URL": url,
             "LAPOR_DATA_DIR": data_dir,
             "LAPOR_SECRET_KEYS": inbox_bench.SECRET_KEY,
+            "LAPOR_PHOTO_STORAGE": storage,
         },
         env_file=None,
     )
@@ -125,7 +129,12 @@ def child_csv_baseline(url: str, data_dir: str, rows: int) -> dict[str, Any]:
 def child_xlsx_baseline(url: str, data_dir: str, rows: int, out: str) -> dict[str, Any]:
     from openpyxl import Workbook
 
-    sample = asyncio.run(_sample_cells(url, data_dir))
+    # The moments as the job hands them to openpyxl (web/spreadsheets.xlsx_row): wall-clock
+    # times, since an XLSX cell keeps no zone and openpyxl refuses one.
+    sample = [
+        [v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row]
+        for row in asyncio.run(_sample_cells(url, data_dir))
+    ]
     began = time.perf_counter()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Laporan")
@@ -141,16 +150,14 @@ def child_xlsx_baseline(url: str, data_dir: str, rows: int, out: str) -> dict[st
     }
 
 
-def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
+def child_xlsx_job(url: str, data_dir: str, profile: str, storage: str) -> dict[str, Any]:
     async def run() -> dict[str, Any]:
-        from sqlalchemy import select
-
-        from lapor.jobs.exports import ExportRunner, export_path
-        from lapor.store import schema as t
+        from lapor.jobs.exports import ExportRunner
+        from lapor.server import export_storage
         from lapor.store.db import Database
         from lapor.store.store import Store
 
-        settings = _settings(url, data_dir)
+        settings = _settings(url, data_dir, storage)
         db = Database(url)
         await db.connect()
         try:
@@ -158,24 +165,46 @@ def child_xlsx_job(url: str, data_dir: str, profile: str) -> dict[str, Any]:
             user_id = await _user_id(store)
             total = sum((await store.status_counts(_root_scope())).values())
             token = await store.create_export(user_id, "lang=id", total)
-            runner = ExportRunner(store, settings)
+            files = export_storage(settings, db)
+            runner = ExportRunner(store, settings, files)
+            # How long keeping the saved workbook takes (a rename, or the copy in pieces).
+            keep = files.keep
+            kept_seconds: list[float] = []
+
+            async def timed(job: Any, written: Path) -> None:
+                began = time.perf_counter()
+                await keep(job, written)
+                kept_seconds.append(time.perf_counter() - began)
+
+            files.keep = timed  # type: ignore[method-assign]
             began = time.perf_counter()
             await runner.run_one()
             seconds = time.perf_counter() - began
-            job = await store.db.read(
-                lambda conn: conn.execute(
-                    select(t.export_jobs).where(t.export_jobs.c.token == token)
-                ).one()
-            )
-            path = export_path(settings, token)
-            size = path.stat().st_size / 1e6 if path.exists() else 0.0
-            path.unlink(missing_ok=True)
+            job = await store.export_job(token, user_id)
+            assert job is not None
+            # The download's reading, piece by piece or the file, to the end.
+            began = time.perf_counter()
+            found = await files.opened(job)
+            size = 0
+            if isinstance(found, Path):
+                with found.open("rb") as fh:
+                    while chunk := fh.read(1_000_000):
+                        size += len(chunk)
+            elif found is not None:
+                async for piece in found.pieces():
+                    size += len(piece)
+            read_seconds = time.perf_counter() - began
+            # Gone again, as its expiry would: the bench database keeps no export.
+            tokens = await store.expire_exports(datetime.now(UTC) + timedelta(seconds=1))
+            await files.forget(tokens)
             return {
                 "seconds": seconds,
+                "keep_seconds": kept_seconds[0] if kept_seconds else 0.0,
+                "read_seconds": read_seconds,
                 "rows": job.rows_done,
                 "status": job.status,
                 "error": job.error,
-                "mb": size,
+                "mb": size / 1e6,
             }
         finally:
             await db.close()
@@ -208,7 +237,7 @@ def child_main(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             result = child_xlsx_baseline(url, data_dir, args.rows, str(Path(tmp) / "b.xlsx"))
     else:
-        result = child_xlsx_job(url, data_dir, args.child_profile)
+        result = child_xlsx_job(url, data_dir, args.child_profile, args.child_storage)
     result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.tracemalloc:
         import tracemalloc
@@ -218,7 +247,12 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 def run_child(
-    kind: str, target: Any, args: argparse.Namespace, rows: int, profile: str = ""
+    kind: str,
+    target: Any,
+    args: argparse.Namespace,
+    rows: int,
+    profile: str = "",
+    storage: str = "",
 ) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -233,6 +267,8 @@ def run_child(
         str(rows),
         "--child-profile",
         profile,
+        "--child-storage",
+        storage,
     ]
     if args.tracemalloc:
         command.append("--tracemalloc")
@@ -389,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child-data-dir", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child-profile", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--child-storage", default="", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -482,21 +519,27 @@ def main(argv: list[str] | None = None) -> int:
             + f"; save {base['save_seconds']:.1f} s"
             + traced(base)
         )
-        profile = str(Path(args.profile) / "xlsx-job.prof") if args.profile else ""
-        result = run_child("xlsx-job", target, args, rows, profile)
-        if result["status"] != "done":
-            raise SystemExit(f"the XLSX job failed: {result['error']}")
-        lines.append(
-            line(
-                "xlsx: ExportRunner job",
-                result["rows"],
-                result["seconds"],
-                result["mb"],
-                result["maxrss_mb"],
-                base["seconds"],
+        for storage in ("files", "database"):
+            name = f"xlsx-job-{storage}.prof"
+            profile = str(Path(args.profile) / name) if args.profile else ""
+            result = run_child("xlsx-job", target, args, rows, profile, storage)
+            if result["status"] != "done":
+                raise SystemExit(f"the XLSX job failed: {result['error']}")
+            lines.append(
+                line(
+                    f"xlsx: ExportRunner job, {storage}",
+                    result["rows"],
+                    result["seconds"],
+                    result["mb"],
+                    result["maxrss_mb"],
+                    base["seconds"],
+                )
+                + traced(result)
             )
-            + traced(result)
-        )
+            lines.append(
+                f"    kept in {result['keep_seconds']:.2f} s, read back for a download in "
+                f"{result['read_seconds']:.2f} s"
+            )
         print("\n".join(lines), flush=True)
     if args.profile:
         print(f"# profiles in {args.profile} (python -m pstats FILE, sort cumtime)")

@@ -380,6 +380,7 @@ class ExportJob:
     created_at: datetime
     finished_at: datetime | None
     claim_token: str | None = None  # the running job's claim, held by the process writing it
+    file_token: str | None = None  # the claim whose file a done job hands out
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -26,6 +25,7 @@ from lapor.complaints.records import ExportJob, StaffSession
 from lapor.complaints.reports import Channel, Kind, Status
 from lapor.jobs.leases import renewing
 from lapor.settings import Settings
+from lapor.store.export_storage import ExportStorage
 from lapor.store.store import Store
 from lapor.web import labels, logs
 from lapor.web.i18n import N_, gettext, using
@@ -35,6 +35,8 @@ log = logging.getLogger("lapor.exports")
 
 PAGE = 1000
 KEEP_FILES = timedelta(hours=24)
+# A file on a machine's disk older than KEEP_FILES by this is nobody's: swept.
+SWEEP_AFTER = timedelta(hours=1)
 HEADERS = [
     N_("Tracking code"),
     N_("Received"),
@@ -105,16 +107,14 @@ async def export_rows(
             return
 
 
-def export_path(settings: Settings, token: str) -> Path:
-    return settings.data_dir / "exports" / f"{token}.xlsx"
-
-
 class ExportRunner:
-    """Runs XLSX export jobs one at a time, in the background of the server process."""
+    """Runs XLSX export jobs one at a time, in the background of the server process, and keeps
+    their files where `files` says (store/export_storage.py) until they expire."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, files: ExportStorage) -> None:
         self.store = store
         self.settings = settings
+        self.files = files
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -157,21 +157,26 @@ class ExportRunner:
             )
             return
         language = (asked.get("lang") or [self.settings.default_language])[0]
-        path = export_path(self.settings, job.token)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self.files.scratch(job)
+        await asyncio.to_thread(scratch.parent.mkdir, parents=True, exist_ok=True)
         written = 0
+        kept = False
         try:
             with using(language):
                 written = await self._write(
-                    job, path, owner, query, lambda n: self.store.export_progress(job, n)
+                    job, scratch, owner, query, lambda n: self.store.export_progress(job, n)
                 )
+            kept = await self._keep(job, scratch)
         except Exception as exc:
             log.exception("export %s failed", job.id)
+            await self.files.discard(job)  # a failed job leaves nothing behind
             await self.store.finish_export(job, rows_done=written, error=str(exc)[:500])
             logs.job_run("export", started, export_id=job.id, rows=written, outcome="failed")
             return
         outcome = "done"
-        if not await self.store.finish_export(job, rows_done=written):
+        if not kept or not await self.store.finish_export(job, rows_done=written):
+            # The new holder's outcome and file stand; this claim's own file goes.
+            await self.files.discard(job)
             log.warning("export %s was taken over by another process while written", job.id)
             outcome = "taken_over"
         logs.job_run("export", started, export_id=job.id, rows=written, outcome=outcome)
@@ -179,7 +184,7 @@ class ExportRunner:
     async def _write(
         self,
         job: ExportJob,
-        path: Path,
+        scratch: Path,
         owner: StaffSession,
         query: InboxQuery,
         progress: Callable[[int], Any],
@@ -199,18 +204,25 @@ class ExportRunner:
             written += len(rows)
             if written % (PAGE * 5) == 0:
                 await progress(written)
-        # A file of this claim's own: a holder whose claim ran out (another process took the
-        # job over) must not write into, nor replace, the file the new holder is making.
-        partial = path.with_suffix(f".{job.claim_token}.part")
-        # Saving compresses the whole sheet: seconds of CPU that must not stall requests.
-        await asyncio.to_thread(workbook.save, partial)
-        if not await self.store.renew_export(job, self.settings.job_lease):
-            partial.unlink(missing_ok=True)
-            return written
-        os.replace(partial, path)
+        # Saving compresses the whole sheet: seconds of CPU that must not stall requests. To
+        # this claim's own scratch file: a holder whose claim ran out (another process took
+        # the job over) never writes into the file the new holder is making.
+        await asyncio.to_thread(workbook.save, scratch)
         return written
 
+    async def _keep(self, job: ExportJob, scratch: Path) -> bool:
+        """Keep the saved workbook as this claim's file, unless the claim ran out already
+        (no copy the new holder's outcome would refuse anyway); False then."""
+        if not await self.store.renew_export(job, self.settings.job_lease):
+            await asyncio.to_thread(scratch.unlink, missing_ok=True)
+            return False
+        await self.files.keep(job, scratch)
+        return True
+
     async def _expire(self) -> None:
-        for token in await self.store.expire_exports(datetime.now(UTC) - KEEP_FILES):
-            with contextlib.suppress(FileNotFoundError):
-                export_path(self.settings, token).unlink()
+        """Every process's runner: the jobs past their keeping go with their files' pieces
+        (whoever deletes the rows), then this machine's own files of them and whatever its
+        disk still holds that no job can want (a killed writer's scratch file)."""
+        tokens = await self.store.expire_exports(datetime.now(UTC) - KEEP_FILES)
+        await self.files.forget(tokens)
+        await self.files.sweep(KEEP_FILES + SWEEP_AFTER)

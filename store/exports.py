@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from lapor.complaints.records import ExportJob, StaffSession
 from lapor.store import rows
@@ -89,7 +89,9 @@ def export_progress(conn: Connection, *, job: ExportJob, rows_done: int) -> None
 
 def finish_export(conn: Connection, *, job: ExportJob, rows_done: int, error: str | None) -> bool:
     """The job's outcome, if its claim is still this process's; False when its claim ran out
-    and another process took the job over (that one's outcome counts)."""
+    and another process took the job over (that one's outcome counts). A job done hands out
+    the file its claim kept (`file_token`), recorded in the same statement that checks the
+    claim: a writer taken over can never make its file the one downloaded."""
     result = conn.execute(
         update(t.export_jobs)
         .where(_held(job))
@@ -100,14 +102,20 @@ def finish_export(conn: Connection, *, job: ExportJob, rows_done: int, error: st
             finished_at=now(),
             claimed_until=None,
             claim_token=None,
+            file_token=None if error else job.claim_token,
         )
     )
     return bool(result.rowcount)
 
 
 def expire_exports(conn: Connection, *, before: datetime) -> list[str]:
-    """Forget jobs finished before `before`; returns their tokens (the files to delete)."""
+    """Forget jobs finished before `before`, with every piece of their files any claim kept in
+    the database; returns their tokens (the files of the data directory to delete)."""
     old = _J.finished_at < before
     tokens = list(conn.execute(select(_J.token).where(old)).scalars())
+    # The foreign key cascades too; said here as well, so no backend's settings decide it.
+    conn.execute(
+        delete(t.export_pieces).where(t.export_pieces.c.job_id.in_(select(_J.id).where(old)))
+    )
     conn.execute(t.export_jobs.delete().where(old))
     return tokens

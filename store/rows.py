@@ -117,6 +117,7 @@ def export_job(row: Any) -> ExportJob:
         row.created_at,
         row.finished_at,
         row.claim_token,
+        row.file_token,
     )
 
 

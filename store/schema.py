@@ -529,6 +529,22 @@ export_jobs = Table(
     # over once the claim runs out (jobs/exports.py).
     Column("claimed_until", UTCDateTime, nullable=True),
     Column("claim_token", String(32), nullable=True),
+    # The claim whose file is the finished one, set with the outcome only while that claim was
+    # held: a writer taken over keeps its file apart and never becomes this. None for a job
+    # finished by a release before it (its file is the data directory's `{token}.xlsx`).
+    Column("file_token", String(32), nullable=True),
+)
+
+# A finished export's file in the database (store/export_pieces.py; PostgreSQL's default, so
+# every machine hands out the file any machine wrote): pieces of about a MB in order, each
+# written and read on its own, keyed by the claim that wrote them. Go with their job.
+export_pieces = Table(
+    "export_pieces",
+    metadata,
+    Column("job_id", Integer, ForeignKey("export_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("claim_token", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )
 
 # Work that must run on one process at a time across every machine (the workflow timer): the

@@ -1,10 +1,11 @@
 """Two machines, one organisation (issue 19): two apps with data directories of their own on
 one PostgreSQL schema (and one Redis), as two servers behind a load balancer would be. What a
 person does through one is right through the other: photos and attachments, photos held by a
-form between its error and its resend, revocations within the stated bound, rate limits.
+form between its error and its resend, XLSX exports, revocations within the stated bound, rate
+limits.
 
-The photo tests also run on SQLite, where "both machines" are the one app (its photos in the
-data directory), so the same walk holds for the default deployment.
+The photo and export tests also run on SQLite, where "both machines" are the one app (its
+photos and exports in the data directory), so the same walk holds for the default deployment.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from bs4 import BeautifulSoup
+from openpyxl import load_workbook
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from lapor.complaints import open311 as open311_rules
 from lapor.complaints import tracking
@@ -33,6 +35,8 @@ from lapor.store import cache
 from lapor.store import schema as t
 from lapor.store.cache import LOOKUP_CACHE_SECONDS
 from lapor.store.db import Database
+from lapor.store.export_files import FileExportStorage
+from lapor.store.export_pieces import DatabaseExportStorage
 from lapor.store.photo_blobs import DatabasePhotoStore
 from lapor.store.photo_files import FilePhotoStore
 from tests.conftest import PASSWORD, AppHarness, World, jpeg_bytes, postgres_schema, require_service
@@ -429,3 +433,64 @@ async def test_two_machines_on_one_redis_count_a_citizens_submissions_together(
         # Each machine alone saw two: only a shared count refuses the fourth. (A day, not a
         # minute: the sliding window forgets part of the last minute right after a boundary.)
         assert answers == [303, 303, 303, 429]
+
+
+# -- exports: written by one machine, downloaded through the other ------------------------
+
+
+async def test_an_export_written_on_one_machine_is_downloaded_through_the_other(
+    machines: Machines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = machines.a, machines.b
+    for _ in range(3):
+        assert (await a.submit(text=STORY)).status_code == 303
+    await login(a, "koor@prov.go.id")
+    csrf = await a.csrf()
+    started = await a.client.post("/admin/exports", data={"csrf": csrf, "query": ""})
+    assert started.status_code == 303
+    # What A's runner saved, as it hands it to be kept.
+    files = a.app.state.services.export_files
+    keep = files.keep
+    saved: list[bytes] = []
+
+    async def watched(job: Any, written: Path) -> None:
+        saved.append(written.read_bytes())
+        await keep(job, written)
+
+    monkeypatch.setattr(files, "keep", watched)
+    if isinstance(files, DatabaseExportStorage):
+        files.piece = 1000  # many pieces, the last one short: B must put them back in order
+    assert await a.app.state.exports.run_one()
+    await login(b, "koor@prov.go.id")
+    url = f"{started.headers['location']}/file"
+    download = await b.client.get(url)
+    assert download.status_code == 200, download.text
+    assert download.content == saved[0]
+    assert int(download.headers["content-length"]) == len(saved[0])
+    assert download.headers["content-disposition"].startswith('attachment; filename="laporan-')
+    rows = list(load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 4 and rows[1][9] == STORY
+    store = b.app.state.services.store
+
+    def pieces(conn: Any) -> int:
+        return int(conn.execute(select(func.count()).select_from(t.export_pieces)).scalar())
+
+    exports = [h.settings.data_dir / "exports" for h in (a, b)]
+    if machines.shared:
+        # Kept in the database, so neither machine's data directory holds it.
+        assert isinstance(files, DatabaseExportStorage)
+        assert await store.db.read(pieces) == -(-len(saved[0]) // 1000) > 1
+        assert not [p for d in exports if d.exists() for p in d.iterdir()]
+    else:
+        assert isinstance(files, FileExportStorage) and await store.db.read(pieces) == 0
+        assert [p.suffix for p in exports[0].iterdir()] == [".xlsx"]
+    # A day later B's runner expires it: the download is gone, and so are its pieces and file.
+    await store.db.write(
+        lambda conn: conn.execute(
+            update(t.export_jobs).values(finished_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+    )
+    await b.app.state.exports._expire()
+    assert (await a.client.get(url)).status_code == 404
+    assert await store.db.read(pieces) == 0
+    assert not [p for d in exports if d.exists() for p in d.iterdir()]

@@ -90,3 +90,21 @@ def test_photos_are_kept_where_the_database_says_unless_chosen() -> None:
     assert isinstance(photo_store(files, postgresql), FilePhotoStore)
     database = Settings.load(environ={"LAPOR_PHOTO_STORAGE": "database"}, env_file=None)
     assert isinstance(photo_store(database, sqlite), DatabasePhotoStore)
+
+
+def test_exports_are_kept_where_photos_are() -> None:
+    from lapor.server import export_storage
+    from lapor.store.export_files import FileExportStorage
+    from lapor.store.export_pieces import DatabaseExportStorage
+
+    sqlite, postgresql = Database("sqlite:///var/lapor.db"), Database("postgresql://x@y/z")
+    default = Settings.load(environ={}, env_file=None)
+    assert type(export_storage(default, sqlite)) is FileExportStorage
+    assert type(export_storage(default, postgresql)) is DatabaseExportStorage
+    files = Settings.load(environ={"LAPOR_PHOTO_STORAGE": "files"}, env_file=None)
+    assert type(export_storage(files, postgresql)) is FileExportStorage
+    database = Settings.load(environ={"LAPOR_PHOTO_STORAGE": "database"}, env_file=None)
+    chosen = export_storage(database, sqlite)
+    assert type(chosen) is DatabaseExportStorage
+    # Scratch files, and files of jobs finished before, in this machine's data directory.
+    assert chosen.root == database.data_dir / "exports" == chosen.files.root

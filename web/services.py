@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from lapor.complaints.records import OutboxMessage
 from lapor.intake import Intake
 from lapor.settings import Settings
+from lapor.store.export_storage import ExportStorage
 from lapor.store.photos import PhotoStore
 from lapor.store.store import Store
 from lapor.web.metrics import Metrics
@@ -41,6 +42,7 @@ class Services:
     store: Store
     signing: Signing
     photos: PhotoStore
+    export_files: ExportStorage  # where finished XLSX exports are kept until they expire
     limits: RateLimits
     metrics: Metrics
     templates: Templates

@@ -24,6 +24,8 @@ from fractions import Fraction
 from typing import Any
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# An XLSX file is a zip archive already: served as it is, never compressed again (server.py).
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def starts_like_formula(text: str) -> bool:

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from lapor.store import schema as t
-from tests.conftest import AppHarness
+from tests.conftest import AppHarness, MakeHarness
 from tests.html import attr, one, tag
 
 
@@ -251,3 +251,64 @@ async def test_a_job_asked_with_an_unreadable_query_fails_instead_of_exporting_m
     job = await store.export_job(token, user.id)
     assert job is not None and job.status == "failed" and job.rows_done == 0
     assert job.error == "unreadable filters: dates"
+
+
+async def started_and_written(harness: AppHarness) -> str:
+    """An XLSX export of three reports asked for and written; its file's address."""
+    for _ in range(3):
+        await harness.submit()
+    await harness.login("koor@prov.go.id")
+    csrf = await harness.csrf()
+    started = await harness.client.post("/admin/exports", data={"csrf": csrf, "query": ""})
+    assert await harness.app.state.exports.run_one()
+    return f"{started.headers['location']}/file"
+
+
+def downloaded(response: httpx.Response) -> None:
+    assert response.status_code == 200
+    assert response.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert re.fullmatch(
+        r'attachment; filename="laporan-\d{8}-\d{4}\.xlsx"',
+        response.headers["content-disposition"],
+    )
+    assert response.headers["cache-control"] == "no-store"
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.headers["etag"] and response.headers["last-modified"]
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 4
+
+
+async def pieces_kept(harness: AppHarness) -> int:
+    return int(
+        await harness.app.state.services.store.db.read(
+            lambda conn: conn.execute(select(func.count()).select_from(t.export_pieces)).scalar()
+        )
+    )
+
+
+async def test_on_sqlite_the_file_is_the_data_directorys_named_by_its_claim(
+    harness: AppHarness,
+) -> None:
+    url = await started_and_written(harness)
+    response = await harness.client.get(url)
+    downloaded(response)
+    token = url.split("/")[-2]
+    job = await harness.app.state.services.store.export_job(
+        token, harness.world.users["koor@prov.go.id"].id
+    )
+    assert job is not None and job.file_token is not None
+    path = harness.settings.data_dir / "exports" / f"{token}.{job.file_token}.xlsx"
+    assert path.read_bytes() == response.content
+    assert await pieces_kept(harness) == 0
+
+
+async def test_kept_in_the_database_the_file_is_streamed_with_the_same_headers(
+    make_harness: MakeHarness,
+) -> None:
+    async with make_harness(photo_storage="database") as harness:
+        url = await started_and_written(harness)
+        downloaded(await harness.client.get(url))
+        assert await pieces_kept(harness) == 1
+        assert not list((harness.settings.data_dir / "exports").iterdir())

@@ -258,3 +258,63 @@ async def test_sms_reports_from_before_0017_are_answered_where_their_receipt_wen
         ).all()
     )
     assert [tuple(r) for r in rows] == [("sms", "sms:+6281234567890"), ("poster", None)]
+
+
+async def test_exports_finished_before_0027_keep_their_file_in_the_data_directory(
+    database: Database,
+) -> None:
+    """Migration 0027 adds export_pieces and export_jobs.file_token: a job done under 0026
+    names no claim's file (its file is the data directory's `{token}.xlsx`), and the step goes
+    down and up again on both backends."""
+    from alembic import command
+
+    from lapor.store.migrate import _config
+
+    def to_0026_with_a_done_export(conn: Any) -> None:
+        command.downgrade(_config(conn), "0026")
+        conn.execute(
+            text(
+                "INSERT INTO units (id, slug, name, path, created_at) "
+                "VALUES (1, 'prov', 'Provinsi', '1/', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, role, unit_id, active, created_at) "
+                "VALUES (1, 'koor@prov.go.id', 'x', 'coordinator', 1, true, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO export_jobs (token, user_id, query, status, rows_done, created_at, "
+                "finished_at) VALUES (:token, 1, 'lang=id', 'done', 3, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"token": "a" * 32},
+        )
+
+    await database.run_standalone(to_0026_with_a_done_export)
+    await migrate(database)
+    rows = await database.read(
+        lambda conn: conn.execute(text("SELECT token, status, file_token FROM export_jobs")).all()
+    )
+    assert [tuple(r) for r in rows] == [("a" * 32, "done", None)]
+    assert (
+        await database.read(
+            lambda conn: conn.execute(text("SELECT count(*) FROM export_pieces")).scalar()
+        )
+        == 0
+    )
+    if not database.is_sqlite:
+        # The pieces of a zip are not compressed again.
+        storage = await database.read(
+            lambda conn: conn.execute(
+                text(
+                    "SELECT attstorage::text FROM pg_attribute WHERE attname = 'data' "
+                    "AND attrelid = 'export_pieces'::regclass"
+                )
+            ).scalar()
+        )
+        assert storage == "e"
+    await database.run_standalone(lambda conn: command.downgrade(_config(conn), "0026"))
+    await migrate(database)

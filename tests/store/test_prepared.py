@@ -113,11 +113,11 @@ async def test_inserts_store_what_sqlalchemy_would(database: Database) -> None:
         )
         assert once.first(conn, {"unit_id": 1, "status": "received", "n": 4}) == (4,)
         assert once.first(conn, {"unit_id": 1, "status": "received", "n": 5}) is None
-        bump = upsert(t.report_counts)
+        counted = upsert(t.report_counts)
         bump = Prepared(
-            bump.on_conflict_do_update(
+            counted.on_conflict_do_update(
                 index_elements=[t.report_counts.c.unit_id, t.report_counts.c.status],
-                set_={"n": t.report_counts.c.n + bump.excluded.n},
+                set_={"n": t.report_counts.c.n + counted.excluded.n},
             )
         )
         bump.many(conn, [{"unit_id": 1, "status": "received", "n": 2}])
