@@ -316,3 +316,57 @@ def test_a_kiosk_credential_names_its_kiosk_without_the_key() -> None:
     for other in (Signing([OLD]).widget_key(42, 3), Signing([OLD]).poster_code(42, 3), "x"):
         with pytest.raises(KioskCredentialError):
             Signing([OLD]).kiosk_credential_ids(other)
+
+
+def test_form_tokens_are_read_as_itsdangerous_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading tokens without itsdangerous (a tenth of a submission's work) must accept and
+    refuse exactly what it does: every key, forged, expired, from the future, compressed."""
+    import time
+
+    from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+    from itsdangerous.encoding import base64_encode
+
+    def outcome(read: Any, token: str, max_age: int) -> Any:
+        try:
+            return ("read", read(token, max_age))
+        except SignatureExpired:
+            return "expired"
+        except BadData:
+            return "invalid"
+
+    now = 1_893_456_000
+    monkeypatch.setattr(time, "time", lambda: now + 0.5)
+    theirs = URLSafeTimedSerializer([OLD, NEW], salt="form")
+    ours = Signing([OLD, NEW])._form
+    old_only = URLSafeTimedSerializer([OLD], salt="form")
+    other = URLSafeTimedSerializer(["another-key-0123456789abcdef"], salt="form")
+    widget = URLSafeTimedSerializer([NEW], salt="widget-form")
+    payload = {"p": 1, "v": 2, "n": "kR9xQ2mZ7vT4pL1wB8nC5d"}
+    tokens = [
+        theirs.dumps(payload),
+        old_only.dumps(payload),
+        other.dumps(payload),
+        widget.dumps(payload),
+        theirs.dumps({"p": 1, "v": 2, "n": "N" * 60}),  # itsdangerous compresses this one
+    ]
+    good = theirs.dumps(payload)
+    value, _, signature = good.rpartition(".")
+    tokens += [
+        value + "." + signature[:-1] + ("A" if signature[-1] != "A" else "B"),
+        value + ".",
+        value,
+        signature,
+        "." + good,
+        good.replace(".", "", 1),
+    ]
+    # A valid signature over a payload that is not base64 JSON, or a bad timestamp.
+    mac = ours._macs[0]
+    for raw in (b"bm90IGpzb24.AAA", b"%%%.AAA", b"eyJwIjoxfQ.***", b".eJyrVipQsjLXUSpTsjJQ.AAA"):
+        tokens.append((raw + b"." + base64_encode(ours._sign(mac, raw))).decode())
+    assert tokens[4].startswith(".")  # the compressed one is among them
+    for token in tokens:
+        for max_age, shift in ((60, 0), (60, 61), (60, -5), (0, 0)):
+            monkeypatch.setattr(time, "time", lambda s=shift: now + s + 0.5)
+            assert outcome(ours.loads, token, max_age) == outcome(
+                lambda t, a: theirs.loads(t, max_age=a), token, max_age
+            ), (token, max_age, shift)
