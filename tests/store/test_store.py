@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -332,6 +333,38 @@ async def test_a_failing_write_does_not_break_its_batch(database: Database) -> N
     )
     assert isinstance(results[1], Duplicate)
     assert {u.slug for u in await store.list_units()} == {"a", "b", "c"}
+
+
+async def test_a_write_failing_halfway_leaves_nothing_and_its_batch_whole(
+    database: Database,
+) -> None:
+    """Each write of a group commit is its own savepoint: what a failing one wrote before it
+    failed is undone, its neighbours in the same commit are kept."""
+    from sqlalchemy import Connection, insert, select
+
+    from lapor.store import schema as t
+
+    def unit(slug: str, fail: bool = False) -> Callable[[Connection], str]:
+        def write(conn: Connection) -> str:
+            conn.execute(
+                insert(t.units).values(slug=slug, name=slug, path="/", created_at=datetime.now(UTC))
+            )
+            if fail:
+                raise RuntimeError("halfway")
+            return slug
+
+        return write
+
+    results = await asyncio.gather(
+        database.write(unit("x1")),
+        database.write(unit("x2", fail=True)),
+        database.write(unit("x3")),
+        database.write(unit("x4", fail=True)),
+        return_exceptions=True,
+    )
+    assert [str(r) for r in results] == ["x1", "halfway", "x3", "halfway"]
+    slugs = await database.read(lambda c: set(c.execute(select(t.units.c.slug)).scalars()))
+    assert slugs == {"x1", "x3"}
 
 
 async def test_concurrent_submissions_share_commits(world: World) -> None:
