@@ -116,7 +116,7 @@ def negotiate(conn: HTTPConnection, default: str, *, software: bool = False) -> 
     # Most requests have no query at all: not parsing an empty one is a tenth of a
     # submission's own work on the event loop.
     chosen = conn.query_params.get("lang") if conn.scope.get("query_string") else None
-    asked = chosen or (None if software else conn.cookies.get(LANGUAGE_COOKIE))
+    asked = chosen or (None if software else _language_cookie(conn))
     if asked in LANGUAGES:
         return asked
     if software:
@@ -124,6 +124,14 @@ def negotiate(conn: HTTPConnection, default: str, *, software: bool = False) -> 
             if language in LANGUAGES:
                 return language
     return default
+
+
+def _language_cookie(conn: HTTPConnection) -> str | None:
+    # Most requests carry no cookie at all (a citizen's first scan): no header object is built
+    # to learn that.
+    if not any(name == b"cookie" for name, _ in conn.scope["headers"]):
+        return None
+    return conn.cookies.get(LANGUAGE_COOKIE)
 
 
 def _accept_language(header: str) -> list[str]:
