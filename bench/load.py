@@ -97,6 +97,10 @@ def cpu_seconds(pid: int) -> tuple[float, float] | None:
         return (int(fields[11]) + int(fields[12])) / tick
 
     try:
+        # A server that answers from a worker process (granian) is measured in that worker.
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if len(children) == 1:
+            pid = int(children[0])
         return read(f"/proc/{pid}/stat"), read(f"/proc/{pid}/task/{pid}/stat")
     except (OSError, ValueError, IndexError):
         return None
@@ -234,14 +238,24 @@ class RealServer:
         url = lines[-1].strip()
         return poster_id, urllib.parse.urlsplit(url).path
 
-    def start(self) -> None:
+    def start(self, http_server: str = "uvicorn", granian_path: str = "") -> None:
+        command = [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)]
+        env, cwd = self.env, ROOT
+        if http_server == "granian":
+            # The same app on granian (a Rust HTTP server for ASGI), for comparison only: it is
+            # not a dependency, and `lapor serve` runs uvicorn (bench/README.md says why).
+            command = [
+                sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+                "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+                "--loop", "uvloop", "--log-level", "warning", "lapor.server:app_factory",
+            ]  # fmt: skip
+            env = dict(self.env)
+            if granian_path:
+                env["PYTHONPATH"] = granian_path
+            cwd = self.workdir  # granian imports `lapor` as installed, not from the checkout
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         wait_http(f"http://127.0.0.1:{self.port}/healthz", self.proc, self.log)
 
@@ -535,6 +549,7 @@ def start_profiler(
             "--format",
             "raw",
             "--threads",
+            "--subprocesses",  # granian answers from a worker process
             "--nonblocking",
             "--rate",
             "200",
@@ -707,6 +722,14 @@ def main(argv: list[str] | None = None) -> int:
         "DIR/submit.txt (needs py-spy on PATH or --py-spy)",
     )
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "", help="py-spy binary")
+    parser.add_argument(
+        "--http-server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="run the real server under `lapor serve` (uvicorn, the default) or granian "
+        "(pip install --target DIR granian, then --granian-path DIR)",
+    )
+    parser.add_argument("--granian-path", default="", help="where granian was installed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
     args = parser.parse_args(argv)
     concurrencies = [int(c) for c in args.connections.split(",") if c.strip()]
@@ -726,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.append(hello)
         server = RealServer(workdir, args.database_url or None, args.bench_database)
         poster_id, form_path = server.seed()
-        server.start()
+        server.start(args.http_server, args.granian_path)
         assert server.proc is not None
         procs.append(server.proc)
         base = f"http://127.0.0.1:{server.port}"
@@ -738,7 +761,8 @@ def main(argv: list[str] | None = None) -> int:
         generator = "wrk" if bench.use_wrk else "python asyncio client (in this process)"
         print(
             f"# load: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before "
-            f"the run, database {backend}, generator {generator}, {args.duration:g} s per "
+            f"the run, database {backend}, HTTP server {args.http_server}, "
+            f"generator {generator}, {args.duration:g} s per "
             f"run after {args.warmup:g} s warm-up",
             flush=True,
         )
