@@ -464,9 +464,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "LAPOR_KIOSK_REPORT_LIMIT",
-        "6/minute;120/hour;600/day",
+        "120/hour;600/day",
         "Queued reports one kiosk may deliver, counted by kiosk whatever its address. Writing a "
-        "report takes a person a minute or more; past the limit the kiosk is told to wait "
+        "report takes a person a minute or more; no window shorter than an hour, so the "
+        "backlog an outage leaves arrives at once. Past the limit the kiosk is told to wait "
         "(429 with Retry-After) and keeps the report, and the admins' kiosk list marks it.",
     ),
     Setting(

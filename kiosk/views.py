@@ -244,7 +244,9 @@ async def _queued_item(
 # that kind of item back until then (static/kiosk.js). The device's own times (`reported_at`)
 # are not used to judge: they are the sender's claim, and a script spaces them as it likes.
 # What this costs a genuine kiosk is time, never an item: a backlog after a long outage drains
-# at the limit's pace (600 ratings and 120 reports an hour by default).
+# at the limit's pace (600 ratings and 120 reports an hour by default). Reports have no
+# window shorter than an hour, so the backlog of an outage arrives in seconds
+# (docs/security.md, What one kiosk may send).
 #
 # Each refusal is counted in the metrics; the kiosk's row is marked at most once a minute, so
 # a script's thousands of refusals are not thousands of writes.

@@ -7,21 +7,39 @@
    both are replaced on every wipe (idle time-out, after each receipt). Nothing goes to cookies,
    localStorage, sessionStorage or history.
 
-   Sending is driven by this page (at start, on a timer, and whenever a real answer from the
-   server arrives), oldest first, with backoff; an item leaves the queue only when the server's
-   JSON answer names its key. One tab sends at a time (Web Locks). */
+   Sending is driven by this page: at start, after each person, whenever a real answer from
+   the server arrives, and on a slow timer. It goes oldest first, with no pause between items
+   and at most SENDERS in flight; an item leaves the queue only when the server's JSON answer
+   names its key. One tab sends at a time (Web Locks). When the server cannot be reached, the page asks
+   its health check (a read, no report) after a wait that doubles up to PROBE_MAX, each wait
+   jittered so that a hall's tablets do not ask in step, and at once on the browser's `online`
+   event; the first "ready" starts the queue. A Retry-After (503, or 429 for a kind of item) is
+   obeyed, kept across a reload, and never shortened. */
 (function () {
   "use strict";
 
   var boot = JSON.parse(document.getElementById("kiosk-boot").textContent);
   var API = "/kiosk/api/";
+  var HEALTH = "/healthz/ready";
+  // While the server answers, the queue is sent at once; this timer only catches items that
+  // became due later (an hourly retry) and notices an outage when something waits.
   var SEND_INTERVAL = 5000;
   var HEARTBEAT_INTERVAL = 60000;
   var UPDATE_INTERVAL = 10 * 60000;
+  // Unreachable: ask the health check after PROBE_FIRST, doubling to PROBE_MAX, each wait
+  // jittered to 50-100 %, so a tablet asks every 1.5-3 s at the cap. What reaches the server
+  // is a light read, and only for the few seconds between its return and each tablet's
+  // noticing (while it is down, or the hall's network is, nothing reaches it); a server that
+  // answers "not ready" is asked no more often than MAX_BACKOFF.
+  var PROBE_FIRST = 500;
+  var PROBE_MAX = 3000;
+  var PROBE_TIMEOUT = 5000;
   var MAX_BACKOFF = 30000;
   var REFUSED_RETRY = 3600000;  // an item the server refused (400/409) is kept and retried hourly
-  var MAX_HOLD = 3600000;  // the longest a 429's Retry-After holds a kind of item back
+  var MAX_HOLD = 3600000;  // the longest a Retry-After holds anything back
+  var HOLD_JITTER = 1000;  // added to a Retry-After (at most a fifth of it): told alike, not in step
   var REQUEST_TIMEOUT = 15000;
+  var SENDERS = 2;  // queued items in flight at once, at most (one until the server takes one)
   var TAP_GUARD = 2000;  // a second tap on the same control within this counts once
   var COUNTDOWN = 10;
   var RECEIPT_COUNTDOWN = 20;  // the receipt warns longer: a phone has to come out of a bag
@@ -35,13 +53,15 @@
   var lastTouch = Date.now();
   var lastContact = null;
   var offline = false;
+  var failures = 0;  // requests in a row that did not reach the server: the probe's backoff
   var queueCount = 0;
   var updating = false;
   var registration = null;
   var timers = {};
   // Kind of item ("report", "feedback") -> the time before which the server asked for no more
-  // of it (429: more than its limit for one kiosk, as when a backlog arrives after an outage).
-  // Kept in memory only: a reload forgets it and costs one more 429, never an item.
+  // of it (429: more than its limit for one kiosk); "all" -> before which nothing is sent at all
+  // (503 with Retry-After: the server, or a proxy before it, is overloaded or restarting).
+  // Stored with the device, so a reload mid-queue still waits as told.
   var held = {};
   // Queued key -> the server's answer to it (tracking code, private link and its QR code), for
   // a receipt that had none of its own to show. Memory only, like the receipt.
@@ -200,8 +220,23 @@
     });
   }
 
-  function dequeue(key) {
-    return tx(["queue"], "readwrite", function (s) { s.queue.delete(key); });
+  // Items answered while the last removal commits leave together, in one strict transaction:
+  // a drain costs a few disk syncs, not one per item. Until it commits, an answered item is
+  // still queued, and a reload sends it again, which the server answers as the first time.
+  var leaving = null;
+  var committing = Promise.resolve();
+  function dequeueSoon(key) {
+    if (!leaving) {
+      var batch = leaving = {keys: []};
+      batch.done = committing = committing.catch(function () {}).then(function () {
+        leaving = null;  // later keys join the next batch
+        return tx(["queue"], "readwrite", function (s) {
+          batch.keys.forEach(function (k) { s.queue.delete(k); });
+        });
+      });
+    }
+    leaving.keys.push(key);
+    return leaving.done;
   }
 
   function updateItem(item) {
@@ -221,20 +256,109 @@
   // -- the server -------------------------------------------------------------------------
   function contact() {
     lastContact = new Date();
+    failures = 0;
     if (offline) {
-      // The network is back: everything queued may go now, not after its backoff.
+      // The server is back: whatever waits goes now, not at the next tick.
       offline = false;
-      allQueued().then(function (items) {
-        return Promise.all(items.map(function (item) {
-          item.next_at = 0;
-          return updateItem(item);
-        }));
-      }).then(function () { sendQueue(); });
+      cancelWake();
+      sendQueue();
     }
     renderBar();
   }
 
+  // The server was not reached (no answer, a time-out, or an answer that is not ours: a
+  // captive portal's page, a proxy's error): ask the health check after the next backoff,
+  // which grows to `cap` (PROBE_MAX unless the server itself said it is not ready).
+  function unreachable(cap) {
+    failures += 1;
+    if (!offline) {
+      offline = true;
+      renderBar();
+    }
+    var most = typeof cap === "number" ? cap : PROBE_MAX;
+    var wait = Math.min(most, PROBE_FIRST * Math.pow(2, failures - 1));
+    wakeAt(Date.now() + wait * (0.5 + Math.random() / 2));
+  }
+
+  // How long a Retry-After (seconds, or an HTTP date) asks to wait, in ms; 0 when it does not.
+  function retryAfter(response) {
+    var value = (response.headers.get("retry-after") || "").trim();
+    if (!value) return 0;
+    var ms = /^[0-9]+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+    return ms > 0 ? Math.min(MAX_HOLD, ms) : 0;
+  }
+
+  function heldUntil(kind) {
+    return held[kind] || 0;
+  }
+
+  // Nothing of `kind` ("all", "report", "feedback") before `ms` from now, plus a little jitter
+  // so that tablets told the same wait do not come back in the same instant. Never shortened.
+  function hold(kind, ms) {
+    var until = Date.now() + ms + Math.random() * Math.min(HOLD_JITTER, ms / 5);
+    if (until <= heldUntil(kind)) return;
+    held[kind] = until;
+    saveDevice({held: held}).catch(function () {});
+    wakeAt(until);
+  }
+
+  // One timer for the next try, at the earliest time asked for.
+  function wakeAt(at) {
+    if (timers.wake && timers.wakeAt <= at) return;
+    clearTimeout(timers.wake);
+    timers.wakeAt = at;
+    timers.wake = setTimeout(function () {
+      timers.wake = null;
+      attempt();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  function cancelWake() {
+    clearTimeout(timers.wake);
+    timers.wake = null;
+  }
+
+  function attempt() {
+    if (!device.credential || device.inactive) return;
+    if (heldUntil("all") > Date.now()) { wakeAt(heldUntil("all")); return; }
+    if (offline) probe(); else sendQueue();
+  }
+
+  // The health check says whether the server takes requests again; it reads, writes nothing,
+  // and is the same for every kiosk, so a hall of tablets asking costs the server little.
+  function probe() {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, PROBE_TIMEOUT);
+    return fetch(HEALTH, {cache: "no-store", credentials: "omit", redirect: "error",
+                          signal: controller.signal}).then(function (response) {
+      var wait = retryAfter(response);
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (response.status === 200 && data && data.status === "ok") return ready();
+        if (response.status === 503 && wait) { hold("all", wait); return; }
+        // A proxy that keeps the health check to itself: the queue's own request will tell.
+        if (response.status === 403 || response.status === 404) return ready();
+        // Our server answering "not ready" (a migration elsewhere, a stop under way) is up and
+        // need not be asked every few seconds; anything else may be a proxy before a server
+        // that is coming back, which is worth the quick look.
+        unreachable(data && data.status === "error" ? MAX_BACKOFF : PROBE_MAX);
+      });
+    }, function () { unreachable(); }).finally(function () { clearTimeout(timer); });
+  }
+
+  // Ready: send what waits (its answers are the contact), or say hello when nothing does.
+  function ready() {
+    return allQueued().then(function (items) {
+      return items.length ? sendQueue() : heartbeat();
+    }).then(function () {
+      // Another tab may be sending, so this one heard nothing: look again later.
+      if (offline && !timers.wake) wakeAt(Date.now() + PROBE_MAX * (0.5 + Math.random() / 2));
+    });
+  }
+
   function api(path, body) {
+    if (path !== "pair" && heldUntil("all") > Date.now()) {
+      return Promise.reject(new Error("held"));  // the server asked for nothing until then
+    }
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT);
     var headers = {"content-type": "application/json"};
@@ -247,34 +371,40 @@
       var type = response.headers.get("content-type") || "";
       var parsed = type.indexOf("application/json") === 0
         ? response.json().catch(function () { return null; }) : Promise.resolve(null);
+      var wait = retryAfter(response);
       return parsed.then(function (data) {
         if (!data || typeof data !== "object") data = null;
         // Only our own JSON counts as contact: a captive portal answers 200 with its page.
-        if (data && ("kiosk" in data || "key" in data || "error" in data ||
-                     "credential" in data)) {
-          contact();
-        }
+        var ours = !!data && ("kiosk" in data || "key" in data || "error" in data ||
+                              "credential" in data);
+        if (ours) contact();
         if (data && device.credential && path !== "pair" &&
             (response.status === 410 || (response.status === 401 &&
                                          data.error === "credential"))) {
           becomeInactive();
           throw new Error("inactive");
         }
-        return {status: response.status, data: data,
-                retryAfter: Number(response.headers.get("retry-after")) || 0};
+        // Busy or restarting, and told for how long (a 503, or a 429 about no item of ours):
+        // everything waits that long. A 429 naming an item holds its kind only (deliver).
+        if (wait && (response.status === 503 ||
+                     (response.status === 429 && !(data && "key" in data)))) {
+          hold("all", wait);
+        } else if (!ours) {
+          unreachable();
+        }
+        return {status: response.status, data: data, retryAfter: wait};
       });
-    }).catch(function (error) {
-      if (error.message !== "inactive") {
-        offline = true;
-        renderBar();
-      }
+    }, function (error) {
+      unreachable();
       throw error;
     }).finally(function () { clearTimeout(timer); });
   }
 
+  // An item the server answered but could not take as it stands waits on its own, jittered.
   function backoff(item, delay) {
     item.attempts += 1;
-    item.next_at = Date.now() + (delay || Math.min(MAX_BACKOFF, 1000 * Math.pow(2, item.attempts)));
+    var wait = delay || Math.min(MAX_BACKOFF, 1000 * Math.pow(2, item.attempts));
+    item.next_at = Date.now() + wait * (0.75 + Math.random() / 4);
     return updateItem(item);
   }
 
@@ -295,49 +425,94 @@
     screens.receipt();
   }
 
-  // Returns "next" to go on with the queue, "stop" when the server cannot be reached.
-  function deliver(item) {
+  // Sends one item. Resolves to "sent" (answered: its removal from the queue is `removed`,
+  // which the next send need not wait for), "next" (kept: go on with the others) or "stop"
+  // (the server is not taking anything now).
+  function deliver(item, removed) {
     return api(item.type === "report" ? "reports" : "feedback", item.body).then(function (answer) {
       var data = answer.data;
       if (!data || data.key !== item.body.key) {
-        return backoff(item).then(function () { return "stop"; });
+        // Not an answer about this item: unreachable or held (api saw to that), or our JSON
+        // without the key (the body was unreadable), which waits on its own.
+        return data ? backoff(item).then(function () { return "stop"; }) : "stop";
       }
       if (answer.status === 200 || answer.status === 201) {
         if (item.type === "report") answers[item.key] = data;
-        return dequeue(item.key).then(function () {
+        removed.push(dequeueSoon(item.key).then(function () {
+          queueCount = Math.max(0, queueCount - 1);
+          renderBar();
           arrivedWhileShown(item.key);
-          return "next";
-        });
+        }));
+        return "sent";
       }
       if (answer.status === 429) {
         // Over the kiosk's limit: the item stays as it is (no attempt counted, no hourly
         // retry), and its kind waits as long as the server says; the other kind goes on.
-        var seconds = Number(data.retry_after) || answer.retryAfter || 60;
-        held[item.type] = Date.now() + Math.min(MAX_HOLD, Math.max(1, seconds) * 1000);
+        var seconds = Number(data.retry_after) || answer.retryAfter / 1000 || 60;
+        hold(item.type, Math.min(MAX_HOLD, Math.max(1, seconds) * 1000));
         return "next";
       }
       // Refused as it stands (400, 409): kept, never dropped, tried again much later; the
       // heartbeat shows the administrator that the queue is not emptying.
       return backoff(item, REFUSED_RETRY).then(function () { return "next"; });
-    }, function () {
-      return backoff(item).then(function () { return "stop"; });
-    });
+    }, function () { return "stop"; });
   }
 
+  // Oldest first, each item sent as soon as a sender is free: one at first, SENDERS once the
+  // server has taken an item (a server that just came back is not met by a crowd), and none
+  // after an answer that says stop. A tablet never has more than SENDERS requests in flight;
+  // items start in the queue's order, and two in flight together may arrive either way round.
+  // A pass takes what was due when it began; another follows while a pass delivered
+  // something, for what was queued meanwhile.
   function drain() {
     return allQueued().then(function (items) {
       var now = Date.now();
       var due = items.filter(function (item) { return item.next_at <= now; });
-      var chain = Promise.resolve("next");
-      due.forEach(function (item) {
-        chain = chain.then(function (outcome) {
-          if (outcome !== "next") return outcome;
-          if (held[item.type] > Date.now()) return "next";  // the server asked to wait
-          return deliver(item);
-        });
+      var next = 0, sent = 0, active = 0, stopped = false, widened = false;
+      var removed = [];
+      return new Promise(function (finish) {
+        function take() {
+          if (stopped || heldUntil("all") > Date.now()) return null;
+          while (next < due.length) {
+            var item = due[next++];
+            if (!(heldUntil(item.type) > Date.now())) return item;  // else: its kind waits
+          }
+          return null;
+        }
+        function sender() {
+          var item = take();
+          if (!item) {
+            if (active === 0) finish();
+            return;
+          }
+          active += 1;
+          deliver(item, removed).catch(function () { return "stop"; }).then(function (result) {
+            active -= 1;
+            if (result === "stop") stopped = true;
+            if (result === "sent") {
+              sent += 1;
+              if (!widened) {
+                widened = true;
+                for (var i = 1; i < SENDERS; i++) sender();
+              }
+            }
+            sender();
+          });
+        }
+        sender();
+      }).then(function () {
+        return Promise.all(removed);
+      }).then(function () {
+        if (!stopped) return sent ? drain() : refreshQueueCount();
+        // Stopped by a failure, yet the server answered since (a lost answer while the other
+        // sender's came back): the contact could not start a pass during this one, so look
+        // again shortly rather than at the next tick.
+        if (!offline && heldUntil("all") <= Date.now()) {
+          wakeAt(Date.now() + PROBE_FIRST * (0.5 + Math.random() / 2));
+        }
+        return refreshQueueCount();
       });
-      return chain;
-    }).then(function () { return refreshQueueCount(); });
+    });
   }
 
   function sendQueue() {
@@ -1113,6 +1288,10 @@
   // -- start ------------------------------------------------------------------------------
   loadDevice().then(function (stored) {
     device = stored || {};
+    held = device.held || {};
+    Object.keys(held).forEach(function (kind) {
+      if (held[kind] > Date.now()) wakeAt(held[kind]);  // told before the reload: still waits
+    });
     return refreshQueueCount();
   }).then(function () {
     if (device.inactive) { showInactive(); return; }
@@ -1123,7 +1302,20 @@
     main.replaceChildren(h("p", {"class": "error", text: String(error && error.message)}));
   });
   setInterval(tick, 1000);
-  setInterval(function () { sendQueue(); }, SEND_INTERVAL);
+  setInterval(function () { if (!offline) sendQueue(); }, SEND_INTERVAL);
+  // The browser's word that the network is back is worth a look at once; its word that it is
+  // gone saves the requests that would fail.
+  window.addEventListener("online", function () {
+    if (!offline) return;
+    failures = 0;
+    cancelWake();
+    attempt();
+  });
+  window.addEventListener("offline", function () {
+    offline = true;
+    renderBar();
+    wakeAt(Date.now() + PROBE_MAX);
+  });
   setInterval(heartbeat, HEARTBEAT_INTERVAL);
   setInterval(checkForUpdate, UPDATE_INTERVAL);
   setTimeout(heartbeat, 2000);

@@ -501,6 +501,216 @@ def test_two_tabs_send_one_queue_once(kiosk_server: KioskServer, tablet: Callabl
     assert problems == []
 
 
+# -- issue 20: a backlog delivered soon after the server's return, as the server allows ------
+BACKLOG = 24
+# Longer than the page's longest wait between two looks at the health check (PROBE_MAX), so
+# only a page that obeys the Retry-After keeps quiet that long.
+PROXY_WAIT = 5
+
+
+def queue_reports(page: Any, unit_id: int, count: int, text: str, prefix: str) -> list[str]:
+    """`count` reports put in the tablet's queue as the app queues them (oldest first), with
+    keys `prefix` + their number; the keys, in the queue's order."""
+    keys = [f"{prefix}{n:012d}" for n in range(count)]
+    page.evaluate(
+        """async ([unit, keys, text]) => {
+      const db = await new Promise((ok, bad) => { const r = indexedDB.open("lapor-kiosk");
+        r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+      const t = db.transaction(["queue"], "readwrite", {durability: "strict"});
+      keys.forEach((key, n) => {
+        const now = new Date().toISOString();
+        t.objectStore("queue").add({key, type: "report", seq: n, attempts: 0, next_at: 0,
+          queued_at: now,
+          body: {key, unit, kind: "pengaduan", identity: "anonim",
+                 text: text.replace("{n}", String(n)), location: "", name: "", phone: "",
+                 email: "", language: "id", code: "", reported_at: now}});
+      });
+      await new Promise((ok) => { t.oncomplete = ok; });
+    }""",
+        [unit_id, keys, text],
+    )
+    return keys
+
+
+# Whether the tablet keeps a hold on sending reports that is not over yet.
+HELD_REPORTS = """(async () => {
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open("lapor-kiosk"); r.onsuccess = () => ok(r.result); });
+  const held = await new Promise((ok) => {
+    const r = db.transaction(["device"]).objectStore("device").get("held");
+    r.onsuccess = () => ok(r.result); });
+  return !!held && held.report > Date.now();
+})()"""
+
+
+def unit_id(server: KioskServer, slug: str) -> int:
+    return int(server.query("SELECT id FROM units WHERE slug = ?", slug)[0][0])
+
+
+def refuse(route: Any, status: int, seconds: int, key: str | None = None) -> None:
+    """Answer as a busy server does: with our JSON naming the item (429 from the kiosk's
+    limit), or as a proxy in front of it does (503, its own page)."""
+    headers = {"retry-after": str(seconds), "cache-control": "no-store"}
+    if key is None:
+        route.fulfill(
+            status=status,
+            headers=headers,
+            content_type="text/html",
+            body="<h1>503 Service Temporarily Unavailable</h1>",
+        )
+        return
+    body = {"key": key, "error": "throttled", "message": "", "retry_after": seconds}
+    route.fulfill(
+        status=status, headers=headers, content_type="application/json", body=json.dumps(body)
+    )
+
+
+def stored_once(server: KioskServer, marker: str) -> list[tuple[int, int]]:
+    return [
+        (int(a), int(b))
+        for a, b in server.query(
+            "SELECT count(*), count(DISTINCT text) FROM reports WHERE text LIKE ?", f"%{marker}%"
+        )
+    ]
+
+
+def test_a_backlog_goes_once_the_server_is_back_and_waits_as_told(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """Reports queued during an outage go as soon as the server is back, oldest first, each
+    stored once: a proxy's 503 and the kiosk limit's 429 hold the page back as long as their
+    Retry-After says, and an answer lost on the way costs a resend, never a second report."""
+    context = tablet()
+    page = context.new_page()
+    problems = watch(page, offline_expected=True)
+    pair(page, kiosk_server)
+    marker = "antrean tertunda nomor"
+    kiosk_server.stop()
+    # Every request of the page to the server after its return: (when, what, key).
+    seen: list[tuple[float, str, str]] = []
+    events: dict[str, float] = {}
+    lost: list[str] = []
+    back = False
+
+    def reports(route: Any) -> None:
+        key = json.loads(route.request.post_data or "{}").get("key", "")
+        if not back:
+            route.continue_()  # refused: the server is down
+            return
+        now = time.monotonic()
+        seen.append((now, "report", key))
+        sent = [k for _, what, k in seen if what == "report"]
+        if len(sent) == 1:
+            events["503"] = now  # the first after the return: the proxy is not ready yet
+            refuse(route, 503, PROXY_WAIT)
+        elif len(sent) == 5:
+            # Stored, but the answer never reaches the tablet.
+            lost.append(key)
+            route.fetch()
+            route.abort()
+        elif len(sent) == 10 or ("429" in events and now - events["429"] < 2):
+            events.setdefault("429", now)
+            refuse(route, 429, 2, key)
+        else:
+            route.continue_()
+
+    def health(route: Any) -> None:
+        if back:
+            seen.append((time.monotonic(), "health", ""))
+        route.continue_()
+
+    context.route("**/kiosk/api/reports", reports)
+    context.route("**/healthz/ready", health)
+    try:
+        keys = queue_reports(
+            page, unit_id(kiosk_server, "dukcapil"), BACKLOG, f"{TEXT} {marker} {{n}}.", "backlog"
+        )
+        # The page finds the server gone (its next send fails) before it returns.
+        page.wait_for_timeout(7_000)
+    finally:
+        kiosk_server.start()
+        back = True
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while stored_once(kiosk_server, marker) != [(BACKLOG, BACKLOG)] or "429" not in events:
+        assert time.monotonic() < deadline, f"the backlog was not delivered: {seen}"
+        page.wait_for_timeout(300)
+    until(page, "!document.getElementById('queue-state').textContent")
+    page.wait_for_timeout(1_000)  # nothing more is sent once the queue is empty
+    assert stored_once(kiosk_server, marker) == [(BACKLOG, BACKLOG)]
+    sent = [(at, key) for at, what, key in seen if what == "report"]
+    # Oldest first: each item was first sent in the queue's order.
+    first_sends = list(dict.fromkeys(key for _, key in sent))
+    assert first_sends == keys
+    # The 503's Retry-After: nothing at all, not even the health check, for as long.
+    quiet = [what for at, what, _ in seen if events["503"] < at < events["503"] + PROXY_WAIT]
+    assert quiet == [], seen
+    # The 429's: at most the one send already on its way when it came (refused too), then
+    # nothing until its Retry-After is up; every refused item went again (the count above).
+    early = [key for at, key in sent if events["429"] < at < events["429"] + 2]
+    assert len(early) <= 1, sent
+    # The lost answer: sent again, stored once (the count above).
+    assert len(lost) == 1 and [k for _, k in sent].count(lost[0]) >= 2
+    assert [p for p in problems if "503" not in p and "429" not in p] == []
+
+
+def test_a_reload_in_the_middle_of_a_backlog_loses_nothing_and_still_waits(
+    kiosk_server: KioskServer, tablet: Callable[[], Any]
+) -> None:
+    """The tablet reloads while its backlog is being sent and the server has asked it to wait:
+    the page that comes back still waits as told, then sends the rest, each stored once."""
+    context = tablet()
+    page = context.new_page()
+    problems = watch(page, offline_expected=True)
+    pair(page, kiosk_server)
+    marker = "dimuat ulang di tengah antrean"
+    kiosk_server.stop()
+    sent: list[tuple[float, str]] = []
+    refused_at: list[float] = []
+    back = False
+
+    def reports(route: Any) -> None:
+        key = json.loads(route.request.post_data or "{}").get("key", "")
+        if not back:
+            route.continue_()
+            return
+        now = time.monotonic()
+        sent.append((now, key))
+        if len(sent) > 8 and (not refused_at or now - refused_at[0] < 3):
+            refused_at.append(now)
+            refuse(route, 429, 3, key)
+        else:
+            route.continue_()
+
+    context.route("**/kiosk/api/reports", reports)
+    try:
+        queue_reports(
+            page, unit_id(kiosk_server, "samsat"), BACKLOG, f"{TEXT} {marker} {{n}}.", "reload"
+        )
+        page.wait_for_timeout(7_000)
+    finally:
+        kiosk_server.start()
+        back = True
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while not refused_at:
+        assert time.monotonic() < deadline, "the backlog was never sent"
+        page.wait_for_timeout(100)
+    # Once the page has kept what it was told (its own doing, not the test's), it reloads.
+    until(page, HELD_REPORTS)
+    page.reload()
+    reloaded = time.monotonic()
+    screen(page, "start")
+    assert 0 < stored_once(kiosk_server, marker)[0][0] < BACKLOG  # in the middle of it
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while stored_once(kiosk_server, marker) != [(BACKLOG, BACKLOG)]:
+        assert time.monotonic() < deadline, f"the backlog was not delivered: {sent}"
+        page.wait_for_timeout(300)
+    until(page, "!document.getElementById('queue-state').textContent")
+    # The reloaded page sent nothing before the Retry-After was up.
+    after_reload = [at for at, _ in sent if at > reloaded]
+    assert after_reload and min(after_reload) >= refused_at[0] + 3, (refused_at, sent)
+    assert [p for p in problems if "429" not in p] == []
+
+
 def test_a_new_release_waits_for_the_start_screen(
     kiosk_server: KioskServer, tablet: Callable[[], Any]
 ) -> None:
