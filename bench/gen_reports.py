@@ -64,6 +64,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from lapor.complaints import search, tracking  # noqa: E402
 from lapor.complaints.deadlines import DeadlineRules, WorkingCalendar  # noqa: E402
 from lapor.settings import SETTINGS  # noqa: E402
+from lapor.web.signing import Signing  # noqa: E402
 
 PASSWORD = "bench-password-123456"
 DEFAULT_DIR = Path("/tmp/lapor-bench-inbox")
@@ -630,7 +631,7 @@ REPORT_COLUMNS = [
     "assigned_user_id",
 ]
 # Filled when a later migration has added them (the first moments of the two clocks).
-OPTIONAL_COLUMNS = ["verified_at", "followed_up_at", "answer_text"]
+OPTIONAL_COLUMNS = ["verified_at", "followed_up_at", "answer_text", "reporter_secret_hash"]
 DATETIME_COLUMNS = {
     "received_at",
     "updated_at",
@@ -658,8 +659,19 @@ def _picker(rng: random.Random, pairs: list[tuple[Any, float]]) -> Callable[[], 
 class ReportMaker:
     """Reports in id order (= received_at order), as dicts of column values (Python types)."""
 
-    def __init__(self, units: list[UnitRow], count: int, seed: int, now: datetime) -> None:
+    def __init__(
+        self,
+        units: list[UnitRow],
+        count: int,
+        seed: int,
+        now: datetime,
+        secret_key: str | None = None,
+    ) -> None:
         self.rng = rng = random.Random(seed)
+        # With the server's key, each report gets the digest of its private link as intake
+        # stores it; without one, NULL, which the server fills in at its first start (migration
+        # 0012's backfill, a thousand a transaction: minutes per million reports).
+        self.signing = Signing([secret_key]) if secret_key else None
         self.now = now
         self.count = count
         self.units = units
@@ -857,6 +869,9 @@ class ReportMaker:
                 status
             )
             row["search_text"] = search.search_text(row["title"], text)
+            row["reporter_secret_hash"] = (
+                self.signing.reporter_secret_hash(row["idempotency_key"]) if self.signing else None
+            )
             yield row
 
 
@@ -944,7 +959,9 @@ class Timings:
         return sum(s for _, s in self.phases)
 
 
-def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+def load_sqlite(
+    url: str, count: int, seed: int, log: Callable[[str], None], secret_key: str | None = None
+) -> dict[str, Any]:
     _check_sqlite_format()
     path = Path(make_url(url).database or "")
     timings = Timings([], time.perf_counter())
@@ -999,7 +1016,7 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
         timings.mark("units, staff, posters", log)
 
         insert = f"INSERT INTO reports ({', '.join(used)}) VALUES ({', '.join('?' * len(used))})"
-        maker = ReportMaker(units, count, seed, now)
+        maker = ReportMaker(units, count, seed, now, secret_key)
         conn.execute("BEGIN")
         done, began = 0, time.perf_counter()
         for batch in _batches(maker.rows(), BATCH):
@@ -1079,7 +1096,12 @@ def _summary(
 
 
 async def load_postgresql(
-    url: str, schema: str | None, count: int, seed: int, log: Callable[[str], None]
+    url: str,
+    schema: str | None,
+    count: int,
+    seed: int,
+    log: Callable[[str], None],
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
     import asyncpg
 
@@ -1121,7 +1143,7 @@ async def load_postgresql(
             for table, (cols, rows) in _static_rows(units, now).items():
                 await conn.copy_records_to_table(table, records=rows, columns=cols, schema_name=nsp)
         timings.mark("units, staff, posters", log)
-        maker = ReportMaker(units, count, seed, now)
+        maker = ReportMaker(units, count, seed, now, secret_key)
         done, began = 0, time.perf_counter()
         async with conn.transaction():
             for batch in _batches(maker.rows(), BATCH):
@@ -1214,8 +1236,11 @@ def generate(
     seed: int = 1,
     replace: bool = False,
     log: Callable[[str], None] = print,
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
-    """Make the schema and load everything; returns a summary (statuses, search hits, seconds)."""
+    """Make the schema and load everything; returns a summary (statuses, search hits, seconds).
+    `secret_key`: the server's LAPOR_SECRET_KEYS (one key), to store each report's private-link
+    digest as intake does; without it they are left for the server to fill in."""
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     log(f"generating {reports:,} reports into {url}{f' (schema {schema})' if schema else ''}")
     if is_sqlite:
@@ -1226,11 +1251,11 @@ def generate(
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        summary = load_sqlite(url, reports, seed, log)
+        summary = load_sqlite(url, reports, seed, log, secret_key)
         summary["database_bytes"] = path.stat().st_size
     else:
         asyncio.run(_pg_reset(url, schema, replace))
-        summary = asyncio.run(load_postgresql(url, schema, reports, seed, log))
+        summary = asyncio.run(load_postgresql(url, schema, reports, seed, log, secret_key))
     summary["reports"] = reports
     log(f"loaded in {summary['seconds']:.1f} s")
     log(
@@ -1264,6 +1289,11 @@ def main(argv: list[str] | None = None) -> int:
         help="start from scratch: delete the SQLite file, or drop the schema",
     )
     parser.add_argument("--summary", metavar="FILE", help="write the summary as JSON here")
+    parser.add_argument(
+        "--secret-key",
+        help="the server's LAPOR_SECRET_KEYS, to store the private links' digests (else left "
+        "NULL for the server's first start to fill in)",
+    )
     args = parser.parse_args(argv)
     summary = generate(
         args.database_url,
@@ -1271,6 +1301,7 @@ def main(argv: list[str] | None = None) -> int:
         schema=args.schema,
         seed=args.seed,
         replace=args.replace,
+        secret_key=args.secret_key,
     )
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary, indent=2, default=str))
