@@ -1,4 +1,5 @@
-"""Inbox benchmark: every inbox page, filter and search over a million reports, p95 <= 50 ms.
+"""Inbox benchmark: every inbox page, filter and search over a million reports, p95 <= 25 ms
+(<= 50 ms over ten million).
 
 Starts the real server (`lapor serve`, one worker, 127.0.0.1, a free port) on a
 database filled by bench/gen_reports.py (generated on the first run and kept under
@@ -15,9 +16,10 @@ connection (a warm-up, then --rounds rounds, the URLs shuffled in every round), 
 member of staff clicks through the inbox. The baseline, measured in the same rounds, is
 GET /admin/password: a page that looks the session up and renders a template but reads no
 report. Each URL gets p50/p95 and p95 / baseline p95, and PASS/FAIL against the issue's target
-of p95 <= 50 ms. Then, for the three slowest URLs, the SQL the store runs for that page is
-rebuilt in this process (store.Store on a Database that records every statement, called as
-admin.views.inbox calls it) and printed with its plan: EXPLAIN QUERY PLAN on SQLite,
+for the size: p95 <= 25 ms up to a million reports, <= 50 ms up to ten million. Then, for the
+three slowest URLs, the SQL the store runs for that page is rebuilt in this process
+(store.Store on a Database that records every statement, called as admin.views.inbox calls
+it) and printed with its plan: EXPLAIN QUERY PLAN on SQLite,
 EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, and each statement's own time here. On PostgreSQL the
 generic plan is printed too when it differs: the server's statements are prepared and cached
 per connection, and after five runs PostgreSQL may stop planning them with the parameters.
@@ -63,7 +65,17 @@ import gen_reports  # noqa: E402
 from load import free_port, psql, server_errors, stop, wait_http, with_database  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
-TARGET_MS = 50.0
+# Issue 20: p95 <= 25 ms with a million reports, <= 50 ms with ten million (a national portal
+# holds about 2.2 million in all).
+TARGETS_MS = ((1_000_000, 25.0), (10_000_000, 50.0))
+
+
+def target_ms(reports: int) -> float:
+    """The p95 target for a database of `reports` reports: the first size it is within (up
+    to a million, 25 ms; up to ten million, 50 ms; beyond that, still 50 ms)."""
+    return next((ms for size, ms in TARGETS_MS if reports <= size), TARGETS_MS[-1][1])
+
+
 DEFAULT_DIR = gen_reports.DEFAULT_DIR
 BASELINE = "baseline: GET /admin/password"
 NEXT_LINK = re.compile(r'<a href="\?([^"]+)" hx-get="/admin\?')
@@ -151,6 +163,7 @@ class Target:
             replace=True,
             seed=self.args.seed,
             log=lambda line: print("# " + line, flush=True),
+            secret_key=SECRET_KEY,
         )
         self.summary_file.write_text(json.dumps(summary, indent=2, default=str))
         return summary
@@ -660,16 +673,18 @@ def code_version() -> str:
     return f"commit {head}, code digest {digest.hexdigest()[:12]}"
 
 
-def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], bool]:
+def table(
+    role: Role, baseline: Probe, probes: list[Probe], target: float
+) -> tuple[list[str], bool]:
     base95 = baseline.pct(95)
     lines = [
         f"{'url':<44} {'rows':>4} {'KB':>5} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'×base':>6}  p95 <= {TARGET_MS:.0f} ms"
+        f"{'×base':>6}  p95 <= {target:.0f} ms"
     ]
     ok = True
     for probe in [baseline, *probes]:
         bad = {s: n for s, n in probe.statuses.items() if s != 200}
-        passed = probe.pct(95) <= TARGET_MS and not bad
+        passed = probe.pct(95) <= target and not bad
         ok = ok and passed
         rows = "-" if probe.items is None else str(probe.items)
         verdict = "" if probe is baseline else "PASS" if passed else "FAIL"
@@ -686,8 +701,8 @@ def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="p50/p95 of every inbox page, filter and search over --reports reports, "
-        "per role, against p95 <= 50 ms and a session-only page, with the query "
-        "plans of the slowest three."
+        "per role, against p95 <= 25 ms (a million) or 50 ms (ten million) and a "
+        "session-only page, with the query plans of the slowest three."
     )
     parser.add_argument(
         "--database-url",
@@ -740,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     target = Target(args)
+    goal = target_ms(args.reports)
     started = time.perf_counter()
     summary = target.prepare()
     workdir = target.data_dir / "run"
@@ -777,19 +793,19 @@ def main(argv: list[str] | None = None) -> int:
             )
             probes = probes_for(role, client, max_id)
             baseline = measure(role, client, probes, args.rounds, args.warmup, rng, args.slow)
-            lines, good = table(role, baseline, probes)
+            lines, good = table(role, baseline, probes, goal)
             ok = ok and good
             print("\n".join(lines), flush=True)
             results += [(role, p) for p in probes]
             client.conn.close()
-        failed = [(r, p) for r, p in results if p.pct(95) > TARGET_MS or set(p.statuses) != {200}]
+        failed = [(r, p) for r, p in results if p.pct(95) > goal or set(p.statuses) != {200}]
         print(
             f"\nload average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
             f"server: {server_errors(server.log)}"
         )
         print(
             f"OVERALL: {'PASS' if ok else 'FAIL'}: {len(results) - len(failed)} of "
-            f"{len(results)} URLs with p95 <= {TARGET_MS:.0f} ms"
+            f"{len(results)} URLs with p95 <= {goal:.0f} ms"
             + (
                 ": misses " + "; ".join(f"{r.label} {p.name} {p.pct(95):.0f} ms" for r, p in failed)
                 if failed
