@@ -272,6 +272,10 @@ class Client:
             response = self.conn.getresponse()
         data = response.read()
         fields = {k.lower(): v for k, v in response.getheaders()}
+        # Sign-in sets the session's cookie and the device's (admin/signin.py): all of them.
+        cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+        if cookies:
+            fields["set-cookie"] = "\n".join(cookies)
         return response.status, fields, data
 
     def login(self, email: str) -> None:
@@ -279,10 +283,10 @@ class Client:
             {"email": email, "password": gen_reports.PASSWORD, "next": "/admin"}
         )
         status, fields, _ = self.request("POST", "/admin/login", body)
-        cookie = fields.get("set-cookie", "")
-        if status != 303 or not cookie:
+        cookies = [c.split(";", 1)[0] for c in fields.get("set-cookie", "").splitlines() if c]
+        if status != 303 or not cookies:
             raise SystemExit(f"login as {email} failed: HTTP {status}")
-        self.cookie = cookie.split(";", 1)[0]
+        self.cookie = "; ".join(cookies)
 
     def page(self, path: str, headers: dict[str, str] | None = None) -> str:
         status, fields, data = self.request("GET", path, headers=headers)
