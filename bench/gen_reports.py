@@ -48,6 +48,7 @@ import importlib.util
 import itertools
 import json
 import random
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -1055,6 +1056,140 @@ def load_sqlite(
         conn.close()
 
 
+# Tables that name reports by id: a copy is made before anything refers to its reports.
+_REFERRING = ("report_events", "report_photos", "reminders", "outbox", "national_events")
+
+
+def multiply_sqlite(
+    source: Path,
+    url: str,
+    copies: int,
+    log: Callable[[str], None],
+    secret_key: str | None = None,
+) -> dict[str, Any]:
+    """A database `copies` times as dense as `source` (a generated SQLite database nothing
+    has run on yet): the same province, staff and three years, each report stored `copies`
+    times in a row (ids (id-1)*copies+1 ... id*copies, the same moment, unit, status, text and
+    deadlines; every copy its own tracking code and idempotency key). Every share of the
+    generator's (statuses, units, search words) stays as it is and every count is multiplied,
+    as a portal with `copies` times the traffic would hold. The rows are copied inside SQLite,
+    so ten million take minutes where generating them in Python takes an hour on a shared
+    2-core machine; the indexes and the search index are built as load_sqlite builds them."""
+    path = Path(make_url(url).database or "")
+    timings = Timings([], time.perf_counter())
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    probe = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        for table in _REFERRING:
+            if probe.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+                raise SystemExit(f"{source} has rows in {table}: use freshly generated data")
+    finally:
+        probe.close()
+    shutil.copyfile(source, path)
+    timings.mark(f"{source} copied", log)
+    signing = Signing([secret_key]) if secret_key else None
+    codes: set[str] = set()
+
+    def new_code() -> str:
+        code = tracking.new_tracking_code()
+        while code in codes:
+            code = tracking.new_tracking_code()
+        codes.add(code)
+        return code
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-1000000")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA threads=2")
+        codes.update(r[0] for r in conn.execute("SELECT tracking_code FROM reports"))
+        conn.create_function("bench_code", 0, new_code)
+        conn.create_function(
+            "bench_secret",
+            1,
+            (lambda key: signing.reporter_secret_hash(key)) if signing else (lambda key: None),
+        )
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(reports)")]
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'reports' AND sql IS NOT NULL"
+        ).fetchall()
+        fts = [s for s in _migration_0004()._SQLITE_FTS if s.startswith("CREATE TRIGGER")]
+        triggers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reports'"
+            )
+        ]
+        conn.execute(f"ATTACH DATABASE 'file:{source}?mode=ro' AS src")
+        conn.execute("BEGIN")
+        for name in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.execute("DELETE FROM reports")
+        conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('delete-all')")
+        conn.execute("CREATE TEMP TABLE bench_copy (n INTEGER PRIMARY KEY)")
+        conn.executemany("INSERT INTO bench_copy VALUES (?)", [(n,) for n in range(copies)])
+        made = {
+            "id": f"(r.id - 1) * {copies} + c.n + 1",
+            "tracking_code": "CASE c.n WHEN 0 THEN r.tracking_code ELSE bench_code() END",
+            "idempotency_key": "CASE c.n WHEN 0 THEN r.idempotency_key "
+            "ELSE r.idempotency_key || '-' || c.n END",
+            "body_hash": "r.body_hash",
+        }
+        if "reporter_secret_hash" in columns:
+            made["reporter_secret_hash"] = (
+                "CASE c.n WHEN 0 THEN r.reporter_secret_hash "
+                "ELSE bench_secret(r.idempotency_key || '-' || c.n) END"
+            )
+        values = ", ".join(made.get(c, f"r.{c}") for c in columns)
+        # src.reports outermost, in rowid order: the new ids arrive in ascending order.
+        conn.execute(
+            f"INSERT INTO main.reports ({', '.join(columns)}) SELECT {values} "
+            "FROM src.reports AS r CROSS JOIN temp.bench_copy AS c"
+        )
+        conn.execute("COMMIT")
+        count = conn.execute("SELECT max(id) FROM reports").fetchone()[0]
+        timings.mark(f"{count:,} reports copied ({copies} of each)", log)
+        conn.execute("DETACH DATABASE src")
+        conn.execute("BEGIN")
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        timings.mark(f"{len(indexes)} indexes on reports", log)
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
+        for statement in fts:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+        timings.mark("reports_fts rebuilt, triggers back", log)
+        conn.execute("BEGIN")
+        conn.execute("DELETE FROM report_counts")
+        conn.execute(
+            "INSERT INTO report_counts (unit_id, status, n) "
+            "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
+            "GROUP BY COALESCE(routed_unit_id, 0), status"
+        )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA journal_mode=WAL")
+        timings.mark("report_counts", log)
+        summary = _summary_sqlite(conn, timings)
+    finally:
+        conn.close()
+    summary["reports"] = count
+    summary["database_bytes"] = path.stat().st_size
+    summary["copies_of"] = str(source)
+    log(
+        f"made in {summary['seconds']:.1f} s; database file: {summary['database_bytes'] / 1e6:,.0f} MB"
+    )
+    return summary
+
+
 def _check_columns(table: str, used: list[str], info: list[tuple[str, bool, Any]]) -> None:
     """Every NOT NULL column without a default must be one the generator fills."""
     missing = [
@@ -1295,7 +1430,21 @@ def main(argv: list[str] | None = None) -> int:
         help="the server's LAPOR_SECRET_KEYS, to store the private links' digests (else left "
         "NULL for the server's first start to fill in)",
     )
+    parser.add_argument(
+        "--copies-of",
+        metavar="LAPOR_DB",
+        help="SQLite: instead of generating, store every report of this freshly generated "
+        "database --copies times (see multiply_sqlite)",
+    )
+    parser.add_argument("--copies", type=int, default=10, help="with --copies-of (default 10)")
     args = parser.parse_args(argv)
+    if args.copies_of:
+        summary = multiply_sqlite(
+            Path(args.copies_of), args.database_url, args.copies, print, args.secret_key
+        )
+        if args.summary:
+            Path(args.summary).write_text(json.dumps(summary, indent=2, default=str))
+        return 0
     summary = generate(
         args.database_url,
         reports=args.reports,
