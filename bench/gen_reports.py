@@ -33,8 +33,8 @@ SQLite through the stdlib sqlite3 module (secondary indexes and the FTS5 trigger
 0004 dropped during the load and re-created from their stored definitions / the migration's own
 statements, then reports_fts rebuilt), PostgreSQL through asyncpg's COPY (secondary indexes,
 the GIN index included, dropped and re-created from pg_indexes; foreign-key triggers off during
-the COPY). report_counts is filled as migration 0004 fills it, sequences are moved past the
-loaded ids; on PostgreSQL then VACUUM ANALYZE, what autovacuum would have done (SQLite gets
+the COPY). report_counts and report_forwarded_counts are filled as migrations 0004 and 0028
+fill them, sequences are moved past the loaded ids; on PostgreSQL then VACUUM ANALYZE, what autovacuum would have done (SQLite gets
 no ANALYZE: the server never runs one, its planner works without statistics).
 report_events, report_photos and outbox stay empty: the inbox reads none of them.
 """
@@ -1040,12 +1040,8 @@ def load_sqlite(
         conn.execute("COMMIT")
         timings.mark("reports_fts rebuilt, triggers back", log)
         conn.execute("BEGIN")
-        conn.execute("DELETE FROM report_counts")
-        conn.execute(
-            "INSERT INTO report_counts (unit_id, status, n) "
-            "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-            "GROUP BY COALESCE(routed_unit_id, 0), status"
-        )
+        for statement in _counter_fills(_sqlite_tables(conn)):
+            conn.execute(statement)
         conn.execute("COMMIT")
         # No ANALYZE: the server never gathers SQLite's statistics, so its planner works
         # without them, and so must the benchmark's.
@@ -1054,6 +1050,28 @@ def load_sqlite(
         return _summary_sqlite(conn, timings)
     finally:
         conn.close()
+
+
+def _counter_fills(tables: set[str]) -> list[str]:
+    """The inbox's counter rows, filled as migrations 0004 and 0028 fill them."""
+    out = [
+        "DELETE FROM report_counts",
+        "INSERT INTO report_counts (unit_id, status, n) "
+        "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
+        "GROUP BY COALESCE(routed_unit_id, 0), status",
+    ]
+    if "report_forwarded_counts" in tables:
+        out += [
+            "DELETE FROM report_forwarded_counts",
+            "INSERT INTO report_forwarded_counts (unit_id, status, n) "
+            "SELECT forwarded_unit_id, status, COUNT(*) FROM reports "
+            "WHERE forwarded_unit_id IS NOT NULL GROUP BY forwarded_unit_id, status",
+        ]
+    return out
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 # Tables that name reports by id: a copy is made before anything refers to its reports.
@@ -1169,12 +1187,8 @@ def multiply_sqlite(
         conn.execute("COMMIT")
         timings.mark("reports_fts rebuilt, triggers back", log)
         conn.execute("BEGIN")
-        conn.execute("DELETE FROM report_counts")
-        conn.execute(
-            "INSERT INTO report_counts (unit_id, status, n) "
-            "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-            "GROUP BY COALESCE(routed_unit_id, 0), status"
-        )
+        for statement in _counter_fills(_sqlite_tables(conn)):
+            conn.execute(statement)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode=WAL")
         timings.mark("report_counts", log)
@@ -1303,12 +1317,14 @@ async def load_postgresql(
                     f"SELECT setval(pg_get_serial_sequence('{nsp}.{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
-            await conn.execute("DELETE FROM report_counts")
-            await conn.execute(
-                "INSERT INTO report_counts (unit_id, status, n) "
-                "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-                "GROUP BY COALESCE(routed_unit_id, 0), status"
-            )
+            tables = {
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = $1", nsp
+                )
+            }
+            for statement in _counter_fills(tables):
+                await conn.execute(statement)
         await conn.execute("VACUUM (ANALYZE)")
         timings.mark("sequences, report_counts, VACUUM ANALYZE", log)
         statuses = {

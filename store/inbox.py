@@ -1,8 +1,9 @@
 """The inbox's SQL: scope, filters, search, both sort orders with keyset cursors, and the
 per-status counters. Plain functions of a connection, called by Store inside one read or write.
 
-Built for a million reports (bench/inbox.py measures it): every filter is an indexed range or
-an index-ordered scan that stops at a page, and counts come from counter rows, not COUNT(*)."""
+Built for a million reports (bench/inbox.py measures it, and ten million): every filter is an
+indexed range or an index-ordered scan that stops at a page, and counts come from counter rows
+(per routed unit, and per unit reports are forwarded to), not COUNT(*)."""
 
 from __future__ import annotations
 
@@ -663,10 +664,9 @@ def _item(r: Any) -> InboxItem:
 
 def status_counts(conn: Connection, scope: Scope) -> dict[Status, int]:
     if scope.reach is Reach.FORWARDED:
+        counts = t.report_forwarded_counts
         rows = conn.execute(
-            select(_R.c.status, func.count())
-            .where(_R.c.forwarded_unit_id == scope.unit_id)
-            .group_by(_R.c.status)
+            select(counts.c.status, counts.c.n).where(counts.c.unit_id == scope.unit_id)
         ).all()
     else:
         query = select(t.report_counts.c.status, func.sum(t.report_counts.c.n)).group_by(
@@ -681,26 +681,46 @@ def status_counts(conn: Connection, scope: Scope) -> dict[Status, int]:
     return {Status(status): int(n) for status, n in rows if n}
 
 
-_SQLITE_BUMP = sqlite_insert(t.report_counts)
-_PG_BUMP = pg_insert(t.report_counts)
-_COUNT_KEY = [t.report_counts.c.unit_id, t.report_counts.c.status]
-_UPSERT_COUNT = {
-    "sqlite": _SQLITE_BUMP.on_conflict_do_update(
-        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _SQLITE_BUMP.excluded.n}
-    ),
-    "postgresql": _PG_BUMP.on_conflict_do_update(
-        index_elements=_COUNT_KEY, set_={"n": t.report_counts.c.n + _PG_BUMP.excluded.n}
-    ),
-}
+def _upserts(counts: Any) -> dict[str, Any]:
+    key = [counts.c.unit_id, counts.c.status]
+    on_sqlite, on_pg = sqlite_insert(counts), pg_insert(counts)
+    return {
+        "sqlite": on_sqlite.on_conflict_do_update(
+            index_elements=key, set_={"n": counts.c.n + on_sqlite.excluded.n}
+        ),
+        "postgresql": on_pg.on_conflict_do_update(
+            index_elements=key, set_={"n": counts.c.n + on_pg.excluded.n}
+        ),
+    }
 
 
-def bump_counts(conn: Connection, changes: Iterable[tuple[int | None, str, int]]) -> None:
-    """Add the deltas to the counter rows, in one fixed order: two transactions that touch the
-    same rows in opposite orders would deadlock on PostgreSQL."""
-    totals: Counter[tuple[int, str]] = Counter()
-    for unit_id, status, delta in changes:
-        totals[(UNROUTED if unit_id is None else unit_id, status)] += delta
-    upsert = _UPSERT_COUNT[conn.dialect.name]
+_UPSERT_COUNT = _upserts(t.report_counts)
+_UPSERT_FORWARDED_COUNT = _upserts(t.report_forwarded_counts)
+
+
+def _bump(conn: Connection, upserts: dict[str, Any], totals: Counter[tuple[int, str]]) -> None:
+    # In one fixed order: two transactions that touch the same rows in opposite orders would
+    # deadlock on PostgreSQL.
+    upsert = upserts[conn.dialect.name]
     for (unit_id, status), delta in sorted(totals.items()):
         if delta:
             conn.execute(upsert, {"unit_id": unit_id, "status": status, "n": delta})
+
+
+def bump_counts(conn: Connection, changes: Iterable[tuple[int | None, str, int]]) -> None:
+    """Add the deltas to the counter rows of the units reports are routed to (None:
+    unrouted)."""
+    totals: Counter[tuple[int, str]] = Counter()
+    for unit_id, status, delta in changes:
+        totals[(UNROUTED if unit_id is None else unit_id, status)] += delta
+    _bump(conn, _UPSERT_COUNT, totals)
+
+
+def bump_forwarded_counts(conn: Connection, changes: Iterable[tuple[int | None, str, int]]) -> None:
+    """Add the deltas to the counter rows of the units reports are forwarded to (None: not
+    forwarded, nothing to count)."""
+    totals: Counter[tuple[int, str]] = Counter()
+    for unit_id, status, delta in changes:
+        if unit_id is not None:
+            totals[(unit_id, status)] += delta
+    _bump(conn, _UPSERT_FORWARDED_COUNT, totals)

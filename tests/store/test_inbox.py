@@ -133,6 +133,71 @@ async def test_counters_follow_every_change_and_respect_scope(world: World) -> N
     assert await store.status_counts(world.scope("petugas@rsud.go.id")) == {Status.FORWARDED: 1}
 
 
+async def forwarded_counted(world: World) -> dict[tuple[int, Status], int]:
+    def read(conn: Any) -> dict[tuple[int, Status], int]:
+        r = t.reports.c
+        rows = conn.execute(
+            select(r.forwarded_unit_id, r.status, func.count())
+            .where(r.forwarded_unit_id.is_not(None))
+            .group_by(r.forwarded_unit_id, r.status)
+        ).all()
+        return {(u, Status(s)): n for u, s, n in rows}
+
+    return await world.store.db.read(read)
+
+
+async def forwarded_counters(world: World) -> dict[tuple[int, Status], int]:
+    def read(conn: Any) -> dict[tuple[int, Status], int]:
+        c = t.report_forwarded_counts.c
+        rows = conn.execute(select(c.unit_id, c.status, c.n).where(c.n != 0)).all()
+        return {(u, Status(s)): n for u, s, n in rows}
+
+    return await world.store.db.read(read)
+
+
+async def test_an_officers_counts_follow_forwarding_answers_closing_and_hand_backs(
+    world: World,
+) -> None:
+    store = world.store
+    await world.user("petugas@rsud.go.id", "officer", "rsud")
+    await world.user("petugas@dinas.go.id", "officer", "dinas")
+    rsud, dinas = world.scope("petugas@rsud.go.id"), world.scope("petugas@dinas.go.id")
+    a, b, c = [await submit(world, key) for key in "abc"]
+    version = {report: await forward(world, report) for report in (a, b, c)}
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 3}
+    # rsud hands one back: verification again, then forwarded to dinas instead
+    version[c] = await store.reroute_report(
+        c,
+        seen_version=version[c],
+        actor=world.users["petugas@rsud.go.id"],
+        scope=rsud,
+        reason="Bukan tugas kami, ini urusan dinas.",
+        verify_due=TODAY,
+    )
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 2}
+    assert await store.status_counts(dinas) == {}
+    await store.forward_report(
+        c,
+        seen_version=version[c],
+        actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"),
+        forwarding=Forwarding("Judul", None, world.units["dinas"].id),
+        follow_up_due=date(2026, 11, 30),
+    )
+    answered = await store.follow_up_report(
+        a,
+        seen_version=version[a],
+        actor=world.users["petugas@rsud.go.id"],
+        scope=rsud,
+        answer="Sudah kami perbaiki, terima kasih.",
+    )
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 1, Status.FOLLOWED_UP: 1}
+    await store.reporter_acts(a, seen_version=answered, action=Action.ACCEPT, rating=5)
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 1, Status.CLOSED: 1}
+    assert await store.status_counts(dinas) == {Status.FORWARDED: 1}
+    assert await forwarded_counters(world) == await forwarded_counted(world)
+
+
 async def test_search_folds_case_and_accents_and_matches_word_prefixes(world: World) -> None:
     hit = await submit(world, "hit", text="Jalan di depan PUSKESMAS Banjarbaru rusák parah.")
     await submit(world, "miss", text="Guru sekolah sering tidak hadir mengajar.")
