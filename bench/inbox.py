@@ -250,9 +250,10 @@ class Server:
 class Client:
     """One member of staff's browser: one keep-alive connection, the session cookie."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, timeout: float = 60) -> None:
         self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.timeout = timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.cookie = ""
 
     def request(
@@ -268,7 +269,7 @@ class Client:
             response = self.conn.getresponse()
         except (http.client.HTTPException, OSError):
             self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
             self.conn.request(method, path, body=body, headers=head)
             response = self.conn.getresponse()
         data = response.read()
@@ -811,7 +812,7 @@ def main(argv: list[str] | None = None) -> int:
         # the event loop the inbox is served from: seconds over a million reports, which a
         # server running all along did long ago. Asking for the page waits for that sum.
         began = time.perf_counter()
-        Client(server.port).page("/statistik")
+        Client(server.port, timeout=1800).page("/statistik")  # minutes at ten million
         print(
             f"# the public figures summed at start, waited for {time.perf_counter() - began:.1f} s",
             flush=True,
