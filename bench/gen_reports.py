@@ -33,8 +33,8 @@ SQLite through the stdlib sqlite3 module (secondary indexes and the FTS5 trigger
 0004 dropped during the load and re-created from their stored definitions / the migration's own
 statements, then reports_fts rebuilt), PostgreSQL through asyncpg's COPY (secondary indexes,
 the GIN index included, dropped and re-created from pg_indexes; foreign-key triggers off during
-the COPY). report_counts is filled as migration 0004 fills it, sequences are moved past the
-loaded ids; on PostgreSQL then VACUUM ANALYZE, what autovacuum would have done (SQLite gets
+the COPY). report_counts and report_forwarded_counts are filled as migrations 0004 and 0028
+fill them, sequences are moved past the loaded ids; on PostgreSQL then VACUUM ANALYZE, what autovacuum would have done (SQLite gets
 no ANALYZE: the server never runs one, its planner works without statistics).
 report_events, report_photos and outbox stay empty: the inbox reads none of them.
 """
@@ -48,6 +48,7 @@ import importlib.util
 import itertools
 import json
 import random
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -64,6 +65,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from lapor.complaints import search, tracking  # noqa: E402
 from lapor.complaints.deadlines import DeadlineRules, WorkingCalendar  # noqa: E402
 from lapor.settings import SETTINGS  # noqa: E402
+from lapor.web.signing import Signing  # noqa: E402
 
 PASSWORD = "bench-password-123456"
 DEFAULT_DIR = Path("/tmp/lapor-bench-inbox")
@@ -630,7 +632,7 @@ REPORT_COLUMNS = [
     "assigned_user_id",
 ]
 # Filled when a later migration has added them (the first moments of the two clocks).
-OPTIONAL_COLUMNS = ["verified_at", "followed_up_at", "answer_text"]
+OPTIONAL_COLUMNS = ["verified_at", "followed_up_at", "answer_text", "reporter_secret_hash"]
 DATETIME_COLUMNS = {
     "received_at",
     "updated_at",
@@ -658,8 +660,19 @@ def _picker(rng: random.Random, pairs: list[tuple[Any, float]]) -> Callable[[], 
 class ReportMaker:
     """Reports in id order (= received_at order), as dicts of column values (Python types)."""
 
-    def __init__(self, units: list[UnitRow], count: int, seed: int, now: datetime) -> None:
+    def __init__(
+        self,
+        units: list[UnitRow],
+        count: int,
+        seed: int,
+        now: datetime,
+        secret_key: str | None = None,
+    ) -> None:
         self.rng = rng = random.Random(seed)
+        # With the server's key, each report gets the digest of its private link as intake
+        # stores it; without one, NULL, which the server fills in at its first start (migration
+        # 0012's backfill, a thousand a transaction: minutes per million reports).
+        self.signing = Signing([secret_key]) if secret_key else None
         self.now = now
         self.count = count
         self.units = units
@@ -857,6 +870,9 @@ class ReportMaker:
                 status
             )
             row["search_text"] = search.search_text(row["title"], text)
+            row["reporter_secret_hash"] = (
+                self.signing.reporter_secret_hash(row["idempotency_key"]) if self.signing else None
+            )
             yield row
 
 
@@ -866,7 +882,8 @@ def _sqlite_value(column: str, value: Any) -> Any:
     if value is None:
         return None
     if column in DATETIME_COLUMNS:
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # = strftime("%Y-%m-%d %H:%M:%S.%f"), a twentieth of its cost
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     if column in DATE_COLUMNS:
         return value.isoformat()
     if isinstance(value, bool):
@@ -944,7 +961,9 @@ class Timings:
         return sum(s for _, s in self.phases)
 
 
-def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+def load_sqlite(
+    url: str, count: int, seed: int, log: Callable[[str], None], secret_key: str | None = None
+) -> dict[str, Any]:
     _check_sqlite_format()
     path = Path(make_url(url).database or "")
     timings = Timings([], time.perf_counter())
@@ -999,7 +1018,7 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
         timings.mark("units, staff, posters", log)
 
         insert = f"INSERT INTO reports ({', '.join(used)}) VALUES ({', '.join('?' * len(used))})"
-        maker = ReportMaker(units, count, seed, now)
+        maker = ReportMaker(units, count, seed, now, secret_key)
         conn.execute("BEGIN")
         done, began = 0, time.perf_counter()
         for batch in _batches(maker.rows(), BATCH):
@@ -1021,12 +1040,8 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
         conn.execute("COMMIT")
         timings.mark("reports_fts rebuilt, triggers back", log)
         conn.execute("BEGIN")
-        conn.execute("DELETE FROM report_counts")
-        conn.execute(
-            "INSERT INTO report_counts (unit_id, status, n) "
-            "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-            "GROUP BY COALESCE(routed_unit_id, 0), status"
-        )
+        for statement in _counter_fills(_sqlite_tables(conn)):
+            conn.execute(statement)
         conn.execute("COMMIT")
         # No ANALYZE: the server never gathers SQLite's statistics, so its planner works
         # without them, and so must the benchmark's.
@@ -1035,6 +1050,158 @@ def load_sqlite(url: str, count: int, seed: int, log: Callable[[str], None]) -> 
         return _summary_sqlite(conn, timings)
     finally:
         conn.close()
+
+
+def _counter_fills(tables: set[str]) -> list[str]:
+    """The inbox's counter rows, filled as migrations 0004 and 0028 fill them."""
+    out = [
+        "DELETE FROM report_counts",
+        "INSERT INTO report_counts (unit_id, status, n) "
+        "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
+        "GROUP BY COALESCE(routed_unit_id, 0), status",
+    ]
+    if "report_forwarded_counts" in tables:
+        out += [
+            "DELETE FROM report_forwarded_counts",
+            "INSERT INTO report_forwarded_counts (unit_id, status, n) "
+            "SELECT forwarded_unit_id, status, COUNT(*) FROM reports "
+            "WHERE forwarded_unit_id IS NOT NULL GROUP BY forwarded_unit_id, status",
+        ]
+    return out
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+# Tables that name reports by id: a copy is made before anything refers to its reports.
+_REFERRING = ("report_events", "report_photos", "reminders", "outbox", "national_events")
+
+
+def multiply_sqlite(
+    source: Path,
+    url: str,
+    copies: int,
+    log: Callable[[str], None],
+    secret_key: str | None = None,
+) -> dict[str, Any]:
+    """A database `copies` times as dense as `source` (a generated SQLite database nothing
+    has run on yet): the same province, staff and three years, each report stored `copies`
+    times in a row (ids (id-1)*copies+1 ... id*copies, the same moment, unit, status, text and
+    deadlines; every copy its own tracking code and idempotency key). Every share of the
+    generator's (statuses, units, search words) stays as it is and every count is multiplied,
+    as a portal with `copies` times the traffic would hold. The rows are copied inside SQLite,
+    so ten million take minutes where generating them in Python takes an hour on a shared
+    2-core machine; the indexes and the search index are built as load_sqlite builds them."""
+    path = Path(make_url(url).database or "")
+    timings = Timings([], time.perf_counter())
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    probe = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        for table in _REFERRING:
+            if probe.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+                raise SystemExit(f"{source} has rows in {table}: use freshly generated data")
+    finally:
+        probe.close()
+    shutil.copyfile(source, path)
+    timings.mark(f"{source} copied", log)
+    signing = Signing([secret_key]) if secret_key else None
+    codes: set[str] = set()
+
+    def new_code() -> str:
+        code = tracking.new_tracking_code()
+        while code in codes:
+            code = tracking.new_tracking_code()
+        codes.add(code)
+        return code
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-1000000")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA threads=2")
+        codes.update(r[0] for r in conn.execute("SELECT tracking_code FROM reports"))
+        conn.create_function("bench_code", 0, new_code)
+        conn.create_function(
+            "bench_secret",
+            1,
+            (lambda key: signing.reporter_secret_hash(key)) if signing else (lambda key: None),
+        )
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(reports)")]
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+            "AND tbl_name = 'reports' AND sql IS NOT NULL"
+        ).fetchall()
+        fts = [s for s in _migration_0004()._SQLITE_FTS if s.startswith("CREATE TRIGGER")]
+        triggers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reports'"
+            )
+        ]
+        conn.execute(f"ATTACH DATABASE 'file:{source}?mode=ro' AS src")
+        conn.execute("BEGIN")
+        for name in triggers:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.execute("DELETE FROM reports")
+        conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('delete-all')")
+        conn.execute("CREATE TEMP TABLE bench_copy (n INTEGER PRIMARY KEY)")
+        conn.executemany("INSERT INTO bench_copy VALUES (?)", [(n,) for n in range(copies)])
+        made = {
+            "id": f"(r.id - 1) * {copies} + c.n + 1",
+            "tracking_code": "CASE c.n WHEN 0 THEN r.tracking_code ELSE bench_code() END",
+            "idempotency_key": "CASE c.n WHEN 0 THEN r.idempotency_key "
+            "ELSE r.idempotency_key || '-' || c.n END",
+            "body_hash": "r.body_hash",
+        }
+        if "reporter_secret_hash" in columns:
+            made["reporter_secret_hash"] = (
+                "CASE c.n WHEN 0 THEN r.reporter_secret_hash "
+                "ELSE bench_secret(r.idempotency_key || '-' || c.n) END"
+            )
+        values = ", ".join(made.get(c, f"r.{c}") for c in columns)
+        # src.reports outermost, in rowid order: the new ids arrive in ascending order.
+        conn.execute(
+            f"INSERT INTO main.reports ({', '.join(columns)}) SELECT {values} "
+            "FROM src.reports AS r CROSS JOIN temp.bench_copy AS c"
+        )
+        conn.execute("COMMIT")
+        count = conn.execute("SELECT max(id) FROM reports").fetchone()[0]
+        timings.mark(f"{count:,} reports copied ({copies} of each)", log)
+        conn.execute("DETACH DATABASE src")
+        conn.execute("BEGIN")
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        timings.mark(f"{len(indexes)} indexes on reports", log)
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
+        for statement in fts:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+        timings.mark("reports_fts rebuilt, triggers back", log)
+        conn.execute("BEGIN")
+        for statement in _counter_fills(_sqlite_tables(conn)):
+            conn.execute(statement)
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA journal_mode=WAL")
+        timings.mark("report_counts", log)
+        summary = _summary_sqlite(conn, timings)
+    finally:
+        conn.close()
+    summary["reports"] = count
+    summary["database_bytes"] = path.stat().st_size
+    summary["copies_of"] = str(source)
+    log(
+        f"made in {summary['seconds']:.1f} s; database file: {summary['database_bytes'] / 1e6:,.0f} MB"
+    )
+    return summary
 
 
 def _check_columns(table: str, used: list[str], info: list[tuple[str, bool, Any]]) -> None:
@@ -1079,7 +1246,12 @@ def _summary(
 
 
 async def load_postgresql(
-    url: str, schema: str | None, count: int, seed: int, log: Callable[[str], None]
+    url: str,
+    schema: str | None,
+    count: int,
+    seed: int,
+    log: Callable[[str], None],
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
     import asyncpg
 
@@ -1121,7 +1293,7 @@ async def load_postgresql(
             for table, (cols, rows) in _static_rows(units, now).items():
                 await conn.copy_records_to_table(table, records=rows, columns=cols, schema_name=nsp)
         timings.mark("units, staff, posters", log)
-        maker = ReportMaker(units, count, seed, now)
+        maker = ReportMaker(units, count, seed, now, secret_key)
         done, began = 0, time.perf_counter()
         async with conn.transaction():
             for batch in _batches(maker.rows(), BATCH):
@@ -1145,12 +1317,14 @@ async def load_postgresql(
                     f"SELECT setval(pg_get_serial_sequence('{nsp}.{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
-            await conn.execute("DELETE FROM report_counts")
-            await conn.execute(
-                "INSERT INTO report_counts (unit_id, status, n) "
-                "SELECT COALESCE(routed_unit_id, 0), status, COUNT(*) FROM reports "
-                "GROUP BY COALESCE(routed_unit_id, 0), status"
-            )
+            tables = {
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = $1", nsp
+                )
+            }
+            for statement in _counter_fills(tables):
+                await conn.execute(statement)
         await conn.execute("VACUUM (ANALYZE)")
         timings.mark("sequences, report_counts, VACUUM ANALYZE", log)
         statuses = {
@@ -1214,8 +1388,11 @@ def generate(
     seed: int = 1,
     replace: bool = False,
     log: Callable[[str], None] = print,
+    secret_key: str | None = None,
 ) -> dict[str, Any]:
-    """Make the schema and load everything; returns a summary (statuses, search hits, seconds)."""
+    """Make the schema and load everything; returns a summary (statuses, search hits, seconds).
+    `secret_key`: the server's LAPOR_SECRET_KEYS (one key), to store each report's private-link
+    digest as intake does; without it they are left for the server to fill in."""
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     log(f"generating {reports:,} reports into {url}{f' (schema {schema})' if schema else ''}")
     if is_sqlite:
@@ -1226,11 +1403,11 @@ def generate(
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        summary = load_sqlite(url, reports, seed, log)
+        summary = load_sqlite(url, reports, seed, log, secret_key)
         summary["database_bytes"] = path.stat().st_size
     else:
         asyncio.run(_pg_reset(url, schema, replace))
-        summary = asyncio.run(load_postgresql(url, schema, reports, seed, log))
+        summary = asyncio.run(load_postgresql(url, schema, reports, seed, log, secret_key))
     summary["reports"] = reports
     log(f"loaded in {summary['seconds']:.1f} s")
     log(
@@ -1264,13 +1441,33 @@ def main(argv: list[str] | None = None) -> int:
         help="start from scratch: delete the SQLite file, or drop the schema",
     )
     parser.add_argument("--summary", metavar="FILE", help="write the summary as JSON here")
+    parser.add_argument(
+        "--secret-key",
+        help="the server's LAPOR_SECRET_KEYS, to store the private links' digests (else left "
+        "NULL for the server's first start to fill in)",
+    )
+    parser.add_argument(
+        "--copies-of",
+        metavar="LAPOR_DB",
+        help="SQLite: instead of generating, store every report of this freshly generated "
+        "database --copies times (see multiply_sqlite)",
+    )
+    parser.add_argument("--copies", type=int, default=10, help="with --copies-of (default 10)")
     args = parser.parse_args(argv)
+    if args.copies_of:
+        summary = multiply_sqlite(
+            Path(args.copies_of), args.database_url, args.copies, print, args.secret_key
+        )
+        if args.summary:
+            Path(args.summary).write_text(json.dumps(summary, indent=2, default=str))
+        return 0
     summary = generate(
         args.database_url,
         reports=args.reports,
         schema=args.schema,
         seed=args.seed,
         replace=args.replace,
+        secret_key=args.secret_key,
     )
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary, indent=2, default=str))

@@ -1,4 +1,5 @@
-"""Inbox benchmark: every inbox page, filter and search over a million reports, p95 <= 50 ms.
+"""Inbox benchmark: every inbox page, filter and search over a million reports, p95 <= 25 ms
+(<= 50 ms over ten million).
 
 Starts the real server (`lapor serve`, one worker, 127.0.0.1, a free port) on a
 database filled by bench/gen_reports.py (generated on the first run and kept under
@@ -15,9 +16,10 @@ connection (a warm-up, then --rounds rounds, the URLs shuffled in every round), 
 member of staff clicks through the inbox. The baseline, measured in the same rounds, is
 GET /admin/password: a page that looks the session up and renders a template but reads no
 report. Each URL gets p50/p95 and p95 / baseline p95, and PASS/FAIL against the issue's target
-of p95 <= 50 ms. Then, for the three slowest URLs, the SQL the store runs for that page is
-rebuilt in this process (store.Store on a Database that records every statement, called as
-admin.views.inbox calls it) and printed with its plan: EXPLAIN QUERY PLAN on SQLite,
+for the size: p95 <= 25 ms up to a million reports, <= 50 ms up to ten million. Then, for the
+three slowest URLs, the SQL the store runs for that page is rebuilt in this process
+(store.Store on a Database that records every statement, called as admin.views.inbox calls
+it) and printed with its plan: EXPLAIN QUERY PLAN on SQLite,
 EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, and each statement's own time here. On PostgreSQL the
 generic plan is printed too when it differs: the server's statements are prepared and cached
 per connection, and after five runs PostgreSQL may stop planning them with the parameters.
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import html
 import http.client
@@ -63,7 +66,17 @@ import gen_reports  # noqa: E402
 from load import free_port, psql, server_errors, stop, wait_http, with_database  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
-TARGET_MS = 50.0
+# Issue 20: p95 <= 25 ms with a million reports, <= 50 ms with ten million (a national portal
+# holds about 2.2 million in all).
+TARGETS_MS = ((1_000_000, 25.0), (10_000_000, 50.0))
+
+
+def target_ms(reports: int) -> float:
+    """The p95 target for a database of `reports` reports: the first size it is within (up
+    to a million, 25 ms; up to ten million, 50 ms; beyond that, still 50 ms)."""
+    return next((ms for size, ms in TARGETS_MS if reports <= size), TARGETS_MS[-1][1])
+
+
 DEFAULT_DIR = gen_reports.DEFAULT_DIR
 BASELINE = "baseline: GET /admin/password"
 NEXT_LINK = re.compile(r'<a href="\?([^"]+)" hx-get="/admin\?')
@@ -151,6 +164,7 @@ class Target:
             replace=True,
             seed=self.args.seed,
             log=lambda line: print("# " + line, flush=True),
+            secret_key=SECRET_KEY,
         )
         self.summary_file.write_text(json.dumps(summary, indent=2, default=str))
         return summary
@@ -236,9 +250,10 @@ class Server:
 class Client:
     """One member of staff's browser: one keep-alive connection, the session cookie."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, timeout: float = 60) -> None:
         self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.timeout = timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.cookie = ""
 
     def request(
@@ -254,11 +269,15 @@ class Client:
             response = self.conn.getresponse()
         except (http.client.HTTPException, OSError):
             self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
             self.conn.request(method, path, body=body, headers=head)
             response = self.conn.getresponse()
         data = response.read()
         fields = {k.lower(): v for k, v in response.getheaders()}
+        # Sign-in sets the session's cookie and the device's (admin/signin.py): all of them.
+        cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+        if cookies:
+            fields["set-cookie"] = "\n".join(cookies)
         return response.status, fields, data
 
     def login(self, email: str) -> None:
@@ -266,10 +285,10 @@ class Client:
             {"email": email, "password": gen_reports.PASSWORD, "next": "/admin"}
         )
         status, fields, _ = self.request("POST", "/admin/login", body)
-        cookie = fields.get("set-cookie", "")
-        if status != 303 or not cookie:
+        cookies = [c.split(";", 1)[0] for c in fields.get("set-cookie", "").splitlines() if c]
+        if status != 303 or not cookies:
             raise SystemExit(f"login as {email} failed: HTTP {status}")
-        self.cookie = cookie.split(";", 1)[0]
+        self.cookie = "; ".join(cookies)
 
     def page(self, path: str, headers: dict[str, str] | None = None) -> str:
         status, fields, data = self.request("GET", path, headers=headers)
@@ -306,10 +325,40 @@ class Probe:
     statuses: dict[int, int] = field(default_factory=dict)
     items: int | None = None
     nbytes: int = 0
+    cpu: list[float] = field(default_factory=list)  # server (+ PostgreSQL) CPU s per request
 
     def pct(self, p: float) -> float:
         ordered = sorted(self.times)
         return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+
+
+class CpuClock:
+    """The CPU time the server process (all its threads) and, on PostgreSQL, the database's
+    processes serving it have used, from /proc/PID/task/*/schedstat (nanoseconds). On a
+    shared machine a request's wall time includes waiting for a core; its CPU time does not,
+    and is what the request would take on an idle machine (the data is in memory)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+
+    def __call__(self) -> float:
+        total = 0
+        for pid in self.pids:
+            for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+                with contextlib.suppress(OSError, ValueError, IndexError):  # a thread ended
+                    total += int(task.read_text().split()[0])
+        return total / 1e9
+
+
+def database_pids(target: Target) -> list[int]:
+    """PostgreSQL: the backends connected to the bench's database (the server's pool)."""
+    if target.is_sqlite:
+        return []
+    rows = target.query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    return [int(r[0]) for r in rows]
 
 
 def pick_roles(target: Target) -> list[Role]:
@@ -423,6 +472,7 @@ def measure(
     warmup: int,
     rng: random.Random,
     slow: float,
+    cpu: CpuClock,
 ) -> Probe:
     baseline = Probe(BASELINE, "")
     every = [baseline, *probes]
@@ -447,9 +497,11 @@ def measure(
         order = [p for p in every if len(p.times) < p.cap]
         rng.shuffle(order)
         for probe in order:
+            used = cpu()
             started = time.perf_counter()
             status, _, data = client.request("GET", url(probe), headers=probe.headers)
             probe.times.append(time.perf_counter() - started)
+            probe.cpu.append(cpu() - used)
             probe.statuses[status] = probe.statuses.get(status, 0) + 1
             probe.nbytes = len(data)
     return baseline
@@ -660,16 +712,18 @@ def code_version() -> str:
     return f"commit {head}, code digest {digest.hexdigest()[:12]}"
 
 
-def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], bool]:
+def table(
+    role: Role, baseline: Probe, probes: list[Probe], target: float
+) -> tuple[list[str], bool]:
     base95 = baseline.pct(95)
     lines = [
         f"{'url':<44} {'rows':>4} {'KB':>5} {'n':>3} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'×base':>6}  p95 <= {TARGET_MS:.0f} ms"
+        f"{'×base':>6} {'cpu ms':>6}  p95 <= {target:.0f} ms"
     ]
     ok = True
     for probe in [baseline, *probes]:
         bad = {s: n for s, n in probe.statuses.items() if s != 200}
-        passed = probe.pct(95) <= TARGET_MS and not bad
+        passed = probe.pct(95) <= target and not bad
         ok = ok and passed
         rows = "-" if probe.items is None else str(probe.items)
         verdict = "" if probe is baseline else "PASS" if passed else "FAIL"
@@ -678,7 +732,7 @@ def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], 
         lines.append(
             f"{probe.name[:44]:<44} {rows:>4} {probe.nbytes / 1024:>5.1f} "
             f"{len(probe.times):>3} {probe.pct(50):>7.1f} {probe.pct(95):>7.1f} "
-            f"{probe.pct(95) / base95:>6.1f}  {verdict}"
+            f"{probe.pct(95) / base95:>6.1f} {statistics.median(probe.cpu) * 1000:>6.1f}  {verdict}"
         )
     return lines, ok
 
@@ -686,8 +740,8 @@ def table(role: Role, baseline: Probe, probes: list[Probe]) -> tuple[list[str], 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="p50/p95 of every inbox page, filter and search over --reports reports, "
-        "per role, against p95 <= 50 ms and a session-only page, with the query "
-        "plans of the slowest three."
+        "per role, against p95 <= 25 ms (a million) or 50 ms (ten million) and a "
+        "session-only page, with the query plans of the slowest three."
     )
     parser.add_argument(
         "--database-url",
@@ -740,6 +794,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     target = Target(args)
+    goal = target_ms(args.reports)
     started = time.perf_counter()
     summary = target.prepare()
     workdir = target.data_dir / "run"
@@ -753,6 +808,15 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     results: list[tuple[Role, Probe]] = []
     try:
+        # The server sums the public figures (/statistik) in the background as it starts, on
+        # the event loop the inbox is served from: seconds over a million reports, which a
+        # server running all along did long ago. Asking for the page waits for that sum.
+        began = time.perf_counter()
+        Client(server.port, timeout=1800).page("/statistik")  # minutes at ten million
+        print(
+            f"# the public figures summed at start, waited for {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
         roles = [r for r in pick_roles(target) if r.label in args.roles.split(",")]
         max_id = int(target.query("SELECT max(id) FROM reports")[0][0])
         load_before = os.getloadavg()[0]
@@ -776,20 +840,22 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             probes = probes_for(role, client, max_id)
-            baseline = measure(role, client, probes, args.rounds, args.warmup, rng, args.slow)
-            lines, good = table(role, baseline, probes)
+            # the pool's connections are open once the pages above have been read
+            cpu = CpuClock([server.proc.pid, *database_pids(target)])
+            baseline = measure(role, client, probes, args.rounds, args.warmup, rng, args.slow, cpu)
+            lines, good = table(role, baseline, probes, goal)
             ok = ok and good
             print("\n".join(lines), flush=True)
             results += [(role, p) for p in probes]
             client.conn.close()
-        failed = [(r, p) for r, p in results if p.pct(95) > TARGET_MS or set(p.statuses) != {200}]
+        failed = [(r, p) for r, p in results if p.pct(95) > goal or set(p.statuses) != {200}]
         print(
             f"\nload average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
             f"server: {server_errors(server.log)}"
         )
         print(
             f"OVERALL: {'PASS' if ok else 'FAIL'}: {len(results) - len(failed)} of "
-            f"{len(results)} URLs with p95 <= {TARGET_MS:.0f} ms"
+            f"{len(results)} URLs with p95 <= {goal:.0f} ms"
             + (
                 ": misses " + "; ".join(f"{r.label} {p.name} {p.pct(95):.0f} ms" for r, p in failed)
                 if failed

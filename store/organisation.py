@@ -152,8 +152,9 @@ def rename_unit(conn: Connection, *, unit_id: int, name: str) -> Unit:
 
 
 # Every column that points at a unit, read from the schema so that a table added later
-# cannot be forgotten by delete_unit. report_counts is keyed by unit but has no foreign key:
-# delete_unit clears its rows, which are zeros once no report is routed to the unit.
+# cannot be forgotten by delete_unit. report_counts and report_forwarded_counts are keyed by
+# unit but have no foreign key: delete_unit clears their rows, which are zeros once no report
+# is routed or forwarded to the unit.
 _UNIT_REFERENCES = [
     fk.parent
     for table in t.metadata.sorted_tables
@@ -171,8 +172,11 @@ def delete_unit(conn: Connection, *, unit_id: int) -> None:
     uses = [select(column).where(column == unit_id).limit(1) for column in _UNIT_REFERENCES]
     if any(conn.execute(use).first() for use in uses):
         raise InUse(f"unit {unit_id} is still in use")
-    # Counter rows of a unit no report was ever routed to hold only zeros.
+    # Counter rows of a unit no report was ever routed or forwarded to hold only zeros.
     conn.execute(t.report_counts.delete().where(t.report_counts.c.unit_id == unit_id))
+    conn.execute(
+        t.report_forwarded_counts.delete().where(t.report_forwarded_counts.c.unit_id == unit_id)
+    )
     conn.execute(t.units.delete().where(t.units.c.id == unit_id))
 
 

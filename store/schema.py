@@ -381,6 +381,15 @@ report_counts = Table(
     Column("n", Integer, nullable=False),
 )
 
+# The same per unit a report is forwarded to (migration 0028): an officer's inbox counts.
+report_forwarded_counts = Table(
+    "report_forwarded_counts",
+    metadata,
+    Column("unit_id", Integer, primary_key=True),
+    Column("status", String(24), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 report_photos = Table(
     "report_photos",
     metadata,

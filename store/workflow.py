@@ -129,6 +129,11 @@ def _apply_change(conn: Connection, row: Any, seen_version: int, values: dict[st
     routed = values.get("routed_unit_id", row.routed_unit_id)
     if status != row.status or routed != row.routed_unit_id:
         inbox.bump_counts(conn, [(row.routed_unit_id, row.status, -1), (routed, status, 1)])
+    forwarded = values.get("forwarded_unit_id", row.forwarded_unit_id)
+    if status != row.status or forwarded != row.forwarded_unit_id:
+        inbox.bump_forwarded_counts(
+            conn, [(row.forwarded_unit_id, row.status, -1), (forwarded, status, 1)]
+        )
 
 
 # While a unit holds the report (forwarded, answered) its people are the ones to assign.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -130,6 +131,71 @@ async def test_counters_follow_every_change_and_respect_scope(world: World) -> N
     assert await store.status_counts(world.subtree("other")) == {Status.RECEIVED: 1}
     await world.user("petugas@rsud.go.id", "officer", "rsud")
     assert await store.status_counts(world.scope("petugas@rsud.go.id")) == {Status.FORWARDED: 1}
+
+
+async def forwarded_counted(world: World) -> dict[tuple[int, Status], int]:
+    def read(conn: Any) -> dict[tuple[int, Status], int]:
+        r = t.reports.c
+        rows = conn.execute(
+            select(r.forwarded_unit_id, r.status, func.count())
+            .where(r.forwarded_unit_id.is_not(None))
+            .group_by(r.forwarded_unit_id, r.status)
+        ).all()
+        return {(u, Status(s)): n for u, s, n in rows}
+
+    return await world.store.db.read(read)
+
+
+async def forwarded_counters(world: World) -> dict[tuple[int, Status], int]:
+    def read(conn: Any) -> dict[tuple[int, Status], int]:
+        c = t.report_forwarded_counts.c
+        rows = conn.execute(select(c.unit_id, c.status, c.n).where(c.n != 0)).all()
+        return {(u, Status(s)): n for u, s, n in rows}
+
+    return await world.store.db.read(read)
+
+
+async def test_an_officers_counts_follow_forwarding_answers_closing_and_hand_backs(
+    world: World,
+) -> None:
+    store = world.store
+    await world.user("petugas@rsud.go.id", "officer", "rsud")
+    await world.user("petugas@dinas.go.id", "officer", "dinas")
+    rsud, dinas = world.scope("petugas@rsud.go.id"), world.scope("petugas@dinas.go.id")
+    a, b, c = [await submit(world, key) for key in "abc"]
+    version = {report: await forward(world, report) for report in (a, b, c)}
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 3}
+    # rsud hands one back: verification again, then forwarded to dinas instead
+    version[c] = await store.reroute_report(
+        c,
+        seen_version=version[c],
+        actor=world.users["petugas@rsud.go.id"],
+        scope=rsud,
+        reason="Bukan tugas kami, ini urusan dinas.",
+        verify_due=TODAY,
+    )
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 2}
+    assert await store.status_counts(dinas) == {}
+    await store.forward_report(
+        c,
+        seen_version=version[c],
+        actor=world.users["koor@prov.go.id"],
+        scope=world.subtree("prov"),
+        forwarding=Forwarding("Judul", None, world.units["dinas"].id),
+        follow_up_due=date(2026, 11, 30),
+    )
+    answered = await store.follow_up_report(
+        a,
+        seen_version=version[a],
+        actor=world.users["petugas@rsud.go.id"],
+        scope=rsud,
+        answer="Sudah kami perbaiki, terima kasih.",
+    )
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 1, Status.FOLLOWED_UP: 1}
+    await store.reporter_acts(a, seen_version=answered, action=Action.ACCEPT, rating=5)
+    assert await store.status_counts(rsud) == {Status.FORWARDED: 1, Status.CLOSED: 1}
+    assert await store.status_counts(dinas) == {Status.FORWARDED: 1}
+    assert await forwarded_counters(world) == await forwarded_counted(world)
 
 
 async def test_search_folds_case_and_accents_and_matches_word_prefixes(world: World) -> None:
@@ -330,6 +396,124 @@ async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
     assert "ix_reports_routed_unit_id_id" in await world.store.db.read(plan)
     monkeypatch.setattr(inbox, "MANY_REPORTS", 2)
     assert "ix_reports_received_at" in await world.store.db.read(plan)
+
+
+async def due_pages(world: World) -> list[list[int]]:
+    """The due filters newest first in the province's scope, in a unit's and in an officer's
+    (rsud's), a page of two."""
+    soon = TODAY + timedelta(days=3)
+    return [
+        await ids(world, InboxQuery(**query), scope=scope, soon_until=soon, limit=2)
+        for scope in (world.subtree("prov"), world.scope("petugas@rsud.go.id"))
+        for query in (
+            {"due": Due.OVERDUE},
+            {"due": Due.SOON},
+            {"due": Due.OVERDUE, "unit_id": world.units["dinas"].id},
+            {"due": Due.SOON, "kind": Kind.COMPLAINT},
+        )
+    ]
+
+
+async def test_due_filters_newest_first_page_the_same_in_either_plan(
+    world: World, monkeypatch: Any
+) -> None:
+    from lapor.store import inbox
+
+    await world.user("petugas@rsud.go.id", "officer", "rsud")
+    # due_on, in days from today: -2 -1 0 1 2 -2 (received) then -1 0 1 -1 (forwarded to rsud)
+    m = [
+        await submit(
+            world,
+            f"d{i}",
+            unit=("dinas", "rsud")[i % 2],
+            verify_due=TODAY + timedelta(days=(i % 5) - 2),
+        )
+        for i in range(10)
+    ]
+    for k, report in enumerate(m[6:]):
+        await forward(world, report, due=TODAY + timedelta(days=k % 3 - 1))
+    expected = await due_pages(world)
+    assert expected == [
+        [m[9], m[6]],
+        [m[8], m[7]],
+        [m[6], m[0]],
+        [m[8], m[7]],
+        [m[9], m[6]],
+        [m[8], m[7]],
+        [m[6]],
+        [m[8], m[7]],
+    ]
+    monkeypatch.setattr(inbox, "MANY_REPORTS", 1)  # every scope counts as a large one
+    assert await due_pages(world) == expected
+
+
+def _plan_of_page(conn: Any, scope: Any, query: InboxQuery, soon_until: date) -> str:
+    from sqlalchemy import event
+
+    from lapor.store import inbox
+
+    seen: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT reports.id") and "LIMIT" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        inbox.page_ids(
+            conn,
+            scope,
+            query,
+            today=TODAY,
+            soon_until=soon_until,
+            received_window=(None, None),
+            limit=3,
+        )
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+    [(statement, parameters)] = seen
+    return " ".join(
+        r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    )
+
+
+# Without statistics SQLite took the due range for the narrow condition: it read every report
+# due in it through ix_reports_due_on_id and sorted them all (store.inbox.page_ids).
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_sqlite_walks_the_newest_reports_for_a_due_filter(
+    world: World, monkeypatch: Any
+) -> None:
+    from lapor.store import inbox
+
+    await world.user("petugas@rsud.go.id", "officer", "rsud")
+    for i in range(3):
+        await submit(world, f"m{i}", verify_due=TODAY + timedelta(days=i - 1))
+    monkeypatch.setattr(inbox, "MANY_REPORTS", 2)  # the province's three count as many
+    soon = TODAY + timedelta(days=3)
+    for due in (Due.SOON, Due.OVERDUE):
+        plan = await world.store.db.read(
+            partial(
+                _plan_of_page,
+                scope=world.subtree("prov"),
+                query=InboxQuery(due=due),
+                soon_until=soon,
+            )
+        )
+        assert "ix_reports_due_on_id" not in plan and "TEMP B-TREE" not in plan, plan
+    # In deadline order the due_on index is the page's order, and stays in use.
+    plan = await world.store.db.read(
+        lambda conn: _plan_of_page(
+            conn, world.subtree("prov"), InboxQuery(due=Due.SOON, sort=Sort.DEADLINE), soon
+        )
+    )
+    assert "due_on" in plan and "TEMP B-TREE" not in plan, plan
+    # An officer's reports due soon: their own index holds both conditions.
+    plan = await world.store.db.read(
+        lambda conn: _plan_of_page(
+            conn, world.scope("petugas@rsud.go.id"), InboxQuery(due=Due.SOON), soon
+        )
+    )
+    assert "ix_reports_forwarded_unit_id_due_on_id" in plan, plan
 
 
 async def test_arrival_order_pages_without_gaps_or_repeats(world: World) -> None:
