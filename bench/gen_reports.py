@@ -1028,25 +1028,7 @@ def load_sqlite(
                 log(f"    {done:,} reports, {done / (time.perf_counter() - began):,.0f}/s")
         conn.execute("COMMIT")
         timings.mark(f"{count:,} reports generated and inserted", log)
-        conn.execute("BEGIN")
-        for _, sql in indexes:
-            conn.execute(sql)
-        conn.execute("COMMIT")
-        timings.mark(f"{len(indexes)} indexes on reports", log)
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
-        for statement in fts_triggers:
-            conn.execute(statement)
-        conn.execute("COMMIT")
-        timings.mark("reports_fts rebuilt, triggers back", log)
-        conn.execute("BEGIN")
-        for statement in _counter_fills(_sqlite_tables(conn)):
-            conn.execute(statement)
-        conn.execute("COMMIT")
-        # No ANALYZE: the server never gathers SQLite's statistics, so its planner works
-        # without them, and so must the benchmark's.
-        conn.execute("PRAGMA journal_mode=WAL")
-        timings.mark("report_counts", log)
+        _settle_sqlite(conn, indexes, fts_triggers, timings, log)
         return _summary_sqlite(conn, timings)
     finally:
         conn.close()
@@ -1175,23 +1157,7 @@ def multiply_sqlite(
         count = conn.execute("SELECT max(id) FROM reports").fetchone()[0]
         timings.mark(f"{count:,} reports copied ({copies} of each)", log)
         conn.execute("DETACH DATABASE src")
-        conn.execute("BEGIN")
-        for _, sql in indexes:
-            conn.execute(sql)
-        conn.execute("COMMIT")
-        timings.mark(f"{len(indexes)} indexes on reports", log)
-        conn.execute("BEGIN")
-        conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
-        for statement in fts:
-            conn.execute(statement)
-        conn.execute("COMMIT")
-        timings.mark("reports_fts rebuilt, triggers back", log)
-        conn.execute("BEGIN")
-        for statement in _counter_fills(_sqlite_tables(conn)):
-            conn.execute(statement)
-        conn.execute("COMMIT")
-        conn.execute("PRAGMA journal_mode=WAL")
-        timings.mark("report_counts", log)
+        _settle_sqlite(conn, indexes, fts, timings, log)
         summary = _summary_sqlite(conn, timings)
     finally:
         conn.close()
@@ -1218,6 +1184,36 @@ def _check_columns(table: str, used: list[str], info: list[tuple[str, bool, Any]
 def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
+
+
+def _settle_sqlite(
+    conn: sqlite3.Connection,
+    indexes: list[Any],
+    fts_triggers: list[str],
+    timings: Timings,
+    log: Callable[[str], None],
+) -> None:
+    """After the bulk insert: the report indexes, the search index rebuilt with its triggers
+    back, the counter rows, WAL, as the server's migrations leave a database."""
+    conn.execute("BEGIN")
+    for _, sql in indexes:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    timings.mark(f"{len(indexes)} indexes on reports", log)
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
+    for statement in fts_triggers:
+        conn.execute(statement)
+    conn.execute("COMMIT")
+    timings.mark("reports_fts rebuilt, triggers back", log)
+    conn.execute("BEGIN")
+    for statement in _counter_fills(_sqlite_tables(conn)):
+        conn.execute(statement)
+    conn.execute("COMMIT")
+    # No ANALYZE: the server never gathers SQLite's statistics, so its planner works without
+    # them, and so must the benchmark's.
+    conn.execute("PRAGMA journal_mode=WAL")
+    timings.mark("report_counts", log)
 
 
 def _summary_sqlite(conn: sqlite3.Connection, timings: Timings) -> dict[str, Any]:
