@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -360,8 +361,6 @@ async def test_a_scope_with_many_reports_pages_the_same_in_either_plan(
 async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
     world: World, monkeypatch: Any
 ) -> None:
-    from sqlalchemy import event
-
     from lapor.store import inbox
 
     for i in range(3):
@@ -369,28 +368,13 @@ async def test_sqlite_walks_the_arrival_index_for_a_scope_with_many_reports(
     query = InboxQuery(received_to=date(2026, 11, 30))
 
     def plan(conn: Any) -> str:
-        seen: list[tuple[str, Any]] = []
-
-        def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-            if "ORDER BY reports.received_at" in statement:
-                seen.append((statement, parameters))
-
-        event.listen(conn, "before_cursor_execute", record)
-        try:
-            inbox.page_ids(
-                conn,
-                world.subtree("prov"),
-                query,
-                today=TODAY,
-                soon_until=TODAY,
-                received_window=(None, datetime(2026, 12, 1, tzinfo=UTC)),
-                limit=3,
-            )
-        finally:
-            event.remove(conn, "before_cursor_execute", record)
-        [(statement, parameters)] = seen
-        return " ".join(
-            r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        return _plan_of_page(
+            conn,
+            world.subtree("prov"),
+            query,
+            TODAY,
+            received_window=(None, datetime(2026, 12, 1, tzinfo=UTC)),
+            picks=lambda statement: "ORDER BY reports.received_at" in statement,
         )
 
     assert "ix_reports_routed_unit_id_id" in await world.store.db.read(plan)
@@ -447,15 +431,26 @@ async def test_due_filters_newest_first_page_the_same_in_either_plan(
     assert await due_pages(world) == expected
 
 
-def _plan_of_page(conn: Any, scope: Any, query: InboxQuery, soon_until: date) -> str:
+def _plan_of_page(
+    conn: Any,
+    scope: Any,
+    query: InboxQuery,
+    soon_until: date,
+    *,
+    received_window: tuple[datetime | None, datetime | None] = (None, None),
+    picks: Callable[[str], bool] | None = None,
+) -> str:
+    """SQLite's plan for the statement of `inbox.page_ids` that `picks` (by default the page's
+    own SELECT of ids)."""
     from sqlalchemy import event
 
     from lapor.store import inbox
 
     seen: list[tuple[str, Any]] = []
+    chosen = picks or (lambda sql: sql.lstrip().startswith("SELECT reports.id") and "LIMIT" in sql)
 
     def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT reports.id") and "LIMIT" in statement:
+        if chosen(statement):
             seen.append((statement, parameters))
 
     event.listen(conn, "before_cursor_execute", record)
@@ -466,7 +461,7 @@ def _plan_of_page(conn: Any, scope: Any, query: InboxQuery, soon_until: date) ->
             query,
             today=TODAY,
             soon_until=soon_until,
-            received_window=(None, None),
+            received_window=received_window,
             limit=3,
         )
     finally:
