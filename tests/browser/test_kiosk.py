@@ -291,6 +291,8 @@ def test_a_quick_rating_and_the_ikm_survey(
 
 def test_idle_wipe_leaves_no_trace(kiosk_server: KioskServer, tablet: Callable[[], Any]) -> None:
     page = tablet().new_page()
+    # The page's clock is ours, so the walk-away is jumped to rather than waited out.
+    page.clock.install()
     problems = watch(page)
     pair(page, kiosk_server)
     before = storage_snapshot(page)
@@ -304,10 +306,17 @@ def test_idle_wipe_leaves_no_trace(kiosk_server: KioskServer, tablet: Callable[[
     page.tap("button[data-tap=identity-named]")
     page.fill("#name", "Budi Santoso")
     page.fill("#phone", "081234567890")
-    # Walks away. A countdown shows first, then the screen is cleared.
-    page.locator("#idle").wait_for(state="visible", timeout=(IDLE_SECONDS * 3 + 5) * 1000)
+    # Walks away while typing (three idle periods). Before the last ten seconds, no warning.
+    page.clock.fast_forward((IDLE_SECONDS * 3 - 12) * 1000)
+    page.wait_for_timeout(1500)
+    assert page.locator("#idle").is_hidden()
+    assert page.get_attribute("main", "data-screen") == "identity"
+    # A countdown shows first, then the screen is cleared.
+    page.clock.fast_forward(3000)
+    page.locator("#idle").wait_for(state="visible", timeout=5000)
     assert "detik" in (page.text_content("#idle-help") or "")
-    screen(page, "start", timeout=15_000)
+    page.clock.fast_forward(11_000)
+    screen(page, "start", timeout=5000)
     html = page.content()
     for trace in ("Budi", "6371010101010001", "Melati", "Loket 4", "081234567890"):
         assert trace not in html
@@ -930,24 +939,30 @@ def test_the_receipt_stays_until_done_or_a_walk_away_countdown(
     kiosk_server: KioskServer, tablet: Callable[[], Any]
 ) -> None:
     page = tablet().new_page()
+    # The page's clock is ours: the receipt's periods are jumped through, not waited out.
+    page.clock.install()
     problems = watch(page)
     pair(page, kiosk_server)
     write_report(page, f"{TEXT} Struk yang ditinggal.")
-    shown = time.monotonic()
-    # Longer than the idle time of the other screens: the receipt is still there.
-    page.wait_for_timeout((IDLE_SECONDS + 3) * 1000)
+    receipt = KioskServer.receipt_seconds
+    # Longer than the idle time of the other screens: the receipt is still there, unwarned.
+    page.clock.fast_forward((IDLE_SECONDS + 3) * 1000)
+    page.wait_for_timeout(1500)
     assert page.get_attribute("main", "data-screen") == "receipt"
-    # A countdown warns first, in words about the receipt, with the seconds large.
-    page.locator("#idle").wait_for(state="visible", timeout=30_000)
+    assert page.locator("#idle").is_hidden()
+    # A countdown warns first (20 s before), in words about the receipt, with the seconds large.
+    page.clock.fast_forward((receipt - 20 - IDLE_SECONDS - 3 + 2) * 1000)
+    page.locator("#idle").wait_for(state="visible", timeout=5000)
     assert "selesai" in (page.text_content("#idle-title") or "").lower()
     assert (page.text_content("#idle-seconds") or "").isdigit()
-    # "Not finished" keeps it for another full period.
+    # "Not finished" keeps it for another full period: still there just before its end.
     page.tap("#idle-continue")
     assert page.locator("#idle").is_hidden()
-    kept = time.monotonic()
-    screen(page, "start", timeout=(KioskServer.receipt_seconds + 10) * 1000)
-    assert time.monotonic() - kept >= KioskServer.receipt_seconds - 2
-    assert time.monotonic() - shown > KioskServer.receipt_seconds
+    page.clock.fast_forward((receipt - 3) * 1000)
+    page.wait_for_timeout(1500)
+    assert page.get_attribute("main", "data-screen") == "receipt"
+    page.clock.fast_forward(5000)
+    screen(page, "start", timeout=5000)
     assert "Struk yang ditinggal" not in page.content()
     assert problems == []
 
