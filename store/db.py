@@ -13,7 +13,11 @@ event loop to the writer thread once, rather than once per statement: measured i
 async driver's per-statement hand-off cost ten times the statement itself.
 
 PostgreSQL runs them through asyncpg (`AsyncConnection.run_sync`), one ordinary transaction per
-write; the server does its own group commit.
+write; the server does its own group commit. A pooled connection is pinged before it is lent
+only when it sat idle for a while (SQLAlchemy's pre-ping cost three round trips, BEGIN, a
+query and a ROLLBACK, on every read and write: a quarter of a submission's). One that turns out
+closed all the same (the server restarted under load) is found by the first statement; since
+nothing the function did was committed, it runs once more on a new connection.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +35,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -42,6 +48,9 @@ DbFn = Callable[[Connection], T]
 # back the first caller for long.
 MAX_BATCH = 64
 READER_THREADS = 4
+# A pooled PostgreSQL connection idle longer than this is pinged before use: long enough that
+# a busy server never pings, short enough that one idle overnight (or cut by a firewall) is.
+PING_AFTER_IDLE_SECONDS = 5.0
 
 
 def async_url(url: str) -> str:
@@ -106,9 +115,9 @@ class Database:
                 async_url(self.url),
                 pool_size=self._pool_size,
                 max_overflow=self._pool_size * 2,
-                pool_pre_ping=True,
                 connect_args=self._pg_connect_args(),
             )
+            _ping_when_idle(self._pg_engine)
 
     async def close(self) -> None:
         if self._writer_task is not None:
@@ -168,8 +177,7 @@ class Database:
     # -- reads -----------------------------------------------------------------------------
     async def read(self, fn: DbFn[T]) -> T:
         if self._pg_engine is not None:
-            async with self._pg_engine.connect() as conn:
-                return await conn.run_sync(fn)
+            return await self._on_postgres(fn, transaction=False)
         if self._sqlite_engine is None or self._reader_threads is None:
             raise RuntimeError("Database.connect() has not been awaited")
         engine = self._sqlite_engine
@@ -184,8 +192,7 @@ class Database:
     async def write(self, fn: DbFn[T]) -> T:
         """Run `fn(conn)` in a transaction and return its result once it is committed."""
         if self._pg_engine is not None:
-            async with self._pg_engine.begin() as conn:
-                result = await conn.run_sync(fn)
+            result = await self._on_postgres(fn, transaction=True)
             self.batches_committed += 1
             self.writes_committed += 1
             return result
@@ -194,6 +201,32 @@ class Database:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Job(fn, future))
         return await future
+
+    async def _on_postgres(self, fn: DbFn[T], *, transaction: bool) -> T:
+        """`fn` on a pooled connection, once more on a new one if the first was found closed
+        before `fn` was done: then nothing of it was committed. A connection lost during the
+        COMMIT itself is not retried, since the server may have committed."""
+        assert self._pg_engine is not None
+        for attempt in (1, 2):
+            finished = False
+
+            def run(conn: Connection) -> T:
+                nonlocal finished
+                result = fn(conn)
+                finished = True
+                return result
+
+            try:
+                if transaction:
+                    async with self._pg_engine.begin() as conn:
+                        return await conn.run_sync(run)
+                async with self._pg_engine.connect() as conn:
+                    return await conn.run_sync(run)
+            except DBAPIError as exc:
+                if finished or attempt == 2 or not exc.connection_invalidated:
+                    raise
+                log.warning("a pooled PostgreSQL connection was closed; running again on a new one")
+        raise AssertionError("unreachable")
 
     async def _writer_loop(self) -> None:
         assert self._queue is not None and self._writer_thread is not None
@@ -298,3 +331,22 @@ def _prepare_sqlite_file(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
     finally:
         conn.close()
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before lending it only if it sat idle a while; a failed ping
+    makes the pool take a new connection (SQLAlchemy's documented DisconnectionError)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection did not answer a ping") from exc

@@ -1,16 +1,18 @@
-"""How statements are planned on PostgreSQL."""
+"""How statements are planned on PostgreSQL, and what a closed connection costs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 
+import pytest
 from sqlalchemy import Connection, text
 
 from lapor.complaints.inbox import InboxQuery
+from lapor.store import db as db_module
 from lapor.store import inbox
 from lapor.store.db import Database
-from tests.conftest import EVERYTHING
+from tests.conftest import EVERYTHING, postgres_schema
 
 
 async def test_searches_are_planned_for_their_values_and_nothing_else(database: Database) -> None:
@@ -40,3 +42,83 @@ async def test_searches_are_planned_for_their_values_and_nothing_else(database: 
         assert searched is None and plain is None
     else:
         assert (searched, plain) == ("force_custom_plan", "auto")
+
+
+async def _backend_pid(database: Database, write: bool) -> int:
+    def pid(conn: Connection) -> int:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    return await (database.write(pid) if write else database.read(pid))
+
+
+async def _terminate(database: Database, pid: int) -> None:
+    """End a backend from outside `database`'s pool, as a restart or an operator would."""
+    other = Database(database.url)
+    await other.connect()
+    try:
+
+        def kill(conn: Connection) -> bool:
+            return bool(
+                conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+            )
+
+        assert await other.write(kill)
+    finally:
+        await other.close()
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[Database]:
+    """A PostgreSQL database of its own schema: SQLite has no server to lose."""
+    async with postgres_schema() as (url, schema):
+        database = Database(url, schema=schema)
+        await database.connect()
+        try:
+            yield database
+        finally:
+            await database.close()
+
+
+@pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
+async def test_a_connection_closed_under_it_is_replaced_without_an_error(
+    postgres: Database, write: bool
+) -> None:
+    """The server restarted, or an operator ended a backend, a moment after the connection was
+    last used (so no ping would run): the next read or write still succeeds, on a new
+    connection, and a write is stored once."""
+    database = postgres
+    await database.write(lambda conn: conn.execute(text("CREATE TABLE seen (n int)")))
+    first = await _backend_pid(database, write)
+    # The pool lends the ended one out again next.
+    await _terminate(database, first)
+
+    def note(conn: Connection) -> int:
+        conn.execute(text("INSERT INTO seen VALUES (1)"))
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    second = await (database.write(note) if write else database.read(note))
+    assert second != first
+    if write:
+        rows = await database.read(lambda conn: conn.execute(text("SELECT n FROM seen")).all())
+        assert [tuple(r) for r in rows] == [(1,)]
+
+
+async def test_a_connection_idle_a_while_is_pinged_first(
+    postgres: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection idle longer than the ping interval that the server closed meanwhile is
+    replaced at checkout, before any of the caller's work runs on it."""
+    database = postgres
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    runs = 0
+
+    def pid(conn: Connection) -> int:
+        nonlocal runs
+        runs += 1
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    first = await database.read(pid)
+    await _terminate(database, first)
+    runs = 0
+    assert await database.read(pid) != first
+    assert runs == 1  # the ping found it, not the caller's statement
