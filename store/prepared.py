@@ -20,9 +20,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Insert, bindparam
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+
+# Well below SQLite's 32,766 parameters even for the widest table.
+_ROWS_PER_INSERT = 50
+
+
+def _row_name(key: str, row: int) -> str:
+    return f"{key}__{row}"
 
 
 @dataclass(frozen=True)
@@ -70,16 +77,65 @@ class Prepared:
         return found[0] if found else None
 
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """One execution per row, for statements that return nothing; all rows must have the
-        keys of the first."""
+        """All `rows`, for statements that return nothing; all rows must have the keys of the
+        first. A plain INSERT takes them in one statement of many VALUES (compiled once per
+        number of rows): on PostgreSQL every execution is a round trip to the server, and
+        asyncpg's executemany cost more than the insert itself."""
         if not rows:
             return
-        plan = self._plan(conn, rows[0])
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(plan.sql, [plan.parameters(row) for row in rows])
-        finally:
-            cursor.close()
+        if len(rows) == 1 or not self._many_values:
+            plan = self._plan(conn, rows[0])
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                if len(rows) == 1:
+                    cursor.execute(plan.sql, plan.parameters(rows[0]))
+                else:
+                    cursor.executemany(plan.sql, [plan.parameters(row) for row in rows])
+            finally:
+                cursor.close()
+            return
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            keys = tuple(chunk[0])
+            flat = {_row_name(key, i): row[key] for i, row in enumerate(chunk) for key in keys}
+            key = (conn.dialect.name, ("<rows>", *keys), (len(chunk),))
+            found = self._plans.get(key)
+            if found is None:
+                found = self._plans[key] = self._rows_statement(keys, len(chunk))._compile(
+                    conn, flat
+                )
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(found.sql, found.parameters(flat))
+            finally:
+                cursor.close()
+
+    @property
+    def _many_values(self) -> bool:
+        statement = self.statement
+        return (
+            isinstance(statement, Insert)
+            and not statement._multi_values
+            and not statement._values
+            and statement._returning == ()
+            # ON CONFLICT DO UPDATE refuses two rows of one statement on the same key.
+            and statement._post_values_clause is None
+        )
+
+    def _rows_statement(self, keys: tuple[str, ...], count: int) -> Prepared:
+        statement = self.statement
+        assert isinstance(statement, Insert)
+        columns = statement.table.c
+        # Typed: only the first row's parameters would take their column's type by themselves,
+        # and the rest would skip its conversion (UTC datetimes, booleans).
+        return Prepared(
+            statement.values(
+                [
+                    {key: bindparam(_row_name(key, i), type_=columns[key].type) for key in keys}
+                    for i in range(count)
+                ]
+            )
+        )
 
     def _plan(self, conn: Connection, values: Mapping[str, Any]) -> _Plan:
         lengths = tuple(len(v) for v in values.values() if isinstance(v, list | tuple))

@@ -25,6 +25,14 @@ def _unit(conn: Connection, unit_id: int, path: str) -> None:
     )
 
 
+def _report_values() -> dict[str, object]:
+    return dict(
+        id=1, tracking_code="ABCDEFGHJKM", idempotency_key="k", body_hash="h", kind="pengaduan",
+        status="received", text="Antrean panjang.", identity="anonim", channel="web", unit_id=1,
+        language="id", received_at=AT, verify_due=AT.date(), updated_at=AT,
+    )  # fmt: skip
+
+
 def _users(conn: Connection) -> None:
     for unit_id, path in ((1, "/1/"), (2, "/1/2/"), (3, "/1/2/3/")):
         _unit(conn, unit_id, path)
@@ -107,6 +115,37 @@ async def test_inserts_store_what_sqlalchemy_would(database: Database) -> None:
         ]
         raw = conn.execute(select(t.outbox.c.created_at.cast(Text))).scalars().all()
         assert len(set(raw)) == 1  # the very spelling SQLAlchemy stores
+
+        # Many rows go as one INSERT (in chunks): every row's values converted, not the first's
+        # only, and every row stored in order.
+        conn.execute(t.outbox.delete())
+        many = [
+            {**row, "to_address": f"{n}@x.test", "created_at": AT + timedelta(seconds=n)}
+            for n in range(123)
+        ]
+        outbox.many(conn, many)
+        conn.execute(insert(t.outbox), [{**r, "to_address": "sa-" + r["to_address"]} for r in many])
+        stored = conn.execute(
+            select(t.outbox.c.to_address, t.outbox.c.created_at.cast(Text)).order_by(t.outbox.c.id)
+        ).all()
+        ours, theirs = stored[:123], stored[123:]
+        assert [r[0] for r in ours] == [f"{n}@x.test" for n in range(123)]
+        assert [r[1] for r in ours] == [r[1] for r in theirs]
+        conn.execute(insert(t.reports).values(**_report_values()))
+        events = Prepared(insert(t.report_events))
+        event = dict(
+            report_id=1, at=AT, kind="received", from_status=None, to_status="received",
+            note=None, public=True, actor_user_id=None,
+        )  # fmt: skip
+        events.many(conn, [event, {**event, "kind": "routed", "public": False}, event])
+        public = conn.execute(
+            select(t.report_events.c.kind, t.report_events.c.public, t.report_events.c.at).order_by(
+                t.report_events.c.id
+            )
+        ).all()
+        assert [tuple(r) for r in public] == [
+            ("received", True, AT), ("routed", False, AT), ("received", True, AT)
+        ]  # fmt: skip
 
         once = Prepared(
             upsert(t.report_counts).on_conflict_do_nothing().returning(t.report_counts.c.n)
