@@ -15,7 +15,7 @@ async driver's per-statement hand-off cost ten times the statement itself.
 PostgreSQL runs them through asyncpg (`AsyncConnection.run_sync`), one ordinary transaction per
 write; the server does its own group commit. A pooled connection is pinged before it is lent
 only when it sat idle for a while (SQLAlchemy's pre-ping cost three round trips, BEGIN, a
-query and a ROLLBACK, on every read and write: a quarter of a submission's). One that turns out
+query and a ROLLBACK, on every read and write). One that turns out
 closed all the same (the server restarted under load) is found by the first statement; since
 nothing the function did was committed, it runs once more on a new connection.
 """

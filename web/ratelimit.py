@@ -124,7 +124,7 @@ class WindowCounters:
     """The sliding window counter of `limits`, in this process's memory, at a constant cost.
 
     `limits`' own memory storage sweeps every key it holds whenever an event comes in; with a
-    key per form served (a submission's per-form limit) that sweep was 6 % of a submission's
+    key per form served (a submission's per-form limit) that sweep was up to 9 % of a submission's
     CPU on SQLite and 17 % on PostgreSQL, growing with the forms open (bench/load.py
     --profile). Here the counts of one fixed window of one length live in one dict, and a
     window's dict is dropped whole once it is older than the previous window: nothing is ever

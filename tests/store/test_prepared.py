@@ -124,7 +124,7 @@ async def test_inserts_store_what_sqlalchemy_would(database: Database) -> None:
             for n in range(123)
         ]
         outbox.many(conn, many)
-        conn.execute(insert(t.outbox), [{**r, "to_address": "sa-" + r["to_address"]} for r in many])
+        conn.execute(insert(t.outbox), [{**r, "to_address": f"sa-{r['to_address']}"} for r in many])
         stored = conn.execute(
             select(t.outbox.c.to_address, t.outbox.c.created_at.cast(Text)).order_by(t.outbox.c.id)
         ).all()
