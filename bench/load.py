@@ -89,7 +89,9 @@ class Result:
 
 
 def cpu_seconds(pid: int) -> tuple[float, float] | None:
-    """CPU seconds (user + system) of a process, all its threads and its main thread alone."""
+    """CPU seconds (user + system) of a server, all its threads, and of its event loops' threads
+    alone. A server that answers from worker processes (`lapor serve --workers N`, granian) is
+    measured in those workers, and its supervisor too."""
     tick = os.sysconf("SC_CLK_TCK")
 
     def read(path: str) -> float:
@@ -97,11 +99,13 @@ def cpu_seconds(pid: int) -> tuple[float, float] | None:
         return (int(fields[11]) + int(fields[12])) / tick
 
     try:
-        # A server that answers from a worker process (granian) is measured in that worker.
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        if len(children) == 1:
-            pid = int(children[0])
-        return read(f"/proc/{pid}/stat"), read(f"/proc/{pid}/task/{pid}/stat")
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        # uvicorn's workers are its children; so is the multiprocessing helper it may start,
+        # which answers nothing and costs nothing measurable.
+        workers = children or [pid]
+        total = sum(read(f"/proc/{p}/stat") for p in {pid, *workers})
+        loops = sum(read(f"/proc/{p}/task/{p}/stat") for p in workers)
+        return total, loops
     except (OSError, ValueError, IndexError):
         return None
 
@@ -238,15 +242,17 @@ class RealServer:
         url = lines[-1].strip()
         return poster_id, urllib.parse.urlsplit(url).path
 
-    def start(self, http_server: str = "uvicorn", granian_path: str = "") -> None:
+    def start(self, http_server: str = "uvicorn", granian_path: str = "", workers: int = 1) -> None:
         command = [sys.executable, "-m", "lapor", "serve", "--port", str(self.port)]
+        if workers > 1:
+            command += ["--workers", str(workers)]
         env, cwd = self.env, ROOT
         if http_server == "granian":
             # The same app on granian (a Rust HTTP server for ASGI), for comparison only: it is
             # not a dependency, and `lapor serve` runs uvicorn (bench/README.md says why).
             command = [
                 sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-                "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+                "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
                 "--loop", "uvloop", "--log-level", "warning", "lapor.server:app_factory",
             ]  # fmt: skip
             env = dict(self.env)
@@ -730,6 +736,13 @@ def main(argv: list[str] | None = None) -> int:
         "(pip install --target DIR granian, then --granian-path DIR)",
     )
     parser.add_argument("--granian-path", default="", help="where granian was installed")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes of the real server (the bare baseline keeps one); on SQLite "
+        "they share one database file and take turns at its write lock",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
     args = parser.parse_args(argv)
     concurrencies = [int(c) for c in args.connections.split(",") if c.strip()]
@@ -749,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.append(hello)
         server = RealServer(workdir, args.database_url or None, args.bench_database)
         poster_id, form_path = server.seed()
-        server.start(args.http_server, args.granian_path)
+        server.start(args.http_server, args.granian_path, args.workers)
         assert server.proc is not None
         procs.append(server.proc)
         base = f"http://127.0.0.1:{server.port}"
@@ -761,7 +774,8 @@ def main(argv: list[str] | None = None) -> int:
         generator = "wrk" if bench.use_wrk else "python asyncio client (in this process)"
         print(
             f"# load: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before "
-            f"the run, database {backend}, HTTP server {args.http_server}, "
+            f"the run, database {backend}, HTTP server {args.http_server} with "
+            f"{args.workers} worker{'s' if args.workers > 1 else ''}, "
             f"generator {generator}, {args.duration:g} s per "
             f"run after {args.warmup:g} s warm-up",
             flush=True,
