@@ -1,7 +1,11 @@
-"""How statements are planned on PostgreSQL, and what a closed connection costs."""
+"""How statements are planned on PostgreSQL, what a closed connection costs, and how two
+processes share one SQLite file."""
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 
@@ -9,9 +13,11 @@ import pytest
 from sqlalchemy import Connection, text
 
 from lapor.complaints.inbox import InboxQuery
+from lapor.settings import Settings
 from lapor.store import db as db_module
 from lapor.store import inbox
-from lapor.store.db import Database
+from lapor.store.db import Database, sqlite_path
+from lapor.store.migrate import migrate
 from tests.conftest import EVERYTHING, postgres_schema
 
 
@@ -122,3 +128,47 @@ async def test_a_connection_idle_a_while_is_pinged_first(
     runs = 0
     assert await database.read(pid) != first
     assert runs == 1  # the ping found it, not the caller's statement
+
+
+def _lock_is_free(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)
+
+
+async def test_workers_on_one_sqlite_file_take_turns_at_a_lock_of_their_own(
+    settings: Settings,
+) -> None:
+    """Two processes' writers on one database file (`lapor serve --workers 2`) meet at a file
+    lock beside it, held from BEGIN to COMMIT and free between batches, rather than at SQLite's
+    sleeping busy handler; every write of both is committed."""
+    first, second = Database(settings.database_url), Database(settings.database_url)
+    await first.connect()
+    await migrate(first)
+    await second.connect()
+    lock = sqlite_path(settings.database_url) + ".writer-lock"
+    try:
+        await first.write(lambda conn: conn.execute(text("CREATE TABLE seen (n int)")))
+        during = await second.write(lambda conn: _lock_is_free(lock))
+        assert during is False
+        assert _lock_is_free(lock)
+
+        def note(n: int) -> Callable[[Connection], None]:
+            def run(conn: Connection) -> None:
+                conn.execute(text("INSERT INTO seen VALUES (:n)"), {"n": n})
+
+            return run
+
+        await asyncio.gather(*((first, second)[n % 2].write(note(n)) for n in range(200)))
+        rows = await first.read(lambda conn: conn.execute(text("SELECT n FROM seen")).all())
+        assert sorted(r[0] for r in rows) == list(range(200))
+    finally:
+        await second.close()
+        await first.close()
