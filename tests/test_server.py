@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from lapor.server import create_app, photo_store
@@ -108,3 +109,20 @@ def test_exports_are_kept_where_photos_are() -> None:
     assert type(chosen) is DatabaseExportStorage
     # Scratch files, and files of jobs finished before, in this machine's data directory.
     assert chosen.root == database.data_dir / "exports" == chosen.files.root
+
+
+async def test_the_served_app_keeps_its_start_up_heap_out_of_the_collectors_walks(
+    settings: Settings,
+) -> None:
+    """`lapor serve`'s app freezes what start-up built (a submission's p99 under load); an app
+    a test starts leaves the collector alone, or a test process would keep every app."""
+    gc.unfreeze()
+    plain = create_app(settings, run_background_tasks=False)
+    async with plain.router.lifespan_context(plain):
+        assert gc.get_freeze_count() == 0
+    served = create_app(settings, run_background_tasks=False, freeze_heap=True)
+    try:
+        async with served.router.lifespan_context(served):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
