@@ -58,6 +58,17 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._plans: dict[tuple[str, tuple[str, ...], tuple[int, ...]], _Plan] = {}
+        # A plain INSERT takes many rows as one statement of many VALUES, one per keys and
+        # number of rows. Not with ON CONFLICT DO UPDATE: it refuses two rows of one statement
+        # on the same key.
+        self._many_values = (
+            isinstance(statement, Insert)
+            and not statement._multi_values
+            and not statement._values
+            and statement._returning == ()
+            and statement._post_values_clause is None
+        )
+        self._row_statements: dict[tuple[tuple[str, ...], int], Prepared] = {}
 
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows (RETURNING's too), as tuples in the select's order."""
@@ -83,44 +94,27 @@ class Prepared:
         asyncpg's executemany cost more than the insert itself."""
         if not rows:
             return
-        if len(rows) == 1 or not self._many_values:
+        if len(rows) == 1:
+            self.rows(conn, rows[0])
+            return
+        if not self._many_values:
             plan = self._plan(conn, rows[0])
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
-                if len(rows) == 1:
-                    cursor.execute(plan.sql, plan.parameters(rows[0]))
-                else:
-                    cursor.executemany(plan.sql, [plan.parameters(row) for row in rows])
+                cursor.executemany(plan.sql, [plan.parameters(row) for row in rows])
             finally:
                 cursor.close()
             return
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
             keys = tuple(chunk[0])
-            flat = {_row_name(key, i): row[key] for i, row in enumerate(chunk) for key in keys}
-            key = (conn.dialect.name, ("<rows>", *keys), (len(chunk),))
-            found = self._plans.get(key)
-            if found is None:
-                found = self._plans[key] = self._rows_statement(keys, len(chunk))._compile(
-                    conn, flat
-                )
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(found.sql, found.parameters(flat))
-            finally:
-                cursor.close()
-
-    @property
-    def _many_values(self) -> bool:
-        statement = self.statement
-        return (
-            isinstance(statement, Insert)
-            and not statement._multi_values
-            and not statement._values
-            and statement._returning == ()
-            # ON CONFLICT DO UPDATE refuses two rows of one statement on the same key.
-            and statement._post_values_clause is None
-        )
+            shape = (keys, len(chunk))
+            statement = self._row_statements.get(shape)
+            if statement is None:
+                statement = self._row_statements[shape] = self._rows_statement(*shape)
+            statement.rows(
+                conn, {_row_name(key, i): row[key] for i, row in enumerate(chunk) for key in keys}
+            )
 
     def _rows_statement(self, keys: tuple[str, ...], count: int) -> Prepared:
         statement = self.statement
